@@ -1,0 +1,22 @@
+"""calico2cilium: carry Calico network policy to Cilium without changing what traffic is allowed.
+
+Public library API (stable):
+
+- :func:`load` — read files, directories or streams into typed documents with diagnostics.
+- :mod:`calico2cilium.selector` — ``parse(expr)`` for Calico selector expressions.
+"""
+
+from calico2cilium.diagnostics import Diagnostic, Severity, Source
+
+__version__ = "0.1.0"
+
+__all__ = ["Diagnostic", "Severity", "Source", "__version__", "load"]
+
+
+def __getattr__(name: str) -> object:
+    # Imported lazily so that ``import calico2cilium`` stays cheap for the CLI's start-up.
+    if name == "load":
+        from calico2cilium.load import load
+
+        return load
+    raise AttributeError(name)

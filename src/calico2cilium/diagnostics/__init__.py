@@ -1,0 +1,57 @@
+"""The one diagnostic type every stage reports with.
+
+Problems are data (as in yamllint): a stable code, a severity, a message, where it is, and a hint.
+Positions are 1-based, as editors and ``file:line:col`` consumers expect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    """How bad a finding is. ``ERROR`` means the document was not (or cannot be) used as given."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, order=True)
+class Source:
+    """Where something came from: a file (or ``<stdin>``), 1-based line and column, document index."""
+
+    file: str
+    line: int = 1
+    column: int = 1
+    document: int | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding. ``code`` is stable across releases; see ``calico2cilium explain CODE``."""
+
+    code: str
+    severity: Severity
+    message: str
+    source: Source | None = None
+    hint: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        src = self.source
+        if src is None:
+            return ("", 0, 0, self.code)
+        return (src.file, src.line, src.column, self.code)
+
+
+def worst(diagnostics: list[Diagnostic]) -> Severity | None:
+    """The most severe level among ``diagnostics`` (``None`` when empty)."""
+    levels = {d.severity for d in diagnostics}
+    for level in (Severity.ERROR, Severity.WARNING, Severity.INFO):
+        if level in levels:
+            return level
+    return None
