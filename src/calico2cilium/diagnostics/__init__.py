@@ -7,10 +7,10 @@ Positions are 1-based, as editors and ``file:line:col`` consumers expect.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is. ``ERROR`` means the document was not (or cannot be) used as given."""
 
     ERROR = "error"

@@ -1,0 +1,3 @@
+from calico2cilium.cli import main
+
+main()

@@ -1,0 +1,66 @@
+"""Every diagnostic code, documented once: what it means, an input that triggers it, one that does not.
+
+Codes are stable: a code is never reused for another meaning. Ranges:
+
+- ``C2C0xx`` the tool itself (internal errors)
+- ``C2C1xx`` reading input (files, encodings, YAML/JSON syntax)
+- ``C2C2xx`` document validation (kinds, fields, values, selectors)
+- ``C2C3xx`` conversion findings
+- ``C2C4xx`` verification findings
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from calico2cilium.diagnostics import Diagnostic, Severity, Source
+
+
+@dataclass(frozen=True)
+class CodeDoc:
+    """The documentation of one code, printed by ``calico2cilium explain CODE``.
+
+    ``failing`` and ``passing`` are file contents for ``calico2cilium lint``; the test suite runs
+    both, so the catalog cannot drift from what the tool does. ``None`` means the condition is
+    not about file contents (e.g. a missing path).
+    """
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    explanation: str
+    failing: str | bytes | None = None
+    passing: str | bytes | None = None
+
+
+def _register(*docs: CodeDoc) -> dict[str, CodeDoc]:
+    table: dict[str, CodeDoc] = {}
+    for doc in docs:
+        if doc.code in table:
+            raise ValueError(f"duplicate diagnostic code {doc.code}")
+        table[doc.code] = doc
+    return table
+
+
+def _all() -> dict[str, CodeDoc]:
+    from calico2cilium.diagnostics.catalog import documents, reading
+
+    return _register(*reading.CODES, *documents.CODES)
+
+
+CATALOG: dict[str, CodeDoc] = _all()
+
+
+def lookup(code: str) -> CodeDoc | None:
+    """The documentation of ``code`` (case-insensitive), or of the code whose name is ``code``."""
+    wanted = code.strip()
+    found = CATALOG.get(wanted.upper())
+    if found is None:
+        found = next((doc for doc in CATALOG.values() if doc.name == wanted.lower()), None)
+    return found
+
+
+def make(code: str, message: str, source: Source | None = None, hint: str | None = None) -> Diagnostic:
+    """A diagnostic for ``code`` at its catalogued severity. Unknown codes are a programming error."""
+    return Diagnostic(code, CATALOG[code].severity, message, source, hint)

@@ -1,0 +1,108 @@
+"""Diagnostic output formats, in a table keyed by name (as yamllint's formats are)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from calico2cilium.diagnostics import Diagnostic
+
+
+def text(diagnostics: Sequence[Diagnostic]) -> str:
+    """``file:line:col: severity CODE message`` (and an indented hint), one finding a line."""
+    lines = []
+    for d in diagnostics:
+        where = f"{d.source}: " if d.source else ""
+        lines.append(f"{where}{d.severity.value} {d.code} {d.message}")
+        if d.hint:
+            lines.append(f"    hint: {d.hint}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def as_dict(d: Diagnostic) -> dict[str, Any]:
+    source = d.source
+    return {
+        "code": d.code,
+        "severity": d.severity.value,
+        "message": d.message,
+        "file": source.file if source else None,
+        "line": source.line if source else None,
+        "column": source.column if source else None,
+        "hint": d.hint,
+    }
+
+
+def json_lines(diagnostics: Sequence[Diagnostic]) -> str:
+    """One JSON document: a list of findings."""
+    return json.dumps([as_dict(d) for d in diagnostics], indent=2) + "\n"
+
+
+def github(diagnostics: Sequence[Diagnostic]) -> str:
+    """GitHub Actions workflow commands, which annotate the files in a pull request."""
+    level = {"error": "error", "warning": "warning", "info": "notice"}
+    lines = []
+    for d in diagnostics:
+        props = [f"title={d.code}"]
+        if d.source:
+            props = [f"file={d.source.file}", f"line={d.source.line}", f"col={d.source.column}", *props]
+        message = d.message + (f" (hint: {d.hint})" if d.hint else "")
+        lines.append(f"::{level[d.severity.value]} {','.join(props)}::{_escape_github(message)}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _escape_github(message: str) -> str:
+    return message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def sarif(diagnostics: Sequence[Diagnostic]) -> str:
+    """SARIF 2.1.0, for code-scanning dashboards."""
+    from calico2cilium import __version__
+    from calico2cilium.diagnostics.catalog import CATALOG
+
+    used = sorted({d.code for d in diagnostics})
+    rules = [
+        {
+            "id": code,
+            "name": CATALOG[code].name if code in CATALOG else code,
+            "shortDescription": {"text": CATALOG[code].summary if code in CATALOG else code},
+        }
+        for code in used
+    ]
+    level = {"error": "error", "warning": "warning", "info": "note"}
+    results = []
+    for d in diagnostics:
+        result: dict[str, Any] = {
+            "ruleId": d.code,
+            "level": level[d.severity.value],
+            "message": {"text": d.message + (f" (hint: {d.hint})" if d.hint else "")},
+        }
+        if d.source:
+            result["locations"] = [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": d.source.file},
+                        "region": {"startLine": d.source.line, "startColumn": d.source.column},
+                    }
+                }
+            ]
+        results.append(result)
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "calico2cilium", "version": __version__, "rules": rules}},
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+FORMATS: dict[str, Callable[[Sequence[Diagnostic]], str]] = {
+    "text": text,
+    "json": json_lines,
+    "github": github,
+    "sarif": sarif,
+}

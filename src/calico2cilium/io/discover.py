@@ -1,0 +1,77 @@
+"""Turn command-line paths into input files, the way kubectl's ``-f``/``-R`` do.
+
+A path named explicitly is read whatever its extension; a directory contributes its ``.yaml``,
+``.yml`` and ``.json`` files (recursively with ``recursive=True``); ``-`` is standard input.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from calico2cilium.diagnostics import Diagnostic, Severity, Source
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+STDIN_NAME = "<stdin>"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One input stream: a file on disk, or standard input (``path is None``)."""
+
+    name: str
+    path: Path | None
+
+    def read_bytes(self) -> bytes:
+        if self.path is None:
+            return sys.stdin.buffer.read()
+        return self.path.read_bytes()
+
+
+def discover(paths: Iterable[str], *, recursive: bool = False) -> tuple[list[InputFile], list[Diagnostic]]:
+    """Expand ``paths`` into input files, in a stable order. No paths means standard input."""
+    files: list[InputFile] = []
+    diagnostics: list[Diagnostic] = []
+    seen: set[Path] = set()
+    given = list(paths) or ["-"]
+    stdin_used = False
+    for raw in given:
+        if raw == "-":
+            if not stdin_used:
+                files.append(InputFile(STDIN_NAME, None))
+                stdin_used = True
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            found = _walk(path, recursive)
+            if not found:
+                diagnostics.append(
+                    _problem("C2C109", raw, f"directory has no {'/'.join(MANIFEST_SUFFIXES)} files")
+                )
+            for child in found:
+                _add(child, files, seen)
+        elif path.is_file():
+            _add(path, files, seen)
+        elif path.exists():
+            diagnostics.append(_problem("C2C101", raw, "not a regular file or directory"))
+        else:
+            diagnostics.append(_problem("C2C101", raw, "no such file or directory"))
+    return files, diagnostics
+
+
+def _walk(directory: Path, recursive: bool) -> list[Path]:
+    pattern = directory.rglob("*") if recursive else directory.glob("*")
+    return sorted(p for p in pattern if p.suffix.lower() in MANIFEST_SUFFIXES and p.is_file())
+
+
+def _add(path: Path, files: list[InputFile], seen: set[Path]) -> None:
+    key = path.resolve()
+    if key not in seen:
+        seen.add(key)
+        files.append(InputFile(str(path), path))
+
+
+def _problem(code: str, name: str, message: str) -> Diagnostic:
+    return Diagnostic(code, Severity.ERROR, f"{name}: {message}", Source(name))

@@ -1,0 +1,66 @@
+"""A raw input document: the parsed value plus where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from calico2cilium.diagnostics import Source
+from calico2cilium.io.locate import Locator, Path
+
+
+@dataclass
+class RawDocument:
+    """One resource as read: ``data`` is the plain parsed mapping.
+
+    ``base`` is the path of the resource inside its YAML document: ``()`` for a plain document,
+    ``("items", 3)`` for the fourth item of a ``kind: List``, ``(3,)`` for an item of a top-level
+    YAML list (the form calicoctl accepts).
+    """
+
+    data: Any
+    file: str
+    index: int
+    locator: Locator
+    slot: tuple[int, int]
+    base: Path = ()
+
+    def source(self, path: Path = (), *, key: bool = False) -> Source:
+        """The position of ``path`` (relative to this resource) in the input file."""
+        line, column = self.locator.position(self.slot, self.base + tuple(path), key=key)
+        return Source(self.file, line, column, self.index)
+
+    def source_in_string(self, path: Path, offset: int) -> Source:
+        """The position of character ``offset`` of the string at ``path`` (e.g. a selector's column)."""
+        line, column = self.locator.position_in_string(self.slot, self.base + tuple(path), offset)
+        return Source(self.file, line, column, self.index)
+
+    def _str_field(self, *path: str) -> str:
+        value: Any = self.data
+        for item in path:
+            if not isinstance(value, dict):
+                return ""
+            value = value.get(item)
+        return value if isinstance(value, str) else ""
+
+    @property
+    def api_version(self) -> str:
+        return self._str_field("apiVersion")
+
+    @property
+    def kind(self) -> str:
+        return self._str_field("kind")
+
+    @property
+    def name(self) -> str:
+        return self._str_field("metadata", "name")
+
+    @property
+    def namespace(self) -> str:
+        return self._str_field("metadata", "namespace")
+
+    @property
+    def label(self) -> str:
+        """How to name this resource to a user: ``Kind ns/name``."""
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind or '?'} {ns}{self.name or '?'}"

@@ -1,0 +1,312 @@
+"""Text to raw documents: multi-document YAML, JSON, ``kind: List`` and top-level lists.
+
+Speed: the data is built by libyaml through PyYAML's ``CSafeLoader``, the same work as
+``yaml.load_all(text, Loader=yaml.CSafeLoader)``; positions are recovered lazily (see ``locate``).
+Garbage collection is paused while a stream is built, which is what keeps the loader at the
+baseline's speed.
+
+Safety: duplicate keys (which would silently drop the earlier value, e.g. a second ``ingress:``),
+alias bombs and absurd nesting are refused with a positioned diagnostic instead of being expanded.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from calico2cilium.diagnostics import Diagnostic, Severity, Source
+from calico2cilium.io.documents import RawDocument
+from calico2cilium.io.locate import Chunk, Locator, Path
+
+MAX_DEPTH = 100
+MAX_NODES_PER_DOCUMENT = 1_000_000
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_DOCUMENT_START = re.compile(r"^---(?=[ \t]|$)", re.MULTILINE)
+
+
+class _Loader(yaml.CSafeLoader):
+    """libyaml loader that records duplicate mapping keys and keeps timestamps as strings.
+
+    Kubernetes reads manifests as JSON, where a timestamp is just a string.
+    """
+
+    duplicates: list[tuple[yaml.Mark, str]]
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        merged = any(key.tag == _MERGE_TAG for key, _ in node.value)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        if not merged and len(mapping) != len(node.value):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = key_node.value
+                if key in seen:
+                    self.duplicates.append((key_node.start_mark, str(key)))
+                seen.add(key)
+        return mapping
+
+
+def _timestamp_as_string(loader: _Loader, node: yaml.Node) -> str:
+    assert isinstance(node, yaml.ScalarNode)
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_string)
+
+
+@dataclass
+class _Parsed:
+    """What parsing one chunk gave: its documents (and their duplicate keys), then maybe an error."""
+
+    documents: list[Any] = field(default_factory=list)
+    duplicates: list[list[tuple[yaml.Mark, str]]] = field(default_factory=list)
+    error: yaml.MarkedYAMLError | None = None
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(text: str) -> _Parsed:
+    parsed = _Parsed()
+    loader = _Loader(text)
+    try:
+        with _gc_paused():
+            while loader.check_node():
+                loader.duplicates = []
+                node = loader.get_node()
+                parsed.documents.append(loader.construct_document(node))
+                parsed.duplicates.append(loader.duplicates)
+    except yaml.MarkedYAMLError as exc:
+        parsed.error = exc
+    finally:
+        loader.dispose()
+    return parsed
+
+
+def read_documents(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic]]:
+    """Parse ``text`` (the contents of file ``name``) into resources and diagnostics."""
+    if text.lstrip()[:1] in ("{", "["):
+        result = _read_json(text, name)
+        if result is not None:
+            return result
+    whole = _parse(text)
+    if whole.error is None:
+        chunks = [Chunk(0, text)]
+        parts = [whole]
+    else:
+        # Recover: parse each '---'-separated piece alone, so one bad document spares the others.
+        chunks = _split(text)
+        parts = [_parse(chunk.text) for chunk in chunks]
+    return _collect(name, chunks, parts)
+
+
+def _split(text: str) -> list[Chunk]:
+    starts = [m.start() for m in _DOCUMENT_START.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = [*starts, len(text)]
+    return [Chunk(text.count("\n", 0, a), text[a:b]) for a, b in itertools.pairwise(bounds)]
+
+
+def _collect(
+    name: str, chunks: list[Chunk], parts: list[_Parsed]
+) -> tuple[list[RawDocument], list[Diagnostic]]:
+    locator = Locator(chunks)
+    documents: list[RawDocument] = []
+    diagnostics: list[Diagnostic] = []
+    index = 0
+    for chunk_index, (chunk, part) in enumerate(zip(chunks, parts, strict=True)):
+        for doc_index, (data, duplicates) in enumerate(zip(part.documents, part.duplicates, strict=True)):
+            if data is None:
+                continue  # an empty document, as kubectl skips
+            slot = (chunk_index, doc_index)
+            problems = [_duplicate(name, chunk, mark, key) for mark, key in duplicates]
+            problems.extend(_check_structure(data, RawDocument(data, name, index, locator, slot)))
+            diagnostics.extend(problems)
+            if not problems:
+                documents.extend(_expand(RawDocument(data, name, index, locator, slot), diagnostics))
+            index += 1
+        if part.error is not None:
+            diagnostics.append(_syntax_error(name, chunk, part.error))
+    if index == 0 and not diagnostics:
+        diagnostics.append(Diagnostic("C2C105", Severity.ERROR, "no documents in input", Source(name)))
+    return documents, diagnostics
+
+
+def _read_json(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic]] | None:
+    """Strict JSON (as ``kubectl -o json`` prints it). ``None``: not JSON, read it as YAML."""
+    duplicates: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        result = dict(items)
+        if len(result) != len(items):
+            seen: set[str] = set()
+            duplicates.extend(k for k, _ in items if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        return result
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs)
+    except json.JSONDecodeError as exc:
+        if _parse(text).error is None:
+            return None  # YAML flow style, not JSON
+        message = f"invalid JSON: {exc.msg}"
+        return [], [Diagnostic("C2C104", Severity.ERROR, message, Source(name, exc.lineno, exc.colno))]
+    except RecursionError:
+        return [], [_too_deep(Source(name))]
+    locator = Locator([Chunk(0, text)])
+    document = RawDocument(data, name, 0, locator, (0, 0))
+    if duplicates:
+        return [], [
+            Diagnostic("C2C108", Severity.ERROR, f"duplicate key {key!r} in JSON object", document.source())
+            for key in duplicates
+        ]
+    problems = _check_structure(data, document)
+    if problems:
+        return [], problems
+    diagnostics: list[Diagnostic] = []
+    return list(_expand(document, diagnostics)), diagnostics
+
+
+def _check_structure(data: Any, document: RawDocument) -> list[Diagnostic]:
+    """Refuse documents that are too deep, cyclic, or that expand (through YAML aliases) beyond reason.
+
+    Sizes and depths are computed once per distinct object (aliases share objects), so an alias
+    bomb, whose expansion is exponential, is measured without being expanded.
+    """
+    measured: dict[int, tuple[int, int]] = {}  # id -> (expanded size, depth)
+    open_: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        value, children_done = stack.pop()
+        key = id(value)
+        children = value.values() if isinstance(value, dict) else value
+        if children_done:
+            open_.discard(key)
+            size, depth = 1, 0
+            for child in children:
+                if isinstance(child, dict | list):
+                    child_size, child_depth = measured[id(child)]
+                    size, depth = size + child_size, max(depth, child_depth)
+            measured[key] = (size, depth + 1)
+            continue
+        if key in measured:
+            continue
+        if key in open_:
+            return [make_too_deep(document.source(), "a YAML alias refers to its own ancestor")]
+        open_.add(key)
+        stack.append((value, True))
+        stack.extend((child, False) for child in children if isinstance(child, dict | list))
+    size, depth = measured[id(data)] if isinstance(data, dict | list) else (1, 0)
+    if size > MAX_NODES_PER_DOCUMENT:
+        message = f"document expands to more than {MAX_NODES_PER_DOCUMENT:,} values (YAML alias bomb?)"
+        return [Diagnostic("C2C106", Severity.ERROR, message, document.source())]
+    if depth > MAX_DEPTH:
+        return [_too_deep(document.source(_deepest_path(data, measured, MAX_DEPTH + 1)))]
+    return []
+
+
+def _deepest_path(data: Any, measured: dict[int, tuple[int, int]], limit: int) -> Path:
+    """The path down the deepest branch, ``limit`` levels long (where the nesting limit is crossed)."""
+    path: list[str | int] = []
+    value = data
+    while len(path) < limit - 1:
+        items = list(value.items()) if isinstance(value, dict) else list(enumerate(value))
+        deeper = [(measured[id(v)][1], k, v) for k, v in items if isinstance(v, dict | list)]
+        if not deeper:
+            break
+        _, step, value = max(deeper, key=lambda entry: entry[0])
+        path.append(step)
+    return tuple(path)
+
+
+def _expand(document: RawDocument, diagnostics: list[Diagnostic]) -> Iterator[RawDocument]:
+    """Flatten ``kind: List``/``*List`` (kubectl output) and top-level YAML lists (calicoctl input)."""
+    data = document.data
+    if isinstance(data, list):
+        for i, item in enumerate(data):
+            yield from _item(document, item, (i,), None, diagnostics)
+        return
+    if not isinstance(data, dict):
+        diagnostics.append(_not_a_resource(document, (), data))
+        return
+    kind = data.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and "items" in data:
+        items = data.get("items")
+        if not isinstance(items, list):
+            diagnostics.append(_not_a_resource(document, ("items",), items, "'items' must be a list"))
+            return
+        # A typed list from the API (e.g. NetworkPolicyList) may omit apiVersion/kind on its items.
+        inherited = (str(data.get("apiVersion", "")), kind[: -len("List")]) if kind != "List" else None
+        for i, item in enumerate(items):
+            yield from _item(document, item, ("items", i), inherited, diagnostics)
+        return
+    yield document
+
+
+def _item(
+    document: RawDocument,
+    item: Any,
+    base: Path,
+    inherited: tuple[str, str] | None,
+    diagnostics: list[Diagnostic],
+) -> Iterator[RawDocument]:
+    child = RawDocument(item, document.file, document.index, document.locator, document.slot, base)
+    if not isinstance(item, dict):
+        diagnostics.append(_not_a_resource(child, (), item))
+        return
+    if inherited is not None and ("apiVersion" not in item or "kind" not in item):
+        child.data = {"apiVersion": inherited[0], "kind": inherited[1], **item}
+    yield child
+
+
+def _not_a_resource(document: RawDocument, path: Path, value: Any, message: str = "") -> Diagnostic:
+    text = message or f"expected a Kubernetes resource (a mapping), found {type(value).__name__}"
+    return Diagnostic("C2C201", Severity.ERROR, text, document.source(path))
+
+
+def _too_deep(source: Source) -> Diagnostic:
+    return make_too_deep(source, f"document is nested deeper than {MAX_DEPTH} levels")
+
+
+def make_too_deep(source: Source, message: str) -> Diagnostic:
+    return Diagnostic("C2C107", Severity.ERROR, message, source)
+
+
+def _duplicate(name: str, chunk: Chunk, mark: yaml.Mark, key: str) -> Diagnostic:
+    source = Source(name, chunk.line_offset + mark.line + 1, mark.column + 1)
+    message = f"duplicate key {key!r}: YAML keeps only the last value, silently dropping the earlier one"
+    return Diagnostic("C2C108", Severity.ERROR, message, source, hint="merge the two entries into one")
+
+
+def _syntax_error(name: str, chunk: Chunk, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    source = Source(name, chunk.line_offset + line, column)
+    problem = exc.problem or "invalid YAML"
+    if "nesting depth" in problem:
+        return _too_deep(source)  # libyaml's own limit (1,000 levels) came first
+    if exc.context:
+        problem = f"{problem} ({exc.context})"
+    lines = chunk.text.splitlines()
+    at_tab = (
+        mark is not None
+        and mark.line < len(lines)
+        and lines[mark.line][mark.column : mark.column + 1] == "\t"
+    )
+    hint = "YAML does not allow tabs for indentation; use spaces" if at_tab else None
+    return Diagnostic("C2C104", Severity.ERROR, f"invalid YAML: {problem}", source, hint)

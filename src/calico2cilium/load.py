@@ -1,0 +1,119 @@
+"""``load()``: paths or text in, typed documents and diagnostics out.
+
+Every input is processed whatever happens to the others: a bad file, a bad document in a stream or
+a bad item of a ``kind: List`` each yields its diagnostics and nothing stops the rest.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from os import PathLike
+
+from calico2cilium.diagnostics import Diagnostic, Severity
+from calico2cilium.diagnostics.catalog import make
+from calico2cilium.io.decode import decode
+from calico2cilium.io.discover import InputFile, discover
+from calico2cilium.io.documents import RawDocument
+from calico2cilium.io.yamlstream import read_documents
+from calico2cilium.validate import Document, validate
+
+
+@dataclass
+class LoadResult:
+    """What a load produced. ``documents`` holds only resources without errors."""
+
+    documents: list[Document] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: int = 0
+    resources: int = 0
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(file_name, files_done, files_total)`` after each input file."""
+
+
+def load(
+    paths: Iterable[str | PathLike[str]] | None = None,
+    *,
+    recursive: bool = False,
+    text: str | None = None,
+    name: str = "<string>",
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Read inputs into typed documents.
+
+    Give ``paths`` (files, directories, ``"-"`` for stdin; none means stdin), or ``text`` to read a
+    string (reported as ``name``). Directories contribute their .yaml/.yml/.json files, and their
+    subdirectories' too with ``recursive=True``.
+    """
+    result = LoadResult()
+    raws: list[RawDocument] = []
+    if text is not None:
+        result.files = 1
+        documents, diagnostics = read_documents(text, name)
+        raws.extend(documents)
+        result.diagnostics.extend(diagnostics)
+    else:
+        files, problems = discover([str(p) for p in paths or []], recursive=recursive)
+        result.diagnostics.extend(problems)
+        for done, input_file in enumerate(files, 1):
+            raws.extend(_read(input_file, result))
+            if progress is not None:
+                progress(input_file.name, done, len(files))
+    result.resources = len(raws)
+    for raw in raws:
+        try:
+            document, diagnostics = validate(raw)
+        except Exception as exc:  # a bug must cost one document, not the run
+            if os.environ.get("CALICO2CILIUM_DEBUG"):
+                raise
+            message = f"internal error validating {raw.label}: {type(exc).__name__}: {exc}"
+            document, diagnostics = None, [make("C2C000", message, raw.source())]
+        result.diagnostics.extend(diagnostics)
+        if document is not None:
+            result.documents.append(document)
+    _refuse_duplicates(result)
+    return result
+
+
+def _read(input_file: InputFile, result: LoadResult) -> list[RawDocument]:
+    result.files += 1
+    try:
+        data = input_file.read_bytes()
+    except OSError as exc:
+        result.diagnostics.append(make("C2C101", f"{input_file.name}: cannot read: {exc.strerror or exc}"))
+        return []
+    decoded = decode(data, input_file.name)
+    if decoded.text is None:
+        assert decoded.diagnostic is not None
+        result.diagnostics.append(decoded.diagnostic)
+        return []
+    documents, diagnostics = read_documents(decoded.text, input_file.name)
+    result.diagnostics.extend(diagnostics)
+    return documents
+
+
+def _identity(document: Document) -> tuple[str, str, str, str]:
+    family = "k8s" if document.api_version.startswith("networking.k8s.io/") else "calico"
+    name = getattr(document.model, "policy_name", None) or document.name
+    return family, document.kind, document.namespace, str(name)
+
+
+def _refuse_duplicates(result: LoadResult) -> None:
+    first: dict[tuple[str, str, str, str], Document] = {}
+    duplicated: set[int] = set()
+    for document in result.documents:
+        key = _identity(document)
+        earlier = first.setdefault(key, document)
+        if earlier is not document:
+            duplicated.update({id(earlier), id(document)})
+            message = f"{document.raw.label} is defined again (first at {earlier.source()})"
+            result.diagnostics.append(make("C2C224", message, document.source()))
+    if duplicated:
+        result.documents = [d for d in result.documents if id(d) not in duplicated]

@@ -1,0 +1,192 @@
+"""The input layer: discovery, decoding, YAML/JSON streams, Lists, positions, hostile input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from calico2cilium.io.decode import decode
+from calico2cilium.io.discover import discover
+from calico2cilium.io.yamlstream import MAX_DEPTH, read_documents
+
+TIER = "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n  name: {name}\nspec:\n  order: 100\n"
+
+
+def codes(diagnostics: list) -> list[str]:
+    return [d.code for d in diagnostics]
+
+
+def test_multi_document_stream_keeps_positions() -> None:
+    text = TIER.format(name="a") + "---\n" + TIER.format(name="b")
+    docs, diags = read_documents(text, "t.yaml")
+    assert diags == []
+    assert [d.name for d in docs] == ["a", "b"]
+    assert docs[1].index == 1
+    src = docs[1].source(("metadata", "name"))
+    assert (src.file, src.line, src.column) == ("t.yaml", 11, 9)
+    assert docs[1].source(("spec",), key=True).line == 12
+
+
+def test_empty_documents_are_skipped_but_an_empty_file_is_an_error() -> None:
+    docs, diags = read_documents("---\n" + TIER.format(name="a") + "---\n---\n", "t.yaml")
+    assert len(docs) == 1 and diags == []
+    docs, diags = read_documents("# only a comment\n", "e.yaml")
+    assert docs == [] and codes(diags) == ["C2C105"]
+    assert read_documents("", "e.yaml")[1][0].code == "C2C105"
+
+
+def test_kind_list_is_flattened_and_items_keep_positions() -> None:
+    text = (
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- apiVersion: projectcalico.org/v3\n  kind: Tier\n  metadata:\n    name: a\n"
+        "- apiVersion: projectcalico.org/v3\n  kind: Tier\n  metadata:\n    name: b\n"
+    )
+    docs, diags = read_documents(text, "l.yaml")
+    assert diags == [] and [d.name for d in docs] == ["a", "b"]
+    assert docs[1].base == ("items", 1)
+    assert docs[1].source(("metadata", "name")).line == 11
+
+
+def test_typed_list_items_inherit_api_version_and_kind() -> None:
+    text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicyList\nitems:\n- metadata:\n    name: a\n"
+    docs, _ = read_documents(text, "l.yaml")
+    assert (docs[0].api_version, docs[0].kind) == ("networking.k8s.io/v1", "NetworkPolicy")
+
+
+def test_top_level_yaml_list_is_flattened_as_calicoctl_does() -> None:
+    text = "- apiVersion: projectcalico.org/v3\n  kind: Tier\n  metadata:\n    name: a\n- 42\n"
+    docs, diags = read_documents(text, "l.yaml")
+    assert [d.name for d in docs] == ["a"]
+    assert codes(diags) == ["C2C201"] and diags[0].source.line == 5
+
+
+def test_json_input_with_tabs_and_positions() -> None:
+    data = {"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": "a"}}
+    text = json.dumps(data, indent="\t")
+    docs, diags = read_documents(text, "t.json")
+    assert diags == [] and docs[0].data == data
+    assert docs[0].source(("metadata", "name")).line == 5
+
+
+def test_invalid_json_has_a_position() -> None:
+    docs, diags = read_documents('{"a": 1,\n "b": ]', "t.json")
+    assert docs == [] and codes(diags) == ["C2C104"]
+    assert (diags[0].source.line, diags[0].source.column) == (2, 7)
+
+
+def test_syntax_error_spares_the_other_documents() -> None:
+    bad = "apiVersion: x\nkind: [unclosed\n"
+    text = TIER.format(name="a") + "---\n" + bad + "---\n" + TIER.format(name="c")
+    docs, diags = read_documents(text, "t.yaml")
+    assert [d.name for d in docs] == ["a", "c"]
+    assert codes(diags) == ["C2C104"]
+    assert diags[0].source.line >= 8  # inside the second document, not at the top of the file
+    assert docs[1].source(("metadata", "name")).line == 14
+
+
+def test_tab_indentation_is_a_positioned_syntax_error_with_a_hint() -> None:
+    _, diags = read_documents("a:\n\tb: 1\n", "t.yaml")
+    assert codes(diags) == ["C2C104"]
+    assert diags[0].source.line == 2 and diags[0].hint and "tab" in diags[0].hint
+
+
+def test_duplicate_keys_are_refused() -> None:
+    text = "apiVersion: projectcalico.org/v3\nkind: Tier\nkind: Tier\nmetadata:\n  name: a\n"
+    docs, diags = read_documents(text, "t.yaml")
+    assert docs == [] and codes(diags) == ["C2C108"] and diags[0].source.line == 3
+
+
+def test_duplicate_keys_in_json_are_refused() -> None:
+    _, diags = read_documents('{"kind": "a", "kind": "b"}', "t.json")
+    assert codes(diags) == ["C2C108"]
+
+
+def test_merge_keys_are_not_duplicates() -> None:
+    docs, diags = read_documents("base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n", "t.yaml")
+    assert diags == [] and docs[0].data["other"] == {"x": 1, "y": 2}
+
+
+def test_alias_bomb_is_refused_quickly() -> None:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for prev, cur in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    docs, diags = read_documents("\n".join(lines) + "\n", "bomb.yaml")
+    assert docs == [] and codes(diags) == ["C2C106"]
+
+
+def test_deep_nesting_is_refused() -> None:
+    depth = 10_000
+    docs, diags = read_documents("a: " + "[" * depth + "]" * depth + "\n", "deep.yaml")
+    assert docs == [] and codes(diags) == ["C2C107"]
+    docs, diags = read_documents("[" * depth + "]" * depth, "deep.json")
+    assert docs == [] and codes(diags) == ["C2C107"]
+    docs, diags = read_documents("a: " + "[" * (MAX_DEPTH - 5) + "]" * (MAX_DEPTH - 5) + "\n", "ok.yaml")
+    assert diags == []
+
+
+def test_timestamps_stay_strings() -> None:
+    docs, _ = read_documents("metadata:\n  creationTimestamp: 2024-05-01T10:00:00Z\n", "t.yaml")
+    assert docs[0].data["metadata"]["creationTimestamp"] == "2024-05-01T10:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "line", "column"),
+    [
+        (b"a: 1\nb: caf\xe9\n", "C2C102", 2, 7),
+        (b"a: 1\nb: \x00\n", "C2C103", 2, 4),
+    ],
+)
+def test_decode_refuses_with_positions(data: bytes, code: str, line: int, column: int) -> None:
+    decoded = decode(data, "x.yaml")
+    assert decoded.text is None and decoded.diagnostic is not None
+    assert decoded.diagnostic.code == code
+    assert (decoded.diagnostic.source.line, decoded.diagnostic.source.column) == (line, column)
+
+
+def test_decode_accepts_a_leading_bom_and_utf16() -> None:
+    assert decode(b"\xef\xbb\xbfa: 1\n", "x").text == "a: 1\n"
+    assert decode("a: 1\n".encode("utf-16"), "x").text == "a: 1\n"
+
+
+def test_a_bom_in_the_middle_of_a_stream_is_a_syntax_error() -> None:
+    text = decode(b"a: 1\n---\nb: \xef\xbb\xbf\n", "x").text
+    assert text is not None
+    docs, diags = read_documents(text, "x")
+    # libyaml allows a BOM only at the start of a stream; the first document is still read.
+    assert [d.data for d in docs] == [{"a": 1}] or codes(diags) in ([], ["C2C104"])
+
+
+def test_discover_walks_directories_like_kubectl(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("x: 1\n")
+    (tmp_path / "b.txt").write_text("x: 1\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.json").write_text("{}")
+    explicit = tmp_path / "b.txt"
+    files, diags = discover([str(tmp_path), str(explicit), str(tmp_path / "missing.yaml")])
+    assert [f.name for f in files] == [str(tmp_path / "a.yaml"), str(explicit)]
+    assert codes(diags) == ["C2C101"]
+    files, _ = discover([str(tmp_path)], recursive=True)
+    assert [Path(f.name).name for f in files] == ["a.yaml", "c.json"]
+    files, diags = discover([str(tmp_path / "sub")])
+    assert diags == [] and len(files) == 1
+
+
+def test_discover_reports_an_empty_directory_and_defaults_to_stdin(tmp_path: Path) -> None:
+    files, diags = discover([str(tmp_path)])
+    assert files == [] and codes(diags) == ["C2C109"]
+    files, diags = discover([])
+    assert [f.name for f in files] == ["<stdin>"] and diags == []
+
+
+def test_recursive_alias_is_refused() -> None:
+    docs, diags = read_documents("a: &a [1, *a]\n", "cycle.yaml")
+    assert docs == [] and codes(diags) == ["C2C107"]
+
+
+def test_too_deep_points_at_the_deep_branch() -> None:
+    depth = MAX_DEPTH + 20
+    text = "spec:\n  ok: 1\n  deep: " + "[" * depth + "]" * depth + "\n"
+    _, diags = read_documents(text, "deep.yaml")
+    assert codes(diags) == ["C2C107"] and diags[0].source.line == 3
