@@ -150,12 +150,13 @@ def test_decode_accepts_a_leading_bom_and_utf16() -> None:
     assert decode("a: 1\n".encode("utf-16"), "x").text == "a: 1\n"
 
 
-def test_a_bom_in_the_middle_of_a_stream_is_a_syntax_error() -> None:
-    text = decode(b"a: 1\n---\nb: \xef\xbb\xbf\n", "x").text
-    assert text is not None
-    docs, diags = read_documents(text, "x")
-    # libyaml allows a BOM only at the start of a stream; the first document is still read.
-    assert [d.data for d in docs] == [{"a": 1}] or codes(diags) in ([], ["C2C104"])
+def test_a_bom_may_open_a_document_but_not_stand_inside_one() -> None:
+    bom = "\ufeff".encode()
+    assert decode(b"a: 1\n---\n" + bom + b"b: 2\n", "x").text == "a: 1\n---\n\ufeffb: 2\n"
+    assert decode(b"a: 1\n" + bom + b"---\nb: 2\n", "x").text is not None
+    stray = decode(b"a: 1\nb: " + bom + b"x\n", "x").diagnostic
+    assert stray is not None and stray.code == "C2C104"
+    assert (stray.source.line, stray.source.column) == (2, 4)
 
 
 def test_discover_walks_directories_like_kubectl(tmp_path: Path) -> None:

@@ -35,7 +35,32 @@ def decode(data: bytes, name: str) -> Decoded:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return _bad_bytes(data, exc, name, "UTF-8")
-    return Decoded(text[1:] if text.startswith("\ufeff") else text)
+    text = text.removeprefix("\ufeff")
+    stray = _stray_bom(text)
+    if stray is not None:
+        line, column = stray
+        message = "byte-order mark (U+FEFF) inside a document; it would become part of a value"
+        return _refuse("C2C104", name, line, column, message)
+    return Decoded(text)
+
+
+def _stray_bom(text: str) -> tuple[int, int] | None:
+    """Where a BOM stands that YAML does not allow (it may only open a document), or ``None``.
+
+    Files concatenated from editors that write BOMs put one at the start of each document, right
+    before or after its ``---`` line; that is allowed, as YAML 1.2 allows it in a document prefix.
+    """
+    start = text.find("\ufeff")
+    while start >= 0:
+        line_start = text.rfind("\n", 0, start) + 1
+        previous = text[text.rfind("\n", 0, max(line_start - 1, 0)) + 1 : max(line_start - 1, 0)]
+        opens = start == line_start and (
+            text.startswith("---", start + 1) or previous.rstrip() in ("---", "...")
+        )
+        if not opens:
+            return text.count("\n", 0, start) + 1, start - line_start + 1
+        start = text.find("\ufeff", start + 1)
+    return None
 
 
 def _bad_bytes(data: bytes, exc: UnicodeDecodeError, name: str, encoding: str) -> Decoded:

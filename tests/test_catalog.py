@@ -1,0 +1,44 @@
+"""The diagnostic catalog cannot drift from the tool: every example is run through the loader."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from calico2cilium.diagnostics.catalog import CATALOG, lookup
+from calico2cilium.load import load
+
+RUNNABLE = [doc for doc in CATALOG.values() if doc.failing is not None]
+
+
+def _codes(example: str | bytes, tmp_path) -> set[str]:  # type: ignore[no-untyped-def]
+    path = tmp_path / "example.yaml"
+    path.write_bytes(example if isinstance(example, bytes) else example.encode())
+    return {d.code for d in load([str(path)]).diagnostics}
+
+
+def test_codes_are_well_formed_and_names_unique() -> None:
+    assert all(re.fullmatch(r"C2C\d{3}", code) for code in CATALOG)
+    names = [doc.name for doc in CATALOG.values()]
+    assert len(names) == len(set(names))
+    assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name) for name in names)
+    assert all(doc.summary and doc.explanation for doc in CATALOG.values())
+
+
+@pytest.mark.parametrize("doc", RUNNABLE, ids=[doc.code for doc in RUNNABLE])
+def test_failing_example_reports_its_code(doc, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert doc.failing is not None
+    assert doc.code in _codes(doc.failing, tmp_path)
+
+
+@pytest.mark.parametrize("doc", RUNNABLE, ids=[doc.code for doc in RUNNABLE])
+def test_passing_example_is_clean(doc, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert doc.passing is not None, "a documented failing example needs a passing one"
+    assert _codes(doc.passing, tmp_path) == set()
+
+
+def test_lookup_by_code_or_name() -> None:
+    assert lookup("c2c211") is CATALOG["C2C211"]
+    assert lookup("invalid-selector") is CATALOG["C2C211"]
+    assert lookup("C2C999") is None
