@@ -41,7 +41,7 @@ HOSTILE: dict[str, bytes] = {
     "empty.yaml": b"",
     "bomb.yaml": _bomb().encode(),
     "deep.yaml": ("a: " + "[" * 10_000 + "]" * 10_000 + "\n").encode(),
-    "wrong-type.yaml": GOOD.replace("ingress:\n", "ingress: yes\n#").encode(),
+    "wrong-type.yaml": GOOD.replace("  selector:", "  order: high\n  selector:").encode(),
     "unknown-kind.yaml": GOOD.replace("kind: NetworkPolicy", "kind: NetworkPolizy").encode(),
     "bad-selector.yaml": GOOD.replace("app == 'web'", "app == 'web' &&").encode(),
     "bad-cidr.yaml": GOOD.replace("      destination:", "      source:\n        nets: [10.1.2.3/40]\n      destination:").encode(),

@@ -1,0 +1,402 @@
+"""Cilium semantics: CNP, CCNP and Kubernetes NetworkPolicy (as Cilium translates it) to programs.
+
+Every claim below cites its source: ``semantics.md`` (§2.x) and ``semantics-check.md`` (claim N /
+deviation EN), which name the Cilium files they were read from.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from calico2cilium.semantics.cilium_read import (
+    CidrGroup,
+    CidrRule,
+    CiliumPolicyDoc,
+    Invalid,
+    PeerRule,
+    Requirement,
+    RuleSpec,
+    Selector,
+    read_cidr_group,
+    read_policy,
+)
+from calico2cilium.semantics.expr import (
+    FALSE,
+    PEER,
+    SUBJECT,
+    TRUE,
+    Entity,
+    Expr,
+    IcmpTypeIs,
+    InNet,
+    IsApiserver,
+    IsIPv6,
+    IsKind,
+    NamedPort,
+    ProtoIs,
+    and_,
+    not_,
+    or_,
+    port_range,
+)
+from calico2cilium.semantics.knp import Knp, read_knp
+from calico2cilium.semantics.program import (
+    CiliumPolicy,
+    CiliumProgram,
+    CiliumRule,
+    InvalidItem,
+    Located,
+    Ref,
+    UnsupportedItem,
+)
+from calico2cilium.semantics.protocols import CILIUM_L4
+from calico2cilium.semantics.views import (
+    CILIUM_CLUSTER,
+    CILIUM_NAMESPACE,
+    CILIUM_NS_LABELS,
+    LabelTerm,
+    Unsupported,
+    cilium_label,
+    split_cilium_key,
+)
+from calico2cilium.semantics.world import ICMP, ICMPV6, Assumptions, Direction
+
+CILIUM_KINDS = ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")
+CIDR_GROUP_KIND = "CiliumCIDRGroup"
+
+
+@dataclass
+class CiliumSide:
+    """The Cilium side, read: one program per direction, plus what could not be used."""
+
+    programs: dict[Direction, CiliumProgram]
+    invalid: list[InvalidItem] = field(default_factory=list)
+    unsupported: list[UnsupportedItem] = field(default_factory=list)
+    """Constructs outside the proof that do not belong to a pod decision (e.g. host policies)."""
+
+
+def _label(doc: Located) -> str:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    ns = f"{meta.get('namespace')}/" if meta and meta.get("namespace") else ""
+    return f"{data.get('kind', '?')} {ns}{(meta or {}).get('name', '?')}"
+
+
+def read_cilium_side(
+    docs: Iterable[Located], assumptions: Assumptions, default_namespace: str = "default"
+) -> CiliumSide:
+    """Read Cilium (and Kubernetes NetworkPolicy) documents into one program per direction."""
+    docs = list(docs)
+    side = CiliumSide({"ingress": CiliumProgram("ingress", []), "egress": CiliumProgram("egress", [])})
+    groups: list[CidrGroup] = []
+    for doc in docs:
+        if isinstance(doc.data, dict) and doc.data.get("kind") == CIDR_GROUP_KIND:
+            try:
+                groups.append(read_cidr_group(doc.data))
+            except Invalid as exc:
+                side.invalid.append(InvalidItem("cilium", exc.message, _label(doc), doc, exc.path))
+    builder = _Builder(assumptions, groups)
+    for program in side.programs.values():
+        program.always_allow = (
+            IsKind(PEER, "host")
+            if assumptions.cilium_local_host_allowed and program.direction == "ingress"
+            else FALSE
+        )
+    for doc in docs:
+        data = doc.data if isinstance(doc.data, dict) else {}
+        kind = data.get("kind")
+        try:
+            if kind in CILIUM_KINDS:
+                policy = read_policy(data, assumptions, default_namespace)
+                for direction, program in side.programs.items():
+                    program.policies.extend(builder.policy(policy, doc, direction, side.unsupported))
+            elif kind == "NetworkPolicy" and str(data.get("apiVersion", "")).startswith("networking.k8s.io/"):
+                knp = read_knp(data, default_namespace)
+                for direction, program in side.programs.items():
+                    program.policies.append(builder.knp(knp, doc, direction))
+            elif kind != CIDR_GROUP_KIND:
+                side.unsupported.append(
+                    UnsupportedItem(
+                        "cilium", f"kind {kind!r} is not a Cilium policy kind; ignored", _label(doc), doc
+                    )
+                )
+        except Invalid as exc:
+            side.invalid.append(InvalidItem("cilium", exc.message, _label(doc), doc, exc.path))
+    return side
+
+
+class _Builder:
+    def __init__(self, assumptions: Assumptions, groups: list[CidrGroup]) -> None:
+        self.assumptions = assumptions
+        self.groups = groups
+
+    # --- selectors ----------------------------------------------------------------------------
+
+    def selector(self, selector: Selector, entity: Entity, drop_key: str | None = None) -> Expr:
+        """A LabelSelector over an identity: matchLabels AND matchExpressions (semantics.md 2.2).
+        ``NotIn``/``DoesNotExist`` also hold when the key is absent (Requirement.Matches)."""
+        terms = [self._label(entity, k).eq(v) for k, v in selector.match_labels if _extended(k) != drop_key]
+        terms.extend(self._requirement(entity, r) for r in selector.match_expressions)
+        return and_(*terms)
+
+    def _label(self, entity: Entity, key: str) -> LabelTerm:
+        return cilium_label(entity, key, self.assumptions.cluster_name)
+
+    def _requirement(self, entity: Entity, req: Requirement) -> Expr:
+        label = self._label(entity, req.key)
+        if req.operator == "Exists":
+            return label.has()
+        if req.operator == "DoesNotExist":
+            return not_(label.has())
+        found = or_(*(label.eq(v) for v in req.values))
+        return found if req.operator == "In" else not_(found)
+
+    def peer_selector(self, selector: Selector, namespace: str | None) -> Expr:
+        """A ``fromEndpoints``/``toEndpoints`` selector after Cilium's injection (utils.go
+        ``getEndpointSelector``; semantics-check claim 1, E13): untouched if it has a ``reserved:``
+        key; else, without a pod-namespace key, CNP adds ``namespace == <policy ns>`` unless (1.16+)
+        a namespace-label key is present, and CCNP adds ``namespace Exists``. 1.19 (or the option)
+        also pins the local cluster unless the cluster key is named (semantics.md 2.1)."""
+        keys = [_extended(k) for k in selector.keys]
+        expr = self.selector(selector, PEER)
+        if any(k.startswith("reserved:") for k in keys):
+            return expr
+        extra: list[Expr] = []
+        if not any(k in (f"k8s:{CILIUM_NAMESPACE}", f"any:{CILIUM_NAMESPACE}") for k in keys):
+            ns_label_keys = any(
+                k.startswith((f"k8s:{CILIUM_NS_LABELS}", f"any:{CILIUM_NS_LABELS}")) for k in keys
+            )
+            if namespace is None:
+                extra.append(self._label(PEER, f"k8s:{CILIUM_NAMESPACE}").has())
+            elif not (ns_label_keys and self.assumptions.at_least(1, 16)):
+                extra.append(self._label(PEER, f"k8s:{CILIUM_NAMESPACE}").eq(namespace))
+        if self.assumptions.local_cluster_filter and not any(k.endswith(f":{CILIUM_CLUSTER}") for k in keys):
+            extra.append(self._label(PEER, f"k8s:{CILIUM_CLUSTER}").eq(self.assumptions.cluster_name))
+        return and_(expr, *extra)
+
+    # --- L3 -----------------------------------------------------------------------------------
+
+    def _cidr_peer(self) -> Expr:
+        """Who CIDR rules can match: never pods; nodes only with policy-cidr-match-mode=nodes
+        (semantics-check claim 6)."""
+        if self.assumptions.policy_cidr_match_nodes:
+            return or_(IsKind(PEER, "world"), IsKind(PEER, "host"), IsKind(PEER, "remote-node"))
+        return IsKind(PEER, "world")
+
+    def _cidr(self, cidrs: Iterable[str], excepts: Iterable[str]) -> Expr:
+        inside = or_(*(InNet(PEER, ipaddress.ip_network(c, strict=False)) for c in cidrs))
+        outside = or_(*(InNet(PEER, ipaddress.ip_network(e, strict=False)) for e in excepts))
+        return and_(self._cidr_peer(), inside, not_(outside))
+
+    def _cidr_rule(self, rule: CidrRule) -> Expr:
+        """``cidr`` with ``except``; ``cidrGroupRef``/``cidrGroupSelector`` pick CiliumCIDRGroups
+        given in the same input (a group that is not there matches nothing); ``except`` applies to
+        groups too (semantics-check claim 9)."""
+        if rule.cidr is not None:
+            return self._cidr([rule.cidr], rule.excepts)
+        if rule.group_ref is not None:
+            chosen = [g for g in self.groups if g.name == rule.group_ref]
+        else:
+            assert rule.group_selector is not None
+            chosen = [g for g in self.groups if _matches_group(rule.group_selector, g.labels)]
+        return self._cidr([c for g in chosen for c in g.cidrs], rule.excepts)
+
+    def _entity(self, entity: str) -> Expr:
+        """Entities (semantics-check claim 7; entity.go): ``cluster`` is every local-cluster identity
+        plus host, remote-node and kube-apiserver; health/init/ingress/unmanaged identities are not
+        in the flow world."""
+        table: dict[str, Expr] = {
+            "all": TRUE,
+            "world": IsKind(PEER, "world"),
+            "world-ipv4": and_(IsKind(PEER, "world"), not_(IsIPv6())),
+            "world-ipv6": and_(IsKind(PEER, "world"), IsIPv6()),
+            "host": IsKind(PEER, "host"),
+            "remote-node": IsKind(PEER, "remote-node"),
+            "kube-apiserver": IsApiserver(PEER),
+            "cluster": or_(
+                IsKind(PEER, "pod"), IsKind(PEER, "host"), IsKind(PEER, "remote-node"), IsApiserver(PEER)
+            ),
+        }
+        return table.get(entity, FALSE)
+
+    def match(self, rule: PeerRule, namespace: str | None, direction: Direction, deny: bool) -> Expr:
+        """A rule: peer ∧ L4. Without any peer field the peer is a wildcard if an L4 part exists,
+        and the rule matches nothing if neither exists (``- {}``; semantics-check claim 3)."""
+        l3 = self.l3(rule, namespace)
+        has_l4 = bool(rule.to_ports) or bool(rule.icmps)
+        if l3 is None:
+            return self.l4(rule, direction, deny) if has_l4 else FALSE
+        return and_(l3, self.l4(rule, direction, deny))
+
+    def l3(self, rule: PeerRule, namespace: str | None) -> Expr | None:
+        """The peer part (``None``: no peer field at all). An empty list selects nothing (E1); the
+        kinds present are ORed (Cilium refuses two non-empty kinds in one rule, E14)."""
+        if rule.unmodelled:
+            raise Unsupported(f"not modelled: {', '.join(rule.unmodelled)}")
+        if rule.wildcard_endpoints:
+            return TRUE
+        parts: list[Expr] = []
+        present = False
+        if rule.endpoints is not None:
+            present = True
+            inject = namespace if rule.inject_namespace else None
+            parts.extend(
+                self.peer_selector(s, inject) if rule.inject_namespace else self.selector(s, PEER)
+                for s in rule.endpoints
+            )
+        if rule.cidrs is not None:
+            present = True
+            parts.extend(self._cidr([c], ()) for c in rule.cidrs)
+        if rule.cidr_set is not None:
+            present = True
+            parts.extend(self._cidr_rule(c) for c in rule.cidr_set)
+        if rule.entities is not None:
+            present = True
+            parts.extend(self._entity(e) for e in rule.entities)
+        return or_(*parts) if present else None
+
+    # --- L4 -----------------------------------------------------------------------------------
+
+    def l4(self, rule: PeerRule, direction: Direction, deny: bool) -> Expr:
+        """``toPorts``: a port entry is (protocol ∈ ANY=TCP/UDP/SCTP, E12) ∧ port; ``"0"`` = all ports;
+        ``endPort <= port`` = the single port (E5); named ports are the destination pod's; an item
+        without ``ports`` allows nothing (E4). ``icmps``: family and type; no code field. No L4 part:
+        every protocol (semantics-check claim 8)."""
+        if rule.to_ports:
+            items: list[Expr] = []
+            for port_rule in rule.to_ports:
+                if port_rule.has_l7 and not deny:
+                    raise Unsupported("L7 rules (toPorts[].rules) are outside the proof")
+                items.extend(self._port(p.port, p.end_port, p.protocol, direction) for p in port_rule.ports)
+            return or_(*items)
+        if rule.icmps:
+            return or_(*(self._icmp(f.family, f.type) for fields in rule.icmps for f in fields))
+        return TRUE
+
+    def _port(self, port: str, end_port: int | None, protocol: str, direction: Direction) -> Expr:
+        protos = or_(*(ProtoIs(p) for p in CILIUM_L4[protocol]))
+        if not port.isdigit():
+            owner = SUBJECT if direction == "ingress" else PEER
+            return and_(protos, NamedPort(owner, port, "dst"))
+        number = int(port)
+        if end_port is not None and end_port > number:
+            return and_(protos, port_range("dst", max(number, 1), end_port))
+        if number == 0:
+            return protos
+        return and_(protos, port_range("dst", number, number))
+
+    @staticmethod
+    def _icmp(family: str, number: int) -> Expr:
+        proto = ProtoIs(ICMPV6 if family == "IPv6" else ICMP)
+        if number == 0:
+            # ICMP type 0 becomes "port 0", Cilium's wildcard: every type of the family is allowed
+            # (open bug cilium/cilium#41304, "CCNP ICMP Rule with Type 0 Matches All ICMP Traffic").
+            return proto
+        return and_(proto, IcmpTypeIs(number))
+
+    # --- policies -----------------------------------------------------------------------------
+
+    def policy(
+        self, doc: CiliumPolicyDoc, located: Located, direction: Direction, notes: list[UnsupportedItem]
+    ) -> list[CiliumPolicy]:
+        out = []
+        title = f"{doc.kind} {doc.namespace + '/' if doc.namespace else ''}{doc.name}"
+        for spec in doc.specs:
+            if spec.node_selector is not None:
+                if direction == "ingress":
+                    notes.append(
+                        UnsupportedItem(
+                            "cilium",
+                            "host policy (nodeSelector): host subjects are not verified",
+                            title,
+                            located,
+                            spec.path,
+                        )
+                    )
+                continue
+            assert spec.endpoint_selector is not None
+            ref = Ref("cilium", title, located, spec.path)
+            drop = f"k8s:{CILIUM_NAMESPACE}" if doc.namespace is not None else None
+            selects = self.selector(spec.endpoint_selector, SUBJECT, drop_key=drop)
+            if doc.namespace is not None:
+                # CNP subjects are always pinned to the policy's namespace (utils.go ParseToCiliumRule).
+                selects = and_(selects, self._label(SUBJECT, f"k8s:{CILIUM_NAMESPACE}").eq(doc.namespace))
+            out.append(self._rules(spec, selects, ref, direction, doc.namespace, title, located))
+        return out
+
+    def _rules(
+        self,
+        spec: RuleSpec,
+        selects: Expr,
+        ref: Ref,
+        direction: Direction,
+        namespace: str | None,
+        title: str,
+        located: Located,
+    ) -> CiliumPolicy:
+        allows_in = spec.lists[direction] or []
+        denies_in = spec.lists[f"{direction}Deny"] or []
+        # Default deny: a non-empty allow or deny list for the direction, unless enableDefaultDeny
+        # says otherwise (semantics-check claim 4, E2; rule_validation.go Sanitize).
+        default_deny = spec.enable_default_deny[direction]
+        if default_deny is None:
+            default_deny = bool(allows_in) or bool(denies_in)
+        policy = CiliumPolicy(selects, [], [], default_deny, ref, namespace)
+        for rules, target, deny in ((allows_in, policy.allows, False), (denies_in, policy.denies, True)):
+            for rule in rules:
+                rule_ref = Ref("cilium", f"{title} {_path_text(rule.path)}", located, rule.path)
+                try:
+                    match = self.match(rule, namespace, direction, deny)
+                except Unsupported as exc:
+                    policy.unsupported.append(
+                        UnsupportedItem("cilium", exc.reason, title, located, rule.path)
+                    )
+                    continue
+                target.append(CiliumRule(match, rule_ref))
+        return policy
+
+    def knp(self, knp: Knp, located: Located, direction: Direction) -> CiliumPolicy:
+        from calico2cilium.semantics.cilium_knp import knp_to_spec
+
+        spec = knp_to_spec(knp, self.assumptions)
+        title = f"NetworkPolicy {knp.namespace}/{knp.name} (as Cilium translates it)"
+        ref = Ref("cilium", title, located, ("spec",))
+        selects = self.selector(spec.endpoint_selector or Selector(), SUBJECT)
+        return self._rules(spec, selects, ref, direction, knp.namespace, title, located)
+
+
+def _extended(key: str) -> str:
+    source, name = split_cilium_key(key)
+    return f"{source}:{name}"
+
+
+def _matches_group(selector: Selector, labels: dict[str, str]) -> bool:
+    """A ``cidrGroupSelector`` over a CiliumCIDRGroup's labels (source ``cidrgroup``)."""
+
+    def value(key: str) -> str | None:
+        source, name = split_cilium_key(key)
+        return labels.get(name) if source in ("any", "cidrgroup") else None
+
+    for key, expected in selector.match_labels:
+        if value(key) != expected:
+            return False
+    for req in selector.match_expressions:
+        found = value(req.key)
+        ok = {
+            "In": found is not None and found in req.values,
+            "NotIn": found is None or found not in req.values,
+            "Exists": found is not None,
+            "DoesNotExist": found is None,
+        }[req.operator]
+        if not ok:
+            return False
+    return True
+
+
+def _path_text(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for item in path:
+        text += f"[{item}]" if isinstance(item, int) else (f".{item}" if text else item)
+    return text

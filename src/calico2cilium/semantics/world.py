@@ -1,0 +1,343 @@
+"""The flow world: what one decision is about, under stated cluster assumptions.
+
+A *decision point* is one pod (the subject) and one direction. A flow at that point has a peer (a
+pod, the subject's own node ``host``, another node ``remote-node``, or an address outside the
+cluster ``world``), an IP family, a protocol, ports and ICMP type/code. Ingress: the peer is the
+source and the subject the destination; egress: the reverse.
+
+What is deliberately *not* in the world, and why (each is an assumption the report states):
+
+- Cilium-only identities (``health``, ``init``, ``ingress``, ``unmanaged``) have no Calico
+  counterpart, so no flow can be compared for them.
+- Service virtual IPs: both dataplanes translate them before policy (Calico enforces workload policy
+  after DNAT, semantics.md 1.1; Cilium resolves services before policy), so no peer has one.
+- Traffic of a pod to itself, and ClusterMesh remote-cluster pods.
+- Host endpoints as *subjects* (host firewall): reported as unsupported by the semantics.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from calico2cilium.semantics.expr import (
+    PEER,
+    SUBJECT,
+    And,
+    Attr,
+    Const,
+    Entity,
+    Expr,
+    IcmpCodeIs,
+    IcmpTypeIs,
+    InNet,
+    IsApiserver,
+    IsIPv6,
+    IsKind,
+    Kind,
+    NamedPort,
+    Network,
+    Not,
+    Or,
+    PortIn,
+    Present,
+    ProtoIs,
+    StrShorter,
+    StrTest,
+)
+
+Direction = Literal["ingress", "egress"]
+DIRECTIONS: tuple[Direction, ...] = ("ingress", "egress")
+IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+TCP, UDP, SCTP, ICMP, ICMPV6, UDPLITE = 6, 17, 132, 1, 58, 136
+PORT_PROTOCOLS = frozenset({TCP, UDP, SCTP})
+"""Protocols whose flows carry ports in this model (Calico ``SupportsPorts``; Cilium L4 protocols)."""
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+"""Set on every namespace by Kubernetes >= 1.21 to its name (semantics-check E9)."""
+
+
+def _nets(values: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(v, strict=False) for v in values)
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """What the verifier takes as given about the cluster. Empty CIDR lists mean "unknown": then
+    any address may be of that kind, which is the sound (most pessimistic) reading.
+
+    - ``pod_cidrs`` / ``node_cidrs``: where pod and node addresses come from.
+    - ``service_cidrs``: virtual IPs, never seen by policy (translated before it).
+    - ``apiserver_cidrs``: addresses of the Kubernetes API server; ``None`` = unknown, any node or
+      external address may be it (Cilium's ``kube-apiserver`` and ``cluster`` entities match it).
+    - ``ip_families``: which families carry traffic; default: those of ``pod_cidrs``, else both.
+    - ``cilium_version``: (major, minor); decides namespace injection (1.16), endPort, etc.
+    - ``policy_cidr_match_nodes``: Cilium ``--policy-cidr-match-mode=nodes`` (CIDR rules match nodes).
+    - ``policy_default_local_cluster``: Cilium adds the local-cluster term to peer selectors;
+      ``None`` = the version's default (on from 1.19; semantics.md 2.1).
+    - ``host_firewall``: Cilium host firewall on (host policies enforced). Host subjects are not
+      modelled yet; the flag is recorded for the report.
+    - ``calico_local_host_allowed`` / ``cilium_local_host_allowed``: traffic from a pod's own node
+      to the pod is allowed whatever the policy (Calico: semantics.md 1.5 "Host to local workloads
+      is always allowed"; Cilium: ``--allow-localhost``, semantics.md 2.4).
+    - ``cluster_name``: the value of ``io.cilium.k8s.policy.cluster`` on pods.
+    - ``calico_types_default``: how Calico fills an absent ``types`` (semantics-check claim 14):
+      ``"clientv3"`` (by rule counts, calicoctl/API server) or ``"admission"`` (by presence of the
+      ``egress`` key, the v3.32+ native-CRD admission policy).
+    - ``valid_k8s_values``: label values, namespace and service-account names follow Kubernetes
+      syntax (so e.g. a Calico ``k == 'a b'`` can never match a pod).
+    """
+
+    pod_cidrs: tuple[str, ...] = ()
+    node_cidrs: tuple[str, ...] = ()
+    service_cidrs: tuple[str, ...] = ()
+    apiserver_cidrs: tuple[str, ...] | None = None
+    ip_families: tuple[int, ...] | None = None
+    cilium_version: tuple[int, int] = (1, 18)
+    policy_cidr_match_nodes: bool = False
+    policy_default_local_cluster: bool | None = None
+    host_firewall: bool = True
+    calico_local_host_allowed: bool = True
+    cilium_local_host_allowed: bool = True
+    cluster_name: str = "default"
+    calico_types_default: Literal["clientv3", "admission"] = "clientv3"
+    valid_k8s_values: bool = True
+
+    @property
+    def pod_nets(self) -> tuple[Network, ...]:
+        return _nets(self.pod_cidrs)
+
+    @property
+    def node_nets(self) -> tuple[Network, ...]:
+        return _nets(self.node_cidrs)
+
+    @property
+    def service_nets(self) -> tuple[Network, ...]:
+        return _nets(self.service_cidrs)
+
+    @property
+    def apiserver_nets(self) -> tuple[Network, ...] | None:
+        return None if self.apiserver_cidrs is None else _nets(self.apiserver_cidrs)
+
+    @property
+    def families(self) -> tuple[int, ...]:
+        if self.ip_families:
+            return tuple(sorted(set(self.ip_families)))
+        if self.pod_cidrs:
+            return tuple(sorted({n.version for n in self.pod_nets}))
+        return (4, 6)
+
+    @property
+    def local_cluster_filter(self) -> bool:
+        if self.policy_default_local_cluster is not None:
+            return self.policy_default_local_cluster
+        return self.cilium_version >= (1, 19)
+
+    def at_least(self, major: int, minor: int) -> bool:
+        return self.cilium_version >= (major, minor)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "pod_cidrs": list(self.pod_cidrs),
+            "node_cidrs": list(self.node_cidrs),
+            "service_cidrs": list(self.service_cidrs),
+            "apiserver_cidrs": None if self.apiserver_cidrs is None else list(self.apiserver_cidrs),
+            "ip_families": list(self.families),
+            "cilium_version": f"{self.cilium_version[0]}.{self.cilium_version[1]}",
+            "policy_cidr_match_nodes": self.policy_cidr_match_nodes,
+            "policy_default_local_cluster": self.local_cluster_filter,
+            "host_firewall": self.host_firewall,
+            "calico_local_host_allowed": self.calico_local_host_allowed,
+            "cilium_local_host_allowed": self.cilium_local_host_allowed,
+            "cluster_name": self.cluster_name,
+            "calico_types_default": self.calico_types_default,
+            "valid_k8s_values": self.valid_k8s_values,
+        }
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One end of a flow. Pods carry facts; other kinds have only an address.
+
+    ``named_ports`` maps a container port name to ``(protocol number, port)``.
+    """
+
+    kind: Kind
+    ip: IP
+    namespace: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
+    service_account: str = "default"
+    service_account_labels: Mapping[str, str] = field(default_factory=dict)
+    named_ports: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    apiserver: bool = False
+    name: str = ""
+
+    def describe(self) -> str:
+        if self.kind != "pod":
+            extra = ", kube-apiserver" if self.apiserver else ""
+            return f"{self.kind} {self.ip}{extra}"
+        labels = ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+        ns_labels = ",".join(f"{k}={v}" for k, v in sorted(self.namespace_labels.items()))
+        who = f"{self.namespace}/{self.name}" if self.name else f"pod in namespace {self.namespace}"
+        extra = f" ns-labels=[{ns_labels}]" if ns_labels else ""
+        return f"{who} [{labels}]{extra} sa={self.service_account} ip={self.ip}"
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One concrete flow at one decision point."""
+
+    direction: Direction
+    subject: Endpoint
+    peer: Endpoint
+    protocol: int
+    dst_port: int = 0
+    src_port: int = 0
+    icmp_type: int = 0
+    icmp_code: int = 0
+    namespaces: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Labels of namespaces named by NetworkSets (``ns:<name>`` entities)."""
+
+    def endpoint(self, entity: Entity) -> Endpoint | None:
+        if entity == SUBJECT:
+            return self.subject
+        if entity == PEER:
+            return self.peer
+        return None
+
+    @property
+    def ipv6(self) -> bool:
+        return self.subject.ip.version == 6
+
+    @property
+    def source(self) -> Endpoint:
+        return self.peer if self.direction == "ingress" else self.subject
+
+    @property
+    def destination(self) -> Endpoint:
+        return self.subject if self.direction == "ingress" else self.peer
+
+    def describe(self) -> str:
+        proto = {TCP: "TCP", UDP: "UDP", SCTP: "SCTP", ICMP: "ICMP", ICMPV6: "ICMPv6"}.get(
+            self.protocol, f"proto {self.protocol}"
+        )
+        if self.protocol in PORT_PROTOCOLS:
+            l4 = f"{proto} dport {self.dst_port} sport {self.src_port}"
+        elif self.protocol in (ICMP, ICMPV6):
+            l4 = f"{proto} type {self.icmp_type} code {self.icmp_code}"
+        else:
+            l4 = proto
+        return f"{self.source.describe()} -> {self.destination.describe()} {l4}"
+
+
+def attr_value(flow: Flow, attr: Attr) -> str | None:
+    """The value of a fact in a concrete flow (``None``: absent)."""
+    if attr.entity.startswith("ns:"):
+        if attr.space != "ns":
+            return None
+        name = attr.entity[3:]
+        if attr.key == NAMESPACE_NAME_LABEL:
+            return name
+        return flow.namespaces.get(name, {}).get(attr.key)
+    endpoint = flow.endpoint(attr.entity)
+    if endpoint is None or endpoint.kind != "pod":
+        return None
+    if attr.space == "pod":
+        return endpoint.labels.get(attr.key)
+    if attr.space == "ns":
+        if attr.key == NAMESPACE_NAME_LABEL:
+            return endpoint.namespace
+        return endpoint.namespace_labels.get(attr.key)
+    if attr.space == "sa":
+        return endpoint.service_account_labels.get(attr.key)
+    if attr.space == "nsname":
+        return endpoint.namespace
+    return endpoint.service_account
+
+
+def _str_test(value: str, op: str, operand: str) -> bool:
+    if op == "eq":
+        return value == operand
+    if op == "prefix":
+        return value.startswith(operand)
+    if op == "suffix":
+        return value.endswith(operand)
+    return operand in value
+
+
+def evaluate(expr: Expr, flow: Flow, memo: dict[int, bool] | None = None) -> bool:
+    """The concrete interpreter: the truth of ``expr`` for ``flow``.
+
+    Iterative (decision chains nest as deep as there are rules); ``memo`` (keyed by node identity)
+    may be shared by several formulas of one program evaluated on the same flow."""
+    if memo is None:
+        memo = {}
+    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        key = id(node)
+        if key in memo:
+            continue
+        if isinstance(node, And | Or | Not):
+            children = (node.arg,) if isinstance(node, Not) else node.args
+            if not ready:
+                stack.append((node, True))
+                stack.extend((child, False) for child in children if id(child) not in memo)
+                continue
+            values = [memo[id(child)] for child in children]
+            if isinstance(node, And):
+                memo[key] = all(values)
+            elif isinstance(node, Or):
+                memo[key] = any(values)
+            else:
+                memo[key] = not values[0]
+        else:
+            memo[key] = _atom(node, flow)
+    return memo[id(expr)]
+
+
+def _atom(expr: Expr, flow: Flow) -> bool:
+    if isinstance(expr, Const):
+        return expr.value
+    if isinstance(expr, Present):
+        return attr_value(flow, expr.attr) is not None
+    if isinstance(expr, StrTest):
+        value = attr_value(flow, expr.attr)
+        return value is not None and _str_test(value, expr.op, expr.value)
+    if isinstance(expr, StrShorter):
+        value = attr_value(flow, expr.attr)
+        return value is not None and len(value) < expr.n
+    if isinstance(expr, IsKind):
+        endpoint = flow.endpoint(expr.entity)
+        return endpoint is not None and endpoint.kind == expr.kind
+    if isinstance(expr, IsApiserver):
+        endpoint = flow.endpoint(expr.entity)
+        return endpoint is not None and endpoint.apiserver
+    if isinstance(expr, InNet):
+        endpoint = flow.endpoint(expr.entity)
+        return endpoint is not None and endpoint.ip in expr.net
+    if isinstance(expr, IsIPv6):
+        return flow.ipv6
+    if isinstance(expr, ProtoIs):
+        return flow.protocol == expr.number
+    if isinstance(expr, PortIn):
+        if flow.protocol not in PORT_PROTOCOLS:
+            return False
+        port = flow.dst_port if expr.side == "dst" else flow.src_port
+        return expr.lo <= port <= expr.hi
+    if isinstance(expr, IcmpTypeIs):
+        return flow.protocol in (ICMP, ICMPV6) and flow.icmp_type == expr.value
+    if isinstance(expr, IcmpCodeIs):
+        return flow.protocol in (ICMP, ICMPV6) and flow.icmp_code == expr.value
+    if isinstance(expr, NamedPort):
+        endpoint = flow.endpoint(expr.entity)
+        if endpoint is None or endpoint.kind != "pod" or flow.protocol not in PORT_PROTOCOLS:
+            return False
+        declared = endpoint.named_ports.get(expr.name)
+        port = flow.dst_port if expr.side == "dst" else flow.src_port
+        return declared is not None and declared == (flow.protocol, port)
+    raise TypeError(f"unknown formula node {type(expr).__name__}")

@@ -1,0 +1,61 @@
+"""Finite or cofinite sets of strings: ``v in S`` or ``v not in X``, closed under every operation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CoSet:
+    """``values`` when ``cofinite`` is false, else every string except ``values``."""
+
+    values: frozenset[str] = frozenset()
+    cofinite: bool = False
+
+    @staticmethod
+    def of(values: Iterable[str]) -> CoSet:
+        return CoSet(frozenset(values), False)
+
+    @staticmethod
+    def all_except(values: Iterable[str] = ()) -> CoSet:
+        return CoSet(frozenset(values), True)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.cofinite and not self.values
+
+    @property
+    def is_full(self) -> bool:
+        return self.cofinite and not self.values
+
+    def __contains__(self, value: object) -> bool:
+        return (value in self.values) != self.cofinite
+
+    def __invert__(self) -> CoSet:
+        return CoSet(self.values, not self.cofinite)
+
+    def __and__(self, other: CoSet) -> CoSet:
+        a, b = self, other
+        if not a.cofinite and not b.cofinite:
+            return CoSet(a.values & b.values, False)
+        if a.cofinite and b.cofinite:
+            return CoSet(a.values | b.values, True)
+        finite, co = (a, b) if not a.cofinite else (b, a)
+        return CoSet(finite.values - co.values, False)
+
+    def __or__(self, other: CoSet) -> CoSet:
+        return ~(~self & ~other)
+
+    def __sub__(self, other: CoSet) -> CoSet:
+        return self & ~other
+
+    def issubset(self, other: CoSet) -> bool:
+        return (self - other).is_empty
+
+    def sort_key(self) -> tuple[bool, tuple[str, ...]]:
+        return (self.cofinite, tuple(sorted(self.values)))
+
+    def __str__(self) -> str:
+        inner = ", ".join(repr(v) for v in sorted(self.values))
+        return f"not in {{{inner}}}" if self.cofinite else f"in {{{inner}}}"

@@ -1,0 +1,126 @@
+"""An index of cubes by the values one label key of their subject may take.
+
+Real policy sets are dominated by subjects like ``namespace == n && ...``: two cubes whose
+subjects require different values of the same key never intersect. Bucketing cubes by such a
+key's allowed values turns the "subtract everything decided so far" scans of the ordering walk
+from quadratic into roughly linear. The index is a mutable helper, not a value; results do not
+depend on whether a cube is found through a bucket or the catch-all list.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
+
+if TYPE_CHECKING:  # labels.py uses this module, so no import at run time
+    from calico2cilium.sets.labels import LabelCube
+
+T = TypeVar("T")
+
+NARROW: Final = 8
+"""A fragment with at most this many allowed values for the key is looked up again in the index
+instead of scanning the rest of its parent's candidate list."""
+
+
+def positive_values(cube: LabelCube, key: str | None) -> frozenset[str] | None:
+    """The finite set of values ``key`` must take in ``cube`` (absent not allowed), else ``None``."""
+    if key is None:
+        return None
+    kc = cube.get(key)
+    if kc.absent or kc.values.cofinite:
+        return None
+    return kc.values.values
+
+
+def pick_key(cubes: Iterable[LabelCube]) -> str | None:
+    """The key most often constrained to finitely many values (ties: smallest name)."""
+    counts: Counter[str] = Counter()
+    for cube in cubes:
+        for key, kc in cube.constraints:
+            if not kc.absent and not kc.values.cofinite:
+                counts[key] += 1
+    if not counts:
+        return None
+    return min(counts, key=lambda k: (-counts[k], k))
+
+
+class CubeIndex(Generic[T]):
+    """Items (cubes of some kind) bucketed by ``positive_values(label(item), key)``."""
+
+    def __init__(
+        self,
+        key: str | None,
+        label: Callable[[T], LabelCube],
+        intersects: Callable[[T, T], bool],
+        subtract: Callable[[T, T], list[T]],
+    ) -> None:
+        self.key = key
+        self.label = label
+        self.intersects = intersects
+        self.sub = subtract
+        self.items: list[T] = []
+        self.wild: list[T] = []
+        self.buckets: dict[str, list[T]] = {}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def add(self, items: Iterable[T]) -> None:
+        for item in items:
+            self.items.append(item)
+            values = positive_values(self.label(item), self.key)
+            if values is None:
+                self.wild.append(item)
+            else:
+                for v in values:
+                    self.buckets.setdefault(v, []).append(item)
+
+    def candidates(self, item: T) -> Sequence[T]:
+        """Every indexed item that may intersect ``item`` (and possibly a few more)."""
+        values = positive_values(self.label(item), self.key)
+        if values is None:
+            return self.items
+        if len(values) == 1:
+            (v,) = values
+            return self.wild + self.buckets.get(v, [])
+        seen: set[int] = set()
+        out = list(self.wild)
+        for v in sorted(values):
+            for it in self.buckets.get(v, ()):
+                if id(it) not in seen:
+                    seen.add(id(it))
+                    out.append(it)
+        return out
+
+    def containers(self, item: T) -> Sequence[T]:
+        """Every indexed item that may contain ``item``: an item requiring values V for the key
+        can only contain items requiring a subset of V."""
+        values = positive_values(self.label(item), self.key)
+        if not values:
+            return self.wild
+        return self.wild + self.buckets.get(min(values), [])
+
+    def subtract(self, items: Iterable[T]) -> list[T]:
+        """``union(items) - union(indexed)``; the pieces of each input item are disjoint."""
+        out: list[T] = []
+        for item in items:
+            stack: list[tuple[T, Sequence[T], int]] = [(item, self.candidates(item), 0)]
+            while stack:
+                piece, cands, i = stack.pop()
+                n = len(cands)
+                while i < n and not self.intersects(piece, cands[i]):
+                    i += 1
+                if i == n:
+                    out.append(piece)
+                    continue
+                parent = positive_values(self.label(piece), self.key)
+                for frag in reversed(self.sub(piece, cands[i])):
+                    values = positive_values(self.label(frag), self.key)
+                    narrower = (
+                        values is not None
+                        and len(values) <= NARROW
+                        and (parent is None or len(values) < len(parent))
+                    )
+                    stack.append((frag, self.candidates(frag), 0) if narrower else (frag, cands, i + 1))
+        return out

@@ -1,0 +1,341 @@
+"""An exact boolean algebra over label maps (``dict[str, str]``), in Calico's selector semantics.
+
+* ``KeyConstraint``: what one key may be: absent (or not), and a finite or cofinite value set.
+  Covers ``k == v``, ``k != v`` (true when absent), ``k in S``, ``k not in S`` (true when absent),
+  ``has(k)``, ``!has(k)`` and their combinations.
+* ``LabelCube``: a conjunction of key constraints (unmentioned keys are unconstrained).
+* ``LabelSet``: a union of cubes, kept simplified (no empty or subsumed cubes; cubes that differ
+  in one key are merged).
+
+Selector DNFs come in through ``from_literals`` (``selectors.py``); Kubernetes label selectors go
+out through ``to_kubernetes_selectors`` (``k8s_selectors.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from calico2cilium.sets.coset import CoSet
+from calico2cilium.sets.index import CubeIndex, pick_key
+
+
+@dataclass(frozen=True, slots=True)
+class KeyConstraint:
+    """A label key is absent and ``absent`` is true, or present with a value in ``values``."""
+
+    absent: bool
+    values: CoSet
+
+    @staticmethod
+    def eq(value: str) -> KeyConstraint:
+        return KeyConstraint(False, CoSet(frozenset((value,))))
+
+    @staticmethod
+    def in_(values: Iterable[str]) -> KeyConstraint:
+        return KeyConstraint(False, CoSet(frozenset(values)))
+
+    @staticmethod
+    def ne(value: str) -> KeyConstraint:
+        return KeyConstraint(True, CoSet(frozenset((value,)), True))
+
+    @staticmethod
+    def not_in(values: Iterable[str]) -> KeyConstraint:
+        return KeyConstraint(True, CoSet(frozenset(values), True))
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.absent and self.values.is_empty
+
+    @property
+    def is_any(self) -> bool:
+        return self.absent and self.values.is_full
+
+    def matches(self, value: str | None) -> bool:
+        """``value`` is the label's value, ``None`` when the label is absent."""
+        return self.absent if value is None else value in self.values
+
+    def __and__(self, other: KeyConstraint) -> KeyConstraint:
+        return KeyConstraint(self.absent and other.absent, self.values & other.values)
+
+    def __or__(self, other: KeyConstraint) -> KeyConstraint:
+        return KeyConstraint(self.absent or other.absent, self.values | other.values)
+
+    def __invert__(self) -> KeyConstraint:
+        return KeyConstraint(not self.absent, ~self.values)
+
+    def __sub__(self, other: KeyConstraint) -> KeyConstraint:
+        return self & ~other
+
+    def issubset(self, other: KeyConstraint) -> bool:
+        return (self - other).is_empty
+
+    def sort_key(self) -> tuple[bool, bool, tuple[str, ...]]:
+        return (self.absent, *self.values.sort_key())
+
+    def selector_text(self, key: str) -> str:
+        """This constraint in Calico selector syntax (for messages)."""
+        vals = self.values
+        listed = ", ".join(_quote(v) for v in sorted(vals.values))
+        if self.is_any:
+            return "all()"
+        if self.is_empty:
+            return "!all()"
+        if vals.cofinite:
+            if not vals.values:
+                return f"has({key})"
+            neg = (
+                f"{key} != {_quote(next(iter(vals.values)))}"
+                if len(vals.values) == 1
+                else f"{key} not in {{{listed}}}"
+            )
+            return neg if self.absent else f"has({key}) && {neg}"
+        pos = (
+            f"{key} == {_quote(next(iter(vals.values)))}"
+            if len(vals.values) == 1
+            else f"{key} in {{{listed}}}"
+        )
+        if not self.absent:
+            return pos
+        return f"!has({key})" if not vals.values else f"(!has({key}) || {pos})"
+
+
+def _quote(value: str) -> str:
+    return f"'{value}'" if '"' in value else f'"{value}"'
+
+
+ANY: Final = KeyConstraint(True, CoSet(frozenset(), True))
+NONE: Final = KeyConstraint(False, CoSet())
+HAS: Final = KeyConstraint(False, CoSet(frozenset(), True))
+NOT_HAS: Final = KeyConstraint(True, CoSet())
+
+Constraints = tuple[tuple[str, KeyConstraint], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LabelCube:
+    """A conjunction of key constraints. Build with ``of``: ``constraints`` is sorted by key, holds
+    no ``ANY`` constraint, and an empty cube is always ``LabelCube.empty()``."""
+
+    constraints: Constraints = ()
+    empty_marker: bool = False
+
+    @staticmethod
+    def of(constraints: Mapping[str, KeyConstraint] | Iterable[tuple[str, KeyConstraint]]) -> LabelCube:
+        """Normalise: constraints on the same key are ANDed, ``ANY`` is dropped."""
+        items = constraints.items() if isinstance(constraints, Mapping) else constraints
+        merged: dict[str, KeyConstraint] = {}
+        for key, kc in items:
+            prev = merged.get(key)
+            merged[key] = kc if prev is None else prev & kc
+        if any(kc.is_empty for kc in merged.values()):
+            return _EMPTY_CUBE
+        return LabelCube(tuple(sorted((k, kc) for k, kc in merged.items() if not kc.is_any)))
+
+    @staticmethod
+    def all() -> LabelCube:
+        return _FULL_CUBE
+
+    @staticmethod
+    def empty() -> LabelCube:
+        return _EMPTY_CUBE
+
+    @property
+    def is_empty(self) -> bool:
+        return self.empty_marker
+
+    @property
+    def is_full(self) -> bool:
+        return not self.constraints and not self.empty_marker
+
+    def label_keys(self) -> tuple[str, ...]:
+        return tuple(k for k, _ in self.constraints)
+
+    def get(self, key: str) -> KeyConstraint:
+        for k, kc in self.constraints:
+            if k == key:
+                return kc
+        return NONE if self.empty_marker else ANY
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        if self.empty_marker:
+            return False
+        return all(kc.matches(labels.get(k)) for k, kc in self.constraints)
+
+    def __and__(self, other: LabelCube) -> LabelCube:
+        if self.empty_marker or other.empty_marker:
+            return _EMPTY_CUBE
+        if not other.constraints:
+            return self
+        if not self.constraints:
+            return other
+        return LabelCube.of(self.constraints + other.constraints)
+
+    def intersects(self, other: LabelCube) -> bool:
+        if self.empty_marker or other.empty_marker:
+            return False
+        small, big = (self, other) if len(self.constraints) <= len(other.constraints) else (other, self)
+        return all(not (kc & big.get(k)).is_empty for k, kc in small.constraints)
+
+    def issubset(self, other: LabelCube) -> bool:
+        if self.empty_marker:
+            return True
+        if other.empty_marker:
+            return False
+        return all(self.get(k).issubset(kc) for k, kc in other.constraints)
+
+    def __sub__(self, other: LabelCube) -> list[LabelCube]:
+        """``self - other`` as disjoint cubes: for each key of ``other`` in turn, the part of
+        ``self`` that agrees with ``other`` on the earlier keys and disagrees on this one."""
+        if not self.intersects(other):
+            return [] if self.empty_marker else [self]
+        out: list[LabelCube] = []
+        current = dict(self.constraints)
+        for key, okc in other.constraints:
+            mine = current.get(key, ANY)
+            outside = mine - okc
+            if not outside.is_empty:
+                out.append(LabelCube.of({**current, key: outside}))
+            current[key] = mine & okc
+        return out
+
+    def without(self, key: str) -> Constraints:
+        return tuple((k, kc) for k, kc in self.constraints if k != key)
+
+    def sort_key(self) -> tuple[bool, tuple[tuple[str, tuple[bool, bool, tuple[str, ...]]], ...]]:
+        return (self.empty_marker, tuple((k, kc.sort_key()) for k, kc in self.constraints))
+
+    def __str__(self) -> str:
+        if self.empty_marker:
+            return "!all()"
+        return " && ".join(kc.selector_text(k) for k, kc in self.constraints) or "all()"
+
+
+_FULL_CUBE: Final = LabelCube()
+_EMPTY_CUBE: Final = LabelCube((), True)
+
+
+def merge_cubes(cubes: Iterable[LabelCube]) -> list[LabelCube]:
+    """Union-preserving merge: cubes equal on all keys but one become one cube (that key's
+    constraints ORed), until no such pair is left. Disjoint inputs stay disjoint. Linear per pass
+    (grouping by hash), so thousands of cubes are cheap."""
+    current = list(dict.fromkeys(c for c in cubes if not c.is_empty))
+    changed = True
+    while changed and len(current) > 1:
+        changed = False
+        for key in sorted({k for c in current for k in c.label_keys()}):
+            groups: dict[Constraints, KeyConstraint] = {}
+            for cube in current:
+                rest = cube.without(key)
+                prev = groups.get(rest)
+                groups[rest] = cube.get(key) if prev is None else prev | cube.get(key)
+            if len(groups) < len(current):
+                changed = True
+                current = [LabelCube.of((*rest, (key, kc))) for rest, kc in groups.items()]
+    return current
+
+
+def simplify_cubes(cubes: Iterable[LabelCube]) -> tuple[LabelCube, ...]:
+    """Drop empty and subsumed cubes, merge one-key neighbours; sorted, so deterministic."""
+    merged = merge_cubes(cubes)
+    if len(merged) > 1:
+        index = label_index(merged)
+        index.add(merged)
+        # Normal forms are canonical, so "contained in another cube" means strictly contained, and
+        # dropping every strictly contained cube keeps the maximal ones, which cover the rest.
+        merged = [c for c in merged if not any(d is not c and c.issubset(d) for d in index.containers(c))]
+    return tuple(sorted(merged, key=LabelCube.sort_key))
+
+
+def label_index(cubes: Iterable[LabelCube]) -> CubeIndex[LabelCube]:
+    """An empty index for label cubes, keyed on the most discriminating key of ``cubes``."""
+    return CubeIndex(pick_key(cubes), _identity, LabelCube.intersects, LabelCube.__sub__)
+
+
+def _identity(cube: LabelCube) -> LabelCube:
+    return cube
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSet:
+    """A union of label cubes (not necessarily disjoint), simplified by every operation."""
+
+    cubes: tuple[LabelCube, ...] = ()
+
+    @staticmethod
+    def of(cubes: Iterable[LabelCube]) -> LabelSet:
+        return LabelSet(simplify_cubes(cubes))
+
+    @staticmethod
+    def all() -> LabelSet:
+        return LabelSet((_FULL_CUBE,))
+
+    @staticmethod
+    def empty() -> LabelSet:
+        return LabelSet(())
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.cubes
+
+    @property
+    def is_full(self) -> bool:
+        return self.complement().is_empty
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        return any(c.matches(labels) for c in self.cubes)
+
+    def __or__(self, other: LabelSet) -> LabelSet:
+        return LabelSet.of(self.cubes + other.cubes)
+
+    def __and__(self, other: LabelSet) -> LabelSet:
+        return LabelSet.of(a & b for a in self.cubes for b in other.cubes if a.intersects(b))
+
+    def __sub__(self, other: LabelSet) -> LabelSet:
+        return LabelSet.of(_indexed_subtract(self.cubes, other.cubes))
+
+    def complement(self) -> LabelSet:
+        return LabelSet.all() - self
+
+    def __invert__(self) -> LabelSet:
+        return self.complement()
+
+    def issubset(self, other: LabelSet) -> bool:
+        return not _indexed_subtract(self.cubes, other.cubes)
+
+    def disjoint_cubes(self) -> list[LabelCube]:
+        """The same set as pairwise disjoint cubes."""
+        index = label_index(self.cubes)
+        out: list[LabelCube] = []
+        for cube in self.cubes:
+            pieces = index.subtract((cube,))
+            index.add(pieces)
+            out.extend(pieces)
+        return out
+
+    def __str__(self) -> str:
+        if not self.cubes:
+            return "!all()"
+        if len(self.cubes) == 1:
+            return str(self.cubes[0])
+        return " || ".join(f"({c})" for c in self.cubes)
+
+
+def _indexed_subtract(cubes: Sequence[LabelCube], others: Sequence[LabelCube]) -> list[LabelCube]:
+    index = label_index(others)
+    index.add(others)
+    return index.subtract(cubes)
+
+
+def subtract_all(cubes: Iterable[LabelCube], others: Iterable[LabelCube]) -> list[LabelCube]:
+    """``union(cubes) - union(others)``; the pieces of each input cube are disjoint."""
+    pieces = [c for c in cubes if not c.is_empty]
+    for other in others:
+        if not pieces:
+            break
+        nxt: list[LabelCube] = []
+        for piece in pieces:
+            nxt.extend(piece - other)
+        pieces = nxt
+    return pieces

@@ -1,0 +1,245 @@
+"""``verify()``: is a Cilium policy set equivalent to a Calico one, for every flow?
+
+Typical use (what ``calico2cilium verify`` does)::
+
+    from calico2cilium.load import load
+    from calico2cilium.verify.api import read_cilium_files, verify
+    from calico2cilium.semantics.world import Assumptions
+
+    calico = load(["calico/"], recursive=True)
+    cilium, problems = read_cilium_files(["cilium/"])
+    result = verify(calico, cilium, Assumptions(pod_cidrs=("10.0.0.0/16",)), diagnostics=problems)
+    print(result.render_text()); sys.exit(result.exit_code)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from calico2cilium.diagnostics import Diagnostic, Severity
+from calico2cilium.semantics.calico import read_calico_side
+from calico2cilium.semantics.cilium import read_cilium_side
+from calico2cilium.semantics.program import InvalidItem, Located, PlainDocument, Side, UnsupportedItem
+from calico2cilium.semantics.world import DIRECTIONS, Assumptions
+from calico2cilium.verify.symbolic import Counterexample, PartitionResult, check
+
+Status = Literal["equivalent", "different", "incomplete", "invalid"]
+EXIT_CODES: dict[Status, int] = {"equivalent": 0, "different": 1, "incomplete": 1, "invalid": 2}
+
+
+@dataclass
+class VerifyResult:
+    """The verdict on a pair of policy sets.
+
+    ``status``: ``equivalent`` (proven for every flow), ``different`` (counterexamples found),
+    ``incomplete`` (no difference found, but some constructs are outside the proof: see
+    ``unsupported``), ``invalid`` (some input would be rejected by its cluster: see ``invalid``).
+    """
+
+    status: Status
+    counterexamples: list[Counterexample] = field(default_factory=list)
+    unsupported: list[UnsupportedItem] = field(default_factory=list)
+    invalid: list[InvalidItem] = field(default_factory=list)
+    partitions: list[PartitionResult] = field(default_factory=list)
+    assumptions: Assumptions = field(default_factory=Assumptions)
+    seconds: float = 0.0
+
+    @property
+    def equivalent(self) -> bool:
+        return self.status == "equivalent"
+
+    @property
+    def exit_code(self) -> int:
+        """0 equivalent, 1 different or unproven, 2 invalid input (the CLI convention)."""
+        return EXIT_CODES[self.status]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "equivalent": self.equivalent,
+            "counterexamples": [c.to_dict() for c in self.counterexamples],
+            "unsupported": [u.to_dict() for u in self.unsupported],
+            "invalid": [i.to_dict() for i in self.invalid],
+            "partitions": [
+                {
+                    "direction": p.direction,
+                    "namespace": p.partition,
+                    "status": p.status,
+                    "seconds": round(p.seconds, 4),
+                    **({"note": p.note} if p.note else {}),
+                }
+                for p in self.partitions
+            ],
+            "assumptions": self.assumptions.to_dict(),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def render_text(self) -> str:
+        from calico2cilium.verify.report import render_text
+
+        return render_text(self)
+
+
+Input = Any
+"""A ``LoadResult``, or an iterable of ``Document`` / ``RawDocument`` / plain mappings."""
+
+
+def _located(items: Input, side: Side) -> tuple[list[Located], list[InvalidItem]]:
+    """Normalise the accepted input forms to documents with positions."""
+    invalid: list[InvalidItem] = []
+    documents = getattr(items, "documents", None)
+    if documents is not None:  # a LoadResult
+        for d in getattr(items, "diagnostics", []):
+            if d.severity is Severity.ERROR:
+                invalid.append(InvalidItem(side, d.message, d.code, at=d.source))
+        items = documents
+    out: list[Located] = []
+    for item in items:
+        raw = getattr(item, "raw", None)  # a validated Document
+        if raw is not None:
+            out.append(raw)
+        elif hasattr(item, "data") and hasattr(item, "source"):
+            out.append(item)
+        else:
+            out.append(PlainDocument(item))
+    return out, invalid
+
+
+def read_cilium_files(paths: Sequence[str], recursive: bool = True) -> tuple[list[Located], list[Diagnostic]]:
+    """Read Cilium (and Kubernetes NetworkPolicy, CiliumCIDRGroup) YAML/JSON files with positions.
+    Cilium kinds are not Calico models, so this uses the stream reader, not ``load``."""
+    from calico2cilium.io.decode import decode
+    from calico2cilium.io.discover import discover
+    from calico2cilium.io.yamlstream import read_documents
+
+    files, diagnostics = discover(list(paths), recursive=recursive)
+    documents: list[Located] = []
+    for input_file in files:
+        try:
+            data = input_file.read_bytes()
+        except OSError as exc:
+            from calico2cilium.diagnostics.catalog import make
+
+            diagnostics.append(make("C2C101", f"{input_file.name}: cannot read: {exc.strerror or exc}"))
+            continue
+        decoded = decode(data, input_file.name)
+        if decoded.text is None:
+            if decoded.diagnostic is not None:
+                diagnostics.append(decoded.diagnostic)
+            continue
+        docs, problems = read_documents(decoded.text, input_file.name)
+        documents.extend(docs)
+        diagnostics.extend(problems)
+    return documents, diagnostics
+
+
+def verify(
+    calico: Input,
+    cilium: Iterable[Any],
+    assumptions: Assumptions | None = None,
+    *,
+    diagnostics: Iterable[Diagnostic] = (),
+    max_examples: int = 1,
+    max_counterexamples: int | None = 20,
+    default_namespace: str = "default",
+) -> VerifyResult:
+    """Compare a Calico policy set (with its NetworkSets, Tiers, HostEndpoints and Kubernetes
+    NetworkPolicies) with a Cilium one (CNP, CCNP, CiliumCIDRGroup, Kubernetes NetworkPolicies).
+
+    ``diagnostics``: problems met while reading the Cilium files (made invalid items).
+    ``max_examples``: counterexamples per partition of the subjects; ``max_counterexamples``: stop
+    looking (per direction) once that many are found (``None``: check every partition).
+    """
+    start = time.perf_counter()
+    assumptions = assumptions or Assumptions()
+    calico_docs, invalid = _located(calico, "calico")
+    cilium_docs, cilium_invalid = _located(cilium, "cilium")
+    invalid.extend(cilium_invalid)
+    invalid.extend(
+        InvalidItem("cilium", d.message, d.code, at=d.source)
+        for d in diagnostics
+        if d.severity is Severity.ERROR
+    )
+    calico_side = read_calico_side(calico_docs, assumptions, default_namespace)
+    cilium_side = read_cilium_side(cilium_docs, assumptions, default_namespace)
+    invalid.extend(calico_side.invalid + cilium_side.invalid)
+    result = VerifyResult("equivalent", assumptions=assumptions, invalid=invalid)
+    result.unsupported = calico_side.unsupported + cilium_side.unsupported
+    for direction in DIRECTIONS:
+        parts = check(
+            calico_side.programs[direction],
+            cilium_side.programs[direction],
+            assumptions,
+            max_examples,
+            stop_after=max_counterexamples,
+        )
+        result.partitions.extend(parts)
+        for part in parts:
+            result.counterexamples.extend(part.counterexamples)
+            for item in part.unsupported:
+                if item not in result.unsupported:
+                    result.unsupported.append(item)
+    result.status = _status(result)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _status(result: VerifyResult) -> Status:
+    if result.invalid:
+        return "invalid"
+    if result.counterexamples:
+        return "different"
+    if result.unsupported or any(p.status in ("unknown", "unsupported") for p in result.partitions):
+        return "incomplete"
+    return "equivalent"
+
+
+def verify_inventory(
+    calico: Input,
+    cilium: Iterable[Any],
+    inventory: Any,
+    assumptions: Assumptions | None = None,
+    *,
+    default_namespace: str = "default",
+) -> Any:
+    """The concrete engine: verdict tables of both sides over ``inventory`` (see ``concrete``)."""
+    from calico2cilium.verify.concrete import tables
+
+    assumptions = assumptions or Assumptions()
+    calico_side = read_calico_side(_located(calico, "calico")[0], assumptions, default_namespace)
+    cilium_side = read_cilium_side(_located(cilium, "cilium")[0], assumptions, default_namespace)
+    return tables(calico_side.programs, cilium_side.programs, inventory, assumptions)
+
+
+def verify_texts(
+    calico_yaml: str, cilium_yaml: str, assumptions: Assumptions | None = None, **options: Any
+) -> VerifyResult:
+    """``verify`` on two YAML/JSON texts (named ``calico.yaml`` and ``cilium.yaml`` in positions)."""
+    from calico2cilium.io.yamlstream import read_documents
+
+    calico_docs, calico_problems = read_documents(calico_yaml, "calico.yaml")
+    cilium_docs, cilium_problems = read_documents(cilium_yaml, "cilium.yaml")
+    result = verify(calico_docs, cilium_docs, assumptions, diagnostics=cilium_problems, **options)
+    if calico_problems:
+        result.invalid.extend(
+            InvalidItem("calico", d.message, d.code, at=d.source)
+            for d in calico_problems
+            if d.severity is Severity.ERROR
+        )
+        result.status = _status(result)
+    return result
+
+
+def decide_flow(
+    calico: Input, cilium: Iterable[Any], flow: Any, assumptions: Assumptions | None = None
+) -> tuple[Any, Any]:
+    """Each side's verdict on one concrete ``Flow`` and the rule responsible (for ``explain``)."""
+    assumptions = assumptions or Assumptions()
+    calico_side = read_calico_side(_located(calico, "calico")[0], assumptions)
+    cilium_side = read_cilium_side(_located(cilium, "cilium")[0], assumptions)
+    return calico_side.programs[flow.direction].decide(flow), cilium_side.programs[flow.direction].decide(
+        flow
+    )

@@ -1,0 +1,167 @@
+"""A generated equivalent Calico/Cilium pair of any size, and a timing of the verifier on it.
+
+For ``make bench`` (issue 4: 1,000 policies under a minute on one core)::
+
+    from calico2cilium.verify.bench import measure
+    print(measure(1000))   # {'policies': 1000, 'seconds': ..., 'peak_rss_mb': ..., 'status': 'equivalent'}
+
+The pair is hand-translated (not produced by the compiler, which the verifier must not import): a
+mix of namespaced policies (a deny before an allow, ports, CIDRs with ``except``) and global
+policies with namespace selectors, every policy with its own subject, like real policy sets.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from typing import Any
+
+import yaml
+
+from calico2cilium.semantics.world import Assumptions
+
+
+def _namespaced(i: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    ns, port = f"team-{i % 40}", 8000 + i % 7
+    calico = {
+        "apiVersion": "projectcalico.org/v3",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": f"svc-{i}", "namespace": ns},
+        "spec": {
+            "order": 100,
+            "selector": f"app == 'svc-{i}'",
+            "types": ["Ingress", "Egress"],
+            "ingress": [
+                {"action": "Deny", "source": {"selector": "quarantine == 'true'"}},
+                {
+                    "action": "Allow",
+                    "protocol": "TCP",
+                    "source": {"selector": f"role in {{'client-{i % 11}', 'admin'}}"},
+                    "destination": {"ports": [port, "9000:9010"]},
+                },
+            ],
+            "egress": [
+                {"action": "Allow", "protocol": "UDP", "destination": {"ports": [53]}},
+                {
+                    "action": "Allow",
+                    "protocol": "TCP",
+                    "destination": {
+                        "nets": ["198.51.100.0/24"],
+                        "notNets": ["198.51.100.0/28"],
+                        "ports": [443],
+                    },
+                },
+            ],
+        },
+    }
+    cilium = {
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumNetworkPolicy",
+        "metadata": {"name": f"svc-{i}", "namespace": ns},
+        "spec": {
+            "endpointSelector": {"matchLabels": {"app": f"svc-{i}"}},
+            "ingressDeny": [{"fromEndpoints": [{"matchLabels": {"quarantine": "true"}}]}],
+            "ingress": [
+                {
+                    "fromEndpoints": [
+                        {
+                            "matchExpressions": [
+                                {"key": "role", "operator": "In", "values": [f"client-{i % 11}", "admin"]}
+                            ]
+                        }
+                    ],
+                    "toPorts": [
+                        {
+                            "ports": [
+                                {"port": str(port), "protocol": "TCP"},
+                                {"port": "9000", "endPort": 9010, "protocol": "TCP"},
+                            ]
+                        }
+                    ],
+                }
+            ],
+            "egress": [
+                {"toPorts": [{"ports": [{"port": "53", "protocol": "UDP"}]}]},
+                {
+                    "toCIDRSet": [{"cidr": "198.51.100.0/24", "except": ["198.51.100.0/28"]}],
+                    "toPorts": [{"ports": [{"port": "443", "protocol": "TCP"}]}],
+                },
+            ],
+        },
+    }
+    return calico, cilium
+
+
+def _global(i: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    calico = {
+        "apiVersion": "projectcalico.org/v3",
+        "kind": "GlobalNetworkPolicy",
+        "metadata": {"name": f"metrics-{i}"},
+        "spec": {
+            "order": 1000,
+            "namespaceSelector": "env == 'prod'",
+            "selector": f"metrics == 'm{i}'",
+            "types": ["Ingress"],
+            "ingress": [
+                {
+                    "action": "Allow",
+                    "protocol": "TCP",
+                    "source": {"namespaceSelector": "team == 'observability'"},
+                    "destination": {"ports": [9090]},
+                }
+            ],
+        },
+    }
+    cilium = {
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumClusterwideNetworkPolicy",
+        "metadata": {"name": f"metrics-{i}"},
+        "spec": {
+            "endpointSelector": {
+                "matchLabels": {"metrics": f"m{i}", "k8s:io.cilium.k8s.namespace.labels.env": "prod"}
+            },
+            "ingress": [
+                {
+                    "fromEndpoints": [
+                        {"matchLabels": {"k8s:io.cilium.k8s.namespace.labels.team": "observability"}}
+                    ],
+                    "toPorts": [{"ports": [{"port": "9090", "protocol": "TCP"}]}],
+                }
+            ],
+        },
+    }
+    return calico, cilium
+
+
+def generated_pair(count: int, global_share: float = 0.2) -> tuple[str, str]:
+    """``count`` Calico policies and their Cilium equivalents, as two YAML streams."""
+    calico: list[dict[str, Any]] = []
+    cilium: list[dict[str, Any]] = []
+    globals_ = int(count * global_share)
+    for i in range(count):
+        left, right = _global(i) if i < globals_ else _namespaced(i)
+        calico.append(left)
+        cilium.append(right)
+    dump = yaml.CSafeDumper if hasattr(yaml, "CSafeDumper") else yaml.SafeDumper
+    return yaml.dump_all(calico, Dumper=dump), yaml.dump_all(cilium, Dumper=dump)
+
+
+BENCH_ASSUMPTIONS = Assumptions(pod_cidrs=("10.0.0.0/16",), node_cidrs=("192.168.0.0/24",))
+
+
+def measure(count: int) -> dict[str, Any]:
+    """Verify a generated pair of ``count`` policies: seconds (reading included) and peak RSS."""
+    from calico2cilium.verify.api import verify_texts
+
+    calico, cilium = generated_pair(count)
+    start = time.perf_counter()
+    result = verify_texts(calico, cilium, BENCH_ASSUMPTIONS)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "policies": count,
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(peak, 1),
+        "status": result.status,
+        "partitions": len(result.partitions),
+    }

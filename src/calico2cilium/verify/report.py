@@ -1,0 +1,46 @@
+"""Human-readable rendering of a verification result."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from calico2cilium.verify.api import VerifyResult
+
+HEADLINES = {
+    "equivalent": "EQUIVALENT: Calico and Cilium allow exactly the same flows (proven for every flow).",
+    "different": "DIFFERENT: some flows are decided differently; counterexamples below.",
+    "incomplete": "NOT PROVEN: no difference found, but some constructs are outside the proof (listed below).",
+    "invalid": "INVALID INPUT: some resources would be rejected or could not be read (listed below).",
+}
+
+
+def render_text(result: VerifyResult) -> str:
+    lines = [HEADLINES[result.status]]
+    if result.counterexamples:
+        lines.append("")
+        lines.append(f"Counterexamples ({len(result.counterexamples)}):")
+        for i, example in enumerate(result.counterexamples, 1):
+            lines.append(f"{i}. {example.describe()}")
+    if result.invalid:
+        lines.append("")
+        lines.append(f"Invalid ({len(result.invalid)}):")
+        lines.extend(f"  - {item}" for item in result.invalid)
+    if result.unsupported:
+        lines.append("")
+        lines.append(f"Outside the proof ({len(result.unsupported)}):")
+        lines.extend(f"  - [{item.side}] {item}" for item in result.unsupported)
+    unknown = [p for p in result.partitions if p.status == "unknown"]
+    if unknown:
+        lines.append("")
+        lines.extend(f"  ! {p.direction} {p.partition}: {p.note}" for p in unknown)
+    checked = len(result.partitions)
+    proven = sum(1 for p in result.partitions if p.status == "equivalent")
+    a = result.assumptions
+    lines.append("")
+    lines.append(
+        f"{proven}/{checked} subject partitions proven (both directions) in {result.seconds:.2f}s; "
+        f"assumptions: pod CIDRs {list(a.pod_cidrs) or 'unknown'}, node CIDRs {list(a.node_cidrs) or 'unknown'}, "
+        f"Cilium {a.cilium_version[0]}.{a.cilium_version[1]}, IPv{'/'.join(str(f) for f in a.families)}."
+    )
+    return "\n".join(lines)

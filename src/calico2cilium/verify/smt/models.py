@@ -1,0 +1,149 @@
+"""Back from z3: a satisfying model as a concrete flow; and a concrete flow pinned as constraints."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import z3  # type: ignore[import-untyped]
+
+from calico2cilium.semantics.expr import KINDS, PEER, SUBJECT, Attr, Entity
+from calico2cilium.semantics.world import Direction, Endpoint, Flow
+from calico2cilium.verify.smt.axioms import WorldFacts
+from calico2cilium.verify.smt.terms import ENDPOINTS
+
+
+class SymbolicFlow(WorldFacts):
+    """The symbolic flow: variables, translation, world facts, and models back to flows."""
+
+    def _value(self, model: Any, attr: Attr) -> str | None:
+        if attr.space in ("nsname", "saname"):
+            if attr.entity == PEER and model.eval(self.kind[PEER], model_completion=True).as_long() != 0:
+                return None
+        else:
+            if not z3.is_true(model.eval(self._attr(attr)[0], model_completion=True)):
+                return None
+        value = model.eval(self._attr(attr)[1], model_completion=True)
+        family = self._family(attr)
+        if family.strings:
+            return str(value.as_string())
+        index = value.as_long()
+        domain = self._domain(family)
+        if index < len(domain):
+            return str(domain[index])
+        return _fresh(attr.space, index - len(domain), family.constants)
+
+    def flow(self, model: Any, direction: Direction) -> Flow:
+        """The concrete flow a satisfying model describes."""
+        kind = KINDS[model.eval(self.kind[PEER], model_completion=True).as_long()]
+        ipv6 = z3.is_true(model.eval(self.ipv6, model_completion=True))
+        proto = model.eval(self.proto, model_completion=True).as_long()
+        endpoints = {e: self._endpoint(model, e, "pod" if e == SUBJECT else kind, ipv6) for e in ENDPOINTS}
+        namespaces: dict[str, dict[str, str]] = {}
+        for attr in self.attrs:
+            if attr.entity.startswith("ns:") and attr.space == "ns":
+                value = self._value(model, attr)
+                if value is not None:
+                    namespaces.setdefault(attr.entity[3:], {})[attr.key] = value
+
+        def number(var: Any) -> int:
+            return int(model.eval(var, model_completion=True).as_long())
+
+        return Flow(
+            direction=direction,
+            subject=endpoints[SUBJECT],
+            peer=endpoints[PEER],
+            protocol=proto,
+            dst_port=number(self.port["dst"]),
+            src_port=number(self.port["src"]),
+            icmp_type=number(self.icmp_type),
+            icmp_code=number(self.icmp_code),
+            namespaces=namespaces,
+        )
+
+    def _endpoint(self, model: Any, entity: Entity, kind: str, ipv6: bool) -> Endpoint:
+        raw = model.eval(self.ip[entity], model_completion=True).as_long()
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = (
+            ipaddress.IPv6Address(raw) if ipv6 else ipaddress.IPv4Address(raw & 0xFFFFFFFF)
+        )
+        if kind != "pod":
+            apiserver = entity == PEER and z3.is_true(model.eval(self.apiserver[PEER], model_completion=True))
+            return Endpoint(kind, ip, apiserver=apiserver)  # type: ignore[arg-type]
+        spaces: dict[str, dict[str, str]] = {"pod": {}, "ns": {}, "sa": {}}
+        for attr in self.attrs:
+            if attr.entity == entity and attr.space in spaces:
+                value = self._value(model, attr)
+                if value is not None:
+                    spaces[attr.space][attr.key] = value
+        ns_attr, sa_attr = Attr(entity, "nsname"), Attr(entity, "saname")
+        namespace = (self._value(model, ns_attr) if ns_attr in self.attrs else None) or "default"
+        account = (self._value(model, sa_attr) if sa_attr in self.attrs else None) or "default"
+        ports = {}
+        for (owner, name), (num, nproto) in self.named.items():
+            port = model.eval(num, model_completion=True).as_long()
+            if owner == entity and port:
+                ports[name] = (int(model.eval(nproto, model_completion=True).as_long()), int(port))
+        return Endpoint(
+            "pod",
+            ip,
+            namespace=namespace,
+            labels=spaces["pod"],
+            namespace_labels=spaces["ns"],
+            service_account=account,
+            service_account_labels=spaces["sa"],
+            named_ports=ports,
+            name=f"{entity}-pod",
+        )
+
+
+def _fresh(space: str, index: int, taken: list[str]) -> str:
+    """A valid value different from every constant: the model's "some other value"."""
+    base = {"nsname": "other-ns", "saname": "other-sa"}.get(space, "other")
+    n = index
+    while True:
+        candidate = f"{base}-{n}"
+        if candidate not in taken:
+            return candidate
+        n += len(ENDPOINTS) + 1
+
+
+def pin(sym: SymbolicFlow, flow: Flow) -> list[Any]:
+    """Constraints fixing every symbolic variable to the values of ``flow`` (for testing that the
+    symbolic and concrete interpreters agree). Call after all ``term`` calls."""
+    from calico2cilium.semantics.world import attr_value
+
+    out: list[Any] = [sym.ipv6 == flow.ipv6, sym.kind[PEER] == KINDS.index(flow.peer.kind)]
+    out.append(sym.apiserver[PEER] == flow.peer.apiserver)
+    for entity in ENDPOINTS:
+        endpoint = flow.subject if entity == SUBJECT else flow.peer
+        out.append(sym.ip[entity] == int(endpoint.ip))
+    out.append(sym.proto == flow.protocol)
+    out.extend([sym.port["dst"] == flow.dst_port, sym.port["src"] == flow.src_port])
+    out.extend([sym.icmp_type == flow.icmp_type, sym.icmp_code == flow.icmp_code])
+    others: dict[tuple[str, str], list[str]] = {}
+    for attr, (has, value) in list(sym.attrs.items()):
+        actual = attr_value(flow, attr)
+        if attr.space not in ("nsname", "saname"):
+            out.append(has == (actual is not None))
+        if actual is None:
+            continue
+        family = sym._family(attr)
+        if family.strings:
+            out.append(value == z3.StringVal(actual))
+            continue
+        domain = sym._domain(family)
+        if actual in domain:
+            out.append(value == domain.index(actual))
+        else:
+            seen = others.setdefault((attr.space, attr.key), [])
+            if actual not in seen:
+                seen.append(actual)
+            out.append(value == len(domain) + seen.index(actual))
+    for (entity, name), (number, nproto) in sym.named.items():
+        endpoint = flow.subject if entity == SUBJECT else flow.peer
+        declared = endpoint.named_ports.get(name) if endpoint.kind == "pod" else None
+        if declared is None:
+            out.extend([number == 0, nproto == 6])
+        else:
+            out.extend([number == declared[1], nproto == declared[0]])
+    return out
