@@ -44,11 +44,17 @@ HOSTILE: dict[str, bytes] = {
     "wrong-type.yaml": GOOD.replace("  selector:", "  order: high\n  selector:").encode(),
     "unknown-kind.yaml": GOOD.replace("kind: NetworkPolicy", "kind: NetworkPolizy").encode(),
     "bad-selector.yaml": GOOD.replace("app == 'web'", "app == 'web' &&").encode(),
-    "bad-cidr.yaml": GOOD.replace("      destination:", "      source:\n        nets: [10.1.2.3/40]\n      destination:").encode(),
+    "bad-cidr.yaml": GOOD.replace(
+        "      destination:", "      source:\n        nets: [10.1.2.3/40]\n      destination:"
+    ).encode(),
     "bad-port.yaml": GOOD.replace("ports: [80]", "ports: [70000]").encode(),
-    "bad-label.yaml": GOOD.replace("  namespace: shop", "  namespace: shop\n  labels:\n    'bad key!': x").encode(),
+    "bad-label.yaml": GOOD.replace(
+        "  namespace: shop", "  namespace: shop\n  labels:\n    'bad key!': x"
+    ).encode(),
 }
-POSITION = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): error (?P<code>C2C\d{3}) ", re.MULTILINE)
+POSITION = re.compile(
+    r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): error (?P<code>C2C\d{3}) ", re.MULTILINE
+)
 
 
 def _limit_memory() -> None:

@@ -148,12 +148,13 @@ def explain(code: str | None, list_all: bool) -> None:
         for doc in CATALOG.values():
             click.echo(f"{doc.code}  {doc.name:<24} {doc.severity.value:<8} {doc.summary}")
         return
-    doc = lookup(code)
-    if doc is None:
+    found = lookup(code)
+    if found is None:
         click.echo(
             f"calico2cilium: unknown diagnostic code {code!r}; see 'calico2cilium explain --list'", err=True
         )
         sys.exit(EXIT_INVALID)
+    doc = found
     click.echo(f"{doc.code} {doc.name} ({doc.severity.value})\n")
     click.echo(f"{doc.summary}\n\n{doc.explanation}")
     for title, example in (("Fails", doc.failing), ("Passes", doc.passing)):

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from calico2cilium import schemas
+from calico2cilium import schemas as schema_check
 from calico2cilium.calico import kinds
 from calico2cilium.calico.selector import SelectorError, parse
 from calico2cilium.diagnostics import Diagnostic, Source
@@ -113,7 +113,7 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
             isinstance(value, list) and isinstance(item, int) and 0 <= item < len(value)
         ):
             path.append(item)
-            value = value[item]
+            value = value[item]  # type: ignore[index]
         elif isinstance(value, dict) and isinstance(item, str) and not path_is_tag(item):
             path.append(item)  # a missing or extra key: keep it for the message
             value = None
@@ -175,7 +175,7 @@ def _selector_errors(raw: RawDocument, model: BaseModel) -> Iterator[Diagnostic]
 
 
 def _schema_errors(raw: RawDocument, skip: list[Path]) -> Iterator[Diagnostic]:
-    for violation in schemas.validate(raw.data):
+    for violation in schema_check.validate(raw.data):
         path = tuple(violation.path)
         if any(path[: len(done)] == done or done[: len(path)] == path for done in skip):
             continue

@@ -49,7 +49,7 @@ class Locator:
         """
         line, column, node = self._find(slot, path, False)
         if isinstance(node, yaml.ScalarNode) and node.start_mark.line == node.end_mark.line:
-            if node.style is None:
+            if not node.style:  # plain (libyaml reports "" or None)
                 return line, column + offset
             written = node.end_mark.column - node.start_mark.column
             if node.style in ("'", '"') and written == len(node.value) + 2:  # quoted, no escapes
