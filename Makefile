@@ -27,7 +27,7 @@ unit: install
 test: lint typecheck unit
 
 demo: install
-	@echo "== lint the bundled examples (exit 1 = findings, as intended for the 'broken' example)"
+	@echo "== lint the bundled examples (exit 2 is expected: examples/broken has deliberate mistakes)"
 	-$(BIN)/calico2cilium lint -R examples/
 	@echo
 	@echo "== explain one code"

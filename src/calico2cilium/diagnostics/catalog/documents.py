@@ -120,7 +120,7 @@ CODES = (
         "invalid-port",
         Severity.ERROR,
         "A port is out of range, a range is reversed, or a named port is malformed.",
-        "Ports are 0–65535 (Calico rejects 0 in ranges), ranges are 'min:max' with min ≤ max, named"
+        "Ports are 1–65535 (Calico's validatePort), ranges are 'min:max' with min ≤ max, named"
         " ports match ^[a-zA-Z0-9_.-]{1,128}$.",
         failing=_gnp(_GOOD_RULE.replace("ports: [80]", "ports: ['9000:80']")),
         passing=_gnp(_GOOD_RULE.replace("ports: [80]", "ports: ['80:9000']")),
