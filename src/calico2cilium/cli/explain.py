@@ -1,0 +1,36 @@
+"""``calico2cilium explain``: the catalog entry of a diagnostic code."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from calico2cilium.cli.common import EXIT_INVALID, guarded
+
+
+@click.command("explain", short_help="Explain a diagnostic code, with failing and passing examples.")
+@click.argument("code", required=False)
+@click.option("--list", "list_all", is_flag=True, help="List every diagnostic code.")
+@guarded
+def command(code: str | None, list_all: bool) -> None:
+    """Explain a diagnostic CODE (e.g. C2C211, or its name: invalid-selector), with examples."""
+    from calico2cilium.diagnostics.catalog import CATALOG, lookup
+
+    if list_all or code is None:
+        for doc in CATALOG.values():
+            click.echo(f"{doc.code}  {doc.name:<24} {doc.severity.value:<8} {doc.summary}")
+        return
+    found = lookup(code)
+    if found is None:
+        click.echo(
+            f"calico2cilium: unknown diagnostic code {code!r}; see 'calico2cilium explain --list'", err=True
+        )
+        sys.exit(EXIT_INVALID)
+    doc = found
+    click.echo(f"{doc.code} {doc.name} ({doc.severity.value})\n")
+    click.echo(f"{doc.summary}\n\n{doc.explanation}")
+    for title, example in (("Fails", doc.failing), ("Passes", doc.passing)):
+        if example is not None:
+            shown = example if isinstance(example, str) else repr(example)
+            click.echo(f"\n{title}:\n" + "".join(f"    {line}\n" for line in shown.splitlines()))

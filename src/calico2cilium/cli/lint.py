@@ -1,0 +1,55 @@
+"""``calico2cilium lint``: load, validate and report."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from calico2cilium.cli.common import FORMAT_NAMES, Progress, exit_status, guarded, inputs
+from calico2cilium.diagnostics import Diagnostic, Severity
+
+
+@click.command("lint", short_help="Check Calico and Kubernetes NetworkPolicy manifests.")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "-f", "--filename", "files", multiple=True, type=click.Path(), help="File, directory or '-' (repeatable)."
+)
+@click.option("-R", "--recursive", is_flag=True, help="Descend into subdirectories of directory inputs.")
+@click.option(
+    "-o",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMAT_NAMES),
+    default="text",
+    show_default=True,
+    help="How to print findings.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only, and no summary.")
+@guarded
+def command(paths: tuple[str, ...], files: tuple[str, ...], recursive: bool, fmt: str, quiet: bool) -> None:
+    """Check Calico (and Kubernetes NetworkPolicy) manifests: syntax, kinds, fields, values, selectors.
+
+    PATHS are files, directories (their .yaml/.yml/.json files) or '-' for standard input, which is
+    also read when no path is given. Findings go to standard output; a summary to standard error.
+
+    Exit status: 0 clean, 1 warnings only, 2 errors (invalid input), 3 internal error.
+    """
+    from calico2cilium.diagnostics.render import FORMATS
+    from calico2cilium.load import load
+
+    progress = Progress(enabled=not quiet)
+    result = load(inputs(paths, files), recursive=recursive, progress=progress)
+    progress.close()
+    shown = [d for d in result.diagnostics if not quiet or d.severity is Severity.ERROR]
+    shown.sort(key=Diagnostic.sort_key)
+    click.echo(FORMATS[fmt](shown), nl=False)
+    if not quiet:
+        errors = sum(d.severity is Severity.ERROR for d in result.diagnostics)
+        warnings = sum(d.severity is Severity.WARNING for d in result.diagnostics)
+        click.echo(
+            f"{result.files} files, {result.resources} resources, {len(result.documents)} valid, "
+            f"{errors} errors, {warnings} warnings",
+            err=True,
+        )
+    sys.exit(exit_status(result.diagnostics))
