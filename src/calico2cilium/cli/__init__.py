@@ -24,9 +24,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from calico2cilium.cli import explain, lint
+    from calico2cilium.cli import explain, lint, verify
 
-    for module in (lint, explain):
+    for module in (lint, explain, verify):
         main.add_command(module.command)
 
 

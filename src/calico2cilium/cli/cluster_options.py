@@ -1,0 +1,186 @@
+"""The cluster facts a command takes as given: pod, node and service CIDRs and the Cilium version.
+
+Shared by ``verify`` and ``convert``: decorate the command with :func:`cluster_options`, which adds
+the flags and hands the command one ``cluster: ClusterOptions`` argument; turn it into the
+verifier's :class:`~calico2cilium.semantics.world.Assumptions` with :func:`assumptions_from`.
+
+The values may also come from a file (``--cluster-config``)::
+
+    podCIDRs: [10.0.0.0/16]
+    nodeCIDRs: [192.168.0.0/24]
+    serviceCIDRs: [10.96.0.0/12]
+    ciliumVersion: "1.18"
+
+A flag given on the command line replaces the file's value for that key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from calico2cilium.semantics.world import Assumptions
+
+CILIUM_VERSIONS = ("1.15", "1.16", "1.17", "1.18", "1.19")
+DEFAULT_CILIUM_VERSION = "1.18"
+CONFIG_KEYS = {"podCIDRs": "pod_cidrs", "nodeCIDRs": "node_cidrs", "serviceCIDRs": "service_cidrs"}
+VERSION_KEY = "ciliumVersion"
+F = TypeVar("F", bound=Callable[..., Any])
+
+CLUSTER_HELP = """\b
+Cluster assumptions: addresses are classified by the CIDRs given. A CIDR list that is not given
+is unknown, and then any address may be of that kind: with no --pod-cidr, any address may be a
+pod, so a Calico 'nets' rule (which matches pod addresses) and a Cilium CIDR rule (which never
+does) are compared over every address. That is the sound reading, but it reports differences
+that cannot happen in a cluster whose pod CIDR excludes them: give --pod-cidr (and --node-cidr)
+to prove what holds in your cluster."""
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """The flags as given (``None``: not given on the command line)."""
+
+    pod_cidrs: tuple[str, ...] = ()
+    node_cidrs: tuple[str, ...] = ()
+    service_cidrs: tuple[str, ...] = ()
+    cilium_version: str | None = None
+    cluster_config: str | None = None
+
+
+def _cidr(text: str) -> str:
+    """``text`` as an IPv4 or IPv6 network in canonical form (host bits cleared); ValueError if not."""
+    return str(ipaddress.ip_network(text.strip(), strict=False))
+
+
+def _cidrs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for value in values:
+        try:
+            out.append(_cidr(value))
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not an IPv4 or IPv6 CIDR (e.g. 10.0.0.0/16)") from None
+    return tuple(out)
+
+
+def cluster_options(command: F) -> F:
+    """Add ``--pod-cidr``, ``--node-cidr``, ``--service-cidr`` (repeatable), ``--cilium-version``
+    and ``--cluster-config``; the command receives them as one ``cluster: ClusterOptions``."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        kwargs["cluster"] = ClusterOptions(
+            pod_cidrs=kwargs.pop("pod_cidrs"),
+            node_cidrs=kwargs.pop("node_cidrs"),
+            service_cidrs=kwargs.pop("service_cidrs"),
+            cilium_version=kwargs.pop("cilium_version"),
+            cluster_config=kwargs.pop("cluster_config"),
+        )
+        return command(*args, **kwargs)
+
+    options = [
+        click.option(
+            "--pod-cidr",
+            "pod_cidrs",
+            multiple=True,
+            metavar="CIDR",
+            callback=_cidrs,
+            help="A pod CIDR of the cluster (repeatable). Not given: unknown, any address may be a pod.",
+        ),
+        click.option(
+            "--node-cidr",
+            "node_cidrs",
+            multiple=True,
+            metavar="CIDR",
+            callback=_cidrs,
+            help="A CIDR holding the nodes' addresses (repeatable). Not given: unknown.",
+        ),
+        click.option(
+            "--service-cidr",
+            "service_cidrs",
+            multiple=True,
+            metavar="CIDR",
+            callback=_cidrs,
+            help="The service (cluster IP) CIDR (repeatable); never seen by policy.",
+        ),
+        click.option(
+            "--cilium-version",
+            type=click.Choice(CILIUM_VERSIONS),
+            default=None,
+            help=f"The Cilium version of the cluster, which decides some semantics. [default: {DEFAULT_CILIUM_VERSION}]",
+        ),
+        click.option(
+            "--cluster-config",
+            type=click.Path(dir_okay=False),
+            default=None,
+            help="YAML file with podCIDRs, nodeCIDRs, serviceCIDRs (lists) and ciliumVersion; flags override it.",
+        ),
+    ]
+    decorated: Callable[..., Any] = run
+    for option in reversed(options):
+        decorated = option(decorated)
+    return decorated  # type: ignore[return-value]
+
+
+def _read_config(path: str) -> dict[str, Any]:
+    """The cluster config file's values, keyed by ``ClusterOptions`` field names; a usage error
+    (exit 2) on anything unexpected, never a traceback."""
+    import yaml
+
+    def bad(message: str) -> click.BadParameter:
+        return click.BadParameter(f"{path}: {message}", param_hint="'--cluster-config'")
+
+    try:
+        with open(path, encoding="utf-8") as stream:
+            data = yaml.safe_load(stream)
+    except OSError as exc:
+        raise bad(f"cannot read: {exc.strerror or exc}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise bad(f"not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise bad("expected a mapping with podCIDRs, nodeCIDRs, serviceCIDRs, ciliumVersion")
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in CONFIG_KEYS:
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list):
+                raise bad(f"{key}: expected a list of CIDRs")
+            cidrs = []
+            for item in value:
+                try:
+                    cidrs.append(_cidr(str(item)))
+                except ValueError:
+                    raise bad(f"{key}: {item!r} is not an IPv4 or IPv6 CIDR") from None
+            out[CONFIG_KEYS[key]] = tuple(cidrs)
+        elif key == VERSION_KEY:
+            if str(value) not in CILIUM_VERSIONS:
+                raise bad(f"{key}: {value!r} is not one of {', '.join(CILIUM_VERSIONS)}")
+            out["cilium_version"] = str(value)
+        else:
+            known = ", ".join([*CONFIG_KEYS, VERSION_KEY])
+            raise bad(f"unknown key {key!r} (known: {known})")
+    return out
+
+
+def assumptions_from(cluster: ClusterOptions) -> Assumptions:
+    """The verifier's assumptions: the config file's values, replaced by any flag given."""
+    values = _read_config(cluster.cluster_config) if cluster.cluster_config else {}
+    for name in ("pod_cidrs", "node_cidrs", "service_cidrs"):
+        given: tuple[str, ...] = getattr(cluster, name)
+        if given:
+            values[name] = given
+    version = cluster.cilium_version or values.get("cilium_version") or DEFAULT_CILIUM_VERSION
+    major, minor = (int(part) for part in version.split("."))
+    return Assumptions(
+        pod_cidrs=values.get("pod_cidrs", ()),
+        node_cidrs=values.get("node_cidrs", ()),
+        service_cidrs=values.get("service_cidrs", ()),
+        cilium_version=(major, minor),
+    )

@@ -1,0 +1,321 @@
+"""``calico2cilium verify``: prove a Calico policy set and a Cilium one equivalent, or show flows
+that they decide differently."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from calico2cilium.cli.cluster_options import CLUSTER_HELP, ClusterOptions, assumptions_from, cluster_options
+from calico2cilium.cli.common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, guarded
+from calico2cilium.diagnostics import Diagnostic, Severity, Source
+
+if TYPE_CHECKING:
+    from calico2cilium.io.documents import RawDocument
+    from calico2cilium.load import LoadResult
+    from calico2cilium.semantics.world import Assumptions
+    from calico2cilium.verify.api import VerifyResult
+    from calico2cilium.verify.concrete import ConcreteResult
+
+CALICO_API_GROUPS = ("projectcalico.org/", "crd.projectcalico.org/")
+CILIUM_API_GROUP = "cilium.io/"
+
+
+@dataclass
+class Inputs:
+    """Both sides, read: the Calico side validated (as ``lint`` does), the Cilium side raw."""
+
+    calico: LoadResult
+    cilium: list[RawDocument] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+@click.command("verify", short_help="Prove a Calico and a Cilium policy set equivalent, or show differences.")
+@click.option(
+    "--calico",
+    "calico_paths",
+    multiple=True,
+    required=True,
+    type=click.Path(),
+    help="Calico (and Kubernetes NetworkPolicy) file, directory or '-' (repeatable).",
+)
+@click.option(
+    "--cilium",
+    "cilium_paths",
+    multiple=True,
+    required=True,
+    type=click.Path(),
+    help="Cilium (CNP, CCNP, CiliumCIDRGroup, Kubernetes NetworkPolicy) file or directory (repeatable).",
+)
+@click.option("-R", "--recursive", is_flag=True, help="Descend into subdirectories of directory inputs.")
+@click.option(
+    "--inventory",
+    "inventory_paths",
+    multiple=True,
+    type=click.Path(),
+    help="Also compare verdicts on the pods, namespaces and nodes of this kubectl export (repeatable).",
+)
+@cluster_options
+@click.option(
+    "--max-counterexamples",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Stop looking (per direction) after this many differing flows.",
+)
+@click.option(
+    "-o",
+    "--format",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="How to print the result.",
+)
+@guarded
+def command(
+    calico_paths: tuple[str, ...],
+    cilium_paths: tuple[str, ...],
+    recursive: bool,
+    inventory_paths: tuple[str, ...],
+    cluster: ClusterOptions,
+    max_counterexamples: int,
+    fmt: str,
+) -> None:
+    """Prove that the Calico policies (--calico) and the Cilium policies (--cilium) allow exactly
+    the same flows, for every possible flow: every pod and namespace labelling, every IPv4/IPv6
+    address, protocol and port, in both directions. Otherwise print counterexamples: concrete flows
+    with each side's verdict and the rule responsible (file:line:col).
+
+    \b
+    Calico side: GlobalNetworkPolicy, NetworkPolicy, Tier, (Global)NetworkSet, HostEndpoint and
+    Kubernetes NetworkPolicy (order 1000 in the default tier, as Calico runs them), validated as
+    'lint' does. Cilium side: CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy,
+    CiliumCIDRGroup and Kubernetes NetworkPolicy. Cilium policies found among the Calico inputs
+    are policies already in the cluster: they take part on the Cilium side.
+
+    \b
+    Exit status: 0 proven equivalent; 1 different (counterexamples printed) or not proven
+    (constructs outside the proof, listed with code C2C402); 2 invalid input or usage;
+    3 internal error.
+    """
+    from calico2cilium.verify.api import verify
+
+    assumptions = assumptions_from(cluster)
+    inputs = read_inputs(calico_paths, cilium_paths, recursive)
+    result = verify(
+        inputs.calico,
+        inputs.cilium,
+        assumptions,
+        max_counterexamples=max_counterexamples,
+    )
+    diagnostics = [*inputs.calico.diagnostics, *inputs.diagnostics, *result_diagnostics(result)]
+    concrete = None
+    if inventory_paths:
+        concrete = _inventory_check(inputs, inventory_paths, recursive, assumptions, diagnostics)
+    diagnostics.sort(key=Diagnostic.sort_key)
+    status = exit_code(result, diagnostics, concrete)
+    if fmt == "json":
+        click.echo(json.dumps(to_json(result, diagnostics, concrete, status), indent=2))
+    else:
+        click.echo(render_text(result, diagnostics, concrete))
+    sys.exit(status)
+
+
+command.help = f"{inspect.cleandoc(command.help or '')}\n\n{CLUSTER_HELP}"
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def read_inputs(calico_paths: Sequence[str], cilium_paths: Sequence[str], recursive: bool) -> Inputs:
+    """Read both sides. Cilium resources among the Calico inputs move to the Cilium side (C2C405);
+    Calico resources among the Cilium inputs are refused (C2C404)."""
+    from calico2cilium.io.documents import RawDocument
+    from calico2cilium.load import LoadResult, _refuse_duplicates
+    from calico2cilium.validate import validate
+    from calico2cilium.verify.api import read_cilium_files
+
+    found, problems = read_cilium_files(list(calico_paths), recursive=recursive)
+    calico_raw = [d for d in found if isinstance(d, RawDocument)]
+    inputs = Inputs(LoadResult(diagnostics=list(problems), resources=len(calico_raw)))
+    existing: list[RawDocument] = []
+    for raw in calico_raw:
+        if raw.api_version.startswith(CILIUM_API_GROUP):
+            existing.append(raw)
+            inputs.diagnostics.append(
+                _make(
+                    "C2C405",
+                    f"{_label(raw)} is a Cilium resource among the Calico inputs: taken as already in"
+                    " the cluster, it takes part on the Cilium side",
+                    raw.source(),
+                )
+            )
+        else:
+            document, diagnostics = validate(raw)
+            inputs.calico.diagnostics.extend(diagnostics)
+            if document is not None:
+                inputs.calico.documents.append(document)
+    _refuse_duplicates(inputs.calico)  # as load() does: a resource defined twice is an error
+    found, problems = read_cilium_files(list(cilium_paths), recursive=recursive)
+    inputs.diagnostics.extend(problems)
+    for raw in (d for d in found if isinstance(d, RawDocument)):
+        if raw.api_version.startswith(CALICO_API_GROUPS):
+            inputs.diagnostics.append(
+                _make(
+                    "C2C404",
+                    f"{_label(raw)} is a Calico resource among the Cilium inputs (give it with --calico)",
+                    raw.source(),
+                )
+            )
+        else:
+            inputs.cilium.append(raw)
+    inputs.cilium = _merge_cilium(inputs.cilium, existing, inputs.diagnostics)
+    return inputs
+
+
+def _merge_cilium(
+    cilium: list[RawDocument], existing: list[RawDocument], diagnostics: list[Diagnostic]
+) -> list[RawDocument]:
+    """The Cilium side with the already-existing Cilium resources added. A resource given twice
+    with the same content counts once; with different content it is refused (C2C406): a cluster
+    keeps only one object of a kind, namespace and name."""
+    seen: dict[tuple[str, str, str], RawDocument] = {}
+    out: list[RawDocument] = []
+    for raw in [*cilium, *existing]:
+        key = (raw.kind, raw.namespace, raw.name)
+        first = seen.setdefault(key, raw)
+        if first is raw:
+            out.append(raw)
+        elif first.data != raw.data:
+            diagnostics.append(
+                _make("C2C406", f"{_label(raw)} is defined again (first at {first.source()})", raw.source())
+            )
+    return out
+
+
+def _label(raw: RawDocument) -> str:
+    where = f"{raw.namespace}/" if raw.namespace else ""
+    return f"{raw.kind or 'resource'} {where}{raw.name or '?'}"
+
+
+def _make(code: str, message: str, source: Source | None = None) -> Diagnostic:
+    from calico2cilium.diagnostics.catalog import make
+
+    return make(code, message, source)
+
+
+# --- results as diagnostics -------------------------------------------------------------------
+
+
+def result_diagnostics(result: VerifyResult) -> list[Diagnostic]:
+    """The verifier's findings in the common diagnostic form: invalid resources (C2C403), constructs
+    outside the proof (C2C402), differing flows (C2C401, at the Cilium rule responsible).
+    Problems met while reading the files are reported by the reader with their own codes."""
+    out: list[Diagnostic] = []
+    for item in result.invalid:
+        if item.doc is not None:
+            out.append(_make("C2C403", f"[{item.side}] {item.resource}: {item.message}", item.source))
+    for unsupported in result.unsupported:
+        what = f"{unsupported.resource}: " if unsupported.resource else ""
+        out.append(_make("C2C402", f"[{unsupported.side}] {what}{unsupported.reason}", unsupported.source))
+    for example in result.counterexamples:
+        source = example.cilium.ref.source or example.calico.ref.source
+        out.append(
+            _make("C2C401", _differs(example.flow.direction, example.flow.describe(), example), source)
+        )
+    return out
+
+
+def _differs(direction: str, flow: str, example: Any) -> str:
+    def verdict(side: str, v: Any) -> str:
+        return f"{side} {'allows' if v.allowed else 'denies'} ({v.ref.what})"
+
+    return f"{direction} {flow}: {verdict('calico', example.calico)}, {verdict('cilium', example.cilium)}"
+
+
+def _inventory_check(
+    inputs: Inputs,
+    paths: Sequence[str],
+    recursive: bool,
+    assumptions: Assumptions,
+    diagnostics: list[Diagnostic],
+) -> ConcreteResult | None:
+    from calico2cilium.verify.api import read_cilium_files, verify_inventory
+    from calico2cilium.verify.inventory import read_inventory
+
+    docs, problems = read_cilium_files(list(paths), recursive=recursive)
+    diagnostics.extend(problems)
+    if any(d.severity is Severity.ERROR for d in problems):
+        return None
+    inventory = read_inventory(docs)
+    concrete: ConcreteResult = verify_inventory(inputs.calico, inputs.cilium, inventory, assumptions)
+    for difference in concrete.differences:
+        source = difference.cilium.ref.source or difference.calico.ref.source
+        message = _differs(difference.flow.direction, difference.flow.describe(), difference)
+        diagnostics.append(_make("C2C401", f"{message} [inventory]", source))
+    return concrete
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def exit_code(
+    result: VerifyResult, diagnostics: Sequence[Diagnostic], concrete: ConcreteResult | None
+) -> int:
+    if result.exit_code == EXIT_INVALID or any(d.severity is Severity.ERROR for d in diagnostics):
+        return EXIT_INVALID
+    if result.exit_code != EXIT_CLEAN or (concrete is not None and not concrete.equivalent):
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def render_text(
+    result: VerifyResult, diagnostics: Sequence[Diagnostic], concrete: ConcreteResult | None
+) -> str:
+    """The verifier's report (headline, counterexamples, what was proven under which assumptions),
+    then every other finding as ``file:line:col: severity CODE message``."""
+    from calico2cilium.diagnostics.render import text
+
+    status = result.status
+    if status == "equivalent" and any(d.severity is Severity.ERROR for d in diagnostics):
+        status = "invalid"
+    report = replace(result, status=status, invalid=[], unsupported=[]).render_text()
+    parts = [report]
+    if concrete is not None:
+        parts.append("Inventory (concrete engine): " + concrete.render_text())
+    findings = [d for d in diagnostics if d.code != "C2C401"]  # differences are in the report
+    if findings:
+        parts.append(f"Findings ({len(findings)}):\n" + text(findings).rstrip("\n"))
+    return "\n\n".join(parts)
+
+
+def to_json(
+    result: VerifyResult, diagnostics: Sequence[Diagnostic], concrete: ConcreteResult | None, status: int
+) -> dict[str, Any]:
+    from calico2cilium.diagnostics.render import as_dict
+
+    data = result.to_dict()
+    data["exit_code"] = status
+    data["diagnostics"] = [as_dict(d) for d in diagnostics]
+    if concrete is not None:
+        data["inventory"] = {
+            "flows": concrete.flows,
+            "equivalent": concrete.equivalent,
+            "differences": [
+                {
+                    "direction": d.flow.direction,
+                    "flow": d.flow.describe(),
+                    "calico": d.calico.to_dict(),
+                    "cilium": d.cilium.to_dict(),
+                }
+                for d in concrete.differences
+            ],
+        }
+    return data
