@@ -1,0 +1,220 @@
+"""The compile plan -> CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy documents.
+
+One output resource per converted source policy, named after it (Calico NetworkPolicy and
+Kubernetes NetworkPolicy -> CNP in the same namespace; GlobalNetworkPolicy -> CCNP), so users
+recognise their policies; plus ``calico2cilium-profile-allow`` (a CCNP) for what Calico allows
+after every tier passed. Each resource has one ``specs`` entry per subject cube: the subject as
+``endpointSelector`` (default deny in every direction the source governs) and the allow rules for
+that subject. Rules: one L3 peer kind each (Cilium refuses mixes), ``toPorts`` and ``icmps`` in
+separate rules. Output is deterministic: sorted specs, rules and keys.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from calico2cilium import ir
+from calico2cilium.cilium.ports import l4_parts
+from calico2cilium.cilium.selectors import peer_selectors, subject_selectors
+from calico2cilium.compile.plan import Plan, PolicyPlan
+from calico2cilium.sets import (
+    HostPeer,
+    Inexpressible,
+    LabelCube,
+    LabelSet,
+    NetPeer,
+    PodPeer,
+    to_cidr_with_excepts,
+)
+from calico2cilium.sets.l4 import L4Set
+from calico2cilium.sets.regions import Cube
+
+ANNOTATION_PREFIX = "calico2cilium.io/"
+PROFILE_NAME = "calico2cilium-profile-allow"
+_PEER_FIELDS = {
+    ir.Direction.INGRESS: ("fromEndpoints", "fromCIDRSet", "fromEntities"),
+    ir.Direction.EGRESS: ("toEndpoints", "toCIDRSet", "toEntities"),
+}
+_SECTION = {ir.Direction.INGRESS: "ingress", ir.Direction.EGRESS: "egress"}
+
+
+@dataclass(frozen=True)
+class EmitFailure:
+    """A piece of an allowed region with no Cilium form: the rule that allowed it and why."""
+
+    rule: ir.Rule | None
+    policy: ir.Policy | None
+    error: Inexpressible
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _peer_rules(
+    cubes: list[Cube], direction: ir.Direction, namespaced: bool, version: tuple[int, int]
+) -> list[dict[str, Any]]:
+    """Rules whose union (for one subject) is exactly the given (peer, L4) cubes."""
+    endpoints_f, cidr_f, entities_f = _PEER_FIELDS[direction]
+    by_l4: dict[str, tuple[L4Set, list[Cube]]] = {}
+    for cube in cubes:
+        key = _canonical(str(cube.l4)) + repr(cube.l4.sort_key())
+        by_l4.setdefault(key, (cube.l4, []))[1].append(cube)
+    rules: list[dict[str, Any]] = []
+    for l4, group in by_l4.values():
+        parts = l4_parts(l4, version)
+        pods = [c.peer.labels for c in group if isinstance(c.peer, PodPeer)]
+        hosts = frozenset().union(*(c.peer.kinds for c in group if isinstance(c.peer, HostPeer)))
+        nets = [c.peer.ips for c in group if isinstance(c.peer, NetPeer)]
+        ips = nets[0] if nets else None
+        for more in nets[1:]:
+            ips = ips | more if ips is not None else more
+        peers: list[dict[str, Any]] = []
+        everyone = LabelSet.of(pods).is_full and len(hosts) == 2 and ips is not None and ips.is_full
+        if everyone:
+            peers.append({entities_f: ["all"]})
+        else:
+            selectors = [s for cube in pods for s in peer_selectors(cube, namespaced)]
+            if selectors:
+                unique = {_canonical(s): s for s in selectors}
+                peers.append({endpoints_f: [unique[k] for k in sorted(unique)]})
+            if ips is not None and not ips.is_empty:
+                peers.append({cidr_f: [dict(item) for item in to_cidr_with_excepts(ips)]})
+            if hosts:
+                peers.append({entities_f: sorted(k.value for k in hosts)})
+        for peer in peers:
+            for part in parts:
+                rules.append({**peer, **part})
+    return sorted(rules, key=_canonical)
+
+
+def _subject_groups(cubes: list[tuple[Cube, ir.Rule | None]]) -> dict[LabelCube, list[Cube]]:
+    groups: dict[LabelCube, list[Cube]] = defaultdict(list)
+    for cube, _ in cubes:
+        groups[cube.subject].append(cube)
+    return groups
+
+
+def _specs(
+    subject: LabelSet,
+    allow: dict[ir.Direction, list[tuple[Cube, ir.Rule | None]]],
+    namespace: str | None,
+    version: tuple[int, int],
+    fail: Callable[[Inexpressible, list[tuple[Cube, ir.Rule | None]]], None],
+) -> list[dict[str, Any]]:
+    """Specs for one resource: every subject cube that has allow rules, and every cube of the
+    subject (default deny) in each governed direction."""
+    per_subject: dict[LabelCube, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+    for direction, cubes in allow.items():
+        section = _SECTION[direction]
+        for cube in subject.cubes:
+            per_subject[cube].setdefault(section, [])
+        for subject_cube, group in _subject_groups(cubes).items():
+            try:
+                rules = _peer_rules(group, direction, namespace is not None, version)
+            except Inexpressible as err:
+                fail(err, [(c, r) for c, r in cubes if c.subject == subject_cube])
+                rules = []
+            per_subject[subject_cube].setdefault(section, []).extend(rules)
+    specs: dict[str, dict[str, Any]] = {}
+    for subject_cube, sections in per_subject.items():
+        for selector in subject_selectors(subject_cube, namespace):
+            spec: dict[str, Any] = {"endpointSelector": selector}
+            for section in ("ingress", "egress"):
+                if section in sections:
+                    # An empty rule allows nothing but turns default deny on (semantics.md 2.3).
+                    spec[section] = sections[section] or [{}]
+            key = _canonical(spec)
+            specs[key] = spec
+    return [specs[k] for k in sorted(specs)]
+
+
+def _metadata(name: str, namespace: str | None, annotations: dict[str, str]) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    meta["annotations"] = dict(sorted(annotations.items()))
+    return meta
+
+
+def _source_annotations(policy: ir.Policy) -> dict[str, str]:
+    out = {ANNOTATION_PREFIX + "source": policy.origin.resource}
+    if policy.origin.source is not None:
+        out[ANNOTATION_PREFIX + "source-file"] = str(policy.origin.source)
+    if policy.tier != "default" or policy.kind != "KubernetesNetworkPolicy":
+        order = "none" if policy.order == ir.NO_ORDER else f"{policy.order:g}"
+        out[ANNOTATION_PREFIX + "calico-order"] = f"tier {policy.tier}, order {order}"
+    return out
+
+
+def _resource_for(
+    pp: PolicyPlan, version: tuple[int, int], failures: list[EmitFailure]
+) -> dict[str, Any] | None:
+    policy = pp.policy
+    namespace = policy.namespace if policy.scope is ir.Scope.NAMESPACED else None
+
+    def fail(err: Inexpressible, cubes: list[tuple[Cube, ir.Rule | None]]) -> None:
+        rules = {id(r): r for _, r in cubes if r is not None}
+        for rule in rules.values() or [None]:
+            failures.append(EmitFailure(rule, policy, err))
+
+    allow = {d: [(c, r) for c, r in cubes] for d, cubes in pp.allow.items()}
+    typed: dict[ir.Direction, list[tuple[Cube, ir.Rule | None]]] = {d: list(v) for d, v in allow.items()}
+    specs = _specs(pp.subject, typed, namespace, version, fail)
+    if not specs:
+        return None
+    kind = "CiliumNetworkPolicy" if namespace is not None else "CiliumClusterwideNetworkPolicy"
+    name = policy.name if policy.kind != "KubernetesNetworkPolicy" else f"k8s-{policy.name}"
+    annotations = _source_annotations(policy)
+    if len(specs) > 1:
+        annotations[ANNOTATION_PREFIX + "note"] = (
+            "the subject is split where earlier policies, or the policy's own selector, decide part"
+            " of its traffic differently"
+        )
+    return {
+        "apiVersion": "cilium.io/v2",
+        "kind": kind,
+        "metadata": _metadata(name, namespace, annotations),
+        "specs": specs,
+    }
+
+
+def _profile_resource(
+    plan: Plan, version: tuple[int, int], failures: list[EmitFailure]
+) -> dict[str, Any] | None:
+    allow: dict[ir.Direction, list[tuple[Cube, ir.Rule | None]]] = {
+        d: [(c, None) for c in cubes] for d, cubes in plan.profile_allow.items() if cubes
+    }
+    if not allow:
+        return None
+
+    def fail(err: Inexpressible, cubes: list[tuple[Cube, ir.Rule | None]]) -> None:
+        failures.append(EmitFailure(None, None, err))
+
+    specs = _specs(LabelSet.empty(), allow, None, version, fail)
+    if not specs:
+        return None
+    annotations = {
+        ANNOTATION_PREFIX + "note": "what Calico allows after every tier passed the traffic on: the"
+        " namespace profiles (kns.<namespace>) allow everything"
+    }
+    return {
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumClusterwideNetworkPolicy",
+        "metadata": _metadata(PROFILE_NAME, None, annotations),
+        "specs": specs,
+    }
+
+
+def emit_policies(plan: Plan, version: tuple[int, int]) -> tuple[list[dict[str, Any]], list[EmitFailure]]:
+    failures: list[EmitFailure] = []
+    out = [r for pp in plan.policies if (r := _resource_for(pp, version, failures)) is not None]
+    profile = _profile_resource(plan, version, failures)
+    if profile is not None:
+        out.append(profile)
+    out.sort(key=lambda r: (r["kind"], r["metadata"].get("namespace", ""), r["metadata"]["name"]))
+    return out, failures

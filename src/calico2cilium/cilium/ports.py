@@ -1,0 +1,116 @@
+"""L4 sets -> Cilium ``toPorts`` and ``icmps`` (semantics.md 2.3 and 3.5).
+
+* No L4 part at all means every protocol, so only the full set may be written that way.
+* ``toPorts`` speaks of TCP, UDP and SCTP only (``ANY`` = those three); ``port: "0"`` is every
+  port; ranges need ``endPort`` (Cilium 1.16+); at most 40 ports per ``toPorts`` item.
+* ``icmps`` speaks of ICMP types per family, with no code; at most 40 fields per item. Type 0 is
+  refused by Cilium's datapath as "every type" (cilium/cilium#41304), so a set holding type 0
+  but not every type cannot be written.
+* Any other protocol (GRE, ESP, ...) has no Cilium form unless it is part of "everything".
+
+``l4_parts`` returns the pieces whose union is the set, each to be put in its own rule (Cilium
+refuses ``toPorts`` and ``icmps`` in one rule), or raises ``Inexpressible``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calico2cilium.semantics.protocols import iana_svc_name
+from calico2cilium.sets import Inexpressible, IntervalSet, L4Set, cilium_names
+from calico2cilium.sets.l4 import ICMP, ICMPV6, SCTP, TCP, UDP
+
+MAX_PORTS_PER_ITEM = 40
+PORT_MAX = 65535
+MAX_ICMP_FIELDS = 40
+_NAMES = {TCP: "TCP", UDP: "UDP", SCTP: "SCTP"}
+_FAMILIES = {ICMP: "IPv4", ICMPV6: "IPv6"}
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _from_one(numbers: IntervalSet) -> bool:
+    """Whether ``numbers`` holds every port from 1 to 65535."""
+    return any(lo <= 1 and hi == PORT_MAX for lo, hi in numbers.ranges)
+
+
+def _port_entries(l4: L4Set, version: tuple[int, int]) -> list[dict[str, Any]]:
+    per_proto: dict[int, list[dict[str, Any]]] = {}
+    for proto, pm in l4.ports:
+        numbers, names = cilium_names(pm)
+        entries: list[dict[str, Any]] = []
+        for name in sorted(names):
+            if not iana_svc_name(name) or name != name.lower():
+                raise Inexpressible(
+                    "named port",
+                    f"'{name}' is not an IANA service name in lower case, the only named ports Cilium accepts",
+                )
+            entries.append({"port": name})
+        # Port 0 is no destination port (connect/sendto refuse it; the verifier's world has no
+        # such flow), and Cilium reads port "0" as every port: so 1-65535 is written "0".
+        if _from_one(numbers):
+            entries.append({"port": "0"})
+        else:
+            for lo, hi in numbers.ranges:
+                lo = max(lo, 1)
+                if lo > hi:
+                    continue
+                if lo == hi:
+                    entries.append({"port": str(lo)})
+                elif version >= (1, 16):
+                    entries.append({"port": str(lo), "endPort": hi})
+                elif hi - lo < MAX_PORTS_PER_ITEM * 4:
+                    entries.extend({"port": str(p)} for p in range(lo, hi + 1))
+                else:
+                    raise Inexpressible(
+                        "port range", f"ports {lo}-{hi} need endPort, which Cilium has from 1.16"
+                    )
+        per_proto[proto] = entries
+    # TCP, UDP and SCTP with the same ports: one ANY entry list.
+    if set(per_proto) == {TCP, UDP, SCTP} and per_proto[TCP] == per_proto[UDP] == per_proto[SCTP]:
+        return [{**e, "protocol": "ANY"} for e in per_proto[TCP]]
+    return [{**e, "protocol": _NAMES[p]} for p, entries in sorted(per_proto.items()) for e in entries]
+
+
+def _icmp_fields(l4: L4Set) -> list[dict[str, Any]]:
+    fields: list[dict[str, Any]] = []
+    for proto, types in l4.icmp:
+        family = _FAMILIES[proto]
+        covered = 0
+        for lo, hi, codes in types.segments:
+            if not codes.is_full:
+                raise Inexpressible(
+                    "ICMP code", "Cilium ICMP rules match a type, never a code (icmps has no code field)"
+                )
+            covered += hi - lo + 1
+            fields.extend({"family": family, "type": t} for t in range(lo, hi + 1))
+        holds_zero = bool(types.segments) and types.segments[0][0] == 0
+        if holds_zero and covered < 256:
+            raise Inexpressible(
+                "ICMP type 0",
+                "Cilium matches ICMP type 0 as every type (cilium/cilium#41304), so a type set holding"
+                " 0 but not every type cannot be written",
+            )
+    return fields
+
+
+def l4_parts(l4: L4Set, version: tuple[int, int]) -> list[dict[str, Any]]:
+    """Rule fragments (``{}``, ``{"toPorts": ...}``, ``{"icmps": ...}``) whose union is ``l4``."""
+    if l4.is_full:
+        return [{}]
+    if not l4.others.is_empty:
+        raise Inexpressible(
+            "protocol",
+            f"protocols {l4.others} are part of the set but not every protocol is; Cilium rules match"
+            " only TCP, UDP, SCTP and ICMP, or every protocol",
+        )
+    parts: list[dict[str, Any]] = []
+    ports = _port_entries(l4, version)
+    if ports:
+        parts.append({"toPorts": [{"ports": chunk} for chunk in _chunks(ports, MAX_PORTS_PER_ITEM)]})
+    fields = _icmp_fields(l4)
+    if fields:
+        parts.append({"icmps": [{"fields": chunk} for chunk in _chunks(fields, MAX_ICMP_FIELDS)]})
+    return parts

@@ -1,0 +1,69 @@
+"""Label cubes (in the compiler's Cilium-key label space) -> Cilium endpoint selectors.
+
+Cilium rewrites selectors before use (semantics.md 2.1, ``ParseToCiliumRule``):
+
+* a CiliumNetworkPolicy's ``endpointSelector`` always gets ``io.kubernetes.pod.namespace=<ns>``;
+* its ``fromEndpoints``/``toEndpoints`` get the same unless they name the namespace key (or, from
+  1.16, a namespace-label key): so a peer in any namespace must say
+  ``io.kubernetes.pod.namespace Exists`` explicitly;
+* a CCNP's peer selectors get ``io.kubernetes.pod.namespace Exists`` when they name no namespace.
+
+The functions here write every selector so that the rewrite changes nothing it means.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calico2cilium.compile.labelspace import NAMESPACE, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT
+from calico2cilium.sets import KeyConstraint, LabelCube, to_kubernetes_selectors
+
+_K8S_SOURCE = (NAMESPACE, SERVICE_ACCOUNT)
+
+
+def _cilium_key(key: str) -> str:
+    if key in _K8S_SOURCE or key.startswith(NAMESPACE_LABEL_PREFIX):
+        return "k8s:" + key
+    return key
+
+
+def _rekey(selector: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "matchLabels" in selector:
+        out["matchLabels"] = {_cilium_key(k): v for k, v in sorted(selector["matchLabels"].items())}
+    if "matchExpressions" in selector:
+        exprs = []
+        for req in selector["matchExpressions"]:
+            item: dict[str, Any] = {"key": _cilium_key(req["key"]), "operator": req["operator"]}
+            if "values" in req:
+                item["values"] = sorted(req["values"])
+            exprs.append(item)
+        out["matchExpressions"] = sorted(exprs, key=lambda r: (r["key"], r["operator"]))
+    return out
+
+
+def subject_selectors(cube: LabelCube, namespace: str | None) -> list[dict[str, Any]]:
+    """``endpointSelector``s whose OR is ``cube``. For a CNP (``namespace`` given) the namespace
+    constraint, which must be ``== namespace``, is left to Cilium's injection."""
+    if namespace is not None:
+        kc = cube.get(NAMESPACE)
+        if not kc.is_any:
+            if kc != KeyConstraint.eq(namespace):
+                raise ValueError(f"subject {cube} is not inside namespace {namespace}")
+            cube = LabelCube.of(cube.without(NAMESPACE))
+    return [_rekey(dict(s)) for s in to_kubernetes_selectors(cube)]
+
+
+def peer_selectors(cube: LabelCube, namespaced_policy: bool) -> list[dict[str, Any]]:
+    """``fromEndpoints``/``toEndpoints`` entries whose OR is ``cube`` (pods). A cube that does not
+    pin the namespace gets ``io.kubernetes.pod.namespace Exists`` in a CNP, which stops the
+    injection of the policy's own namespace; every pod has a namespace, so it adds no constraint."""
+    out = []
+    for selector in to_kubernetes_selectors(cube):
+        s: dict[str, Any] = dict(selector)
+        if namespaced_policy and cube.get(NAMESPACE).is_any:
+            exprs: list[dict[str, Any]] = [dict(r) for r in selector.get("matchExpressions", [])]
+            exprs.append({"key": NAMESPACE, "operator": "Exists"})
+            s["matchExpressions"] = exprs
+        out.append(_rekey(s))
+    return out

@@ -1,0 +1,130 @@
+"""One label space for pods, in Cilium's key names, and Calico selectors mapped into it.
+
+Calico evaluates a workload selector over the pod's labels plus a few it adds itself
+(semantics.md 1.3); Cilium exposes the same facts under its own keys (semantics.md 2.2). The
+compiler works with Cilium's keys from the start, so a ``LabelCube`` over this space prints
+directly as a Cilium selector:
+
+====================================  ==========================================  ==============
+Calico selector key                   Cilium pod label key                        note
+====================================  ==========================================  ==============
+``projectcalico.org/namespace``       ``io.kubernetes.pod.namespace``
+``projectcalico.org/serviceaccount``  ``io.cilium.k8s.policy.serviceaccount``
+``pcns.<k>``                          ``io.cilium.k8s.namespace.labels.<k>``
+``projectcalico.org/orchestrator``    (always ``k8s`` on pods: evaluated away)
+``pcsa.<k>``                          (none: Cilium has no service-account labels)  refused
+any other key                         the same key (a pod label)
+====================================  ==========================================  ==============
+
+In a ``namespaceSelector`` the keys are namespace labels, and ``projectcalico.org/name`` is the
+namespace's name.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from calico2cilium.calico.selector import (
+    All,
+    Atom,
+    Global,
+    Has,
+    Selector,
+    SelectorError,
+    map_atoms,
+    map_labels,
+    negate,
+    replace_global,
+)
+from calico2cilium.sets import Inexpressible, KeyConstraint, LabelCube, LabelSet, from_selector
+
+NAMESPACE: Final = "io.kubernetes.pod.namespace"
+NAMESPACE_LABEL_PREFIX: Final = "io.cilium.k8s.namespace.labels."
+SERVICE_ACCOUNT: Final = "io.cilium.k8s.policy.serviceaccount"
+SPECIAL_KEYS: Final = (NAMESPACE, SERVICE_ACCOUNT)
+
+CALICO_NAMESPACE: Final = "projectcalico.org/namespace"
+CALICO_SERVICE_ACCOUNT: Final = "projectcalico.org/serviceaccount"
+CALICO_ORCHESTRATOR: Final = "projectcalico.org/orchestrator"
+CALICO_NAMESPACE_NAME: Final = "projectcalico.org/name"
+CALICO_NS_LABEL: Final = "pcns."
+CALICO_SA_LABEL: Final = "pcsa."
+
+_NEVER: Final = negate(All())
+
+
+def _pod_key(key: str) -> str:
+    if key == CALICO_NAMESPACE:
+        return NAMESPACE
+    if key == CALICO_SERVICE_ACCOUNT:
+        return SERVICE_ACCOUNT
+    if key.startswith(CALICO_NS_LABEL):
+        return NAMESPACE_LABEL_PREFIX + key[len(CALICO_NS_LABEL) :]
+    if key.startswith(CALICO_SA_LABEL):
+        raise Inexpressible(
+            "service account labels",
+            f"'{key}' selects on service-account labels, which Cilium does not expose on pods",
+        )
+    return key
+
+
+def _orchestrator(atom: Atom) -> Selector:
+    """Every pod carries ``projectcalico.org/orchestrator == 'k8s'``: evaluate such atoms."""
+    key = getattr(atom, "key", None)
+    if key == CALICO_ORCHESTRATOR:
+        return All() if atom.matches({CALICO_ORCHESTRATOR: "k8s"}) else _NEVER
+    return atom
+
+
+def pod_labels(selector: Selector) -> LabelSet:
+    """The pods a workload ``selector`` matches, in Cilium keys (``global()`` is false for pods)."""
+    try:
+        mapped = map_labels(map_atoms(replace_global(selector, _NEVER), _orchestrator), _pod_key)
+        return from_selector(mapped)
+    except (SelectorError, ValueError) as err:
+        raise Inexpressible("selector", str(err)) from err
+
+
+def _namespace_key(key: str) -> str:
+    if key == CALICO_NAMESPACE_NAME:
+        return NAMESPACE
+    return NAMESPACE_LABEL_PREFIX + key
+
+
+def namespace_labels(selector: Selector) -> LabelSet:
+    """The pods whose namespace a ``namespaceSelector`` matches (``global()`` is false for pods)."""
+    try:
+        return from_selector(map_labels(replace_global(selector, _NEVER), _namespace_key))
+    except (SelectorError, ValueError) as err:
+        raise Inexpressible("selector", str(err)) from err
+
+
+def in_namespace(namespace: str) -> LabelSet:
+    return LabelSet.of([LabelCube.of({NAMESPACE: KeyConstraint.eq(namespace)})])
+
+
+def service_accounts(names: tuple[str, ...]) -> LabelSet:
+    return LabelSet.of([LabelCube.of({SERVICE_ACCOUNT: KeyConstraint.in_(names)})])
+
+
+def is_all(selector: Selector | None) -> bool:
+    return selector is None or isinstance(selector, All)
+
+
+def mentions_global(selector: Selector | None) -> bool:
+    return selector is not None and "global()" in str(selector)
+
+
+__all__ = [
+    "NAMESPACE",
+    "NAMESPACE_LABEL_PREFIX",
+    "SERVICE_ACCOUNT",
+    "Global",
+    "Has",
+    "in_namespace",
+    "is_all",
+    "mentions_global",
+    "namespace_labels",
+    "pod_labels",
+    "service_accounts",
+]

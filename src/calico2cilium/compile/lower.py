@@ -1,0 +1,283 @@
+"""Lowering: typed input models -> the policy IR (``ir.py``), field by field.
+
+What has no conversion at all is refused here, with a diagnostic at the field's position:
+``doNotTrack``/``preDNAT``/``applyOnForward`` policies (no Cilium stage runs there), kinds the
+compiler does not convert yet. ``Log`` rules are dropped with a warning: they are non-terminal in
+Calico (semantics.md 1.2), so dropping them keeps every verdict. Everything else is carried over
+verbatim, with Calico's defaults applied: ``types`` (``PolicyResource.effective_types``), the tier
+(``default``), Kubernetes NetworkPolicy's place in Calico's order (order 1000 in the default tier,
+``K8sNetworkPolicyToCalico``; semantics.md 1.2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from calico2cilium import ir
+from calico2cilium.calico.common import EntityRule, PolicyResource, Rule
+from calico2cilium.calico.globalnetworkpolicy import GlobalNetworkPolicySpec
+from calico2cilium.calico.selector import All, Selector, SelectorError, parse
+from calico2cilium.calico.tier import Tier as TierModel
+from calico2cilium.calico.tier import TierV1
+from calico2cilium.diagnostics import Diagnostic
+from calico2cilium.diagnostics.catalog import make
+from calico2cilium.k8s.networkpolicy import (
+    KubernetesNetworkPolicy,
+    LabelSelector,
+    NetworkPolicyPeer,
+    NetworkPolicyPort,
+)
+from calico2cilium.validate import Document
+
+DEFAULT_NAMESPACE = "default"
+KNP_ORDER = 1000.0
+NOT_CONVERTED_KINDS = ("HostEndpoint", "NetworkSet", "GlobalNetworkSet")
+
+
+@dataclass
+class Lowered:
+    policies: list[ir.Policy] = field(default_factory=list)
+    tiers: dict[str, ir.Tier] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def lower(documents: Iterable[Document], default_namespace: str = DEFAULT_NAMESPACE) -> Lowered:
+    out = Lowered()
+    for doc in documents:
+        model = doc.model
+        if isinstance(model, TierModel | TierV1):
+            _tier(doc, model, out)
+        elif isinstance(model, PolicyResource):
+            _calico_policy(doc, model, out, default_namespace)
+        elif isinstance(model, KubernetesNetworkPolicy):
+            out.policies.append(_knp(doc, model, default_namespace))
+        elif doc.kind in NOT_CONVERTED_KINDS:
+            out.diagnostics.append(
+                make(
+                    "C2C312",
+                    f"{doc.kind} '{doc.name}' is not converted: host endpoints and network sets are not"
+                    " supported by this version, and policies are compiled as if it did not exist",
+                    doc.raw.source(("kind",)),
+                )
+            )
+    return out
+
+
+def _origin(doc: Document, namespace: str | None = None) -> ir.Origin:
+    return ir.Origin(doc.kind, doc.name, namespace, (), doc.raw.source())
+
+
+def _tier(doc: Document, model: TierModel | TierV1, out: Lowered) -> None:
+    name = model.metadata.name
+    order = model.spec.order if model.spec.order is not None else ir.NO_ORDER
+    action = ir.Action(model.spec.effective_default_action)
+    out.tiers[name] = ir.Tier(name, order, action, _origin(doc))
+
+
+def _selector(text: str | None) -> Selector:
+    """A selector field: absent or empty is ``all()`` (Calico's default)."""
+    if not text or not text.strip():
+        return All()
+    return parse(text)
+
+
+def _optional_selector(text: str | None) -> Selector | None:
+    return None if text is None else _selector(text)
+
+
+def _calico_policy(doc: Document, model: PolicyResource, out: Lowered, default_namespace: str) -> None:
+    spec = model.spec
+    is_global = doc.kind == "GlobalNetworkPolicy"
+    namespace = None if is_global else (model.metadata.namespace or default_namespace)
+    origin = ir.Origin(doc.kind, model.policy_name, namespace, (), doc.raw.source())
+    if isinstance(spec, GlobalNetworkPolicySpec):
+        for flag, on in (
+            ("doNotTrack", spec.do_not_track),
+            ("preDNAT", spec.pre_dnat),
+            ("applyOnForward", spec.apply_on_forward),
+        ):
+            if on:
+                out.diagnostics.append(
+                    make(
+                        "C2C301",
+                        f"{origin.resource} sets {flag}: Cilium has no policy stage for untracked,"
+                        " pre-DNAT or forwarded host traffic, so the policy is not converted",
+                        doc.raw.source(("spec", flag)),
+                    )
+                )
+                return
+    types = model.effective_types()
+    try:
+        directions = {
+            ir.Direction.INGRESS: _rules(doc, origin, "ingress", spec.ingress, out)
+            if "Ingress" in types
+            else None,
+            ir.Direction.EGRESS: _rules(doc, origin, "egress", spec.egress, out)
+            if "Egress" in types
+            else None,
+        }
+        namespace_selector = (
+            _optional_selector(spec.namespace_selector) if isinstance(spec, GlobalNetworkPolicySpec) else None
+        )
+        policy = ir.Policy(
+            kind=doc.kind,
+            name=model.policy_name,
+            scope=ir.Scope.GLOBAL if is_global else ir.Scope.NAMESPACED,
+            namespace=namespace,
+            tier=model.tier_name,
+            order=spec.order if spec.order is not None else ir.NO_ORDER,
+            selector=_selector(spec.selector),
+            namespace_selector=namespace_selector,
+            service_account_selector=_optional_selector(spec.service_account_selector),
+            ingress=directions[ir.Direction.INGRESS],
+            egress=directions[ir.Direction.EGRESS],
+            origin=origin,
+        )
+    except SelectorError as err:  # validated on load; kept as a guard
+        out.diagnostics.append(make("C2C303", f"{origin.resource}: {err}", doc.raw.source(("spec",))))
+        return
+    out.policies.append(policy)
+
+
+def _rules(
+    doc: Document, origin: ir.Origin, key: str, rules: Sequence[Rule], out: Lowered
+) -> tuple[ir.Rule, ...]:
+    lowered: list[ir.Rule] = []
+    for index, rule in enumerate(rules):
+        path = ("spec", key, index)
+        if rule.action == "Log":
+            out.diagnostics.append(
+                make(
+                    "C2C302",
+                    f"{origin.resource} {key}[{index}] is a Log rule; Cilium has no per-rule logging, so it"
+                    " is dropped (Log never decides a verdict, so traffic is unchanged)",
+                    doc.raw.source(path),
+                )
+            )
+            continue
+        lowered.append(_rule(rule, origin.at(key, index, source=doc.raw.source(path))))
+    return tuple(lowered)
+
+
+def _rule(rule: Rule, origin: ir.Origin) -> ir.Rule:
+    http = None
+    if rule.http is not None:
+        paths = tuple(
+            ("exact", p.exact) if p.exact is not None else ("prefix", p.prefix or "") for p in rule.http.paths
+        )
+        http = ir.HttpMatch(tuple(rule.http.methods), paths)
+    return ir.Rule(
+        action=ir.Action(rule.action),
+        source=_peer(rule.source),
+        destination=_peer(rule.destination),
+        l4=ir.L4Match(
+            protocol=None if rule.protocol is None else rule.protocol.as_yaml(),
+            not_protocol=None if rule.not_protocol is None else rule.not_protocol.as_yaml(),
+            dst_ports=tuple(p.as_yaml() for p in rule.destination.ports),
+            not_dst_ports=tuple(p.as_yaml() for p in rule.destination.not_ports),
+            src_ports=tuple(p.as_yaml() for p in rule.source.ports),
+            not_src_ports=tuple(p.as_yaml() for p in rule.source.not_ports),
+            icmp=None if rule.icmp is None else (rule.icmp.type, rule.icmp.code),
+            not_icmp=None if rule.not_icmp is None else (rule.not_icmp.type, rule.not_icmp.code),
+        ),
+        ip_version=rule.ip_version,
+        http=http,
+        origin=origin,
+    )
+
+
+def _peer(entity: EntityRule) -> ir.Peer:
+    sa = entity.service_accounts
+    services = None if entity.services is None else (entity.services.name or "", entity.services.namespace)
+    return ir.Peer(
+        selector=_optional_selector(entity.selector),
+        not_selector=_optional_selector(entity.not_selector) if entity.not_selector else None,
+        namespace_selector=_optional_selector(entity.namespace_selector),
+        nets=tuple(c.text for c in entity.nets),
+        not_nets=tuple(c.text for c in entity.not_nets),
+        service_account_names=tuple(sa.names) if sa is not None else (),
+        service_account_selector=_optional_selector(sa.selector) if sa is not None else None,
+        services=services,
+    )
+
+
+# ---------------------------------------------------------------------- Kubernetes NetworkPolicy
+
+
+def _quote(value: str) -> str:
+    return "'" + value + "'" if "'" not in value else '"' + value + '"'
+
+
+def _k8s_selector(selector: LabelSelector) -> Selector:
+    """A Kubernetes LabelSelector as a Calico selector (same semantics: ``NotIn`` is true when the
+    key is absent, like Calico's ``not in``)."""
+    terms = [f"{k} == {_quote(v)}" for k, v in sorted(selector.match_labels.items())]
+    for req in selector.match_expressions:
+        values = ", ".join(_quote(v) for v in req.values)
+        terms.append(
+            {
+                "In": f"{req.key} in {{{values}}}",
+                "NotIn": f"{req.key} not in {{{values}}}",
+                "Exists": f"has({req.key})",
+                "DoesNotExist": f"!has({req.key})",
+            }[req.operator]
+        )
+    return parse(" && ".join(terms)) if terms else All()
+
+
+def _knp_peer(peer: NetworkPolicyPeer) -> ir.Peer:
+    if peer.ip_block is not None:
+        return ir.Peer(nets=(peer.ip_block.cidr.text,), not_nets=tuple(c.text for c in peer.ip_block.except_))
+    pods = _k8s_selector(peer.pod_selector) if peer.pod_selector is not None else All()
+    namespaces = None if peer.namespace_selector is None else _k8s_selector(peer.namespace_selector)
+    return ir.Peer(selector=pods, namespace_selector=namespaces)
+
+
+def _knp_l4(port: NetworkPolicyPort) -> ir.L4Match:
+    protocol = port.protocol or "TCP"
+    if port.port is None:
+        return ir.L4Match(protocol=protocol)
+    if isinstance(port.port, int) and port.end_port is not None:
+        return ir.L4Match(protocol=protocol, dst_ports=(f"{port.port}:{port.end_port}",))
+    return ir.L4Match(protocol=protocol, dst_ports=(port.port,))
+
+
+def _knp(doc: Document, model: KubernetesNetworkPolicy, default_namespace: str) -> ir.Policy:
+    """Calico's reading of a Kubernetes NetworkPolicy (``K8sNetworkPolicyToCalico``): order 1000 in
+    the default tier, Allow rules only; one IR rule per (peer, port) pair, which keeps the union."""
+    namespace = model.metadata.namespace or default_namespace
+    origin = ir.Origin(doc.kind, model.metadata.name, namespace, (), doc.raw.source())
+    spec = model.spec
+    types = spec.policy_types or (("Ingress", "Egress") if spec.egress else ("Ingress",))
+
+    def rules(
+        key: str, items: Sequence[tuple[Sequence[NetworkPolicyPeer], Sequence[NetworkPolicyPort]]]
+    ) -> tuple[ir.Rule, ...]:
+        out: list[ir.Rule] = []
+        for index, (peers, ports) in enumerate(items):
+            at = origin.at(key, index, source=doc.raw.source(("spec", key, index)))
+            lowered_peers = [_knp_peer(p) for p in peers] or [ir.Peer()]
+            l4s = [_knp_l4(p) for p in ports] or [ir.L4Match()]
+            for peer in lowered_peers:
+                for l4 in l4s:
+                    if key == "ingress":
+                        out.append(ir.Rule(ir.Action.ALLOW, source=peer, l4=l4, origin=at))
+                    else:
+                        out.append(ir.Rule(ir.Action.ALLOW, destination=peer, l4=l4, origin=at))
+        return tuple(out)
+
+    ingress = rules("ingress", [(r.from_, r.ports) for r in spec.ingress]) if "Ingress" in types else None
+    egress = rules("egress", [(r.to, r.ports) for r in spec.egress]) if "Egress" in types else None
+    return ir.Policy(
+        kind="KubernetesNetworkPolicy",
+        name=model.metadata.name,
+        scope=ir.Scope.NAMESPACED,
+        namespace=namespace,
+        tier="default",
+        order=KNP_ORDER,
+        selector=_k8s_selector(spec.pod_selector),
+        ingress=ingress,
+        egress=egress,
+        origin=origin,
+    )

@@ -1,0 +1,229 @@
+"""What one IR rule matches, as an exact region of flows (``sets/regions.py``) for its direction.
+
+A Calico rule ANDs everything it says (semantics.md 1.4). The compiler's peer space has three
+disjoint kinds: pods (by labels), hosts (the ``host``/``remote-node`` entities) and addresses
+outside the cluster (CIDRs). Calico's ``nets`` match any endpoint by IP, pods and nodes included
+(semantics.md 3.6 trap 2), so a net is split across the kinds using the cluster's address ranges
+(``Cluster``): a kind whose addresses all lie inside (or all outside) the net is matched wholly
+(or not at all); a kind only partly inside has no exact Cilium form and raises ``Inexpressible``.
+When the ranges are unknown, the net is taken to hold no pod or node address and a warning says
+so (``Cluster.assumed``).
+
+Peers picked by labels (``selector``, ``namespaceSelector``, ``serviceAccounts``) are pods only:
+host endpoints and network sets are not compiled by this version (lowering reports them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from calico2cilium import ir
+from calico2cilium.compile import labelspace as ls
+from calico2cilium.sets import (
+    HostKind,
+    HostPeer,
+    Inexpressible,
+    IPSet,
+    L4Set,
+    LabelCube,
+    LabelSet,
+    NetPeer,
+    PeerCube,
+    PodPeer,
+    from_calico,
+)
+from calico2cilium.sets.regions import Cube, Region
+
+ALL_HOSTS = frozenset(HostKind)
+
+
+@dataclass
+class Cluster:
+    """The cluster's address ranges (``None``: unknown) and the IP families in use."""
+
+    pods: IPSet | None = None
+    nodes: IPSet | None = None
+    families: frozenset[int] = frozenset((4, 6))
+    assumed: list[tuple[ir.Origin, str]] = field(default_factory=list)
+    """Rules whose nets were assumed to hold no cluster address (for the caller's warnings)."""
+
+    @staticmethod
+    def of(pod_cidrs: tuple[str, ...] = (), node_cidrs: tuple[str, ...] = ()) -> Cluster:
+        pods = IPSet.from_cidrs(pod_cidrs) if pod_cidrs else None
+        nodes = IPSet.from_cidrs(node_cidrs) if node_cidrs else None
+        families = frozenset(_families(pods)) if pods is not None else frozenset((4, 6))
+        return Cluster(pods, nodes, families)
+
+    def family_space(self) -> IPSet:
+        everything = IPSet.all()
+        return IPSet(
+            everything.v4 if 4 in self.families else IPSet.empty().v4,
+            everything.v6 if 6 in self.families else IPSet.empty().v6,
+        )
+
+
+def _families(ips: IPSet) -> set[int]:
+    return {v for v, part in ((4, ips.v4), (6, ips.v6)) if not part.is_empty}
+
+
+def _family(version: int | None) -> IPSet:
+    everything = IPSet.all()
+    if version == 4:
+        return IPSet(everything.v4, IPSet.empty().v6)
+    if version == 6:
+        return IPSet(IPSet.empty().v4, everything.v6)
+    return everything
+
+
+def _coverage(ips: IPSet, kind: IPSet | None, cluster: Cluster, what: str, origin: ir.Origin) -> bool:
+    """Whether every address of ``kind`` is in ``ips`` (True) or none is (False)."""
+    space = cluster.family_space()
+    if kind is None:
+        if (space - ips).is_empty:
+            return True
+        if not (ips & space).is_empty:
+            cluster.assumed.append((origin, what))
+        return False
+    inside = kind & ips
+    if inside.is_empty:
+        return False
+    if (kind - ips).is_empty:
+        return True
+    raise Inexpressible(
+        "nets",
+        f"the addresses {ips} cover only part of the {what} range {kind}; Cilium matches {what}s by"
+        " identity, not by address, so this cannot be said exactly",
+    )
+
+
+def _coverage_maybe(ips: IPSet, cluster: Cluster) -> bool:
+    """Whether ``ips`` may hold a pod or node address."""
+    return any(kind is None or not (kind & ips).is_empty for kind in (cluster.pods, cluster.nodes))
+
+
+@dataclass(frozen=True)
+class Side:
+    """A rule side's constraint: on pods (labels), hosts, and outside addresses."""
+
+    pods: LabelSet
+    hosts: frozenset[HostKind]
+    world: IPSet
+
+    def peers(self) -> list[PeerCube]:
+        out: list[PeerCube] = [PodPeer(c) for c in self.pods.cubes]
+        if self.hosts:
+            out.append(HostPeer(self.hosts))
+        if not self.world.is_empty:
+            out.append(NetPeer(self.world))
+        return out
+
+
+def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster, *, remote: bool = True) -> Side:
+    """The endpoints one rule side (``source`` or ``destination``) matches; ``remote`` for the
+    peer side (the other side is the policy's own endpoint)."""
+    if peer.services is not None:
+        raise Inexpressible("services", "Kubernetes Service matches are not converted by this version")
+    ips: IPSet | None = None
+    if peer.nets or peer.not_nets:
+        ips = (IPSet.from_cidrs(peer.nets) if peer.nets else IPSet.all()) - IPSet.from_cidrs(peer.not_nets)
+    family = _family(rule.ip_version)
+    # Pods and nodes of the other family exist, and Cilium's endpoint and entity peers cannot
+    # say "IPv4 only"; a CIDR peer can (its CIDRs carry the family).
+    other_family = rule.ip_version is not None and not cluster.families <= {rule.ip_version}
+    may_hold_endpoints = peer.has_label_criteria or ips is None or _coverage_maybe(ips & family, cluster)
+    if remote and other_family and may_hold_endpoints:
+        raise Inexpressible(
+            "ipVersion",
+            f"ipVersion {rule.ip_version} restricts pods and nodes to one IP family, which Cilium"
+            " endpoint and entity peers cannot express (give --pod-cidr of one family if the"
+            " cluster is single-stack)",
+        )
+    if ips is not None:
+        ips = ips & family
+    if peer.has_label_criteria:
+        pods = _labelled_pods(peer, policy)
+        if ips is not None and not _coverage(ips, cluster.pods, cluster, "pod", rule.origin):
+            pods = LabelSet.empty()
+        return Side(pods, frozenset(), IPSet.empty())
+    if ips is None:
+        return Side(LabelSet.all(), ALL_HOSTS, IPSet.all() & family)
+    pods = LabelSet.all() if _coverage(ips, cluster.pods, cluster, "pod", rule.origin) else LabelSet.empty()
+    hosts = ALL_HOSTS if _coverage(ips, cluster.nodes, cluster, "node", rule.origin) else frozenset()
+    return Side(pods, hosts, ips)
+
+
+def _labelled_pods(peer: ir.Peer, policy: ir.Policy) -> LabelSet:
+    pods = ls.pod_labels(peer.selector) if peer.selector is not None else LabelSet.all()
+    if peer.not_selector is not None:
+        pods = pods - ls.pod_labels(peer.not_selector)
+    if peer.namespace_selector is not None:
+        pods = pods & ls.namespace_labels(peer.namespace_selector)
+    elif policy.scope is ir.Scope.NAMESPACED and policy.namespace is not None:
+        pods = pods & ls.in_namespace(policy.namespace)
+    if peer.service_account_names:
+        pods = pods & ls.service_accounts(peer.service_account_names)
+    if peer.service_account_selector is not None and not ls.is_all(peer.service_account_selector):
+        raise Inexpressible(
+            "serviceAccounts.selector",
+            "service-account labels are not visible to Cilium selectors; list the names instead",
+        )
+    return pods
+
+
+def policy_subject(policy: ir.Policy) -> LabelSet:
+    """The pods a policy applies to (host endpoints are not compiled by this version)."""
+    subject = ls.pod_labels(policy.selector)
+    if policy.scope is ir.Scope.NAMESPACED and policy.namespace is not None:
+        subject = subject & ls.in_namespace(policy.namespace)
+    if policy.namespace_selector is not None:
+        subject = subject & ls.namespace_labels(policy.namespace_selector)
+    if policy.service_account_selector is not None and not ls.is_all(policy.service_account_selector):
+        raise Inexpressible(
+            "serviceAccountSelector",
+            "service-account labels are not visible to Cilium selectors",
+        )
+    return subject
+
+
+def l4(rule: ir.Rule) -> L4Set:
+    m = rule.l4
+
+    def icmp(v: tuple[int | None, int | None] | None) -> dict[str, int | None] | None:
+        return None if v is None else {"type": v[0], "code": v[1]}
+
+    return from_calico(
+        protocol=m.protocol,
+        not_protocol=m.not_protocol,
+        ports=m.dst_ports,
+        not_ports=m.not_dst_ports,
+        icmp=icmp(m.icmp),
+        not_icmp=icmp(m.not_icmp),
+        source_ports=m.src_ports,
+        source_not_ports=m.not_src_ports,
+    )
+
+
+def rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Cluster) -> Region:
+    """The flows of ``direction`` this rule matches, with the subject restricted only by the rule's
+    own local side (the policy's subject is applied by the ordering engine)."""
+    if rule.http is not None:
+        raise Inexpressible("http", "HTTP (L7) matches are not converted by this version")
+    local, remote = (
+        (rule.destination, rule.source)
+        if direction is ir.Direction.INGRESS
+        else (rule.source, rule.destination)
+    )
+    here = side(local, policy, rule, cluster, remote=False)
+    # The local endpoint is a pod: only the pod part of the local side constrains it.
+    subjects = here.pods
+    there = side(remote, policy, rule, cluster)
+    flows = l4(rule)
+    cubes: list[Cube] = []
+    for s in subjects.cubes:
+        for p in there.peers():
+            if not flows.is_empty:
+                cubes.append(Cube(s, p, flows))
+    return Region.of(cubes)
+
+
+__all__ = ["Cluster", "LabelCube", "l4", "policy_subject", "rule_region", "side"]

@@ -1,0 +1,206 @@
+"""The whole compile: IR policies -> per direction, Calico's first-match decision as exact regions
+-> what each output policy must allow and which subjects it must put into default deny.
+
+Cilium's model (semantics.md 2.4): a flow is allowed iff some allow rule matches it and no deny
+rule does; an endpoint selected by any policy in a direction is default-deny there. So if every
+subject Calico governs in a direction is selected by some output policy in that direction, and the
+output's allow rules cover exactly Calico's allowed region, Cilium decides every flow as Calico
+did, with no deny rules at all (DESIGN.md "One way to compile ordering exactly", step 4). Subjects
+no Calico policy selects stay unselected in Cilium too, and both allow them.
+
+The allowed region is attributed to the rule that decided it (``OrderingResult.decisions``), so
+each output policy carries the part of the traffic its own source policy allowed; what Calico
+allows after every tier passed (the namespace profile ``kns.<ns>``) goes to a separate output.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from calico2cilium import ir
+from calico2cilium.compile.lower import Lowered
+from calico2cilium.compile.match import Cluster, policy_subject, rule_region
+from calico2cilium.compile.ordering import (
+    Action,
+    AfterTiers,
+    DefaultAction,
+    PolicySpec,
+    RuleSpec,
+    TierSpec,
+    compile_ordering,
+)
+from calico2cilium.diagnostics import Diagnostic
+from calico2cilium.diagnostics.catalog import make
+from calico2cilium.sets import Inexpressible, LabelSet
+from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key
+
+_ACTIONS = {ir.Action.ALLOW: Action.ALLOW, ir.Action.DENY: Action.DENY, ir.Action.PASS: Action.PASS}
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """Provenance of a compiled rule: its policy and the rule."""
+
+    policy: ir.Policy
+    rule: ir.Rule
+
+
+@dataclass
+class PolicyPlan:
+    """What one output policy must do, per direction it governs."""
+
+    policy: ir.Policy
+    subject: LabelSet
+    allow: dict[ir.Direction, list[tuple[Cube, ir.Rule]]] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    policies: list[PolicyPlan] = field(default_factory=list)
+    profile_allow: dict[ir.Direction, list[Cube]] = field(default_factory=dict)
+    """Allowed after every tier passed (Calico's namespace profiles), per direction."""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    rule_regions: dict[ir.Direction, list[tuple[RuleRef, Region]]] = field(default_factory=dict)
+    """Every compiled rule in Calico's evaluation order, for naming conflicts in diagnostics."""
+
+
+def _tier_of(policy: ir.Policy, lowered: Lowered) -> ir.Tier | None:
+    return lowered.tiers.get(policy.tier) or ir.BUILTIN_TIERS.get(policy.tier)
+
+
+def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
+    plan = Plan(diagnostics=list(lowered.diagnostics))
+    compiled: list[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]] = []
+    for policy in lowered.policies:
+        tier = _tier_of(policy, lowered)
+        if tier is None:
+            plan.diagnostics.append(
+                make(
+                    "C2C309",
+                    f"{policy.origin.resource} is in tier '{policy.tier}', which is not in the input, so"
+                    " its place in the evaluation order is unknown; the policy is not converted",
+                    policy.origin.source,
+                    hint="add the Tier resource to the input",
+                )
+            )
+            continue
+        entry = _compile_policy(policy, cluster, plan)
+        if entry is not None:
+            compiled.append((tier, entry[0], entry[1]))
+    compiled.sort(key=lambda t: (t[0].sort_key, t[1].policy.sort_key))
+    _warn_ties(compiled, plan)
+    plan.policies = [pp for _, pp, _ in compiled]
+
+    for direction in ir.Direction:
+        tiers: list[TierSpec] = []
+        ordered: list[tuple[RuleRef, Region]] = []
+        by_tier: dict[str, list[PolicySpec]] = defaultdict(list)
+        tier_of: dict[str, ir.Tier] = {}
+        for tier, pp, regions in compiled:
+            if pp.policy.rules(direction) is None:
+                continue
+            rules = []
+            for rule, region in regions[direction]:
+                ref = RuleRef(pp.policy, rule)
+                ordered.append((ref, region))
+                rules.append(RuleSpec(_ACTIONS[rule.action], region, ref))
+            by_tier[tier.name].append(PolicySpec(pp.subject, tuple(rules), pp))
+            tier_of[tier.name] = tier
+        for name in sorted(by_tier, key=lambda n: tier_of[n].sort_key):
+            tier = tier_of[name]
+            default = DefaultAction.PASS if tier.default_action is ir.Action.PASS else DefaultAction.DENY
+            tiers.append(TierSpec(default, tuple(by_tier[name]), name))
+        plan.rule_regions[direction] = ordered
+        result = compile_ordering(tiers)
+        owners = {id(pp.policy): pp for pp in plan.policies}
+        # What a rule may be emitted as: its own region (within its policy's subject) minus what
+        # Calico denies. That covers the part it decided and stays inside the allowed region; it
+        # is usually far simpler than the decided part, which also lost what earlier *allow*
+        # rules took (the union is the same, and the union is all Cilium sees).
+        denied = cube_index(subject_key(c.subject for c in result.deny.cubes))
+        denied.add(list(result.deny.cubes))
+        for tier_spec in tiers:
+            for policy_spec in tier_spec.policies:
+                owner = policy_spec.provenance
+                assert isinstance(owner, PolicyPlan)
+                subject_cubes = owner.subject.disjoint_cubes()
+                for rule_spec in policy_spec.rules:
+                    if rule_spec.action is not Action.ALLOW:
+                        continue
+                    rule_ref = rule_spec.provenance
+                    assert isinstance(rule_ref, RuleRef)
+                    allowed = denied.subtract(rule_spec.match.restrict_subject(subject_cubes).cubes)
+                    owner.allow.setdefault(direction, []).extend((c, rule_ref.rule) for c in allowed)
+        profile: list[Cube] = []
+        for decision in result.decisions:
+            if decision.action is Action.ALLOW and isinstance(decision.provenance, AfterTiers):
+                profile.extend(decision.region.cubes)
+        del owners
+        plan.profile_allow[direction] = profile
+        for pp in plan.policies:
+            if pp.policy.rules(direction) is not None:
+                pp.allow.setdefault(direction, [])
+    return plan
+
+
+def _compile_policy(
+    policy: ir.Policy, cluster: Cluster, plan: Plan
+) -> tuple[PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]] | None:
+    try:
+        subject = policy_subject(policy)
+    except Inexpressible as err:
+        plan.diagnostics.append(_refused(policy, policy.origin, err))
+        return None
+    regions: dict[ir.Direction, list[tuple[ir.Rule, Region]]] = {}
+    for direction in ir.Direction:
+        rules = policy.rules(direction)
+        if rules is None:
+            continue
+        regions[direction] = []
+        for rule in rules:
+            try:
+                region = rule_region(rule, policy, direction, cluster)
+            except Inexpressible as err:
+                plan.diagnostics.append(_refused(policy, rule.origin, err))
+                return None
+            regions[direction].append((rule, region))
+    return PolicyPlan(policy, subject), regions
+
+
+def _refused(policy: ir.Policy, origin: ir.Origin, err: Inexpressible) -> Diagnostic:
+    where = str(origin) if origin.path else origin.resource
+    return make(
+        "C2C303",
+        f"{where}: {err.detail or err.operator}; {policy.origin.resource} is not converted, and"
+        " the traffic it decided is decided by the policies after it in the output",
+        origin.source,
+    )
+
+
+def _warn_ties(
+    compiled: Iterable[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]],
+    plan: Plan,
+) -> None:
+    """Calico breaks order ties by name, in a version-dependent way (semantics.md 1.2)."""
+    seen: dict[tuple[str, float], list[PolicyPlan]] = defaultdict(list)
+    for tier, pp, _ in compiled:
+        if pp.policy.order == ir.NO_ORDER:
+            continue
+        key = (tier.name, pp.policy.order)
+        for other in seen[key]:
+            if not (other.subject & pp.subject).is_empty:
+                plan.diagnostics.append(
+                    make(
+                        "C2C311",
+                        f"{pp.policy.origin.resource} and {other.policy.origin.resource} have the same"
+                        f" order {pp.policy.order:g} in tier '{tier.name}' and can select the same pods;"
+                        " Calico breaks such ties by name in a version-dependent way. This conversion"
+                        f" evaluates {other.policy.origin.resource} first",
+                        pp.policy.origin.source,
+                        hint="give the policies distinct orders",
+                    )
+                )
+                break
+        seen[key].append(pp)

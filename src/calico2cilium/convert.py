@@ -1,0 +1,132 @@
+"""``convert()``: Calico (and Kubernetes) NetworkPolicy documents -> Cilium policy documents.
+
+The pipeline, one module per stage: ``load`` (read and validate) -> ``compile.lower`` (models to
+IR) -> ``compile.plan`` (Calico's ordering to exact allow regions) -> ``cilium.policies`` (Cilium
+resources) -> ``schemas`` (every output validated against the target version's Cilium CRD).
+
+    from calico2cilium import convert
+    result = convert(["calico/"], recursive=True, pod_cidrs=("10.244.0.0/16",))
+    for doc in result.documents: ...
+    for d in result.diagnostics: print(d)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from calico2cilium.cilium.policies import EmitFailure, emit_policies
+from calico2cilium.compile.lower import DEFAULT_NAMESPACE, lower
+from calico2cilium.compile.match import Cluster
+from calico2cilium.compile.plan import Plan, compile_plan
+from calico2cilium.diagnostics import Diagnostic, Severity
+from calico2cilium.diagnostics.catalog import make
+from calico2cilium.load import LoadResult, load
+from calico2cilium.schemas import normalize_cilium_version, validate
+
+DEFAULT_CILIUM_VERSION = "1.18"
+
+
+@dataclass
+class ConvertResult:
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    loaded: LoadResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+
+def _version_tuple(version: str) -> tuple[int, int]:
+    major, minor = normalize_cilium_version(version).split(".")[:2]
+    return int(major), int(minor)
+
+
+def convert(
+    paths: Sequence[str] | None = None,
+    *,
+    text: str | None = None,
+    name: str = "<stdin>",
+    loaded: LoadResult | None = None,
+    recursive: bool = False,
+    cilium_version: str = DEFAULT_CILIUM_VERSION,
+    pod_cidrs: Sequence[str] = (),
+    node_cidrs: Sequence[str] = (),
+    default_namespace: str = DEFAULT_NAMESPACE,
+) -> ConvertResult:
+    """Convert everything in ``paths`` (or ``text``, or an already ``loaded`` result).
+
+    ``pod_cidrs``/``node_cidrs`` tell which addresses are pods and nodes: Calico ``nets`` match
+    those, Cilium CIDR rules do not, so without them a net is assumed to hold none (a warning says
+    where). Every output is validated against the Cilium CRD schema of ``cilium_version``.
+    """
+    if loaded is None:
+        loaded = load(paths, text=text, name=name, recursive=recursive)
+    version = _version_tuple(cilium_version)
+    cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs))
+    lowered = lower(loaded.documents, default_namespace)
+    plan = compile_plan(lowered, cluster)
+    documents, failures = emit_policies(plan, version)
+    diagnostics = [*loaded.diagnostics, *plan.diagnostics]
+    diagnostics.extend(_assumed(cluster))
+    diagnostics.extend(_failure(f, plan) for f in failures)
+    diagnostics.extend(_schema_check(documents, normalize_cilium_version(cilium_version)))
+    diagnostics.sort(key=Diagnostic.sort_key)
+    return ConvertResult(documents, diagnostics, loaded)
+
+
+def _assumed(cluster: Cluster) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    seen: set[tuple[str, str]] = set()
+    for origin, what in cluster.assumed:
+        key = (str(origin), what)
+        if key in seen:
+            continue
+        seen.add(key)
+        option = "--pod-cidr" if what == "pod" else "--node-cidr"
+        out.append(
+            make(
+                "C2C307",
+                f"{origin}: the rule's nets may hold {what} addresses, which Calico matches and Cilium CIDR"
+                f" rules never do; converted assuming they hold none",
+                origin.source,
+                hint=f"give the cluster's ranges with {option} so that the conversion is exact",
+            )
+        )
+    return out
+
+
+def _failure(failure: EmitFailure, plan: Plan) -> Diagnostic:
+    err = failure.error
+    if failure.rule is None:
+        where = "traffic allowed after every tier passed (the namespace profiles)"
+        source = None
+    else:
+        where = str(failure.rule.origin)
+        source = failure.rule.origin.source
+    return make(
+        "C2C310",
+        f"{where}: the part of the traffic this rule allows, after earlier rules and policies took"
+        f" theirs, has no exact Cilium form ({err.detail or err.operator}); it is left out, so Cilium"
+        " denies it",
+        source,
+        hint="rewrite the rule or the rules before it so the allowed region is expressible",
+    )
+
+
+def _schema_check(documents: list[dict[str, Any]], version: str) -> list[Diagnostic]:
+    out = []
+    for doc in documents:
+        errors = validate(doc, cilium_version=version)
+        for message in errors[:3]:
+            name = doc["metadata"]["name"]
+            out.append(
+                make(
+                    "C2C399",
+                    f"internal error: output {doc['kind']} '{name}' fails the Cilium {version} CRD schema:"
+                    f" {message}. This is a bug in calico2cilium; please report it",
+                )
+            )
+    return out
