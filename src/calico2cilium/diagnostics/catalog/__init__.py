@@ -44,9 +44,9 @@ def _register(*docs: CodeDoc) -> dict[str, CodeDoc]:
 
 
 def _all() -> dict[str, CodeDoc]:
-    from calico2cilium.diagnostics.catalog import documents, reading, verifying
+    from calico2cilium.diagnostics.catalog import converting, documents, reading, verifying
 
-    return _register(*reading.CODES, *documents.CODES, *verifying.CODES)
+    return _register(*reading.CODES, *documents.CODES, *converting.CODES, *verifying.CODES)
 
 
 CATALOG: dict[str, CodeDoc] = _all()
