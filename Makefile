@@ -35,6 +35,7 @@ demo: install
 
 bench: install
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_verify.py
 
 schemas: install
 	$(BIN)/python scripts/gen_schemas.py ../shared/crds
