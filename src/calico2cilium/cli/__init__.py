@@ -24,9 +24,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from calico2cilium.cli import explain, lint, verify
+    from calico2cilium.cli import convert, explain, lint, verify
 
-    for module in (lint, explain, verify):
+    for module in (convert, lint, explain, verify):
         main.add_command(module.command)
 
 

@@ -1,0 +1,165 @@
+"""``calico2cilium convert``: Calico policy in, Cilium policy out (stdout or --output-dir)."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+
+import click
+
+from calico2cilium.cli.cluster_options import (
+    CLUSTER_HELP,
+    DEFAULT_CILIUM_VERSION,
+    ClusterOptions,
+    assumptions_from,
+    cluster_options,
+)
+from calico2cilium.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_INVALID,
+    FORMAT_NAMES,
+    Progress,
+    exit_status,
+    guarded,
+    inputs,
+)
+from calico2cilium.diagnostics import Diagnostic, Severity
+
+
+@click.command("convert", short_help="Convert Calico policy to Cilium policy (stdout or --output-dir).")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "-f", "--filename", "files", multiple=True, type=click.Path(), help="File, directory or '-' (repeatable)."
+)
+@click.option("-R", "--recursive", is_flag=True, help="Descend into subdirectories of directory inputs.")
+@click.option(
+    "-o",
+    "--output",
+    "output_format",
+    type=click.Choice(("yaml", "json")),
+    default="yaml",
+    show_default=True,
+    help="Output format: a YAML stream, or a JSON kind: List.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write one file per resource here (atomically; input files are never overwritten).",
+)
+@click.option(
+    "--verify",
+    "run_verify",
+    is_flag=True,
+    help="Prove the output equivalent to the input with the verifier; exit 1 on any difference.",
+)
+@cluster_options
+@click.option(
+    "--diagnostics-format",
+    "diag_format",
+    type=click.Choice(FORMAT_NAMES),
+    default="text",
+    show_default=True,
+    help="How to print diagnostics (on standard error).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only, and no summary.")
+@guarded
+def command(
+    paths: tuple[str, ...],
+    files: tuple[str, ...],
+    recursive: bool,
+    output_format: str,
+    output_dir: str | None,
+    run_verify: bool,
+    cluster: ClusterOptions,
+    diag_format: str,
+    quiet: bool,
+) -> None:
+    """Convert Calico GlobalNetworkPolicy, NetworkPolicy, Tier and Kubernetes NetworkPolicy to
+    CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy, keeping exactly what traffic is allowed.
+
+    PATHS are files, directories (their .yaml/.yml/.json files) or '-' for standard input, which is
+    also read when no path is given, so 'kubectl get networkpolicies.p -A -o yaml | calico2cilium
+    convert > cilium.yaml' works. The Cilium resources go to standard output (or --output-dir);
+    diagnostics and a summary go to standard error.
+
+    Calico decides by first match over tiers, policy order and rule order; Cilium by "some allow
+    and no deny". The converter computes Calico's exact decision and emits allow rules for exactly
+    what Calico allows. What cannot be said exactly in Cilium is refused or left out with an error
+    diagnostic naming the rule; run 'calico2cilium explain CODE' for any code.
+
+    \b
+    Exit status: 0 converted exactly; 1 converted with warnings (or, with --verify, a difference
+    was found); 2 invalid input, refused policies or usage error; 3 internal error.
+    """
+    from calico2cilium.convert import convert
+    from calico2cilium.diagnostics.render import FORMATS
+    from calico2cilium.io.write import UnsafeOutput, dump_json, dump_yaml, write_directory
+    from calico2cilium.load import load
+
+    assumptions = assumptions_from(cluster)
+    version = f"{assumptions.cilium_version[0]}.{assumptions.cilium_version[1]}"
+    given = inputs(paths, files)
+    progress = Progress(enabled=not quiet)
+    loaded = load(given, recursive=recursive, progress=progress)
+    progress.close()
+    result = convert(
+        loaded=loaded,
+        cilium_version=version or DEFAULT_CILIUM_VERSION,
+        pod_cidrs=assumptions.pod_cidrs,
+        node_cidrs=assumptions.node_cidrs,
+    )
+    diagnostics = list(result.diagnostics)
+    if output_dir is not None:
+        try:
+            written = write_directory(result.documents, output_dir, output_format, _input_files(given))
+        except UnsafeOutput as err:
+            click.echo(f"calico2cilium: {err}; nothing was written", err=True)
+            sys.exit(EXIT_INVALID)
+        if not quiet:
+            click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
+    elif result.documents:
+        text = dump_json(result.documents) if output_format == "json" else dump_yaml(result.documents)
+        click.echo(text, nl=False)
+    status = exit_status(diagnostics)
+    verdict = ""
+    if run_verify:
+        from calico2cilium.verify.api import verify
+
+        proof = verify(result.loaded, result.documents, assumptions)
+        verdict = proof.render_text()
+        if proof.status != "equivalent" and status != EXIT_INVALID:
+            status = EXIT_FINDINGS
+    shown = [d for d in diagnostics if not quiet or d.severity is Severity.ERROR]
+    shown.sort(key=Diagnostic.sort_key)
+    rendered = FORMATS[diag_format](shown)
+    if rendered:
+        click.echo(rendered, err=True, nl=False)
+    if verdict:
+        click.echo(verdict.rstrip("\n"), err=True)
+    if not quiet:
+        errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+        warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
+        click.echo(
+            f"{loaded.files} files, {loaded.resources} resources in, {len(result.documents)} Cilium"
+            f" resources out (Cilium {version}), {errors} errors, {warnings} warnings",
+            err=True,
+        )
+    sys.exit(status)
+
+
+def _input_files(given: list[str]) -> list[str]:
+    """Every file under the run's inputs (for the never-overwrite-an-input check)."""
+    from pathlib import Path
+
+    out: list[str] = []
+    for name in given:
+        path = Path(name)
+        if path.is_dir():
+            out.extend(str(p) for p in path.rglob("*") if p.is_file())
+        elif name != "-":
+            out.append(name)
+    return out
+
+
+command.help = f"{inspect.cleandoc(command.help or '')}\n\n{CLUSTER_HELP}"

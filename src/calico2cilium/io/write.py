@@ -1,0 +1,95 @@
+"""Writing output: a YAML or JSON stream, or one file per resource, written atomically.
+
+The rules for ``--output-dir``: file names come from the resource's kind, namespace and name, which
+must be Kubernetes names (so no ``/``, ``..`` or other path tricks can appear); each file is
+written to a temporary file in the same directory and renamed over the target, so a reader never
+sees half a file; and a target that is one of the run's input files is refused, so the user's
+input is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_SAFE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+_SHORT_KIND = {
+    "CiliumNetworkPolicy": "cnp",
+    "CiliumClusterwideNetworkPolicy": "ccnp",
+    "CiliumCIDRGroup": "ccg",
+}
+
+try:
+    _Dumper: type[yaml.SafeDumper] = yaml.CSafeDumper
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Dumper = yaml.SafeDumper
+
+
+class UnsafeOutput(Exception):
+    """An output file that must not be written (unsafe name, or it is an input)."""
+
+
+def dump_yaml(documents: Iterable[dict[str, Any]]) -> str:
+    """A multi-document YAML stream (``---`` between documents), keys in the order given."""
+    return yaml.dump_all(
+        list(documents), Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
+
+
+def dump_json(documents: Sequence[dict[str, Any]]) -> str:
+    """A ``kind: List`` (what ``kubectl get -o json`` prints for several objects)."""
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": list(documents)}, indent=2) + "\n"
+
+
+def file_name(document: dict[str, Any], fmt: str) -> str:
+    """``<kind>-<namespace>-<name>.<ext>`` (``<kind>-<name>`` for cluster-scoped kinds)."""
+    meta = document.get("metadata", {})
+    parts = [_SHORT_KIND.get(str(document.get("kind")), str(document.get("kind", "")).lower())]
+    for value in (meta.get("namespace"), meta.get("name")):
+        if value is None:
+            continue
+        if not isinstance(value, str) or not _SAFE_NAME.match(value) or len(value) > 253:
+            raise UnsafeOutput(f"refusing to derive a file name from {value!r}: not a Kubernetes name")
+        parts.append(value)
+    return "-".join(parts) + (".json" if fmt == "json" else ".yaml")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_directory(
+    documents: Sequence[dict[str, Any]], directory: str, fmt: str, inputs: Iterable[str] = ()
+) -> list[Path]:
+    """Write one file per document into ``directory`` (created if missing). Raises ``UnsafeOutput``
+    before writing anything if a name is unsafe, two documents share a file, or a target is one
+    of ``inputs``."""
+    root = Path(directory)
+    protected = {Path(p).resolve() for p in inputs if p != "-"}
+    planned: dict[Path, dict[str, Any]] = {}
+    for doc in documents:
+        target = root / file_name(doc, fmt)
+        if target in planned:
+            raise UnsafeOutput(f"two output resources would both be written to {target}")
+        if target.resolve() in protected:
+            raise UnsafeOutput(f"refusing to overwrite the input file {target}")
+        planned[target] = doc
+    root.mkdir(parents=True, exist_ok=True)
+    for target, doc in planned.items():
+        text = json.dumps(doc, indent=2) + "\n" if fmt == "json" else dump_yaml([doc])
+        write_atomic(target, text)
+    return list(planned)
