@@ -26,10 +26,7 @@ _SHORT_KIND = {
     "CiliumCIDRGroup": "ccg",
 }
 
-try:
-    _Dumper: type[yaml.SafeDumper] = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Dumper = yaml.SafeDumper
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when PyYAML has it
 
 
 class UnsafeOutput(Exception):
