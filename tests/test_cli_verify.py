@@ -296,3 +296,15 @@ def test_catalog_example_pairs(code: str, tmp_path: Path) -> None:
     assert code_failing != 0
     code_passing, out, _ = run(*base, "--cilium", str(tmp_path / "passing.yaml"))
     assert code_passing == 0 and json.loads(out)["diagnostics"] == []
+
+
+def test_unknown_cilium_field_is_an_error_not_an_ignored_rule(tmp_path: Path) -> None:
+    typo = CILIUM + "  egres:\n    - toEntities: [world]\n"
+    code, out, _ = run(*pair(tmp_path, CALICO, typo))
+    assert code == 2, out
+    assert re.search(r"cilium\.yaml:18:3: error C2C403 .*unknown field 'egres'; did you mean 'egress'", out)
+
+
+def test_cilium_api_version_not_served_is_an_error(tmp_path: Path) -> None:
+    code, out, _ = run(*pair(tmp_path, CALICO, CILIUM.replace("cilium.io/v2", "cilium.io/v1")))
+    assert code == 2 and "does not serve cilium.io/v1 CiliumNetworkPolicy" in out

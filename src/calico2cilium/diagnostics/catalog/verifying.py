@@ -136,8 +136,11 @@ CODES = (
         Severity.ERROR,
         "A resource its cluster would reject (e.g. a Cilium port that does not parse); not evaluated.",
         "A Cilium resource that the API server or the Cilium agent would reject enforces nothing, so"
-        " it is not compared; fix it first. Problems in Calico inputs are reported by the same checks"
-        " as 'calico2cilium lint' with their own codes (C2C1xx, C2C2xx).",
+        " it is not compared; fix it first. Cilium-side resources are checked against the JSON"
+        " Schema of their CRD in the --cilium-version (an unknown field such as 'egres:' is an"
+        " error, as kubectl's strict field validation makes it, not an ignored rule) and against"
+        " the agent's own checks. Problems in Calico inputs are reported by the same checks as"
+        " 'calico2cilium lint' with their own codes (C2C1xx, C2C2xx).",
     ),
     _doc(
         "C2C404",
