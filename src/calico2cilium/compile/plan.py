@@ -33,7 +33,7 @@ from calico2cilium.compile.ordering import (
 )
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
-from calico2cilium.sets import Inexpressible, LabelSet
+from calico2cilium.sets import Inexpressible, L4Set, LabelSet
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key
 
 _ACTIONS = {ir.Action.ALLOW: Action.ALLOW, ir.Action.DENY: Action.DENY, ir.Action.PASS: Action.PASS}
@@ -133,10 +133,18 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
                     assert isinstance(rule_ref, RuleRef)
                     allowed = denied.subtract(rule_spec.match.restrict_subject(subject_cubes).cubes)
                     owner.allow.setdefault(direction, []).extend((c, rule_ref.rule) for c in allowed)
+        # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
+        # minus what Calico denies (the pieces it decided lost what earlier allows took).
         profile: list[Cube] = []
+        widened: set[tuple[object, object]] = set()
+        everything = L4Set.all()
         for decision in result.decisions:
             if decision.action is Action.ALLOW and isinstance(decision.provenance, AfterTiers):
-                profile.extend(decision.region.cubes)
+                for cube in decision.region.cubes:
+                    key = (cube.subject, cube.peer)
+                    if key not in widened:
+                        widened.add(key)
+                        profile.extend(denied.subtract([Cube(cube.subject, cube.peer, everything)]))
         del owners
         plan.profile_allow[direction] = profile
         for pp in plan.policies:
