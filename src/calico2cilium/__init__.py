@@ -3,6 +3,7 @@
 Public library API (stable):
 
 - :func:`load` — read files, directories or streams into typed documents with diagnostics.
+- :func:`convert` — Calico policy to Cilium policy documents, with diagnostics.
 - :mod:`calico2cilium.selector` — ``parse(expr)`` for Calico selector expressions.
 """
 
@@ -10,7 +11,7 @@ from calico2cilium.diagnostics import Diagnostic, Severity, Source
 
 __version__ = "0.1.0"
 
-__all__ = ["Diagnostic", "Severity", "Source", "__version__", "load"]
+__all__ = ["Diagnostic", "Severity", "Source", "__version__", "convert", "load"]
 
 
 def __getattr__(name: str) -> object:
@@ -19,4 +20,8 @@ def __getattr__(name: str) -> object:
         from calico2cilium.load import load
 
         return load
+    if name == "convert":
+        from calico2cilium.convert import convert
+
+        return convert
     raise AttributeError(name)
