@@ -111,11 +111,11 @@ def subject_key(subjects: Iterable[LabelCube]) -> str | None:
 def subtract_cubes(cubes: Iterable[Cube], others: Sequence[Cube]) -> list[Cube]:
     """``union(cubes) - union(others)``; ``others`` may overlap. Pieces of one input stay disjoint.
     Many ``others`` go through a subject index (``index.py``) instead of a linear scan."""
+    pieces = [c for c in cubes if not c.is_empty]
     if len(others) > 8:
         index = cube_index(pick_key(c.subject for c in others))
         index.add(others)
-        return index.subtract(cubes)
-    pieces = [c for c in cubes if not c.is_empty]
+        return index.subtract(pieces)
     for other in others:
         if not pieces:
             break
