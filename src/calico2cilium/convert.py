@@ -65,10 +65,10 @@ def convert(
     if loaded is None:
         loaded = load(paths, text=text, name=name, recursive=recursive)
     version = _version_tuple(cilium_version)
-    cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs))
     lowered = lower(loaded.documents, default_namespace)
+    cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs), tuple(lowered.sets))
     plan = compile_plan(lowered, cluster)
-    documents, failures = emit_policies(plan, version)
+    documents, failures = emit_policies(plan, version, lowered.sets)
     diagnostics = [*loaded.diagnostics, *plan.diagnostics]
     diagnostics.extend(_assumed(cluster))
     diagnostics.extend(_failure(f, plan) for f in failures)

@@ -176,3 +176,16 @@ BUILTIN_TIERS = {
     "kube-admin": Tier("kube-admin", 1_000.0, Action.PASS),
     "kube-baseline": Tier("kube-baseline", 10_000_000.0, Action.PASS),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSet:
+    """A NetworkSet (``namespace`` set) or GlobalNetworkSet: labelled CIDRs that rule selectors
+    can match (semantics.md 1.6); never a policy subject."""
+
+    kind: str
+    name: str
+    namespace: str | None
+    labels: tuple[tuple[str, str], ...]
+    nets: tuple[str, ...]
+    origin: Origin = field(default=Origin("", ""), compare=False, hash=False)

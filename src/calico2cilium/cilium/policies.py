@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from calico2cilium import ir
+from calico2cilium.cilium.cidrgroups import CidrGroups
 from calico2cilium.cilium.ports import l4_parts
 from calico2cilium.cilium.selectors import peer_selectors, subject_selectors
 from calico2cilium.compile.plan import Plan, PolicyPlan
@@ -28,7 +29,6 @@ from calico2cilium.sets import (
     LabelSet,
     NetPeer,
     PodPeer,
-    to_cidr_with_excepts,
 )
 from calico2cilium.sets.l4 import L4Set
 from calico2cilium.sets.regions import Cube
@@ -56,7 +56,7 @@ def _canonical(value: Any) -> str:
 
 
 def _peer_rules(
-    cubes: list[Cube], direction: ir.Direction, namespaced: bool, version: tuple[int, int]
+    cubes: list[Cube], direction: ir.Direction, namespaced: bool, version: tuple[int, int], groups: CidrGroups
 ) -> list[dict[str, Any]]:
     """Rules whose union (for one subject) is exactly the given (peer, L4) cubes."""
     endpoints_f, cidr_f, entities_f = _PEER_FIELDS[direction]
@@ -83,7 +83,7 @@ def _peer_rules(
                 unique = {_canonical(s): s for s in selectors}
                 peers.append({endpoints_f: [unique[k] for k in sorted(unique)]})
             if ips is not None and not ips.is_empty:
-                peers.append({cidr_f: [dict(item) for item in to_cidr_with_excepts(ips)]})
+                peers.append({cidr_f: groups.cidr_items(ips)})
             if hosts:
                 peers.append({entities_f: sorted(k.value for k in hosts)})
         for peer in peers:
@@ -105,6 +105,7 @@ def _specs(
     namespace: str | None,
     version: tuple[int, int],
     fail: Callable[[Inexpressible, list[tuple[Cube, ir.Rule | None]]], None],
+    groups: CidrGroups,
 ) -> list[dict[str, Any]]:
     """Specs for one resource: every subject cube that has allow rules, and every cube of the
     subject (default deny) in each governed direction."""
@@ -115,7 +116,7 @@ def _specs(
             per_subject[cube].setdefault(section, [])
         for subject_cube, group in _subject_groups(cubes).items():
             try:
-                rules = _peer_rules(group, direction, namespace is not None, version)
+                rules = _peer_rules(group, direction, namespace is not None, version, groups)
             except Inexpressible as err:
                 fail(err, [(c, r) for c, r in cubes if c.subject == subject_cube])
                 rules = []
@@ -152,7 +153,7 @@ def _source_annotations(policy: ir.Policy) -> dict[str, str]:
 
 
 def _resource_for(
-    pp: PolicyPlan, version: tuple[int, int], failures: list[EmitFailure]
+    pp: PolicyPlan, version: tuple[int, int], failures: list[EmitFailure], groups: CidrGroups
 ) -> dict[str, Any] | None:
     policy = pp.policy
     namespace = policy.namespace if policy.scope is ir.Scope.NAMESPACED else None
@@ -164,7 +165,7 @@ def _resource_for(
 
     allow = {d: [(c, r) for c, r in cubes] for d, cubes in pp.allow.items()}
     typed: dict[ir.Direction, list[tuple[Cube, ir.Rule | None]]] = {d: list(v) for d, v in allow.items()}
-    specs = _specs(pp.subject, typed, namespace, version, fail)
+    specs = _specs(pp.subject, typed, namespace, version, fail, groups)
     if not specs:
         return None
     kind = "CiliumNetworkPolicy" if namespace is not None else "CiliumClusterwideNetworkPolicy"
@@ -184,7 +185,7 @@ def _resource_for(
 
 
 def _profile_resource(
-    plan: Plan, version: tuple[int, int], failures: list[EmitFailure]
+    plan: Plan, version: tuple[int, int], failures: list[EmitFailure], groups: CidrGroups
 ) -> dict[str, Any] | None:
     allow: dict[ir.Direction, list[tuple[Cube, ir.Rule | None]]] = {
         d: [(c, None) for c in cubes] for d, cubes in plan.profile_allow.items() if cubes
@@ -195,7 +196,7 @@ def _profile_resource(
     def fail(err: Inexpressible, cubes: list[tuple[Cube, ir.Rule | None]]) -> None:
         failures.append(EmitFailure(None, None, err))
 
-    specs = _specs(LabelSet.empty(), allow, None, version, fail)
+    specs = _specs(LabelSet.empty(), allow, None, version, fail, groups)
     if not specs:
         return None
     annotations = {
@@ -210,11 +211,16 @@ def _profile_resource(
     }
 
 
-def emit_policies(plan: Plan, version: tuple[int, int]) -> tuple[list[dict[str, Any]], list[EmitFailure]]:
+def emit_policies(
+    plan: Plan, version: tuple[int, int], network_sets: Sequence[ir.NetworkSet] = ()
+) -> tuple[list[dict[str, Any]], list[EmitFailure]]:
+    """Every output document: the policies, then the CIDR groups (``cidrgroups.py``)."""
     failures: list[EmitFailure] = []
-    out = [r for pp in plan.policies if (r := _resource_for(pp, version, failures)) is not None]
-    profile = _profile_resource(plan, version, failures)
+    groups = CidrGroups(list(network_sets))
+    out = [r for pp in plan.policies if (r := _resource_for(pp, version, failures, groups)) is not None]
+    profile = _profile_resource(plan, version, failures, groups)
     if profile is not None:
         out.append(profile)
+    out.extend(groups.documents(version))
     out.sort(key=lambda r: (r["kind"], r["metadata"].get("namespace", ""), r["metadata"]["name"]))
     return out, failures

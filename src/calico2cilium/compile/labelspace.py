@@ -47,6 +47,7 @@ CALICO_NAMESPACE: Final = "projectcalico.org/namespace"
 CALICO_SERVICE_ACCOUNT: Final = "projectcalico.org/serviceaccount"
 CALICO_ORCHESTRATOR: Final = "projectcalico.org/orchestrator"
 CALICO_NAMESPACE_NAME: Final = "projectcalico.org/name"
+NAMESPACE_NAME_LABEL: Final = "kubernetes.io/metadata.name"
 CALICO_NS_LABEL: Final = "pcns."
 CALICO_SA_LABEL: Final = "pcsa."
 

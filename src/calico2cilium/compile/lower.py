@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.calico.common import EntityRule, PolicyResource, Rule
@@ -32,13 +33,15 @@ from calico2cilium.validate import Document
 
 DEFAULT_NAMESPACE = "default"
 KNP_ORDER = 1000.0
-NOT_CONVERTED_KINDS = ("HostEndpoint", "NetworkSet", "GlobalNetworkSet")
+NOT_CONVERTED_KINDS = ("HostEndpoint",)
+SET_KINDS = ("NetworkSet", "GlobalNetworkSet")
 
 
 @dataclass
 class Lowered:
     policies: list[ir.Policy] = field(default_factory=list)
     tiers: dict[str, ir.Tier] = field(default_factory=dict)
+    sets: list[ir.NetworkSet] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -52,16 +55,31 @@ def lower(documents: Iterable[Document], default_namespace: str = DEFAULT_NAMESP
             _calico_policy(doc, model, out, default_namespace)
         elif isinstance(model, KubernetesNetworkPolicy):
             out.policies.append(_knp(doc, model, default_namespace))
+        elif doc.kind in SET_KINDS:
+            out.sets.append(_network_set(doc, default_namespace))
         elif doc.kind in NOT_CONVERTED_KINDS:
             out.diagnostics.append(
                 make(
                     "C2C312",
-                    f"{doc.kind} '{doc.name}' is not converted: host endpoints and network sets are not"
-                    " supported by this version, and policies are compiled as if it did not exist",
+                    f"{doc.kind} '{doc.name}' is not converted: host endpoints are not supported by this"
+                    " version, and policies are compiled as if it did not exist",
                     doc.raw.source(("kind",)),
                 )
             )
     return out
+
+
+def _network_set(doc: Document, default_namespace: str) -> ir.NetworkSet:
+    model: Any = doc.model
+    namespace = (model.metadata.namespace or default_namespace) if doc.kind == "NetworkSet" else None
+    return ir.NetworkSet(
+        kind=doc.kind,
+        name=model.metadata.name,
+        namespace=namespace,
+        labels=tuple(sorted(model.metadata.labels.items())),
+        nets=tuple(c.text for c in model.spec.nets),
+        origin=ir.Origin(doc.kind, model.metadata.name, namespace, (), doc.raw.source()),
+    )
 
 
 def _origin(doc: Document, namespace: str | None = None) -> ir.Origin:

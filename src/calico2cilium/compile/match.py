@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from calico2cilium import ir
+from calico2cilium.calico.selector import All, Selector, negate, replace_global
 from calico2cilium.compile import labelspace as ls
 from calico2cilium.sets import (
     HostKind,
@@ -44,15 +45,20 @@ class Cluster:
     pods: IPSet | None = None
     nodes: IPSet | None = None
     families: frozenset[int] = frozenset((4, 6))
+    network_sets: tuple[ir.NetworkSet, ...] = ()
     assumed: list[tuple[ir.Origin, str]] = field(default_factory=list)
     """Rules whose nets were assumed to hold no cluster address (for the caller's warnings)."""
 
     @staticmethod
-    def of(pod_cidrs: tuple[str, ...] = (), node_cidrs: tuple[str, ...] = ()) -> Cluster:
+    def of(
+        pod_cidrs: tuple[str, ...] = (),
+        node_cidrs: tuple[str, ...] = (),
+        network_sets: tuple[ir.NetworkSet, ...] = (),
+    ) -> Cluster:
         pods = IPSet.from_cidrs(pod_cidrs) if pod_cidrs else None
         nodes = IPSet.from_cidrs(node_cidrs) if node_cidrs else None
         families = frozenset(_families(pods)) if pods is not None else frozenset((4, 6))
-        return Cluster(pods, nodes, families)
+        return Cluster(pods, nodes, families, network_sets)
 
     def family_space(self) -> IPSet:
         everything = IPSet.all()
@@ -144,12 +150,82 @@ def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster, *, r
         pods = _labelled_pods(peer, policy)
         if ips is not None and not _coverage(ips, cluster.pods, cluster, "pod", rule.origin):
             pods = LabelSet.empty()
-        return Side(pods, frozenset(), IPSet.empty())
+        if not remote:
+            return Side(pods, frozenset(), IPSet.empty())
+        # Network sets the selector picks add their nets: any endpoint with such an address
+        # matches, pods and nodes included (semantics.md 1.6).
+        set_ips = _network_set_ips(peer, policy, cluster) & family
+        if ips is not None:
+            set_ips = set_ips & ips
+        if set_ips.is_empty:
+            return Side(pods, frozenset(), IPSet.empty())
+        if _coverage(set_ips, cluster.pods, cluster, "pod", rule.origin):
+            pods = LabelSet.all()
+        hosts = ALL_HOSTS if _coverage(set_ips, cluster.nodes, cluster, "node", rule.origin) else frozenset()
+        return Side(pods, hosts, set_ips)
     if ips is None:
         return Side(LabelSet.all(), ALL_HOSTS, IPSet.all() & family)
     pods = LabelSet.all() if _coverage(ips, cluster.pods, cluster, "pod", rule.origin) else LabelSet.empty()
     hosts = ALL_HOSTS if _coverage(ips, cluster.nodes, cluster, "node", rule.origin) else frozenset()
     return Side(pods, hosts, ips)
+
+
+def _set_labels(network_set: ir.NetworkSet) -> dict[str, str]:
+    labels = dict(network_set.labels)
+    if network_set.namespace is not None:
+        labels[ls.CALICO_NAMESPACE] = network_set.namespace
+    return labels
+
+
+def _unknown_keys(selector: Selector, known: set[str]) -> set[str]:
+    return {k for k in selector.labels() if k not in known}
+
+
+def _set_in_namespace_scope(peer: ir.Peer, policy: ir.Policy, network_set: ir.NetworkSet) -> bool:
+    """Whether the rule's namespace scope takes in the set (semantics.md 1.6)."""
+    if peer.namespace_selector is None:
+        if policy.scope is ir.Scope.NAMESPACED:
+            return network_set.namespace == policy.namespace
+        return True
+    selector = peer.namespace_selector
+    if network_set.namespace is None:
+        return replace_global(selector, All()).matches({})
+    known = {ls.CALICO_NAMESPACE_NAME: network_set.namespace, ls.NAMESPACE_NAME_LABEL: network_set.namespace}
+    selector = replace_global(selector, negate(All()))
+    unknown = _unknown_keys(selector, set(known))
+    if unknown:
+        raise Inexpressible(
+            "namespaceSelector",
+            f"whether the namespaceSelector picks NetworkSet {network_set.namespace}/{network_set.name}"
+            f" depends on namespace labels ({', '.join(sorted(unknown))}) that are not in the input",
+        )
+    return selector.matches(known)
+
+
+def _network_set_ips(peer: ir.Peer, policy: ir.Policy, cluster: Cluster) -> IPSet:
+    """The union of the nets of the network sets a labelled rule side picks."""
+    if peer.service_account_names or peer.service_account_selector is not None:
+        return IPSet.empty()  # network sets have no service account
+    out = IPSet.empty()
+    for network_set in cluster.network_sets:
+        if not _set_in_namespace_scope(peer, policy, network_set):
+            continue
+        labels = _set_labels(network_set)
+        for selector in (peer.selector, peer.not_selector):
+            if selector is not None and network_set.namespace is not None:
+                inherited = {k for k in selector.labels() if k.startswith(ls.CALICO_NS_LABEL)}
+                if inherited:
+                    raise Inexpressible(
+                        "selector",
+                        f"whether the selector picks NetworkSet {network_set.namespace}/{network_set.name}"
+                        " depends on its namespace's labels, which are not in the input",
+                    )
+        if peer.selector is not None and not peer.selector.matches(labels):
+            continue
+        if peer.not_selector is not None and peer.not_selector.matches(labels):
+            continue
+        out = out | IPSet.from_cidrs(network_set.nets)
+    return out
 
 
 def _labelled_pods(peer: ir.Peer, policy: ir.Policy) -> LabelSet:

@@ -26,7 +26,15 @@ _SHORT_KIND = {
     "CiliumCIDRGroup": "ccg",
 }
 
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when PyYAML has it
+_Base: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when PyYAML has it
+
+
+class _Dumper(_Base):  # type: ignore[misc]
+    """Never write anchors and aliases: output documents may share sub-objects, and a reader
+    (kubectl, a human) should see each value spelled out."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 class UnsafeOutput(Exception):

@@ -122,11 +122,12 @@ CODES = (
         "C2C312",
         "kind-not-converted",
         Severity.ERROR,
-        "A HostEndpoint, NetworkSet or GlobalNetworkSet was read but is not converted by this version.",
-        "Policies are compiled as if the resource did not exist: selectors that would pick host"
-        " endpoints or network sets pick only pods. Convert these by hand for now.",
-        failing="apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata:\n  name: x\n"
-        "spec:\n  nets: [192.0.2.0/24]\n",
+        "A HostEndpoint was read but is not converted by this version.",
+        "Host endpoints need Cilium host policies (CCNP nodeSelector with the host firewall on), which"
+        " this version does not emit. Policies are compiled as if the host endpoint did not exist:"
+        " selectors that would pick it pick only pods and network sets. Convert it by hand for now.",
+        failing="apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: node1-eth0\n"
+        "  labels: {role: node}\nspec:\n  node: node1\n  interfaceName: eth0\n  expectedIPs: [192.0.2.10]\n",
         passing=_GOOD,
     ),
     CodeDoc(

@@ -1,0 +1,83 @@
+"""NetworkSets / GlobalNetworkSets -> CiliumCIDRGroups, and CIDR peers written as references.
+
+A CIDR peer whose address set is exactly the union of some network sets is written as
+``cidrGroupRef`` entries (Cilium 1.14+) to those sets' CiliumCIDRGroups, so the output keeps the
+user's names; any other address set is written inline (``cidr`` with ``except``). Both forms have
+the same meaning: a CIDR group matches only addresses outside the cluster, like any CIDR rule
+(semantics.md 2.5). Every network set becomes a group, referenced or not, so that none is lost
+in the migration (its labels carried over).
+
+CiliumCIDRGroup is cluster-scoped, so a namespaced set's group name carries its namespace:
+``calico-ns-<namespace>-<name>``; a global set's is ``calico-gns-<name>``. The API version is
+``cilium.io/v2`` from Cilium 1.18, ``cilium.io/v2alpha1`` before (semantics.md 2.5).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from calico2cilium import ir
+from calico2cilium.sets import IPSet, to_cidr_with_excepts
+
+ANNOTATION_SOURCE = "calico2cilium.io/source"
+
+
+def group_name(network_set: ir.NetworkSet) -> str:
+    if network_set.namespace is None:
+        return f"calico-gns-{network_set.name}"
+    return f"calico-ns-{network_set.namespace}-{network_set.name}"
+
+
+@dataclass
+class CidrGroups:
+    """The network sets of the input (``used``: those the output's rules reference)."""
+
+    sets: list[ir.NetworkSet]
+    used: dict[str, ir.NetworkSet] = field(default_factory=dict)
+    _ips: dict[str, IPSet] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for network_set in self.sets:
+            ips = IPSet.from_cidrs(network_set.nets)
+            if not ips.is_empty and len(group_name(network_set)) <= 253:
+                self._ips[group_name(network_set)] = ips
+
+    def cidr_items(self, ips: IPSet) -> list[dict[str, Any]]:
+        """``toCIDRSet``/``fromCIDRSet`` items for exactly ``ips``: group references when some
+        groups cover exactly ``ips``, else CIDRs with excepts."""
+        chosen = sorted(name for name, group in self._ips.items() if group.issubset(ips))
+        union = IPSet.empty()
+        for name in chosen:
+            union = union | self._ips[name]
+        if chosen and union == ips:
+            by_name = {group_name(s): s for s in self.sets}
+            kept = chosen
+            for name in kept:
+                self.used[name] = by_name[name]
+            return [{"cidrGroupRef": name} for name in kept]
+        return [dict(item) for item in to_cidr_with_excepts(ips)]
+
+    def documents(self, version: tuple[int, int]) -> list[dict[str, Any]]:
+        api = "cilium.io/v2" if version >= (1, 18) else "cilium.io/v2alpha1"
+        out = []
+        for network_set in sorted(self.sets, key=group_name):
+            name = group_name(network_set)
+            cidrs = sorted(
+                {str(ipaddress.ip_network(n, strict=False)) for n in network_set.nets},
+                key=lambda c: (ipaddress.ip_network(c).version, ipaddress.ip_network(c)),
+            )
+            metadata: dict[str, Any] = {"name": name}
+            if network_set.labels:
+                metadata["labels"] = dict(network_set.labels)
+            metadata["annotations"] = {ANNOTATION_SOURCE: network_set.origin.resource}
+            out.append(
+                {
+                    "apiVersion": api,
+                    "kind": "CiliumCIDRGroup",
+                    "metadata": metadata,
+                    "spec": {"externalCIDRs": cidrs},
+                }
+            )
+        return out
