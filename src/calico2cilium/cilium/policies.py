@@ -21,7 +21,7 @@ from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
 from calico2cilium.cilium.ports import l4_parts
 from calico2cilium.cilium.selectors import peer_selectors, subject_selectors
-from calico2cilium.compile.plan import Plan, PolicyPlan
+from calico2cilium.compile.plan import Grant, Plan, PolicyPlan
 from calico2cilium.sets import (
     HostPeer,
     Inexpressible,
@@ -31,7 +31,7 @@ from calico2cilium.sets import (
     PodPeer,
 )
 from calico2cilium.sets.l4 import L4Set
-from calico2cilium.sets.regions import Cube
+from calico2cilium.sets.regions import Cube, subtract_cubes
 
 ANNOTATION_PREFIX = "calico2cilium.io/"
 PROFILE_NAME = "calico2cilium-profile-allow"
@@ -92,43 +92,76 @@ def _peer_rules(
     return sorted(rules, key=_canonical)
 
 
-def _subject_groups(cubes: list[tuple[Cube, ir.Rule | None]]) -> dict[LabelCube, list[Cube]]:
+_DENY_SECTION = {ir.Direction.INGRESS: "ingressDeny", ir.Direction.EGRESS: "egressDeny"}
+
+
+def _expressible(cubes: Sequence[Cube], version: tuple[int, int]) -> Inexpressible | None:
+    """``None`` if every cube's L4 part has a Cilium form (peers always have one), else why not."""
+    for cube in cubes:
+        try:
+            l4_parts(cube.l4, version)
+        except Inexpressible as err:
+            return err
+    return None
+
+
+def _choose(
+    grants: list[Grant], version: tuple[int, int], fail: Callable[[Inexpressible, Grant], None]
+) -> tuple[list[Cube], list[Cube]]:
+    """Allow and deny cubes for a direction: each grant's exact allowed part, or, where that has
+    no Cilium form, its whole region allowed and Calico's denied part of it denied."""
+    allow: list[Cube] = []
+    deny: list[Cube] = []
+    for grant in grants:
+        err = _expressible(grant.allow, version)
+        if err is None:
+            allow.extend(grant.allow)
+            continue
+        denied = subtract_cubes(grant.wide, grant.allow)
+        if _expressible(grant.wide, version) is None and _expressible(denied, version) is None:
+            allow.extend(grant.wide)
+            deny.extend(denied)
+            continue
+        fail(err, grant)
+    return allow, deny
+
+
+def _by_subject(cubes: list[Cube]) -> dict[LabelCube, list[Cube]]:
     groups: dict[LabelCube, list[Cube]] = defaultdict(list)
-    for cube, _ in cubes:
+    for cube in cubes:
         groups[cube.subject].append(cube)
     return groups
 
 
 def _specs(
     subject: LabelSet,
-    allow: dict[ir.Direction, list[tuple[Cube, ir.Rule | None]]],
+    grants: dict[ir.Direction, list[Grant]],
     namespace: str | None,
     version: tuple[int, int],
-    fail: Callable[[Inexpressible, list[tuple[Cube, ir.Rule | None]]], None],
+    fail: Callable[[Inexpressible, Grant], None],
     groups: CidrGroups,
 ) -> list[dict[str, Any]]:
-    """Specs for one resource: every subject cube that has allow rules, and every cube of the
-    subject (default deny) in each governed direction."""
+    """Specs for one resource: every subject cube that has rules, and every cube of the subject
+    (default deny) in each governed direction."""
     per_subject: dict[LabelCube, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
-    for direction, cubes in allow.items():
-        section = _SECTION[direction]
+    for direction, direction_grants in grants.items():
+        section, deny_section = _SECTION[direction], _DENY_SECTION[direction]
         for cube in subject.cubes:
             per_subject[cube].setdefault(section, [])
-        for subject_cube, group in _subject_groups(cubes).items():
-            try:
+        allow, deny = _choose(direction_grants, version, fail)
+        for name, cubes in ((section, allow), (deny_section, deny)):
+            for subject_cube, group in _by_subject(cubes).items():
                 rules = _peer_rules(group, direction, namespace is not None, version, groups)
-            except Inexpressible as err:
-                fail(err, [(c, r) for c, r in cubes if c.subject == subject_cube])
-                rules = []
-            per_subject[subject_cube].setdefault(section, []).extend(rules)
+                per_subject[subject_cube].setdefault(section, [])
+                per_subject[subject_cube].setdefault(name, []).extend(rules)
     specs: dict[str, dict[str, Any]] = {}
     for subject_cube, sections in per_subject.items():
         for selector in subject_selectors(subject_cube, namespace):
             spec: dict[str, Any] = {"endpointSelector": selector}
-            for section in ("ingress", "egress"):
-                if section in sections:
+            for name in ("ingress", "ingressDeny", "egress", "egressDeny"):
+                if name in sections:
                     # An empty rule allows nothing but turns default deny on (semantics.md 2.3).
-                    spec[section] = sections[section] or [{}]
+                    spec[name] = sections[name] or [{}]
             key = _canonical(spec)
             specs[key] = spec
     return [specs[k] for k in sorted(specs)]
@@ -158,14 +191,10 @@ def _resource_for(
     policy = pp.policy
     namespace = policy.namespace if policy.scope is ir.Scope.NAMESPACED else None
 
-    def fail(err: Inexpressible, cubes: list[tuple[Cube, ir.Rule | None]]) -> None:
-        rules = {id(r): r for _, r in cubes if r is not None}
-        for rule in rules.values() or [None]:
-            failures.append(EmitFailure(rule, policy, err))
+    def fail(err: Inexpressible, grant: Grant) -> None:
+        failures.append(EmitFailure(grant.rule, policy, err))
 
-    allow = {d: [(c, r) for c, r in cubes] for d, cubes in pp.allow.items()}
-    typed: dict[ir.Direction, list[tuple[Cube, ir.Rule | None]]] = {d: list(v) for d, v in allow.items()}
-    specs = _specs(pp.subject, typed, namespace, version, fail, groups)
+    specs = _specs(pp.subject, pp.allow, namespace, version, fail, groups)
     if not specs:
         return None
     kind = "CiliumNetworkPolicy" if namespace is not None else "CiliumClusterwideNetworkPolicy"
@@ -187,16 +216,14 @@ def _resource_for(
 def _profile_resource(
     plan: Plan, version: tuple[int, int], failures: list[EmitFailure], groups: CidrGroups
 ) -> dict[str, Any] | None:
-    allow: dict[ir.Direction, list[tuple[Cube, ir.Rule | None]]] = {
-        d: [(c, None) for c in cubes] for d, cubes in plan.profile_allow.items() if cubes
-    }
-    if not allow:
+    grants = {d: g for d, g in plan.profile_allow.items() if g}
+    if not grants:
         return None
 
-    def fail(err: Inexpressible, cubes: list[tuple[Cube, ir.Rule | None]]) -> None:
+    def fail(err: Inexpressible, grant: Grant) -> None:
         failures.append(EmitFailure(None, None, err))
 
-    specs = _specs(LabelSet.empty(), allow, None, version, fail, groups)
+    specs = _specs(LabelSet.empty(), grants, None, version, fail, groups)
     if not specs:
         return None
     annotations = {

@@ -17,6 +17,7 @@ from typing import Any
 
 from calico2cilium.compile.labelspace import NAMESPACE, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT
 from calico2cilium.sets import KeyConstraint, LabelCube, to_kubernetes_selectors
+from calico2cilium.sets.labels import HAS
 
 _K8S_SOURCE = (NAMESPACE, SERVICE_ACCOUNT)
 
@@ -56,14 +57,13 @@ def subject_selectors(cube: LabelCube, namespace: str | None) -> list[dict[str, 
 
 def peer_selectors(cube: LabelCube, namespaced_policy: bool) -> list[dict[str, Any]]:
     """``fromEndpoints``/``toEndpoints`` entries whose OR is ``cube`` (pods). A cube that does not
-    pin the namespace gets ``io.kubernetes.pod.namespace Exists`` in a CNP, which stops the
-    injection of the policy's own namespace; every pod has a namespace, so it adds no constraint."""
-    out = []
-    for selector in to_kubernetes_selectors(cube):
-        s: dict[str, Any] = dict(selector)
-        if namespaced_policy and cube.get(NAMESPACE).is_any:
-            exprs: list[dict[str, Any]] = [dict(r) for r in selector.get("matchExpressions", [])]
-            exprs.append({"key": NAMESPACE, "operator": "Exists"})
-            s["matchExpressions"] = exprs
-        out.append(_rekey(s))
-    return out
+    pin the namespace to a positive value gets ``io.kubernetes.pod.namespace Exists``; every pod has
+    a namespace, so it adds no constraint."""
+    namespace = cube.get(NAMESPACE)
+    if namespace.absent and (namespaced_policy or not namespace.is_any):
+        # Every pod has a namespace, so this changes nothing for pods; without it a selector whose
+        # namespace terms are all negative (NotIn, DoesNotExist) also matches world, CIDR and host
+        # identities (semantics-check.md "Negative-only peer selectors", E7), and a CNP would
+        # inject its own namespace into one that names none.
+        cube = cube & LabelCube.of({NAMESPACE: HAS})
+    return [_rekey(dict(s)) for s in to_kubernetes_selectors(cube)]

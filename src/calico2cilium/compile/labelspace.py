@@ -54,6 +54,29 @@ CALICO_SA_LABEL: Final = "pcsa."
 _NEVER: Final = negate(All())
 
 
+# Cilium's default identity-label filter drops these pod labels, so no Cilium selector can match
+# on them (semantics-check.md E8; cilium pkg/labelsfilter defaults).
+_FILTERED_EXACT: Final = frozenset(
+    {
+        "pod-template-hash",
+        "controller-revision-hash",
+        "controller-uid",
+        "pod-template-generation",
+        "statefulset.kubernetes.io/pod-name",
+        "apps.kubernetes.io/pod-index",
+        "batch.kubernetes.io/job-completion-index",
+        "batch.kubernetes.io/controller-uid",
+        "etcd_node",
+    }
+)
+_FILTERED_PREFIXES: Final = ("io.kubernetes", "kubernetes.io", "k8s.io", "annotation.", "io.cilium.k8s")
+
+
+def is_filtered_label(key: str) -> bool:
+    """Whether Cilium's default label filter hides this pod label from identities."""
+    return key in _FILTERED_EXACT or key.startswith(_FILTERED_PREFIXES) or "beta.kubernetes.io" in key
+
+
 def _pod_key(key: str) -> str:
     if key == CALICO_NAMESPACE:
         return NAMESPACE
@@ -65,6 +88,12 @@ def _pod_key(key: str) -> str:
         raise Inexpressible(
             "service account labels",
             f"'{key}' selects on service-account labels, which Cilium does not expose on pods",
+        )
+    if is_filtered_label(key):
+        raise Inexpressible(
+            "filtered label",
+            f"'{key}' is dropped by Cilium's default identity-label filter, so no Cilium selector can"
+            " match on it",
         )
     return key
 

@@ -133,6 +133,8 @@ def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster, *, r
     if peer.nets or peer.not_nets:
         ips = (IPSet.from_cidrs(peer.nets) if peer.nets else IPSet.all()) - IPSet.from_cidrs(peer.not_nets)
     family = _family(rule.ip_version)
+    if remote and rule.ip_version is not None and rule.ip_version not in cluster.families:
+        return Side(LabelSet.empty(), frozenset(), IPSet.empty())  # no flow of that family exists
     # Pods and nodes of the other family exist, and Cilium's endpoint and entity peers cannot
     # say "IPv4 only"; a CIDR peer can (its CIDRs carry the family).
     other_family = rule.ip_version is not None and not cluster.families <= {rule.ip_version}

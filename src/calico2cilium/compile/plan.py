@@ -47,19 +47,35 @@ class RuleRef:
     rule: ir.Rule
 
 
+@dataclass(frozen=True)
+class Grant:
+    """One rule's share of the allowed region, in two exact forms for the emitter to choose from.
+
+    ``allow``: what Calico allows of the rule's region (the region minus Calico's deny region).
+    ``wide``: the rule's whole region; ``wide - allow`` is all denied by Calico, so allowing
+    ``wide`` and denying ``wide - allow`` (deny wins in Cilium) means the same, and is the form to
+    use when ``allow`` has no Cilium form (e.g. "every protocol but TCP") while ``wide`` and the
+    denied part do. ``rule`` is ``None`` for the namespace profiles' part.
+    """
+
+    rule: ir.Rule | None
+    allow: tuple[Cube, ...]
+    wide: tuple[Cube, ...]
+
+
 @dataclass
 class PolicyPlan:
     """What one output policy must do, per direction it governs."""
 
     policy: ir.Policy
     subject: LabelSet
-    allow: dict[ir.Direction, list[tuple[Cube, ir.Rule]]] = field(default_factory=dict)
+    allow: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
 
 
 @dataclass
 class Plan:
     policies: list[PolicyPlan] = field(default_factory=list)
-    profile_allow: dict[ir.Direction, list[Cube]] = field(default_factory=dict)
+    profile_allow: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
     """Allowed after every tier passed (Calico's namespace profiles), per direction."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     rule_regions: dict[ir.Direction, list[tuple[RuleRef, Region]]] = field(default_factory=dict)
@@ -114,7 +130,6 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
             tiers.append(TierSpec(default, tuple(by_tier[name]), name))
         plan.rule_regions[direction] = ordered
         result = compile_ordering(tiers)
-        owners = {id(pp.policy): pp for pp in plan.policies}
         # What a rule may be emitted as: its own region (within its policy's subject) minus what
         # Calico denies. That covers the part it decided and stays inside the allowed region; it
         # is usually far simpler than the decided part, which also lost what earlier *allow*
@@ -131,11 +146,14 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
                         continue
                     rule_ref = rule_spec.provenance
                     assert isinstance(rule_ref, RuleRef)
-                    allowed = denied.subtract(rule_spec.match.restrict_subject(subject_cubes).cubes)
-                    owner.allow.setdefault(direction, []).extend((c, rule_ref.rule) for c in allowed)
+                    wide = rule_spec.match.restrict_subject(subject_cubes).cubes
+                    allowed = denied.subtract(wide)
+                    if allowed:
+                        grant = Grant(rule_ref.rule, tuple(allowed), wide)
+                        owner.allow.setdefault(direction, []).append(grant)
         # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
         # minus what Calico denies (the pieces it decided lost what earlier allows took).
-        profile: list[Cube] = []
+        profile: list[Grant] = []
         widened: set[tuple[object, object]] = set()
         everything = L4Set.all()
         for decision in result.decisions:
@@ -144,8 +162,8 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
                     key = (cube.subject, cube.peer)
                     if key not in widened:
                         widened.add(key)
-                        profile.extend(denied.subtract([Cube(cube.subject, cube.peer, everything)]))
-        del owners
+                        wide_cube = Cube(cube.subject, cube.peer, everything)
+                        profile.append(Grant(None, tuple(denied.subtract([wide_cube])), (wide_cube,)))
         plan.profile_allow[direction] = profile
         for pp in plan.policies:
             if pp.policy.rules(direction) is not None:
