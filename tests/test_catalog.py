@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from calico2cilium.diagnostics.catalog import CATALOG, lookup
 from calico2cilium.convert import convert
+from calico2cilium.diagnostics.catalog import CATALOG, lookup
 from calico2cilium.load import load
 
 RUNNABLE = [doc for doc in CATALOG.values() if doc.failing is not None]
