@@ -68,7 +68,7 @@ def convert(
     lowered = lower(loaded.documents, default_namespace)
     cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs), tuple(lowered.sets))
     plan = compile_plan(lowered, cluster)
-    documents, failures = emit_policies(plan, version, lowered.sets)
+    documents, failures = emit_policies(plan, version, lowered.sets, lowered.passthrough)
     diagnostics = [*loaded.diagnostics, *plan.diagnostics]
     diagnostics.extend(_assumed(cluster))
     diagnostics.extend(_failure(f, plan) for f in failures)
@@ -100,20 +100,30 @@ def _assumed(cluster: Cluster) -> list[Diagnostic]:
 
 def _failure(failure: EmitFailure, plan: Plan) -> Diagnostic:
     err = failure.error
-    if failure.rule is None:
-        where = "traffic allowed after every tier passed (the namespace profiles)"
-        source = None
-    else:
-        where = str(failure.rule.origin)
+    detail = err.detail or err.operator
+    hint = "rewrite the rule or the rules before it so the allowed region is expressible"
+    if failure.rule is not None:
         source = failure.rule.origin.source
-    return make(
-        "C2C310",
-        f"{where}: the part of the traffic this rule allows, after earlier rules and policies took"
-        f" theirs, has no exact Cilium form ({err.detail or err.operator}); it is left out, so Cilium"
-        " denies it",
-        source,
-        hint="rewrite the rule or the rules before it so the allowed region is expressible",
-    )
+        message = (
+            f"{failure.rule.origin}: the part of the traffic this rule allows, after earlier rules and"
+            f" policies took theirs, has no exact Cilium form ({detail}); it is left out, so Cilium"
+            " denies it"
+        )
+    elif failure.policy is not None:
+        source = failure.policy.origin.source
+        message = (
+            f"{failure.policy.origin.resource} is kept for Cilium to enforce, and Calico denies part of"
+            f" what it allows (an earlier Calico Deny); no Cilium deny rule says exactly that part"
+            f" ({detail}), so Cilium allows it"
+        )
+        hint = "narrow the Kubernetes NetworkPolicy, or the Calico rules before it, so the denied part is expressible"
+    else:
+        source = None
+        message = (
+            "traffic allowed after every tier passed (the namespace profiles): part of it has no exact"
+            f" Cilium form ({detail}); it is left out, so Cilium denies it"
+        )
+    return make("C2C310", message, source, hint=hint)
 
 
 def _schema_check(documents: list[dict[str, Any]], version: str) -> list[Diagnostic]:

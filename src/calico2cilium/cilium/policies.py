@@ -140,19 +140,31 @@ def _specs(
     version: tuple[int, int],
     fail: Callable[[Inexpressible, Grant], None],
     groups: CidrGroups,
+    denies: dict[ir.Direction, list[Cube]] | None = None,
 ) -> list[dict[str, Any]]:
     """Specs for one resource: every subject cube that has rules, and every cube of the subject
-    (default deny) in each governed direction."""
+    (default deny) in each governed direction. ``denies`` are extra flows to deny."""
     per_subject: dict[LabelCube, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
-    for direction, direction_grants in grants.items():
+    for direction in ir.Direction:
+        direction_grants = grants.get(direction)
+        extra = (denies or {}).get(direction, [])
+        if direction_grants is None and not extra:
+            continue
         section, deny_section = _SECTION[direction], _DENY_SECTION[direction]
-        for cube in subject.cubes:
-            per_subject[cube].setdefault(section, [])
-        allow, deny = _choose(direction_grants, version, fail)
+        if direction_grants is not None:
+            for cube in subject.cubes:
+                per_subject[cube].setdefault(section, [])
+        allow, deny = _choose(direction_grants or [], version, fail)
+        deny = deny + list(extra)
         for name, cubes in ((section, allow), (deny_section, deny)):
             for subject_cube, group in _by_subject(cubes).items():
-                rules = _peer_rules(group, direction, namespace is not None, version, groups)
-                per_subject[subject_cube].setdefault(section, [])
+                try:
+                    rules = _peer_rules(group, direction, namespace is not None, version, groups)
+                except Inexpressible as err:  # only extra denies can get here: grants were checked
+                    fail(err, Grant(None, tuple(group), tuple(group)))
+                    continue
+                if name == section or direction_grants is not None:
+                    per_subject[subject_cube].setdefault(section, [])
                 per_subject[subject_cube].setdefault(name, []).extend(rules)
     specs: dict[str, dict[str, Any]] = {}
     for subject_cube, sections in per_subject.items():
@@ -186,7 +198,7 @@ def _source_annotations(policy: ir.Policy) -> dict[str, str]:
 
 
 def _resource_for(
-    pp: PolicyPlan, version: tuple[int, int], failures: list[EmitFailure], groups: CidrGroups
+    pp: PolicyPlan, plan: Plan, version: tuple[int, int], failures: list[EmitFailure], groups: CidrGroups
 ) -> dict[str, Any] | None:
     policy = pp.policy
     namespace = policy.namespace if policy.scope is ir.Scope.NAMESPACED else None
@@ -194,11 +206,12 @@ def _resource_for(
     def fail(err: Inexpressible, grant: Grant) -> None:
         failures.append(EmitFailure(grant.rule, policy, err))
 
+    if pp.native is not None:
+        return _knp_companion(pp, plan, namespace, version, fail, groups)
     specs = _specs(pp.subject, pp.allow, namespace, version, fail, groups)
     if not specs:
         return None
     kind = "CiliumNetworkPolicy" if namespace is not None else "CiliumClusterwideNetworkPolicy"
-    name = policy.name if policy.kind != "KubernetesNetworkPolicy" else f"k8s-{policy.name}"
     annotations = _source_annotations(policy)
     if len(specs) > 1:
         annotations[ANNOTATION_PREFIX + "note"] = (
@@ -208,7 +221,53 @@ def _resource_for(
     return {
         "apiVersion": "cilium.io/v2",
         "kind": kind,
-        "metadata": _metadata(name, namespace, annotations),
+        "metadata": _metadata(policy.name, namespace, annotations),
+        "specs": specs,
+    }
+
+
+def _knp_companion(
+    pp: PolicyPlan,
+    plan: Plan,
+    namespace: str | None,
+    version: tuple[int, int],
+    fail: Callable[[Inexpressible, Grant], None],
+    groups: CidrGroups,
+) -> dict[str, Any] | None:
+    """A Kubernetes NetworkPolicy goes to the output unchanged, and Cilium enforces it with its
+    own reading, unioned with everything else and with no order. This companion CNP makes the
+    result Calico's: it denies what the KNP allows in Cilium but Calico denies (an earlier Calico
+    Deny, semantics.md 3.1), and allows what Calico allows through the KNP but Cilium's reading
+    does not (an ``ipBlock`` covering pods). ``None`` when neither is needed."""
+    assert pp.native is not None
+    extras: dict[ir.Direction, list[Grant]] = {}
+    denies: dict[ir.Direction, list[Cube]] = {}
+    for direction, native in pp.native.items():
+        for grant in pp.allow.get(direction, []):
+            missing = tuple(subtract_cubes(grant.allow, native))
+            if missing:
+                extras.setdefault(direction, []).append(Grant(grant.rule, missing, missing))
+        denied = plan.denied.get(direction)
+        if denied is not None and native:
+            outside = subtract_cubes(native, denied.cubes)
+            overlap = subtract_cubes(native, outside)
+            if overlap:
+                denies[direction] = overlap
+    if not extras and not denies:
+        return None
+    specs = _specs(LabelSet.empty(), extras, namespace, version, fail, groups, denies)
+    if not specs:
+        return None
+    annotations = _source_annotations(pp.policy)
+    annotations[ANNOTATION_PREFIX + "note"] = (
+        "the Kubernetes NetworkPolicy is kept as it is; this policy corrects what Cilium's unordered"
+        " reading of it would change: it denies what Calico denied before the NetworkPolicy was"
+        " reached, and allows what Calico's reading allows beyond Cilium's"
+    )
+    return {
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumNetworkPolicy",
+        "metadata": _metadata(f"knp-{pp.policy.name}", namespace, annotations),
         "specs": specs,
     }
 
@@ -239,15 +298,20 @@ def _profile_resource(
 
 
 def emit_policies(
-    plan: Plan, version: tuple[int, int], network_sets: Sequence[ir.NetworkSet] = ()
+    plan: Plan,
+    version: tuple[int, int],
+    network_sets: Sequence[ir.NetworkSet] = (),
+    passthrough: Sequence[dict[str, Any]] = (),
 ) -> tuple[list[dict[str, Any]], list[EmitFailure]]:
-    """Every output document: the policies, then the CIDR groups (``cidrgroups.py``)."""
+    """Every output document: the policies, the CIDR groups (``cidrgroups.py``) and the
+    Kubernetes NetworkPolicies, passed through."""
     failures: list[EmitFailure] = []
     groups = CidrGroups(list(network_sets))
-    out = [r for pp in plan.policies if (r := _resource_for(pp, version, failures, groups)) is not None]
+    out = [r for pp in plan.policies if (r := _resource_for(pp, plan, version, failures, groups)) is not None]
     profile = _profile_resource(plan, version, failures, groups)
     if profile is not None:
         out.append(profile)
     out.extend(groups.documents(version))
+    out.extend(dict(doc) for doc in passthrough)
     out.sort(key=lambda r: (r["kind"], r["metadata"].get("namespace", ""), r["metadata"]["name"]))
     return out, failures

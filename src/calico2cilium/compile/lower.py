@@ -42,6 +42,8 @@ class Lowered:
     policies: list[ir.Policy] = field(default_factory=list)
     tiers: dict[str, ir.Tier] = field(default_factory=dict)
     sets: list[ir.NetworkSet] = field(default_factory=list)
+    passthrough: list[dict[str, Any]] = field(default_factory=list)
+    """Kubernetes NetworkPolicies, as given: they go to the output unchanged (Cilium enforces them)."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
@@ -55,6 +57,7 @@ def lower(documents: Iterable[Document], default_namespace: str = DEFAULT_NAMESP
             _calico_policy(doc, model, out, default_namespace)
         elif isinstance(model, KubernetesNetworkPolicy):
             out.policies.append(_knp(doc, model, default_namespace))
+            out.passthrough.append(_passthrough(doc.raw.data, model.metadata.namespace or default_namespace))
         elif doc.kind in SET_KINDS:
             out.sets.append(_network_set(doc, default_namespace))
         elif doc.kind in NOT_CONVERTED_KINDS:
@@ -80,6 +83,41 @@ def _network_set(doc: Document, default_namespace: str) -> ir.NetworkSet:
         nets=tuple(c.text for c in model.spec.nets),
         origin=ir.Origin(doc.kind, model.metadata.name, namespace, (), doc.raw.source()),
     )
+
+
+_SERVER_FIELDS = (
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "selfLink",
+    "ownerReferences",
+    "finalizers",
+)
+
+
+def _passthrough(data: Any, namespace: str) -> dict[str, Any]:
+    """The Kubernetes NetworkPolicy as given, without the fields the API server owns (as
+    ``kubectl get -o yaml`` output would be cleaned before ``kubectl apply``), namespace made
+    explicit."""
+    meta = {k: v for k, v in dict(data.get("metadata") or {}).items() if k not in _SERVER_FIELDS}
+    meta["namespace"] = namespace
+    annotations = {
+        k: v
+        for k, v in dict(meta.get("annotations") or {}).items()
+        if k != "kubectl.kubernetes.io/last-applied-configuration"
+    }
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    out = {"apiVersion": data.get("apiVersion"), "kind": data.get("kind"), "metadata": meta}
+    if "spec" in data:
+        out["spec"] = data["spec"]
+    return out
 
 
 def _origin(doc: Document, namespace: str | None = None) -> ir.Origin:

@@ -33,7 +33,7 @@ from calico2cilium.compile.ordering import (
 )
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
-from calico2cilium.sets import Inexpressible, L4Set, LabelSet
+from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelSet
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key
 
 _ACTIONS = {ir.Action.ALLOW: Action.ALLOW, ir.Action.DENY: Action.DENY, ir.Action.PASS: Action.PASS}
@@ -70,6 +70,9 @@ class PolicyPlan:
     policy: ir.Policy
     subject: LabelSet
     allow: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
+    native: dict[ir.Direction, tuple[Cube, ...]] | None = None
+    """For a Kubernetes NetworkPolicy, which Cilium enforces itself: what Cilium's own reading of
+    it allows (``ipBlock`` never matches pods or nodes there), per direction."""
 
 
 @dataclass
@@ -78,6 +81,8 @@ class Plan:
     profile_allow: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
     """Allowed after every tier passed (Calico's namespace profiles), per direction."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    denied: dict[ir.Direction, Region] = field(default_factory=dict)
+    """Calico's deny region per direction."""
     rule_regions: dict[ir.Direction, list[tuple[RuleRef, Region]]] = field(default_factory=dict)
     """Every compiled rule in Calico's evaluation order, for naming conflicts in diagnostics."""
 
@@ -106,6 +111,10 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
         if entry is not None:
             compiled.append((tier, entry[0], entry[1]))
     compiled.sort(key=lambda t: (t[0].sort_key, t[1].policy.sort_key))
+    native_cluster = Cluster(IPSet.empty(), IPSet.empty(), cluster.families)
+    for _, pp, _ in compiled:
+        if pp.policy.kind == KNP_KIND:
+            pp.native = _native_reading(pp, native_cluster)
     _warn_ties(compiled, plan)
     plan.policies = [pp for _, pp, _ in compiled]
 
@@ -130,6 +139,7 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
             tiers.append(TierSpec(default, tuple(by_tier[name]), name))
         plan.rule_regions[direction] = ordered
         result = compile_ordering(tiers)
+        plan.denied[direction] = result.deny
         # What a rule may be emitted as: its own region (within its policy's subject) minus what
         # Calico denies. That covers the part it decided and stays inside the allowed region; it
         # is usually far simpler than the decided part, which also lost what earlier *allow*
@@ -169,6 +179,28 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
             if pp.policy.rules(direction) is not None:
                 pp.allow.setdefault(direction, [])
     return plan
+
+
+KNP_KIND = "KubernetesNetworkPolicy"
+
+
+def _native_reading(pp: PolicyPlan, cluster: Cluster) -> dict[ir.Direction, tuple[Cube, ...]]:
+    """What Cilium itself allows for a Kubernetes NetworkPolicy: the same rules, except that an
+    ``ipBlock`` is a CIDR rule, which never matches pods or nodes (semantics.md 2.3, 3.6 trap 2).
+    A cluster with empty pod and node ranges gives exactly that reading."""
+    out: dict[ir.Direction, tuple[Cube, ...]] = {}
+    subject_cubes = pp.subject.disjoint_cubes()
+    for direction in ir.Direction:
+        rules = pp.policy.rules(direction)
+        if rules is None:
+            continue
+        cubes: list[Cube] = []
+        for rule in rules:
+            cubes.extend(
+                rule_region(rule, pp.policy, direction, cluster).restrict_subject(subject_cubes).cubes
+            )
+        out[direction] = tuple(Region.of(cubes).cubes)
+    return out
 
 
 def _compile_policy(
