@@ -17,11 +17,13 @@ any other key                         the same key (a pod label)
 ====================================  ==========================================  ==============
 
 In a ``namespaceSelector`` the keys are namespace labels, and ``projectcalico.org/name`` is the
-namespace's name.
+namespace's name. Results are cached per selector: real policy sets repeat the same few peer
+selectors many times, and the sets are immutable values.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 
 from calico2cilium.calico.selector import (
@@ -106,6 +108,7 @@ def _orchestrator(atom: Atom) -> Selector:
     return atom
 
 
+@lru_cache(maxsize=4096)
 def pod_labels(selector: Selector) -> LabelSet:
     """The pods a workload ``selector`` matches, in Cilium keys (``global()`` is false for pods)."""
     try:
@@ -121,6 +124,7 @@ def _namespace_key(key: str) -> str:
     return NAMESPACE_LABEL_PREFIX + key
 
 
+@lru_cache(maxsize=4096)
 def namespace_labels(selector: Selector) -> LabelSet:
     """The pods whose namespace a ``namespaceSelector`` matches (``global()`` is false for pods)."""
     try:
