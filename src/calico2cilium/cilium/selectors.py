@@ -44,14 +44,21 @@ def _rekey(selector: dict[str, Any]) -> dict[str, Any]:
 
 
 def subject_selectors(cube: LabelCube, namespace: str | None) -> list[dict[str, Any]]:
-    """``endpointSelector``s whose OR is ``cube``. For a CNP (``namespace`` given) the namespace
-    constraint, which must be ``== namespace``, is left to Cilium's injection."""
+    """``endpointSelector``s whose OR is ``cube`` (pods). For a CNP (``namespace`` given) the
+    namespace constraint, which must be ``== namespace``, is left to Cilium's injection; for a
+    CCNP a namespace term is always present."""
+    kc = cube.get(NAMESPACE)
     if namespace is not None:
-        kc = cube.get(NAMESPACE)
         if not kc.is_any:
             if kc != KeyConstraint.eq(namespace):
                 raise ValueError(f"subject {cube} is not inside namespace {namespace}")
             cube = LabelCube.of(cube.without(NAMESPACE))
+    elif kc.absent:
+        # The subjects are pods, and every pod has a namespace. Without a positive namespace term
+        # a CCNP's endpointSelector (which gets no namespace injection) could also select
+        # non-pod endpoints such as the host (semantics-check.md E7), putting them into default
+        # deny; with it, the selector means exactly the pods.
+        cube = cube & LabelCube.of({NAMESPACE: HAS})
     return [_rekey(dict(s)) for s in to_kubernetes_selectors(cube)]
 
 
