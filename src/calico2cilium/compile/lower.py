@@ -57,7 +57,9 @@ def lower(documents: Iterable[Document], default_namespace: str = DEFAULT_NAMESP
             _calico_policy(doc, model, out, default_namespace)
         elif isinstance(model, KubernetesNetworkPolicy):
             out.policies.append(_knp(doc, model, default_namespace))
-            out.passthrough.append(_passthrough(doc.raw.data, model.metadata.namespace or default_namespace))
+            copy = _passthrough(doc.raw.data, model.metadata.namespace or default_namespace)
+            _drop_untyped_rules(doc, copy, out)
+            out.passthrough.append(copy)
         elif doc.kind in SET_KINDS:
             out.sets.append(_network_set(doc, default_namespace))
         elif doc.kind in NOT_CONVERTED_KINDS:
@@ -118,6 +120,29 @@ def _passthrough(data: Any, namespace: str) -> dict[str, Any]:
     if "spec" in data:
         out["spec"] = data["spec"]
     return out
+
+
+def _drop_untyped_rules(doc: Document, copy: dict[str, Any], out: Lowered) -> None:
+    """Calico converts only the rules of the directions in ``policyTypes``; Cilium enforces every
+    ingress and egress rule of a Kubernetes NetworkPolicy whatever ``policyTypes`` says, with
+    default deny (semantics-check.md E11). The copy that goes to Cilium loses those rules."""
+    spec = copy.get("spec")
+    if not isinstance(spec, dict) or not spec.get("policyTypes"):
+        return
+    types = set(spec["policyTypes"])
+    for key, kind in (("ingress", "Ingress"), ("egress", "Egress")):
+        if kind not in types and spec.get(key):
+            out.diagnostics.append(
+                make(
+                    "C2C313",
+                    f"NetworkPolicy {copy['metadata'].get('namespace')}/{doc.name} has {key} rules but"
+                    f" policyTypes {sorted(types)} leaves {kind} out: Calico ignores them, Cilium would"
+                    f" enforce them, so the copy in the output has no {key} rules",
+                    doc.raw.source(("spec", key)),
+                )
+            )
+            spec = {k: v for k, v in spec.items() if k != key}
+    copy["spec"] = spec
 
 
 def _origin(doc: Document, namespace: str | None = None) -> ir.Origin:

@@ -131,6 +131,23 @@ CODES = (
         passing=_GOOD,
     ),
     CodeDoc(
+        "C2C313",
+        "knp-rules-outside-types",
+        Severity.WARNING,
+        "A Kubernetes NetworkPolicy has rules for a direction its policyTypes leaves out; the copy"
+        " in the output drops them.",
+        "Calico converts only the rules of the directions listed in policyTypes. Cilium enforces every"
+        " ingress and egress rule of a Kubernetes NetworkPolicy, whatever policyTypes says, and puts"
+        " the pods into default deny for that direction. The NetworkPolicy is passed to the output"
+        " without those rules, so Cilium does what Calico did. Fix the source: either list the"
+        " direction in policyTypes or delete the rules.",
+        failing="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web\n"
+        "  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - {}\n"
+        "  egress:\n  - to:\n    - podSelector: {}\n",
+        passing="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web\n"
+        "  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - {}\n",
+    ),
+    CodeDoc(
         "C2C399",
         "invalid-output",
         Severity.ERROR,
