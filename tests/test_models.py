@@ -15,11 +15,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from calico2cilium.calico import kinds
-from calico2cilium.calico.common import Cidr, Port, Protocol, Resource, SetCidr
+from calico2cilium.calico.base import Resource
 from calico2cilium.calico.globalnetworkpolicy import GlobalNetworkPolicy, GlobalNetworkPolicyV1
 from calico2cilium.calico.hostendpoint import HostEndpoint
 from calico2cilium.calico.networkpolicy import NetworkPolicyV1
 from calico2cilium.calico.networkset import NetworkSet
+from calico2cilium.calico.scalars import Cidr, Port, Protocol, SetCidr
 from calico2cilium.calico.tier import Tier
 from calico2cilium.k8s.networkpolicy import KubernetesNetworkPolicy
 
@@ -434,7 +435,7 @@ def test_models_are_frozen_and_hashable() -> None:
 
 
 def test_python_names_populate_fields_too() -> None:
-    from calico2cilium.calico.common import EntityRule, Rule
+    from calico2cilium.calico.rules import EntityRule, Rule
 
     rule = Rule(action="Allow", ip_version=4, source=EntityRule(not_nets=(Cidr.parse("10.0.0.0/8"),)))
     assert rule.model_dump(by_alias=True, exclude_defaults=True) == {

@@ -9,7 +9,7 @@ import yaml
 from pydantic import ValidationError
 
 from calico2cilium.calico import kinds
-from calico2cilium.calico.common import ERROR_TYPES
+from calico2cilium.calico.errors import ERROR_TYPES
 
 Errors = set[tuple[str, tuple[Any, ...]]]
 

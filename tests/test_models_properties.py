@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from calico2cilium.calico.common import Cidr, EntityRule, Port, Rule, SetCidr
+from calico2cilium.calico.rules import EntityRule, Rule
+from calico2cilium.calico.scalars import Cidr, Port, SetCidr
 
 VALID_PORT = st.integers(min_value=1, max_value=65535)
 IANA_NAME = st.from_regex(r"[a-z0-9]([a-z0-9]|-(?=[a-z0-9])){0,14}", fullmatch=True).filter(

@@ -9,17 +9,12 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from calico2cilium.calico.common import (
-    INVALID_RULE,
-    Flag,
-    ObjectMeta,
-    PolicyResource,
-    PolicySpec,
-    Problems,
-    Selector,
-    global_network_policy_name_problems,
-    has_global_selector,
-)
+from calico2cilium.calico.base import Selector, has_global_selector
+from calico2cilium.calico.errors import INVALID_RULE, Problems
+from calico2cilium.calico.fields import Flag
+from calico2cilium.calico.metadata import ObjectMeta
+from calico2cilium.calico.names import global_network_policy_name_problems
+from calico2cilium.calico.policyspec import PolicyResource, PolicySpec
 
 __all__ = [
     "GlobalNetworkPolicy",

@@ -9,7 +9,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from calico2cilium.calico.common import ObjectMeta, Resource
+from calico2cilium.calico.base import Resource
+from calico2cilium.calico.metadata import ObjectMeta
 from calico2cilium.calico.networkset import NetworkSetSpec, SetMeta
 
 __all__ = ["GlobalNetworkSet", "GlobalNetworkSetSpec", "GlobalNetworkSetV1"]

@@ -11,24 +11,19 @@ from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from calico2cilium.calico.common import (
+from calico2cilium.calico.base import CalicoModel, Resource
+from calico2cilium.calico.errors import (
     INVALID_NAME,
     INVALID_PORT,
     INVALID_PROTOCOL,
     INVALID_RULE,
-    MAX_PORT,
-    CalicoModel,
-    ExactInt,
-    IPAddress,
-    Items,
-    ObjectMeta,
     Problems,
-    Protocol,
-    Resource,
-    dns_subdomain_problems,
     invalid,
-    port_name_problems,
 )
+from calico2cilium.calico.fields import ExactInt, Items
+from calico2cilium.calico.metadata import ObjectMeta
+from calico2cilium.calico.names import dns_subdomain_problems, port_name_problems
+from calico2cilium.calico.scalars import MAX_PORT, IPAddress, Protocol
 
 __all__ = ["EndpointPort", "HostEndpoint", "HostEndpointSpec", "HostEndpointV1"]
 

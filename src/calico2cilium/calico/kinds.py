@@ -6,7 +6,7 @@ from typing import Final
 
 from pydantic import BaseModel
 
-from calico2cilium.calico.common import API_CRD_V1, API_V3
+from calico2cilium.calico.base import API_CRD_V1, API_V3
 from calico2cilium.calico.globalnetworkpolicy import GlobalNetworkPolicy, GlobalNetworkPolicyV1
 from calico2cilium.calico.globalnetworkset import GlobalNetworkSet, GlobalNetworkSetV1
 from calico2cilium.calico.hostendpoint import HostEndpoint, HostEndpointV1

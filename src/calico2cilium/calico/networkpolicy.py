@@ -9,13 +9,10 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from calico2cilium.calico.common import (
-    ObjectMeta,
-    PolicyResource,
-    PolicySpec,
-    Problems,
-    network_policy_name_problems,
-)
+from calico2cilium.calico.errors import Problems
+from calico2cilium.calico.metadata import ObjectMeta
+from calico2cilium.calico.names import network_policy_name_problems
+from calico2cilium.calico.policyspec import PolicyResource, PolicySpec
 
 __all__ = ["NetworkPolicy", "NetworkPolicyMeta", "NetworkPolicySpec", "NetworkPolicyV1"]
 

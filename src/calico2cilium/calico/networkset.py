@@ -10,15 +10,11 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from calico2cilium.calico.common import (
-    INVALID_LABEL,
-    CalicoModel,
-    Items,
-    ObjectMeta,
-    Problems,
-    Resource,
-    SetCidr,
-)
+from calico2cilium.calico.base import CalicoModel, Resource
+from calico2cilium.calico.errors import INVALID_LABEL, Problems
+from calico2cilium.calico.fields import Items
+from calico2cilium.calico.metadata import ObjectMeta
+from calico2cilium.calico.scalars import SetCidr
 
 __all__ = ["NetworkSet", "NetworkSetMeta", "NetworkSetSpec", "NetworkSetV1", "SetMeta"]
 

@@ -10,16 +10,11 @@ from typing import Any, Final, Literal, Self
 
 from pydantic import Field, model_validator
 
-from calico2cilium.calico.common import (
-    INVALID_ORDER,
-    INVALID_RULE,
-    CalicoModel,
-    ObjectMeta,
-    Order,
-    Problems,
-    Resource,
-    dns_label_problems,
-)
+from calico2cilium.calico.base import CalicoModel, Resource
+from calico2cilium.calico.errors import INVALID_ORDER, INVALID_RULE, Problems
+from calico2cilium.calico.fields import Order
+from calico2cilium.calico.metadata import ObjectMeta
+from calico2cilium.calico.names import dns_label_problems
 
 __all__ = ["BUILTIN_TIERS", "Tier", "TierMeta", "TierSpec", "TierV1"]
 

@@ -3,7 +3,7 @@
 Sources: ``k8s.io/api/networking/v1/types.go`` (fields), ``pkg/apis/networking/validation``
 (ValidateNetworkPolicy, ValidateNetworkPolicyPort/Peer, ValidateIPBlock) and
 ``pkg/apis/networking/v1/defaults.go`` (SetDefaults_NetworkPolicy, ..._NetworkPolicyPort), and
-apimachinery's ValidateLabelSelector. Error types are the ones of ``calico2cilium.calico.common``.
+apimachinery's ValidateLabelSelector. Error types are the ones of ``calico2cilium.calico.errors``.
 """
 
 from __future__ import annotations
@@ -12,28 +12,25 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from calico2cilium.calico.common import (
+from calico2cilium.calico.base import CalicoModel, Resource
+from calico2cilium.calico.errors import (
     INVALID_CIDR,
     INVALID_LABEL,
     INVALID_PORT,
     INVALID_PROTOCOL,
     INVALID_RULE,
-    MAX_PORT,
-    CalicoModel,
-    Cidr,
-    ExactInt,
-    Items,
-    ObjectMeta,
     Problems,
-    Resource,
-    StrMap,
-    check_labels,
     invalid,
-    is_strict_subnet,
+)
+from calico2cilium.calico.fields import ExactInt, Items, StrMap
+from calico2cilium.calico.metadata import ObjectMeta
+from calico2cilium.calico.names import (
+    check_labels,
     label_value_problems,
     port_name_problems,
     qualified_name_problems,
 )
+from calico2cilium.calico.scalars import MAX_PORT, Cidr, is_strict_subnet
 
 __all__ = [
     "IPBlock",
