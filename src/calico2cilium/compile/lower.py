@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calico2cilium import ir
-from calico2cilium.calico.common import EntityRule, PolicyResource, Rule
 from calico2cilium.calico.globalnetworkpolicy import GlobalNetworkPolicySpec
+from calico2cilium.calico.policyspec import PolicyResource
+from calico2cilium.calico.rules import EntityRule, Rule
 from calico2cilium.calico.selector import All, Selector, SelectorError, parse
 from calico2cilium.calico.tier import Tier as TierModel
 from calico2cilium.calico.tier import TierV1
