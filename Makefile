@@ -27,8 +27,20 @@ unit: install
 test: lint typecheck unit
 
 demo: install
-	@echo "== lint the bundled examples (exit 2 is expected: examples/broken has deliberate mistakes)"
-	-$(BIN)/calico2cilium lint -R examples/
+	@echo "== convert a whole cluster (examples/cluster: tiers, global and namespaced policies, Kubernetes"
+	@echo "   NetworkPolicies, network sets) to Cilium in build/demo/cilium, and prove the result equivalent"
+	rm -rf build/demo/cilium
+	mkdir -p build/demo/cilium
+	$(BIN)/calico2cilium convert -R examples/cluster/calico --cluster-config examples/cluster/cluster.yaml \
+		--verify --output-dir build/demo/cilium
+	@echo
+	@echo "== two of the generated files: the shop API's policy and the CIDR group of its payment gateway"
+	@cat build/demo/cilium/cnp-shop-api.yaml
+	@echo ---
+	@cat build/demo/cilium/ccg-calico-ns-shop-payment-gateway.yaml
+	@echo
+	@echo "== lint examples/broken (exit 2 is expected: deliberate mistakes)"
+	-$(BIN)/calico2cilium lint examples/broken
 	@echo
 	@echo "== explain one code"
 	$(BIN)/calico2cilium explain C2C211

@@ -1,0 +1,48 @@
+"""The bundled examples that ``make demo`` runs: the whole-cluster example converts and is proven
+equivalent; the broken one fails lint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from calico2cilium.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CLUSTER = ROOT / "examples" / "cluster"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cluster_example_converts_and_is_proven_equivalent(tmp_path: Path) -> None:
+    out = tmp_path / "cilium"
+    code, _, err = run(
+        "convert",
+        "-R",
+        str(CLUSTER / "calico"),
+        "--cluster-config",
+        str(CLUSTER / "cluster.yaml"),
+        "--verify",
+        "--output-dir",
+        str(out),
+    )
+    assert code == 0, err
+    assert "EQUIVALENT" in err and "0 errors, 0 warnings" in err, err
+    assert (out / "cnp-shop-api.yaml").is_file()
+    assert (out / "ccg-calico-ns-shop-payment-gateway.yaml").is_file()
+
+
+def test_cluster_example_is_at_least_40_documents() -> None:
+    code, _, err = run("lint", "-R", str(CLUSTER / "calico"))
+    assert code == 0, err
+    resources = int(err.split(" resources,")[0].rsplit(" ", 1)[1])
+    assert resources >= 40, err
+
+
+def test_broken_example_fails_lint() -> None:
+    code, out, _ = run("lint", str(ROOT / "examples" / "broken"))
+    assert code == 2 and "error" in out
