@@ -48,6 +48,7 @@ HOSTILE: dict[str, bytes] = {
         "      destination:", "      source:\n        nets: [10.1.2.3/40]\n      destination:"
     ).encode(),
     "bad-port.yaml": GOOD.replace("ports: [80]", "ports: [70000]").encode(),
+    "bad-tagged-value.yaml": GOOD.replace("ports: [80]", "ports: [!!int eighty]").encode(),
     "bad-label.yaml": GOOD.replace(
         "  namespace: shop", "  namespace: shop\n  labels:\n    'bad key!': x"
     ).encode(),

@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
+from calico2cilium.io.construct import Loader
 from calico2cilium.io.decode import decode
 from calico2cilium.io.discover import discover
+from calico2cilium.io.locate import Locator
 from calico2cilium.io.yamlstream import MAX_DEPTH, read_documents
 
 TIER = "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n  name: {name}\nspec:\n  order: 100\n"
@@ -191,3 +194,125 @@ def test_too_deep_points_at_the_deep_branch() -> None:
     text = "spec:\n  ok: 1\n  deep: " + "[" * depth + "]" * depth + "\n"
     _, diags = read_documents(text, "deep.yaml")
     assert codes(diags) == ["C2C107"] and diags[0].source.line == 3
+
+
+# The fast constructor (io/construct.py) must build exactly what PyYAML builds.
+
+
+class _PyYAML(yaml.CSafeLoader):
+    """The reference: PyYAML's own constructor, with timestamps kept as strings as we keep them."""
+
+
+_PyYAML.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: str(node.value))
+
+TRICKY_YAML = [
+    "a: 1\nb: 0x1f\nc: 0o17\nd: 1_000\ne: 1:30\nf: -0b101\ng: +12\nh: 010\n",
+    "a: 1.5\nb: .inf\nc: -.Inf\nd: 1e3\ne: 6.8523015e+5\nf: 190:20:30.15\n",
+    "a: yes\nb: No\nc: on\nd: OFF\ne: true\nf: ~\ng: null\nh:\ni: Null\n",
+    "x: &a {k: v}\ny: *a\nz: [*a, *a]\ns: &s text\nt: *s\n",
+    "base: &b {x: 1}\nother:\n  <<: [*b, {z: 3}]\n  x: 2\n",
+    "a: !!binary aGVsbG8=\nb: !!omap [{x: 1}, {y: 2}]\nc: !!set {p, q}\n",
+    "a: !!str 123\nb: !!int '42'\nc: !!float '1'\nd: !!map {e: !!seq [1]}\n",
+    "a: 2024-05-01T10:00:00Z\nb: 2001-12-14\nc: !!timestamp x\n",
+    "---\n---\na: 1\n...\n---\n- 1\n- [2, {3: 4}]\n--- foo\n--- !!str\n",
+    "a: 'quoted'\nb: \"double\\n\"\nc: |\n  block\nd: >\n  folded\n? complex\n: key\n",
+    "1: int\n'1': str\n1.5: float\nfalse: bool\n~: null\n",
+    "a: 1\n--- {b: 2,\n  c: 3}\n...\n# c\n---\n  d: 4\n  e: [5]\n--- &x\nf: &y [1]\ng: *y\n",
+    "a: 1\r\nb:\r\n  c: 2\r\n---\r\nd: 3\r\n",
+    "%TAG !e! tag:example.com,2000:\n--- !!map\na: {x: 1}\n---\nb: [2]\n",
+    "\ufeff---\na: 1\n---\n\ufeffb:\n  c: 2\n",
+    "--- |\n  text\n---\nx: 1\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_YAML)
+def test_construction_builds_what_pyyaml_builds(text: str) -> None:
+    expected = list(yaml.load_all(text, Loader=_PyYAML))
+    loader = Loader(text)
+    built = []
+    while loader.check_node():
+        node = loader.get_node()
+        assert node is not None
+        built.append(loader.build_document(node))
+    assert [b.data for b in built] == expected
+    assert [[type(v) for v in _leaves(b.data)] for b in built] == [
+        [type(v) for v in _leaves(e)] for e in expected
+    ]
+    assert all(b.duplicates == [] for b in built)
+
+
+def _leaves(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [*value, *(leaf for v in value.values() for leaf in _leaves(v))]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
+
+
+def test_aliases_share_data_and_are_accepted() -> None:
+    docs, diags = read_documents("x: &a {k: v}\ny: *a\nz: [*a, *a]\n", "t.yaml")
+    assert diags == []
+    data = docs[0].data
+    assert data["y"] is data["x"] and data["z"][1] is data["x"]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("on: 1\nyes: 2\n", 2),  # both are the key True, as YAML 1.1 (and PyYAML) read them
+        ("1: a\n01: b\n", 2),
+        ("1: a\ntrue: b\n", 2),  # 1 == True in a Python dict: the first value would be lost
+        ("a:\n  b: 1\n  c: {d: 1, d: 2}\n", 3),
+        ("base: &b {x: 1}\nother:\n  <<: *b\n  y: 1\n  y: 2\n", 5),  # written twice, next to a merge
+    ],
+)
+def test_keys_yaml_reads_as_equal_are_duplicates(text: str, line: int) -> None:
+    docs, diags = read_documents(text, "t.yaml")
+    assert docs == [] and codes(diags) == ["C2C108"] and diags[0].source.line == line
+
+
+def test_duplicates_are_reported_in_order_of_position() -> None:
+    _, diags = read_documents("a: {b: 1, b: 2, c: {d: 1, d: 1}}\n", "t.yaml")
+    assert codes(diags) == ["C2C108", "C2C108"]
+    assert [d.source.column for d in diags] == [11, 27]
+
+
+@pytest.mark.parametrize("value", ["!!int eighty", "!!bool maybe", "!!float x", "!!set [1]"])
+def test_a_tag_on_a_value_it_cannot_hold_is_a_positioned_error(value: str) -> None:
+    text = TIER.format(name="a") + "---\nbad: " + value + "\n---\n" + TIER.format(name="c")
+    docs, diags = read_documents(text, "t.yaml")
+    assert [d.name for d in docs] == ["a", "c"]
+    assert codes(diags) == ["C2C104"] and (diags[0].source.line, diags[0].source.column) == (8, 6)
+
+
+def test_nesting_limit_is_exact() -> None:
+    def nested(depth: int) -> str:
+        return "a: " + "{b: " * (depth - 1) + "1" + "}" * (depth - 1) + "\n"
+
+    assert read_documents(nested(MAX_DEPTH), "ok.yaml")[1] == []
+    _, diags = read_documents(nested(MAX_DEPTH + 1), "deep.yaml")
+    assert codes(diags) == ["C2C107"]
+
+
+@pytest.mark.parametrize("text", [*TRICKY_YAML, "a: 1\n---\nkind: [unclosed\n---\nx:\n  y: 1\n"])
+def test_positions_of_a_document_composed_alone_match_the_whole_file(text: str) -> None:
+    docs, _ = read_documents(text, "t.yaml")
+    assert docs
+    for doc in docs:
+        whole = Locator(doc.locator.chunks)  # no document starts: composes the whole chunk
+        for path in _paths(doc.data, doc.base):
+            for key in (False, True):
+                assert doc.locator.position(doc.slot, path, key=key) == whole.position(
+                    doc.slot, path, key=key
+                )
+
+
+def _paths(value: object, base: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+    found = [base]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found.extend(_paths(v, (*base, k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found.extend(_paths(v, (*base, i)))
+    return found

@@ -6,6 +6,7 @@ a bad item of a ``kind: List`` each yields its diagnostics and nothing stops the
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from os import PathLike
 
 from calico2cilium.diagnostics import Diagnostic, Severity
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.io.construct import gc_paused
 from calico2cilium.io.decode import decode
 from calico2cilium.io.discover import InputFile, discover
 from calico2cilium.io.documents import RawDocument
@@ -67,19 +69,29 @@ def load(
             if progress is not None:
                 progress(input_file.name, done, len(files))
     result.resources = len(raws)
-    for raw in raws:
-        try:
-            document, diagnostics = validate(raw)
-        except Exception as exc:  # a bug must cost one document, not the run
-            if os.environ.get("CALICO2CILIUM_DEBUG"):
-                raise
-            message = f"internal error validating {raw.label}: {type(exc).__name__}: {exc}"
-            document, diagnostics = None, [make("C2C000", message, raw.source())]
-        result.diagnostics.extend(diagnostics)
-        if document is not None:
-            result.documents.append(document)
+    with gc_paused():  # the collector would rescan the growing set of models again and again
+        for done, raw in enumerate(raws, 1):
+            _validate(raw, result)
+            if done % _COLLECT_EVERY == 0:
+                gc.collect(1)  # reference cycles (failed validations' tracebacks), young objects only
     _refuse_duplicates(result)
     return result
+
+
+_COLLECT_EVERY = 1000
+
+
+def _validate(raw: RawDocument, result: LoadResult) -> None:
+    try:
+        document, diagnostics = validate(raw)
+    except Exception as exc:  # a bug must cost one document, not the run
+        if os.environ.get("CALICO2CILIUM_DEBUG"):
+            raise
+        message = f"internal error validating {raw.label}: {type(exc).__name__}: {exc}"
+        document, diagnostics = None, [make("C2C000", message, raw.source())]
+    result.diagnostics.extend(diagnostics)
+    if document is not None:
+        result.documents.append(document)
 
 
 def _read(input_file: InputFile, result: LoadResult) -> list[RawDocument]:

@@ -1,9 +1,11 @@
 """Positions on demand.
 
 Loading keeps no YAML nodes (keeping them makes Python's garbage collector rescan millions of objects).
-A :class:`Locator` keeps the text instead and composes a file's node trees only when a diagnostic
-needs a position, once per file. A path such as ``("spec", "ingress", 0, "action")`` is then walked
-through the nodes; the deepest node that exists answers, so a missing field points at its parent.
+A :class:`Locator` keeps the text instead, and where each document starts, and composes a document's
+node tree only when a diagnostic needs a position in it, once per document (a document alone when
+its text can be cut out, else with all of its chunk). A path such as
+``("spec", "ingress", 0, "action")`` is then walked through the nodes; the deepest node that exists
+answers, so a missing field points at its parent.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import yaml
+
+from calico2cilium.io.construct import gc_paused
 
 PathItem = str | int
 Path = tuple[PathItem, ...]
@@ -25,12 +29,22 @@ class Chunk:
     text: str
 
 
+DocumentStart = tuple[int, int]
+"""Where a document's text starts in its chunk: (character offset of its first line, that line)."""
+
+
 @dataclass
 class Locator:
-    """Maps (document slot, path) to a 1-based (line, column) in one file."""
+    """Maps (document slot, path) to a 1-based (line, column) in one file.
+
+    ``starts[c][d]``, when given, is where document ``d`` of chunk ``c`` starts: the start of the line
+    of its root node (the document runs to the next document's start).
+    """
 
     chunks: Sequence[Chunk]
-    _trees: dict[int, list[yaml.Node]] = field(default_factory=dict)
+    starts: Sequence[Sequence[DocumentStart]] = ()
+    _trees: dict[tuple[int, int], tuple[yaml.Node | None, int]] = field(default_factory=dict)
+    _chunk_trees: dict[int, list[yaml.Node]] = field(default_factory=dict)
 
     def position(self, slot: tuple[int, int], path: Path = (), *, key: bool = False) -> tuple[int, int]:
         """Line and column of the node at ``path`` in document ``slot`` = (chunk, document in chunk).
@@ -57,12 +71,11 @@ class Locator:
         return line, column
 
     def _find(self, slot: tuple[int, int], path: Path, key: bool) -> tuple[int, int, yaml.Node | None]:
-        chunk_index, doc_index = slot
-        chunk = self.chunks[chunk_index]
-        trees = self._compose(chunk_index)
-        if doc_index >= len(trees):
-            return chunk.line_offset + 1, 1, None
-        node: yaml.Node = trees[doc_index]
+        chunk = self.chunks[slot[0]]
+        tree, line_offset = self._tree(slot)
+        if tree is None:
+            return chunk.line_offset + line_offset + 1, 1, None
+        node: yaml.Node = tree
         mark = node.start_mark
         found: yaml.Node | None = node
         for depth, item in enumerate(path):
@@ -74,24 +87,64 @@ class Locator:
             key_node, value_node = child
             mark = key_node.start_mark if (last and key and key_node is not None) else value_node.start_mark
             node = found = value_node
-        return chunk.line_offset + mark.line + 1, mark.column + 1, found
+        return chunk.line_offset + line_offset + mark.line + 1, mark.column + 1, found
 
-    def _compose(self, chunk_index: int) -> list[yaml.Node]:
-        trees = self._trees.get(chunk_index)
+    def _tree(self, slot: tuple[int, int]) -> tuple[yaml.Node | None, int]:
+        """The node tree of document ``slot``, and the line (in its chunk) its marks count from."""
+        tree = self._trees.get(slot)
+        if tree is None:
+            tree = self._alone(slot) or self._in_chunk(slot)
+            self._trees[slot] = tree
+        return tree
+
+    def _alone(self, slot: tuple[int, int]) -> tuple[yaml.Node, int] | None:
+        """Compose the document from its own text: cost in proportion to the document, not the file."""
+        chunk_index, doc_index = slot
+        if chunk_index >= len(self.starts) or doc_index >= len(self.starts[chunk_index]):
+            return None
+        starts = self.starts[chunk_index]
+        text = self.chunks[chunk_index].text
+        offset, line = starts[doc_index]
+        end = starts[doc_index + 1][0] if doc_index + 1 < len(starts) else len(text)
+        if not (0 <= offset < end <= len(text)) or (offset and text[offset - 1] not in "\n\r"):
+            return None
+        trees = _compose(text[offset:end], limit=1)
+        # Anything odd (a %TAG directive left behind, say): compose the whole chunk instead.
+        return (trees[0], line) if trees else None
+
+    def _in_chunk(self, slot: tuple[int, int]) -> tuple[yaml.Node | None, int]:
+        chunk_index, doc_index = slot
+        trees = self._chunk_trees.get(chunk_index)
         if trees is None:
-            trees = []
-            loader = yaml.CSafeLoader(self.chunks[chunk_index].text.replace("\t", " "))
-            try:
-                while loader.check_node():
-                    node = loader.get_node()
-                    if node is not None:
-                        trees.append(node)
-            except yaml.YAMLError:
-                pass  # positions for the documents before the error are still good
-            finally:
-                loader.dispose()
-            self._trees[chunk_index] = trees
-        return trees
+            trees = self._chunk_trees[chunk_index] = _compose(self.chunks[chunk_index].text)
+        return (trees[doc_index], 0) if doc_index < len(trees) else (None, 0)
+
+
+def _compose(text: str, limit: int | None = None) -> list[yaml.Node]:
+    """The node trees of the documents of ``text`` (at most ``limit``), up to any syntax error."""
+    trees: list[yaml.Node] = []
+    loader = _Composer(text.replace("\t", " "))
+    try:
+        with gc_paused():
+            while (limit is None or len(trees) < limit) and loader.check_node():
+                node = loader.get_node()
+                if node is not None:
+                    trees.append(node)
+    except yaml.YAMLError:
+        pass  # positions for the documents before the error are still good
+    finally:
+        loader.dispose()
+    return trees
+
+
+class _Composer(yaml.CSafeLoader):
+    """libyaml's composer without tag resolution (a regular-expression search per scalar).
+
+    Positions need the nodes' structure, values and marks, never their tags.
+    """
+
+    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        return ""
 
 
 def _child(node: yaml.Node, item: PathItem) -> tuple[yaml.Node | None, yaml.Node] | None:

@@ -1,9 +1,9 @@
 """Text to raw documents: multi-document YAML, JSON, ``kind: List`` and top-level lists.
 
-Speed: the data is built by libyaml through PyYAML's ``CSafeLoader``, the same work as
-``yaml.load_all(text, Loader=yaml.CSafeLoader)``; positions are recovered lazily (see ``locate``).
-Garbage collection is paused while a stream is built, which is what keeps the loader at the
-baseline's speed.
+Speed: libyaml (PyYAML's ``CSafeLoader``) parses; ``construct`` builds the same data as
+``yaml.load_all(text, Loader=yaml.CSafeLoader)`` without PyYAML's slow generic constructor;
+positions are recovered lazily (see ``locate``). Garbage collection is paused while a stream is
+built (the collector would otherwise rescan the growing data again and again).
 
 Safety: duplicate keys (which would silently drop the earlier value, e.g. a second ``ingress:``),
 alias bombs and absurd nesting are refused with a positioned diagnostic instead of being expanded.
@@ -11,86 +11,43 @@ alias bombs and absurd nesting are refused with a positioned diagnostic instead 
 
 from __future__ import annotations
 
-import gc
 import itertools
 import json
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from calico2cilium.diagnostics import Diagnostic, Severity, Source
+from calico2cilium.io.construct import Built, Loader, gc_paused
 from calico2cilium.io.documents import RawDocument
 from calico2cilium.io.locate import Chunk, Locator, Path
 
 MAX_DEPTH = 100
 MAX_NODES_PER_DOCUMENT = 1_000_000
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 _DOCUMENT_START = re.compile(r"^---(?=[ \t]|$)", re.MULTILINE)
-
-
-class _Loader(yaml.CSafeLoader):
-    """libyaml loader that records duplicate mapping keys and keeps timestamps as strings.
-
-    Kubernetes reads manifests as JSON, where a timestamp is just a string.
-    """
-
-    duplicates: list[tuple[yaml.Mark, str]]
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        merged = any(key.tag == _MERGE_TAG for key, _ in node.value)
-        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-        if not merged and len(mapping) != len(node.value):
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                key = key_node.value
-                if key in seen:
-                    self.duplicates.append((key_node.start_mark, str(key)))
-                seen.add(key)
-        return mapping
-
-
-def _timestamp_as_string(loader: _Loader, node: yaml.Node) -> str:
-    assert isinstance(node, yaml.ScalarNode)
-    return str(loader.construct_scalar(node))
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_string)
 
 
 @dataclass
 class _Parsed:
-    """What parsing one chunk gave: its documents (and their duplicate keys), then maybe an error."""
+    """What parsing one chunk gave: its documents, then maybe an error."""
 
-    documents: list[Any] = field(default_factory=list)
-    duplicates: list[list[tuple[yaml.Mark, str]]] = field(default_factory=list)
+    documents: list[Built] = field(default_factory=list)
     error: yaml.MarkedYAMLError | None = None
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _parse(text: str) -> _Parsed:
     parsed = _Parsed()
-    loader = _Loader(text)
+    loader = Loader(text)
+    loader.max_depth = MAX_DEPTH
     try:
-        with _gc_paused():
+        with gc_paused():
             while loader.check_node():
-                loader.duplicates = []
                 node = loader.get_node()
-                parsed.documents.append(loader.construct_document(node))
-                parsed.duplicates.append(loader.duplicates)
+                if node is not None:
+                    parsed.documents.append(loader.build_document(node))
     except yaml.MarkedYAMLError as exc:
         parsed.error = exc
     finally:
@@ -126,20 +83,24 @@ def _split(text: str) -> list[Chunk]:
 def _collect(
     name: str, chunks: list[Chunk], parts: list[_Parsed]
 ) -> tuple[list[RawDocument], list[Diagnostic]]:
-    locator = Locator(chunks)
+    locator = Locator(chunks, [[built.start for built in part.documents] for part in parts])
     documents: list[RawDocument] = []
     diagnostics: list[Diagnostic] = []
     index = 0
     for chunk_index, (chunk, part) in enumerate(zip(chunks, parts, strict=True)):
-        for doc_index, (data, duplicates) in enumerate(zip(part.documents, part.duplicates, strict=True)):
-            if data is None:
+        for doc_index, built in enumerate(part.documents):
+            if built.data is None:
                 continue  # an empty document, as kubectl skips
-            slot = (chunk_index, doc_index)
+            document = RawDocument(built.data, name, index, locator, (chunk_index, doc_index))
+            duplicates = sorted(built.duplicates, key=lambda found: found[0].index)
             problems = [_duplicate(name, chunk, mark, key) for mark, key in duplicates]
-            problems.extend(_check_structure(data, RawDocument(data, name, index, locator, slot)))
+            if not built.tree or built.containers > MAX_NODES_PER_DOCUMENT:
+                # Shared containers (aliases) may form cycles or expand beyond reason: measure.
+                # A tree built by the fast path is known to be no deeper than MAX_DEPTH.
+                problems.extend(_check_structure(built.data, document))
             diagnostics.extend(problems)
             if not problems:
-                documents.extend(_expand(RawDocument(data, name, index, locator, slot), diagnostics))
+                documents.extend(_expand(document, diagnostics))
             index += 1
         if part.error is not None:
             diagnostics.append(_syntax_error(name, chunk, part.error))

@@ -1,0 +1,232 @@
+"""libyaml node trees to plain Python data, fast, noting what the structure checks need.
+
+libyaml (PyYAML's ``CParser``) composes each document's node tree in C; PyYAML then builds the data
+with its pure-Python constructor, which costs more than the parsing itself (a generator, a state
+stack and several dictionary look-ups per node). :class:`Loader` builds the same data in one
+recursive pass for what manifests contain (mappings, sequences and the core scalar types) and hands
+anything else (merge keys ``<<``, explicit ``!!set``/``!!binary``/unknown tags, unhashable keys, a
+document nested deeper than ``max_depth``) back to PyYAML's constructor, so the result, and every
+error, is exactly what ``yaml.load_all(text, Loader=yaml.CSafeLoader)`` gives, except that
+timestamps stay strings (Kubernetes reads manifests as JSON, where a timestamp is just a string).
+
+While building, it notes duplicate keys (compared as YAML compares them, after resolution, so
+``on:`` and ``yes:`` are the same key ``True``), whether any container is shared through an alias,
+and how many containers the document has. A document without shared containers is a tree, so it
+has no cycles and its size and depth are known: the caller runs its alias-bomb and cycle check only
+on documents that share containers.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+STR_TAG = "tag:yaml.org,2002:str"
+MAP_TAG = "tag:yaml.org,2002:map"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+Duplicate = tuple[yaml.Mark, str]
+"""Where a repeated mapping key stands (its second occurrence) and how it is written."""
+
+
+@dataclass
+class Built:
+    """One document's data and what was noticed while building it."""
+
+    data: Any
+    duplicates: list[Duplicate] = field(default_factory=list)
+    containers: int = 0
+    """Mappings and sequences built; the document's expanded size when ``tree`` is true."""
+    tree: bool = True
+    """No container is reached twice (through aliases): no cycles, and nothing expands."""
+    start: tuple[int, int] = (0, 0)
+    """Where the document's root node's line starts: (character offset, line), both from 0."""
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the garbage collector: building many containers would make it rescan them repeatedly."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Fallback(Exception):
+    """Something the fast path does not build; PyYAML's constructor builds the document instead."""
+
+
+_resolve = cast(
+    Callable[[Any, type[Node], str | None, tuple[bool, bool]], str], yaml.resolver.BaseResolver.resolve
+)
+
+
+class Loader(yaml.CSafeLoader):
+    """libyaml loader: fast construction, duplicate keys recorded, timestamps kept as strings."""
+
+    max_depth = 100
+    """Deeper documents are built by PyYAML's (non-recursive) constructor, for the caller to refuse."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._built: dict[Node, Any] = {}
+        self._result = Built(None)
+        self._duplicates: list[Duplicate] = []
+        self._tags: dict[str, str] = {}
+        self._scalars: dict[str, Callable[[Any, Node], Any]] = {
+            tag: self.yaml_constructors[tag]
+            for tag in (
+                "tag:yaml.org,2002:null",
+                "tag:yaml.org,2002:bool",
+                "tag:yaml.org,2002:int",
+                "tag:yaml.org,2002:float",
+                TIMESTAMP_TAG,
+            )
+        }
+
+    def resolve(self, kind: type[Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        """PyYAML's resolver, remembering the tag of each plain scalar (keys repeat endlessly).
+
+        Exact: without path resolvers (the safe loader has none) a tag depends only on the value.
+        """
+        if kind is ScalarNode and implicit[0]:
+            assert value is not None
+            tag = self._tags.get(value)
+            if tag is None:
+                tag = _resolve(self, kind, value, implicit)
+                if len(self._tags) < 20_000:
+                    self._tags[value] = tag
+            return tag
+        return _resolve(self, kind, value, implicit)
+
+    def build_document(self, node: Node) -> Built:
+        """The data of one document (as ``construct_document`` builds it), with its findings."""
+        mark = node.start_mark
+        start = (mark.index - mark.column, mark.line)
+        built = self._result = Built(None, start=start)
+        try:
+            built.data = self._value(node, 1)
+        except _Fallback:
+            built = Built(None, tree=False, start=start)
+            self._duplicates = built.duplicates
+            try:
+                built.data = self.construct_document(node)
+            except yaml.YAMLError:
+                raise
+            except (ValueError, KeyError, TypeError) as exc:
+                raise _bad_value(node) from exc
+        finally:
+            self._built = {}
+        return built
+
+    # The fast path. Plain strings (most scalars) are taken inline, without a call.
+
+    def _value(self, node: Node, level: int) -> Any:
+        cls = node.__class__
+        if cls is ScalarNode:
+            return self._scalar(node)
+        done = self._built.get(node)
+        if done is not None:
+            self._result.tree = False
+            return done
+        if level > self.max_depth:
+            raise _Fallback
+        self._result.containers += 1
+        if cls is MappingNode and node.tag == MAP_TAG:
+            return self._mapping(node, level)
+        if cls is SequenceNode and node.tag == SEQ_TAG:
+            return self._sequence(node, level)
+        raise _Fallback
+
+    def _scalar(self, node: Node) -> Any:
+        tag = node.tag
+        if tag == STR_TAG:
+            return node.value
+        construct = self._scalars.get(tag)
+        if construct is None:
+            raise _Fallback
+        try:
+            return construct(self, node)
+        except (ValueError, KeyError) as exc:  # an explicit tag on a value it cannot hold: !!int abc
+            raise _bad_value(node) from exc
+
+    def _mapping(self, node: Node, level: int) -> dict[Any, Any]:
+        data: dict[Any, Any] = {}
+        self._built[node] = data
+        level += 1
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not ScalarNode:
+                raise _Fallback  # unhashable, or an odd key: PyYAML decides
+            key = key_node.value if key_node.tag == STR_TAG else self._scalar(key_node)
+            if value_node.__class__ is ScalarNode and value_node.tag == STR_TAG:
+                data[key] = value_node.value
+            else:
+                data[key] = self._value(value_node, level)
+        if len(data) != len(node.value):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self._scalar(key_node)
+                if key in seen:
+                    self._result.duplicates.append((key_node.start_mark, key_node.value))
+                seen.add(key)
+        return data
+
+    def _sequence(self, node: Node, level: int) -> list[Any]:
+        data: list[Any] = []
+        self._built[node] = data
+        level += 1
+        append = data.append
+        for item in node.value:
+            if item.__class__ is ScalarNode and item.tag == STR_TAG:
+                append(item.value)
+            else:
+                append(self._value(item, level))
+        return data
+
+    # The fallback path: PyYAML's constructor, recording duplicate keys.
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _bad_value(node) from exc
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, MappingNode):  # e.g. !!set on a sequence: PyYAML's own error
+            return super().construct_mapping(node, deep=deep)
+        written = [key_node for key_node, _ in node.value if key_node.tag != MERGE_TAG]
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)  # merges '<<' in
+        seen: set[Any] = set()
+        for key_node in written:  # keys merged in may be overridden; keys written twice may not
+            key = self.construct_object(key_node)
+            if key in seen:
+                self._duplicates.append((key_node.start_mark, str(key_node.value)))
+            seen.add(key)
+        return mapping
+
+
+def _bad_value(node: Node) -> yaml.constructor.ConstructorError:
+    tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+    shown = repr(node.value) if isinstance(node, ScalarNode) else f"a {type(node).__name__}"
+    return yaml.constructor.ConstructorError(None, None, f"{tag} cannot hold {shown}", node.start_mark)
+
+
+def _timestamp_as_string(loader: Loader, node: Node) -> str:
+    assert isinstance(node, ScalarNode)
+    return str(loader.construct_scalar(node))
+
+
+Loader.add_constructor(TIMESTAMP_TAG, _timestamp_as_string)
