@@ -19,7 +19,7 @@ from calico2cilium import ir
 from calico2cilium.calico.globalnetworkpolicy import GlobalNetworkPolicySpec
 from calico2cilium.calico.policyspec import PolicyResource
 from calico2cilium.calico.rules import EntityRule, Rule
-from calico2cilium.calico.selector import All, Selector, SelectorError, parse
+from calico2cilium.calico.selector import All, Selector, SelectorError, conjoin, parse
 from calico2cilium.calico.tier import Tier as TierModel
 from calico2cilium.calico.tier import TierV1
 from calico2cilium.diagnostics import Diagnostic
@@ -34,6 +34,7 @@ from calico2cilium.validate import Document
 
 DEFAULT_NAMESPACE = "default"
 KNP_ORDER = 1000.0
+K8S_ONLY = parse("projectcalico.org/orchestrator == 'k8s'")
 NOT_CONVERTED_KINDS = ("HostEndpoint",)
 SET_KINDS = ("NetworkSet", "GlobalNetworkSet")
 
@@ -313,7 +314,9 @@ def _knp_peer(peer: NetworkPolicyPeer) -> ir.Peer:
         return ir.Peer(nets=(peer.ip_block.cidr.text,), not_nets=tuple(c.text for c in peer.ip_block.except_))
     pods = _k8s_selector(peer.pod_selector) if peer.pod_selector is not None else All()
     namespaces = None if peer.namespace_selector is None else _k8s_selector(peer.namespace_selector)
-    return ir.Peer(selector=pods, namespace_selector=namespaces)
+    # Calico's K8sNetworkPolicyToCalico ANDs projectcalico.org/orchestrator == 'k8s' into peer
+    # selectors, which pods carry and network sets never do (semantics.md 1.2).
+    return ir.Peer(selector=conjoin([K8S_ONLY, pods]), namespace_selector=namespaces)
 
 
 def _knp_l4(port: NetworkPolicyPort) -> ir.L4Match:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from calico2cilium import ir
-from calico2cilium.calico.selector import All, Selector, negate, replace_global
+from calico2cilium.calico.selector import All, Selector, negate, replace_all, replace_global
 from calico2cilium.compile import labelspace as ls
 from calico2cilium.sets import (
     HostKind,
@@ -191,7 +191,9 @@ def _set_in_namespace_scope(peer: ir.Peer, policy: ir.Policy, network_set: ir.Ne
         return True
     selector = peer.namespace_selector
     if network_set.namespace is None:
-        return replace_global(selector, All()).matches({})
+        # In a rule's namespaceSelector, all() means "has a namespace" (semantics.md 1.4) and
+        # global() means "has none"; a global set has no namespace and no namespace labels.
+        return replace_global(replace_all(selector, negate(All())), All()).matches({})
     known = {ls.CALICO_NAMESPACE_NAME: network_set.namespace, ls.NAMESPACE_NAME_LABEL: network_set.namespace}
     selector = replace_global(selector, negate(All()))
     unknown = _unknown_keys(selector, set(known))

@@ -237,6 +237,10 @@ def _refused(policy: ir.Policy, origin: ir.Origin, err: Inexpressible) -> Diagno
     )
 
 
+def _allow_only(policy: ir.Policy) -> bool:
+    return all(r.action is ir.Action.ALLOW for rules in (policy.ingress, policy.egress) for r in rules or ())
+
+
 def _warn_ties(
     compiled: Iterable[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]],
     plan: Plan,
@@ -248,6 +252,8 @@ def _warn_ties(
             continue
         key = (tier.name, pp.policy.order)
         for other in seen[key]:
+            if _allow_only(pp.policy) and _allow_only(other.policy):
+                continue  # the order of two allow-only policies cannot change any verdict
             if not (other.subject & pp.subject).is_empty:
                 plan.diagnostics.append(
                     make(
