@@ -149,3 +149,11 @@ def test_help_explains_the_command() -> None:
     assert code == 0
     for words in ("--output-dir", "--verify", "--pod-cidr", "first match", "Exit status"):
         assert words in out
+
+
+def test_cluster_config_inside_an_input_directory_is_not_read_as_a_manifest(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(POLICY)
+    (tmp_path / "cluster.yaml").write_text("podCIDRs: [10.244.0.0/16]\nnodeCIDRs: [10.0.0.0/24]\n")
+    code, out, err = run("convert", str(tmp_path), "--cluster-config", str(tmp_path / "cluster.yaml"))
+    assert code == 0, err
+    assert [d["kind"] for d in yaml.safe_load_all(out)] == ["CiliumNetworkPolicy"]

@@ -95,13 +95,14 @@ def command(
     from calico2cilium.convert import convert
     from calico2cilium.diagnostics.render import FORMATS
     from calico2cilium.io.write import UnsafeOutput, dump_json, dump_yaml, write_directory
-    from calico2cilium.load import load
+    from calico2cilium.load import LoadResult, load
 
     assumptions = assumptions_from(cluster)
     version = f"{assumptions.cilium_version[0]}.{assumptions.cilium_version[1]}"
     given = inputs(paths, files)
     progress = Progress(enabled=not quiet)
-    loaded = load(given, recursive=recursive, progress=progress)
+    readable = _without_config(given, recursive, cluster.cluster_config)
+    loaded = load(readable, recursive=recursive, progress=progress) if readable or not given else LoadResult()
     progress.close()
     result = convert(
         loaded=loaded,
@@ -146,6 +147,27 @@ def command(
             err=True,
         )
     sys.exit(status)
+
+
+def _without_config(given: list[str], recursive: bool, config: str | None) -> list[str]:
+    """The inputs, minus the --cluster-config file when a directory input holds it (it is not a
+    manifest). A config file named as an input itself stays: the user asked for it."""
+    from pathlib import Path
+
+    from calico2cilium.io.discover import discover
+
+    if config is None:
+        return given
+    target = Path(config).resolve()
+    out: list[str] = []
+    for name in given:
+        path = Path(name)
+        if name != "-" and path.is_dir() and target.is_relative_to(path.resolve()):
+            found, _ = discover([name], recursive=recursive)
+            out.extend(f.name for f in found if f.path is not None and f.path.resolve() != target)
+        else:
+            out.append(name)
+    return out
 
 
 def _input_files(given: list[str]) -> list[str]:
