@@ -48,6 +48,7 @@ demo: install
 bench: install
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_verify.py
+	$(BIN)/python scripts/bench_convert.py
 
 schemas: install
 	$(BIN)/python scripts/gen_schemas.py ../shared/crds
