@@ -6,7 +6,8 @@ examples), with cluster ranges given, and every input resource must be accounted
 * a diagnostic inside its document, or
 * being a Tier (it orders policies; it has no output of its own).
 
-Conversions without an error diagnostic must also be proven equivalent by the verifier.
+Conversions without an error diagnostic must also be proven equivalent by the verifier, and the
+concrete engine must agree on an inventory generated from what the file mentions (issue 4).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from calico2cilium.diagnostics import Severity
 from calico2cilium.io.decode import decode
 from calico2cilium.io.yamlstream import read_documents
 from calico2cilium.semantics.world import Assumptions
-from calico2cilium.verify.api import verify
+from calico2cilium.verify.api import verify, verify_inventory
+from fixture_inventory import Case, generated_inventory
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "calico-docs"
 FILES = sorted(CORPUS.glob("*.yaml")) if CORPUS.is_dir() else []
@@ -50,8 +52,14 @@ def test_corpus_file_is_accounted_for(path: Path) -> None:
         unaccounted.append(label)
     assert not unaccounted, f"lost without a diagnostic: {unaccounted}"
     if not any(d.severity is Severity.ERROR for d in result.diagnostics) and result.documents:
-        proof = verify(result.loaded, result.documents, Assumptions(pod_cidrs=PODS, node_cidrs=NODES))
+        assumptions = Assumptions(pod_cidrs=PODS, node_cidrs=NODES)
+        proof = verify(result.loaded, result.documents, assumptions)
         assert proof.status == "equivalent", proof.render_text()
+        raw_data = [raw.data for raw in raws]
+        inventory = generated_inventory(Case(path.name, {}, result, assumptions, raw_data))
+        concrete = verify_inventory(result.loaded, result.documents, inventory, assumptions)
+        assert concrete.flows > 0
+        assert concrete.equivalent, concrete.render_text()
 
 
 def test_corpus_accounting_covers_every_file() -> None:
