@@ -104,7 +104,9 @@ def test_fixture_is_proven_by_the_verifier(name: str) -> None:
     expected = case.get("verify", "equivalent")
     if expected == "equivalent-on-inventory":
         check = check_conversion(result, assumptions)
-        assert check.expanded and check.concrete is not None, "the case expands selectors against its inventory"
+        assert check.expanded and check.concrete is not None, (
+            "the case expands selectors against its inventory"
+        )
         assert check.status == "equivalent", check.render_text()
         # The snapshot is real: the original string tests differ on values outside the inventory.
         assert verify(result.loaded, result.documents, assumptions).status == "different"

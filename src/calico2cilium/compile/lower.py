@@ -218,7 +218,7 @@ def _expanded(doc: Document, path: ir.JsonPath, expansion: Expansion) -> Diagnos
     what = _UNIVERSE_WORDS[expansion.universe]
     return make(
         "C2C316",
-        f"{doc.kind} {doc.name} {where}: expanded against the inventory: {terms}. This is a snapshot:"
+        f"{doc.raw.label} {where}: expanded against the inventory: {terms}. This is a snapshot:"
         f" a {what} created later whose label value matches the pattern but is not in the inventory is"
         " treated differently by Cilium than by Calico",
         doc.raw.source(path),
