@@ -98,7 +98,7 @@ def convert(
     if loaded is None:
         loaded = load(paths, text=text, name=name, recursive=recursive)
     version = _version_tuple(cilium_version)
-    given = _inventory(inventory)
+    given = _inventory(inventory, recursive)
     problems = list(given.diagnostics) if given is not None else []
     if given is not None and not given.ok:
         given = None  # a partial inventory would expand to a partial snapshot: not used
@@ -114,10 +114,12 @@ def convert(
     return ConvertResult(documents, diagnostics, loaded, given, lowered.expansions)
 
 
-def _inventory(inventory: Inventory | str | Sequence[str] | None) -> Inventory | None:
+def _inventory(inventory: Inventory | str | Sequence[str] | None, recursive: bool) -> Inventory | None:
+    """The inventory given, read as ``verify --inventory`` reads it (``recursive`` as for the inputs)."""
     if inventory is None or isinstance(inventory, Inventory):
         return inventory
-    return read_inventory_files([inventory] if isinstance(inventory, str) else list(inventory))
+    paths = [inventory] if isinstance(inventory, str) else list(inventory)
+    return read_inventory_files(paths, recursive=recursive)
 
 
 def _assumed(cluster: Cluster) -> list[Diagnostic]:

@@ -117,6 +117,7 @@ def command(
     progress.close()
     result = convert(
         loaded=loaded,
+        recursive=recursive,
         cilium_version=version or DEFAULT_CILIUM_VERSION,
         pod_cidrs=assumptions.pod_cidrs,
         node_cidrs=assumptions.node_cidrs,
