@@ -6,7 +6,9 @@ compiler does not convert yet. ``Log`` rules are dropped with a warning: they ar
 Calico (semantics.md 1.2), so dropping them keeps every verdict. Everything else is carried over
 verbatim, with Calico's defaults applied: ``types`` (``PolicyResource.effective_types``), the tier
 (``default``), Kubernetes NetworkPolicy's place in Calico's order (order 1000 in the default tier,
-``K8sNetworkPolicyToCalico``; semantics.md 1.2).
+``K8sNetworkPolicyToCalico``; semantics.md 1.2). Given a label inventory, the string tests
+``contains``/``starts with``/``ends with`` are expanded here, once, before any selector reaches the
+DNF (``compile/inventory.py``; a C2C316 warning at each expanded field).
 """
 
 from __future__ import annotations
