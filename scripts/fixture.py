@@ -19,7 +19,7 @@ import yaml
 from calico2cilium.convert import convert
 from calico2cilium.io.write import dump_yaml
 from calico2cilium.semantics.world import Assumptions
-from calico2cilium.verify.api import verify
+from calico2cilium.verify.conversion import check_conversion
 
 
 def main() -> int:
@@ -39,6 +39,7 @@ def main() -> int:
         pod_cidrs=tuple(options.get("podCIDRs", ())),
         node_cidrs=tuple(options.get("nodeCIDRs", ())),
         cilium_version=version,
+        inventory=str(case_dir / options["inventory"]) if "inventory" in options else None,
     )
     output = dump_yaml(result.documents).replace(input_path, "input.yaml")
     lines = sorted(
@@ -49,9 +50,8 @@ def main() -> int:
     for d in result.diagnostics:
         print(f"# {d.code} {d.source}: {d.message}", file=sys.stderr)
     major, minor = (int(x) for x in version.split("."))
-    proof = verify(
-        result.loaded,
-        result.documents,
+    proof = check_conversion(
+        result,
         Assumptions(
             pod_cidrs=tuple(options.get("podCIDRs", ())),
             node_cidrs=tuple(options.get("nodeCIDRs", ())),

@@ -34,8 +34,8 @@ from typing import Any
 import yaml
 
 from calico2cilium.convert import convert
+from calico2cilium.io.inventory import Inventory, PodInfo
 from calico2cilium.semantics.world import TCP, UDP, Assumptions
-from calico2cilium.verify.inventory import Inventory, PodInfo
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

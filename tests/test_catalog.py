@@ -14,11 +14,15 @@ from calico2cilium.load import load
 RUNNABLE = [doc for doc in CATALOG.values() if doc.failing is not None]
 
 
-def _codes(example: str | bytes, tmp_path, code: str = "") -> set[str]:  # type: ignore[no-untyped-def]
+def _codes(example: str | bytes, tmp_path, code: str = "", inventory: str | None = None) -> set[str]:  # type: ignore[no-untyped-def]
     path = tmp_path / "example.yaml"
     path.write_bytes(example if isinstance(example, bytes) else example.encode())
     if code.startswith("C2C3"):
-        return {d.code for d in convert([str(path)]).diagnostics}
+        given = None
+        if inventory is not None:
+            given = str(tmp_path / "inventory.yaml")
+            (tmp_path / "inventory.yaml").write_text(inventory)
+        return {d.code for d in convert([str(path)], inventory=given).diagnostics}
     return {d.code for d in load([str(path)]).diagnostics}
 
 
@@ -33,13 +37,13 @@ def test_codes_are_well_formed_and_names_unique() -> None:
 @pytest.mark.parametrize("doc", RUNNABLE, ids=[doc.code for doc in RUNNABLE])
 def test_failing_example_reports_its_code(doc, tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert doc.failing is not None
-    assert doc.code in _codes(doc.failing, tmp_path, doc.code)
+    assert doc.code in _codes(doc.failing, tmp_path, doc.code, doc.failing_inventory)
 
 
 @pytest.mark.parametrize("doc", RUNNABLE, ids=[doc.code for doc in RUNNABLE])
 def test_passing_example_is_clean(doc, tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert doc.passing is not None, "a documented failing example needs a passing one"
-    assert _codes(doc.passing, tmp_path, doc.code) == set()
+    assert _codes(doc.passing, tmp_path, doc.code, doc.passing_inventory) == set()
 
 
 def test_lookup_by_code_or_name() -> None:

@@ -157,3 +157,109 @@ def test_cluster_config_inside_an_input_directory_is_not_read_as_a_manifest(tmp_
     code, out, err = run("convert", str(tmp_path), "--cluster-config", str(tmp_path / "cluster.yaml"))
     assert code == 0, err
     assert [d["kind"] for d in yaml.safe_load_all(out)] == ["CiliumNetworkPolicy"]
+
+
+# --- --inventory: string tests expanded against a label inventory (issue 3) -------------------
+
+INVENTORY = """\
+apiVersion: v1
+kind: List
+items:
+  - {apiVersion: v1, kind: Namespace, metadata: {name: prod}}
+  - apiVersion: v1
+    kind: Pod
+    metadata: {name: db-0, namespace: prod, labels: {app: db}}
+    spec: {nodeName: n1}
+    status: {podIP: 10.244.0.10}
+  - apiVersion: v1
+    kind: Pod
+    metadata: {name: web-0, namespace: prod, labels: {app: web-frontend}}
+    spec: {nodeName: n1}
+    status: {podIP: 10.244.0.11}
+  - {apiVersion: v1, kind: Node, metadata: {name: n1}, status: {addresses: [{type: InternalIP, address: 10.0.0.1}]}}
+"""
+STARTS_WITH = POLICY.replace("app == 'web'", "app starts with 'web'")
+
+
+def _inventory_case(tmp_path: Path, inventory: str = INVENTORY) -> tuple[str, str]:
+    (tmp_path / "p.yaml").write_text(STARTS_WITH)
+    (tmp_path / "inv.yaml").write_text(inventory)
+    return str(tmp_path / "p.yaml"), str(tmp_path / "inv.yaml")
+
+
+def test_help_documents_inventory() -> None:
+    code, out, _ = run("convert", "--help")
+    assert code == 0
+    assert "--inventory" in out and "starts with" in out and "snapshot" in out
+
+
+def test_inventory_expands_string_tests_with_a_positioned_warning(tmp_path: Path) -> None:
+    policy, inventory = _inventory_case(tmp_path)
+    code, out, err = run("convert", policy, *CLUSTER, "--inventory", inventory)
+    assert code == 1, err  # converted, with warnings
+    for line in (12, 18):  # both rule selectors
+        assert f"{policy}:{line}:19: warning C2C316" in err
+    assert '`app starts with "web"` became `app in {"web-frontend"}`' in err and "snapshot" in err
+    peers = [rule["fromEndpoints"][0] for rule in yaml.safe_load(out)["specs"][0]["ingress"]]
+    assert all(peer["matchLabels"]["app"] == "web-frontend" for peer in peers)
+
+
+def test_without_inventory_the_refusal_names_the_option(tmp_path: Path) -> None:
+    policy, _ = _inventory_case(tmp_path)
+    code, _, err = run("convert", policy, *CLUSTER)
+    assert code == 2
+    assert "error C2C303" in err and "--inventory" in err
+
+
+def test_a_missing_inventory_file_is_an_error(tmp_path: Path) -> None:
+    policy, _ = _inventory_case(tmp_path)
+    missing = str(tmp_path / "nope.yaml")
+    code, _, err = run("convert", policy, *CLUSTER, "--inventory", missing)
+    assert code == 2
+    assert f"{missing}:1:1: error C2C101" in err and "no such file" in err
+    assert "error C2C303" in err  # not expanded: the refusal stays
+
+
+def test_a_bad_inventory_is_a_positioned_error_and_is_not_used(tmp_path: Path) -> None:
+    bad = INVENTORY.replace("labels: {app: web-frontend}", "labels: [app]")
+    policy, inventory = _inventory_case(tmp_path, bad)
+    code, _, err = run("convert", policy, *CLUSTER, "--inventory", inventory)
+    assert code == 2
+    assert f"{inventory}:12:54: error C2C317" in err and "metadata.labels is not a mapping" in err
+    assert "error C2C303" in err and "C2C316" not in err
+
+
+def test_a_policy_file_given_as_inventory_is_an_error(tmp_path: Path) -> None:
+    policy, _ = _inventory_case(tmp_path)
+    code, _, err = run("convert", policy, *CLUSTER, "--inventory", policy)
+    assert code == 2
+    assert f"{policy}:2:7: error C2C317" in err and "'NetworkPolicy' is not part of an inventory" in err
+
+
+def test_an_inventory_with_broken_yaml_is_a_positioned_error(tmp_path: Path) -> None:
+    policy, inventory = _inventory_case(tmp_path, "items: [unclosed\n")
+    code, _, err = run("convert", policy, *CLUSTER, "--inventory", inventory)
+    assert code == 2
+    assert f"{inventory}:2:1: error C2C1" in err
+
+
+def test_an_empty_inventory_is_an_error(tmp_path: Path) -> None:
+    policy, inventory = _inventory_case(tmp_path, "apiVersion: v1\nkind: List\nitems: []\n")
+    code, _, err = run("convert", policy, *CLUSTER, "--inventory", inventory)
+    assert code == 2
+    assert "error C2C317" in err and "holds no pods and no namespaces" in err
+
+
+def test_inventory_inside_an_input_directory_is_not_read_as_a_manifest(tmp_path: Path) -> None:
+    _, inventory = _inventory_case(tmp_path)
+    code, out, err = run("convert", str(tmp_path), *CLUSTER, "--inventory", inventory)
+    assert code == 1, err
+    assert [d["kind"] for d in yaml.safe_load_all(out)] == ["CiliumNetworkPolicy"]
+
+
+def test_verify_with_inventory_proves_the_expansion_and_checks_the_snapshot(tmp_path: Path) -> None:
+    policy, inventory = _inventory_case(tmp_path)
+    code, _, err = run("convert", policy, *CLUSTER, "--inventory", inventory, "--verify")
+    assert code == 1  # the C2C316 warnings
+    assert "EQUIVALENT ON THE INVENTORY" in err and "2 string-test selector field(s)" in err
+    assert "Inventory (concrete engine, original Calico input): No difference on" in err

@@ -2,10 +2,13 @@
 
 * ``input.yaml`` — Calico (and Kubernetes NetworkPolicy) documents;
 * ``case.yaml`` — ``description``, ``reasoning`` (why the expected output is right, from the
-  sourced semantics), optional ``options`` (``podCIDRs``, ``nodeCIDRs``, ``ciliumVersion``) and
+  sourced semantics), optional ``options`` (``podCIDRs``, ``nodeCIDRs``, ``ciliumVersion``,
+  ``inventory``: a label inventory file in the case directory, given as ``--inventory``) and
   ``verify`` (``equivalent``, the default; ``different`` for a conversion that changed something
   and said so with an error or warning; ``incomplete`` when the input holds something outside the
-  verifier's proof, such as host-only policies or a tier missing from the input);
+  verifier's proof, such as host-only policies or a tier missing from the input;
+  ``equivalent-on-inventory`` for selectors expanded against the inventory: proven against the
+  expanded input and equal over the inventory, while the original input differs elsewhere);
 * ``expected.yaml`` — the exact Cilium output;
 * ``expected-diagnostics.txt`` — one ``CODE line:column`` per diagnostic, sorted (empty: none).
 
@@ -27,6 +30,7 @@ from calico2cilium.io.write import dump_yaml
 from calico2cilium.schemas import validate
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.api import verify
+from calico2cilium.verify.conversion import check_conversion
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CASES = (
@@ -48,6 +52,7 @@ def _run(name: str) -> tuple[dict[str, Any], Any]:
         pod_cidrs=tuple(options.get("podCIDRs", ())),
         node_cidrs=tuple(options.get("nodeCIDRs", ())),
         cilium_version=str(options.get("ciliumVersion", "1.18")),
+        inventory=str(FIXTURES / name / options["inventory"]) if "inventory" in options else None,
     )
     return case, result
 
@@ -96,8 +101,17 @@ def test_fixture_is_proven_by_the_verifier(name: str) -> None:
         node_cidrs=tuple(options.get("nodeCIDRs", ())),
         cilium_version=(major, minor),
     )
-    proof = verify(result.loaded, result.documents, assumptions)
     expected = case.get("verify", "equivalent")
+    if expected == "equivalent-on-inventory":
+        check = check_conversion(result, assumptions)
+        assert check.expanded and check.concrete is not None, (
+            "the case expands selectors against its inventory"
+        )
+        assert check.status == "equivalent", check.render_text()
+        # The snapshot is real: the original string tests differ on values outside the inventory.
+        assert verify(result.loaded, result.documents, assumptions).status == "different"
+        return
+    proof = verify(result.loaded, result.documents, assumptions)
     assert proof.status == expected, proof.render_text()
     if expected != "equivalent":
         assert any(d.severity.value in ("error", "warning") for d in result.diagnostics), (

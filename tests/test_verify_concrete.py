@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from calico2cilium.io.inventory import read_inventory
 from calico2cilium.io.yamlstream import read_documents
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.api import verify_inventory
 from calico2cilium.verify.concrete import probe_name
-from calico2cilium.verify.inventory import read_inventory
 
 INVENTORY = """
 apiVersion: v1

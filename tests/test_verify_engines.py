@@ -15,12 +15,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from calico2cilium.io.inventory import Inventory, PodInfo
 from calico2cilium.semantics.calico import read_calico_side
 from calico2cilium.semantics.cilium import read_cilium_side
 from calico2cilium.semantics.program import PlainDocument
 from calico2cilium.semantics.world import ICMP, TCP, UDP, Assumptions, Endpoint, Flow, evaluate
 from calico2cilium.verify.api import verify, verify_inventory
-from calico2cilium.verify.inventory import Inventory, PodInfo
 from calico2cilium.verify.smt import SymbolicFlow, value_on
 
 A = Assumptions(ip_families=(4,))

@@ -12,18 +12,23 @@ resources) -> ``schemas`` (every output validated against the target version's C
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from calico2cilium.cilium.policies import EmitFailure, emit_policies
+from calico2cilium.compile.inventory import Expansion
 from calico2cilium.compile.lower import DEFAULT_NAMESPACE, lower
 from calico2cilium.compile.match import Cluster
 from calico2cilium.compile.plan import Plan, compile_plan
 from calico2cilium.diagnostics import Diagnostic, Severity
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.io.inventory import Inventory, read_inventory_files
+from calico2cilium.ir import JsonPath
 from calico2cilium.load import LoadResult, load
 from calico2cilium.schemas import normalize_cilium_version, validate
+from calico2cilium.validate import Document
 
 DEFAULT_CILIUM_VERSION = "1.18"
 
@@ -33,10 +38,33 @@ class ConvertResult:
     documents: list[dict[str, Any]] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     loaded: LoadResult | None = None
+    inventory: Inventory | None = None
+    """The label inventory string tests were expanded against (``None``: none given, or unusable)."""
+    expansions: list[tuple[Document, JsonPath, Expansion]] = field(default_factory=list)
+    """Selector fields rewritten against the inventory (each has a C2C316 warning)."""
 
     @property
     def ok(self) -> bool:
         return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    def expanded_input(self) -> LoadResult | None:
+        """The input as the conversion read it: each expanded selector field replaced by its
+        expansion (same positions). What the output is exact for; the verifier can prove that,
+        while the original string tests differ from it on label values outside the inventory."""
+        if self.loaded is None or not self.expansions:
+            return self.loaded
+        rewritten: dict[int, Any] = {}
+        for doc, path, expansion in self.expansions:
+            data = rewritten.setdefault(id(doc), copy.deepcopy(doc.raw.data))
+            target = data
+            for step in path[:-1]:
+                target = target[step]
+            target[path[-1]] = str(expansion.expanded)
+        documents = [
+            replace(doc, raw=replace(doc.raw, data=rewritten[id(doc)])) if id(doc) in rewritten else doc
+            for doc in self.loaded.documents
+        ]
+        return replace(self.loaded, documents=documents)
 
 
 def _version_tuple(version: str) -> tuple[int, int]:
@@ -55,26 +83,43 @@ def convert(
     pod_cidrs: Sequence[str] = (),
     node_cidrs: Sequence[str] = (),
     default_namespace: str = DEFAULT_NAMESPACE,
+    inventory: Inventory | str | Sequence[str] | None = None,
 ) -> ConvertResult:
     """Convert everything in ``paths`` (or ``text``, or an already ``loaded`` result).
 
     ``pod_cidrs``/``node_cidrs`` tell which addresses are pods and nodes: Calico ``nets`` match
     those, Cilium CIDR rules do not, so without them a net is assumed to hold none (a warning says
     where). Every output is validated against the Cilium CRD schema of ``cilium_version``.
+
+    ``inventory`` (an ``Inventory``, or paths of ``kubectl get pods,namespaces,serviceaccounts,nodes
+    -A -o yaml`` exports): ``contains``/``starts with``/``ends with`` selectors, refused without
+    it, are expanded against its label values (a snapshot; C2C316 says where).
     """
     if loaded is None:
         loaded = load(paths, text=text, name=name, recursive=recursive)
     version = _version_tuple(cilium_version)
-    lowered = lower(loaded.documents, default_namespace)
+    given = _inventory(inventory, recursive)
+    problems = list(given.diagnostics) if given is not None else []
+    if given is not None and not given.ok:
+        given = None  # a partial inventory would expand to a partial snapshot: not used
+    lowered = lower(loaded.documents, default_namespace, given)
     cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs), tuple(lowered.sets))
     plan = compile_plan(lowered, cluster)
     documents, failures = emit_policies(plan, version, lowered.sets, lowered.passthrough)
-    diagnostics = [*loaded.diagnostics, *plan.diagnostics]
+    diagnostics = [*loaded.diagnostics, *problems, *plan.diagnostics]
     diagnostics.extend(_assumed(cluster))
     diagnostics.extend(_failure(f, plan) for f in failures)
     diagnostics.extend(_schema_check(documents, normalize_cilium_version(cilium_version)))
     diagnostics.sort(key=Diagnostic.sort_key)
-    return ConvertResult(documents, diagnostics, loaded)
+    return ConvertResult(documents, diagnostics, loaded, given, lowered.expansions)
+
+
+def _inventory(inventory: Inventory | str | Sequence[str] | None, recursive: bool) -> Inventory | None:
+    """The inventory given, read as ``verify --inventory`` reads it (``recursive`` as for the inputs)."""
+    if inventory is None or isinstance(inventory, Inventory):
+        return inventory
+    paths = [inventory] if isinstance(inventory, str) else list(inventory)
+    return read_inventory_files(paths, recursive=recursive)
 
 
 def _assumed(cluster: Cluster) -> list[Diagnostic]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+from pathlib import Path
 
 import click
 
@@ -53,6 +54,15 @@ from calico2cilium.diagnostics import Diagnostic, Severity
     is_flag=True,
     help="Prove the output equivalent to the input with the verifier; exit 1 on any difference.",
 )
+@click.option(
+    "--inventory",
+    "inventory_paths",
+    multiple=True,
+    type=click.Path(),
+    help="Expand contains/starts with/ends with selectors against the pods and namespaces of this"
+    " 'kubectl get pods,namespaces,serviceaccounts,nodes -A -o yaml' export (repeatable; a snapshot,"
+    " with a warning at each expanded selector). With --verify, also check the output on it.",
+)
 @cluster_options
 @click.option(
     "--diagnostics-format",
@@ -71,6 +81,7 @@ def command(
     output_format: str,
     output_dir: str | None,
     run_verify: bool,
+    inventory_paths: tuple[str, ...],
     cluster: ClusterOptions,
     diag_format: str,
     quiet: bool,
@@ -101,14 +112,16 @@ def command(
     version = f"{assumptions.cilium_version[0]}.{assumptions.cilium_version[1]}"
     given = inputs(paths, files)
     progress = Progress(enabled=not quiet)
-    readable = _without_config(given, recursive, cluster.cluster_config)
+    readable = _without(given, recursive, [cluster.cluster_config, *inventory_paths])
     loaded = load(readable, recursive=recursive, progress=progress) if readable or not given else LoadResult()
     progress.close()
     result = convert(
         loaded=loaded,
+        recursive=recursive,
         cilium_version=version or DEFAULT_CILIUM_VERSION,
         pod_cidrs=assumptions.pod_cidrs,
         node_cidrs=assumptions.node_cidrs,
+        inventory=list(inventory_paths) if inventory_paths else None,
     )
     diagnostics = list(result.diagnostics)
     if output_dir is not None:
@@ -125,11 +138,11 @@ def command(
     status = exit_status(diagnostics)
     verdict = ""
     if run_verify:
-        from calico2cilium.verify.api import verify
+        from calico2cilium.verify.conversion import check_conversion
 
-        proof = verify(result.loaded, result.documents, assumptions)
-        verdict = proof.render_text()
-        if proof.status != "equivalent" and status != EXIT_INVALID:
+        check = check_conversion(result, assumptions)
+        verdict = check.render_text()
+        if not check.equivalent and status != EXIT_INVALID:
             status = EXIT_FINDINGS
     shown = [d for d in diagnostics if not quiet or d.severity is Severity.ERROR]
     shown.sort(key=Diagnostic.sort_key)
@@ -149,30 +162,32 @@ def command(
     sys.exit(status)
 
 
-def _without_config(given: list[str], recursive: bool, config: str | None) -> list[str]:
-    """The inputs, minus the --cluster-config file when a directory input holds it (it is not a
-    manifest). A config file named as an input itself stays: the user asked for it."""
-    from pathlib import Path
-
+def _without(given: list[str], recursive: bool, excluded: list[str | None]) -> list[str]:
+    """The inputs, minus the --cluster-config and --inventory files when a directory input holds
+    them (they are not manifests). Such a file named as an input itself stays: the user asked."""
     from calico2cilium.io.discover import discover
 
-    if config is None:
+    targets = {Path(name).resolve() for name in excluded if name is not None and name != "-"}
+    if not targets:
         return given
-    target = Path(config).resolve()
     out: list[str] = []
     for name in given:
         path = Path(name)
-        if name != "-" and path.is_dir() and target.is_relative_to(path.resolve()):
+        if name != "-" and path.is_dir() and any(t.is_relative_to(path.resolve()) for t in targets):
             found, _ = discover([name], recursive=recursive)
-            out.extend(f.name for f in found if f.path is not None and f.path.resolve() != target)
+            out.extend(f.name for f in found if f.path is not None and not _inside(f.path.resolve(), targets))
         else:
             out.append(name)
     return out
 
 
+def _inside(path: Path, targets: set[Path]) -> bool:
+    """Whether ``path`` is one of ``targets`` or inside one (an --inventory may be a directory)."""
+    return any(path.is_relative_to(t) for t in targets)
+
+
 def _input_files(given: list[str]) -> list[str]:
     """Every file under the run's inputs (for the never-overwrite-an-input check)."""
-    from pathlib import Path
 
     out: list[str] = []
     for name in given:

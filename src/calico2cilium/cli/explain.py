@@ -30,7 +30,12 @@ def command(code: str | None, list_all: bool) -> None:
     doc = found
     click.echo(f"{doc.code} {doc.name} ({doc.severity.value})\n")
     click.echo(f"{doc.summary}\n\n{doc.explanation}")
-    for title, example in (("Fails", doc.failing), ("Passes", doc.passing)):
+    for title, example, inventory in (
+        ("Fails", doc.failing, doc.failing_inventory),
+        ("Passes", doc.passing, doc.passing_inventory),
+    ):
         if example is not None:
             shown = example if isinstance(example, str) else repr(example)
             click.echo(f"\n{title}:\n" + "".join(f"    {line}\n" for line in shown.splitlines()))
+        if inventory is not None:
+            click.echo("  with --inventory:\n" + "".join(f"    {line}\n" for line in inventory.splitlines()))

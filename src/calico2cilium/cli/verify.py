@@ -275,14 +275,13 @@ def _inventory_check(
     assumptions: Assumptions,
     diagnostics: list[Diagnostic],
 ) -> ConcreteResult | None:
-    from calico2cilium.verify.api import read_cilium_files, verify_inventory
-    from calico2cilium.verify.inventory import read_inventory
+    from calico2cilium.io.inventory import read_inventory_files
+    from calico2cilium.verify.api import verify_inventory
 
-    docs, problems = read_cilium_files(list(paths), recursive=recursive)
-    diagnostics.extend(problems)
-    if any(d.severity is Severity.ERROR for d in problems):
+    inventory = read_inventory_files(list(paths), recursive=recursive)
+    diagnostics.extend(inventory.diagnostics)
+    if not inventory.ok:
         return None
-    inventory = read_inventory(docs)
     concrete: ConcreteResult = verify_inventory(inputs.calico, inputs.cilium, inventory, assumptions)
     for difference in concrete.differences:
         source = difference.cilium.ref.source or difference.calico.ref.source

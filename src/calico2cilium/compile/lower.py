@@ -6,7 +6,9 @@ compiler does not convert yet. ``Log`` rules are dropped with a warning: they ar
 Calico (semantics.md 1.2), so dropping them keeps every verdict. Everything else is carried over
 verbatim, with Calico's defaults applied: ``types`` (``PolicyResource.effective_types``), the tier
 (``default``), Kubernetes NetworkPolicy's place in Calico's order (order 1000 in the default tier,
-``K8sNetworkPolicyToCalico``; semantics.md 1.2).
+``K8sNetworkPolicyToCalico``; semantics.md 1.2). Given a label inventory, the string tests
+``contains``/``starts with``/``ends with`` are expanded here, once, before any selector reaches the
+DNF (``compile/inventory.py``; a C2C316 warning at each expanded field).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from calico2cilium.calico.rules import EntityRule, Rule
 from calico2cilium.calico.selector import All, Selector, SelectorError, conjoin, parse
 from calico2cilium.calico.tier import Tier as TierModel
 from calico2cilium.calico.tier import TierV1
+from calico2cilium.compile.inventory import Expander, Expansion, Universe
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.io.inventory import Inventory
 from calico2cilium.k8s.networkpolicy import (
     KubernetesNetworkPolicy,
     LabelSelector,
@@ -47,16 +51,29 @@ class Lowered:
     passthrough: list[dict[str, Any]] = field(default_factory=list)
     """Kubernetes NetworkPolicies, as given: they go to the output unchanged (Cilium enforces them)."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    expansions: list[tuple[Document, ir.JsonPath, Expansion]] = field(default_factory=list)
+    """Selector fields whose string tests were expanded against the inventory (C2C316)."""
 
 
-def lower(documents: Iterable[Document], default_namespace: str = DEFAULT_NAMESPACE) -> Lowered:
+def lower(
+    documents: Iterable[Document],
+    default_namespace: str = DEFAULT_NAMESPACE,
+    inventory: Inventory | None = None,
+) -> Lowered:
+    """``inventory``: expand ``contains``/``starts with``/``ends with`` against its label values
+    (``compile/inventory.py``); without it they stay, and the compiler refuses them."""
     out = Lowered()
+    documents = list(documents)
+    expander = None
+    if inventory is not None:
+        sets = [_network_set(d, default_namespace) for d in documents if d.kind in SET_KINDS]
+        expander = Expander(inventory, sets)
     for doc in documents:
         model = doc.model
         if isinstance(model, TierModel | TierV1):
             _tier(doc, model, out)
         elif isinstance(model, PolicyResource):
-            _calico_policy(doc, model, out, default_namespace)
+            _calico_policy(_Fields(doc, out, expander), model, default_namespace)
         elif isinstance(model, KubernetesNetworkPolicy):
             out.policies.append(_knp(doc, model, default_namespace))
             copy = _passthrough(doc.raw.data, model.metadata.namespace or default_namespace)
@@ -169,7 +186,51 @@ def _optional_selector(text: str | None) -> Selector | None:
     return None if text is None else _selector(text)
 
 
-def _calico_policy(doc: Document, model: PolicyResource, out: Lowered, default_namespace: str) -> None:
+_UNIVERSE_WORDS = {Universe.SUBJECT: "pod", Universe.PEER: "pod", Universe.NAMESPACE: "namespace"}
+
+
+@dataclass
+class _Fields:
+    """Reads the selector fields of one Calico policy, expanding string tests when an inventory
+    is given, with a warning (C2C316) at each expanded field."""
+
+    doc: Document
+    out: Lowered
+    expander: Expander | None
+
+    def selector(self, text: str | None, path: ir.JsonPath, universe: Universe | None) -> Selector | None:
+        selector = _optional_selector(text)
+        if selector is None or self.expander is None or universe is None:
+            return selector
+        expansion = self.expander.expand(selector, universe)
+        if expansion is None:
+            return selector
+        self.out.expansions.append((self.doc, path, expansion))
+        self.out.diagnostics.append(_expanded(self.doc, path, expansion))
+        return expansion.expanded
+
+
+def _expanded(doc: Document, path: ir.JsonPath, expansion: Expansion) -> Diagnostic:
+    where = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
+    terms = "; ".join(
+        f"`{atom}` became `{new}`"
+        + (" (no inventory value matches: it selects nothing)" if not new.values else "")
+        for atom, new in expansion.terms
+    )
+    what = _UNIVERSE_WORDS[expansion.universe]
+    return make(
+        "C2C316",
+        f"{doc.raw.label} {where}: expanded against the inventory: {terms}. This is a snapshot:"
+        f" a {what} created later whose label value matches the pattern but is not in the inventory is"
+        " treated differently by Cilium than by Calico",
+        doc.raw.source(path),
+        hint="convert again with a fresh inventory whenever these labels change, or write the values"
+        " out in the Calico selector (`k in {...}`)",
+    )
+
+
+def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: str) -> None:
+    doc, out = fields.doc, fields.out
     spec = model.spec
     is_global = doc.kind == "GlobalNetworkPolicy"
     namespace = None if is_global else (model.metadata.namespace or default_namespace)
@@ -193,16 +254,18 @@ def _calico_policy(doc: Document, model: PolicyResource, out: Lowered, default_n
     types = model.effective_types()
     try:
         directions = {
-            ir.Direction.INGRESS: _rules(doc, origin, "ingress", spec.ingress, out)
+            ir.Direction.INGRESS: _rules(fields, origin, "ingress", spec.ingress)
             if "Ingress" in types
             else None,
-            ir.Direction.EGRESS: _rules(doc, origin, "egress", spec.egress, out)
-            if "Egress" in types
-            else None,
+            ir.Direction.EGRESS: _rules(fields, origin, "egress", spec.egress) if "Egress" in types else None,
         }
         namespace_selector = (
-            _optional_selector(spec.namespace_selector) if isinstance(spec, GlobalNetworkPolicySpec) else None
+            fields.selector(spec.namespace_selector, ("spec", "namespaceSelector"), Universe.NAMESPACE)
+            if isinstance(spec, GlobalNetworkPolicySpec)
+            else None
         )
+        selector = fields.selector(spec.selector or "", ("spec", "selector"), Universe.SUBJECT)
+        assert selector is not None
         policy = ir.Policy(
             kind=doc.kind,
             name=model.policy_name,
@@ -210,7 +273,7 @@ def _calico_policy(doc: Document, model: PolicyResource, out: Lowered, default_n
             namespace=namespace,
             tier=model.tier_name,
             order=spec.order if spec.order is not None else ir.NO_ORDER,
-            selector=_selector(spec.selector),
+            selector=selector,
             namespace_selector=namespace_selector,
             service_account_selector=_optional_selector(spec.service_account_selector),
             ingress=directions[ir.Direction.INGRESS],
@@ -223,9 +286,8 @@ def _calico_policy(doc: Document, model: PolicyResource, out: Lowered, default_n
     out.policies.append(policy)
 
 
-def _rules(
-    doc: Document, origin: ir.Origin, key: str, rules: Sequence[Rule], out: Lowered
-) -> tuple[ir.Rule, ...]:
+def _rules(fields: _Fields, origin: ir.Origin, key: str, rules: Sequence[Rule]) -> tuple[ir.Rule, ...]:
+    doc, out = fields.doc, fields.out
     lowered: list[ir.Rule] = []
     for index, rule in enumerate(rules):
         path = ("spec", key, index)
@@ -239,11 +301,11 @@ def _rules(
                 )
             )
             continue
-        lowered.append(_rule(rule, origin.at(key, index, source=doc.raw.source(path))))
+        lowered.append(_rule(fields, path, rule, origin.at(key, index, source=doc.raw.source(path))))
     return tuple(lowered)
 
 
-def _rule(rule: Rule, origin: ir.Origin) -> ir.Rule:
+def _rule(fields: _Fields, path: ir.JsonPath, rule: Rule, origin: ir.Origin) -> ir.Rule:
     http = None
     if rule.http is not None:
         paths = tuple(
@@ -252,8 +314,8 @@ def _rule(rule: Rule, origin: ir.Origin) -> ir.Rule:
         http = ir.HttpMatch(tuple(rule.http.methods), paths)
     return ir.Rule(
         action=ir.Action(rule.action),
-        source=_peer(rule.source),
-        destination=_peer(rule.destination),
+        source=_peer(fields, (*path, "source"), rule.source),
+        destination=_peer(fields, (*path, "destination"), rule.destination),
         l4=ir.L4Match(
             protocol=None if rule.protocol is None else rule.protocol.as_yaml(),
             not_protocol=None if rule.not_protocol is None else rule.not_protocol.as_yaml(),
@@ -270,13 +332,17 @@ def _rule(rule: Rule, origin: ir.Origin) -> ir.Rule:
     )
 
 
-def _peer(entity: EntityRule) -> ir.Peer:
+def _peer(fields: _Fields, path: ir.JsonPath, entity: EntityRule) -> ir.Peer:
     sa = entity.service_accounts
     services = None if entity.services is None else (entity.services.name or "", entity.services.namespace)
     return ir.Peer(
-        selector=_optional_selector(entity.selector),
-        not_selector=_optional_selector(entity.not_selector) if entity.not_selector else None,
-        namespace_selector=_optional_selector(entity.namespace_selector),
+        selector=fields.selector(entity.selector, (*path, "selector"), Universe.PEER),
+        not_selector=fields.selector(entity.not_selector, (*path, "notSelector"), Universe.PEER)
+        if entity.not_selector
+        else None,
+        namespace_selector=fields.selector(
+            entity.namespace_selector, (*path, "namespaceSelector"), Universe.NAMESPACE
+        ),
         nets=tuple(c.text for c in entity.nets),
         not_nets=tuple(c.text for c in entity.not_nets),
         service_account_names=tuple(sa.names) if sa is not None else (),

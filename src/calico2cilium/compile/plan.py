@@ -227,13 +227,23 @@ def _compile_policy(
     return PolicyPlan(policy, subject), regions
 
 
+STRING_TESTS = frozenset({"contains", "starts with", "ends with"})
+
+
 def _refused(policy: ir.Policy, origin: ir.Origin, err: Inexpressible) -> Diagnostic:
     where = str(origin) if origin.path else origin.resource
+    hint = None
+    if err.operator in STRING_TESTS:
+        hint = (
+            "give the cluster's pods and namespaces with --inventory (kubectl get"
+            " pods,namespaces,serviceaccounts,nodes -A -o yaml) to expand it against their label values"
+        )
     return make(
         "C2C303",
         f"{where}: {err.detail or err.operator}; {policy.origin.resource} is not converted, and"
         " the traffic it decided is decided by the policies after it in the output",
         origin.source,
+        hint=hint,
     )
 
 

@@ -111,29 +111,10 @@ def _located(items: Input, side: Side) -> tuple[list[Located], list[InvalidItem]
 def read_cilium_files(paths: Sequence[str], recursive: bool = True) -> tuple[list[Located], list[Diagnostic]]:
     """Read Cilium (and Kubernetes NetworkPolicy, CiliumCIDRGroup) YAML/JSON files with positions.
     Cilium kinds are not Calico models, so this uses the stream reader, not ``load``."""
-    from calico2cilium.io.decode import decode
-    from calico2cilium.io.discover import discover
-    from calico2cilium.io.yamlstream import read_documents
+    from calico2cilium.io.files import read_files
 
-    files, diagnostics = discover(list(paths), recursive=recursive)
-    documents: list[Located] = []
-    for input_file in files:
-        try:
-            data = input_file.read_bytes()
-        except OSError as exc:
-            from calico2cilium.diagnostics.catalog import make
-
-            diagnostics.append(make("C2C101", f"{input_file.name}: cannot read: {exc.strerror or exc}"))
-            continue
-        decoded = decode(data, input_file.name)
-        if decoded.text is None:
-            if decoded.diagnostic is not None:
-                diagnostics.append(decoded.diagnostic)
-            continue
-        docs, problems = read_documents(decoded.text, input_file.name)
-        documents.extend(docs)
-        diagnostics.extend(problems)
-    return documents, diagnostics
+    documents, diagnostics = read_files(paths, recursive=recursive)
+    return list(documents), diagnostics
 
 
 def verify(

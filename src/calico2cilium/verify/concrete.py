@@ -18,6 +18,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from calico2cilium.io.inventory import Inventory
 from calico2cilium.semantics.expr import Expr, IcmpTypeIs, PortIn, ProtoIs, walk
 from calico2cilium.semantics.program import CalicoProgram, CiliumProgram, Verdict
 from calico2cilium.semantics.world import (
@@ -32,7 +33,7 @@ from calico2cilium.semantics.world import (
     Direction,
     Flow,
 )
-from calico2cilium.verify.inventory import Inventory
+from calico2cilium.verify.inventory import peers_of, pod_endpoint
 
 Probe = tuple[int, int, int]
 """(protocol, destination port, ICMP type); unused fields are 0."""
@@ -85,9 +86,9 @@ def _flows(
         for ip in pod.ips:
             if ip.version not in assumptions.families:
                 continue
-            subject = inventory.pod_endpoint(pod, ip)
+            subject = pod_endpoint(inventory, pod, ip)
             subject_name = f"{pod.namespace}/{pod.name} {ip}"
-            for peer_name, peer in inventory.peers_of(pod, ip, assumptions):
+            for peer_name, peer in peers_of(inventory, pod, ip, assumptions):
                 for proto, port, icmp in probe_list:
                     if (proto == ICMP and ip.version == 6) or (proto == ICMPV6 and ip.version == 4):
                         continue

@@ -32,6 +32,8 @@ from calico2cilium.calico.selector.nodes import (
 )
 from calico2cilium.calico.selector.parser import MAX_DEPTH, parse
 from calico2cilium.calico.selector.rewrite import (
+    StringTest,
+    expand_string_tests,
     map_atoms,
     map_labels,
     normalize,
@@ -63,8 +65,10 @@ __all__ = [
     "SelectorError",
     "SelectorTooComplex",
     "StartsWith",
+    "StringTest",
     "conjoin",
     "disjoin",
+    "expand_string_tests",
     "from_dnf",
     "is_valid_label",
     "map_atoms",

@@ -14,7 +14,7 @@ Calico's own rewrites (projectcalico/calico ``libcalico-go/lib/backend/syncersv1
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from calico2cilium.calico.selector.nodes import (
     ATOM_TYPES,
@@ -86,3 +86,32 @@ def replace_all(selector: Selector, replacement: Selector) -> Selector:
 def replace_global(selector: Selector, replacement: Selector) -> Selector:
     """Replace every ``global()`` node."""
     return map_atoms(selector, lambda atom: replacement if isinstance(atom, Global) else atom)
+
+
+StringTest = Contains | StartsWith | EndsWith
+"""The atoms with no Kubernetes label-selector form (semantics.md 3.3)."""
+
+
+def expand_string_tests(
+    selector: Selector, values: Callable[[str], Iterable[str]]
+) -> tuple[Selector, list[tuple[StringTest, In]]]:
+    """Replace each ``k contains s`` / ``k starts with s`` / ``k ends with s`` by
+    ``k in {v in values(k) that pass the test}`` (``k in {}`` when none does), and list the
+    replacements made.
+
+    Exact on every label map whose value of each such ``k`` is absent or in ``values(k)``: both
+    atoms are false when ``k`` is absent (``ast.go``), and on a value in ``values(k)`` both agree
+    by construction. The atom is replaced in place, so ``!`` around it keeps that agreement
+    (``!(k starts with s)`` and ``k not in {...}`` are both true when ``k`` is absent). On other
+    values (a pod labelled after the inventory was taken) they differ: the result is a snapshot.
+    """
+    done: list[tuple[StringTest, In]] = []
+
+    def visit(atom: Atom) -> Selector:
+        if isinstance(atom, Contains | StartsWith | EndsWith):
+            expanded = In(atom.key, frozenset(v for v in values(atom.key) if atom.matches({atom.key: v})))
+            done.append((atom, expanded))
+            return expanded
+        return atom
+
+    return map_atoms(selector, visit), done

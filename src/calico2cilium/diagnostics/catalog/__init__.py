@@ -32,6 +32,9 @@ class CodeDoc:
     explanation: str
     failing: str | bytes | None = None
     passing: str | bytes | None = None
+    failing_inventory: str | None = None
+    passing_inventory: str | None = None
+    """For codes about a label inventory: the ``--inventory`` file each example is converted with."""
 
 
 def _register(*docs: CodeDoc) -> dict[str, CodeDoc]:

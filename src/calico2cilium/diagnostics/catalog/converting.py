@@ -16,6 +16,14 @@ _GOOD = _np(
     "      source:\n        selector: app == 'web'\n      destination:\n        ports: [5432]\n"
 )
 
+_INVENTORY = """\
+apiVersion: v1
+kind: List
+items:
+  - {apiVersion: v1, kind: Namespace, metadata: {name: prod}}
+  - {apiVersion: v1, kind: Pod, metadata: {name: web-1, namespace: prod, labels: {app: web-frontend}}}
+"""
+
 CODES = (
     CodeDoc(
         "C2C301",
@@ -56,7 +64,8 @@ CODES = (
         " ports, Kubernetes Service matches and HTTP matches (not converted by this version), nets"
         " that cover part of the pod or node address range, ipVersion in a dual-stack cluster. The"
         " whole policy is left out: converting only some of its rules would change what its later"
-        " rules decide. The traffic it decided is then decided by the policies after it.",
+        " rules decide. The traffic it decided is then decided by the policies after it. String"
+        " tests can be expanded against a label inventory instead (--inventory, C2C316).",
         failing=_np(
             "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
             "      source:\n        selector: app starts with 'web'\n"
@@ -146,6 +155,45 @@ CODES = (
         "  egress:\n  - to:\n    - podSelector: {}\n",
         passing="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web\n"
         "  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - {}\n",
+    ),
+    CodeDoc(
+        "C2C316",
+        "selector-expanded-from-inventory",
+        Severity.WARNING,
+        "A contains, starts with or ends with selector was expanded against the --inventory label values.",
+        "These string tests have no Kubernetes label-selector form (semantics.md 3.3). With"
+        " --inventory, each one becomes `k in {the inventory's values of k that pass it}`: pod labels"
+        " for a policy or rule selector (with the labels Calico adds: projectcalico.org/namespace,"
+        " projectcalico.org/serviceaccount, pcns.*), namespace labels for a namespaceSelector, plus"
+        " the labels of the input's NetworkSets. No matching value gives `k in {}`, which matches"
+        " nothing, as in Calico; under `!` both sides match every endpoint without such a value."
+        " This is exact for the inventory and only for it: a pod or namespace created later whose"
+        " label value matches the pattern but is not listed is treated differently by Cilium than by"
+        " Calico. The message lists the values; convert again when they change. With --verify the"
+        " proof is against the expanded selectors, and the original ones are checked on the"
+        " inventory's pods.",
+        failing=_np(
+            "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
+            "      source:\n        selector: app starts with 'web'\n"
+        ),
+        passing=_GOOD,
+        failing_inventory=_INVENTORY,
+        passing_inventory=_INVENTORY,
+    ),
+    CodeDoc(
+        "C2C317",
+        "invalid-inventory",
+        Severity.ERROR,
+        "An --inventory file holds something that is not a pod, namespace, service account or node.",
+        "The inventory is a `kubectl get pods,namespaces,serviceaccounts,nodes -A -o yaml` export. Each"
+        " item must be one of those kinds, with metadata.name and string labels, and the export must"
+        " hold at least one pod or namespace. Otherwise the file is probably not the export (a policy"
+        " file, an empty list), and expanding selectors against it would silently match nothing, so"
+        " the inventory is not used at all: string-test selectors stay refused (C2C303).",
+        failing=_GOOD,
+        passing=_GOOD,
+        failing_inventory=_GOOD,
+        passing_inventory=_INVENTORY,
     ),
     CodeDoc(
         "C2C399",

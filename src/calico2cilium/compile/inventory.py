@@ -1,0 +1,126 @@
+"""Expanding ``contains``/``starts with``/``ends with`` against a label inventory (issue 3).
+
+These string tests have no Kubernetes label-selector form (semantics.md 3.3). Given the cluster's
+pods and namespaces (``io.inventory``), each test becomes ``k in {the values of k in the inventory
+that pass it}`` (``calico.selector.expand_string_tests``), before the selector reaches the DNF.
+That is exact for every endpoint whose value of ``k`` is absent or one of the inventory's, and only
+for those: the result is a snapshot, and every expanded selector gets a warning (C2C316).
+
+Which values ``k`` can take depends on what the selector is evaluated against, in Calico's own
+terms (semantics.md 1.3, labels Calico adds):
+
+- a policy ``selector`` (the subject): workload endpoints, i.e. pods, with the labels Calico adds:
+  ``projectcalico.org/namespace`` (the pod's namespace), ``projectcalico.org/serviceaccount`` (the
+  service account's name, only when shorter than 63 characters), ``projectcalico.org/orchestrator``
+  (``k8s``), ``pcns.<k>`` (the namespace's labels; ``pcns.projectcalico.org/name`` its name) and
+  ``pcsa.<k>`` (the service account's labels; ``pcsa.projectcalico.org/name`` its name);
+- a rule ``selector``/``notSelector``: the same, plus the NetworkSets and GlobalNetworkSets of the
+  input (their labels, and ``projectcalico.org/namespace`` for namespaced ones), which Calico's
+  rule selectors match too: their values are known exactly, so they stay exact;
+- a ``namespaceSelector``: namespace labels (``kubernetes.io/metadata.name`` included), and
+  ``projectcalico.org/name`` for the name; the namespaces of the inventory, of its pods and of the
+  input's namespaced NetworkSets.
+
+Service-account selectors are not expanded: Cilium cannot see service-account labels at all, so
+they are refused whatever their operators.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from calico2cilium import ir
+from calico2cilium.calico.selector import In, Selector, StringTest, expand_string_tests
+from calico2cilium.compile import labelspace as ls
+from calico2cilium.io.inventory import Inventory
+
+CALICO_MAX_SA_LABEL = 63
+"""Calico sets ``projectcalico.org/serviceaccount`` only for names shorter than this: projectcalico/calico
+``libcalico-go/lib/backend/k8s/conversion/workload_endpoint_default.go``, ``if
+pod.Spec.ServiceAccountName != "" && len(pod.Spec.ServiceAccountName) < 63`` (semantics.md 1.3)."""
+
+
+class Universe(Enum):
+    """What a selector field is evaluated against."""
+
+    SUBJECT = "pod"
+    PEER = "endpoint"
+    NAMESPACE = "namespace"
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """One selector field rewritten against the inventory: ``terms`` are the replacements."""
+
+    original: Selector
+    expanded: Selector
+    terms: tuple[tuple[StringTest, In], ...]
+    universe: Universe
+
+
+def _collect(target: dict[str, set[str]], labels: Iterable[tuple[str, str]]) -> None:
+    for key, value in labels:
+        target[key].add(value)
+
+
+class LabelValues:
+    """The label values of an inventory and of the input's network sets, per Calico key."""
+
+    def __init__(self, inventory: Inventory, network_sets: Sequence[ir.NetworkSet] = ()) -> None:
+        self.pod: dict[str, set[str]] = defaultdict(set)
+        self.sets: dict[str, set[str]] = defaultdict(set)
+        self.namespace: dict[str, set[str]] = defaultdict(set)
+        self.service_account: dict[str, set[str]] = defaultdict(set)
+        namespaces = set(inventory.namespaces) | {p.namespace for p in inventory.pods}
+        accounts = set(inventory.service_accounts) | {
+            (p.namespace, p.service_account) for p in inventory.pods
+        }
+        for pod in inventory.pods:
+            _collect(self.pod, pod.labels.items())
+            self.pod[ls.CALICO_NAMESPACE].add(pod.namespace)
+            self.pod[ls.CALICO_ORCHESTRATOR].add("k8s")
+            if len(pod.service_account) < CALICO_MAX_SA_LABEL:
+                self.pod[ls.CALICO_SERVICE_ACCOUNT].add(pod.service_account)
+        for name in namespaces:
+            _collect(self.namespace, inventory.namespace_labels(name).items())
+            self.namespace[ls.CALICO_NAMESPACE_NAME].add(name)
+        for key in accounts:
+            _collect(self.service_account, inventory.service_accounts.get(key, {}).items())
+            self.service_account[ls.CALICO_NAMESPACE_NAME].add(key[1])
+        for network_set in network_sets:
+            _collect(self.sets, network_set.labels)
+            if network_set.namespace is not None:
+                self.sets[ls.CALICO_NAMESPACE].add(network_set.namespace)
+                self.namespace[ls.CALICO_NAMESPACE_NAME].add(network_set.namespace)
+                self.namespace[ls.NAMESPACE_NAME_LABEL].add(network_set.namespace)
+
+    def endpoint(self, key: str, with_sets: bool) -> set[str]:
+        """Values of ``key`` on pods (as Calico labels them), and on network sets if asked."""
+        if key.startswith(ls.CALICO_NS_LABEL):
+            return self.namespace.get(key[len(ls.CALICO_NS_LABEL) :], set())
+        if key.startswith(ls.CALICO_SA_LABEL):
+            return self.service_account.get(key[len(ls.CALICO_SA_LABEL) :], set())
+        values = self.pod.get(key, set())
+        return values | self.sets.get(key, set()) if with_sets else values
+
+    def of(self, universe: Universe, key: str) -> set[str]:
+        if universe is Universe.NAMESPACE:
+            return self.namespace.get(key, set())
+        return self.endpoint(key, with_sets=universe is Universe.PEER)
+
+
+class Expander:
+    """Expands the string tests of selectors against one inventory."""
+
+    def __init__(self, inventory: Inventory, network_sets: Sequence[ir.NetworkSet] = ()) -> None:
+        self.values = LabelValues(inventory, network_sets)
+
+    def expand(self, selector: Selector, universe: Universe) -> Expansion | None:
+        """The expansion of ``selector`` (``None`` when it has no string test)."""
+        expanded, terms = expand_string_tests(selector, lambda key: sorted(self.values.of(universe, key)))
+        if not terms:
+            return None
+        return Expansion(selector, expanded, tuple(terms), universe)

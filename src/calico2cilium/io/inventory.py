@@ -1,0 +1,196 @@
+"""A cluster inventory: the pods, namespaces, service accounts and nodes of a
+``kubectl get pods,namespaces,serviceaccounts,nodes -A -o yaml`` export, as plain data.
+
+Read here once for both of its users, which stay independent in what the labels *mean*: the
+converter expands ``contains``/``starts with``/``ends with`` selectors against the label values
+(``compile/inventory.py``), and the verifier's concrete engine builds endpoints from it
+(``verify/inventory.py``). This module only reads.
+
+Every item must be one of those four kinds, with a name and string labels; anything else is an
+error (C2C317) at its position, since a wrong file given as the inventory (a policy file, an empty
+export) would otherwise silently expand every selector to nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from calico2cilium.diagnostics import Diagnostic, Severity, Source
+
+IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+"""Set on every namespace by Kubernetes >= 1.21 to its name (semantics-check E9)."""
+KINDS = ("Pod", "Namespace", "ServiceAccount", "Node")
+_CONTAINER_PROTOCOLS = {"TCP": 6, "UDP": 17, "SCTP": 132}
+"""``containerPort`` protocols (Kubernetes allows only these three; the default is TCP)."""
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    name: str
+    namespace: str
+    labels: Mapping[str, str]
+    service_account: str
+    ips: tuple[IP, ...]
+    node: str
+    named_ports: Mapping[str, tuple[int, int]]
+
+
+@dataclass
+class Inventory:
+    pods: list[PodInfo] = field(default_factory=list)
+    namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
+    service_accounts: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    nodes: dict[str, tuple[IP, ...]] = field(default_factory=dict)
+    external: list[IP] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list, compare=False)
+    """Problems met while reading (C2C317 and the file readers' codes)."""
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    def namespace_labels(self, namespace: str) -> dict[str, str]:
+        labels = dict(self.namespaces.get(namespace, {}))
+        labels[NAMESPACE_NAME_LABEL] = namespace  # the API server sets it (Kubernetes >= 1.21)
+        return labels
+
+
+def _ips(values: Iterable[Any]) -> tuple[IP, ...]:
+    out = []
+    for value in values:
+        try:
+            out.append(ipaddress.ip_address(str(value)))
+        except ValueError:
+            continue
+    return tuple(dict.fromkeys(out))
+
+
+class _Reader:
+    def __init__(self, inventory: Inventory) -> None:
+        self.inv = inventory
+
+    def problem(self, doc: Any, path: tuple[str | int, ...], message: str) -> None:
+        from calico2cilium.diagnostics.catalog import make
+
+        source = doc.source(path) if callable(getattr(doc, "source", None)) else None
+        if not isinstance(source, Source):
+            source = None
+        self.inv.diagnostics.append(make("C2C317", f"inventory: {message}", source))
+
+    def labels(self, doc: Any, meta: Mapping[str, Any], what: str) -> dict[str, str] | None:
+        labels = meta.get("labels")
+        if labels is None:
+            return {}
+        if not isinstance(labels, Mapping):
+            self.problem(doc, ("metadata", "labels"), f"{what}: metadata.labels is not a mapping")
+            return None
+        out: dict[str, str] = {}
+        for key, value in labels.items():
+            if isinstance(value, Mapping | list) or value is None:
+                self.problem(doc, ("metadata", "labels", key), f"{what}: label '{key}' has no string value")
+                return None
+            out[str(key)] = str(value)
+        return out
+
+    def item(self, doc: Any, data: Any) -> None:
+        if not isinstance(data, Mapping):
+            self.problem(doc, (), "not a Kubernetes object")
+            return
+        kind = data.get("kind")
+        if kind not in KINDS:
+            self.problem(
+                doc, ("kind",), f"kind {kind!r} is not part of an inventory (expected {', '.join(KINDS)})"
+            )
+            return
+        meta = data.get("metadata")
+        name = meta.get("name") if isinstance(meta, Mapping) else None
+        if not isinstance(name, str) or not name:
+            self.problem(doc, ("metadata",), f"{kind} without metadata.name")
+            return
+        assert isinstance(meta, Mapping)
+        namespace = str(meta.get("namespace") or "default")
+        labels = self.labels(doc, meta, f"{kind} {name}")
+        if labels is None:
+            return
+        if kind == "Namespace":
+            self.inv.namespaces[name] = labels
+        elif kind == "ServiceAccount":
+            self.inv.service_accounts[(namespace, name)] = labels
+        elif kind == "Node":
+            addresses = (data.get("status") or {}).get("addresses") or []
+            self.inv.nodes[name] = _ips(
+                a.get("address") for a in addresses if a.get("type") in ("InternalIP", "ExternalIP")
+            )
+        else:
+            self.pod(data, name, namespace, labels)
+
+    def pod(self, data: Mapping[str, Any], name: str, namespace: str, labels: dict[str, str]) -> None:
+        spec, status = data.get("spec") or {}, data.get("status") or {}
+        if spec.get("hostNetwork"):
+            return  # a host-network pod is its node's identity, not a pod endpoint
+        ips = _ips([p.get("ip") for p in status.get("podIPs") or []] + [status.get("podIP")])
+        ports: dict[str, tuple[int, int]] = {}
+        for container in spec.get("containers") or []:
+            for port in container.get("ports") or []:
+                if port.get("name"):
+                    proto = _CONTAINER_PROTOCOLS.get(str(port.get("protocol") or "TCP"), 6)
+                    ports[str(port["name"])] = (proto, int(port.get("containerPort", 0)))
+        self.inv.pods.append(
+            PodInfo(
+                name=name,
+                namespace=namespace,
+                labels=labels,
+                service_account=str(spec.get("serviceAccountName") or "default"),
+                ips=ips,
+                node=str(spec.get("nodeName") or ""),
+                named_ports=ports,
+            )
+        )
+
+
+def read_inventory(docs: Iterable[Any], external: Iterable[str] = ()) -> Inventory:
+    """An inventory from Kubernetes objects: documents with positions (``RawDocument``, ``List``
+    items already split) or plain mappings (``List``s allowed). Problems are in ``.diagnostics``."""
+    inv = Inventory(external=list(_ips(external)))
+    reader = _Reader(inv)
+    for doc in docs:
+        data = getattr(doc, "data", doc)
+        if isinstance(data, Mapping) and isinstance(data.get("items"), list):
+            for index, item in enumerate(data["items"]):
+                reader.item(_Item(doc, index), item)
+        else:
+            reader.item(doc, data)
+    return inv
+
+
+@dataclass(frozen=True)
+class _Item:
+    """An item of a plain ``List`` mapping: positions relative to the list."""
+
+    doc: Any
+    index: int
+
+    def source(self, path: tuple[str | int, ...] = ()) -> Source | None:
+        source = getattr(self.doc, "source", None)
+        return source(("items", self.index, *path)) if callable(source) else None
+
+
+def read_inventory_files(paths: Sequence[str], recursive: bool = False) -> Inventory:
+    """The inventory in ``paths`` (files or directories of YAML/JSON exports). An export with no pod
+    and no namespace is an error: expanding selectors against it would match nothing."""
+    from calico2cilium.diagnostics.catalog import make
+    from calico2cilium.io.files import read_files
+
+    docs, problems = read_files(paths, recursive=recursive)
+    inv = read_inventory(docs)
+    inv.diagnostics[:0] = problems
+    if inv.ok and not inv.pods and not inv.namespaces:
+        names = ", ".join(paths)
+        inv.diagnostics.append(
+            make("C2C317", f"inventory: {names} holds no pods and no namespaces", Source(names))
+        )
+    return inv
