@@ -91,7 +91,14 @@ def test_label_values_follow_calicos_labels() -> None:
 def test_reading_reports_what_is_not_an_inventory() -> None:
     inv = read_inventory(
         [
-            {"kind": "List", "items": [{"kind": "Service", "metadata": {"name": "s"}}, "text"]},
+            {
+                "kind": "List",
+                "items": [
+                    {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}},
+                    {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy", "metadata": {}},
+                    "text",
+                ],
+            },
             {"kind": "Pod", "metadata": {"labels": {"a": "b"}}},
             {"kind": "Namespace", "metadata": {"name": "x", "labels": {"a": {"b": "c"}}}},
             {"kind": "Namespace", "metadata": {"name": "ok"}},
@@ -99,7 +106,9 @@ def test_reading_reports_what_is_not_an_inventory() -> None:
     )
     messages = [d.message for d in inv.diagnostics]
     assert all(d.code == "C2C317" for d in inv.diagnostics) and not inv.ok
-    assert any("'Service' is not part of an inventory" in m for m in messages)
+    assert any("'GlobalNetworkPolicy' is not part of an inventory" in m for m in messages)
+    # Other workload kinds of a `kubectl get all` export carry nothing an inventory uses: skipped.
+    assert not any("'Service'" in m for m in messages)
     assert any("not a Kubernetes object" in m for m in messages)
     assert any("Pod without metadata.name" in m for m in messages)
     assert any("label 'a' has no string value" in m for m in messages)

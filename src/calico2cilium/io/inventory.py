@@ -6,9 +6,11 @@ converter expands ``contains``/``starts with``/``ends with`` selectors against t
 (``compile/inventory.py``), and the verifier's concrete engine builds endpoints from it
 (``verify/inventory.py``). This module only reads.
 
-Every item must be one of those four kinds, with a name and string labels; anything else is an
-error (C2C317) at its position, since a wrong file given as the inventory (a policy file, an empty
-export) would otherwise silently expand every selector to nothing.
+Items of those four kinds must have a name and string labels. Other workload kinds (Services,
+Deployments ... of a ``kubectl get all`` export) carry nothing an inventory uses and are skipped;
+a policy given as the inventory (a Calico, Cilium or Kubernetes network policy), an item that is
+not an object, and an export with no pods and no namespaces are errors (C2C317) at their
+position, since a wrong file would otherwise silently expand every selector to nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """Set on every namespace by Kubernetes >= 1.21 to its name (semantics-check E9)."""
 KINDS = ("Pod", "Namespace", "ServiceAccount", "Node")
+_POLICY_APIS = ("projectcalico.org/", "crd.projectcalico.org/", "cilium.io/")
+
+
+def _is_policy(data: Mapping[str, Any]) -> bool:
+    """A policy-side resource: Calico's or Cilium's kinds, or a Kubernetes NetworkPolicy."""
+    api = str(data.get("apiVersion") or "")
+    return api.startswith(_POLICY_APIS) or data.get("kind") in ("NetworkPolicy", "NetworkPolicyList")
+
+
 _CONTAINER_PROTOCOLS = {"TCP": 6, "UDP": 17, "SCTP": 132}
 """``containerPort`` protocols (Kubernetes allows only these three; the default is TCP)."""
 
@@ -102,9 +113,10 @@ class _Reader:
             return
         kind = data.get("kind")
         if kind not in KINDS:
-            self.problem(
-                doc, ("kind",), f"kind {kind!r} is not part of an inventory (expected {', '.join(KINDS)})"
-            )
+            if _is_policy(data) or not isinstance(kind, str):
+                self.problem(
+                    doc, ("kind",), f"kind {kind!r} is not part of an inventory (expected {', '.join(KINDS)})"
+                )
             return
         meta = data.get("metadata")
         name = meta.get("name") if isinstance(meta, Mapping) else None

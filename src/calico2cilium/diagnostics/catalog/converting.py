@@ -184,12 +184,14 @@ CODES = (
         "C2C317",
         "invalid-inventory",
         Severity.ERROR,
-        "An --inventory file holds something that is not a pod, namespace, service account or node.",
-        "The inventory is a `kubectl get pods,namespaces,serviceaccounts,nodes -A -o yaml` export. Each"
-        " item must be one of those kinds, with metadata.name and string labels, and the export must"
-        " hold at least one pod or namespace. Otherwise the file is probably not the export (a policy"
-        " file, an empty list), and expanding selectors against it would silently match nothing, so"
-        " the inventory is not used at all: string-test selectors stay refused (C2C303).",
+        "An --inventory file is not a cluster export (a policy, a malformed item, no pods or namespaces).",
+        "The inventory is a `kubectl get pods,namespaces,serviceaccounts,nodes -A -o yaml` export. Its"
+        " pods, namespaces, service accounts and nodes must have metadata.name and string labels, and"
+        " the export must hold at least one pod or namespace; other workload kinds (Services,"
+        " Deployments ...) are skipped, but a network policy (Calico, Cilium or Kubernetes) is an"
+        " error. Otherwise the file is probably not the export (a policy file, an empty list), and"
+        " expanding selectors against it would silently match nothing, so the inventory is not used at"
+        " all: string-test selectors stay refused (C2C303).",
         failing=_GOOD,
         passing=_GOOD,
         failing_inventory=_GOOD,
