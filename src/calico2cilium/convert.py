@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from calico2cilium.cilium.naming import deduplicate_names
 from calico2cilium.cilium.policies import EmitFailure, emit_policies
 from calico2cilium.compile.inventory import Expansion
 from calico2cilium.compile.lower import DEFAULT_NAMESPACE, lower
@@ -106,7 +107,9 @@ def convert(
     cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs), tuple(lowered.sets))
     plan = compile_plan(lowered, cluster)
     documents, failures = emit_policies(plan, version, lowered.sets, lowered.passthrough)
+    renamed = deduplicate_names(documents)
     diagnostics = [*loaded.diagnostics, *problems, *plan.diagnostics]
+    diagnostics.extend(renamed)
     diagnostics.extend(_assumed(cluster))
     diagnostics.extend(_failure(f, plan) for f in failures)
     diagnostics.extend(_schema_check(documents, normalize_cilium_version(cilium_version)))

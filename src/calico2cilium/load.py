@@ -111,14 +111,21 @@ def _read(input_file: InputFile, result: LoadResult) -> list[RawDocument]:
     return documents
 
 
-def _identity(document: Document) -> tuple[str, str, str, str]:
+def _identity(document: Document) -> tuple[str, str, str, str, str]:
+    """Which stored object a document is. A policy is its tier and its name without the
+    ``<tier>.`` prefix (v3 ``block`` in the default tier and v1 ``default.block`` are one object;
+    v1 ``sec.block`` and ``default.block`` are two: semantics.md 1.2, tier-prefixed names)."""
     family = "k8s" if document.api_version.startswith("networking.k8s.io/") else "calico"
-    name = getattr(document.model, "policy_name", None) or document.name
-    return family, document.kind, document.namespace, str(name)
+    model = document.model
+    tier = str(getattr(model, "tier_name", "") or "")
+    name = str(getattr(model, "policy_name", None) or document.name)
+    if tier and name.startswith(f"{tier}.") and len(name) > len(tier) + 1:
+        name = name[len(tier) + 1 :]
+    return family, document.kind, document.namespace, tier, name
 
 
 def _refuse_duplicates(result: LoadResult) -> None:
-    first: dict[tuple[str, str, str, str], Document] = {}
+    first: dict[tuple[str, str, str, str, str], Document] = {}
     duplicated: set[int] = set()
     for document in result.documents:
         key = _identity(document)

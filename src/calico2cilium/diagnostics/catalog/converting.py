@@ -198,6 +198,34 @@ CODES = (
         passing_inventory=_INVENTORY,
     ),
     CodeDoc(
+        "C2C318",
+        "output-name-taken",
+        Severity.WARNING,
+        "Two output policies would have the same name; one was renamed.",
+        "`kubectl apply` keeps only the last of two resources with the same kind, namespace and name,"
+        " so a collision would silently drop a policy. Names come from the inputs and from the"
+        " converter (`knp-<name>` companions, `calico2cilium-profile-allow`), and two inputs can map"
+        " to one name (crd.projectcalico.org/v1 `sec.block` and `default.block` are both `block`)."
+        " The policy converting a source policy of exactly that name keeps it; the other gets the"
+        " first free `<name>-<n>`. Traffic is unchanged; only the name differs from the source's.",
+        failing=_np(
+            "  selector: app == 'db'\n  ingress:\n    - action: Pass\n",
+            kind="GlobalNetworkPolicy",
+            name="calico2cilium-profile-allow",
+        ),
+        passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C319",
+        "output-name-conflict",
+        Severity.ERROR,
+        "Two CiliumCIDRGroups would have the same name.",
+        "A NetworkSet becomes the CiliumCIDRGroup `calico-ns-<namespace>-<name>`, a GlobalNetworkSet"
+        " `calico-gns-<name>`, and rules refer to the groups by name (`cidrGroupRef`), so a group"
+        " cannot be renamed: namespace `a-b`'s set `c` and namespace `a`'s set `b-c` both give"
+        " `calico-ns-a-b-c`, and the cluster would keep only one of them. Rename one of the sets.",
+    ),
+    CodeDoc(
         "C2C399",
         "invalid-output",
         Severity.ERROR,
