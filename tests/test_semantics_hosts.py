@@ -241,12 +241,17 @@ def test_without_host_subjects_host_policies_stay_reported() -> None:
     assert not side.unsupported and side.hosts["n1"]["ingress"].policies
 
 
-def test_node_selector_on_filtered_label_is_not_modelled() -> None:
+def test_node_labels_pass_the_identity_label_filter() -> None:
+    # cilium pkg/endpoint/endpoint.go InitWithNodeLabels: the host identity is reserved:host plus the
+    # node labels (source k8s) after labelsfilter.Filter, which drops kubernetes.io/... keys.
     text = CCNP.replace("{role: worker}", "{kubernetes.io/hostname: n1}")
-    side = read_cilium_side(
-        read_documents(text, "h.yaml")[0], A, nodes={"n1": {"kubernetes.io/hostname": "n1"}}
+    labels = {"kubernetes.io/hostname": "n1"}
+    assert cilium_host(text, "ingress", world(), TCP, 80, labels=labels) == (
+        True,
+        "no host policy puts node n1 in default deny",
     )
-    assert side.hosts["n1"]["ingress"].unsupported
+    reserved = CCNP.replace("{matchLabels: {role: worker}}", "{matchLabels: {'reserved:host': ''}}")
+    assert not cilium_host(reserved, "ingress", world(), TCP, 80, labels={})[0]
 
 
 def test_node_labels_assumption_overrides_hep_labels() -> None:
@@ -260,3 +265,9 @@ def test_node_labels_assumption_overrides_hep_labels() -> None:
         .decide(Flow("ingress", no_hep.endpoint(NODE_IP), world(), TCP, 80, 1))
         .allowed
     )
+
+
+def test_a_named_interface_hep_makes_its_node_unproven() -> None:
+    text = hep() + hep(name="n1-eth0", interface="eth0")
+    side = read_calico_side(read_documents(text, "c.yaml")[0], A)
+    assert all(any("named-interface" in u.reason for u in s.unsupported) for s in side.host_subjects)

@@ -406,20 +406,7 @@ def _matches_group(selector: Selector, labels: dict[str, str]) -> bool:
         source, name = split_cilium_key(key)
         return labels.get(name) if source in ("any", "cidrgroup") else None
 
-    for key, expected in selector.match_labels:
-        if value(key) != expected:
-            return False
-    for req in selector.match_expressions:
-        found = value(req.key)
-        ok = {
-            "In": found is not None and found in req.values,
-            "NotIn": found is None or found not in req.values,
-            "Exists": found is not None,
-            "DoesNotExist": found is None,
-        }[req.operator]
-        if not ok:
-            return False
-    return True
+    return selector.matches(value)
 
 
 def _path_text(path: tuple[str | int, ...]) -> str:

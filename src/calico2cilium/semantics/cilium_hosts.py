@@ -33,40 +33,24 @@ HostSpec = tuple[CiliumPolicyDoc, Located, RuleSpec]
 
 
 def _node_label(labels: Mapping[str, str], key: str) -> str | None:
-    """A label of a node's host identity: ``reserved:host`` and the node's labels (source ``k8s``;
-    a key without a source matches any source, pkg/policy/api/selector.go). Whether Cilium's
-    identity-label filter drops node labels the way it drops pod labels was not checked, so a key
-    it would drop from a pod is not modelled."""
+    """A label of a node's host identity: ``reserved:host`` and the node's labels with source
+    ``k8s``, passed through the identity-label filter (cilium ``pkg/endpoint/endpoint.go``
+    ``InitWithNodeLabels``: ``labels.Map2Labels(nodeLabels, labels.LabelSourceK8s)`` then
+    ``labelsfilter.Filter``), so e.g. ``kubernetes.io/hostname`` is not selectable; a key without a
+    source matches any source (pkg/policy/api/selector.go)."""
     source, name = split_cilium_key(key)
     if source == "reserved":
         return "" if name == "host" else None
     if source not in ("k8s", "any"):
         raise Unsupported(f"nodeSelector key of source {source!r} ({key!r}) is not modelled")
-    if not cilium_identity_label(name):
-        raise Unsupported(
-            f"nodeSelector key {key!r}: whether node labels under it are identity labels is not modelled"
-        )
-    if name in labels:
+    if name in labels and cilium_identity_label(name):
         return labels[name]
     return "" if source == "any" and name == "host" else None
 
 
 def node_selects(selector: Selector, labels: Mapping[str, str]) -> bool:
-    """A LabelSelector on one node's labels (``NotIn``/``DoesNotExist`` hold when the key is absent)."""
-    for key, expected in selector.match_labels:
-        if _node_label(labels, key) != expected:
-            return False
-    for req in selector.match_expressions:
-        found = _node_label(labels, req.key)
-        ok = {
-            "In": found is not None and found in req.values,
-            "NotIn": found is None or found not in req.values,
-            "Exists": found is not None,
-            "DoesNotExist": found is None,
-        }[req.operator]
-        if not ok:
-            return False
-    return True
+    """A ``nodeSelector`` on one node's labels."""
+    return selector.matches(lambda key: _node_label(labels, key))
 
 
 def host_program(

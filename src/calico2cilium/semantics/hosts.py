@@ -164,6 +164,17 @@ def host_subjects(
                     members[0].doc,
                 )
             )
+        named = [h for h in members if h.interface != ALL_INTERFACES]
+        if named and len(members) > 1:
+            notes.append(
+                UnsupportedItem(
+                    "calico",
+                    f"node {node!r} also has a named-interface HostEndpoint ({named[0].name}): which "
+                    "HostEndpoint governs a flow depends on its interface",
+                    f"node {node}",
+                    named[0].doc,
+                )
+            )
         for hep in sorted(members, key=lambda h: h.name):
             subject = HostSubject(node, labels, hep, list(notes))
             note = _interface_note(hep)

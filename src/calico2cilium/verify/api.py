@@ -47,6 +47,8 @@ class VerifyResult:
     partitions: list[PartitionResult] = field(default_factory=list)
     assumptions: Assumptions = field(default_factory=Assumptions)
     seconds: float = 0.0
+    host_subjects: list[str] = field(default_factory=list)
+    """The host subjects checked (``node <name> (HostEndpoint <name>)``), in order."""
 
     @property
     def equivalent(self) -> bool:
@@ -75,6 +77,7 @@ class VerifyResult:
                 for p in self.partitions
             ],
             "assumptions": self.assumptions.to_dict(),
+            "host_subjects": list(self.host_subjects),
             "seconds": round(self.seconds, 3),
         }
 
@@ -150,6 +153,7 @@ def verify(
     invalid.extend(calico_side.invalid + cilium_side.invalid)
     result = VerifyResult("equivalent", assumptions=assumptions, invalid=invalid)
     result.unsupported = calico_side.unsupported + cilium_side.unsupported
+    result.host_subjects = [s.label for s in calico_side.host_subjects]
     for direction in DIRECTIONS:
         parts = check(
             calico_side.programs[direction],

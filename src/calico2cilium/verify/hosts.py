@@ -17,7 +17,7 @@ from calico2cilium.semantics.hosts import HostSubject
 from calico2cilium.semantics.program import CalicoProgram, CiliumProgram
 from calico2cilium.semantics.world import Assumptions, Direction
 from calico2cilium.verify.smt import Query, SymbolicFlow
-from calico2cilium.verify.symbolic import LARGE, Counterexample, PartitionResult
+from calico2cilium.verify.symbolic import LARGE, PartitionResult, search
 
 
 def host_programs(
@@ -77,22 +77,6 @@ def _check_one(
     placeholder = subject.own_ips[0] if subject.own_ips else ipaddress.ip_address("0.0.0.0")
     sym = SymbolicFlow(assumptions, host=subject.endpoint(placeholder), own_ips=subject.own_ips)
     query = Query(sym, [], (left, right), timeout_ms, large=result.policies > LARGE)
-    for _ in range(max_examples):
-        outcome = query.check()
-        if outcome == "unsat":
-            break
-        if outcome == "unknown":
-            result.status = "unknown"
-            result.note = f"solver gave up: {query.reason}"
-            break
-        flow = query.flow(direction)
-        example = Counterexample(flow, calico_p.decide(flow), cilium_p.decide(flow), subject.label)
-        if example.calico.allowed == example.cilium.allowed:
-            result.status = "unknown"
-            result.note = "internal error: the engines disagree on a counterexample; please report it"
-            break
-        result.status = "different"
-        result.counterexamples.append(example)
-        query.exclude_similar(flow)
+    search(query, calico_p, cilium_p, result, max_examples, prefer=subject.own_ips)
     result.seconds = time.perf_counter() - start
     return result
