@@ -76,6 +76,18 @@ def test_equivalent_host_policy_is_proven() -> None:
     hosts = [p for p in result.partitions if p.partition.startswith("node n1")]
     assert {p.direction for p in hosts} == {"ingress", "egress"}
     assert all(p.status == "equivalent" for p in hosts)
+    text = result.render_text()
+    assert (
+        "Host subjects: node n1 (HostEndpoint n1-all); node labels (Cilium's nodeSelector): each carries the labels of its HostEndpoints"
+        in text
+    )
+    assert (
+        "Calico failsafe ports: inbound Felix defaults, outbound Felix defaults; Cilium host firewall on"
+        in text
+    )
+    data = result.to_dict()
+    assert data["host_subjects"] == ["node n1 (HostEndpoint n1-all)"]
+    assert data["assumptions"]["calico_failsafe_inbound"][0] == "tcp:22"
 
 
 def test_mutated_host_policy_is_caught_naming_the_node() -> None:

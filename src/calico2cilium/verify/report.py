@@ -58,11 +58,16 @@ def render_text(result: VerifyResult) -> str:
         )
         labels = "each carries the labels of its HostEndpoints" if a.node_labels is None else "as given"
         lines.append(
-            f"Host subjects: {', '.join(result.host_subjects)}; node labels (Cilium's nodeSelector): {labels}; "
+            f"Host subjects: {_some(result.host_subjects)}; node labels (Cilium's nodeSelector): {labels}; "
             f"Calico failsafe ports: inbound {inbound}, outbound {outbound}; Cilium host firewall "
             f"{'on' if a.host_firewall else 'off'}. Other nodes are not host subjects."
         )
     return "\n".join(lines)
+
+
+def _some(names: list[str], most: int = 5) -> str:
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown} and {len(names) - most} more"
 
 
 def _ports(ports: FailsafePorts) -> str:
