@@ -51,7 +51,9 @@ def peers_of(
     return out
 
 
-def host_peers(inventory: Inventory, node: str, ip: IP, assumptions: Assumptions) -> list[tuple[str, Endpoint]]:
+def host_peers(
+    inventory: Inventory, node: str, ip: IP, assumptions: Assumptions
+) -> list[tuple[str, Endpoint]]:
     """Every endpoint but the node itself, seen from a host subject on ``node``: pods (with the node
     they run on), the other nodes (``remote-node``) and the outside addresses."""
     apiserver = assumptions.apiserver_nets or ()
@@ -67,7 +69,9 @@ def host_peers(inventory: Inventory, node: str, ip: IP, assumptions: Assumptions
         for node_ip in ips:
             if node_ip.version == ip.version and node_ip != ip:
                 on_api = any(node_ip in n for n in apiserver)
-                out.append((f"remote-node {other} {node_ip}", Endpoint("remote-node", node_ip, apiserver=on_api)))
+                out.append(
+                    (f"remote-node {other} {node_ip}", Endpoint("remote-node", node_ip, apiserver=on_api))
+                )
     for ext in inventory.external:
         if ext.version == ip.version:
             on_api = any(ext in n for n in apiserver)
