@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import ipaddress
 
+from calico2cilium.io.inventory import read_inventory
 from calico2cilium.io.yamlstream import read_documents
 from calico2cilium.semantics.world import Assumptions, node_labels
 from calico2cilium.verify.api import decide_flow, verify_inventory, verify_texts
-from calico2cilium.io.inventory import read_inventory
 
 CLUSTER = Assumptions(pod_cidrs=("10.0.0.0/16",), node_cidrs=("192.168.0.0/24",), ip_families=(4,))
 
