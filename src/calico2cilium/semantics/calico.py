@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from calico2cilium.semantics.calico_hosts import host_program
 from calico2cilium.semantics.calico_knp import knp_to_calico
 from calico2cilium.semantics.calico_rules import (
     LabelledSet,
@@ -24,6 +25,7 @@ from calico2cilium.semantics.calico_rules import (
 )
 from calico2cilium.semantics.cilium_read import Invalid
 from calico2cilium.semantics.expr import FALSE, PEER, SUBJECT, IsKind
+from calico2cilium.semantics.hosts import HostSubject, host_subjects, read_host_endpoints
 from calico2cilium.semantics.knp import read_knp
 from calico2cilium.semantics.program import (
     CalicoPolicy,
@@ -36,7 +38,7 @@ from calico2cilium.semantics.program import (
     UnsupportedItem,
 )
 from calico2cilium.semantics.views import PCNS, PCSA, Unsupported, calico_pod_label
-from calico2cilium.semantics.world import Assumptions, Direction
+from calico2cilium.semantics.world import DIRECTIONS, Assumptions, Direction
 
 CALICO_APIS = ("projectcalico.org/v3", "crd.projectcalico.org/v1")
 POLICY_KINDS = ("GlobalNetworkPolicy", "NetworkPolicy")
@@ -68,6 +70,8 @@ class PolicyInput:
     doc: Located
     host_only: bool = False
     """``doNotTrack``/``preDNAT`` policies are rendered for host endpoints only (semantics.md 1.1)."""
+    apply_on_forward: bool = False
+    """Also governs traffic forwarded through a host endpoint (semantics.md 1.5)."""
 
     @property
     def title(self) -> str:
@@ -81,9 +85,20 @@ class PolicyInput:
 
 @dataclass
 class CalicoSide:
+    """``programs``: the pod decision per direction. ``members``: per direction, per tier of
+    ``programs[direction].tiers``, each policy's input beside its built form (host subjects reuse
+    the built rules). ``hosts``: per host subject (``HostSubject.key``), its programs."""
+
     programs: dict[Direction, CalicoProgram]
     invalid: list[InvalidItem] = field(default_factory=list)
     unsupported: list[UnsupportedItem] = field(default_factory=list)
+    members: dict[Direction, list[list[tuple[PolicyInput, CalicoPolicy]]]] = field(default_factory=dict)
+    host_subjects: list[HostSubject] = field(default_factory=list)
+    hosts: dict[str, dict[Direction, CalicoProgram]] = field(default_factory=dict)
+
+    def node_labels(self) -> dict[str, dict[str, str]]:
+        """Cilium's labels of every host subject's node whose labels are known."""
+        return {s.node: dict(s.node_labels) for s in self.host_subjects if s.node_labels is not None}
 
 
 def _data(doc: Located) -> dict[str, Any]:
@@ -160,6 +175,7 @@ def _policy(doc: Located, assumptions: Assumptions) -> PolicyInput:
         egress=list(spec.get("egress") or []),
         doc=doc,
         host_only=bool(spec.get("doNotTrack")) or bool(spec.get("preDNAT")),
+        apply_on_forward=bool(spec.get("applyOnForward")),
     )
 
 
@@ -188,8 +204,13 @@ def _proto(value: Any) -> int:
 
 
 def read_calico_side(
-    docs: Iterable[Located], assumptions: Assumptions, default_namespace: str = "default"
+    docs: Iterable[Located],
+    assumptions: Assumptions,
+    default_namespace: str = "default",
+    extra_nodes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> CalicoSide:
+    """``extra_nodes``: nodes known besides those named by HostEndpoints (e.g. an inventory's), with
+    their labels: host subjects without a HostEndpoint."""
     docs = list(docs)
     side = CalicoSide({d: CalicoProgram(d, []) for d in ("ingress", "egress")})
     tiers: dict[str, tuple[float | None, str, Located | None]] = {
@@ -214,23 +235,14 @@ def read_calico_side(
                 policies.append(policy)
                 if policy.host_only:
                     reason = (
-                        "doNotTrack/preDNAT policy: applies to host endpoints only, which are not verified"
+                        "doNotTrack/preDNAT policy: applies to host endpoints only, and untracked or "
+                        "pre-DNAT traffic is not verified"
                     )
                     side.unsupported.append(UnsupportedItem("calico", reason, policy.title, doc))
             elif kind == "NetworkPolicy" and api.startswith("networking.k8s.io/"):
                 policies.append(knp_to_calico(read_knp(data, default_namespace), doc, KNP_ORDER))
-            elif kind == "HostEndpoint":
-                side.unsupported.append(
-                    UnsupportedItem(
-                        "calico",
-                        "host endpoint as a policy target (host firewall) is not verified; "
-                        "it is modelled as a peer (its expectedIPs and labels)",
-                        _title(doc),
-                        doc,
-                    )
-                )
-            elif kind in STAGED_KINDS or kind in SET_KINDS:
-                continue  # staged policies are not enforced; sets are read below
+            elif kind in STAGED_KINDS or kind in SET_KINDS or kind == "HostEndpoint":
+                continue  # staged policies are not enforced; sets and host endpoints are read below
             else:
                 side.unsupported.append(
                     UnsupportedItem("calico", f"kind {kind!r} is not modelled; ignored", _title(doc), doc)
@@ -250,6 +262,14 @@ def read_calico_side(
         if direction == "ingress" and assumptions.calico_local_host_allowed:
             program.always_allow = IsKind(PEER, "host")
         program.tiers = _tiers(tiers, policies, direction, sets, side)
+    heps, invalid = read_host_endpoints(docs)
+    side.invalid.extend(invalid)
+    side.host_subjects = host_subjects(heps, assumptions, extra_nodes or {})
+    for subject in side.host_subjects:
+        side.hosts[subject.key] = {d: host_program(subject, d, side, assumptions) for d in DIRECTIONS}
+        for note in subject.unsupported:
+            if note not in side.unsupported:
+                side.unsupported.append(note)
     return side
 
 
@@ -279,6 +299,7 @@ def _tiers(
         _, action, tier_doc = tiers[name]
         members = sorted((p for p in policies if p.tier == name), key=PolicyInput.sort_key)
         built = [_program_policy(p, direction, sets, side) for p in members]
+        side.members.setdefault(direction, []).append(list(zip(members, built, strict=True)))
         end = Ref(
             "calico",
             f"end of tier {name!r} (default action {action})",

@@ -7,9 +7,10 @@ deviation EN), which name the Cilium files they were read from.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from calico2cilium.semantics.cilium_hosts import HostSpec, host_program
 from calico2cilium.semantics.cilium_read import (
     CidrGroup,
     CidrRule,
@@ -61,7 +62,7 @@ from calico2cilium.semantics.views import (
     cilium_label,
     split_cilium_key,
 )
-from calico2cilium.semantics.world import ICMP, ICMPV6, Assumptions, Direction
+from calico2cilium.semantics.world import DIRECTIONS, ICMP, ICMPV6, Assumptions, Direction
 
 CILIUM_KINDS = ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")
 CIDR_GROUP_KIND = "CiliumCIDRGroup"
@@ -74,7 +75,10 @@ class CiliumSide:
     programs: dict[Direction, CiliumProgram]
     invalid: list[InvalidItem] = field(default_factory=list)
     unsupported: list[UnsupportedItem] = field(default_factory=list)
-    """Constructs outside the proof that do not belong to a pod decision (e.g. host policies)."""
+    """Constructs outside the proof that do not belong to a pod decision (e.g. host policies when
+    no host subjects are given)."""
+    hosts: dict[str, dict[Direction, CiliumProgram]] = field(default_factory=dict)
+    """Per node (host subject), its host-policy programs."""
 
 
 def _label(doc: Located) -> str:
@@ -85,9 +89,15 @@ def _label(doc: Located) -> str:
 
 
 def read_cilium_side(
-    docs: Iterable[Located], assumptions: Assumptions, default_namespace: str = "default"
+    docs: Iterable[Located],
+    assumptions: Assumptions,
+    default_namespace: str = "default",
+    nodes: Mapping[str, Mapping[str, str]] | None = None,
 ) -> CiliumSide:
-    """Read Cilium (and Kubernetes NetworkPolicy) documents into one program per direction."""
+    """Read Cilium (and Kubernetes NetworkPolicy) documents into one program per direction.
+
+    ``nodes``: the host subjects (node name to the labels Cilium sees on it); each gets its
+    host-policy programs in ``hosts``. Without them, host policies are reported as not verified."""
     docs = list(docs)
     side = CiliumSide({"ingress": CiliumProgram("ingress", []), "egress": CiliumProgram("egress", [])})
     groups: list[CidrGroup] = []
@@ -98,6 +108,7 @@ def read_cilium_side(
             except Invalid as exc:
                 side.invalid.append(InvalidItem("cilium", exc.message, _label(doc), doc, exc.path))
     builder = _Builder(assumptions, groups)
+    host_specs: list[HostSpec] | None = None if nodes is None else []
     for program in side.programs.values():
         program.always_allow = (
             IsKind(PEER, "host")
@@ -111,7 +122,9 @@ def read_cilium_side(
             if kind in CILIUM_KINDS:
                 policy = read_policy(data, assumptions, default_namespace)
                 for direction, program in side.programs.items():
-                    program.policies.extend(builder.policy(policy, doc, direction, side.unsupported))
+                    program.policies.extend(
+                        builder.policy(policy, doc, direction, side.unsupported, host_specs)
+                    )
             elif kind == "NetworkPolicy" and str(data.get("apiVersion", "")).startswith("networking.k8s.io/"):
                 knp = read_knp(data, default_namespace)
                 for direction, program in side.programs.items():
@@ -124,6 +137,10 @@ def read_cilium_side(
                 )
         except Invalid as exc:
             side.invalid.append(InvalidItem("cilium", exc.message, _label(doc), doc, exc.path))
+    for node, labels in (nodes or {}).items():
+        side.hosts[node] = {
+            d: host_program(builder, host_specs or [], node, labels, d, assumptions) for d in DIRECTIONS
+        }
     return side
 
 
@@ -299,13 +316,23 @@ class _Builder:
     # --- policies -----------------------------------------------------------------------------
 
     def policy(
-        self, doc: CiliumPolicyDoc, located: Located, direction: Direction, notes: list[UnsupportedItem]
+        self,
+        doc: CiliumPolicyDoc,
+        located: Located,
+        direction: Direction,
+        notes: list[UnsupportedItem],
+        host_specs: list[HostSpec] | None = None,
     ) -> list[CiliumPolicy]:
+        """The pod rule sets of a policy. Host rule sets (``nodeSelector``) go to ``host_specs`` when
+        host subjects are modelled, else they are noted as not verified."""
         out = []
         title = f"{doc.kind} {doc.namespace + '/' if doc.namespace else ''}{doc.name}"
         for spec in doc.specs:
             if spec.node_selector is not None:
-                if direction == "ingress":
+                if host_specs is not None:
+                    if direction == "ingress":
+                        host_specs.append((doc, located, spec))
+                elif direction == "ingress":
                     notes.append(
                         UnsupportedItem(
                             "cilium",
@@ -379,20 +406,7 @@ def _matches_group(selector: Selector, labels: dict[str, str]) -> bool:
         source, name = split_cilium_key(key)
         return labels.get(name) if source in ("any", "cidrgroup") else None
 
-    for key, expected in selector.match_labels:
-        if value(key) != expected:
-            return False
-    for req in selector.match_expressions:
-        found = value(req.key)
-        ok = {
-            "In": found is not None and found in req.values,
-            "NotIn": found is None or found not in req.values,
-            "Exists": found is not None,
-            "DoesNotExist": found is None,
-        }[req.operator]
-        if not ok:
-            return False
-    return True
+    return selector.matches(value)
 
 
 def _path_text(path: tuple[str | int, ...]) -> str:

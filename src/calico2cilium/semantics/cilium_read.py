@@ -9,7 +9,7 @@ Sources: cilium ``pkg/policy/api/rule_validation.go`` (``Sanitize``), ``cnp_type
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +76,24 @@ class Selector:
     @property
     def keys(self) -> list[str]:
         return [k for k, _ in self.match_labels] + [r.key for r in self.match_expressions]
+
+    def matches(self, value: Callable[[str], str | None]) -> bool:
+        """The selector on an object whose labels are all known: ``value(key)`` is the label's value
+        (``None``: absent); ``NotIn``/``DoesNotExist`` hold when the key is absent."""
+        for key, expected in self.match_labels:
+            if value(key) != expected:
+                return False
+        for req in self.match_expressions:
+            found = value(req.key)
+            ok = {
+                "In": found is not None and found in req.values,
+                "NotIn": found is None or found not in req.values,
+                "Exists": found is not None,
+                "DoesNotExist": found is None,
+            }[req.operator]
+            if not ok:
+                return False
+        return True
 
 
 @dataclass(frozen=True)

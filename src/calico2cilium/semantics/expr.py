@@ -184,6 +184,15 @@ class InNet(Expr):
 
 
 @dataclass(frozen=True, eq=False)
+class OnSubjectNode(Expr):
+    """The peer is a pod running on the subject's node (meaningful for host subjects only: a pod
+    subject's own node is the ``host`` peer instead)."""
+
+    def _key(self) -> tuple[object, ...]:
+        return ()
+
+
+@dataclass(frozen=True, eq=False)
 class IsIPv6(Expr):
     """The flow is IPv6 (both ends share the family)."""
 

@@ -168,13 +168,15 @@ class CalicoProgram:
     """Calico's decision at one endpoint for one direction (semantics.md 1.2, felix endpoints.go):
     tiers in order, skipping tiers with no policy selecting the endpoint; in a tier, policies then
     rules in order, first Allow/Deny/Pass decides (Pass: next tier); no decision: the tier's default
-    (Deny, or Pass); after the tiers, the namespace profile allows (pods)."""
+    (Deny, or Pass); after the tiers, the profiles: the namespace profile allows (pods); a host
+    endpoint's profiles allow only if it has ``projectcalico-default-allow`` (``profile_allows``)."""
 
     direction: Direction
     tiers: list[CalicoTier]
     always_allow: Expr = FALSE
     always_ref: Ref = field(default_factory=lambda: Ref("calico", "traffic from the pod's own node"))
     profile_ref: Ref = field(default_factory=lambda: Ref("calico", "namespace profile kns.<ns> (allow)"))
+    profile_allows: bool = True
 
     def restrict(self, keep: Callable[[CalicoPolicy], bool]) -> CalicoProgram:
         """The program without the policies ``keep`` rejects. Sound for a set of subjects when the
@@ -189,6 +191,7 @@ class CalicoProgram:
             self.always_allow,
             self.always_ref,
             self.profile_ref,
+            self.profile_allows,
         )
 
     @property
@@ -214,10 +217,10 @@ class CalicoProgram:
                 return Verdict(outcome.action == "Allow", outcome.ref)
             if not tier.pass_by_default:
                 return Verdict(False, applying[-1].end_ref if len(applying) == 1 else tier.end_ref)
-        return Verdict(True, self.profile_ref)
+        return Verdict(self.profile_allows, self.profile_ref)
 
     def verdict(self) -> Expr:
-        rest: Expr = TRUE  # the namespace profile allows pods
+        rest: Expr = TRUE if self.profile_allows else FALSE  # the profiles (pods: kns.<ns> allows)
         for tier in reversed(self.tiers):
             chain: Expr = rest if tier.pass_by_default else FALSE
             for policy in reversed(tier.policies):

@@ -12,7 +12,11 @@ What is deliberately *not* in the world, and why (each is an assumption the repo
 - Service virtual IPs: both dataplanes translate them before policy (Calico enforces workload policy
   after DNAT, semantics.md 1.1; Cilium resolves services before policy), so no peer has one.
 - Traffic of a pod to itself, and ClusterMesh remote-cluster pods.
-- Host endpoints as *subjects* (host firewall): reported as unsupported by the semantics.
+
+*Host subjects* (host firewall) are decision points too: a Calico HostEndpoint and the node it is on
+(``Endpoint`` of kind ``host`` with the node's name). Their peers are pods (``node`` says where a pod
+runs, so "a pod on the subject's node" can be told apart), other nodes (``remote-node``) and the
+outside world; the node itself is never its own peer. See ``semantics.hosts``.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from calico2cilium.semantics.expr import (
     NamedPort,
     Network,
     Not,
+    OnSubjectNode,
     Or,
     PortIn,
     Present,
@@ -60,6 +65,42 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """Set on every namespace by Kubernetes >= 1.21 to its name (semantics-check E9)."""
 
 
+FailsafePorts = tuple[tuple[str, int], ...]
+FAILSAFE_INBOUND: FailsafePorts = (
+    ("tcp", 22),
+    ("udp", 68),
+    ("tcp", 179),
+    ("tcp", 2379),
+    ("tcp", 2380),
+    ("tcp", 5473),
+    ("tcp", 6443),
+    ("tcp", 6666),
+    ("tcp", 6667),
+)
+"""Felix ``failsafeInboundHostPorts`` default (semantics.md 1.5; semantics-check claim 13,
+calico ``felix/config/config_params.go``)."""
+FAILSAFE_OUTBOUND: FailsafePorts = (
+    ("udp", 53),
+    ("udp", 67),
+    ("tcp", 179),
+    ("tcp", 2379),
+    ("tcp", 2380),
+    ("tcp", 5473),
+    ("tcp", 6443),
+    ("tcp", 6666),
+    ("tcp", 6667),
+)
+"""Felix ``failsafeOutboundHostPorts`` default (same sources)."""
+
+NodeLabels = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+"""(node name, sorted (key, value) labels) pairs: hashable, for the frozen ``Assumptions``."""
+
+
+def node_labels(mapping: Mapping[str, Mapping[str, str]]) -> NodeLabels:
+    """``NodeLabels`` from a plain mapping of node name to labels."""
+    return tuple(sorted((n, tuple(sorted(dict(ls).items()))) for n, ls in mapping.items()))
+
+
 def _nets(values: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(v, strict=False) for v in values)
 
@@ -78,8 +119,16 @@ class Assumptions:
     - ``policy_cidr_match_nodes``: Cilium ``--policy-cidr-match-mode=nodes`` (CIDR rules match nodes).
     - ``policy_default_local_cluster``: Cilium adds the local-cluster term to peer selectors;
       ``None`` = the version's default (on from 1.19; semantics.md 2.1).
-    - ``host_firewall``: Cilium host firewall on (host policies enforced). Host subjects are not
-      modelled yet; the flag is recorded for the report.
+    - ``host_firewall``: Cilium host firewall on (host policies enforced). Off: a node's traffic is
+      allowed whatever the host policies say (semantics.md 2.1: host policies need it).
+    - ``calico_failsafe_inbound`` / ``calico_failsafe_outbound``: Felix failsafe ports, allowed to
+      and from every host endpoint whatever the policy (semantics.md 1.5; semantics-check claim 13);
+      ``(protocol, port)``, matched on the destination port.
+    - ``node_labels``: the labels Cilium sees on nodes (``nodeSelector`` matches them). ``None``: each
+      node named by a HostEndpoint's ``spec.node`` carries exactly the labels of its HostEndpoints
+      (the converter tells users to label their nodes so); a node whose HostEndpoints carry
+      different labels is not proven. Given: those nodes, with those labels, are the host subjects
+      (a node given without a HostEndpoint is one where Calico polices nothing).
     - ``calico_local_host_allowed`` / ``cilium_local_host_allowed``: traffic from a pod's own node
       to the pod is allowed whatever the policy (Calico: semantics.md 1.5 "Host to local workloads
       is always allowed"; Cilium: ``--allow-localhost``, semantics.md 2.4).
@@ -105,6 +154,9 @@ class Assumptions:
     cluster_name: str = "default"
     calico_types_default: Literal["clientv3", "admission"] = "clientv3"
     valid_k8s_values: bool = True
+    calico_failsafe_inbound: FailsafePorts = FAILSAFE_INBOUND
+    calico_failsafe_outbound: FailsafePorts = FAILSAFE_OUTBOUND
+    node_labels: NodeLabels | None = None
 
     @property
     def pod_nets(self) -> tuple[Network, ...]:
@@ -155,6 +207,13 @@ class Assumptions:
             "cluster_name": self.cluster_name,
             "calico_types_default": self.calico_types_default,
             "valid_k8s_values": self.valid_k8s_values,
+            "calico_failsafe_inbound": [f"{p}:{n}" for p, n in self.calico_failsafe_inbound],
+            "calico_failsafe_outbound": [f"{p}:{n}" for p, n in self.calico_failsafe_outbound],
+            "node_labels": (
+                "the labels of each node's HostEndpoints"
+                if self.node_labels is None
+                else {name: dict(labels) for name, labels in self.node_labels}
+            ),
         }
 
 
@@ -162,7 +221,9 @@ class Assumptions:
 class Endpoint:
     """One end of a flow. Pods carry facts; other kinds have only an address.
 
-    ``named_ports`` maps a container port name to ``(protocol number, port)``.
+    ``named_ports`` maps a container port name to ``(protocol number, port)``. ``node``: the node a
+    pod runs on (``""``: not said). A host subject is of kind ``host`` with ``name`` its node, its
+    node ``labels`` and ``host_endpoint`` the HostEndpoint it stands for (``""``: none).
     """
 
     kind: Kind
@@ -175,8 +236,14 @@ class Endpoint:
     named_ports: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     apiserver: bool = False
     name: str = ""
+    node: str = ""
+    host_endpoint: str = ""
 
     def describe(self) -> str:
+        if self.kind == "host" and self.name:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+            hep = f"HostEndpoint {self.host_endpoint}" if self.host_endpoint else "no HostEndpoint"
+            return f"node {self.name} ({hep}) [{labels}] ip={self.ip}"
         if self.kind != "pod":
             extra = ", kube-apiserver" if self.apiserver else ""
             return f"{self.kind} {self.ip}{extra}"
@@ -184,7 +251,8 @@ class Endpoint:
         ns_labels = ",".join(f"{k}={v}" for k, v in sorted(self.namespace_labels.items()))
         who = f"{self.namespace}/{self.name}" if self.name else f"pod in namespace {self.namespace}"
         extra = f" ns-labels=[{ns_labels}]" if ns_labels else ""
-        return f"{who} [{labels}]{extra} sa={self.service_account} ip={self.ip}"
+        where = f" on node {self.node}" if self.node else ""
+        return f"{who} [{labels}]{extra} sa={self.service_account} ip={self.ip}{where}"
 
 
 @dataclass(frozen=True)
@@ -320,6 +388,9 @@ def _atom(expr: Expr, flow: Flow) -> bool:
     if isinstance(expr, InNet):
         endpoint = flow.endpoint(expr.entity)
         return endpoint is not None and endpoint.ip in expr.net
+    if isinstance(expr, OnSubjectNode):
+        peer, subject = flow.peer, flow.subject
+        return peer.kind == "pod" and subject.kind == "host" and bool(peer.node) and peer.node == subject.name
     if isinstance(expr, IsIPv6):
         return flow.ipv6
     if isinstance(expr, ProtoIs):

@@ -24,6 +24,7 @@ from calico2cilium.semantics.calico import read_calico_side
 from calico2cilium.semantics.cilium import read_cilium_side
 from calico2cilium.semantics.program import InvalidItem, Located, PlainDocument, Side, UnsupportedItem
 from calico2cilium.semantics.world import DIRECTIONS, Assumptions
+from calico2cilium.verify.hosts import check_hosts
 from calico2cilium.verify.symbolic import Counterexample, PartitionResult, check
 
 Status = Literal["equivalent", "different", "incomplete", "invalid"]
@@ -46,6 +47,8 @@ class VerifyResult:
     partitions: list[PartitionResult] = field(default_factory=list)
     assumptions: Assumptions = field(default_factory=Assumptions)
     seconds: float = 0.0
+    host_subjects: list[str] = field(default_factory=list)
+    """The host subjects checked (``node <name> (HostEndpoint <name>)``), in order."""
 
     @property
     def equivalent(self) -> bool:
@@ -74,6 +77,7 @@ class VerifyResult:
                 for p in self.partitions
             ],
             "assumptions": self.assumptions.to_dict(),
+            "host_subjects": list(self.host_subjects),
             "seconds": round(self.seconds, 3),
         }
 
@@ -145,10 +149,11 @@ def verify(
         if d.severity is Severity.ERROR
     )
     calico_side = read_calico_side(calico_docs, assumptions, default_namespace)
-    cilium_side = read_cilium_side(cilium_docs, assumptions, default_namespace)
+    cilium_side = read_cilium_side(cilium_docs, assumptions, default_namespace, calico_side.node_labels())
     invalid.extend(calico_side.invalid + cilium_side.invalid)
     result = VerifyResult("equivalent", assumptions=assumptions, invalid=invalid)
     result.unsupported = calico_side.unsupported + cilium_side.unsupported
+    result.host_subjects = [s.label for s in calico_side.host_subjects]
     for direction in DIRECTIONS:
         parts = check(
             calico_side.programs[direction],
@@ -156,6 +161,16 @@ def verify(
             assumptions,
             max_examples,
             stop_after=max_counterexamples,
+        )
+        found = sum(len(p.counterexamples) for p in parts)
+        parts += check_hosts(
+            calico_side,
+            cilium_side,
+            direction,
+            assumptions,
+            max_examples,
+            stop_after=max_counterexamples,
+            found=found,
         )
         result.partitions.extend(parts)
         for part in parts:
@@ -188,11 +203,26 @@ def verify_inventory(
 ) -> Any:
     """The concrete engine: verdict tables of both sides over ``inventory`` (see ``concrete``)."""
     from calico2cilium.verify.concrete import tables
+    from calico2cilium.verify.hosts import host_programs
 
     assumptions = assumptions or Assumptions()
-    calico_side = read_calico_side(_located(calico, "calico")[0], assumptions, default_namespace)
-    cilium_side = read_cilium_side(_located(cilium, "cilium")[0], assumptions, default_namespace)
-    return tables(calico_side.programs, cilium_side.programs, inventory, assumptions)
+    calico_docs = _located(calico, "calico")[0]
+    calico_side = read_calico_side(calico_docs, assumptions, default_namespace)
+    named = {s.node for s in calico_side.host_subjects}
+    # Nodes of the inventory without a HostEndpoint, when it records node labels: Calico polices
+    # nothing there, while Cilium host policies may select them.
+    known: dict[str, dict[str, str]] = getattr(inventory, "node_labels", None) or {}
+    extra = {n: labels for n, labels in known.items() if n not in named}
+    if extra:
+        calico_side = read_calico_side(calico_docs, assumptions, default_namespace, extra)
+    nodes = calico_side.node_labels()
+    cilium_side = read_cilium_side(_located(cilium, "cilium")[0], assumptions, default_namespace, nodes)
+    hosts = [
+        (s, {d: host_programs(calico_side, cilium_side, s, d) for d in DIRECTIONS})
+        for s in calico_side.host_subjects
+        if not s.unsupported and s.node_labels is not None  # outside the proof: not evaluated
+    ]
+    return tables(calico_side.programs, cilium_side.programs, inventory, assumptions, hosts)
 
 
 def verify_texts(
@@ -218,9 +248,20 @@ def decide_flow(
     calico: Input, cilium: Iterable[Any], flow: Any, assumptions: Assumptions | None = None
 ) -> tuple[Any, Any]:
     """Each side's verdict on one concrete ``Flow`` and the rule responsible (for ``explain``)."""
+    from calico2cilium.verify.hosts import host_programs
+
     assumptions = assumptions or Assumptions()
     calico_side = read_calico_side(_located(calico, "calico")[0], assumptions)
-    cilium_side = read_cilium_side(_located(cilium, "cilium")[0], assumptions)
+    cilium_side = read_cilium_side(
+        _located(cilium, "cilium")[0], assumptions, nodes=calico_side.node_labels()
+    )
+    subject = flow.subject
+    if subject.kind == "host":
+        for host in calico_side.host_subjects:
+            if host.node == subject.name and (host.hep.name if host.hep else "") == subject.host_endpoint:
+                calico_p, cilium_p = host_programs(calico_side, cilium_side, host, flow.direction)
+                return calico_p.decide(flow), cilium_p.decide(flow)
+        raise ValueError(f"no host subject for node {subject.name!r}")
     return calico_side.programs[flow.direction].decide(flow), cilium_side.programs[flow.direction].decide(
         flow
     )

@@ -12,14 +12,16 @@ a real cluster export, and as a cross-check of the symbolic engine in tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from deepdiff import DeepDiff
 
 from calico2cilium.io.inventory import Inventory
 from calico2cilium.semantics.expr import Expr, IcmpTypeIs, PortIn, ProtoIs, walk
+from calico2cilium.semantics.hosts import HostSubject
 from calico2cilium.semantics.program import CalicoProgram, CiliumProgram, Verdict
 from calico2cilium.semantics.world import (
     DIRECTIONS,
@@ -33,7 +35,7 @@ from calico2cilium.semantics.world import (
     Direction,
     Flow,
 )
-from calico2cilium.verify.inventory import peers_of, pod_endpoint
+from calico2cilium.verify.inventory import host_peers, peers_of, pod_endpoint
 
 Probe = tuple[int, int, int]
 """(protocol, destination port, ICMP type); unused fields are 0."""
@@ -130,21 +132,58 @@ class ConcreteResult:
         return "\n".join(lines)
 
 
+HostCase = tuple[HostSubject, dict[Direction, tuple[CalicoProgram, CiliumProgram]]]
+"""A host subject and both sides' programs at it, per direction."""
+
+
+def _host_flows(
+    inventory: Inventory,
+    hosts: Sequence[HostCase],
+    direction: Direction,
+    assumptions: Assumptions,
+    probe_list: list[Probe],
+) -> Iterator[tuple[str, str, str, Flow, CalicoProgram, CiliumProgram]]:
+    """Flows at every host subject: its node's inventory addresses (else its expectedIPs) against
+    every pod, other node and outside address."""
+    namespaces = {name: inventory.namespace_labels(name) for name in inventory.namespaces}
+    for subject, programs in hosts:
+        calico_p, cilium_p = programs[direction]
+        for ip in inventory.nodes.get(subject.node) or subject.own_ips:
+            if ip.version not in assumptions.families:
+                continue
+            endpoint = subject.endpoint(ip)
+            for peer_name, peer in host_peers(inventory, subject.node, ip, assumptions):
+                for proto, port, icmp in probe_list:
+                    if (proto == ICMP and ip.version == 6) or (proto == ICMPV6 and ip.version == 4):
+                        continue
+                    src = 40000 if port else 0
+                    flow = Flow(direction, endpoint, peer, proto, port, src, icmp, 0, namespaces)
+                    name = f"{subject.label} {ip}"
+                    yield name, peer_name, probe_name((proto, port, icmp)), flow, calico_p, cilium_p
+
+
 def tables(
     calico: dict[Direction, CalicoProgram],
     cilium: dict[Direction, CiliumProgram],
     inventory: Inventory,
     assumptions: Assumptions,
+    hosts: Sequence[HostCase] = (),
 ) -> ConcreteResult:
-    """Verdict tables of both sides over the inventory, and their deepdiff."""
+    """Verdict tables of both sides over the inventory (pods, then host subjects), and their deepdiff."""
     formulas = [p.verdict() for p in calico.values()] + [p.verdict() for p in cilium.values()]
+    formulas += [p.verdict() for _, programs in hosts for pair in programs.values() for p in pair]
     probe_list = probes(formulas, inventory)
     left: dict[str, Any] = {}
     right: dict[str, Any] = {}
     decided: dict[tuple[str, ...], tuple[Flow, Verdict, Verdict]] = {}
     for direction in DIRECTIONS:
-        for subject, peer, probe, flow in _flows(inventory, direction, assumptions, probe_list):
-            a, b = calico[direction].decide(flow), cilium[direction].decide(flow)
+        pods = (
+            (subject, peer, probe, flow, calico[direction], cilium[direction])
+            for subject, peer, probe, flow in _flows(inventory, direction, assumptions, probe_list)
+        )
+        everything = chain(pods, _host_flows(inventory, hosts, direction, assumptions, probe_list))
+        for subject, peer, probe, flow, calico_p, cilium_p in everything:
+            a, b = calico_p.decide(flow), cilium_p.decide(flow)
             left.setdefault(direction, {}).setdefault(subject, {}).setdefault(peer, {})[probe] = _cell(a)
             right.setdefault(direction, {}).setdefault(subject, {}).setdefault(peer, {})[probe] = _cell(b)
             decided[(direction, subject, peer, probe)] = (flow, a, b)

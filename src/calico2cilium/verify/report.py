@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from calico2cilium.semantics.world import FAILSAFE_INBOUND, FAILSAFE_OUTBOUND, FailsafePorts
+
 if TYPE_CHECKING:
     from calico2cilium.verify.api import VerifyResult
 
@@ -43,4 +45,30 @@ def render_text(result: VerifyResult) -> str:
         f"assumptions: pod CIDRs {list(a.pod_cidrs) or 'unknown'}, node CIDRs {list(a.node_cidrs) or 'unknown'}, "
         f"Cilium {a.cilium_version[0]}.{a.cilium_version[1]}, IPv{'/'.join(str(f) for f in a.families)}."
     )
+    if result.host_subjects:
+        inbound = (
+            "Felix defaults"
+            if a.calico_failsafe_inbound == FAILSAFE_INBOUND
+            else _ports(a.calico_failsafe_inbound)
+        )
+        outbound = (
+            "Felix defaults"
+            if a.calico_failsafe_outbound == FAILSAFE_OUTBOUND
+            else _ports(a.calico_failsafe_outbound)
+        )
+        labels = "each carries the labels of its HostEndpoints" if a.node_labels is None else "as given"
+        lines.append(
+            f"Host subjects: {_some(result.host_subjects)}; node labels (Cilium's nodeSelector): {labels}; "
+            f"Calico failsafe ports: inbound {inbound}, outbound {outbound}; Cilium host firewall "
+            f"{'on' if a.host_firewall else 'off'}. Other nodes are not host subjects."
+        )
     return "\n".join(lines)
+
+
+def _some(names: list[str], most: int = 5) -> str:
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown} and {len(names) - most} more"
+
+
+def _ports(ports: FailsafePorts) -> str:
+    return "[" + ", ".join(f"{p}:{n}" for p, n in ports) + "]"

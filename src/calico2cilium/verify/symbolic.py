@@ -16,7 +16,7 @@ from typing import Any
 
 from calico2cilium.semantics.expr import Expr, and_, not_, or_
 from calico2cilium.semantics.program import CalicoProgram, CiliumProgram, UnsupportedItem, Verdict
-from calico2cilium.semantics.world import Assumptions, Direction, Flow
+from calico2cilium.semantics.world import IP, Assumptions, Direction, Flow
 from calico2cilium.verify.partition import Partition, partition
 from calico2cilium.verify.smt import Query, SymbolicFlow
 
@@ -69,6 +69,10 @@ def _endpoint_dict(e: Any) -> dict[str, Any]:
             service_account_labels=dict(e.service_account_labels),
             named_ports={k: list(v) for k, v in e.named_ports.items()},
         )
+        if e.node:
+            out["node"] = e.node
+    elif e.kind == "host" and e.name:  # a host subject: its node and HostEndpoint
+        out.update(node=e.name, host_endpoint=e.host_endpoint or None, labels=dict(e.labels))
     elif e.apiserver:
         out["apiserver"] = True
     return out
@@ -138,6 +142,22 @@ def _check_one(
         result.seconds = time.perf_counter() - start
         return result
     query = Query(sym, [part.constraint], (left, right), timeout_ms, large=result.policies > LARGE)
+    search(query, calico, cilium, result, max_examples)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def search(
+    query: Query,
+    calico: CalicoProgram,
+    cilium: CiliumProgram,
+    result: PartitionResult,
+    max_examples: int,
+    prefer: tuple[IP, ...] = (),
+) -> None:
+    """Ask for up to ``max_examples`` differing flows; each is replayed through both programs with
+    the concrete interpreter (naming the rules responsible, and cross-checking the engines).
+    ``prefer``: show counterexamples with the subject at one of these addresses when there are."""
     for _ in range(max_examples):
         outcome = query.check()
         if outcome == "unsat":
@@ -146,8 +166,9 @@ def _check_one(
             result.status = "unknown"
             result.note = f"solver gave up: {query.reason}"
             break
+        query.prefer_subject_at(prefer)
         flow = query.flow(calico.direction)
-        example = Counterexample(flow, calico.decide(flow), cilium.decide(flow), part.label)
+        example = Counterexample(flow, calico.decide(flow), cilium.decide(flow), result.partition)
         if example.calico.allowed == example.cilium.allowed:
             result.status = "unknown"
             result.note = "internal error: the engines disagree on a counterexample; please report it"
@@ -155,8 +176,6 @@ def _check_one(
         result.status = "different"
         result.counterexamples.append(example)
         query.exclude_similar(flow)
-    result.seconds = time.perf_counter() - start
-    return result
 
 
 def verdict_difference(calico: CalicoProgram, cilium: CiliumProgram) -> Expr:

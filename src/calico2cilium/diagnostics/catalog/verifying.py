@@ -124,8 +124,14 @@ CODES = (
         "outside-proof",
         Severity.WARNING,
         "A construct the verifier does not model, so equivalence is not proven (exit status 1).",
-        "Some constructs are outside the proof: Cilium L7 rules (http, dns, kafka), host policies"
-        " (nodeSelector) and Calico HostEndpoints as policy targets, doNotTrack/preDNAT policies."
+        "Some constructs are outside the proof: Cilium L7 rules (http, dns, kafka); Calico"
+        " HostEndpoints with a named interface (or none: the interface of their expectedIPs), since"
+        " the flow world has no interfaces; host endpoint profiles other than"
+        " projectcalico-default-allow; the HostEndpoints of one node carrying different labels"
+        " (which labels the node carries for Cilium's nodeSelector is then unknown); doNotTrack,"
+        " preDNAT and applyOnForward policies (untracked, pre-DNAT, forwarded traffic). HostEndpoints with"
+        " interfaceName '*' and Cilium host policies on their nodes are verified, assuming each node"
+        " carries the labels of its HostEndpoints."
         " The rest is still checked and any difference found is reported, but 'equivalent' cannot"
         " be claimed while such a construct takes part. L7 rules are not compared at all: the"
         " verifier does not claim what Cilium's proxy does with them.",

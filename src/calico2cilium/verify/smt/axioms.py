@@ -8,6 +8,7 @@ exist for TCP/UDP/SCTP only, ICMP type/code for ICMP only, ICMP is IPv4 and ICMP
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import z3  # type: ignore[import-untyped]
@@ -28,7 +29,10 @@ class WorldFacts(SymbolicTerms):
         if self._static is None:
             self._static = self._static_axioms()
         is_pod = self.kind[PEER] == KINDS.index("pod")
-        return [*self._static, *self._named_axioms(), *self._attr_axioms(is_pod)]
+        out = [*self._static, *self._named_axioms(), *self._attr_axioms(is_pod)]
+        if self.local is not None:
+            out.append(z3.Implies(self.local, is_pod))
+        return out
 
     def _static_axioms(self) -> list[Any]:
         a = self.assumptions
@@ -43,6 +47,12 @@ class WorldFacts(SymbolicTerms):
         is_pod = peer_kind == KINDS.index("pod")
         out.extend(self._address_axioms(is_pod))
         out.append(self.ip[SUBJECT] != self.ip[PEER])
+        if self.host is not None:
+            # A host subject is never its own peer; its known addresses are nobody else's.
+            out.append(peer_kind != KINDS.index("host"))
+            own = [self._in_net(self.ip[PEER], ipaddress.ip_network(ip)) for ip in self.own_ips]
+            if own:
+                out.append(z3.Not(z3.Or(*own)))
         apiserver = self.apiserver[PEER]
         nets = a.apiserver_nets
         if nets is None:
@@ -74,7 +84,7 @@ class WorldFacts(SymbolicTerms):
 
         pods, nodes = a.pod_nets, a.node_nets
         peer_ip, kind = self.ip[PEER], self.kind[PEER]
-        out.append(within(self.ip[SUBJECT], pods))
+        out.append(within(self.ip[SUBJECT], pods if self.host is None else nodes))
         out.append(z3.Implies(peer_is_pod, within(peer_ip, pods)))
         is_node = z3.Or(kind == KINDS.index("host"), kind == KINDS.index("remote-node"))
         out.append(z3.Implies(is_node, within(peer_ip, nodes)))
@@ -106,6 +116,8 @@ class WorldFacts(SymbolicTerms):
                 facts = self._named_facts[key] = [z3.Or(*(nproto == p for p in sorted(PORT_PROTOCOLS)))]
                 if entity != SUBJECT:
                     facts.append(z3.Implies(self.kind[PEER] != KINDS.index("pod"), number == 0))
+                elif self.host is not None:
+                    facts.append(number == 0)  # a host subject declares no pod ports
                 if not container_port_name(name):
                     facts.append(number == 0)
             out.extend(facts)
@@ -124,6 +136,8 @@ class WorldFacts(SymbolicTerms):
                 facts = self._attr_facts[attr] = []
                 if attr.entity == PEER and attr.space in ("pod", "ns", "sa"):
                     facts.append(z3.Implies(z3.Not(peer_is_pod), z3.Not(has)))
+                if attr.entity == SUBJECT and self.host is not None and attr.space in ("pod", "ns", "sa"):
+                    facts.append(z3.Not(has))  # a host subject has no pod facts
                 if family.strings and self.assumptions.valid_k8s_values:
                     limit = 253 if attr.space == "saname" else 63
                     facts.append(z3.Length(value) <= limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from typing import Any
 
 import z3  # type: ignore[import-untyped]
@@ -38,7 +39,13 @@ class SymbolicFlow(WorldFacts):
         kind = KINDS[model.eval(self.kind[PEER], model_completion=True).as_long()]
         ipv6 = z3.is_true(model.eval(self.ipv6, model_completion=True))
         proto = model.eval(self.proto, model_completion=True).as_long()
-        endpoints = {e: self._endpoint(model, e, "pod" if e == SUBJECT else kind, ipv6) for e in ENDPOINTS}
+        endpoints = {
+            e: self._endpoint(model, e, self.subject_kind if e == SUBJECT else kind, ipv6) for e in ENDPOINTS
+        }
+        if self.host is not None:
+            endpoints[SUBJECT] = replace(self.host, ip=endpoints[SUBJECT].ip)
+            if self.local is not None and z3.is_true(model.eval(self.local, model_completion=True)):
+                endpoints[PEER] = replace(endpoints[PEER], node=self.host.name)
         namespaces: dict[str, dict[str, str]] = {}
         for attr in self.attrs:
             if attr.entity.startswith("ns:") and attr.space == "ns":
@@ -110,9 +117,12 @@ def _fresh(space: str, index: int, taken: list[str]) -> str:
 def pin(sym: SymbolicFlow, flow: Flow) -> list[Any]:
     """Constraints fixing every symbolic variable to the values of ``flow`` (for testing that the
     symbolic and concrete interpreters agree). Call after all ``term`` calls."""
-    from calico2cilium.semantics.world import attr_value
+    from calico2cilium.semantics.expr import OnSubjectNode
+    from calico2cilium.semantics.world import attr_value, evaluate
 
     out: list[Any] = [sym.ipv6 == flow.ipv6, sym.kind[PEER] == KINDS.index(flow.peer.kind)]
+    if sym.local is not None:
+        out.append(sym.local == evaluate(OnSubjectNode(), flow))
     out.append(sym.apiserver[PEER] == flow.peer.apiserver)
     for entity in ENDPOINTS:
         endpoint = flow.subject if entity == SUBJECT else flow.peer

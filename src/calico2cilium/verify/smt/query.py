@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 import z3  # type: ignore[import-untyped]
 
-from calico2cilium.semantics.expr import Expr
-from calico2cilium.semantics.world import Direction, Flow
+from calico2cilium.semantics.expr import SUBJECT, Expr
+from calico2cilium.semantics.world import IP, Direction, Flow
 from calico2cilium.verify.smt.models import SymbolicFlow, pin
 
 Outcome = Literal["sat", "unsat", "unknown"]
@@ -33,19 +33,38 @@ class Query:
             self.solver.add(sym.term(differ[0]) != sym.term(differ[1]))
         self.solver.add(*sym.axioms())
         self.reason = ""
+        self.model: Any = None
 
     def check(self) -> Outcome:
         outcome = self.solver.check()
         if outcome == z3.sat:
+            self.model = self.solver.model()
             return "sat"
         if outcome == z3.unsat:
             return "unsat"
         self.reason = str(self.solver.reason_unknown())
         return "unknown"
 
+    def prefer_subject_at(self, ips: tuple[IP, ...]) -> None:
+        """After a satisfying ``check``: if some model also puts the subject at one of ``ips`` (a host
+        subject's known addresses), show that one; the counterexample reads more easily."""
+        if not ips:
+            return
+        sym = self.sym
+        try:
+            self.solver.push()
+            self.solver.add(
+                z3.Or(*(z3.And(sym.ipv6 == (ip.version == 6), sym.ip[SUBJECT] == int(ip)) for ip in ips))
+            )
+            if self.solver.check() == z3.sat:
+                self.model = self.solver.model()
+            self.solver.pop()
+        except z3.Z3Exception:  # a solver without incremental use: keep the first model
+            return
+
     def flow(self, direction: Direction) -> Flow:
         """The flow of the last satisfying model."""
-        return self.sym.flow(self.solver.model(), direction)
+        return self.sym.flow(self.model if self.model is not None else self.solver.model(), direction)
 
     def exclude_similar(self, flow: Flow) -> None:
         """Ask next for a flow with another peer kind or protocol."""

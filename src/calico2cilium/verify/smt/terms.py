@@ -37,6 +37,7 @@ from calico2cilium.semantics.expr import (
     NamedPort,
     Network,
     Not,
+    OnSubjectNode,
     Or,
     PortIn,
     Present,
@@ -48,8 +49,10 @@ from calico2cilium.semantics.expr import (
 from calico2cilium.semantics.world import (
     ICMP,
     ICMPV6,
+    IP,
     PORT_PROTOCOLS,
     Assumptions,
+    Endpoint,
 )
 
 ENDPOINTS = (SUBJECT, PEER)
@@ -108,8 +111,17 @@ class SymbolicTerms:
     family is known), then ``term`` them.
     """
 
-    def __init__(self, assumptions: Assumptions) -> None:
+    def __init__(
+        self, assumptions: Assumptions, host: Endpoint | None = None, own_ips: tuple[IP, ...] = ()
+    ) -> None:
+        """``host``: the subject is this host (a node; its ``ip`` is ignored, the address is
+        symbolic) instead of a pod; ``own_ips``: addresses of that host, which no peer has."""
         self.assumptions = assumptions
+        self.host = host
+        self.own_ips = own_ips
+        self.subject_kind = "pod" if host is None else "host"
+        self.local: Any = None
+        """The peer is a pod on the subject's node (``OnSubjectNode``); created when used."""
         self.families: dict[tuple[str, str], _Family] = {}
         self.attrs: dict[Attr, tuple[Any, Any]] = {}
         self.named: dict[tuple[Entity, str], tuple[Any, Any]] = {}
@@ -232,7 +244,7 @@ class SymbolicTerms:
             return z3.And(self._has(expr.attr), z3.Length(value) < expr.n)
         if isinstance(expr, IsKind):
             if expr.entity == SUBJECT:
-                return z3.BoolVal(expr.kind == "pod")
+                return z3.BoolVal(expr.kind == self.subject_kind)
             if expr.entity not in self.kind:
                 return z3.BoolVal(False)
             return self.kind[expr.entity] == KINDS.index(expr.kind)
@@ -244,6 +256,12 @@ class SymbolicTerms:
             )
         if isinstance(expr, IsIPv6):
             return self.ipv6
+        if isinstance(expr, OnSubjectNode):
+            if self.host is None:
+                return z3.BoolVal(False)
+            if self.local is None:
+                self.local = z3.Bool("peer_on_subject_node")
+            return self.local
         if isinstance(expr, ProtoIs):
             return self.proto == expr.number
         if isinstance(expr, PortIn):
