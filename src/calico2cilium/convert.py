@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calico2cilium.cilium.policies import EmitFailure, emit_policies
+from calico2cilium.compile.hosts import compile_hosts
 from calico2cilium.compile.lower import DEFAULT_NAMESPACE, lower
 from calico2cilium.compile.match import Cluster
 from calico2cilium.compile.plan import Plan, compile_plan
@@ -68,8 +69,9 @@ def convert(
     lowered = lower(loaded.documents, default_namespace)
     cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs), tuple(lowered.sets))
     plan = compile_plan(lowered, cluster)
-    documents, failures = emit_policies(plan, version, lowered.sets, lowered.passthrough)
-    diagnostics = [*loaded.diagnostics, *plan.diagnostics]
+    hosts = compile_hosts(lowered, cluster, plan)
+    documents, failures = emit_policies(plan, version, lowered.sets, lowered.passthrough, hosts.hosts)
+    diagnostics = [*loaded.diagnostics, *plan.diagnostics, *hosts.diagnostics]
     diagnostics.extend(_assumed(cluster))
     diagnostics.extend(_failure(f, plan) for f in failures)
     diagnostics.extend(_schema_check(documents, normalize_cilium_version(cilium_version)))
