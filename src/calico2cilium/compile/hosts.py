@@ -104,6 +104,8 @@ class HostPlan:
     """Per source policy (``Origin.resource``), its share of the allowed region (its allow rules'
     regions minus Calico's deny region)."""
     policies: dict[str, ir.Policy] = field(default_factory=dict)
+    named_ports: list[ir.Rule] = field(default_factory=list)
+    """Ingress rules whose named destination ports were resolved to the endpoint's port numbers."""
     defaults: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
     """Failsafe ports and what the profile allows after every tier passed."""
 
@@ -257,6 +259,8 @@ def _compile_direction(
         for rule in rules:
             try:
                 region = host_rule_region(rule, policy, direction, cluster, host.first)
+                if direction is ir.Direction.INGRESS and _named(rule) and host.first.expected_ips:
+                    host.named_ports.append(rule)
             except Inexpressible as err:
                 raise _Refused(f"{rule.origin}: {err.detail or err.operator}") from None
             specs.append(RuleSpec(_ACTIONS[rule.action], region, rule))
@@ -349,17 +353,29 @@ def host_rule_region(
     return Region.of([Cube(_SUBJECT, p, flows) for p in there.peers()])
 
 
-def resolve_named_ports(rule: ir.Rule, hep: ir.HostEndpoint) -> ir.Rule | None:
-    """Ingress to a host endpoint: a named destination port is the endpoint's own port of that
-    name (HostEndpoint ``ports``) and protocol; a name it does not declare matches nothing.
-    ``None`` when the rule can match nothing."""
+def _named(rule: ir.Rule) -> bool:
     m = rule.l4
-    if not any(isinstance(p, str) and not _is_numeric(p) for p in (*m.dst_ports, *m.not_dst_ports)):
+    return any(isinstance(p, str) and not _is_numeric(p) for p in (*m.dst_ports, *m.not_dst_ports))
+
+
+def resolve_named_ports(rule: ir.Rule, hep: ir.HostEndpoint) -> ir.Rule | None:
+    """Ingress to a host endpoint: a named destination port matches the (address, protocol, port)
+    of the endpoints declaring it, i.e. the host endpoint's ``expectedIPs`` with its port of that
+    name (Calico ``rule_scanner.go``; the verifier models the same). The name becomes the port
+    number, which a host policy matches on every host address (a warning says so, C2C326); with
+    no expectedIPs, or a name the endpoint does not declare for the rule's protocol, it matches
+    nothing. ``None`` when the rule can match nothing."""
+    m = rule.l4
+    if not _named(rule):
         return rule
     if m.protocol is None:
         raise Inexpressible("ports", "named ports without a protocol on a host endpoint subject")
     protocol = parse_protocol(m.protocol)
-    named = {name: port for name, proto, port in hep.ports if parse_protocol(proto) == protocol}
+    named = {
+        name: port
+        for name, proto, port in hep.ports
+        if parse_protocol(proto) == protocol and hep.expected_ips
+    }
 
     def resolve(ports: tuple[int | str, ...]) -> tuple[int | str, ...]:
         out: list[int | str] = []
@@ -442,6 +458,18 @@ def _node_diagnostics(host: HostPlan) -> list[Diagnostic]:
                     hint='use interfaceName: "*" in Calico if the whole host was meant',
                 )
             )
+    for rule in host.named_ports:
+        out.append(
+            make(
+                "C2C326",
+                f"{rule.origin}: named destination ports on HostEndpoint {first.name} become its port"
+                f" numbers; Calico matches them only on traffic to its expectedIPs"
+                f" ({', '.join(first.expected_ips)}), the Cilium host policy on every address of node"
+                f" {host.node}",
+                rule.origin.source,
+                hint="list every address of the host in expectedIPs, or use port numbers",
+            )
+        )
     if ir.Direction.EGRESS in host.governed and any(h.all_interfaces for h in host.endpoints):
         out.append(
             make(

@@ -238,6 +238,25 @@ CODES = (
         passing=_GOOD,
     ),
     CodeDoc(
+        "C2C326",
+        "host-named-port-widened",
+        Severity.WARNING,
+        "A named port on a HostEndpoint becomes its number, on every address of the node.",
+        "In Calico a named destination port matches the address and port of the endpoints that declare"
+        " it: for a HostEndpoint, its expectedIPs with the port its ports list gives that name. A"
+        " Cilium host policy cannot say the node's own address, so the rule matches that port number"
+        " on every address of the node. With no expectedIPs the name matches nothing, and the rule is"
+        " converted as matching nothing (exact).",
+        failing=_np(
+            "  selector: role == 'node'\n  ingress:\n    - action: Allow\n      protocol: TCP\n"
+            "      destination:\n        ports: [web]\n",
+            kind="GlobalNetworkPolicy",
+        )
+        + "---\n"
+        + _HEP.replace("spec:\n", "spec:\n  ports: [{name: web, protocol: TCP, port: 8080}]\n"),
+        passing=_GOOD,
+    ),
+    CodeDoc(
         "C2C399",
         "invalid-output",
         Severity.ERROR,
