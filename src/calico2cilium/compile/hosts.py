@@ -35,7 +35,7 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from calico2cilium import ir
 from calico2cilium.calico.selector import All, negate, replace_all, replace_global
@@ -214,6 +214,10 @@ def _compile_node(
         )
     default_allow = DEFAULT_ALLOW_PROFILE in first.profiles
     labels = dict(first.labels)
+    # Same labels, profiles and ports: the same policies apply on every interface; a rule
+    # selector sees the union of their addresses.
+    addresses = tuple(dict.fromkeys(ip for h in heps for ip in h.expected_ips))
+    merged = (replace(first, expected_ips=addresses), *heps[1:])
     for origin, selector in lowered.refused_global:
         if selector.matches(labels):
             raise _Refused(f"{origin.resource}, which selects it, is not converted (see its diagnostic)")
@@ -225,7 +229,7 @@ def _compile_node(
             )
     tiers = {**ir.BUILTIN_TIERS, **lowered.tiers}
     applicable.sort(key=lambda p: (tiers[p.tier].sort_key, p.sort_key))
-    host = HostPlan(node, heps, label_value(node))
+    host = HostPlan(node, merged, label_value(node))
     for direction in ir.Direction:
         _compile_direction(host, direction, applicable, tiers, default_allow, cluster)
     return host
@@ -259,7 +263,7 @@ def _compile_direction(
         for rule in rules:
             try:
                 region = host_rule_region(rule, policy, direction, cluster, host.first)
-                if direction is ir.Direction.INGRESS and _named(rule) and host.first.expected_ips:
+                if direction is ir.Direction.INGRESS and _declared_names(rule, host.first):
                     host.named_ports.append(rule)
             except Inexpressible as err:
                 raise _Refused(f"{rule.origin}: {err.detail or err.operator}") from None
@@ -358,6 +362,16 @@ def _named(rule: ir.Rule) -> bool:
     return any(isinstance(p, str) and not _is_numeric(p) for p in (*m.dst_ports, *m.not_dst_ports))
 
 
+def _declared_names(rule: ir.Rule, hep: ir.HostEndpoint) -> set[str]:
+    """The rule's named destination ports that the endpoint resolves to a number."""
+    m = rule.l4
+    if not _named(rule) or m.protocol is None or not hep.expected_ips:
+        return set()
+    protocol = parse_protocol(m.protocol)
+    declared = {name for name, proto, _ in hep.ports if parse_protocol(proto) == protocol}
+    return {p for p in (*m.dst_ports, *m.not_dst_ports) if isinstance(p, str) and p in declared}
+
+
 def resolve_named_ports(rule: ir.Rule, hep: ir.HostEndpoint) -> ir.Rule | None:
     """Ingress to a host endpoint: a named destination port matches the (address, protocol, port)
     of the endpoints declaring it, i.e. the host endpoint's ``expectedIPs`` with its port of that
@@ -444,8 +458,9 @@ def _node_diagnostics(host: HostPlan) -> list[Diagnostic]:
             f" {host.resource_name} policy to match",
         )
     )
+    whole = any(h.all_interfaces for h in host.endpoints)  # "*" governs every interface already
     for hep in host.endpoints:
-        if not hep.all_interfaces:
+        if not hep.all_interfaces and not whole:
             where = f"interface {hep.interface}" if hep.interface else "the interface holding its expectedIPs"
             out.append(
                 make(
@@ -470,6 +485,10 @@ def _node_diagnostics(host: HostPlan) -> list[Diagnostic]:
                 hint="list every address of the host in expectedIPs, or use port numbers",
             )
         )
+    # Cilium enforces host egress policy on the way from the host to its local pods (bpf/bpf_host.c
+    # handle_ipv4: "We're on the egress path of cilium_host" -> ipv4_host_policy_egress;
+    # cilium/cilium#13121), while Calico always allows host -> local workload traffic
+    # (semantics-check.md 13). Named-interface endpoints are covered by C2C323.
     if ir.Direction.EGRESS in host.governed and any(h.all_interfaces for h in host.endpoints):
         out.append(
             make(

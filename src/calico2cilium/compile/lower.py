@@ -196,7 +196,8 @@ def _calico_policy(doc: Document, model: PolicyResource, out: Lowered, default_n
             ("applyOnForward", spec.apply_on_forward),
         ):
             if on:
-                out.refused_global.append((origin, _selector(spec.selector)))
+                if not (spec.namespace_selector or spec.service_account_selector):
+                    out.refused_global.append((origin, _selector(spec.selector)))
                 out.diagnostics.append(
                     make(
                         "C2C301",
