@@ -56,6 +56,7 @@ def main() -> int:
             pod_cidrs=tuple(options.get("podCIDRs", ())),
             node_cidrs=tuple(options.get("nodeCIDRs", ())),
             cilium_version=(major, minor),
+            node_labels=Assumptions.labels_table(options["nodeLabels"]) if "nodeLabels" in options else None,
         ),
     )
     print(proof.render_text(), file=sys.stderr)

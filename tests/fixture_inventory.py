@@ -96,7 +96,10 @@ def load_case(name: str) -> Case:
     pods, nodes = tuple(options.get("podCIDRs", ())), tuple(options.get("nodeCIDRs", ()))
     input_path = FIXTURES / name / "input.yaml"
     result = convert([str(input_path)], pod_cidrs=pods, node_cidrs=nodes, cilium_version=version)
-    assumptions = Assumptions(pod_cidrs=pods, node_cidrs=nodes, cilium_version=(major, minor))
+    node_labels = Assumptions.labels_table(options["nodeLabels"]) if "nodeLabels" in options else None
+    assumptions = Assumptions(
+        pod_cidrs=pods, node_cidrs=nodes, cilium_version=(major, minor), node_labels=node_labels
+    )
     raw = [d for d in yaml.safe_load_all(input_path.read_text()) if d is not None]
     return Case(name, case, result, assumptions, raw)
 

@@ -2,7 +2,8 @@
 
 * ``input.yaml`` — Calico (and Kubernetes NetworkPolicy) documents;
 * ``case.yaml`` — ``description``, ``reasoning`` (why the expected output is right, from the
-  sourced semantics), optional ``options`` (``podCIDRs``, ``nodeCIDRs``, ``ciliumVersion``) and
+  sourced semantics), optional ``options`` (``podCIDRs``, ``nodeCIDRs``, ``ciliumVersion``,
+  ``nodeLabels``: the Nodes' labels, by node name, for verifying host policies) and
   ``verify`` (``equivalent``, the default; ``different`` for a conversion that changed something
   and said so with an error or warning; ``incomplete`` when the input holds something outside the
   verifier's proof, such as host-only policies or a tier missing from the input);
@@ -95,6 +96,7 @@ def test_fixture_is_proven_by_the_verifier(name: str) -> None:
         pod_cidrs=tuple(options.get("podCIDRs", ())),
         node_cidrs=tuple(options.get("nodeCIDRs", ())),
         cilium_version=(major, minor),
+        node_labels=Assumptions.labels_table(options["nodeLabels"]) if "nodeLabels" in options else None,
     )
     proof = verify(result.loaded, result.documents, assumptions)
     expected = case.get("verify", "equivalent")

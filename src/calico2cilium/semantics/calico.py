@@ -18,6 +18,7 @@ from calico2cilium.semantics.calico_rules import (
     LabelledSet,
     Part,
     RuleContext,
+    View,
     composite_on,
     parse_selector,
     rule_match,
@@ -84,6 +85,11 @@ class CalicoSide:
     programs: dict[Direction, CalicoProgram]
     invalid: list[InvalidItem] = field(default_factory=list)
     unsupported: list[UnsupportedItem] = field(default_factory=list)
+    host_endpoints: list[Located] = field(default_factory=list)
+    """HostEndpoint documents: policy targets for the host decisions (``semantics/hosts.py``)."""
+    tiers: dict[str, tuple[float | None, str, Located | None]] = field(default_factory=dict)
+    policies: list[PolicyInput] = field(default_factory=list)
+    sets: list[LabelledSet] = field(default_factory=list)
 
 
 def _data(doc: Located) -> dict[str, Any]:
@@ -220,6 +226,7 @@ def read_calico_side(
             elif kind == "NetworkPolicy" and api.startswith("networking.k8s.io/"):
                 policies.append(knp_to_calico(read_knp(data, default_namespace), doc, KNP_ORDER))
             elif kind == "HostEndpoint":
+                side.host_endpoints.append(doc)
                 side.unsupported.append(
                     UnsupportedItem(
                         "calico",
@@ -250,6 +257,7 @@ def read_calico_side(
         if direction == "ingress" and assumptions.calico_local_host_allowed:
             program.always_allow = IsKind(PEER, "host")
         program.tiers = _tiers(tiers, policies, direction, sets, side)
+    side.tiers, side.policies, side.sets = tiers, policies, sets
     return side
 
 
@@ -259,6 +267,7 @@ def _tiers(
     direction: Direction,
     sets: list[LabelledSet],
     side: CalicoSide,
+    subject_view: View | None = None,
 ) -> list[CalicoTier]:
     """Tiers by order (missing = last), then name (semantics.md 1.2, ``TierLess``)."""
     used = sorted({p.tier for p in policies})
@@ -278,7 +287,7 @@ def _tiers(
     for name in ordered:
         _, action, tier_doc = tiers[name]
         members = sorted((p for p in policies if p.tier == name), key=PolicyInput.sort_key)
-        built = [_program_policy(p, direction, sets, side) for p in members]
+        built = [_program_policy(p, direction, sets, side, subject_view) for p in members]
         end = Ref(
             "calico",
             f"end of tier {name!r} (default action {action})",
@@ -290,16 +299,28 @@ def _tiers(
 
 
 def _program_policy(
-    policy: PolicyInput, direction: Direction, sets: list[LabelledSet], side: CalicoSide
+    policy: PolicyInput,
+    direction: Direction,
+    sets: list[LabelledSet],
+    side: CalicoSide,
+    subject_view: View | None = None,
 ) -> CalicoPolicy:
+    """``subject_view``: the labels of a known subject (a host endpoint), instead of the pod's."""
     title = policy.title
     ref = Ref("calico", title, policy.doc, ("spec",))
     end = Ref("calico", f"{title}: no rule matched (end of tier)", policy.doc, ("spec",))
-    if direction.capitalize() not in policy.types or policy.host_only:
+    if direction.capitalize() not in policy.types:
         return CalicoPolicy(FALSE, [], ref, end, policy.namespace)
+    if policy.host_only:
+        built = CalicoPolicy(FALSE, [], ref, end, policy.namespace)
+        if subject_view is not None and composite_on(policy.subject, subject_view) != FALSE:
+            reason = "doNotTrack/preDNAT policy on a host endpoint: its stage is not modelled"
+            built.unsupported.append(UnsupportedItem("calico", reason, title, policy.doc, ("spec",)))
+        return built
     built = CalicoPolicy(FALSE, [], ref, end, policy.namespace)
+    view = subject_view or (lambda key: calico_pod_label(SUBJECT, key))
     try:
-        built.selects = composite_on(policy.subject, lambda key: calico_pod_label(SUBJECT, key))
+        built.selects = composite_on(policy.subject, view)
     except Unsupported as exc:
         built.unsupported.append(UnsupportedItem("calico", exc.reason, title, policy.doc, ("spec",)))
     ctx = RuleContext(direction, policy.namespace, sets)

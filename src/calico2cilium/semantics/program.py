@@ -175,6 +175,9 @@ class CalicoProgram:
     always_allow: Expr = FALSE
     always_ref: Ref = field(default_factory=lambda: Ref("calico", "traffic from the pod's own node"))
     profile_ref: Ref = field(default_factory=lambda: Ref("calico", "namespace profile kns.<ns> (allow)"))
+    after_tiers_allow: bool = True
+    """What the profiles decide after every tier passed (or when no policy applies): allow for pods
+    (``kns.<ns>``); for a host endpoint, allow only with ``projectcalico-default-allow``."""
 
     def restrict(self, keep: Callable[[CalicoPolicy], bool]) -> CalicoProgram:
         """The program without the policies ``keep`` rejects. Sound for a set of subjects when the
@@ -189,6 +192,7 @@ class CalicoProgram:
             self.always_allow,
             self.always_ref,
             self.profile_ref,
+            self.after_tiers_allow,
         )
 
     @property
@@ -214,10 +218,10 @@ class CalicoProgram:
                 return Verdict(outcome.action == "Allow", outcome.ref)
             if not tier.pass_by_default:
                 return Verdict(False, applying[-1].end_ref if len(applying) == 1 else tier.end_ref)
-        return Verdict(True, self.profile_ref)
+        return Verdict(self.after_tiers_allow, self.profile_ref)
 
     def verdict(self) -> Expr:
-        rest: Expr = TRUE  # the namespace profile allows pods
+        rest: Expr = TRUE if self.after_tiers_allow else FALSE  # the profiles (pods: kns.<ns> allows)
         for tier in reversed(self.tiers):
             chain: Expr = rest if tier.pass_by_default else FALSE
             for policy in reversed(tier.policies):

@@ -12,7 +12,8 @@ What is deliberately *not* in the world, and why (each is an assumption the repo
 - Service virtual IPs: both dataplanes translate them before policy (Calico enforces workload policy
   after DNAT, semantics.md 1.1; Cilium resolves services before policy), so no peer has one.
 - Traffic of a pod to itself, and ClusterMesh remote-cluster pods.
-- Host endpoints as *subjects* (host firewall): reported as unsupported by the semantics.
+- Host endpoints as *subjects* (host firewall) are separate decision points with a host as the
+  subject (``semantics/hosts.py``), checked when the Nodes' labels are given.
 """
 
 from __future__ import annotations
@@ -78,8 +79,13 @@ class Assumptions:
     - ``policy_cidr_match_nodes``: Cilium ``--policy-cidr-match-mode=nodes`` (CIDR rules match nodes).
     - ``policy_default_local_cluster``: Cilium adds the local-cluster term to peer selectors;
       ``None`` = the version's default (on from 1.19; semantics.md 2.1).
-    - ``host_firewall``: Cilium host firewall on (host policies enforced). Host subjects are not
-      modelled yet; the flag is recorded for the report.
+    - ``host_firewall``: Cilium host firewall on (host policies enforced).
+    - ``node_labels``: the labels of the cluster's Kubernetes Nodes, by node name; Cilium's host
+      endpoint carries them (filtered) and host policies select nodes by them. ``None``: unknown,
+      then host endpoints as policy targets are not verified. Nodes not listed are not checked.
+    - ``calico_failsafe_inbound`` / ``calico_failsafe_outbound``: FelixConfiguration's failsafe
+      ports (protocol number, port), allowed to and from host endpoints whatever the policy; the
+      defaults are felix's (semantics-check.md 13).
     - ``calico_local_host_allowed`` / ``cilium_local_host_allowed``: traffic from a pod's own node
       to the pod is allowed whatever the policy (Calico: semantics.md 1.5 "Host to local workloads
       is always allowed"; Cilium: ``--allow-localhost``, semantics.md 2.4).
@@ -100,11 +106,38 @@ class Assumptions:
     policy_cidr_match_nodes: bool = False
     policy_default_local_cluster: bool | None = None
     host_firewall: bool = True
+    node_labels: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] | None = None
+    calico_failsafe_inbound: tuple[tuple[int, int], ...] = (
+        (TCP, 22), (UDP, 68), (TCP, 179), (TCP, 2379), (TCP, 2380),
+        (TCP, 5473), (TCP, 6443), (TCP, 6666), (TCP, 6667),
+    )  # fmt: skip
+    calico_failsafe_outbound: tuple[tuple[int, int], ...] = (
+        (UDP, 53), (UDP, 67), (TCP, 179), (TCP, 2379), (TCP, 2380),
+        (TCP, 5473), (TCP, 6443), (TCP, 6666), (TCP, 6667),
+    )  # fmt: skip
     calico_local_host_allowed: bool = True
     cilium_local_host_allowed: bool = True
     cluster_name: str = "default"
     calico_types_default: Literal["clientv3", "admission"] = "clientv3"
     valid_k8s_values: bool = True
+
+    @staticmethod
+    def labels_table(
+        nodes: Mapping[str, Mapping[str, str]],
+    ) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+        """``node_labels`` from a mapping ``{node: {key: value}}``."""
+        return tuple(
+            sorted(
+                (str(n), tuple(sorted((str(k), str(v)) for k, v in ls.items()))) for n, ls in nodes.items()
+            )
+        )
+
+    @property
+    def nodes(self) -> dict[str, dict[str, str]] | None:
+        """``node_labels`` as a mapping (``None``: unknown)."""
+        if self.node_labels is None:
+            return None
+        return {name: dict(labels) for name, labels in self.node_labels}
 
     @property
     def pod_nets(self) -> tuple[Network, ...]:
@@ -150,6 +183,7 @@ class Assumptions:
             "policy_cidr_match_nodes": self.policy_cidr_match_nodes,
             "policy_default_local_cluster": self.local_cluster_filter,
             "host_firewall": self.host_firewall,
+            "node_labels": self.nodes,
             "calico_local_host_allowed": self.calico_local_host_allowed,
             "cilium_local_host_allowed": self.cilium_local_host_allowed,
             "cluster_name": self.cluster_name,

@@ -182,9 +182,54 @@ def verify(
             for item in part.unsupported:
                 if item not in result.unsupported:
                     result.unsupported.append(item)
+    if assumptions.node_labels is not None:
+        _check_hosts(result, calico_side, cilium_docs, assumptions, max_examples, max_counterexamples)
     result.status = _status(result)
     result.seconds = time.perf_counter() - start
     return result
+
+
+_HOST_NOTES = ("host endpoint as a policy target", "host policy (nodeSelector)")
+
+
+def _check_hosts(
+    result: VerifyResult,
+    calico_side: Any,
+    cilium_docs: Sequence[Any],
+    assumptions: Assumptions,
+    max_examples: int,
+    max_counterexamples: int | None,
+) -> None:
+    """Host decision points (``semantics/hosts.py``), checked by the same engine with a host as
+    the subject; they replace the "host subjects are not verified" notes."""
+    from calico2cilium.semantics.hosts import host_points
+
+    result.unsupported = [u for u in result.unsupported if not u.reason.startswith(_HOST_NOTES)]
+    for point in host_points(calico_side, cilium_docs, assumptions):
+        label = f"host {point.node}"
+        if point.unsupported:
+            result.partitions.append(
+                PartitionResult(point.direction, label, "unsupported", unsupported=point.unsupported)
+            )
+            for item in point.unsupported:
+                if item not in result.unsupported:
+                    result.unsupported.append(item)
+            continue
+        parts = check(
+            point.calico,
+            point.cilium,
+            assumptions,
+            max_examples,
+            stop_after=max_counterexamples,
+            subject_kind="host",
+            label=label,
+        )
+        result.partitions.extend(parts)
+        for part in parts:
+            result.counterexamples.extend(part.counterexamples)
+            for item in part.unsupported:
+                if item not in result.unsupported:
+                    result.unsupported.append(item)
 
 
 def _status(result: VerifyResult) -> Status:

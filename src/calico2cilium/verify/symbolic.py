@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from calico2cilium.semantics.expr import Expr, and_, not_, or_
+from calico2cilium.semantics.expr import Expr, Kind, and_, not_, or_
 from calico2cilium.semantics.program import CalicoProgram, CiliumProgram, UnsupportedItem, Verdict
 from calico2cilium.semantics.world import Assumptions, Direction, Flow
 from calico2cilium.verify.partition import Partition, partition
@@ -97,16 +97,20 @@ def check(
     max_examples: int = 1,
     timeout_ms: int = 60_000,
     stop_after: int | None = None,
+    subject_kind: Kind = "pod",
+    label: str = "",
 ) -> list[PartitionResult]:
     """Every partition of one direction; one symbolic flow (and z3 term cache) shared by all.
 
     ``stop_after``: once that many counterexamples are found, the remaining partitions are
     ``skipped`` (the answer is "different" anyway; a report needs a few examples, not all)."""
-    sym = SymbolicFlow(assumptions)
+    sym = SymbolicFlow(assumptions, subject_kind)
     sym.prepare([calico.verdict(), cilium.verdict()])
     results: list[PartitionResult] = []
     found = 0
     for part in partition(calico, cilium):
+        if label:
+            part.label = label if part.label == "all subjects" else f"{label}, {part.label}"
         if stop_after is not None and found >= stop_after:
             results.append(PartitionResult(calico.direction, part.label, "skipped"))
             continue

@@ -124,8 +124,11 @@ CODES = (
         "outside-proof",
         Severity.WARNING,
         "A construct the verifier does not model, so equivalence is not proven (exit status 1).",
-        "Some constructs are outside the proof: Cilium L7 rules (http, dns, kafka), host policies"
-        " (nodeSelector) and Calico HostEndpoints as policy targets, doNotTrack/preDNAT policies."
+        "Some constructs are outside the proof: Cilium L7 rules (http, dns, kafka), doNotTrack/preDNAT"
+        " policies, and host policies (nodeSelector) with Calico HostEndpoints as policy targets"
+        " unless the Nodes' labels are given (cluster-config nodeLabels); even then, HostEndpoints of"
+        " one interface, several differing ones on a node, and profiles other than"
+        " projectcalico-default-allow."
         " The rest is still checked and any difference found is reported, but 'equivalent' cannot"
         " be claimed while such a construct takes part. L7 rules are not compared at all: the"
         " verifier does not claim what Cilium's proxy does with them.",

@@ -74,7 +74,13 @@ class WorldFacts(SymbolicTerms):
 
         pods, nodes = a.pod_nets, a.node_nets
         peer_ip, kind = self.ip[PEER], self.kind[PEER]
-        out.append(within(self.ip[SUBJECT], pods))
+        if self.subject_kind == "host":
+            # A host endpoint's decision: the subject is a node address, and its peer is never the
+            # host itself (traffic of the host to itself is not in the world).
+            out.append(within(self.ip[SUBJECT], nodes))
+            out.append(kind != KINDS.index("host"))
+        else:
+            out.append(within(self.ip[SUBJECT], pods))
         out.append(z3.Implies(peer_is_pod, within(peer_ip, pods)))
         is_node = z3.Or(kind == KINDS.index("host"), kind == KINDS.index("remote-node"))
         out.append(z3.Implies(is_node, within(peer_ip, nodes)))

@@ -38,7 +38,9 @@ class SymbolicFlow(WorldFacts):
         kind = KINDS[model.eval(self.kind[PEER], model_completion=True).as_long()]
         ipv6 = z3.is_true(model.eval(self.ipv6, model_completion=True))
         proto = model.eval(self.proto, model_completion=True).as_long()
-        endpoints = {e: self._endpoint(model, e, "pod" if e == SUBJECT else kind, ipv6) for e in ENDPOINTS}
+        endpoints = {
+            e: self._endpoint(model, e, self.subject_kind if e == SUBJECT else kind, ipv6) for e in ENDPOINTS
+        }
         namespaces: dict[str, dict[str, str]] = {}
         for attr in self.attrs:
             if attr.entity.startswith("ns:") and attr.space == "ns":

@@ -34,6 +34,7 @@ from calico2cilium.semantics.expr import (
     IsApiserver,
     IsIPv6,
     IsKind,
+    Kind,
     NamedPort,
     Network,
     Not,
@@ -108,8 +109,10 @@ class SymbolicTerms:
     family is known), then ``term`` them.
     """
 
-    def __init__(self, assumptions: Assumptions) -> None:
+    def __init__(self, assumptions: Assumptions, subject_kind: Kind = "pod") -> None:
         self.assumptions = assumptions
+        self.subject_kind = subject_kind
+        """``pod`` (a workload's decision) or ``host`` (a host endpoint's: the host firewall)."""
         self.families: dict[tuple[str, str], _Family] = {}
         self.attrs: dict[Attr, tuple[Any, Any]] = {}
         self.named: dict[tuple[Entity, str], tuple[Any, Any]] = {}
@@ -232,7 +235,7 @@ class SymbolicTerms:
             return z3.And(self._has(expr.attr), z3.Length(value) < expr.n)
         if isinstance(expr, IsKind):
             if expr.entity == SUBJECT:
-                return z3.BoolVal(expr.kind == "pod")
+                return z3.BoolVal(expr.kind == self.subject_kind)
             if expr.entity not in self.kind:
                 return z3.BoolVal(False)
             return self.kind[expr.entity] == KINDS.index(expr.kind)
