@@ -165,7 +165,11 @@ def _calico_program(
         program.always_allow = _failsafe(assumptions.calico_failsafe_inbound)
         program.always_ref = Ref("calico", "failsafe inbound port (FelixConfiguration)")
     else:
-        local = and_(IsKind(PEER, "pod"), Present(LOCAL_POD))
+        local = (
+            and_(IsKind(PEER, "pod"), Present(LOCAL_POD))
+            if assumptions.calico_host_to_own_pods_allowed
+            else FALSE
+        )
         program.always_allow = or_(_failsafe(assumptions.calico_failsafe_outbound), local)
         program.always_ref = Ref("calico", "failsafe outbound port, or the host's own pod (always allowed)")
     allow = DEFAULT_ALLOW in profiles

@@ -83,6 +83,8 @@ class Assumptions:
     - ``node_labels``: the labels of the cluster's Kubernetes Nodes, by node name; Cilium's host
       endpoint carries them (filtered) and host policies select nodes by them. ``None``: unknown,
       then host endpoints as policy targets are not verified. Nodes not listed are not checked.
+    - ``calico_host_to_own_pods_allowed``: Calico allows a host endpoint's traffic to the pods of its
+      own node whatever the policy (semantics-check.md 13); off, such pods are judged like others.
     - ``calico_failsafe_inbound`` / ``calico_failsafe_outbound``: FelixConfiguration's failsafe
       ports (protocol number, port), allowed to and from host endpoints whatever the policy; the
       defaults are felix's (semantics-check.md 13).
@@ -107,6 +109,7 @@ class Assumptions:
     policy_default_local_cluster: bool | None = None
     host_firewall: bool = True
     node_labels: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] | None = None
+    calico_host_to_own_pods_allowed: bool = True
     calico_failsafe_inbound: tuple[tuple[int, int], ...] = (
         (TCP, 22), (UDP, 68), (TCP, 179), (TCP, 2379), (TCP, 2380),
         (TCP, 5473), (TCP, 6443), (TCP, 6666), (TCP, 6667),
@@ -184,6 +187,7 @@ class Assumptions:
             "policy_default_local_cluster": self.local_cluster_filter,
             "host_firewall": self.host_firewall,
             "node_labels": self.nodes,
+            "calico_host_to_own_pods_allowed": self.calico_host_to_own_pods_allowed,
             "calico_local_host_allowed": self.calico_local_host_allowed,
             "cilium_local_host_allowed": self.cilium_local_host_allowed,
             "cluster_name": self.cluster_name,
