@@ -217,8 +217,12 @@ class Endpoint:
     def describe(self) -> str:
         if self.kind != "pod":
             extra = ", kube-apiserver" if self.apiserver else ""
-            return f"{self.kind} {self.ip}{extra}"
-        labels = ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+            name = f" {self.name}" if self.name else ""
+            return f"{self.kind}{name} {self.ip}{extra}"
+        # Keys starting with a space are facts no selector can name (semantics/hosts.py LOCAL_POD).
+        plain = ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()) if not k.startswith(" "))
+        facts = " ".join(f"({k.strip()})" for k in sorted(self.labels) if k.startswith(" "))
+        labels = " ".join(part for part in (plain, facts) if part)
         ns_labels = ",".join(f"{k}={v}" for k, v in sorted(self.namespace_labels.items()))
         who = f"{self.namespace}/{self.name}" if self.name else f"pod in namespace {self.namespace}"
         extra = f" ns-labels=[{ns_labels}]" if ns_labels else ""

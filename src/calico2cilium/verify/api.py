@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from calico2cilium.diagnostics import Diagnostic, Severity
@@ -226,7 +226,9 @@ def _check_hosts(
         )
         result.partitions.extend(parts)
         for part in parts:
-            result.counterexamples.extend(part.counterexamples)
+            for example in part.counterexamples:
+                subject = replace(example.flow.subject, name=point.node)
+                result.counterexamples.append(replace(example, flow=replace(example.flow, subject=subject)))
             for item in part.unsupported:
                 if item not in result.unsupported:
                     result.unsupported.append(item)
