@@ -205,8 +205,13 @@ def _check_hosts(
     from calico2cilium.semantics.hosts import host_points
 
     result.unsupported = [u for u in result.unsupported if not u.reason.startswith(_HOST_NOTES)]
+    seen: dict[tuple[object, ...], tuple[str, list[PartitionResult]]] = {}
+    found = 0
     for point in host_points(calico_side, cilium_docs, assumptions):
         label = f"host {point.node}"
+        if max_counterexamples is not None and found >= max_counterexamples:
+            result.partitions.append(PartitionResult(point.direction, label, "skipped"))
+            continue
         if point.unsupported:
             result.partitions.append(
                 PartitionResult(point.direction, label, "unsupported", unsupported=point.unsupported)
@@ -215,17 +220,38 @@ def _check_hosts(
                 if item not in result.unsupported:
                     result.unsupported.append(item)
             continue
-        parts = check(
-            point.calico,
-            point.cilium,
-            assumptions,
-            max_examples,
-            stop_after=max_counterexamples,
-            subject_kind="host",
-            label=label,
-        )
+        # Nodes alike (same host endpoint labels and profiles, same host policies) give the same
+        # formulas: check them once.
+        key = (point.direction, point.calico.verdict(), point.cilium.verdict())
+        if key in seen:
+            first, earlier = seen[key]
+            parts = [
+                replace(
+                    p,
+                    partition=p.partition.replace(first, label, 1),
+                    counterexamples=[
+                        Counterexample(
+                            c.flow, point.calico.decide(c.flow), point.cilium.decide(c.flow), label
+                        )
+                        for c in p.counterexamples
+                    ],
+                )
+                for p in earlier
+            ]
+        else:
+            parts = check(
+                point.calico,
+                point.cilium,
+                assumptions,
+                max_examples,
+                stop_after=max_counterexamples,
+                subject_kind="host",
+                label=label,
+            )
+            seen[key] = (label, parts)
         result.partitions.extend(parts)
         for part in parts:
+            found += len(part.counterexamples)
             for example in part.counterexamples:
                 subject = replace(example.flow.subject, name=point.node)
                 result.counterexamples.append(replace(example, flow=replace(example.flow, subject=subject)))
