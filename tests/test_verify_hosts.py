@@ -5,7 +5,7 @@ labels. Written by hand, not from the converter's output, so they hold the model
 from __future__ import annotations
 
 from calico2cilium.semantics.world import Assumptions
-from calico2cilium.verify.api import verify_texts
+from calico2cilium.verify.api import verify, verify_texts
 
 HEP = """\
 apiVersion: projectcalico.org/v3
@@ -111,3 +111,24 @@ def test_host_to_its_own_pods_is_always_allowed_by_calico() -> None:
     # The only difference: a pod on the host's own node, which Calico always lets the host reach.
     assert found.calico.allowed and not found.cilium.allowed and found.flow.peer.kind == "pod"
     assert any(k.startswith(" ") for k in found.flow.peer.labels)
+
+
+def test_alike_nodes_are_checked_once_and_reported_each_with_its_own_rules() -> None:
+    from calico2cilium.convert import convert
+
+    heps = "---\n".join(
+        HEP.replace("n1", node).replace(", profiles: [projectcalico-default-allow]", "")
+        for node in ("n1", "n2")
+    )
+    result = convert(text=heps, pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",))
+    labels = {node: {"calico2cilium.io/node": node} for node in ("n1", "n2")}
+    assumptions = Assumptions(
+        pod_cidrs=("10.244.0.0/16",),
+        node_cidrs=("10.0.0.0/24",),
+        node_labels=Assumptions.labels_table(labels),
+    )
+    proof = verify(result.loaded, result.documents, assumptions)
+    by_node = {c.flow.subject.name: c for c in proof.counterexamples}
+    assert set(by_node) == {"n1", "n2"}  # host -> own pods, on each node (C2C324)
+    for node, example in by_node.items():
+        assert f"calico2cilium-host-{node}" in example.cilium.ref.what
