@@ -18,7 +18,7 @@ import yaml
 
 from calico2cilium.convert import convert
 from calico2cilium.io.write import dump_yaml
-from calico2cilium.semantics.world import Assumptions
+from calico2cilium.semantics.world import Assumptions, node_labels
 from calico2cilium.verify.conversion import check_conversion
 
 
@@ -56,6 +56,7 @@ def main() -> int:
             pod_cidrs=tuple(options.get("podCIDRs", ())),
             node_cidrs=tuple(options.get("nodeCIDRs", ())),
             cilium_version=(major, minor),
+            node_labels=node_labels(options["nodeLabels"]) if "nodeLabels" in options else None,
         ),
     )
     print(proof.render_text(), file=sys.stderr)

@@ -35,7 +35,7 @@ import yaml
 
 from calico2cilium.convert import convert
 from calico2cilium.io.inventory import Inventory, PodInfo
-from calico2cilium.semantics.world import TCP, UDP, Assumptions
+from calico2cilium.semantics.world import TCP, UDP, Assumptions, node_labels
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -96,7 +96,10 @@ def load_case(name: str) -> Case:
     pods, nodes = tuple(options.get("podCIDRs", ())), tuple(options.get("nodeCIDRs", ()))
     input_path = FIXTURES / name / "input.yaml"
     result = convert([str(input_path)], pod_cidrs=pods, node_cidrs=nodes, cilium_version=version)
-    assumptions = Assumptions(pod_cidrs=pods, node_cidrs=nodes, cilium_version=(major, minor))
+    labels = node_labels(options["nodeLabels"]) if "nodeLabels" in options else None
+    assumptions = Assumptions(
+        pod_cidrs=pods, node_cidrs=nodes, cilium_version=(major, minor), node_labels=labels
+    )
     raw = [d for d in yaml.safe_load_all(input_path.read_text()) if d is not None]
     return Case(name, case, result, assumptions, raw)
 

@@ -3,7 +3,8 @@
 * ``input.yaml`` — Calico (and Kubernetes NetworkPolicy) documents;
 * ``case.yaml`` — ``description``, ``reasoning`` (why the expected output is right, from the
   sourced semantics), optional ``options`` (``podCIDRs``, ``nodeCIDRs``, ``ciliumVersion``,
-  ``inventory``: a label inventory file in the case directory, given as ``--inventory``) and
+  ``inventory``: a label inventory file in the case directory, given as ``--inventory``;
+  ``nodeLabels``: the Nodes' labels, by node name, for verifying host policies) and
   ``verify`` (``equivalent``, the default; ``different`` for a conversion that changed something
   and said so with an error or warning; ``incomplete`` when the input holds something outside the
   verifier's proof, such as host-only policies or a tier missing from the input;
@@ -28,7 +29,7 @@ import yaml
 from calico2cilium.convert import convert
 from calico2cilium.io.write import dump_yaml
 from calico2cilium.schemas import validate
-from calico2cilium.semantics.world import Assumptions
+from calico2cilium.semantics.world import Assumptions, node_labels
 from calico2cilium.verify.api import verify
 from calico2cilium.verify.conversion import check_conversion
 
@@ -100,6 +101,7 @@ def test_fixture_is_proven_by_the_verifier(name: str) -> None:
         pod_cidrs=tuple(options.get("podCIDRs", ())),
         node_cidrs=tuple(options.get("nodeCIDRs", ())),
         cilium_version=(major, minor),
+        node_labels=node_labels(options["nodeLabels"]) if "nodeLabels" in options else None,
     )
     expected = case.get("verify", "equivalent")
     if expected == "equivalent-on-inventory":

@@ -97,7 +97,7 @@ def test_mutated_host_policy_is_caught_naming_the_node() -> None:
     examples = [c for c in result.counterexamples if c.flow.subject.kind == "host"]
     assert examples and all(c.partition == "node n1 (HostEndpoint n1-all)" for c in examples)
     text = result.render_text()
-    assert "ingress at node n1 (HostEndpoint n1-all) [role=worker]" in text
+    assert "ingress at node n1 (HostEndpoint n1-all) [calico2cilium.io/node=n1,role=worker]" in text
     refs = {(c.calico.ref.what, c.cilium.ref.what) for c in examples}
     port_2222 = (
         "GlobalNetworkPolicy ssh: no rule matched (end of tier)",

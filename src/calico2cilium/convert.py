@@ -19,6 +19,7 @@ from typing import Any
 
 from calico2cilium.cilium.naming import deduplicate_names
 from calico2cilium.cilium.policies import EmitFailure, emit_policies
+from calico2cilium.compile.hosts import compile_hosts
 from calico2cilium.compile.inventory import Expansion
 from calico2cilium.compile.lower import DEFAULT_NAMESPACE, lower
 from calico2cilium.compile.match import Cluster
@@ -106,9 +107,10 @@ def convert(
     lowered = lower(loaded.documents, default_namespace, given)
     cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs), tuple(lowered.sets))
     plan = compile_plan(lowered, cluster)
-    documents, failures = emit_policies(plan, version, lowered.sets, lowered.passthrough)
+    hosts = compile_hosts(lowered, cluster, plan)
+    documents, failures = emit_policies(plan, version, lowered.sets, lowered.passthrough, hosts.hosts)
     renamed = deduplicate_names(documents)
-    diagnostics = [*loaded.diagnostics, *problems, *plan.diagnostics]
+    diagnostics = [*loaded.diagnostics, *problems, *plan.diagnostics, *hosts.diagnostics]
     diagnostics.extend(renamed)
     diagnostics.extend(_assumed(cluster))
     diagnostics.extend(_failure(f, plan) for f in failures)

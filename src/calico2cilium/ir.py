@@ -189,3 +189,29 @@ class NetworkSet:
     labels: tuple[tuple[str, str], ...]
     nets: tuple[str, ...]
     origin: Origin = field(default=Origin("", ""), compare=False, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class HostEndpoint:
+    """A Calico HostEndpoint (semantics.md 1.5): a policy subject whose labels are all known, and
+    a rule peer through its ``expected_ips``. ``interface`` is ``"*"``, an interface name, or
+    ``None`` (the interface holding one of the expected IPs). ``ports`` are its named ports as
+    ``(name, protocol, port)``. ``sources`` holds positions of fields, for diagnostics."""
+
+    name: str
+    node: str
+    interface: str | None
+    labels: tuple[tuple[str, str], ...]
+    expected_ips: tuple[str, ...]
+    profiles: tuple[str, ...]
+    ports: tuple[tuple[str, str, int], ...]
+    origin: Origin = field(default=Origin("", ""), compare=False, hash=False)
+    sources: tuple[tuple[str, Source], ...] = field(default=(), compare=False, hash=False)
+
+    @property
+    def all_interfaces(self) -> bool:
+        return self.interface == "*"
+
+    def source(self, name: str) -> Source | None:
+        """The position of field ``name`` (e.g. ``"interfaceName"``), else of the resource."""
+        return dict(self.sources).get(name, self.origin.source)

@@ -21,6 +21,7 @@ from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
 from calico2cilium.cilium.ports import l4_parts
 from calico2cilium.cilium.selectors import peer_selectors, subject_selectors
+from calico2cilium.compile.hosts import HostPlan
 from calico2cilium.compile.plan import Grant, Plan, PolicyPlan
 from calico2cilium.sets import (
     HostPeer,
@@ -302,15 +303,21 @@ def emit_policies(
     version: tuple[int, int],
     network_sets: Sequence[ir.NetworkSet] = (),
     passthrough: Sequence[dict[str, Any]] = (),
+    hosts: Sequence[HostPlan] = (),
 ) -> tuple[list[dict[str, Any]], list[EmitFailure]]:
-    """Every output document: the policies, the CIDR groups (``cidrgroups.py``) and the
-    Kubernetes NetworkPolicies, passed through."""
+    """Every output document: the policies (with their host rules, ``hostpolicies.py``), the
+    CIDR groups (``cidrgroups.py``) and the Kubernetes NetworkPolicies, passed through."""
+    from calico2cilium.cilium.hostpolicies import host_documents, merge_host_specs
+
     failures: list[EmitFailure] = []
     groups = CidrGroups(list(network_sets))
     out = [r for pp in plan.policies if (r := _resource_for(pp, plan, version, failures, groups)) is not None]
     profile = _profile_resource(plan, version, failures, groups)
     if profile is not None:
         out.append(profile)
+    host_specs, host_defaults = host_documents(hosts, version, groups, failures)
+    merge_host_specs(out, host_specs)
+    out.extend(host_defaults)
     out.extend(groups.documents(version))
     out.extend(dict(doc) for doc in passthrough)
     out.sort(key=lambda r: (r["kind"], r["metadata"].get("namespace", ""), r["metadata"]["name"]))

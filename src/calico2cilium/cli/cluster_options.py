@@ -10,6 +10,9 @@ The values may also come from a file (``--cluster-config``)::
     nodeCIDRs: [192.168.0.0/24]
     serviceCIDRs: [10.96.0.0/12]
     ciliumVersion: "1.18"
+    nodeLabels:                      # the Nodes' labels (default: their HostEndpoints' labels
+                                     # and calico2cilium.io/node=<node>), for host policies
+      node1: {calico2cilium.io/node: node1}
 
 A flag given on the command line replaces the file's value for that key.
 """
@@ -24,12 +27,13 @@ from typing import Any, TypeVar
 
 import click
 
-from calico2cilium.semantics.world import Assumptions
+from calico2cilium.semantics.world import Assumptions, node_labels
 
 CILIUM_VERSIONS = ("1.15", "1.16", "1.17", "1.18", "1.19")
 DEFAULT_CILIUM_VERSION = "1.18"
 CONFIG_KEYS = {"podCIDRs": "pod_cidrs", "nodeCIDRs": "node_cidrs", "serviceCIDRs": "service_cidrs"}
 VERSION_KEY = "ciliumVersion"
+NODE_LABELS_KEY = "nodeLabels"
 F = TypeVar("F", bound=Callable[..., Any])
 
 CLUSTER_HELP = """\b
@@ -159,12 +163,22 @@ def _read_config(path: str) -> dict[str, Any]:
                 except ValueError:
                     raise bad(f"{key}: {item!r} is not an IPv4 or IPv6 CIDR") from None
             out[CONFIG_KEYS[key]] = tuple(cidrs)
+        elif key == NODE_LABELS_KEY:
+            if not isinstance(value, dict) or not all(
+                isinstance(labels, dict)
+                and all(isinstance(v, str | int | float | bool) for v in labels.values())
+                for labels in value.values()
+            ):
+                raise bad(f"{key}: expected a mapping of node name to a mapping of labels")
+            out["node_labels"] = node_labels(
+                {str(n): {str(k): str(v) for k, v in labels.items()} for n, labels in value.items()}
+            )
         elif key == VERSION_KEY:
             if str(value) not in CILIUM_VERSIONS:
                 raise bad(f"{key}: {value!r} is not one of {', '.join(CILIUM_VERSIONS)}")
             out["cilium_version"] = str(value)
         else:
-            known = ", ".join([*CONFIG_KEYS, VERSION_KEY])
+            known = ", ".join([*CONFIG_KEYS, VERSION_KEY, NODE_LABELS_KEY])
             raise bad(f"unknown key {key!r} (known: {known})")
     return out
 
@@ -183,4 +197,5 @@ def assumptions_from(cluster: ClusterOptions) -> Assumptions:
         node_cidrs=values.get("node_cidrs", ()),
         service_cidrs=values.get("service_cidrs", ()),
         cilium_version=(major, minor),
+        node_labels=values.get("node_labels"),
     )

@@ -39,7 +39,7 @@ from calico2cilium.validate import Document
 DEFAULT_NAMESPACE = "default"
 KNP_ORDER = 1000.0
 K8S_ONLY = parse("projectcalico.org/orchestrator == 'k8s'")
-NOT_CONVERTED_KINDS = ("HostEndpoint",)
+HOST_ENDPOINT_KIND = "HostEndpoint"
 SET_KINDS = ("NetworkSet", "GlobalNetworkSet")
 
 
@@ -50,6 +50,10 @@ class Lowered:
     sets: list[ir.NetworkSet] = field(default_factory=list)
     passthrough: list[dict[str, Any]] = field(default_factory=list)
     """Kubernetes NetworkPolicies, as given: they go to the output unchanged (Cilium enforces them)."""
+    host_endpoints: list[ir.HostEndpoint] = field(default_factory=list)
+    refused_global: list[tuple[ir.Origin, Selector]] = field(default_factory=list)
+    """GlobalNetworkPolicies refused here (with their selector): a host endpoint one of them
+    selects cannot be converted exactly (``compile/hosts.py``)."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     expansions: list[tuple[Document, ir.JsonPath, Expansion]] = field(default_factory=list)
     """Selector fields whose string tests were expanded against the inventory (C2C316)."""
@@ -81,16 +85,27 @@ def lower(
             out.passthrough.append(copy)
         elif doc.kind in SET_KINDS:
             out.sets.append(_network_set(doc, default_namespace))
-        elif doc.kind in NOT_CONVERTED_KINDS:
-            out.diagnostics.append(
-                make(
-                    "C2C312",
-                    f"{doc.kind} '{doc.name}' is not converted: host endpoints are not supported by this"
-                    " version, and policies are compiled as if it did not exist",
-                    doc.raw.source(("kind",)),
-                )
-            )
+        elif doc.kind == HOST_ENDPOINT_KIND:
+            out.host_endpoints.append(_host_endpoint(doc))
     return out
+
+
+def _host_endpoint(doc: Document) -> ir.HostEndpoint:
+    model: Any = doc.model
+    spec = model.spec
+    fields = ("interfaceName", "expectedIPs", "profiles", "ports", "node")
+    sources = tuple((f, doc.raw.source(("spec", f))) for f in fields if f in (doc.raw.data.get("spec") or {}))
+    return ir.HostEndpoint(
+        name=model.metadata.name,
+        node=spec.node,
+        interface=spec.interface_name or None,
+        labels=tuple(sorted(model.metadata.labels.items())),
+        expected_ips=tuple(str(ip.address) for ip in spec.expected_ips),
+        profiles=tuple(spec.profiles),
+        ports=tuple((p.name, str(p.protocol.as_yaml()), p.port) for p in spec.ports),
+        origin=ir.Origin(doc.kind, model.metadata.name, None, (), doc.raw.source()),
+        sources=sources,
+    )
 
 
 def _network_set(doc: Document, default_namespace: str) -> ir.NetworkSet:
@@ -242,6 +257,8 @@ def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: st
             ("applyOnForward", spec.apply_on_forward),
         ):
             if on:
+                if not (spec.namespace_selector or spec.service_account_selector):
+                    out.refused_global.append((origin, _selector(spec.selector)))
                 out.diagnostics.append(
                     make(
                         "C2C301",
@@ -259,8 +276,12 @@ def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: st
             else None,
             ir.Direction.EGRESS: _rules(fields, origin, "egress", spec.egress) if "Egress" in types else None,
         }
+        # Calico ANDs these in only when non-empty (globalnetworkpolicyprocessor.go): an empty
+        # string is the same as none, which matters for host endpoints (no namespace, no SA).
         namespace_selector = (
-            fields.selector(spec.namespace_selector, ("spec", "namespaceSelector"), Universe.NAMESPACE)
+            fields.selector(
+                spec.namespace_selector or None, ("spec", "namespaceSelector"), Universe.NAMESPACE
+            )
             if isinstance(spec, GlobalNetworkPolicySpec)
             else None
         )
@@ -275,7 +296,7 @@ def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: st
             order=spec.order if spec.order is not None else ir.NO_ORDER,
             selector=selector,
             namespace_selector=namespace_selector,
-            service_account_selector=_optional_selector(spec.service_account_selector),
+            service_account_selector=_optional_selector(spec.service_account_selector or None),
             ingress=directions[ir.Direction.INGRESS],
             egress=directions[ir.Direction.EGRESS],
             origin=origin,

@@ -9,8 +9,9 @@ outside the cluster (CIDRs). Calico's ``nets`` match any endpoint by IP, pods an
 When the ranges are unknown, the net is taken to hold no pod or node address and a warning says
 so (``Cluster.assumed``).
 
-Peers picked by labels (``selector``, ``namespaceSelector``, ``serviceAccounts``) are pods only:
-host endpoints and network sets are not compiled by this version (lowering reports them).
+Peers picked by labels (``selector``, ``namespaceSelector``, ``serviceAccounts``) are pods, plus
+the nets of the network sets they pick. Host endpoints they pick (by ``expectedIPs``) have no
+per-node Cilium peer form; ``compile/hosts.py`` warns where a selector picks one (C2C325).
 """
 
 from __future__ import annotations
@@ -251,7 +252,7 @@ def _labelled_pods(peer: ir.Peer, policy: ir.Policy) -> LabelSet:
 
 
 def policy_subject(policy: ir.Policy) -> LabelSet:
-    """The pods a policy applies to (host endpoints are not compiled by this version)."""
+    """The pods a policy applies to (host endpoints it applies to: ``compile/hosts.py``)."""
     subject = ls.pod_labels(policy.selector)
     if policy.scope is ir.Scope.NAMESPACED and policy.namespace is not None:
         subject = subject & ls.in_namespace(policy.namespace)

@@ -135,7 +135,11 @@ def host_program(
             tiers.append(CalicoTier(tier.name, tier.pass_by_default, chosen, tier.end_ref))
     allows, profile_ref = _profiles(subject, notes)
     program = CalicoProgram(direction, tiers, profile_ref=profile_ref, profile_allows=allows)
-    if direction == "egress" and assumptions.calico_local_host_allowed:
+    if (
+        direction == "egress"
+        and assumptions.calico_local_host_allowed
+        and assumptions.calico_host_to_own_pods_allowed
+    ):
         program.always_allow = OnSubjectNode()
         program.always_ref = Ref("calico", "traffic from the host to its own workloads (always allowed)")
     return program

@@ -3,8 +3,9 @@
 Calico polices a host through its HostEndpoints (labels from the HEP, the host from ``spec.node``;
 semantics.md 1.5); Cilium through host policies, CCNPs whose ``nodeSelector`` matches the *node's*
 labels (semantics.md 2.1). The link between the two is an explicit assumption
-(``Assumptions.node_labels``): by default each node named by a HostEndpoint carries exactly the labels
-of its HostEndpoints, and a node whose HostEndpoints disagree on labels is not proven.
+(``Assumptions.node_labels``): by default each node named by a HostEndpoint carries the labels of its
+HostEndpoints and ``calico2cilium.io/node=<node>`` (the label the converter has users add), and a
+node whose HostEndpoints disagree on labels is not proven.
 
 Only nodes named by a HEP (or given with ``node_labels``) are host subjects: on any other node Calico
 has no HostEndpoint, so it polices nothing there, and a Cilium host policy selecting such a node is a
@@ -133,6 +134,10 @@ def _interface_note(hep: HostEndpointInfo) -> UnsupportedItem | None:
     return UnsupportedItem("calico", reason, hep.title, hep.doc, ("spec",))
 
 
+NODE_LABEL = "calico2cilium.io/node"
+"""The label ``calico2cilium convert`` tells users to put on each node (C2C321), assumed present."""
+
+
 def host_subjects(
     heps: list[HostEndpointInfo], assumptions: Assumptions, extra_nodes: Mapping[str, Mapping[str, str]] = {}
 ) -> list[HostSubject]:
@@ -151,7 +156,7 @@ def host_subjects(
         if node in given:
             labels = given[node]
         elif len({tuple(sorted(h.labels.items())) for h in members}) == 1:
-            labels = dict(members[0].labels)
+            labels = {**members[0].labels, NODE_LABEL: node}
         else:
             labels = None
             names = ", ".join(h.name for h in members)

@@ -125,13 +125,16 @@ class Assumptions:
       and from every host endpoint whatever the policy (semantics.md 1.5; semantics-check claim 13);
       ``(protocol, port)``, matched on the destination port.
     - ``node_labels``: the labels Cilium sees on nodes (``nodeSelector`` matches them). ``None``: each
-      node named by a HostEndpoint's ``spec.node`` carries exactly the labels of its HostEndpoints
-      (the converter tells users to label their nodes so); a node whose HostEndpoints carry
-      different labels is not proven. Given: those nodes, with those labels, are the host subjects
+      node named by a HostEndpoint's ``spec.node`` carries the labels of its HostEndpoints and
+      ``calico2cilium.io/node=<node>`` (the label the converter tells users to add, C2C321); a node
+      whose HostEndpoints carry different labels is not proven. Given: those nodes, with those labels, are the host subjects
       (a node given without a HostEndpoint is one where Calico polices nothing).
     - ``calico_local_host_allowed`` / ``cilium_local_host_allowed``: traffic from a pod's own node
       to the pod is allowed whatever the policy (Calico: semantics.md 1.5 "Host to local workloads
       is always allowed"; Cilium: ``--allow-localhost``, semantics.md 2.4).
+    - ``calico_host_to_own_pods_allowed``: the same Calico fact seen from the host's egress side;
+      ``False`` only to take that one known difference of host conversions (Cilium's host egress
+      policy governs it, C2C324) out of a comparison, so that it cannot hide another one.
     - ``cluster_name``: the value of ``io.cilium.k8s.policy.cluster`` on pods.
     - ``calico_types_default``: how Calico fills an absent ``types`` (semantics-check claim 14):
       ``"clientv3"`` (by rule counts, calicoctl/API server) or ``"admission"`` (by presence of the
@@ -151,6 +154,7 @@ class Assumptions:
     host_firewall: bool = True
     calico_local_host_allowed: bool = True
     cilium_local_host_allowed: bool = True
+    calico_host_to_own_pods_allowed: bool = True
     cluster_name: str = "default"
     calico_types_default: Literal["clientv3", "admission"] = "clientv3"
     valid_k8s_values: bool = True

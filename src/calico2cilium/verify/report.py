@@ -56,7 +56,11 @@ def render_text(result: VerifyResult) -> str:
             if a.calico_failsafe_outbound == FAILSAFE_OUTBOUND
             else _ports(a.calico_failsafe_outbound)
         )
-        labels = "each carries the labels of its HostEndpoints" if a.node_labels is None else "as given"
+        labels = (
+            "each carries the labels of its HostEndpoints and calico2cilium.io/node=<node>"
+            if a.node_labels is None
+            else "as given"
+        )
         lines.append(
             f"Host subjects: {_some(result.host_subjects)}; node labels (Cilium's nodeSelector): {labels}; "
             f"Calico failsafe ports: inbound {inbound}, outbound {outbound}; Cilium host firewall "

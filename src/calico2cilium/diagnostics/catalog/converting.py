@@ -23,6 +23,10 @@ items:
   - {apiVersion: v1, kind: Namespace, metadata: {name: prod}}
   - {apiVersion: v1, kind: Pod, metadata: {name: web-1, namespace: prod, labels: {app: web-frontend}}}
 """
+_HEP = (
+    "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: node1-eth0\n"
+    '  labels: {role: node}\nspec:\n  node: node1\n  interfaceName: "*"\n  expectedIPs: [192.0.2.10]\n'
+)
 
 CODES = (
     CodeDoc(
@@ -129,14 +133,18 @@ CODES = (
     ),
     CodeDoc(
         "C2C312",
-        "kind-not-converted",
+        "host-endpoint-not-converted",
         Severity.ERROR,
-        "A HostEndpoint was read but is not converted by this version.",
-        "Host endpoints need Cilium host policies (CCNP nodeSelector with the host firewall on), which"
-        " this version does not emit. Policies are compiled as if the host endpoint did not exist:"
-        " selectors that would pick it pick only pods and network sets. Convert it by hand for now.",
-        failing="apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: node1-eth0\n"
-        "  labels: {role: node}\nspec:\n  node: node1\n  interfaceName: eth0\n  expectedIPs: [192.0.2.10]\n",
+        "A HostEndpoint is not converted: its node gets no Cilium host policy.",
+        "Host endpoints become Cilium host policies (CCNP nodeSelector), one node at a time. A node is"
+        " refused when its host policy cannot be exact: several HostEndpoints on it with different"
+        " labels, profiles or ports (Calico applies policy per interface, Cilium per node); a profile"
+        " other than projectcalico-default-allow (Profiles are not an input kind, so their rules and"
+        " labels are unknown); a policy that selects it is itself not converted; or a rule that"
+        " constrains the host's own side by address (a destination selector or nets on ingress),"
+        " which a host policy cannot say. No Cilium policy then selects the node, so Cilium allows all"
+        " its host traffic: convert it by hand.",
+        failing=_HEP.replace("spec:\n", "spec:\n  profiles: [profile1]\n"),
         passing=_GOOD,
     ),
     CodeDoc(
@@ -224,6 +232,106 @@ CODES = (
         " `calico-gns-<name>`, and rules refer to the groups by name (`cidrGroupRef`), so a group"
         " cannot be renamed: namespace `a-b`'s set `c` and namespace `a`'s set `b-c` both give"
         " `calico-ns-a-b-c`, and the cluster would keep only one of them. Rename one of the sets.",
+    ),
+    CodeDoc(
+        "C2C320",
+        "host-firewall-required",
+        Severity.WARNING,
+        "The output holds Cilium host policies, which need the Cilium host firewall.",
+        "HostEndpoints become CiliumClusterwideNetworkPolicy rules with nodeSelector. Cilium enforces"
+        " them only with the host firewall enabled (Helm hostFirewall.enabled=true, on the devices that"
+        " carry the nodes' traffic); without it Cilium allows all host traffic, which is wider than"
+        " Calico (semantics.md 2.1).",
+        failing=_HEP,
+        passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C321",
+        "node-label-required",
+        Severity.WARNING,
+        "A host policy selects its node by a label the Node must be given.",
+        "Cilium matches nodeSelector against the Node's labels (filtered: keys under kubernetes.io/ are"
+        " dropped, so kubernetes.io/hostname cannot be used). A HostEndpoint's labels are Calico's,"
+        " not the Node's, and selecting on them could pick nodes that had no host endpoint. So each"
+        " node is selected by calico2cilium.io/node=<node>; the message gives the kubectl label"
+        " command to run before applying the output.",
+        failing=_HEP,
+        passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C322",
+        "failsafe-ports-assumed",
+        Severity.WARNING,
+        "The failsafe ports of FelixConfiguration's defaults are allowed explicitly on the host.",
+        "Calico allows a host endpoint's failsafe ports whatever its policy says (inbound tcp:22,"
+        " udp:68, tcp:179, tcp:2379, tcp:2380, tcp:5473, tcp:6443, tcp:6666, tcp:6667; outbound udp:53,"
+        " udp:67, tcp:179, tcp:2379, tcp:2380, tcp:5473, tcp:6443, tcp:6666, tcp:6667). They are"
+        " FelixConfiguration settings, which are not in the input, so the defaults are assumed and"
+        " allowed in the node's calico2cilium-host-<node> policy; edit it if yours differ.",
+        failing=_HEP,
+        passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C323",
+        "host-interface-widened",
+        Severity.WARNING,
+        "A HostEndpoint for one interface becomes a host policy for the whole node.",
+        "A named-interface HostEndpoint governs only the traffic through that interface; other"
+        " interfaces, and traffic between the host and its local pods, are left alone by Calico. A"
+        " Cilium host policy covers all the node's host traffic, so the converted policy also"
+        " applies there (semantics.md 3.1).",
+        failing=_HEP.replace('interfaceName: "*"', "interfaceName: eth0"),
+        passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C324",
+        "host-to-local-pods",
+        Severity.WARNING,
+        "Traffic from a host to its own pods is always allowed by Calico, and governed by Cilium.",
+        "Calico never applies a host endpoint's egress policy to traffic from the host to its local"
+        " workloads (semantics-check.md 13). Cilium's host egress policy applies to it too (the host"
+        " firewall enforces host policy between the host and local pods), and there is no selector for"
+        " 'the pods of this node'. So wherever the converted egress rules do not allow pods, host to"
+        " local pod traffic (kubelet probes) is denied by Cilium.",
+        failing=_HEP,
+        passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C325",
+        "rule-peer-selects-host-endpoint",
+        Severity.WARNING,
+        "A rule selector matches a HostEndpoint, whose addresses the converted rule does not match.",
+        "In Calico a rule selector matches the expectedIPs of the host endpoints it selects. Cilium"
+        " label selectors match pods; node addresses are the host and remote-node entities, which"
+        " cannot be picked per node by labels. The converted rule matches pods (and network sets) only:"
+        " an Allow rule allows less, a Deny or Pass rule no longer decides those addresses.",
+        failing=_np(
+            "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
+            "      source:\n        selector: role == 'node'\n",
+            kind="GlobalNetworkPolicy",
+        )
+        + "---\n"
+        + _HEP.replace("spec:\n", "spec:\n  profiles: [projectcalico-default-allow]\n"),
+        passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C326",
+        "host-named-port-widened",
+        Severity.WARNING,
+        "A named port on a HostEndpoint becomes its number, on every address of the node.",
+        "In Calico a named destination port matches the address and port of the endpoints that declare"
+        " it: for a HostEndpoint, its expectedIPs with the port its ports list gives that name. A"
+        " Cilium host policy cannot say the node's own address, so the rule matches that port number"
+        " on every address of the node. With no expectedIPs the name matches nothing, and the rule is"
+        " converted as matching nothing (exact).",
+        failing=_np(
+            "  selector: role == 'node'\n  ingress:\n    - action: Allow\n      protocol: TCP\n"
+            "      destination:\n        ports: [web]\n",
+            kind="GlobalNetworkPolicy",
+        )
+        + "---\n"
+        + _HEP.replace("spec:\n", "spec:\n  ports: [{name: web, protocol: TCP, port: 8080}]\n"),
+        passing=_GOOD,
     ),
     CodeDoc(
         "C2C399",

@@ -1,0 +1,132 @@
+"""Host plans (``compile/hosts.py``) -> Cilium host policies: CCNP rules with ``nodeSelector``.
+
+Each GlobalNetworkPolicy that applies to a host endpoint gets, in its own CCNP (the one that
+carries its pod rules, or a new one of the same name), one ``nodeSelector`` rule per node with
+the allow rules of its share of Calico's allowed region. Per node, ``calico2cilium-host-<node>``
+holds what no policy rule allowed: the failsafe ports and what the profile allows after every
+tier passed; it selects the node in every direction where Calico does not allow everything, so
+default deny holds exactly where Calico's does (an empty rule ``{}`` turns default deny on and
+allows nothing, semantics.md 2.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from calico2cilium import ir
+from calico2cilium.cilium.cidrgroups import CidrGroups
+from calico2cilium.cilium.policies import (
+    _DENY_SECTION,
+    _SECTION,
+    ANNOTATION_PREFIX,
+    EmitFailure,
+    _canonical,
+    _choose,
+    _metadata,
+    _peer_rules,
+    _source_annotations,
+)
+from calico2cilium.compile.hosts import NODE_LABEL, HostPlan
+from calico2cilium.compile.plan import Grant
+from calico2cilium.sets import Inexpressible
+
+
+def _spec(
+    node_selector: dict[str, Any],
+    grants: dict[ir.Direction, list[Grant]],
+    version: tuple[int, int],
+    fail: Callable[[Inexpressible, Grant], None],
+    groups: CidrGroups,
+    *,
+    default_deny: bool,
+) -> dict[str, Any] | None:
+    spec: dict[str, Any] = {"nodeSelector": node_selector}
+    for direction in ir.Direction:
+        direction_grants = grants.get(direction)
+        if direction_grants is None:
+            continue
+        allow, deny = _choose(direction_grants, version, fail)
+        sections = {_SECTION[direction]: allow, _DENY_SECTION[direction]: deny}
+        for name, cubes in sections.items():
+            rules: list[dict[str, Any]] = []
+            if cubes:
+                try:
+                    rules = _peer_rules(cubes, direction, False, version, groups)
+                except Inexpressible as err:
+                    fail(err, Grant(None, tuple(cubes), tuple(cubes)))
+            if rules:
+                spec[name] = rules
+        if default_deny and _SECTION[direction] not in spec:
+            spec[_SECTION[direction]] = [{}]  # default deny, allows nothing
+    return spec if len(spec) > 1 else None
+
+
+def host_documents(
+    hosts: Sequence[HostPlan], version: tuple[int, int], groups: CidrGroups, failures: list[EmitFailure]
+) -> tuple[dict[str, tuple[ir.Policy, list[dict[str, Any]]]], list[dict[str, Any]]]:
+    """The ``nodeSelector`` specs per source policy, and one defaults CCNP per node."""
+    by_policy: dict[str, tuple[ir.Policy, list[dict[str, Any]]]] = {}
+    documents: list[dict[str, Any]] = []
+    for host in hosts:
+        selector = {"matchLabels": {NODE_LABEL: host.label_value}}
+        for key in sorted(host.grants):
+            policy = host.policies[key]
+
+            def fail(err: Inexpressible, grant: Grant, policy: ir.Policy = policy) -> None:
+                failures.append(EmitFailure(grant.rule, policy, err))
+
+            governed = {d: g for d, g in host.grants[key].items() if d in host.governed}
+            spec = _spec(selector, governed, version, fail, groups, default_deny=False)
+            if spec is not None:
+                by_policy.setdefault(key, (policy, []))[1].append(spec)
+
+        def fail_default(err: Inexpressible, grant: Grant) -> None:
+            failures.append(EmitFailure(None, None, err))
+
+        spec = _spec(selector, host.defaults, version, fail_default, groups, default_deny=True)
+        if spec is None:
+            continue
+        first = host.first
+        annotations = {ANNOTATION_PREFIX + "source": first.origin.resource}
+        if first.origin.source is not None:
+            annotations[ANNOTATION_PREFIX + "source-file"] = str(first.origin.source)
+        if len(host.endpoints) > 1:
+            annotations[ANNOTATION_PREFIX + "host-endpoints"] = ", ".join(h.name for h in host.endpoints)
+        annotations[ANNOTATION_PREFIX + "note"] = (
+            f"Calico's defaults for the host endpoints of node {host.node}: default deny where Calico"
+            " denies what no policy allows, the failsafe ports (FelixConfiguration defaults), and what"
+            " the profile allows after every tier passed"
+        )
+        documents.append(
+            {
+                "apiVersion": "cilium.io/v2",
+                "kind": "CiliumClusterwideNetworkPolicy",
+                "metadata": _metadata(host.resource_name, None, annotations),
+                "specs": [spec],
+            }
+        )
+    return by_policy, documents
+
+
+def merge_host_specs(
+    documents: list[dict[str, Any]], by_policy: dict[str, tuple[ir.Policy, list[dict[str, Any]]]]
+) -> None:
+    """Add each policy's host specs to its CCNP (created if the policy selects no pods)."""
+    index = {
+        doc["metadata"]["annotations"].get(ANNOTATION_PREFIX + "source"): doc
+        for doc in documents
+        if doc["kind"] == "CiliumClusterwideNetworkPolicy"
+    }
+    for key, (policy, specs) in by_policy.items():
+        doc = index.get(key)
+        if doc is None:
+            doc = {
+                "apiVersion": "cilium.io/v2",
+                "kind": "CiliumClusterwideNetworkPolicy",
+                "metadata": _metadata(policy.name, None, _source_annotations(policy)),
+                "specs": [],
+            }
+            documents.append(doc)
+            index[key] = doc
+        doc["specs"] = [*doc["specs"], *sorted(specs, key=_canonical)]

@@ -1,0 +1,554 @@
+"""HostEndpoints -> what each node's Cilium host policy must allow, per direction.
+
+Calico (semantics.md 1.5, 1.2; semantics-check.md claim 13):
+
+* A GlobalNetworkPolicy without ``namespaceSelector`` and ``serviceAccountSelector`` applies to
+  every Calico endpoint its ``selector`` matches, host endpoints included
+  (``globalnetworkpolicyprocessor.go``); a NetworkPolicy never does (its selector is ANDed with
+  ``projectcalico.org/namespace == <ns>``, which a host endpoint lacks).
+* The applicable policies are evaluated like a pod's: tiers in order, first match, end-of-tier
+  drop, Pass (``felix/rules/endpoints.go``). After the tiers, or when no policy applies, the
+  host endpoint's profiles decide; with none that allows, the packet is dropped. The profile
+  ``projectcalico-default-allow`` allows everything (auto host endpoints carry it).
+* Failsafe ports are allowed whatever the policy says. They come from FelixConfiguration; the
+  defaults (``felix/config/config_params.go``) are assumed here and a warning says so.
+
+A host endpoint's labels are all known, so its subject is concrete: each node with host
+endpoints is compiled on its own, with the ordering engine (``compile/ordering.py``) over a
+one-point subject space. Cilium (semantics.md 2.1): a host policy (CCNP ``nodeSelector``) puts the
+selected node's host endpoint into default deny per direction; an unselected node is allowed. So a
+node is selected in exactly the directions where Calico does not allow everything, and the allow
+rules cover Calico's allowed region (failsafe ports included).
+
+Nodes are selected by one label per node, ``calico2cilium.io/node=<node>``, which the user puts
+on the Node (a diagnostic lists the ``kubectl label`` commands). The HostEndpoint's own labels
+are Calico's, not the Node's, so selecting on them could pick nodes that had no host endpoint
+(and put them into default deny); the Node's ``kubernetes.io/hostname`` label cannot be used at
+all, because Cilium's identity-label filter drops ``kubernetes.io/`` keys from the host endpoint
+(cilium ``pkg/endpoint/endpoint.go`` ``InitWithNodeLabels`` runs ``labelsfilter.Filter`` over the
+Node's labels; ``pkg/labelsfilter/filter.go`` ``defaultLabelPrefixCfg`` ignores ``kubernetes.io``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from calico2cilium import ir
+from calico2cilium.calico.selector import All, negate, replace_all, replace_global
+from calico2cilium.compile.lower import Lowered
+from calico2cilium.compile.match import Cluster, l4, side
+from calico2cilium.compile.ordering import (
+    Action,
+    AfterTiers,
+    DefaultAction,
+    PolicySpec,
+    RuleSpec,
+    TierSpec,
+    compile_ordering,
+)
+from calico2cilium.compile.plan import Grant, Plan
+from calico2cilium.diagnostics import Diagnostic
+from calico2cilium.diagnostics.catalog import make
+from calico2cilium.sets import Inexpressible, L4Set, LabelCube, LabelSet, from_calico, parse_protocol
+from calico2cilium.sets.peers import all_peers
+from calico2cilium.sets.regions import Cube, Region, subtract_cubes
+
+NODE_LABEL = "calico2cilium.io/node"
+DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
+GLOBAL_KIND = "GlobalNetworkPolicy"
+
+# FelixConfiguration defaults (felix/config/config_params.go; semantics-check.md claim 13).
+FAILSAFE_INBOUND: tuple[tuple[str, int], ...] = (
+    ("TCP", 22),
+    ("UDP", 68),
+    ("TCP", 179),
+    ("TCP", 2379),
+    ("TCP", 2380),
+    ("TCP", 5473),
+    ("TCP", 6443),
+    ("TCP", 6666),
+    ("TCP", 6667),
+)
+FAILSAFE_OUTBOUND: tuple[tuple[str, int], ...] = (
+    ("UDP", 53),
+    ("UDP", 67),
+    ("TCP", 179),
+    ("TCP", 2379),
+    ("TCP", 2380),
+    ("TCP", 5473),
+    ("TCP", 6443),
+    ("TCP", 6666),
+    ("TCP", 6667),
+)
+FAILSAFE = {ir.Direction.INGRESS: FAILSAFE_INBOUND, ir.Direction.EGRESS: FAILSAFE_OUTBOUND}
+
+_ACTIONS = {ir.Action.ALLOW: Action.ALLOW, ir.Action.DENY: Action.DENY, ir.Action.PASS: Action.PASS}
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+_SUBJECT = LabelCube.all()
+
+
+@dataclass
+class HostPlan:
+    """What one node's host policy must do."""
+
+    node: str
+    endpoints: tuple[ir.HostEndpoint, ...]
+    label_value: str
+    governed: set[ir.Direction] = field(default_factory=set)
+    """Directions in which Calico does not allow everything: Cilium must select the node there."""
+    grants: dict[str, dict[ir.Direction, list[Grant]]] = field(default_factory=dict)
+    """Per source policy (``Origin.resource``), its share of the allowed region (its allow rules'
+    regions minus Calico's deny region)."""
+    policies: dict[str, ir.Policy] = field(default_factory=dict)
+    named_ports: list[ir.Rule] = field(default_factory=list)
+    """Ingress rules whose named destination ports were resolved to the endpoint's port numbers."""
+    defaults: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
+    """Failsafe ports and what the profile allows after every tier passed."""
+
+    @property
+    def first(self) -> ir.HostEndpoint:
+        return self.endpoints[0]
+
+    @property
+    def resource_name(self) -> str:
+        return f"calico2cilium-host-{self.node}"[:253].rstrip("-.")
+
+
+@dataclass
+class HostsResult:
+    hosts: list[HostPlan] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    """The node's host endpoints are not converted; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def label_value(node: str) -> str:
+    """The node label value: the node name where it is a valid label value, else a digest."""
+    if len(node) <= 63 and _LABEL_VALUE.fullmatch(node):
+        return node
+    return "h-" + hashlib.sha256(node.encode()).hexdigest()[:20]
+
+
+def applies_to_hosts(policy: ir.Policy) -> bool:
+    """Whether a policy can apply to host endpoints at all (module docstring)."""
+    return (
+        policy.kind == GLOBAL_KIND
+        and policy.namespace_selector is None
+        and policy.service_account_selector is None
+    )
+
+
+def compile_hosts(lowered: Lowered, cluster: Cluster, plan: Plan) -> HostsResult:
+    """One ``HostPlan`` per node with host endpoints, or a refusal (C2C312) per endpoint."""
+    result = HostsResult()
+    result.diagnostics.extend(_peer_warnings(lowered))
+    by_node: dict[str, list[ir.HostEndpoint]] = defaultdict(list)
+    for hep in lowered.host_endpoints:
+        by_node[hep.node].append(hep)
+    compiled = {id(pp.policy) for pp in plan.policies}
+    for node in sorted(by_node):
+        heps = tuple(sorted(by_node[node], key=lambda h: h.name))
+        try:
+            host = _compile_node(node, heps, lowered, cluster, compiled)
+        except _Refused as refusal:
+            for hep in heps:
+                result.diagnostics.append(
+                    make(
+                        "C2C312",
+                        f"HostEndpoint '{hep.name}' (node {node}) is not converted: {refusal.reason}. No"
+                        " Cilium host policy selects the node, so Cilium allows all its host traffic"
+                        " where Calico applied policy",
+                        hep.origin.source,
+                    )
+                )
+            continue
+        result.hosts.append(host)
+        result.diagnostics.extend(_node_diagnostics(host))
+    governed = [h for h in result.hosts if h.governed]
+    if governed:
+        first = governed[0].first
+        result.diagnostics.append(
+            make(
+                "C2C320",
+                "the output holds Cilium host policies (nodeSelector) for the nodes of the HostEndpoints"
+                " in the input; they take effect only with the host firewall enabled (Helm"
+                " hostFirewall.enabled=true, on the devices that carry the nodes' traffic); without it"
+                " Cilium allows all host traffic",
+                first.origin.source,
+                hint="helm upgrade cilium cilium/cilium --reuse-values --set hostFirewall.enabled=true",
+            )
+        )
+    return result
+
+
+def _compile_node(
+    node: str,
+    heps: tuple[ir.HostEndpoint, ...],
+    lowered: Lowered,
+    cluster: Cluster,
+    compiled: set[int],
+) -> HostPlan:
+    first = heps[0]
+    for other in heps[1:]:
+        if (other.labels, other.profiles, other.ports) != (first.labels, first.profiles, first.ports):
+            raise _Refused(
+                f"node {node} has several HostEndpoints ({', '.join(h.name for h in heps)}) with different"
+                " labels, profiles or ports; Calico applies different policy per interface, and a Cilium"
+                " host policy covers the whole node"
+            )
+    others = [p for p in first.profiles if p != DEFAULT_ALLOW_PROFILE]
+    if others:
+        raise _Refused(
+            f"its profiles {', '.join(others)} are not in the input (Profile is not an input kind), so"
+            " what they allow and which labels they add is unknown"
+        )
+    default_allow = DEFAULT_ALLOW_PROFILE in first.profiles
+    labels = dict(first.labels)
+    # Same labels, profiles and ports: the same policies apply on every interface; a rule
+    # selector sees the union of their addresses.
+    addresses = tuple(dict.fromkeys(ip for h in heps for ip in h.expected_ips))
+    merged = (replace(first, expected_ips=addresses), *heps[1:])
+    for origin, selector in lowered.refused_global:
+        if selector.matches(labels):
+            raise _Refused(f"{origin.resource}, which selects it, is not converted (see its diagnostic)")
+    applicable = [p for p in lowered.policies if applies_to_hosts(p) and p.selector.matches(labels)]
+    for policy in applicable:
+        if id(policy) not in compiled:
+            raise _Refused(
+                f"{policy.origin.resource}, which selects it, is not converted (see its diagnostic)"
+            )
+    tiers = {**ir.BUILTIN_TIERS, **lowered.tiers}
+    applicable.sort(key=lambda p: (tiers[p.tier].sort_key, p.sort_key))
+    host = HostPlan(node, merged, label_value(node))
+    for direction in ir.Direction:
+        _compile_direction(host, direction, applicable, tiers, default_allow, cluster)
+    return host
+
+
+def _everything() -> list[Cube]:
+    return [Cube(_SUBJECT, p, L4Set.all()) for p in all_peers()]
+
+
+def failsafe_l4(direction: ir.Direction) -> L4Set:
+    out = L4Set.empty()
+    for protocol, port in FAILSAFE[direction]:
+        out = out | from_calico(protocol=protocol, ports=(port,))
+    return out
+
+
+def _compile_direction(
+    host: HostPlan,
+    direction: ir.Direction,
+    applicable: Sequence[ir.Policy],
+    tiers: dict[str, ir.Tier],
+    default_allow: bool,
+    cluster: Cluster,
+) -> None:
+    by_tier: dict[str, list[PolicySpec]] = defaultdict(list)
+    for policy in applicable:
+        rules = policy.rules(direction)
+        if rules is None:
+            continue
+        specs = []
+        for rule in rules:
+            try:
+                region = host_rule_region(rule, policy, direction, cluster, host.first)
+                if direction is ir.Direction.INGRESS and _declared_names(rule, host.first):
+                    host.named_ports.append(rule)
+            except Inexpressible as err:
+                raise _Refused(f"{rule.origin}: {err.detail or err.operator}") from None
+            specs.append(RuleSpec(_ACTIONS[rule.action], region, rule))
+        by_tier[policy.tier].append(PolicySpec(LabelSet.all(), tuple(specs), policy))
+    ordered = sorted(by_tier, key=lambda n: tiers[n].sort_key)
+    tier_specs = [
+        TierSpec(
+            DefaultAction.PASS if tiers[n].default_action is ir.Action.PASS else DefaultAction.DENY,
+            tuple(by_tier[n]),
+            n,
+        )
+        for n in ordered
+    ]
+    after = Action.ALLOW if default_allow else Action.DENY
+    everything = _everything()
+    failsafe = [Cube(_SUBJECT, p, failsafe_l4(direction)) for p in all_peers()]
+    if tier_specs:
+        result = compile_ordering(tier_specs, after_tiers=after)
+        allowed = [*result.allow.cubes, *failsafe]
+        decisions = result.decisions
+    else:
+        allowed = [*(everything if default_allow else []), *failsafe]
+        decisions = ()
+    denied = subtract_cubes(everything, allowed)
+    if not denied:
+        return  # Calico allows everything here: Cilium must not select the node in this direction
+    host.governed.add(direction)
+    defaults = host.defaults.setdefault(direction, [])
+    defaults.append(Grant(None, tuple(failsafe), tuple(failsafe)))
+    for tier in tier_specs:
+        for policy_spec in tier.policies:
+            owner = policy_spec.provenance
+            assert isinstance(owner, ir.Policy)
+            for rule_spec in policy_spec.rules:
+                if rule_spec.action is not Action.ALLOW:
+                    continue
+                wide = tuple(rule_spec.match.cubes)
+                allow = tuple(subtract_cubes(wide, denied))
+                if allow:
+                    source_rule = rule_spec.provenance
+                    assert isinstance(source_rule, ir.Rule)
+                    key = owner.origin.resource
+                    host.policies[key] = owner
+                    grant = Grant(source_rule, allow, wide)
+                    host.grants.setdefault(key, {}).setdefault(direction, []).append(grant)
+    widened: set[object] = set()
+    for decision in decisions:
+        if decision.action is Action.ALLOW and isinstance(decision.provenance, AfterTiers):
+            for cube in decision.region.cubes:
+                if cube.peer in widened:
+                    continue
+                widened.add(cube.peer)
+                wide_cube = Cube(_SUBJECT, cube.peer, L4Set.all())
+                defaults.append(Grant(None, tuple(subtract_cubes([wide_cube], denied)), (wide_cube,)))
+
+
+def _has_address_criteria(peer: ir.Peer) -> bool:
+    return peer.has_label_criteria or bool(peer.nets or peer.not_nets) or peer.services is not None
+
+
+def host_rule_region(
+    rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Cluster, hep: ir.HostEndpoint
+) -> Region:
+    """The flows of ``direction`` a rule matches for a host endpoint subject (one point)."""
+    if rule.http is not None:
+        raise Inexpressible("http", "HTTP (L7) matches are not converted by this version")
+    local, remote = (
+        (rule.destination, rule.source)
+        if direction is ir.Direction.INGRESS
+        else (rule.source, rule.destination)
+    )
+    if _has_address_criteria(local):
+        # Calico matches the host's own side by address (the expectedIPs of the host endpoints a
+        # selector picks, or nets); a Cilium host policy cannot constrain the node's own address.
+        own = "destination" if direction is ir.Direction.INGRESS else "source"
+        raise Inexpressible(
+            "selector",
+            f"the rule constrains the host endpoint's own side ({own} selector, nets or services),"
+            " which Calico matches by address and a Cilium host policy cannot say",
+        )
+    if direction is ir.Direction.INGRESS:
+        resolved = resolve_named_ports(rule, hep)
+        if resolved is None:
+            return Region.empty()
+        rule = resolved
+    there = side(remote, policy, rule, cluster)
+    flows = l4(rule)
+    if flows.is_empty:
+        return Region.empty()
+    return Region.of([Cube(_SUBJECT, p, flows) for p in there.peers()])
+
+
+def _named(rule: ir.Rule) -> bool:
+    m = rule.l4
+    return any(isinstance(p, str) and not _is_numeric(p) for p in (*m.dst_ports, *m.not_dst_ports))
+
+
+def _declared_names(rule: ir.Rule, hep: ir.HostEndpoint) -> set[str]:
+    """The rule's named destination ports that the endpoint resolves to a number."""
+    m = rule.l4
+    if not _named(rule) or m.protocol is None or not hep.expected_ips:
+        return set()
+    protocol = parse_protocol(m.protocol)
+    declared = {name for name, proto, _ in hep.ports if parse_protocol(proto) == protocol}
+    return {p for p in (*m.dst_ports, *m.not_dst_ports) if isinstance(p, str) and p in declared}
+
+
+def resolve_named_ports(rule: ir.Rule, hep: ir.HostEndpoint) -> ir.Rule | None:
+    """Ingress to a host endpoint: a named destination port matches the (address, protocol, port)
+    of the endpoints declaring it, i.e. the host endpoint's ``expectedIPs`` with its port of that
+    name (Calico ``rule_scanner.go``; the verifier models the same). The name becomes the port
+    number, which a host policy matches on every host address (a warning says so, C2C326); with
+    no expectedIPs, or a name the endpoint does not declare for the rule's protocol, it matches
+    nothing. ``None`` when the rule can match nothing."""
+    m = rule.l4
+    if not _named(rule):
+        return rule
+    if m.protocol is None:
+        raise Inexpressible("ports", "named ports without a protocol on a host endpoint subject")
+    protocol = parse_protocol(m.protocol)
+    named = {
+        name: port
+        for name, proto, port in hep.ports
+        if parse_protocol(proto) == protocol and hep.expected_ips
+    }
+
+    def resolve(ports: tuple[int | str, ...]) -> tuple[int | str, ...]:
+        out: list[int | str] = []
+        for p in ports:
+            if isinstance(p, str) and not _is_numeric(p):
+                if p in named:
+                    out.append(named[p])
+            else:
+                out.append(p)
+        return tuple(out)
+
+    dst, not_dst = resolve(m.dst_ports), resolve(m.not_dst_ports)
+    if m.dst_ports and not dst:
+        return None
+    l4_match = ir.L4Match(
+        protocol=m.protocol,
+        not_protocol=m.not_protocol,
+        dst_ports=dst,
+        not_dst_ports=not_dst,
+        src_ports=m.src_ports,
+        not_src_ports=m.not_src_ports,
+        icmp=m.icmp,
+        not_icmp=m.not_icmp,
+    )
+    return ir.Rule(
+        rule.action, rule.source, rule.destination, l4_match, rule.ip_version, rule.http, rule.origin
+    )
+
+
+def _is_numeric(port: str) -> bool:
+    return bool(re.fullmatch(r"\d+(:\d+)?", port))
+
+
+# ---------------------------------------------------------------------- diagnostics
+
+
+def _node_diagnostics(host: HostPlan) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    if not host.governed:
+        return out  # Calico allows everything: no host policy is needed, none is emitted
+    first = host.first
+    names = ", ".join(h.name for h in host.endpoints)
+    out.append(
+        make(
+            "C2C321",
+            f"the host policies for HostEndpoint {names} select node {host.node} by the label"
+            f" {NODE_LABEL}={host.label_value}, which the Node must carry: kubectl label node"
+            f" {host.node} {NODE_LABEL}={host.label_value}",
+            first.origin.source,
+            hint=f"kubectl label node {host.node} {NODE_LABEL}={host.label_value}",
+        )
+    )
+    ports = "; ".join(
+        f"{d.value.lower()} " + ", ".join(f"{p.lower()}:{n}" for p, n in FAILSAFE[d])
+        for d in ir.Direction
+        if d in host.governed
+    )
+    out.append(
+        make(
+            "C2C322",
+            f"HostEndpoint {names}: Calico allows its failsafe ports whatever the policy says; they"
+            " come from FelixConfiguration (failsafeInboundHostPorts, failsafeOutboundHostPorts),"
+            f" which is not in the input, so the defaults are assumed and allowed explicitly: {ports}",
+            first.origin.source,
+            hint="if your FelixConfiguration changes the failsafe ports, edit the"
+            f" {host.resource_name} policy to match",
+        )
+    )
+    whole = any(h.all_interfaces for h in host.endpoints)  # "*" governs every interface already
+    for hep in host.endpoints:
+        if not hep.all_interfaces and not whole:
+            where = f"interface {hep.interface}" if hep.interface else "the interface holding its expectedIPs"
+            out.append(
+                make(
+                    "C2C323",
+                    f"HostEndpoint '{hep.name}' governs only {where} in Calico; a Cilium host policy"
+                    f" governs all of node {host.node}'s host traffic (every host-firewall device, and"
+                    " traffic between the host and its local pods), so the converted policy also applies"
+                    " to traffic Calico left alone there",
+                    hep.source("interfaceName"),
+                    hint='use interfaceName: "*" in Calico if the whole host was meant',
+                )
+            )
+    for rule in host.named_ports:
+        out.append(
+            make(
+                "C2C326",
+                f"{rule.origin}: named destination ports on HostEndpoint {first.name} become its port"
+                f" numbers; Calico matches them only on traffic to its expectedIPs"
+                f" ({', '.join(first.expected_ips)}), the Cilium host policy on every address of node"
+                f" {host.node}",
+                rule.origin.source,
+                hint="list every address of the host in expectedIPs, or use port numbers",
+            )
+        )
+    # Cilium enforces host egress policy on the way from the host to its local pods (bpf/bpf_host.c
+    # handle_ipv4: "We're on the egress path of cilium_host" -> ipv4_host_policy_egress;
+    # cilium/cilium#13121), while Calico always allows host -> local workload traffic
+    # (semantics-check.md 13). Named-interface endpoints are covered by C2C323.
+    if ir.Direction.EGRESS in host.governed and any(h.all_interfaces for h in host.endpoints):
+        out.append(
+            make(
+                "C2C324",
+                f"Calico always allows traffic from node {host.node}'s host to its local pods; Cilium's"
+                " host egress policy governs it too, and cannot say 'local pods', so that traffic is now"
+                " allowed only where the converted egress rules allow pods (kubelet probes included)",
+                first.source("interfaceName"),
+                hint="allow egress to the pods the host must reach (e.g. a host rule toEndpoints) if the"
+                " policy does not already",
+            )
+        )
+    return out
+
+
+def _peer_warnings(lowered: Lowered) -> list[Diagnostic]:
+    """Rule selectors that match host endpoints: Calico matches their ``expectedIPs``; the
+    converted rule selects pods (and network sets) only, since Cilium names node addresses only
+    as the ``host``/``remote-node`` entities, not per node by labels (semantics.md 3.4)."""
+    heps = [h for h in lowered.host_endpoints if h.expected_ips]
+    out: list[Diagnostic] = []
+    if not heps:
+        return out
+    for policy in lowered.policies:
+        for direction in ir.Direction:
+            for rule in policy.rules(direction) or ():
+                remote = rule.source if direction is ir.Direction.INGRESS else rule.destination
+                matched = [h for h in heps if peer_matches_host(remote, policy, h)]
+                if not matched:
+                    continue
+                what = ", ".join(f"{h.name} ({', '.join(h.expected_ips)})" for h in matched)
+                effect = (
+                    "allows less" if rule.action is ir.Action.ALLOW else "no longer decides those addresses"
+                )
+                out.append(
+                    make(
+                        "C2C325",
+                        f"{rule.origin}: the {'source' if direction is ir.Direction.INGRESS else 'destination'}"
+                        f" selector matches HostEndpoint {what}; Calico matches those addresses, the"
+                        f" converted rule does not (it {effect}: a Cilium label selector cannot pick a node's"
+                        " addresses)",
+                        rule.origin.source,
+                        hint="add a rule with nets for those addresses (they are nodes: entities host /"
+                        " remote-node in Cilium), or select the nodes otherwise",
+                    )
+                )
+    return out
+
+
+def peer_matches_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEndpoint) -> bool:
+    """Whether a rule side's label criteria pick the host endpoint (semantics.md 1.1, 1.4)."""
+    if not peer.has_label_criteria or peer.service_account_names or peer.service_account_selector is not None:
+        return False  # no label criteria, or service accounts (a host endpoint has none)
+    if peer.namespace_selector is not None:
+        # all() means "has a namespace", global() "has none"; a host endpoint has none.
+        if not replace_global(replace_all(peer.namespace_selector, negate(All())), All()).matches({}):
+            return False
+    elif policy.scope is ir.Scope.NAMESPACED:
+        return False  # limited to the policy's namespace
+    labels = dict(hep.labels)
+    if peer.selector is not None and not peer.selector.matches(labels):
+        return False
+    return not (peer.not_selector is not None and peer.not_selector.matches(labels))
