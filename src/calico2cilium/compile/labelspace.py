@@ -26,11 +26,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Final
 
+from calico2cilium.calico.names import label_value_problems, qualified_name_problems
 from calico2cilium.calico.selector import (
     All,
     Atom,
+    Eq,
     Global,
     Has,
+    In,
     Selector,
     SelectorError,
     map_atoms,
@@ -108,12 +111,55 @@ def _orchestrator(atom: Atom) -> Selector:
     return atom
 
 
+def _cilium_extended_key(key: str) -> str:
+    """The key Cilium validates: ``source.key`` (``labels.GetExtendedKeyFrom``). The emitter writes
+    the special keys with source ``k8s:`` and the others with none (source ``any``)."""
+    special = key in SPECIAL_KEYS or key.startswith(NAMESPACE_LABEL_PREFIX)
+    return ("k8s." if special else "any.") + key
+
+
+def _possible_value(key: str, value: str) -> bool:
+    """Whether some pod can carry ``key=value`` as Cilium sees it. Kubernetes label values are
+    validated (IsValidLabelValue), and so are namespace names."""
+    return not label_value_problems(value)
+
+
+def _label_syntax(atom: Atom) -> Selector:
+    """Simplify terms no pod can satisfy, exactly, before they reach a Cilium selector.
+
+    Cilium builds every selector with ``labels.NewRequirement``, which validates the extended key
+    and each value; on an error ``labelSelectorToRequirements`` returns nil and "the Matches()
+    implementation will refuse to match any labels" (cilium ``pkg/policy/api/selector.go``;
+    cilium#43771, cilium#47817), and the CRD rejects such ``matchLabels`` values. No pod can carry
+    an invalid value, so ``k == v``/``k in {v}`` are false on it and ``!=``/``not in`` true
+    (semantics.md 3.3, last rows: "Simplify before emitting"): the value is dropped from the atom.
+    A key whose Cilium form is not a valid label key (for example a namespace label longer than 28
+    characters, ``k8s.io.cilium.k8s.namespace.labels.<k>`` being limited to 63) has no Cilium form:
+    refused."""
+    key = getattr(atom, "key", None)
+    if key is None:
+        return atom
+    problems = qualified_name_problems(_cilium_extended_key(key))
+    if problems:
+        raise Inexpressible(
+            "label key",
+            f"label key '{key}' has no Cilium selector form: Cilium validates it as"
+            f" '{_cilium_extended_key(key)}' ({problems[0]}), and a selector with an invalid key"
+            " matches nothing",
+        )
+    if isinstance(atom, Eq):
+        return atom if _possible_value(key, atom.value) else _NEVER
+    if isinstance(atom, In):
+        return In(key, frozenset(v for v in atom.values if _possible_value(key, v)))
+    return atom
+
+
 @lru_cache(maxsize=4096)
 def pod_labels(selector: Selector) -> LabelSet:
     """The pods a workload ``selector`` matches, in Cilium keys (``global()`` is false for pods)."""
     try:
         mapped = map_labels(map_atoms(replace_global(selector, _NEVER), _orchestrator), _pod_key)
-        return from_selector(mapped)
+        return from_selector(map_atoms(mapped, _label_syntax))
     except (SelectorError, ValueError) as err:
         raise Inexpressible("selector", str(err)) from err
 
@@ -128,7 +174,8 @@ def _namespace_key(key: str) -> str:
 def namespace_labels(selector: Selector) -> LabelSet:
     """The pods whose namespace a ``namespaceSelector`` matches (``global()`` is false for pods)."""
     try:
-        return from_selector(map_labels(replace_global(selector, _NEVER), _namespace_key))
+        mapped = map_labels(replace_global(selector, _NEVER), _namespace_key)
+        return from_selector(map_atoms(mapped, _label_syntax))
     except (SelectorError, ValueError) as err:
         raise Inexpressible("selector", str(err)) from err
 
