@@ -59,27 +59,60 @@ CALICO_SA_LABEL: Final = "pcsa."
 _NEVER: Final = negate(All())
 
 
-# Cilium's default identity-label filter drops these pod labels, so no Cilium selector can match
-# on them (semantics-check.md E8; cilium pkg/labelsfilter defaults).
-_FILTERED_EXACT: Final = frozenset(
-    {
-        "pod-template-hash",
-        "controller-revision-hash",
-        "controller-uid",
-        "pod-template-generation",
-        "statefulset.kubernetes.io/pod-name",
-        "apps.kubernetes.io/pod-index",
-        "batch.kubernetes.io/job-completion-index",
-        "batch.kubernetes.io/controller-uid",
-        "etcd_node",
-    }
+# Cilium's default identity-label filter (cilium pkg/labelsfilter/filter.go ``defaultLabelPrefixCfg``;
+# semantics-check.md claim 2). Each entry is a Go regexp that counts only when it matches at the
+# *start* of the key (``FindStringIndex``, ``res[0] == 0``), so ``!controller-uid`` also drops
+# ``controller-uid-x`` and ``!annotation.*`` every key starting with ``annotation``. A label is kept
+# when no ignore entry matches, or when the longest matching include is longer than the shortest
+# matching ignore (``filterLabels``). ``controller-uid`` and ``batch.kubernetes.io/controller-uid``
+# are in main (1.19) but not in every older release: refusing them there too is only a refusal.
+_INCLUDED: Final = (
+    "io.kubernetes.pod.namespace",
+    "io.cilium.k8s.namespace.labels",
+    "app.kubernetes.io",
+    "io.cilium.k8s.policy.cluster",
 )
-_FILTERED_PREFIXES: Final = ("io.kubernetes", "kubernetes.io", "k8s.io", "annotation.", "io.cilium.k8s")
+_IGNORED: Final = (
+    "io.kubernetes",
+    "kubernetes.io",
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+    "batch.kubernetes.io/job-completion-index",
+    "batch.kubernetes.io/controller-uid",
+    "k8s.io",
+    "pod-template-generation",
+    "pod-template-hash",
+    "controller-revision-hash",
+    "controller-uid",
+    "etcd_node",
+)
+_ANNOTATION: Final = "annotation"  # `annotation.*`: the match runs to the end of the key
+_BETA: Final = "beta.kubernetes.io"  # `.*beta\.kubernetes\.io`: greedy, to its last occurrence
+
+
+def _ignored_match(key: str) -> int:
+    """The length of the shortest ignore entry matching at the start of ``key`` (0: none)."""
+    lengths = [len(p) for p in _IGNORED if key.startswith(p)]
+    if key.startswith(_ANNOTATION):
+        lengths.append(len(key))
+    if _BETA in key:
+        lengths.append(key.rindex(_BETA) + len(_BETA))
+    return min(lengths, default=0)
 
 
 def is_filtered_label(key: str) -> bool:
-    """Whether Cilium's default label filter hides this pod label from identities."""
-    return key in _FILTERED_EXACT or key.startswith(_FILTERED_PREFIXES) or "beta.kubernetes.io" in key
+    """Whether Cilium's default label filter keeps this k8s label out of identities."""
+    ignored = _ignored_match(key)
+    included = max((len(p) for p in _INCLUDED if key.startswith(p)), default=0)
+    return ignored > 0 and included <= ignored
+
+
+def _filtered(key: str) -> Inexpressible:
+    return Inexpressible(
+        "filtered label",
+        f"'{key}' is dropped by Cilium's default identity-label filter, so no Cilium selector can"
+        " match on it",
+    )
 
 
 def _pod_key(key: str) -> str:
@@ -88,18 +121,16 @@ def _pod_key(key: str) -> str:
     if key == CALICO_SERVICE_ACCOUNT:
         return SERVICE_ACCOUNT
     if key.startswith(CALICO_NS_LABEL):
-        return NAMESPACE_LABEL_PREFIX + key[len(CALICO_NS_LABEL) :]
+        return _namespace_label(key[len(CALICO_NS_LABEL) :])
     if key.startswith(CALICO_SA_LABEL):
         raise Inexpressible(
             "service account labels",
             f"'{key}' selects on service-account labels, which Cilium does not expose on pods",
         )
-    if is_filtered_label(key):
-        raise Inexpressible(
-            "filtered label",
-            f"'{key}' is dropped by Cilium's default identity-label filter, so no Cilium selector can"
-            " match on it",
-        )
+    if key == NAMESPACE or key.startswith("io.cilium.k8s") or is_filtered_label(key):
+        # A pod's own label under io.cilium.k8s is removed (SanitizePodLabels), and one named
+        # io.kubernetes.pod.namespace is replaced by the namespace (semantics-check claim 2).
+        raise _filtered(key)
     return key
 
 
@@ -167,7 +198,16 @@ def pod_labels(selector: Selector) -> LabelSet:
 def _namespace_key(key: str) -> str:
     if key == CALICO_NAMESPACE_NAME:
         return NAMESPACE
-    return NAMESPACE_LABEL_PREFIX + key
+    return _namespace_label(key)
+
+
+def _namespace_label(key: str) -> str:
+    """A namespace label as Cilium names it on pods; the label filter applies to that name too
+    (``io.cilium.k8s.namespace.labels.beta.kubernetes.io/x`` is dropped)."""
+    cilium = NAMESPACE_LABEL_PREFIX + key
+    if is_filtered_label(cilium):
+        raise _filtered(cilium)
+    return cilium
 
 
 @lru_cache(maxsize=4096)
