@@ -10,6 +10,7 @@ Calico selector key                   Cilium pod label key                      
 ====================================  ==========================================  ==============
 ``projectcalico.org/namespace``       ``io.kubernetes.pod.namespace``
 ``projectcalico.org/serviceaccount``  ``io.cilium.k8s.policy.serviceaccount``
+``pcns.projectcalico.org/name``       ``io.kubernetes.pod.namespace``
 ``pcns.<k>``                          ``io.cilium.k8s.namespace.labels.<k>``
 ``projectcalico.org/orchestrator``    (always ``k8s`` on pods: evaluated away)
 ``pcsa.<k>``                          (none: Cilium has no service-account labels)  refused
@@ -121,7 +122,9 @@ def _pod_key(key: str) -> str:
     if key == CALICO_SERVICE_ACCOUNT:
         return SERVICE_ACCOUNT
     if key.startswith(CALICO_NS_LABEL):
-        return _namespace_label(key[len(CALICO_NS_LABEL) :])
+        # ``pcns.projectcalico.org/name`` is the namespace's name, not one of its labels
+        # (conversion.go NamespaceToProfile; semantics.md 1.3), as in a namespaceSelector.
+        return _namespace_key(key[len(CALICO_NS_LABEL) :])
     if key.startswith(CALICO_SA_LABEL):
         raise Inexpressible(
             "service account labels",
