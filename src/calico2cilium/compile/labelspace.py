@@ -58,6 +58,10 @@ CALICO_NS_LABEL: Final = "pcns."
 CALICO_SA_LABEL: Final = "pcsa."
 
 _NEVER: Final = negate(All())
+CALICO_MAX_SA_LABEL: Final = 63
+"""Calico sets ``projectcalico.org/serviceaccount`` only for names shorter than this: projectcalico/calico
+``libcalico-go/lib/backend/k8s/conversion/workload_endpoint_default.go``, ``if
+pod.Spec.ServiceAccountName != "" && len(pod.Spec.ServiceAccountName) < 63`` (semantics.md 1.3)."""
 
 
 # Cilium's default identity-label filter (cilium pkg/labelsfilter/filter.go ``defaultLabelPrefixCfg``;
@@ -153,8 +157,13 @@ def _cilium_extended_key(key: str) -> str:
 
 
 def _possible_value(key: str, value: str) -> bool:
-    """Whether some pod can carry ``key=value`` as Cilium sees it. Kubernetes label values are
-    validated (IsValidLabelValue), and so are namespace names."""
+    """Whether some pod can match ``key == value`` in Calico and in Cilium. Kubernetes label values
+    are validated (IsValidLabelValue), and so are namespace names; Calico sets
+    ``projectcalico.org/serviceaccount`` only for names shorter than 63 characters (semantics.md
+    1.3; ``workload_endpoint_default.go``: ``len(pod.Spec.ServiceAccountName) < 63``), so a longer
+    name never matches in Calico, whatever Cilium's label holds."""
+    if key == SERVICE_ACCOUNT and len(value) >= CALICO_MAX_SA_LABEL:
+        return False
     return not label_value_problems(value)
 
 
@@ -185,6 +194,13 @@ def _label_syntax(atom: Atom) -> Selector:
         return atom if _possible_value(key, atom.value) else _NEVER
     if isinstance(atom, In):
         return In(key, frozenset(v for v in atom.values if _possible_value(key, v)))
+    if isinstance(atom, Has) and key == SERVICE_ACCOUNT:
+        raise Inexpressible(
+            "service account label",
+            "Calico sets projectcalico.org/serviceaccount only for service-account names shorter than"
+            f" {CALICO_MAX_SA_LABEL} characters (semantics.md 1.3), while Cilium's {SERVICE_ACCOUNT}"
+            " is on every pod, so has() of it has no exact Cilium form",
+        )
     return atom
 
 
@@ -228,7 +244,11 @@ def in_namespace(namespace: str) -> LabelSet:
 
 
 def service_accounts(names: tuple[str, ...]) -> LabelSet:
-    return LabelSet.of([LabelCube.of({SERVICE_ACCOUNT: KeyConstraint.in_(names)})])
+    """``serviceAccounts.names``: Calico matches ``projectcalico.org/serviceaccount in {names}``
+    (semantics.md 1.4, rules.go ``parseServiceAccounts``), a label it sets only for names shorter
+    than 63 characters (1.3): longer names never match."""
+    possible = tuple(n for n in names if _possible_value(SERVICE_ACCOUNT, n))
+    return LabelSet.of([LabelCube.of({SERVICE_ACCOUNT: KeyConstraint.in_(possible)})])
 
 
 def is_all(selector: Selector | None) -> bool:
