@@ -199,7 +199,8 @@ def _label_syntax(atom: Atom) -> Selector:
             "service account label",
             "Calico sets projectcalico.org/serviceaccount only for service-account names shorter than"
             f" {CALICO_MAX_SA_LABEL} characters (semantics.md 1.3), while Cilium's {SERVICE_ACCOUNT}"
-            " is on every pod, so has() of it has no exact Cilium form",
+            " is on every pod, so testing its presence (has(), or a GlobalNetworkPolicy"
+            " serviceAccountSelector, which turns all() into has()) has no exact Cilium form",
         )
     return atom
 
@@ -249,6 +250,12 @@ def service_accounts(names: tuple[str, ...]) -> LabelSet:
     than 63 characters (1.3): longer names never match."""
     possible = tuple(n for n in names if _possible_value(SERVICE_ACCOUNT, n))
     return LabelSet.of([LabelCube.of({SERVICE_ACCOUNT: KeyConstraint.in_(possible)})])
+
+
+def with_service_account_label() -> LabelSet:
+    """``has(projectcalico.org/serviceaccount)``, what a GlobalNetworkPolicy's ``all()`` becomes
+    beside a non-empty serviceAccountSelector (semantics.md 1.1): refused by ``_label_syntax``."""
+    return pod_labels(Has(CALICO_SERVICE_ACCOUNT))
 
 
 def is_all(selector: Selector | None) -> bool:
