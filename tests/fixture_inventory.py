@@ -132,6 +132,15 @@ class Mentions:
         table.setdefault(key, set()).update(str(v) for v in values)
 
 
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
+
+
+def _possible(values: Iterable[str]) -> list[str]:
+    """The values a Kubernetes label (pod or namespace) can hold: the apiserver validates them
+    (IsValidLabelValue), so a pod labelled 'x y' cannot exist and is left out of the inventory."""
+    return [v for v in values if _LABEL_VALUE.fullmatch(v)]
+
+
 def _calico_selector(text: str, mentions: Mentions, scope: str, namespace: str | None) -> None:
     """One Calico selector expression: ``scope`` is ``pod``, ``namespace`` or ``serviceaccount``."""
     table = {"pod": mentions.pod_labels, "namespace": mentions.ns_labels}.get(scope, mentions.sa_labels)
@@ -139,6 +148,7 @@ def _calico_selector(text: str, mentions: Mentions, scope: str, namespace: str |
     misses: list[tuple[str, str]] = []
 
     def add(key: str, values: list[str], positive: bool) -> None:
+        values = _possible(values)
         if key in NS_NAME_KEYS:
             mentions.namespaces.update(values)
         elif key.startswith("pcns."):

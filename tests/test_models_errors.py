@@ -134,7 +134,12 @@ PORTS = ("spec", "ingress", 0, "destination", "ports")
         ("'10:5'", "min > max"),
         ("'0:10'", "range bounds are 1–65535 too"),
         ("'1:70000'", "range bound does not fit"),
+        # Calico's validator: numorstring.Port ``PortName ... validate:"omitempty,portName"`` and
+        # validator.go validatePortName -> k8svalidation.IsValidPortName (not only the parser's
+        # ^[a-zA-Z0-9_.-]{1,128}$): invalid input, not a conversion refusal.
         ("'HTTP'", "named ports are IANA service names: lower case"),
+        ("'Metrics'", "upper case"),
+        ("'http_alt'", "no '_' in IANA service names"),
         ("'port_1'", "no '_' in IANA service names"),
         ("'very-long-port-name'", "more than 15 characters"),
         ("'80-90'", "not a range syntax; as a name it has no letter"),

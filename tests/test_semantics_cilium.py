@@ -364,3 +364,34 @@ def test_reads_every_cilium_cli_corpus_policy() -> None:
         for program in side.programs.values():
             for item in program.unsupported:
                 assert "L7" in item.reason or "authentication" in item.reason, (path.name, item.reason)
+
+
+def test_selector_with_an_invalid_value_matches_nothing() -> None:
+    # cilium pkg/policy/api/selector.go labelSelectorToRequirements: NewRequirement validates every
+    # value; on an error the selector is nil and "Matches() ... will refuse to match any labels".
+    bad = (
+        "  ingress: [{fromEndpoints: [{matchExpressions: [{key: role, operator: In, values: [fe, 'x y']}]}]}]"
+    )
+    assert not decide(cnp(bad), pod(role="fe"))
+    good = "  ingress: [{fromEndpoints: [{matchExpressions: [{key: role, operator: In, values: [fe]}]}]}]"
+    assert decide(cnp(good), pod(role="fe"))
+    # An endpointSelector that matches nothing selects no pod: no default deny, ingress stays open.
+    subject_bad = (
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p, namespace: app}\n"
+        "spec:\n  endpointSelector: {matchExpressions: [{key: tier, operator: NotIn, values: ['legacy app']}]}\n"
+        "  ingress: [{fromEndpoints: [{matchLabels: {role: fe}}]}]\n"
+    )
+    assert decide(subject_bad, pod(role="other"))
+
+
+def test_selector_with_a_key_too_long_for_cilium_matches_nothing() -> None:
+    # The extended key k8s.io.cilium.k8s.namespace.labels.<k> is a qualified name whose name part is
+    # at most 63 characters (cilium/cilium#43771 on 1.18, #47817): 31-character namespace label keys
+    # fail, 28-character ones work.
+    long_key, short_key = "compliance.classification-level", "a" * 28
+    for key, works in ((long_key, False), (short_key, True)):
+        body = f"  ingress: [{{fromEndpoints: [{{matchLabels: {{k8s:io.cilium.k8s.namespace.labels.{key}: pci}}}}]}}]"
+        peer = Endpoint(
+            "pod", ipaddress.ip_address("10.0.0.9"), namespace="app", namespace_labels={key: "pci"}
+        )
+        assert decide(cnp(body), peer) is works, key

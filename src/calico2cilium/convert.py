@@ -114,7 +114,8 @@ def convert(
     diagnostics.extend(renamed)
     diagnostics.extend(_assumed(cluster))
     diagnostics.extend(_failure(f, plan) for f in failures)
-    diagnostics.extend(_schema_check(documents, normalize_cilium_version(cilium_version)))
+    documents, invalid = _schema_check(documents, normalize_cilium_version(cilium_version))
+    diagnostics.extend(invalid)
     diagnostics.sort(key=Diagnostic.sort_key)
     return ConvertResult(documents, diagnostics, loaded, given, lowered.expansions)
 
@@ -176,17 +177,24 @@ def _failure(failure: EmitFailure, plan: Plan) -> Diagnostic:
     return make("C2C310", message, source, hint=hint)
 
 
-def _schema_check(documents: list[dict[str, Any]], version: str) -> list[Diagnostic]:
-    out = []
+def _schema_check(
+    documents: list[dict[str, Any]], version: str
+) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
+    """The documents that pass the Cilium CRD schema, and a C2C399 for each one that does not: the
+    apiserver would reject it, so it is never printed."""
+    kept, out = [], []
     for doc in documents:
         errors = validate(doc, cilium_version=version)
+        if not errors:
+            kept.append(doc)
         for message in errors[:3]:
             name = doc["metadata"]["name"]
             out.append(
                 make(
                     "C2C399",
                     f"internal error: output {doc['kind']} '{name}' fails the Cilium {version} CRD schema:"
-                    f" {message}. This is a bug in calico2cilium; please report it",
+                    f" {message}. It is left out of the output. This is a bug in calico2cilium;"
+                    " please report it",
                 )
             )
-    return out
+    return kept, out

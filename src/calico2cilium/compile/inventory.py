@@ -37,10 +37,7 @@ from calico2cilium.calico.selector import In, Selector, StringTest, expand_strin
 from calico2cilium.compile import labelspace as ls
 from calico2cilium.io.inventory import Inventory
 
-CALICO_MAX_SA_LABEL = 63
-"""Calico sets ``projectcalico.org/serviceaccount`` only for names shorter than this: projectcalico/calico
-``libcalico-go/lib/backend/k8s/conversion/workload_endpoint_default.go``, ``if
-pod.Spec.ServiceAccountName != "" && len(pod.Spec.ServiceAccountName) < 63`` (semantics.md 1.3)."""
+CALICO_MAX_SA_LABEL = ls.CALICO_MAX_SA_LABEL
 
 
 class Universe(Enum):

@@ -296,6 +296,8 @@ def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: st
             order=spec.order if spec.order is not None else ir.NO_ORDER,
             selector=selector,
             namespace_selector=namespace_selector,
+            # An empty serviceAccountSelector is no serviceAccountSelector: Calico acts only on a
+            # non-empty one (semantics.md 1.1, globalnetworkpolicyprocessor.go).
             service_account_selector=_optional_selector(spec.service_account_selector or None),
             ingress=directions[ir.Direction.INGRESS],
             egress=directions[ir.Direction.EGRESS],

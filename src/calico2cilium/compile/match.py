@@ -263,6 +263,10 @@ def policy_subject(policy: ir.Policy) -> LabelSet:
             "serviceAccountSelector",
             "service-account labels are not visible to Cilium selectors",
         )
+    if policy.service_account_selector is not None and policy.scope is ir.Scope.GLOBAL:
+        # Calico rewrites every all() of such a GNP to has(projectcalico.org/serviceaccount)
+        # (globalnetworkpolicyprocessor.go; semantics.md 1.1), a label only short names get.
+        subject = subject & ls.with_service_account_label()
     return subject
 
 

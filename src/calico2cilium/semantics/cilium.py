@@ -53,6 +53,7 @@ from calico2cilium.semantics.program import (
     UnsupportedItem,
 )
 from calico2cilium.semantics.protocols import CILIUM_L4
+from calico2cilium.semantics.selector_validity import valid_key, valid_value
 from calico2cilium.semantics.views import (
     CILIUM_CLUSTER,
     CILIUM_NAMESPACE,
@@ -153,7 +154,10 @@ class _Builder:
 
     def selector(self, selector: Selector, entity: Entity, drop_key: str | None = None) -> Expr:
         """A LabelSelector over an identity: matchLabels AND matchExpressions (semantics.md 2.2).
-        ``NotIn``/``DoesNotExist`` also hold when the key is absent (Requirement.Matches)."""
+        ``NotIn``/``DoesNotExist`` also hold when the key is absent (Requirement.Matches). A selector
+        with an invalid key or value matches nothing (``selector_validity``)."""
+        if not _buildable(selector):
+            return FALSE
         terms = [self._label(entity, k).eq(v) for k, v in selector.match_labels if _extended(k) != drop_key]
         terms.extend(self._requirement(entity, r) for r in selector.match_expressions)
         return and_(*terms)
@@ -392,6 +396,12 @@ class _Builder:
         ref = Ref("cilium", title, located, ("spec",))
         selects = self.selector(spec.endpoint_selector or Selector(), SUBJECT)
         return self._rules(spec, selects, ref, direction, knp.namespace, title, located)
+
+
+def _buildable(selector: Selector) -> bool:
+    """Whether Cilium can build the selector's requirements (``selector_validity``)."""
+    values = [v for _, v in selector.match_labels] + [v for r in selector.match_expressions for v in r.values]
+    return all(valid_key(k) for k in selector.keys) and all(valid_value(v) for v in values)
 
 
 def _extended(key: str) -> str:

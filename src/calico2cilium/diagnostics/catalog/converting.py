@@ -66,7 +66,9 @@ CODES = (
         "Examples: the selector operators contains, starts with and ends with (no label-selector"
         " form), service-account label selectors (Cilium exposes no service-account labels), source"
         " ports, Kubernetes Service matches and HTTP matches (not converted by this version), nets"
-        " that cover part of the pod or node address range, ipVersion in a dual-stack cluster. The"
+        " that cover part of the pod or node address range, ipVersion in a dual-stack cluster,"
+        " label keys whose Cilium form is not a valid label key (a namespace label key longer than"
+        " 28 characters becomes k8s.io.cilium.k8s.namespace.labels.<key>, over 63). The"
         " whole policy is left out: converting only some of its rules would change what its later"
         " rules decide. The traffic it decided is then decided by the policies after it. String"
         " tests can be expanded against a label inventory instead (--inventory, C2C316).",

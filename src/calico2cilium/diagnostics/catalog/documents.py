@@ -120,8 +120,12 @@ CODES = (
         "invalid-port",
         Severity.ERROR,
         "A port is out of range, a range is reversed, or a named port is malformed.",
-        "Ports are 1–65535 (Calico's validatePort), ranges are 'min:max' with min ≤ max, named"
-        " ports match ^[a-zA-Z0-9_.-]{1,128}$.",
+        "Ports are 1–65535 (Calico's validatePort), ranges are 'min:max' with min ≤ max. A named"
+        " port must parse (^[a-zA-Z0-9_.-]{1,128}$, numorstring PortFromString) and then pass"
+        " Calico's validator, which checks numorstring.Port's PortName with the 'portName' tag"
+        " (validatePortName: Kubernetes IsValidPortName, an IANA service name: at most 15 lower-case"
+        " letters, digits and '-', with a letter), so 'http_alt' and 'Metrics' are rejected by Calico"
+        " itself.",
         failing=_gnp(_GOOD_RULE.replace("ports: [80]", "ports: ['9000:80']")),
         passing=_gnp(_GOOD_RULE.replace("ports: [80]", "ports: ['80:9000']")),
     ),
