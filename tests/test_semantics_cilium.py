@@ -309,6 +309,33 @@ def test_named_ports_are_the_destination_pods_and_case_folded() -> None:
     assert not decide(cnp(body), pod(), port=80, subject=subject)
 
 
+def test_egress_named_ports_are_one_number_for_the_whole_cluster() -> None:
+    # pkg/endpoint/policy.go GetNamedPort: "egress needs named ports of all the pods";
+    # NamedPortMultiMap.GetNamedPort (pkg/policy/types): one number, ErrDuplicateNamedPorts when
+    # pods disagree, and the caller skips the entry (port 0). The number then holds towards every
+    # peer of the rule, world included, whatever the peer declares.
+    body = "  egress: [{toEntities: [all], toPorts: [{ports: [{port: metrics, protocol: TCP}]}]}]"
+    world = other("world")
+
+    def egress(peer: Endpoint, port: int, cluster: dict[tuple[str, int], int] | None) -> bool:
+        side = read_cilium_side(read_documents(cnp(body), "k.yaml")[0], A)
+        flow = Flow("egress", SUBJECT, peer, TCP, port, 1234, cluster_named_ports=cluster)
+        from calico2cilium.semantics.world import evaluate
+
+        verdict = side.programs["egress"].decide(flow).allowed
+        assert evaluate(side.programs["egress"].verdict(), flow) == verdict
+        return verdict
+
+    assert egress(world, 9090, {("metrics", TCP): 9090})  # a peer with no such port at all
+    assert not egress(world, 9091, {("metrics", TCP): 9090})
+    declaring = Endpoint(
+        "pod", ipaddress.ip_address("10.0.0.5"), namespace="app", named_ports={"metrics": (TCP, 9100)}
+    )
+    assert not egress(declaring, 9100, {})  # pods disagree on the number: nothing is allowed
+    assert not egress(declaring, 9100, {("metrics", UDP): 9100})  # resolved for UDP only
+    assert egress(declaring, 9100, None)  # the flow's pods are the whole cluster: 9100 it is
+
+
 def test_cnp_subject_is_pinned_to_its_namespace_and_ccnp_is_not() -> None:
     # semantics.md 2.1: CNP endpointSelector always gets the policy namespace.
     body = "  ingress: [{}]"

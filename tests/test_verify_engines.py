@@ -178,7 +178,13 @@ def flows(draw: Any) -> Flow:
     port = draw(st.sampled_from([79, 80, 81, 443, 8080])) if proto in (TCP, UDP) else 0
     icmp = draw(st.sampled_from([0, 8])) if proto == ICMP else 0
     direction = draw(st.sampled_from(["ingress", "egress"]))
-    return Flow(direction, subject, peer, proto, port, 1024 if port else 0, icmp, 0, NAMESPACES)
+    # What the cluster's pods resolve `http` to (Cilium's egress named ports), consistent with the
+    # flow's own pods: None (they are the whole cluster), or other pods agree or disagree.
+    declared = {e.named_ports["http"][1] for e in (subject, peer) if "http" in e.named_ports}
+    choices: list[dict[tuple[str, int], int] | None] = [None, {}]
+    choices += [{("http", TCP): n} for n in (declared or {80, 8080})] if len(declared) <= 1 else []
+    cluster = draw(st.sampled_from(choices))
+    return Flow(direction, subject, peer, proto, port, 1024 if port else 0, icmp, 0, NAMESPACES, cluster)
 
 
 def _z3_value(expr: Any, flow: Flow) -> bool:
@@ -222,7 +228,7 @@ def inventories(draw: Any) -> Inventory:
     for i in range(draw(st.integers(1, 4))):
         ns = draw(st.sampled_from(list(NAMESPACES)))
         labels = {k: draw(st.sampled_from(VALUES)) for k in KEYS if draw(st.booleans())}
-        ports = {"http": (TCP, 8080)} if draw(st.booleans()) else {}
+        ports = {"http": (TCP, draw(st.sampled_from([80, 8080])))} if draw(st.booleans()) else {}
         inv.pods.append(
             PodInfo(
                 f"pod{i}",

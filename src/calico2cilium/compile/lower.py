@@ -82,6 +82,7 @@ def lower(
             out.policies.append(_knp(doc, model, default_namespace))
             copy = _passthrough(doc.raw.data, model.metadata.namespace or default_namespace)
             _drop_untyped_rules(doc, copy, out)
+            _warn_knp_egress_named_ports(doc, model, copy["metadata"]["namespace"], out)
             out.passthrough.append(copy)
         elif doc.kind in SET_KINDS:
             out.sets.append(_network_set(doc, default_namespace))
@@ -179,6 +180,30 @@ def _drop_untyped_rules(doc: Document, copy: dict[str, Any], out: Lowered) -> No
     copy["spec"] = spec
 
 
+def _warn_knp_egress_named_ports(
+    doc: Document, model: KubernetesNetworkPolicy, namespace: str, out: Lowered
+) -> None:
+    """A passed-through NetworkPolicy's egress named ports are enforced by Cilium its own way
+    (``EGRESS_NAMED_PORTS``), and no companion policy can correct that: an error at each."""
+    spec = model.spec
+    types = spec.policy_types or (("Ingress", "Egress") if spec.egress else ("Ingress",))
+    if "Egress" not in types:
+        return  # the copy has no egress rules (_drop_untyped_rules), and Calico ignores them
+    for index, rule in enumerate(spec.egress):
+        for j, port in enumerate(rule.ports):
+            if isinstance(port.port, str) and not port.port.isdigit():
+                out.diagnostics.append(
+                    make(
+                        "C2C335",
+                        f"NetworkPolicy {namespace}/{doc.name} egress[{index}] ports[{j}]: named port"
+                        f" '{port.port}': {EGRESS_NAMED_PORTS}. The NetworkPolicy is passed through"
+                        " unchanged, so Cilium allows other flows than Calico did",
+                        doc.raw.source(("spec", "egress", index, "ports", j, "port")),
+                        hint=_EGRESS_NAMED_HINT,
+                    )
+                )
+
+
 def _origin(doc: Document, namespace: str | None = None) -> ir.Origin:
     return ir.Origin(doc.kind, doc.name, namespace, (), doc.raw.source())
 
@@ -269,6 +294,8 @@ def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: st
                 )
                 return
     types = model.effective_types()
+    if "Egress" in types and _refuse_egress_named_ports(doc, origin, spec.egress, out):
+        return
     try:
         directions = {
             ir.Direction.INGRESS: _rules(fields, origin, "ingress", spec.ingress)
@@ -307,6 +334,43 @@ def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: st
         out.diagnostics.append(make("C2C303", f"{origin.resource}: {err}", doc.raw.source(("spec",))))
         return
     out.policies.append(policy)
+
+
+EGRESS_NAMED_PORTS = (
+    "Cilium resolves an egress named port to one number for the whole cluster (pkg/endpoint/policy.go"
+    ' GetNamedPort: "egress needs named ports of all the pods") and allows that number towards every'
+    " peer of the rule, or nothing where pods declare the name with different numbers"
+    " (ErrDuplicateNamedPorts); Calico allows each destination pod on its own declared port only"
+    " (semantics.md 1.4)"
+)
+_EGRESS_NAMED_HINT = (
+    "write the port numbers instead, with a destination selector for the pods that serve them"
+)
+
+
+def _refuse_egress_named_ports(doc: Document, origin: ir.Origin, rules: Sequence[Rule], out: Lowered) -> bool:
+    """Egress named ports have no exact Cilium form (``EGRESS_NAMED_PORTS``): the policy is refused,
+    with an error at each one. Ingress ones resolve against the selected pod in both."""
+    found = False
+    for index, rule in enumerate(rules):
+        if rule.action == "Log":
+            continue
+        for key, ports in (("ports", rule.destination.ports), ("notPorts", rule.destination.not_ports)):
+            for j, port in enumerate(ports):
+                if not port.is_named:
+                    continue
+                found = True
+                out.diagnostics.append(
+                    make(
+                        "C2C303",
+                        f"{origin.resource} egress[{index}] destination.{key}[{j}]: named port"
+                        f" '{port.name}': {EGRESS_NAMED_PORTS}; {origin.resource} is not converted, and"
+                        " the traffic it decided is decided by the policies after it in the output",
+                        doc.raw.source(("spec", "egress", index, "destination", key, j)),
+                        hint=_EGRESS_NAMED_HINT,
+                    )
+                )
+    return found
 
 
 def _rules(fields: _Fields, origin: ir.Origin, key: str, rules: Sequence[Rule]) -> tuple[ir.Rule, ...]:

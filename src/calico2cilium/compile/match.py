@@ -153,17 +153,29 @@ def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster, *, r
         pods = _labelled_pods(peer, policy)
         if ips is not None and not _coverage(ips, cluster.pods, cluster, "pod", rule.origin):
             pods = LabelSet.empty()
+        # notSelector X takes away every address of X: X's pods (above) and the nets of every
+        # network set X picks, in any namespace (it is not namespace-scoped, semantics.md 1.4).
+        excluded = _not_selector_ips(peer, cluster) & family
+        if not excluded.is_empty and _coverage(excluded, cluster.pods, cluster, "pod", rule.origin):
+            pods = LabelSet.empty()
         if not remote:
             return Side(pods, frozenset(), IPSet.empty())
-        # Network sets the selector picks add their nets: any endpoint with such an address
-        # matches, pods and nodes included (semantics.md 1.6).
-        set_ips = _network_set_ips(peer, policy, cluster) & family
+        if _unscoped_not_selector(peer, policy):
+            # A GNP rule side with only notSelector X matches every address outside X's, the
+            # world and nodes included (semantics.md 1.4 consequence 3; policy_common.go, doc of
+            # Selector; updateprocessors/rules.go getEndpointSelector adds no positive selector).
+            set_ips = IPSet.all() & family
+        else:
+            # Network sets the selector picks add their nets: any endpoint with such an address
+            # matches, pods and nodes included (semantics.md 1.6).
+            set_ips = _network_set_ips(peer, policy, cluster) & family
+        set_ips = set_ips - excluded
         if ips is not None:
             set_ips = set_ips & ips
         if set_ips.is_empty:
             return Side(pods, frozenset(), IPSet.empty())
         if _coverage(set_ips, cluster.pods, cluster, "pod", rule.origin):
-            pods = LabelSet.all()
+            pods = _all_but(peer)
         hosts = ALL_HOSTS if _coverage(set_ips, cluster.nodes, cluster, "node", rule.origin) else frozenset()
         return Side(pods, hosts, set_ips)
     if ips is None:
@@ -217,20 +229,62 @@ def _network_set_ips(peer: ir.Peer, policy: ir.Policy, cluster: Cluster) -> IPSe
             continue
         labels = _set_labels(network_set)
         for selector in (peer.selector, peer.not_selector):
-            if selector is not None and network_set.namespace is not None:
-                inherited = {k for k in selector.labels() if k.startswith(ls.CALICO_NS_LABEL)}
-                if inherited:
-                    raise Inexpressible(
-                        "selector",
-                        f"whether the selector picks NetworkSet {network_set.namespace}/{network_set.name}"
-                        " depends on its namespace's labels, which are not in the input",
-                    )
+            if selector is not None:
+                _check_inherited(selector, network_set)
         if peer.selector is not None and not peer.selector.matches(labels):
             continue
         if peer.not_selector is not None and peer.not_selector.matches(labels):
             continue
         out = out | IPSet.from_cidrs(network_set.nets)
     return out
+
+
+def _unscoped_not_selector(peer: ir.Peer, policy: ir.Policy) -> bool:
+    """Whether the side's only label criterion is a notSelector with nothing positive around it:
+    in a GNP no namespace clause is added (updateprocessors/rules.go getEndpointSelector), so
+    the side is "every address but X's", not "endpoints but X" (semantics.md 1.4)."""
+    return (
+        peer.not_selector is not None
+        and peer.selector is None
+        and peer.namespace_selector is None
+        and not peer.service_account_names
+        and peer.service_account_selector is None
+        and policy.scope is ir.Scope.GLOBAL
+    )
+
+
+def _all_but(peer: ir.Peer) -> LabelSet:
+    """Every pod, less the notSelector's (every pod address is in the side's positive part)."""
+    if peer.not_selector is None:
+        return LabelSet.all()
+    return LabelSet.all() - ls.pod_labels(peer.not_selector)
+
+
+def _not_selector_ips(peer: ir.Peer, cluster: Cluster) -> IPSet:
+    """The nets of every network set the notSelector picks, global or in any namespace: Calico
+    leaves notSelector unscoped (semantics.md 1.4), and a set's addresses are the IPs it stands
+    for (1.6). Host endpoints are not compiled by this version (C2C312), so no expectedIPs."""
+    out = IPSet.empty()
+    if peer.not_selector is None:
+        return out
+    for network_set in cluster.network_sets:
+        _check_inherited(peer.not_selector, network_set)
+        if peer.not_selector.matches(_set_labels(network_set)):
+            out = out | IPSet.from_cidrs(network_set.nets)
+    return out
+
+
+def _check_inherited(selector: Selector, network_set: ir.NetworkSet) -> None:
+    """A namespaced set inherits its namespace's labels (``pcns.*``), which the input lacks."""
+    if network_set.namespace is None:
+        return
+    inherited = {k for k in selector.labels() if k.startswith(ls.CALICO_NS_LABEL)}
+    if inherited:
+        raise Inexpressible(
+            "selector",
+            f"whether the selector picks NetworkSet {network_set.namespace}/{network_set.name}"
+            " depends on its namespace's labels, which are not in the input",
+        )
 
 
 def _labelled_pods(peer: ir.Peer, policy: ir.Policy) -> LabelSet:

@@ -28,6 +28,7 @@ from calico2cilium.semantics.expr import (
     PEER,
     SUBJECT,
     TRUE,
+    ClusterNamedPort,
     Entity,
     Expr,
     IcmpTypeIs,
@@ -282,7 +283,8 @@ class _Builder:
 
     def l4(self, rule: PeerRule, direction: Direction, deny: bool) -> Expr:
         """``toPorts``: a port entry is (protocol ∈ ANY=TCP/UDP/SCTP, E12) ∧ port; ``"0"`` = all ports;
-        ``endPort <= port`` = the single port (E5); named ports are the destination pod's; an item
+        ``endPort <= port`` = the single port (E5); a named port is the subject's own (ingress)
+        or the cluster's one number for it (egress); an item
         without ``ports`` allows nothing (E4). ``icmps``: family and type; no code field. No L4 part:
         every protocol (semantics-check claim 8)."""
         if rule.to_ports:
@@ -299,8 +301,13 @@ class _Builder:
     def _port(self, port: str, end_port: int | None, protocol: str, direction: Direction) -> Expr:
         protos = or_(*(ProtoIs(p) for p in CILIUM_L4[protocol]))
         if not port.isdigit():
-            owner = SUBJECT if direction == "ingress" else PEER
-            return and_(protos, NamedPort(owner, port, "dst"))
+            if direction == "ingress":
+                # Ingress: the selected pod's own ports (pkg/endpoint/policy.go GetNamedPort).
+                return and_(protos, NamedPort(SUBJECT, port, "dst"))
+            # Egress: one number for the whole cluster, towards every peer of the rule, or no
+            # entry at all when pods disagree (ClusterNamedPort; cilium#30003, fixed per
+            # destination identity only after 1.19 by cilium#44429, still one number per rule).
+            return and_(protos, ClusterNamedPort(port, "dst"))
         number = int(port)
         if end_port is not None and end_port > number:
             return and_(protos, port_range("dst", max(number, 1), end_port))

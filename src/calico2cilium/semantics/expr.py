@@ -249,6 +249,22 @@ class NamedPort(Expr):
         return (self.entity, self.name, self.side)
 
 
+@dataclass(frozen=True, eq=False)
+class ClusterNamedPort(Expr):
+    """The cluster's pods resolve ``name`` to one number for the flow's protocol, and it is the
+    flow's ``side`` port: some pod declares ``name`` on that protocol and every pod that does
+    gives that number. This is how Cilium resolves an *egress* named port (not per destination):
+    pkg/endpoint/policy.go ``GetNamedPort`` ("egress needs named ports of all the pods") and
+    ``NamedPortMultiMap.GetNamedPort`` (ErrDuplicateNamedPorts when pods disagree; the caller then
+    skips the entry, port 0)."""
+
+    name: str
+    side: PortSide
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.name, self.side)
+
+
 # --- smart constructors -------------------------------------------------------------------------
 
 

@@ -31,6 +31,7 @@ from calico2cilium.semantics.expr import (
     SUBJECT,
     And,
     Attr,
+    ClusterNamedPort,
     Const,
     Entity,
     Expr,
@@ -256,6 +257,9 @@ class Endpoint:
         who = f"{self.namespace}/{self.name}" if self.name else f"pod in namespace {self.namespace}"
         extra = f" ns-labels=[{ns_labels}]" if ns_labels else ""
         where = f" on node {self.node}" if self.node else ""
+        if self.named_ports:
+            ports = ",".join(f"{k}={proto_name(p)}/{n}" for k, (p, n) in sorted(self.named_ports.items()))
+            extra += f" ports=[{ports}]"
         return f"{who} [{labels}]{extra} sa={self.service_account} ip={self.ip}{where}"
 
 
@@ -273,6 +277,20 @@ class Flow:
     icmp_code: int = 0
     namespaces: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Labels of namespaces named by NetworkSets (``ns:<name>`` entities)."""
+    cluster_named_ports: Mapping[tuple[str, int], int] | None = None
+    """``(name, protocol) -> number`` for the named ports the cluster's pods resolve to one number
+    (``ClusterNamedPort``); ``None``: the flow's own pods are all the cluster there is."""
+
+    def cluster_named_port(self, name: str) -> int | None:
+        """The one number the cluster's pods give ``name`` on the flow's protocol, if any."""
+        if self.cluster_named_ports is not None:
+            return self.cluster_named_ports.get((name, self.protocol))
+        numbers = {
+            e.named_ports[name][1]
+            for e in (self.subject, self.peer)
+            if e.kind == "pod" and e.named_ports.get(name, (None,))[0] == self.protocol
+        }
+        return numbers.pop() if len(numbers) == 1 else None
 
     def endpoint(self, entity: Entity) -> Endpoint | None:
         if entity == SUBJECT:
@@ -294,16 +312,29 @@ class Flow:
         return self.subject if self.direction == "ingress" else self.peer
 
     def describe(self) -> str:
-        proto = {TCP: "TCP", UDP: "UDP", SCTP: "SCTP", ICMP: "ICMP", ICMPV6: "ICMPv6"}.get(
-            self.protocol, f"proto {self.protocol}"
-        )
+        proto = proto_name(self.protocol)
         if self.protocol in PORT_PROTOCOLS:
             l4 = f"{proto} dport {self.dst_port} sport {self.src_port}"
         elif self.protocol in (ICMP, ICMPV6):
             l4 = f"{proto} type {self.icmp_type} code {self.icmp_code}"
         else:
             l4 = proto
-        return f"{self.source.describe()} -> {self.destination.describe()} {l4}"
+        extra = ""
+        declared = bool(self.subject.named_ports or self.peer.named_ports)
+        if self.cluster_named_ports is not None and (self.cluster_named_ports or declared):
+            resolved = [
+                f"{n}={port}"
+                for (n, p), port in sorted(self.cluster_named_ports.items())
+                if p == self.protocol
+            ]
+            extra = f" (cluster-wide named ports: {', '.join(resolved) or 'none resolves to one number'})"
+        return f"{self.source.describe()} -> {self.destination.describe()} {l4}{extra}"
+
+
+def proto_name(number: int) -> str:
+    return {TCP: "TCP", UDP: "UDP", SCTP: "SCTP", ICMP: "ICMP", ICMPV6: "ICMPv6"}.get(
+        number, f"proto {number}"
+    )
 
 
 def attr_value(flow: Flow, attr: Attr) -> str | None:
@@ -408,6 +439,11 @@ def _atom(expr: Expr, flow: Flow) -> bool:
         return flow.protocol in (ICMP, ICMPV6) and flow.icmp_type == expr.value
     if isinstance(expr, IcmpCodeIs):
         return flow.protocol in (ICMP, ICMPV6) and flow.icmp_code == expr.value
+    if isinstance(expr, ClusterNamedPort):
+        if flow.protocol not in PORT_PROTOCOLS:
+            return False
+        port = flow.dst_port if expr.side == "dst" else flow.src_port
+        return flow.cluster_named_port(expr.name) == port
     if isinstance(expr, NamedPort):
         endpoint = flow.endpoint(expr.entity)
         if endpoint is None or endpoint.kind != "pod" or flow.protocol not in PORT_PROTOCOLS:

@@ -35,7 +35,7 @@ from calico2cilium.semantics.world import (
     Direction,
     Flow,
 )
-from calico2cilium.verify.inventory import host_peers, peers_of, pod_endpoint
+from calico2cilium.verify.inventory import cluster_named_ports, host_peers, peers_of, pod_endpoint
 
 Probe = tuple[int, int, int]
 """(protocol, destination port, ICMP type); unused fields are 0."""
@@ -84,6 +84,7 @@ def _flows(
     inventory: Inventory, direction: Direction, assumptions: Assumptions, probe_list: list[Probe]
 ) -> Iterator[tuple[str, str, str, Flow]]:
     namespaces = {name: inventory.namespace_labels(name) for name in inventory.namespaces}
+    resolved = cluster_named_ports(inventory)
     for pod in sorted(inventory.pods, key=lambda p: (p.namespace, p.name)):
         for ip in pod.ips:
             if ip.version not in assumptions.families:
@@ -95,7 +96,7 @@ def _flows(
                     if (proto == ICMP and ip.version == 6) or (proto == ICMPV6 and ip.version == 4):
                         continue
                     src = 40000 if port else 0
-                    flow = Flow(direction, subject, peer, proto, port, src, icmp, 0, namespaces)
+                    flow = Flow(direction, subject, peer, proto, port, src, icmp, 0, namespaces, resolved)
                     yield subject_name, peer_name, probe_name((proto, port, icmp)), flow
 
 

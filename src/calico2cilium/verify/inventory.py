@@ -23,6 +23,16 @@ def pod_endpoint(inventory: Inventory, pod: PodInfo, ip: IP) -> Endpoint:
     )
 
 
+def cluster_named_ports(inventory: Inventory) -> dict[tuple[str, int], int]:
+    """``(name, protocol) -> number`` where every pod declaring the name on that protocol gives the
+    same number: what Cilium resolves an egress named port to (``ClusterNamedPort``)."""
+    numbers: dict[tuple[str, int], set[int]] = {}
+    for pod in inventory.pods:
+        for name, (proto, port) in pod.named_ports.items():
+            numbers.setdefault((name, proto), set()).add(port)
+    return {key: next(iter(found)) for key, found in numbers.items() if len(found) == 1}
+
+
 def peers_of(
     inventory: Inventory, pod: PodInfo, ip: IP, assumptions: Assumptions
 ) -> list[tuple[str, Endpoint]]:

@@ -68,7 +68,9 @@ CODES = (
         " ports, Kubernetes Service matches and HTTP matches (not converted by this version), nets"
         " that cover part of the pod or node address range, ipVersion in a dual-stack cluster,"
         " label keys whose Cilium form is not a valid label key (a namespace label key longer than"
-        " 28 characters becomes k8s.io.cilium.k8s.namespace.labels.<key>, over 63). The"
+        " 28 characters becomes k8s.io.cilium.k8s.namespace.labels.<key>, over 63), egress"
+        " named ports (Cilium resolves them to one number for the whole cluster and allows it towards"
+        " every peer of the rule; Calico allows each destination pod on its own port). The"
         " whole policy is left out: converting only some of its rules would change what its later"
         " rules decide. The traffic it decided is then decided by the policies after it. String"
         " tests can be expanded against a label inventory instead (--inventory, C2C316).",
@@ -334,6 +336,28 @@ CODES = (
         + "---\n"
         + _HEP.replace("spec:\n", "spec:\n  ports: [{name: web, protocol: TCP, port: 8080}]\n"),
         passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C335",
+        "knp-egress-named-port",
+        Severity.ERROR,
+        "A Kubernetes NetworkPolicy passed through unchanged has an egress named port, which Cilium"
+        " enforces differently from Calico.",
+        "Calico resolves a named port to the (address, port) pairs of the endpoints declaring it, so"
+        " each destination pod is allowed on its own port only (semantics.md 1.4). Cilium resolves an"
+        " egress named port to one number for the whole cluster (pkg/endpoint/policy.go GetNamedPort:"
+        ' "egress needs named ports of all the pods") and allows it towards every peer of the rule,'
+        " pods without that port and addresses outside the cluster included; where pods declare the"
+        " name with different numbers it allows nothing (ErrDuplicateNamedPorts). The NetworkPolicy is"
+        " passed through as it is (Cilium enforces it itself) and no companion policy can correct"
+        " this. Write the port numbers instead, with a `to` selector for the pods that serve them. A"
+        " Calico policy with an egress named port is refused instead (C2C303).",
+        failing="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: scrape\n"
+        "  namespace: monitoring\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n"
+        "  - ports:\n    - port: metrics\n",
+        passing="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: scrape\n"
+        "  namespace: monitoring\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n"
+        "  - ports:\n    - port: 9090\n",
     ),
     CodeDoc(
         "C2C399",

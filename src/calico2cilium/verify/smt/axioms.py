@@ -29,7 +29,8 @@ class WorldFacts(SymbolicTerms):
         if self._static is None:
             self._static = self._static_axioms()
         is_pod = self.kind[PEER] == KINDS.index("pod")
-        out = [*self._static, *self._named_axioms(), *self._attr_axioms(is_pod)]
+        cluster = self._cluster_named_axioms()  # first: it may create named-port variables
+        out = [*self._static, *cluster, *self._named_axioms(), *self._attr_axioms(is_pod)]
         if self.local is not None:
             out.append(z3.Implies(self.local, is_pod))
         return out
@@ -121,6 +122,21 @@ class WorldFacts(SymbolicTerms):
                 if not container_port_name(name):
                     facts.append(number == 0)
             out.extend(facts)
+        return out
+
+    def _cluster_named_axioms(self) -> list[Any]:
+        """The flow's pods are pods of the cluster: where the cluster resolves a name to one number
+        on the flow's protocol, a pod of the flow declaring the name on that protocol has it; a
+        name no container port can have resolves to nothing."""
+        out: list[Any] = []
+        for name, resolved in list(self.cluster_named.items()):
+            if not container_port_name(name):
+                out.append(resolved == 0)
+                continue
+            for entity in ENDPOINTS:
+                number, nproto = self._named(entity, name)
+                declares = z3.And(number != 0, nproto == self.proto)
+                out.append(z3.Implies(z3.And(resolved != 0, declares), number == resolved))
         return out
 
     def _others(self, family: _Family) -> int:

@@ -66,7 +66,18 @@ class SymbolicFlow(WorldFacts):
             icmp_type=number(self.icmp_type),
             icmp_code=number(self.icmp_code),
             namespaces=namespaces,
+            cluster_named_ports=self._cluster_ports(model, proto),
         )
+
+    def _cluster_ports(self, model: Any, proto: int) -> dict[tuple[str, int], int] | None:
+        if not self.cluster_named:
+            return None
+        out = {}
+        for name, resolved in self.cluster_named.items():
+            value = int(model.eval(resolved, model_completion=True).as_long())
+            if value:
+                out[(name, proto)] = value
+        return out
 
     def _endpoint(self, model: Any, entity: Entity, kind: str, ipv6: bool) -> Endpoint:
         raw = model.eval(self.ip[entity], model_completion=True).as_long()
@@ -149,6 +160,8 @@ def pin(sym: SymbolicFlow, flow: Flow) -> list[Any]:
             if actual not in seen:
                 seen.append(actual)
             out.append(value == len(domain) + seen.index(actual))
+    for name, resolved in sym.cluster_named.items():
+        out.append(resolved == (flow.cluster_named_port(name) or 0))
     for (entity, name), (number, nproto) in sym.named.items():
         endpoint = flow.subject if entity == SUBJECT else flow.peer
         declared = endpoint.named_ports.get(name) if endpoint.kind == "pod" else None

@@ -25,6 +25,7 @@ from calico2cilium.semantics.expr import (
     SUBJECT,
     And,
     Attr,
+    ClusterNamedPort,
     Const,
     Entity,
     Expr,
@@ -125,6 +126,8 @@ class SymbolicTerms:
         self.families: dict[tuple[str, str], _Family] = {}
         self.attrs: dict[Attr, tuple[Any, Any]] = {}
         self.named: dict[tuple[Entity, str], tuple[Any, Any]] = {}
+        self.cluster_named: dict[str, Any] = {}
+        """Per port name: the number the cluster resolves it to on the flow's protocol (0: none)."""
         self.terms: dict[Expr, Any] = {}
         self._domains: dict[tuple[str, str], tuple[int, list[str]]] = {}
         self._indices: dict[tuple[str, str], dict[str, int]] = {}
@@ -271,6 +274,9 @@ class SymbolicTerms:
             return z3.And(z3.Or(self.proto == ICMP, self.proto == ICMPV6), self.icmp_type == expr.value)
         if isinstance(expr, IcmpCodeIs):
             return z3.And(z3.Or(self.proto == ICMP, self.proto == ICMPV6), self.icmp_code == expr.value)
+        if isinstance(expr, ClusterNamedPort):
+            resolved = self._cluster_named(expr.name)
+            return z3.And(resolved != 0, resolved == self.port[expr.side], self._port_proto())
         if isinstance(expr, NamedPort):
             number, proto = self._named(expr.entity, expr.name)
             return z3.And(
@@ -308,6 +314,12 @@ class SymbolicTerms:
                 z3.BitVec(f"np:{entity}:{name}", 16),
                 z3.BitVec(f"npproto:{entity}:{name}", 8),
             )
+        return found
+
+    def _cluster_named(self, name: str) -> Any:
+        found = self.cluster_named.get(name)
+        if found is None:
+            found = self.cluster_named[name] = z3.BitVec(f"cnp:{name}", 16)
         return found
 
     @staticmethod
