@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calico2cilium.cilium.policies import EmitFailure, emit_policies
+from calico2cilium.compile import http
 from calico2cilium.compile.lower import DEFAULT_NAMESPACE, lower
 from calico2cilium.compile.match import Cluster
 from calico2cilium.compile.plan import Plan, compile_plan
@@ -68,10 +69,12 @@ def convert(
     lowered = lower(loaded.documents, default_namespace)
     cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs), tuple(lowered.sets))
     plan = compile_plan(lowered, cluster)
-    documents, failures = emit_policies(plan, version, lowered.sets, lowered.passthrough)
+    emitted = emit_policies(plan, version, lowered.sets, lowered.passthrough)
+    documents = emitted.documents
     diagnostics = [*loaded.diagnostics, *plan.diagnostics]
     diagnostics.extend(_assumed(cluster))
-    diagnostics.extend(_failure(f, plan) for f in failures)
+    diagnostics.extend(_failure(f, plan) for f in emitted.failures)
+    diagnostics.extend(http.converted(rule, filtered) for rule, filtered in emitted.l7_rules)
     diagnostics.extend(_schema_check(documents, normalize_cilium_version(cilium_version)))
     diagnostics.sort(key=Diagnostic.sort_key)
     return ConvertResult(documents, diagnostics, loaded)
@@ -100,6 +103,8 @@ def _assumed(cluster: Cluster) -> list[Diagnostic]:
 
 def _failure(failure: EmitFailure, plan: Plan) -> Diagnostic:
     err = failure.error
+    if failure.http and failure.rule is not None:
+        return http.refused(failure.rule, err)
     detail = err.detail or err.operator
     hint = "rewrite the rule or the rules before it so the allowed region is expressible"
     if failure.rule is not None:

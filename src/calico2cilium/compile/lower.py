@@ -22,7 +22,7 @@ from calico2cilium.calico.rules import EntityRule, Rule
 from calico2cilium.calico.selector import All, Selector, SelectorError, conjoin, parse
 from calico2cilium.calico.tier import Tier as TierModel
 from calico2cilium.calico.tier import TierV1
-from calico2cilium.diagnostics import Diagnostic
+from calico2cilium.diagnostics import Diagnostic, Source
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.k8s.networkpolicy import (
     KubernetesNetworkPolicy,
@@ -239,17 +239,18 @@ def _rules(
                 )
             )
             continue
-        lowered.append(_rule(rule, origin.at(key, index, source=doc.raw.source(path))))
+        at = origin.at(key, index, source=doc.raw.source(path))
+        lowered.append(_rule(rule, at, doc.raw.source((*path, "http"), key=True)))
     return tuple(lowered)
 
 
-def _rule(rule: Rule, origin: ir.Origin) -> ir.Rule:
+def _rule(rule: Rule, origin: ir.Origin, http_source: Source | None = None) -> ir.Rule:
     http = None
     if rule.http is not None:
         paths = tuple(
             ("exact", p.exact) if p.exact is not None else ("prefix", p.prefix or "") for p in rule.http.paths
         )
-        http = ir.HttpMatch(tuple(rule.http.methods), paths)
+        http = ir.HttpMatch(tuple(rule.http.methods), paths, http_source)
     return ir.Rule(
         action=ir.Action(rule.action),
         source=_peer(rule.source),
