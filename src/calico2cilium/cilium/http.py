@@ -15,6 +15,11 @@ are the cross product method x path.
   ``:path`` is the whole request target, query included (RFC 9113 8.3.1: ":path ... includes the
   path and query parts of the target URI"), so ``exact: P`` is ``<P>([?#].*)?`` and
   ``prefix: P`` is ``<P>.*`` (a path without ``?``/``#``; ``compile/http.py`` refuses the others).
+  **[uncertain]** Both sides are read on the raw request path: projectcalico/calico @ 03510ccb
+  compares it as sent, but one newer Tigera copy of ``match.go`` normalizes it first
+  (percent-decoding, dot segments, repeated slashes) and anchors prefixes at segment boundaries;
+  whether Cilium's policy listener normalizes ``:path`` (Envoy ``normalize_path``) before matching
+  was not established. Requests with such paths may be judged differently; C2C314 is a warning.
 
 L7 rules need explicit TCP ports: Cilium refuses L7 on port 0 ("L7 rules can not be used when a
 port is 0") and on any protocol but TCP ("L7 rules can only apply to TCP", ``rule_validation.go``

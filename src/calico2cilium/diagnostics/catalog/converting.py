@@ -161,8 +161,10 @@ CODES = (
         " method and path (Envoy regexes, full-string: exact paths also match with a query string,"
         " prefixes are string prefixes). Cilium needs its L7 proxy for these rules (enable-l7-proxy),"
         " accepts the connection, and answers a request that matches no rule with HTTP 403 instead of"
-        " a drop. Where the rules after it allow all of its traffic, the http match has no effect"
-        " in Calico either, and the warning says so.",
+        " a drop. Paths are compared as sent; path normalization (percent-decoding, dot segments),"
+        " which newer Dikastes builds and Envoy may apply, is not modelled. Where the rules after it"
+        " allow all of its traffic, the http match has no effect in Calico either, and the warning"
+        " says so.",
         failing=_np(
             "  selector: app == 'api'\n  ingress:\n    - action: Allow\n      protocol: TCP\n"
             "      source:\n        selector: app == 'web'\n      destination:\n        ports: [8080]\n"
