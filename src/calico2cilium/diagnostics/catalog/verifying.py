@@ -72,6 +72,7 @@ _L7 = """\
           rules:
             http:
               - method: GET
+                host: api.example.com
 """
 
 _CALICO_ON_CILIUM_SIDE = _CALICO.replace("name: db\n", "name: extra\n", 1)
@@ -124,11 +125,14 @@ CODES = (
         "outside-proof",
         Severity.WARNING,
         "A construct the verifier does not model, so equivalence is not proven (exit status 1).",
-        "Some constructs are outside the proof: Cilium L7 rules (http, dns, kafka), host policies"
-        " (nodeSelector) and Calico HostEndpoints as policy targets, doNotTrack/preDNAT policies."
-        " The rest is still checked and any difference found is reported, but 'equivalent' cannot"
-        " be claimed while such a construct takes part. L7 rules are not compared at all: the"
-        " verifier does not claim what Cilium's proxy does with them.",
+        "Some constructs are outside the proof: Cilium L7 rules other than HTTP method and path"
+        " regexes (dns, kafka, http host and header matches, regex syntax beyond the modelled"
+        " subset), host policies (nodeSelector) and Calico HostEndpoints as policy targets,"
+        " doNotTrack/preDNAT policies, Kubernetes Service matches. The rest is still checked and any"
+        " difference found is reported, but 'equivalent' cannot be claimed while such a construct"
+        " takes part. HTTP method and path matches are compared per request on both sides (Calico's"
+        " as Application Layer Policy evaluates them, Cilium's as Envoy full-string regexes), with a"
+        " refused request counted as denied.",
     ),
     _doc(
         "C2C403",

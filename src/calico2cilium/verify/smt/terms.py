@@ -28,6 +28,9 @@ from calico2cilium.semantics.expr import (
     Const,
     Entity,
     Expr,
+    HttpField,
+    HttpRequest,
+    HttpTest,
     IcmpCodeIs,
     IcmpTypeIs,
     InNet,
@@ -49,8 +52,11 @@ from calico2cilium.semantics.world import (
     ICMP,
     ICMPV6,
     PORT_PROTOCOLS,
+    TCP,
     Assumptions,
 )
+from calico2cilium.verify.smt.http import Cells
+from calico2cilium.verify.smt.http import cells as http_cells
 
 ENDPOINTS = (SUBJECT, PEER)
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
@@ -127,6 +133,10 @@ class SymbolicTerms:
         self.port = {"dst": z3.BitVec("dst_port", 16), "src": z3.BitVec("src_port", 16)}
         self.icmp_type = z3.BitVec("icmp_type", 8)
         self.icmp_code = z3.BitVec("icmp_code", 8)
+        self.http = z3.Bool("http_request")
+        self.http_cell = {"method": z3.Int("http_method_cell"), "path": z3.Int("http_path_cell")}
+        self._http_atoms: dict[str, list[HttpTest]] = {"method": [], "path": []}
+        self._http_cells: dict[str, Cells] = {}
 
     @property
     def kind_var(self) -> Any:
@@ -142,6 +152,9 @@ class SymbolicTerms:
         """Scan formulas for the label families they use and how."""
         for expr in exprs:
             for node in walk(expr):
+                if isinstance(node, HttpTest) and node not in self._http_atoms[node.field]:
+                    self._http_atoms[node.field].append(node)
+                    self._http_cells.pop(node.field, None)
                 if isinstance(node, StrTest | StrShorter | Present):
                     family = self._family(node.attr)
                     if isinstance(node, StrShorter) or (isinstance(node, StrTest) and node.op != "eq"):
@@ -258,7 +271,23 @@ class SymbolicTerms:
             return z3.And(
                 number != 0, number == self.port[expr.side], proto == self.proto, self._port_proto()
             )
+        if isinstance(expr, HttpRequest):
+            return z3.And(self.http, self.proto == TCP)
+        if isinstance(expr, HttpTest):
+            found = self.cells(expr.field)
+            index = found.atoms.index(expr)
+            cell = self.http_cell[expr.field]
+            inside = [cell == i for i, member in enumerate(found.members) if index in member]
+            return z3.And(self.http, self.proto == TCP, z3.Or(*inside) if inside else z3.BoolVal(False))
         raise TypeError(f"unknown formula node {type(expr).__name__}")
+
+    def cells(self, field: HttpField) -> Cells:
+        """The cells of an HTTP field for the atoms ``prepare`` saw (``verify/smt/http.py``)."""
+        found = self._http_cells.get(field)
+        if found is None:
+            atoms = tuple(sorted(self._http_atoms[field], key=lambda a: (a.op, a.value)))
+            found = self._http_cells[field] = http_cells(field, atoms)
+        return found
 
     def _port_proto(self) -> Any:
         return z3.Or(*(self.proto == p for p in sorted(PORT_PROTOCOLS)))
