@@ -58,6 +58,8 @@ class WorldFacts(SymbolicTerms):
 
     def _http_axioms(self) -> list[Any]:
         """Each HTTP field is in one of its cells (``verify/smt/http.py``; the domains there)."""
+        if not self.http_used:
+            return []
         out = []
         for field in ("method", "path"):
             count = len(self.cells(field).members)

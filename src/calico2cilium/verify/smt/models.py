@@ -50,7 +50,7 @@ class SymbolicFlow(WorldFacts):
             return int(model.eval(var, model_completion=True).as_long())
 
         method = path = None
-        if proto == 6 and z3.is_true(model.eval(self.http, model_completion=True)):
+        if self.http_used and proto == 6 and z3.is_true(model.eval(self.http, model_completion=True)):
             method = self.cells("method").witnesses[number(self.http_cell["method"])]
             path = self.cells("path").witnesses[number(self.http_cell["path"])]
 
@@ -127,8 +127,9 @@ def pin(sym: SymbolicFlow, flow: Flow) -> list[Any]:
     out.append(sym.proto == flow.protocol)
     out.extend([sym.port["dst"] == flow.dst_port, sym.port["src"] == flow.src_port])
     out.extend([sym.icmp_type == flow.icmp_type, sym.icmp_code == flow.icmp_code])
-    out.append(sym.http == (flow.http_method is not None and flow.http_path is not None))
-    if flow.http_method is not None and flow.http_path is not None:
+    if sym.http_used:
+        out.append(sym.http == (flow.http_method is not None and flow.http_path is not None))
+    if sym.http_used and flow.http_method is not None and flow.http_path is not None:
         for field, value in (("method", flow.http_method), ("path", flow.http_path)):
             cell = sym.cells(field).of(value)  # type: ignore[arg-type]
             out.append(z3.BoolVal(False) if cell is None else sym.http_cell[field] == cell)

@@ -133,10 +133,11 @@ class SymbolicTerms:
         self.port = {"dst": z3.BitVec("dst_port", 16), "src": z3.BitVec("src_port", 16)}
         self.icmp_type = z3.BitVec("icmp_type", 8)
         self.icmp_code = z3.BitVec("icmp_code", 8)
-        self.http = z3.Bool("http_request")
-        self.http_cell = {"method": z3.Int("http_method_cell"), "path": z3.Int("http_path_cell")}
+        self._http_vars: tuple[Any, dict[str, Any]] | None = None
         self._http_atoms: dict[str, list[HttpTest]] = {"method": [], "path": []}
         self._http_cells: dict[str, Cells] = {}
+        self.http_used = False
+        """Whether any formula tests HTTP requests (only then do their facts join the query)."""
 
     @property
     def kind_var(self) -> Any:
@@ -152,6 +153,8 @@ class SymbolicTerms:
         """Scan formulas for the label families they use and how."""
         for expr in exprs:
             for node in walk(expr):
+                if isinstance(node, HttpRequest | HttpTest):
+                    self.http_used = True
                 if isinstance(node, HttpTest) and node not in self._http_atoms[node.field]:
                     self._http_atoms[node.field].append(node)
                     self._http_cells.pop(node.field, None)
@@ -280,6 +283,22 @@ class SymbolicTerms:
             inside = [cell == i for i, member in enumerate(found.members) if index in member]
             return z3.And(self.http, self.proto == TCP, z3.Or(*inside) if inside else z3.BoolVal(False))
         raise TypeError(f"unknown formula node {type(expr).__name__}")
+
+    @property
+    def http(self) -> Any:
+        """Whether the flow carries an HTTP request (declared only for queries that test one)."""
+        return self._http()[0]
+
+    @property
+    def http_cell(self) -> dict[str, Any]:
+        """The cell (``verify/smt/http.py``) of each HTTP field."""
+        return self._http()[1]
+
+    def _http(self) -> tuple[Any, dict[str, Any]]:
+        if self._http_vars is None:
+            cells = {"method": z3.Int("http_method_cell"), "path": z3.Int("http_path_cell")}
+            self._http_vars = (z3.Bool("http_request"), cells)
+        return self._http_vars
 
     def cells(self, field: HttpField) -> Cells:
         """The cells of an HTTP field for the atoms ``prepare`` saw (``verify/smt/http.py``)."""
