@@ -29,9 +29,9 @@ def test_impossible_value_is_simplified_not_an_internal_error() -> None:
 
 def test_a_resource_failing_the_crd_schema_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> object:
-        documents, failures = emit(*args, **kwargs)
-        documents[0]["specs"][0]["endpointSelector"] = {"matchLabels": {"app": "x y"}}
-        return documents, failures
+        emitted = emit(*args, **kwargs)
+        emitted.documents[0]["specs"][0]["endpointSelector"] = {"matchLabels": {"app": "x y"}}
+        return emitted
 
     emit = convert_module.emit_policies
     monkeypatch.setattr(convert_module, "emit_policies", broken)

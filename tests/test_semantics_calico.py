@@ -399,14 +399,14 @@ def test_local_host_to_pod_is_always_allowed() -> None:
     assert not allowed(text, Endpoint("remote-node", ipaddress.ip_address("192.168.0.2")))
 
 
-def test_http_rules_and_services_are_reported_unsupported() -> None:
+def test_services_are_reported_unsupported_and_http_is_modelled() -> None:
     text = np(
         "x",
         "  selector: app == 'web'\n  ingress: [{action: Allow, http: {methods: [GET]}}, {action: Allow, source: {services: {name: s}}}]",
     )
     side = read_calico_side(read_documents(text, "c.yaml")[0], A)
     reasons = [u.reason for u in side.programs["ingress"].unsupported]
-    assert any("http" in r for r in reasons) and any("services" in r for r in reasons)
+    assert not any("http" in r for r in reasons) and any("services" in r for r in reasons)
 
 
 def test_staged_policies_are_not_enforced_and_host_endpoints_are_reported() -> None:

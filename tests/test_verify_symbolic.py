@@ -205,11 +205,11 @@ def test_action_only_rule_is_not_an_empty_cilium_rule() -> None:
 
 
 def test_unsupported_constructs_make_the_result_incomplete() -> None:
-    calico = "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p, namespace: ns}\nspec:\n  selector: all()\n  ingress: [{action: Allow, http: {methods: [GET]}}]\n"
+    calico = "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p, namespace: ns}\nspec:\n  selector: all()\n  ingress: [{action: Allow, source: {services: {name: s}}}]\n"
     cilium_text = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p, namespace: other}\nspec:\n  endpointSelector: {}\n  ingress: [{}]\n"
     result = run(calico, cilium_text)
     assert result.status in ("incomplete", "different")
-    assert any("http" in u.reason for u in result.unsupported)
+    assert any("services" in u.reason for u in result.unsupported)
     assert any(p.status == "unsupported" for p in result.partitions)
 
 

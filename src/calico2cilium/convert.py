@@ -19,6 +19,7 @@ from typing import Any
 
 from calico2cilium.cilium.naming import deduplicate_names
 from calico2cilium.cilium.policies import EmitFailure, emit_policies
+from calico2cilium.compile import http
 from calico2cilium.compile.hosts import compile_hosts
 from calico2cilium.compile.inventory import Expansion
 from calico2cilium.compile.lower import DEFAULT_NAMESPACE, lower
@@ -108,12 +109,14 @@ def convert(
     cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs), tuple(lowered.sets))
     plan = compile_plan(lowered, cluster)
     hosts = compile_hosts(lowered, cluster, plan)
-    documents, failures = emit_policies(plan, version, lowered.sets, lowered.passthrough, hosts.hosts)
+    emitted = emit_policies(plan, version, lowered.sets, lowered.passthrough, hosts.hosts)
+    documents = emitted.documents
     renamed = deduplicate_names(documents)
     diagnostics = [*loaded.diagnostics, *problems, *plan.diagnostics, *hosts.diagnostics]
     diagnostics.extend(renamed)
     diagnostics.extend(_assumed(cluster))
-    diagnostics.extend(_failure(f, plan) for f in failures)
+    diagnostics.extend(_failure(f, plan) for f in emitted.failures)
+    diagnostics.extend(http.converted(rule, filtered) for rule, filtered in emitted.l7_rules)
     documents, invalid = _schema_check(documents, normalize_cilium_version(cilium_version))
     diagnostics.extend(invalid)
     diagnostics.sort(key=Diagnostic.sort_key)
@@ -151,6 +154,8 @@ def _assumed(cluster: Cluster) -> list[Diagnostic]:
 
 def _failure(failure: EmitFailure, plan: Plan) -> Diagnostic:
     err = failure.error
+    if failure.http and failure.rule is not None:
+        return http.refused(failure.rule, err)
     detail = err.detail or err.operator
     hint = "rewrite the rule or the rules before it so the allowed region is expressible"
     if failure.rule is not None:

@@ -109,9 +109,14 @@ class L4Match:
 
 @dataclass(frozen=True, slots=True)
 class HttpMatch:
+    """A rule's ``http`` match (Application Layer Policy): methods ORed, paths ORed, the two lists
+    ANDed; an empty list is no constraint (semantics.md 1.4)."""
+
     methods: tuple[str, ...] = ()
     paths: tuple[tuple[str, str], ...] = ()
     """``(kind, value)`` with kind ``exact`` or ``prefix``."""
+    source: Source | None = field(default=None, compare=False, hash=False)
+    """Where the ``http`` field is, for diagnostics about it."""
 
 
 @dataclass(frozen=True, slots=True)

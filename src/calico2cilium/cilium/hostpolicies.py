@@ -12,6 +12,7 @@ allows nothing, semantics.md 2.3).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from calico2cilium import ir
@@ -27,6 +28,7 @@ from calico2cilium.cilium.policies import (
     _peer_rules,
     _source_annotations,
 )
+from calico2cilium.cilium.ports import l4_parts
 from calico2cilium.compile.hosts import NODE_LABEL, HostPlan
 from calico2cilium.compile.plan import Grant
 from calico2cilium.sets import Inexpressible
@@ -52,7 +54,7 @@ def _spec(
             rules: list[dict[str, Any]] = []
             if cubes:
                 try:
-                    rules = _peer_rules(cubes, direction, False, version, groups)
+                    rules = _peer_rules(cubes, direction, False, partial(l4_parts, version=version), groups)
                 except Inexpressible as err:
                     fail(err, Grant(None, tuple(cubes), tuple(cubes)))
             if rules:

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
+from calico2cilium.cilium.http import http_items, l7_parts
 from calico2cilium.cilium.ports import l4_parts
 from calico2cilium.cilium.selectors import peer_selectors, subject_selectors
 from calico2cilium.compile.hosts import HostPlan
@@ -45,21 +46,35 @@ _SECTION = {ir.Direction.INGRESS: "ingress", ir.Direction.EGRESS: "egress"}
 
 @dataclass(frozen=True)
 class EmitFailure:
-    """A piece of an allowed region with no Cilium form: the rule that allowed it and why."""
+    """A piece of an allowed region with no Cilium form: the rule that allowed it and why.
+    ``http``: the rule's http filter (an L7 grant) is what could not be written."""
 
     rule: ir.Rule | None
     policy: ir.Policy | None
     error: Inexpressible
+    http: bool = False
+
+
+@dataclass
+class Emitted:
+    documents: list[dict[str, Any]]
+    failures: list[EmitFailure]
+    l7_rules: list[tuple[ir.Rule, bool]]
+    """The http rules converted: ``True`` with Cilium L7 rules, ``False`` needing none."""
 
 
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+PartsOf = Callable[[L4Set], list[dict[str, Any]]]
+
+
 def _peer_rules(
-    cubes: list[Cube], direction: ir.Direction, namespaced: bool, version: tuple[int, int], groups: CidrGroups
+    cubes: list[Cube], direction: ir.Direction, namespaced: bool, parts_of: PartsOf, groups: CidrGroups
 ) -> list[dict[str, Any]]:
-    """Rules whose union (for one subject) is exactly the given (peer, L4) cubes."""
+    """Rules whose union (for one subject) is exactly the given (peer, L4) cubes; ``parts_of``
+    writes an L4 set as rule fragments (``l4_parts``, or ``l7_parts`` with HTTP rules)."""
     endpoints_f, cidr_f, entities_f = _PEER_FIELDS[direction]
     by_l4: dict[str, tuple[L4Set, list[Cube]]] = {}
     for cube in cubes:
@@ -67,7 +82,7 @@ def _peer_rules(
         by_l4.setdefault(key, (cube.l4, []))[1].append(cube)
     rules: list[dict[str, Any]] = []
     for l4, group in by_l4.values():
-        parts = l4_parts(l4, version)
+        parts = parts_of(l4)
         pods = [c.peer.labels for c in group if isinstance(c.peer, PodPeer)]
         hosts = frozenset().union(*(c.peer.kinds for c in group if isinstance(c.peer, HostPeer)))
         nets = [c.peer.ips for c in group if isinstance(c.peer, NetPeer)]
@@ -134,37 +149,89 @@ def _by_subject(cubes: list[Cube]) -> dict[LabelCube, list[Cube]]:
     return groups
 
 
-def _specs(
-    subject: LabelSet,
+@dataclass
+class _Section:
+    """One direction of one output resource, before rendering: allowed and denied cubes, and
+    L7 filters (cubes, ``rules.http`` items). ``governed``: the source governs the direction, so
+    every subject cube is put into default deny there."""
+
+    governed: bool
+    allow: list[Cube]
+    deny: list[Cube]
+    l7: list[tuple[list[Cube], list[dict[str, str]]]] = field(default_factory=list)
+
+
+Fail = Callable[[Inexpressible, Grant], None]
+
+
+@dataclass
+class _Resource:
+    """One output policy before rendering; ``owner`` is the plan of its source policy."""
+
+    kind: str
+    name: str
+    namespace: str | None
+    annotations: dict[str, str]
+    subject: LabelSet
+    layout: dict[ir.Direction, _Section]
+    fail: Fail
+    owner: PolicyPlan | None = None
+    split_note: bool = True
+
+
+def _layout(
     grants: dict[ir.Direction, list[Grant]],
-    namespace: str | None,
     version: tuple[int, int],
-    fail: Callable[[Inexpressible, Grant], None],
-    groups: CidrGroups,
+    fail: Fail,
     denies: dict[ir.Direction, list[Cube]] | None = None,
-) -> list[dict[str, Any]]:
-    """Specs for one resource: every subject cube that has rules, and every cube of the subject
-    (default deny) in each governed direction. ``denies`` are extra flows to deny."""
-    per_subject: dict[LabelCube, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+) -> dict[ir.Direction, _Section]:
+    """Each direction's allow and deny cubes (``_choose``); ``denies`` are extra flows to deny."""
+    out: dict[ir.Direction, _Section] = {}
     for direction in ir.Direction:
         direction_grants = grants.get(direction)
         extra = (denies or {}).get(direction, [])
         if direction_grants is None and not extra:
             continue
-        section, deny_section = _SECTION[direction], _DENY_SECTION[direction]
-        if direction_grants is not None:
-            for cube in subject.cubes:
-                per_subject[cube].setdefault(section, [])
         allow, deny = _choose(direction_grants or [], version, fail)
-        deny = deny + list(extra)
-        for name, cubes in ((section, allow), (deny_section, deny)):
+        out[direction] = _Section(direction_grants is not None, allow, deny + list(extra))
+    return out
+
+
+def _with_http(items: list[dict[str, str]]) -> PartsOf:
+    def parts(l4: L4Set) -> list[dict[str, Any]]:
+        return l7_parts(l4, items)
+
+    return parts
+
+
+def _specs(resource: _Resource, version: tuple[int, int], groups: CidrGroups) -> list[dict[str, Any]]:
+    """Specs for one resource: every subject cube that has rules, and every cube of the subject
+    (default deny) in each governed direction."""
+    namespace, fail = resource.namespace, resource.fail
+    per_subject: dict[LabelCube, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+
+    def plain(l4: L4Set) -> list[dict[str, Any]]:
+        return l4_parts(l4, version)
+
+    for direction, sec in resource.layout.items():
+        section, deny_section = _SECTION[direction], _DENY_SECTION[direction]
+        if sec.governed:
+            for cube in resource.subject.cubes:
+                per_subject[cube].setdefault(section, [])
+        pieces: list[tuple[str, list[Cube], PartsOf]] = [
+            (section, sec.allow, plain),
+            (deny_section, sec.deny, plain),
+        ]
+        for cubes, items in sec.l7:
+            pieces.append((section, cubes, _with_http(items)))
+        for name, cubes, parts_of in pieces:
             for subject_cube, group in _by_subject(cubes).items():
                 try:
-                    rules = _peer_rules(group, direction, namespace is not None, version, groups)
-                except Inexpressible as err:  # only extra denies can get here: grants were checked
+                    rules = _peer_rules(group, direction, namespace is not None, parts_of, groups)
+                except Inexpressible as err:  # only extra denies can get here: the rest was checked
                     fail(err, Grant(None, tuple(group), tuple(group)))
                     continue
-                if name == section or direction_grants is not None:
+                if name == section or sec.governed:
                     per_subject[subject_cube].setdefault(section, [])
                 per_subject[subject_cube].setdefault(name, []).extend(rules)
     specs: dict[str, dict[str, Any]] = {}
@@ -199,8 +266,8 @@ def _source_annotations(policy: ir.Policy) -> dict[str, str]:
 
 
 def _resource_for(
-    pp: PolicyPlan, plan: Plan, version: tuple[int, int], failures: list[EmitFailure], groups: CidrGroups
-) -> dict[str, Any] | None:
+    pp: PolicyPlan, plan: Plan, version: tuple[int, int], failures: list[EmitFailure]
+) -> _Resource | None:
     policy = pp.policy
     namespace = policy.namespace if policy.scope is ir.Scope.NAMESPACED else None
 
@@ -208,33 +275,15 @@ def _resource_for(
         failures.append(EmitFailure(grant.rule, policy, err))
 
     if pp.native is not None:
-        return _knp_companion(pp, plan, namespace, version, fail, groups)
-    specs = _specs(pp.subject, pp.allow, namespace, version, fail, groups)
-    if not specs:
-        return None
+        return _knp_companion(pp, plan, namespace, version, fail)
     kind = "CiliumNetworkPolicy" if namespace is not None else "CiliumClusterwideNetworkPolicy"
-    annotations = _source_annotations(policy)
-    if len(specs) > 1:
-        annotations[ANNOTATION_PREFIX + "note"] = (
-            "the subject is split where earlier policies, or the policy's own selector, decide part"
-            " of its traffic differently"
-        )
-    return {
-        "apiVersion": "cilium.io/v2",
-        "kind": kind,
-        "metadata": _metadata(policy.name, namespace, annotations),
-        "specs": specs,
-    }
+    layout = _layout(pp.allow, version, fail)
+    return _Resource(kind, policy.name, namespace, _source_annotations(policy), pp.subject, layout, fail, pp)
 
 
 def _knp_companion(
-    pp: PolicyPlan,
-    plan: Plan,
-    namespace: str | None,
-    version: tuple[int, int],
-    fail: Callable[[Inexpressible, Grant], None],
-    groups: CidrGroups,
-) -> dict[str, Any] | None:
+    pp: PolicyPlan, plan: Plan, namespace: str | None, version: tuple[int, int], fail: Fail
+) -> _Resource | None:
     """A Kubernetes NetworkPolicy goes to the output unchanged, and Cilium enforces it with its
     own reading, unioned with everything else and with no order. This companion CNP makes the
     result Calico's: it denies what the KNP allows in Cilium but Calico denies (an earlier Calico
@@ -256,26 +305,26 @@ def _knp_companion(
                 denies[direction] = overlap
     if not extras and not denies:
         return None
-    specs = _specs(LabelSet.empty(), extras, namespace, version, fail, groups, denies)
-    if not specs:
-        return None
     annotations = _source_annotations(pp.policy)
     annotations[ANNOTATION_PREFIX + "note"] = (
         "the Kubernetes NetworkPolicy is kept as it is; this policy corrects what Cilium's unordered"
         " reading of it would change: it denies what Calico denied before the NetworkPolicy was"
         " reached, and allows what Calico's reading allows beyond Cilium's"
     )
-    return {
-        "apiVersion": "cilium.io/v2",
-        "kind": "CiliumNetworkPolicy",
-        "metadata": _metadata(f"knp-{pp.policy.name}", namespace, annotations),
-        "specs": specs,
-    }
+    layout = _layout(extras, version, fail, denies)
+    return _Resource(
+        "CiliumNetworkPolicy",
+        f"knp-{pp.policy.name}",
+        namespace,
+        annotations,
+        LabelSet.empty(),
+        layout,
+        fail,
+        split_note=False,
+    )
 
 
-def _profile_resource(
-    plan: Plan, version: tuple[int, int], failures: list[EmitFailure], groups: CidrGroups
-) -> dict[str, Any] | None:
+def _profile_resource(plan: Plan, version: tuple[int, int], failures: list[EmitFailure]) -> _Resource | None:
     grants = {d: g for d, g in plan.profile_allow.items() if g}
     if not grants:
         return None
@@ -283,17 +332,101 @@ def _profile_resource(
     def fail(err: Inexpressible, grant: Grant) -> None:
         failures.append(EmitFailure(None, None, err))
 
-    specs = _specs(LabelSet.empty(), grants, None, version, fail, groups)
-    if not specs:
-        return None
     annotations = {
         ANNOTATION_PREFIX + "note": "what Calico allows after every tier passed the traffic on: the"
         " namespace profiles (kns.<namespace>) allow everything"
     }
+    layout = _layout(grants, version, fail)
+    return _Resource(
+        "CiliumClusterwideNetworkPolicy",
+        PROFILE_NAME,
+        None,
+        annotations,
+        LabelSet.empty(),
+        layout,
+        fail,
+        split_note=False,
+    )
+
+
+def _overlaps(cubes: Sequence[Cube], others: Sequence[Cube]) -> bool:
+    return any(a.intersects(b) for a in cubes for b in others)
+
+
+def _place_l7(
+    plan: Plan, resources: list[_Resource], version: tuple[int, int], failures: list[EmitFailure]
+) -> list[tuple[ir.Rule, bool]]:
+    """Add each http rule's L7 filter (``compile/http.py``) to its policy's resource, in the first
+    form Cilium can say, unless a deny rule or a plain allow of the output covers part of the
+    flows it must filter (the deny would drop them, the allow let every request through)."""
+    plain: dict[ir.Direction, list[Cube]] = defaultdict(list)
+    denied: dict[ir.Direction, list[Cube]] = defaultdict(list)
+    for resource in resources:
+        for direction, sec in resource.layout.items():
+            plain[direction].extend(sec.allow)
+            denied[direction].extend(sec.deny)
+    for pp in plan.policies:
+        for direction, native in (pp.native or {}).items():
+            plain[direction].extend(native)  # Cilium enforces the Kubernetes NetworkPolicy itself
+    placed: list[tuple[ir.Rule, bool]] = []
+    for resource in resources:
+        owner = resource.owner
+        if owner is None:
+            continue
+        for direction, grants in owner.l7.items():
+            for grant in grants:
+                if not grant.exact:
+                    placed.append((grant.rule, False))
+                    continue
+                items = http_items(grant.http)
+                error: Inexpressible | None = None
+                chosen: tuple[Cube, ...] | None = None
+                for form in grant.forms:
+                    try:
+                        for cube in form:
+                            l7_parts(cube.l4, items)
+                    except Inexpressible as err:
+                        error = error or err
+                        continue
+                    chosen = form
+                    break
+                if chosen is not None and _overlaps(grant.exact, denied[direction]):
+                    chosen, error = (
+                        None,
+                        Inexpressible(
+                            "http", "a deny rule of the output covers part of its traffic and would drop it"
+                        ),
+                    )
+                if chosen is not None and _overlaps(grant.exact, plain[direction]):
+                    chosen, error = (
+                        None,
+                        Inexpressible(
+                            "http", "an allow rule of the output without L7 rules covers part of its traffic"
+                        ),
+                    )
+                if chosen is None:
+                    assert error is not None
+                    failures.append(EmitFailure(grant.rule, owner.policy, error, http=True))
+                    continue
+                resource.layout[direction].l7.append((list(chosen), items))
+                placed.append((grant.rule, True))
+    return placed
+
+
+def _document(resource: _Resource, version: tuple[int, int], groups: CidrGroups) -> dict[str, Any] | None:
+    specs = _specs(resource, version, groups)
+    if not specs:
+        return None
+    annotations = dict(resource.annotations)
+    if resource.split_note and len(specs) > 1:
+        annotations[ANNOTATION_PREFIX + "note"] = (
+            "the subject is split where earlier policies, or the policy's own selector, decide part"
+            " of its traffic differently"
+        )
     return {
         "apiVersion": "cilium.io/v2",
-        "kind": "CiliumClusterwideNetworkPolicy",
-        "metadata": _metadata(PROFILE_NAME, None, annotations),
+        "kind": resource.kind,
+        "metadata": _metadata(resource.name, resource.namespace, annotations),
         "specs": specs,
     }
 
@@ -304,21 +437,23 @@ def emit_policies(
     network_sets: Sequence[ir.NetworkSet] = (),
     passthrough: Sequence[dict[str, Any]] = (),
     hosts: Sequence[HostPlan] = (),
-) -> tuple[list[dict[str, Any]], list[EmitFailure]]:
+) -> Emitted:
     """Every output document: the policies (with their host rules, ``hostpolicies.py``), the
     CIDR groups (``cidrgroups.py``) and the Kubernetes NetworkPolicies, passed through."""
     from calico2cilium.cilium.hostpolicies import host_documents, merge_host_specs
 
     failures: list[EmitFailure] = []
     groups = CidrGroups(list(network_sets))
-    out = [r for pp in plan.policies if (r := _resource_for(pp, plan, version, failures, groups)) is not None]
-    profile = _profile_resource(plan, version, failures, groups)
+    resources = [r for pp in plan.policies if (r := _resource_for(pp, plan, version, failures)) is not None]
+    profile = _profile_resource(plan, version, failures)
     if profile is not None:
-        out.append(profile)
+        resources.append(profile)
+    placed = _place_l7(plan, resources, version, failures)
+    out = [doc for r in resources if (doc := _document(r, version, groups)) is not None]
     host_specs, host_defaults = host_documents(hosts, version, groups, failures)
     merge_host_specs(out, host_specs)
     out.extend(host_defaults)
     out.extend(groups.documents(version))
     out.extend(dict(doc) for doc in passthrough)
     out.sort(key=lambda r: (r["kind"], r["metadata"].get("namespace", ""), r["metadata"]["name"]))
-    return out, failures
+    return Emitted(out, failures, placed)

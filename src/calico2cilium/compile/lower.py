@@ -25,7 +25,7 @@ from calico2cilium.calico.selector import All, Selector, SelectorError, conjoin,
 from calico2cilium.calico.tier import Tier as TierModel
 from calico2cilium.calico.tier import TierV1
 from calico2cilium.compile.inventory import Expander, Expansion, Universe
-from calico2cilium.diagnostics import Diagnostic
+from calico2cilium.diagnostics import Diagnostic, Source
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.io.inventory import Inventory
 from calico2cilium.k8s.networkpolicy import (
@@ -388,17 +388,20 @@ def _rules(fields: _Fields, origin: ir.Origin, key: str, rules: Sequence[Rule]) 
                 )
             )
             continue
-        lowered.append(_rule(fields, path, rule, origin.at(key, index, source=doc.raw.source(path))))
+        at = origin.at(key, index, source=doc.raw.source(path))
+        lowered.append(_rule(fields, path, rule, at, doc.raw.source((*path, "http"), key=True)))
     return tuple(lowered)
 
 
-def _rule(fields: _Fields, path: ir.JsonPath, rule: Rule, origin: ir.Origin) -> ir.Rule:
+def _rule(
+    fields: _Fields, path: ir.JsonPath, rule: Rule, origin: ir.Origin, http_source: Source | None = None
+) -> ir.Rule:
     http = None
     if rule.http is not None:
         paths = tuple(
             ("exact", p.exact) if p.exact is not None else ("prefix", p.prefix or "") for p in rule.http.paths
         )
-        http = ir.HttpMatch(tuple(rule.http.methods), paths)
+        http = ir.HttpMatch(tuple(rule.http.methods), paths, http_source)
     return ir.Rule(
         action=ir.Action(rule.action),
         source=_peer(fields, (*path, "source"), rule.source),

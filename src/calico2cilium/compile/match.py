@@ -344,9 +344,8 @@ def l4(rule: ir.Rule) -> L4Set:
 
 def rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Cluster) -> Region:
     """The flows of ``direction`` this rule matches, with the subject restricted only by the rule's
-    own local side (the policy's subject is applied by the ordering engine)."""
-    if rule.http is not None:
-        raise Inexpressible("http", "HTTP (L7) matches are not converted by this version")
+    own local side (the policy's subject is applied by the ordering engine). An ``http`` match is
+    not part of the region: it filters requests inside it, which ``plan.py`` handles."""
     local, remote = (
         (rule.destination, rule.source)
         if direction is ir.Direction.INGRESS

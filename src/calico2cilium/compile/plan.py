@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from calico2cilium import ir
+from calico2cilium.compile.http import L7Grant, http_grant, refused
 from calico2cilium.compile.lower import Lowered
 from calico2cilium.compile.match import Cluster, policy_subject, rule_region
 from calico2cilium.compile.ordering import (
@@ -33,7 +34,8 @@ from calico2cilium.compile.ordering import (
 )
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
-from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelSet
+from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube, LabelSet
+from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key
 
 _ACTIONS = {ir.Action.ALLOW: Action.ALLOW, ir.Action.DENY: Action.DENY, ir.Action.PASS: Action.PASS}
@@ -70,6 +72,8 @@ class PolicyPlan:
     policy: ir.Policy
     subject: LabelSet
     allow: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
+    l7: dict[ir.Direction, list[L7Grant]] = field(default_factory=dict)
+    """HTTP filters the output must add (``compile/http.py``), per direction."""
     native: dict[ir.Direction, tuple[Cube, ...]] | None = None
     """For a Kubernetes NetworkPolicy, which Cilium enforces itself: what Cilium's own reading of
     it allows (``ipBlock`` never matches pods or nodes there), per direction."""
@@ -130,7 +134,10 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
             for rule, region in regions[direction]:
                 ref = RuleRef(pp.policy, rule)
                 ordered.append((ref, region))
-                rules.append(RuleSpec(_ACTIONS[rule.action], region, ref))
+                # An http rule decides per request, not per flow: in the L3/L4 order it decides
+                # nothing (as a Log rule), and what it saw is filtered at L7 (compile/http.py).
+                action = Action.LOG if rule.http is not None else _ACTIONS[rule.action]
+                rules.append(RuleSpec(action, region, ref))
             by_tier[tier.name].append(PolicySpec(pp.subject, tuple(rules), pp))
             tier_of[tier.name] = tier
         for name in sorted(by_tier, key=lambda n: tier_of[n].sort_key):
@@ -146,16 +153,22 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
         # rules took (the union is the same, and the union is all Cilium sees).
         denied = cube_index(subject_key(c.subject for c in result.deny.cubes))
         denied.add(list(result.deny.cubes))
+        allowed_l4 = cube_index(subject_key(c.subject for c in result.allow.cubes))
+        allowed_l4.add(list(result.allow.cubes))
+        seen_by = {id(d.provenance): d.region for d in result.logs}
         for tier_spec in tiers:
             for policy_spec in tier_spec.policies:
                 owner = policy_spec.provenance
                 assert isinstance(owner, PolicyPlan)
                 subject_cubes = owner.subject.disjoint_cubes()
                 for rule_spec in policy_spec.rules:
-                    if rule_spec.action is not Action.ALLOW:
-                        continue
                     rule_ref = rule_spec.provenance
                     assert isinstance(rule_ref, RuleRef)
+                    if rule_spec.action is Action.LOG:
+                        _http(rule_ref, rule_spec, subject_cubes, direction, seen_by, allowed_l4, owner, plan)
+                        continue
+                    if rule_spec.action is not Action.ALLOW:
+                        continue
                     wide = rule_spec.match.restrict_subject(subject_cubes).cubes
                     allowed = denied.subtract(wide)
                     if allowed:
@@ -182,6 +195,27 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
 
 
 KNP_KIND = "KubernetesNetworkPolicy"
+
+
+def _http(
+    ref: RuleRef,
+    spec: RuleSpec,
+    subject_cubes: list[LabelCube],
+    direction: ir.Direction,
+    seen_by: dict[int, Region],
+    allowed: CubeIndex[Cube],
+    owner: PolicyPlan,
+    plan: Plan,
+) -> None:
+    """The L7 grant of one http rule, or the diagnostic saying why there is none."""
+    wide = spec.match.restrict_subject(subject_cubes).cubes
+    try:
+        grant = http_grant(ref.rule, direction, wide, seen_by.get(id(ref)), allowed)
+    except Inexpressible as err:
+        plan.diagnostics.append(refused(ref.rule, err))
+        return
+    if grant is not None:
+        owner.l7.setdefault(direction, []).append(grant)
 
 
 def _native_reading(pp: PolicyPlan, cluster: Cluster) -> dict[ir.Direction, tuple[Cube, ...]]:

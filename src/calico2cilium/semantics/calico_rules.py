@@ -35,6 +35,8 @@ from calico2cilium.semantics.expr import (
     TRUE,
     Entity,
     Expr,
+    HttpRequest,
+    HttpTest,
     IcmpCodeIs,
     IcmpTypeIs,
     InNet,
@@ -258,11 +260,45 @@ def positive_composite(er: Mapping[str, Any], ctx: RuleContext) -> Composite:
     return tuple(sel)
 
 
+def http_match(http: Mapping[str, Any]) -> Expr:
+    """An ``http`` match as Dikastes evaluates it per request (Application Layer Policy; ingress
+    only, which the validator enforces): methods ORed, ``*`` any method; paths ORed, compared with
+    the request path cut at its first ``?`` and then its first ``#``, ``exact`` for equality and
+    ``prefix`` as a string prefix; the two lists ANDed (projectcalico/calico
+    ``app-policy/checker/match.go`` ``matchHTTP``). A request exists only on an HTTP flow over TCP;
+    this models the cluster as enforcing ALP (the converter says so with C2C314)."""
+    methods = [str(m) for m in http.get("methods") or []]
+    method = TRUE if not methods or "*" in methods else or_(*(HttpTest("method", "eq", m) for m in methods))
+    paths: list[Expr] = []
+    for item in http.get("paths") or []:
+        if item.get("exact") is not None:
+            value = str(item["exact"])
+            if "?" in value or "#" in value:
+                paths.append(FALSE)  # the cut path never holds them
+                continue
+            paths.append(
+                or_(
+                    HttpTest("path", "eq", value),
+                    HttpTest("path", "prefix", value + "?"),
+                    HttpTest("path", "prefix", value + "#"),
+                )
+            )
+        else:
+            value = str(item.get("prefix") or "")
+            if "?" in value or "#" in value:
+                paths.append(FALSE)
+                continue
+            # With no '?' or '#' in the prefix, the cut path starts with it iff the path does.
+            paths.append(HttpTest("path", "prefix", value))
+    path = or_(*paths) if http.get("paths") else TRUE
+    return and_(HttpRequest(), method, path)
+
+
 def rule_match(rule: Mapping[str, Any], ctx: RuleContext) -> Expr:
     """Everything a rule requires, ANDed (semantics.md 1.4): IP version, protocol, ICMP, both sides."""
-    if rule.get("http"):
-        raise Unsupported("http match (application layer policy) is outside the proof")
     terms: list[Expr] = []
+    if rule.get("http") is not None:
+        terms.append(http_match(rule["http"]))
     version = rule.get("ipVersion")
     if version is not None:
         terms.append(IsIPv6() if int(version) == 6 else not_(IsIPv6()))

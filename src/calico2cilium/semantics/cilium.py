@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from calico2cilium.semantics.cilium_hosts import HostSpec, host_program
 from calico2cilium.semantics.cilium_read import (
@@ -31,6 +32,8 @@ from calico2cilium.semantics.expr import (
     ClusterNamedPort,
     Entity,
     Expr,
+    HttpRequest,
+    HttpTest,
     IcmpTypeIs,
     InNet,
     IsApiserver,
@@ -54,6 +57,7 @@ from calico2cilium.semantics.program import (
     UnsupportedItem,
 )
 from calico2cilium.semantics.protocols import CILIUM_L4
+from calico2cilium.semantics.regex import parse as parse_regex
 from calico2cilium.semantics.selector_validity import valid_key, valid_value
 from calico2cilium.semantics.views import (
     CILIUM_CLUSTER,
@@ -290,13 +294,43 @@ class _Builder:
         if rule.to_ports:
             items: list[Expr] = []
             for port_rule in rule.to_ports:
+                ports = [self._port(p.port, p.end_port, p.protocol, direction) for p in port_rule.ports]
                 if port_rule.has_l7 and not deny:
-                    raise Unsupported("L7 rules (toPorts[].rules) are outside the proof")
-                items.extend(self._port(p.port, p.end_port, p.protocol, direction) for p in port_rule.ports)
+                    items.append(and_(or_(*ports), self._http(port_rule.rules)))
+                else:
+                    items.extend(ports)
             return or_(*items)
         if rule.icmps:
             return or_(*(self._icmp(f.family, f.type) for fields in rule.icmps for f in fields))
         return TRUE
+
+    @staticmethod
+    def _http(rules: Any) -> Expr:
+        """L7 HTTP rules: the flow's request must match one item (items ORed, fields ANDed); each
+        field a regex Envoy matches against the whole ``:method`` / ``:path`` (cilium
+        ``pkg/envoy/server.go`` getHTTPRule: SafeRegexMatch; Envoy RegexMatcher: "matched against
+        the full string"). A request that matches none is refused (HTTP 403): not allowed. Other
+        L7 kinds, host and header matches are outside the proof."""
+        if not isinstance(rules, Mapping) or set(rules) != {"http"} or not isinstance(rules["http"], list):
+            raise Unsupported("L7 rules other than http (toPorts[].rules) are outside the proof")
+        if not rules["http"]:
+            raise Unsupported("an empty L7 http rule list is outside the proof")
+        items: list[Expr] = []
+        for item in rules["http"]:
+            if not isinstance(item, Mapping) or set(item) - {"method", "path"}:
+                raise Unsupported("L7 http host and header matches are outside the proof")
+            parts: list[Expr] = [HttpRequest()]
+            for name in ("method", "path"):
+                pattern = item.get(name)
+                if not pattern:
+                    continue
+                try:
+                    parse_regex(str(pattern))
+                except ValueError as exc:
+                    raise Unsupported(f"L7 http {name} regex {pattern!r}: {exc}") from exc
+                parts.append(HttpTest("method" if name == "method" else "path", "regex", str(pattern)))
+            items.append(and_(*parts))
+        return or_(*items)
 
     def _port(self, port: str, end_port: int | None, protocol: str, direction: Direction) -> Expr:
         protos = or_(*(ProtoIs(p) for p in CILIUM_L4[protocol]))

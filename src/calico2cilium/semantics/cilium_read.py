@@ -108,6 +108,8 @@ class PortRule:
     ports: tuple[PortProtocol, ...]
     has_l7: bool
     path: Path
+    rules: Any = None
+    """The ``rules`` (L7) mapping as written, when ``has_l7``."""
 
 
 @dataclass(frozen=True)
@@ -292,7 +294,7 @@ def _port_rules(value: Any, path: Path, assumptions: Assumptions) -> list[PortRu
         has_l7 = bool(data.get("rules"))
         if has_l7 and any(p.port == "0" for p in ports):
             raise Invalid("L7 rules can not be used when a port is 0", (*path, i, "rules"))
-        rules.append(PortRule(ports, has_l7, (*path, i)))
+        rules.append(PortRule(ports, has_l7, (*path, i), data.get("rules") if has_l7 else None))
     return rules
 
 

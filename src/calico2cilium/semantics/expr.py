@@ -268,6 +268,32 @@ class ClusterNamedPort(Expr):
 # --- smart constructors -------------------------------------------------------------------------
 
 
+HttpField = Literal["method", "path"]
+HttpOp = Literal["eq", "prefix", "regex"]
+
+
+@dataclass(frozen=True, eq=False)
+class HttpRequest(Expr):
+    """The flow is TCP and carries an HTTP request (one request per flow: its method and path).
+    A TCP flow without one (not HTTP at all) fails every HTTP test."""
+
+    def _key(self) -> tuple[object, ...]:
+        return ()
+
+
+@dataclass(frozen=True, eq=False)
+class HttpTest(Expr):
+    """The flow carries an HTTP request whose ``field`` passes a test: equal to or starting with
+    ``value``, or (``regex``) matched in full by the pattern ``value`` (``semantics/regex.py``)."""
+
+    field: HttpField
+    op: HttpOp
+    value: str
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.field, self.op, self.value)
+
+
 def and_(*args: Expr) -> Expr:
     """Conjunction with constant folding, flattening and duplicate removal (order kept)."""
     out: dict[Expr, None] = {}

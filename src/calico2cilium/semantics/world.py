@@ -35,6 +35,8 @@ from calico2cilium.semantics.expr import (
     Const,
     Entity,
     Expr,
+    HttpRequest,
+    HttpTest,
     IcmpCodeIs,
     IcmpTypeIs,
     InNet,
@@ -53,6 +55,7 @@ from calico2cilium.semantics.expr import (
     StrShorter,
     StrTest,
 )
+from calico2cilium.semantics.regex import full_match
 
 Direction = Literal["ingress", "egress"]
 DIRECTIONS: tuple[Direction, ...] = ("ingress", "egress")
@@ -277,6 +280,14 @@ class Flow:
     icmp_code: int = 0
     namespaces: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Labels of namespaces named by NetworkSets (``ns:<name>`` entities)."""
+    http_method: str | None = None
+    http_path: str | None = None
+    """The HTTP request a TCP flow carries (``None``: none, the flow is not HTTP)."""
+
+    @property
+    def http(self) -> bool:
+        return self.protocol == TCP and self.http_method is not None and self.http_path is not None
+
     cluster_named_ports: Mapping[tuple[str, int], int] | None = None
     """``(name, protocol) -> number`` for the named ports the cluster's pods resolve to one number
     (``ClusterNamedPort``); ``None``: the flow's own pods are all the cluster there is."""
@@ -328,6 +339,8 @@ class Flow:
                 if p == self.protocol
             ]
             extra = f" (cluster-wide named ports: {', '.join(resolved) or 'none resolves to one number'})"
+        if self.http:
+            l4 += f" HTTP {self.http_method} {self.http_path!r}"
         return f"{self.source.describe()} -> {self.destination.describe()} {l4}{extra}"
 
 
@@ -451,4 +464,14 @@ def _atom(expr: Expr, flow: Flow) -> bool:
         declared = endpoint.named_ports.get(expr.name)
         port = flow.dst_port if expr.side == "dst" else flow.src_port
         return declared is not None and declared == (flow.protocol, port)
+    if isinstance(expr, HttpRequest):
+        return flow.http
+    if isinstance(expr, HttpTest):
+        if not flow.http:
+            return False
+        value = flow.http_method if expr.field == "method" else flow.http_path
+        assert value is not None
+        if expr.op == "regex":
+            return full_match(expr.value, value)
+        return _str_test(value, expr.op, expr.value)
     raise TypeError(f"unknown formula node {type(expr).__name__}")

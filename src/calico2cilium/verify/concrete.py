@@ -96,7 +96,18 @@ def _flows(
                     if (proto == ICMP and ip.version == 6) or (proto == ICMPV6 and ip.version == 4):
                         continue
                     src = 40000 if port else 0
-                    flow = Flow(direction, subject, peer, proto, port, src, icmp, 0, namespaces, resolved)
+                    flow = Flow(
+                        direction,
+                        subject,
+                        peer,
+                        proto,
+                        port,
+                        src,
+                        icmp,
+                        0,
+                        namespaces,
+                        cluster_named_ports=resolved,
+                    )
                     yield subject_name, peer_name, probe_name((proto, port, icmp)), flow
 
 

@@ -65,7 +65,7 @@ CODES = (
         "A policy uses something Cilium cannot express exactly, so it is not converted.",
         "Examples: the selector operators contains, starts with and ends with (no label-selector"
         " form), service-account label selectors (Cilium exposes no service-account labels), source"
-        " ports, Kubernetes Service matches and HTTP matches (not converted by this version), nets"
+        " ports, Kubernetes Service matches (not converted by this version), nets"
         " that cover part of the pod or node address range, ipVersion in a dual-stack cluster,"
         " label keys whose Cilium form is not a valid label key (a namespace label key longer than"
         " 28 characters becomes k8s.io.cilium.k8s.namespace.labels.<key>, over 63), egress"
@@ -167,6 +167,48 @@ CODES = (
         "  egress:\n  - to:\n    - podSelector: {}\n",
         passing="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web\n"
         "  namespace: shop\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - {}\n",
+    ),
+    CodeDoc(
+        "C2C314",
+        "http-converted-to-l7",
+        Severity.WARNING,
+        "An http match was converted: to Cilium L7 HTTP rules (assuming Calico enforced it with"
+        " ALP), or to nothing where the rules after it allow its traffic anyway.",
+        "Calico evaluates http matches (methods and paths) per request only with Application Layer"
+        " Policy: Dikastes behind an Envoy sidecar in the pod, on ingress; pods without the sidecar"
+        " enforce only the L3/L4 part of the policy. The conversion keeps Calico's per-request"
+        " first-match reading: where the rules after the http rule would allow the traffic anyway it"
+        " is a plain allow, and where they deny it Cilium gets toPorts[].rules.http, one item per"
+        " method and path (Envoy regexes, full-string: exact paths also match with a query string,"
+        " prefixes are string prefixes). Cilium needs its L7 proxy for these rules (enable-l7-proxy),"
+        " accepts the connection, and answers a request that matches no rule with HTTP 403 instead of"
+        " a drop. Paths are compared as sent; path normalization (percent-decoding, dot segments),"
+        " which newer Dikastes builds and Envoy may apply, is not modelled. Where the rules after it"
+        " allow all of its traffic, the http match has no effect in Calico either, and the warning"
+        " says so.",
+        failing=_np(
+            "  selector: app == 'api'\n  ingress:\n    - action: Allow\n      protocol: TCP\n"
+            "      source:\n        selector: app == 'web'\n      destination:\n        ports: [8080]\n"
+            "      http:\n        methods: [GET]\n        paths:\n          - prefix: /api/\n"
+        ),
+        passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C315",
+        "http-not-converted",
+        Severity.ERROR,
+        "An http match that decides traffic has no faithful Cilium L7 form; that part is left out.",
+        "Cilium L7 HTTP rules need explicit TCP ports (not port 0, not other protocols), are refused"
+        " in deny rules and host policies, and are overridden by any allow without L7 rules on the"
+        " same peer and port. Calico enforces http matches on ingress only. When the requests an"
+        " http rule allows (where the rules after it deny the traffic) cannot be said under those"
+        " limits, they are left out, so Cilium denies them; the rest of the policy, other rules and"
+        " the other direction, is converted. The message names the rule and the reason.",
+        failing=_np(
+            "  selector: app == 'api'\n  ingress:\n    - action: Allow\n      protocol: TCP\n"
+            "      http:\n        methods: [GET]\n"
+        ),
+        passing=_GOOD,
     ),
     CodeDoc(
         "C2C316",

@@ -72,6 +72,7 @@ _L7 = """\
           rules:
             http:
               - method: GET
+                host: api.example.com
 """
 
 _CALICO_ON_CILIUM_SIDE = _CALICO.replace("name: db\n", "name: extra\n", 1)
@@ -124,17 +125,20 @@ CODES = (
         "outside-proof",
         Severity.WARNING,
         "A construct the verifier does not model, so equivalence is not proven (exit status 1).",
-        "Some constructs are outside the proof: Cilium L7 rules (http, dns, kafka); Calico"
-        " HostEndpoints with a named interface (or none: the interface of their expectedIPs), since"
-        " the flow world has no interfaces; host endpoint profiles other than"
+        "Some constructs are outside the proof: Cilium L7 rules other than HTTP method and path"
+        " regexes (dns, kafka, http host and header matches, regex syntax beyond the modelled"
+        " subset); Calico HostEndpoints with a named interface (or none: the interface of their"
+        " expectedIPs), since the flow world has no interfaces; host endpoint profiles other than"
         " projectcalico-default-allow; the HostEndpoints of one node carrying different labels"
         " (which labels the node carries for Cilium's nodeSelector is then unknown); doNotTrack,"
-        " preDNAT and applyOnForward policies (untracked, pre-DNAT, forwarded traffic). HostEndpoints with"
-        " interfaceName '*' and Cilium host policies on their nodes are verified, assuming each node"
-        " carries the labels of its HostEndpoints."
-        " The rest is still checked and any difference found is reported, but 'equivalent' cannot"
-        " be claimed while such a construct takes part. L7 rules are not compared at all: the"
-        " verifier does not claim what Cilium's proxy does with them.",
+        " preDNAT and applyOnForward policies (untracked, pre-DNAT, forwarded traffic); Kubernetes"
+        " Service matches. HostEndpoints with interfaceName '*' and Cilium host policies on their"
+        " nodes are verified, assuming each node carries the labels of its HostEndpoints and"
+        " calico2cilium.io/node=<node>. The rest is still checked and any difference found is"
+        " reported, but 'equivalent' cannot be claimed while such a construct takes part. HTTP method"
+        " and path matches are compared per request on both sides (Calico's as Application Layer"
+        " Policy evaluates them, Cilium's as Envoy full-string regexes), with a refused request"
+        " counted as denied.",
     ),
     _doc(
         "C2C403",

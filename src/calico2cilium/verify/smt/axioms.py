@@ -3,7 +3,10 @@
 Only pods have labels; two pods of one namespace see the same namespace labels (of one service
 account, the same service-account labels); addresses come from the stated CIDRs (pods from pod
 CIDRs, nodes from node CIDRs, the outside world from neither, nobody from service CIDRs); ports
-exist for TCP/UDP/SCTP only, ICMP type/code for ICMP only, ICMP is IPv4 and ICMPv6 IPv6.
+exist for TCP/UDP/SCTP only, ICMP type/code for ICMP only, ICMP is IPv4 and ICMPv6 IPv6; an HTTP
+request's method is a token and its path visible ASCII (RFC 9110 5.6.2 ``tchar``; RFC 9112 3.2
+request-target and RFC 9113 8.2.1: no whitespace or control characters in a request line or a
+``:path``; HTTP proxies refuse such requests).
 """
 
 from __future__ import annotations
@@ -30,7 +33,13 @@ class WorldFacts(SymbolicTerms):
             self._static = self._static_axioms()
         is_pod = self.kind[PEER] == KINDS.index("pod")
         cluster = self._cluster_named_axioms()  # first: it may create named-port variables
-        out = [*self._static, *cluster, *self._named_axioms(), *self._attr_axioms(is_pod)]
+        out = [
+            *self._static,
+            *cluster,
+            *self._named_axioms(),
+            *self._attr_axioms(is_pod),
+            *self._http_axioms(),
+        ]
         if self.local is not None:
             out.append(z3.Implies(self.local, is_pod))
         return out
@@ -62,6 +71,17 @@ class WorldFacts(SymbolicTerms):
             inside = z3.Or(*(self._in_net(self.ip[PEER], n) for n in nets)) if nets else z3.BoolVal(False)
             out.append(apiserver == z3.And(z3.Not(is_pod), inside))
         out.extend(self._l4_axioms())
+        return out
+
+    def _http_axioms(self) -> list[Any]:
+        """Each HTTP field is in one of its cells (``verify/smt/http.py``; the domains there)."""
+        if not self.http_used:
+            return []
+        out = []
+        for field in ("method", "path"):
+            count = len(self.cells(field).members)
+            cell = self.http_cell[field]
+            out.append(z3.And(cell >= 0, cell < count))
         return out
 
     def _address_axioms(self, peer_is_pod: Any) -> list[Any]:

@@ -56,6 +56,11 @@ class SymbolicFlow(WorldFacts):
         def number(var: Any) -> int:
             return int(model.eval(var, model_completion=True).as_long())
 
+        method = path = None
+        if self.http_used and proto == 6 and z3.is_true(model.eval(self.http, model_completion=True)):
+            method = self.cells("method").witnesses[number(self.http_cell["method"])]
+            path = self.cells("path").witnesses[number(self.http_cell["path"])]
+
         return Flow(
             direction=direction,
             subject=endpoints[SUBJECT],
@@ -67,6 +72,8 @@ class SymbolicFlow(WorldFacts):
             icmp_code=number(self.icmp_code),
             namespaces=namespaces,
             cluster_named_ports=self._cluster_ports(model, proto),
+            http_method=method,
+            http_path=path,
         )
 
     def _cluster_ports(self, model: Any, proto: int) -> dict[tuple[str, int], int] | None:
@@ -141,6 +148,12 @@ def pin(sym: SymbolicFlow, flow: Flow) -> list[Any]:
     out.append(sym.proto == flow.protocol)
     out.extend([sym.port["dst"] == flow.dst_port, sym.port["src"] == flow.src_port])
     out.extend([sym.icmp_type == flow.icmp_type, sym.icmp_code == flow.icmp_code])
+    if sym.http_used:
+        out.append(sym.http == (flow.http_method is not None and flow.http_path is not None))
+    if sym.http_used and flow.http_method is not None and flow.http_path is not None:
+        for field, value in (("method", flow.http_method), ("path", flow.http_path)):
+            cell = sym.cells(field).of(value)  # type: ignore[arg-type]
+            out.append(z3.BoolVal(False) if cell is None else sym.http_cell[field] == cell)
     others: dict[tuple[str, str], list[str]] = {}
     for attr, (has, value) in list(sym.attrs.items()):
         actual = attr_value(flow, attr)

@@ -29,6 +29,9 @@ from calico2cilium.semantics.expr import (
     Const,
     Entity,
     Expr,
+    HttpField,
+    HttpRequest,
+    HttpTest,
     IcmpCodeIs,
     IcmpTypeIs,
     InNet,
@@ -52,9 +55,12 @@ from calico2cilium.semantics.world import (
     ICMPV6,
     IP,
     PORT_PROTOCOLS,
+    TCP,
     Assumptions,
     Endpoint,
 )
+from calico2cilium.verify.smt.http import Cells
+from calico2cilium.verify.smt.http import cells as http_cells
 
 ENDPOINTS = (SUBJECT, PEER)
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
@@ -142,6 +148,11 @@ class SymbolicTerms:
         self.port = {"dst": z3.BitVec("dst_port", 16), "src": z3.BitVec("src_port", 16)}
         self.icmp_type = z3.BitVec("icmp_type", 8)
         self.icmp_code = z3.BitVec("icmp_code", 8)
+        self._http_vars: tuple[Any, dict[str, Any]] | None = None
+        self._http_atoms: dict[str, list[HttpTest]] = {"method": [], "path": []}
+        self._http_cells: dict[str, Cells] = {}
+        self.http_used = False
+        """Whether any formula tests HTTP requests (only then do their facts join the query)."""
 
     @property
     def kind_var(self) -> Any:
@@ -157,6 +168,11 @@ class SymbolicTerms:
         """Scan formulas for the label families they use and how."""
         for expr in exprs:
             for node in walk(expr):
+                if isinstance(node, HttpRequest | HttpTest):
+                    self.http_used = True
+                if isinstance(node, HttpTest) and node not in self._http_atoms[node.field]:
+                    self._http_atoms[node.field].append(node)
+                    self._http_cells.pop(node.field, None)
                 if isinstance(node, StrTest | StrShorter | Present):
                     family = self._family(node.attr)
                     if isinstance(node, StrShorter) or (isinstance(node, StrTest) and node.op != "eq"):
@@ -282,7 +298,39 @@ class SymbolicTerms:
             return z3.And(
                 number != 0, number == self.port[expr.side], proto == self.proto, self._port_proto()
             )
+        if isinstance(expr, HttpRequest):
+            return z3.And(self.http, self.proto == TCP)
+        if isinstance(expr, HttpTest):
+            found = self.cells(expr.field)
+            index = found.atoms.index(expr)
+            cell = self.http_cell[expr.field]
+            inside = [cell == i for i, member in enumerate(found.members) if index in member]
+            return z3.And(self.http, self.proto == TCP, z3.Or(*inside) if inside else z3.BoolVal(False))
         raise TypeError(f"unknown formula node {type(expr).__name__}")
+
+    @property
+    def http(self) -> Any:
+        """Whether the flow carries an HTTP request (declared only for queries that test one)."""
+        return self._http()[0]
+
+    @property
+    def http_cell(self) -> dict[str, Any]:
+        """The cell (``verify/smt/http.py``) of each HTTP field."""
+        return self._http()[1]
+
+    def _http(self) -> tuple[Any, dict[str, Any]]:
+        if self._http_vars is None:
+            cells = {"method": z3.Int("http_method_cell"), "path": z3.Int("http_path_cell")}
+            self._http_vars = (z3.Bool("http_request"), cells)
+        return self._http_vars
+
+    def cells(self, field: HttpField) -> Cells:
+        """The cells of an HTTP field for the atoms ``prepare`` saw (``verify/smt/http.py``)."""
+        found = self._http_cells.get(field)
+        if found is None:
+            atoms = tuple(sorted(self._http_atoms[field], key=lambda a: (a.op, a.value)))
+            found = self._http_cells[field] = http_cells(field, atoms)
+        return found
 
     def _port_proto(self) -> Any:
         return z3.Or(*(self.proto == p for p in sorted(PORT_PROTOCOLS)))
