@@ -156,6 +156,10 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
         allowed_l4 = cube_index(subject_key(c.subject for c in result.allow.cubes))
         allowed_l4.add(list(result.allow.cubes))
         seen_by = {id(d.provenance): d.region for d in result.logs}
+        # A rule that decided nothing (earlier rules, a Pass or the tier before took all of its
+        # region) needs no grant: the union of the grants covers every decided part all the same,
+        # and its widened form could be inexpressible for no reason (a spurious C2C310).
+        deciding = {id(d.provenance) for d in result.decisions if d.action is Action.ALLOW}
         for tier_spec in tiers:
             for policy_spec in tier_spec.policies:
                 owner = policy_spec.provenance
@@ -167,7 +171,7 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
                     if rule_spec.action is Action.LOG:
                         _http(rule_ref, rule_spec, subject_cubes, direction, seen_by, allowed_l4, owner, plan)
                         continue
-                    if rule_spec.action is not Action.ALLOW:
+                    if rule_spec.action is not Action.ALLOW or id(rule_ref) not in deciding:
                         continue
                     wide = rule_spec.match.restrict_subject(subject_cubes).cubes
                     allowed = denied.subtract(wide)
