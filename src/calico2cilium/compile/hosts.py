@@ -516,6 +516,9 @@ def _peer_warnings(lowered: Lowered) -> list[Diagnostic]:
         for direction in ir.Direction:
             for rule in policy.rules(direction) or ():
                 remote = rule.source if direction is ir.Direction.INGRESS else rule.destination
+                excluded = [h for h in heps if not_selector_excludes_host(remote, policy, h)]
+                if excluded:
+                    out.append(_excluded_warning(rule, direction, excluded))
                 matched = [h for h in heps if peer_matches_host(remote, policy, h)]
                 if not matched:
                     continue
@@ -536,6 +539,35 @@ def _peer_warnings(lowered: Lowered) -> list[Diagnostic]:
                     )
                 )
     return out
+
+
+def not_selector_excludes_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEndpoint) -> bool:
+    """Whether a GlobalNetworkPolicy rule side that is only ``notSelector: X`` (every address but
+    X's, semantics.md 1.4 consequence 3) leaves out the host endpoint's addresses because X picks
+    it, while the converted rule, which names nodes only as whole ``host``/``remote-node``
+    entities, keeps them."""
+    if peer.not_selector is None or policy.scope is not ir.Scope.GLOBAL:
+        return False
+    if peer.selector is not None or peer.namespace_selector is not None:
+        return False  # a positive term: the side matches endpoints only, never a node's address
+    if peer.service_account_names or peer.service_account_selector is not None:
+        return False
+    return peer.not_selector.matches(dict(hep.labels))
+
+
+def _excluded_warning(rule: ir.Rule, direction: ir.Direction, heps: list[ir.HostEndpoint]) -> Diagnostic:
+    side = "source" if direction is ir.Direction.INGRESS else "destination"
+    what = ", ".join(f"{h.name} ({', '.join(h.expected_ips)})" for h in heps)
+    effect = "allows" if rule.action is ir.Action.ALLOW else "decides"
+    return make(
+        "C2C327",
+        f"{rule.origin}: the {side} notSelector picks HostEndpoint {what}, so Calico's rule leaves those"
+        f" addresses out; the converted rule matches every node (entities host / remote-node), so it"
+        f" also {effect} them",
+        rule.origin.source,
+        hint="add a rule before it for those addresses (nets with their expectedIPs) with the verdict Calico"
+        " gives them, or give the nodes their own policy",
+    )
 
 
 def peer_matches_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEndpoint) -> bool:

@@ -361,6 +361,25 @@ CODES = (
         passing=_GOOD,
     ),
     CodeDoc(
+        "C2C327",
+        "not-selector-excludes-host-endpoint",
+        Severity.WARNING,
+        "A GlobalNetworkPolicy notSelector leaves out a HostEndpoint's addresses, which the converted rule keeps.",
+        "In a GlobalNetworkPolicy, a rule side that is only `notSelector: X` matches every address"
+        " except those of X's endpoints (semantics.md 1.4), so a HostEndpoint that X picks has its"
+        " expectedIPs left out. Cilium names node addresses only as the host and remote-node"
+        " entities, for all nodes at once, so the converted rule matches that node too: an Allow rule"
+        " allows it, a Deny rule denies it, where Calico decides it by later rules.",
+        failing=_np(
+            "  selector: app == 'db'\n  namespaceSelector: all()\n  ingress:\n    - action: Deny\n"
+            "      source:\n        notSelector: role == 'node'\n    - action: Allow\n",
+            kind="GlobalNetworkPolicy",
+        )
+        + "---\n"
+        + _HEP.replace("spec:\n", "spec:\n  profiles: [projectcalico-default-allow]\n"),
+        passing=_GOOD,
+    ),
+    CodeDoc(
         "C2C326",
         "host-named-port-widened",
         Severity.WARNING,
