@@ -13,11 +13,12 @@ import time
 
 from calico2cilium.semantics.calico import CalicoSide
 from calico2cilium.semantics.cilium import CiliumSide
+from calico2cilium.semantics.expr import Expr
 from calico2cilium.semantics.hosts import HostSubject
 from calico2cilium.semantics.program import CalicoProgram, CiliumProgram
 from calico2cilium.semantics.world import Assumptions, Direction
 from calico2cilium.verify.smt import Query, SymbolicFlow
-from calico2cilium.verify.symbolic import LARGE, PartitionResult, search
+from calico2cilium.verify.symbolic import PartitionResult, check_in_turn, compare_programs
 
 
 def host_programs(
@@ -41,15 +42,13 @@ def check_hosts(
 ) -> list[PartitionResult]:
     """Every host subject in one direction; ``found``: counterexamples already found (for
     ``stop_after``, as in ``symbolic.check``)."""
-    results = []
-    for subject in calico.host_subjects:
-        if stop_after is not None and found >= stop_after:
-            results.append(PartitionResult(direction, subject.label, "skipped"))
-            continue
-        result = _check_one(calico, cilium, subject, direction, assumptions, max_examples, timeout_ms)
-        found += len(result.counterexamples)
-        results.append(result)
-    return results
+    return check_in_turn(
+        direction,
+        calico.host_subjects,
+        lambda subject: _check_one(calico, cilium, subject, direction, assumptions, max_examples, timeout_ms),
+        stop_after,
+        found,
+    )
 
 
 def _check_one(
@@ -64,19 +63,20 @@ def _check_one(
     start = time.perf_counter()
     calico_p, cilium_p = host_programs(calico, cilium, subject, direction)
     result = PartitionResult(direction, subject.label, "equivalent")
-    result.policies = len(calico_p.policies) + len(cilium_p.policies)
     result.unsupported = [*subject.unsupported, *calico_p.unsupported, *cilium_p.unsupported]
-    if result.unsupported or subject.node_labels is None:
-        result.status = "unsupported"
-        result.seconds = time.perf_counter() - start
-        return result
-    left, right = calico_p.verdict(), cilium_p.verdict()
-    if left == right:
-        result.seconds = time.perf_counter() - start
-        return result
-    placeholder = subject.own_ips[0] if subject.own_ips else ipaddress.ip_address("0.0.0.0")
-    sym = SymbolicFlow(assumptions, host=subject.endpoint(placeholder), own_ips=subject.own_ips)
-    query = Query(sym, [], (left, right), timeout_ms, large=result.policies > LARGE)
-    search(query, calico_p, cilium_p, result, max_examples, prefer=subject.own_ips)
-    result.seconds = time.perf_counter() - start
-    return result
+
+    def query(sides: tuple[Expr, Expr], large: bool) -> Query:
+        placeholder = subject.own_ips[0] if subject.own_ips else ipaddress.ip_address("0.0.0.0")
+        sym = SymbolicFlow(assumptions, host=subject.endpoint(placeholder), own_ips=subject.own_ips)
+        return Query(sym, [], sides, timeout_ms, large=large)
+
+    return compare_programs(
+        result,
+        (calico_p, cilium_p),
+        query,
+        (calico_p, cilium_p),
+        max_examples,
+        start,
+        supported=subject.node_labels is not None,
+        prefer=subject.own_ips,
+    )

@@ -11,14 +11,23 @@ the concrete interpreter to name the responsible rules (and to cross-check the e
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from calico2cilium.semantics.expr import Expr, and_, not_, or_
 from calico2cilium.semantics.program import CalicoProgram, CiliumProgram, UnsupportedItem, Verdict
 from calico2cilium.semantics.world import IP, Assumptions, Direction, Flow
 from calico2cilium.verify.partition import Partition, partition
 from calico2cilium.verify.smt import Query, SymbolicFlow
+
+
+class _Labelled(Protocol):
+    @property
+    def label(self) -> str: ...
+
+
+P = TypeVar("P", bound=_Labelled)
 
 
 @dataclass(frozen=True)
@@ -108,13 +117,30 @@ def check(
     ``skipped`` (the answer is "different" anyway; a report needs a few examples, not all)."""
     sym = SymbolicFlow(assumptions)
     sym.prepare([calico.verdict(), cilium.verdict()])
+    return check_in_turn(
+        calico.direction,
+        partition(calico, cilium),
+        lambda part: _check_one(calico, cilium, part, sym, max_examples, timeout_ms),
+        stop_after,
+    )
+
+
+def check_in_turn(
+    direction: Direction,
+    parts: Iterable[P],
+    check_one: Callable[[P], PartitionResult],
+    stop_after: int | None,
+    found: int = 0,
+) -> list[PartitionResult]:
+    """``check_one`` on each partition in turn (pod partitions here, host subjects in
+    ``verify.hosts``); once ``stop_after`` counterexamples are found (``found`` of them before
+    these partitions), the remaining partitions are ``skipped``."""
     results: list[PartitionResult] = []
-    found = 0
-    for part in partition(calico, cilium):
+    for part in parts:
         if stop_after is not None and found >= stop_after:
-            results.append(PartitionResult(calico.direction, part.label, "skipped"))
+            results.append(PartitionResult(direction, part.label, "skipped"))
             continue
-        result = _check_one(calico, cilium, part, sym, max_examples, timeout_ms)
+        result = check_one(part)
         found += len(result.counterexamples)
         results.append(result)
     return results
@@ -129,20 +155,40 @@ def _check_one(
     timeout_ms: int,
 ) -> PartitionResult:
     start = time.perf_counter()
-    calico_p, cilium_p = part.calico, part.cilium
     result = PartitionResult(calico.direction, part.label, "equivalent")
+    result.unsupported = part.calico.unsupported + part.cilium.unsupported
+    return compare_programs(
+        result,
+        (part.calico, part.cilium),
+        lambda sides, large: Query(sym, [part.constraint], sides, timeout_ms, large=large),
+        (calico, cilium),
+        max_examples,
+        start,
+    )
+
+
+def compare_programs(
+    result: PartitionResult,
+    programs: tuple[CalicoProgram, CiliumProgram],
+    query: Callable[[tuple[Expr, Expr], bool], Query],
+    replay: tuple[CalicoProgram, CiliumProgram],
+    max_examples: int,
+    start: float,
+    supported: bool = True,
+    prefer: tuple[IP, ...] = (),
+) -> PartitionResult:
+    """The rest of one partition's check, once ``result.unsupported`` is set: ``unsupported`` if
+    anything (or ``not supported``) is outside the proof, ``equivalent`` if both ``programs`` give
+    the same verdict formula, else a z3 ``query((left, right), large)`` searched for counterexamples,
+    replayed through the ``replay`` programs. ``seconds`` counts from ``start``."""
+    calico_p, cilium_p = programs
     result.policies = len(calico_p.policies) + len(cilium_p.policies)
-    result.unsupported = calico_p.unsupported + cilium_p.unsupported
-    if result.unsupported:
+    if result.unsupported or not supported:
         result.status = "unsupported"
-        result.seconds = time.perf_counter() - start
-        return result
-    left, right = calico_p.verdict(), cilium_p.verdict()
-    if left == right:
-        result.seconds = time.perf_counter() - start
-        return result
-    query = Query(sym, [part.constraint], (left, right), timeout_ms, large=result.policies > LARGE)
-    search(query, calico, cilium, result, max_examples)
+    else:
+        left, right = calico_p.verdict(), cilium_p.verdict()
+        if left != right:
+            search(query((left, right), result.policies > LARGE), *replay, result, max_examples, prefer)
     result.seconds = time.perf_counter() - start
     return result
 
