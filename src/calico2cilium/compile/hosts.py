@@ -41,16 +41,8 @@ from calico2cilium import ir
 from calico2cilium.calico.selector import All, negate, replace_all, replace_global
 from calico2cilium.compile.lower import Lowered
 from calico2cilium.compile.match import Cluster, l4, side
-from calico2cilium.compile.ordering import (
-    Action,
-    AfterTiers,
-    DefaultAction,
-    PolicySpec,
-    RuleSpec,
-    TierSpec,
-    compile_ordering,
-)
-from calico2cilium.compile.plan import Grant, Plan
+from calico2cilium.compile.ordering import Action, AfterTiers, PolicySpec, RuleSpec, compile_ordering
+from calico2cilium.compile.plan import ACTIONS, Grant, Plan, tier_specs
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.sets import Inexpressible, L4Set, LabelCube, LabelSet, from_calico, parse_protocol
@@ -86,7 +78,6 @@ FAILSAFE_OUTBOUND: tuple[tuple[str, int], ...] = (
 )
 FAILSAFE = {ir.Direction.INGRESS: FAILSAFE_INBOUND, ir.Direction.EGRESS: FAILSAFE_OUTBOUND}
 
-_ACTIONS = {ir.Action.ALLOW: Action.ALLOW, ir.Action.DENY: Action.DENY, ir.Action.PASS: Action.PASS}
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
 _SUBJECT = LabelCube.all()
 
@@ -267,22 +258,14 @@ def _compile_direction(
                     host.named_ports.append(rule)
             except Inexpressible as err:
                 raise _Refused(f"{rule.origin}: {err.detail or err.operator}") from None
-            specs.append(RuleSpec(_ACTIONS[rule.action], region, rule))
+            specs.append(RuleSpec(ACTIONS[rule.action], region, rule))
         by_tier[policy.tier].append(PolicySpec(LabelSet.all(), tuple(specs), policy))
-    ordered = sorted(by_tier, key=lambda n: tiers[n].sort_key)
-    tier_specs = [
-        TierSpec(
-            DefaultAction.PASS if tiers[n].default_action is ir.Action.PASS else DefaultAction.DENY,
-            tuple(by_tier[n]),
-            n,
-        )
-        for n in ordered
-    ]
+    tier_order = tier_specs(by_tier, tiers)
     after = Action.ALLOW if default_allow else Action.DENY
     everything = _everything()
     failsafe = [Cube(_SUBJECT, p, failsafe_l4(direction)) for p in all_peers()]
-    if tier_specs:
-        result = compile_ordering(tier_specs, after_tiers=after)
+    if tier_order:
+        result = compile_ordering(tier_order, after_tiers=after)
         allowed = [*result.allow.cubes, *failsafe]
         decisions = result.decisions
     else:
@@ -294,7 +277,7 @@ def _compile_direction(
     host.governed.add(direction)
     defaults = host.defaults.setdefault(direction, [])
     defaults.append(Grant(None, tuple(failsafe), tuple(failsafe)))
-    for tier in tier_specs:
+    for tier in tier_order:
         for policy_spec in tier.policies:
             owner = policy_spec.provenance
             assert isinstance(owner, ir.Policy)

@@ -16,7 +16,7 @@ allows after every tier passed (the namespace profile ``kns.<ns>``) goes to a se
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from calico2cilium import ir
@@ -38,7 +38,22 @@ from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube, LabelSet
 from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key
 
-_ACTIONS = {ir.Action.ALLOW: Action.ALLOW, ir.Action.DENY: Action.DENY, ir.Action.PASS: Action.PASS}
+ACTIONS = {ir.Action.ALLOW: Action.ALLOW, ir.Action.DENY: Action.DENY, ir.Action.PASS: Action.PASS}
+"""A rule's action in the ordering engine (``compile/ordering.py``); Log rules are dropped when
+lowering (C2C302)."""
+
+
+def tier_specs(by_tier: Mapping[str, Sequence[PolicySpec]], tiers: Mapping[str, ir.Tier]) -> list[TierSpec]:
+    """The ordering engine's tiers: those in ``by_tier`` (the policies of each, in order), in
+    Calico's tier order, each with its ``defaultAction``."""
+    return [
+        TierSpec(
+            DefaultAction.PASS if tiers[name].default_action is ir.Action.PASS else DefaultAction.DENY,
+            tuple(by_tier[name]),
+            name,
+        )
+        for name in sorted(by_tier, key=lambda n: tiers[n].sort_key)
+    ]
 
 
 @dataclass(frozen=True)
@@ -123,7 +138,6 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
     plan.policies = [pp for _, pp, _ in compiled]
 
     for direction in ir.Direction:
-        tiers: list[TierSpec] = []
         ordered: list[tuple[RuleRef, Region]] = []
         by_tier: dict[str, list[PolicySpec]] = defaultdict(list)
         tier_of: dict[str, ir.Tier] = {}
@@ -136,14 +150,11 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
                 ordered.append((ref, region))
                 # An http rule decides per request, not per flow: in the L3/L4 order it decides
                 # nothing (as a Log rule), and what it saw is filtered at L7 (compile/http.py).
-                action = Action.LOG if rule.http is not None else _ACTIONS[rule.action]
+                action = Action.LOG if rule.http is not None else ACTIONS[rule.action]
                 rules.append(RuleSpec(action, region, ref))
             by_tier[tier.name].append(PolicySpec(pp.subject, tuple(rules), pp))
             tier_of[tier.name] = tier
-        for name in sorted(by_tier, key=lambda n: tier_of[n].sort_key):
-            tier = tier_of[name]
-            default = DefaultAction.PASS if tier.default_action is ir.Action.PASS else DefaultAction.DENY
-            tiers.append(TierSpec(default, tuple(by_tier[name]), name))
+        tiers = tier_specs(by_tier, tier_of)
         plan.rule_regions[direction] = ordered
         result = compile_ordering(tiers)
         plan.denied[direction] = result.deny
