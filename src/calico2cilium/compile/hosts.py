@@ -45,6 +45,7 @@ from calico2cilium.compile.ordering import Action, AfterTiers, PolicySpec, RuleS
 from calico2cilium.compile.plan import ACTIONS, Grant, Plan, tier_specs
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.semantics import world
 from calico2cilium.sets import Inexpressible, L4Set, LabelCube, LabelSet, from_calico, parse_protocol
 from calico2cilium.sets.peers import all_peers
 from calico2cilium.sets.regions import Cube, Region, subtract_cubes
@@ -53,29 +54,10 @@ NODE_LABEL = "calico2cilium.io/node"
 DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
 GLOBAL_KIND = "GlobalNetworkPolicy"
 
-# FelixConfiguration defaults (felix/config/config_params.go; semantics-check.md claim 13).
-FAILSAFE_INBOUND: tuple[tuple[str, int], ...] = (
-    ("TCP", 22),
-    ("UDP", 68),
-    ("TCP", 179),
-    ("TCP", 2379),
-    ("TCP", 2380),
-    ("TCP", 5473),
-    ("TCP", 6443),
-    ("TCP", 6666),
-    ("TCP", 6667),
-)
-FAILSAFE_OUTBOUND: tuple[tuple[str, int], ...] = (
-    ("UDP", 53),
-    ("UDP", 67),
-    ("TCP", 179),
-    ("TCP", 2379),
-    ("TCP", 2380),
-    ("TCP", 5473),
-    ("TCP", 6443),
-    ("TCP", 6666),
-    ("TCP", 6667),
-)
+# FelixConfiguration defaults (felix/config/config_params.go; semantics-check.md claim 13), the same
+# the verifier assumes, with Calico's rule protocol names.
+FAILSAFE_INBOUND = tuple((proto.upper(), port) for proto, port in world.FAILSAFE_INBOUND)
+FAILSAFE_OUTBOUND = tuple((proto.upper(), port) for proto, port in world.FAILSAFE_OUTBOUND)
 FAILSAFE = {ir.Direction.INGRESS: FAILSAFE_INBOUND, ir.Direction.EGRESS: FAILSAFE_OUTBOUND}
 
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")

@@ -70,29 +70,21 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 FailsafePorts = tuple[tuple[str, int], ...]
-FAILSAFE_INBOUND: FailsafePorts = (
-    ("tcp", 22),
-    ("udp", 68),
-    ("tcp", 179),
-    ("tcp", 2379),
-    ("tcp", 2380),
-    ("tcp", 5473),
-    ("tcp", 6443),
-    ("tcp", 6666),
-    ("tcp", 6667),
+
+
+def _port_list(text: str) -> FailsafePorts:
+    """Felix's ``port-list`` syntax, ``proto:port,...`` (how FelixConfiguration and its defaults
+    write failsafe ports)."""
+    return tuple((proto, int(port)) for proto, port in (item.split(":") for item in text.split(",")))
+
+
+FAILSAFE_INBOUND: FailsafePorts = _port_list(
+    "tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667"
 )
 """Felix ``failsafeInboundHostPorts`` default (semantics.md 1.5; semantics-check claim 13,
-calico ``felix/config/config_params.go``)."""
-FAILSAFE_OUTBOUND: FailsafePorts = (
-    ("udp", 53),
-    ("udp", 67),
-    ("tcp", 179),
-    ("tcp", 2379),
-    ("tcp", 2380),
-    ("tcp", 5473),
-    ("tcp", 6443),
-    ("tcp", 6666),
-    ("tcp", 6667),
+calico ``felix/config/config_params.go``, where the default is this same string)."""
+FAILSAFE_OUTBOUND: FailsafePorts = _port_list(
+    "udp:53,udp:67,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667"
 )
 """Felix ``failsafeOutboundHostPorts`` default (same sources)."""
 
