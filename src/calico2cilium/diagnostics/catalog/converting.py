@@ -27,6 +27,18 @@ _HEP = (
     "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: node1-eth0\n"
     '  labels: {role: node}\nspec:\n  node: node1\n  interfaceName: "*"\n  expectedIPs: [192.0.2.10]\n'
 )
+_DEFAULT_ALLOW = "profiles: [projectcalico-default-allow]"
+
+
+def _hep(spec_line: str) -> str:
+    """``_HEP`` with one more line in its spec."""
+    return _HEP.replace("spec:\n", f"spec:\n  {spec_line}\n")
+
+
+def _gnp_and_hep(spec: str, hep_line: str) -> str:
+    """A GlobalNetworkPolicy with ``spec`` and, in the same file, ``_hep(hep_line)``."""
+    return _np(spec, kind="GlobalNetworkPolicy") + "---\n" + _hep(hep_line)
+
 
 CODES = (
     CodeDoc(
@@ -148,7 +160,7 @@ CODES = (
         " constrains the host's own side by address (a destination selector or nets on ingress),"
         " which a host policy cannot say. No Cilium policy then selects the node, so Cilium allows all"
         " its host traffic: convert it by hand.",
-        failing=_HEP.replace("spec:\n", "spec:\n  profiles: [profile1]\n"),
+        failing=_hep("profiles: [profile1]"),
         passing=_GOOD,
     ),
     CodeDoc(
@@ -351,13 +363,11 @@ CODES = (
         " label selectors match pods; node addresses are the host and remote-node entities, which"
         " cannot be picked per node by labels. The converted rule matches pods (and network sets) only:"
         " an Allow rule allows less, a Deny or Pass rule no longer decides those addresses.",
-        failing=_np(
+        failing=_gnp_and_hep(
             "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
             "      source:\n        selector: role == 'node'\n",
-            kind="GlobalNetworkPolicy",
-        )
-        + "---\n"
-        + _HEP.replace("spec:\n", "spec:\n  profiles: [projectcalico-default-allow]\n"),
+            _DEFAULT_ALLOW,
+        ),
         passing=_GOOD,
     ),
     CodeDoc(
@@ -370,13 +380,11 @@ CODES = (
         " expectedIPs left out. Cilium names node addresses only as the host and remote-node"
         " entities, for all nodes at once, so the converted rule matches that node too: an Allow rule"
         " allows it, a Deny rule denies it, where Calico decides it by later rules.",
-        failing=_np(
+        failing=_gnp_and_hep(
             "  selector: app == 'db'\n  namespaceSelector: all()\n  ingress:\n    - action: Deny\n"
             "      source:\n        notSelector: role == 'node'\n    - action: Allow\n",
-            kind="GlobalNetworkPolicy",
-        )
-        + "---\n"
-        + _HEP.replace("spec:\n", "spec:\n  profiles: [projectcalico-default-allow]\n"),
+            _DEFAULT_ALLOW,
+        ),
         passing=_GOOD,
     ),
     CodeDoc(
@@ -389,13 +397,11 @@ CODES = (
         " Cilium host policy cannot say the node's own address, so the rule matches that port number"
         " on every address of the node. With no expectedIPs the name matches nothing, and the rule is"
         " converted as matching nothing (exact).",
-        failing=_np(
+        failing=_gnp_and_hep(
             "  selector: role == 'node'\n  ingress:\n    - action: Allow\n      protocol: TCP\n"
             "      destination:\n        ports: [web]\n",
-            kind="GlobalNetworkPolicy",
-        )
-        + "---\n"
-        + _HEP.replace("spec:\n", "spec:\n  ports: [{name: web, protocol: TCP, port: 8080}]\n"),
+            "ports: [{name: web, protocol: TCP, port: 8080}]",
+        ),
         passing=_GOOD,
     ),
     CodeDoc(
