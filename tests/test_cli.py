@@ -7,9 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from calico2cilium.cli import main
+from helpers import run_cli as run
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = """\
@@ -26,11 +24,6 @@ spec:
       destination:
         ports: [53]
 """
-
-
-def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), input=stdin)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_lint_clean_file_exits_0(tmp_path: Path) -> None:

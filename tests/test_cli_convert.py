@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 
 import yaml
-from click.testing import CliRunner
 
-from calico2cilium.cli import main
+from helpers import run_cli as run
 
 POLICY = """\
 apiVersion: projectcalico.org/v3
@@ -32,11 +31,6 @@ spec:
         selector: app == 'web'
 """
 CLUSTER = ["--pod-cidr", "10.244.0.0/16", "--node-cidr", "10.0.0.0/24"]
-
-
-def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), input=stdin)
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_convert_prints_a_yaml_stream_and_a_summary(tmp_path: Path) -> None:

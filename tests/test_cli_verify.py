@@ -9,11 +9,10 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from calico2cilium.cli import main
 from calico2cilium.diagnostics.catalog import CATALOG
 from calico2cilium.diagnostics.catalog.verifying import EXAMPLES, POD_CIDR
+from helpers import run_cli
 
 # Calico (the catalog's example pair): in namespace prod, pods app=db accept TCP 80 from pods
 # app=web of prod, nothing else (the policy selects them for ingress, so the end of the tier denies
@@ -86,8 +85,7 @@ POSITION = re.compile(r"\S+\.yaml:\d+:\d+")
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["verify", *args])
-    return result.exit_code, result.stdout, result.stderr
+    return run_cli("verify", *args)
 
 
 def pair(tmp_path: Path, calico: str, cilium: str) -> list[str]:

@@ -6,18 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from calico2cilium.cli import main
+from helpers import run_cli as run
 
 ROOT = Path(__file__).resolve().parents[1]
 CLUSTER = ROOT / "examples" / "cluster"
 HOST_WARNINGS = {"C2C320", "C2C321", "C2C322", "C2C324"}
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_cluster_example_converts_and_is_proven_equivalent(tmp_path: Path) -> None:
