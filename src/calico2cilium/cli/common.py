@@ -72,5 +72,25 @@ class Progress:
             click.echo("\r" + " " * 40 + "\r", err=True, nl=False)
 
 
+recursive_option = click.option(
+    "-R", "--recursive", is_flag=True, help="Descend into subdirectories of directory inputs."
+)
+
+
+def input_options(command: F) -> F:
+    """The input flags: ``PATHS...``, ``-f/--filename`` (repeatable; joined by :func:`inputs`) and
+    ``-R/--recursive``."""
+    command = recursive_option(command)
+    command = click.option(
+        "-f",
+        "--filename",
+        "files",
+        multiple=True,
+        type=click.Path(),
+        help="File, directory or '-' (repeatable).",
+    )(command)
+    return click.argument("paths", nargs=-1, type=click.Path())(command)
+
+
 def inputs(paths: tuple[str, ...], files: tuple[str, ...]) -> list[str]:
     return [*files, *paths]

@@ -22,17 +22,14 @@ from calico2cilium.cli.common import (
     Progress,
     exit_status,
     guarded,
+    input_options,
     inputs,
 )
 from calico2cilium.diagnostics import Diagnostic, Severity
 
 
 @click.command("convert", short_help="Convert Calico policy to Cilium policy (stdout or --output-dir).")
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "-f", "--filename", "files", multiple=True, type=click.Path(), help="File, directory or '-' (repeatable)."
-)
-@click.option("-R", "--recursive", is_flag=True, help="Descend into subdirectories of directory inputs.")
+@input_options
 @click.option(
     "-o",
     "--output",

@@ -6,16 +6,12 @@ import sys
 
 import click
 
-from calico2cilium.cli.common import FORMAT_NAMES, Progress, exit_status, guarded, inputs
+from calico2cilium.cli.common import FORMAT_NAMES, Progress, exit_status, guarded, input_options, inputs
 from calico2cilium.diagnostics import Diagnostic, Severity
 
 
 @click.command("lint", short_help="Check Calico and Kubernetes NetworkPolicy manifests.")
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
-    "-f", "--filename", "files", multiple=True, type=click.Path(), help="File, directory or '-' (repeatable)."
-)
-@click.option("-R", "--recursive", is_flag=True, help="Descend into subdirectories of directory inputs.")
+@input_options
 @click.option(
     "-o",
     "--format",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from calico2cilium.cli.cluster_options import CLUSTER_HELP, ClusterOptions, assumptions_from, cluster_options
-from calico2cilium.cli.common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, guarded
+from calico2cilium.cli.common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, guarded, recursive_option
 from calico2cilium.diagnostics import Diagnostic, Severity, Source
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class Inputs:
     type=click.Path(),
     help="Cilium (CNP, CCNP, CiliumCIDRGroup, Kubernetes NetworkPolicy) file or directory (repeatable).",
 )
-@click.option("-R", "--recursive", is_flag=True, help="Descend into subdirectories of directory inputs.")
+@recursive_option
 @click.option(
     "--inventory",
     "inventory_paths",
