@@ -27,7 +27,7 @@ from calico2cilium.semantics.expr import (
     const,
     or_,
 )
-from calico2cilium.semantics.world import NAMESPACE_NAME_LABEL
+from calico2cilium.semantics.world import NAMESPACE_NAME_LABEL, str_test
 
 
 class Unsupported(Exception):
@@ -54,7 +54,7 @@ class LabelTerm:
 
     def test(self, op: StrOp, operand: str) -> Expr:
         if self.attr is None:
-            return and_(self.present, const(_str_test(self.value, op, operand)))
+            return and_(self.present, const(str_test(self.value, op, operand)))
         return and_(self.present, StrTest(self.attr, op, operand))
 
     def eq(self, operand: str) -> Expr:
@@ -76,16 +76,6 @@ class EitherLabel(LabelTerm):
 
 
 ABSENT = LabelTerm(FALSE)
-
-
-def _str_test(value: str, op: StrOp, operand: str) -> bool:
-    if op == "eq":
-        return value == operand
-    if op == "prefix":
-        return value.startswith(operand)
-    if op == "suffix":
-        return value.endswith(operand)
-    return operand in value
 
 
 def _fact(entity: Entity, space: str, key: str = "") -> LabelTerm:

@@ -367,7 +367,8 @@ def attr_value(flow: Flow, attr: Attr) -> str | None:
     return endpoint.service_account
 
 
-def _str_test(value: str, op: str, operand: str) -> bool:
+def str_test(value: str, op: str, operand: str) -> bool:
+    """A string test (``StrTest``/``HttpTest`` ``op``: eq, prefix, suffix, else contains) on a value."""
     if op == "eq":
         return value == operand
     if op == "prefix":
@@ -415,7 +416,7 @@ def _atom(expr: Expr, flow: Flow) -> bool:
         return attr_value(flow, expr.attr) is not None
     if isinstance(expr, StrTest):
         value = attr_value(flow, expr.attr)
-        return value is not None and _str_test(value, expr.op, expr.value)
+        return value is not None and str_test(value, expr.op, expr.value)
     if isinstance(expr, StrShorter):
         value = attr_value(flow, expr.attr)
         return value is not None and len(value) < expr.n
@@ -465,5 +466,5 @@ def _atom(expr: Expr, flow: Flow) -> bool:
         assert value is not None
         if expr.op == "regex":
             return full_match(expr.value, value)
-        return _str_test(value, expr.op, expr.value)
+        return str_test(value, expr.op, expr.value)
     raise TypeError(f"unknown formula node {type(expr).__name__}")
