@@ -45,6 +45,20 @@ class _Scalar(CalicoModel):
         return cls.model_validate(value)
 
 
+class _TextScalar(_Scalar):
+    """A scalar kept as the text it was written as, and written back as that text."""
+
+    text: str
+
+    @model_serializer(mode="plain")
+    def as_yaml(self) -> str:
+        """The value as written in the input (also what ``model_dump`` produces)."""
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+
 def parse_network(text: str, *, allow_bare_ip: bool) -> IPNetwork:
     """Parse a CIDR as Go's ``net.ParseCIDR`` would, normalising host bits like Calico.
 
@@ -86,7 +100,7 @@ def is_strict_subnet(inner: IPNetwork, outer: IPNetwork) -> bool:
     return False
 
 
-class Cidr(_Scalar):
+class Cidr(_TextScalar):
     """An IP network from ``nets``/``notNets``/``ipBlock``: the text as written and the network.
 
     [V] validateRule parses rule nets with the strict ``cnet.ParseCIDR``: a prefix is required
@@ -95,7 +109,6 @@ class Cidr(_Scalar):
 
     allow_bare_ip: ClassVar[bool] = False
 
-    text: str
     network: IPNetwork
 
     @classmethod
@@ -107,14 +120,6 @@ class Cidr(_Scalar):
         except ValueError as exc:
             raise invalid(INVALID_CIDR, f"invalid CIDR {value!r}: {exc}") from None
         return {"text": value, "network": network}
-
-    @model_serializer(mode="plain")
-    def as_yaml(self) -> str:
-        """The value as written in the input (also what ``model_dump`` produces)."""
-        return self.text
-
-    def __str__(self) -> str:
-        return self.text
 
     @property
     def version(self) -> Literal[4, 6]:
@@ -138,10 +143,9 @@ class SetCidr(Cidr):
     allow_bare_ip: ClassVar[bool] = True
 
 
-class IPAddress(_Scalar):
+class IPAddress(_TextScalar):
     """A single IP address (HostEndpoint ``expectedIPs``; [V] tag ``ip`` = Go ``net.ParseIP``)."""
 
-    text: str
     address: ipaddress.IPv4Address | ipaddress.IPv6Address
 
     @classmethod
@@ -156,14 +160,6 @@ class IPAddress(_Scalar):
         except ValueError as exc:
             raise invalid(INVALID_CIDR, f"invalid IP address {value!r}: {exc}") from None
         return {"text": value, "address": address}
-
-    @model_serializer(mode="plain")
-    def as_yaml(self) -> str:
-        """The value as written in the input (also what ``model_dump`` produces)."""
-        return self.text
-
-    def __str__(self) -> str:
-        return self.text
 
 
 _ASCII_DIGITS_RE = re.compile(r"[0-9]+")
