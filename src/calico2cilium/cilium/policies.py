@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
 from calico2cilium.cilium.http import http_items, l7_parts
-from calico2cilium.cilium.ports import l4_parts
+from calico2cilium.cilium.ports import l4_parts, tcp_numbers
 from calico2cilium.cilium.selectors import peer_selectors, subject_selectors
 from calico2cilium.compile.hosts import HostPlan
 from calico2cilium.compile.plan import Grant, Plan, PolicyPlan
@@ -31,11 +32,13 @@ from calico2cilium.sets import (
     LabelSet,
     NetPeer,
     PodPeer,
+    cilium_names,
 )
-from calico2cilium.sets.l4 import L4Set
+from calico2cilium.sets.l4 import TCP, L4Set
 from calico2cilium.sets.regions import Cube, subtract_cubes
 
 ANNOTATION_PREFIX = "calico2cilium.io/"
+L7Ports = Mapping[ir.Direction, frozenset[int]]
 PROFILE_NAME = "calico2cilium-profile-allow"
 _PEER_FIELDS = {
     ir.Direction.INGRESS: ("fromEndpoints", "fromCIDRSet", "fromEntities"),
@@ -204,9 +207,12 @@ def _with_http(items: list[dict[str, str]]) -> PartsOf:
     return parts
 
 
-def _specs(resource: _Resource, version: tuple[int, int], groups: CidrGroups) -> list[dict[str, Any]]:
+def _specs(
+    resource: _Resource, version: tuple[int, int], groups: CidrGroups, l7_ports: L7Ports
+) -> list[dict[str, Any]]:
     """Specs for one resource: every subject cube that has rules, and every cube of the subject
-    (default deny) in each governed direction."""
+    (default deny) in each governed direction. Plain allows never write a range over a TCP port
+    that carries L7 rules in the direction (``l7_ports``; ``ports.py``)."""
     namespace, fail = resource.namespace, resource.fail
     per_subject: dict[LabelCube, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
 
@@ -218,8 +224,9 @@ def _specs(resource: _Resource, version: tuple[int, int], groups: CidrGroups) ->
         if sec.governed:
             for cube in resource.subject.cubes:
                 per_subject[cube].setdefault(section, [])
+        beside_l7 = partial(l4_parts, version=version, l7_ports=l7_ports.get(direction, frozenset()))
         pieces: list[tuple[str, list[Cube], PartsOf]] = [
-            (section, sec.allow, plain),
+            (section, sec.allow, beside_l7),
             (deny_section, sec.deny, plain),
         ]
         for cubes, items in sec.l7:
@@ -353,6 +360,17 @@ def _overlaps(cubes: Sequence[Cube], others: Sequence[Cube]) -> bool:
     return any(a.intersects(b) for a in cubes for b in others)
 
 
+def _named_beside(l7: Sequence[Cube], plain: Sequence[Cube]) -> bool:
+    """Whether a plain allow on a named TCP port selects pods that ``l7`` puts L7 rules on: it is an
+    L4 filter of its own whose number is unknown here (``cilium_l7.overlaps_unsafely``)."""
+    return any(
+        p.subject.intersects(c.subject)
+        and any(cilium_names(pm)[1] for proto, pm in p.l4.ports if proto == TCP)
+        for p in plain
+        for c in l7
+    )
+
+
 def _place_l7(
     plan: Plan, resources: list[_Resource], version: tuple[int, int], failures: list[EmitFailure]
 ) -> list[tuple[ir.Rule, bool]]:
@@ -404,6 +422,16 @@ def _place_l7(
                             "http", "an allow rule of the output without L7 rules covers part of its traffic"
                         ),
                     )
+                if chosen is not None and _named_beside(chosen, plain[direction]):
+                    chosen, error = (
+                        None,
+                        Inexpressible(
+                            "http",
+                            "an allow rule of the output on a named TCP port selects the same pods, and"
+                            " Cilium may hand such a rule to its proxy as an allow-all for every peer on"
+                            " the port's number (semantics/cilium_l7.py)",
+                        ),
+                    )
                 if chosen is None:
                     assert error is not None
                     failures.append(EmitFailure(grant.rule, owner.policy, error, http=True))
@@ -413,8 +441,21 @@ def _place_l7(
     return placed
 
 
-def _document(resource: _Resource, version: tuple[int, int], groups: CidrGroups) -> dict[str, Any] | None:
-    specs = _specs(resource, version, groups)
+def _l7_ports(resources: Sequence[_Resource]) -> L7Ports:
+    """Per direction, the TCP port numbers on which the output has L7 rules."""
+    found: dict[ir.Direction, set[int]] = defaultdict(set)
+    for resource in resources:
+        for direction, sec in resource.layout.items():
+            for cubes, _ in sec.l7:
+                for cube in cubes:
+                    found[direction].update(tcp_numbers(cube.l4))
+    return {d: frozenset(ports) for d, ports in found.items()}
+
+
+def _document(
+    resource: _Resource, version: tuple[int, int], groups: CidrGroups, l7_ports: L7Ports
+) -> dict[str, Any] | None:
+    specs = _specs(resource, version, groups, l7_ports)
     if not specs:
         return None
     annotations = dict(resource.annotations)
@@ -449,7 +490,8 @@ def emit_policies(
     if profile is not None:
         resources.append(profile)
     placed = _place_l7(plan, resources, version, failures)
-    out = [doc for r in resources if (doc := _document(r, version, groups)) is not None]
+    l7_ports = _l7_ports(resources)
+    out = [doc for r in resources if (doc := _document(r, version, groups, l7_ports)) is not None]
     host_specs, host_defaults = host_documents(hosts, version, groups, failures)
     merge_host_specs(out, host_specs)
     out.extend(host_defaults)

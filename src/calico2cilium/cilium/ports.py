@@ -3,6 +3,9 @@
 * No L4 part at all means every protocol, so only the full set may be written that way.
 * ``toPorts`` speaks of TCP, UDP and SCTP only (``ANY`` = those three); ``port: "0"`` is every
   port; ranges need ``endPort`` (Cilium 1.16+); at most 40 ports per ``toPorts`` item.
+* A range never covers a TCP port that carries L7 rules (``l7_ports``): it is split so that such a
+  port is an entry of its own, which joins the L7 rule's filter. A range is a filter of its own,
+  which some Cilium versions hand to the proxy as a peer-less allow-all (``semantics/cilium_l7.py``).
 * ``icmps`` speaks of ICMP types per family, with no code; at most 40 fields per item. Type 0 is
   refused by Cilium's datapath as "every type" (cilium/cilium#41304), so a set holding type 0
   but not every type cannot be written.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from calico2cilium.semantics.cilium_l7 import split_around
 from calico2cilium.semantics.protocols import iana_svc_name
 from calico2cilium.sets import Inexpressible, IntervalSet, L4Set, cilium_names
 from calico2cilium.sets.l4 import ICMP, ICMPV6, SCTP, TCP, UDP
@@ -36,7 +40,7 @@ def _from_one(numbers: IntervalSet) -> bool:
     return any(lo <= 1 and hi == PORT_MAX for lo, hi in numbers.ranges)
 
 
-def _port_entries(l4: L4Set, version: tuple[int, int]) -> list[dict[str, Any]]:
+def _port_entries(l4: L4Set, version: tuple[int, int], l7_ports: frozenset[int]) -> list[dict[str, Any]]:
     per_proto: dict[int, list[dict[str, Any]]] = {}
     for proto, pm in l4.ports:
         numbers, names = cilium_names(pm)
@@ -53,10 +57,9 @@ def _port_entries(l4: L4Set, version: tuple[int, int]) -> list[dict[str, Any]]:
         if _from_one(numbers):
             entries.append({"port": "0"})
         else:
-            for lo, hi in numbers.ranges:
-                lo = max(lo, 1)
-                if lo > hi:
-                    continue
+            for lo, hi in (
+                part for r in numbers.ranges for part in split_around(max(r[0], 1), r[1], l7_ports)
+            ):
                 if lo == hi:
                     entries.append({"port": str(lo)})
                 elif version >= (1, 16):
@@ -96,8 +99,21 @@ def _icmp_fields(l4: L4Set) -> list[dict[str, Any]]:
     return fields
 
 
-def l4_parts(l4: L4Set, version: tuple[int, int]) -> list[dict[str, Any]]:
-    """Rule fragments (``{}``, ``{"toPorts": ...}``, ``{"icmps": ...}``) whose union is ``l4``."""
+def tcp_numbers(l4: L4Set) -> set[int]:
+    """The numbered TCP ports of ``l4`` (for the ports that carry L7 rules: a few hundred at most)."""
+    found: set[int] = set()
+    for proto, pm in l4.ports:
+        if proto == TCP:
+            for lo, hi in cilium_names(pm)[0].ranges:
+                found.update(range(max(lo, 1), hi + 1))
+    return found
+
+
+def l4_parts(
+    l4: L4Set, version: tuple[int, int], l7_ports: frozenset[int] = frozenset()
+) -> list[dict[str, Any]]:
+    """Rule fragments (``{}``, ``{"toPorts": ...}``, ``{"icmps": ...}``) whose union is ``l4``; no
+    range entry covers one of ``l7_ports`` (the TCP ports that carry L7 rules next to it)."""
     if l4.is_full:
         return [{}]
     if not l4.others.is_empty:
@@ -107,7 +123,7 @@ def l4_parts(l4: L4Set, version: tuple[int, int]) -> list[dict[str, Any]]:
             " only TCP, UDP, SCTP and ICMP, or every protocol",
         )
     parts: list[dict[str, Any]] = []
-    ports = _port_entries(l4, version)
+    ports = _port_entries(l4, version, l7_ports)
     if ports:
         parts.append({"toPorts": [{"ports": chunk} for chunk in _chunks(ports, MAX_PORTS_PER_ITEM)]})
     fields = _icmp_fields(l4)

@@ -5,9 +5,13 @@ Calico (semantics.md 1.4): an ``http`` match is evaluated per request by Applica
 (projectcalico/calico ``app-policy/checker/check.go`` ``checkRules``: first matching rule decides,
 a rule whose ``http`` does not match the request does not match, and evaluation goes on with the
 next rule). Cilium (semantics.md 2.3): L7 rules on a port filter requests, and an L3/L4 allow that
-covers the same peer and port without L7 rules lets every request through (``wildcardL3L4Rule``
-in cilium ``pkg/policy/rule.go`` adds an allow-all HTTP rule for such selectors); L7 filters of
-several rules on one port are ORed; deny rules drop the flow whatever L7 says.
+covers the same peer and port without L7 rules lets every request through, whatever the peer kind
+(endpoints, entities, CIDRs): the proxy ORs the port's rules with the wildcard-port rule of the
+L3-only and port-0 allows (``semantics/cilium_l7.py``; the old agent-side ``wildcardL3L4Rules``,
+which skipped CIDR rules, is gone); L7 filters of several rules on one port are ORed; deny rules
+drop the flow whatever L7 says. The one shape where that fails in some Cilium versions, a plain
+allow written as a range or a named port over an L7 port, is never emitted (``cilium/ports.py``,
+``cilium/policies.py``).
 
 So at one flow (subject, peer, L4), Calico allows the requests that match the ``http`` of some
 http rule reached at that flow (``E_R``: the rule's region minus what the rules and tiers before

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calico2cilium.semantics.cilium_hosts import HostSpec, host_program
+from calico2cilium.semantics.cilium_l7 import PortEntry, overlaps_unsafely
 from calico2cilium.semantics.cilium_read import (
     CidrGroup,
     CidrRule,
     CiliumPolicyDoc,
     Invalid,
     PeerRule,
+    PortRule,
     Requirement,
     RuleSpec,
     Selector,
@@ -121,12 +123,23 @@ def read_cilium_side(
             if assumptions.cilium_local_host_allowed and program.direction == "ingress"
             else FALSE
         )
+    read: dict[int, CiliumPolicyDoc | Invalid] = {}
+    for doc in docs:
+        data = doc.data if isinstance(doc.data, dict) else {}
+        if data.get("kind") in CILIUM_KINDS:
+            try:
+                read[id(doc)] = read_policy(data, assumptions, default_namespace)
+            except Invalid as exc:
+                read[id(doc)] = exc
+    builder.l7_entries = _l7_entries(p for p in read.values() if isinstance(p, CiliumPolicyDoc))
     for doc in docs:
         data = doc.data if isinstance(doc.data, dict) else {}
         kind = data.get("kind")
         try:
             if kind in CILIUM_KINDS:
-                policy = read_policy(data, assumptions, default_namespace)
+                policy = read[id(doc)]
+                if isinstance(policy, Invalid):
+                    raise policy
                 for direction, program in side.programs.items():
                     program.policies.extend(
                         builder.policy(policy, doc, direction, side.unsupported, host_specs)
@@ -150,10 +163,47 @@ def read_cilium_side(
     return side
 
 
+def _entries(port_rule: PortRule) -> list[PortEntry]:
+    return [PortEntry(p.port, p.end_port, p.protocol) for p in port_rule.ports]
+
+
+def _l7_entries(policies: Iterable[CiliumPolicyDoc]) -> dict[Direction, list[PortEntry]]:
+    """Per direction, the ``toPorts`` entries that carry L7 rules in the pod policies (host
+    policies take no HTTP rules)."""
+    found: dict[Direction, list[PortEntry]] = {d: [] for d in DIRECTIONS}
+    for doc in policies:
+        for spec in doc.specs:
+            if spec.node_selector is not None:
+                continue
+            for direction in DIRECTIONS:
+                for rule in spec.lists[direction] or []:
+                    for port_rule in rule.to_ports or []:
+                        if port_rule.has_l7:
+                            found[direction].extend(_entries(port_rule))
+    return found
+
+
 class _Builder:
     def __init__(self, assumptions: Assumptions, groups: list[CidrGroup]) -> None:
         self.assumptions = assumptions
         self.groups = groups
+        self.l7_entries: dict[Direction, list[PortEntry]] = {d: [] for d in DIRECTIONS}
+
+    def beside_l7(self, rule: PeerRule, direction: Direction) -> str | None:
+        """Why a plain allow is outside the proof next to the L7 rules of the input
+        (``cilium_l7.overlaps_unsafely``), or ``None``."""
+        l7 = self.l7_entries[direction]
+        for port_rule in rule.to_ports or []:
+            if port_rule.has_l7:
+                continue
+            for entry in _entries(port_rule):
+                if overlaps_unsafely(entry, l7):
+                    return (
+                        f"plain allow on port {entry.port}{'-' + str(entry.end_port) if entry.end_port else ''}"
+                        f"/{entry.protocol} next to L7 rules on a port it may cover: some Cilium versions hand"
+                        " such a filter to the proxy as an allow-all for every peer (semantics/cilium_l7.py)"
+                    )
+        return None
 
     # --- selectors ----------------------------------------------------------------------------
 
@@ -420,6 +470,9 @@ class _Builder:
             for rule in rules:
                 rule_ref = Ref("cilium", f"{title} {_path_text(rule.path)}", located, rule.path)
                 try:
+                    widened = None if deny else self.beside_l7(rule, direction)
+                    if widened is not None:
+                        raise Unsupported(widened)
                     match = self.match(rule, namespace, direction, deny)
                 except Unsupported as exc:
                     policy.unsupported.append(
