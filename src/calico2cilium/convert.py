@@ -116,7 +116,7 @@ def convert(
     plan = compile_plan(lowered, cluster)
     hosts = compile_hosts(lowered, cluster, plan)
     emitted = emit_policies(plan, version, lowered.sets, lowered.passthrough, hosts.hosts)
-    extra, host_notes = endpoint_to_host(endpoint_to_host_action, version)
+    extra, host_notes = endpoint_to_host(endpoint_to_host_action, version, hosts.hosts)
     documents = [*emitted.documents, *extra]
     renamed = deduplicate_names(documents)
     diagnostics = [*loaded.diagnostics, *problems, *plan.diagnostics, *hosts.diagnostics, *host_notes]

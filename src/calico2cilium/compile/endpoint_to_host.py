@@ -17,14 +17,24 @@ decided by the pod's egress policy (and, with the host firewall, the host's ingr
   1.16 there is no such form: refused (C2C341), and Cilium allows what the egress policies allow.
 - ``Return``: converted as ``Accept`` (what Calico's own rules do), with a warning (C2C342) that the
   host's other INPUT rules, which are not in the input, decided the traffic in Calico.
+- Host endpoints: Calico never applies a host endpoint's ingress policy to traffic from the node's
+  own pods (the workload-to-host chain comes before the host endpoint dispatch;
+  projectcalico/calico#7398), while Cilium's host ingress policy governs it (the host firewall
+  enforces host policy between the host and its local pods, cilium/cilium#13121) and cannot say
+  "this node's pods". With Accept or Return, a node whose ingress the host policies govern (C2C343)
+  then admits its own pods only where the converted ingress rules allow pods. With Drop, the pods'
+  own egress denies that traffic on both sides, so nothing changes.
 
 docs/reviews/endpoint-to-host-research.md has the sources.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from calico2cilium import ir
+from calico2cilium.compile.hosts import HostPlan
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.semantics.world import EndpointToHostAction
@@ -58,10 +68,42 @@ def _drop_policy() -> dict[str, Any]:
     }
 
 
+def _own_pods(action: EndpointToHostAction, hosts: Sequence[HostPlan]) -> list[Diagnostic]:
+    """C2C343 for every node whose host ingress the converted policies govern (Accept, Return)."""
+    out = []
+    for host in hosts:
+        if ir.Direction.INGRESS not in host.governed or not any(h.all_interfaces for h in host.endpoints):
+            continue
+        out.append(
+            make(
+                "C2C343",
+                f"Calico never applies HostEndpoint {host.first.name}'s ingress policy to traffic from"
+                f" node {host.node}'s own pods (with defaultEndpointToHostAction {action}, their egress"
+                " policy alone decides it); Cilium's host ingress policy governs it too, and cannot say"
+                " 'the pods of this node', so that traffic is now allowed only where the converted"
+                " ingress rules allow pods",
+                host.first.source("interfaceName"),
+                hint="allow ingress from the pods that must reach the node (a host rule fromEndpoints) if"
+                " the policy does not already, or run Felix with defaultEndpointToHostAction Drop",
+            )
+        )
+    return out
+
+
 def endpoint_to_host(
+    action: EndpointToHostAction, version: tuple[int, int], hosts: Sequence[HostPlan] = ()
+) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
+    """The documents and diagnostics ``action`` adds to a conversion for Cilium ``version`` whose
+    host policies are ``hosts``."""
+    if action != "Drop":
+        documents, notes = _by_action(action, version)
+        return documents, [*notes, *_own_pods(action, hosts)]
+    return _by_action(action, version)
+
+
+def _by_action(
     action: EndpointToHostAction, version: tuple[int, int]
 ) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
-    """The documents and diagnostics ``action`` adds to a conversion for Cilium ``version``."""
     if action == "Drop":
         if version >= (1, 16):
             return [_drop_policy()], []

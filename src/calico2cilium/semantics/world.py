@@ -145,6 +145,13 @@ class Assumptions:
       remain (``filterInputChain`` jumps to the workload-to-host chain before host endpoint policy),
       so for Calico's policy it is ``Accept``. Default: ``Accept``
       (``DEFAULT_ENDPOINT_TO_HOST_ACTION``).
+    - ``calico_hep_polices_own_pods``: whether a host endpoint's ingress policy applies to traffic
+      from the node's own pods. ``False`` (what Felix does): it does not; the pod's egress policy and
+      ``calico_endpoint_to_host_action`` decide that traffic (felix ``rules/static.go``
+      ``filterInputChain``: packets from a workload interface go to the workload-to-host chain
+      before the host endpoint dispatch; projectcalico/calico#7056, #7398, #5161). ``True`` only to
+      take that one known difference of host conversions (Cilium's host ingress policy governs it,
+      C2C343) out of a comparison, as ``calico_host_to_own_pods_allowed`` does for egress.
     - ``calico_host_to_own_pods_allowed``: the same Calico fact seen from the host's egress side;
       ``False`` only to take that one known difference of host conversions (Cilium's host egress
       policy governs it, C2C324) out of a comparison, so that it cannot hide another one.
@@ -169,6 +176,7 @@ class Assumptions:
     cilium_local_host_allowed: bool = True
     calico_host_to_own_pods_allowed: bool = True
     calico_endpoint_to_host_action: EndpointToHostAction = DEFAULT_ENDPOINT_TO_HOST_ACTION
+    calico_hep_polices_own_pods: bool = False
     cluster_name: str = "default"
     calico_types_default: Literal["clientv3", "admission"] = "clientv3"
     valid_k8s_values: bool = True

@@ -472,6 +472,27 @@ CODES = (
         passing_flags=(("--endpoint-to-host-action", "Accept"),),
     ),
     CodeDoc(
+        "C2C343",
+        "own-pods-to-host",
+        Severity.WARNING,
+        "Traffic from a node's own pods to it is never policed by its HostEndpoint in Calico, and is by"
+        " Cilium's host policy.",
+        "Felix sends a packet from a workload interface to the host through its workload-to-host chain,"
+        " before the host endpoint dispatch (felix rules/static.go filterInputChain): the pod's egress"
+        " policy and defaultEndpointToHostAction decide it, the host endpoint's ingress policy never"
+        " (projectcalico/calico#7398, #7056, #5161). Cilium's host firewall enforces the host ingress"
+        " policy on traffic from local pods too (cilium/cilium#13121), and no selector says 'the pods"
+        " of this node'. So where the converted host ingress rules do not allow pods, the node's own"
+        " pods lose access to it (with Accept or Return; with Drop Calico drops that traffic anyway and"
+        " the output denies it at the pods).",
+        failing=_gnp_and_hep(
+            "  selector: role == 'node'\n  ingress:\n    - action: Allow\n      protocol: TCP\n"
+            "      destination:\n        ports: [443]\n",
+            _DEFAULT_ALLOW,
+        ),
+        passing=_GOOD,
+    ),
+    CodeDoc(
         "C2C399",
         "invalid-output",
         Severity.ERROR,
