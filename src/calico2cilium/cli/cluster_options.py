@@ -141,7 +141,8 @@ def cluster_options(command: F) -> F:
             "--cluster-config",
             type=click.Path(dir_okay=False),
             default=None,
-            help="YAML file with podCIDRs, nodeCIDRs, serviceCIDRs (lists) and ciliumVersion; flags override it.",
+            help="YAML file with podCIDRs, nodeCIDRs, serviceCIDRs (lists), ciliumVersion, nodeLabels and"
+            " defaultEndpointToHostAction; flags override it.",
         ),
     ]
     decorated: Callable[..., Any] = run
