@@ -14,7 +14,19 @@ from calico2cilium.load import load
 RUNNABLE = [doc for doc in CATALOG.values() if doc.failing is not None]
 
 
-def _codes(example: str | bytes, tmp_path, code: str = "", inventory: str | None = None) -> set[str]:  # type: ignore[no-untyped-def]
+FLAG_ARGUMENTS = {
+    "--endpoint-to-host-action": "endpoint_to_host_action",
+    "--cilium-version": "cilium_version",
+}
+
+
+def _codes(  # type: ignore[no-untyped-def]
+    example: str | bytes,
+    tmp_path,
+    code: str = "",
+    inventory: str | None = None,
+    flags: tuple[tuple[str, str], ...] = (),
+) -> set[str]:
     path = tmp_path / "example.yaml"
     path.write_bytes(example if isinstance(example, bytes) else example.encode())
     if code.startswith("C2C3"):
@@ -22,7 +34,8 @@ def _codes(example: str | bytes, tmp_path, code: str = "", inventory: str | None
         if inventory is not None:
             given = str(tmp_path / "inventory.yaml")
             (tmp_path / "inventory.yaml").write_text(inventory)
-        return {d.code for d in convert([str(path)], inventory=given).diagnostics}
+        options = {FLAG_ARGUMENTS[flag]: value for flag, value in flags}
+        return {d.code for d in convert([str(path)], inventory=given, **options).diagnostics}
     return {d.code for d in load([str(path)]).diagnostics}
 
 
@@ -37,13 +50,13 @@ def test_codes_are_well_formed_and_names_unique() -> None:
 @pytest.mark.parametrize("doc", RUNNABLE, ids=[doc.code for doc in RUNNABLE])
 def test_failing_example_reports_its_code(doc, tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert doc.failing is not None
-    assert doc.code in _codes(doc.failing, tmp_path, doc.code, doc.failing_inventory)
+    assert doc.code in _codes(doc.failing, tmp_path, doc.code, doc.failing_inventory, doc.failing_flags)
 
 
 @pytest.mark.parametrize("doc", RUNNABLE, ids=[doc.code for doc in RUNNABLE])
 def test_passing_example_is_clean(doc, tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert doc.passing is not None, "a documented failing example needs a passing one"
-    assert _codes(doc.passing, tmp_path, doc.code, doc.passing_inventory) == set()
+    assert _codes(doc.passing, tmp_path, doc.code, doc.passing_inventory, doc.passing_flags) == set()
 
 
 def test_lookup_by_code_or_name() -> None:

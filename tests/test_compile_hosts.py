@@ -50,7 +50,7 @@ def test_no_policy_is_default_deny_with_failsafe_ports_both_ways() -> None:
     assert spec["nodeSelector"] == {"matchLabels": {NODE_LABEL: "n1"}}
     assert ("TCP", "22") in _ports(spec["ingress"]) and ("UDP", "68") in _ports(spec["ingress"])
     assert ("UDP", "53") in _ports(spec["egress"]) and ("TCP", "22") not in _ports(spec["egress"])
-    assert _codes(result) == ["C2C320", "C2C321", "C2C322", "C2C324"]
+    assert _codes(result) == ["C2C320", "C2C321", "C2C322", "C2C324", "C2C343"]
 
 
 def test_default_allow_profile_and_no_policy_needs_no_host_policy() -> None:

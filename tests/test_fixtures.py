@@ -4,7 +4,8 @@
 * ``case.yaml`` — ``description``, ``reasoning`` (why the expected output is right, from the
   sourced semantics), optional ``options`` (``podCIDRs``, ``nodeCIDRs``, ``ciliumVersion``,
   ``inventory``: a label inventory file in the case directory, given as ``--inventory``;
-  ``nodeLabels``: the Nodes' labels, by node name, for verifying host policies) and
+  ``nodeLabels``: the Nodes' labels, by node name, for verifying host policies;
+  ``defaultEndpointToHostAction``: Felix's Drop | Return | Accept, default Accept) and
   ``verify`` (``equivalent``, the default; ``different`` for a conversion that changed something
   and said so with an error or warning; ``incomplete`` when the input holds something outside the
   verifier's proof, such as host-only policies or a tier missing from the input;
@@ -29,7 +30,7 @@ import yaml
 from calico2cilium.convert import convert
 from calico2cilium.io.write import dump_yaml
 from calico2cilium.schemas import validate
-from calico2cilium.semantics.world import Assumptions, node_labels
+from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, Assumptions, node_labels
 from calico2cilium.verify.api import verify
 from calico2cilium.verify.conversion import check_conversion
 
@@ -54,6 +55,7 @@ def _run(name: str) -> tuple[dict[str, Any], Any]:
         node_cidrs=tuple(options.get("nodeCIDRs", ())),
         cilium_version=str(options.get("ciliumVersion", "1.18")),
         inventory=str(FIXTURES / name / options["inventory"]) if "inventory" in options else None,
+        endpoint_to_host_action=options.get("defaultEndpointToHostAction", DEFAULT_ENDPOINT_TO_HOST_ACTION),
     )
     return case, result
 
@@ -102,6 +104,9 @@ def test_fixture_is_proven_by_the_verifier(name: str) -> None:
         node_cidrs=tuple(options.get("nodeCIDRs", ())),
         cilium_version=(major, minor),
         node_labels=node_labels(options["nodeLabels"]) if "nodeLabels" in options else None,
+        calico_endpoint_to_host_action=options.get(
+            "defaultEndpointToHostAction", DEFAULT_ENDPOINT_TO_HOST_ACTION
+        ),
     )
     expected = case.get("verify", "equivalent")
     if expected == "equivalent-on-inventory":

@@ -6,7 +6,9 @@ The verifier (semantics/hosts.py) shares no code with the compiler (compile/host
 conversion without a diagnosed change must be proven equivalent. The one change the converter
 always makes on governed host egress, host -> own pods (C2C324), is taken out of the comparison
 with ``calico_host_to_own_pods_allowed=False``, so that it cannot hide another difference; with
-the assumption on, that flow must be the difference found."""
+the assumption on, that flow must be the difference found. Its ingress twin, own pods -> host
+(C2C343: Calico never applies the host endpoint's ingress policy to them), likewise with
+``calico_hep_polices_own_pods=True``."""
 
 from __future__ import annotations
 
@@ -100,18 +102,29 @@ def test_host_conversion_is_proven_unless_a_diagnostic_says_what_changed(seed: i
     result = convert(text=text, name="in.yaml", pod_cidrs=PODS, node_cidrs=NODES)
     codes = {d.code for d in result.diagnostics}
     assumptions = Assumptions(
-        pod_cidrs=PODS, node_cidrs=NODES, node_labels=LABELS, calico_host_to_own_pods_allowed=False
+        pod_cidrs=PODS,
+        node_cidrs=NODES,
+        node_labels=LABELS,
+        calico_host_to_own_pods_allowed=False,
+        calico_hep_polices_own_pods=True,
     )
     proof = verify(result.loaded, result.documents, assumptions)
     if not codes & CHANGED:
         assert proof.status == "equivalent", text + proof.render_text()
-    if "C2C324" not in codes:
+    if not codes & {"C2C324", "C2C343"}:
         return
-    # With Calico's host -> own pods rule on, that is a difference wherever C2C324 is reported
-    # (unless the converted egress rules happen to allow every pod anyway).
+    # With Calico's host <-> own pods rules on, those are the differences wherever C2C324 (egress)
+    # or C2C343 (ingress) is reported (unless the converted rules happen to allow every pod anyway).
     real = verify(
-        result.loaded, result.documents, Assumptions(pod_cidrs=PODS, node_cidrs=NODES, node_labels=LABELS)
+        result.loaded,
+        result.documents,
+        Assumptions(pod_cidrs=PODS, node_cidrs=NODES, node_labels=LABELS),
+        max_examples=5,
     )
     for example in real.counterexamples:
-        if example.flow.subject.kind == "host" and example.flow.direction == "egress" and not codes & CHANGED:
-            assert example.flow.peer.kind == "pod" and example.calico.allowed, example.describe()
+        if example.flow.subject.kind != "host" or codes & CHANGED:
+            continue
+        code = "C2C324" if example.flow.direction == "egress" else "C2C343"
+        assert code in codes, example.describe()
+        assert example.flow.peer.kind == "pod" and example.calico.allowed, example.describe()
+        assert example.flow.peer.node == example.flow.subject.name, example.describe()

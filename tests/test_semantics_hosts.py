@@ -158,7 +158,19 @@ def test_host_to_its_own_pods_is_always_allowed_in_calico() -> None:
     remote = Endpoint("pod", ipaddress.ip_address("10.0.1.9"), namespace="app", node="n2")
     assert calico_host(hep(), "egress", local, TCP, 80)[0]
     assert not calico_host(hep(), "egress", remote, TCP, 80)[0]
-    assert not calico_host(hep(), "ingress", local, TCP, 80)[0]  # pod -> host is policed ("*")
+    assert not calico_host(hep(), "ingress", remote, TCP, 80)[0]  # a remote pod -> host: policed
+
+
+def test_own_pods_to_host_are_not_host_endpoint_policy() -> None:
+    # felix rules/static.go filterInputChain: packets from a workload interface go to the
+    # workload-to-host chain (pod egress policy, then DefaultEndpointToHostAction) before the host
+    # endpoint dispatch, so the HEP's ingress policy never sees them (projectcalico/calico#7398,
+    # #7056, #5161); the pod's egress decision point applies the action.
+    local = Endpoint("pod", ipaddress.ip_address("10.0.0.9"), namespace="app", node="n1")
+    allowed, why = calico_host(hep(), "ingress", local, TCP, 80)
+    assert allowed and "not by host endpoint policy" in why
+    policed = Assumptions(calico_hep_polices_own_pods=True)
+    assert not calico_host(hep(), "ingress", local, TCP, 80, assumptions=policed)[0]
 
 
 def test_named_interface_and_label_conflicts_are_not_proven() -> None:

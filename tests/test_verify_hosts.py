@@ -11,13 +11,22 @@ cilium/cilium#13121 (host policies apply between the host and its local pods).
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 
 from calico2cilium.io.inventory import read_inventory
 from calico2cilium.io.yamlstream import read_documents
 from calico2cilium.semantics.world import Assumptions, node_labels
 from calico2cilium.verify.api import decide_flow, verify_inventory, verify_texts
 
-CLUSTER = Assumptions(pod_cidrs=("10.0.0.0/16",), node_cidrs=("192.168.0.0/24",), ip_families=(4,))
+CLUSTER = Assumptions(
+    pod_cidrs=("10.0.0.0/16",),
+    node_cidrs=("192.168.0.0/24",),
+    ip_families=(4,),
+    calico_hep_polices_own_pods=True,
+)
+"""``calico_hep_polices_own_pods``: the node's own pods -> host, which Calico never polices with the
+host endpoint and Cilium's host policy does (C2C343), is left out of these comparisons so that
+they test the rest; ``test_own_pods_to_host_is_not_host_endpoint_policy`` has it in."""
 
 HEP = """apiVersion: projectcalico.org/v3
 kind: HostEndpoint
@@ -214,6 +223,7 @@ def test_concrete_engine_finds_a_node_without_hep_selected_by_a_host_policy() ->
         node_cidrs=CLUSTER.node_cidrs,
         ip_families=(4,),
         node_labels=node_labels({"n2": {"role": "worker"}}),
+        calico_hep_polices_own_pods=True,
     )
     result = verify_inventory(calico, cilium, _inventory(), given)
     assert not result.equivalent
@@ -231,6 +241,7 @@ def test_a_known_node_without_hep_selected_by_a_host_policy_is_a_difference() ->
         node_cidrs=CLUSTER.node_cidrs,
         ip_families=(4,),
         node_labels=node_labels({"n2": {"role": "worker"}}),
+        calico_hep_polices_own_pods=True,
     )
     result = verify_texts(CALICO, EQUIVALENT, given)
     assert result.status == "different"
@@ -238,7 +249,10 @@ def test_a_known_node_without_hep_selected_by_a_host_policy_is_a_difference() ->
     assert "has no HostEndpoint" in result.counterexamples[0].calico.ref.what
     assert "node n2 (no HostEndpoint)" in result.host_subjects
     unlabelled = Assumptions(
-        pod_cidrs=CLUSTER.pod_cidrs, ip_families=(4,), node_labels=node_labels({"n2": {}})
+        pod_cidrs=CLUSTER.pod_cidrs,
+        ip_families=(4,),
+        node_labels=node_labels({"n2": {}}),
+        calico_hep_polices_own_pods=True,
     )
     assert verify_texts(CALICO, EQUIVALENT, unlabelled).status == "equivalent"
 
@@ -268,3 +282,23 @@ def test_symbolic_and_concrete_readings_agree_on_host_flows() -> None:
                 assert value_on(sym, verdict, flow) == evaluate(verdict, flow), (direction, peer, port)
                 checked += 1
     assert checked == 24
+
+
+def test_own_pods_to_host_is_not_host_endpoint_policy() -> None:
+    # felix rules/static.go filterInputChain: a packet from a workload interface goes to the
+    # workload-to-host chain before the host endpoint dispatch (projectcalico/calico#7398), so
+    # the HEP's ingress policy never sees the node's own pods; Cilium's host policy does.
+    real = replace(CLUSTER, calico_hep_polices_own_pods=False)
+    result = verify_texts(CALICO, EQUIVALENT, real)
+    assert result.status == "different"
+    (example,) = result.counterexamples
+    flow = example.flow
+    assert flow.direction == "ingress" and flow.subject.kind == "host" and flow.peer.kind == "pod"
+    assert flow.peer.node == flow.subject.name == "n1"
+    assert example.calico.allowed and not example.cilium.allowed
+    # With Drop, that traffic is decided at the pods' egress (the pod side proves it), not here.
+    drop = replace(real, calico_endpoint_to_host_action="Drop")
+    hosts = [
+        p for p in verify_texts(CALICO, EQUIVALENT, drop).partitions if p.partition.startswith("node n1")
+    ]
+    assert hosts and all(p.status == "equivalent" for p in hosts)

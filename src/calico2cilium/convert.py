@@ -20,6 +20,7 @@ from typing import Any
 from calico2cilium.cilium.naming import deduplicate_names
 from calico2cilium.cilium.policies import EmitFailure, emit_policies
 from calico2cilium.compile import http
+from calico2cilium.compile.endpoint_to_host import endpoint_to_host
 from calico2cilium.compile.hosts import compile_hosts
 from calico2cilium.compile.inventory import Expansion
 from calico2cilium.compile.lower import DEFAULT_NAMESPACE, lower
@@ -31,6 +32,7 @@ from calico2cilium.io.inventory import Inventory, read_inventory_files
 from calico2cilium.ir import JsonPath
 from calico2cilium.load import LoadResult, load
 from calico2cilium.schemas import normalize_cilium_version, validate
+from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, EndpointToHostAction
 from calico2cilium.validate import Document
 
 DEFAULT_CILIUM_VERSION = "1.18"
@@ -87,6 +89,7 @@ def convert(
     node_cidrs: Sequence[str] = (),
     default_namespace: str = DEFAULT_NAMESPACE,
     inventory: Inventory | str | Sequence[str] | None = None,
+    endpoint_to_host_action: EndpointToHostAction = DEFAULT_ENDPOINT_TO_HOST_ACTION,
 ) -> ConvertResult:
     """Convert everything in ``paths`` (or ``text``, or an already ``loaded`` result).
 
@@ -97,6 +100,9 @@ def convert(
     ``inventory`` (an ``Inventory``, or paths of ``kubectl get pods,namespaces,serviceaccounts,nodes
     -A -o yaml`` exports): ``contains``/``starts with``/``ends with`` selectors, refused without
     it, are expanded against its label values (a snapshot; C2C316 says where).
+
+    ``endpoint_to_host_action``: Felix ``DefaultEndpointToHostAction`` of the Calico cluster
+    (``Drop`` adds a policy denying every pod's traffic to its own node; ``compile.endpoint_to_host``).
     """
     if loaded is None:
         loaded = load(paths, text=text, name=name, recursive=recursive)
@@ -110,9 +116,10 @@ def convert(
     plan = compile_plan(lowered, cluster)
     hosts = compile_hosts(lowered, cluster, plan)
     emitted = emit_policies(plan, version, lowered.sets, lowered.passthrough, hosts.hosts)
-    documents = emitted.documents
+    extra, host_notes = endpoint_to_host(endpoint_to_host_action, version, hosts.hosts)
+    documents = [*emitted.documents, *extra]
     renamed = deduplicate_names(documents)
-    diagnostics = [*loaded.diagnostics, *problems, *plan.diagnostics, *hosts.diagnostics]
+    diagnostics = [*loaded.diagnostics, *problems, *plan.diagnostics, *hosts.diagnostics, *host_notes]
     diagnostics.extend(renamed)
     diagnostics.extend(_assumed(cluster))
     diagnostics.extend(_failure(f, plan) for f in emitted.failures)

@@ -13,6 +13,8 @@ The values may also come from a file (``--cluster-config``)::
     nodeLabels:                      # the Nodes' labels (default: their HostEndpoints' labels
                                      # and calico2cilium.io/node=<node>), for host policies
       node1: {calico2cilium.io/node: node1}
+    defaultEndpointToHostAction: Accept   # Felix DefaultEndpointToHostAction: Drop | Return | Accept
+                                     # (default Accept, as calico.yaml and the Tigera operator set it)
 
 A flag given on the command line replaces the file's value for that key.
 """
@@ -27,13 +29,20 @@ from typing import Any, TypeVar
 
 import click
 
-from calico2cilium.semantics.world import Assumptions, node_labels
+from calico2cilium.semantics.world import (
+    DEFAULT_ENDPOINT_TO_HOST_ACTION,
+    ENDPOINT_TO_HOST_ACTIONS,
+    Assumptions,
+    EndpointToHostAction,
+    node_labels,
+)
 
 CILIUM_VERSIONS = ("1.15", "1.16", "1.17", "1.18", "1.19")
 DEFAULT_CILIUM_VERSION = "1.18"
 CONFIG_KEYS = {"podCIDRs": "pod_cidrs", "nodeCIDRs": "node_cidrs", "serviceCIDRs": "service_cidrs"}
 VERSION_KEY = "ciliumVersion"
 NODE_LABELS_KEY = "nodeLabels"
+ENDPOINT_TO_HOST_KEY = "defaultEndpointToHostAction"
 F = TypeVar("F", bound=Callable[..., Any])
 
 CLUSTER_HELP = """\b
@@ -54,6 +63,7 @@ class ClusterOptions:
     service_cidrs: tuple[str, ...] = ()
     cilium_version: str | None = None
     cluster_config: str | None = None
+    endpoint_to_host_action: str | None = None
 
 
 def _cidr(text: str) -> str:
@@ -83,6 +93,7 @@ def cluster_options(command: F) -> F:
             service_cidrs=kwargs.pop("service_cidrs"),
             cilium_version=kwargs.pop("cilium_version"),
             cluster_config=kwargs.pop("cluster_config"),
+            endpoint_to_host_action=kwargs.pop("endpoint_to_host_action"),
         )
         return command(*args, **kwargs)
 
@@ -118,10 +129,20 @@ def cluster_options(command: F) -> F:
             help=f"The Cilium version of the cluster, which decides some semantics. [default: {DEFAULT_CILIUM_VERSION}]",
         ),
         click.option(
+            "--endpoint-to-host-action",
+            "endpoint_to_host_action",
+            type=click.Choice(ENDPOINT_TO_HOST_ACTIONS, case_sensitive=False),
+            default=None,
+            help="Felix DefaultEndpointToHostAction of the Calico cluster: what Calico does with traffic"
+            " from a pod to its own node after the pod's egress policy allowed it."
+            f" [default: {DEFAULT_ENDPOINT_TO_HOST_ACTION}, as calico.yaml and the Tigera operator set it]",
+        ),
+        click.option(
             "--cluster-config",
             type=click.Path(dir_okay=False),
             default=None,
-            help="YAML file with podCIDRs, nodeCIDRs, serviceCIDRs (lists) and ciliumVersion; flags override it.",
+            help="YAML file with podCIDRs, nodeCIDRs, serviceCIDRs (lists), ciliumVersion, nodeLabels and"
+            " defaultEndpointToHostAction; flags override it.",
         ),
     ]
     decorated: Callable[..., Any] = run
@@ -177,10 +198,33 @@ def _read_config(path: str) -> dict[str, Any]:
             if str(value) not in CILIUM_VERSIONS:
                 raise bad(f"{key}: {value!r} is not one of {', '.join(CILIUM_VERSIONS)}")
             out["cilium_version"] = str(value)
+        elif key == ENDPOINT_TO_HOST_KEY:
+            action = endpoint_to_host(str(value))
+            if action is None:
+                raise bad(f"{key}: {value!r} is not one of {', '.join(ENDPOINT_TO_HOST_ACTIONS)}")
+            out["endpoint_to_host_action"] = action
         else:
-            known = ", ".join([*CONFIG_KEYS, VERSION_KEY, NODE_LABELS_KEY])
+            known = ", ".join([*CONFIG_KEYS, VERSION_KEY, NODE_LABELS_KEY, ENDPOINT_TO_HOST_KEY])
             raise bad(f"unknown key {key!r} (known: {known})")
     return out
+
+
+def endpoint_to_host(text: str) -> EndpointToHostAction | None:
+    """Felix's spelling of the action (``DROP``, ``Drop``, ...: Felix reads it case-insensitively,
+    ``config_params.go`` ``oneof(DROP,RETURN,ACCEPT)``) in canonical form; ``None`` if not one."""
+    for action in ENDPOINT_TO_HOST_ACTIONS:
+        if text.strip().lower() == action.lower():
+            return action
+    return None
+
+
+def stated_endpoint_to_host(cluster: ClusterOptions) -> EndpointToHostAction | None:
+    """The ``DefaultEndpointToHostAction`` the flag or the config file states (``None``: neither)."""
+    if cluster.endpoint_to_host_action:
+        return endpoint_to_host(cluster.endpoint_to_host_action)
+    values = _read_config(cluster.cluster_config) if cluster.cluster_config else {}
+    action: EndpointToHostAction | None = values.get("endpoint_to_host_action")
+    return action
 
 
 def assumptions_from(cluster: ClusterOptions) -> Assumptions:
@@ -198,4 +242,5 @@ def assumptions_from(cluster: ClusterOptions) -> Assumptions:
         service_cidrs=values.get("service_cidrs", ()),
         cilium_version=(major, minor),
         node_labels=values.get("node_labels"),
+        calico_endpoint_to_host_action=stated_endpoint_to_host(cluster) or DEFAULT_ENDPOINT_TO_HOST_ACTION,
     )

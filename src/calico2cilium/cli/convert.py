@@ -14,6 +14,7 @@ from calico2cilium.cli.cluster_options import (
     ClusterOptions,
     assumptions_from,
     cluster_options,
+    stated_endpoint_to_host,
 )
 from calico2cilium.cli.common import (
     EXIT_FINDINGS,
@@ -100,6 +101,7 @@ def command(
     Exit status: 0 converted exactly; 1 converted with warnings (or, with --verify, a difference
     was found); 2 invalid input, refused policies or usage error; 3 internal error.
     """
+    from calico2cilium.compile.endpoint_to_host import assumed as assumed_endpoint_to_host
     from calico2cilium.convert import convert
     from calico2cilium.diagnostics.render import FORMATS
     from calico2cilium.io.write import UnsafeOutput, dump_json, dump_yaml, write_directory
@@ -119,8 +121,11 @@ def command(
         pod_cidrs=assumptions.pod_cidrs,
         node_cidrs=assumptions.node_cidrs,
         inventory=list(inventory_paths) if inventory_paths else None,
+        endpoint_to_host_action=assumptions.calico_endpoint_to_host_action,
     )
     diagnostics = list(result.diagnostics)
+    if stated_endpoint_to_host(cluster) is None:
+        diagnostics.append(assumed_endpoint_to_host(assumptions.calico_endpoint_to_host_action))
     if output_dir is not None:
         try:
             written = write_directory(result.documents, output_dir, output_format, _input_files(given))

@@ -30,12 +30,14 @@ def command(code: str | None, list_all: bool) -> None:
     doc = found
     click.echo(f"{doc.code} {doc.name} ({doc.severity.value})\n")
     click.echo(f"{doc.summary}\n\n{doc.explanation}")
-    for title, example, inventory in (
-        ("Fails", doc.failing, doc.failing_inventory),
-        ("Passes", doc.passing, doc.passing_inventory),
+    for title, example, inventory, flags in (
+        ("Fails", doc.failing, doc.failing_inventory, doc.failing_flags),
+        ("Passes", doc.passing, doc.passing_inventory, doc.passing_flags),
     ):
         if example is not None:
             shown = example if isinstance(example, str) else repr(example)
             click.echo(f"\n{title}:\n" + "".join(f"    {line}\n" for line in shown.splitlines()))
+        if flags:
+            click.echo("  with " + " ".join(f"{flag} {value}" for flag, value in flags))
         if inventory is not None:
             click.echo("  with --inventory:\n" + "".join(f"    {line}\n" for line in inventory.splitlines()))

@@ -261,6 +261,15 @@ def read_calico_side(
     for direction, program in side.programs.items():
         if direction == "ingress" and assumptions.calico_local_host_allowed:
             program.always_allow = IsKind(PEER, "host")
+        if direction == "egress" and assumptions.calico_endpoint_to_host_action == "Drop":
+            # felix rules/static.go filterWorkloadToHostChain: the pod's egress policy, then the
+            # configured DefaultEndpointToHostAction (here DROP) for traffic to the pod's own node.
+            program.always_deny = IsKind(PEER, "host")
+            program.deny_ref = Ref(
+                "calico",
+                "Felix defaultEndpointToHostAction Drop: traffic from a pod to its own node is dropped"
+                " after its egress policy",
+            )
         program.tiers = _tiers(tiers, policies, direction, sets, side)
     heps, invalid = read_host_endpoints(docs)
     side.invalid.extend(invalid)

@@ -17,6 +17,13 @@ and claim 13; Calico docs ``reference/resources/hostendpoint.mdx`` ("Host to loc
   namespace profile allows); another profile: not modelled.
 - Failsafe ports are allowed whatever the policy (a first tier that only allows, else passes).
 - Traffic from the host to its own workloads is always allowed (egress to a pod on the node).
+- Traffic from the node's own pods to the host is not the host endpoint's to decide: Felix sends a
+  packet arriving from a workload interface to its workload-to-host chain before the host endpoint
+  dispatch (felix ``rules/static.go`` ``filterInputChain``), where the pod's egress policy and
+  ``DefaultEndpointToHostAction`` decide it (projectcalico/calico#7398: "there is no way to block
+  traffic from workloads to host endpoints"). So it is allowed here (ingress from a pod on the
+  node); the pod's egress decision point applies the action (``Assumptions``,
+  ``calico_endpoint_to_host_action``).
 - ``doNotTrack``/``preDNAT``/``applyOnForward`` policies selecting the HEP govern untracked,
   pre-DNAT or forwarded traffic, which the flow world does not hold: the subject is not proven.
 """
@@ -142,4 +149,12 @@ def host_program(
     ):
         program.always_allow = OnSubjectNode()
         program.always_ref = Ref("calico", "traffic from the host to its own workloads (always allowed)")
+    if direction == "ingress" and not assumptions.calico_hep_polices_own_pods:
+        program.always_allow = OnSubjectNode()
+        program.always_ref = Ref(
+            "calico",
+            "traffic from the node's own pods: decided by the pod's egress policy and Felix"
+            f" defaultEndpointToHostAction {assumptions.calico_endpoint_to_host_action}, not by host"
+            " endpoint policy",
+        )
     return program

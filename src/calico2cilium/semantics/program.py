@@ -177,6 +177,10 @@ class CalicoProgram:
     always_ref: Ref = field(default_factory=lambda: Ref("calico", "traffic from the pod's own node"))
     profile_ref: Ref = field(default_factory=lambda: Ref("calico", "namespace profile kns.<ns> (allow)"))
     profile_allows: bool = True
+    always_deny: Expr = FALSE
+    """Denied whatever the policy decides (after ``always_allow``): a pod's traffic to its own node
+    under Felix ``DefaultEndpointToHostAction: Drop``, applied after the egress policy allowed it."""
+    deny_ref: Ref = field(default_factory=lambda: Ref("calico", "denied whatever the policy says"))
 
     def restrict(self, keep: Callable[[CalicoPolicy], bool]) -> CalicoProgram:
         """The program without the policies ``keep`` rejects. Sound for a set of subjects when the
@@ -192,6 +196,8 @@ class CalicoProgram:
             self.always_ref,
             self.profile_ref,
             self.profile_allows,
+            self.always_deny,
+            self.deny_ref,
         )
 
     @property
@@ -206,6 +212,8 @@ class CalicoProgram:
         memo: dict[int, bool] = {}
         if evaluate(self.always_allow, flow, memo):
             return Verdict(True, self.always_ref)
+        if evaluate(self.always_deny, flow, memo):
+            return Verdict(False, self.deny_ref)
         for tier in self.tiers:
             applying = [p for p in tier.policies if evaluate(p.selects, flow, memo)]
             if not applying:
@@ -228,7 +236,7 @@ class CalicoProgram:
                     outcome = {"Allow": TRUE, "Deny": FALSE, "Pass": rest}[rule.action]
                     chain = ite(and_(policy.selects, rule.match), outcome, chain)
             rest = ite(or_(*(p.selects for p in tier.policies)), chain, rest)
-        return or_(self.always_allow, rest)
+        return or_(self.always_allow, and_(not_(self.always_deny), rest))
 
 
 def _first_match(policies: list[CalicoPolicy], flow: Flow, memo: dict[int, bool]) -> CalicoRule | None:

@@ -88,6 +88,15 @@ FAILSAFE_OUTBOUND: FailsafePorts = _port_list(
 )
 """Felix ``failsafeOutboundHostPorts`` default (same sources)."""
 
+EndpointToHostAction = Literal["Drop", "Return", "Accept"]
+ENDPOINT_TO_HOST_ACTIONS: tuple[EndpointToHostAction, ...] = ("Drop", "Return", "Accept")
+DEFAULT_ENDPOINT_TO_HOST_ACTION: EndpointToHostAction = "Accept"
+"""Felix ``DefaultEndpointToHostAction`` as every supported install sets it: the calico.yaml manifest
+and its Helm chart (``FELIX_DEFAULTENDPOINTTOHOSTACTION: ACCEPT``, projectcalico/calico
+``charts/calico/templates/calico-node.yaml``) and the Tigera operator (tigera/operator
+``pkg/render/node.go`` ``nodeEnvVars``). Felix's own default, without them, is ``Drop``
+(``felix/config/config_params.go``). docs/reviews/endpoint-to-host-research.md has the sources."""
+
 NodeLabels = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
 """(node name, sorted (key, value) labels) pairs: hashable, for the frozen ``Assumptions``."""
 
@@ -128,6 +137,21 @@ class Assumptions:
     - ``calico_local_host_allowed`` / ``cilium_local_host_allowed``: traffic from a pod's own node
       to the pod is allowed whatever the policy (Calico: semantics.md 1.5 "Host to local workloads
       is always allowed"; Cilium: ``--allow-localhost``, semantics.md 2.4).
+    - ``calico_endpoint_to_host_action``: Felix ``DefaultEndpointToHostAction``, what Calico does with
+      traffic from a pod to its own node (peer ``host`` at a pod's egress) *after* the pod's egress
+      policy allowed it (felix ``rules/static.go`` ``filterWorkloadToHostChain``: the egress policy
+      chains, then the configured action). ``Drop``: denied whatever the policy says. ``Accept``:
+      allowed. ``Return``: handed back to the host's INPUT chain, where only rules outside Calico
+      remain (``filterInputChain`` jumps to the workload-to-host chain before host endpoint policy),
+      so for Calico's policy it is ``Accept``. Default: ``Accept``
+      (``DEFAULT_ENDPOINT_TO_HOST_ACTION``).
+    - ``calico_hep_polices_own_pods``: whether a host endpoint's ingress policy applies to traffic
+      from the node's own pods. ``False`` (what Felix does): it does not; the pod's egress policy and
+      ``calico_endpoint_to_host_action`` decide that traffic (felix ``rules/static.go``
+      ``filterInputChain``: packets from a workload interface go to the workload-to-host chain
+      before the host endpoint dispatch; projectcalico/calico#7056, #7398, #5161). ``True`` only to
+      take that one known difference of host conversions (Cilium's host ingress policy governs it,
+      C2C343) out of a comparison, as ``calico_host_to_own_pods_allowed`` does for egress.
     - ``calico_host_to_own_pods_allowed``: the same Calico fact seen from the host's egress side;
       ``False`` only to take that one known difference of host conversions (Cilium's host egress
       policy governs it, C2C324) out of a comparison, so that it cannot hide another one.
@@ -151,6 +175,8 @@ class Assumptions:
     calico_local_host_allowed: bool = True
     cilium_local_host_allowed: bool = True
     calico_host_to_own_pods_allowed: bool = True
+    calico_endpoint_to_host_action: EndpointToHostAction = DEFAULT_ENDPOINT_TO_HOST_ACTION
+    calico_hep_polices_own_pods: bool = False
     cluster_name: str = "default"
     calico_types_default: Literal["clientv3", "admission"] = "clientv3"
     valid_k8s_values: bool = True
@@ -204,6 +230,7 @@ class Assumptions:
             "host_firewall": self.host_firewall,
             "calico_local_host_allowed": self.calico_local_host_allowed,
             "cilium_local_host_allowed": self.cilium_local_host_allowed,
+            "calico_endpoint_to_host_action": self.calico_endpoint_to_host_action,
             "cluster_name": self.cluster_name,
             "calico_types_default": self.calico_types_default,
             "valid_k8s_values": self.valid_k8s_values,

@@ -218,7 +218,7 @@ def verify_inventory(
     nodes = calico_side.node_labels()
     cilium_side = read_cilium_side(_located(cilium, "cilium")[0], assumptions, default_namespace, nodes)
     hosts = [
-        (s, {d: host_programs(calico_side, cilium_side, s, d) for d in DIRECTIONS})
+        (s, {d: host_programs(calico_side, cilium_side, s, d, assumptions) for d in DIRECTIONS})
         for s in calico_side.host_subjects
         if not s.unsupported and s.node_labels is not None  # outside the proof: not evaluated
     ]
@@ -259,7 +259,9 @@ def decide_flow(
     if subject.kind == "host":
         for host in calico_side.host_subjects:
             if host.node == subject.name and (host.hep.name if host.hep else "") == subject.host_endpoint:
-                calico_p, cilium_p = host_programs(calico_side, cilium_side, host, flow.direction)
+                calico_p, cilium_p = host_programs(
+                    calico_side, cilium_side, host, flow.direction, assumptions
+                )
                 return calico_p.decide(flow), cilium_p.decide(flow)
         raise ValueError(f"no host subject for node {subject.name!r}")
     return calico_side.programs[flow.direction].decide(flow), cilium_side.programs[flow.direction].decide(

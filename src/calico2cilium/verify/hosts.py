@@ -10,23 +10,48 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from dataclasses import replace
 
 from calico2cilium.semantics.calico import CalicoSide
 from calico2cilium.semantics.cilium import CiliumSide
-from calico2cilium.semantics.expr import Expr
+from calico2cilium.semantics.expr import Expr, OnSubjectNode, or_
 from calico2cilium.semantics.hosts import HostSubject
-from calico2cilium.semantics.program import CalicoProgram, CiliumProgram
+from calico2cilium.semantics.program import CalicoProgram, CiliumProgram, Ref
 from calico2cilium.semantics.world import Assumptions, Direction
 from calico2cilium.verify.smt import Query, SymbolicFlow
 from calico2cilium.verify.symbolic import PartitionResult, check_in_turn, compare_programs
 
 
 def host_programs(
-    calico: CalicoSide, cilium: CiliumSide, subject: HostSubject, direction: Direction
+    calico: CalicoSide,
+    cilium: CiliumSide,
+    subject: HostSubject,
+    direction: Direction,
+    assumptions: Assumptions,
 ) -> tuple[CalicoProgram, CiliumProgram]:
-    """Both sides' programs at one host subject (a node without Cilium programs: nothing selects it)."""
+    """Both sides' programs at one host subject (a node without Cilium programs: nothing selects it).
+
+    Under Felix ``defaultEndpointToHostAction: Drop`` the traffic from the node's own pods to the
+    host is decided at those pods' egress decision points (Calico drops it there; the Cilium output
+    must deny it there too, and those points are checked for every pod), so it is taken out of the
+    host's ingress comparison: both sides allow it here. Otherwise the host's ingress policy in
+    Cilium must allow it as Calico does (C2C343)."""
     calico_p = calico.hosts[subject.key][direction]
     cilium_p = cilium.hosts.get(subject.node, {}).get(direction) or CiliumProgram(direction, [])
+    if (
+        direction == "ingress"
+        and assumptions.calico_endpoint_to_host_action == "Drop"
+        and not assumptions.calico_hep_polices_own_pods
+    ):
+        cilium_p = replace(
+            cilium_p,
+            always_allow=or_(cilium_p.always_allow, OnSubjectNode()),
+            always_ref=Ref(
+                "cilium",
+                "traffic from the node's own pods (defaultEndpointToHostAction Drop: decided at the"
+                " pods' egress)",
+            ),
+        )
     return calico_p, cilium_p
 
 
@@ -61,7 +86,7 @@ def _check_one(
     timeout_ms: int,
 ) -> PartitionResult:
     start = time.perf_counter()
-    calico_p, cilium_p = host_programs(calico, cilium, subject, direction)
+    calico_p, cilium_p = host_programs(calico, cilium, subject, direction, assumptions)
     result = PartitionResult(direction, subject.label, "equivalent")
     result.unsupported = [*subject.unsupported, *calico_p.unsupported, *cilium_p.unsupported]
 

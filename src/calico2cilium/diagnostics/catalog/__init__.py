@@ -35,6 +35,10 @@ class CodeDoc:
     failing_inventory: str | None = None
     passing_inventory: str | None = None
     """For codes about a label inventory: the ``--inventory`` file each example is converted with."""
+    failing_flags: tuple[tuple[str, str], ...] = ()
+    passing_flags: tuple[tuple[str, str], ...] = ()
+    """For codes about a cluster assumption: ``convert`` flags (``--endpoint-to-host-action``,
+    ``--cilium-version``) each example is converted with."""
 
 
 def _register(*docs: CodeDoc) -> dict[str, CodeDoc]:

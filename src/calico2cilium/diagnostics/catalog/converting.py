@@ -427,6 +427,72 @@ CODES = (
         "  - ports:\n    - port: 9090\n",
     ),
     CodeDoc(
+        "C2C340",
+        "endpoint-to-host-assumed",
+        Severity.INFO,
+        "Felix's defaultEndpointToHostAction was not stated; Accept is assumed.",
+        "Felix's DefaultEndpointToHostAction decides a pod's traffic to its own node after the pod's"
+        " egress policy allowed it (felix rules/static.go, workload-to-host chain): Drop, Return or"
+        " Accept. It is a FelixConfiguration setting (or the calico-node env"
+        " FELIX_DEFAULTENDPOINTTOHOSTACTION), not in the policy input. The calico.yaml manifest, its"
+        " Helm chart and the Tigera operator all set ACCEPT, so Accept is assumed: the pod's egress"
+        " policy alone decides, as in Cilium (entity host). Felix's built-in default is Drop; a"
+        " cluster running Felix without those settings drops that traffic, and the output would allow"
+        " it. State the value with --endpoint-to-host-action or defaultEndpointToHostAction in"
+        " --cluster-config (reported by the command line when neither is given).",
+    ),
+    CodeDoc(
+        "C2C341",
+        "endpoint-to-host-drop-unsupported",
+        Severity.ERROR,
+        "defaultEndpointToHostAction Drop has no Cilium form before Cilium 1.16.",
+        "With Drop, Calico drops every pod's traffic to its own node whatever the policy says. The"
+        " exact Cilium form is a CiliumClusterwideNetworkPolicy selecting every pod with"
+        " egressDeny to entity host and enableDefaultDeny {egress: false}, so that it puts no pod in"
+        " default deny; enableDefaultDeny needs Cilium 1.16. For an older target the policy is left"
+        " out and the output allows pod to own node traffic wherever the egress policies allow it.",
+        failing=_GOOD,
+        failing_flags=(("--endpoint-to-host-action", "Drop"), ("--cilium-version", "1.15")),
+        passing=_GOOD,
+        passing_flags=(("--endpoint-to-host-action", "Drop"), ("--cilium-version", "1.16")),
+    ),
+    CodeDoc(
+        "C2C342",
+        "endpoint-to-host-return",
+        Severity.WARNING,
+        "defaultEndpointToHostAction Return: the host's own INPUT rules decided pod to own node traffic.",
+        "With Return, once a pod's egress policy allows traffic to its own node, Felix returns it to"
+        " the kernel's INPUT chain (felix rules/static.go): Calico's host endpoint policy is not applied"
+        " to it (the workload-to-host chain is entered before the host endpoint dispatch), but rules"
+        " of other software in INPUT are. Those rules are not in the input, so the traffic is converted"
+        " as with Accept: the pod's egress policy alone decides in Cilium.",
+        failing=_GOOD,
+        failing_flags=(("--endpoint-to-host-action", "Return"),),
+        passing=_GOOD,
+        passing_flags=(("--endpoint-to-host-action", "Accept"),),
+    ),
+    CodeDoc(
+        "C2C343",
+        "own-pods-to-host",
+        Severity.WARNING,
+        "Traffic from a node's own pods to it is never policed by its HostEndpoint in Calico, and is by"
+        " Cilium's host policy.",
+        "Felix sends a packet from a workload interface to the host through its workload-to-host chain,"
+        " before the host endpoint dispatch (felix rules/static.go filterInputChain): the pod's egress"
+        " policy and defaultEndpointToHostAction decide it, the host endpoint's ingress policy never"
+        " (projectcalico/calico#7398, #7056, #5161). Cilium's host firewall enforces the host ingress"
+        " policy on traffic from local pods too (cilium/cilium#13121), and no selector says 'the pods"
+        " of this node'. So where the converted host ingress rules do not allow pods, the node's own"
+        " pods lose access to it (with Accept or Return; with Drop Calico drops that traffic anyway and"
+        " the output denies it at the pods).",
+        failing=_gnp_and_hep(
+            "  selector: role == 'node'\n  ingress:\n    - action: Allow\n      protocol: TCP\n"
+            "      destination:\n        ports: [443]\n",
+            _DEFAULT_ALLOW,
+        ),
+        passing=_GOOD,
+    ),
+    CodeDoc(
         "C2C399",
         "invalid-output",
         Severity.ERROR,
