@@ -50,9 +50,26 @@ def _parse(text: str) -> _Parsed:
                     parsed.documents.append(loader.build_document(node))
     except yaml.MarkedYAMLError as exc:
         parsed.error = exc
+    except yaml.reader.ReaderError as exc:
+        parsed.error = _reader_error(text, exc)
     finally:
         loader.dispose()
     return parsed
+
+
+def _reader_error(text: str, exc: yaml.reader.ReaderError) -> yaml.MarkedYAMLError:
+    """libyaml's refusal of a character YAML does not allow (a control character other than tab,
+    LF and CR; DEL; C1 controls other than NEL; U+FFFE, U+FFFF), which comes without a mark and
+    with a UTF-8 byte offset, as an error marked at that character."""
+    offset = len(text.encode("utf-8")[: exc.position].decode("utf-8", errors="ignore"))
+    line_start = text.rfind("\n", 0, offset) + 1
+    mark = yaml.Mark("", offset, text.count("\n", 0, offset), offset - line_start, None, 0)
+    character = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+    problem = (
+        f"character U+{character:04X} is not allowed in YAML ({exc.reason});"
+        " write it as an escape in a double-quoted string"
+    )
+    return yaml.MarkedYAMLError(problem=problem, problem_mark=mark)
 
 
 def read_documents(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic]]:
