@@ -109,9 +109,10 @@ def command(
     version = f"{assumptions.cilium_version[0]}.{assumptions.cilium_version[1]}"
     given = inputs(paths, files)
     progress = Progress(enabled=not quiet)
+    progress.stage("reading inputs")
     readable = _without(given, recursive, [cluster.cluster_config, *inventory_paths])
     loaded = load(readable, recursive=recursive, progress=progress) if readable or not given else LoadResult()
-    progress.close()
+    progress.stage(f"converting {loaded.resources} resources")
     result = convert(
         loaded=loaded,
         recursive=recursive,
@@ -121,23 +122,29 @@ def command(
         inventory=list(inventory_paths) if inventory_paths else None,
     )
     diagnostics = list(result.diagnostics)
+    unwritten = None
     if output_dir is not None:
+        progress.stage(f"writing {len(result.documents)} files")
         try:
             written = write_directory(result.documents, output_dir, output_format, _input_files(given))
         except UnsafeOutput as err:
-            click.echo(f"calico2cilium: {err}; nothing was written", err=True)
-            sys.exit(EXIT_INVALID)
-        if not quiet:
+            unwritten = f"calico2cilium: {err}"
+        progress.done()
+        if not unwritten and not quiet:
             click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
-    elif result.documents:
-        text = dump_json(result.documents) if output_format == "json" else dump_yaml(result.documents)
-        click.echo(text, nl=False)
-    status = exit_status(diagnostics)
+    else:
+        progress.done()  # standard output shows its own progress
+        if result.documents:
+            text = dump_json(result.documents) if output_format == "json" else dump_yaml(result.documents)
+            click.echo(text, nl=False)
+    status = EXIT_INVALID if unwritten else exit_status(diagnostics)
     verdict = ""
     if run_verify:
         from calico2cilium.verify.conversion import check_conversion
 
+        progress.stage("verifying the output against the input")
         check = check_conversion(result, assumptions)
+        progress.done()
         verdict = check.render_text()
         if not check.equivalent and status != EXIT_INVALID:
             status = EXIT_FINDINGS
@@ -156,6 +163,8 @@ def command(
             f" resources out (Cilium {version}), {errors} errors, {warnings} warnings",
             err=True,
         )
+    if unwritten:  # last, where a user looks first; the diagnostics above still say what was found
+        click.echo(unwritten, err=True)
     sys.exit(status)
 
 

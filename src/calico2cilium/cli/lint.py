@@ -35,8 +35,9 @@ def command(paths: tuple[str, ...], files: tuple[str, ...], recursive: bool, fmt
     from calico2cilium.load import load
 
     progress = Progress(enabled=not quiet)
+    progress.stage("reading and checking inputs")
     result = load(inputs(paths, files), recursive=recursive, progress=progress)
-    progress.close()
+    progress.done()
     shown = [d for d in result.diagnostics if not quiet or d.severity is Severity.ERROR]
     shown.sort(key=Diagnostic.sort_key)
     click.echo(FORMATS[fmt](shown), nl=False)
