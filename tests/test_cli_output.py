@@ -180,3 +180,25 @@ def test_progress_is_silent_when_piped_quiet_or_short() -> None:
     progress.stage("converting")  # DELAY is one second
     progress.done()
     assert quiet.getvalue() == short.getvalue() == ""
+
+
+def test_files_of_an_earlier_run_that_this_run_did_not_write_are_named(tmp_path: Path) -> None:
+    # Re-running into the same --output-dir after a policy was deleted leaves its Cilium file,
+    # which 'kubectl apply -f out/' would still apply: say so (review 3).
+    (tmp_path / "p.yaml").write_text(POLICY + "---\n" + POLICY.replace("name: db", "name: old"))
+    out_dir = tmp_path / "out"
+    (out_dir).mkdir()
+    (out_dir / "README.yaml").write_text("notes: mine\n")  # not ours: never named
+    code, _, err = run("convert", str(tmp_path / "p.yaml"), *CLUSTER, "--output-dir", str(out_dir))
+    assert code == 1 and "note:" not in err, err
+    (tmp_path / "p.yaml").write_text(POLICY)
+    code, _, err = run("convert", str(tmp_path / "p.yaml"), *CLUSTER, "--output-dir", str(out_dir))
+    assert code == 1, err
+    assert "also holds 1 file(s) an earlier convert wrote and this run did not (cnp-prod-old.yaml)" in err
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "README.yaml",
+        "cnp-prod-db.yaml",
+        "cnp-prod-old.yaml",
+    ]
+    code, _, err = run("convert", str(tmp_path / "p.yaml"), *CLUSTER, "--output-dir", str(out_dir), "-q")
+    assert "note:" not in err

@@ -121,7 +121,8 @@ def cluster_options(command: F) -> F:
             "--cluster-config",
             type=click.Path(dir_okay=False),
             default=None,
-            help="YAML file with podCIDRs, nodeCIDRs, serviceCIDRs (lists) and ciliumVersion; flags override it.",
+            help="YAML file with podCIDRs, nodeCIDRs, serviceCIDRs (lists), ciliumVersion and nodeLabels"
+            " ({node: {key: value}}); flags override it.",
         ),
     ]
     decorated: Callable[..., Any] = run
@@ -148,7 +149,7 @@ def _read_config(path: str) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise bad("expected a mapping with podCIDRs, nodeCIDRs, serviceCIDRs, ciliumVersion")
+        raise bad("expected a mapping with podCIDRs, nodeCIDRs, serviceCIDRs, ciliumVersion, nodeLabels")
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key in CONFIG_KEYS:

@@ -132,6 +132,7 @@ def command(
         progress.done()
         if not unwritten and not quiet:
             click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
+            _note_stale(output_dir, written)
     else:
         progress.done()  # standard output shows its own progress
         if result.documents:
@@ -166,6 +167,22 @@ def command(
     if unwritten:  # last, where a user looks first; the diagnostics above still say what was found
         click.echo(unwritten, err=True)
     sys.exit(status)
+
+
+def _note_stale(output_dir: str, written: list[Path]) -> None:
+    """Say which files of an earlier run this one did not rewrite: nothing deletes them, and
+    ``kubectl apply -f`` on the directory would apply them with the fresh output."""
+    from calico2cilium.io.write import stale_outputs
+
+    stale = stale_outputs(output_dir, written)
+    if stale:
+        names = ", ".join(p.name for p in stale[:3]) + (", ..." if len(stale) > 3 else "")
+        click.echo(
+            f"note: {output_dir} also holds {len(stale)} file(s) an earlier convert wrote and this run"
+            f" did not ({names}): their source policies are gone or renamed; delete them before"
+            f" applying the directory",
+            err=True,
+        )
 
 
 def _without(given: list[str], recursive: bool, excluded: list[str | None]) -> list[str]:

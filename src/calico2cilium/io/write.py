@@ -132,3 +132,30 @@ def write_directory(
             ) from None
         written.append(target)
     return written
+
+
+GENERATED_MARK = "calico2cilium.io/source"
+"""The annotation every resource ``convert`` writes carries (``cilium.naming.SOURCE_ANNOTATION``)."""
+
+
+def stale_outputs(directory: str, written: Iterable[Path]) -> list[Path]:
+    """The files in ``directory`` that an earlier ``convert`` wrote (a manifest holding the
+    ``calico2cilium.io/source`` annotation) and this run did not: the output of a policy since
+    deleted or renamed, which ``kubectl apply -f <directory>`` would still apply."""
+    fresh = {p.resolve() for p in written}
+    out: list[Path] = []
+    try:
+        entries = sorted(Path(directory).iterdir())
+    except OSError:
+        return out
+    for path in entries:
+        if path.suffix not in (".yaml", ".json") or path.resolve() in fresh or not path.is_file():
+            continue
+        try:
+            with path.open(encoding="utf-8", errors="replace") as stream:
+                head = stream.read(4096)
+        except OSError:
+            continue
+        if GENERATED_MARK in head:
+            out.append(path)
+    return out
