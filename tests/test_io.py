@@ -396,3 +396,16 @@ def test_recursive_discovery_order_and_symlinked_directories(tmp_path: Path) -> 
     files, diags = discover([str(tmp_path)], recursive=True)
     assert diags == []
     assert [str(f.path.relative_to(tmp_path)) for f in files if f.path] == ["a.json", "b/x.yaml", "c.yml"]
+
+
+def test_a_number_too_long_for_python_is_a_positioned_error_in_json_and_yaml() -> None:
+    # json.loads raises a plain ValueError past sys.get_int_max_str_digits(): it escaped as an
+    # internal error (review 3). YAML reported it, but echoed all 5,000 digits.
+    digits = "9" * 5000
+    docs, diags = read_documents('{"apiVersion": "v1",\n "n": ' + digits + "}", "n.json")
+    assert docs == [] and codes(diags) == ["C2C104"]
+    assert (diags[0].source.line, diags[0].source.column) == (2, 7)
+    assert "more than 4300 digits" in diags[0].message
+    docs, diags = read_documents("n: " + digits + "\n", "n.yaml")
+    assert codes(diags) == ["C2C104"] and "(5000 characters)" in diags[0].message
+    assert len(diags[0].message) < 200

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,6 +147,13 @@ def _read_json(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic
         return [], [Diagnostic("C2C104", Severity.ERROR, message, Source(name, exc.lineno, exc.colno))]
     except RecursionError:
         return [], [_too_deep(Source(name))]
+    except ValueError:  # an integer beyond Python's int_max_str_digits (4,300 digits)
+        limit = sys.get_int_max_str_digits()
+        long_number = re.search(r"\d{" + str(limit + 1) + ",}", text)
+        offset = long_number.start() if long_number else 0
+        line, column = text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+        message = f"invalid JSON: a number of more than {limit} digits"
+        return [], [Diagnostic("C2C104", Severity.ERROR, message, Source(name, line, column))]
     locator = Locator([Chunk(0, text)])
     document = RawDocument(data, name, 0, locator, (0, 0))
     if duplicates:
