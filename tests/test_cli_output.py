@@ -202,3 +202,26 @@ def test_files_of_an_earlier_run_that_this_run_did_not_write_are_named(tmp_path:
     ]
     code, _, err = run("convert", str(tmp_path / "p.yaml"), *CLUSTER, "--output-dir", str(out_dir), "-q")
     assert "note:" not in err
+
+
+def test_a_closed_pipe_stops_quietly_not_as_an_internal_error() -> None:
+    # 'calico2cilium explain C2C211 | head -1' reported "internal error: BrokenPipeError ... This
+    # is a bug", exit 3 (review 3). The reader is gone before the command writes anything.
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "calico2cilium", "explain", "C2C211"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == 141, done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr

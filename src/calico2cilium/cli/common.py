@@ -14,6 +14,8 @@ import click
 from calico2cilium.diagnostics import Diagnostic, Severity
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what the shell reports for a program killed by writing to a closed pipe."""
 FORMAT_NAMES = ("text", "json", "github", "sarif")
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +41,11 @@ def guarded(command: F) -> F:
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader went away ('calico2cilium explain --list | head'): stop quietly, as a
+            # program killed by SIGPIPE does, instead of reporting a bug.
+            _silence_stdout()
+            sys.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:
             if _debug():
                 raise
@@ -49,6 +56,17 @@ def guarded(command: F) -> F:
             sys.exit(EXIT_INTERNAL)
 
     return run  # type: ignore[return-value]
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit raises nothing more."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (a test runner's buffer): nothing is flushed to a closed pipe
 
 
 def _debug() -> bool:
