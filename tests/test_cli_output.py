@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from calico2cilium.cli import main
 from calico2cilium.cli.common import Progress
 from calico2cilium.diagnostics import Diagnostic, Severity, Source
 from calico2cilium.diagnostics.render import github, sarif
+from helpers import run_cli
 
 POLICY = """\
 apiVersion: projectcalico.org/v3
@@ -32,8 +31,7 @@ CLUSTER = ["--pod-cidr", "10.244.0.0/16", "--node-cidr", "10.0.0.0/24"]
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
+    return run_cli(*args)
 
 
 def test_an_output_dir_that_cannot_be_created_is_a_usage_error(tmp_path: Path) -> None:
@@ -225,3 +223,25 @@ def test_a_closed_pipe_stops_quietly_not_as_an_internal_error() -> None:
         os.close(write)
     assert done.returncode == 141, done.stderr
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_reading_progress_while_the_user_types_the_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from calico2cilium.cli.common import reading_stage
+
+    stream = _Terminal()
+    progress = Progress(enabled=True, stream=stream)
+    progress.DELAY = 0.0
+    monkeypatch.setattr(sys, "stdin", _Terminal())
+    for given in ([], ["-"], ["a.yaml", "-"]):
+        reading_stage(progress, given, "reading inputs")
+        time.sleep(0.02)
+        progress.done()
+    assert stream.getvalue() == ""
+    reading_stage(progress, ["a.yaml"], "reading inputs")
+    deadline = time.monotonic() + 5
+    while "reading inputs" not in stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    progress.done()
+    assert "reading inputs" in stream.getvalue()

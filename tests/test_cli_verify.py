@@ -330,8 +330,8 @@ def test_cilium_api_version_not_served_is_an_error(tmp_path: Path) -> None:
 def test_standard_input_for_both_sides_is_a_usage_error() -> None:
     # Standard input is read once; the Cilium side used to be silently empty ("no documents in
     # input" for <stdin>, with the Calico side's policies compared against nothing). Review 3.
-    result = CliRunner().invoke(main, ["verify", "--calico", "-", "--cilium", "-"], input=CALICO)
-    assert result.exit_code == 2
-    assert "not to both" in result.stderr and "C2C105" not in result.output
+    code, out, err = run_cli("verify", "--calico", "-", "--cilium", "-", stdin=CALICO)
+    assert code == 2
+    assert "not to both" in err and "C2C105" not in out + err
     code, _, err = run("--calico", "-", "--cilium", "/nonexistent.yaml")
     assert code == 2 and "not to both" not in err

@@ -152,6 +152,15 @@ def _is_terminal(stream: TextIO) -> bool:
         return False
 
 
+def reading_stage(progress: Progress, given: Sequence[str], what: str) -> None:
+    """Start the reading stage, unless the user is typing the input on the terminal (standard
+    input named, or no path): the progress line would overwrite what they type."""
+    if (not given or "-" in given) and _is_terminal(sys.stdin):
+        progress.done()
+        return
+    progress.stage(what)
+
+
 recursive_option = click.option(
     "-R", "--recursive", is_flag=True, help="Descend into subdirectories of directory inputs."
 )

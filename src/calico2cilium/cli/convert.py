@@ -24,6 +24,7 @@ from calico2cilium.cli.common import (
     guarded,
     input_options,
     inputs,
+    reading_stage,
 )
 from calico2cilium.diagnostics import Diagnostic, Severity
 
@@ -109,7 +110,7 @@ def command(
     version = f"{assumptions.cilium_version[0]}.{assumptions.cilium_version[1]}"
     given = inputs(paths, files)
     progress = Progress(enabled=not quiet)
-    progress.stage("reading inputs")
+    reading_stage(progress, given, "reading inputs")
     readable = _without(given, recursive, [cluster.cluster_config, *inventory_paths])
     loaded = load(readable, recursive=recursive, progress=progress) if readable or not given else LoadResult()
     progress.stage(f"converting {loaded.resources} resources")
