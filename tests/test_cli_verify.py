@@ -216,8 +216,17 @@ def test_cluster_config_file(tmp_path: Path) -> None:
         ("podCIDRs: [10.0.0.0/99]\n", "is not an IPv4 or IPv6 CIDR"),
         ("podCIDRs: {a: 1}\n", "expected a list"),
         ("- 10.0.0.0/16\n", "expected a mapping"),
-        ("podCIDRs: [unclosed\n", "not valid YAML"),
+        ("podCIDRs: [unclosed\n", "cluster.yaml:2:1: invalid YAML"),
         ("ciliumVersion: '2.0'\n", "is not one of"),
+        # Read as manifests are (review 3): these were an internal error (exit 3) or silently
+        # kept only the last value.
+        ("podCIDRs: [" + "9" * 5000 + "]\n", "!!int cannot hold '99999"),
+        ("ciliumVersion: " + "9" * 5000 + "\n", "(5000 characters)"),
+        ("podCIDRs: [10.0.0.0/16]\npodCIDRs: [10.1.0.0/16]\n", "duplicate key 'podCIDRs'"),
+        ("podCIDRs: [10.0.0.0/16]\n---\nnodeCIDRs: [10.1.0.0/16]\n", "(one YAML document)"),
+        ("podCIDRs: [a\x11]\n", "cluster.yaml:1:13: invalid YAML: character U+0011"),
+        ("podCIDRs: [167772160]\n", "is not an IPv4 or IPv6 CIDR"),
+        ("a: &a [*a]\n", "alias"),
     ],
 )
 def test_bad_cluster_config_is_a_usage_error(tmp_path: Path, text: str, message: str) -> None:
@@ -316,3 +325,13 @@ def test_unknown_cilium_field_is_an_error_not_an_ignored_rule(tmp_path: Path) ->
 def test_cilium_api_version_not_served_is_an_error(tmp_path: Path) -> None:
     code, out, _ = run(*pair(tmp_path, CALICO, CILIUM.replace("cilium.io/v2", "cilium.io/v1")))
     assert code == 2 and "does not serve cilium.io/v1 CiliumNetworkPolicy" in out
+
+
+def test_standard_input_for_both_sides_is_a_usage_error() -> None:
+    # Standard input is read once; the Cilium side used to be silently empty ("no documents in
+    # input" for <stdin>, with the Calico side's policies compared against nothing). Review 3.
+    code, out, err = run_cli("verify", "--calico", "-", "--cilium", "-", stdin=CALICO)
+    assert code == 2
+    assert "not to both" in err and "C2C105" not in out + err
+    code, _, err = run("--calico", "-", "--cilium", "/nonexistent.yaml")
+    assert code == 2 and "not to both" not in err

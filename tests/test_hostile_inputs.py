@@ -49,6 +49,10 @@ HOSTILE: dict[str, bytes] = {
     ).encode(),
     "bad-port.yaml": GOOD.replace("ports: [80]", "ports: [70000]").encode(),
     "bad-tagged-value.yaml": GOOD.replace("ports: [80]", "ports: [!!int eighty]").encode(),
+    # Control characters YAML forbids: libyaml raises a ReaderError with no mark (review 3: it
+    # reached the user as "internal error", exit 3).
+    "control-char.yaml": GOOD.replace("name: good", "name: go\x11od").encode(),
+    "c1-control.yaml": GOOD.replace("app == 'web'", "app == 'w\x9beb'").encode(),
     "bad-label.yaml": GOOD.replace(
         "  namespace: shop", "  namespace: shop\n  labels:\n    'bad key!': x"
     ).encode(),

@@ -316,3 +316,96 @@ def _paths(value: object, base: tuple[str | int, ...]) -> list[tuple[str | int, 
         for i, v in enumerate(value):
             found.extend(_paths(v, (*base, i)))
     return found
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("a: 1\nb: x\x11y\n", 2, 5),
+        ("a: caf\u00e9 \U0001f600\x7f\n", 1, 10),  # the mark counts characters, not UTF-8 bytes
+        ("a: 1\n---\nb: \x9b\n", 3, 4),
+        ("a: '\ufffe'\n", 1, 5),
+    ],
+)
+def test_characters_yaml_forbids_are_a_positioned_syntax_error(text: str, line: int, column: int) -> None:
+    # libyaml refuses them with a ReaderError that has no mark and a byte offset; it used to
+    # escape as an internal error (review 3).
+    docs, diags = read_documents(text, "c.yaml")
+    assert docs == [] or [d.data for d in docs] == [{"a": 1}]
+    assert codes(diags) == ["C2C104"]
+    assert (diags[0].source.line, diags[0].source.column) == (line, column)
+    assert "is not allowed in YAML" in diags[0].message
+
+
+def test_a_bad_character_spares_the_other_documents_of_the_stream() -> None:
+    docs, diags = read_documents(TIER.format(name="a") + "---\nb: \x01\n---\n" + TIER.format(name="c"), "t")
+    assert [d.name for d in docs] == ["a", "c"] and codes(diags) == ["C2C104"]
+
+
+def test_allowed_characters_still_read() -> None:
+    # Tab, the BMP from U+00A0 on and astral characters are printable YAML (NEL, U+0085, too,
+    # as a line break); JSON may hold C1 controls in strings unescaped.
+    docs, diags = read_documents("a: 'x\tyz\u00a0\U0001f600'\n", "ok.yaml")
+    assert diags == [] and docs[0].data == {"a": "x\tyz\u00a0\U0001f600"}
+    docs, diags = read_documents("a: 1 # \u0085\n", "nel.yaml")
+    assert diags == [] and docs[0].data == {"a": 1}
+    docs, diags = read_documents('{"a": "\u0080"}', "ok.json")
+    assert diags == [] and docs[0].data == {"a": "\u0080"}
+
+
+def test_an_unreadable_directory_is_an_error_not_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Path.rglob skips a directory it may not read without a word, so its policies were silently
+    # missing from the run (review 3). Simulated: the tests may run as root, which reads anything.
+    import os
+
+    (tmp_path / "a.yaml").write_text(TIER.format(name="a"))
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "b.yaml").write_text(TIER.format(name="b"))
+    real_scandir = os.scandir
+
+    def scandir(path: object = ".") -> object:
+        if Path(str(path)).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    files, diags = discover([str(tmp_path)], recursive=True)
+    assert [f.path.name for f in files if f.path] == ["a.yaml"]
+    assert codes(diags) == ["C2C101"] and "cannot read directory" in diags[0].message
+    assert diags[0].source.file == str(tmp_path / "locked")
+    # Without -R the subdirectory is not read, so it cannot be a problem.
+    files, diags = discover([str(tmp_path)], recursive=False)
+    assert [f.path.name for f in files if f.path] == ["a.yaml"] and diags == []
+    # A directory that cannot be read at all is the one error, not also "has no .yaml files".
+    files, diags = discover([str(tmp_path / "locked")], recursive=True)
+    assert files == [] and codes(diags) == ["C2C101"]
+
+
+def test_recursive_discovery_order_and_symlinked_directories(tmp_path: Path) -> None:
+    # Sorted by path, subdirectories' files included with -R; a symbolic link to a directory is
+    # not followed (as kubectl's -R), a symbolic link to a file is read.
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x.yaml").write_text("a: 1\n")
+    (tmp_path / "a.json").write_text("{}")
+    (tmp_path / "c.yml").write_text("a: 1\n")
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "b", target_is_directory=True)
+    (tmp_path / "d.yaml").symlink_to(tmp_path / "c.yml")
+    files, diags = discover([str(tmp_path)], recursive=True)
+    assert diags == []
+    assert [str(f.path.relative_to(tmp_path)) for f in files if f.path] == ["a.json", "b/x.yaml", "c.yml"]
+
+
+def test_a_number_too_long_for_python_is_a_positioned_error_in_json_and_yaml() -> None:
+    # json.loads raises a plain ValueError past sys.get_int_max_str_digits(): it escaped as an
+    # internal error (review 3). YAML reported it, but echoed all 5,000 digits.
+    digits = "9" * 5000
+    docs, diags = read_documents('{"apiVersion": "v1",\n "n": ' + digits + "}", "n.json")
+    assert docs == [] and codes(diags) == ["C2C104"]
+    assert (diags[0].source.line, diags[0].source.column) == (2, 7)
+    assert "more than 4300 digits" in diags[0].message
+    docs, diags = read_documents("n: " + digits + "\n", "n.yaml")
+    assert codes(diags) == ["C2C104"] and "(5000 characters)" in diags[0].message
+    assert len(diags[0].message) < 200

@@ -141,8 +141,8 @@ def cluster_options(command: F) -> F:
             "--cluster-config",
             type=click.Path(dir_okay=False),
             default=None,
-            help="YAML file with podCIDRs, nodeCIDRs, serviceCIDRs (lists), ciliumVersion, nodeLabels and"
-            " defaultEndpointToHostAction; flags override it.",
+            help="YAML file with podCIDRs, nodeCIDRs, serviceCIDRs (lists), ciliumVersion, nodeLabels"
+            " ({node: {key: value}}) and defaultEndpointToHostAction; flags override it.",
         ),
     ]
     decorated: Callable[..., Any] = run
@@ -154,22 +154,39 @@ def cluster_options(command: F) -> F:
 def _read_config(path: str) -> dict[str, Any]:
     """The cluster config file's values, keyed by ``ClusterOptions`` field names; a usage error
     (exit 2) on anything unexpected, never a traceback."""
-    import yaml
+    from pathlib import Path
+
+    from calico2cilium.io.decode import decode
+    from calico2cilium.io.yamlstream import read_documents
 
     def bad(message: str) -> click.BadParameter:
         return click.BadParameter(f"{path}: {message}", param_hint="'--cluster-config'")
 
     try:
-        with open(path, encoding="utf-8") as stream:
-            data = yaml.safe_load(stream)
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise bad(f"cannot read: {exc.strerror or exc}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise bad(f"not valid YAML: {exc}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise bad("expected a mapping with podCIDRs, nodeCIDRs, serviceCIDRs, ciliumVersion")
+    # Read as manifests are: a duplicate key (a second podCIDRs silently replacing the first), an
+    # alias bomb, a bad byte or a 5,000-digit number is an error with its position, never a crash.
+    decoded = decode(raw, path)
+    documents, problems = read_documents(decoded.text, path) if decoded.text is not None else ([], [])
+    if decoded.diagnostic is not None:
+        problems = [decoded.diagnostic]
+    if [p.code for p in problems] == ["C2C105"]:
+        return {}  # empty, or only comments
+    expected = (
+        "expected a mapping (one YAML document) of podCIDRs, nodeCIDRs, serviceCIDRs, ciliumVersion, nodeLabels"
+        ", defaultEndpointToHostAction"
+    )
+    if problems and all(p.code == "C2C201" for p in problems):
+        raise bad(expected)  # a top-level list of scalars, read as a list of resources
+    if problems:  # positioned: file:line:col: message
+        raise click.BadParameter(
+            f"{problems[0].source}: {problems[0].message}", param_hint="'--cluster-config'"
+        )
+    if len(documents) != 1 or documents[0].base or not isinstance(documents[0].data, dict):
+        raise bad(expected)
+    data = documents[0].data
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key in CONFIG_KEYS:
@@ -180,7 +197,9 @@ def _read_config(path: str) -> dict[str, Any]:
             cidrs = []
             for item in value:
                 try:
-                    cidrs.append(_cidr(str(item)))
+                    if not isinstance(item, str):
+                        raise ValueError(item)
+                    cidrs.append(_cidr(item))
                 except ValueError:
                     raise bad(f"{key}: {item!r} is not an IPv4 or IPv6 CIDR") from None
             out[CONFIG_KEYS[key]] = tuple(cidrs)
@@ -195,7 +214,7 @@ def _read_config(path: str) -> dict[str, Any]:
                 {str(n): {str(k): str(v) for k, v in labels.items()} for n, labels in value.items()}
             )
         elif key == VERSION_KEY:
-            if str(value) not in CILIUM_VERSIONS:
+            if not isinstance(value, str | float) or str(value) not in CILIUM_VERSIONS:
                 raise bad(f"{key}: {value!r} is not one of {', '.join(CILIUM_VERSIONS)}")
             out["cilium_version"] = str(value)
         elif key == ENDPOINT_TO_HOST_KEY:

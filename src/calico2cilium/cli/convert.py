@@ -25,6 +25,7 @@ from calico2cilium.cli.common import (
     guarded,
     input_options,
     inputs,
+    reading_stage,
 )
 from calico2cilium.diagnostics import Diagnostic, Severity
 
@@ -111,9 +112,10 @@ def command(
     version = f"{assumptions.cilium_version[0]}.{assumptions.cilium_version[1]}"
     given = inputs(paths, files)
     progress = Progress(enabled=not quiet)
+    reading_stage(progress, given, "reading inputs")
     readable = _without(given, recursive, [cluster.cluster_config, *inventory_paths])
     loaded = load(readable, recursive=recursive, progress=progress) if readable or not given else LoadResult()
-    progress.close()
+    progress.stage(f"converting {loaded.resources} resources")
     result = convert(
         loaded=loaded,
         recursive=recursive,
@@ -126,23 +128,30 @@ def command(
     diagnostics = list(result.diagnostics)
     if stated_endpoint_to_host(cluster) is None:
         diagnostics.append(assumed_endpoint_to_host(assumptions.calico_endpoint_to_host_action))
+    unwritten = None
     if output_dir is not None:
+        progress.stage(f"writing {len(result.documents)} files")
         try:
             written = write_directory(result.documents, output_dir, output_format, _input_files(given))
         except UnsafeOutput as err:
-            click.echo(f"calico2cilium: {err}; nothing was written", err=True)
-            sys.exit(EXIT_INVALID)
-        if not quiet:
+            unwritten = f"calico2cilium: {err}"
+        progress.done()
+        if not unwritten and not quiet:
             click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
-    elif result.documents:
-        text = dump_json(result.documents) if output_format == "json" else dump_yaml(result.documents)
-        click.echo(text, nl=False)
-    status = exit_status(diagnostics)
+            _note_stale(output_dir, written)
+    else:
+        progress.done()  # standard output shows its own progress
+        if result.documents:
+            text = dump_json(result.documents) if output_format == "json" else dump_yaml(result.documents)
+            click.echo(text, nl=False)
+    status = EXIT_INVALID if unwritten else exit_status(diagnostics)
     verdict = ""
     if run_verify:
         from calico2cilium.verify.conversion import check_conversion
 
+        progress.stage("verifying the output against the input")
         check = check_conversion(result, assumptions)
+        progress.done()
         verdict = check.render_text()
         if not check.equivalent and status != EXIT_INVALID:
             status = EXIT_FINDINGS
@@ -161,7 +170,25 @@ def command(
             f" resources out (Cilium {version}), {errors} errors, {warnings} warnings",
             err=True,
         )
+    if unwritten:  # last, where a user looks first; the diagnostics above still say what was found
+        click.echo(unwritten, err=True)
     sys.exit(status)
+
+
+def _note_stale(output_dir: str, written: list[Path]) -> None:
+    """Say which files of an earlier run this one did not rewrite: nothing deletes them, and
+    ``kubectl apply -f`` on the directory would apply them with the fresh output."""
+    from calico2cilium.io.write import stale_outputs
+
+    stale = stale_outputs(output_dir, written)
+    if stale:
+        names = ", ".join(p.name for p in stale[:3]) + (", ..." if len(stale) > 3 else "")
+        click.echo(
+            f"note: {output_dir} also holds {len(stale)} file(s) an earlier convert wrote and this run"
+            f" did not ({names}): their source policies are gone or renamed; delete them before"
+            f" applying the directory",
+            err=True,
+        )
 
 
 def _without(given: list[str], recursive: bool, excluded: list[str | None]) -> list[str]:

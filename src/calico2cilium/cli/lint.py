@@ -6,7 +6,15 @@ import sys
 
 import click
 
-from calico2cilium.cli.common import FORMAT_NAMES, Progress, exit_status, guarded, input_options, inputs
+from calico2cilium.cli.common import (
+    FORMAT_NAMES,
+    Progress,
+    exit_status,
+    guarded,
+    input_options,
+    inputs,
+    reading_stage,
+)
 from calico2cilium.diagnostics import Diagnostic, Severity
 
 
@@ -35,8 +43,10 @@ def command(paths: tuple[str, ...], files: tuple[str, ...], recursive: bool, fmt
     from calico2cilium.load import load
 
     progress = Progress(enabled=not quiet)
-    result = load(inputs(paths, files), recursive=recursive, progress=progress)
-    progress.close()
+    given = inputs(paths, files)
+    reading_stage(progress, given, "reading and checking inputs")
+    result = load(given, recursive=recursive, progress=progress)
+    progress.done()
     shown = [d for d in result.diagnostics if not quiet or d.severity is Severity.ERROR]
     shown.sort(key=Diagnostic.sort_key)
     click.echo(FORMATS[fmt](shown), nl=False)

@@ -51,7 +51,7 @@ class Inputs:
     multiple=True,
     required=True,
     type=click.Path(),
-    help="Cilium (CNP, CCNP, CiliumCIDRGroup, Kubernetes NetworkPolicy) file or directory (repeatable).",
+    help="Cilium (CNP, CCNP, CiliumCIDRGroup, Kubernetes NetworkPolicy) file, directory or '-' (repeatable).",
 )
 @recursive_option
 @click.option(
@@ -107,6 +107,9 @@ def command(
     """
     from calico2cilium.verify.api import verify
 
+    if "-" in calico_paths and "-" in cilium_paths:
+        # Standard input can be read once: the second side would silently be empty.
+        raise click.UsageError("'-' (standard input) can be given to --calico or to --cilium, not to both")
     assumptions = assumptions_from(cluster)
     inputs = read_inputs(calico_paths, cilium_paths, recursive)
     version = ".".join(str(part) for part in assumptions.cilium_version)

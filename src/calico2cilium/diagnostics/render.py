@@ -45,14 +45,22 @@ def github(diagnostics: Sequence[Diagnostic]) -> str:
     for d in diagnostics:
         props = [f"title={d.code}"]
         if d.source:
-            props = [f"file={d.source.file}", f"line={d.source.line}", f"col={d.source.column}", *props]
+            file = _escape_github_property(d.source.file)
+            props = [f"file={file}", f"line={d.source.line}", f"col={d.source.column}", *props]
         message = d.message + (f" (hint: {d.hint})" if d.hint else "")
         lines.append(f"::{level[d.severity.value]} {','.join(props)}::{_escape_github(message)}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 def _escape_github(message: str) -> str:
+    """A workflow command's message: ``%``, CR and LF escaped (as @actions/core escapeData)."""
     return message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_github_property(value: str) -> str:
+    """A workflow command's property value: also ``:`` and ``,``, which end a value (as
+    @actions/core escapeProperty); a file named ``a,b.yaml`` would otherwise lose its annotation."""
+    return _escape_github(value).replace(":", "%3A").replace(",", "%2C")
 
 
 def sarif(diagnostics: Sequence[Diagnostic]) -> str:
@@ -81,7 +89,7 @@ def sarif(diagnostics: Sequence[Diagnostic]) -> str:
             result["locations"] = [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": d.source.file},
+                        "artifactLocation": {"uri": _uri(d.source.file)},
                         "region": {"startLine": d.source.line, "startColumn": d.source.column},
                     }
                 }
@@ -98,6 +106,17 @@ def sarif(diagnostics: Sequence[Diagnostic]) -> str:
         ],
     }
     return json.dumps(log, indent=2) + "\n"
+
+
+def _uri(file: str) -> str:
+    """A file name as the URI reference SARIF requires: relative names stay relative (resolved
+    against the checkout by code scanning), absolute ones become ``file://`` URIs, and characters
+    a URI cannot hold (spaces, ``#``, ``%``, ``<stdin>``'s brackets) are percent-encoded."""
+    from urllib.parse import quote
+
+    if file.startswith("/"):
+        return "file://" + quote(file)
+    return quote(file)
 
 
 FORMATS: dict[str, Callable[[Sequence[Diagnostic]], str]] = {

@@ -220,7 +220,12 @@ class Loader(yaml.CSafeLoader):
 
 def _bad_value(node: Node) -> yaml.constructor.ConstructorError:
     tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
-    shown = repr(node.value) if isinstance(node, ScalarNode) else f"a {type(node).__name__}"
+    if isinstance(node, ScalarNode):
+        value = str(node.value)
+        # A value may be thousands of characters (a 5,000-digit integer): show its start.
+        shown = repr(value) if len(value) <= 80 else f"{value[:40]!r}... ({len(value)} characters)"
+    else:
+        shown = f"a {type(node).__name__}"
     return yaml.constructor.ConstructorError(None, None, f"{tag} cannot hold {shown}", node.start_mark)
 
 

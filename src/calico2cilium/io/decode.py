@@ -22,7 +22,7 @@ def decode(data: bytes, name: str) -> Decoded:
         return _refuse("C2C106", name, 1, 1, f"input is larger than {MAX_INPUT_BYTES // 2**20} MiB")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return Decoded(data.decode("utf-16"))
+            return _checked(data.decode("utf-16"), name)
         except UnicodeDecodeError as exc:
             return _bad_bytes(data, exc, name, "UTF-16")
     nul = data.find(b"\x00")
@@ -35,7 +35,11 @@ def decode(data: bytes, name: str) -> Decoded:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return _bad_bytes(data, exc, name, "UTF-8")
-    text = text.removeprefix("\ufeff")
+    return _checked(text.removeprefix("\ufeff"), name)
+
+
+def _checked(text: str, name: str) -> Decoded:
+    """``text``, unless a byte-order mark stands where YAML does not allow one."""
     stray = _stray_bom(text)
     if stray is not None:
         line, column = stray

@@ -6,6 +6,7 @@ A path named explicitly is read whatever its extension; a directory contributes 
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,8 +46,9 @@ def discover(paths: Iterable[str], *, recursive: bool = False) -> tuple[list[Inp
             continue
         path = Path(raw)
         if path.is_dir():
-            found = _walk(path, recursive)
-            if not found:
+            before = len(diagnostics)
+            found = _walk(path, recursive, diagnostics)
+            if not found and len(diagnostics) == before:
                 diagnostics.append(
                     _problem("C2C109", raw, f"directory has no {'/'.join(MANIFEST_SUFFIXES)} files")
                 )
@@ -61,9 +63,25 @@ def discover(paths: Iterable[str], *, recursive: bool = False) -> tuple[list[Inp
     return files, diagnostics
 
 
-def _walk(directory: Path, recursive: bool) -> list[Path]:
-    pattern = directory.rglob("*") if recursive else directory.glob("*")
-    return sorted(p for p in pattern if p.suffix.lower() in MANIFEST_SUFFIXES and p.is_file())
+def _walk(directory: Path, recursive: bool, diagnostics: list[Diagnostic]) -> list[Path]:
+    """The manifest files in ``directory`` (and, with ``recursive``, its subdirectories; symbolic
+    links to directories are not followed, as kubectl's -R does not). A directory that cannot be
+    read is an error (C2C101), never silently skipped: its policies would be missing from the run."""
+
+    def unreadable(exc: OSError) -> None:
+        name = exc.filename if exc.filename is not None else str(directory)
+        diagnostics.append(_problem("C2C101", str(name), f"cannot read directory: {exc.strerror or exc}"))
+
+    found: list[Path] = []
+    for root, dirs, names in os.walk(directory, onerror=unreadable):
+        dirs.sort()
+        if not recursive:
+            dirs.clear()
+        for name in names:
+            path = Path(root, name)
+            if path.suffix.lower() in MANIFEST_SUFFIXES and path.is_file():
+                found.append(path)
+    return sorted(found)
 
 
 def _add(path: Path, files: list[InputFile], seen: set[Path]) -> None:

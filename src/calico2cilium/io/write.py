@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -38,7 +39,8 @@ class _Dumper(_Base):  # type: ignore[misc]
 
 
 class UnsafeOutput(Exception):
-    """An output file that must not be written (unsafe name, or it is an input)."""
+    """An output file that must not be written (unsafe name, or it is an input), or that could not
+    be written (the message says which files were written before)."""
 
 
 def dump_yaml(documents: Iterable[dict[str, Any]]) -> str:
@@ -66,11 +68,27 @@ def file_name(document: dict[str, Any], fmt: str) -> str:
     return "-".join(parts) + (".json" if fmt == "json" else ".yaml")
 
 
+def _new_file_mode() -> int:
+    """The mode ``open()`` would give a new file (0o666 less the umask); mkstemp's is 0o600."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path`` and rename it over ``path``, so a reader
+    sees the old file or the new one, never half of one. The file gets the mode of the file it
+    replaces, else that of a newly created file (mkstemp's 0o600 would hide the output from the
+    other users and the group that a plain ``> file`` redirection lets read it)."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else _new_file_mode()
+    except OSError:
+        mode = _new_file_mode()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             stream.write(text)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -81,20 +99,63 @@ def write_directory(
     documents: Sequence[dict[str, Any]], directory: str, fmt: str, inputs: Iterable[str] = ()
 ) -> list[Path]:
     """Write one file per document into ``directory`` (created if missing). Raises ``UnsafeOutput``
-    before writing anything if a name is unsafe, two documents share a file, or a target is one
-    of ``inputs``."""
+    before writing anything if a name is unsafe, two documents share a file, a target is one of
+    ``inputs`` or is not a file; and if the system refuses a write (permissions, a full disk),
+    with the message saying how many files were written before."""
     root = Path(directory)
     protected = {Path(p).resolve() for p in inputs if p != "-"}
     planned: dict[Path, dict[str, Any]] = {}
     for doc in documents:
         target = root / file_name(doc, fmt)
         if target in planned:
-            raise UnsafeOutput(f"two output resources would both be written to {target}")
+            raise UnsafeOutput(f"two output resources would both be written to {target}; nothing was written")
         if target.resolve() in protected:
-            raise UnsafeOutput(f"refusing to overwrite the input file {target}")
+            raise UnsafeOutput(f"refusing to overwrite the input file {target}; nothing was written")
+        if target.exists() and not target.is_file():
+            raise UnsafeOutput(f"{target} exists and is not a regular file; nothing was written")
         planned[target] = doc
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UnsafeOutput(
+            f"cannot create the directory {root}: {exc.strerror or exc}; nothing was written"
+        ) from None
+    written: list[Path] = []
     for target, doc in planned.items():
         text = json.dumps(doc, indent=2) + "\n" if fmt == "json" else dump_yaml([doc])
-        write_atomic(target, text)
-    return list(planned)
+        try:
+            write_atomic(target, text)
+        except OSError as exc:
+            raise UnsafeOutput(
+                f"cannot write {target}: {exc.strerror or exc}; {len(written)} of {len(planned)} files"
+                " were written before it"
+            ) from None
+        written.append(target)
+    return written
+
+
+GENERATED_MARK = "calico2cilium.io/source"
+"""The annotation every resource ``convert`` writes carries (``cilium.naming.SOURCE_ANNOTATION``)."""
+
+
+def stale_outputs(directory: str, written: Iterable[Path]) -> list[Path]:
+    """The files in ``directory`` that an earlier ``convert`` wrote (a manifest holding the
+    ``calico2cilium.io/source`` annotation) and this run did not: the output of a policy since
+    deleted or renamed, which ``kubectl apply -f <directory>`` would still apply."""
+    fresh = {p.resolve() for p in written}
+    out: list[Path] = []
+    try:
+        entries = sorted(Path(directory).iterdir())
+    except OSError:
+        return out
+    for path in entries:
+        if path.suffix not in (".yaml", ".json") or path.resolve() in fresh or not path.is_file():
+            continue
+        try:
+            with path.open(encoding="utf-8", errors="replace") as stream:
+                head = stream.read(4096)
+        except OSError:
+            continue
+        if GENERATED_MARK in head:
+            out.append(path)
+    return out

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,9 +51,26 @@ def _parse(text: str) -> _Parsed:
                     parsed.documents.append(loader.build_document(node))
     except yaml.MarkedYAMLError as exc:
         parsed.error = exc
+    except yaml.reader.ReaderError as exc:
+        parsed.error = _reader_error(text, exc)
     finally:
         loader.dispose()
     return parsed
+
+
+def _reader_error(text: str, exc: yaml.reader.ReaderError) -> yaml.MarkedYAMLError:
+    """libyaml's refusal of a character YAML does not allow (a control character other than tab,
+    LF and CR; DEL; C1 controls other than NEL; U+FFFE, U+FFFF), which comes without a mark and
+    with a UTF-8 byte offset, as an error marked at that character."""
+    offset = len(text.encode("utf-8")[: exc.position].decode("utf-8", errors="ignore"))
+    line_start = text.rfind("\n", 0, offset) + 1
+    mark = yaml.Mark("", offset, text.count("\n", 0, offset), offset - line_start, None, 0)
+    character = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+    problem = (
+        f"character U+{character:04X} is not allowed in YAML ({exc.reason});"
+        " write it as an escape in a double-quoted string"
+    )
+    return yaml.MarkedYAMLError(problem=problem, problem_mark=mark)
 
 
 def read_documents(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic]]:
@@ -129,6 +147,13 @@ def _read_json(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic
         return [], [Diagnostic("C2C104", Severity.ERROR, message, Source(name, exc.lineno, exc.colno))]
     except RecursionError:
         return [], [_too_deep(Source(name))]
+    except ValueError:  # an integer beyond Python's int_max_str_digits (4,300 digits)
+        limit = sys.get_int_max_str_digits()
+        long_number = re.search(r"\d{" + str(limit + 1) + ",}", text)
+        offset = long_number.start() if long_number else 0
+        line, column = text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+        message = f"invalid JSON: a number of more than {limit} digits"
+        return [], [Diagnostic("C2C104", Severity.ERROR, message, Source(name, line, column))]
     locator = Locator([Chunk(0, text)])
     document = RawDocument(data, name, 0, locator, (0, 0))
     if duplicates:
