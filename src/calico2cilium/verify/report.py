@@ -43,7 +43,12 @@ def render_text(result: VerifyResult) -> str:
     lines.append(
         f"{proven}/{checked} subject partitions proven (both directions) in {result.seconds:.2f}s; "
         f"assumptions: pod CIDRs {list(a.pod_cidrs) or 'unknown'}, node CIDRs {list(a.node_cidrs) or 'unknown'}, "
-        f"Cilium {a.cilium_version[0]}.{a.cilium_version[1]}, IPv{'/'.join(str(f) for f in a.families)}."
+        f"Cilium {a.cilium_version[0]}.{a.cilium_version[1]}, IPv{'/'.join(str(f) for f in a.families)}"
+        + (
+            f", the inventory's {len(a.services.specs)} Service object(s) as given (services matches)."
+            if a.services is not None
+            else "."
+        )
     )
     if result.host_subjects:
         inbound = (
