@@ -20,7 +20,7 @@ from calico2cilium.convert import convert
 from calico2cilium.io.inventory import read_inventory
 from calico2cilium.io.write import dump_yaml
 from calico2cilium.semantics.services import KnownServices, ServiceRefused, resolve_known
-from calico2cilium.semantics.world import Assumptions
+from calico2cilium.semantics.world import Assumptions, node_labels
 from calico2cilium.verify.api import verify
 from calico2cilium.verify.conversion import check_conversion
 
@@ -243,3 +243,38 @@ def test_no_snapshot_warning_for_a_policy_that_is_refused_anyway() -> None:
     refused = "    - action: Allow\n      source:\n        ports: [53]\n      protocol: UDP\n"
     result = _convert(TO_API + refused, API)
     assert [d.code for d in result.diagnostics] == ["C2C303"] and result.documents == []
+
+
+HOST_TO_API = """\
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: n1-eth0, labels: {role: node}}
+spec: {node: n1, interfaceName: "*", expectedIPs: [10.0.0.1]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: nodes-to-api}
+spec:
+  order: 10
+  selector: role == 'node'
+  types: [Egress]
+  egress:
+"""
+
+
+def test_host_endpoint_egress_to_a_service_keeps_the_endpoint_ports() -> None:
+    """Host policies compile rules on their own path (compile/hosts.py): the Service's ports must
+    restrict them there too. Calico's host -> own pods allowance (C2C324) is taken out of the
+    comparison so that it cannot hide a difference."""
+    inventory = read_inventory([*NAMESPACES, API])
+    result = convert(text=HOST_TO_API + TO_API, inventory=inventory, **CLUSTER)  # type: ignore[arg-type]
+    assert "C2C333" in {d.code for d in result.diagnostics}
+    host = next(d for d in result.documents if d["metadata"]["name"] == "nodes-to-api")
+    assert host["specs"][0]["egress"][0]["toPorts"] == [{"ports": [{"port": "8080", "protocol": "TCP"}]}]
+    assumptions = Assumptions(
+        **CLUSTER,  # type: ignore[arg-type]
+        node_labels=node_labels({"n1": {"calico2cilium.io/node": "n1"}}),
+        calico_host_to_own_pods_allowed=False,
+        services=KnownServices.of(inventory),
+    )
+    assert verify(result.loaded, result.documents, assumptions).status == "equivalent"

@@ -201,7 +201,7 @@ def _service_side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Clus
     assert peer.services is not None
     name, namespace = peer.services
     namespace = namespace or policy.namespace or ""  # a GNP must name it (validated)
-    destination = peer is rule.destination
+    destination = peer is rule.destination  # the IR rule's own Peer objects (rule_region, hosts)
     try:
         backends = resolve_known(cluster.services, name, namespace, destination=destination)
     except ServiceRefused as err:
@@ -384,6 +384,13 @@ def l4(rule: ir.Rule) -> L4Set:
     )
 
 
+def remote_flows(rule: ir.Rule, there: Side) -> L4Set:
+    """The rule's L4 part, restricted by what its peer side allows (the endpoint ports of a
+    destination ``services`` match)."""
+    flows = l4(rule)
+    return flows if there.ports is None else flows & there.ports
+
+
 def rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Cluster) -> Region:
     """The flows of ``direction`` this rule matches, with the subject restricted only by the rule's
     own local side (the policy's subject is applied by the ordering engine). An ``http`` match is
@@ -397,9 +404,7 @@ def rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, clust
     # The local endpoint is a pod: only the pod part of the local side constrains it.
     subjects = here.pods
     there = side(remote, policy, rule, cluster)
-    flows = l4(rule)
-    if there.ports is not None:
-        flows = flows & there.ports
+    flows = remote_flows(rule, there)
     cubes: list[Cube] = []
     for s in subjects.cubes:
         for p in there.peers():
@@ -408,4 +413,4 @@ def rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, clust
     return Region.of(cubes)
 
 
-__all__ = ["Cluster", "LabelCube", "l4", "policy_subject", "rule_region", "side"]
+__all__ = ["Cluster", "LabelCube", "l4", "policy_subject", "remote_flows", "rule_region", "side"]
