@@ -35,6 +35,7 @@ import yaml
 
 from calico2cilium.convert import convert
 from calico2cilium.io.inventory import Inventory, PodInfo
+from calico2cilium.semantics.services import KnownServices
 from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, TCP, UDP, Assumptions, node_labels
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -96,20 +97,25 @@ def load_case(name: str) -> Case:
     pods, nodes = tuple(options.get("podCIDRs", ())), tuple(options.get("nodeCIDRs", ()))
     input_path = FIXTURES / name / "input.yaml"
     action = options.get("defaultEndpointToHostAction", DEFAULT_ENDPOINT_TO_HOST_ACTION)
+    given = str(FIXTURES / name / options["inventory"]) if "inventory" in options else None
     result = convert(
         [str(input_path)],
         pod_cidrs=pods,
         node_cidrs=nodes,
         cilium_version=version,
         endpoint_to_host_action=action,
+        inventory=given,
     )
     labels = node_labels(options["nodeLabels"]) if "nodeLabels" in options else None
+    # The fixture's inventory Services are the assumption for services matches, as in test_fixtures.
+    services = KnownServices.of(result.inventory) if result.inventory is not None else None
     assumptions = Assumptions(
         pod_cidrs=pods,
         node_cidrs=nodes,
         cilium_version=(major, minor),
         node_labels=labels,
         calico_endpoint_to_host_action=action,
+        services=services,
     )
     raw = [d for d in yaml.safe_load_all(input_path.read_text()) if d is not None]
     return Case(name, case, result, assumptions, raw)

@@ -10,7 +10,9 @@
   and said so with an error or warning; ``incomplete`` when the input holds something outside the
   verifier's proof, such as host-only policies or a tier missing from the input;
   ``equivalent-on-inventory`` for selectors expanded against the inventory: proven against the
-  expanded input and equal over the inventory, while the original input differs elsewhere);
+  expanded input and equal over the inventory, while the original input differs elsewhere). With
+  an inventory, its Service objects are the verifier's assumption for ``services`` matches
+  (``Assumptions.services``), as ``convert --verify`` takes them;
 * ``expected.yaml`` — the exact Cilium output;
 * ``expected-diagnostics.txt`` — one ``CODE line:column`` per diagnostic, sorted (empty: none).
 
@@ -21,6 +23,7 @@ code with the compiler.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,7 @@ import yaml
 from calico2cilium.convert import convert
 from calico2cilium.io.write import dump_yaml
 from calico2cilium.schemas import validate
+from calico2cilium.semantics.services import KnownServices
 from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, Assumptions, node_labels
 from calico2cilium.verify.api import verify
 from calico2cilium.verify.conversion import check_conversion
@@ -107,6 +111,7 @@ def test_fixture_is_proven_by_the_verifier(name: str) -> None:
         calico_endpoint_to_host_action=options.get(
             "defaultEndpointToHostAction", DEFAULT_ENDPOINT_TO_HOST_ACTION
         ),
+        services=KnownServices.of(result.inventory) if result.inventory is not None else None,
     )
     expected = case.get("verify", "equivalent")
     if expected == "equivalent-on-inventory":
@@ -124,3 +129,23 @@ def test_fixture_is_proven_by_the_verifier(name: str) -> None:
         assert any(d.severity.value in ("error", "warning") for d in result.diagnostics), (
             "a conversion that is not proven equivalent must say why with an error or a warning"
         )
+
+
+SERVICE_CASES = [name for name in CASES if "services:" in (FIXTURES / name / "input.yaml").read_text()]
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in SERVICE_CASES if _case(n).get("verify", "equivalent") == "equivalent"]
+)
+def test_converted_services_are_proven_only_with_the_service_objects(name: str) -> None:
+    """The Service objects are a real assumption: without them the verifier cannot say what a
+    ``services`` match is, so the same proof is not complete."""
+    case, result = _run(name)
+    options = case.get("options") or {}
+    assert result.inventory is not None and result.inventory.services
+    plain = Assumptions(
+        pod_cidrs=tuple(options.get("podCIDRs", ())), node_cidrs=tuple(options.get("nodeCIDRs", ()))
+    )
+    assert verify(result.loaded, result.documents, plain).status == "incomplete"
+    given = replace(plain, services=KnownServices.of(result.inventory))
+    assert verify(result.loaded, result.documents, given).status == "equivalent"

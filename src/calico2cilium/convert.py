@@ -32,6 +32,7 @@ from calico2cilium.io.inventory import Inventory, read_inventory_files
 from calico2cilium.ir import JsonPath
 from calico2cilium.load import LoadResult, load
 from calico2cilium.schemas import normalize_cilium_version, validate
+from calico2cilium.semantics.services import KnownServices
 from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, EndpointToHostAction
 from calico2cilium.validate import Document
 
@@ -97,9 +98,10 @@ def convert(
     those, Cilium CIDR rules do not, so without them a net is assumed to hold none (a warning says
     where). Every output is validated against the Cilium CRD schema of ``cilium_version``.
 
-    ``inventory`` (an ``Inventory``, or paths of ``kubectl get pods,namespaces,serviceaccounts,nodes
-    -A -o yaml`` exports): ``contains``/``starts with``/``ends with`` selectors, refused without
-    it, are expanded against its label values (a snapshot; C2C316 says where).
+    ``inventory`` (an ``Inventory``, or paths of ``kubectl get pods,namespaces,serviceaccounts,nodes,
+    services -A -o yaml`` exports): ``contains``/``starts with``/``ends with`` selectors, refused
+    without it, are expanded against its label values (a snapshot; C2C316 says where), and
+    ``services`` matches are converted from its Service objects (a snapshot; C2C333).
 
     ``endpoint_to_host_action``: Felix ``DefaultEndpointToHostAction`` of the Calico cluster
     (``Drop`` adds a policy denying every pod's traffic to its own node; ``compile.endpoint_to_host``).
@@ -112,7 +114,8 @@ def convert(
     if given is not None and not given.ok:
         given = None  # a partial inventory would expand to a partial snapshot: not used
     lowered = lower(loaded.documents, default_namespace, given)
-    cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs), tuple(lowered.sets))
+    services = KnownServices.of(given) if given is not None else None
+    cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs), tuple(lowered.sets), services)
     plan = compile_plan(lowered, cluster)
     hosts = compile_hosts(lowered, cluster, plan)
     emitted = emit_policies(plan, version, lowered.sets, lowered.passthrough, hosts.hosts)
@@ -122,6 +125,7 @@ def convert(
     diagnostics = [*loaded.diagnostics, *problems, *plan.diagnostics, *hosts.diagnostics, *host_notes]
     diagnostics.extend(renamed)
     diagnostics.extend(_assumed(cluster))
+    diagnostics.extend(_services_snapshot(cluster))
     diagnostics.extend(_failure(f, plan) for f in emitted.failures)
     diagnostics.extend(http.converted(rule, filtered) for rule, filtered in emitted.l7_rules)
     documents, invalid = _schema_check(documents, normalize_cilium_version(cilium_version))
@@ -154,6 +158,28 @@ def _assumed(cluster: Cluster) -> list[Diagnostic]:
                 f" rules never do; converted assuming they hold none",
                 origin.source,
                 hint=f"give the cluster's ranges with {option} so that the conversion is exact",
+            )
+        )
+    return out
+
+
+def _services_snapshot(cluster: Cluster) -> list[Diagnostic]:
+    """C2C333 at each ``services`` match converted from the inventory's Service object."""
+    out: list[Diagnostic] = []
+    seen: set[str] = set()
+    for origin, backends in cluster.resolved:
+        if str(origin) in seen:
+            continue
+        seen.add(str(origin))
+        out.append(
+            make(
+                "C2C333",
+                f"{origin}: the services match (Service {backends.namespace}/{backends.name}) is"
+                f" converted as {backends.describe()}, from the inventory's Service object: a"
+                " snapshot. Calico follows the Service's EndpointSlices, so a later change of its"
+                " selector or ports is followed by Calico and not by the converted rule",
+                origin.source,
+                hint="convert again whenever the Service's selector or ports change",
             )
         )
     return out

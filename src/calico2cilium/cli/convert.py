@@ -59,8 +59,9 @@ from calico2cilium.diagnostics import Diagnostic, Severity
     multiple=True,
     type=click.Path(),
     help="Expand contains/starts with/ends with selectors against the pods and namespaces of this"
-    " 'kubectl get pods,namespaces,serviceaccounts,nodes -A -o yaml' export (repeatable; a snapshot,"
-    " with a warning at each expanded selector). With --verify, also check the output on it.",
+    " 'kubectl get pods,namespaces,serviceaccounts,nodes,services -A -o yaml' export, and convert"
+    " services matches from its Services (repeatable; a snapshot, with a warning at each expanded"
+    " selector and services match). With --verify, also check the output on it.",
 )
 @cluster_options
 @click.option(

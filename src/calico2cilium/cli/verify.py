@@ -18,6 +18,7 @@ from calico2cilium.diagnostics import Diagnostic, Severity, Source
 
 if TYPE_CHECKING:
     from calico2cilium.io.documents import RawDocument
+    from calico2cilium.io.inventory import Inventory
     from calico2cilium.load import LoadResult
     from calico2cilium.semantics.world import Assumptions
     from calico2cilium.verify.api import VerifyResult
@@ -59,7 +60,8 @@ class Inputs:
     "inventory_paths",
     multiple=True,
     type=click.Path(),
-    help="Also compare verdicts on the pods, namespaces and nodes of this kubectl export (repeatable).",
+    help="Also compare verdicts on the pods, namespaces and nodes of this kubectl export, and take its"
+    " Services as given for Calico services matches (repeatable).",
 )
 @cluster_options
 @click.option(
@@ -112,6 +114,12 @@ def command(
         raise click.UsageError("'-' (standard input) can be given to --calico or to --cilium, not to both")
     assumptions = assumptions_from(cluster)
     inputs = read_inputs(calico_paths, cilium_paths, recursive)
+    inventory = _read_inventory(inventory_paths, recursive) if inventory_paths else None
+    if inventory is not None and inventory.ok:
+        # Calico services matches are proven with the inventory's Service objects as given.
+        from calico2cilium.semantics.services import KnownServices
+
+        assumptions = replace(assumptions, services=KnownServices.of(inventory))
     version = ".".join(str(part) for part in assumptions.cilium_version)
     inputs.diagnostics.extend(d for raw in inputs.cilium for d in schema_diagnostics(raw, version))
     result = verify(
@@ -122,8 +130,8 @@ def command(
     )
     diagnostics = [*inputs.calico.diagnostics, *inputs.diagnostics, *result_diagnostics(result)]
     concrete = None
-    if inventory_paths:
-        concrete = _inventory_check(inputs, inventory_paths, recursive, assumptions, diagnostics)
+    if inventory is not None:
+        concrete = _inventory_check(inputs, inventory, assumptions, diagnostics)
     diagnostics.sort(key=Diagnostic.sort_key)
     status = exit_code(result, diagnostics, concrete)
     if fmt == "json":
@@ -271,17 +279,20 @@ def _differs(direction: str, flow: str, example: Any) -> str:
     return f"{direction} {flow}: {verdict('calico', example.calico)}, {verdict('cilium', example.cilium)}"
 
 
+def _read_inventory(paths: Sequence[str], recursive: bool) -> Inventory:
+    from calico2cilium.io.inventory import read_inventory_files
+
+    return read_inventory_files(list(paths), recursive=recursive)
+
+
 def _inventory_check(
     inputs: Inputs,
-    paths: Sequence[str],
-    recursive: bool,
+    inventory: Inventory,
     assumptions: Assumptions,
     diagnostics: list[Diagnostic],
 ) -> ConcreteResult | None:
-    from calico2cilium.io.inventory import read_inventory_files
     from calico2cilium.verify.api import verify_inventory
 
-    inventory = read_inventory_files(list(paths), recursive=recursive)
     diagnostics.extend(inventory.diagnostics)
     if not inventory.ok:
         return None

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from calico2cilium import ir
 from calico2cilium.calico.selector import All, negate, replace_all, replace_global
 from calico2cilium.compile.lower import Lowered
-from calico2cilium.compile.match import Cluster, l4, side
+from calico2cilium.compile.match import Cluster, remote_flows, side
 from calico2cilium.compile.ordering import Action, AfterTiers, PolicySpec, RuleSpec, compile_ordering
 from calico2cilium.compile.plan import ACTIONS, Grant, Plan, tier_specs
 from calico2cilium.diagnostics import Diagnostic
@@ -316,7 +316,7 @@ def host_rule_region(
             return Region.empty()
         rule = resolved
     there = side(remote, policy, rule, cluster)
-    flows = l4(rule)
+    flows = remote_flows(rule, there)
     if flows.is_empty:
         return Region.empty()
     return Region.of([Cube(_SUBJECT, p, flows) for p in there.peers()])

@@ -19,8 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from calico2cilium import ir
-from calico2cilium.calico.selector import All, Selector, negate, replace_all, replace_global
+from calico2cilium.calico.selector import All, Eq, Selector, conjoin, negate, replace_all, replace_global
 from calico2cilium.compile import labelspace as ls
+from calico2cilium.semantics.services import KnownServices, ServiceBackends, ServiceRefused, resolve_known
 from calico2cilium.sets import (
     HostKind,
     HostPeer,
@@ -49,17 +50,22 @@ class Cluster:
     network_sets: tuple[ir.NetworkSet, ...] = ()
     assumed: list[tuple[ir.Origin, str]] = field(default_factory=list)
     """Rules whose nets were assumed to hold no cluster address (for the caller's warnings)."""
+    services: KnownServices | None = None
+    """The Kubernetes Services known (an inventory's); ``None``: none given."""
+    resolved: list[tuple[ir.Origin, ServiceBackends]] = field(default_factory=list)
+    """Rule sides whose ``services`` match was converted from a Service object (C2C333)."""
 
     @staticmethod
     def of(
         pod_cidrs: tuple[str, ...] = (),
         node_cidrs: tuple[str, ...] = (),
         network_sets: tuple[ir.NetworkSet, ...] = (),
+        services: KnownServices | None = None,
     ) -> Cluster:
         pods = IPSet.from_cidrs(pod_cidrs) if pod_cidrs else None
         nodes = IPSet.from_cidrs(node_cidrs) if node_cidrs else None
         families = frozenset(_families(pods)) if pods is not None else frozenset((4, 6))
-        return Cluster(pods, nodes, families, network_sets)
+        return Cluster(pods, nodes, families, network_sets, services=services)
 
     def family_space(self) -> IPSet:
         everything = IPSet.all()
@@ -115,6 +121,8 @@ class Side:
     pods: LabelSet
     hosts: frozenset[HostKind]
     world: IPSet
+    ports: L4Set | None = None
+    """The flows the side allows, when it restricts them (a destination ``services`` match)."""
 
     def peers(self) -> list[PeerCube]:
         out: list[PeerCube] = [PodPeer(c) for c in self.pods.cubes]
@@ -128,8 +136,6 @@ class Side:
 def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster, *, remote: bool = True) -> Side:
     """The endpoints one rule side (``source`` or ``destination``) matches; ``remote`` for the
     peer side (the other side is the policy's own endpoint)."""
-    if peer.services is not None:
-        raise Inexpressible("services", "Kubernetes Service matches are not converted by this version")
     ips: IPSet | None = None
     if peer.nets or peer.not_nets:
         ips = (IPSet.from_cidrs(peer.nets) if peer.nets else IPSet.all()) - IPSet.from_cidrs(peer.not_nets)
@@ -147,6 +153,8 @@ def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster, *, r
             " endpoint and entity peers cannot express (give --pod-cidr of one family if the"
             " cluster is single-stack)",
         )
+    if peer.services is not None:
+        return _service_side(peer, policy, rule, cluster)
     if ips is not None:
         ips = ips & family
     if peer.has_label_criteria:
@@ -183,6 +191,40 @@ def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster, *, r
     pods = LabelSet.all() if _coverage(ips, cluster.pods, cluster, "pod", rule.origin) else LabelSet.empty()
     hosts = ALL_HOSTS if _coverage(ips, cluster.nodes, cluster, "node", rule.origin) else frozenset()
     return Side(pods, hosts, ips)
+
+
+def _service_side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster) -> Side:
+    """A ``services`` match, resolved against the known Service objects (``semantics/services.py``,
+    shared with the verifier): the Service's selected pods, and in a destination only their
+    (protocol, target port) pairs. CEL allows nothing else in such a side but ``notPorts``/``ports``
+    in a source (source ports, refused by ``l4``), so the side is exactly that."""
+    assert peer.services is not None
+    name, namespace = peer.services
+    namespace = namespace or policy.namespace or ""  # a GNP must name it (validated)
+    destination = peer is rule.destination  # the IR rule's own Peer objects (rule_region, hosts)
+    try:
+        backends = resolve_known(cluster.services, name, namespace, destination=destination)
+    except ServiceRefused as err:
+        raise Inexpressible("services", err.reason, code=err.code, hint=err.hint) from err
+    if backends.named_ports:
+        names = ", ".join(sorted({n for _, n in backends.named_ports}))
+        raise Inexpressible(
+            "services",
+            f"Service {namespace}/{name} has named target ports ({names}): each endpoint pod"
+            " resolves them to its own container port, and Cilium resolves an egress named port to"
+            " one number for the whole cluster",
+            code="C2C332",
+            hint="give the Service numeric targetPorts",
+        )
+    selector = conjoin(Eq(key, value) for key, value in backends.selector)
+    pods = ls.pod_labels(selector) & ls.in_namespace(namespace)
+    ports: L4Set | None = None
+    if destination:
+        ports = L4Set.empty()
+        for protocol, port in backends.ports:
+            ports = ports | from_calico(protocol=protocol, ports=[port])
+    cluster.resolved.append((rule.origin, backends))
+    return Side(pods, frozenset(), IPSet.empty(), ports)
 
 
 def _set_labels(network_set: ir.NetworkSet) -> dict[str, str]:
@@ -342,6 +384,13 @@ def l4(rule: ir.Rule) -> L4Set:
     )
 
 
+def remote_flows(rule: ir.Rule, there: Side) -> L4Set:
+    """The rule's L4 part, restricted by what its peer side allows (the endpoint ports of a
+    destination ``services`` match)."""
+    flows = l4(rule)
+    return flows if there.ports is None else flows & there.ports
+
+
 def rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Cluster) -> Region:
     """The flows of ``direction`` this rule matches, with the subject restricted only by the rule's
     own local side (the policy's subject is applied by the ordering engine). An ``http`` match is
@@ -355,7 +404,7 @@ def rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, clust
     # The local endpoint is a pod: only the pod part of the local side constrains it.
     subjects = here.pods
     there = side(remote, policy, rule, cluster)
-    flows = l4(rule)
+    flows = remote_flows(rule, there)
     cubes: list[Cube] = []
     for s in subjects.cubes:
         for p in there.peers():
@@ -364,4 +413,4 @@ def rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, clust
     return Region.of(cubes)
 
 
-__all__ = ["Cluster", "LabelCube", "l4", "policy_subject", "rule_region", "side"]
+__all__ = ["Cluster", "LabelCube", "l4", "policy_subject", "remote_flows", "rule_region", "side"]

@@ -271,6 +271,8 @@ def _compile_policy(
                 region = rule_region(rule, policy, direction, cluster)
             except Inexpressible as err:
                 plan.diagnostics.append(_refused(policy, rule.origin, err))
+                # Not converted: its earlier rules' services matches are not in the output either.
+                cluster.resolved[:] = [r for r in cluster.resolved if r[0].resource != rule.origin.resource]
                 return None
             regions[direction].append((rule, region))
     return PolicyPlan(policy, subject), regions
@@ -281,14 +283,14 @@ STRING_TESTS = frozenset({"contains", "starts with", "ends with"})
 
 def _refused(policy: ir.Policy, origin: ir.Origin, err: Inexpressible) -> Diagnostic:
     where = str(origin) if origin.path else origin.resource
-    hint = None
+    hint = err.hint
     if err.operator in STRING_TESTS:
         hint = (
             "give the cluster's pods and namespaces with --inventory (kubectl get"
             " pods,namespaces,serviceaccounts,nodes -A -o yaml) to expand it against their label values"
         )
     return make(
-        "C2C303",
+        err.code or "C2C303",
         f"{where}: {err.detail or err.operator}; {policy.origin.resource} is not converted, and"
         " the traffic it decided is decided by the policies after it in the output",
         origin.source,

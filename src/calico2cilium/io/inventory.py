@@ -1,13 +1,14 @@
-"""A cluster inventory: the pods, namespaces, service accounts and nodes of a
-``kubectl get pods,namespaces,serviceaccounts,nodes -A -o yaml`` export, as plain data.
+"""A cluster inventory: the pods, namespaces, service accounts, nodes and Services of a
+``kubectl get pods,namespaces,serviceaccounts,nodes,services -A -o yaml`` export, as plain data.
 
 Read here once for both of its users, which stay independent in what the labels *mean*: the
 converter expands ``contains``/``starts with``/``ends with`` selectors against the label values
 (``compile/inventory.py``), and the verifier's concrete engine builds endpoints from it
-(``verify/inventory.py``). This module only reads.
+(``verify/inventory.py``); both resolve Calico ``services`` rule matches against its Services
+(``semantics/services.py``). This module only reads.
 
-Items of those four kinds must have a name and string labels. Other workload kinds (Services,
-Deployments ... of a ``kubectl get all`` export) carry nothing an inventory uses and are skipped;
+Items of those kinds must have a name and string labels. Other workload kinds (Deployments,
+EndpointSlices ... of a ``kubectl get all`` export) carry nothing an inventory uses and are skipped;
 a policy given as the inventory (a Calico, Cilium or Kubernetes network policy), an item that is
 not an object, and an export with no pods and no namespaces are errors (C2C317) at their
 position, since a wrong file would otherwise silently expand every selector to nothing.
@@ -25,7 +26,7 @@ from calico2cilium.diagnostics import Diagnostic, Severity, Source
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """Set on every namespace by Kubernetes >= 1.21 to its name (semantics-check E9)."""
-KINDS = ("Pod", "Namespace", "ServiceAccount", "Node")
+KINDS = ("Pod", "Namespace", "ServiceAccount", "Node", "Service")
 _POLICY_APIS = ("projectcalico.org/", "crd.projectcalico.org/", "cilium.io/")
 
 
@@ -50,6 +51,40 @@ class PodInfo:
     named_ports: Mapping[str, tuple[int, int]]
 
 
+@dataclass(frozen=True)
+class ServicePort:
+    """One ``spec.ports`` item: ``protocol`` a number (TCP when absent), ``target`` the
+    ``targetPort`` (a number, a container port name, or ``None``: the same as ``port``)."""
+
+    protocol: int
+    port: int
+    target: int | str | None
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """The parts of a Kubernetes Service that decide its endpoints: ``selector`` ``None`` when the
+    Service has none (its EndpointSlices are written by someone else); ``cluster_ip`` as given
+    (``None`` for headless)."""
+
+    namespace: str
+    name: str
+    type: str
+    selector: tuple[tuple[str, str], ...] | None
+    cluster_ip: str | None
+    ports: tuple[ServicePort, ...]
+
+
+@dataclass(frozen=True)
+class HostNetworkPod:
+    """A ``hostNetwork`` pod: not a pod endpoint, but a Service selecting it has its node's
+    address as an endpoint."""
+
+    name: str
+    namespace: str
+    labels: tuple[tuple[str, str], ...]
+
+
 @dataclass
 class Inventory:
     pods: list[PodInfo] = field(default_factory=list)
@@ -57,6 +92,9 @@ class Inventory:
     service_accounts: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     nodes: dict[str, tuple[IP, ...]] = field(default_factory=dict)
     external: list[IP] = field(default_factory=list)
+    services: dict[tuple[str, str], ServiceSpec] = field(default_factory=dict)
+    """Services by ``(namespace, name)``."""
+    host_network_pods: list[HostNetworkPod] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list, compare=False)
     """Problems met while reading (C2C317 and the file readers' codes)."""
 
@@ -132,6 +170,8 @@ class _Reader:
             self.inv.namespaces[name] = labels
         elif kind == "ServiceAccount":
             self.inv.service_accounts[(namespace, name)] = labels
+        elif kind == "Service":
+            self.service(doc, data, name, namespace)
         elif kind == "Node":
             addresses = (data.get("status") or {}).get("addresses") or []
             self.inv.nodes[name] = _ips(
@@ -140,10 +180,56 @@ class _Reader:
         else:
             self.pod(data, name, namespace, labels)
 
+    def service(self, doc: Any, data: Mapping[str, Any], name: str, namespace: str) -> None:
+        spec = data.get("spec") or {}
+        if not isinstance(spec, Mapping):
+            self.problem(doc, ("spec",), f"Service {name}: spec is not a mapping")
+            return
+        raw_selector = spec.get("selector")
+        selector: tuple[tuple[str, str], ...] | None = None
+        if raw_selector is not None:
+            if not isinstance(raw_selector, Mapping) or any(
+                isinstance(v, Mapping | list) or v is None for v in raw_selector.values()
+            ):
+                self.problem(doc, ("spec", "selector"), f"Service {name}: spec.selector is not a label map")
+                return
+            selector = tuple(sorted((str(k), str(v)) for k, v in raw_selector.items()))
+        ports: list[ServicePort] = []
+        for index, item in enumerate(spec.get("ports") or []):
+            port = item.get("port") if isinstance(item, Mapping) else None
+            if not isinstance(port, int) or isinstance(port, bool):
+                self.problem(doc, ("spec", "ports", index), f"Service {name}: a port without a number")
+                return
+            target = item.get("targetPort")
+            if isinstance(target, str) and target.isdigit():
+                target = int(target)
+            if not (target is None or isinstance(target, int | str)) or isinstance(target, bool):
+                self.problem(
+                    doc, ("spec", "ports", index, "targetPort"), f"Service {name}: invalid targetPort"
+                )
+                return
+            proto = _CONTAINER_PROTOCOLS.get(str(item.get("protocol") or "TCP"))
+            if proto is None:
+                self.problem(doc, ("spec", "ports", index, "protocol"), f"Service {name}: invalid protocol")
+                return
+            ports.append(ServicePort(proto, port, target))
+        cluster_ip = spec.get("clusterIP")
+        self.inv.services[(namespace, name)] = ServiceSpec(
+            namespace=namespace,
+            name=name,
+            type=str(spec.get("type") or "ClusterIP"),
+            selector=selector,
+            cluster_ip=None if cluster_ip in (None, "", "None") else str(cluster_ip),
+            ports=tuple(ports),
+        )
+
     def pod(self, data: Mapping[str, Any], name: str, namespace: str, labels: dict[str, str]) -> None:
         spec, status = data.get("spec") or {}, data.get("status") or {}
         if spec.get("hostNetwork"):
-            return  # a host-network pod is its node's identity, not a pod endpoint
+            # A host-network pod is its node's identity, not a pod endpoint; kept aside because a
+            # Service selecting it has the node's address as an endpoint.
+            self.inv.host_network_pods.append(HostNetworkPod(name, namespace, tuple(sorted(labels.items()))))
+            return
         ips = _ips([p.get("ip") for p in status.get("podIPs") or []] + [status.get("podIP")])
         ports: dict[str, tuple[int, int]] = {}
         for container in spec.get("containers") or []:

@@ -270,7 +270,7 @@ def read_calico_side(
                 "Felix defaultEndpointToHostAction Drop: traffic from a pod to its own node is dropped"
                 " after its egress policy",
             )
-        program.tiers = _tiers(tiers, policies, direction, sets, side)
+        program.tiers = _tiers(tiers, policies, direction, sets, side, assumptions)
     heps, invalid = read_host_endpoints(docs)
     side.invalid.extend(invalid)
     side.host_subjects = host_subjects(heps, assumptions, extra_nodes or {})
@@ -288,6 +288,7 @@ def _tiers(
     direction: Direction,
     sets: list[LabelledSet],
     side: CalicoSide,
+    assumptions: Assumptions,
 ) -> list[CalicoTier]:
     """Tiers by order (missing = last), then name (semantics.md 1.2, ``TierLess``)."""
     used = sorted({p.tier for p in policies})
@@ -307,7 +308,7 @@ def _tiers(
     for name in ordered:
         _, action, tier_doc = tiers[name]
         members = sorted((p for p in policies if p.tier == name), key=PolicyInput.sort_key)
-        built = [_program_policy(p, direction, sets, side) for p in members]
+        built = [_program_policy(p, direction, sets, side, assumptions) for p in members]
         side.members.setdefault(direction, []).append(list(zip(members, built, strict=True)))
         end = Ref(
             "calico",
@@ -320,7 +321,11 @@ def _tiers(
 
 
 def _program_policy(
-    policy: PolicyInput, direction: Direction, sets: list[LabelledSet], side: CalicoSide
+    policy: PolicyInput,
+    direction: Direction,
+    sets: list[LabelledSet],
+    side: CalicoSide,
+    assumptions: Assumptions,
 ) -> CalicoPolicy:
     title = policy.title
     ref = Ref("calico", title, policy.doc, ("spec",))
@@ -332,7 +337,7 @@ def _program_policy(
         built.selects = composite_on(policy.subject, lambda key: calico_pod_label(SUBJECT, key))
     except Unsupported as exc:
         built.unsupported.append(UnsupportedItem("calico", exc.reason, title, policy.doc, ("spec",)))
-    ctx = RuleContext(direction, policy.namespace, sets)
+    ctx = RuleContext(direction, policy.namespace, sets, assumptions.services)
     rules = policy.ingress if direction == "ingress" else policy.egress
     base = ("spec", direction)
     for index, rule in enumerate(rules):

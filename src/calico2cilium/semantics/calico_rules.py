@@ -51,6 +51,7 @@ from calico2cilium.semantics.expr import (
     port_range,
 )
 from calico2cilium.semantics.protocols import calico_protocol
+from calico2cilium.semantics.services import KnownServices, ServiceRefused, resolve_known
 from calico2cilium.semantics.views import (
     CALICO_NAMESPACE,
     CALICO_SERVICE_ACCOUNT,
@@ -148,6 +149,8 @@ class RuleContext:
     namespace: str | None
     """The policy's namespace (NetworkPolicy), ``None`` for a GlobalNetworkPolicy."""
     sets: list[LabelledSet] = field(default_factory=list)
+    services: KnownServices | None = None
+    """The Service objects taken as given (``Assumptions.services``)."""
 
 
 def _set_view(labelled: LabelledSet) -> View:
@@ -207,7 +210,8 @@ def _port_items(values: list[Any]) -> tuple[list[tuple[int, int]], list[str]]:
 def entity_match(er: Mapping[str, Any], entity: Entity, side: PortSide, ctx: RuleContext) -> Expr:
     """One side (``source`` or ``destination``) of a rule, for the endpoint at that side."""
     if er.get("services"):
-        raise Unsupported("rules on Kubernetes services (services:) are not modelled")
+        rest = {k: v for k, v in er.items() if k != "services"}
+        return and_(_service_match(er["services"], entity, side, ctx), entity_match(rest, entity, side, ctx))
     terms: list[Expr] = []
     nets = [ipaddress.ip_network(str(n), strict=False) for n in er.get("nets") or []]
     if nets:
@@ -232,6 +236,26 @@ def entity_match(er: Mapping[str, Any], entity: Entity, side: PortSide, ctx: Rul
     if er.get("notSelector"):
         excluded = (Part(parse_selector(er["notSelector"])),)
         terms.append(not_(matches_by_ip(entity, excluded, ctx)))
+    return and_(*terms)
+
+
+def _service_match(service: Mapping[str, Any], entity: Entity, side: PortSide, ctx: RuleContext) -> Expr:
+    """A ``services`` match: the addresses of the Service's endpoints, with their ports in a
+    destination (felix ``rule_scanner.go``, ``service_index.go``), resolved from the Service object
+    taken as given (``semantics/services.py``): its namespace's pods carrying the selector's labels,
+    on each (protocol, target port). Unknown Service: outside the proof."""
+    name = str(service.get("name") or "")
+    namespace = str(service.get("namespace") or ctx.namespace or "")
+    try:
+        backends = resolve_known(ctx.services, name, namespace, destination=side == "dst")
+    except ServiceRefused as err:
+        raise Unsupported(f"services match: {err.reason}") from err
+    terms = [IsKind(entity, "pod"), calico_pod_label(entity, CALICO_NAMESPACE).eq(namespace)]
+    terms.extend(calico_pod_label(entity, key).eq(value) for key, value in backends.selector)
+    if backends.destination:
+        numbered = [and_(ProtoIs(p), port_range(side, n, n)) for p, n in backends.ports]
+        named = [and_(ProtoIs(p), NamedPort(entity, n, side)) for p, n in backends.named_ports]
+        terms.append(or_(*numbered, *named))
     return and_(*terms)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from calico2cilium.semantics.expr import (
     PEER,
@@ -56,6 +56,9 @@ from calico2cilium.semantics.expr import (
     StrTest,
 )
 from calico2cilium.semantics.regex import full_match
+
+if TYPE_CHECKING:
+    from calico2cilium.semantics.services import KnownServices
 
 Direction = Literal["ingress", "egress"]
 DIRECTIONS: tuple[Direction, ...] = ("ingress", "egress")
@@ -161,6 +164,9 @@ class Assumptions:
       ``egress`` key, the v3.32+ native-CRD admission policy).
     - ``valid_k8s_values``: label values, namespace and service-account names follow Kubernetes
       syntax (so e.g. a Calico ``k == 'a b'`` can never match a pod).
+    - ``services``: the Kubernetes Service objects taken as given (an inventory's), for Calico
+      ``services`` matches (``semantics/services.py``); ``None``: unknown, and such rules are
+      outside the proof.
     """
 
     pod_cidrs: tuple[str, ...] = ()
@@ -183,6 +189,7 @@ class Assumptions:
     calico_failsafe_inbound: FailsafePorts = FAILSAFE_INBOUND
     calico_failsafe_outbound: FailsafePorts = FAILSAFE_OUTBOUND
     node_labels: NodeLabels | None = None
+    services: KnownServices | None = None
 
     @property
     def pod_nets(self) -> tuple[Network, ...]:

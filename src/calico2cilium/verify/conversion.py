@@ -20,9 +20,10 @@ Both must pass for the verdict to be "equivalent on the inventory".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from calico2cilium.semantics.services import KnownServices
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.api import Status, VerifyResult, verify, verify_inventory
 from calico2cilium.verify.concrete import ConcreteResult
@@ -74,6 +75,10 @@ def check_conversion(result: Any, assumptions: Assumptions, **options: Any) -> C
     """The verdict on a ``ConvertResult`` (``options`` go to ``verify``)."""
     expanded = len(result.expansions)
     calico = result.expanded_input() if expanded else result.loaded
+    if result.inventory is not None and assumptions.services is None:
+        # The conversion read the inventory's Services for services matches: the proof takes
+        # the same objects as given (an assumption the report names).
+        assumptions = replace(assumptions, services=KnownServices.of(result.inventory))
     proof = verify(calico, result.documents, assumptions, **options)
     concrete = None
     if result.inventory is not None:

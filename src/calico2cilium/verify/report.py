@@ -44,7 +44,12 @@ def render_text(result: VerifyResult) -> str:
         f"{proven}/{checked} subject partitions proven (both directions) in {result.seconds:.2f}s; "
         f"assumptions: pod CIDRs {list(a.pod_cidrs) or 'unknown'}, node CIDRs {list(a.node_cidrs) or 'unknown'}, "
         f"Cilium {a.cilium_version[0]}.{a.cilium_version[1]}, IPv{'/'.join(str(f) for f in a.families)}, "
-        f"Felix defaultEndpointToHostAction {a.calico_endpoint_to_host_action}."
+        f"Felix defaultEndpointToHostAction {a.calico_endpoint_to_host_action}"
+        + (
+            f", the inventory's {len(a.services.specs)} Service object(s) as given (services matches)."
+            if a.services is not None
+            else "."
+        )
     )
     if result.host_subjects:
         inbound = (

@@ -23,6 +23,23 @@ items:
   - {apiVersion: v1, kind: Namespace, metadata: {name: prod}}
   - {apiVersion: v1, kind: Pod, metadata: {name: web-1, namespace: prod, labels: {app: web-frontend}}}
 """
+_TO_SERVICE = _np(
+    "  selector: app == 'web'\n  types: [Egress]\n  egress:\n    - action: Allow\n"
+    "      destination:\n        services: {name: api}\n"
+)
+_FROM_SERVICE = _np(
+    "  selector: app == 'db'\n  types: [Ingress]\n  ingress:\n    - action: Allow\n"
+    "      source:\n        services: {name: api}\n"
+)
+
+
+def _service_inventory(spec: str = "{selector: {app: api}, ports: [{port: 80, targetPort: 8080}]}") -> str:
+    return (
+        _INVENTORY
+        + f"  - {{apiVersion: v1, kind: Service, metadata: {{name: api, namespace: prod}}, spec: {spec}}}\n"
+    )
+
+
 _HEP = (
     "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: node1-eth0\n"
     '  labels: {role: node}\nspec:\n  node: node1\n  interfaceName: "*"\n  expectedIPs: [192.0.2.10]\n'
@@ -77,7 +94,8 @@ CODES = (
         "A policy uses something Cilium cannot express exactly, so it is not converted.",
         "Examples: the selector operators contains, starts with and ends with (no label-selector"
         " form), service-account label selectors (Cilium exposes no service-account labels), source"
-        " ports, Kubernetes Service matches (not converted by this version), nets"
+        " ports, Kubernetes Service matches without the Service object (give it with --inventory:"
+        " C2C330-C2C333), nets"
         " that cover part of the pod or node address range, ipVersion in a dual-stack cluster,"
         " label keys whose Cilium form is not a valid label key (a namespace label key longer than"
         " 28 characters becomes k8s.io.cilium.k8s.namespace.labels.<key>, over 63), egress"
@@ -253,8 +271,8 @@ CODES = (
         "An --inventory file is not a cluster export (a policy, a malformed item, no pods or namespaces).",
         "The inventory is a `kubectl get pods,namespaces,serviceaccounts,nodes -A -o yaml` export. Its"
         " pods, namespaces, service accounts and nodes must have metadata.name and string labels, and"
-        " the export must hold at least one pod or namespace; other workload kinds (Services,"
-        " Deployments ...) are skipped, but a network policy (Calico, Cilium or Kubernetes) is an"
+        " the export must hold at least one pod or namespace; Services are read for services matches"
+        " (C2C333), other workload kinds (Deployments, EndpointSlices ...) are skipped, but a network policy (Calico, Cilium or Kubernetes) is an"
         " error. Otherwise the file is probably not the export (a policy file, an empty list), and"
         " expanding selectors against it would silently match nothing, so the inventory is not used at"
         " all: string-test selectors stay refused (C2C303).",
@@ -403,6 +421,75 @@ CODES = (
             "ports: [{name: web, protocol: TCP, port: 8080}]",
         ),
         passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C330",
+        "service-not-in-inventory",
+        Severity.ERROR,
+        "A services match names a Kubernetes Service that the --inventory does not hold.",
+        "A Calico `services` match stands for the Service's endpoints: in a destination their"
+        " addresses and ports, in a source their addresses (felix rule_scanner.go, service_index.go;"
+        " semantics.md 1.4). Only the Service object says which pods those are (its selector) and on"
+        " which ports (its targetPorts), so the policy is converted only when the inventory holds the"
+        " Service. Without any --inventory the policy is refused with C2C303. Export the Services"
+        " with the rest: kubectl get pods,namespaces,serviceaccounts,nodes,services -A -o yaml.",
+        failing=_TO_SERVICE,
+        passing=_GOOD,
+        failing_inventory=_INVENTORY,
+        passing_inventory=_service_inventory(),
+    ),
+    CodeDoc(
+        "C2C331",
+        "service-without-selector",
+        Severity.ERROR,
+        "A services match names a Service without a pod selector (or an ExternalName Service).",
+        "The endpoints of a Service without a selector are whatever addresses its EndpointSlices"
+        " list (written by hand or by another controller), and Calico matches exactly those. Cilium"
+        " has no pod peer for an address list; its toServices turns such a Service into CIDR rules,"
+        " which never match pods or nodes (language.rst, Services based; semantics.md 3.4). The policy"
+        " is not converted. Give the Service a selector, or write the rule with selectors or nets.",
+        failing=_TO_SERVICE,
+        passing=_GOOD,
+        failing_inventory=_service_inventory("{ports: [{port: 80}]}"),
+        passing_inventory=_service_inventory(),
+    ),
+    CodeDoc(
+        "C2C332",
+        "service-ports-not-expressible",
+        Severity.ERROR,
+        "A services match cannot be said exactly: a named targetPort, no ports, or a hostNetwork pod behind it.",
+        "As a destination, a services match allows each endpoint on its own port: a named"
+        " targetPort is resolved per pod from its container ports, while Cilium resolves an egress"
+        " named port to one number for the whole cluster (the reason egress named ports are refused,"
+        " C2C303); a Service without ports has no port to allow. A Service that selects a hostNetwork"
+        " pod has that pod's node address as an endpoint, which no pod peer matches. The policy is not"
+        " converted. Use numeric targetPorts.",
+        failing=_TO_SERVICE,
+        passing=_GOOD,
+        failing_inventory=_service_inventory("{selector: {app: api}, ports: [{port: 80, targetPort: http}]}"),
+        passing_inventory=_service_inventory(),
+    ),
+    CodeDoc(
+        "C2C333",
+        "service-from-inventory",
+        Severity.WARNING,
+        "A services match was converted from the --inventory's Service object (a snapshot).",
+        "The Service's endpoints are the pods of its namespace matching its selector, each on the"
+        " targetPort of every Service port (the EndpointSlice controller; felix service_index.go"
+        " pairs every endpoint address with every slice port). So a destination services match"
+        " becomes toEndpoints with the namespace and the selector's labels and toPorts with the"
+        " target ports (protocol and number; a missing targetPort is the port); a source match"
+        " becomes fromEndpoints with the same labels, any port (Cilium has no fromServices)."
+        " toServices is not used: whether it applies to Services with a selector depends on the"
+        " Cilium version (cilium/cilium PR 25864), and it implies no ports. This is exact while the"
+        " Service keeps that selector and those ports, and Calico follows every change of them: convert"
+        " again when they change. (Calico also leaves out pods that are terminating or finished,"
+        " which the EndpointSlice controller drops; Cilium's pod peers still match them.) With"
+        " --verify, the proof takes the inventory's Services as given.",
+        failing=_FROM_SERVICE,
+        passing=_GOOD,
+        failing_inventory=_service_inventory(),
+        passing_inventory=_service_inventory(),
     ),
     CodeDoc(
         "C2C335",

@@ -1,0 +1,178 @@
+"""What a Calico ``services`` rule match stands for, given the Kubernetes Service object.
+
+Shared by the compiler (``compile/match.py``) and the verifier (``semantics/calico_rules.py``):
+both resolve a ``services {name, namespace}`` match here, and each says the result in its own
+terms (a region of flows; a formula).
+
+Calico (projectcalico/calico ``felix/calc/rule_scanner.go`` ``ruleToParsedRule``: a destination
+service becomes an IP *and port* set, ``IPSetData{Service, ServiceIncludePorts: true}`` in
+``DstIPPortSetIDs``; a source service an address-only set, ``ServiceIncludePorts: false``, ANDed
+like a selector; ``felix/serviceindex/service_index.go`` ``membersFromEndpointSlice``: the members
+are every address of every endpoint of the Service's EndpointSlices, paired in the destination
+case with every slice port that has a number, TCP unless the port says UDP or SCTP; slice
+endpoints are not filtered by their ``ready`` condition). semantics.md 1.4.
+
+The EndpointSlices of a Service *with a pod selector* are written by Kubernetes' EndpointSlice
+controller: the pods of the Service's namespace matching ``spec.selector`` (with an address, not
+terminal), each with the ``targetPort`` of every Service port (a number; a name is looked up in
+the pod's container ports, per pod; absent: the same as ``port``). So, for such a Service, the
+match is exactly:
+
+- destination: pods in the namespace whose labels include the selector, on (protocol, target
+  port) for each Service port;
+- source: the same pods, any port.
+
+This holds while the Service keeps that selector and those ports (the converter warns, C2C333),
+except where a ``hostNetwork`` pod is selected: its endpoint address is its node's, which no pod
+peer stands for. Refused (no exact form is known here):
+
+- no Service object given (C2C303) or the Service not among those given (C2C330);
+- a Service without a selector, or ``ExternalName`` (C2C331): its EndpointSlices hold whatever
+  addresses their writer chose;
+- in a destination, a Service without ports, and a Service whose selector picks a
+  ``hostNetwork`` pod of the inventory (C2C332); the compiler also refuses a named ``targetPort``
+  in a destination (C2C332: Cilium resolves egress named ports cluster-wide), which the verifier
+  models per pod.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from calico2cilium.io.inventory import HostNetworkPod, ServiceSpec
+
+PROTOCOL_NAMES = {6: "TCP", 17: "UDP", 132: "SCTP"}
+
+
+@dataclass(frozen=True)
+class ServiceBackends:
+    """A resolved ``services`` match: pods of ``namespace`` with every ``selector`` label, and (for a
+    destination) the ``(protocol, port)`` pairs of their endpoint ports."""
+
+    namespace: str
+    name: str
+    selector: tuple[tuple[str, str], ...]
+    ports: tuple[tuple[int, int], ...]
+    destination: bool
+    named_ports: tuple[tuple[int, str], ...] = ()
+    """``(protocol, name)`` of named targetPorts: each pod's container port of that name and
+    protocol (the EndpointSlice controller's ``FindPort``); pods without one get no endpoint port."""
+
+    def describe(self) -> str:
+        labels = ", ".join(f"{k}={v}" for k, v in self.selector)
+        text = f"the pods of namespace {self.namespace} labelled {labels}"
+        if self.destination:
+            ports = ", ".join(f"{PROTOCOL_NAMES.get(p, p)}/{n}" for p, n in (*self.ports, *self.named_ports))
+            text += f" on {ports}"
+        return text
+
+
+class ServiceRefused(Exception):
+    """The match has no exact form here: ``code`` is the diagnostic, ``reason`` says why."""
+
+    def __init__(self, code: str, reason: str, hint: str | None = None) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+        self.hint = hint
+
+
+INVENTORY_HINT = (
+    "give the Service with --inventory (kubectl get pods,namespaces,serviceaccounts,nodes,services"
+    " -A -o yaml)"
+)
+
+
+@dataclass(frozen=True)
+class KnownServices:
+    """The Service objects taken as given (an inventory's), and its ``hostNetwork`` pods."""
+
+    specs: tuple[ServiceSpec, ...] = ()
+    host_network_pods: tuple[HostNetworkPod, ...] = ()
+
+    @staticmethod
+    def of(inventory: Any) -> KnownServices:
+        """From an ``io.inventory.Inventory``."""
+        return KnownServices(tuple(inventory.services.values()), tuple(inventory.host_network_pods))
+
+    def resolve(self, name: str, namespace: str, *, destination: bool) -> ServiceBackends:
+        return resolve(
+            {(s.namespace, s.name): s for s in self.specs},
+            name,
+            namespace,
+            destination=destination,
+            host_network_pods=self.host_network_pods,
+        )
+
+
+def resolve_known(
+    known: KnownServices | None, name: str, namespace: str, *, destination: bool
+) -> ServiceBackends:
+    """``resolve`` against ``known`` (``None``: no Service object is known)."""
+    if known is None:
+        return resolve(None, name, namespace, destination=destination)
+    return known.resolve(name, namespace, destination=destination)
+
+
+def resolve(
+    services: Mapping[tuple[str, str], ServiceSpec] | None,
+    name: str,
+    namespace: str,
+    *,
+    destination: bool,
+    host_network_pods: Sequence[HostNetworkPod] = (),
+) -> ServiceBackends:
+    """The backends of Service ``namespace/name``, or ``ServiceRefused``. ``services`` ``None``:
+    no Service objects are known at all."""
+    what = f"Service {namespace}/{name}"
+    if services is None:
+        raise ServiceRefused(
+            "C2C303",
+            f"a services match ({what}) stands for the Service's endpoints, which only the Service"
+            " object says (its pod selector and target ports); none was given",
+            INVENTORY_HINT,
+        )
+    spec = services.get((namespace, name))
+    if spec is None:
+        raise ServiceRefused("C2C330", f"{what} is not in the inventory", INVENTORY_HINT)
+    if spec.type == "ExternalName" or not spec.selector:
+        kind = (
+            "an ExternalName Service" if spec.type == "ExternalName" else "a Service without a pod selector"
+        )
+        raise ServiceRefused(
+            "C2C331",
+            f"{what} is {kind}: its endpoints are whatever addresses its EndpointSlices list, which"
+            " no Cilium pod peer stands for (Cilium's toServices turns them into CIDR rules, which"
+            " never match pods or nodes)",
+        )
+    if destination and not spec.ports:
+        raise ServiceRefused(
+            "C2C332", f"{what} declares no ports, so its endpoints' IP:port set has no exact form"
+        )
+    selector = dict(spec.selector)
+    for pod in host_network_pods:
+        if pod.namespace == namespace and all(dict(pod.labels).get(k) == v for k, v in selector.items()):
+            raise ServiceRefused(
+                "C2C332",
+                f"{what} selects the hostNetwork pod {pod.namespace}/{pod.name}, whose endpoint is"
+                " its node's address, which no pod peer stands for",
+            )
+    ports: tuple[tuple[int, int], ...] = ()
+    named: tuple[tuple[int, str], ...] = ()
+    if destination:
+        ports = tuple(
+            sorted(
+                {
+                    (p.protocol, p.port if p.target is None else p.target)
+                    for p in spec.ports
+                    if not isinstance(p.target, str)
+                }
+            )
+        )
+        named = tuple(sorted({(p.protocol, p.target) for p in spec.ports if isinstance(p.target, str)}))
+    return ServiceBackends(namespace, name, spec.selector, ports, destination, named)
+
+
+__all__ = ["KnownServices", "ServiceBackends", "ServiceRefused", "resolve", "resolve_known"]

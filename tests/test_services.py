@@ -1,0 +1,288 @@
+"""Calico ``services`` rule matches: reading Services from an inventory, resolving a match against
+them (``semantics/services.py``, shared by the compiler and the verifier), the conversion, and
+the verifier catching a conversion that gets the endpoints or their ports wrong.
+
+Sources: projectcalico/calico felix ``calc/rule_scanner.go`` (a destination service is an IP and
+port set, a source service an address set) and ``serviceindex/service_index.go``
+(``membersFromEndpointSlice``); semantics.md 1.4 and 3.4.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from calico2cilium.cli import main
+from calico2cilium.convert import convert
+from calico2cilium.io.inventory import read_inventory
+from calico2cilium.io.write import dump_yaml
+from calico2cilium.semantics.services import KnownServices, ServiceRefused, resolve_known
+from calico2cilium.semantics.world import Assumptions, node_labels
+from calico2cilium.verify.api import verify
+from calico2cilium.verify.conversion import check_conversion
+
+CLUSTER = {"pod_cidrs": ("10.244.0.0/16",), "node_cidrs": ("10.0.0.0/24",)}
+
+
+def _service(name: str, spec: dict[str, Any], namespace: str = "backend") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+API = _service("api", {"selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": 8080}]})
+NAMESPACES = [
+    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "backend"}},
+]
+
+
+def _known(*items: dict[str, Any]) -> KnownServices:
+    inventory = read_inventory([*NAMESPACES, *items])
+    assert inventory.ok, inventory.diagnostics
+    return KnownServices.of(inventory)
+
+
+def test_services_are_read_and_target_ports_default_to_the_port() -> None:
+    svc = _service(
+        "dns",
+        {
+            "selector": {"k8s-app": "kube-dns"},
+            "ports": [
+                {"port": 53, "protocol": "UDP", "targetPort": 53},
+                {"port": 53, "protocol": "TCP", "targetPort": "53"},
+                {"port": 9153},
+            ],
+        },
+    )
+    backends = _known(svc).resolve("dns", "backend", destination=True)
+    assert backends.ports == ((6, 53), (6, 9153), (17, 53))
+    assert backends.selector == (("k8s-app", "kube-dns"),)
+    # A source match is the endpoints' addresses only: no ports.
+    assert _known(svc).resolve("dns", "backend", destination=False).ports == ()
+
+
+@pytest.mark.parametrize(
+    ("items", "name", "destination", "code"),
+    [
+        ([API], "other", True, "C2C330"),
+        ([_service("db", {"ports": [{"port": 5432}]})], "db", True, "C2C331"),
+        ([_service("db", {"selector": {}, "ports": [{"port": 5432}]})], "db", False, "C2C331"),
+        (
+            [_service("ext", {"type": "ExternalName", "externalName": "db.example.com"})],
+            "ext",
+            False,
+            "C2C331",
+        ),
+        ([_service("hl", {"clusterIP": "None", "selector": {"app": "api"}})], "hl", True, "C2C332"),
+        (
+            [
+                API,
+                {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {"name": "api-host", "namespace": "backend", "labels": {"app": "api"}},
+                    "spec": {"hostNetwork": True},
+                },
+            ],
+            "api",
+            False,
+            "C2C332",
+        ),
+    ],
+)
+def test_refusals(items: list[dict[str, Any]], name: str, destination: bool, code: str) -> None:
+    with pytest.raises(ServiceRefused) as err:
+        _known(*items).resolve(name, "backend", destination=destination)
+    assert err.value.code == code
+
+
+def test_no_service_objects_at_all_is_c2c303_with_the_inventory_hint() -> None:
+    with pytest.raises(ServiceRefused) as err:
+        resolve_known(None, "api", "backend", destination=True)
+    assert err.value.code == "C2C303" and err.value.hint and "--inventory" in err.value.hint
+
+
+def test_headless_service_with_ports_and_a_named_target_port_resolve() -> None:
+    """Headless Services with a selector get EndpointSlices too; a named targetPort is kept by name
+    (each pod resolves it), for the verifier to model and the compiler to refuse."""
+    svc = _service(
+        "hl", {"clusterIP": "None", "selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": "http"}]}
+    )
+    backends = _known(svc).resolve("hl", "backend", destination=True)
+    assert backends.ports == () and backends.named_ports == ((6, "http"),)
+
+
+POLICY = """\
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: p, namespace: shop}
+spec:
+  selector: app == 'web'
+  types: [Egress]
+  egress:
+"""
+
+
+def _convert(rules: str, *services: dict[str, Any]) -> Any:
+    inventory = read_inventory([*NAMESPACES, *services])
+    return convert(text=POLICY + rules, inventory=inventory, **CLUSTER)  # type: ignore[arg-type]
+
+
+def _proof(result: Any, documents: list[dict[str, Any]] | None = None) -> str:
+    given = Assumptions(**CLUSTER, services=KnownServices.of(result.inventory))  # type: ignore[arg-type]
+    return verify(result.loaded, result.documents if documents is None else documents, given).status
+
+
+TO_API = "    - action: Allow\n      destination:\n        services: {name: api, namespace: backend}\n"
+
+
+def test_egress_to_a_service_is_proven_and_warned() -> None:
+    result = _convert(TO_API, API)
+    assert [d.code for d in result.diagnostics] == ["C2C333"]
+    assert _proof(result) == "equivalent"
+    assert check_conversion(result, Assumptions(**CLUSTER)).status == "equivalent"  # type: ignore[arg-type]
+
+
+def _egress_rule(documents: list[dict[str, Any]]) -> dict[str, Any]:
+    rule: dict[str, Any] = documents[0]["specs"][0]["egress"][0]
+    return rule
+
+
+def test_the_verifier_catches_a_conversion_without_the_target_ports() -> None:
+    result = _convert(TO_API, API)
+    wide = copy.deepcopy(result.documents)
+    del _egress_rule(wide)["toPorts"]
+    assert _proof(result, wide) == "different"
+
+
+def test_the_verifier_catches_the_service_port_instead_of_the_target_port() -> None:
+    result = _convert(TO_API, API)
+    wrong = copy.deepcopy(result.documents)
+    _egress_rule(wrong)["toPorts"][0]["ports"][0]["port"] = "80"
+    assert _proof(result, wrong) == "different"
+
+
+def test_the_verifier_catches_the_wrong_namespace() -> None:
+    result = _convert(TO_API, API)
+    wrong = copy.deepcopy(result.documents)
+    _egress_rule(wrong)["toEndpoints"][0]["matchLabels"]["k8s:io.kubernetes.pod.namespace"] = "shop"
+    assert _proof(result, wrong) == "different"
+
+
+def test_the_rule_protocol_intersects_the_service_ports() -> None:
+    dual = _service(
+        "dns",
+        {
+            "selector": {"app": "dns"},
+            "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+        },
+    )
+    rule = "    - action: Allow\n      protocol: UDP\n      destination:\n        services: {name: dns, namespace: backend}\n"
+    result = _convert(rule, dual)
+    ports = _egress_rule(result.documents)["toPorts"][0]["ports"]
+    assert ports == [{"port": "53", "protocol": "UDP"}]
+    assert _proof(result) == "equivalent"
+    # ICMP never reaches an IP:port set: the rule matches nothing, so nothing is allowed (an
+    # empty Cilium egress rule selects the pods for default deny and allows nothing).
+    icmp = _convert(rule.replace("UDP", "ICMP"), dual)
+    assert icmp.documents[0]["specs"][0]["egress"] == [{}]
+    assert _proof(icmp) == "equivalent"
+
+
+def test_a_deny_to_a_service_before_an_allow_all_denies_only_the_endpoint_ports() -> None:
+    rules = TO_API.replace("Allow", "Deny") + "    - action: Allow\n"
+    result = _convert(rules, API)
+    assert _proof(result) == "equivalent"
+    text = dump_yaml(result.documents)
+    assert "8080" in text and "app: api" in text
+
+
+def test_named_target_port_is_refused_in_egress_but_modelled_by_the_verifier() -> None:
+    named = _service("api", {"selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": "http"}]})
+    result = _convert(TO_API, named)
+    assert [d.code for d in result.diagnostics] == ["C2C332"] and result.documents == []
+    proof = verify(
+        result.loaded,
+        [],
+        Assumptions(**CLUSTER, services=KnownServices.of(result.inventory)),  # type: ignore[arg-type]
+    )
+    assert proof.status == "different" and not proof.unsupported
+
+
+def test_ip_version_with_a_service_in_a_dual_stack_cluster_is_refused() -> None:
+    rule = TO_API.replace("- action: Allow\n", "- action: Allow\n      ipVersion: 4\n")
+    inventory = read_inventory([*NAMESPACES, API])
+    result = convert(text=POLICY + rule, inventory=inventory, pod_cidrs=("10.244.0.0/16", "fd00::/48"))
+    assert [d.code for d in result.diagnostics] == ["C2C303"]
+
+
+def test_cli_verify_takes_the_inventory_services_as_given(tmp_path: Any) -> None:
+    result = _convert(TO_API, API)
+    (tmp_path / "calico.yaml").write_text(POLICY + TO_API)
+    (tmp_path / "cilium.yaml").write_text(dump_yaml(result.documents))
+    (tmp_path / "inv.yaml").write_text(dump_yaml([*NAMESPACES, API]))
+    args = ["verify", "--calico", str(tmp_path / "calico.yaml"), "--cilium", str(tmp_path / "cilium.yaml")]
+    args += ["--pod-cidr", "10.244.0.0/16", "--node-cidr", "10.0.0.0/24"]
+    given = CliRunner().invoke(main, [*args, "--inventory", str(tmp_path / "inv.yaml")])
+    assert given.exit_code == 0, given.output
+    assert "Service object(s) as given" in given.output
+    unknown = CliRunner().invoke(main, args)
+    assert unknown.exit_code == 1, unknown.output
+
+
+def test_no_snapshot_warning_for_a_policy_that_is_refused_anyway() -> None:
+    """A later rule refuses the policy: its converted services match is not in the output, so no
+    C2C333 says it is (only the refusal)."""
+    refused = "    - action: Allow\n      source:\n        ports: [53]\n      protocol: UDP\n"
+    result = _convert(TO_API + refused, API)
+    assert [d.code for d in result.diagnostics] == ["C2C303"] and result.documents == []
+
+
+HOST_TO_API = """\
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: n1-eth0, labels: {role: node}}
+spec: {node: n1, interfaceName: "*", expectedIPs: [10.0.0.1]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: nodes-to-api}
+spec:
+  order: 10
+  selector: role == 'node'
+  types: [Egress]
+  egress:
+"""
+
+
+def test_host_endpoint_egress_to_a_service_keeps_the_endpoint_ports() -> None:
+    """Host policies compile rules on their own path (compile/hosts.py): the Service's ports must
+    restrict them there too. Calico's host -> own pods allowance (C2C324) is taken out of the
+    comparison so that it cannot hide a difference."""
+    inventory = read_inventory([*NAMESPACES, API])
+    # Felix Drop for pod -> own node on both sides, so that the host ingress policy's narrowing of
+    # a node's own pods under Accept (C2C343) does not hide the egress comparison this test is about.
+    result = convert(
+        text=HOST_TO_API + TO_API,
+        inventory=inventory,
+        endpoint_to_host_action="Drop",
+        **CLUSTER,  # type: ignore[arg-type]
+    )
+    assert "C2C333" in {d.code for d in result.diagnostics}
+    host = next(d for d in result.documents if d["metadata"]["name"] == "nodes-to-api")
+    assert host["specs"][0]["egress"][0]["toPorts"] == [{"ports": [{"port": "8080", "protocol": "TCP"}]}]
+    assumptions = Assumptions(
+        **CLUSTER,  # type: ignore[arg-type]
+        node_labels=node_labels({"n1": {"calico2cilium.io/node": "n1"}}),
+        calico_host_to_own_pods_allowed=False,
+        calico_endpoint_to_host_action="Drop",
+        services=KnownServices.of(inventory),
+    )
+    assert verify(result.loaded, result.documents, assumptions).status == "equivalent"
