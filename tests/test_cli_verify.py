@@ -227,6 +227,8 @@ def test_cluster_config_file(tmp_path: Path) -> None:
         ("podCIDRs: [a\x11]\n", "cluster.yaml:1:13: invalid YAML: character U+0011"),
         ("podCIDRs: [167772160]\n", "is not an IPv4 or IPv6 CIDR"),
         ("a: &a [*a]\n", "alias"),
+        # str(True) would be "True": label values must be written as the strings they are
+        ("nodeLabels: {n1: {edge: true}}\n", "quoted string values"),
     ],
 )
 def test_bad_cluster_config_is_a_usage_error(tmp_path: Path, text: str, message: str) -> None:

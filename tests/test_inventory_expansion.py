@@ -115,6 +115,27 @@ def test_reading_reports_what_is_not_an_inventory() -> None:
     assert list(inv.namespaces) == ["ok"]
 
 
+@pytest.mark.parametrize("value", [True, 1, 1.5])
+def test_an_unquoted_label_value_is_refused_not_read_as_text(value: object) -> None:
+    """Kubernetes label values are strings (the API server refuses `tier: true`). Read with str(),
+    `true` would become "True" and a `starts with 'tr'` test would silently match nothing."""
+    inv = read_inventory(
+        [
+            {"kind": "Pod", "metadata": {"name": "p", "namespace": "a", "labels": {"tier": value}}},
+            {
+                "kind": "Service",
+                "metadata": {"name": "s", "namespace": "a"},
+                "spec": {"selector": {"x": value}},
+            },
+        ]
+    )
+    assert not inv.ok and {d.code for d in inv.diagnostics} == {"C2C317"}
+    messages = [d.message for d in inv.diagnostics]
+    assert any("label 'tier' has no string value" in m for m in messages)
+    assert any("spec.selector is not a label map" in m for m in messages)
+    assert not inv.pods
+
+
 POLICY = """\
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy

@@ -206,10 +206,13 @@ def _read_config(path: str) -> dict[str, Any]:
         elif key == NODE_LABELS_KEY:
             if not isinstance(value, dict) or not all(
                 isinstance(labels, dict)
-                and all(isinstance(v, str | int | float | bool) for v in labels.values())
+                # strings only, as Kubernetes labels are: str(True) would be "True", not "true"
+                and all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items())
                 for labels in value.values()
             ):
-                raise bad(f"{key}: expected a mapping of node name to a mapping of labels")
+                raise bad(
+                    f"{key}: expected a mapping of node name to a mapping of labels (quoted string values)"
+                )
             out["node_labels"] = node_labels(
                 {str(n): {str(k): str(v) for k, v in labels.items()} for n, labels in value.items()}
             )

@@ -139,10 +139,17 @@ class _Reader:
             return None
         out: dict[str, str] = {}
         for key, value in labels.items():
-            if isinstance(value, Mapping | list) or value is None:
-                self.problem(doc, ("metadata", "labels", key), f"{what}: label '{key}' has no string value")
+            # Kubernetes label keys and values are strings: the API server refuses an unquoted
+            # `true` or `1` (it does not decode into map[string]string). Reading one with str()
+            # would turn `true` into "True" and silently change what a string test matches.
+            if not isinstance(key, str) or not isinstance(value, str):
+                self.problem(
+                    doc,
+                    ("metadata", "labels", key),
+                    f"{what}: label {key!r} has no string value ({value!r}; quote it as Kubernetes requires)",
+                )
                 return None
-            out[str(key)] = str(value)
+            out[key] = value
         return out
 
     def item(self, doc: Any, data: Any) -> None:
@@ -189,11 +196,11 @@ class _Reader:
         selector: tuple[tuple[str, str], ...] | None = None
         if raw_selector is not None:
             if not isinstance(raw_selector, Mapping) or any(
-                isinstance(v, Mapping | list) or v is None for v in raw_selector.values()
+                not isinstance(k, str) or not isinstance(v, str) for k, v in raw_selector.items()
             ):
                 self.problem(doc, ("spec", "selector"), f"Service {name}: spec.selector is not a label map")
                 return
-            selector = tuple(sorted((str(k), str(v)) for k, v in raw_selector.items()))
+            selector = tuple(sorted(raw_selector.items()))
         ports: list[ServicePort] = []
         for index, item in enumerate(spec.get("ports") or []):
             port = item.get("port") if isinstance(item, Mapping) else None
