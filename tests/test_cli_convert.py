@@ -257,3 +257,18 @@ def test_verify_with_inventory_proves_the_expansion_and_checks_the_snapshot(tmp_
     assert code == 1  # the C2C316 warnings
     assert "EQUIVALENT ON THE INVENTORY" in err and "2 string-test selector field(s)" in err
     assert "Inventory (concrete engine, original Calico input): No difference on" in err
+
+
+def test_a_string_test_in_a_namespace_selector_is_refused_in_the_users_words(tmp_path: Path) -> None:
+    """At the namespaceSelector (not the document start), quoting the selector as written rather
+    than the Cilium key it maps to (review 3, findings 16 and 17)."""
+    policy = tmp_path / "gnp.yaml"
+    policy.write_text(
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: nsx}\n"
+        "spec:\n  selector: all()\n  namespaceSelector: name ends with 'x'\n"
+        "  ingress:\n    - action: Allow\n"
+    )
+    code, _, err = run("convert", str(policy))
+    line = next(x for x in err.splitlines() if "C2C303" in x)
+    assert code == 2 and line.startswith(f"{policy}:6:22: error C2C303")
+    assert 'spec.namespaceSelector: name ends with "x"' in line and "io.cilium" not in line

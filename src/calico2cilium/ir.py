@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from calico2cilium.calico.selector import Selector
@@ -148,6 +149,13 @@ class Policy:
     ingress: tuple[Rule, ...] | None = None
     egress: tuple[Rule, ...] | None = None
     origin: Origin = field(default=Origin("", ""), compare=False, hash=False)
+    # Where a path of the source document is (e.g. ("spec", "selector")), looked up only when a
+    # diagnostic needs it: positions cost a re-read of the file.
+    locate: Callable[[JsonPath], Source] | None = field(default=None, compare=False, hash=False, repr=False)
+
+    def field_origin(self, *path: str | int) -> Origin:
+        """The origin of one field of the policy's document, positioned when it can be."""
+        return self.origin.at(*path, source=self.locate(path) if self.locate is not None else None)
 
     def rules(self, direction: Direction) -> tuple[Rule, ...] | None:
         return self.ingress if direction is Direction.INGRESS else self.egress

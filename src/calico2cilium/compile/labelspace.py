@@ -43,6 +43,7 @@ from calico2cilium.calico.selector import (
     replace_global,
 )
 from calico2cilium.sets import Inexpressible, KeyConstraint, LabelCube, LabelSet, from_selector
+from calico2cilium.sets.selectors import STRING_TEST_OPERATORS
 
 NAMESPACE: Final = "io.kubernetes.pod.namespace"
 NAMESPACE_LABEL_PREFIX: Final = "io.cilium.k8s.namespace.labels."
@@ -213,6 +214,8 @@ def pod_labels(selector: Selector) -> LabelSet:
         return from_selector(map_atoms(mapped, _label_syntax))
     except (SelectorError, ValueError) as err:
         raise Inexpressible("selector", str(err)) from err
+    except Inexpressible as err:
+        raise _as_written(err, selector) from err
 
 
 def _namespace_key(key: str) -> str:
@@ -238,6 +241,21 @@ def namespace_labels(selector: Selector) -> LabelSet:
         return from_selector(map_atoms(mapped, _label_syntax))
     except (SelectorError, ValueError) as err:
         raise Inexpressible("selector", str(err)) from err
+    except Inexpressible as err:
+        raise _as_written(err, selector) from err
+
+
+def _as_written(err: Inexpressible, selector: Selector) -> Inexpressible:
+    """The refusal in the user's words: the selector as written, not Cilium's mapped keys
+    (``io.cilium.k8s.namespace.labels.name ends with ...``)."""
+    if err.operator not in STRING_TEST_OPERATORS:
+        return err
+    return Inexpressible(
+        err.operator,
+        f"{selector} uses '{err.operator}', a string test that no Kubernetes label selector can express exactly",
+        code=err.code,
+        hint=err.hint,
+    )
 
 
 def in_namespace(namespace: str) -> LabelSet:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from calico2cilium import ir
+from calico2cilium.compile import labelspace as ls
 from calico2cilium.compile.http import L7Grant, http_grant, refused
 from calico2cilium.compile.lower import Lowered
 from calico2cilium.compile.match import Cluster, policy_subject, rule_region
@@ -37,6 +38,7 @@ from calico2cilium.diagnostics.catalog import make
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube, LabelSet
 from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key
+from calico2cilium.sets.selectors import STRING_TEST_OPERATORS
 
 ACTIONS = {ir.Action.ALLOW: Action.ALLOW, ir.Action.DENY: Action.DENY, ir.Action.PASS: Action.PASS}
 """A rule's action in the ordering engine (``compile/ordering.py``); Log rules are dropped when
@@ -258,7 +260,7 @@ def _compile_policy(
     try:
         subject = policy_subject(policy)
     except Inexpressible as err:
-        plan.diagnostics.append(_refused(policy, policy.origin, err))
+        plan.diagnostics.append(_refused(policy, _subject_field(policy, err), err))
         return None
     regions: dict[ir.Direction, list[tuple[ir.Rule, Region]]] = {}
     for direction in ir.Direction:
@@ -278,13 +280,24 @@ def _compile_policy(
     return PolicyPlan(policy, subject), regions
 
 
-STRING_TESTS = frozenset({"contains", "starts with", "ends with"})
+def _subject_field(policy: ir.Policy, err: Inexpressible) -> ir.Origin:
+    """The field of the policy whose subject could not be expressed: ``spec.selector``, else
+    ``spec.namespaceSelector`` or ``spec.serviceAccountSelector`` (positioned there)."""
+    if err.operator == "serviceAccountSelector":
+        return policy.field_origin("spec", "serviceAccountSelector")
+    try:
+        ls.pod_labels(policy.selector)
+    except Inexpressible:
+        return policy.field_origin("spec", "selector")
+    if policy.namespace_selector is not None:
+        return policy.field_origin("spec", "namespaceSelector")
+    return policy.origin
 
 
 def _refused(policy: ir.Policy, origin: ir.Origin, err: Inexpressible) -> Diagnostic:
     where = str(origin) if origin.path else origin.resource
     hint = err.hint
-    if err.operator in STRING_TESTS:
+    if err.operator in STRING_TEST_OPERATORS:
         hint = (
             "give the cluster's pods and namespaces with --inventory (kubectl get"
             " pods,namespaces,serviceaccounts,nodes -A -o yaml) to expand it against their label values"

@@ -33,6 +33,8 @@ from calico2cilium.sets.errors import Inexpressible
 from calico2cilium.sets.labels import HAS, NONE, NOT_HAS, KeyConstraint, LabelCube, LabelSet
 
 _STRING_TESTS = {Contains: "contains", StartsWith: "starts with", EndsWith: "ends with"}
+# What an Inexpressible from a string test names as its operator.
+STRING_TEST_OPERATORS = frozenset(_STRING_TESTS.values())
 
 
 def literal_constraint(literal: Literal) -> tuple[str, KeyConstraint] | None:
