@@ -87,7 +87,7 @@ class L4Set:
 
     @staticmethod
     def all() -> L4Set:
-        return L4Set.protocols(range(256))
+        return _ALL
 
     @staticmethod
     def protocols(numbers: Iterable[int]) -> L4Set:
@@ -140,24 +140,36 @@ class L4Set:
             or _meet(self.icmp, other.icmp)
         )
 
+    # Shortcuts: an identical operand, or the full set (the form is normal, so these are exact).
+
     def __and__(self, other: L4Set) -> L4Set:
+        if self is other or other is _ALL:
+            return self
+        if self is _ALL:
+            return other
         return L4Set(
-            _zip(self.ports, other.ports, lambda a, b: None if a is None or b is None else a & b),
-            _zip(self.icmp, other.icmp, lambda a, b: None if a is None or b is None else a & b),
+            _zip(self.ports, other.ports, _and),
+            _zip(self.icmp, other.icmp, _and),
             self.others & other.others,
         )
 
     def __or__(self, other: L4Set) -> L4Set:
+        if self is other or self is _ALL:
+            return self
+        if other is _ALL:
+            return other
         return L4Set(
-            _zip(self.ports, other.ports, lambda a, b: b if a is None else a if b is None else a | b),
-            _zip(self.icmp, other.icmp, lambda a, b: b if a is None else a if b is None else a | b),
+            _zip(self.ports, other.ports, _or),
+            _zip(self.icmp, other.icmp, _or),
             self.others | other.others,
         )
 
     def __sub__(self, other: L4Set) -> L4Set:
+        if self is other or other is _ALL:
+            return _EMPTY
         return L4Set(
-            _zip(self.ports, other.ports, lambda a, b: a if a is None or b is None else a - b),
-            _zip(self.icmp, other.icmp, lambda a, b: a if a is None or b is None else a - b),
+            _zip(self.ports, other.ports, _sub),
+            _zip(self.icmp, other.icmp, _sub),
             self.others - other.others,
         )
 
@@ -226,20 +238,45 @@ def _meet(a: tuple[tuple[int, M], ...], b: tuple[tuple[int, M], ...]) -> bool:
     return False
 
 
+def _and(a: M | None, b: M | None) -> M | None:
+    return None if a is None or b is None else a & b
+
+
+def _or(a: M | None, b: M | None) -> M | None:
+    return b if a is None else a if b is None else a | b
+
+
+def _sub(a: M | None, b: M | None) -> M | None:
+    return a if a is None or b is None else a - b
+
+
 def _zip(
     a: tuple[tuple[int, M], ...], b: tuple[tuple[int, M], ...], op: Callable[[M | None, M | None], M | None]
 ) -> tuple[tuple[int, M], ...]:
     """Combine two sorted (protocol, map) tuples per protocol, dropping empty maps."""
-    da, db = dict(a), dict(b)
     out: list[tuple[int, M]] = []
-    for proto in sorted(da.keys() | db.keys()):
-        m = op(da.get(proto), db.get(proto))
+    i = j = 0
+    na, nb = len(a), len(b)
+    while i < na or j < nb:
+        pa = a[i][0] if i < na else None
+        pb = b[j][0] if j < nb else None
+        if pb is None or (pa is not None and pa < pb):
+            proto, m = pa, op(a[i][1], None)
+            i += 1
+        elif pa is None or pb < pa:
+            proto, m = pb, op(None, b[j][1])
+            j += 1
+        else:
+            proto, m = pa, op(a[i][1], b[j][1])
+            i += 1
+            j += 1
         if m is not None and not m.is_empty:
             out.append((proto, m))
     return tuple(out)
 
 
 _ALL: Final = L4Set.protocols(range(256))
+_EMPTY: Final = L4Set()
 
 
 # ---------------------------------------------------------------------- Calico rule fields

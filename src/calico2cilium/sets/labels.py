@@ -59,6 +59,10 @@ class KeyConstraint:
     def __and__(self, other: KeyConstraint) -> KeyConstraint:
         return KeyConstraint(self.absent and other.absent, self.values & other.values)
 
+    def meets(self, other: KeyConstraint) -> bool:
+        """``not (self & other).is_empty``, without building the intersection."""
+        return (self.absent and other.absent) or self.values.meets(other.values)
+
     def __or__(self, other: KeyConstraint) -> KeyConstraint:
         return KeyConstraint(self.absent or other.absent, self.values | other.values)
 
@@ -166,17 +170,54 @@ class LabelCube:
     def __and__(self, other: LabelCube) -> LabelCube:
         if self.empty_marker or other.empty_marker:
             return _EMPTY_CUBE
-        if not other.constraints:
+        if not other.constraints or self is other:
             return self
         if not self.constraints:
             return other
-        return LabelCube.of(self.constraints + other.constraints)
+        # Both constraint tuples are sorted by key with unique keys and no ANY: merge them (the
+        # result is what ``LabelCube.of`` of the concatenation gives, without re-sorting).
+        a, b = self.constraints, other.constraints
+        out: list[tuple[str, KeyConstraint]] = []
+        i = j = 0
+        na, nb = len(a), len(b)
+        while i < na and j < nb:
+            ka, kb = a[i][0], b[j][0]
+            if ka == kb:
+                kc = a[i][1] & b[j][1]
+                if kc.is_empty:
+                    return _EMPTY_CUBE
+                out.append((ka, kc))  # a subset of a non-ANY constraint is not ANY
+                i += 1
+                j += 1
+            elif ka < kb:
+                out.append(a[i])
+                i += 1
+            else:
+                out.append(b[j])
+                j += 1
+        out.extend(a[i:])
+        out.extend(b[j:])
+        return LabelCube(tuple(out))
 
     def intersects(self, other: LabelCube) -> bool:
         if self.empty_marker or other.empty_marker:
             return False
-        small, big = (self, other) if len(self.constraints) <= len(other.constraints) else (other, self)
-        return all(not (kc & big.get(k)).is_empty for k, kc in small.constraints)
+        # Only keys constrained on both sides can make the intersection empty.
+        a, b = self.constraints, other.constraints
+        i = j = 0
+        na, nb = len(a), len(b)
+        while i < na and j < nb:
+            ka, kb = a[i][0], b[j][0]
+            if ka == kb:
+                if not a[i][1].meets(b[j][1]):
+                    return False
+                i += 1
+                j += 1
+            elif ka < kb:
+                i += 1
+            else:
+                j += 1
+        return True
 
     def issubset(self, other: LabelCube) -> bool:
         if self.empty_marker:
