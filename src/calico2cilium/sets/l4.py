@@ -258,16 +258,14 @@ def _zip(
     i = j = 0
     na, nb = len(a), len(b)
     while i < na or j < nb:
-        pa = a[i][0] if i < na else None
-        pb = b[j][0] if j < nb else None
-        if pb is None or (pa is not None and pa < pb):
-            proto, m = pa, op(a[i][1], None)
+        if j == nb or (i < na and a[i][0] < b[j][0]):
+            proto, m = a[i][0], op(a[i][1], None)
             i += 1
-        elif pa is None or pb < pa:
-            proto, m = pb, op(None, b[j][1])
+        elif i == na or b[j][0] < a[i][0]:
+            proto, m = b[j][0], op(None, b[j][1])
             j += 1
         else:
-            proto, m = pa, op(a[i][1], b[j][1])
+            proto, m = a[i][0], op(a[i][1], b[j][1])
             i += 1
             j += 1
         if m is not None and not m.is_empty:
