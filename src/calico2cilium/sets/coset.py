@@ -59,7 +59,14 @@ class CoSet:
         return ~(~self & ~other)
 
     def __sub__(self, other: CoSet) -> CoSet:
-        return self & ~other
+        """``self & ~other``, case by case."""
+        if not self.cofinite:
+            if not other.cofinite:
+                return CoSet(self.values - other.values, False)
+            return CoSet(self.values & other.values, False)
+        if not other.cofinite:
+            return CoSet(self.values | other.values, True)
+        return CoSet(other.values - self.values, False)
 
     def issubset(self, other: CoSet) -> bool:
         return (self - other).is_empty

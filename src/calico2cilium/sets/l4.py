@@ -78,6 +78,15 @@ class L4Set:
     ports: tuple[tuple[int, PortMap], ...] = ()
     icmp: tuple[tuple[int, IcmpMap], ...] = ()
     others: IntervalSet = field(default=_NO_OTHERS)
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+    """``hash(self)``, once computed: the ordering walk groups cubes by their L4 set often."""
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if h is None:
+            h = hash((self.ports, self.icmp, self.others))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     # ------------------------------------------------------------------ constructors
 

@@ -14,7 +14,7 @@ out through ``to_kubernetes_selectors`` (``k8s_selectors.py``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from calico2cilium.sets.coset import CoSet
@@ -70,7 +70,8 @@ class KeyConstraint:
         return KeyConstraint(not self.absent, ~self.values)
 
     def __sub__(self, other: KeyConstraint) -> KeyConstraint:
-        return self & ~other
+        """``self & ~other``."""
+        return KeyConstraint(self.absent and not other.absent, self.values - other.values)
 
     def issubset(self, other: KeyConstraint) -> bool:
         return (self - other).is_empty
@@ -124,6 +125,15 @@ class LabelCube:
 
     constraints: Constraints = ()
     empty_marker: bool = False
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+    """``hash(self)``, once computed: cubes are grouped and looked up by value often."""
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if h is None:
+            h = hash((self.constraints, self.empty_marker))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     @staticmethod
     def of(constraints: Mapping[str, KeyConstraint] | Iterable[tuple[str, KeyConstraint]]) -> LabelCube:
@@ -231,13 +241,18 @@ class LabelCube:
         ``self`` that agrees with ``other`` on the earlier keys and disagrees on this one."""
         if not self.intersects(other):
             return [] if self.empty_marker else [self]
+        if self is other or self.constraints == other.constraints:
+            return []
+        # No constraint built here is ANY (``okc`` is not) or empty (``outside`` is checked, and
+        # ``mine & okc`` meets since the cubes intersect): a sorted tuple is the normal form.
         out: list[LabelCube] = []
         current = dict(self.constraints)
         for key, okc in other.constraints:
             mine = current.get(key, ANY)
             outside = mine - okc
             if not outside.is_empty:
-                out.append(LabelCube.of({**current, key: outside}))
+                current[key] = outside
+                out.append(LabelCube(tuple(sorted(current.items()))))
             current[key] = mine & okc
         return out
 
