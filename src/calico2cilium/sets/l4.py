@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final, TypeVar
 
 from calico2cilium.sets.errors import Inexpressible
@@ -156,11 +157,7 @@ class L4Set:
             return self
         if self is _ALL:
             return other
-        return L4Set(
-            _zip(self.ports, other.ports, _and),
-            _zip(self.icmp, other.icmp, _and),
-            self.others & other.others,
-        )
+        return _intersection(self, other)
 
     def __or__(self, other: L4Set) -> L4Set:
         if self is other or self is _ALL:
@@ -176,11 +173,7 @@ class L4Set:
     def __sub__(self, other: L4Set) -> L4Set:
         if self is other or other is _ALL:
             return _EMPTY
-        return L4Set(
-            _zip(self.ports, other.ports, _sub),
-            _zip(self.icmp, other.icmp, _sub),
-            self.others - other.others,
-        )
+        return _difference(self, other)
 
     def complement(self) -> L4Set:
         return _ALL - self
@@ -245,6 +238,20 @@ def _meet(a: tuple[tuple[int, M], ...], b: tuple[tuple[int, M], ...]) -> bool:
         if other is not None and m.intersects(other):
             return True
     return False
+
+
+# The ordering walk meets the same few L4 sets (each rule's, and the pieces left of "everything")
+# over and over, as equal values: memoise the two operations it uses (values are immutable).
+
+
+@lru_cache(maxsize=1 << 12)
+def _intersection(a: L4Set, b: L4Set) -> L4Set:
+    return L4Set(_zip(a.ports, b.ports, _and), _zip(a.icmp, b.icmp, _and), a.others & b.others)
+
+
+@lru_cache(maxsize=1 << 12)
+def _difference(a: L4Set, b: L4Set) -> L4Set:
+    return L4Set(_zip(a.ports, b.ports, _sub), _zip(a.icmp, b.icmp, _sub), a.others - b.others)
 
 
 def _and(a: M | None, b: M | None) -> M | None:

@@ -212,6 +212,8 @@ class LabelCube:
     def intersects(self, other: LabelCube) -> bool:
         if self.empty_marker or other.empty_marker:
             return False
+        if self is other:
+            return True
         # Only keys constrained on both sides can make the intersection empty.
         a, b = self.constraints, other.constraints
         i = j = 0

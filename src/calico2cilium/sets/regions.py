@@ -56,9 +56,9 @@ class Cube:
         return Cube(self.subject & other.subject, peer, self.l4 & other.l4)
 
     def intersects(self, other: Cube) -> bool:
-        return (
-            self.subject.intersects(other.subject)
-            and peer_intersects(self.peer, other.peer)
+        return (  # the peer first: a kind mismatch is the cheapest and most common miss
+            peer_intersects(self.peer, other.peer)
+            and self.subject.intersects(other.subject)
             and self.l4.intersects(other.l4)
         )
 
