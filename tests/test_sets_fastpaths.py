@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from calico2cilium.sets import IntervalSet, KeyConstraint, L4Set, LabelCube
 from calico2cilium.sets.coset import CoSet
 from calico2cilium.sets.ipsets import IPSet
-from calico2cilium.sets.labels import ANY
+from calico2cilium.sets.labels import ANY, merge_cubes
 from calico2cilium.sets.peers import NetPeer, PeerCube, peer_and, peer_intersects
 from calico2cilium.sets.piecewise import Piecewise
 from calico2cilium.sets.ports import NameCell, _apply
@@ -199,3 +199,27 @@ def test_l4_operations_match_the_general_walk(p: tuple[L4Set, L4Set]) -> None:
     # memoised: asking again (or with equal copies) gives the same values
     a2, b2 = copy.deepcopy(a), copy.deepcopy(b)
     assert a2 & b2 == a & b and a2 - b2 == a - b
+
+
+def slow_merge_cubes(cubes: list[LabelCube]) -> list[LabelCube]:
+    """``merge_cubes`` with every merged cube normalised by ``LabelCube.of``."""
+    current = list(dict.fromkeys(c for c in cubes if not c.is_empty))
+    changed = True
+    while changed and len(current) > 1:
+        changed = False
+        for key in sorted({k for c in current for k in c.label_keys()}):
+            groups: dict[tuple[Any, ...], KeyConstraint] = {}
+            for cube in current:
+                rest = cube.without(key)
+                prev = groups.get(rest)
+                groups[rest] = cube.get(key) if prev is None else prev | cube.get(key)
+            if len(groups) < len(current):
+                changed = True
+                current = [LabelCube.of((*rest, (key, kc))) for rest, kc in groups.items()]
+    return current
+
+
+@FAST
+@given(st.lists(label_cubes, max_size=6))
+def test_merge_cubes_builds_normal_cubes(cubes: list[LabelCube]) -> None:
+    assert merge_cubes(cubes) == slow_merge_cubes(cubes)

@@ -290,8 +290,20 @@ def merge_cubes(cubes: Iterable[LabelCube]) -> list[LabelCube]:
                 groups[rest] = cube.get(key) if prev is None else prev | cube.get(key)
             if len(groups) < len(current):
                 changed = True
-                current = [LabelCube.of((*rest, (key, kc))) for rest, kc in groups.items()]
+                current = [_put(rest, key, kc) for rest, kc in groups.items()]
     return current
+
+
+def _put(rest: Constraints, key: str, kc: KeyConstraint) -> LabelCube:
+    """``LabelCube.of((*rest, (key, kc)))`` for a normal ``rest`` without ``key`` and a non-empty
+    ``kc`` (an OR of non-empty constraints): only an ANY ``kc`` needs dropping."""
+    if kc.is_any:
+        return LabelCube(rest)
+    return LabelCube(tuple(sorted((*rest, (key, kc)), key=_first)))
+
+
+def _first(item: tuple[str, KeyConstraint]) -> str:
+    return item[0]
 
 
 def simplify_cubes(cubes: Iterable[LabelCube]) -> tuple[LabelCube, ...]:
