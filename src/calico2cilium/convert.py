@@ -13,7 +13,9 @@ resources) -> ``schemas`` (every output validated against the target version's C
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -78,6 +80,26 @@ def _version_tuple(version: str) -> tuple[int, int]:
     return int(major), int(minor)
 
 
+_GC_THRESHOLD = 100_000
+"""Allocations between young collections while converting (CPython's default: 700)."""
+
+
+@contextmanager
+def _gc_relaxed() -> Iterator[None]:
+    """Collect garbage less often while converting. The set algebra allocates millions of small
+    immutable values and makes no reference cycles, so the default schedule mostly rescans live
+    data (about a quarter of the compile time on 1,000 policies); cycles are still collected,
+    only later. The previous thresholds come back afterwards."""
+    before = gc.get_threshold()
+    if before[0]:  # 0: automatic collection is off; leave it off
+        gc.set_threshold(max(before[0], _GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+@_gc_relaxed()
 def convert(
     paths: Sequence[str] | None = None,
     *,

@@ -44,11 +44,29 @@ class CoSet:
         finite, co = (a, b) if not a.cofinite else (b, a)
         return CoSet(finite.values - co.values, False)
 
+    def meets(self, other: CoSet) -> bool:
+        """``not (self & other).is_empty``, without building the intersection (a cofinite set
+        is infinite, so two of them always meet)."""
+        if not self.cofinite:
+            if not other.cofinite:
+                return not self.values.isdisjoint(other.values)
+            return not self.values <= other.values
+        if not other.cofinite:
+            return not other.values <= self.values
+        return True
+
     def __or__(self, other: CoSet) -> CoSet:
         return ~(~self & ~other)
 
     def __sub__(self, other: CoSet) -> CoSet:
-        return self & ~other
+        """``self & ~other``, case by case."""
+        if not self.cofinite:
+            if not other.cofinite:
+                return CoSet(self.values - other.values, False)
+            return CoSet(self.values & other.values, False)
+        if not other.cofinite:
+            return CoSet(self.values | other.values, True)
+        return CoSet(other.values - self.values, False)
 
     def issubset(self, other: CoSet) -> bool:
         return (self - other).is_empty

@@ -116,7 +116,28 @@ class IntervalSet:
         return IntervalSet(self.lo, self.hi, tuple(out))
 
     def __sub__(self, other: IntervalSet) -> IntervalSet:
-        return self & ~other
+        self._check(other)
+        a, b = self.ranges, other.ranges
+        if not a or not b:
+            return self
+        # Walk both sorted lists once: cut each range of ``a`` by the ranges of ``b`` it meets
+        # (the same normal form as ``self & ~other``).
+        out: list[Range] = []
+        j, nb = 0, len(b)
+        for lo, hi in a:
+            while j < nb and b[j][1] < lo:
+                j += 1
+            k = j
+            while k < nb and b[k][0] <= hi:
+                if b[k][0] > lo:
+                    out.append((lo, b[k][0] - 1))
+                lo = b[k][1] + 1
+                if lo > hi:
+                    break
+                k += 1
+            if lo <= hi:
+                out.append((lo, hi))
+        return IntervalSet(self.lo, self.hi, tuple(out))
 
     def issubset(self, other: IntervalSet) -> bool:
         return (self - other).is_empty

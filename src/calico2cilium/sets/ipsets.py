@@ -67,6 +67,9 @@ class IPSet:
     def __and__(self, other: IPSet) -> IPSet:
         return IPSet(self.v4 & other.v4, self.v6 & other.v6)
 
+    def intersects(self, other: IPSet) -> bool:
+        return self.v4.intersects(other.v4) or self.v6.intersects(other.v6)
+
     def __or__(self, other: IPSet) -> IPSet:
         return IPSet(self.v4 | other.v4, self.v6 | other.v6)
 

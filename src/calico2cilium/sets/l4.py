@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final, TypeVar
 
 from calico2cilium.sets.errors import Inexpressible
@@ -78,6 +79,15 @@ class L4Set:
     ports: tuple[tuple[int, PortMap], ...] = ()
     icmp: tuple[tuple[int, IcmpMap], ...] = ()
     others: IntervalSet = field(default=_NO_OTHERS)
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+    """``hash(self)``, once computed: the ordering walk groups cubes by their L4 set often."""
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if h is None:
+            h = hash((self.ports, self.icmp, self.others))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     # ------------------------------------------------------------------ constructors
 
@@ -87,7 +97,7 @@ class L4Set:
 
     @staticmethod
     def all() -> L4Set:
-        return L4Set.protocols(range(256))
+        return _ALL
 
     @staticmethod
     def protocols(numbers: Iterable[int]) -> L4Set:
@@ -140,26 +150,30 @@ class L4Set:
             or _meet(self.icmp, other.icmp)
         )
 
+    # Shortcuts: an identical operand, or the full set (the form is normal, so these are exact).
+
     def __and__(self, other: L4Set) -> L4Set:
-        return L4Set(
-            _zip(self.ports, other.ports, lambda a, b: None if a is None or b is None else a & b),
-            _zip(self.icmp, other.icmp, lambda a, b: None if a is None or b is None else a & b),
-            self.others & other.others,
-        )
+        if self is other or other is _ALL:
+            return self
+        if self is _ALL:
+            return other
+        return _intersection(self, other)
 
     def __or__(self, other: L4Set) -> L4Set:
+        if self is other or self is _ALL:
+            return self
+        if other is _ALL:
+            return other
         return L4Set(
-            _zip(self.ports, other.ports, lambda a, b: b if a is None else a if b is None else a | b),
-            _zip(self.icmp, other.icmp, lambda a, b: b if a is None else a if b is None else a | b),
+            _zip(self.ports, other.ports, _or),
+            _zip(self.icmp, other.icmp, _or),
             self.others | other.others,
         )
 
     def __sub__(self, other: L4Set) -> L4Set:
-        return L4Set(
-            _zip(self.ports, other.ports, lambda a, b: a if a is None or b is None else a - b),
-            _zip(self.icmp, other.icmp, lambda a, b: a if a is None or b is None else a - b),
-            self.others - other.others,
-        )
+        if self is other or other is _ALL:
+            return _EMPTY
+        return _difference(self, other)
 
     def complement(self) -> L4Set:
         return _ALL - self
@@ -226,20 +240,57 @@ def _meet(a: tuple[tuple[int, M], ...], b: tuple[tuple[int, M], ...]) -> bool:
     return False
 
 
+# The ordering walk meets the same few L4 sets (each rule's, and the pieces left of "everything")
+# over and over, as equal values: memoise the two operations it uses (values are immutable).
+
+
+@lru_cache(maxsize=1 << 12)
+def _intersection(a: L4Set, b: L4Set) -> L4Set:
+    return L4Set(_zip(a.ports, b.ports, _and), _zip(a.icmp, b.icmp, _and), a.others & b.others)
+
+
+@lru_cache(maxsize=1 << 12)
+def _difference(a: L4Set, b: L4Set) -> L4Set:
+    return L4Set(_zip(a.ports, b.ports, _sub), _zip(a.icmp, b.icmp, _sub), a.others - b.others)
+
+
+def _and(a: M | None, b: M | None) -> M | None:
+    return None if a is None or b is None else a & b
+
+
+def _or(a: M | None, b: M | None) -> M | None:
+    return b if a is None else a if b is None else a | b
+
+
+def _sub(a: M | None, b: M | None) -> M | None:
+    return a if a is None or b is None else a - b
+
+
 def _zip(
     a: tuple[tuple[int, M], ...], b: tuple[tuple[int, M], ...], op: Callable[[M | None, M | None], M | None]
 ) -> tuple[tuple[int, M], ...]:
     """Combine two sorted (protocol, map) tuples per protocol, dropping empty maps."""
-    da, db = dict(a), dict(b)
     out: list[tuple[int, M]] = []
-    for proto in sorted(da.keys() | db.keys()):
-        m = op(da.get(proto), db.get(proto))
+    i = j = 0
+    na, nb = len(a), len(b)
+    while i < na or j < nb:
+        if j == nb or (i < na and a[i][0] < b[j][0]):
+            proto, m = a[i][0], op(a[i][1], None)
+            i += 1
+        elif i == na or b[j][0] < a[i][0]:
+            proto, m = b[j][0], op(None, b[j][1])
+            j += 1
+        else:
+            proto, m = a[i][0], op(a[i][1], b[j][1])
+            i += 1
+            j += 1
         if m is not None and not m.is_empty:
             out.append((proto, m))
     return tuple(out)
 
 
 _ALL: Final = L4Set.protocols(range(256))
+_EMPTY: Final = L4Set()
 
 
 # ---------------------------------------------------------------------- Calico rule fields

@@ -14,7 +14,7 @@ out through ``to_kubernetes_selectors`` (``k8s_selectors.py``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from calico2cilium.sets.coset import CoSet
@@ -59,6 +59,10 @@ class KeyConstraint:
     def __and__(self, other: KeyConstraint) -> KeyConstraint:
         return KeyConstraint(self.absent and other.absent, self.values & other.values)
 
+    def meets(self, other: KeyConstraint) -> bool:
+        """``not (self & other).is_empty``, without building the intersection."""
+        return (self.absent and other.absent) or self.values.meets(other.values)
+
     def __or__(self, other: KeyConstraint) -> KeyConstraint:
         return KeyConstraint(self.absent or other.absent, self.values | other.values)
 
@@ -66,7 +70,8 @@ class KeyConstraint:
         return KeyConstraint(not self.absent, ~self.values)
 
     def __sub__(self, other: KeyConstraint) -> KeyConstraint:
-        return self & ~other
+        """``self & ~other``."""
+        return KeyConstraint(self.absent and not other.absent, self.values - other.values)
 
     def issubset(self, other: KeyConstraint) -> bool:
         return (self - other).is_empty
@@ -120,6 +125,15 @@ class LabelCube:
 
     constraints: Constraints = ()
     empty_marker: bool = False
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+    """``hash(self)``, once computed: cubes are grouped and looked up by value often."""
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if h is None:
+            h = hash((self.constraints, self.empty_marker))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     @staticmethod
     def of(constraints: Mapping[str, KeyConstraint] | Iterable[tuple[str, KeyConstraint]]) -> LabelCube:
@@ -166,17 +180,56 @@ class LabelCube:
     def __and__(self, other: LabelCube) -> LabelCube:
         if self.empty_marker or other.empty_marker:
             return _EMPTY_CUBE
-        if not other.constraints:
+        if not other.constraints or self is other:
             return self
         if not self.constraints:
             return other
-        return LabelCube.of(self.constraints + other.constraints)
+        # Both constraint tuples are sorted by key with unique keys and no ANY: merge them (the
+        # result is what ``LabelCube.of`` of the concatenation gives, without re-sorting).
+        a, b = self.constraints, other.constraints
+        out: list[tuple[str, KeyConstraint]] = []
+        i = j = 0
+        na, nb = len(a), len(b)
+        while i < na and j < nb:
+            ka, kb = a[i][0], b[j][0]
+            if ka == kb:
+                kc = a[i][1] & b[j][1]
+                if kc.is_empty:
+                    return _EMPTY_CUBE
+                out.append((ka, kc))  # a subset of a non-ANY constraint is not ANY
+                i += 1
+                j += 1
+            elif ka < kb:
+                out.append(a[i])
+                i += 1
+            else:
+                out.append(b[j])
+                j += 1
+        out.extend(a[i:])
+        out.extend(b[j:])
+        return LabelCube(tuple(out))
 
     def intersects(self, other: LabelCube) -> bool:
         if self.empty_marker or other.empty_marker:
             return False
-        small, big = (self, other) if len(self.constraints) <= len(other.constraints) else (other, self)
-        return all(not (kc & big.get(k)).is_empty for k, kc in small.constraints)
+        if self is other:
+            return True
+        # Only keys constrained on both sides can make the intersection empty.
+        a, b = self.constraints, other.constraints
+        i = j = 0
+        na, nb = len(a), len(b)
+        while i < na and j < nb:
+            ka, kb = a[i][0], b[j][0]
+            if ka == kb:
+                if not a[i][1].meets(b[j][1]):
+                    return False
+                i += 1
+                j += 1
+            elif ka < kb:
+                i += 1
+            else:
+                j += 1
+        return True
 
     def issubset(self, other: LabelCube) -> bool:
         if self.empty_marker:
@@ -190,13 +243,18 @@ class LabelCube:
         ``self`` that agrees with ``other`` on the earlier keys and disagrees on this one."""
         if not self.intersects(other):
             return [] if self.empty_marker else [self]
+        if self is other or self.constraints == other.constraints:
+            return []
+        # No constraint built here is ANY (``okc`` is not) or empty (``outside`` is checked, and
+        # ``mine & okc`` meets since the cubes intersect): a sorted tuple is the normal form.
         out: list[LabelCube] = []
         current = dict(self.constraints)
         for key, okc in other.constraints:
             mine = current.get(key, ANY)
             outside = mine - okc
             if not outside.is_empty:
-                out.append(LabelCube.of({**current, key: outside}))
+                current[key] = outside
+                out.append(LabelCube(tuple(sorted(current.items()))))
             current[key] = mine & okc
         return out
 
@@ -232,8 +290,20 @@ def merge_cubes(cubes: Iterable[LabelCube]) -> list[LabelCube]:
                 groups[rest] = cube.get(key) if prev is None else prev | cube.get(key)
             if len(groups) < len(current):
                 changed = True
-                current = [LabelCube.of((*rest, (key, kc))) for rest, kc in groups.items()]
+                current = [_put(rest, key, kc) for rest, kc in groups.items()]
     return current
+
+
+def _put(rest: Constraints, key: str, kc: KeyConstraint) -> LabelCube:
+    """``LabelCube.of((*rest, (key, kc)))`` for a normal ``rest`` without ``key`` and a non-empty
+    ``kc`` (an OR of non-empty constraints): only an ANY ``kc`` needs dropping."""
+    if kc.is_any:
+        return LabelCube(rest)
+    return LabelCube(tuple(sorted((*rest, (key, kc)), key=_first)))
+
+
+def _first(item: tuple[str, KeyConstraint]) -> str:
+    return item[0]
 
 
 def simplify_cubes(cubes: Iterable[LabelCube]) -> tuple[LabelCube, ...]:

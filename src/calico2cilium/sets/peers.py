@@ -99,6 +99,15 @@ def peer_and(a: PeerCube, b: PeerCube) -> PeerCube | None:
     return None if peer_is_empty(r) else r
 
 
+def peer_intersects(a: PeerCube, b: PeerCube) -> bool:
+    """``peer_and(a, b) is not None``, without building the intersection."""
+    if isinstance(a, PodPeer):
+        return isinstance(b, PodPeer) and a.labels.intersects(b.labels)
+    if isinstance(a, NetPeer):
+        return isinstance(b, NetPeer) and a.ips.intersects(b.ips)
+    return isinstance(b, HostPeer) and not a.kinds.isdisjoint(b.kinds)
+
+
 def peer_sub(a: PeerCube, b: PeerCube) -> list[PeerCube]:
     """``a - b`` as disjoint non-empty cubes."""
     if isinstance(a, PodPeer) and isinstance(b, PodPeer):

@@ -106,14 +106,44 @@ class Piecewise(Generic[C]):
                 j += 1
         return False
 
+    # Shortcuts (same ranges only; ``_combine`` raises otherwise): an empty side, or equal maps
+    # (the normal form makes equality set equality, and ``c & c == c | c == c`` for every cell).
+
     def __and__(self, other: Piecewise[C]) -> Piecewise[C]:
-        return self._combine(other, lambda x, y: None if x is None or y is None else x & y)
+        if (self.lo, self.hi) == (other.lo, other.hi):
+            if not self.segments or self.segments == other.segments:
+                return self
+            if not other.segments:
+                return other
+        return self._combine(other, _and)
 
     def __or__(self, other: Piecewise[C]) -> Piecewise[C]:
-        return self._combine(other, lambda x, y: y if x is None else x if y is None else x | y)
+        if (self.lo, self.hi) == (other.lo, other.hi):
+            if not other.segments or self.segments == other.segments:
+                return self
+            if not self.segments:
+                return other
+        return self._combine(other, _or)
 
     def __sub__(self, other: Piecewise[C]) -> Piecewise[C]:
-        return self._combine(other, lambda x, y: x if x is None or y is None else x - y)
+        if (self.lo, self.hi) == (other.lo, other.hi):
+            if not self.segments or not other.segments:
+                return self
+            if self.segments == other.segments:
+                return Piecewise(self.lo, self.hi, ())
+        return self._combine(other, _sub)
 
     def complement(self, full_cell: C) -> Piecewise[C]:
         return Piecewise(self.lo, self.hi, ((self.lo, self.hi, full_cell),)) - self
+
+
+def _and(x: C | None, y: C | None) -> C | None:
+    return None if x is None or y is None else x & y
+
+
+def _or(x: C | None, y: C | None) -> C | None:
+    return y if x is None else x if y is None else x | y
+
+
+def _sub(x: C | None, y: C | None) -> C | None:
+    return x if x is None or y is None else x - y

@@ -133,13 +133,27 @@ class NameCell:
     def __invert__(self) -> NameCell:
         return NameCell(_apply("sub", True, self.node))
 
+    # Constant operands (no named port involved: the usual case) skip the BDD apply.
+
     def __and__(self, other: NameCell) -> NameCell:
+        if other.node is True or self.node is False:
+            return self
+        if self.node is True or other.node is False:
+            return other
         return NameCell(_apply("and", self.node, other.node))
 
     def __or__(self, other: NameCell) -> NameCell:
+        if other.node is False or self.node is True:
+            return self
+        if self.node is False or other.node is True:
+            return other
         return NameCell(_apply("or", self.node, other.node))
 
     def __sub__(self, other: NameCell) -> NameCell:
+        if other.node is False or self.node is False:
+            return self
+        if other.node is True:
+            return NEVER
         return NameCell(_apply("sub", self.node, other.node))
 
     def __str__(self) -> str:

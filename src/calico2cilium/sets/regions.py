@@ -20,6 +20,7 @@ from calico2cilium.sets.peers import (
     merge_peers,
     peer_and,
     peer_contains,
+    peer_intersects,
     peer_is_empty,
     peer_sort_key,
     peer_sub,
@@ -47,32 +48,27 @@ class Cube:
 
     def __and__(self, other: Cube) -> Cube | None:
         """The intersection, or ``None`` when empty."""
-        if not self.subject.intersects(other.subject):
+        if not self.intersects(other):
             return None
         peer = peer_and(self.peer, other.peer)
         if peer is None:
             return None
-        l4 = self.l4 & other.l4
-        if l4.is_empty:
-            return None
-        return Cube(self.subject & other.subject, peer, l4)
+        return Cube(self.subject & other.subject, peer, self.l4 & other.l4)
 
     def intersects(self, other: Cube) -> bool:
-        return (
-            self.subject.intersects(other.subject)
-            and peer_and(self.peer, other.peer) is not None
+        return (  # the peer first: a kind mismatch is the cheapest and most common miss
+            peer_intersects(self.peer, other.peer)
+            and self.subject.intersects(other.subject)
             and self.l4.intersects(other.l4)
         )
 
     def __sub__(self, other: Cube) -> list[Cube]:
         """``A - B`` = (A.s-B.s)xA.pxA.l  +  (A.s&B.s)x(A.p-B.p)xA.l  +  (A.s&B.s)x(A.p&B.p)x(A.l-B.l),
         disjoint by construction."""
-        if not self.subject.intersects(other.subject):
+        if not self.intersects(other):
             return [self]
         peer = peer_and(self.peer, other.peer)
         if peer is None:
-            return [self]
-        if not self.l4.intersects(other.l4):
             return [self]
         subject = self.subject & other.subject
         out = [Cube(s, self.peer, self.l4) for s in self.subject - other.subject]

@@ -1,0 +1,225 @@
+"""The set algebra's fast paths against the slow exact paths they stand for.
+
+Each shortcut (intersection tests that build nothing, merge-based label cube AND, one-pass
+differences, identity/empty/full operand shortcuts, memoised L4 operations, cached hashes) must give
+exactly the value (the same normal form, not just the same set) that the straightforward
+computation gives. The references below are the straightforward computations, written out here.
+Operands are drawn both independent and identical (the same object, or an equal copy), so that
+every shortcut is reached.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from calico2cilium.sets import IntervalSet, KeyConstraint, L4Set, LabelCube
+from calico2cilium.sets.coset import CoSet
+from calico2cilium.sets.ipsets import IPSet
+from calico2cilium.sets.labels import ANY, merge_cubes
+from calico2cilium.sets.peers import NetPeer, PeerCube, peer_and, peer_intersects
+from calico2cilium.sets.piecewise import Piecewise
+from calico2cilium.sets.ports import NameCell, _apply
+from test_sets_l4 import HI, LO, fields, ranges
+from test_sets_universe import label_cubes, peer_cubes
+
+FAST = settings(max_examples=200, deadline=None)
+T = TypeVar("T")
+
+VALUES = ("x", "y", "z")
+cosets = st.builds(CoSet, st.frozensets(st.sampled_from(VALUES), max_size=3), st.booleans())
+key_constraints = st.builds(KeyConstraint, st.booleans(), cosets)
+
+
+def pairs(values: st.SearchStrategy[T]) -> st.SearchStrategy[tuple[T, T]]:
+    """Two independent values, the same object twice, or a value and an equal copy."""
+    return st.one_of(
+        st.tuples(values, values),
+        values.map(lambda v: (v, v)),
+        values.map(lambda v: (v, copy.deepcopy(v))),
+    )
+
+
+# ------------------------------------------------------------------------------ strings and labels
+
+
+@FAST
+@given(pairs(cosets))
+def test_coset_meets_and_difference(p: tuple[CoSet, CoSet]) -> None:
+    a, b = p
+    assert a.meets(b) == (not (a & b).is_empty)
+    assert a - b == a & ~b
+
+
+@FAST
+@given(pairs(key_constraints))
+def test_key_constraint_meets_and_difference(p: tuple[KeyConstraint, KeyConstraint]) -> None:
+    a, b = p
+    assert a.meets(b) == (not (a & b).is_empty)
+    assert a - b == a & ~b
+
+
+def slow_cube_and(a: LabelCube, b: LabelCube) -> LabelCube:
+    if a.is_empty or b.is_empty:
+        return LabelCube.empty()
+    return LabelCube.of(a.constraints + b.constraints)
+
+
+def slow_cube_sub(a: LabelCube, b: LabelCube) -> list[LabelCube]:
+    """``a - b`` as the per-key split, every piece normalised by ``LabelCube.of``."""
+    if slow_cube_and(a, b).is_empty:
+        return [] if a.is_empty else [a]
+    out: list[LabelCube] = []
+    current = dict(a.constraints)
+    for key, okc in b.constraints:
+        mine = current.get(key, ANY)
+        outside = mine & ~okc
+        if not outside.is_empty:
+            out.append(LabelCube.of({**current, key: outside}))
+        current[key] = mine & okc
+    return out
+
+
+@FAST
+@given(pairs(label_cubes | st.just(LabelCube.empty())))
+def test_label_cube_and_intersects_sub(p: tuple[LabelCube, LabelCube]) -> None:
+    a, b = p
+    assert a & b == slow_cube_and(a, b)
+    assert a.intersects(b) == (not slow_cube_and(a, b).is_empty)
+    assert a - b == slow_cube_sub(a, b)
+
+
+@FAST
+@given(pairs(label_cubes), pairs(fields.map(lambda f: f.build())))
+def test_cached_hashes_are_the_field_hashes(
+    cubes: tuple[LabelCube, LabelCube], l4s: tuple[L4Set, L4Set]
+) -> None:
+    for c in cubes:
+        assert hash(c) == hash((c.constraints, c.empty_marker)) == hash(c)  # computed, then cached
+    for s in l4s:
+        assert hash(s) == hash((s.ports, s.icmp, s.others)) == hash(s)
+    for x, y in (cubes, l4s):
+        assert x != y or hash(x) == hash(y)
+
+
+# ------------------------------------------------------------------------------ peers
+
+
+def slow_ips_intersect(a: IPSet, b: IPSet) -> bool:
+    return not (a & b).is_empty
+
+
+@FAST
+@given(pairs(peer_cubes))
+def test_peer_intersects(p: tuple[PeerCube, PeerCube]) -> None:
+    a, b = p
+    assert peer_intersects(a, b) == (peer_and(a, b) is not None)
+    if isinstance(a, NetPeer) and isinstance(b, NetPeer):
+        assert a.ips.intersects(b.ips) == slow_ips_intersect(a.ips, b.ips)
+
+
+# ------------------------------------------------------------------------------ intervals, cells, L4
+
+
+def interval_sets(draw_ranges: list[tuple[int, int]]) -> IntervalSet:
+    return IntervalSet.of(LO, HI, draw_ranges)
+
+
+@FAST
+@given(pairs(ranges.map(interval_sets)))
+def test_interval_difference_is_and_not(p: tuple[IntervalSet, IntervalSet]) -> None:
+    a, b = p
+    assert a - b == a & ~b
+
+
+def slow_name_op(op: str) -> Callable[[NameCell, NameCell], NameCell]:
+    return lambda a, b: NameCell(_apply(op, a.node, b.node))
+
+
+name_cells = st.one_of(
+    st.sampled_from([NameCell(True), NameCell(False)]),
+    st.frozensets(st.sampled_from(["dns", "http", "ssh"]), min_size=1).map(NameCell.any_of),
+    st.frozensets(st.sampled_from(["dns", "http", "ssh"]), min_size=1).map(lambda n: ~NameCell.any_of(n)),
+)
+
+
+@FAST
+@given(pairs(name_cells))
+def test_name_cell_constant_shortcuts(p: tuple[NameCell, NameCell]) -> None:
+    a, b = p
+    assert a & b == slow_name_op("and")(a, b)
+    assert a | b == slow_name_op("or")(a, b)
+    assert a - b == slow_name_op("sub")(a, b)
+
+
+def slow_piecewise(op: str) -> Callable[[Piecewise[Any], Piecewise[Any]], Piecewise[Any]]:
+    """The general segment walk, without the shortcuts of ``&``/``|``/``-``."""
+    cell_ops: dict[str, Callable[[Any, Any], Any]] = {
+        "and": lambda x, y: None if x is None or y is None else x & y,
+        "or": lambda x, y: y if x is None else x if y is None else x | y,
+        "sub": lambda x, y: x if x is None or y is None else x - y,
+    }
+    return lambda a, b: a._combine(b, cell_ops[op])
+
+
+def slow_zip(a: tuple[tuple[int, Any], ...], b: tuple[tuple[int, Any], ...], op: str) -> tuple[Any, ...]:
+    da, db = dict(a), dict(b)
+    out = []
+    for proto in sorted(da.keys() | db.keys()):
+        x, y = da.get(proto), db.get(proto)
+        if op == "and":
+            m = None if x is None or y is None else slow_piecewise("and")(x, y)
+        elif op == "or":
+            m = y if x is None else x if y is None else slow_piecewise("or")(x, y)
+        else:
+            m = x if x is None or y is None else slow_piecewise("sub")(x, y)
+        if m is not None and not m.is_empty:
+            out.append((proto, m))
+    return tuple(out)
+
+
+def slow_l4(a: L4Set, b: L4Set, op: str) -> L4Set:
+    others = {"and": a.others & b.others, "or": a.others | b.others, "sub": a.others & ~b.others}[op]
+    return L4Set(slow_zip(a.ports, b.ports, op), slow_zip(a.icmp, b.icmp, op), others)
+
+
+l4_sets = st.one_of(fields.map(lambda f: f.build()), st.sampled_from([L4Set.all(), L4Set.empty()]))
+
+
+@FAST
+@given(pairs(l4_sets))
+def test_l4_operations_match_the_general_walk(p: tuple[L4Set, L4Set]) -> None:
+    a, b = p
+    for op, fast in (("and", a & b), ("or", a | b), ("sub", a - b)):
+        assert fast == slow_l4(a, b, op), op
+    # memoised: asking again (or with equal copies) gives the same values
+    a2, b2 = copy.deepcopy(a), copy.deepcopy(b)
+    assert a2 & b2 == a & b and a2 - b2 == a - b
+
+
+def slow_merge_cubes(cubes: list[LabelCube]) -> list[LabelCube]:
+    """``merge_cubes`` with every merged cube normalised by ``LabelCube.of``."""
+    current = list(dict.fromkeys(c for c in cubes if not c.is_empty))
+    changed = True
+    while changed and len(current) > 1:
+        changed = False
+        for key in sorted({k for c in current for k in c.label_keys()}):
+            groups: dict[tuple[Any, ...], KeyConstraint] = {}
+            for cube in current:
+                rest = cube.without(key)
+                prev = groups.get(rest)
+                groups[rest] = cube.get(key) if prev is None else prev | cube.get(key)
+            if len(groups) < len(current):
+                changed = True
+                current = [LabelCube.of((*rest, (key, kc))) for rest, kc in groups.items()]
+    return current
+
+
+@FAST
+@given(st.lists(label_cubes, max_size=6))
+def test_merge_cubes_builds_normal_cubes(cubes: list[LabelCube]) -> None:
+    assert merge_cubes(cubes) == slow_merge_cubes(cubes)
