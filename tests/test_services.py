@@ -61,11 +61,11 @@ def test_services_are_read_and_target_ports_default_to_the_port() -> None:
             ],
         },
     )
-    backends = _known(svc).resolve("dns", "backend", destination=True)
+    backends = _known(svc).resolve("dns", "backend", destination=True, families=(4,))
     assert backends.ports == ((6, 53), (6, 9153), (17, 53))
     assert backends.selector == (("k8s-app", "kube-dns"),)
     # A source match is the endpoints' addresses only: no ports.
-    assert _known(svc).resolve("dns", "backend", destination=False).ports == ()
+    assert _known(svc).resolve("dns", "backend", destination=False, families=(4,)).ports == ()
 
 
 @pytest.mark.parametrize(
@@ -99,13 +99,13 @@ def test_services_are_read_and_target_ports_default_to_the_port() -> None:
 )
 def test_refusals(items: list[dict[str, Any]], name: str, destination: bool, code: str) -> None:
     with pytest.raises(ServiceRefused) as err:
-        _known(*items).resolve(name, "backend", destination=destination)
+        _known(*items).resolve(name, "backend", destination=destination, families=(4,))
     assert err.value.code == code
 
 
 def test_no_service_objects_at_all_is_c2c303_with_the_inventory_hint() -> None:
     with pytest.raises(ServiceRefused) as err:
-        resolve_known(None, "api", "backend", destination=True)
+        resolve_known(None, "api", "backend", destination=True, families=(4,))
     assert err.value.code == "C2C303" and err.value.hint and "--inventory" in err.value.hint
 
 
@@ -115,7 +115,7 @@ def test_headless_service_with_ports_and_a_named_target_port_resolve() -> None:
     svc = _service(
         "hl", {"clusterIP": "None", "selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": "http"}]}
     )
-    backends = _known(svc).resolve("hl", "backend", destination=True)
+    backends = _known(svc).resolve("hl", "backend", destination=True, families=(4,))
     assert backends.ports == () and backends.named_ports == ((6, "http"),)
 
 
@@ -286,3 +286,60 @@ def test_host_endpoint_egress_to_a_service_keeps_the_endpoint_ports() -> None:
         services=KnownServices.of(inventory),
     )
     assert verify(result.loaded, result.documents, assumptions).status == "equivalent"
+
+
+DUAL_STACK = {"pod_cidrs": ("10.244.0.0/16", "fd00:10:244::/56"), "node_cidrs": ("10.0.0.0/24",)}
+
+
+def _api(families: list[str] | None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": 8080}]}
+    if families is not None:
+        spec["ipFamilies"] = families
+    return _service("api", spec)
+
+
+@pytest.mark.parametrize(
+    ("families", "codes"),
+    [
+        (["IPv4", "IPv6"], ["C2C333"]),  # dual-stack: every address of the pods, as Cilium's peer
+        (["IPv4"], ["C2C332"]),  # single-stack: only their IPv4 addresses, which no pod peer says
+        (None, ["C2C332"]),  # not stated (hand-written): which family is not known
+    ],
+)
+def test_a_services_match_in_a_dual_stack_cluster_follows_the_service_ip_families(
+    families: list[str] | None, codes: list[str]
+) -> None:
+    """The EndpointSlice controller writes slices only for the Service's ipFamilies (review 4,
+    finding 1): a single-stack Service in a dual-stack cluster matches one family of its pods."""
+    inventory = read_inventory([*NAMESPACES, _api(families)])
+    result = convert(text=POLICY + TO_API, inventory=inventory, **DUAL_STACK)  # type: ignore[arg-type]
+    assert [d.code for d in result.diagnostics] == codes
+    given = Assumptions(**DUAL_STACK, services=KnownServices.of(inventory))  # type: ignore[arg-type]
+    proof = verify(result.loaded, result.documents, given)
+    if codes == ["C2C333"]:
+        assert proof.status == "equivalent"
+    elif families is not None:  # refused, and the verifier knows what was lost
+        assert proof.status == "different" and not proof.unsupported
+
+
+def test_the_verifier_catches_a_single_stack_service_converted_as_dual_stack() -> None:
+    """The output made for a dual-stack Service allows IPv6 too: against the single-stack Service
+    it is wider, and the proof says so."""
+    dual = read_inventory([*NAMESPACES, _api(["IPv4", "IPv6"])])
+    result = convert(text=POLICY + TO_API, inventory=dual, **DUAL_STACK)  # type: ignore[arg-type]
+    single = KnownServices.of(read_inventory([*NAMESPACES, _api(["IPv4"])]))
+    given = Assumptions(**DUAL_STACK, services=single)  # type: ignore[arg-type]
+    assert verify(result.loaded, result.documents, given).status == "different"
+
+
+def test_a_service_of_the_other_family_matches_nothing_in_a_single_stack_cluster() -> None:
+    inventory = read_inventory([*NAMESPACES, _api(["IPv6"])])
+    result = convert(text=POLICY + TO_API, inventory=inventory, **CLUSTER)  # type: ignore[arg-type]
+    assert result.documents[0]["specs"][0]["egress"] == [{}]
+    given = Assumptions(**CLUSTER, services=KnownServices.of(inventory))  # type: ignore[arg-type]
+    assert verify(result.loaded, result.documents, given).status == "equivalent"
+
+
+def test_ip_families_must_name_ip_versions() -> None:
+    inventory = read_inventory([*NAMESPACES, _api(["IPv5"])])
+    assert not inventory.ok and "ipFamilies" in inventory.diagnostics[0].message

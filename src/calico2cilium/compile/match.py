@@ -203,9 +203,23 @@ def _service_side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Clus
     namespace = namespace or policy.namespace or ""  # a GNP must name it (validated)
     destination = peer is rule.destination  # the IR rule's own Peer objects (rule_region, hosts)
     try:
-        backends = resolve_known(cluster.services, name, namespace, destination=destination)
+        backends = resolve_known(
+            cluster.services, name, namespace, destination=destination, families=cluster.families
+        )
     except ServiceRefused as err:
         raise Inexpressible("services", err.reason, code=err.code, hint=err.hint) from err
+    if backends.only_family is not None and backends.only_family not in cluster.families:
+        cluster.resolved.append((rule.origin, backends))
+        return Side(LabelSet.empty(), frozenset(), IPSet.empty())  # no endpoint of that family
+    if backends.only_family is not None:
+        raise Inexpressible(
+            "services",
+            f"Service {namespace}/{name} is single-stack (IPv{backends.only_family}) while the cluster's"
+            " pods have IPv4 and IPv6 addresses: its endpoints are the pods' IPv"
+            f"{backends.only_family} addresses only, and Cilium endpoint peers cannot say one IP family",
+            code="C2C332",
+            hint="make the Service dual-stack (ipFamilyPolicy: PreferDualStack), or write the rule with nets",
+        )
     if backends.named_ports:
         names = ", ".join(sorted({n for _, n in backends.named_ports}))
         raise Inexpressible(

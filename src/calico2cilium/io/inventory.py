@@ -36,6 +36,7 @@ def _is_policy(data: Mapping[str, Any]) -> bool:
     return api.startswith(_POLICY_APIS) or data.get("kind") in ("NetworkPolicy", "NetworkPolicyList")
 
 
+_IP_FAMILIES = {"IPv4": 4, "IPv6": 6}
 _CONTAINER_PROTOCOLS = {"TCP": 6, "UDP": 17, "SCTP": 132}
 """``containerPort`` protocols (Kubernetes allows only these three; the default is TCP)."""
 
@@ -73,6 +74,9 @@ class ServiceSpec:
     selector: tuple[tuple[str, str], ...] | None
     cluster_ip: str | None
     ports: tuple[ServicePort, ...]
+    ip_families: tuple[int, ...] | None = None
+    """``spec.ipFamilies`` as IP versions (``IPv4`` -> 4); ``None`` when the export has none (the API
+    server fills it in since Kubernetes 1.20, so only a hand-written Service lacks it)."""
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,17 @@ class _Reader:
                 self.problem(doc, ("spec", "ports", index, "protocol"), f"Service {name}: invalid protocol")
                 return
             ports.append(ServicePort(proto, port, target))
+        families: tuple[int, ...] | None = None
+        raw_families = spec.get("ipFamilies")
+        if raw_families is not None:
+            if not isinstance(raw_families, list) or not all(
+                isinstance(f, str) and f in _IP_FAMILIES for f in raw_families
+            ):
+                self.problem(
+                    doc, ("spec", "ipFamilies"), f"Service {name}: ipFamilies is not a list of IPv4/IPv6"
+                )
+                return
+            families = tuple(sorted({_IP_FAMILIES[f] for f in raw_families}))
         cluster_ip = spec.get("clusterIP")
         self.inv.services[(namespace, name)] = ServiceSpec(
             namespace=namespace,
@@ -228,6 +243,7 @@ class _Reader:
             selector=selector,
             cluster_ip=None if cluster_ip in (None, "", "None") else str(cluster_ip),
             ports=tuple(ports),
+            ip_families=families,
         )
 
     def pod(self, data: Mapping[str, Any], name: str, namespace: str, labels: dict[str, str]) -> None:

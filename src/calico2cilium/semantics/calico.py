@@ -337,7 +337,7 @@ def _program_policy(
         built.selects = composite_on(policy.subject, lambda key: calico_pod_label(SUBJECT, key))
     except Unsupported as exc:
         built.unsupported.append(UnsupportedItem("calico", exc.reason, title, policy.doc, ("spec",)))
-    ctx = RuleContext(direction, policy.namespace, sets, assumptions.services)
+    ctx = RuleContext(direction, policy.namespace, sets, assumptions.services, assumptions.families)
     rules = policy.ingress if direction == "ingress" else policy.egress
     base = ("spec", direction)
     for index, rule in enumerate(rules):

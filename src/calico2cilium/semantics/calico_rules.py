@@ -151,6 +151,8 @@ class RuleContext:
     sets: list[LabelledSet] = field(default_factory=list)
     services: KnownServices | None = None
     """The Service objects taken as given (``Assumptions.services``)."""
+    families: tuple[int, ...] = (4, 6)
+    """The IP versions that carry traffic (``Assumptions.families``)."""
 
 
 def _set_view(labelled: LabelledSet) -> View:
@@ -247,10 +249,14 @@ def _service_match(service: Mapping[str, Any], entity: Entity, side: PortSide, c
     name = str(service.get("name") or "")
     namespace = str(service.get("namespace") or ctx.namespace or "")
     try:
-        backends = resolve_known(ctx.services, name, namespace, destination=side == "dst")
+        backends = resolve_known(
+            ctx.services, name, namespace, destination=side == "dst", families=ctx.families
+        )
     except ServiceRefused as err:
         raise Unsupported(f"services match: {err.reason}") from err
     terms = [IsKind(entity, "pod"), calico_pod_label(entity, CALICO_NAMESPACE).eq(namespace)]
+    if backends.only_family is not None:  # a single-stack Service's endpoints: one family only
+        terms.append(IsIPv6() if backends.only_family == 6 else not_(IsIPv6()))
     terms.extend(calico_pod_label(entity, key).eq(value) for key, value in backends.selector)
     if backends.destination:
         numbered = [and_(ProtoIs(p), port_range(side, n, n)) for p, n in backends.ports]

@@ -37,7 +37,7 @@ peer stands for. Refused (no exact form is known here):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +59,9 @@ class ServiceBackends:
     named_ports: tuple[tuple[int, str], ...] = ()
     """``(protocol, name)`` of named targetPorts: each pod's container port of that name and
     protocol (the EndpointSlice controller's ``FindPort``); pods without one get no endpoint port."""
+    only_family: int | None = None
+    """The one IP version of a single-stack Service in a cluster whose pods have both: its
+    EndpointSlices hold the pods' addresses of that family only (``None``: no restriction)."""
 
     def describe(self) -> str:
         labels = ", ".join(f"{k}={v}" for k, v in self.selector)
@@ -97,23 +100,26 @@ class KnownServices:
         """From an ``io.inventory.Inventory``."""
         return KnownServices(tuple(inventory.services.values()), tuple(inventory.host_network_pods))
 
-    def resolve(self, name: str, namespace: str, *, destination: bool) -> ServiceBackends:
+    def resolve(
+        self, name: str, namespace: str, *, destination: bool, families: Collection[int]
+    ) -> ServiceBackends:
         return resolve(
             {(s.namespace, s.name): s for s in self.specs},
             name,
             namespace,
             destination=destination,
+            families=families,
             host_network_pods=self.host_network_pods,
         )
 
 
 def resolve_known(
-    known: KnownServices | None, name: str, namespace: str, *, destination: bool
+    known: KnownServices | None, name: str, namespace: str, *, destination: bool, families: Collection[int]
 ) -> ServiceBackends:
     """``resolve`` against ``known`` (``None``: no Service object is known)."""
     if known is None:
-        return resolve(None, name, namespace, destination=destination)
-    return known.resolve(name, namespace, destination=destination)
+        return resolve(None, name, namespace, destination=destination, families=families)
+    return known.resolve(name, namespace, destination=destination, families=families)
 
 
 def resolve(
@@ -122,10 +128,11 @@ def resolve(
     namespace: str,
     *,
     destination: bool,
+    families: Collection[int],
     host_network_pods: Sequence[HostNetworkPod] = (),
 ) -> ServiceBackends:
     """The backends of Service ``namespace/name``, or ``ServiceRefused``. ``services`` ``None``:
-    no Service objects are known at all."""
+    no Service objects are known at all; ``families``: the IP versions the cluster's pods have."""
     what = f"Service {namespace}/{name}"
     if services is None:
         raise ServiceRefused(
@@ -172,7 +179,30 @@ def resolve(
             )
         )
         named = tuple(sorted({(p.protocol, p.target) for p in spec.ports if isinstance(p.target, str)}))
-    return ServiceBackends(namespace, name, spec.selector, ports, destination, named)
+    return ServiceBackends(
+        namespace, name, spec.selector, ports, destination, named, _only_family(what, spec, families)
+    )
+
+
+def _only_family(what: str, spec: ServiceSpec, families: Collection[int]) -> int | None:
+    """The EndpointSlice controller writes slices only for the Service's ``ipFamilies``
+    (kubernetes pkg/controller/endpointslice ``getAddressTypesForService``), so a single-stack
+    Service's endpoints are its pods' addresses of that one family (review 4, finding 1)."""
+    cluster = set(families)
+    if spec.ip_families is None:
+        if len(cluster) > 1:
+            raise ServiceRefused(
+                "C2C332",
+                f"{what} does not say its ipFamilies, and the cluster's pods have both IPv4 and IPv6"
+                " addresses: which of them are its endpoints is not known",
+                "export the Service from the cluster (the API server fills in spec.ipFamilies)",
+            )
+        return None
+    if cluster <= set(spec.ip_families):
+        return None
+    if len(spec.ip_families) == 1:
+        return spec.ip_families[0]
+    return None  # pragma: no cover - a Service's families are a subset of {4, 6}
 
 
 __all__ = ["KnownServices", "ServiceBackends", "ServiceRefused", "resolve", "resolve_known"]
