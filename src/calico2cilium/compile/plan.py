@@ -20,9 +20,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from calico2cilium import ir
+from calico2cilium.calico.selector import All
 from calico2cilium.compile.http import L7Grant, http_grant, refused
 from calico2cilium.compile.lower import Lowered
-from calico2cilium.compile.match import Cluster, policy_subject, rule_region
+from calico2cilium.compile.match import Cluster, l4, policy_subject, rule_region
 from calico2cilium.compile.ordering import (
     Action,
     AfterTiers,
@@ -36,6 +37,7 @@ from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube, LabelSet
 from calico2cilium.sets.index import CubeIndex
+from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key
 
 _ACTIONS = {ir.Action.ALLOW: Action.ALLOW, ir.Action.DENY: Action.DENY, ir.Action.PASS: Action.PASS}
@@ -225,9 +227,11 @@ def _http(
 def _native_reading(pp: PolicyPlan, cluster: Cluster) -> dict[ir.Direction, tuple[Cube, ...]]:
     """What Cilium itself allows for a Kubernetes NetworkPolicy: the same rules, except that an
     ``ipBlock`` is a CIDR rule, which never matches pods or nodes (semantics.md 2.3, 3.6 trap 2).
-    A cluster with empty pod and node ranges gives exactly that reading."""
+    A cluster with empty pod and node ranges gives exactly that reading. A peer whose selector
+    needs no label present also matches every identity without labels (``_matches_unlabelled``)."""
     out: dict[ir.Direction, tuple[Cube, ...]] = {}
     subject_cubes = pp.subject.disjoint_cubes()
+    unlabelled = (NetPeer(cluster.family_space()), HostPeer(ALL_HOSTS))
     for direction in ir.Direction:
         rules = pp.policy.rules(direction)
         if rules is None:
@@ -237,8 +241,33 @@ def _native_reading(pp: PolicyPlan, cluster: Cluster) -> dict[ir.Direction, tupl
             cubes.extend(
                 rule_region(rule, pp.policy, direction, cluster).restrict_subject(subject_cubes).cubes
             )
+            peer = rule.source if direction is ir.Direction.INGRESS else rule.destination
+            flows = l4(rule)
+            if _matches_unlabelled(peer) and not flows.is_empty:
+                cubes.extend(Cube(s, p, flows) for s in subject_cubes for p in unlabelled)
         out[direction] = tuple(Region.of(cubes).cubes)
     return out
+
+
+K8S_ORCHESTRATOR = "projectcalico.org/orchestrator"
+"""The label ``lower.K8S_ONLY`` tests (pods carry it with value ``k8s``)."""
+
+
+def _matches_unlabelled(peer: ir.Peer | None) -> bool:
+    """Whether Cilium's reading of a Kubernetes NetworkPolicy peer also matches identities that
+    carry no ``k8s:`` labels: the world (and CIDR identities), host, remote-node, kube-apiserver.
+
+    ``parseNetworkPolicyPeer`` (cilium ``pkg/k8s/network_policy.go``) prefixes a non-empty
+    ``namespaceSelector`` to namespace-label keys and injects no namespace term (only an empty one
+    becomes "namespace label exists"), so a selector with only ``NotIn``/``DoesNotExist`` terms in
+    both its namespace and pod parts selects identities without labels too (semantics-check.md,
+    "Negative-only peer selectors can select non-endpoint identities"; cilium/cilium#46949, which
+    affects 1.19 and 1.20 too). Calico matches pods only there (``projectcalico.org/orchestrator``
+    is ANDed in, ``lower._knp_peer``), so the reading differs on those peers."""
+    if peer is None or peer.namespace_selector is None or isinstance(peer.namespace_selector, All):
+        return False
+    pods = peer.selector is None or peer.selector.matches({K8S_ORCHESTRATOR: "k8s"})
+    return pods and peer.namespace_selector.matches({})
 
 
 def _compile_policy(
