@@ -26,6 +26,8 @@ CLUSTERS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("10.244.0.0/16", "fd00:10:244::/56"), ("10.0.0.0/24", "fd00:10:0:1::/64")),
 )
 """(pod CIDRs, node CIDRs): IPv4 only, or dual-stack."""
+CILIUM_VERSIONS = ("1.18", "1.18", "1.15", "1.16", "1.19")
+"""Target versions: endPort and namespace injection change at 1.16, the local-cluster term at 1.19."""
 
 NAMESPACES = ("ns1", "ns2")
 POD_KEYS = ("app", "role")
@@ -46,6 +48,7 @@ NETS_V4 = (
 )
 NETS_V6 = ("2001:db8::/32", "2001:db8:1::/48", "::/0", "fd00::/8")
 PORTS: tuple[int | str, ...] = (53, 80, 443, 8080, "80:90", "1000:2000", "1500:1600")
+NAMED_PORTS: tuple[int | str, ...] = ("http", "dns")
 
 
 def _quoted(values: tuple[str, ...]) -> str:
@@ -178,7 +181,9 @@ def rules(draw: st.DrawFn, peer_side: str) -> dict[str, Any]:
     if ports and draw(st.booleans()):
         dst = rule.setdefault("destination", {})
         key = draw(st.sampled_from(["ports", "ports", "notPorts"]))
-        dst[key] = draw(st.lists(st.sampled_from(PORTS), min_size=1, max_size=2, unique=True))
+        # Named ports only on ingress: on egress Cilium resolves them cluster-wide (refused, C2C303).
+        choices = PORTS + NAMED_PORTS if peer_side == "source" else PORTS
+        dst[key] = draw(st.lists(st.sampled_from(choices), min_size=1, max_size=2, unique=True))
     return rule
 
 
@@ -254,7 +259,7 @@ def _knp_peer(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
-def _knp_ports(draw: st.DrawFn) -> list[dict[str, Any]]:
+def _knp_ports(draw: st.DrawFn, ingress: bool) -> list[dict[str, Any]]:
     out = []
     for _ in range(draw(st.integers(1, 2))):
         item: dict[str, Any] = {}
@@ -262,9 +267,9 @@ def _knp_ports(draw: st.DrawFn) -> list[dict[str, Any]]:
         if proto is not None:
             item["protocol"] = proto
         if draw(st.integers(0, 3)) > 0:
-            port = draw(st.sampled_from([53, 80, 443, 1000]))
+            port = draw(st.sampled_from([53, 80, 443, 1000, "http"] if ingress else [53, 80, 443, 1000]))
             item["port"] = port
-            if draw(st.integers(0, 3)) == 0:
+            if isinstance(port, int) and draw(st.integers(0, 3)) == 0:
                 item["endPort"] = port + 50
         out.append(item)
     return out
@@ -285,7 +290,7 @@ def knp_specs(draw: st.DrawFn) -> dict[str, Any]:
             if draw(st.integers(0, 3)) > 0:
                 item[side] = draw(st.lists(_knp_peer(), min_size=1, max_size=2))
             if draw(st.booleans()):
-                item["ports"] = draw(_knp_ports())
+                item["ports"] = draw(_knp_ports(direction == "Ingress"))
             items.append(item)
         spec[direction.lower()] = items
     return spec
@@ -301,6 +306,7 @@ class Scenario:
     docs: list[dict[str, Any]]
     pod_cidrs: tuple[str, ...]
     node_cidrs: tuple[str, ...]
+    cilium_version: str = "1.18"
 
     @property
     def text(self) -> str:
@@ -310,7 +316,8 @@ class Scenario:
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
     pods, nodes = draw(st.sampled_from(CLUSTERS))
-    return Scenario(draw(policy_sets()), pods, nodes)
+    version = draw(st.sampled_from(CILIUM_VERSIONS))
+    return Scenario(draw(policy_sets()), pods, nodes, version)
 
 
 @st.composite

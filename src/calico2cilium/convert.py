@@ -107,7 +107,7 @@ def convert(
         given = None  # a partial inventory would expand to a partial snapshot: not used
     lowered = lower(loaded.documents, default_namespace, given)
     cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs), tuple(lowered.sets))
-    plan = compile_plan(lowered, cluster)
+    plan = compile_plan(lowered, cluster, version)
     hosts = compile_hosts(lowered, cluster, plan)
     emitted = emit_policies(plan, version, lowered.sets, lowered.passthrough, hosts.hosts)
     documents = emitted.documents

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from calico2cilium import ir
 from calico2cilium.calico.selector import All
@@ -97,7 +97,9 @@ def _tier_of(policy: ir.Policy, lowered: Lowered) -> ir.Tier | None:
     return lowered.tiers.get(policy.tier) or ir.BUILTIN_TIERS.get(policy.tier)
 
 
-def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
+def compile_plan(lowered: Lowered, cluster: Cluster, cilium_version: tuple[int, int] = (1, 18)) -> Plan:
+    """Calico's decision as allow regions per output policy. ``cilium_version`` decides how Cilium
+    itself reads the Kubernetes NetworkPolicies kept in the output (``_native_reading``)."""
     plan = Plan(diagnostics=list(lowered.diagnostics))
     compiled: list[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]] = []
     for policy in lowered.policies:
@@ -120,7 +122,7 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
     native_cluster = Cluster(IPSet.empty(), IPSet.empty(), cluster.families)
     for _, pp, _ in compiled:
         if pp.policy.kind == KNP_KIND:
-            pp.native = _native_reading(pp, native_cluster)
+            pp.native = _native_reading(pp, native_cluster, cilium_version)
     _warn_ties(compiled, plan)
     plan.policies = [pp for _, pp, _ in compiled]
 
@@ -224,11 +226,14 @@ def _http(
         owner.l7.setdefault(direction, []).append(grant)
 
 
-def _native_reading(pp: PolicyPlan, cluster: Cluster) -> dict[ir.Direction, tuple[Cube, ...]]:
+def _native_reading(
+    pp: PolicyPlan, cluster: Cluster, version: tuple[int, int]
+) -> dict[ir.Direction, tuple[Cube, ...]]:
     """What Cilium itself allows for a Kubernetes NetworkPolicy: the same rules, except that an
     ``ipBlock`` is a CIDR rule, which never matches pods or nodes (semantics.md 2.3, 3.6 trap 2).
     A cluster with empty pod and node ranges gives exactly that reading. A peer whose selector
-    needs no label present also matches every identity without labels (``_matches_unlabelled``)."""
+    needs no label present also matches every identity without labels (``_matches_unlabelled``).
+    Before 1.16 Cilium has no ``endPort`` (``_without_end_port``)."""
     out: dict[ir.Direction, tuple[Cube, ...]] = {}
     subject_cubes = pp.subject.disjoint_cubes()
     unlabelled = (NetPeer(cluster.family_space()), HostPeer(ALL_HOSTS))
@@ -238,6 +243,8 @@ def _native_reading(pp: PolicyPlan, cluster: Cluster) -> dict[ir.Direction, tupl
             continue
         cubes: list[Cube] = []
         for rule in rules:
+            if version < (1, 16):
+                rule = _without_end_port(rule)
             cubes.extend(
                 rule_region(rule, pp.policy, direction, cluster).restrict_subject(subject_cubes).cubes
             )
@@ -247,6 +254,18 @@ def _native_reading(pp: PolicyPlan, cluster: Cluster) -> dict[ir.Direction, tupl
                 cubes.extend(Cube(s, p, flows) for s in subject_cubes for p in unlabelled)
         out[direction] = tuple(Region.of(cubes).cubes)
     return out
+
+
+def _without_end_port(rule: ir.Rule) -> ir.Rule:
+    """A Kubernetes NetworkPolicy rule as Cilium before 1.16 reads it: ``endPort`` did not exist
+    there (semantics-check.md claim 8: added in 1.16, commit 4fe60e5214, absent in 1.15), so
+    ``parsePorts`` keeps only ``port``. ``lower._knp_l4`` wrote ``port``..``endPort`` as the range
+    ``"port:endPort"``, the only way a KNP port becomes a range."""
+    ports = tuple(p.split(":")[0] if isinstance(p, str) and ":" in p else p for p in rule.l4.dst_ports)
+    if ports == rule.l4.dst_ports:
+        return rule
+    first = tuple(int(p) if isinstance(p, str) and p.isdigit() else p for p in ports)
+    return replace(rule, l4=replace(rule.l4, dst_ports=first))
 
 
 K8S_ORCHESTRATOR = "projectcalico.org/orchestrator"
