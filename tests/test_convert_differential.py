@@ -10,8 +10,8 @@ For every generated set:
     concrete engine agrees on the flows of a generated inventory (``fixture_inventory.py``);
 (c) nothing raises.
 
-The default run is small (``ci`` profile); set ``C2C_DIFFTEST_EXAMPLES=5000`` (and optionally
-``C2C_DIFFTEST_SEED``) to hunt locally. The verifier shares no code with the compiler, so a
+The default run is small and seeded; set ``C2C_DIFFTEST_EXAMPLES=5000`` and
+``C2C_DIFFTEST_SEED=<n>`` to hunt locally. The verifier shares no code with the compiler, so a
 counterexample is a bug in one of the two.
 """
 
@@ -39,9 +39,11 @@ NARROWED = "it is left out, so Cilium denies it"
 """The end of a C2C310 message for a region the output leaves out (the other kind, a Kubernetes
 NetworkPolicy's deny that has no form, ends in "so Cilium allows it")."""
 
-EXAMPLES = int(os.environ.get("C2C_DIFFTEST_EXAMPLES", "25"))
-SEED = os.environ.get("C2C_DIFFTEST_SEED")
-MAX_PODS, MAX_EXTERNAL, MAX_RULES = 4, 3, 15
+EXAMPLES = int(os.environ.get("C2C_DIFFTEST_EXAMPLES", "30"))
+SEED = int(os.environ.get("C2C_DIFFTEST_SEED", "1"))
+"""The default run is seeded (the same 30 sets every time, about 7 s: run times vary a lot with
+the sets drawn, up to 10 s for one); give another seed or more examples to hunt."""
+MAX_PODS, MAX_EXTERNAL, MAX_RULES = 4, 3, 8
 """The concrete cross-check runs on a sample of the generated inventory, and only for outputs of
 at most ``MAX_RULES`` rules: the symbolic engine is the proof, and the concrete engine takes a few
 milliseconds per flow on a large output (thousands of flows per inventory)."""
@@ -109,17 +111,13 @@ def check_scenario(scenario: Scenario) -> str:
 _settings = settings(
     max_examples=EXAMPLES,
     deadline=None,
-    derandomize=SEED is None and EXAMPLES <= 100,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     database=None,
 )
 
 
+@seed(SEED)
 @_settings
 @given(scenarios())
 def test_conversion_is_proven_unless_diagnosed(scenario: Scenario) -> None:
     check_scenario(scenario)
-
-
-if SEED is not None:
-    test_conversion_is_proven_unless_diagnosed = seed(int(SEED))(test_conversion_is_proven_unless_diagnosed)
