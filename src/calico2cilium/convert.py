@@ -138,7 +138,7 @@ def convert(
     lowered = lower(loaded.documents, default_namespace, given)
     services = KnownServices.of(given) if given is not None else None
     cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs), tuple(lowered.sets), services)
-    plan = compile_plan(lowered, cluster)
+    plan = compile_plan(lowered, cluster, version)
     hosts = compile_hosts(lowered, cluster, plan)
     emitted = emit_policies(plan, version, lowered.sets, lowered.passthrough, hosts.hosts)
     extra, host_notes = endpoint_to_host(endpoint_to_host_action, version, hosts.hosts)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from calico2cilium import ir
+from calico2cilium.calico.selector import All
 from calico2cilium.compile import labelspace as ls
 from calico2cilium.compile.http import L7Grant, http_grant, refused
 from calico2cilium.compile.lower import Lowered
-from calico2cilium.compile.match import Cluster, policy_subject, rule_region
+from calico2cilium.compile.match import Cluster, l4, policy_subject, rule_region
 from calico2cilium.compile.ordering import (
     Action,
     AfterTiers,
@@ -37,6 +38,7 @@ from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube, LabelSet
 from calico2cilium.sets.index import CubeIndex
+from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key
 from calico2cilium.sets.selectors import STRING_TEST_OPERATORS
 
@@ -112,7 +114,9 @@ def _tier_of(policy: ir.Policy, lowered: Lowered) -> ir.Tier | None:
     return lowered.tiers.get(policy.tier) or ir.BUILTIN_TIERS.get(policy.tier)
 
 
-def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
+def compile_plan(lowered: Lowered, cluster: Cluster, cilium_version: tuple[int, int] = (1, 18)) -> Plan:
+    """Calico's decision as allow regions per output policy. ``cilium_version`` decides how Cilium
+    itself reads the Kubernetes NetworkPolicies kept in the output (``_native_reading``)."""
     plan = Plan(diagnostics=list(lowered.diagnostics))
     compiled: list[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]] = []
     for policy in lowered.policies:
@@ -135,7 +139,7 @@ def compile_plan(lowered: Lowered, cluster: Cluster) -> Plan:
     native_cluster = Cluster(IPSet.empty(), IPSet.empty(), cluster.families)
     for _, pp, _ in compiled:
         if pp.policy.kind == KNP_KIND:
-            pp.native = _native_reading(pp, native_cluster)
+            pp.native = _native_reading(pp, native_cluster, cilium_version)
     _warn_ties(compiled, plan)
     plan.policies = [pp for _, pp, _ in compiled]
 
@@ -235,23 +239,67 @@ def _http(
         owner.l7.setdefault(direction, []).append(grant)
 
 
-def _native_reading(pp: PolicyPlan, cluster: Cluster) -> dict[ir.Direction, tuple[Cube, ...]]:
+def _native_reading(
+    pp: PolicyPlan, cluster: Cluster, version: tuple[int, int]
+) -> dict[ir.Direction, tuple[Cube, ...]]:
     """What Cilium itself allows for a Kubernetes NetworkPolicy: the same rules, except that an
     ``ipBlock`` is a CIDR rule, which never matches pods or nodes (semantics.md 2.3, 3.6 trap 2).
-    A cluster with empty pod and node ranges gives exactly that reading."""
+    A cluster with empty pod and node ranges gives exactly that reading. A peer whose selector
+    needs no label present also matches every identity without labels (``_matches_unlabelled``).
+    Before 1.16 Cilium has no ``endPort`` (``_without_end_port``)."""
     out: dict[ir.Direction, tuple[Cube, ...]] = {}
     subject_cubes = pp.subject.disjoint_cubes()
+    unlabelled = (NetPeer(cluster.family_space()), HostPeer(ALL_HOSTS))
     for direction in ir.Direction:
         rules = pp.policy.rules(direction)
         if rules is None:
             continue
         cubes: list[Cube] = []
         for rule in rules:
+            if version < (1, 16):
+                rule = _without_end_port(rule)
             cubes.extend(
                 rule_region(rule, pp.policy, direction, cluster).restrict_subject(subject_cubes).cubes
             )
+            peer = rule.source if direction is ir.Direction.INGRESS else rule.destination
+            flows = l4(rule)
+            if _matches_unlabelled(peer) and not flows.is_empty:
+                cubes.extend(Cube(s, p, flows) for s in subject_cubes for p in unlabelled)
         out[direction] = tuple(Region.of(cubes).cubes)
     return out
+
+
+def _without_end_port(rule: ir.Rule) -> ir.Rule:
+    """A Kubernetes NetworkPolicy rule as Cilium before 1.16 reads it: ``endPort`` did not exist
+    there (semantics-check.md claim 8: added in 1.16, commit 4fe60e5214, absent in 1.15), so
+    ``parsePorts`` keeps only ``port``. ``lower._knp_l4`` wrote ``port``..``endPort`` as the range
+    ``"port:endPort"``, the only way a KNP port becomes a range."""
+    ports = tuple(p.split(":")[0] if isinstance(p, str) and ":" in p else p for p in rule.l4.dst_ports)
+    if ports == rule.l4.dst_ports:
+        return rule
+    first = tuple(int(p) if isinstance(p, str) and p.isdigit() else p for p in ports)
+    return replace(rule, l4=replace(rule.l4, dst_ports=first))
+
+
+K8S_ORCHESTRATOR = "projectcalico.org/orchestrator"
+"""The label ``lower.K8S_ONLY`` tests (pods carry it with value ``k8s``)."""
+
+
+def _matches_unlabelled(peer: ir.Peer | None) -> bool:
+    """Whether Cilium's reading of a Kubernetes NetworkPolicy peer also matches identities that
+    carry no ``k8s:`` labels: the world (and CIDR identities), host, remote-node, kube-apiserver.
+
+    ``parseNetworkPolicyPeer`` (cilium ``pkg/k8s/network_policy.go``) prefixes a non-empty
+    ``namespaceSelector`` to namespace-label keys and injects no namespace term (only an empty one
+    becomes "namespace label exists"), so a selector with only ``NotIn``/``DoesNotExist`` terms in
+    both its namespace and pod parts selects identities without labels too (semantics-check.md,
+    "Negative-only peer selectors can select non-endpoint identities"; cilium/cilium#46949, which
+    affects 1.19 and 1.20 too). Calico matches pods only there (``projectcalico.org/orchestrator``
+    is ANDed in, ``lower._knp_peer``), so the reading differs on those peers."""
+    if peer is None or peer.namespace_selector is None or isinstance(peer.namespace_selector, All):
+        return False
+    pods = peer.selector is None or peer.selector.matches({K8S_ORCHESTRATOR: "k8s"})
+    return pods and peer.namespace_selector.matches({})
 
 
 def _compile_policy(
