@@ -15,6 +15,8 @@ decided by the pod's egress policy (and, with the host firewall, the host's ingr
   ``egressDeny: [{toEntities: [host]}]`` (deny wins over any allow, semantics.md 2.4) and
   ``enableDefaultDeny: {egress: false}`` so that it puts no pod in default deny (1.16+). Before
   1.16 there is no such form: refused (C2C341), and Cilium allows what the egress policies allow.
+  From 1.17 Cilium honours ``enableDefaultDeny: false`` only while the agent flag
+  ``enable-non-default-deny-policies`` is true (the default): said by C2C344 (review 4, finding 2).
 - ``Return``: converted as ``Accept`` (what Calico's own rules do), with a warning (C2C342) that the
   host's other INPUT rules, which are not in the input, decided the traffic in Calico.
 - Host endpoints: Calico never applies a host endpoint's ingress policy to traffic from the node's
@@ -105,6 +107,17 @@ def _by_action(
     action: EndpointToHostAction, version: tuple[int, int]
 ) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
     if action == "Drop":
+        if version >= (1, 17):
+            return [_drop_policy()], [
+                make(
+                    "C2C344",
+                    "defaultEndpointToHostAction Drop is converted to a policy with enableDefaultDeny"
+                    " {egress: false}, which Cilium honours only while the agent's"
+                    " enable-non-default-deny-policies is true (the default); set to false, every pod"
+                    " would be put in egress default deny",
+                    hint="keep enable-non-default-deny-policies (Helm enableNonDefaultDenyPolicies) true",
+                )
+            ]
         if version >= (1, 16):
             return [_drop_policy()], []
         return [], [

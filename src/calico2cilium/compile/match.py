@@ -218,7 +218,9 @@ def _service_side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Clus
             " pods have IPv4 and IPv6 addresses: its endpoints are the pods' IPv"
             f"{backends.only_family} addresses only, and Cilium endpoint peers cannot say one IP family",
             code="C2C332",
-            hint="make the Service dual-stack (ipFamilyPolicy: PreferDualStack), or write the rule with nets",
+            hint="give --pod-cidr (a single-stack cluster's pods have one family)"
+            if cluster.pods is None
+            else "make the Service dual-stack (ipFamilyPolicy: PreferDualStack), or write the rule with nets",
         )
     if backends.named_ports:
         names = ", ".join(sorted({n for _, n in backends.named_ports}))

@@ -33,7 +33,9 @@ _FROM_SERVICE = _np(
 )
 
 
-def _service_inventory(spec: str = "{selector: {app: api}, ports: [{port: 80, targetPort: 8080}]}") -> str:
+def _service_inventory(
+    spec: str = "{selector: {app: api}, ports: [{port: 80, targetPort: 8080}], ipFamilies: [IPv4, IPv6]}",
+) -> str:
     return (
         _INVENTORY
         + f"  - {{apiVersion: v1, kind: Service, metadata: {{name: api, namespace: prod}}, spec: {spec}}}\n"
@@ -544,6 +546,22 @@ CODES = (
         passing_flags=(("--endpoint-to-host-action", "Drop"), ("--cilium-version", "1.16")),
     ),
     CodeDoc(
+        "C2C344",
+        "endpoint-to-host-drop-needs-non-default-deny",
+        Severity.INFO,
+        "The Drop policy relies on Cilium's enable-non-default-deny-policies agent setting (on by default).",
+        "The policy that carries defaultEndpointToHostAction Drop selects every pod with"
+        " enableDefaultDeny {egress: false}, so that it denies pod to own node traffic without putting"
+        " any pod in default deny. From Cilium 1.17 the agent flag enable-non-default-deny-policies"
+        " (Helm enableNonDefaultDenyPolicies, default true) decides whether such policies are honoured;"
+        " set to false, Cilium treats the policy as default-deny and pods without an egress policy lose"
+        " all egress (cilium pkg/k8s/apis/cilium.io/utils/utils.go; semantics.md 2.4).",
+        failing=_GOOD,
+        failing_flags=(("--endpoint-to-host-action", "Drop"), ("--cilium-version", "1.17")),
+        passing=_GOOD,
+        passing_flags=(("--endpoint-to-host-action", "Drop"), ("--cilium-version", "1.16")),
+    ),
+    CodeDoc(
         "C2C342",
         "endpoint-to-host-return",
         Severity.WARNING,
@@ -571,7 +589,9 @@ CODES = (
         " policy on traffic from local pods too (cilium/cilium#13121), and no selector says 'the pods"
         " of this node'. So where the converted host ingress rules do not allow pods, the node's own"
         " pods lose access to it (with Accept or Return; with Drop Calico drops that traffic anyway and"
-        " the output denies it at the pods).",
+        " the output denies it at the pods). This is the iptables/nftables dataplanes' behaviour; Calico"
+        " eBPF releases before v3.27 (projectcalico/calico#8388) applied a wildcard host endpoint's"
+        " policy to pod to host traffic.",
         failing=_gnp_and_hep(
             "  selector: role == 'node'\n  ingress:\n    - action: Allow\n      protocol: TCP\n"
             "      destination:\n        ports: [443]\n",
