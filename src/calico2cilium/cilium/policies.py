@@ -315,8 +315,9 @@ def _knp_companion(
     annotations = _source_annotations(pp.policy)
     annotations[ANNOTATION_PREFIX + "note"] = (
         "the Kubernetes NetworkPolicy is kept as it is; this policy corrects what Cilium's unordered"
-        " reading of it would change: it denies what Calico denied before the NetworkPolicy was"
-        " reached, and allows what Calico's reading allows beyond Cilium's"
+        " reading of it would change: it denies what Cilium's reading allows and Calico denies"
+        " (by an earlier policy, or at the end of the tier), and allows what Calico's reading allows"
+        " beyond Cilium's"
     )
     layout = _layout(extras, version, fail, denies)
     return _Resource(
