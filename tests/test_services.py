@@ -336,6 +336,9 @@ def test_a_service_of_the_other_family_matches_nothing_in_a_single_stack_cluster
     inventory = read_inventory([*NAMESPACES, _api(["IPv6"])])
     result = convert(text=POLICY + TO_API, inventory=inventory, **CLUSTER)  # type: ignore[arg-type]
     assert result.documents[0]["specs"][0]["egress"] == [{}]
+    # still a snapshot (the Service may turn dual-stack), and the warning says what was converted
+    snapshot = next(d.message for d in result.diagnostics if d.code == "C2C333")
+    assert "(their IPv6 addresses only)" in snapshot
     given = Assumptions(**CLUSTER, services=KnownServices.of(inventory))  # type: ignore[arg-type]
     assert verify(result.loaded, result.documents, given).status == "equivalent"
 

@@ -69,6 +69,8 @@ class ServiceBackends:
         if self.destination:
             ports = ", ".join(f"{PROTOCOL_NAMES.get(p, p)}/{n}" for p, n in (*self.ports, *self.named_ports))
             text += f" on {ports}"
+        if self.only_family is not None:
+            text += f" (their IPv{self.only_family} addresses only)"
         return text
 
 
