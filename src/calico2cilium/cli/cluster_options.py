@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cached_property, wraps
 from typing import Any, TypeVar
 
 import click
@@ -64,6 +64,11 @@ class ClusterOptions:
     cilium_version: str | None = None
     cluster_config: str | None = None
     endpoint_to_host_action: str | None = None
+
+    @cached_property
+    def config_values(self) -> dict[str, Any]:
+        """The ``--cluster-config`` file's values (read once, however many settings are asked)."""
+        return _read_config(self.cluster_config) if self.cluster_config else {}
 
 
 def _cidr(text: str) -> str:
@@ -244,14 +249,13 @@ def stated_endpoint_to_host(cluster: ClusterOptions) -> EndpointToHostAction | N
     """The ``DefaultEndpointToHostAction`` the flag or the config file states (``None``: neither)."""
     if cluster.endpoint_to_host_action:
         return endpoint_to_host(cluster.endpoint_to_host_action)
-    values = _read_config(cluster.cluster_config) if cluster.cluster_config else {}
-    action: EndpointToHostAction | None = values.get("endpoint_to_host_action")
+    action: EndpointToHostAction | None = cluster.config_values.get("endpoint_to_host_action")
     return action
 
 
 def assumptions_from(cluster: ClusterOptions) -> Assumptions:
     """The verifier's assumptions: the config file's values, replaced by any flag given."""
-    values = _read_config(cluster.cluster_config) if cluster.cluster_config else {}
+    values = dict(cluster.config_values)
     for name in ("pod_cidrs", "node_cidrs", "service_cidrs"):
         given: tuple[str, ...] = getattr(cluster, name)
         if given:
