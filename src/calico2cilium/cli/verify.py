@@ -116,10 +116,9 @@ def command(
     inputs = read_inputs(calico_paths, cilium_paths, recursive)
     inventory = _read_inventory(inventory_paths, recursive) if inventory_paths else None
     if inventory is not None and inventory.ok:
-        # Calico services matches are proven with the inventory's Service objects as given.
-        from calico2cilium.semantics.services import KnownServices
+        from calico2cilium.verify.conversion import with_inventory_services
 
-        assumptions = replace(assumptions, services=KnownServices.of(inventory))
+        assumptions = with_inventory_services(assumptions, inventory)
     version = ".".join(str(part) for part in assumptions.cilium_version)
     inputs.diagnostics.extend(d for raw in inputs.cilium for d in schema_diagnostics(raw, version))
     result = verify(

@@ -134,14 +134,12 @@ def write_directory(
     return written
 
 
-GENERATED_MARK = "calico2cilium.io/source"
-"""The annotation every resource ``convert`` writes carries (``cilium.naming.SOURCE_ANNOTATION``)."""
-
-
 def stale_outputs(directory: str, written: Iterable[Path]) -> list[Path]:
     """The files in ``directory`` that an earlier ``convert`` wrote (a manifest holding the
     ``calico2cilium.io/source`` annotation) and this run did not: the output of a policy since
     deleted or renamed, which ``kubectl apply -f <directory>`` would still apply."""
+    from calico2cilium.cilium.naming import SOURCE_ANNOTATION
+
     fresh = {p.resolve() for p in written}
     out: list[Path] = []
     try:
@@ -156,6 +154,6 @@ def stale_outputs(directory: str, written: Iterable[Path]) -> list[Path]:
                 head = stream.read(4096)
         except OSError:
             continue
-        if GENERATED_MARK in head:
+        if SOURCE_ANNOTATION in head:
             out.append(path)
     return out

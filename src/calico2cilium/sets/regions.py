@@ -51,8 +51,7 @@ class Cube:
         if not self.intersects(other):
             return None
         peer = peer_and(self.peer, other.peer)
-        if peer is None:
-            return None
+        assert peer is not None  # peer_intersects held
         return Cube(self.subject & other.subject, peer, self.l4 & other.l4)
 
     def intersects(self, other: Cube) -> bool:
@@ -68,8 +67,7 @@ class Cube:
         if not self.intersects(other):
             return [self]
         peer = peer_and(self.peer, other.peer)
-        if peer is None:
-            return [self]
+        assert peer is not None  # peer_intersects held
         subject = self.subject & other.subject
         out = [Cube(s, self.peer, self.l4) for s in self.subject - other.subject]
         out.extend(Cube(subject, p, self.l4) for p in peer_sub(self.peer, other.peer))

@@ -71,14 +71,21 @@ class ConversionCheck:
         return report
 
 
+def with_inventory_services(assumptions: Assumptions, inventory: Any) -> Assumptions:
+    """``assumptions`` with the inventory's Service objects as given, unless they already name
+    some: a conversion read them for ``services`` matches, so the proof takes the same objects
+    (an assumption the report names)."""
+    if assumptions.services is not None:
+        return assumptions
+    return replace(assumptions, services=KnownServices.of(inventory))
+
+
 def check_conversion(result: Any, assumptions: Assumptions, **options: Any) -> ConversionCheck:
     """The verdict on a ``ConvertResult`` (``options`` go to ``verify``)."""
     expanded = len(result.expansions)
     calico = result.expanded_input() if expanded else result.loaded
-    if result.inventory is not None and assumptions.services is None:
-        # The conversion read the inventory's Services for services matches: the proof takes
-        # the same objects as given (an assumption the report names).
-        assumptions = replace(assumptions, services=KnownServices.of(result.inventory))
+    if result.inventory is not None:
+        assumptions = with_inventory_services(assumptions, result.inventory)
     proof = verify(calico, result.documents, assumptions, **options)
     concrete = None
     if result.inventory is not None:
