@@ -31,6 +31,7 @@ import pytest
 import yaml
 
 from calico2cilium.convert import convert
+from calico2cilium.facts.target import DEFAULT_CILIUM_VERSION
 from calico2cilium.io.write import dump_yaml
 from calico2cilium.schemas import validate
 from calico2cilium.semantics.services import KnownServices
@@ -57,7 +58,7 @@ def _run(name: str) -> tuple[dict[str, Any], Any]:
         [str(FIXTURES / name / "input.yaml")],
         pod_cidrs=tuple(options.get("podCIDRs", ())),
         node_cidrs=tuple(options.get("nodeCIDRs", ())),
-        cilium_version=str(options.get("ciliumVersion", "1.18")),
+        cilium_version=str(options.get("ciliumVersion", DEFAULT_CILIUM_VERSION)),
         inventory=str(FIXTURES / name / options["inventory"]) if "inventory" in options else None,
         endpoint_to_host_action=options.get("defaultEndpointToHostAction", DEFAULT_ENDPOINT_TO_HOST_ACTION),
     )
@@ -92,7 +93,7 @@ def test_fixture(name: str) -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_fixture_output_validates_against_cilium_crd(name: str) -> None:
     case, result = _run(name)
-    version = str((case.get("options") or {}).get("ciliumVersion", "1.18"))
+    version = str((case.get("options") or {}).get("ciliumVersion", DEFAULT_CILIUM_VERSION))
     for document in result.documents:
         assert validate(document, cilium_version=version) == [], document["metadata"]["name"]
 
@@ -101,7 +102,7 @@ def test_fixture_output_validates_against_cilium_crd(name: str) -> None:
 def test_fixture_is_proven_by_the_verifier(name: str) -> None:
     case, result = _run(name)
     options = case.get("options") or {}
-    version = str(options.get("ciliumVersion", "1.18"))
+    version = str(options.get("ciliumVersion", DEFAULT_CILIUM_VERSION))
     major, minor = (int(x) for x in version.split("."))
     assumptions = Assumptions(
         pod_cidrs=tuple(options.get("podCIDRs", ())),

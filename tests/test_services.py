@@ -61,11 +61,11 @@ def test_services_are_read_and_target_ports_default_to_the_port() -> None:
             ],
         },
     )
-    backends = _known(svc).resolve("dns", "backend", destination=True, families=(4,))
+    backends = resolve_known(_known(svc), "dns", "backend", destination=True, families=(4,))
     assert backends.ports == ((6, 53), (6, 9153), (17, 53))
     assert backends.selector == (("k8s-app", "kube-dns"),)
     # A source match is the endpoints' addresses only: no ports.
-    assert _known(svc).resolve("dns", "backend", destination=False, families=(4,)).ports == ()
+    assert resolve_known(_known(svc), "dns", "backend", destination=False, families=(4,)).ports == ()
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_services_are_read_and_target_ports_default_to_the_port() -> None:
 )
 def test_refusals(items: list[dict[str, Any]], name: str, destination: bool, code: str) -> None:
     with pytest.raises(ServiceRefused) as err:
-        _known(*items).resolve(name, "backend", destination=destination, families=(4,))
+        resolve_known(_known(*items), name, "backend", destination=destination, families=(4,))
     assert err.value.code == code
 
 
@@ -115,7 +115,7 @@ def test_headless_service_with_ports_and_a_named_target_port_resolve() -> None:
     svc = _service(
         "hl", {"clusterIP": "None", "selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": "http"}]}
     )
-    backends = _known(svc).resolve("hl", "backend", destination=True, families=(4,))
+    backends = resolve_known(_known(svc), "hl", "backend", destination=True, families=(4,))
     assert backends.ports == () and backends.named_ports == ((6, "http"),)
 
 

@@ -26,19 +26,18 @@ from calico2cilium.compile.endpoint_to_host import endpoint_to_host
 from calico2cilium.compile.hosts import compile_hosts
 from calico2cilium.compile.inventory import Expansion
 from calico2cilium.compile.lower import DEFAULT_NAMESPACE, lower
-from calico2cilium.compile.match import Cluster
+from calico2cilium.compile.match import Ranges
 from calico2cilium.compile.plan import Plan, compile_plan
 from calico2cilium.diagnostics import Diagnostic, Severity
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.facts.cluster import Cluster, Services
+from calico2cilium.facts.felix import EndpointToHostAction
+from calico2cilium.facts.target import cilium_target
 from calico2cilium.io.inventory import Inventory, read_inventory_files
 from calico2cilium.ir import JsonPath
 from calico2cilium.load import LoadResult, load
-from calico2cilium.schemas import normalize_cilium_version, validate
-from calico2cilium.semantics.services import KnownServices
-from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, EndpointToHostAction
+from calico2cilium.schemas import validate
 from calico2cilium.validate import Document
-
-DEFAULT_CILIUM_VERSION = "1.18"
 
 
 @dataclass
@@ -50,6 +49,8 @@ class ConvertResult:
     """The label inventory string tests were expanded against (``None``: none given, or unusable)."""
     expansions: list[tuple[Document, JsonPath, Expansion]] = field(default_factory=list)
     """Selector fields rewritten against the inventory (each has a C2C316 warning)."""
+    cluster: Cluster = field(default_factory=Cluster)
+    """The cluster the conversion was for (with the inventory's Services, when one was used)."""
 
     @property
     def ok(self) -> bool:
@@ -73,11 +74,6 @@ class ConvertResult:
             for doc in self.loaded.documents
         ]
         return replace(self.loaded, documents=documents)
-
-
-def _version_tuple(version: str) -> tuple[int, int]:
-    major, minor = normalize_cilium_version(version).split(".")[:2]
-    return int(major), int(minor)
 
 
 _GC_THRESHOLD = 100_000
@@ -107,18 +103,22 @@ def convert(
     name: str = "<stdin>",
     loaded: LoadResult | None = None,
     recursive: bool = False,
-    cilium_version: str = DEFAULT_CILIUM_VERSION,
+    cluster: Cluster | None = None,
+    cilium_version: str | None = None,
     pod_cidrs: Sequence[str] = (),
     node_cidrs: Sequence[str] = (),
     default_namespace: str = DEFAULT_NAMESPACE,
     inventory: Inventory | str | Sequence[str] | None = None,
-    endpoint_to_host_action: EndpointToHostAction = DEFAULT_ENDPOINT_TO_HOST_ACTION,
+    endpoint_to_host_action: EndpointToHostAction | None = None,
 ) -> ConvertResult:
-    """Convert everything in ``paths`` (or ``text``, or an already ``loaded`` result).
+    """Convert everything in ``paths`` (or ``text``, or an already ``loaded`` result) for
+    ``cluster`` (``facts.cluster.Cluster``: CIDRs, Felix settings, the Cilium target).
 
-    ``pod_cidrs``/``node_cidrs`` tell which addresses are pods and nodes: Calico ``nets`` match
-    those, Cilium CIDR rules do not, so without them a net is assumed to hold none (a warning says
-    where). Every output is validated against the Cilium CRD schema of ``cilium_version``.
+    ``cilium_version``, ``pod_cidrs``, ``node_cidrs`` and ``endpoint_to_host_action`` are shorthands
+    that replace the ``cluster``'s value when given. ``pod_cidrs``/``node_cidrs`` tell which
+    addresses are pods and nodes: Calico ``nets`` match those, Cilium CIDR rules do not, so without
+    them a net is assumed to hold none (a warning says where). Every output is validated against
+    the Cilium CRD schema of the target version.
 
     ``inventory`` (an ``Inventory``, or paths of ``kubectl get pods,namespaces,serviceaccounts,nodes,
     services -A -o yaml`` exports): ``contains``/``starts with``/``ends with`` selectors, refused
@@ -128,32 +128,54 @@ def convert(
     ``endpoint_to_host_action``: Felix ``DefaultEndpointToHostAction`` of the Calico cluster
     (``Drop`` adds a policy denying every pod's traffic to its own node; ``compile.endpoint_to_host``).
     """
+    cluster = _cluster(cluster, cilium_version, pod_cidrs, node_cidrs, endpoint_to_host_action)
+    target = cluster.target
     if loaded is None:
         loaded = load(paths, text=text, name=name, recursive=recursive)
-    version = _version_tuple(cilium_version)
     given = _inventory(inventory, recursive)
     problems = list(given.diagnostics) if given is not None else []
     if given is not None and not given.ok:
         given = None  # a partial inventory would expand to a partial snapshot: not used
+    if given is not None and cluster.services is None:
+        cluster = replace(cluster, services=Services.of(given))
     lowered = lower(loaded.documents, default_namespace, given)
-    services = KnownServices.of(given) if given is not None else None
-    cluster = Cluster.of(tuple(pod_cidrs), tuple(node_cidrs), tuple(lowered.sets), services)
-    plan = compile_plan(lowered, cluster, version)
-    hosts = compile_hosts(lowered, cluster, plan)
-    emitted = emit_policies(plan, version, lowered.sets, lowered.passthrough, hosts.hosts)
-    extra, host_notes = endpoint_to_host(endpoint_to_host_action, version, hosts.hosts)
+    ranges = Ranges.of(cluster, tuple(lowered.sets))
+    plan = compile_plan(lowered, ranges, target)
+    hosts = compile_hosts(lowered, ranges, plan)
+    emitted = emit_policies(plan, target, lowered.sets, lowered.passthrough, hosts.hosts)
+    extra, host_notes = endpoint_to_host(cluster.endpoint_to_host, target, hosts.hosts)
     documents = [*emitted.documents, *extra]
     renamed = deduplicate_names(documents)
     diagnostics = [*loaded.diagnostics, *problems, *plan.diagnostics, *hosts.diagnostics, *host_notes]
     diagnostics.extend(renamed)
-    diagnostics.extend(_assumed(cluster))
-    diagnostics.extend(_services_snapshot(cluster))
+    diagnostics.extend(_assumed(ranges))
+    diagnostics.extend(_services_snapshot(ranges))
     diagnostics.extend(_failure(f, plan) for f in emitted.failures)
     diagnostics.extend(http.converted(rule, filtered) for rule, filtered in emitted.l7_rules)
-    documents, invalid = _schema_check(documents, normalize_cilium_version(cilium_version))
+    documents, invalid = _schema_check(documents, target.name)
     diagnostics.extend(invalid)
     diagnostics.sort(key=Diagnostic.sort_key)
-    return ConvertResult(documents, diagnostics, loaded, given, lowered.expansions)
+    return ConvertResult(documents, diagnostics, loaded, given, lowered.expansions, cluster)
+
+
+def _cluster(
+    cluster: Cluster | None,
+    cilium_version: str | None,
+    pod_cidrs: Sequence[str],
+    node_cidrs: Sequence[str],
+    endpoint_to_host_action: EndpointToHostAction | None,
+) -> Cluster:
+    """``cluster`` (default: an unknown one) with the shorthand arguments given replacing its values."""
+    out = cluster or Cluster()
+    if cilium_version is not None:
+        out = replace(out, target=cilium_target(cilium_version))
+    if pod_cidrs:
+        out = replace(out, pod_cidrs=tuple(pod_cidrs))
+    if node_cidrs:
+        out = replace(out, node_cidrs=tuple(node_cidrs))
+    if endpoint_to_host_action is not None:
+        out = replace(out, endpoint_to_host_action=endpoint_to_host_action)
+    return out
 
 
 def _inventory(inventory: Inventory | str | Sequence[str] | None, recursive: bool) -> Inventory | None:
@@ -164,7 +186,7 @@ def _inventory(inventory: Inventory | str | Sequence[str] | None, recursive: boo
     return read_inventory_files(paths, recursive=recursive)
 
 
-def _assumed(cluster: Cluster) -> list[Diagnostic]:
+def _assumed(cluster: Ranges) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     seen: set[tuple[str, str]] = set()
     for origin, what in cluster.assumed:
@@ -185,7 +207,7 @@ def _assumed(cluster: Cluster) -> list[Diagnostic]:
     return out
 
 
-def _services_snapshot(cluster: Cluster) -> list[Diagnostic]:
+def _services_snapshot(cluster: Ranges) -> list[Diagnostic]:
     """C2C333 at each ``services`` match converted from the inventory's Service object."""
     out: list[Diagnostic] = []
     seen: set[str] = set()

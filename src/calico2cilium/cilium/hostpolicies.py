@@ -31,13 +31,14 @@ from calico2cilium.cilium.policies import (
 from calico2cilium.cilium.ports import l4_parts
 from calico2cilium.compile.hosts import NODE_LABEL, HostPlan
 from calico2cilium.compile.plan import Grant
+from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.sets import Inexpressible
 
 
 def _spec(
     node_selector: dict[str, Any],
     grants: dict[ir.Direction, list[Grant]],
-    version: tuple[int, int],
+    target: CiliumTarget,
     fail: Callable[[Inexpressible, Grant], None],
     groups: CidrGroups,
     *,
@@ -48,13 +49,13 @@ def _spec(
         direction_grants = grants.get(direction)
         if direction_grants is None:
             continue
-        allow, deny = _choose(direction_grants, version, fail)
+        allow, deny = _choose(direction_grants, target, fail)
         sections = {_SECTION[direction]: allow, _DENY_SECTION[direction]: deny}
         for name, cubes in sections.items():
             rules: list[dict[str, Any]] = []
             if cubes:
                 try:
-                    rules = _peer_rules(cubes, direction, False, partial(l4_parts, version=version), groups)
+                    rules = _peer_rules(cubes, direction, False, partial(l4_parts, target=target), groups)
                 except Inexpressible as err:
                     fail(err, Grant(None, tuple(cubes), tuple(cubes)))
             if rules:
@@ -65,7 +66,7 @@ def _spec(
 
 
 def host_documents(
-    hosts: Sequence[HostPlan], version: tuple[int, int], groups: CidrGroups, failures: list[EmitFailure]
+    hosts: Sequence[HostPlan], target: CiliumTarget, groups: CidrGroups, failures: list[EmitFailure]
 ) -> tuple[dict[str, tuple[ir.Policy, list[dict[str, Any]]]], list[dict[str, Any]]]:
     """The ``nodeSelector`` specs per source policy, and one defaults CCNP per node."""
     by_policy: dict[str, tuple[ir.Policy, list[dict[str, Any]]]] = {}
@@ -79,14 +80,14 @@ def host_documents(
                 failures.append(EmitFailure(grant.rule, policy, err))
 
             governed = {d: g for d, g in host.grants[key].items() if d in host.governed}
-            spec = _spec(selector, governed, version, fail, groups, default_deny=False)
+            spec = _spec(selector, governed, target, fail, groups, default_deny=False)
             if spec is not None:
                 by_policy.setdefault(key, (policy, []))[1].append(spec)
 
         def fail_default(err: Inexpressible, grant: Grant) -> None:
             failures.append(EmitFailure(None, None, err))
 
-        spec = _spec(selector, host.defaults, version, fail_default, groups, default_deny=True)
+        spec = _spec(selector, host.defaults, target, fail_default, groups, default_deny=True)
         if spec is None:
             continue
         first = host.first

@@ -25,6 +25,7 @@ from calico2cilium.cilium.ports import l4_parts, tcp_numbers
 from calico2cilium.cilium.selectors import peer_selectors, subject_selectors
 from calico2cilium.compile.hosts import HostPlan
 from calico2cilium.compile.plan import Grant, Plan, PolicyPlan
+from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.sets import (
     HostPeer,
     Inexpressible,
@@ -114,30 +115,30 @@ def _peer_rules(
 _DENY_SECTION = {ir.Direction.INGRESS: "ingressDeny", ir.Direction.EGRESS: "egressDeny"}
 
 
-def _expressible(cubes: Sequence[Cube], version: tuple[int, int]) -> Inexpressible | None:
+def _expressible(cubes: Sequence[Cube], target: CiliumTarget) -> Inexpressible | None:
     """``None`` if every cube's L4 part has a Cilium form (peers always have one), else why not."""
     for cube in cubes:
         try:
-            l4_parts(cube.l4, version)
+            l4_parts(cube.l4, target)
         except Inexpressible as err:
             return err
     return None
 
 
 def _choose(
-    grants: list[Grant], version: tuple[int, int], fail: Callable[[Inexpressible, Grant], None]
+    grants: list[Grant], target: CiliumTarget, fail: Callable[[Inexpressible, Grant], None]
 ) -> tuple[list[Cube], list[Cube]]:
     """Allow and deny cubes for a direction: each grant's exact allowed part, or, where that has
     no Cilium form, its whole region allowed and Calico's denied part of it denied."""
     allow: list[Cube] = []
     deny: list[Cube] = []
     for grant in grants:
-        err = _expressible(grant.allow, version)
+        err = _expressible(grant.allow, target)
         if err is None:
             allow.extend(grant.allow)
             continue
         denied = subtract_cubes(grant.wide, grant.allow)
-        if _expressible(grant.wide, version) is None and _expressible(denied, version) is None:
+        if _expressible(grant.wide, target) is None and _expressible(denied, target) is None:
             allow.extend(grant.wide)
             deny.extend(denied)
             continue
@@ -184,7 +185,7 @@ class _Resource:
 
 def _layout(
     grants: dict[ir.Direction, list[Grant]],
-    version: tuple[int, int],
+    target: CiliumTarget,
     fail: Fail,
     denies: dict[ir.Direction, list[Cube]] | None = None,
 ) -> dict[ir.Direction, _Section]:
@@ -195,7 +196,7 @@ def _layout(
         extra = (denies or {}).get(direction, [])
         if direction_grants is None and not extra:
             continue
-        allow, deny = _choose(direction_grants or [], version, fail)
+        allow, deny = _choose(direction_grants or [], target, fail)
         out[direction] = _Section(direction_grants is not None, allow, deny + list(extra))
     return out
 
@@ -208,7 +209,7 @@ def _with_http(items: list[dict[str, str]]) -> PartsOf:
 
 
 def _specs(
-    resource: _Resource, version: tuple[int, int], groups: CidrGroups, l7_ports: L7Ports
+    resource: _Resource, target: CiliumTarget, groups: CidrGroups, l7_ports: L7Ports
 ) -> list[dict[str, Any]]:
     """Specs for one resource: every subject cube that has rules, and every cube of the subject
     (default deny) in each governed direction. Plain allows never write a range over a TCP port
@@ -217,14 +218,14 @@ def _specs(
     per_subject: dict[LabelCube, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
 
     def plain(l4: L4Set) -> list[dict[str, Any]]:
-        return l4_parts(l4, version)
+        return l4_parts(l4, target)
 
     for direction, sec in resource.layout.items():
         section, deny_section = _SECTION[direction], _DENY_SECTION[direction]
         if sec.governed:
             for cube in resource.subject.cubes:
                 per_subject[cube].setdefault(section, [])
-        beside_l7 = partial(l4_parts, version=version, l7_ports=l7_ports.get(direction, frozenset()))
+        beside_l7 = partial(l4_parts, target=target, l7_ports=l7_ports.get(direction, frozenset()))
         pieces: list[tuple[str, list[Cube], PartsOf]] = [
             (section, sec.allow, beside_l7),
             (deny_section, sec.deny, plain),
@@ -273,7 +274,7 @@ def _source_annotations(policy: ir.Policy) -> dict[str, str]:
 
 
 def _resource_for(
-    pp: PolicyPlan, plan: Plan, version: tuple[int, int], failures: list[EmitFailure]
+    pp: PolicyPlan, plan: Plan, target: CiliumTarget, failures: list[EmitFailure]
 ) -> _Resource | None:
     policy = pp.policy
     namespace = policy.namespace if policy.scope is ir.Scope.NAMESPACED else None
@@ -282,14 +283,14 @@ def _resource_for(
         failures.append(EmitFailure(grant.rule, policy, err))
 
     if pp.native is not None:
-        return _knp_companion(pp, plan, namespace, version, fail)
+        return _knp_companion(pp, plan, namespace, target, fail)
     kind = "CiliumNetworkPolicy" if namespace is not None else "CiliumClusterwideNetworkPolicy"
-    layout = _layout(pp.allow, version, fail)
+    layout = _layout(pp.allow, target, fail)
     return _Resource(kind, policy.name, namespace, _source_annotations(policy), pp.subject, layout, fail, pp)
 
 
 def _knp_companion(
-    pp: PolicyPlan, plan: Plan, namespace: str | None, version: tuple[int, int], fail: Fail
+    pp: PolicyPlan, plan: Plan, namespace: str | None, target: CiliumTarget, fail: Fail
 ) -> _Resource | None:
     """A Kubernetes NetworkPolicy goes to the output unchanged, and Cilium enforces it with its
     own reading, unioned with everything else and with no order. This companion CNP makes the
@@ -319,7 +320,7 @@ def _knp_companion(
         " (by an earlier policy, or at the end of the tier), and allows what Calico's reading allows"
         " beyond Cilium's"
     )
-    layout = _layout(extras, version, fail, denies)
+    layout = _layout(extras, target, fail, denies)
     return _Resource(
         "CiliumNetworkPolicy",
         f"knp-{pp.policy.name}",
@@ -332,7 +333,7 @@ def _knp_companion(
     )
 
 
-def _profile_resource(plan: Plan, version: tuple[int, int], failures: list[EmitFailure]) -> _Resource | None:
+def _profile_resource(plan: Plan, target: CiliumTarget, failures: list[EmitFailure]) -> _Resource | None:
     grants = {d: g for d, g in plan.profile_allow.items() if g}
     if not grants:
         return None
@@ -344,7 +345,7 @@ def _profile_resource(plan: Plan, version: tuple[int, int], failures: list[EmitF
         ANNOTATION_PREFIX + "note": "what Calico allows after every tier passed the traffic on: the"
         " namespace profiles (kns.<namespace>) allow everything"
     }
-    layout = _layout(grants, version, fail)
+    layout = _layout(grants, target, fail)
     return _Resource(
         "CiliumClusterwideNetworkPolicy",
         PROFILE_NAME,
@@ -373,7 +374,7 @@ def _named_beside(l7: Sequence[Cube], plain: Sequence[Cube]) -> bool:
 
 
 def _place_l7(
-    plan: Plan, resources: list[_Resource], version: tuple[int, int], failures: list[EmitFailure]
+    plan: Plan, resources: list[_Resource], target: CiliumTarget, failures: list[EmitFailure]
 ) -> list[tuple[ir.Rule, bool]]:
     """Add each http rule's L7 filter (``compile/http.py``) to its policy's resource, in the first
     form Cilium can say, unless a deny rule or a plain allow of the output covers part of the
@@ -454,9 +455,9 @@ def _l7_ports(resources: Sequence[_Resource]) -> L7Ports:
 
 
 def _document(
-    resource: _Resource, version: tuple[int, int], groups: CidrGroups, l7_ports: L7Ports
+    resource: _Resource, target: CiliumTarget, groups: CidrGroups, l7_ports: L7Ports
 ) -> dict[str, Any] | None:
-    specs = _specs(resource, version, groups, l7_ports)
+    specs = _specs(resource, target, groups, l7_ports)
     if not specs:
         return None
     annotations = dict(resource.annotations)
@@ -475,7 +476,7 @@ def _document(
 
 def emit_policies(
     plan: Plan,
-    version: tuple[int, int],
+    target: CiliumTarget,
     network_sets: Sequence[ir.NetworkSet] = (),
     passthrough: Sequence[dict[str, Any]] = (),
     hosts: Sequence[HostPlan] = (),
@@ -486,17 +487,17 @@ def emit_policies(
 
     failures: list[EmitFailure] = []
     groups = CidrGroups(list(network_sets))
-    resources = [r for pp in plan.policies if (r := _resource_for(pp, plan, version, failures)) is not None]
-    profile = _profile_resource(plan, version, failures)
+    resources = [r for pp in plan.policies if (r := _resource_for(pp, plan, target, failures)) is not None]
+    profile = _profile_resource(plan, target, failures)
     if profile is not None:
         resources.append(profile)
-    placed = _place_l7(plan, resources, version, failures)
+    placed = _place_l7(plan, resources, target, failures)
     l7_ports = _l7_ports(resources)
-    out = [doc for r in resources if (doc := _document(r, version, groups, l7_ports)) is not None]
-    host_specs, host_defaults = host_documents(hosts, version, groups, failures)
+    out = [doc for r in resources if (doc := _document(r, target, groups, l7_ports)) is not None]
+    host_specs, host_defaults = host_documents(hosts, target, groups, failures)
     merge_host_specs(out, host_specs)
     out.extend(host_defaults)
-    out.extend(groups.documents(version))
+    out.extend(groups.documents(target))
     out.extend(dict(doc) for doc in passthrough)
     out.sort(key=lambda r: (r["kind"], r["metadata"].get("namespace", ""), r["metadata"]["name"]))
     return Emitted(out, failures, placed)

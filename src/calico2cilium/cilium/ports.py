@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from calico2cilium.facts.protocols import iana_svc_name
+from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.semantics.cilium_l7 import split_around
-from calico2cilium.semantics.protocols import iana_svc_name
 from calico2cilium.sets import Inexpressible, IntervalSet, L4Set, cilium_names
 from calico2cilium.sets.l4 import ICMP, ICMPV6, SCTP, TCP, UDP
 
@@ -40,7 +41,7 @@ def _from_one(numbers: IntervalSet) -> bool:
     return any(lo <= 1 and hi == PORT_MAX for lo, hi in numbers.ranges)
 
 
-def _port_entries(l4: L4Set, version: tuple[int, int], l7_ports: frozenset[int]) -> list[dict[str, Any]]:
+def _port_entries(l4: L4Set, target: CiliumTarget, l7_ports: frozenset[int]) -> list[dict[str, Any]]:
     per_proto: dict[int, list[dict[str, Any]]] = {}
     for proto, pm in l4.ports:
         numbers, names = cilium_names(pm)
@@ -62,7 +63,7 @@ def _port_entries(l4: L4Set, version: tuple[int, int], l7_ports: frozenset[int])
             ):
                 if lo == hi:
                     entries.append({"port": str(lo)})
-                elif version >= (1, 16):
+                elif target.end_port:
                     entries.append({"port": str(lo), "endPort": hi})
                 elif hi - lo < MAX_PORTS_PER_ITEM * 4:
                     entries.extend({"port": str(p)} for p in range(lo, hi + 1))
@@ -109,9 +110,7 @@ def tcp_numbers(l4: L4Set) -> set[int]:
     return found
 
 
-def l4_parts(
-    l4: L4Set, version: tuple[int, int], l7_ports: frozenset[int] = frozenset()
-) -> list[dict[str, Any]]:
+def l4_parts(l4: L4Set, target: CiliumTarget, l7_ports: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
     """Rule fragments (``{}``, ``{"toPorts": ...}``, ``{"icmps": ...}``) whose union is ``l4``; no
     range entry covers one of ``l7_ports`` (the TCP ports that carry L7 rules next to it)."""
     if l4.is_full:
@@ -123,7 +122,7 @@ def l4_parts(
             " only TCP, UDP, SCTP and ICMP, or every protocol",
         )
     parts: list[dict[str, Any]] = []
-    ports = _port_entries(l4, version, l7_ports)
+    ports = _port_entries(l4, target, l7_ports)
     if ports:
         parts.append({"toPorts": [{"ports": chunk} for chunk in _chunks(ports, MAX_PORTS_PER_ITEM)]})
     fields = _icmp_fields(l4)

@@ -39,7 +39,8 @@ from calico2cilium import ir
 from calico2cilium.compile.hosts import HostPlan
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
-from calico2cilium.semantics.world import EndpointToHostAction
+from calico2cilium.facts.felix import EndpointToHostAction
+from calico2cilium.facts.target import CiliumTarget
 
 DROP_POLICY_NAME = "calico2cilium-endpoint-to-host-drop"
 ANNOTATION_PREFIX = "calico2cilium.io/"
@@ -93,21 +94,21 @@ def _own_pods(action: EndpointToHostAction, hosts: Sequence[HostPlan]) -> list[D
 
 
 def endpoint_to_host(
-    action: EndpointToHostAction, version: tuple[int, int], hosts: Sequence[HostPlan] = ()
+    action: EndpointToHostAction, target: CiliumTarget, hosts: Sequence[HostPlan] = ()
 ) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
-    """The documents and diagnostics ``action`` adds to a conversion for Cilium ``version`` whose
+    """The documents and diagnostics ``action`` adds to a conversion for the Cilium ``target`` whose
     host policies are ``hosts``."""
     if action != "Drop":
-        documents, notes = _by_action(action, version)
+        documents, notes = _by_action(action, target)
         return documents, [*notes, *_own_pods(action, hosts)]
-    return _by_action(action, version)
+    return _by_action(action, target)
 
 
 def _by_action(
-    action: EndpointToHostAction, version: tuple[int, int]
+    action: EndpointToHostAction, target: CiliumTarget
 ) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
     if action == "Drop":
-        if version >= (1, 17):
+        if target.non_default_deny_needs_flag:
             return [_drop_policy()], [
                 make(
                     "C2C344",
@@ -118,14 +119,14 @@ def _by_action(
                     hint="keep enable-non-default-deny-policies (Helm enableNonDefaultDenyPolicies) true",
                 )
             ]
-        if version >= (1, 16):
+        if target.enable_default_deny:
             return [_drop_policy()], []
         return [], [
             make(
                 "C2C341",
                 "defaultEndpointToHostAction Drop: Calico drops every pod's traffic to its own node; the"
                 f" Cilium form (a deny-only policy with enableDefaultDeny) needs Cilium 1.16, not"
-                f" {version[0]}.{version[1]}, so the output allows pod to own node traffic wherever the"
+                f" {target.name}, so the output allows pod to own node traffic wherever the"
                 " egress policies allow it (for pods without egress policy: all of it)",
                 hint="target Cilium 1.16 or later (--cilium-version), or add an egressDeny to entity"
                 " host in every pod's policy by hand",

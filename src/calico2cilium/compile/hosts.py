@@ -40,12 +40,11 @@ from dataclasses import dataclass, field, replace
 from calico2cilium import ir
 from calico2cilium.calico.selector import All, negate, replace_all, replace_global
 from calico2cilium.compile.lower import Lowered
-from calico2cilium.compile.match import Cluster, remote_flows, side
+from calico2cilium.compile.match import Ranges, remote_flows, side
 from calico2cilium.compile.ordering import Action, AfterTiers, PolicySpec, RuleSpec, compile_ordering
 from calico2cilium.compile.plan import ACTIONS, Grant, Plan, tier_specs
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
-from calico2cilium.semantics import world
 from calico2cilium.sets import Inexpressible, L4Set, LabelCube, LabelSet, from_calico, parse_protocol
 from calico2cilium.sets.peers import all_peers
 from calico2cilium.sets.regions import Cube, Region, subtract_cubes
@@ -56,9 +55,6 @@ GLOBAL_KIND = "GlobalNetworkPolicy"
 
 # FelixConfiguration defaults (felix/config/config_params.go; semantics-check.md claim 13), the same
 # the verifier assumes, with Calico's rule protocol names.
-FAILSAFE_INBOUND = tuple((proto.upper(), port) for proto, port in world.FAILSAFE_INBOUND)
-FAILSAFE_OUTBOUND = tuple((proto.upper(), port) for proto, port in world.FAILSAFE_OUTBOUND)
-FAILSAFE = {ir.Direction.INGRESS: FAILSAFE_INBOUND, ir.Direction.EGRESS: FAILSAFE_OUTBOUND}
 
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
 _SUBJECT = LabelCube.all()
@@ -121,7 +117,7 @@ def applies_to_hosts(policy: ir.Policy) -> bool:
     )
 
 
-def compile_hosts(lowered: Lowered, cluster: Cluster, plan: Plan) -> HostsResult:
+def compile_hosts(lowered: Lowered, cluster: Ranges, plan: Plan) -> HostsResult:
     """One ``HostPlan`` per node with host endpoints, or a refusal (C2C312) per endpoint."""
     result = HostsResult()
     result.diagnostics.extend(_peer_warnings(lowered))
@@ -146,7 +142,7 @@ def compile_hosts(lowered: Lowered, cluster: Cluster, plan: Plan) -> HostsResult
                 )
             continue
         result.hosts.append(host)
-        result.diagnostics.extend(_node_diagnostics(host))
+        result.diagnostics.extend(_node_diagnostics(host, cluster))
     governed = [h for h in result.hosts if h.governed]
     if governed:
         first = governed[0].first
@@ -168,7 +164,7 @@ def _compile_node(
     node: str,
     heps: tuple[ir.HostEndpoint, ...],
     lowered: Lowered,
-    cluster: Cluster,
+    cluster: Ranges,
     compiled: set[int],
 ) -> HostPlan:
     first = heps[0]
@@ -212,10 +208,10 @@ def _everything() -> list[Cube]:
     return [Cube(_SUBJECT, p, L4Set.all()) for p in all_peers()]
 
 
-def failsafe_l4(direction: ir.Direction) -> L4Set:
+def failsafe_l4(direction: ir.Direction, cluster: Ranges) -> L4Set:
     out = L4Set.empty()
-    for protocol, port in FAILSAFE[direction]:
-        out = out | from_calico(protocol=protocol, ports=(port,))
+    for protocol, port in cluster.failsafe[direction]:
+        out = out | from_calico(protocol=protocol.upper(), ports=(port,))
     return out
 
 
@@ -225,7 +221,7 @@ def _compile_direction(
     applicable: Sequence[ir.Policy],
     tiers: dict[str, ir.Tier],
     default_allow: bool,
-    cluster: Cluster,
+    cluster: Ranges,
 ) -> None:
     by_tier: dict[str, list[PolicySpec]] = defaultdict(list)
     for policy in applicable:
@@ -245,7 +241,7 @@ def _compile_direction(
     tier_order = tier_specs(by_tier, tiers)
     after = Action.ALLOW if default_allow else Action.DENY
     everything = _everything()
-    failsafe = [Cube(_SUBJECT, p, failsafe_l4(direction)) for p in all_peers()]
+    failsafe = [Cube(_SUBJECT, p, failsafe_l4(direction, cluster)) for p in all_peers()]
     if tier_order:
         result = compile_ordering(tier_order, after_tiers=after)
         allowed = [*result.allow.cubes, *failsafe]
@@ -291,7 +287,7 @@ def _has_address_criteria(peer: ir.Peer) -> bool:
 
 
 def host_rule_region(
-    rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Cluster, hep: ir.HostEndpoint
+    rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Ranges, hep: ir.HostEndpoint
 ) -> Region:
     """The flows of ``direction`` a rule matches for a host endpoint subject (one point)."""
     if rule.http is not None:
@@ -391,7 +387,7 @@ def _is_numeric(port: str) -> bool:
 # ---------------------------------------------------------------------- diagnostics
 
 
-def _node_diagnostics(host: HostPlan) -> list[Diagnostic]:
+def _node_diagnostics(host: HostPlan, cluster: Ranges) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if not host.governed:
         return out  # Calico allows everything: no host policy is needed, none is emitted
@@ -408,7 +404,7 @@ def _node_diagnostics(host: HostPlan) -> list[Diagnostic]:
         )
     )
     ports = "; ".join(
-        f"{d.value.lower()} " + ", ".join(f"{p.lower()}:{n}" for p, n in FAILSAFE[d])
+        f"{d.value.lower()} " + ", ".join(f"{p.lower()}:{n}" for p, n in cluster.failsafe[d])
         for d in ir.Direction
         if d in host.governed
     )

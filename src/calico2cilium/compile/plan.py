@@ -24,7 +24,7 @@ from calico2cilium.calico.selector import All
 from calico2cilium.compile import labelspace as ls
 from calico2cilium.compile.http import L7Grant, http_grant, refused
 from calico2cilium.compile.lower import Lowered
-from calico2cilium.compile.match import Cluster, l4, policy_subject, rule_region
+from calico2cilium.compile.match import Ranges, l4, policy_subject, rule_region
 from calico2cilium.compile.ordering import (
     Action,
     AfterTiers,
@@ -36,6 +36,7 @@ from calico2cilium.compile.ordering import (
 )
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.facts.target import DEFAULT_TARGET, CiliumTarget
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube, LabelSet
 from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer
@@ -114,8 +115,8 @@ def _tier_of(policy: ir.Policy, lowered: Lowered) -> ir.Tier | None:
     return lowered.tiers.get(policy.tier) or ir.BUILTIN_TIERS.get(policy.tier)
 
 
-def compile_plan(lowered: Lowered, cluster: Cluster, cilium_version: tuple[int, int] = (1, 18)) -> Plan:
-    """Calico's decision as allow regions per output policy. ``cilium_version`` decides how Cilium
+def compile_plan(lowered: Lowered, cluster: Ranges, target: CiliumTarget = DEFAULT_TARGET) -> Plan:
+    """Calico's decision as allow regions per output policy. ``target`` decides how Cilium
     itself reads the Kubernetes NetworkPolicies kept in the output (``_native_reading``)."""
     plan = Plan(diagnostics=list(lowered.diagnostics))
     compiled: list[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]] = []
@@ -136,10 +137,10 @@ def compile_plan(lowered: Lowered, cluster: Cluster, cilium_version: tuple[int, 
         if entry is not None:
             compiled.append((tier, entry[0], entry[1]))
     compiled.sort(key=lambda t: (t[0].sort_key, t[1].policy.sort_key))
-    native_cluster = Cluster(IPSet.empty(), IPSet.empty(), cluster.families)
+    native_cluster = Ranges(IPSet.empty(), IPSet.empty(), cluster.families)
     for _, pp, _ in compiled:
         if pp.policy.kind == KNP_KIND:
-            pp.native = _native_reading(pp, native_cluster, cilium_version)
+            pp.native = _native_reading(pp, native_cluster, target)
     _warn_ties(compiled, plan)
     plan.policies = [pp for _, pp, _ in compiled]
 
@@ -240,7 +241,7 @@ def _http(
 
 
 def _native_reading(
-    pp: PolicyPlan, cluster: Cluster, version: tuple[int, int]
+    pp: PolicyPlan, cluster: Ranges, target: CiliumTarget
 ) -> dict[ir.Direction, tuple[Cube, ...]]:
     """What Cilium itself allows for a Kubernetes NetworkPolicy: the same rules, except that an
     ``ipBlock`` is a CIDR rule, which never matches pods or nodes (semantics.md 2.3, 3.6 trap 2).
@@ -256,7 +257,7 @@ def _native_reading(
             continue
         cubes: list[Cube] = []
         for rule in rules:
-            if version < (1, 16):
+            if not target.end_port:
                 rule = _without_end_port(rule)
             cubes.extend(
                 rule_region(rule, pp.policy, direction, cluster).restrict_subject(subject_cubes).cubes
@@ -303,7 +304,7 @@ def _matches_unlabelled(peer: ir.Peer | None) -> bool:
 
 
 def _compile_policy(
-    policy: ir.Policy, cluster: Cluster, plan: Plan
+    policy: ir.Policy, cluster: Ranges, plan: Plan
 ) -> tuple[PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]] | None:
     try:
         subject = policy_subject(policy)

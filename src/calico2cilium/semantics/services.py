@@ -39,8 +39,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from calico2cilium.facts.cluster import Services
 from calico2cilium.io.inventory import HostNetworkPod, ServiceSpec
 
 PROTOCOL_NAMES = {6: "TCP", 17: "UDP", 132: "SCTP"}
@@ -90,29 +90,8 @@ INVENTORY_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class KnownServices:
-    """The Service objects taken as given (an inventory's), and its ``hostNetwork`` pods."""
-
-    specs: tuple[ServiceSpec, ...] = ()
-    host_network_pods: tuple[HostNetworkPod, ...] = ()
-
-    @staticmethod
-    def of(inventory: Any) -> KnownServices:
-        """From an ``io.inventory.Inventory``."""
-        return KnownServices(tuple(inventory.services.values()), tuple(inventory.host_network_pods))
-
-    def resolve(
-        self, name: str, namespace: str, *, destination: bool, families: Collection[int]
-    ) -> ServiceBackends:
-        return resolve(
-            {(s.namespace, s.name): s for s in self.specs},
-            name,
-            namespace,
-            destination=destination,
-            families=families,
-            host_network_pods=self.host_network_pods,
-        )
+KnownServices = Services
+"""The Service objects known (``facts.cluster.Services``)."""
 
 
 def resolve_known(
@@ -121,7 +100,14 @@ def resolve_known(
     """``resolve`` against ``known`` (``None``: no Service object is known)."""
     if known is None:
         return resolve(None, name, namespace, destination=destination, families=families)
-    return known.resolve(name, namespace, destination=destination, families=families)
+    return resolve(
+        known.by_name(),
+        name,
+        namespace,
+        destination=destination,
+        families=families,
+        host_network_pods=known.host_network_pods,
+    )
 
 
 def resolve(
