@@ -1,8 +1,9 @@
 """``convert()``: Calico (and Kubernetes) NetworkPolicy documents -> Cilium policy documents.
 
 The pipeline, one module per stage: ``load`` (read and validate) -> ``compile.lower`` (models to
-IR) -> ``compile.plan`` (Calico's ordering to exact allow regions) -> ``cilium.policies`` (Cilium
-resources) -> ``schemas`` (every output validated against the target version's Cilium CRD).
+IR, ``ir.py``) -> ``compile.plan`` and ``compile.hosts`` (Calico's ordering to exact allow regions:
+a ``plan.Plan``) -> ``cilium.emit`` (Cilium resources) -> ``schemas`` (every output validated
+against the target version's Cilium CRD). The cluster and the target are one ``facts.Cluster``.
 
     from calico2cilium import convert
     result = convert(["calico/"], recursive=True, pod_cidrs=("10.244.0.0/16",))
@@ -19,15 +20,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from calico2cilium.cilium.emit import emit_policies
 from calico2cilium.cilium.naming import deduplicate_names
-from calico2cilium.cilium.policies import EmitFailure, emit_policies
+from calico2cilium.cilium.rulekit import EmitFailure
 from calico2cilium.compile import http
 from calico2cilium.compile.endpoint_to_host import endpoint_to_host
 from calico2cilium.compile.hosts import compile_hosts
 from calico2cilium.compile.inventory import Expansion
 from calico2cilium.compile.lower import DEFAULT_NAMESPACE, lower
 from calico2cilium.compile.match import Ranges
-from calico2cilium.compile.plan import Plan, compile_plan
+from calico2cilium.compile.plan import compile_plan
 from calico2cilium.diagnostics import Diagnostic, Severity
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.facts.cluster import Cluster, Services
@@ -140,17 +142,19 @@ def convert(
         cluster = replace(cluster, services=Services.of(given))
     lowered = lower(loaded.documents, default_namespace, given)
     ranges = Ranges.of(cluster, tuple(lowered.sets))
-    plan = compile_plan(lowered, ranges, target)
+    compiled: list[Diagnostic] = []
+    plan = compile_plan(lowered, ranges, compiled, target)
     hosts = compile_hosts(lowered, ranges, plan)
-    emitted = emit_policies(plan, target, lowered.sets, lowered.passthrough, hosts.hosts)
+    plan = replace(plan, hosts=tuple(hosts.hosts))
+    emitted = emit_policies(plan, target)
     extra, host_notes = endpoint_to_host(cluster.endpoint_to_host, target, hosts.hosts)
     documents = [*emitted.documents, *extra]
     renamed = deduplicate_names(documents)
-    diagnostics = [*loaded.diagnostics, *problems, *plan.diagnostics, *hosts.diagnostics, *host_notes]
+    diagnostics = [*loaded.diagnostics, *problems, *compiled, *hosts.diagnostics, *host_notes]
     diagnostics.extend(renamed)
     diagnostics.extend(_assumed(ranges))
     diagnostics.extend(_services_snapshot(ranges))
-    diagnostics.extend(_failure(f, plan) for f in emitted.failures)
+    diagnostics.extend(_failure(f) for f in emitted.failures)
     diagnostics.extend(http.converted(rule, filtered) for rule, filtered in emitted.l7_rules)
     documents, invalid = _schema_check(documents, target.name)
     diagnostics.extend(invalid)
@@ -229,7 +233,7 @@ def _services_snapshot(cluster: Ranges) -> list[Diagnostic]:
     return out
 
 
-def _failure(failure: EmitFailure, plan: Plan) -> Diagnostic:
+def _failure(failure: EmitFailure) -> Diagnostic:
     err = failure.error
     if failure.http and failure.rule is not None:
         return http.refused(failure.rule, err)

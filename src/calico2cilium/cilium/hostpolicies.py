@@ -17,21 +17,20 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
-from calico2cilium.cilium.policies import (
-    _DENY_SECTION,
-    _SECTION,
-    ANNOTATION_PREFIX,
-    EmitFailure,
-    _canonical,
-    _choose,
-    _metadata,
-    _peer_rules,
-    _source_annotations,
-)
 from calico2cilium.cilium.ports import l4_parts
-from calico2cilium.compile.hosts import NODE_LABEL, HostPlan
-from calico2cilium.compile.plan import Grant
+from calico2cilium.cilium.rulekit import (
+    ANNOTATION_PREFIX,
+    DENY_SECTION,
+    SECTION,
+    EmitFailure,
+    canonical,
+    choose,
+    metadata,
+    peer_rules,
+    source_annotations,
+)
 from calico2cilium.facts.target import CiliumTarget
+from calico2cilium.plan import NODE_LABEL, Grant, HostPlan
 from calico2cilium.sets import Inexpressible
 
 
@@ -49,19 +48,19 @@ def _spec(
         direction_grants = grants.get(direction)
         if direction_grants is None:
             continue
-        allow, deny = _choose(direction_grants, target, fail)
-        sections = {_SECTION[direction]: allow, _DENY_SECTION[direction]: deny}
+        allow, deny = choose(direction_grants, target, fail)
+        sections = {SECTION[direction]: allow, DENY_SECTION[direction]: deny}
         for name, cubes in sections.items():
             rules: list[dict[str, Any]] = []
             if cubes:
                 try:
-                    rules = _peer_rules(cubes, direction, False, partial(l4_parts, target=target), groups)
+                    rules = peer_rules(cubes, direction, False, partial(l4_parts, target=target), groups)
                 except Inexpressible as err:
                     fail(err, Grant(None, tuple(cubes), tuple(cubes)))
             if rules:
                 spec[name] = rules
-        if default_deny and _SECTION[direction] not in spec:
-            spec[_SECTION[direction]] = [{}]  # default deny, allows nothing
+        if default_deny and SECTION[direction] not in spec:
+            spec[SECTION[direction]] = [{}]  # default deny, allows nothing
     return spec if len(spec) > 1 else None
 
 
@@ -105,7 +104,7 @@ def host_documents(
             {
                 "apiVersion": "cilium.io/v2",
                 "kind": "CiliumClusterwideNetworkPolicy",
-                "metadata": _metadata(host.resource_name, None, annotations),
+                "metadata": metadata(host.resource_name, None, annotations),
                 "specs": [spec],
             }
         )
@@ -127,9 +126,9 @@ def merge_host_specs(
             doc = {
                 "apiVersion": "cilium.io/v2",
                 "kind": "CiliumClusterwideNetworkPolicy",
-                "metadata": _metadata(policy.name, None, _source_annotations(policy)),
+                "metadata": metadata(policy.name, None, source_annotations(policy)),
                 "specs": [],
             }
             documents.append(doc)
             index[key] = doc
-        doc["specs"] = [*doc["specs"], *sorted(specs, key=_canonical)]
+        doc["specs"] = [*doc["specs"], *sorted(specs, key=canonical)]

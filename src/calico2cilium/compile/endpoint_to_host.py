@@ -36,11 +36,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from calico2cilium import ir
-from calico2cilium.compile.hosts import HostPlan
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.facts.felix import EndpointToHostAction
 from calico2cilium.facts.target import CiliumTarget
+from calico2cilium.plan import HostPlan
 
 DROP_POLICY_NAME = "calico2cilium-endpoint-to-host-drop"
 ANNOTATION_PREFIX = "calico2cilium.io/"

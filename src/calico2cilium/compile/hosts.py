@@ -42,14 +42,14 @@ from calico2cilium.calico.selector import All, negate, replace_all, replace_glob
 from calico2cilium.compile.lower import Lowered
 from calico2cilium.compile.match import Ranges, remote_flows, side
 from calico2cilium.compile.ordering import Action, AfterTiers, PolicySpec, RuleSpec, compile_ordering
-from calico2cilium.compile.plan import ACTIONS, Grant, Plan, tier_specs
+from calico2cilium.compile.plan import ACTIONS, tier_specs
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.plan import NODE_LABEL, Grant, HostPlan, Plan
 from calico2cilium.sets import Inexpressible, L4Set, LabelCube, LabelSet, from_calico, parse_protocol
 from calico2cilium.sets.peers import all_peers
 from calico2cilium.sets.regions import Cube, Region, subtract_cubes
 
-NODE_LABEL = "calico2cilium.io/node"
 DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
 GLOBAL_KIND = "GlobalNetworkPolicy"
 
@@ -58,33 +58,6 @@ GLOBAL_KIND = "GlobalNetworkPolicy"
 
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
 _SUBJECT = LabelCube.all()
-
-
-@dataclass
-class HostPlan:
-    """What one node's host policy must do."""
-
-    node: str
-    endpoints: tuple[ir.HostEndpoint, ...]
-    label_value: str
-    governed: set[ir.Direction] = field(default_factory=set)
-    """Directions in which Calico does not allow everything: Cilium must select the node there."""
-    grants: dict[str, dict[ir.Direction, list[Grant]]] = field(default_factory=dict)
-    """Per source policy (``Origin.resource``), its share of the allowed region (its allow rules'
-    regions minus Calico's deny region)."""
-    policies: dict[str, ir.Policy] = field(default_factory=dict)
-    named_ports: list[ir.Rule] = field(default_factory=list)
-    """Ingress rules whose named destination ports were resolved to the endpoint's port numbers."""
-    defaults: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
-    """Failsafe ports and what the profile allows after every tier passed."""
-
-    @property
-    def first(self) -> ir.HostEndpoint:
-        return self.endpoints[0]
-
-    @property
-    def resource_name(self) -> str:
-        return f"calico2cilium-host-{self.node}"[:253].rstrip("-.")
 
 
 @dataclass

@@ -35,26 +35,14 @@ request through).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from calico2cilium import ir
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.plan import L7Grant
 from calico2cilium.sets import Inexpressible
 from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.regions import Cube, Region, subtract_cubes
-
-
-@dataclass(frozen=True)
-class L7Grant:
-    """What one http rule needs in Cilium: an L7 HTTP filter over ``exact`` (``L_R``), which may
-    be written over any of ``forms`` (each holds ``exact`` and stays inside ``E_R | A0``). An
-    empty ``exact``: the rules after it allow everything it reaches, so it needs nothing."""
-
-    rule: ir.Rule
-    http: ir.HttpMatch
-    exact: tuple[Cube, ...]
-    forms: tuple[tuple[Cube, ...], ...]
 
 
 def http_grant(
@@ -148,4 +136,4 @@ def refused(rule: ir.Rule, err: Inexpressible) -> Diagnostic:
     )
 
 
-__all__ = ["L7Grant", "converted", "http_grant", "refused"]
+__all__ = ["converted", "http_grant", "refused"]
