@@ -16,13 +16,13 @@ import pytest
 from click.testing import CliRunner
 
 from calico2cilium.cli import main
-from calico2cilium.convert import convert
 from calico2cilium.io.inventory import read_inventory
 from calico2cilium.io.write import dump_yaml
 from calico2cilium.semantics.services import KnownServices, ServiceRefused, resolve_known
 from calico2cilium.semantics.world import Assumptions, node_labels
 from calico2cilium.verify.api import verify
 from calico2cilium.verify.conversion import check_conversion
+from helpers import convert
 
 CLUSTER = {"pod_cidrs": ("10.244.0.0/16",), "node_cidrs": ("10.0.0.0/24",)}
 

@@ -22,8 +22,6 @@ from typing import Any
 
 from calico2cilium.cilium.emit import emit_policies
 from calico2cilium.cilium.naming import deduplicate_names
-from calico2cilium.cilium.rulekit import EmitFailure
-from calico2cilium.compile import http
 from calico2cilium.compile.endpoint_to_host import endpoint_to_host
 from calico2cilium.compile.hosts import compile_hosts
 from calico2cilium.compile.inventory import Expansion
@@ -32,6 +30,7 @@ from calico2cilium.compile.match import Ranges
 from calico2cilium.compile.plan import compile_plan
 from calico2cilium.diagnostics import Diagnostic, Severity
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.diagnostics.collector import Diagnostics
 from calico2cilium.facts.cluster import Cluster, Services
 from calico2cilium.facts.felix import EndpointToHostAction
 from calico2cilium.facts.target import cilium_target
@@ -140,26 +139,18 @@ def convert(
         given = None  # a partial inventory would expand to a partial snapshot: not used
     if given is not None and cluster.services is None:
         cluster = replace(cluster, services=Services.of(given))
+    notes = Diagnostics()
+    notes.extend(loaded.diagnostics)
+    notes.extend(problems)
     lowered = lower(loaded.documents, default_namespace, given)
     ranges = Ranges.of(cluster, tuple(lowered.sets))
-    compiled: list[Diagnostic] = []
-    plan = compile_plan(lowered, ranges, compiled, target)
-    hosts = compile_hosts(lowered, ranges, plan)
-    plan = replace(plan, hosts=tuple(hosts.hosts))
-    emitted = emit_policies(plan, target)
-    extra, host_notes = endpoint_to_host(cluster.endpoint_to_host, target, hosts.hosts)
-    documents = [*emitted.documents, *extra]
-    renamed = deduplicate_names(documents)
-    diagnostics = [*loaded.diagnostics, *problems, *compiled, *hosts.diagnostics, *host_notes]
-    diagnostics.extend(renamed)
-    diagnostics.extend(_assumed(ranges))
-    diagnostics.extend(_services_snapshot(ranges))
-    diagnostics.extend(_failure(f) for f in emitted.failures)
-    diagnostics.extend(http.converted(rule, filtered) for rule, filtered in emitted.l7_rules)
-    documents, invalid = _schema_check(documents, target.name)
-    diagnostics.extend(invalid)
-    diagnostics.sort(key=Diagnostic.sort_key)
-    return ConvertResult(documents, diagnostics, loaded, given, lowered.expansions, cluster)
+    plan = compile_plan(lowered, ranges, notes, target)
+    plan = replace(plan, hosts=compile_hosts(lowered, ranges, plan, notes))
+    documents = emit_policies(plan, target, notes)
+    documents.extend(endpoint_to_host(cluster, plan.hosts, notes))
+    notes.extend(deduplicate_names(documents))
+    documents = _schema_check(documents, target.name, notes)
+    return ConvertResult(documents, notes.sorted(), loaded, given, lowered.expansions, cluster)
 
 
 def _cluster(
@@ -190,92 +181,17 @@ def _inventory(inventory: Inventory | str | Sequence[str] | None, recursive: boo
     return read_inventory_files(paths, recursive=recursive)
 
 
-def _assumed(cluster: Ranges) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    seen: set[tuple[str, str]] = set()
-    for origin, what in cluster.assumed:
-        key = (str(origin), what)
-        if key in seen:
-            continue
-        seen.add(key)
-        option = "--pod-cidr" if what == "pod" else "--node-cidr"
-        out.append(
-            make(
-                "C2C307",
-                f"{origin}: the rule's nets may hold {what} addresses, which Calico matches and Cilium CIDR"
-                f" rules never do; converted assuming they hold none",
-                origin.source,
-                hint=f"give the cluster's ranges with {option} so that the conversion is exact",
-            )
-        )
-    return out
-
-
-def _services_snapshot(cluster: Ranges) -> list[Diagnostic]:
-    """C2C333 at each ``services`` match converted from the inventory's Service object."""
-    out: list[Diagnostic] = []
-    seen: set[str] = set()
-    for origin, backends in cluster.resolved:
-        if str(origin) in seen:
-            continue
-        seen.add(str(origin))
-        out.append(
-            make(
-                "C2C333",
-                f"{origin}: the services match (Service {backends.namespace}/{backends.name}) is"
-                f" converted as {backends.describe()}, from the inventory's Service object: a"
-                " snapshot. Calico follows the Service's EndpointSlices, so a later change of its"
-                " selector or ports is followed by Calico and not by the converted rule",
-                origin.source,
-                hint="convert again whenever the Service's selector or ports change",
-            )
-        )
-    return out
-
-
-def _failure(failure: EmitFailure) -> Diagnostic:
-    err = failure.error
-    if failure.http and failure.rule is not None:
-        return http.refused(failure.rule, err)
-    detail = err.detail or err.operator
-    hint = "rewrite the rule or the rules before it so the allowed region is expressible"
-    if failure.rule is not None:
-        source = failure.rule.origin.source
-        message = (
-            f"{failure.rule.origin}: the part of the traffic this rule allows, after earlier rules and"
-            f" policies took theirs, has no exact Cilium form ({detail}); it is left out, so Cilium"
-            " denies it"
-        )
-    elif failure.policy is not None:
-        source = failure.policy.origin.source
-        message = (
-            f"{failure.policy.origin.resource} is kept for Cilium to enforce, and Calico denies part of"
-            f" what it allows (an earlier Calico Deny); no Cilium deny rule says exactly that part"
-            f" ({detail}), so Cilium allows it"
-        )
-        hint = "narrow the Kubernetes NetworkPolicy, or the Calico rules before it, so the denied part is expressible"
-    else:
-        source = None
-        message = (
-            "traffic allowed after every tier passed (the namespace profiles): part of it has no exact"
-            f" Cilium form ({detail}); it is left out, so Cilium denies it"
-        )
-    return make("C2C310", message, source, hint=hint)
-
-
-def _schema_check(
-    documents: list[dict[str, Any]], version: str
-) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
+def _schema_check(documents: list[dict[str, Any]], version: str, notes: Diagnostics) -> list[dict[str, Any]]:
     """The documents that pass the Cilium CRD schema, and a C2C399 for each one that does not: the
     apiserver would reject it, so it is never printed."""
-    kept, out = [], []
+    kept = []
     for doc in documents:
         errors = validate(doc, cilium_version=version)
         if not errors:
             kept.append(doc)
         for message in errors[:3]:
             name = doc["metadata"]["name"]
-            out.append(
+            notes.add(
                 make(
                     "C2C399",
                     f"internal error: output {doc['kind']} '{name}' fails the Cilium {version} CRD schema:"
@@ -283,4 +199,4 @@ def _schema_check(
                     " please report it",
                 )
             )
-    return kept, out
+    return kept

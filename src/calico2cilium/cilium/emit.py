@@ -7,29 +7,24 @@ policies merged into their source policies' CCNPs (``hostpolicies.py``), the CID
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
+from calico2cilium.cilium.failures import failure_diagnostic
 from calico2cilium.cilium.hostpolicies import host_documents, merge_host_specs
 from calico2cilium.cilium.l7 import l7_ports_of, place_l7
 from calico2cilium.cilium.policies import document, profile_resource, resource_for
 from calico2cilium.cilium.rulekit import EmitFailure
+from calico2cilium.diagnostics.collector import Diagnostics
+from calico2cilium.diagnostics.http_rules import converted
 from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.plan import Plan
 
 
-@dataclass
-class Emitted:
-    documents: list[dict[str, Any]]
-    failures: list[EmitFailure]
-    l7_rules: list[tuple[ir.Rule, bool]]
-    """The http rules converted: ``True`` with Cilium L7 rules, ``False`` needing none."""
-
-
-def emit_policies(plan: Plan, target: CiliumTarget) -> Emitted:
-    """Every output document of ``plan`` for Cilium ``target``, sorted by kind, namespace, name."""
+def emit_policies(plan: Plan, target: CiliumTarget, notes: Diagnostics) -> list[dict[str, Any]]:
+    """Every output document of ``plan`` for Cilium ``target``, sorted by kind, namespace, name;
+    what could not be written (C2C310, C2C315) and the http rules converted (C2C314) go to
+    ``notes``."""
     failures: list[EmitFailure] = []
     groups = CidrGroups(list(plan.network_sets))
     resources = [r for pp in plan.policies if (r := resource_for(pp, plan, target, failures)) is not None]
@@ -45,4 +40,6 @@ def emit_policies(plan: Plan, target: CiliumTarget) -> Emitted:
     out.extend(groups.documents(target))
     out.extend(dict(doc) for doc in plan.passthrough)
     out.sort(key=lambda r: (r["kind"], r["metadata"].get("namespace", ""), r["metadata"]["name"]))
-    return Emitted(out, failures, placed)
+    notes.extend(failure_diagnostic(f) for f in failures)
+    notes.extend(converted(rule, filtered) for rule, filtered in placed)
+    return out

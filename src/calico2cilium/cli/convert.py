@@ -101,7 +101,6 @@ def command(
     Exit status: 0 converted exactly; 1 converted with warnings (or, with --verify, a difference
     was found); 2 invalid input, refused policies or usage error; 3 internal error.
     """
-    from calico2cilium.compile.endpoint_to_host import assumed as assumed_endpoint_to_host
     from calico2cilium.convert import convert
     from calico2cilium.diagnostics.render import FORMATS
     from calico2cilium.io.write import UnsafeOutput, dump_json, dump_yaml, write_directory
@@ -121,8 +120,6 @@ def command(
         inventory=list(inventory_paths) if inventory_paths else None,
     )
     diagnostics = list(result.diagnostics)
-    if facts.endpoint_to_host_action is None:
-        diagnostics.append(assumed_endpoint_to_host(facts.endpoint_to_host))
     unwritten = None
     if output_dir is not None:
         progress.stage(f"writing {len(result.documents)} files")

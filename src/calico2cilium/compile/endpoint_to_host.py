@@ -38,6 +38,8 @@ from typing import Any
 from calico2cilium import ir
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.diagnostics.collector import Diagnostics
+from calico2cilium.facts.cluster import Cluster
 from calico2cilium.facts.felix import EndpointToHostAction
 from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.plan import HostPlan
@@ -93,15 +95,17 @@ def _own_pods(action: EndpointToHostAction, hosts: Sequence[HostPlan]) -> list[D
     return out
 
 
-def endpoint_to_host(
-    action: EndpointToHostAction, target: CiliumTarget, hosts: Sequence[HostPlan] = ()
-) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
-    """The documents and diagnostics ``action`` adds to a conversion for the Cilium ``target`` whose
-    host policies are ``hosts``."""
+def endpoint_to_host(cluster: Cluster, hosts: Sequence[HostPlan], notes: Diagnostics) -> list[dict[str, Any]]:
+    """The documents the cluster's action adds to a conversion whose host policies are ``hosts``;
+    what it changes goes to ``notes``, with C2C340 when the cluster does not state the action."""
+    action = cluster.endpoint_to_host
+    if cluster.endpoint_to_host_action is None:
+        notes.add(assumed(action))
+    documents, said = _by_action(action, cluster.target)
+    notes.extend(said)
     if action != "Drop":
-        documents, notes = _by_action(action, target)
-        return documents, [*notes, *_own_pods(action, hosts)]
-    return _by_action(action, target)
+        notes.extend(_own_pods(action, hosts))
+    return documents
 
 
 def _by_action(

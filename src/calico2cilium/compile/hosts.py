@@ -35,7 +35,7 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from calico2cilium import ir
 from calico2cilium.calico.selector import All, negate, replace_all, replace_global
@@ -45,6 +45,7 @@ from calico2cilium.compile.ordering import Action, AfterTiers, PolicySpec, RuleS
 from calico2cilium.compile.plan import ACTIONS, tier_specs
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.diagnostics.collector import Diagnostics
 from calico2cilium.plan import NODE_LABEL, Grant, HostPlan, Plan
 from calico2cilium.sets import Inexpressible, L4Set, LabelCube, LabelSet, from_calico, parse_protocol
 from calico2cilium.sets.peers import all_peers
@@ -58,12 +59,6 @@ GLOBAL_KIND = "GlobalNetworkPolicy"
 
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
 _SUBJECT = LabelCube.all()
-
-
-@dataclass
-class HostsResult:
-    hosts: list[HostPlan] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
 class _Refused(Exception):
@@ -90,10 +85,10 @@ def applies_to_hosts(policy: ir.Policy) -> bool:
     )
 
 
-def compile_hosts(lowered: Lowered, cluster: Ranges, plan: Plan) -> HostsResult:
+def compile_hosts(lowered: Lowered, cluster: Ranges, plan: Plan, notes: Diagnostics) -> tuple[HostPlan, ...]:
     """One ``HostPlan`` per node with host endpoints, or a refusal (C2C312) per endpoint."""
-    result = HostsResult()
-    result.diagnostics.extend(_peer_warnings(lowered))
+    hosts: list[HostPlan] = []
+    notes.extend(_peer_warnings(lowered))
     by_node: dict[str, list[ir.HostEndpoint]] = defaultdict(list)
     for hep in lowered.host_endpoints:
         by_node[hep.node].append(hep)
@@ -101,10 +96,10 @@ def compile_hosts(lowered: Lowered, cluster: Ranges, plan: Plan) -> HostsResult:
     for node in sorted(by_node):
         heps = tuple(sorted(by_node[node], key=lambda h: h.name))
         try:
-            host = _compile_node(node, heps, lowered, cluster, compiled)
+            host = _compile_node(node, heps, lowered, cluster, compiled, notes)
         except _Refused as refusal:
             for hep in heps:
-                result.diagnostics.append(
+                notes.add(
                     make(
                         "C2C312",
                         f"HostEndpoint '{hep.name}' (node {node}) is not converted: {refusal.reason}. No"
@@ -114,12 +109,12 @@ def compile_hosts(lowered: Lowered, cluster: Ranges, plan: Plan) -> HostsResult:
                     )
                 )
             continue
-        result.hosts.append(host)
-        result.diagnostics.extend(_node_diagnostics(host, cluster))
-    governed = [h for h in result.hosts if h.governed]
+        hosts.append(host)
+        notes.extend(_node_diagnostics(host, cluster))
+    governed = [h for h in hosts if h.governed]
     if governed:
         first = governed[0].first
-        result.diagnostics.append(
+        notes.add(
             make(
                 "C2C320",
                 "the output holds Cilium host policies (nodeSelector) for the nodes of the HostEndpoints"
@@ -130,7 +125,7 @@ def compile_hosts(lowered: Lowered, cluster: Ranges, plan: Plan) -> HostsResult:
                 hint="helm upgrade cilium cilium/cilium --reuse-values --set hostFirewall.enabled=true",
             )
         )
-    return result
+    return tuple(hosts)
 
 
 def _compile_node(
@@ -139,6 +134,7 @@ def _compile_node(
     lowered: Lowered,
     cluster: Ranges,
     compiled: set[int],
+    notes: Diagnostics,
 ) -> HostPlan:
     first = heps[0]
     for other in heps[1:]:
@@ -173,7 +169,7 @@ def _compile_node(
     applicable.sort(key=lambda p: (tiers[p.tier].sort_key, p.sort_key))
     host = HostPlan(node, merged, label_value(node))
     for direction in ir.Direction:
-        _compile_direction(host, direction, applicable, tiers, default_allow, cluster)
+        _compile_direction(host, direction, applicable, tiers, default_allow, cluster, notes)
     return host
 
 
@@ -195,6 +191,7 @@ def _compile_direction(
     tiers: dict[str, ir.Tier],
     default_allow: bool,
     cluster: Ranges,
+    notes: Diagnostics,
 ) -> None:
     by_tier: dict[str, list[PolicySpec]] = defaultdict(list)
     for policy in applicable:
@@ -204,7 +201,7 @@ def _compile_direction(
         specs = []
         for rule in rules:
             try:
-                region = host_rule_region(rule, policy, direction, cluster, host.first)
+                region = host_rule_region(rule, policy, direction, cluster, host.first, notes)
                 if direction is ir.Direction.INGRESS and _declared_names(rule, host.first):
                     host.named_ports.append(rule)
             except Inexpressible as err:
@@ -260,7 +257,12 @@ def _has_address_criteria(peer: ir.Peer) -> bool:
 
 
 def host_rule_region(
-    rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Ranges, hep: ir.HostEndpoint
+    rule: ir.Rule,
+    policy: ir.Policy,
+    direction: ir.Direction,
+    cluster: Ranges,
+    hep: ir.HostEndpoint,
+    notes: Diagnostics,
 ) -> Region:
     """The flows of ``direction`` a rule matches for a host endpoint subject (one point)."""
     if rule.http is not None:
@@ -284,7 +286,7 @@ def host_rule_region(
         if resolved is None:
             return Region.empty()
         rule = resolved
-    there = side(remote, policy, rule, cluster)
+    there = side(remote, policy, rule, cluster, notes)
     flows = remote_flows(rule, there)
     if flows.is_empty:
         return Region.empty()

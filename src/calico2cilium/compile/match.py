@@ -7,7 +7,7 @@ outside the cluster (CIDRs). Calico's ``nets`` match any endpoint by IP, pods an
 (``Ranges``): a kind whose addresses all lie inside (or all outside) the net is matched wholly
 (or not at all); a kind only partly inside has no exact Cilium form and raises ``Inexpressible``.
 When the ranges are unknown, the net is taken to hold no pod or node address and a warning says
-so (``Ranges.assumed``).
+so (C2C307).
 
 Peers picked by labels (``selector``, ``namespaceSelector``, ``serviceAccounts``) are pods, plus
 the nets of the network sets they pick. Host endpoints they pick (by ``expectedIPs``) have no
@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from calico2cilium import ir
 from calico2cilium.calico.selector import All, Eq, Selector, conjoin, negate, replace_all, replace_global
 from calico2cilium.compile import labelspace as ls
+from calico2cilium.diagnostics import Diagnostic
+from calico2cilium.diagnostics.catalog import make
+from calico2cilium.diagnostics.collector import Diagnostics
 from calico2cilium.facts.cluster import Cluster, Services
 from calico2cilium.facts.felix import FAILSAFE_INBOUND, FAILSAFE_OUTBOUND, FailsafePorts
 from calico2cilium.semantics.services import ServiceBackends, ServiceRefused, resolve_known
@@ -52,12 +55,8 @@ class Ranges:
     nodes: IPSet | None = None
     families: frozenset[int] = frozenset((4, 6))
     network_sets: tuple[ir.NetworkSet, ...] = ()
-    assumed: list[tuple[ir.Origin, str]] = field(default_factory=list)
-    """Rules whose nets were assumed to hold no cluster address (for the caller's warnings)."""
     services: Services | None = None
     """The Kubernetes Services known (an inventory's); ``None``: none given."""
-    resolved: list[tuple[ir.Origin, ServiceBackends]] = field(default_factory=list)
-    """Rule sides whose ``services`` match was converted from a Service object (C2C333)."""
     failsafe: Mapping[ir.Direction, FailsafePorts] = field(
         default_factory=lambda: {
             ir.Direction.INGRESS: FAILSAFE_INBOUND,
@@ -98,14 +97,17 @@ def _family(version: int | None) -> IPSet:
     return everything
 
 
-def _coverage(ips: IPSet, kind: IPSet | None, cluster: Ranges, what: str, origin: ir.Origin) -> bool:
-    """Whether every address of ``kind`` is in ``ips`` (True) or none is (False)."""
+def _coverage(
+    ips: IPSet, kind: IPSet | None, cluster: Ranges, what: str, origin: ir.Origin, notes: Diagnostics
+) -> bool:
+    """Whether every address of ``kind`` is in ``ips`` (True) or none is (False); an unknown range
+    is taken to hold none of ``ips`` and ``notes`` says so (C2C307)."""
     space = cluster.family_space()
     if kind is None:
         if (space - ips).is_empty:
             return True
         if not (ips & space).is_empty:
-            cluster.assumed.append((origin, what))
+            notes.once(_assumed(origin, what))
         return False
     inside = kind & ips
     if inside.is_empty:
@@ -122,6 +124,30 @@ def _coverage(ips: IPSet, kind: IPSet | None, cluster: Ranges, what: str, origin
 def _coverage_maybe(ips: IPSet, cluster: Ranges) -> bool:
     """Whether ``ips`` may hold a pod or node address."""
     return any(kind is None or not (kind & ips).is_empty for kind in (cluster.pods, cluster.nodes))
+
+
+def _assumed(origin: ir.Origin, what: str) -> Diagnostic:
+    option = "--pod-cidr" if what == "pod" else "--node-cidr"
+    return make(
+        "C2C307",
+        f"{origin}: the rule's nets may hold {what} addresses, which Calico matches and Cilium CIDR"
+        f" rules never do; converted assuming they hold none",
+        origin.source,
+        hint=f"give the cluster's ranges with {option} so that the conversion is exact",
+    )
+
+
+def _snapshot(origin: ir.Origin, backends: ServiceBackends) -> Diagnostic:
+    """C2C333 at each ``services`` match converted from the inventory's Service object."""
+    return make(
+        "C2C333",
+        f"{origin}: the services match (Service {backends.namespace}/{backends.name}) is"
+        f" converted as {backends.describe()}, from the inventory's Service object: a"
+        " snapshot. Calico follows the Service's EndpointSlices, so a later change of its"
+        " selector or ports is followed by Calico and not by the converted rule",
+        origin.source,
+        hint="convert again whenever the Service's selector or ports change",
+    )
 
 
 @dataclass(frozen=True)
@@ -143,9 +169,17 @@ class Side:
         return out
 
 
-def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Ranges, *, remote: bool = True) -> Side:
+def side(
+    peer: ir.Peer,
+    policy: ir.Policy,
+    rule: ir.Rule,
+    cluster: Ranges,
+    notes: Diagnostics,
+    *,
+    remote: bool = True,
+) -> Side:
     """The endpoints one rule side (``source`` or ``destination``) matches; ``remote`` for the
-    peer side (the other side is the policy's own endpoint)."""
+    peer side (the other side is the policy's own endpoint). What was assumed goes to ``notes``."""
     ips: IPSet | None = None
     if peer.nets or peer.not_nets:
         ips = (IPSet.from_cidrs(peer.nets) if peer.nets else IPSet.all()) - IPSet.from_cidrs(peer.not_nets)
@@ -164,17 +198,17 @@ def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Ranges, *, re
             " cluster is single-stack)",
         )
     if peer.services is not None:
-        return _service_side(peer, policy, rule, cluster)
+        return _service_side(peer, policy, rule, cluster, notes)
     if ips is not None:
         ips = ips & family
     if peer.has_label_criteria:
         pods = _labelled_pods(peer, policy)
-        if ips is not None and not _coverage(ips, cluster.pods, cluster, "pod", rule.origin):
+        if ips is not None and not _coverage(ips, cluster.pods, cluster, "pod", rule.origin, notes):
             pods = LabelSet.empty()
         # notSelector X takes away every address of X: X's pods (above) and the nets of every
         # network set X picks, in any namespace (it is not namespace-scoped, semantics.md 1.4).
         excluded = _not_selector_ips(peer, cluster) & family
-        if not excluded.is_empty and _coverage(excluded, cluster.pods, cluster, "pod", rule.origin):
+        if not excluded.is_empty and _coverage(excluded, cluster.pods, cluster, "pod", rule.origin, notes):
             pods = LabelSet.empty()
         if not remote:
             return Side(pods, frozenset(), IPSet.empty())
@@ -192,18 +226,28 @@ def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Ranges, *, re
             set_ips = set_ips & ips
         if set_ips.is_empty:
             return Side(pods, frozenset(), IPSet.empty())
-        if _coverage(set_ips, cluster.pods, cluster, "pod", rule.origin):
+        if _coverage(set_ips, cluster.pods, cluster, "pod", rule.origin, notes):
             pods = _all_but(peer)
-        hosts = ALL_HOSTS if _coverage(set_ips, cluster.nodes, cluster, "node", rule.origin) else frozenset()
+        hosts = (
+            ALL_HOSTS
+            if _coverage(set_ips, cluster.nodes, cluster, "node", rule.origin, notes)
+            else frozenset()
+        )
         return Side(pods, hosts, set_ips)
     if ips is None:
         return Side(LabelSet.all(), ALL_HOSTS, IPSet.all() & family)
-    pods = LabelSet.all() if _coverage(ips, cluster.pods, cluster, "pod", rule.origin) else LabelSet.empty()
-    hosts = ALL_HOSTS if _coverage(ips, cluster.nodes, cluster, "node", rule.origin) else frozenset()
+    pods = (
+        LabelSet.all()
+        if _coverage(ips, cluster.pods, cluster, "pod", rule.origin, notes)
+        else LabelSet.empty()
+    )
+    hosts = ALL_HOSTS if _coverage(ips, cluster.nodes, cluster, "node", rule.origin, notes) else frozenset()
     return Side(pods, hosts, ips)
 
 
-def _service_side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Ranges) -> Side:
+def _service_side(
+    peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Ranges, notes: Diagnostics
+) -> Side:
     """A ``services`` match, resolved against the known Service objects (``semantics/services.py``,
     shared with the verifier): the Service's selected pods, and in a destination only their
     (protocol, target port) pairs. CEL allows nothing else in such a side but ``notPorts``/``ports``
@@ -219,7 +263,7 @@ def _service_side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Rang
     except ServiceRefused as err:
         raise Inexpressible("services", err.reason, code=err.code, hint=err.hint) from err
     if backends.only_family is not None and backends.only_family not in cluster.families:
-        cluster.resolved.append((rule.origin, backends))
+        notes.once(_snapshot(rule.origin, backends))
         return Side(LabelSet.empty(), frozenset(), IPSet.empty())  # no endpoint of that family
     if backends.only_family is not None:
         raise Inexpressible(
@@ -249,7 +293,7 @@ def _service_side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Rang
         ports = L4Set.empty()
         for protocol, port in backends.ports:
             ports = ports | from_calico(protocol=protocol, ports=[port])
-    cluster.resolved.append((rule.origin, backends))
+    notes.once(_snapshot(rule.origin, backends))
     return Side(pods, frozenset(), IPSet.empty(), ports)
 
 
@@ -417,7 +461,9 @@ def remote_flows(rule: ir.Rule, there: Side) -> L4Set:
     return flows if there.ports is None else flows & there.ports
 
 
-def rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Ranges) -> Region:
+def rule_region(
+    rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Ranges, notes: Diagnostics
+) -> Region:
     """The flows of ``direction`` this rule matches, with the subject restricted only by the rule's
     own local side (the policy's subject is applied by the ordering engine). An ``http`` match is
     not part of the region: it filters requests inside it, which ``plan.py`` handles."""
@@ -426,10 +472,10 @@ def rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, clust
         if direction is ir.Direction.INGRESS
         else (rule.source, rule.destination)
     )
-    here = side(local, policy, rule, cluster, remote=False)
+    here = side(local, policy, rule, cluster, notes, remote=False)
     # The local endpoint is a pod: only the pod part of the local side constrains it.
     subjects = here.pods
-    there = side(remote, policy, rule, cluster)
+    there = side(remote, policy, rule, cluster, notes)
     flows = remote_flows(rule, there)
     cubes: list[Cube] = []
     for s in subjects.cubes:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from calico2cilium import ir
 from calico2cilium.calico.selector import All
 from calico2cilium.compile import labelspace as ls
-from calico2cilium.compile.http import http_grant, refused
+from calico2cilium.compile.http import http_grant
 from calico2cilium.compile.lower import Lowered
 from calico2cilium.compile.match import Ranges, l4, policy_subject, rule_region
 from calico2cilium.compile.ordering import (
@@ -36,6 +36,8 @@ from calico2cilium.compile.ordering import (
 )
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.diagnostics.collector import Diagnostics
+from calico2cilium.diagnostics.http_rules import refused
 from calico2cilium.facts.target import DEFAULT_TARGET, CiliumTarget
 from calico2cilium.plan import Grant, Plan, PolicyPlan
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube
@@ -75,7 +77,7 @@ def _tier_of(policy: ir.Policy, lowered: Lowered) -> ir.Tier | None:
 
 
 def compile_plan(
-    lowered: Lowered, cluster: Ranges, diagnostics: list[Diagnostic], target: CiliumTarget = DEFAULT_TARGET
+    lowered: Lowered, cluster: Ranges, diagnostics: Diagnostics, target: CiliumTarget = DEFAULT_TARGET
 ) -> Plan:
     """Calico's decision as allow regions per output policy (``plan.Plan``, without its hosts);
     what cannot be compiled is said in ``diagnostics``. ``target`` decides how Cilium itself reads
@@ -86,7 +88,7 @@ def compile_plan(
     for policy in lowered.policies:
         tier = _tier_of(policy, lowered)
         if tier is None:
-            diagnostics.append(
+            diagnostics.add(
                 make(
                     "C2C309",
                     f"{policy.origin.resource} is in tier '{policy.tier}', which is not in the input, so"
@@ -203,14 +205,14 @@ def _http(
     seen_by: dict[int, Region],
     allowed: CubeIndex[Cube],
     owner: PolicyPlan,
-    diagnostics: list[Diagnostic],
+    diagnostics: Diagnostics,
 ) -> None:
     """The L7 grant of one http rule, or the diagnostic saying why there is none."""
     wide = spec.match.restrict_subject(subject_cubes).cubes
     try:
         grant = http_grant(ref.rule, direction, wide, seen_by.get(id(ref)), allowed)
     except Inexpressible as err:
-        diagnostics.append(refused(ref.rule, err))
+        diagnostics.add(refused(ref.rule, err))
         return
     if grant is not None:
         owner.l7.setdefault(direction, []).append(grant)
@@ -236,7 +238,9 @@ def _native_reading(
             if not target.end_port:
                 rule = _without_end_port(rule)
             cubes.extend(
-                rule_region(rule, pp.policy, direction, cluster).restrict_subject(subject_cubes).cubes
+                rule_region(rule, pp.policy, direction, cluster, Diagnostics())
+                .restrict_subject(subject_cubes)
+                .cubes
             )
             peer = rule.source if direction is ir.Direction.INGRESS else rule.destination
             flows = l4(rule)
@@ -280,14 +284,15 @@ def _matches_unlabelled(peer: ir.Peer | None) -> bool:
 
 
 def _compile_policy(
-    policy: ir.Policy, cluster: Ranges, diagnostics: list[Diagnostic]
+    policy: ir.Policy, cluster: Ranges, diagnostics: Diagnostics
 ) -> tuple[PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]] | None:
     try:
         subject = policy_subject(policy)
     except Inexpressible as err:
-        diagnostics.append(_refused(policy, _subject_field(policy, err), err))
+        diagnostics.add(_refused(policy, _subject_field(policy, err), err))
         return None
     regions: dict[ir.Direction, list[tuple[ir.Rule, Region]]] = {}
+    notes = Diagnostics()  # merged once the policy is known to be converted
     for direction in ir.Direction:
         rules = policy.rules(direction)
         if rules is None:
@@ -295,13 +300,14 @@ def _compile_policy(
         regions[direction] = []
         for rule in rules:
             try:
-                region = rule_region(rule, policy, direction, cluster)
+                region = rule_region(rule, policy, direction, cluster, notes)
             except Inexpressible as err:
-                diagnostics.append(_refused(policy, rule.origin, err))
+                diagnostics.add(_refused(policy, rule.origin, err))
                 # Not converted: its earlier rules' services matches are not in the output either.
-                cluster.resolved[:] = [r for r in cluster.resolved if r[0].resource != rule.origin.resource]
+                diagnostics.merge(notes, without=("C2C333",))
                 return None
             regions[direction].append((rule, region))
+    diagnostics.merge(notes)
     return PolicyPlan(policy, subject), regions
 
 
@@ -342,7 +348,7 @@ def _allow_only(policy: ir.Policy) -> bool:
 
 def _warn_ties(
     compiled: Iterable[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]],
-    diagnostics: list[Diagnostic],
+    diagnostics: Diagnostics,
 ) -> None:
     """Calico breaks order ties by name, in a version-dependent way (semantics.md 1.2)."""
     seen: dict[tuple[str, float], list[PolicyPlan]] = defaultdict(list)
@@ -354,7 +360,7 @@ def _warn_ties(
             if _allow_only(pp.policy) and _allow_only(other.policy):
                 continue  # the order of two allow-only policies cannot change any verdict
             if not (other.subject & pp.subject).is_empty:
-                diagnostics.append(
+                diagnostics.add(
                     make(
                         "C2C311",
                         f"{pp.policy.origin.resource} and {other.policy.origin.resource} have the same"
