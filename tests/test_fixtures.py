@@ -18,7 +18,8 @@
 
 Each case is converted and compared; the output is validated against the Cilium CRD schema of
 the target version and proven equivalent (or shown different) by the verifier, which shares no
-code with the compiler.
+interpretation with the compiler, only neutral facts (``calico2cilium.facts``): the import-linter
+contracts in pyproject.toml, run by ``make test``, keep it so.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ import pytest
 import yaml
 
 from calico2cilium.convert import convert
+from calico2cilium.facts.cluster import Services
 from calico2cilium.facts.target import DEFAULT_CILIUM_VERSION
 from calico2cilium.io.write import dump_yaml
 from calico2cilium.schemas import validate
-from calico2cilium.semantics.services import KnownServices
 from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, Assumptions, node_labels
 from calico2cilium.verify.api import verify
 from calico2cilium.verify.conversion import check_conversion
@@ -112,7 +113,7 @@ def test_fixture_is_proven_by_the_verifier(name: str) -> None:
         calico_endpoint_to_host_action=options.get(
             "defaultEndpointToHostAction", DEFAULT_ENDPOINT_TO_HOST_ACTION
         ),
-        services=KnownServices.of(result.inventory) if result.inventory is not None else None,
+        services=Services.of(result.inventory) if result.inventory is not None else None,
     )
     expected = case.get("verify", "equivalent")
     if expected == "equivalent-on-inventory":
@@ -148,5 +149,5 @@ def test_converted_services_are_proven_only_with_the_service_objects(name: str) 
         pod_cidrs=tuple(options.get("podCIDRs", ())), node_cidrs=tuple(options.get("nodeCIDRs", ()))
     )
     assert verify(result.loaded, result.documents, plain).status == "incomplete"
-    given = replace(plain, services=KnownServices.of(result.inventory))
+    given = replace(plain, services=Services.of(result.inventory))
     assert verify(result.loaded, result.documents, given).status == "equivalent"

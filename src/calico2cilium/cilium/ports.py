@@ -5,7 +5,8 @@
   port; ranges need ``endPort`` (Cilium 1.16+); at most 40 ports per ``toPorts`` item.
 * A range never covers a TCP port that carries L7 rules (``l7_ports``): it is split so that such a
   port is an entry of its own, which joins the L7 rule's filter. A range is a filter of its own,
-  which some Cilium versions hand to the proxy as a peer-less allow-all (``semantics/cilium_l7.py``).
+  which some Cilium versions hand to the proxy as a peer-less allow-all (semantics.md 2.3;
+  the verifier's model of it: ``semantics/cilium_l7.py``).
 * ``icmps`` speaks of ICMP types per family, with no code; at most 40 fields per item. Type 0 is
   refused by Cilium's datapath as "every type" (cilium/cilium#41304), so a set holding type 0
   but not every type cannot be written.
@@ -17,17 +18,35 @@ refuses ``toPorts`` and ``icmps`` in one rule), or raises ``Inexpressible``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from calico2cilium.facts.protocols import iana_svc_name
 from calico2cilium.facts.target import CiliumTarget
-from calico2cilium.semantics.cilium_l7 import split_around
 from calico2cilium.sets import Inexpressible, IntervalSet, L4Set, cilium_names
 from calico2cilium.sets.l4 import ICMP, ICMPV6, SCTP, TCP, UDP
 
 MAX_PORTS_PER_ITEM = 40
 PORT_MAX = 65535
 MAX_ICMP_FIELDS = 40
+
+
+def split_around(lo: int, hi: int, ports: Iterable[int]) -> list[tuple[int, int]]:
+    """``lo..hi`` as ordered ranges in which each of ``ports`` it holds stands alone, so that a range
+    never covers a port that carries L7 rules (each such port becomes its own single-port entry,
+    which joins the L7 rule's filter)."""
+    out: list[tuple[int, int]] = []
+    start = lo
+    for port in sorted({p for p in ports if lo <= p <= hi}):
+        if port > start:
+            out.append((start, port - 1))
+        out.append((port, port))
+        start = port + 1
+    if start <= hi:
+        out.append((start, hi))
+    return out
+
+
 _NAMES = {TCP: "TCP", UDP: "UDP", SCTP: "SCTP"}
 _FAMILIES = {ICMP: "IPv4", ICMPV6: "IPv6"}
 

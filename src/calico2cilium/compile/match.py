@@ -22,12 +22,12 @@ from dataclasses import dataclass, field
 from calico2cilium import ir
 from calico2cilium.calico.selector import All, Eq, Selector, conjoin, negate, replace_all, replace_global
 from calico2cilium.compile import labelspace as ls
+from calico2cilium.compile.services import ServiceBackends, ServiceRefused, resolve_known
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.collector import Diagnostics
 from calico2cilium.facts.cluster import Cluster, Services
 from calico2cilium.facts.felix import FAILSAFE_INBOUND, FAILSAFE_OUTBOUND, FailsafePorts
-from calico2cilium.semantics.services import ServiceBackends, ServiceRefused, resolve_known
 from calico2cilium.sets import (
     HostKind,
     HostPeer,
@@ -248,8 +248,8 @@ def side(
 def _service_side(
     peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Ranges, notes: Diagnostics
 ) -> Side:
-    """A ``services`` match, resolved against the known Service objects (``semantics/services.py``,
-    shared with the verifier): the Service's selected pods, and in a destination only their
+    """A ``services`` match, resolved against the known Service objects (``compile/services.py``;
+    the verifier reads them with its own code): the Service's selected pods, and in a destination only their
     (protocol, target port) pairs. CEL allows nothing else in such a side but ``notPorts``/``ports``
     in a source (source ports, refused by ``l4``), so the side is exactly that."""
     assert peer.services is not None
