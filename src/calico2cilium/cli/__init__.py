@@ -24,9 +24,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from calico2cilium.cli import convert, explain, lint, verify
+    from calico2cilium.cli import convert, diff, explain, lint, verify
 
-    for module in (convert, lint, explain, verify):
+    for module in (convert, lint, explain, verify, diff):
         main.add_command(module.command)
 
 
