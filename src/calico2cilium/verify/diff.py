@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
 from calico2cilium.facts.cluster import Cluster
@@ -400,15 +400,18 @@ def _across(
     result.invalid.extend(verified.invalid)
     result.unsupported.extend(u for u in verified.unsupported if u not in result.unsupported)
     result.partitions.extend(verified.partitions)
-    swap = old.engine != "calico"
-    return [
-        Change(
-            c.flow.direction,
-            _subject(c.flow, c.partition),
-            c.flow,
-            c.cilium if swap else c.calico,
-            c.calico if swap else c.cilium,
-            name,
-        )
-        for c in verified.counterexamples
-    ]
+    changes = changes_of(verified.counterexamples, name)
+    if old.engine == "calico":
+        return changes
+    return [replace(c, old=c.new, new=c.old) for c in changes]
+
+
+def changes_of(counterexamples: Iterable[Any], comparison: str = "calico -> cilium") -> list[Change]:
+    """The verifier's counterexamples (or the concrete engine's differences) as changes from the
+    Calico side (old) to the Cilium side (new), one per region."""
+    out: dict[tuple[str, ...], Change] = {}
+    for c in counterexamples:
+        partition = getattr(c, "partition", "inventory")
+        change = Change(c.flow.direction, _subject(c.flow, partition), c.flow, c.calico, c.cilium, comparison)
+        out.setdefault(change.key(), change)
+    return list(out.values())
