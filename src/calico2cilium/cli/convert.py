@@ -162,7 +162,7 @@ def command(
         from calico2cilium.cli.report import write_report
 
         unwritten = unwritten or write_report(
-            report_path, result, check, cluster, given, output_dir, inventory_paths
+            report_path, result, check, cluster, given, output_dir, inventory_paths, quiet
         )
         status = EXIT_INVALID if unwritten else status
     shown = [d for d in diagnostics if not quiet or d.severity is Severity.ERROR]

@@ -118,6 +118,26 @@ def assumption_rows(
     return rows
 
 
+def cluster_flags(options: ClusterOptions) -> list[str]:
+    """The cluster options as given, as flags again (for the checklist's ``verify`` command)."""
+    flags: list[str] = []
+    for flag, values in (
+        ("--pod-cidr", options.pod_cidrs),
+        ("--node-cidr", options.node_cidrs),
+        ("--service-cidr", options.service_cidrs),
+    ):
+        for value in values:
+            flags += [flag, value]
+    for flag, given in (
+        ("--cilium-version", options.cilium_version),
+        ("--endpoint-to-host-action", options.endpoint_to_host_action),
+        ("--cluster-config", options.cluster_config),
+    ):
+        if given is not None:
+            flags += [flag, given]
+    return flags
+
+
 def write_report(
     path: str,
     result: Any,
@@ -126,8 +146,10 @@ def write_report(
     given: Sequence[str],
     output_dir: str | None,
     inventory_paths: Sequence[str],
+    quiet: bool = False,
 ) -> str | None:
-    """Build and write the report (atomically); the error message when it cannot be written."""
+    """Build and write the report (atomically); the error message when it cannot be written, and
+    the verdict on standard error when it is."""
     from calico2cilium.io.write import file_name, write_atomic
     from calico2cilium.report.model import build, host_node_labels
     from calico2cilium.report.render import render
@@ -138,13 +160,15 @@ def write_report(
         else {}
     )
     rows = assumption_rows(options, result.cluster, inventory_paths, host_node_labels(result))
-    report = build(result, check, rows, given, files, output_dir)
+    report = build(result, check, rows, given, files, output_dir, cluster_flags(options))
     try:
         from pathlib import Path
 
         write_atomic(Path(path), render(report, path))
     except OSError as exc:
         return f"calico2cilium: cannot write the report {path}: {exc.strerror or exc}"
+    if not quiet:
+        click.echo(f"wrote the report {path}: verdict {report.verdict}", err=True)
     return None
 
 
@@ -196,7 +220,6 @@ def command(
     if problem:
         click.echo(problem, err=True)
         sys.exit(EXIT_INVALID)
-    click.echo(f"wrote {output}: verdict {check.status}", err=True)
     status = exit_status(result.diagnostics)
     sys.exit(EXIT_FINDINGS if status == 0 and not check.equivalent else status)
 

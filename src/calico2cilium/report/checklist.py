@@ -58,8 +58,14 @@ def _uses(documents: Sequence[dict[str, Any]], key: str, test: Any = None) -> bo
 
 
 def checklist(
-    result: Any, inputs: Sequence[str], output_dir: str | None, node_labels: Mapping[str, Mapping[str, str]]
+    result: Any,
+    inputs: Sequence[str],
+    output_dir: str | None,
+    node_labels: Mapping[str, Mapping[str, str]],
+    cluster_flags: Sequence[str] = (),
 ) -> list[Step]:
+    """The steps; ``cluster_flags``: the cluster options the conversion was given, repeated for
+    ``verify`` so that it proves under the same assumptions."""
     documents: list[dict[str, Any]] = list(result.documents)
     cluster = result.cluster
     where = shlex.quote(output_dir) if output_dir else "cilium.yaml"
@@ -127,7 +133,8 @@ def checklist(
             "Verify",
             "Prove the applied set against the Calico one again, and watch for drops.",
             [
-                f"calico2cilium verify --calico {quoted} --cilium {where}",
+                f"calico2cilium verify --calico {quoted} --cilium {where}"
+                + "".join(f" {shlex.quote(flag)}" for flag in cluster_flags),
                 "hubble observe --verdict DROPPED --last 1000",
             ],
         )

@@ -153,6 +153,7 @@ def build(
     inputs: Sequence[str],
     files: Mapping[int, str],
     output_dir: str | None,
+    cluster_flags: Sequence[str] = (),
 ) -> Report:
     """The report of one conversion (``ConvertResult``) and its check (``ConversionCheck`` or
     ``None``). ``files``: the file each output document was written to, by ``id``."""
@@ -201,7 +202,7 @@ def build(
         (entry.findings if entry is not None else loose).append(Finding.of(d))
     changes = changes_of(_examples(check), "calico -> cilium") if check is not None else []
     policies = sorted(entries.values(), key=lambda e: e.title)
-    steps = checklist(result, inputs, output_dir, host_node_labels(result))
+    steps = checklist(result, inputs, output_dir, host_node_labels(result), cluster_flags)
     return Report(
         verdict_of(check, result.diagnostics),
         list(assumptions),

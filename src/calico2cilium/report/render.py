@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from html import escape
+from typing import Any
 
 from calico2cilium.report.model import Finding, Output, PolicyEntry, Report
 from calico2cilium.verify.diff import Change
+
+
+def _ref(ref: Any) -> str:
+    """A rule and its position; the position left out for an output not read from a file."""
+    source = ref.source
+    return ref.what if source is None or source.file == "<input>" else f"{ref.what} ({source})"
+
 
 # --- Markdown -----------------------------------------------------------------------------------
 
@@ -66,7 +74,7 @@ def _md_changes(changes: Iterable[Change]) -> list[str]:
         out += [
             f"- **{_md(change.subject)}**, {_md(change.region)}: {old} by Calico, {change.now} by Cilium.",
             f"  Example: {_code(change.flow.describe())}.",
-            f"  Calico: {_md(str(change.old.ref))}; Cilium: {_md(str(change.new.ref))}.",
+            f"  Calico: {_md(_ref(change.old.ref))}; Cilium: {_md(_ref(change.new.ref))}.",
         ]
     return out
 
@@ -116,8 +124,9 @@ padding:0 1em;color:#1b1f24}
 h1{font-size:1.6em}h2{border-bottom:1px solid #d0d7de;padding-bottom:.2em;margin-top:1.8em}
 table{border-collapse:collapse;width:100%;margin:.6em 0}
 th,td{border:1px solid #d0d7de;padding:.3em .5em;text-align:left;vertical-align:top}
+td code{overflow-wrap:anywhere}
 th{background:#f6f8fa}code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}
-pre{background:#f6f8fa;padding:.6em;overflow-x:auto}
+pre{background:#f6f8fa;padding:.6em;white-space:pre-wrap;overflow-wrap:anywhere}
 .verdict{padding:.7em 1em;border-radius:6px;font-weight:600}
 .proven{background:#dafbe1}.narrowed,.not-proven,.not-verified{background:#fff8c5}
 .different,.invalid{background:#ffebe9}
@@ -194,8 +203,8 @@ def _html_changes(changes: Iterable[Change]) -> str:
         old = "allowed" if ch.old.allowed else "denied"
         rows.append(
             f"<tr><td>{escape(ch.subject)}</td><td>{escape(ch.region)}</td><td>{old} → {ch.now}</td>"
-            f"<td><code>{escape(ch.flow.describe())}</code></td><td>{escape(str(ch.old.ref))}</td>"
-            f"<td>{escape(str(ch.new.ref))}</td></tr>"
+            f"<td><code>{escape(ch.flow.describe())}</code></td><td>{escape(_ref(ch.old.ref))}</td>"
+            f"<td>{escape(_ref(ch.new.ref))}</td></tr>"
         )
     return "".join(rows) + "</table>"
 
