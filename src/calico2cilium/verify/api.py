@@ -193,14 +193,37 @@ def verify(
     return result
 
 
-def _status(result: VerifyResult) -> Status:
-    if result.invalid:
+Outcome = Literal["invalid", "found", "incomplete", "clean"]
+
+
+def classify(
+    invalid: Sequence[Any],
+    found: Sequence[Any],
+    unsupported: Sequence[Any],
+    partitions: Sequence[PartitionResult],
+) -> Outcome:
+    """A comparison's outcome (``verify``, ``diff``): invalid input first, then differences found,
+    then anything outside the proof (constructs, or partitions the solver gave up on)."""
+    if invalid:
         return "invalid"
-    if result.counterexamples:
-        return "different"
-    if result.unsupported or any(p.status in ("unknown", "unsupported") for p in result.partitions):
+    if found:
+        return "found"
+    if unsupported or any(p.status in ("unknown", "unsupported") for p in partitions):
         return "incomplete"
-    return "equivalent"
+    return "clean"
+
+
+def _status(result: VerifyResult) -> Status:
+    outcome = classify(result.invalid, result.counterexamples, result.unsupported, result.partitions)
+    return STATUS_OF[outcome]
+
+
+STATUS_OF: dict[Outcome, Status] = {
+    "invalid": "invalid",
+    "found": "different",
+    "incomplete": "incomplete",
+    "clean": "equivalent",
+}
 
 
 def verify_inventory(

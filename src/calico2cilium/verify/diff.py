@@ -38,7 +38,7 @@ from calico2cilium.semantics.program import (
     Verdict,
 )
 from calico2cilium.semantics.world import DIRECTIONS, Assumptions, Direction, Flow, proto_name
-from calico2cilium.verify.api import _assumptions, _located, verify
+from calico2cilium.verify.api import Outcome, _assumptions, _located, classify, verify
 from calico2cilium.verify.hosts import compare_host
 from calico2cilium.verify.symbolic import Counterexample, PartitionResult, check
 
@@ -220,10 +220,8 @@ def diff(
             else f"{old_part.engine} -> {new_part.engine}"
         )
         result.comparisons.append(name)
-        stop = None if max_changes is None else max_changes
-        for change in _compare(
-            old_part, new_part, name, assumptions, result, max_examples, stop, default_namespace
-        ):
+        run = _Run(name, assumptions, result, max_examples, max_changes, default_namespace)
+        for change in _compare(old_part, new_part, run):
             if change.key() not in seen:
                 seen.add(change.key())
                 result.changes.append(change)
@@ -233,28 +231,35 @@ def diff(
 
 
 def _status(result: DiffResult) -> DiffStatus:
-    if result.invalid:
-        return "invalid"
-    if result.changes:
-        return "changed"
-    if result.unsupported or any(p.status in ("unknown", "unsupported") for p in result.partitions):
-        return "incomplete"
-    return "same"
+    outcome = classify(result.invalid, result.changes, result.unsupported, result.partitions)
+    return STATUS_OF[outcome]
 
 
-def _compare(
-    old: _Part,
-    new: _Part,
-    name: str,
-    assumptions: Assumptions,
-    result: DiffResult,
-    max_examples: int,
-    stop_after: int | None,
-    default_namespace: str,
-) -> list[Change]:
+STATUS_OF: dict[Outcome, DiffStatus] = {
+    "invalid": "invalid",
+    "found": "changed",
+    "incomplete": "incomplete",
+    "clean": "same",
+}
+
+
+@dataclass
+class _Run:
+    """One comparison's settings, and the result it adds to."""
+
+    name: str
+    assumptions: Assumptions
+    result: DiffResult
+    max_examples: int
+    stop_after: int | None
+    default_namespace: str
+
+
+def _compare(old: _Part, new: _Part, run: _Run) -> list[Change]:
     if old.engine != new.engine:
-        return _across(old, new, name, assumptions, result, max_examples, stop_after, default_namespace)
-    sides = [_read(old.engine, part.docs, assumptions, default_namespace) for part in (old, new)]
+        return _across(old, new, run)
+    assumptions, result, max_examples = run.assumptions, run.result, run.max_examples
+    sides = [_read(old.engine, part.docs, assumptions, run.default_namespace) for part in (old, new)]
     # Without known nodes Cilium's host policies are not compared; when both sides hold the same
     # ones (and the same CIDR groups) they decide every node alike, and nothing changes there.
     same_hosts = old.engine == "cilium" and _host_inputs(old.docs) == _host_inputs(new.docs)
@@ -274,7 +279,7 @@ def _compare(
             cast(CiliumProgram, sides[1].programs[direction]),
             assumptions,
             max_examples,
-            stop_after=stop_after,
+            stop_after=run.stop_after,
         )
         parts += [
             compare_host(
@@ -286,7 +291,7 @@ def _compare(
             )
             for subject, programs in _host_pairs(old.engine, sides, direction, assumptions)
         ]
-        changes.extend(_changes(parts, name, result))
+        changes.extend(_changes(parts, run.name, result))
     return changes
 
 
@@ -377,30 +382,22 @@ def _unpoliced(engine: Engine, direction: Direction) -> Program:
     return CalicoProgram(direction, []) if engine == "calico" else CiliumProgram(direction, [])
 
 
-def _across(
-    old: _Part,
-    new: _Part,
-    name: str,
-    assumptions: Assumptions,
-    result: DiffResult,
-    max_examples: int,
-    stop_after: int | None,
-    default_namespace: str,
-) -> list[Change]:
+def _across(old: _Part, new: _Part, run: _Run) -> list[Change]:
     """A Calico side against a Cilium side: the verifier's comparison, read as old and new."""
     calico, cilium = (old, new) if old.engine == "calico" else (new, old)
     verified = verify(
         calico.docs,
         cilium.docs,
-        assumptions,
-        max_examples=max_examples,
-        max_counterexamples=stop_after,
-        default_namespace=default_namespace,
+        run.assumptions,
+        max_examples=run.max_examples,
+        max_counterexamples=run.stop_after,
+        default_namespace=run.default_namespace,
     )
+    result = run.result
     result.invalid.extend(verified.invalid)
     result.unsupported.extend(u for u in verified.unsupported if u not in result.unsupported)
     result.partitions.extend(verified.partitions)
-    changes = changes_of(verified.counterexamples, name)
+    changes = changes_of(verified.counterexamples, run.name)
     if old.engine == "calico":
         return changes
     return [replace(c, old=c.new, new=c.old) for c in changes]

@@ -41,6 +41,11 @@ class CodeDoc:
     ``--cilium-version``) each example is converted with."""
 
 
+def indented(text: str) -> str:
+    """``text`` indented by four spaces, for an example shown in an explanation."""
+    return "".join(f"    {line}\n" for line in text.splitlines())
+
+
 def _register(*docs: CodeDoc) -> dict[str, CodeDoc]:
     table: dict[str, CodeDoc] = {}
     for doc in docs:

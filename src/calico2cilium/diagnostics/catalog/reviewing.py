@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from calico2cilium.diagnostics import Severity
-from calico2cilium.diagnostics.catalog import CodeDoc
+from calico2cilium.diagnostics.catalog import CodeDoc, indented
 
 
 @dataclass(frozen=True)
@@ -78,13 +78,10 @@ EXAMPLES: dict[str, DiffExample] = {
 def _shown(code: str, explanation: str) -> str:
     example = EXAMPLES[code]
 
-    def indent(text: str) -> str:
-        return "".join(f"    {line}\n" for line in text.splitlines())
-
     return (
-        f"{explanation}\n\nExample, with old.yaml:\n{indent(example.old)}\n"
+        f"{explanation}\n\nExample, with old.yaml:\n{indented(example.old)}\n"
         f"Shown (diff --pod-cidr {POD_CIDR} old.yaml new.yaml) with new.yaml:\n"
-        f"{indent(example.failing)}\nNot shown with new.yaml:\n{indent(example.passing)}"
+        f"{indented(example.failing)}\nNot shown with new.yaml:\n{indented(example.passing)}"
     )
 
 
