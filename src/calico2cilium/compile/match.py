@@ -283,9 +283,13 @@ def _network_set_ips(peer: ir.Peer, policy: ir.Policy, cluster: Cluster) -> IPSe
         return IPSet.empty()  # network sets have no service account
     out = IPSet.empty()
     for network_set in cluster.network_sets:
+        labels = _set_labels(network_set)
+        # The set's own labels first: a set the selectors rule out is irrelevant whatever its
+        # namespace's labels are, so the namespace scope (which may need them) is not asked.
+        if _selectors_rule_out(peer, network_set, labels):
+            continue
         if not _set_in_namespace_scope(peer, policy, network_set):
             continue
-        labels = _set_labels(network_set)
         for selector in (peer.selector, peer.not_selector):
             if selector is not None:
                 _check_inherited(selector, network_set)
@@ -295,6 +299,23 @@ def _network_set_ips(peer: ir.Peer, policy: ir.Policy, cluster: Cluster) -> IPSe
             continue
         out = out | IPSet.from_cidrs(network_set.nets)
     return out
+
+
+def _selectors_rule_out(peer: ir.Peer, network_set: ir.NetworkSet, labels: dict[str, str]) -> bool:
+    """Whether the side's selector or notSelector excludes the set by its own labels alone.
+
+    Only selectors that read none of the namespace's inherited labels (``pcns.*``, absent from
+    the input for a namespaced set) decide here; the others are left to ``_check_inherited``.
+    """
+
+    def decided(selector: Selector) -> bool:
+        return network_set.namespace is None or not any(
+            key.startswith(ls.CALICO_NS_LABEL) for key in selector.labels()
+        )
+
+    if peer.selector is not None and decided(peer.selector) and not peer.selector.matches(labels):
+        return True
+    return peer.not_selector is not None and decided(peer.not_selector) and peer.not_selector.matches(labels)
 
 
 def _unscoped_not_selector(peer: ir.Peer, policy: ir.Policy) -> bool:
