@@ -376,10 +376,14 @@ def _labelled_pods(peer: ir.Peer, policy: ir.Policy) -> LabelSet:
         pods = pods & ls.in_namespace(policy.namespace)
     if peer.service_account_names:
         pods = pods & ls.service_accounts(peer.service_account_names)
-    if peer.service_account_selector is not None and not ls.is_all(peer.service_account_selector):
+    names = ls.service_account_name_test(peer.service_account_selector)
+    if names is not None:
+        pods = pods & ls.service_accounts(names)
+    elif not ls.is_all(peer.service_account_selector):
         raise Inexpressible(
             "serviceAccounts.selector",
-            "service-account labels are not visible to Cilium selectors; list the names instead",
+            "service-account labels are not visible to Cilium selectors; list the names instead, or"
+            " give --inventory with the cluster's ServiceAccounts to expand it to names",
         )
     return pods
 
@@ -391,10 +395,14 @@ def policy_subject(policy: ir.Policy) -> LabelSet:
         subject = subject & ls.in_namespace(policy.namespace)
     if policy.namespace_selector is not None:
         subject = subject & ls.namespace_labels(policy.namespace_selector)
-    if policy.service_account_selector is not None and not ls.is_all(policy.service_account_selector):
+    names = ls.service_account_name_test(policy.service_account_selector)
+    if names is not None:
+        subject = subject & ls.service_accounts(names)
+    elif not ls.is_all(policy.service_account_selector):
         raise Inexpressible(
             "serviceAccountSelector",
-            "service-account labels are not visible to Cilium selectors",
+            "service-account labels are not visible to Cilium selectors; give --inventory with the"
+            " cluster's ServiceAccounts to expand it to names",
         )
     if policy.service_account_selector is not None and policy.scope is ir.Scope.GLOBAL:
         # Calico rewrites every all() of such a GNP to has(projectcalico.org/serviceaccount)
