@@ -404,9 +404,10 @@ def policy_subject(policy: ir.Policy) -> LabelSet:
             "service-account labels are not visible to Cilium selectors; give --inventory with the"
             " cluster's ServiceAccounts to expand it to names",
         )
-    if policy.service_account_selector is not None and policy.scope is ir.Scope.GLOBAL:
+    if names is None and policy.service_account_selector is not None and policy.scope is ir.Scope.GLOBAL:
         # Calico rewrites every all() of such a GNP to has(projectcalico.org/serviceaccount)
-        # (globalnetworkpolicyprocessor.go; semantics.md 1.1), a label only short names get.
+        # (globalnetworkpolicyprocessor.go; semantics.md 1.1), a label only short names get. With
+        # names (all short), the subject already has that label: nothing to add.
         subject = subject & ls.with_service_account_label()
     return subject
 
