@@ -193,6 +193,25 @@ def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster, *, r
     return Side(pods, hosts, ips)
 
 
+API_SERVER_SERVICE = ("default", "kubernetes")
+API_SERVER_REASON = (
+    "Service default/kubernetes stands for the API server's addresses and port (its Endpoints,"
+    " written by the API server; no pod selector). Cilium's nearest form, toEntities"
+    " [kube-apiserver] with toPorts, is not the same set of flows: on a node that runs the API"
+    " server the label goes to the node's whole host identity, so every address of that node"
+    " matches, not only the endpoint's (cilium/cilium#28259, which also reports the label"
+    " flapping on nodes with IPv6 addresses); the entity's addresses come from the same Endpoints"
+    " but through the agent's ipcache, which has lost them in some releases (cilium/cilium#24502);"
+    " and CIDR rules do not match in-cluster API servers at all (cilium/cilium#20550, #33525)"
+)
+API_SERVER_HINT = (
+    "write the Cilium rule by hand if its wider reach is acceptable: egress toEntities:"
+    " [kube-apiserver] with toPorts on the API server's port (the Service's targetPort, 6443 by"
+    " default); with a managed control plane outside the cluster the entity covers exactly the"
+    " endpoint addresses"
+)
+
+
 def _service_side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster) -> Side:
     """A ``services`` match, resolved against the known Service objects (``semantics/services.py``,
     shared with the verifier): the Service's selected pods, and in a destination only their
@@ -207,6 +226,8 @@ def _service_side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Clus
             cluster.services, name, namespace, destination=destination, families=cluster.families
         )
     except ServiceRefused as err:
+        if (namespace, name) == API_SERVER_SERVICE:
+            raise Inexpressible("services", API_SERVER_REASON, code="C2C371", hint=API_SERVER_HINT) from err
         raise Inexpressible("services", err.reason, code=err.code, hint=err.hint) from err
     if backends.only_family is not None and backends.only_family not in cluster.families:
         cluster.resolved.append((rule.origin, backends))

@@ -638,4 +638,24 @@ CODES = (
         failing_inventory=_SA_INVENTORY,
         passing_inventory=_SA_INVENTORY,
     ),
+    CodeDoc(
+        "C2C371",
+        "api-server-service",
+        Severity.ERROR,
+        "A services match names default/kubernetes, the API server, which has no exact Cilium form.",
+        "Calico matches the API server's endpoint addresses and port, as the Service's Endpoints list"
+        " them. Cilium's kube-apiserver entity is built from the same Endpoints, but on a node that"
+        " runs the API server the label goes to the node's host identity, so every address of that"
+        " node matches (cilium/cilium#28259, which also reports the label flapping on nodes with"
+        " IPv6 addresses), and the agent has lost the addresses in some releases"
+        " (cilium/cilium#24502); CIDR rules do not match in-cluster API servers (cilium/cilium#20550,"
+        " #33525). The rule is refused. If the wider reach is acceptable (or the control plane is"
+        " managed, outside the cluster), write it by hand: egress toEntities [kube-apiserver] with"
+        " toPorts on the Service's targetPort (6443 by default).",
+        failing=_np(
+            "  selector: app == 'operator'\n  types: [Egress]\n  egress:\n    - action: Allow\n"
+            "      destination:\n        services: {name: kubernetes, namespace: default}\n"
+        ),
+        passing=_GOOD,
+    ),
 )
