@@ -47,6 +47,7 @@ def test_a_set_the_selector_rules_out_needs_no_namespace_labels(
     codes = [d.code for d in result.diagnostics if d.severity.value == "error"]
     if refused:
         assert codes == ["C2C303"]
-        assert "depends on namespace labels (team)" in result.diagnostics[0].message
+        (error,) = [d for d in result.diagnostics if d.code == "C2C303"]
+        assert "depends on namespace labels (team)" in error.message
     else:
         assert codes == [] and [d["kind"] for d in result.documents].count("CiliumNetworkPolicy") == 1
