@@ -88,6 +88,15 @@ class CiliumTarget:
         return self.version == (1, 16)
 
     @property
+    def icmp_type_zero_matches_every_type(self) -> bool:
+        """An ``icmps`` field of type 0 (echo reply) matches every ICMP type of its family: the
+        policy code stores the type as the L4 port, and port 0 is its wildcard
+        (cilium/cilium#41304, "CCNP ICMP Rule with Type 0 Matches All ICMP Traffic", reported on
+        1.13 to 1.16, open). cilium/cilium#44338 (February 2026) pads ICMP types to tell 0 from
+        "no port"; no supported release is known to carry it, so this holds for all of them."""
+        return True
+
+    @property
     def cidr_group_selector(self) -> bool:
         """``cidrGroupSelector`` in CIDR rules: 1.17+."""
         return self.at_least(1, 17)

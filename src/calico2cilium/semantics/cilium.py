@@ -399,10 +399,9 @@ class _Builder:
             return protos
         return and_(protos, port_range("dst", number, number))
 
-    @staticmethod
-    def _icmp(family: str, number: int) -> Expr:
+    def _icmp(self, family: str, number: int) -> Expr:
         proto = ProtoIs(ICMPV6 if family == "IPv6" else ICMP)
-        if number == 0:
+        if number == 0 and self.assumptions.target.icmp_type_zero_matches_every_type:
             # ICMP type 0 becomes "port 0", Cilium's wildcard: every type of the family is allowed
             # (open bug cilium/cilium#41304, "CCNP ICMP Rule with Type 0 Matches All ICMP Traffic").
             return proto
