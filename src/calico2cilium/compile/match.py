@@ -169,6 +169,16 @@ class Side:
         return out
 
 
+_FAMILY_PROTOCOLS = {4: ("ICMP", 1), 6: ("ICMPv6", 58)}
+
+
+def _family_of_protocol(rule: ir.Rule) -> bool:
+    """Whether the rule's protocol already says its ``ipVersion``: ICMP travels on IPv4 only and
+    ICMPv6 on IPv6 only (Calico's validator pairs them, validateRule), and Cilium writes them as
+    ``icmps`` of that family, so the family restriction costs nothing."""
+    return rule.ip_version is not None and rule.l4.protocol in _FAMILY_PROTOCOLS[rule.ip_version]
+
+
 def side(
     peer: ir.Peer,
     policy: ir.Policy,
@@ -188,7 +198,11 @@ def side(
         return Side(LabelSet.empty(), frozenset(), IPSet.empty())  # no flow of that family exists
     # Pods and nodes of the other family exist, and Cilium's endpoint and entity peers cannot
     # say "IPv4 only"; a CIDR peer can (its CIDRs carry the family).
-    other_family = rule.ip_version is not None and not cluster.families <= {rule.ip_version}
+    other_family = (
+        rule.ip_version is not None
+        and not cluster.families <= {rule.ip_version}
+        and not _family_of_protocol(rule)
+    )
     may_hold_endpoints = peer.has_label_criteria or ips is None or _coverage_maybe(ips & family, cluster)
     if remote and other_family and may_hold_endpoints:
         raise Inexpressible(
