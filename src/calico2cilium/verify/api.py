@@ -300,3 +300,23 @@ def decide_flow(
     return calico_side.programs[flow.direction].decide(flow), cilium_side.programs[flow.direction].decide(
         flow
     )
+
+
+def replay_flows(
+    calico: Input,
+    cilium: Iterable[Any],
+    flows: Iterable[Any],
+    assumptions: Assumptions | Cluster | None = None,
+    *,
+    default_namespace: str = "default",
+) -> Any:
+    """Observed flows (``verify.flows.read_flows``) through both sides: which would change verdict,
+    and which the export says were decided otherwise than its own dataplane's policies do."""
+    from calico2cilium.verify.flows import replay
+
+    assumptions = _assumptions(assumptions)
+    calico_side = read_calico_side(_located(calico, "calico")[0], assumptions, default_namespace)
+    cilium_side = read_cilium_side(
+        _located(cilium, "cilium")[0], assumptions, default_namespace, calico_side.node_labels()
+    )
+    return replay(flows, calico_side.programs, cilium_side.programs)

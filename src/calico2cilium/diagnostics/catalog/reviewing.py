@@ -76,7 +76,9 @@ EXAMPLES: dict[str, DiffExample] = {
 
 
 def _shown(code: str, explanation: str) -> str:
-    example = EXAMPLES[code]
+    example = EXAMPLES.get(code)
+    if example is None:
+        return explanation
 
     return (
         f"{explanation}\n\nExample, with old.yaml:\n{indented(example.old)}\n"
@@ -123,5 +125,15 @@ CODES = (
         " of the new side by Calico's semantics, the Cilium ones with the Cilium ones by Cilium's."
         " Kubernetes NetworkPolicies take part in both. To compare a Calico set with the Cilium set"
         " replacing it, give each alone: 'diff calico/ cilium/'.",
+    ),
+    _doc(
+        "C2C413",
+        "unreadable-flow-export",
+        Severity.ERROR,
+        "A line of a --flows file is not a Hubble flow or a Calico flow log.",
+        "'verify --flows' reads one JSON object a line: a Hubble flow ('hubble observe -o json':"
+        " IP, l4, source, destination, verdict) or a Calico flow log (source_ip, source_namespace,"
+        " source_labels, dest_ip, dest_port, proto, action). The line named is neither, or the file"
+        " cannot be read; the other lines are still replayed.",
     ),
 )
