@@ -348,15 +348,18 @@ class _Side:
 
 
 def _read(engine: Engine, docs: list[Located], assumptions: Assumptions, default_namespace: str) -> _Side:
+    hosts: dict[str, tuple[HostSubject, dict[Direction, Program]]] = {}
     if engine == "calico":
         calico = read_calico_side(docs, assumptions, default_namespace)
-        hosts = {s.key: (s, dict(calico.hosts[s.key])) for s in calico.host_subjects}
-        return _Side(dict(calico.programs), cast(Any, hosts), calico.invalid, calico.unsupported)
+        for s in calico.host_subjects:
+            hosts[s.key] = (s, {d: p for d, p in calico.hosts[s.key].items()})
+        return _Side({d: p for d, p in calico.programs.items()}, hosts, calico.invalid, calico.unsupported)
     nodes = {name: dict(labels) for name, labels in assumptions.node_labels or ()} or None
     cilium = read_cilium_side(docs, assumptions, default_namespace, nodes)
-    subjects = {name: HostSubject(name, labels) for name, labels in (nodes or {}).items()}
-    cilium_hosts = {n: (subjects[n], dict(p)) for n, p in cilium.hosts.items() if n in subjects}
-    return _Side(dict(cilium.programs), cast(Any, cilium_hosts), cilium.invalid, cilium.unsupported)
+    for name, labels in (nodes or {}).items():
+        if name in cilium.hosts:
+            hosts[name] = (HostSubject(name, labels), {d: p for d, p in cilium.hosts[name].items()})
+    return _Side({d: p for d, p in cilium.programs.items()}, hosts, cilium.invalid, cilium.unsupported)
 
 
 def _host_pairs(
