@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from calico2cilium.io.yamlstream import read_documents
 from calico2cilium.semantics.world import TCP, Assumptions
@@ -87,3 +88,39 @@ def test_cli(tmp_path: Path) -> None:
         *base, "--cilium", str(tmp_path / "cilium.yaml"), "--flows", str(tmp_path / "bad.jsonl")
     )
     assert code == 2 and "bad.jsonl:2:1: error C2C413" in out
+
+
+def test_the_per_subject_restriction_decides_as_the_whole_program() -> None:
+    import ipaddress
+    import itertools
+
+    from calico2cilium.semantics.calico import read_calico_side
+    from calico2cilium.semantics.cilium import read_cilium_side
+    from calico2cilium.verify.flows import End, Observed, _BySubject, _decide
+
+    case = ROOT / "fixtures" / "order-multi-tier"
+    sides = [
+        read_calico_side(
+            read_documents((case / "input.yaml").read_text(), "c.yaml")[0], ASSUMPTIONS
+        ).programs,
+        read_cilium_side(
+            read_documents((case / "expected.yaml").read_text(), "x.yaml")[0], ASSUMPTIONS
+        ).programs,
+    ]
+    ends = [
+        End("pod", ipaddress.ip_address(f"10.244.0.{i}"), ns, app, (("app", app),))
+        for i, (ns, app) in enumerate(
+            itertools.product(("shop", "dev", "monitoring"), ("frontend", "gateway")), 1
+        )
+    ] + [End("world", ipaddress.ip_address("198.51.100.1"))]
+    for programs in sides:
+        restricted = _BySubject(programs)
+
+        def whole_program(flow: Any, programs: Any = programs) -> Any:
+            return programs[flow.direction]
+
+        for src, dst, port in itertools.product(ends, ends, (8080, 9090, 22)):
+            if src != dst:
+                observed = Observed(src, dst, TCP, port)
+                whole = _decide(whole_program, observed, "calico")
+                assert _decide(restricted, observed, "calico") == whole, observed

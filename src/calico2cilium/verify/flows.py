@@ -30,9 +30,22 @@ from pathlib import Path
 from typing import Any, Literal
 
 from calico2cilium.diagnostics import Diagnostic, Source
-from calico2cilium.semantics.expr import Kind
+from calico2cilium.semantics.expr import (
+    SUBJECT,
+    And,
+    Const,
+    Expr,
+    IsKind,
+    Kind,
+    Not,
+    Or,
+    Present,
+    StrShorter,
+    StrTest,
+    walk,
+)
 from calico2cilium.semantics.program import Ref, Side, Verdict
-from calico2cilium.semantics.world import ICMP, ICMPV6, IP, SCTP, TCP, UDP, Endpoint, Flow
+from calico2cilium.semantics.world import ICMP, ICMPV6, IP, SCTP, TCP, UDP, Endpoint, Flow, evaluate
 
 Engine = Literal["calico", "cilium"]
 PROTOCOLS = {"tcp": TCP, "udp": UDP, "sctp": SCTP, "icmp": ICMP, "icmpv6": ICMPV6, "icmp6": ICMPV6}
@@ -333,9 +346,11 @@ def _sorted(labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
 
 Decider = Any
 """``{"ingress": program, "egress": program}`` of one side (``CalicoProgram``/``CiliumProgram``)."""
+Programs = Any
+"""``flow -> program`` deciding it: ``_BySubject``."""
 
 
-def _decide(programs: Decider, observed: Observed, side: Side) -> Verdict:
+def _decide(programs: Programs, observed: Observed, side: Side) -> Verdict:
     """The connection's verdict: every decision point on the way must allow it."""
     source, destination = observed.source.endpoint(), observed.destination.endpoint()
     last: Verdict | None = None
@@ -359,14 +374,62 @@ def _decide(programs: Decider, observed: Observed, side: Side) -> Verdict:
             )
         )
     for flow in points:
-        last = programs[flow.direction].decide(flow)
+        last = programs(flow).decide(flow)
         if not last.allowed:
             return last
     return last or Verdict(True, Ref(side, "no pod at either end: not decided by pod policy"))
 
 
-def replay(flows: Iterable[Observed | None], calico: Decider, cilium: Decider) -> FlowReplay:
+class _BySubject:
+    """One side's programs restricted, per subject, to the policies selecting it, built once per
+    subject (labels, namespace, service account; not its address). Sound because a policy that
+    does not select the subject never applies to its flows; a selector that reads more than the
+    subject's labels and kind (an address, a port) keeps its policy in every restriction."""
+
+    def __init__(self, programs: Decider) -> None:
+        self.programs = programs
+        self.cache: dict[tuple[Any, ...], Any] = {}
+        self.plain: dict[int, bool] = {}
+
+    def __call__(self, flow: Flow) -> Any:
+        e = flow.subject
+        key = (
+            flow.direction,
+            e.kind,
+            e.namespace,
+            tuple(sorted(e.labels.items())),
+            tuple(sorted(e.namespace_labels.items())),
+            e.service_account,
+        )
+        if key not in self.cache:
+            memo: dict[int, bool] = {}
+            self.cache[key] = self.programs[flow.direction].restrict(
+                lambda p: not self._plain(p.selects) or evaluate(p.selects, flow, memo)
+            )
+        return self.cache[key]
+
+    def _plain(self, selects: Expr) -> bool:
+        """Whether ``selects`` reads only the subject's labels, names and kind."""
+        if id(selects) not in self.plain:
+            self.plain[id(selects)] = all(_plain_node(n) for n in walk(selects))
+        return self.plain[id(selects)]
+
+
+def _plain_node(node: Expr) -> bool:
+    if isinstance(node, Const | And | Or | Not):
+        return True
+    if isinstance(node, Present | StrTest | StrShorter):
+        return node.attr.entity == SUBJECT
+    if isinstance(node, IsKind):
+        return node.entity == SUBJECT
+    return False
+
+
+def replay(
+    flows: Iterable[Observed | None], calico_programs: Decider, cilium_programs: Decider
+) -> FlowReplay:
     """Each observed flow through both sides' programs."""
+    calico, cilium = _BySubject(calico_programs), _BySubject(cilium_programs)
     out = FlowReplay()
     cache: dict[tuple[Any, ...], tuple[Verdict, Verdict]] = {}
     changed: dict[tuple[Any, ...], Group] = {}
