@@ -10,11 +10,9 @@ import click
 
 from calico2cilium.cli.cluster_options import (
     CLUSTER_HELP,
-    DEFAULT_CILIUM_VERSION,
     ClusterOptions,
-    assumptions_from,
+    cluster_from,
     cluster_options,
-    stated_endpoint_to_host,
 )
 from calico2cilium.cli.common import (
     EXIT_FINDINGS,
@@ -65,6 +63,13 @@ from calico2cilium.diagnostics import Diagnostic, Severity
 )
 @cluster_options
 @click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also prove the output and write the migration report here: FILE.md or FILE.html (see 'report').",
+)
+@click.option(
     "--diagnostics-format",
     "diag_format",
     type=click.Choice(FORMAT_NAMES),
@@ -83,6 +88,7 @@ def command(
     run_verify: bool,
     inventory_paths: tuple[str, ...],
     cluster: ClusterOptions,
+    report_path: str | None,
     diag_format: str,
     quiet: bool,
 ) -> None:
@@ -103,14 +109,12 @@ def command(
     Exit status: 0 converted exactly; 1 converted with warnings (or, with --verify, a difference
     was found); 2 invalid input, refused policies or usage error; 3 internal error.
     """
-    from calico2cilium.compile.endpoint_to_host import assumed as assumed_endpoint_to_host
     from calico2cilium.convert import convert
     from calico2cilium.diagnostics.render import FORMATS
     from calico2cilium.io.write import UnsafeOutput, dump_json, dump_yaml, write_directory
     from calico2cilium.load import LoadResult, load
 
-    assumptions = assumptions_from(cluster)
-    version = f"{assumptions.cilium_version[0]}.{assumptions.cilium_version[1]}"
+    facts = cluster_from(cluster)
     given = inputs(paths, files)
     progress = Progress(enabled=not quiet)
     reading_stage(progress, given, "reading inputs")
@@ -120,15 +124,10 @@ def command(
     result = convert(
         loaded=loaded,
         recursive=recursive,
-        cilium_version=version or DEFAULT_CILIUM_VERSION,
-        pod_cidrs=assumptions.pod_cidrs,
-        node_cidrs=assumptions.node_cidrs,
+        cluster=facts,
         inventory=list(inventory_paths) if inventory_paths else None,
-        endpoint_to_host_action=assumptions.calico_endpoint_to_host_action,
     )
     diagnostics = list(result.diagnostics)
-    if stated_endpoint_to_host(cluster) is None:
-        diagnostics.append(assumed_endpoint_to_host(assumptions.calico_endpoint_to_host_action))
     unwritten = None
     if output_dir is not None:
         progress.stage(f"writing {len(result.documents)} files")
@@ -147,15 +146,25 @@ def command(
             click.echo(text, nl=False)
     status = EXIT_INVALID if unwritten else exit_status(diagnostics)
     verdict = ""
-    if run_verify:
+    check = None
+    if run_verify or report_path:
+        from calico2cilium.semantics.world import Assumptions
         from calico2cilium.verify.conversion import check_conversion
 
         progress.stage("verifying the output against the input")
-        check = check_conversion(result, assumptions)
+        check = check_conversion(result, Assumptions.of(facts))
         progress.done()
+    if run_verify and check is not None:
         verdict = check.render_text()
         if not check.equivalent and status != EXIT_INVALID:
             status = EXIT_FINDINGS
+    if report_path:
+        from calico2cilium.cli.report import write_report
+
+        unwritten = unwritten or write_report(
+            report_path, result, check, cluster, given, output_dir, inventory_paths, quiet
+        )
+        status = EXIT_INVALID if unwritten else status
     shown = [d for d in diagnostics if not quiet or d.severity is Severity.ERROR]
     shown.sort(key=Diagnostic.sort_key)
     rendered = FORMATS[diag_format](shown)
@@ -168,7 +177,7 @@ def command(
         warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
         click.echo(
             f"{loaded.files} files, {loaded.resources} resources in, {len(result.documents)} Cilium"
-            f" resources out (Cilium {version}), {errors} errors, {warnings} warnings",
+            f" resources out (Cilium {facts.target.name}), {errors} errors, {warnings} warnings",
             err=True,
         )
     if unwritten:  # last, where a user looks first; the diagnostics above still say what was found

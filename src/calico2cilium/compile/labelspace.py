@@ -42,12 +42,10 @@ from calico2cilium.calico.selector import (
     negate,
     replace_global,
 )
+from calico2cilium.plan import NAMESPACE, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT
 from calico2cilium.sets import Inexpressible, KeyConstraint, LabelCube, LabelSet, from_selector
 from calico2cilium.sets.selectors import STRING_TEST_OPERATORS
 
-NAMESPACE: Final = "io.kubernetes.pod.namespace"
-NAMESPACE_LABEL_PREFIX: Final = "io.cilium.k8s.namespace.labels."
-SERVICE_ACCOUNT: Final = "io.cilium.k8s.policy.serviceaccount"
 SPECIAL_KEYS: Final = (NAMESPACE, SERVICE_ACCOUNT)
 
 CALICO_NAMESPACE: Final = "projectcalico.org/namespace"
@@ -268,6 +266,21 @@ def service_accounts(names: tuple[str, ...]) -> LabelSet:
     than 63 characters (1.3): longer names never match."""
     possible = tuple(n for n in names if _possible_value(SERVICE_ACCOUNT, n))
     return LabelSet.of([LabelCube.of({SERVICE_ACCOUNT: KeyConstraint.in_(possible)})])
+
+
+def service_account_name_test(selector: Selector | None) -> tuple[str, ...] | None:
+    """The names a service-account selector of the form ``projectcalico.org/name in {...}`` (or
+    ``==``) tests, else ``None``. On an account's profile that key is its name (semantics.md 1.3,
+    ``pcsa.projectcalico.org/name``); ``compile/inventory.py`` expands label selectors to it.
+    ``None`` too when a name has 63 or more characters: Calico matches it, Cilium cannot say it."""
+    names: tuple[str, ...] | None = None
+    if isinstance(selector, In) and selector.key == CALICO_NAMESPACE_NAME:
+        names = tuple(sorted(selector.values))
+    elif isinstance(selector, Eq) and selector.key == CALICO_NAMESPACE_NAME:
+        names = (selector.value,)
+    if names is None or any(len(n) >= CALICO_MAX_SA_LABEL for n in names):
+        return None  # a long name matches in Calico (the profile label) but has no Cilium label value
+    return names
 
 
 def with_service_account_label() -> LabelSet:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from calico2cilium.diagnostics import Diagnostic, Severity
+from calico2cilium.facts.cluster import Cluster
 from calico2cilium.semantics.calico import read_calico_side
 from calico2cilium.semantics.cilium import read_cilium_side
 from calico2cilium.semantics.program import InvalidItem, Located, PlainDocument, Side, UnsupportedItem
@@ -121,10 +122,17 @@ def read_cilium_files(paths: Sequence[str], recursive: bool = True) -> tuple[lis
     return list(documents), diagnostics
 
 
+def _assumptions(given: Assumptions | Cluster | None) -> Assumptions:
+    """The proof's assumptions: those given, or a ``Cluster`` read with the proof's default knobs."""
+    if isinstance(given, Cluster):
+        return Assumptions.of(given)
+    return given or Assumptions()
+
+
 def verify(
     calico: Input,
     cilium: Iterable[Any],
-    assumptions: Assumptions | None = None,
+    assumptions: Assumptions | Cluster | None = None,
     *,
     diagnostics: Iterable[Diagnostic] = (),
     max_examples: int = 1,
@@ -137,9 +145,11 @@ def verify(
     ``diagnostics``: problems met while reading the Cilium files (made invalid items).
     ``max_examples``: counterexamples per partition of the subjects; ``max_counterexamples``: stop
     looking (per direction) once that many are found (``None``: check every partition).
+    ``assumptions``: the verifier's ``Assumptions``, or the ``Cluster`` that ``convert()`` took
+    (read with the proof's default knobs).
     """
     start = time.perf_counter()
-    assumptions = assumptions or Assumptions()
+    assumptions = _assumptions(assumptions)
     calico_docs, invalid = _located(calico, "calico")
     cilium_docs, cilium_invalid = _located(cilium, "cilium")
     invalid.extend(cilium_invalid)
@@ -183,21 +193,44 @@ def verify(
     return result
 
 
-def _status(result: VerifyResult) -> Status:
-    if result.invalid:
+Outcome = Literal["invalid", "found", "incomplete", "clean"]
+
+
+def classify(
+    invalid: Sequence[Any],
+    found: Sequence[Any],
+    unsupported: Sequence[Any],
+    partitions: Sequence[PartitionResult],
+) -> Outcome:
+    """A comparison's outcome (``verify``, ``diff``): invalid input first, then differences found,
+    then anything outside the proof (constructs, or partitions the solver gave up on)."""
+    if invalid:
         return "invalid"
-    if result.counterexamples:
-        return "different"
-    if result.unsupported or any(p.status in ("unknown", "unsupported") for p in result.partitions):
+    if found:
+        return "found"
+    if unsupported or any(p.status in ("unknown", "unsupported") for p in partitions):
         return "incomplete"
-    return "equivalent"
+    return "clean"
+
+
+def _status(result: VerifyResult) -> Status:
+    outcome = classify(result.invalid, result.counterexamples, result.unsupported, result.partitions)
+    return STATUS_OF[outcome]
+
+
+STATUS_OF: dict[Outcome, Status] = {
+    "invalid": "invalid",
+    "found": "different",
+    "incomplete": "incomplete",
+    "clean": "equivalent",
+}
 
 
 def verify_inventory(
     calico: Input,
     cilium: Iterable[Any],
     inventory: Any,
-    assumptions: Assumptions | None = None,
+    assumptions: Assumptions | Cluster | None = None,
     *,
     default_namespace: str = "default",
 ) -> Any:
@@ -205,7 +238,7 @@ def verify_inventory(
     from calico2cilium.verify.concrete import tables
     from calico2cilium.verify.hosts import host_programs
 
-    assumptions = assumptions or Assumptions()
+    assumptions = _assumptions(assumptions)
     calico_docs = _located(calico, "calico")[0]
     calico_side = read_calico_side(calico_docs, assumptions, default_namespace)
     named = {s.node for s in calico_side.host_subjects}
@@ -250,7 +283,7 @@ def decide_flow(
     """Each side's verdict on one concrete ``Flow`` and the rule responsible (for ``explain``)."""
     from calico2cilium.verify.hosts import host_programs
 
-    assumptions = assumptions or Assumptions()
+    assumptions = _assumptions(assumptions)
     calico_side = read_calico_side(_located(calico, "calico")[0], assumptions)
     cilium_side = read_cilium_side(
         _located(cilium, "cilium")[0], assumptions, nodes=calico_side.node_labels()
@@ -267,3 +300,23 @@ def decide_flow(
     return calico_side.programs[flow.direction].decide(flow), cilium_side.programs[flow.direction].decide(
         flow
     )
+
+
+def replay_flows(
+    calico: Input,
+    cilium: Iterable[Any],
+    flows: Iterable[Any],
+    assumptions: Assumptions | Cluster | None = None,
+    *,
+    default_namespace: str = "default",
+) -> Any:
+    """Observed flows (``verify.flows.read_flows``) through both sides: which would change verdict,
+    and which the export says were decided otherwise than its own dataplane's policies do."""
+    from calico2cilium.verify.flows import replay
+
+    assumptions = _assumptions(assumptions)
+    calico_side = read_calico_side(_located(calico, "calico")[0], assumptions, default_namespace)
+    cilium_side = read_cilium_side(
+        _located(cilium, "cilium")[0], assumptions, default_namespace, calico_side.node_labels()
+    )
+    return replay(flows, calico_side.programs, cilium_side.programs)
