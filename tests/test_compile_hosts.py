@@ -65,7 +65,7 @@ def test_pass_out_of_the_last_tier_ends_in_deny_without_the_default_allow_profil
         _hep(), _gnp("p", "  selector: role == 'w'\n  types: [Ingress]\n  ingress:\n    - action: Pass\n")
     )
     (spec,) = _host_specs(result, "calico2cilium-host-n1")
-    assert set(spec) == {"nodeSelector", "ingress", "egress"}
+    assert set(spec) == {"nodeSelector", "description", "ingress", "egress"}
     assert _ports(spec["ingress"]) >= {("TCP", "22")}
     assert not any(d["metadata"]["name"] == "p" and _host_specs(result, "p") for d in result.documents)
 

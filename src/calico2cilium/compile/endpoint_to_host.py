@@ -67,6 +67,7 @@ def _drop_policy() -> dict[str, Any]:
             "endpointSelector": {
                 "matchExpressions": [{"key": "k8s:io.kubernetes.pod.namespace", "operator": "Exists"}]
             },
+            "description": "Felix defaultEndpointToHostAction Drop: pods never reach their own node",
             "enableDefaultDeny": {"egress": False},
             "egressDeny": [{"toEntities": ["host"]}],
         },

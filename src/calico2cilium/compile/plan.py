@@ -34,12 +34,13 @@ from calico2cilium.compile.ordering import (
     TierSpec,
     compile_ordering,
 )
+from calico2cilium.compile.structure import Expressible, Outcome, compile_structure
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.collector import Diagnostics
 from calico2cilium.diagnostics.http_rules import refused
 from calico2cilium.facts.target import DEFAULT_TARGET, CiliumTarget
-from calico2cilium.plan import Grant, Plan, PolicyPlan
+from calico2cilium.plan import Denial, Grant, Plan, PolicyPlan
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube
 from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer
@@ -77,11 +78,17 @@ def _tier_of(policy: ir.Policy, lowered: Lowered) -> ir.Tier | None:
 
 
 def compile_plan(
-    lowered: Lowered, cluster: Ranges, diagnostics: Diagnostics, target: CiliumTarget = DEFAULT_TARGET
+    lowered: Lowered,
+    cluster: Ranges,
+    diagnostics: Diagnostics,
+    target: CiliumTarget = DEFAULT_TARGET,
+    expressible: Expressible | None = None,
 ) -> Plan:
-    """Calico's decision as allow regions per output policy (``plan.Plan``, without its hosts);
-    what cannot be compiled is said in ``diagnostics``. ``target`` decides how Cilium itself reads
-    the Kubernetes NetworkPolicies kept in the output (``_native_reading``)."""
+    """Calico's decision as allow (and deny) rules per output policy (``plan.Plan``, without its
+    hosts); what cannot be compiled is said in ``diagnostics``. ``target`` decides how Cilium
+    itself reads the Kubernetes NetworkPolicies kept in the output (``_native_reading``). With
+    ``expressible`` (whether the target can say a region), rules keep their own shape where that
+    is exact (``_structural``); without it, every direction takes the region form."""
     diagnostics.extend(lowered.diagnostics)
     compiled: list[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]] = []
     native_cluster = Ranges(IPSet.empty(), IPSet.empty(), cluster.families)
@@ -113,6 +120,7 @@ def compile_plan(
     for direction in ir.Direction:
         by_tier: dict[str, list[PolicySpec]] = defaultdict(list)
         tier_of: dict[str, ir.Tier] = {}
+        has_http = False
         for tier, pp, regions in compiled:
             if pp.policy.rules(direction) is None:
                 continue
@@ -122,66 +130,17 @@ def compile_plan(
                 # An http rule decides per request, not per flow: in the L3/L4 order it decides
                 # nothing (as a Log rule), and what it saw is filtered at L7 (compile/http.py).
                 action = Action.LOG if rule.http is not None else ACTIONS[rule.action]
+                has_http = has_http or rule.http is not None
                 rules.append(RuleSpec(action, region, ref))
             by_tier[tier.name].append(PolicySpec(pp.subject, tuple(rules), pp))
             tier_of[tier.name] = tier
         tiers = tier_specs(by_tier, tier_of)
-        result = compile_ordering(tiers)
-        denied_by[direction] = result.deny
-        # What a rule may be emitted as: its own region (within its policy's subject) minus what
-        # Calico denies. That covers the part it decided and stays inside the allowed region; it
-        # is usually far simpler than the decided part, which also lost what earlier *allow*
-        # rules took (the union is the same, and the union is all Cilium sees).
-        denied = cube_index(subject_key(c.subject for c in result.deny.cubes))
-        denied.add(list(result.deny.cubes))
-        allowed_l4 = cube_index(subject_key(c.subject for c in result.allow.cubes))
-        allowed_l4.add(list(result.allow.cubes))
-        seen_by = {id(d.provenance): d.region for d in result.logs}
-        # A rule that decided nothing (earlier rules, a Pass or the tier before took all of its
-        # region) needs no grant: the union of the grants covers every decided part all the same,
-        # and its widened form could be inexpressible for no reason (a spurious C2C310).
-        deciding = {id(d.provenance) for d in result.decisions if d.action is Action.ALLOW}
-        for tier_spec in tiers:
-            for policy_spec in tier_spec.policies:
-                owner = policy_spec.provenance
-                assert isinstance(owner, PolicyPlan)
-                subject_cubes = owner.subject.disjoint_cubes()
-                for rule_spec in policy_spec.rules:
-                    rule_ref = rule_spec.provenance
-                    assert isinstance(rule_ref, RuleRef)
-                    if rule_spec.action is Action.LOG:
-                        _http(
-                            rule_ref,
-                            rule_spec,
-                            subject_cubes,
-                            direction,
-                            seen_by,
-                            allowed_l4,
-                            owner,
-                            diagnostics,
-                        )
-                        continue
-                    if rule_spec.action is not Action.ALLOW or id(rule_ref) not in deciding:
-                        continue
-                    wide = rule_spec.match.restrict_subject(subject_cubes).cubes
-                    allowed = denied.subtract(wide)
-                    if allowed:
-                        grant = Grant(rule_ref.rule, tuple(allowed), wide)
-                        owner.allow.setdefault(direction, []).append(grant)
-        # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
-        # minus what Calico denies (the pieces it decided lost what earlier allows took).
-        profile: list[Grant] = []
-        widened: set[tuple[object, object]] = set()
-        everything = L4Set.all()
-        for decision in result.decisions:
-            if decision.action is Action.ALLOW and isinstance(decision.provenance, AfterTiers):
-                for cube in decision.region.cubes:
-                    key = (cube.subject, cube.peer)
-                    if key not in widened:
-                        widened.add(key)
-                        wide_cube = Cube(cube.subject, cube.peer, everything)
-                        profile.append(Grant(None, tuple(denied.subtract([wide_cube])), (wide_cube,)))
-        profile_allow[direction] = profile
+        if expressible is not None and not has_http:
+            denied_by[direction], profile_allow[direction] = _structural(
+                policies, tiers, direction, expressible, target
+            )
+        else:
+            denied_by[direction], profile_allow[direction] = _regions(tiers, direction, diagnostics)
         for pp in policies:
             if pp.policy.rules(direction) is not None:
                 pp.allow.setdefault(direction, [])
@@ -195,6 +154,140 @@ def compile_plan(
 
 
 KNP_KIND = "KubernetesNetworkPolicy"
+
+
+def _regions(
+    tiers: list[TierSpec], direction: ir.Direction, diagnostics: Diagnostics
+) -> tuple[Region, list[Grant]]:
+    """The region form of one direction: each Allow rule's region minus Calico's deny region, from
+    the exact partition of ``compile_ordering`` (DESIGN.md "One way to compile ordering exactly");
+    Calico's deny region and the profile's grants. Used for directions with http rules, whose L7
+    filters depend on Calico's allowed region around them (design note, "Fallback")."""
+    result = compile_ordering(tiers)
+    # What a rule may be emitted as: its own region (within its policy's subject) minus what
+    # Calico denies. That covers the part it decided and stays inside the allowed region; it
+    # is usually far simpler than the decided part, which also lost what earlier *allow*
+    # rules took (the union is the same, and the union is all Cilium sees).
+    denied = cube_index(subject_key(c.subject for c in result.deny.cubes))
+    denied.add(list(result.deny.cubes))
+    allowed_l4 = cube_index(subject_key(c.subject for c in result.allow.cubes))
+    allowed_l4.add(list(result.allow.cubes))
+    seen_by = {id(d.provenance): d.region for d in result.logs}
+    # A rule that decided nothing (earlier rules, a Pass or the tier before took all of its
+    # region) needs no grant: the union of the grants covers every decided part all the same,
+    # and its widened form could be inexpressible for no reason (a spurious C2C310).
+    deciding = {id(d.provenance) for d in result.decisions if d.action is Action.ALLOW}
+    for tier_spec in tiers:
+        for policy_spec in tier_spec.policies:
+            owner = policy_spec.provenance
+            assert isinstance(owner, PolicyPlan)
+            subject_cubes = owner.subject.disjoint_cubes()
+            for rule_spec in policy_spec.rules:
+                rule_ref = rule_spec.provenance
+                assert isinstance(rule_ref, RuleRef)
+                if rule_spec.action is Action.LOG:
+                    _http(
+                        rule_ref,
+                        rule_spec,
+                        subject_cubes,
+                        direction,
+                        seen_by,
+                        allowed_l4,
+                        owner,
+                        diagnostics,
+                    )
+                    continue
+                if rule_spec.action is not Action.ALLOW or id(rule_ref) not in deciding:
+                    continue
+                wide = rule_spec.match.restrict_subject(subject_cubes).cubes
+                allowed = denied.subtract(wide)
+                if allowed:
+                    grant = Grant(rule_ref.rule, tuple(allowed), wide)
+                    owner.allow.setdefault(direction, []).append(grant)
+    # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
+    # minus what Calico denies (the pieces it decided lost what earlier allows took).
+    profile: list[Grant] = []
+    widened: set[tuple[object, object]] = set()
+    everything = L4Set.all()
+    for decision in result.decisions:
+        if decision.action is Action.ALLOW and isinstance(decision.provenance, AfterTiers):
+            for cube in decision.region.cubes:
+                key = (cube.subject, cube.peer)
+                if key not in widened:
+                    widened.add(key)
+                    wide_cube = Cube(cube.subject, cube.peer, everything)
+                    profile.append(Grant(None, tuple(denied.subtract([wide_cube])), (wide_cube,)))
+    return result.deny, profile
+
+
+REGION_FORM = "region form: this direction has http rules"
+PROFILE_NOTE = "namespace profile: allowed after every tier passed"
+PASSED = "passed on; what no later tier decides, the namespace profile allows"
+
+
+def rule_name(ref: RuleRef) -> str:
+    """``<policy> <direction>[<index>] <Action>``, e.g. ``security.block-threats ingress[2] Deny``."""
+    path = ref.rule.origin.path
+    where = f"{path[0]}[{path[1]}]" if len(path) >= 2 else "rule"
+    return f"{ref.policy.name} {where} {ref.rule.action.value}"
+
+
+def _why(outcome: Outcome) -> str:
+    """What narrowed a rule, for its description ("" when it is as written)."""
+    parts = []
+    if outcome.narrowers:
+        names = [rule_name(r) for r in outcome.narrowers if isinstance(r, RuleRef)]
+        parts.append(f"earlier rules {', '.join(dict.fromkeys(names))}")
+    if outcome.tiers:
+        parts.append(f"the end of tier {', '.join(outcome.tiers)}")
+    return f" (narrowed by {' and '.join(parts)})" if parts else ""
+
+
+def _structural(
+    policies: Sequence[PolicyPlan],
+    tiers: list[TierSpec],
+    direction: ir.Direction,
+    expressible: Expressible,
+    target: CiliumTarget,
+) -> tuple[Region, list[Grant]]:
+    """Each rule in its own shape where that is exact, else narrowed by what deny-wins does not
+    take care of (``compile/structure.py``; docs/design/structure-preserving-compile.md). Returns
+    Calico's deny region inside the Kubernetes NetworkPolicies' native readings (what their
+    companions deny) and the profile's grants (Pass-default tiers only: a Pass rule's piece goes
+    to its own policy)."""
+    enforced = [pp for pp in policies if pp.native is not None]
+    result = compile_structure(
+        tiers, expressible, open_policies=target.enable_default_deny, enforced=enforced
+    )
+    for outcome in result.outcomes:
+        ref, owner = outcome.entry.rule, outcome.entry.policy
+        assert isinstance(ref, RuleRef) and isinstance(owner, PolicyPlan)
+        note = rule_name(ref) + _why(outcome)
+        if outcome.action is Action.DENY:
+            if outcome.left_out:
+                note += " (only its flows of the protocols Cilium names by port; allows lose the rest)"
+            if outcome.cubes:
+                owner.deny.setdefault(direction, []).append(Denial(ref.rule, outcome.cubes, note))
+            continue
+        owner.allow.setdefault(direction, []).append(Grant(ref.rule, outcome.cubes, outcome.wide, note))
+    profile: list[Grant] = []
+    for outcome in result.profile:
+        ref, owner = outcome.entry.rule, outcome.entry.policy
+        if isinstance(ref, RuleRef) and isinstance(owner, PolicyPlan):
+            note = f"{rule_name(ref)}: {PASSED}{_why(outcome)}"
+            owner.allow.setdefault(direction, []).append(Grant(ref.rule, outcome.cubes, outcome.wide, note))
+        else:
+            note = f"{PROFILE_NOTE}, after tier {', '.join(outcome.tiers)} (defaultAction Pass)"
+            profile.append(Grant(None, outcome.cubes, outcome.wide, note))
+    for pp in policies:
+        if pp.policy.rules(direction) is not None and not pp.subject.is_empty and id(pp) not in result.closed:
+            pp.open.add(direction)
+    denied: list[Cube] = []
+    for pp in enforced:
+        native = (pp.native or {}).get(direction)
+        if native:
+            denied.extend(result.walk.decide(native)[1])
+    return Region.of(denied), profile
 
 
 def _http(

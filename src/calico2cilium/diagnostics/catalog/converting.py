@@ -304,10 +304,14 @@ CODES = (
         " to one name (crd.projectcalico.org/v1 `sec.block` and `default.block` are both `block`)."
         " The policy converting a source policy of exactly that name keeps it; the other gets the"
         " first free `<name>-<n>`. Traffic is unchanged; only the name differs from the source's.",
-        failing=_np(
-            "  selector: app == 'db'\n  ingress:\n    - action: Pass\n",
-            kind="GlobalNetworkPolicy",
-            name="calico2cilium-profile-allow",
+        failing=(
+            "apiVersion: crd.projectcalico.org/v1\nkind: Tier\nmetadata: {name: sec}\nspec: {order: 10}\n"
+            "---\napiVersion: crd.projectcalico.org/v1\nkind: GlobalNetworkPolicy\n"
+            "metadata: {name: sec.block}\nspec:\n  tier: sec\n  selector: app == 'db'\n"
+            "  ingress: [{action: Deny, protocol: UDP}]\n"
+            "---\napiVersion: crd.projectcalico.org/v1\nkind: GlobalNetworkPolicy\n"
+            "metadata: {name: default.block}\nspec:\n  selector: app == 'web'\n"
+            "  ingress: [{action: Allow, protocol: TCP}]\n"
         ),
         passing=_GOOD,
     ),
@@ -574,6 +578,31 @@ CODES = (
         failing_flags=(("--endpoint-to-host-action", "Drop"), ("--cilium-version", "1.17")),
         passing=_GOOD,
         passing_flags=(("--endpoint-to-host-action", "Drop"), ("--cilium-version", "1.16")),
+    ),
+    CodeDoc(
+        "C2C380",
+        "open-policy-needs-non-default-deny",
+        Severity.INFO,
+        "Policies that end in a rule matching every flow keep Cilium's default deny off; that relies on"
+        " enable-non-default-deny-policies (on by default).",
+        "A Calico policy with a rule that matches every flow (typically a final Pass: 'hand the rest"
+        " on to the next tier') never lets its pods' traffic reach the end of its tier, so Calico"
+        " drops nothing there. Its Deny rules are kept as Cilium deny rules in its own output policy,"
+        " and that policy turns default deny off (enableDefaultDeny false, Cilium 1.16+): its pods"
+        " stay open unless a deny or another policy says otherwise, as in Calico, and no profile"
+        " allow is needed for them (docs/design/structure-preserving-compile.md). From Cilium 1.17"
+        " the agent flag enable-non-default-deny-policies (Helm enableNonDefaultDenyPolicies, default"
+        " true) decides whether such policies are honoured; set to false, Cilium puts those pods in"
+        " default deny and they lose the traffic Calico passed on (semantics.md 2.4).",
+        failing=_np(
+            "  selector: all()\n  ingress:\n    - action: Deny\n      protocol: TCP\n"
+            "      destination:\n        ports: [23]\n    - action: Pass\n",
+            kind="GlobalNetworkPolicy",
+            name="block-telnet",
+        ),
+        failing_flags=(("--cilium-version", "1.17"),),
+        passing=_GOOD,
+        passing_flags=(("--cilium-version", "1.17"),),
     ),
     CodeDoc(
         "C2C342",
