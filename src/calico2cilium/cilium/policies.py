@@ -220,7 +220,10 @@ def resource_for(
         layout,
         fail,
         pp,
-        default_note=f"{policy.name}: selects these pods, so what no rule allows is denied",
+        default_note=f"{policy.name}: selects these pods, so what no rule allows is denied"
+        if not pp.open
+        else f"{policy.name}: ends in a rule for every flow, so Calico drops none of these pods' traffic"
+        " at the end of its tier and they are not put in default deny",
         open=frozenset(pp.open),
     )
 

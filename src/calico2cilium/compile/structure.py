@@ -157,7 +157,7 @@ class Walk:
                     cubes = rule.match.restrict_subject(subject_cubes).cubes
                     if rule.action is not Action.LOG and _is_catch_all(rule.match.cubes):
                         catch_all.extend(policy.subject.cubes)
-                        if rule.action is not Action.PASS:
+                        if rule.action is Action.ALLOW:
                             decides_all.add(id(policy.provenance))
                     if cubes:
                         entries.append(
@@ -167,8 +167,8 @@ class Walk:
             covered = _index(catch_all)
             if tier.default_action is DefaultAction.DENY:
                 for policy in tier.policies:
-                    # A policy that decides every flow itself (a final Allow or Deny for all) keeps
-                    # Cilium's plain shape, default deny on: nothing of it goes on to the profile.
+                    # A policy that allows every flow left (a final Allow for all) keeps Cilium's
+                    # plain shape, default deny on: nothing of it goes on to the profile.
                     if id(policy.provenance) in decides_all or any(
                         subtract_all([c], _meeting(covered, c)) for c in policy.subject.cubes
                     ):
