@@ -25,7 +25,7 @@ from calico2cilium.semantics.cilium import read_cilium_side
 from calico2cilium.semantics.program import InvalidItem, Located, PlainDocument, Side, UnsupportedItem
 from calico2cilium.semantics.world import DIRECTIONS, Assumptions
 from calico2cilium.verify.hosts import check_hosts
-from calico2cilium.verify.symbolic import Counterexample, PartitionResult, check
+from calico2cilium.verify.symbolic import CPU_BUDGET_S, Counterexample, PartitionResult, check
 
 Status = Literal["equivalent", "different", "incomplete", "invalid"]
 EXIT_CODES: dict[Status, int] = {"equivalent": 0, "different": 1, "incomplete": 1, "invalid": 2}
@@ -72,6 +72,8 @@ class VerifyResult:
                     "namespace": p.partition,
                     "status": p.status,
                     "seconds": round(p.seconds, 4),
+                    "cpu_seconds": round(p.cpu_seconds, 4),
+                    "policies": p.policies,
                     **({"note": p.note} if p.note else {}),
                 }
                 for p in self.partitions
@@ -130,6 +132,7 @@ def verify(
     max_examples: int = 1,
     max_counterexamples: int | None = 20,
     default_namespace: str = "default",
+    cpu_budget_s: float = CPU_BUDGET_S,
 ) -> VerifyResult:
     """Compare a Calico policy set (with its NetworkSets, Tiers, HostEndpoints and Kubernetes
     NetworkPolicies) with a Cilium one (CNP, CCNP, CiliumCIDRGroup, Kubernetes NetworkPolicies).
@@ -137,6 +140,7 @@ def verify(
     ``diagnostics``: problems met while reading the Cilium files (made invalid items).
     ``max_examples``: counterexamples per partition of the subjects; ``max_counterexamples``: stop
     looking (per direction) once that many are found (``None``: check every partition).
+    ``cpu_budget_s``: CPU seconds the solver may spend on one partition (then: not proven).
     """
     start = time.perf_counter()
     assumptions = assumptions or Assumptions()
@@ -160,6 +164,7 @@ def verify(
             cilium_side.programs[direction],
             assumptions,
             max_examples,
+            cpu_budget_s,
             stop_after=max_counterexamples,
         )
         found = sum(len(p.counterexamples) for p in parts)
@@ -169,6 +174,7 @@ def verify(
             direction,
             assumptions,
             max_examples,
+            cpu_budget_s,
             stop_after=max_counterexamples,
             found=found,
         )

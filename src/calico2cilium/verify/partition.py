@@ -7,16 +7,24 @@ or do not pin the fact) plus one for every other value or none (keeping only the
 not pin it). A dropped policy selects no subject of the partition, so it can never apply there:
 each side's decision is unchanged, and the two sides are equivalent iff they are in every
 partition. Splitting recurses while it keeps shrinking the partitions.
+
+Subjects left to a representative label value (``symmetry.py``) are excluded from a partition
+only where one of the policies dropped for them could select its subjects; elsewhere the dropped
+policies never apply, so the remaining programs decide as the complete ones.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from calico2cilium.semantics.expr import SUBJECT, TRUE, And, Attr, Expr, Or, StrTest, and_, not_, or_
+from calico2cilium.semantics.expr import FALSE, SUBJECT, TRUE, And, Attr, Expr, Or, StrTest, and_, not_, or_
 from calico2cilium.semantics.program import CalicoPolicy, CalicoProgram, CiliumPolicy, CiliumProgram
+
+if TYPE_CHECKING:
+    from calico2cilium.verify.symmetry import Exclusion
 
 MIN_POLICIES = 6
 """Partitions with at most this many policies are not split further."""
@@ -74,12 +82,39 @@ def _label(attr: Attr, value: str | None) -> str:
     return f"{what}={value}" if value is not None else f"{what}=(other)"
 
 
-def partition(calico: CalicoProgram, cilium: CiliumProgram) -> list[Partition]:
-    return list(_split(calico, cilium, TRUE, [], frozenset()))
+def partition(
+    calico: CalicoProgram, cilium: CiliumProgram, exclusions: Sequence[Exclusion] = ()
+) -> list[Partition]:
+    """The partitions, each with the policies that may select its subjects (a policy that selects
+    nothing, such as a Calico policy of the other direction, is in none)."""
+    dropped = {id(p): pins(p.selects) for e in exclusions for p in e.policies}
+    calico = calico.restrict(lambda p: p.selects != FALSE)
+    cilium = cilium.restrict(lambda p: p.selects != FALSE)
+    return list(_split(calico, cilium, (list(exclusions), dropped), TRUE, [], frozenset()))
+
+
+def _leaf(
+    constraint: Expr, label: str, calico: CalicoProgram, cilium: CiliumProgram, exclusions: list[Exclusion]
+) -> Partition:
+    return Partition(and_(constraint, *(e.formula for e in exclusions)), label, calico, cilium)
+
+
+def _may_select(pinned: Pins, attr: Attr, value: str | None, split: dict[str, StrTest]) -> bool:
+    """Whether a policy pinned so may select a subject of the partition ``attr = value`` of a split
+    on ``split``'s values (``None``: the other values, which include values that no policy left pins)."""
+    found = pinned.get(attr)
+    if found is None:
+        return True
+    return value in found if value is not None else any(v not in split for v in found)
 
 
 def _split(
-    calico: CalicoProgram, cilium: CiliumProgram, constraint: Expr, labels: list[str], done: frozenset[Attr]
+    calico: CalicoProgram,
+    cilium: CiliumProgram,
+    excluded: tuple[list[Exclusion], dict[int, Pins]],
+    constraint: Expr,
+    labels: list[str],
+    done: frozenset[Attr],
 ) -> Iterator[Partition]:
     calico_pins = {id(p): pins(p.selects) for p in calico.policies}
     cilium_pins = {id(p): pins(p.selects) for p in cilium.policies}
@@ -87,7 +122,7 @@ def _split(
     counts = Counter(attr for p in all_pins for attr in p if attr not in done)
     label = ", ".join(labels) or "all subjects"
     if len(done) >= MAX_DEPTH or len(all_pins) <= MIN_POLICIES or not counts:
-        yield Partition(constraint, label, calico, cilium)
+        yield _leaf(constraint, label, calico, cilium, excluded[0])
         return
     total = len(all_pins)
     best: tuple[int, str, Attr] | None = None
@@ -99,7 +134,7 @@ def _split(
         if cost <= GROWTH * total and (best is None or (cost, str(candidate)) < best[:2]):
             best = (cost, str(candidate), candidate)
     if best is None:
-        yield Partition(constraint, label, calico, cilium)
+        yield _leaf(constraint, label, calico, cilium, excluded[0])
         return
     attr = best[2]
     values = sorted({v for p in all_pins if attr in p for v in p[attr]})
@@ -116,9 +151,15 @@ def _split(
         part_constraint = eq[value] if value is not None else not_(or_(*eq.values()))
         sub_calico = calico.restrict(keeper(calico_pins, value))
         sub_cilium = cilium.restrict(keeper(cilium_pins, value))
+        exclusions = [
+            e
+            for e in excluded[0]
+            if any(_may_select(excluded[1][id(p)], attr, value, eq) for p in e.policies)
+        ]
         yield from _split(
             sub_calico,
             sub_cilium,
+            (exclusions, excluded[1]),
             and_(constraint, part_constraint),
             [*labels, _label(attr, value)],
             done | {attr},
