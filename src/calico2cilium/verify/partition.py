@@ -87,10 +87,12 @@ def partition(
 ) -> list[Partition]:
     """The partitions, each with the policies that may select its subjects (a policy that selects
     nothing, such as a Calico policy of the other direction, is in none)."""
-    dropped = {id(p): pins(p.selects) for e in exclusions for p in e.policies}
     calico = calico.restrict(lambda p: p.selects != FALSE)
     cilium = cilium.restrict(lambda p: p.selects != FALSE)
-    return list(_split(calico, cilium, (list(exclusions), dropped), TRUE, [], frozenset()))
+    every: list[CalicoPolicy | CiliumPolicy] = [*calico.policies, *cilium.policies]
+    every.extend(p for e in exclusions for p in e.policies)
+    pinned = {id(p): pins(p.selects) for p in every}
+    return list(_split(calico, cilium, list(exclusions), pinned, TRUE, [], frozenset()))
 
 
 def _leaf(
@@ -99,30 +101,41 @@ def _leaf(
     return Partition(and_(constraint, *(e.formula for e in exclusions)), label, calico, cilium)
 
 
-def _may_select(pinned: Pins, attr: Attr, value: str | None, split: dict[str, StrTest]) -> bool:
-    """Whether a policy pinned so may select a subject of the partition ``attr = value`` of a split
-    on ``split``'s values (``None``: the other values, which include values that no policy left pins)."""
-    found = pinned.get(attr)
-    if found is None:
-        return True
-    return value in found if value is not None else any(v not in split for v in found)
+def _route(
+    exclusions: list[Exclusion], pinned: dict[int, Pins], attr: Attr, values: list[str]
+) -> dict[str | None, list[Exclusion]]:
+    """The exclusions of each partition of a split on ``attr`` (``None``: its other values, which
+    include values no policy left pins): those with a dropped policy that may select its subjects."""
+    out: dict[str | None, list[Exclusion]] = {v: [] for v in [*values, None]}
+    known = set(values)
+    for exclusion in exclusions:
+        targets: set[str | None] = set()
+        for policy in exclusion.policies:
+            found = pinned[id(policy)].get(attr)
+            if found is None:
+                targets = set(out)
+                break
+            targets.update(v if v in known else None for v in found)
+        for target in targets:
+            out[target].append(exclusion)
+    return out
 
 
 def _split(
     calico: CalicoProgram,
     cilium: CiliumProgram,
-    excluded: tuple[list[Exclusion], dict[int, Pins]],
+    exclusions: list[Exclusion],
+    pinned: dict[int, Pins],
     constraint: Expr,
     labels: list[str],
     done: frozenset[Attr],
 ) -> Iterator[Partition]:
-    calico_pins = {id(p): pins(p.selects) for p in calico.policies}
-    cilium_pins = {id(p): pins(p.selects) for p in cilium.policies}
-    all_pins = list(calico_pins.values()) + list(cilium_pins.values())
+    """``pinned``: the pins of every policy (and of every policy of an exclusion), by ``id``."""
+    all_pins = [pinned[id(p)] for p in (*calico.policies, *cilium.policies)]
     counts = Counter(attr for p in all_pins for attr in p if attr not in done)
     label = ", ".join(labels) or "all subjects"
     if len(done) >= MAX_DEPTH or len(all_pins) <= MIN_POLICIES or not counts:
-        yield _leaf(constraint, label, calico, cilium, excluded[0])
+        yield _leaf(constraint, label, calico, cilium, exclusions)
         return
     total = len(all_pins)
     best: tuple[int, str, Attr] | None = None
@@ -134,32 +147,27 @@ def _split(
         if cost <= GROWTH * total and (best is None or (cost, str(candidate)) < best[:2]):
             best = (cost, str(candidate), candidate)
     if best is None:
-        yield _leaf(constraint, label, calico, cilium, excluded[0])
+        yield _leaf(constraint, label, calico, cilium, exclusions)
         return
     attr = best[2]
     values = sorted({v for p in all_pins if attr in p for v in p[attr]})
 
-    def keeper(table: dict[int, Pins], value: str | None) -> Callable[[CalicoPolicy | CiliumPolicy], bool]:
+    def keeper(value: str | None) -> Callable[[CalicoPolicy | CiliumPolicy], bool]:
         def keep(policy: CalicoPolicy | CiliumPolicy) -> bool:
-            pinned = table[id(policy)].get(attr)
-            return pinned is None or (value is not None and value in pinned)
+            found = pinned[id(policy)].get(attr)
+            return found is None or (value is not None and value in found)
 
         return keep
 
     eq = {v: StrTest(attr, "eq", v) for v in values}
+    routed = _route(exclusions, pinned, attr, values)
     for value in [*values, None]:
         part_constraint = eq[value] if value is not None else not_(or_(*eq.values()))
-        sub_calico = calico.restrict(keeper(calico_pins, value))
-        sub_cilium = cilium.restrict(keeper(cilium_pins, value))
-        exclusions = [
-            e
-            for e in excluded[0]
-            if any(_may_select(excluded[1][id(p)], attr, value, eq) for p in e.policies)
-        ]
         yield from _split(
-            sub_calico,
-            sub_cilium,
-            (exclusions, excluded[1]),
+            calico.restrict(keeper(value)),
+            cilium.restrict(keeper(value)),
+            routed[value],
+            pinned,
             and_(constraint, part_constraint),
             [*labels, _label(attr, value)],
             done | {attr},

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 from calico2cilium.semantics.expr import SUBJECT, And, Attr, Expr, Not, Or, StrShorter, StrTest, not_, walk
 from calico2cilium.semantics.program import CalicoPolicy, CalicoProgram, CiliumPolicy, CiliumProgram
-from calico2cilium.verify.partition import pins
+from calico2cilium.verify.partition import Pins, pins
 from calico2cilium.verify.smt.terms import valid_value
 
 Family = tuple[str, str]
@@ -85,22 +85,25 @@ def quotient(calico: CalicoProgram, cilium: CiliumProgram, valid_k8s_values: boo
     mentions, disqualified = _mentions(
         policies, (calico.always_allow, calico.always_deny, cilium.always_allow)
     )
+    pinned = {id(p): pins(p.selects) for p in policies}
     gone: set[int] = set()
     for family in sorted(mentions):
-        if family in disqualified:
+        attr = Attr(SUBJECT, family[0], family[1])  # type: ignore[arg-type]
+        if family in disqualified or not any(
+            attr in pinned[id(p)] for ps in mentions[family].values() for p in ps
+        ):
             continue
         # The argument holds for the programs left so far (their exclusions are of other families).
         values = {
             v: kept for v, ps in mentions[family].items() if (kept := [p for p in ps if id(p) not in gone])
         }
-        dropped = _dropped(out.calico, family, values, valid_k8s_values)
+        dropped = _dropped(out.calico, attr, values, pinned, valid_k8s_values)
         if not dropped:
             continue
         now = frozenset(id(p) for policies_ in dropped.values() for p in policies_)
         gone |= now
         out.calico = out.calico.restrict(_outside(now))
         out.cilium = out.cilium.restrict(_outside(now))
-        attr = Attr(SUBJECT, family[0], family[1])  # type: ignore[arg-type]
         out.exclusions.extend(
             Exclusion(not_(StrTest(attr, "eq", value)), tuple(ps)) for value, ps in sorted(dropped.items())
         )
@@ -145,20 +148,21 @@ def _formulas(policy: Policy) -> list[Expr]:
 
 def _dropped(
     calico: CalicoProgram,
-    family: Family,
+    attr: Attr,
     values: dict[str, list[Policy]],
+    pinned: dict[int, Pins],
     valid_k8s_values: bool,
 ) -> dict[str, list[Policy]]:
-    """The values of ``family`` another value of the same shape stands for, with their policies."""
-    attr = Attr(SUBJECT, family[0], family[1])  # type: ignore[arg-type]
-    place = _calico_places(calico, attr)
+    """The values of ``attr``'s family another value of the same shape stands for, with their
+    policies."""
+    place = _calico_places(calico, attr, pinned)
     groups: dict[object, list[str]] = defaultdict(list)
     for value, policies in values.items():
-        if any(pins(p.selects).get(attr) != frozenset({value}) for p in policies):
+        if any(pinned[id(p)].get(attr) != frozenset({value}) for p in policies):
             continue  # a policy that does not select by this value alone: keep the value as it is
         shape = (
-            valid_value(family[0], value) if valid_k8s_values else True,
-            tuple(_shape(p, family, value, place) for p in policies),
+            valid_value(attr.space, value) if valid_k8s_values else True,
+            tuple(_shape(p, attr, value, place) for p in policies),
         )
         groups[shape].append(value)
     dropped: dict[str, list[Policy]] = {}
@@ -169,7 +173,7 @@ def _dropped(
     return dropped
 
 
-def _calico_places(calico: CalicoProgram, attr: Attr) -> dict[int, tuple[int, int]]:
+def _calico_places(calico: CalicoProgram, attr: Attr, pinned: dict[int, Pins]) -> dict[int, tuple[int, int]]:
     """Per Calico policy: its tier and how many policies *not* pinning ``attr`` come before it in
     that tier. Two pinned policies with the same place have no such policy between them."""
     place: dict[int, tuple[int, int]] = {}
@@ -177,51 +181,50 @@ def _calico_places(calico: CalicoProgram, attr: Attr) -> dict[int, tuple[int, in
         unpinned = 0
         for policy in tier.policies:
             place[id(policy)] = (index, unpinned)
-            if attr not in pins(policy.selects):
+            if attr not in pinned[id(policy)]:
                 unpinned += 1
     return place
 
 
-def _shape(policy: Policy, family: Family, value: str, place: dict[int, tuple[int, int]]) -> object:
-    """The policy with ``value`` of ``family`` replaced by a placeholder: what must be equal."""
-    memo: dict[int, Expr] = {}
+def _shape(policy: Policy, attr: Attr, value: str, place: dict[int, tuple[int, int]]) -> object:
+    """The policy with ``value`` of ``attr``'s family replaced by a placeholder, as nested tuples
+    (compared far faster than formulas): what must be equal for two values to be interchangeable."""
+    memo: dict[int, object] = {}
 
-    def rename(expr: Expr) -> Expr:
-        return _rename(expr, family, value, memo)
+    def key(expr: Expr) -> object:
+        return _key(expr, (attr.space, attr.key), value, memo)
 
     if isinstance(policy, CalicoPolicy):
         return (
             "calico",
             place[id(policy)],
             policy.namespace,
-            rename(policy.selects),
-            tuple((rename(r.match), r.action) for r in policy.rules),
+            key(policy.selects),
+            tuple((key(r.match), r.action) for r in policy.rules),
         )
     return (
         "cilium",
         policy.namespace,
         policy.default_deny,
-        rename(policy.selects),
-        tuple(rename(r.match) for r in policy.allows),
-        tuple(rename(r.match) for r in policy.denies),
+        key(policy.selects),
+        tuple(key(r.match) for r in policy.allows),
+        tuple(key(r.match) for r in policy.denies),
     )
 
 
-def _rename(expr: Expr, family: Family, value: str, memo: dict[int, Expr]) -> Expr:
+def _key(expr: Expr, family: Family, value: str, memo: dict[int, object]) -> object:
+    """``expr`` as nested tuples of its node type and fields, ``value`` of ``family`` replaced."""
     found = memo.get(id(expr))
     if found is not None:
         return found
-    out: Expr = expr
-    if isinstance(expr, StrTest):
-        if (expr.attr.space, expr.attr.key) == family and expr.value == value:
-            out = StrTest(expr.attr, expr.op, _PLACEHOLDER)
+    out: object
+    if isinstance(expr, StrTest) and (expr.attr.space, expr.attr.key) == family and expr.value == value:
+        out = ("StrTest", expr.attr, expr.op, _PLACEHOLDER)
     elif isinstance(expr, And | Or):
-        args = tuple(_rename(a, family, value, memo) for a in expr.args)
-        if any(new is not old for new, old in zip(args, expr.args, strict=True)):
-            out = type(expr)(args)
+        out = (type(expr).__name__, *(_key(a, family, value, memo) for a in expr.args))
     elif isinstance(expr, Not):
-        arg = _rename(expr.arg, family, value, memo)
-        if arg is not expr.arg:
-            out = Not(arg)
+        out = ("Not", _key(expr.arg, family, value, memo))
+    else:
+        out = (type(expr).__name__, *expr._key())  # an atom: its fields
     memo[id(expr)] = out
     return out
