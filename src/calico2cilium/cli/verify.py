@@ -80,6 +80,12 @@ class Inputs:
     show_default=True,
     help="How to print the result.",
 )
+@click.option(
+    "--timings",
+    is_flag=True,
+    help="Also print the CPU and wall seconds of the slowest subject partitions (in JSON output,"
+    " every partition has them).",
+)
 @guarded
 def command(
     calico_paths: tuple[str, ...],
@@ -89,6 +95,7 @@ def command(
     cluster: ClusterOptions,
     max_counterexamples: int,
     fmt: str,
+    timings: bool,
 ) -> None:
     """Prove that the Calico policies (--calico) and the Cilium policies (--cilium) allow exactly
     the same flows, for every possible flow: every pod and namespace labelling, every IPv4/IPv6
@@ -137,6 +144,10 @@ def command(
         click.echo(json.dumps(to_json(result, diagnostics, concrete, status), indent=2))
     else:
         click.echo(render_text(result, diagnostics, concrete))
+        if timings:
+            from calico2cilium.verify.report import render_timings
+
+            click.echo("\n" + render_timings(result))
     sys.exit(status)
 
 

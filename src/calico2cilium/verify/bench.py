@@ -133,8 +133,11 @@ def _global(i: int) -> tuple[dict[str, Any], dict[str, Any]]:
     return calico, cilium
 
 
-def generated_pair(count: int, global_share: float = 0.2) -> tuple[str, str]:
-    """``count`` Calico policies and their Cilium equivalents, as two YAML streams."""
+def generated_documents(
+    count: int, global_share: float = 0.2
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``count`` Calico policies and their Cilium equivalents (the first ``global_share`` global);
+    policy ``i`` is item ``i`` of both lists."""
     calico: list[dict[str, Any]] = []
     cilium: list[dict[str, Any]] = []
     globals_ = int(count * global_share)
@@ -142,8 +145,18 @@ def generated_pair(count: int, global_share: float = 0.2) -> tuple[str, str]:
         left, right = _global(i) if i < globals_ else _namespaced(i)
         calico.append(left)
         cilium.append(right)
-    dump = yaml.CSafeDumper if hasattr(yaml, "CSafeDumper") else yaml.SafeDumper
-    return yaml.dump_all(calico, Dumper=dump), yaml.dump_all(cilium, Dumper=dump)
+    return calico, cilium
+
+
+def dump(documents: list[dict[str, Any]]) -> str:
+    dumper = yaml.CSafeDumper if hasattr(yaml, "CSafeDumper") else yaml.SafeDumper
+    return str(yaml.dump_all(documents, Dumper=dumper))
+
+
+def generated_pair(count: int, global_share: float = 0.2) -> tuple[str, str]:
+    """``count`` Calico policies and their Cilium equivalents, as two YAML streams."""
+    calico, cilium = generated_documents(count, global_share)
+    return dump(calico), dump(cilium)
 
 
 BENCH_ASSUMPTIONS = Assumptions(pod_cidrs=("10.0.0.0/16",), node_cidrs=("192.168.0.0/24",))

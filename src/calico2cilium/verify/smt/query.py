@@ -96,15 +96,14 @@ def check_within(solver: Any, budget_s: float) -> tuple[Any, bool]:
     interrupted = threading.Event()
 
     def watch() -> None:
-        while True:
+        while not done.is_set():
             left = budget_s - (time.process_time() - start)
             if left <= 0:
                 interrupted.set()
                 solver.ctx.interrupt()
-                return
+                left = 0.05  # and again, should the check not have started yet
             # CPU time grows no faster than wall time per thread: sleep until it could be spent.
-            if done.wait(min(max(left, 0.01), 1.0)):
-                return
+            done.wait(min(max(left, 0.01), 1.0))
 
     watcher = threading.Thread(target=watch, name="z3-cpu-budget", daemon=True)
     watcher.start()
