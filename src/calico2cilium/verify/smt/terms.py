@@ -48,6 +48,7 @@ from calico2cilium.semantics.expr import (
     ProtoIs,
     StrShorter,
     StrTest,
+    walk,
 )
 from calico2cilium.semantics.world import (
     ICMP,
@@ -175,19 +176,10 @@ class SymbolicTerms:
     def prepare(self, exprs: Iterable[Expr]) -> None:
         """Scan formulas for the label families they use and how (sub-formulas already scanned,
         by this or an earlier call, are skipped)."""
-        stack = list(exprs)
-        seen = self._prepared
-        while stack:
-            node = stack.pop()
-            if id(node) in seen:
-                continue
-            seen[id(node)] = node
-            if isinstance(node, And | Or):
-                stack.extend(node.args)
-            elif isinstance(node, Not):
-                stack.append(node.arg)
-            else:
-                self._prepare_atom(node)
+        for expr in exprs:
+            for node in walk(expr, self._prepared):
+                if not isinstance(node, And | Or | Not):
+                    self._prepare_atom(node)
 
     def _prepare_atom(self, node: Expr) -> None:
         if isinstance(node, HttpRequest | HttpTest):
