@@ -311,3 +311,28 @@ def test_timings_name_the_partitions_slowest_first(tmp_path: Path) -> None:
     )
     partitions = json.loads(out)["partitions"]
     assert all({"cpu_seconds", "seconds", "policies"} <= set(p) for p in partitions)
+
+
+def test_exclusions_follow_the_subjects_they_concern_into_partitions() -> None:
+    """Subjects ``app=b`` left to a representative belong to the ``app=(other)`` partition of a
+    split on ``app`` (no policy left pins ``b``): they are excluded there, and only there."""
+    from calico2cilium.semantics.expr import SUBJECT, Attr, StrTest, not_, walk
+    from calico2cilium.verify.partition import partition
+    from calico2cilium.verify.symmetry import Exclusion
+
+    def policy(app: str, port: int) -> str:
+        return (
+            f"apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {{name: p-{app}, namespace: prod}}\n"
+            f"spec:\n  selector: app == '{app}'\n  ingress: [{{action: Allow, protocol: TCP, destination: {{ports: [{port}]}}}}]\n"
+        )
+
+    calico, _ = programs("---\n".join(policy(app, 80 + i) for i, app in enumerate("adefghij")), "")
+    dropped, _ = programs(policy("b", 80), "")
+    exclude_b = not_(StrTest(Attr(SUBJECT, "pod", "app"), "eq", "b"))
+    cilium = read_cilium_side([], BENCH_ASSUMPTIONS).programs["ingress"]
+    parts = partition(calico, cilium, [Exclusion(exclude_b, tuple(dropped.policies))])
+    by_label = {p.label.removeprefix("namespace=prod, "): p for p in parts}
+    assert {"label app=a", "label app=(other)"} <= set(by_label)
+    assert exclude_b in walk(by_label["label app=(other)"].constraint)
+    assert exclude_b not in walk(by_label["label app=a"].constraint)
+    assert exclude_b not in walk(by_label["namespace=(other)"].constraint)  # p-b selects prod only
