@@ -80,8 +80,6 @@ def quotient(calico: CalicoProgram, cilium: CiliumProgram, valid_k8s_values: boo
     """The programs without the policies of values that a representative stands for (see above)."""
     out = Quotient(calico, cilium)
     policies: list[Policy] = [*calico.policies, *cilium.policies]
-    if any(p.unsupported for p in policies):
-        return out  # the result is "unsupported" anyway; keep the question as it is
     mentions, disqualified = _mentions(
         policies, (calico.always_allow, calico.always_deny, cilium.always_allow)
     )
@@ -158,8 +156,10 @@ def _dropped(
     place = _calico_places(calico, attr, pinned)
     groups: dict[object, list[str]] = defaultdict(list)
     for value, policies in values.items():
-        if any(pinned[id(p)].get(attr) != frozenset({value}) for p in policies):
-            continue  # a policy that does not select by this value alone: keep the value as it is
+        if any(p.unsupported or pinned[id(p)].get(attr) != frozenset({value}) for p in policies):
+            # A policy that does not select by this value alone, or is not wholly modelled (its
+            # partitions must say "unsupported"): keep the value as it is.
+            continue
         shape = (
             valid_value(attr.space, value) if valid_k8s_values else True,
             tuple(_shape(p, attr, value, place) for p in policies),
