@@ -90,8 +90,21 @@ def _check_one(
     max_examples: int,
     budget_s: float,
 ) -> PartitionResult:
-    start = Stopwatch()
     calico_p, cilium_p = host_programs(calico, cilium, subject, direction, assumptions)
+    return compare_host(subject, (calico_p, cilium_p), direction, assumptions, max_examples, budget_s)
+
+
+def compare_host(
+    subject: HostSubject,
+    programs: tuple[CalicoProgram, CiliumProgram],
+    direction: Direction,
+    assumptions: Assumptions,
+    max_examples: int = 1,
+    budget_s: float = CPU_BUDGET_S,
+) -> PartitionResult:
+    """One host subject's two ``programs`` compared, the peers symbolic (also used by ``diff``)."""
+    start = Stopwatch()
+    calico_p, cilium_p = programs
     result = PartitionResult(direction, subject.label, "equivalent")
     result.unsupported = [*subject.unsupported, *calico_p.unsupported, *cilium_p.unsupported]
 

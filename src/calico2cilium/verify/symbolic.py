@@ -19,11 +19,18 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from calico2cilium.semantics.expr import Expr, and_, not_, or_
-from calico2cilium.semantics.program import CalicoProgram, CiliumProgram, UnsupportedItem, Verdict
+from calico2cilium.semantics.program import (
+    CalicoPolicy,
+    CalicoProgram,
+    CiliumPolicy,
+    CiliumProgram,
+    UnsupportedItem,
+    Verdict,
+)
 from calico2cilium.semantics.world import IP, Assumptions, Direction, Flow
 from calico2cilium.verify.partition import Partition, partition
 from calico2cilium.verify.smt import Query, SymbolicFlow
-from calico2cilium.verify.symmetry import quotient
+from calico2cilium.verify.symmetry import policy_formulas, program_formulas, quotient
 
 
 class _Labelled(Protocol):
@@ -147,14 +154,12 @@ def check(
 
 
 def formulas(calico: CalicoProgram, cilium: CiliumProgram) -> list[Expr]:
-    """Every formula the programs' verdicts are built from (for ``SymbolicFlow.prepare``)."""
-    out = [calico.always_allow, calico.always_deny, cilium.always_allow]
-    for policy in calico.policies:
-        out.append(policy.selects)
-        out.extend(r.match for r in policy.rules)
-    for c in cilium.policies:
-        out.append(c.selects)
-        out.extend(r.match for r in (*c.allows, *c.denies))
+    """Every formula the programs' verdicts are built from (for ``SymbolicFlow.prepare``). Either
+    program may be of either side (``diff`` compares two of one side)."""
+    out = [*program_formulas(calico), *program_formulas(cilium)]
+    policies: list[CalicoPolicy | CiliumPolicy] = [*calico.policies, *cilium.policies]
+    for policy in policies:
+        out.extend(policy_formulas(policy))
     return out
 
 

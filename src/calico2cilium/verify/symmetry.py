@@ -80,9 +80,7 @@ def quotient(calico: CalicoProgram, cilium: CiliumProgram, valid_k8s_values: boo
     """The programs without the policies of values that a representative stands for (see above)."""
     out = Quotient(calico, cilium)
     policies: list[Policy] = [*calico.policies, *cilium.policies]
-    mentions, disqualified = _mentions(
-        policies, (calico.always_allow, calico.always_deny, cilium.always_allow)
-    )
+    mentions, disqualified = _mentions(policies, [*program_formulas(calico), *program_formulas(cilium)])
     pinned = {id(p): pins(p.selects) for p in policies}
     gone: set[int] = set()
     for family in sorted(mentions):
@@ -95,7 +93,7 @@ def quotient(calico: CalicoProgram, cilium: CiliumProgram, valid_k8s_values: boo
         values = {
             v: kept for v, ps in mentions[family].items() if (kept := [p for p in ps if id(p) not in gone])
         }
-        dropped = _dropped(out.calico, attr, values, pinned, valid_k8s_values)
+        dropped = _dropped((out.calico, out.cilium), attr, values, pinned, valid_k8s_values)
         if not dropped:
             continue
         now = frozenset(id(p) for policies_ in dropped.values() for p in policies_)
@@ -122,7 +120,7 @@ def _mentions(
     disqualified: set[Family] = set()
     for policy in policies:
         seen: set[tuple[Family, str]] = set()
-        for expr in _formulas(policy):
+        for expr in policy_formulas(policy):
             for node in walk(expr):
                 if isinstance(node, StrTest | StrShorter):
                     family = (node.attr.space, node.attr.key)
@@ -138,14 +136,21 @@ def _mentions(
     return mentions, disqualified
 
 
-def _formulas(policy: Policy) -> list[Expr]:
+def program_formulas(program: CalicoProgram | CiliumProgram) -> list[Expr]:
+    """A program's formulas outside its policies."""
+    if isinstance(program, CalicoProgram):
+        return [program.always_allow, program.always_deny]
+    return [program.always_allow]
+
+
+def policy_formulas(policy: Policy) -> list[Expr]:
     if isinstance(policy, CalicoPolicy):
         return [policy.selects, *(r.match for r in policy.rules)]
     return [policy.selects, *(r.match for r in policy.allows), *(r.match for r in policy.denies)]
 
 
 def _dropped(
-    calico: CalicoProgram,
+    programs: tuple[CalicoProgram | CiliumProgram, ...],
     attr: Attr,
     values: dict[str, list[Policy]],
     pinned: dict[int, Pins],
@@ -153,7 +158,7 @@ def _dropped(
 ) -> dict[str, list[Policy]]:
     """The values of ``attr``'s family another value of the same shape stands for, with their
     policies."""
-    place = _calico_places(calico, attr, pinned)
+    place = _calico_places(programs, attr, pinned)
     groups: dict[object, list[str]] = defaultdict(list)
     for value, policies in values.items():
         if any(p.unsupported or pinned[id(p)].get(attr) != frozenset({value}) for p in policies):
@@ -173,16 +178,22 @@ def _dropped(
     return dropped
 
 
-def _calico_places(calico: CalicoProgram, attr: Attr, pinned: dict[int, Pins]) -> dict[int, tuple[int, int]]:
-    """Per Calico policy: its tier and how many policies *not* pinning ``attr`` come before it in
-    that tier. Two pinned policies with the same place have no such policy between them."""
+def _calico_places(
+    programs: tuple[CalicoProgram | CiliumProgram, ...], attr: Attr, pinned: dict[int, Pins]
+) -> dict[int, tuple[int, int]]:
+    """Per policy of a Calico program: its tier and how many policies *not* pinning ``attr`` come
+    before it in that tier. Two pinned policies with the same place have no such policy between
+    them. (``diff`` compares two Calico, or two Cilium, programs: each Calico one has places.)"""
     place: dict[int, tuple[int, int]] = {}
-    for index, tier in enumerate(calico.tiers):
-        unpinned = 0
-        for policy in tier.policies:
-            place[id(policy)] = (index, unpinned)
-            if attr not in pinned[id(policy)]:
-                unpinned += 1
+    for program in programs:
+        if not isinstance(program, CalicoProgram):
+            continue
+        for index, tier in enumerate(program.tiers):
+            unpinned = 0
+            for policy in tier.policies:
+                place[id(policy)] = (index, unpinned)
+                if attr not in pinned[id(policy)]:
+                    unpinned += 1
     return place
 
 
