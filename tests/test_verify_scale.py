@@ -336,3 +336,23 @@ def test_exclusions_follow_the_subjects_they_concern_into_partitions() -> None:
     assert exclude_b in walk(by_label["label app=(other)"].constraint)
     assert exclude_b not in walk(by_label["label app=a"].constraint)
     assert exclude_b not in walk(by_label["namespace=(other)"].constraint)  # p-b selects prod only
+
+
+def test_two_programs_of_one_side_have_representatives_too() -> None:
+    """``diff`` asks ``check`` about two Calico (or two Cilium) programs."""
+    from typing import cast
+
+    from calico2cilium.semantics.program import CiliumProgram
+    from calico2cilium.verify.symbolic import check
+
+    calico, cilium = generated_documents(30, global_share=0.5)
+    old, _ = programs(dump(calico), "")
+    calico[5]["spec"]["ingress"][0]["destination"]["ports"] = [9091]
+    new, _ = programs(dump(calico), "")
+    assert quotient(old, cast(CiliumProgram, new)).families[("pod", "metrics")] == 13  # m5 apart
+    parts = check(old, cast(CiliumProgram, new), BENCH_ASSUMPTIONS)
+    assert [e.flow.subject.labels.get("metrics") for p in parts for e in p.counterexamples] == ["m5"]
+    _, cilium_new = programs("", dump(cilium))
+    _, cilium_old = programs("", dump(cilium))
+    parts = check(cast(Any, cilium_old), cilium_new, BENCH_ASSUMPTIONS)
+    assert all(p.status == "equivalent" for p in parts)
