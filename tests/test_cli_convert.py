@@ -102,6 +102,11 @@ def test_convert_keeps_going_after_a_bad_file(tmp_path: Path) -> None:
     code, out, err = run("convert", str(tmp_path), *CLUSTER)
     assert code == 2
     assert "C2C105" in err or "error C2C1" in err
+    # Issue 15: nothing is written on an error (the rest would be applied as if complete) ...
+    assert out == "" and "nothing was written to standard output" in err
+    # ... unless asked, and the exit status still says the run failed.
+    code, out, err = run("convert", str(tmp_path), *CLUSTER, "--allow-partial")
+    assert code == 2
     assert [d["kind"] for d in yaml.safe_load_all(out)] == ["CiliumNetworkPolicy"]
 
 

@@ -35,3 +35,246 @@ def test_load_and_convert_stay_functions_however_often_called() -> None:
         "print('ok')\n"
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+CALICO2CILIUM = [sys.executable, "-m", "calico2cilium"]
+CLUSTER = ["--pod-cidr", "10.244.0.0/16", "--node-cidr", "192.168.0.0/24"]
+GOOD = """\
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: db, namespace: prod}
+spec:
+  selector: app == 'db'
+  ingress: [{action: Allow, protocol: TCP, source: {selector: app == 'web'}}]
+"""
+TYPO = GOOD.replace("name: db,", "name: db2,").replace("source:", "sorce:")
+WARNED = GOOD.replace("ingress: [", "ingress: [{action: Log}, ")  # C2C302, a warning
+CILIUM_GOOD = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: db, namespace: prod}
+spec:
+  endpointSelector: {matchLabels: {app: db}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: web, k8s:io.kubernetes.pod.namespace: prod}}]
+    toPorts: [{ports: [{port: "0", protocol: TCP}]}]
+"""
+
+
+def cli(*args: str, stdin: str | None = None, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CALICO2CILIUM, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        **kwargs,
+    )  # type: ignore[call-overload, no-any-return]
+
+
+def files(tmp_path: Path, **texts: str) -> list[str]:
+    out = []
+    for name, text in texts.items():
+        (tmp_path / f"{name}.yaml").write_text(text)
+        out.append(str(tmp_path / f"{name}.yaml"))
+    return out
+
+
+def test_an_error_writes_nothing_to_stdout_or_the_output_dir(tmp_path: Path) -> None:
+    # Was: exit 2 with the good policy still on stdout, so '| kubectl apply -f -' applied a set the
+    # tool knew was not equivalent.
+    good, typo = files(tmp_path, good=GOOD, typo=TYPO)
+    done = cli("convert", good, typo, *CLUSTER)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "C2C210" in done.stderr and "nothing was written to standard output" in done.stderr
+    out_dir = tmp_path / "out"
+    done = cli("convert", good, typo, *CLUSTER, "--output-dir", str(out_dir))
+    assert done.returncode == 2 and not out_dir.exists()
+    done = cli("convert", good, typo, *CLUSTER, "--allow-partial", "--output-dir", str(out_dir))
+    assert done.returncode == 2 and [p.name for p in out_dir.iterdir()] == ["cnp-prod-db.yaml"]
+    assert "--allow-partial" in cli("convert", "--help").stdout
+
+
+def test_two_differing_copies_of_one_policy_write_nothing(tmp_path: Path) -> None:
+    # Was: both copies dropped with C2C224, the rest written: the policy vanished from the output.
+    v1 = GOOD.replace("projectcalico.org/v3", "crd.projectcalico.org/v1").replace(
+        "name: db,", "name: default.db,"
+    )
+    (same,) = files(tmp_path, same=GOOD + "---\n" + v1)
+    done = cli("convert", same, *CLUSTER)
+    assert done.returncode == 0 and "C2C225" in done.stderr and "name: db" in done.stdout
+    (differ,) = files(tmp_path, differ=GOOD + "---\n" + v1.replace("TCP", "UDP"))
+    done = cli("convert", differ, *CLUSTER)
+    assert done.returncode == 2 and "C2C224" in done.stderr and done.stdout == ""
+
+
+def test_exit_statuses_mean_one_thing_each(tmp_path: Path) -> None:
+    # Was: 'convert --verify' exited 1 for "EQUIVALENT with warnings" and for DIFFERENT alike, and
+    # 'verify' exited 1 for a difference.
+    good, warned, typo = files(tmp_path, good=GOOD, warned=WARNED, typo=TYPO)
+    assert cli("convert", good, *CLUSTER, "--verify").returncode == 0
+    assert cli("convert", warned, *CLUSTER, "--verify").returncode == 1
+    assert cli("convert", warned, *CLUSTER, "--verify", "--fail-on", "narrowing").returncode == 0
+    assert cli("convert", warned, *CLUSTER, "--fail-on", "error").returncode == 0
+    assert cli("convert", typo, *CLUSTER, "--fail-on", "error").returncode == 2
+    assert cli("convert", good, "--bogus").returncode == 2
+    (cilium,) = files(tmp_path, cilium=CILIUM_GOOD)
+    assert cli("verify", "--calico", good, "--cilium", cilium, *CLUSTER).returncode == 0
+    (wrong,) = files(tmp_path, wrong=CILIUM_GOOD.replace("app: web", "app: api"))
+    done = cli("verify", "--calico", good, "--cilium", wrong, *CLUSTER)
+    assert done.returncode == 4 and "DIFFERENT" in done.stdout
+
+
+def test_machine_formats_hold_the_verdict_and_the_summary(tmp_path: Path) -> None:
+    # Was: with --diagnostics-format json, plain-text verdict lines followed the JSON on stderr.
+    import json
+
+    (warned,) = files(tmp_path, warned=WARNED)
+    done = cli("convert", warned, *CLUSTER, "--verify", "--diagnostics-format", "json")
+    data = json.loads(done.stderr)
+    assert data["exit_code"] == done.returncode == 1
+    assert data["verdict"]["status"] == "equivalent" and "1 warnings" in data["summary"]
+    assert [d["code"] for d in data["diagnostics"]] == ["C2C302"]
+    done = cli("convert", warned, *CLUSTER, "--verify", "--diagnostics-format", "sarif")
+    run = json.loads(done.stderr)["runs"][0]
+    assert run["invocations"][0]["exitCode"] == 1 and run["properties"]["verdict"]["status"] == "equivalent"
+    done = cli("convert", warned, *CLUSTER, "--verify", "--diagnostics-format", "github")
+    assert all(line.startswith("::") for line in done.stderr.splitlines()), done.stderr
+    (good,) = files(tmp_path, good=GOOD)
+    (wrong,) = files(tmp_path, wrong=CILIUM_GOOD.replace("app: web", "app: api"))
+    done = cli("verify", "--calico", good, "--cilium", wrong, *CLUSTER, "-o", "github")
+    assert done.returncode == 4 and "::warning file=" in done.stdout and "title=C2C401" in done.stdout
+    assert all(line.startswith("::") for line in done.stdout.splitlines())
+    done = cli("verify", "--calico", good, "--cilium", wrong, *CLUSTER, "-o", "sarif")
+    assert json.loads(done.stdout)["runs"][0]["invocations"][0]["exitCode"] == 4
+    done = cli("verify", "--calico", good, "--cilium", wrong, *CLUSTER, "-q")
+    assert done.returncode == 4 and "C2C401" in done.stdout and "DIFFERENT" not in done.stdout
+
+
+def test_endpoint_to_host_info_only_where_it_matters(tmp_path: Path) -> None:
+    # Was: info C2C340 on every run, a missing file included.
+    assert "C2C340" not in cli("convert", str(tmp_path / "missing.yaml")).stderr
+    (good,) = files(tmp_path, good=GOOD)
+    assert "C2C340" not in cli("convert", good, *CLUSTER).stderr  # ingress only: not decided by it
+    egress = GOOD.replace("ingress", "egress").replace("source", "destination")
+    (egress_file,) = files(tmp_path, egress=egress)
+    assert "C2C340" in cli("convert", egress_file, *CLUSTER).stderr
+
+
+def test_verify_takes_an_empty_cilium_side(tmp_path: Path) -> None:
+    # Was: C2C105 "no documents in input", exit 2.
+    (good,) = files(tmp_path, good=GOOD)
+    (empty,) = files(tmp_path, empty="# every Cilium policy deleted\n")
+    done = cli("verify", "--calico", good, "--cilium", empty, *CLUSTER)
+    assert done.returncode == 4 and "C2C110" in done.stdout and "C2C105" not in done.stdout
+    tier = "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: a}\nspec: {order: 1}\n"
+    (tier_only,) = files(tmp_path, tier=tier)
+    (tmp_path / "nothing").mkdir()
+    done = cli("verify", "--calico", tier_only, "--cilium", str(tmp_path / "nothing"), *CLUSTER)
+    assert done.returncode == 0, done.stdout
+
+
+MIXED = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: prod}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c, namespace: prod}
+data: {a: b}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: p}
+spec: {peerIP: 192.0.2.1, asNumber: 64512}
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: pods}
+spec: {cidr: 10.244.0.0/16}
+---
+apiVersion: projectcalico.org/v3
+kind: FelixConfiguration
+metadata: {name: default}
+spec: {defaultEndpointToHostAction: Accept}
+---
+apiVersion: projectcalico.org/v3
+kind: Profile
+metadata: {name: kns.prod}
+spec: {ingress: [{action: Allow}], egress: [{action: Allow}]}
+"""
+
+
+def test_mixed_manifests_skip_what_is_not_policy(tmp_path: Path) -> None:
+    # Was: each of these kinds an error (C2C202/C2C203), exit 2.
+    (mixed,) = files(tmp_path, mixed=MIXED + "---\n" + GOOD)
+    done = cli("convert", mixed, *CLUSTER)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("C2C226") == 3 and done.stderr.count("C2C228") == 3
+    assert "--pod-cidr" in done.stderr and "--endpoint-to-host-action" in done.stderr
+    assert "name: db" in done.stdout
+    # What decides traffic and is not converted stays an error, and so does a typo of a policy kind.
+    mine = "apiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: mine}\nspec: {ingress: [{action: Deny}]}\n"
+    typo = "apiVersion: v1\nkind: NetworkPolcy\nmetadata: {name: x}\n"
+    for text, code in ((mine, "C2C203"), (typo, "C2C202")):
+        (bad,) = files(tmp_path, bad=text)
+        done = cli("convert", bad, *CLUSTER)
+        assert done.returncode == 2 and code in done.stderr
+
+
+def test_a_directory_walk_skips_yaml_files_that_are_not_manifests(tmp_path: Path) -> None:
+    # Was: 'convert -R .' rejected .pre-commit-config.yaml (C2C205), exit 2.
+    (tmp_path / ".pre-commit-config.yaml").write_text(
+        "repos:\n  - repo: https://example.org/x\n    rev: v1\n"
+    )
+    (tmp_path / "calico").mkdir()
+    (tmp_path / "calico" / "db.yaml").write_text(GOOD)
+    done = cli("convert", "-R", ".", *CLUSTER, cwd=tmp_path)
+    assert done.returncode == 0 and "C2C227" in done.stderr and "name: db" in done.stdout
+    named = cli("convert", ".pre-commit-config.yaml", *CLUSTER, cwd=tmp_path)
+    assert named.returncode == 2 and "C2C205" in named.stderr  # named on the command line: an error
+
+
+def test_a_null_rule_side_reads_as_empty(tmp_path: Path) -> None:
+    # Was: C2C212 "Input should be a valid dictionary", exit 2 (Go decodes null into the zero struct).
+    (null,) = files(
+        tmp_path, null=GOOD.replace("source: {selector: app == 'web'}", "source: null, destination: null")
+    )
+    done = cli("convert", null, *CLUSTER, "--verify")
+    assert done.returncode == 0, done.stderr
+    assert "fromEntities" in done.stdout
+
+
+def test_namespace_flag_and_warning(tmp_path: Path) -> None:
+    # Was: a namespaced policy without metadata.namespace went to 'default' with no word.
+    (bare,) = files(tmp_path, bare=GOOD.replace(" namespace: prod}", "}"))
+    done = cli("convert", bare, *CLUSTER)
+    assert done.returncode == 1 and "C2C360" in done.stderr and "namespace: default" in done.stdout
+    done = cli("convert", bare, *CLUSTER, "-n", "shop")
+    assert done.returncode == 0 and "C2C360" not in done.stderr and "namespace: shop" in done.stdout
+
+
+def test_rule_selectors_without_sets_say_the_export_may_be_incomplete(tmp_path: Path) -> None:
+    # Was: silent; a Deny of a GlobalNetworkSet missing from the export became nothing.
+    gnp = """\
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: block}
+spec:
+  selector: all()
+  types: [Egress]
+  egress: [{action: Deny, destination: {selector: role == 'blocked'}}, {action: Allow}]
+"""
+    (policy,) = files(tmp_path, policy=gnp)
+    done = cli("convert", policy, *CLUSTER)
+    assert "C2C361" in done.stderr and "globalnetworksets.p" in done.stderr and "HostEndpoint" in done.stderr
+    gns = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: b, labels: {role: blocked}}\nspec: {nets: [192.0.2.0/24]}\n"
+    hep = "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h}\nspec: {node: n1, expectedIPs: [192.168.0.5]}\n"
+    (full,) = files(tmp_path, full=gnp + "---\n" + gns + "---\n" + hep)
+    assert "C2C361" not in cli("convert", full, *CLUSTER).stderr
+    # A NetworkPolicy's rule selectors may pick its namespace's NetworkSets, never a HostEndpoint.
+    done = cli("convert", files(tmp_path, good=GOOD)[0], *CLUSTER)
+    assert "C2C361" in done.stderr and "HostEndpoint" not in done.stderr and done.returncode == 0
