@@ -278,3 +278,135 @@ spec:
     # A NetworkPolicy's rule selectors may pick its namespace's NetworkSets, never a HostEndpoint.
     done = cli("convert", files(tmp_path, good=GOOD)[0], *CLUSTER)
     assert "C2C361" in done.stderr and "HostEndpoint" not in done.stderr and done.returncode == 0
+
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def test_every_output_is_labelled_and_every_stale_file_is_named(tmp_path: Path) -> None:
+    # Was: no label to prune by; the stale-file check missed files without a source annotation
+    # (ccnp-calico2cilium-profile-allow.yaml, passed-through NetworkPolicies).
+    import yaml
+
+    src = tmp_path / "calico"
+    src.mkdir()
+    (src / "tiers.yaml").write_text((FIXTURES / "field-crd-v1-tier-prefixed" / "input.yaml").read_text())
+    (src / "knp.yaml").write_text((FIXTURES / "field-knp-alone" / "input.yaml").read_text())
+    out = tmp_path / "cilium"
+    done = cli("convert", "calico", *CLUSTER, "--output-dir", "cilium", cwd=tmp_path)
+    assert done.returncode in (0, 1), done.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert "ccnp-calico2cilium-profile-allow.yaml" in names and "networkpolicy-shop-api-allow.yaml" in names
+    for path in out.iterdir():
+        (doc,) = yaml.safe_load_all(path.read_text())
+        assert doc["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "calico2cilium", path.name
+    (src / "tiers.yaml").unlink()
+    (src / "knp.yaml").write_text(GOOD)
+    done = cli("convert", "calico", *CLUSTER, "--output-dir", "cilium", cwd=tmp_path)
+    assert "ccnp-calico2cilium-profile-allow.yaml" in done.stderr
+    assert f"holds {len(names)} file(s) an earlier convert wrote" in done.stderr
+
+
+def test_annotations_carry_the_path_below_the_input_root_and_no_position(tmp_path: Path) -> None:
+    # Was: 'source-file: /abs/path/calico/ns/db.yaml:1:1' (absolute paths reached the cluster, and
+    # one comment line added to an input rewrote the output files).
+    (tmp_path / "calico" / "prod").mkdir(parents=True)
+    (tmp_path / "calico" / "prod" / "db.yaml").write_text(GOOD)
+    absolute = cli("convert", "-R", str(tmp_path / "calico"), *CLUSTER)
+    assert "source-file: prod/db.yaml\n" in absolute.stdout and str(tmp_path) not in absolute.stdout
+    relative = cli("convert", "-R", "calico", *CLUSTER, cwd=tmp_path)
+    assert relative.stdout == absolute.stdout
+    (tmp_path / "calico" / "prod" / "db.yaml").write_text("# a comment\n" + GOOD)
+    assert cli("convert", "-R", "calico", *CLUSTER, cwd=tmp_path).stdout == absolute.stdout
+    # Positions stay in the diagnostics.
+    (tmp_path / "calico" / "prod" / "db.yaml").write_text(WARNED)
+    assert "calico/prod/db.yaml:6:" in cli("convert", "-R", "calico", *CLUSTER, cwd=tmp_path).stderr
+
+
+def test_closed_or_full_streams_are_coded_errors_not_internal_ones(tmp_path: Path) -> None:
+    # Was: 'convert <&-' and '> /dev/full' exit 3 "internal error"; '>&-' exit 0 with nothing written.
+    (good,) = files(tmp_path, good=GOOD)
+    shell = f"{sys.executable} -m calico2cilium convert {' '.join(CLUSTER)}"
+    for redirect, code in (("<&-", "C2C101"), (f"{good} > /dev/full", "C2C111"), (f"{good} >&-", "C2C111")):
+        done = subprocess.run(
+            ["bash", "-c", f"{shell} {redirect}"], stderr=subprocess.PIPE, text=True, check=False
+        )
+        assert done.returncode == 2, (redirect, done.stderr)
+        assert code in done.stderr and "internal error" not in done.stderr, redirect
+
+
+def test_a_reader_that_stops_early_does_not_get_exit_0(tmp_path: Path) -> None:
+    # Was: 'convert ... | head -1' exit 0 although most of the output was never read.
+    many = "---\n".join(GOOD.replace("name: db,", f"name: db{i},") for i in range(300))
+    (path,) = files(tmp_path, many=many)
+    shell = f"{sys.executable} -m calico2cilium convert {path} {' '.join(CLUSTER)}"
+    done = subprocess.run(
+        ["bash", "-c", f"{shell} 2>/dev/null | head -1 >/dev/null; echo ${{PIPESTATUS[0]}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout.strip() == "141"
+    done = subprocess.run(
+        ["bash", "-c", f"{shell} 2>/dev/null | cat >/dev/null; echo ${{PIPESTATUS[0]}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout.strip() == "0"
+
+
+def test_inventory_and_cluster_config_are_never_overwritten(tmp_path: Path) -> None:
+    # Was: only positional inputs were protected from --output-dir.
+    (good,) = files(tmp_path, good=GOOD)
+    config = tmp_path / "cnp-prod-db.yaml"
+    config.write_text("podCIDRs: [10.244.0.0/16]\nnodeCIDRs: [192.168.0.0/24]\n")
+    done = cli("convert", good, "--cluster-config", str(config), "--output-dir", str(tmp_path))
+    assert done.returncode == 2 and "C2C111" in done.stderr and "input file" in done.stderr
+    assert config.read_text().startswith("podCIDRs")
+
+
+def test_colliding_and_too_long_file_names_are_refused_before_writing(tmp_path: Path) -> None:
+    # Was: an uncoded message ('File name too long') after other files were written.
+    a = GOOD.replace("name: db, namespace: prod", "name: c, namespace: a-b")
+    b = GOOD.replace("name: db, namespace: prod", "name: b-c, namespace: a")
+    (both,) = files(tmp_path, both=a + "---\n" + b)
+    out = tmp_path / "out"
+    done = cli("convert", both, *CLUSTER, "--output-dir", str(out))
+    assert done.returncode == 2 and "C2C111" in done.stderr and "cnp-a-b-c.yaml" in done.stderr
+    assert not out.exists()
+    long = GOOD.replace("name: db,", f"name: {'x' * 250},")
+    (first,) = files(tmp_path, first=GOOD.replace("name: db,", "name: aaa,"))
+    (too_long,) = files(tmp_path, long=long)
+    done = cli("convert", first, too_long, *CLUSTER, "--output-dir", str(out))
+    assert (
+        done.returncode == 2
+        and "C2C111" in done.stderr
+        and "longer than the file system allows" in done.stderr
+    )
+    assert not out.exists()
+
+
+def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path: Path) -> None:
+    # Was: hidden .tmp files left in the output directory (7 of 12 tries).
+    import signal
+    import time
+
+    many = "---\n".join(GOOD.replace("name: db,", f"name: db{i},") for i in range(3000))
+    (path,) = files(tmp_path, many=many)
+    out = tmp_path / "out"
+    for delay in (0.05, 0.2):
+        proc = subprocess.Popen(
+            [*CALICO2CILIUM, "convert", path, *CLUSTER, "--output-dir", str(out), "-q"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 120
+        while (
+            not (out.exists() and any(out.iterdir())) and time.monotonic() < deadline and proc.poll() is None
+        ):
+            time.sleep(0.005)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from calico2cilium.cilium.gitops import finalize
 from calico2cilium.cilium.naming import deduplicate_names
 from calico2cilium.cilium.policies import EmitFailure, emit_policies
 from calico2cilium.compile import http
@@ -113,6 +114,7 @@ def convert(
     default_namespace: str = DEFAULT_NAMESPACE,
     inventory: Inventory | str | Sequence[str] | None = None,
     endpoint_to_host_action: EndpointToHostAction = DEFAULT_ENDPOINT_TO_HOST_ACTION,
+    roots: Sequence[str] | None = None,
 ) -> ConvertResult:
     """Convert everything in ``paths`` (or ``text``, or an already ``loaded`` result).
 
@@ -127,6 +129,9 @@ def convert(
 
     ``endpoint_to_host_action``: Felix ``DefaultEndpointToHostAction`` of the Calico cluster
     (``Drop`` adds a policy denying every pod's traffic to its own node; ``compile.endpoint_to_host``).
+
+    ``roots``: the input paths the ``source-file`` annotations are relative to (default ``paths``);
+    every output carries the ``app.kubernetes.io/managed-by: calico2cilium`` label (``cilium.gitops``).
     """
     if loaded is None:
         loaded = load(paths, text=text, name=name, recursive=recursive)
@@ -150,6 +155,7 @@ def convert(
     diagnostics.extend(_services_snapshot(cluster))
     diagnostics.extend(_failure(f, plan) for f in emitted.failures)
     diagnostics.extend(http.converted(rule, filtered) for rule, filtered in emitted.l7_rules)
+    finalize(documents, roots if roots is not None else list(paths or ()))
     documents, invalid = _schema_check(documents, normalize_cilium_version(cilium_version))
     diagnostics.extend(invalid)
     diagnostics.sort(key=Diagnostic.sort_key)

@@ -102,7 +102,45 @@ def write_stdout(text: str) -> str | None:
     except OSError as exc:
         _silence_stdout()  # what is left in the buffer must not fail again at exit
         return f"cannot write to standard output: {exc.strerror or exc}"
+    if not _delivered(stream):
+        raise BrokenPipeError("the reader of standard output went away before reading it all")
     return None
+
+
+DRAIN_SECONDS = 2.0
+"""How long to wait for the reader of a pipe to take the output (:func:`_delivered`)."""
+
+
+def _delivered(stream: TextIO) -> bool:
+    """Whether the reader of a pipe on standard output took everything written. A reader that
+    stops early ('| head -1') and exits after the last write went into the pipe's buffer gives the
+    writer no error; its output was still lost. So, for a pipe, wait (up to :data:`DRAIN_SECONDS`)
+    until the pipe's buffer is empty: lost when the reader is gone with bytes unread; taken when
+    the buffer empties; assumed taken when a live reader is slower than that (a pager)."""
+    import fcntl
+    import os
+    import select
+    import stat
+    import termios
+
+    try:
+        fd = stream.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return True
+        poller = select.poll()
+        poller.register(fd, 0)  # POLLERR (no reader left) is reported whatever is asked
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while time.monotonic() < deadline:
+            unread = bytearray(4)
+            fcntl.ioctl(fd, termios.FIONREAD, unread)
+            if int.from_bytes(unread, sys.byteorder) == 0:
+                return True
+            if any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0)):
+                return False
+            time.sleep(0.01)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real pipe or no such call here: nothing more can be known
+    return True
 
 
 def guarded(command: F) -> F:

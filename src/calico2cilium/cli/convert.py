@@ -33,6 +33,7 @@ from calico2cilium.cli.common import (
     write_stdout,
 )
 from calico2cilium.diagnostics import Diagnostic, Severity
+from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.render import Report, render_report
 
 if TYPE_CHECKING:
@@ -162,6 +163,7 @@ def command(
         inventory=list(inventory_paths) if inventory_paths else None,
         endpoint_to_host_action=assumptions.calico_endpoint_to_host_action,
         default_namespace=namespace or DEFAULT_NAMESPACE,
+        roots=given,
     )
     diagnostics = [*result.diagnostics, *namespace_notes(loaded.documents, namespace)]
     diagnostics.extend(export_notes(loaded.documents))
@@ -197,7 +199,7 @@ def command(
                 result.documents, output_dir, output_format, _input_files(given, cluster, inventory_paths)
             )
         except UnsafeOutput as err:
-            notes.append(f"calico2cilium: {err}")
+            run.diagnostics.append(make("C2C111", f"--output-dir {output_dir}: {err}"))
             status = EXIT_INVALID
         else:
             if not quiet:
@@ -210,7 +212,7 @@ def command(
             text = dump_json(result.documents) if output_format == "json" else dump_yaml(result.documents)
             problem = write_stdout(text)
             if problem is not None:
-                notes.append(f"calico2cilium: {problem}")
+                run.diagnostics.append(make("C2C111", problem))
                 status = EXIT_INVALID
     shown = [d for d in run.diagnostics if not quiet or d.severity is Severity.ERROR]
     shown.sort(key=Diagnostic.sort_key)
