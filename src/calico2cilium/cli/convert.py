@@ -34,7 +34,7 @@ from calico2cilium.cli.common import (
 )
 from calico2cilium.diagnostics import Diagnostic, Severity
 from calico2cilium.diagnostics.catalog import make
-from calico2cilium.diagnostics.render import Report, render_report
+from calico2cilium.diagnostics.render import Report, capped, render_report
 
 if TYPE_CHECKING:
     from calico2cilium.convert import ConvertResult
@@ -215,7 +215,7 @@ def command(
                 run.diagnostics.append(make("C2C111", problem))
                 status = EXIT_INVALID
     shown = [d for d in run.diagnostics if not quiet or d.severity is Severity.ERROR]
-    shown.sort(key=Diagnostic.sort_key)
+    shown = capped(sorted(shown, key=Diagnostic.sort_key))
     summary = ""
     if not quiet:
         errors = sum(d.severity is Severity.ERROR for d in diagnostics)

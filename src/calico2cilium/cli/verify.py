@@ -148,13 +148,14 @@ def command(
         concrete = _inventory_check(inputs, inventory, assumptions, diagnostics)
     diagnostics.sort(key=Diagnostic.sort_key)
     status = exit_code(result, diagnostics, concrete, fail_on)
+    from calico2cilium.diagnostics.render import Report, capped, render_report
+
+    diagnostics = capped(diagnostics)
     if fmt == "json":
         click.echo(json.dumps(to_json(result, diagnostics, concrete, status), indent=2))
     elif fmt == "text" and not quiet:
         click.echo(render_text(result, diagnostics, concrete))
     else:
-        from calico2cilium.diagnostics.render import Report, render_report
-
         shown = [d for d in diagnostics if not quiet or d.severity is Severity.ERROR or d.code == "C2C401"]
         verdict = _status(result, diagnostics, concrete)
         headline = "" if quiet else f"{verdict.upper()}: {len(shown)} findings"

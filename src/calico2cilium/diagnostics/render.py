@@ -124,6 +124,28 @@ def _uri(file: str) -> str:
     return quote(file)
 
 
+REPEAT_LIMIT = 100
+"""Findings of one code printed before the rest are counted (C2C112)."""
+
+
+def capped(diagnostics: Sequence[Diagnostic], limit: int = REPEAT_LIMIT) -> list[Diagnostic]:
+    """``diagnostics`` with at most ``limit`` of each code (the first ones, in order), and for each
+    code with more, one C2C112 note at the end saying how many more: a huge broken input must not
+    print a million lines. The exit status is computed from all of them, not from this."""
+    from calico2cilium.diagnostics.catalog import make
+
+    seen: dict[str, int] = {}
+    kept: list[Diagnostic] = []
+    for d in diagnostics:
+        seen[d.code] = seen.get(d.code, 0) + 1
+        if seen[d.code] <= limit:
+            kept.append(d)
+    for code, count in seen.items():
+        if count > limit:
+            kept.append(make("C2C112", f"{count - limit} more {code} not shown (first {limit} above)"))
+    return kept
+
+
 @dataclass(frozen=True)
 class Report:
     """Everything a command prints about a run on one stream: its findings, the verifier's
