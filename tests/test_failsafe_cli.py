@@ -410,3 +410,73 @@ def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
         assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_repeated_findings_are_summarised_after_a_limit(tmp_path: Path) -> None:
+    # Was: one line per finding (a 1M-element array printed 1M error lines).
+    import json
+
+    items = [json.loads(json.dumps(yaml_doc(i))) for i in range(250)]
+    (path,) = files(tmp_path, many=json.dumps(items))
+    done = cli("lint", path)
+    assert done.returncode == 2
+    assert done.stdout.count("C2C210") == 101 and "150 more C2C210 not shown" in done.stdout
+    assert "250 errors" in done.stderr  # the summary and the exit status count them all
+
+
+def yaml_doc(i: int) -> dict[str, object]:
+    return {
+        "apiVersion": "projectcalico.org/v3",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": f"p{i}", "namespace": "x"},
+        "spec": {"selector": "all()", "ingres": []},
+    }
+
+
+def test_explain_says_the_rules() -> None:
+    done = cli("explain", "exit-status")
+    assert done.returncode == 0 and "4  the verifier found a difference" in done.stdout
+    assert "--allow-partial" in cli("explain", "output").stdout
+    assert "Counts for --fail-on narrowing" in cli("explain", "C2C310").stdout
+
+
+def test_convert_verify_exits_4_and_writes_nothing_on_an_unexplained_difference(
+    tmp_path: Path, monkeypatch: object
+) -> None:
+    # A difference with no diagnostic explaining it (what the verifier is there to catch): the
+    # output is withheld. Simulated by a verifier that reports one counterexample at the policy.
+    from types import SimpleNamespace
+
+    import pytest
+
+    from calico2cilium.verify import conversion
+    from helpers import run_cli
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    real = conversion.check_conversion
+
+    def differing(result: object, assumptions: object, **options: object) -> object:
+        check = real(result, assumptions)
+        document = result.loaded.documents[0]  # type: ignore[attr-defined]
+        ref = SimpleNamespace(source=document.source(), what="x", doc=None)
+        example = SimpleNamespace(
+            flow=SimpleNamespace(direction="ingress", describe=lambda: "a flow"),
+            calico=SimpleNamespace(allowed=False, ref=ref),
+            cilium=SimpleNamespace(allowed=True, ref=ref),
+            to_dict=lambda: {},
+        )
+        check.proof.status = "different"
+        check.proof.counterexamples = [example]
+        return check
+
+    monkeypatch.setattr(conversion, "check_conversion", differing)
+    monkeypatch.setattr(conversion.ConversionCheck, "render_text", lambda self: "DIFFERENT (simulated)")
+    (good,) = files(tmp_path, good=GOOD)
+    code, out, err = run_cli("convert", good, *CLUSTER, "--verify")
+    assert code == 4 and out == "" and "nothing was written" in err
+    code, out, _ = run_cli("convert", good, *CLUSTER, "--verify", "--allow-partial")
+    assert code == 4 and "CiliumNetworkPolicy" in out
+    # The same difference at a document with a warning is explained: exit 1, output written.
+    (warned,) = files(tmp_path, warned=WARNED)
+    code, out, _ = run_cli("convert", warned, *CLUSTER, "--verify")
+    assert code == 1 and "CiliumNetworkPolicy" in out
