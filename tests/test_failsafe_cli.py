@@ -480,3 +480,26 @@ def test_convert_verify_exits_4_and_writes_nothing_on_an_unexplained_difference(
     (warned,) = files(tmp_path, warned=WARNED)
     code, out, _ = run_cli("convert", warned, *CLUSTER, "--verify")
     assert code == 1 and "CiliumNetworkPolicy" in out
+
+
+def test_ippools_give_the_pod_ranges_unless_a_flag_does(tmp_path: Path) -> None:
+    # Was: an IPPool in the input was an error (C2C203), exit 2.
+    pool = "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: pods}\nspec: {cidr: 10.244.0.0/16}\n"
+    tunnel = "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: lb}\nspec: {cidr: 10.9.0.0/16, allowedUses: [LoadBalancer]}\n"
+    gnp = """\
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: g}
+spec:
+  selector: all()
+  types: [Egress]
+  egress: [{action: Allow, destination: {nets: [10.244.0.0/16]}}]
+"""
+    (path,) = files(tmp_path, facts=pool + "---\n" + tunnel + "---\n" + gnp)
+    done = cli("convert", path, "--node-cidr", "192.168.0.0/24", "--verify")
+    assert done.returncode == 0, done.stderr
+    assert "C2C229 pod range 10.244.0.0/16 taken from IPPool pods" in done.stderr
+    assert "10.9.0.0" not in done.stderr.split("EQUIVALENT")[1]  # the LoadBalancer pool is not pods
+    assert "C2C307" not in done.stderr  # the nets rule's pod addresses are known
+    done = cli("convert", path, "--node-cidr", "192.168.0.0/24", "--pod-cidr", "10.0.0.0/8")
+    assert "info C2C229" not in done.stderr

@@ -30,6 +30,9 @@ class LoadResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: int = 0
     resources: int = 0
+    facts: list[RawDocument] = field(default_factory=list)
+    """Calico resources that are cluster facts, not policy (IPPools): skipped (C2C228), kept here
+    for the command line to read (``cli.facts``)."""
 
     @property
     def has_errors(self) -> bool:
@@ -78,6 +81,8 @@ def load(
                 result.diagnostics.append(make("C2C227", message, raw.source()))
                 continue
             _validate(raw, result)
+            if raw.kind in FACT_KINDS and raw.api_version.startswith(CALICO_GROUPS):
+                result.facts.append(raw)
             if done % _COLLECT_EVERY == 0:
                 gc.collect(1)  # reference cycles (failed validations' tracebacks), young objects only
     _refuse_duplicates(result)
@@ -85,6 +90,8 @@ def load(
 
 
 _COLLECT_EVERY = 1000
+FACT_KINDS = ("IPPool",)
+CALICO_GROUPS = ("projectcalico.org/", "crd.projectcalico.org/")
 
 
 def _not_a_manifest(raw: RawDocument) -> bool:

@@ -91,17 +91,22 @@ def _cluster_fact(raw: RawDocument, kind: str, label: str) -> Diagnostic | None:
         cidr = spec.get("cidr")
         return make(
             "C2C228",
-            f"{label} skipped: a cluster fact, not policy; its cidr {cidr!r} is a pod range: give it"
-            " with --pod-cidr (or podCIDRs in --cluster-config)",
+            f"{label} skipped: a cluster fact, not policy; 'convert' takes its cidr {cidr!r} as a pod"
+            " range when no --pod-cidr (or podCIDRs in --cluster-config) is given (C2C229)",
             raw.source(("spec", "cidr")) if "cidr" in spec else raw.source(("kind",)),
         )
     if kind == "FelixConfiguration":
+        # Not adopted as a fact: Felix reads the calico-node environment first, then host-specific
+        # then the global FelixConfiguration (docs.tigera.io/calico/latest/reference/felix/
+        # configuration, "the value read from the first location containing a value"), and the
+        # calico.yaml manifest sets FELIX_DEFAULTENDPOINTTOHOSTACTION=ACCEPT in that environment.
         action = spec.get("defaultEndpointToHostAction")
         stated = (
-            f"its defaultEndpointToHostAction {action!r}: give it with --endpoint-to-host-action"
+            f"its defaultEndpointToHostAction {action!r} applies only where calico-node's environment"
+            " (FELIX_DEFAULTENDPOINTTOHOSTACTION, which calico.yaml sets to ACCEPT) does not set it:"
+            " give the effective value with --endpoint-to-host-action"
             if action is not None
-            else "it leaves defaultEndpointToHostAction unset (Felix's default, Drop, unless calico-node's"
-            " environment sets it): give the effective value with --endpoint-to-host-action"
+            else "give the effective defaultEndpointToHostAction with --endpoint-to-host-action"
         )
         ports = [key for key in ("failsafeInboundHostPorts", "failsafeOutboundHostPorts") if key in spec]
         failsafe = (

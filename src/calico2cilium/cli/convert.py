@@ -153,6 +153,14 @@ def command(
     reading_stage(progress, given, "reading inputs")
     readable = _without(given, recursive, [cluster.cluster_config, *inventory_paths])
     loaded = load(readable, recursive=recursive, progress=progress) if readable or not given else LoadResult()
+    facts: list[Diagnostic] = []
+    if not assumptions.pod_cidrs and loaded.facts:
+        from dataclasses import replace
+
+        from calico2cilium.cli.facts import pool_cidrs
+
+        cidrs, facts = pool_cidrs(loaded.facts)
+        assumptions = replace(assumptions, pod_cidrs=cidrs) if cidrs else assumptions
     progress.stage(f"converting {loaded.resources} resources")
     result = convert(
         loaded=loaded,
@@ -165,7 +173,7 @@ def command(
         default_namespace=namespace or DEFAULT_NAMESPACE,
         roots=given,
     )
-    diagnostics = [*result.diagnostics, *namespace_notes(loaded.documents, namespace)]
+    diagnostics = [*result.diagnostics, *facts, *namespace_notes(loaded.documents, namespace)]
     diagnostics.extend(export_notes(loaded.documents))
     if stated_endpoint_to_host(cluster) is None and _assumption_matters(result):
         from calico2cilium.compile.endpoint_to_host import assumed

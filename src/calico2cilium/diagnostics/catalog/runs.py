@@ -136,6 +136,17 @@ CODES = (
         passing=_NP,
     ),
     CodeDoc(
+        "C2C229",
+        "pod-range-from-ippool",
+        Severity.INFO,
+        "convert: with no --pod-cidr given, the pod ranges are taken from the input's IPPools.",
+        "Calico IPAM gives pods addresses from the IPPools whose allowedUses include Workload (the"
+        " default), so their cidrs are the pod ranges that Calico 'nets' rules may match. Said at each"
+        " pool; --pod-cidr (or podCIDRs in --cluster-config) overrides. A pool also gives nodes their"
+        " IPIP/VXLAN tunnel addresses, which are node addresses: give --pod-cidr and --node-cidr"
+        " yourself where that matters.",
+    ),
+    CodeDoc(
         "C2C360",
         "namespace-assumed",
         Severity.WARNING,
