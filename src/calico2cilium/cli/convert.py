@@ -272,9 +272,11 @@ def _verify(result: ConvertResult, assumptions: Assumptions, run: _Run, machine:
     run.verdict_text = check.render_text()
     run.details = check.proof.to_dict()
     run.details.pop("status", None)
-    if machine:
-        run.diagnostics.extend(d for d in found if d.code != "C2C402")
-    run.diagnostics.extend(run.unproven if machine else [])
+    # An output the verifier finds invalid (C2C403, an error) fails the run in every format; the
+    # differences and what is outside the proof are in the verdict text, and diagnostics too in a
+    # machine format.
+    run.diagnostics.extend(d for d in found if machine or d.severity is Severity.ERROR)
+    run.unproven = [] if machine else run.unproven
 
 
 def _assumption_matters(result: ConvertResult) -> bool:
