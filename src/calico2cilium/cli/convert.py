@@ -143,7 +143,6 @@ def command(
     from calico2cilium.cli.input_notes import export_notes, namespace_notes
     from calico2cilium.compile.lower import DEFAULT_NAMESPACE
     from calico2cilium.convert import convert
-    from calico2cilium.io.write import UnsafeOutput, dump_json, dump_yaml, write_directory
     from calico2cilium.load import LoadResult, load
 
     assumptions = assumptions_from(cluster)
@@ -185,43 +184,10 @@ def command(
         _verify(result, assumptions, run, machine=diag_format != "text")
         progress.done()
     status = exit_status(run.diagnostics + run.unproven, fail_on, unexplained=run.unexplained)
-    unsafe = status in (EXIT_INVALID, EXIT_DIFFERENT)
-    notes: list[str] = []
-    if unsafe and not allow_partial:
-        if result.documents:
-            where = output_dir if output_dir is not None else "standard output"
-            why = (
-                "the run has errors"
-                if status == EXIT_INVALID
-                else "the verifier found an unexplained difference"
-            )
-            notes.append(
-                f"calico2cilium: nothing was written to {where}: {why}, so the output is not"
-                f" equivalent to the input ({len(result.documents)} resources withheld; --allow-partial"
-                " writes them anyway)"
-            )
-    elif output_dir is not None:
-        progress.stage(f"writing {len(result.documents)} files")
-        try:
-            written = write_directory(
-                result.documents, output_dir, output_format, _input_files(given, cluster, inventory_paths)
-            )
-        except UnsafeOutput as err:
-            run.diagnostics.append(make("C2C111", f"--output-dir {output_dir}: {err}"))
-            status = EXIT_INVALID
-        else:
-            if not quiet:
-                notes.append(f"wrote {len(written)} files to {output_dir}")
-                notes.extend(_stale_note(output_dir, written))
-        progress.done()
-    else:
-        progress.done()  # standard output shows its own progress
-        if result.documents:
-            text = dump_json(result.documents) if output_format == "json" else dump_yaml(result.documents)
-            problem = write_stdout(text)
-            if problem is not None:
-                run.diagnostics.append(make("C2C111", problem))
-                status = EXIT_INVALID
+    target = _Target(output_dir, output_format, allow_partial, quiet)
+    status, notes = _deliver(
+        result.documents, status, target, run, progress, _input_files(given, cluster, inventory_paths)
+    )
     shown = [d for d in run.diagnostics if not quiet or d.severity is Severity.ERROR]
     shown = capped(sorted(shown, key=Diagnostic.sort_key))
     summary = ""
@@ -243,6 +209,67 @@ def command(
     )
     click.echo(render_report(diag_format, report), err=True, nl=False)
     sys.exit(status)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where the output goes and how: standard output (``directory`` None) or ``--output-dir``."""
+
+    directory: str | None
+    fmt: str
+    allow_partial: bool
+    quiet: bool
+
+
+def _deliver(
+    documents: list[dict[str, Any]],
+    status: int,
+    target: _Target,
+    run: _Run,
+    progress: Progress,
+    protected: list[str],
+) -> tuple[int, list[str]]:
+    """Write the output unless the run failed (exit 2 or 4) without ``--allow-partial``; the exit
+    status after writing (2 when the output could not be delivered, C2C111) and notes on it."""
+    from calico2cilium.io.write import UnsafeOutput, dump_json, dump_yaml, write_directory
+
+    notes: list[str] = []
+    if status in (EXIT_INVALID, EXIT_DIFFERENT) and not target.allow_partial:
+        progress.done()
+        if documents:
+            where = target.directory if target.directory is not None else "standard output"
+            why = (
+                "the run has errors"
+                if status == EXIT_INVALID
+                else "the verifier found an unexplained difference"
+            )
+            notes.append(
+                f"calico2cilium: nothing was written to {where}: {why}, so the output is not"
+                f" equivalent to the input ({len(documents)} resources withheld; --allow-partial"
+                " writes them anyway)"
+            )
+        return status, notes
+    if target.directory is not None:
+        progress.stage(f"writing {len(documents)} files")
+        try:
+            written = write_directory(documents, target.directory, target.fmt, protected)
+        except UnsafeOutput as err:
+            run.diagnostics.append(make("C2C111", f"--output-dir {target.directory}: {err}"))
+            status = EXIT_INVALID
+        else:
+            if not target.quiet:
+                notes.append(f"wrote {len(written)} files to {target.directory}")
+                notes.extend(_stale_note(target.directory, written))
+        progress.done()
+        return status, notes
+    progress.done()  # standard output shows its own progress
+    if documents:
+        text = dump_json(documents) if target.fmt == "json" else dump_yaml(documents)
+        problem = write_stdout(text)
+        if problem is not None:
+            run.diagnostics.append(make("C2C111", problem))
+            status = EXIT_INVALID
+    return status, notes
 
 
 @dataclass
