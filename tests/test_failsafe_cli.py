@@ -340,20 +340,15 @@ def test_a_reader_that_stops_early_does_not_get_exit_0(tmp_path: Path) -> None:
     many = "---\n".join(GOOD.replace("name: db,", f"name: db{i},") for i in range(300))
     (path,) = files(tmp_path, many=many)
     shell = f"{sys.executable} -m calico2cilium convert {path} {' '.join(CLUSTER)}"
-    done = subprocess.run(
-        ["bash", "-c", f"{shell} 2>/dev/null | head -1 >/dev/null; echo ${{PIPESTATUS[0]}}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.stdout.strip() == "141"
-    done = subprocess.run(
-        ["bash", "-c", f"{shell} 2>/dev/null | cat >/dev/null; echo ${{PIPESTATUS[0]}}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.stdout.strip() == "0"
+
+    def status_piped_to(reader: str) -> str:
+        pipeline = f"{shell} 2>/dev/null | {reader} >/dev/null; echo ${{PIPESTATUS[0]}}"
+        return subprocess.run(
+            ["bash", "-c", pipeline], capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    assert status_piped_to("head -1") == "141"
+    assert status_piped_to("cat") == "0"
 
 
 def test_inventory_and_cluster_config_are_never_overwritten(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 
+from calico2cilium.calico.kinds import CALICO_NOT_POLICY_KINDS
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.io.documents import RawDocument
@@ -19,24 +20,6 @@ CALICO_GROUPS = ("projectcalico.org/", "crd.projectcalico.org/")
 KEPT_GROUPS = ("cilium.io/", "policy.networking.k8s.io/")
 """Groups whose unknown kinds stay errors: Cilium policy (not an input of convert) and the
 Kubernetes admin network policies, which Calico enforces."""
-
-CALICO_NOT_POLICY = frozenset(
-    {
-        "BGPConfiguration",
-        "BGPFilter",
-        "BGPPeer",
-        "BlockAffinity",
-        "CalicoNodeStatus",
-        "ClusterInformation",
-        "IPAMBlock",
-        "IPAMConfiguration",
-        "IPAMHandle",
-        "IPReservation",
-        "KubeControllersConfiguration",
-        "Node",
-    }
-)
-"""Calico kinds about routing, address management and status: no effect on policy verdicts."""
 
 POLICY_KINDS = (
     "NetworkPolicy",
@@ -76,7 +59,7 @@ def skipped(raw: RawDocument, api_version: str, kind: str) -> Diagnostic | None:
     label = f"{api_version} {kind} {raw.label.split(' ', 1)[1]}"
     where = raw.source(("kind",))
     if api_version.startswith(CALICO_GROUPS):
-        if kind in CALICO_NOT_POLICY:
+        if kind in CALICO_NOT_POLICY_KINDS:
             return make("C2C226", f"{label} skipped: not network policy", where)
         return _cluster_fact(raw, kind, label)
     if api_version.startswith(KEPT_GROUPS) or difflib.get_close_matches(kind, POLICY_KINDS, n=1, cutoff=0.8):

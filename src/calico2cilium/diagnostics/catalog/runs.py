@@ -20,20 +20,11 @@ spec:
       source:
         nets: [10.0.0.0/8]
 """
-_GNP_V1 = """\
-apiVersion: crd.projectcalico.org/v1
-kind: GlobalNetworkPolicy
-metadata:
-  name: default.deny-web
-spec:
-  tier: default
-  selector: app == 'web'
-  types: [Ingress]
-  ingress:
-    - action: Deny
-      source:
-        nets: [10.0.0.0/8]
-"""
+_GNP_V1 = (
+    _GNP.replace("projectcalico.org/v3", "crd.projectcalico.org/v1")
+    .replace("name: deny-web", "name: default.deny-web")
+    .replace("spec:\n", "spec:\n  tier: default\n")
+)
 _SERVICE = """\
 apiVersion: v1
 kind: Service
