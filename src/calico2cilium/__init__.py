@@ -4,6 +4,7 @@ Public library API (stable):
 
 - :func:`load` — read files, directories or streams into typed documents with diagnostics.
 - :func:`convert` — Calico policy to Cilium policy documents, with diagnostics.
+- :class:`Cluster`, :func:`cilium_target` — the cluster and the Cilium release a conversion is for.
 - :mod:`calico2cilium.selector` — ``parse(expr)`` for Calico selector expressions.
 """
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["Diagnostic", "Severity", "Source", "__version__", "convert", "load"]
+__all__ = ["Cluster", "Diagnostic", "Severity", "Source", "__version__", "cilium_target", "convert", "load"]
 
 
 def load(*args: Any, **kwargs: Any) -> LoadResult:
@@ -56,3 +57,16 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str) -> object:
+    # Imported lazily so that ``import calico2cilium`` stays cheap for the CLI's start-up.
+    if name == "Cluster":
+        from calico2cilium.facts.cluster import Cluster
+
+        return Cluster
+    if name == "cilium_target":
+        from calico2cilium.facts.target import cilium_target
+
+        return cilium_target
+    raise AttributeError(name)

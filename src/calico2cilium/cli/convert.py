@@ -12,11 +12,9 @@ import click
 
 from calico2cilium.cli.cluster_options import (
     CLUSTER_HELP,
-    DEFAULT_CILIUM_VERSION,
     ClusterOptions,
-    assumptions_from,
+    cluster_from,
     cluster_options,
-    stated_endpoint_to_host,
 )
 from calico2cilium.cli.common import (
     EXIT_DIFFERENT,
@@ -145,43 +143,38 @@ def command(
     from calico2cilium.convert import convert
     from calico2cilium.load import LoadResult, load
 
-    assumptions = assumptions_from(cluster)
-    version = f"{assumptions.cilium_version[0]}.{assumptions.cilium_version[1]}"
+    facts = cluster_from(cluster)
     given = inputs(paths, files)
     progress = Progress(enabled=not quiet)
     reading_stage(progress, given, "reading inputs")
     readable = _without(given, recursive, [cluster.cluster_config, *inventory_paths])
     loaded = load(readable, recursive=recursive, progress=progress) if readable or not given else LoadResult()
-    facts: list[Diagnostic] = []
-    if not assumptions.pod_cidrs and loaded.facts:
+    pool_notes: list[Diagnostic] = []
+    if not facts.pod_cidrs and loaded.facts:
         from dataclasses import replace
 
         from calico2cilium.cli.facts import pool_cidrs
 
-        cidrs, facts = pool_cidrs(loaded.facts)
-        assumptions = replace(assumptions, pod_cidrs=cidrs) if cidrs else assumptions
+        cidrs, pool_notes = pool_cidrs(loaded.facts)
+        facts = replace(facts, pod_cidrs=cidrs) if cidrs else facts
     progress.stage(f"converting {loaded.resources} resources")
     result = convert(
         loaded=loaded,
         recursive=recursive,
-        cilium_version=version or DEFAULT_CILIUM_VERSION,
-        pod_cidrs=assumptions.pod_cidrs,
-        node_cidrs=assumptions.node_cidrs,
+        cluster=facts,
         inventory=list(inventory_paths) if inventory_paths else None,
-        endpoint_to_host_action=assumptions.calico_endpoint_to_host_action,
         default_namespace=namespace or DEFAULT_NAMESPACE,
         roots=given,
     )
-    diagnostics = [*result.diagnostics, *facts, *namespace_notes(loaded.documents, namespace)]
+    diagnostics = [d for d in result.diagnostics if d.code != "C2C340" or _assumption_matters(result)]
+    diagnostics.extend([*pool_notes, *namespace_notes(loaded.documents, namespace)])
     diagnostics.extend(export_notes(loaded.documents))
-    if stated_endpoint_to_host(cluster) is None and _assumption_matters(result):
-        from calico2cilium.compile.endpoint_to_host import assumed
-
-        diagnostics.append(assumed(assumptions.calico_endpoint_to_host_action))
     run = _Run(diagnostics=diagnostics)
     if run_verify:
+        from calico2cilium.semantics.world import Assumptions
+
         progress.stage("verifying the output against the input")
-        _verify(result, assumptions, run, machine=diag_format != "text")
+        _verify(result, Assumptions.of(facts), run, machine=diag_format != "text")
         progress.done()
     status = exit_status(run.diagnostics + run.unproven, fail_on, unexplained=run.unexplained)
     target = _Target(output_dir, output_format, allow_partial, quiet)
@@ -196,7 +189,7 @@ def command(
         warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
         summary = (
             f"{loaded.files} files, {loaded.resources} resources in, {len(result.documents)} Cilium"
-            f" resources out (Cilium {version}), {errors} errors, {warnings} warnings"
+            f" resources out (Cilium {facts.target.name}), {errors} errors, {warnings} warnings"
         )
     report = Report(
         shown,
