@@ -253,8 +253,9 @@ def test_namespace_flag_and_warning(tmp_path: Path) -> None:
     (bare,) = files(tmp_path, bare=GOOD.replace(" namespace: prod}", "}"))
     done = cli("convert", bare, *CLUSTER)
     assert done.returncode == 1 and "C2C360" in done.stderr and "namespace: default" in done.stdout
-    done = cli("convert", bare, *CLUSTER, "-n", "shop")
+    done = cli("convert", bare, *CLUSTER, "-n", "shop", "--verify")
     assert done.returncode == 0 and "C2C360" not in done.stderr and "namespace: shop" in done.stdout
+    assert "EQUIVALENT" in done.stderr  # the verifier reads the input in the same namespace
 
 
 def test_rule_selectors_without_sets_say_the_export_may_be_incomplete(tmp_path: Path) -> None:
@@ -498,3 +499,15 @@ spec:
     assert "C2C307" not in done.stderr  # the nets rule's pod addresses are known
     done = cli("convert", path, "--node-cidr", "192.168.0.0/24", "--pod-cidr", "10.0.0.0/8")
     assert "info C2C229" not in done.stderr
+
+
+def test_verify_takes_the_namespace_flag_too(tmp_path: Path) -> None:
+    bare_calico = GOOD.replace(" namespace: prod}", "}")
+    bare_cilium = CILIUM_GOOD.replace(" namespace: prod}", "}").replace(
+        "k8s:io.kubernetes.pod.namespace: prod", "k8s:io.kubernetes.pod.namespace: shop"
+    )
+    calico, cilium = files(tmp_path, calico=bare_calico, cilium=bare_cilium)
+    done = cli("verify", "--calico", calico, "--cilium", cilium, *CLUSTER, "-n", "shop")
+    assert done.returncode == 0, done.stdout
+    done = cli("verify", "--calico", calico, "--cilium", cilium, *CLUSTER)
+    assert done.returncode == 4 and "C2C360" in done.stdout  # 'default': the peer namespace differs

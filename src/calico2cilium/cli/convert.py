@@ -174,7 +174,7 @@ def command(
         from calico2cilium.semantics.world import Assumptions
 
         progress.stage("verifying the output against the input")
-        _verify(result, Assumptions.of(facts), run, machine=diag_format != "text")
+        _verify(result, Assumptions.of(facts), run, diag_format != "text", namespace or DEFAULT_NAMESPACE)
         progress.done()
     status = exit_status(run.diagnostics + run.unproven, fail_on, unexplained=run.unexplained)
     target = _Target(output_dir, output_format, allow_partial, quiet)
@@ -278,13 +278,15 @@ class _Run:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def _verify(result: ConvertResult, assumptions: Assumptions, run: _Run, machine: bool) -> None:
+def _verify(
+    result: ConvertResult, assumptions: Assumptions, run: _Run, machine: bool, namespace: str
+) -> None:
     """Run the verifier on the conversion and record its verdict in ``run``. In a machine format
     its differences are diagnostics (C2C401) too, so that GitHub and SARIF annotate them."""
     from calico2cilium.cli.verify import result_diagnostics
     from calico2cilium.verify.conversion import check_conversion
 
-    check = check_conversion(result, assumptions)
+    check = check_conversion(result, assumptions, default_namespace=namespace)
     found = result_diagnostics(check.proof)
     run.unproven = [d for d in found if d.code == "C2C402"]
     run.unexplained = check.status == "different" and not explained(check.proof, run.diagnostics)

@@ -88,6 +88,13 @@ class Inputs:
     help="How to print the result (on standard output): text, json, github (workflow annotations)"
     " or sarif; the verdict is part of each.",
 )
+@click.option(
+    "-n",
+    "--namespace",
+    default=None,
+    help="Namespace for namespaced documents without one (both sides), as kubectl's -n"
+    " [default: 'default', with a warning, C2C360].",
+)
 @fail_on_option
 @click.option("-q", "--quiet", is_flag=True, help="Print errors and differences only: no report, no summary.")
 @guarded
@@ -99,6 +106,7 @@ def command(
     cluster: ClusterOptions,
     max_counterexamples: int,
     fmt: str,
+    namespace: str | None,
     fail_on: str,
     quiet: bool,
 ) -> None:
@@ -136,16 +144,20 @@ def command(
         assumptions = with_inventory_services(assumptions, inventory)
     version = assumptions.target.name
     inputs.diagnostics.extend(d for raw in inputs.cilium for d in schema_diagnostics(raw, version))
+    from calico2cilium.cli.input_notes import namespace_notes
+
     result = verify(
         inputs.calico,
         inputs.cilium,
         assumptions,
         max_counterexamples=max_counterexamples,
+        default_namespace=namespace or "default",
     )
     diagnostics = [*inputs.calico.diagnostics, *inputs.diagnostics, *result_diagnostics(result)]
+    diagnostics.extend(namespace_notes(inputs.calico.documents, namespace))
     concrete = None
     if inventory is not None:
-        concrete = _inventory_check(inputs, inventory, assumptions, diagnostics)
+        concrete = _inventory_check(inputs, inventory, assumptions, diagnostics, namespace or "default")
     diagnostics.sort(key=Diagnostic.sort_key)
     status = exit_code(result, diagnostics, concrete, fail_on)
     from calico2cilium.diagnostics.render import Report, capped, render_report
@@ -326,13 +338,16 @@ def _inventory_check(
     inventory: Inventory,
     assumptions: Assumptions,
     diagnostics: list[Diagnostic],
+    namespace: str,
 ) -> ConcreteResult | None:
     from calico2cilium.verify.api import verify_inventory
 
     diagnostics.extend(inventory.diagnostics)
     if not inventory.ok:
         return None
-    concrete: ConcreteResult = verify_inventory(inputs.calico, inputs.cilium, inventory, assumptions)
+    concrete: ConcreteResult = verify_inventory(
+        inputs.calico, inputs.cilium, inventory, assumptions, default_namespace=namespace
+    )
     for difference in concrete.differences:
         source = difference.cilium.ref.source or difference.calico.ref.source
         message = _differs(difference.flow.direction, difference.flow.describe(), difference)
