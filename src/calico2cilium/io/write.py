@@ -217,27 +217,23 @@ _LEGACY_NAMES = ("ccnp-calico2cilium-profile-allow.yaml", "ccnp-calico2cilium-pr
 
 
 def _written_by_us(path: Path) -> bool:
+    """Whether ``path`` is a file this tool wrote: its head holds the managed-by label (in the YAML
+    or the JSON form this module writes; metadata comes before the spec), or the source annotation
+    of the versions before the label, or it has the name of the converter's own policy. Only the
+    head is read, so a directory of thousands of outputs is checked quickly."""
     from calico2cilium.cilium.gitops import MANAGED_BY, MANAGED_BY_LABEL
     from calico2cilium.cilium.naming import SOURCE_ANNOTATION
 
     if path.name in _LEGACY_NAMES:
         return True
     try:
-        if path.stat().st_size > 4 * 2**20:
-            return False  # not one of ours: a converted resource is far smaller
-        docs = list(yaml.load_all(path.read_text(encoding="utf-8", errors="replace"), Loader=_Loader))
-    except (OSError, yaml.YAMLError):
+        with path.open(encoding="utf-8", errors="replace") as stream:
+            head = stream.read(4096)
+    except OSError:
         return False
-    for doc in docs:
-        meta = doc.get("metadata") if isinstance(doc, dict) else None
-        if not isinstance(meta, dict):
-            continue
-        labels, annotations = meta.get("labels"), meta.get("annotations")
-        if isinstance(labels, dict) and labels.get(MANAGED_BY_LABEL) == MANAGED_BY:
-            return True
-        if isinstance(annotations, dict) and SOURCE_ANNOTATION in annotations:
-            return True
-    return False
-
-
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    markers = (
+        f"{MANAGED_BY_LABEL}: {MANAGED_BY}",
+        f'"{MANAGED_BY_LABEL}": "{MANAGED_BY}"',
+        SOURCE_ANNOTATION,
+    )
+    return any(marker in head for marker in markers)
