@@ -26,7 +26,7 @@ from calico2cilium.io.documents import RawDocument
 from calico2cilium.io.locate import Path
 
 
-@dataclass
+@dataclass(slots=True)
 class Document:
     """A valid input resource: its typed model and the raw document it came from."""
 
