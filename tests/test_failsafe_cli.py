@@ -511,3 +511,12 @@ def test_verify_takes_the_namespace_flag_too(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout
     done = cli("verify", "--calico", calico, "--cilium", cilium, *CLUSTER)
     assert done.returncode == 4 and "C2C360" in done.stdout  # 'default': the peer namespace differs
+
+
+def test_verify_walks_past_yaml_files_that_are_not_manifests(tmp_path: Path) -> None:
+    for side, text in (("calico", GOOD), ("cilium", CILIUM_GOOD)):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "policy.yaml").write_text(text)
+        (tmp_path / side / "values.yaml").write_text("replicas: 2\nimage: {tag: v1}\n")
+    done = cli("verify", "--calico", "calico", "--cilium", "cilium", *CLUSTER, cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.count("C2C227") == 2, done.stdout

@@ -18,6 +18,7 @@ from calico2cilium.io.construct import gc_paused
 from calico2cilium.io.decode import decode
 from calico2cilium.io.discover import InputFile, discover
 from calico2cilium.io.documents import RawDocument
+from calico2cilium.io.files import not_a_manifest
 from calico2cilium.io.yamlstream import read_documents
 from calico2cilium.validate import Document, validate
 
@@ -76,9 +77,9 @@ def load(
     result.resources = len(raws)
     with gc_paused():  # the collector would rescan the growing set of models again and again
         for done, raw in enumerate(raws, 1):
-            if raw.file in walked and _not_a_manifest(raw):
-                message = f"document {raw.index + 1} has neither kind nor apiVersion: not a Kubernetes manifest, skipped"
-                result.diagnostics.append(make("C2C227", message, raw.source()))
+            note = not_a_manifest(raw) if raw.file in walked else None
+            if note is not None:
+                result.diagnostics.append(note)
                 continue
             _validate(raw, result)
             if raw.kind in FACT_KINDS and raw.api_version.startswith(CALICO_GROUPS):
@@ -92,11 +93,6 @@ def load(
 _COLLECT_EVERY = 1000
 FACT_KINDS = ("IPPool",)
 CALICO_GROUPS = ("projectcalico.org/", "crd.projectcalico.org/")
-
-
-def _not_a_manifest(raw: RawDocument) -> bool:
-    """A document with neither ``kind`` nor ``apiVersion`` (one of the two is a broken manifest)."""
-    return isinstance(raw.data, dict) and "kind" not in raw.data and "apiVersion" not in raw.data
 
 
 def _validate(raw: RawDocument, result: LoadResult) -> None:
