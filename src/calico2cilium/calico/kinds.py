@@ -15,7 +15,15 @@ from calico2cilium.calico.networkset import NetworkSet, NetworkSetV1
 from calico2cilium.calico.tier import Tier, TierV1
 from calico2cilium.k8s.networkpolicy import KubernetesNetworkPolicy
 
-__all__ = ["API_CRD_V1", "API_K8S_NETWORKING", "API_V3", "KNOWN_UNSUPPORTED_KINDS", "MODELS", "model_for"]
+__all__ = [
+    "API_CRD_V1",
+    "API_K8S_NETWORKING",
+    "API_V3",
+    "CALICO_NOT_POLICY_KINDS",
+    "KNOWN_UNSUPPORTED_KINDS",
+    "MODELS",
+    "model_for",
+]
 
 API_K8S_NETWORKING: Final = "networking.k8s.io/v1"
 
@@ -35,6 +43,25 @@ MODELS: Final[dict[tuple[str, str], type[BaseModel]]] = {
     (API_K8S_NETWORKING, "NetworkPolicy"): KubernetesNetworkPolicy,
 }
 
+CALICO_NOT_POLICY_KINDS: Final = frozenset(
+    {
+        "BGPConfiguration",
+        "BGPFilter",
+        "BGPPeer",
+        "BlockAffinity",
+        "CalicoNodeStatus",
+        "ClusterInformation",
+        "IPAMBlock",
+        "IPAMConfiguration",
+        "IPAMHandle",
+        "IPReservation",
+        "KubeControllersConfiguration",
+        "Node",
+    }
+)
+"""Calico kinds about routing, address management and status: no effect on policy verdicts (the
+loader skips them with a note, ``calico.nonpolicy``)."""
+
 KNOWN_UNSUPPORTED_KINDS: Final = frozenset(
     {
         # Staged policies are not enforced (the loader reports them as skipped).
@@ -51,20 +78,9 @@ KNOWN_UNSUPPORTED_KINDS: Final = frozenset(
         "AdminNetworkPolicy",
         "BaselineAdminNetworkPolicy",
         "ClusterNetworkPolicy",
-        # Other Calico API kinds (networking, IPAM, BGP, status): not policy, not converted.
-        "BGPConfiguration",
-        "BGPFilter",
-        "BGPPeer",
-        "BlockAffinity",
-        "CalicoNodeStatus",
-        "ClusterInformation",
-        "IPAMBlock",
-        "IPAMConfiguration",
-        "IPAMHandle",
         "IPPool",
-        "IPReservation",
-        "KubeControllersConfiguration",
-        "Node",
+        # Other Calico API kinds (networking, IPAM, BGP, status): not policy, not converted.
+        *CALICO_NOT_POLICY_KINDS,
     }
 )
 """Kinds we recognise but do not convert, so a loader can say "not supported" rather than "unknown"."""

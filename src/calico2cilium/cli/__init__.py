@@ -2,8 +2,9 @@
 
 One module per subcommand; ``common.py`` holds what they share.
 
-Exit status for every command: 0 clean, 1 findings (warnings, or differences for ``verify``),
-2 invalid input or usage, 3 internal error (a bug: please report it).
+Exit status for every command (``calico2cilium explain exit-status``): 0 clean, 1 findings at or
+above ``--fail-on`` (warnings), 2 invalid input or usage, 3 internal error (a bug: please report
+it), 4 the verifier found a difference no diagnostic explains.
 """
 
 from __future__ import annotations
