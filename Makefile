@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_verify.py
 	$(BIN)/python scripts/bench_convert.py
+	$(BIN)/python scripts/bench_concrete.py
 
 schemas: install
 	$(BIN)/python scripts/gen_schemas.py ../shared/crds
