@@ -25,6 +25,8 @@ from concrete_reference import reference_tables
 from fixture_inventory import generated_inventory, load_case
 from test_verify_engines import KEYS, NAMESPACES, VALUES, calico_policies, cilium_policies
 
+pytestmark = pytest.mark.slow  # not in make quick (tests/conftest.py)
+
 DIFFERING = [
     # every fixture whose generated inventory shows a difference (host-own-address-refused: 2,236,
     # at host subjects)

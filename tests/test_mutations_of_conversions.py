@@ -48,6 +48,8 @@ from calico2cilium.semantics.world import Assumptions, Flow
 from calico2cilium.verify.api import VerifyResult, decide_flow, verify, verify_inventory
 from fixture_inventory import generated_inventory, load_case
 
+pytestmark = pytest.mark.slow  # not in make quick (tests/conftest.py)
+
 Docs = list[dict[str, Any]]
 Where = tuple[str | int, ...]
 
