@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test lint typecheck unit demo bench clean schemas
+.PHONY: install test quick lint typecheck unit demo bench clean schemas
 
 install: $(STAMP)
 
@@ -21,10 +21,19 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Both cores (pytest-xdist): the suite is CPU-bound, and the pre-commit hook test waits on pip.
+PYTEST_JOBS ?= 2
+
 unit: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_JOBS)
 
 test: lint typecheck unit
+
+# The edit loop (well under 30 s): ruff, then the tests without the slow and the property-based
+# ones (tests/conftest.py); make test runs everything.
+quick: install
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/python -m pytest -q -x -n $(PYTEST_JOBS) --quick
 
 demo: install
 	@echo "== convert a whole cluster (examples/cluster: tiers, global and namespaced policies, Kubernetes"
@@ -56,6 +65,7 @@ bench: install
 	$(BIN)/python scripts/bench_verify.py
 	$(BIN)/python scripts/bench_convert.py
 	$(BIN)/python scripts/bench_concrete.py
+	$(BIN)/python scripts/bench_startup.py
 
 schemas: install
 	$(BIN)/python scripts/gen_schemas.py ../shared/crds
