@@ -99,7 +99,8 @@ def reference_tables(
         flow, a, b = decided[key]
         differences.append(Difference(flow, a, b))
     differences.sort(key=lambda d: (d.flow.direction, d.flow.describe()))
-    return left, right, DeepDiff(left, right).to_dict(), differences, len(decided)
+    # The text view of the same DeepDiff (verbose level 1, its default) is DeepDiff(left, right).to_dict().
+    return left, right, diff.to_dict(verbose_level=1), differences, len(decided)
 
 
 def _cell(verdict: Verdict) -> str:

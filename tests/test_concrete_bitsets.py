@@ -123,7 +123,7 @@ ASSUMPTIONS = st.sampled_from(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(calico_policies(), cilium_policies(), inventories(), ASSUMPTIONS)
 def test_same_verdicts_as_the_reference_on_random_policies(
     calico: list[dict[str, Any]], cilium: list[dict[str, Any]], inventory: Inventory, assumptions: Assumptions
