@@ -22,10 +22,12 @@ typecheck: install
 	$(BIN)/mypy
 
 # Both cores (pytest-xdist): the suite is CPU-bound, and the pre-commit hook test waits on pip.
+# loadgroup keeps the tests of one xdist_group (sharing a per-process cache) on one worker.
 PYTEST_JOBS ?= 2
+XDIST := -n $(PYTEST_JOBS) --dist loadgroup
 
 unit: install
-	$(BIN)/python -m pytest -q -n $(PYTEST_JOBS)
+	$(BIN)/python -m pytest -q $(XDIST)
 
 test: lint typecheck unit
 
@@ -33,7 +35,7 @@ test: lint typecheck unit
 # ones (tests/conftest.py); make test runs everything.
 quick: install
 	$(BIN)/ruff check src tests scripts
-	$(BIN)/python -m pytest -q -x -n $(PYTEST_JOBS) --quick
+	$(BIN)/python -m pytest -q -x $(XDIST) --quick
 
 demo: install
 	@echo "== convert a whole cluster (examples/cluster: tiers, global and namespaced policies, Kubernetes"
