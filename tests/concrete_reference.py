@@ -8,16 +8,73 @@ flow count. It is slow (every flow walks both programs), so it runs on small inv
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from itertools import chain
 from typing import Any
 
 from deepdiff import DeepDiff
 
-from calico2cilium.io.inventory import Inventory
+from calico2cilium.io.inventory import Inventory, PodInfo
 from calico2cilium.semantics.program import CalicoProgram, CiliumProgram, Verdict
-from calico2cilium.semantics.world import DIRECTIONS, ICMP, ICMPV6, Assumptions, Direction, Flow
+from calico2cilium.semantics.world import DIRECTIONS, ICMP, ICMPV6, IP, Assumptions, Direction, Endpoint, Flow
 from calico2cilium.verify.concrete import Difference, HostCase, Probe, probe_name, probes
-from calico2cilium.verify.inventory import cluster_named_ports, host_peers, peers_of, pod_endpoint
+from calico2cilium.verify.inventory import cluster_named_ports, pod_endpoint
+
+
+def peers_of(
+    inventory: Inventory, pod: PodInfo, ip: IP, assumptions: Assumptions
+) -> list[tuple[str, Endpoint]]:
+    """Every other endpoint, named, in the subject's IP family."""
+    apiserver = assumptions.apiserver_nets or ()
+    out: list[tuple[str, Endpoint]] = []
+    for other in inventory.pods:
+        for other_ip in other.ips:
+            if other_ip.version == ip.version and other_ip != ip:
+                out.append(
+                    (
+                        f"pod {other.namespace}/{other.name} {other_ip}",
+                        pod_endpoint(inventory, other, other_ip),
+                    )
+                )
+    for node, ips in sorted(inventory.nodes.items()):
+        kind = "host" if node == pod.node else "remote-node"
+        for node_ip in ips:
+            if node_ip.version == ip.version:
+                on_api = any(node_ip in n for n in apiserver)
+                out.append((f"{kind} {node} {node_ip}", Endpoint(kind, node_ip, apiserver=on_api)))  # type: ignore[arg-type]
+    for ext in inventory.external:
+        if ext.version == ip.version:
+            on_api = any(ext in n for n in apiserver)
+            out.append((f"world {ext}", Endpoint("world", ext, apiserver=on_api)))
+    return out
+
+
+def host_peers(
+    inventory: Inventory, node: str, ip: IP, assumptions: Assumptions
+) -> list[tuple[str, Endpoint]]:
+    """Every endpoint but the node itself, seen from a host subject on ``node``: pods (with the node
+    they run on), the other nodes (``remote-node``) and the outside addresses."""
+    apiserver = assumptions.apiserver_nets or ()
+    out: list[tuple[str, Endpoint]] = []
+    for pod in inventory.pods:
+        for pod_ip in pod.ips:
+            if pod_ip.version == ip.version:
+                peer = replace(pod_endpoint(inventory, pod, pod_ip), node=pod.node)
+                out.append((f"pod {pod.namespace}/{pod.name} {pod_ip}", peer))
+    for other, ips in sorted(inventory.nodes.items()):
+        if other == node:
+            continue
+        for node_ip in ips:
+            if node_ip.version == ip.version and node_ip != ip:
+                on_api = any(node_ip in n for n in apiserver)
+                out.append(
+                    (f"remote-node {other} {node_ip}", Endpoint("remote-node", node_ip, apiserver=on_api))
+                )
+    for ext in inventory.external:
+        if ext.version == ip.version:
+            on_api = any(ext in n for n in apiserver)
+            out.append((f"world {ext}", Endpoint("world", ext, apiserver=on_api)))
+    return out
 
 
 def _flows(

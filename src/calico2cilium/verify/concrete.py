@@ -1,10 +1,12 @@
-"""The concrete engine: verdict tables over an inventory, compared with deepdiff.
+"""The concrete engine: both sides' verdicts on every flow of an inventory, and where they differ.
 
 For every pod of the inventory (the subject), both directions, every peer (other pods, the pod's
 own node, other nodes, external probe addresses) and a set of probes (protocol, port or ICMP
-type) chosen from the boundaries the policies mention, each side's program decides. The two tables
-are canonical nested dicts (sorted keys, strings), so ``DeepDiff`` reports exactly the differing
-flows; the report adds which rule decided on each side.
+type) chosen from the boundaries the policies mention, each side's program decides. The flows of
+one subject are decided together, as bitsets (``verify.bitsets``: one integer per formula, one bit
+per flow), which is what makes thousands of pods affordable; the flows where the sides differ are
+then decided one by one (``decide``) to say which rule decided on each side. The verdicts are also
+available as nested dicts (``ConcreteResult.calico``/``cilium``) and their deepdiff (``diff``).
 
 It is exhaustive only over the inventory and the probes; the symbolic engine is the proof. Use it on
 a real cluster export, and as a cross-check of the symbolic engine in tests.
@@ -273,7 +275,8 @@ class _World:
         ]
 
     def pod_rows(self, direction: Direction, calico: CalicoProgram, cilium: CiliumProgram) -> Iterator[_Row]:
-        """The pod subjects (``verify.inventory.peers_of`` gives the same peers, one subject at a time)."""
+        """The pod subjects (``peers_of`` in tests/concrete_reference.py lists the same peers, one
+        subject at a time)."""
         placeholder = Endpoint("world", _UNSPECIFIED[4])
         domain = Subjects(
             [
@@ -353,7 +356,7 @@ class _World:
         return universe, {ip: blocks(i) for ip, i in at_ip.items()}, by_node, universe.full & ~hosts
 
     def host_rows(self, direction: Direction, hosts: Sequence[HostCase]) -> Iterator[_Row]:
-        """The host subjects (``verify.inventory.host_peers`` gives the same peers)."""
+        """The host subjects (``host_peers`` in tests/concrete_reference.py lists the same peers)."""
         layouts: dict[int, tuple[Universe, list[tuple[str, IP | None]]]] = {}
         for host, programs in hosts:
             calico, cilium = programs[direction]
