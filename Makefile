@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test quick lint typecheck unit demo bench clean schemas
+.PHONY: install test quick lint typecheck layers unit demo bench clean schemas
 
 install: $(STAMP)
 
@@ -21,6 +21,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The layer contracts of pyproject.toml [tool.importlinter]: compiler and verifier stay independent.
+layers: install
+	$(BIN)/lint-imports
+
 # Both cores (pytest-xdist): the suite is CPU-bound, and the pre-commit hook test waits on pip.
 # loadgroup keeps the tests of one xdist_group (sharing a per-process cache) on one worker.
 PYTEST_JOBS ?= 2
@@ -29,7 +33,7 @@ XDIST := -n $(PYTEST_JOBS) --dist loadgroup
 unit: install
 	$(BIN)/python -m pytest -q $(XDIST)
 
-test: lint typecheck unit
+test: lint typecheck layers unit
 
 # The edit loop (well under 30 s): ruff, then the tests without the slow and the property-based
 # ones (tests/conftest.py); make test runs everything.
