@@ -4,6 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
+# Let Python keep compiled modules (__pycache__, git-ignored) even where the environment says not
+# to: otherwise every test process and every CLI run recompiles the package and the tests.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: install test quick lint typecheck layers unit demo bench clean schemas
 
 install: $(STAMP)
