@@ -43,7 +43,7 @@ from calico2cilium.plan import Grant, Plan, PolicyPlan
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube
 from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer
-from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key
+from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key, subtract_cubes
 from calico2cilium.sets.selectors import STRING_TEST_OPERATORS
 
 ACTIONS = {ir.Action.ALLOW: Action.ALLOW, ir.Action.DENY: Action.DENY, ir.Action.PASS: Action.PASS}
@@ -166,7 +166,8 @@ def compile_plan(
                     wide = rule_spec.match.restrict_subject(subject_cubes).cubes
                     allowed = denied.subtract(wide)
                     if allowed:
-                        grant = Grant(rule_ref.rule, tuple(allowed), wide)
+                        closed = icmp_closed(allowed, denied)
+                        grant = Grant(rule_ref.rule, tuple(allowed), wide, closed)
                         owner.allow.setdefault(direction, []).append(grant)
         # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
         # minus what Calico denies (the pieces it decided lost what earlier allows took).
@@ -180,7 +181,9 @@ def compile_plan(
                     if key not in widened:
                         widened.add(key)
                         wide_cube = Cube(cube.subject, cube.peer, everything)
-                        profile.append(Grant(None, tuple(denied.subtract([wide_cube])), (wide_cube,)))
+                        allowed = denied.subtract([wide_cube])
+                        closed = icmp_closed(allowed, denied)
+                        profile.append(Grant(None, tuple(allowed), (wide_cube,), closed))
         profile_allow[direction] = profile
         for pp in policies:
             if pp.policy.rules(direction) is not None:
@@ -195,6 +198,30 @@ def compile_plan(
 
 
 KNP_KIND = "KubernetesNetworkPolicy"
+
+
+def icmp_closed(allowed: Sequence[Cube], denied: CubeIndex[Cube]) -> tuple[Cube, ...] | None:
+    """``allowed`` with every ICMP(v6) type set that holds type 0 but not every type widened to the
+    whole family, when all that the widening adds is denied by Calico (``denied``); else ``None``.
+
+    Cilium matches ICMP type 0 as every type of its family (cilium/cilium#41304), so such a set
+    has no allow form of its own; the widened one has (type 0), and what it adds, the types the
+    set lacks, has a deny form (no type 0 in it). Allowing the widened set and denying the
+    difference decides as Calico does because Calico denies that difference and a Cilium deny wins
+    over every allow (semantics.md 2.4), as for ``Grant.wide``."""
+    closed = [Cube(c.subject, c.peer, _icmp_widened(c.l4)) for c in allowed]
+    if all(a.l4 == c.l4 for a, c in zip(allowed, closed, strict=True)):
+        return None
+    added = subtract_cubes(closed, allowed)
+    if denied.subtract(added):
+        return None  # the widening reaches flows Calico does not deny
+    return tuple(closed)
+
+
+def _icmp_widened(flows: L4Set) -> L4Set:
+    """``flows`` with each ICMP protocol whose type set holds type 0 given every type and code."""
+    holding = [proto for proto, types in flows.icmp if types.cell_at(0) is not None]
+    return flows | L4Set.protocols(holding) if holding else flows
 
 
 def _http(
