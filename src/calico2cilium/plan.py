@@ -46,10 +46,11 @@ class Grant:
     allow: tuple[Cube, ...]
     wide: tuple[Cube, ...]
     closed: tuple[Cube, ...] | None = None
-    """A third form, tried when neither of the others has a Cilium form: ``allow`` with each ICMP
-    type set that holds type 0 widened to every type of its family, which Cilium can write (type 0
-    is its wildcard, ``CiliumTarget.icmp_type_zero_matches_every_type``); ``closed - allow`` is
-    all denied by Calico, as ``wide - allow`` is (``compile/plan.py`` ``icmp_closed``)."""
+    """A third form, tried when neither of the others has a Cilium form: ``allow`` widened where
+    Cilium cannot write it (an ICMP type set holding type 0, Cilium's wildcard,
+    ``CiliumTarget.icmp_type_zero_matches_every_type``, to every type of its family; protocols
+    Cilium cannot name to every protocol); ``closed - allow`` is all denied by Calico, as
+    ``wide - allow`` is (``compile/plan.py`` ``closed_form``)."""
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,7 @@ def compile_plan(
                     wide = rule_spec.match.restrict_subject(subject_cubes).cubes
                     allowed = denied.subtract(wide)
                     if allowed:
-                        closed = icmp_closed(allowed, denied)
+                        closed = closed_form(allowed, denied)
                         grant = Grant(rule_ref.rule, tuple(allowed), wide, closed)
                         owner.allow.setdefault(direction, []).append(grant)
         # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
@@ -182,7 +182,7 @@ def compile_plan(
                         widened.add(key)
                         wide_cube = Cube(cube.subject, cube.peer, everything)
                         allowed = denied.subtract([wide_cube])
-                        closed = icmp_closed(allowed, denied)
+                        closed = closed_form(allowed, denied)
                         profile.append(Grant(None, tuple(allowed), (wide_cube,), closed))
         profile_allow[direction] = profile
         for pp in policies:
@@ -200,16 +200,18 @@ def compile_plan(
 KNP_KIND = "KubernetesNetworkPolicy"
 
 
-def icmp_closed(allowed: Sequence[Cube], denied: CubeIndex[Cube]) -> tuple[Cube, ...] | None:
-    """``allowed`` with every ICMP(v6) type set that holds type 0 but not every type widened to the
-    whole family, when all that the widening adds is denied by Calico (``denied``); else ``None``.
+def closed_form(allowed: Sequence[Cube], denied: CubeIndex[Cube]) -> tuple[Cube, ...] | None:
+    """``allowed`` widened (``_widened``) where Cilium cannot write it, when all that the widening
+    adds is denied by Calico (``denied``); else ``None``.
 
-    Cilium matches ICMP type 0 as every type of its family (cilium/cilium#41304), so such a set
-    has no allow form of its own; the widened one has (type 0), and what it adds, the types the
-    set lacks, has a deny form (no type 0 in it). Allowing the widened set and denying the
-    difference decides as Calico does because Calico denies that difference and a Cilium deny wins
-    over every allow (semantics.md 2.4), as for ``Grant.wide``."""
-    closed = [Cube(c.subject, c.peer, _icmp_widened(c.l4)) for c in allowed]
+    Cilium matches ICMP type 0 as every type of its family (cilium/cilium#41304), so a type set
+    holding 0 but not every type has no allow form of its own; the whole family has, and what it
+    adds, the types the set lacks, has a deny form (no type 0 in it). Likewise a protocol Cilium
+    cannot name (GRE, ESP, ...) is only part of "every protocol", and what that adds may be the
+    named ones. Allowing the widened set and denying the difference decides as Calico does because
+    Calico denies that difference and a Cilium deny wins over every allow (semantics.md 2.4), as
+    for ``Grant.wide``; the emitter checks that both have a Cilium form (``rulekit.choose``)."""
+    closed = [Cube(c.subject, c.peer, _widened(c.l4)) for c in allowed]
     if all(a.l4 == c.l4 for a, c in zip(allowed, closed, strict=True)):
         return None
     added = subtract_cubes(closed, allowed)
@@ -218,8 +220,12 @@ def icmp_closed(allowed: Sequence[Cube], denied: CubeIndex[Cube]) -> tuple[Cube,
     return tuple(closed)
 
 
-def _icmp_widened(flows: L4Set) -> L4Set:
-    """``flows`` with each ICMP protocol whose type set holds type 0 given every type and code."""
+def _widened(flows: L4Set) -> L4Set:
+    """``flows`` with each ICMP protocol whose type set holds type 0 given every type and code;
+    every flow when it holds a protocol Cilium cannot name (``others``: all of them, which only
+    "every protocol" covers)."""
+    if not flows.others.is_empty:
+        return L4Set.all()
     holding = [proto for proto, types in flows.icmp if types.cell_at(0) is not None]
     return flows | L4Set.protocols(holding) if holding else flows
 

@@ -1,7 +1,7 @@
-"""ICMP type sets holding type 0 (cilium/cilium#41304: Cilium matches type 0 as every type of its
-family): an allow of such a set is written as every type of the family allowed and the missing
-types denied, when Calico denies those (``compile/plan.py`` ``icmp_closed``, ``Grant.closed``);
-else it stays left out (C2C310). Fixture trap-icmp-type0-wildcard is the first case, proven."""
+"""Allows with no Cilium form of their own, written wider with a deny of what Calico denies
+(``compile/plan.py`` ``closed_form``, ``Grant.closed``): ICMP type sets holding type 0
+(cilium/cilium#41304: Cilium matches type 0 as every type of its family) and sets of protocols
+Cilium cannot name; else left out (C2C310). Fixture trap-icmp-type0-wildcard is the first case."""
 
 from __future__ import annotations
 
@@ -57,3 +57,16 @@ def test_left_out_when_calico_allows_a_missing_type() -> None:
     result = convert(text=RULE + LATER_ALLOW, name="in.yaml", pod_cidrs=PODS, node_cidrs=NODES)
     assert [d for d in result.diagnostics if d.code == "C2C310"]
     assert _denies(result.documents) == []
+
+
+def test_unnamed_protocols_become_every_protocol_less_what_calico_denies() -> None:
+    # notProtocol TCP: every protocol but TCP, which no Cilium allow names (GRE, ESP, ... have no
+    # form but "every protocol"); Calico denies TCP from the probe pods (end of tier), so the rule
+    # is every protocol allowed and TCP denied.
+    text = RULE.replace("protocol: ICMP\n      notICMP: {type: 5}\n", "notProtocol: TCP\n")
+    result = convert(text=text, name="in.yaml", pod_cidrs=PODS, node_cidrs=NODES)
+    assert not [d for d in result.diagnostics if d.code == "C2C310"]
+    (deny,) = _denies(result.documents)
+    assert deny["toPorts"] == [{"ports": [{"port": "0", "protocol": "TCP"}]}]
+    proof = verify(result.loaded, result.documents, Assumptions(pod_cidrs=PODS, node_cidrs=NODES))
+    assert proof.status == "equivalent"
