@@ -51,10 +51,21 @@ def test_missing_types_that_calico_denies_are_denied() -> None:
     assert proof.status == "equivalent"
 
 
-def test_left_out_when_calico_allows_a_missing_type() -> None:
-    # A later policy allows type 5 from everyone: denying it from the probe pods would take it
-    # away, so the rule's part stays left out (C2C310) and nothing is denied.
+def test_what_calico_allows_of_the_widening_is_not_denied() -> None:
+    # A later policy allows type 5 from everyone: the widened allow is written and nothing is
+    # denied (Calico allows all that the widening adds).
     result = convert(text=RULE + LATER_ALLOW, name="in.yaml", pod_cidrs=PODS, node_cidrs=NODES)
+    assert not [d for d in result.diagnostics if d.code == "C2C310"]
+    assert _denies(result.documents) == []
+    proof = verify(result.loaded, result.documents, Assumptions(pod_cidrs=PODS, node_cidrs=NODES))
+    assert proof.status == "equivalent"
+
+
+def test_left_out_when_the_denied_part_has_no_form() -> None:
+    # UDPLite alone: the widening is every protocol, and Calico denies the rest from the probe
+    # pods, GRE and the like included, which no Cilium deny names either: left out (C2C310).
+    text = RULE.replace("protocol: ICMP\n      notICMP: {type: 5}\n", "protocol: UDPLite\n")
+    result = convert(text=text, name="in.yaml", pod_cidrs=PODS, node_cidrs=NODES)
     assert [d for d in result.diagnostics if d.code == "C2C310"]
     assert _denies(result.documents) == []
 

@@ -116,10 +116,10 @@ def choose(
         if err is None:
             allow.extend(grant.allow)
             continue
-        for wide in (grant.wide, grant.closed):
-            if wide is None:
-                continue
-            denied = subtract_cubes(wide, grant.allow)
+        forms = [(grant.wide, subtract_cubes(grant.wide, grant.allow))]
+        if grant.closed is not None:
+            forms.append((grant.closed, list(grant.closed_deny)))
+        for wide, denied in forms:
             if expressible(wide, target) is None and expressible(denied, target) is None:
                 allow.extend(wide)
                 deny.extend(denied)

@@ -166,8 +166,8 @@ def compile_plan(
                     wide = rule_spec.match.restrict_subject(subject_cubes).cubes
                     allowed = denied.subtract(wide)
                     if allowed:
-                        closed = closed_form(allowed, denied)
-                        grant = Grant(rule_ref.rule, tuple(allowed), wide, closed)
+                        closed = closed_form(allowed, denied, allowed_l4)
+                        grant = Grant(rule_ref.rule, tuple(allowed), wide, *(closed or (None, ())))
                         owner.allow.setdefault(direction, []).append(grant)
         # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
         # minus what Calico denies (the pieces it decided lost what earlier allows took).
@@ -182,8 +182,8 @@ def compile_plan(
                         widened.add(key)
                         wide_cube = Cube(cube.subject, cube.peer, everything)
                         allowed = denied.subtract([wide_cube])
-                        closed = closed_form(allowed, denied)
-                        profile.append(Grant(None, tuple(allowed), (wide_cube,), closed))
+                        closed = closed_form(allowed, denied, allowed_l4)
+                        profile.append(Grant(None, tuple(allowed), (wide_cube,), *(closed or (None, ()))))
         profile_allow[direction] = profile
         for pp in policies:
             if pp.policy.rules(direction) is not None:
@@ -200,24 +200,29 @@ def compile_plan(
 KNP_KIND = "KubernetesNetworkPolicy"
 
 
-def closed_form(allowed: Sequence[Cube], denied: CubeIndex[Cube]) -> tuple[Cube, ...] | None:
-    """``allowed`` widened (``_widened``) where Cilium cannot write it, when all that the widening
-    adds is denied by Calico (``denied``); else ``None``.
+def closed_form(
+    allowed: Sequence[Cube], denied: CubeIndex[Cube], allows: CubeIndex[Cube]
+) -> tuple[tuple[Cube, ...], tuple[Cube, ...]] | None:
+    """``allowed`` widened (``_widened``) where Cilium cannot write it, with the part of the
+    widening that Calico denies (``denied``), when Calico allows the rest of it (``allows``, its
+    allowed region); else ``None``.
 
     Cilium matches ICMP type 0 as every type of its family (cilium/cilium#41304), so a type set
     holding 0 but not every type has no allow form of its own; the whole family has, and what it
     adds, the types the set lacks, has a deny form (no type 0 in it). Likewise a protocol Cilium
     cannot name (GRE, ESP, ...) is only part of "every protocol", and what that adds may be the
-    named ones. Allowing the widened set and denying the difference decides as Calico does because
-    Calico denies that difference and a Cilium deny wins over every allow (semantics.md 2.4), as
-    for ``Grant.wide``; the emitter checks that both have a Cilium form (``rulekit.choose``)."""
+    named ones. Allowing the widened set and denying Calico's denied part of the widening decides
+    as Calico does: a Cilium deny wins over every allow (semantics.md 2.4), and the rest of the
+    widening is allowed by Calico anyway (by other rules, whose grants allow it too). The emitter
+    checks that both have a Cilium form (``rulekit.choose``)."""
     closed = [Cube(c.subject, c.peer, _widened(c.l4)) for c in allowed]
     if all(a.l4 == c.l4 for a, c in zip(allowed, closed, strict=True)):
         return None
     added = subtract_cubes(closed, allowed)
-    if denied.subtract(added):
-        return None  # the widening reaches flows Calico does not deny
-    return tuple(closed)
+    kept = denied.subtract(added)  # what Calico does not deny of the widening
+    if allows.subtract(kept):
+        return None  # flows Calico neither allows nor denies: an ungoverned subject
+    return tuple(closed), tuple(subtract_cubes(added, kept))
 
 
 def _widened(flows: L4Set) -> L4Set:
