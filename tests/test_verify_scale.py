@@ -40,6 +40,7 @@ def thousand() -> Documents:
     return generated_documents(1000)
 
 
+@pytest.mark.slow  # verifies make bench's 1,000 pairs
 def test_a_thousand_generated_pairs_are_proven_through_representatives(thousand: Documents) -> None:
     result = verify_documents(thousand)
     assert result.status == "equivalent"
@@ -48,6 +49,7 @@ def test_a_thousand_generated_pairs_are_proven_through_representatives(thousand:
     assert max(p.policies for p in ingress) < 200  # of 2 x 1,000
 
 
+@pytest.mark.slow  # verifies make bench's 1,000 pairs
 def test_a_namespaced_policy_changed_among_a_thousand_is_found(thousand: Documents) -> None:
     calico, cilium = copy.deepcopy(thousand)
     assert cilium[500]["metadata"]["name"] == "svc-500"
@@ -61,6 +63,7 @@ def test_a_namespaced_policy_changed_among_a_thousand_is_found(thousand: Documen
         assert "svc-500" in example.calico.ref.what + example.cilium.ref.what
 
 
+@pytest.mark.slow  # verifies make bench's 1,000 pairs
 def test_a_global_policy_changed_among_a_thousand_is_found(thousand: Documents) -> None:
     calico, cilium = copy.deepcopy(thousand)
     assert calico[123]["metadata"]["name"] == "metrics-123"
