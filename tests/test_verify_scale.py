@@ -359,3 +359,38 @@ def test_two_programs_of_one_side_have_representatives_too() -> None:
     _, cilium_old = programs("", dump(cilium))
     parts = check(cast(Any, cilium_old), cilium_new, BENCH_ASSUMPTIONS)
     assert all(p.status == "equivalent" for p in parts)
+
+
+def test_a_cilium_policy_without_rules_in_a_direction_is_in_no_partition_of_it() -> None:
+    from calico2cilium.verify.partition import partition
+
+    calico = CALICO_EGRESS_ONLY
+    cilium = CILIUM_EGRESS_ONLY
+    ingress = partition(*programs(calico, cilium, "ingress"))
+    assert all(not p.cilium.policies and not p.calico.policies for p in ingress)
+    egress = partition(*programs(calico, cilium, "egress"))
+    assert sum(len(p.cilium.policies) for p in egress) == 1
+    assert verify_texts(calico, cilium, BENCH_ASSUMPTIONS).status == "equivalent"
+    # Still judged: the same Cilium policy with an ingress rule is in the ingress question.
+    broken = cilium + "  ingress: [{fromEndpoints: [{matchLabels: {role: x}}]}]\n"
+    assert verify_texts(calico, broken, BENCH_ASSUMPTIONS).status == "different"
+
+
+CALICO_EGRESS_ONLY = """\
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: out, namespace: prod}
+spec:
+  selector: app == 'web'
+  types: [Egress]
+  egress: [{action: Allow, protocol: UDP, destination: {ports: [53]}}]
+"""
+
+CILIUM_EGRESS_ONLY = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: out, namespace: prod}
+spec:
+  endpointSelector: {matchLabels: {app: web}}
+  egress: [{toPorts: [{ports: [{port: "53", protocol: UDP}]}]}]
+"""

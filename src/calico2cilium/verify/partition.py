@@ -85,14 +85,27 @@ def _label(attr: Attr, value: str | None) -> str:
 def partition(
     calico: CalicoProgram, cilium: CiliumProgram, exclusions: Sequence[Exclusion] = ()
 ) -> list[Partition]:
-    """The partitions, each with the policies that may select its subjects (a policy that selects
-    nothing, such as a Calico policy of the other direction, is in none)."""
-    calico = calico.restrict(lambda p: p.selects != FALSE)
-    cilium = cilium.restrict(lambda p: p.selects != FALSE)
+    """The partitions, each with the policies that may select its subjects and decide (a policy
+    that selects nothing, such as a Calico policy of the other direction, is in none)."""
+    calico = calico.restrict(_may_decide)
+    cilium = cilium.restrict(_may_decide)
     every: list[CalicoPolicy | CiliumPolicy] = [*calico.policies, *cilium.policies]
     every.extend(p for e in exclusions for p in e.policies)
     pinned = {id(p): pins(p.selects) for p in every}
     return list(_split(calico, cilium, list(exclusions), pinned, TRUE, [], frozenset()))
+
+
+def _may_decide(policy: CalicoPolicy | CiliumPolicy) -> bool:
+    """Whether the policy can take part in a decision: it selects something and, for Cilium, has a
+    rule or puts its subjects in default deny (a Cilium policy with neither, such as the ingress
+    reading of an egress-only policy, adds nothing to the deny-wins union)."""
+    if policy.unsupported:
+        return True  # its partitions must say "unsupported"
+    if policy.selects == FALSE:
+        return False
+    if isinstance(policy, CiliumPolicy):
+        return bool(policy.allows or policy.denies or policy.default_deny)
+    return True
 
 
 def _leaf(
