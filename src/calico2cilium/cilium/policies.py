@@ -245,7 +245,7 @@ def knp_companion(
             missing = tuple(subtract_cubes(grant.allow, native))
             if missing:
                 note = f"{grant.description}: the part Cilium's reading of the NetworkPolicy misses"
-                extras.setdefault(direction, []).append(Grant(grant.rule, missing, missing, note))
+                extras.setdefault(direction, []).append(Grant(grant.rule, missing, missing, description=note))
         denied = plan.denied.get(direction)
         if denied is not None and native:
             outside = subtract_cubes(native, denied.cubes)

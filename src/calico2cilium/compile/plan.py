@@ -34,7 +34,7 @@ from calico2cilium.compile.ordering import (
     TierSpec,
     compile_ordering,
 )
-from calico2cilium.compile.structure import Expressible, Outcome, compile_structure
+from calico2cilium.compile.structure import Expressible, Outcome, Walk, compile_structure
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.collector import Diagnostics
@@ -44,7 +44,7 @@ from calico2cilium.plan import Denial, Grant, Plan, PolicyPlan
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube
 from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer
-from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key
+from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key, subtract_cubes
 from calico2cilium.sets.selectors import STRING_TEST_OPERATORS
 
 ACTIONS = {ir.Action.ALLOW: Action.ALLOW, ir.Action.DENY: Action.DENY, ir.Action.PASS: Action.PASS}
@@ -202,7 +202,9 @@ def _regions(
                 wide = rule_spec.match.restrict_subject(subject_cubes).cubes
                 allowed = denied.subtract(wide)
                 if allowed:
-                    grant = Grant(rule_ref.rule, tuple(allowed), wide)
+                    note = f"{rule_name(rule_ref)}, less what Calico denies ({REGION_FORM})"
+                    form, form_deny = closed_form(allowed, denied, allowed_l4) or (None, ())
+                    grant = Grant(rule_ref.rule, tuple(allowed), wide, form, form_deny, note)
                     owner.allow.setdefault(direction, []).append(grant)
     # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
     # minus what Calico denies (the pieces it decided lost what earlier allows took).
@@ -216,7 +218,10 @@ def _regions(
                 if key not in widened:
                     widened.add(key)
                     wide_cube = Cube(cube.subject, cube.peer, everything)
-                    profile.append(Grant(None, tuple(denied.subtract([wide_cube])), (wide_cube,)))
+                    allowed = denied.subtract([wide_cube])
+                    form, form_deny = closed_form(allowed, denied, allowed_l4) or (None, ())
+                    note = f"{PROFILE_NOTE} ({REGION_FORM})"
+                    profile.append(Grant(None, tuple(allowed), (wide_cube,), form, form_deny, note))
     return result.deny, profile
 
 
@@ -269,16 +274,21 @@ def _structural(
             if outcome.cubes:
                 owner.deny.setdefault(direction, []).append(Denial(ref.rule, outcome.cubes, note))
             continue
-        owner.allow.setdefault(direction, []).append(Grant(ref.rule, outcome.cubes, outcome.wide, note))
+        form, form_deny = _structural_closed(outcome.cubes, result.walk, expressible) or (None, ())
+        owner.allow.setdefault(direction, []).append(
+            Grant(ref.rule, outcome.cubes, outcome.wide, form, form_deny, note)
+        )
     profile: list[Grant] = []
     for outcome in result.profile:
         ref, owner = outcome.entry.rule, outcome.entry.policy
         if isinstance(ref, RuleRef) and isinstance(owner, PolicyPlan):
             note = f"{rule_name(ref)}: {PASSED}{_why(outcome)}"
-            owner.allow.setdefault(direction, []).append(Grant(ref.rule, outcome.cubes, outcome.wide, note))
+            owner.allow.setdefault(direction, []).append(
+                Grant(ref.rule, outcome.cubes, outcome.wide, description=note)
+            )
         else:
             note = f"{PROFILE_NOTE}, after tier {', '.join(outcome.tiers)} (defaultAction Pass)"
-            profile.append(Grant(None, outcome.cubes, outcome.wide, note))
+            profile.append(Grant(None, outcome.cubes, outcome.wide, description=note))
     for pp in policies:
         if pp.policy.rules(direction) is not None and not pp.subject.is_empty and id(pp) not in result.closed:
             pp.open.add(direction)
@@ -288,6 +298,56 @@ def _structural(
         if native:
             denied.extend(result.walk.decide(native)[1])
     return Region.of(denied), profile
+
+
+def _structural_closed(
+    cubes: Sequence[Cube], walk: Walk, expressible: Expressible
+) -> tuple[tuple[Cube, ...], tuple[Cube, ...]] | None:
+    """``closed_form`` for a structural allow: where ``cubes`` have no Cilium form, the widening
+    (``_widened``) with the part of what it adds that Calico denies, from the walk restricted to
+    the added flows (all of a selected subject: Calico allows the rest of them)."""
+    if expressible(cubes):
+        return None
+    closed = [Cube(c.subject, c.peer, _widened(c.l4)) for c in cubes]
+    if all(a.l4 == c.l4 for a, c in zip(cubes, closed, strict=True)):
+        return None
+    added = Region.of(subtract_cubes(closed, cubes)).cubes
+    return tuple(closed), tuple(walk.decide(added)[1])
+
+
+def closed_form(
+    allowed: Sequence[Cube], denied: CubeIndex[Cube], allows: CubeIndex[Cube]
+) -> tuple[tuple[Cube, ...], tuple[Cube, ...]] | None:
+    """``allowed`` widened (``_widened``) where Cilium cannot write it, with the part of the
+    widening that Calico denies (``denied``), when Calico allows the rest of it (``allows``, its
+    allowed region); else ``None``.
+
+    Cilium matches ICMP type 0 as every type of its family (cilium/cilium#41304), so a type set
+    holding 0 but not every type has no allow form of its own; the whole family has, and what it
+    adds, the types the set lacks, has a deny form (no type 0 in it). Likewise a protocol Cilium
+    cannot name (GRE, ESP, ...) is only part of "every protocol", and what that adds may be the
+    named ones. Allowing the widened set and denying Calico's denied part of the widening decides
+    as Calico does: a Cilium deny wins over every allow (semantics.md 2.4), and the rest of the
+    widening is allowed by Calico anyway (by other rules, whose grants allow it too). The emitter
+    checks that both have a Cilium form (``rulekit.choose``)."""
+    closed = [Cube(c.subject, c.peer, _widened(c.l4)) for c in allowed]
+    if all(a.l4 == c.l4 for a, c in zip(allowed, closed, strict=True)):
+        return None
+    added = subtract_cubes(closed, allowed)
+    kept = denied.subtract(added)  # what Calico does not deny of the widening
+    if allows.subtract(kept):
+        return None  # flows Calico neither allows nor denies: an ungoverned subject
+    return tuple(closed), tuple(subtract_cubes(added, kept))
+
+
+def _widened(flows: L4Set) -> L4Set:
+    """``flows`` with each ICMP protocol whose type set holds type 0 given every type and code;
+    every flow when it holds a protocol Cilium cannot name (``others``: all of them, which only
+    "every protocol" covers)."""
+    if not flows.others.is_empty:
+        return L4Set.all()
+    holding = [proto for proto, types in flows.icmp if types.cell_at(0) is not None]
+    return flows | L4Set.protocols(holding) if holding else flows
 
 
 def _http(

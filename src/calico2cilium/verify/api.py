@@ -23,10 +23,18 @@ from calico2cilium.diagnostics import Diagnostic, Severity
 from calico2cilium.facts.cluster import Cluster
 from calico2cilium.semantics.calico import read_calico_side
 from calico2cilium.semantics.cilium import read_cilium_side
-from calico2cilium.semantics.program import InvalidItem, Located, PlainDocument, Side, UnsupportedItem
-from calico2cilium.semantics.world import DIRECTIONS, Assumptions
+from calico2cilium.semantics.program import (
+    CalicoProgram,
+    CiliumProgram,
+    InvalidItem,
+    Located,
+    PlainDocument,
+    Side,
+    UnsupportedItem,
+)
+from calico2cilium.semantics.world import DIRECTIONS, Assumptions, Direction
 from calico2cilium.verify.hosts import check_hosts
-from calico2cilium.verify.symbolic import Counterexample, PartitionResult, check
+from calico2cilium.verify.symbolic import CPU_BUDGET_S, Counterexample, PartitionResult, check
 
 Status = Literal["equivalent", "different", "incomplete", "invalid"]
 EXIT_CODES: dict[Status, int] = {"equivalent": 0, "different": 1, "incomplete": 1, "invalid": 2}
@@ -73,6 +81,8 @@ class VerifyResult:
                     "namespace": p.partition,
                     "status": p.status,
                     "seconds": round(p.seconds, 4),
+                    "cpu_seconds": round(p.cpu_seconds, 4),
+                    "policies": p.policies,
                     **({"note": p.note} if p.note else {}),
                 }
                 for p in self.partitions
@@ -138,6 +148,7 @@ def verify(
     max_examples: int = 1,
     max_counterexamples: int | None = 20,
     default_namespace: str = "default",
+    cpu_budget_s: float = CPU_BUDGET_S,
 ) -> VerifyResult:
     """Compare a Calico policy set (with its NetworkSets, Tiers, HostEndpoints and Kubernetes
     NetworkPolicies) with a Cilium one (CNP, CCNP, CiliumCIDRGroup, Kubernetes NetworkPolicies).
@@ -145,6 +156,7 @@ def verify(
     ``diagnostics``: problems met while reading the Cilium files (made invalid items).
     ``max_examples``: counterexamples per partition of the subjects; ``max_counterexamples``: stop
     looking (per direction) once that many are found (``None``: check every partition).
+    ``cpu_budget_s``: CPU seconds the solver may spend on one partition (then: not proven).
     ``assumptions``: the verifier's ``Assumptions``, or the ``Cluster`` that ``convert()`` took
     (read with the proof's default knobs).
     """
@@ -170,6 +182,7 @@ def verify(
             cilium_side.programs[direction],
             assumptions,
             max_examples,
+            cpu_budget_s,
             stop_after=max_counterexamples,
         )
         found = sum(len(p.counterexamples) for p in parts)
@@ -179,6 +192,7 @@ def verify(
             direction,
             assumptions,
             max_examples,
+            cpu_budget_s,
             stop_after=max_counterexamples,
             found=found,
         )
@@ -236,9 +250,26 @@ def verify_inventory(
 ) -> Any:
     """The concrete engine: verdict tables of both sides over ``inventory`` (see ``concrete``)."""
     from calico2cilium.verify.concrete import tables
-    from calico2cilium.verify.hosts import host_programs
 
     assumptions = _assumptions(assumptions)
+    calico_p, cilium_p, hosts = inventory_programs(
+        calico, cilium, inventory, assumptions, default_namespace=default_namespace
+    )
+    return tables(calico_p, cilium_p, inventory, assumptions, hosts)
+
+
+def inventory_programs(
+    calico: Input,
+    cilium: Iterable[Any],
+    inventory: Any,
+    assumptions: Assumptions,
+    *,
+    default_namespace: str = "default",
+) -> tuple[dict[Direction, CalicoProgram], dict[Direction, CiliumProgram], list[Any]]:
+    """What the concrete engine compares: both sides' pod programs per direction, and each host
+    subject of the proof with its programs (``concrete.HostCase``)."""
+    from calico2cilium.verify.hosts import host_programs
+
     calico_docs = _located(calico, "calico")[0]
     calico_side = read_calico_side(calico_docs, assumptions, default_namespace)
     named = {s.node for s in calico_side.host_subjects}
@@ -255,7 +286,7 @@ def verify_inventory(
         for s in calico_side.host_subjects
         if not s.unsupported and s.node_labels is not None  # outside the proof: not evaluated
     ]
-    return tables(calico_side.programs, cilium_side.programs, inventory, assumptions, hosts)
+    return calico_side.programs, cilium_side.programs, hosts
 
 
 def verify_texts(
