@@ -21,7 +21,7 @@ import os
 import random
 from typing import Any
 
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, event, given, seed, settings
 
 from calico2cilium.convert import convert
 from calico2cilium.diagnostics import Severity
@@ -120,4 +120,4 @@ _settings = settings(
 @_settings
 @given(scenarios())
 def test_conversion_is_proven_unless_diagnosed(scenario: Scenario) -> None:
-    check_scenario(scenario)
+    event(check_scenario(scenario))  # counts: pytest --hypothesis-show-statistics
