@@ -37,8 +37,9 @@ from calico2cilium.compile.ordering import (
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube, LabelSet
+from calico2cilium.sets.budget import WorkBudgetExceeded, budget, limit_for
 from calico2cilium.sets.index import CubeIndex
-from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer
+from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, all_peers
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key
 from calico2cilium.sets.selectors import STRING_TEST_OPERATORS
 
@@ -162,7 +163,17 @@ def compile_plan(lowered: Lowered, cluster: Cluster, cilium_version: tuple[int, 
             tier_of[tier.name] = tier
         tiers = tier_specs(by_tier, tier_of)
         plan.rule_regions[direction] = ordered
-        result = compile_ordering(tiers)
+        size = sum(
+            len(ps.subject.cubes) + sum(len(r.match.cubes) for r in ps.rules)
+            for t in tiers
+            for ps in t.policies
+        )
+        try:
+            with budget(limit_for(size)):
+                result = compile_ordering(tiers)
+        except WorkBudgetExceeded as err:
+            _fail_closed_direction(direction, tiers, plan, err)
+            continue
         plan.denied[direction] = result.deny
         # What a rule may be emitted as: its own region (within its policy's subject) minus what
         # Calico denies. That covers the part it decided and stays inside the allowed region; it
@@ -191,7 +202,12 @@ def compile_plan(lowered: Lowered, cluster: Cluster, cilium_version: tuple[int, 
                     if rule_spec.action is not Action.ALLOW or id(rule_ref) not in deciding:
                         continue
                     wide = rule_spec.match.restrict_subject(subject_cubes).cubes
-                    allowed = denied.subtract(wide)
+                    try:
+                        with budget(limit_for(len(wide) + len(result.deny.cubes))):
+                            allowed = denied.subtract(wide)
+                    except WorkBudgetExceeded as err:  # the rule is left out: Cilium denies it
+                        plan.diagnostics.append(_too_complex(direction, owner.policy, err, rule_ref.rule))
+                        continue
                     if allowed:
                         grant = Grant(rule_ref.rule, tuple(allowed), wide)
                         owner.allow.setdefault(direction, []).append(grant)
@@ -216,6 +232,41 @@ def compile_plan(lowered: Lowered, cluster: Cluster, cilium_version: tuple[int, 
 
 
 KNP_KIND = "KubernetesNetworkPolicy"
+
+
+def _fail_closed_direction(
+    direction: ir.Direction, tiers: Sequence[TierSpec], plan: Plan, err: WorkBudgetExceeded
+) -> None:
+    """Calico's order in ``direction`` could not be computed within the work budget: fail closed.
+    Every policy governing the direction keeps its subjects selected (Cilium's default deny) and
+    allows nothing; nothing is allowed after the tiers either; Calico's deny region is taken to be
+    every flow, so a Kubernetes NetworkPolicy's companion denies all it allows."""
+    owner = err.owner.policy if isinstance(err.owner, PolicyPlan) else None
+    plan.diagnostics.append(_too_complex(direction, owner, err, None))
+    for tier_spec in tiers:
+        for policy_spec in tier_spec.policies:
+            assert isinstance(policy_spec.provenance, PolicyPlan)
+            policy_spec.provenance.allow[direction] = []
+    plan.profile_allow[direction] = []
+    # Calico's deny region over-approximated by every flow (not computed: that is what ran out).
+    plan.denied[direction] = Region(tuple(Cube(LabelCube(), p, L4Set.all()) for p in all_peers()))
+
+
+def _too_complex(
+    direction: ir.Direction, policy: ir.Policy | None, err: WorkBudgetExceeded, rule: ir.Rule | None
+) -> Diagnostic:
+    if rule is not None:
+        where, source = str(rule.origin), rule.origin.source
+        lost = "this rule is left out, so Cilium denies the traffic it allowed"
+    else:
+        where = policy.origin.resource if policy is not None else f"the {direction.value} policies"
+        source = policy.origin.source if policy is not None else None
+        lost = (
+            f"every pod a policy selects for {direction.value} is left in Cilium's default deny with"
+            f" nothing allowed in that direction, so Cilium denies all {direction.value} traffic Calico"
+            " allowed there"
+        )
+    return make("C2C350", f"{where}: {err.detail}; {lost}", source, hint=err.hint)
 
 
 def _http(

@@ -600,6 +600,36 @@ CODES = (
         passing=_GOOD,
     ),
     CodeDoc(
+        "C2C350",
+        "work-budget-exceeded",
+        Severity.ERROR,
+        "Calico's evaluation order could not be computed within the work budget: the output fails"
+        " closed there.",
+        "Computing what each Calico rule decides takes set differences of the policies' selectors,"
+        " and selectors whose normal forms multiply (several '||' terms inside an '&&') can make that"
+        " exponential. Rather than run for minutes, the conversion stops at a budget that grows with"
+        " the input's size. Where the whole order of a direction ran out, every pod a policy selects"
+        " there stays in Cilium's default deny with nothing allowed in that direction; where one"
+        " rule's share ran out, that rule is left out. Either way Cilium only denies more than"
+        " Calico. The message names the policy (or rule) being compiled when the budget ran out.",
+        failing=_np(
+            '  order: 1\n  selector: "'
+            + " && ".join(f"(a{i} == 'x' || b{i} == 'y')" for i in range(5))
+            + '"\n  ingress:\n    - action: Deny\n',
+            kind="GlobalNetworkPolicy",
+            name="one",
+        )
+        + "---\n"
+        + _np(
+            '  order: 2\n  selector: "'
+            + " && ".join(f"(c{i} == 'x' || d{i} == 'y')" for i in range(5))
+            + '"\n  ingress:\n    - action: Allow\n',
+            kind="GlobalNetworkPolicy",
+            name="two",
+        ),
+        passing=_GOOD,
+    ),
+    CodeDoc(
         "C2C399",
         "invalid-output",
         Severity.ERROR,
