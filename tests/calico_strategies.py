@@ -188,6 +188,37 @@ def local_entities(draw: st.DrawFn, family: int) -> dict[str, Any]:
     return out
 
 
+def _unconvertible(draw: st.DrawFn, rule: dict[str, Any], peer_side: str) -> None:
+    """Mix into ``rule`` one construct the converter must refuse (no inventory, no Cilium form),
+    so that refusals are checked to fail closed (issue 15 item 1)."""
+    kind = draw(
+        st.sampled_from(["services", "contains", "starts", "named-egress", "sa-selector", "source-ports"])
+    )
+    peer = rule.setdefault(peer_side, {})
+    if kind == "services":  # no Service objects without an inventory
+        rule[peer_side] = {"services": {"name": "api", "namespace": draw(st.sampled_from(NAMESPACES))}}
+        rule.pop("ipVersion", None)
+        if peer_side == "destination":
+            rule.get("destination", {}).pop("ports", None)
+    elif kind in ("contains", "starts"):  # string tests need an inventory's label values
+        op = "contains" if kind == "contains" else "starts with"
+        peer["selector"] = f"{draw(st.sampled_from(POD_KEYS))} {op} '{draw(st.sampled_from(VALUES))}'"
+    elif kind == "named-egress" and peer_side == "destination":  # one number cluster-wide in Cilium
+        rule["protocol"] = "TCP"
+        rule.pop("notProtocol", None)
+        rule.pop("icmp", None)
+        rule.pop("notICMP", None)
+        peer["ports"] = ["http"]
+    elif kind == "sa-selector":  # service-account labels are not visible to Cilium
+        peer["serviceAccounts"] = {"selector": f"{draw(st.sampled_from(POD_KEYS))} == 'a'"}
+    else:  # source ports have no Cilium form
+        rule["protocol"] = "TCP"
+        rule.pop("notProtocol", None)
+        rule.pop("icmp", None)
+        rule.pop("notICMP", None)
+        rule.setdefault("source", {})["ports"] = [draw(st.sampled_from([53, 1000]))]
+
+
 @st.composite
 def rules(draw: st.DrawFn, peer_side: str) -> dict[str, Any]:
     rule: dict[str, Any] = {"action": draw(st.sampled_from(["Allow", "Allow", "Deny", "Pass", "Log"]))}
@@ -200,6 +231,8 @@ def rules(draw: st.DrawFn, peer_side: str) -> dict[str, Any]:
     peer = draw(entities(False, family))
     if peer:
         rule[peer_side] = peer
+    if draw(st.integers(0, 7)) == 0:
+        _unconvertible(draw, rule, peer_side)
     if draw(st.integers(0, 3)) == 0:
         # The rule's local side (the policy's own endpoint, matched by its address: network sets
         # the selector picks count, issue 15 item 10).
@@ -227,6 +260,10 @@ def calico_specs(draw: st.DrawFn, global_: bool, tier: str | None, order: float 
         spec["order"] = order
     if draw(st.booleans()):
         spec["selector"] = draw(pod_selectors)
+    if draw(st.integers(0, 15)) == 0:  # a subject Cilium cannot say without an inventory
+        spec["selector"] = (
+            f"({spec.get('selector', 'all()')}) && {draw(st.sampled_from(POD_KEYS))} contains 'a'"
+        )
     if global_ and draw(st.integers(0, 2)) == 0:
         spec["namespaceSelector"] = draw(namespace_selectors)
     types = draw(_TYPES)
@@ -415,6 +452,8 @@ def policy_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
             )
             continue
         tier = draw(st.sampled_from(tiers))
+        if draw(st.integers(0, 40)) == 0:
+            tier = "missing"  # a tier not in the input: its place in the order is unknown (C2C309)
         name = f"p{i}" if tier == "default" else f"{tier}.p{i}"
         metadata: dict[str, Any] = {"name": name}
         if kind == "NetworkPolicy":

@@ -37,4 +37,7 @@ def failure_diagnostic(failure: EmitFailure) -> Diagnostic:
             "traffic allowed after every tier passed (the namespace profiles): part of it has no exact"
             f" Cilium form ({detail}); it is left out, so Cilium denies it"
         )
-    return make("C2C310", message, source, hint=hint)
+    # Left out: Cilium denies it (fails closed); a kept Kubernetes NetworkPolicy's part: it allows it.
+    return make(
+        "C2C310", message, source, hint=hint, narrowing=failure.rule is not None or failure.policy is None
+    )

@@ -28,21 +28,30 @@ from calico2cilium.semantics.world import DIRECTIONS, Assumptions
 from calico2cilium.verify.hosts import check_hosts
 from calico2cilium.verify.symbolic import Counterexample, PartitionResult, check
 
-Status = Literal["equivalent", "different", "incomplete", "invalid"]
-EXIT_CODES: dict[Status, int] = {"equivalent": 0, "different": 1, "incomplete": 1, "invalid": 2}
+Status = Literal["equivalent", "narrowed", "different", "incomplete", "invalid"]
+EXIT_CODES: dict[Status, int] = {
+    "equivalent": 0,
+    "narrowed": 1,
+    "different": 1,
+    "incomplete": 1,
+    "invalid": 2,
+}
 
 
 @dataclass
 class VerifyResult:
     """The verdict on a pair of policy sets.
 
-    ``status``: ``equivalent`` (proven for every flow), ``different`` (counterexamples found),
+    ``status``: ``equivalent`` (proven for every flow), ``narrowed`` (asked with ``narrowing``:
+    proven that Cilium allows no flow Calico denies; ``narrowed`` lists flows it denies more),
+    ``different`` (counterexamples found; with ``narrowing``, flows Cilium allows more),
     ``incomplete`` (no difference found, but some constructs are outside the proof: see
     ``unsupported``), ``invalid`` (some input would be rejected by its cluster: see ``invalid``).
     """
 
     status: Status
     counterexamples: list[Counterexample] = field(default_factory=list)
+    narrowed: list[Counterexample] = field(default_factory=list)
     unsupported: list[UnsupportedItem] = field(default_factory=list)
     invalid: list[InvalidItem] = field(default_factory=list)
     partitions: list[PartitionResult] = field(default_factory=list)
@@ -65,6 +74,7 @@ class VerifyResult:
             "status": self.status,
             "equivalent": self.equivalent,
             "counterexamples": [c.to_dict() for c in self.counterexamples],
+            "narrowed": [c.to_dict() for c in self.narrowed],
             "unsupported": [u.to_dict() for u in self.unsupported],
             "invalid": [i.to_dict() for i in self.invalid],
             "partitions": [
@@ -138,6 +148,7 @@ def verify(
     max_examples: int = 1,
     max_counterexamples: int | None = 20,
     default_namespace: str = "default",
+    narrowing: bool = False,
 ) -> VerifyResult:
     """Compare a Calico policy set (with its NetworkSets, Tiers, HostEndpoints and Kubernetes
     NetworkPolicies) with a Cilium one (CNP, CCNP, CiliumCIDRGroup, Kubernetes NetworkPolicies).
@@ -147,6 +158,9 @@ def verify(
     looking (per direction) once that many are found (``None``: check every partition).
     ``assumptions``: the verifier's ``Assumptions``, or the ``Cluster`` that ``convert()`` took
     (read with the proof's default knobs).
+    ``narrowing``: for a conversion whose diagnostics say it fails closed, prove only that Cilium
+    allows no flow Calico denies (status ``narrowed``, with the flows it denies more in
+    ``narrowed``; a widening is ``different``).
     """
     start = time.perf_counter()
     assumptions = _assumptions(assumptions)
@@ -171,6 +185,7 @@ def verify(
             assumptions,
             max_examples,
             stop_after=max_counterexamples,
+            narrowing=narrowing,
         )
         found = sum(len(p.counterexamples) for p in parts)
         parts += check_hosts(
@@ -181,10 +196,12 @@ def verify(
             max_examples,
             stop_after=max_counterexamples,
             found=found,
+            narrowing=narrowing,
         )
         result.partitions.extend(parts)
         for part in parts:
             result.counterexamples.extend(part.counterexamples)
+            result.narrowed.extend(part.narrowed)
             for item in part.unsupported:
                 if item not in result.unsupported:
                     result.unsupported.append(item)
@@ -200,6 +217,8 @@ def _status(result: VerifyResult) -> Status:
         return "different"
     if result.unsupported or any(p.status in ("unknown", "unsupported") for p in result.partitions):
         return "incomplete"
+    if result.narrowed:
+        return "narrowed"
     return "equivalent"
 
 

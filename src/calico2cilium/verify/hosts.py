@@ -64,13 +64,16 @@ def check_hosts(
     timeout_ms: int = 60_000,
     stop_after: int | None = None,
     found: int = 0,
+    narrowing: bool = False,
 ) -> list[PartitionResult]:
     """Every host subject in one direction; ``found``: counterexamples already found (for
     ``stop_after``, as in ``symbolic.check``)."""
     return check_in_turn(
         direction,
         calico.host_subjects,
-        lambda subject: _check_one(calico, cilium, subject, direction, assumptions, max_examples, timeout_ms),
+        lambda subject: _check_one(
+            calico, cilium, subject, direction, assumptions, max_examples, timeout_ms, narrowing
+        ),
         stop_after,
         found,
     )
@@ -84,6 +87,7 @@ def _check_one(
     assumptions: Assumptions,
     max_examples: int,
     timeout_ms: int,
+    narrowing: bool = False,
 ) -> PartitionResult:
     start = time.perf_counter()
     calico_p, cilium_p = host_programs(calico, cilium, subject, direction, assumptions)
@@ -104,4 +108,5 @@ def _check_one(
         start,
         supported=subject.node_labels is not None,
         prefer=subject.own_ips,
+        narrowing=narrowing,
     )
