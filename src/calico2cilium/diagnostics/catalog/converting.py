@@ -93,7 +93,7 @@ CODES = (
         "C2C303",
         "policy-not-expressible",
         Severity.ERROR,
-        "A policy uses something Cilium cannot express exactly, so it is not converted.",
+        "A rule (or a policy's subject) uses something Cilium cannot express exactly: it fails closed.",
         "Examples: the selector operators contains, starts with and ends with (no label-selector"
         " form), service-account label selectors (Cilium exposes no service-account labels), source"
         " ports, Kubernetes Service matches without the Service object (give it with --inventory:"
@@ -102,10 +102,8 @@ CODES = (
         " label keys whose Cilium form is not a valid label key (a namespace label key longer than"
         " 28 characters becomes k8s.io.cilium.k8s.namespace.labels.<key>, over 63), egress"
         " named ports (Cilium resolves them to one number for the whole cluster and allows it towards"
-        " every peer of the rule; Calico allows each destination pod on its own port). The"
-        " whole policy is left out: converting only some of its rules would change what its later"
-        " rules decide. The traffic it decided is then decided by the policies after it. String"
-        " tests can be expanded against a label inventory instead (--inventory, C2C316).",
+        " every peer of the rule; Calico allows each destination pod on its own port)."
+        " The conversion fails closed at the smallest unit (issue 15): the policy keeps its pods in Cilium's default deny; a refused Allow rule is left out, a refused Deny or Pass rule becomes a Deny of a wider region (the criteria that cannot be said dropped), a subject that cannot be said is widened and keeps only its Deny and Pass rules as Denies. Cilium then only denies more than Calico, never allows more; the message says what it now denies, and convert --verify proves it (NARROWED). String tests can be expanded against a label inventory instead (--inventory, C2C316).",
         failing=_np(
             "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
             "      source:\n        selector: app starts with 'web'\n"
@@ -134,8 +132,10 @@ CODES = (
         Severity.ERROR,
         "A policy names a tier that is not in the input.",
         "A tier's order decides when its policies are evaluated; without the Tier resource the order"
-        " is unknown, so the policy is not converted. Add the Tier to the input (kubectl get tiers"
-        " -o yaml).",
+        " is unknown, and the end of the tier may deny whatever its other policies do not allow. The"
+        " conversion fails closed: the policy's pods stay in Cilium's default deny with nothing"
+        " allowed in the directions it governs (as if its tier came first and allowed nothing), so"
+        " Cilium denies all their traffic there. Add the Tier to the input (kubectl get tiers -o yaml).",
         failing=_np(
             "  tier: security\n  selector: app == 'db'\n  ingress:\n    - action: Deny\n",
             kind="GlobalNetworkPolicy",
@@ -433,8 +433,9 @@ CODES = (
         " addresses and ports, in a source their addresses (felix rule_scanner.go, service_index.go;"
         " semantics.md 1.4). Only the Service object says which pods those are (its selector) and on"
         " which ports (its targetPorts), so the policy is converted only when the inventory holds the"
-        " Service. Without any --inventory the policy is refused with C2C303. Export the Services"
-        " with the rest: kubectl get pods,namespaces,serviceaccounts,nodes,services -A -o yaml.",
+        " Service. Without any --inventory it is refused with C2C303. The rule fails closed (an"
+        " Allow left out, a Deny or Pass widened; the policy keeps its pods in default deny). Export"
+        " the Services with the rest: kubectl get pods,namespaces,serviceaccounts,nodes,services -A -o yaml.",
         failing=_TO_SERVICE,
         passing=_GOOD,
         failing_inventory=_INVENTORY,
@@ -448,8 +449,9 @@ CODES = (
         "The endpoints of a Service without a selector are whatever addresses its EndpointSlices"
         " list (written by hand or by another controller), and Calico matches exactly those. Cilium"
         " has no pod peer for an address list; its toServices turns such a Service into CIDR rules,"
-        " which never match pods or nodes (language.rst, Services based; semantics.md 3.4). The policy"
-        " is not converted. Give the Service a selector, or write the rule with selectors or nets.",
+        " which never match pods or nodes (language.rst, Services based; semantics.md 3.4). The rule"
+        " fails closed (an Allow left out, a Deny or Pass widened; the policy keeps its pods in"
+        " default deny). Give the Service a selector, or write the rule with selectors or nets.",
         failing=_TO_SERVICE,
         passing=_GOOD,
         failing_inventory=_service_inventory("{ports: [{port: 80}]}"),
@@ -464,8 +466,9 @@ CODES = (
         " targetPort is resolved per pod from its container ports, while Cilium resolves an egress"
         " named port to one number for the whole cluster (the reason egress named ports are refused,"
         " C2C303); a Service without ports has no port to allow. A Service that selects a hostNetwork"
-        " pod has that pod's node address as an endpoint, which no pod peer matches. The policy is not"
-        " converted. Use numeric targetPorts.",
+        " pod has that pod's node address as an endpoint, which no pod peer matches. The rule fails"
+        " closed (an Allow left out, a Deny or Pass widened; the policy keeps its pods in default"
+        " deny). Use numeric targetPorts.",
         failing=_TO_SERVICE,
         passing=_GOOD,
         failing_inventory=_service_inventory("{selector: {app: api}, ports: [{port: 80, targetPort: http}]}"),
