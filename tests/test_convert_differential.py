@@ -36,9 +36,9 @@ from calico2cilium.verify.api import verify, verify_inventory
 from calico_strategies import Scenario, dump, scenarios
 from fixture_inventory import Case, generated_inventory
 
-BENIGN = frozenset({"C2C302", "C2C311", "C2C318"})
+BENIGN = frozenset({"C2C302", "C2C311", "C2C318", "C2C351", "C2C352"})
 """Warnings that change no verdict: a Log rule dropped, an order tie broken by name (the conversion
-follows Calico's current rule), an output renamed."""
+follows Calico's current rule), an output renamed, a rule or policy that decides nothing."""
 
 EXAMPLES = int(os.environ.get("C2C_DIFFTEST_EXAMPLES", "30"))
 SEED = int(os.environ.get("C2C_DIFFTEST_SEED", "1"))

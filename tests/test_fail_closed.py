@@ -70,3 +70,16 @@ def test_a_refused_subject_is_widened_with_only_its_denies() -> None:
     assert diagnostic.narrowing and "its subject is widened to" in diagnostic.message
     proof = verify(result.loaded, result.documents, result.cluster, narrowing=True)
     assert proof.status == "narrowed", proof.render_text()
+
+
+def test_a_rule_and_a_policy_that_decide_nothing_are_named() -> None:
+    # Issue 15 item 5: an Allow after an Allow-all decides nothing (C2C351, naming the rule before
+    # it); a later policy whose rules all match traffic already decided is said once (C2C352).
+    text = GNP.format(
+        name="first", spec="  order: 1\n  selector: all()\n  ingress:\n  - action: Allow\n  - action: Deny\n"
+    ) + GNP.format(name="second", spec="  order: 2\n  selector: app == 'db'\n  ingress:\n  - action: Deny\n")
+    result = convert(text=text, name="in.yaml")
+    by_code = {d.code: d.message for d in result.diagnostics if d.code in ("C2C351", "C2C352")}
+    assert "GlobalNetworkPolicy first ingress.1" in by_code["C2C351"]
+    assert "overlapping GlobalNetworkPolicy first ingress.0" in by_code["C2C351"]
+    assert by_code["C2C352"].startswith("GlobalNetworkPolicy second decides nothing in ingress")

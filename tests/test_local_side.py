@@ -104,7 +104,12 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_conversion_is_proven(name: str) -> None:
     result = convert(text=CASES[name], name="in.yaml", pod_cidrs=PODS, node_cidrs=NODES)
-    problems = [str(d) for d in result.diagnostics if d.severity in (Severity.ERROR, Severity.WARNING)]
+    shadowed = ("C2C351", "C2C352")  # a rule that decides nothing (the Allow after a Deny of all)
+    problems = [
+        str(d)
+        for d in result.diagnostics
+        if d.severity in (Severity.ERROR, Severity.WARNING) and d.code not in shadowed
+    ]
     assert problems == []
     proof = verify(result.loaded, result.documents, ASSUMPTIONS)
     assert proof.status == "equivalent", proof.render_text()

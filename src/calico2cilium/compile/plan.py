@@ -35,6 +35,7 @@ from calico2cilium.compile.ordering import (
     TierSpec,
     compile_ordering,
 )
+from calico2cilium.compile.shadows import shadowed
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.collector import Diagnostics
@@ -145,6 +146,8 @@ def compile_plan(
             _fail_closed_direction(direction, tiers, profile_allow, denied_by, diagnostics, err)
             continue
         denied_by[direction] = result.deny
+        for shadow in shadowed(direction, tiers, result):
+            diagnostics.add(shadow)
         # What a rule may be emitted as: its own region (within its policy's subject) minus what
         # Calico denies. That covers the part it decided and stays inside the allowed region; it
         # is usually far simpler than the decided part, which also lost what earlier *allow*

@@ -637,6 +637,38 @@ CODES = (
         passing=_GOOD,
     ),
     CodeDoc(
+        "C2C351",
+        "rule-shadowed",
+        Severity.WARNING,
+        "A rule decides nothing: every flow it matches is decided before it.",
+        "Calico evaluates first match: a rule whose traffic earlier rules or policies already"
+        " decided (an Allow, a Deny, the end of an earlier tier), or sent on with an earlier Pass,"
+        " never decides a flow. The conversion leaves it out and names the earlier rules that"
+        " overlap it, so a rule that silently lost its effect is not carried over unnoticed.",
+        failing=_np(
+            "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
+            "    - action: Deny\n      protocol: TCP\n"
+        ),
+        passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C352",
+        "policy-shadowed",
+        Severity.WARNING,
+        "A policy decides nothing in a direction: all its rules are shadowed by earlier ones.",
+        "Every rule of the policy matches only traffic that earlier policies (or an earlier Pass)"
+        " already decided, so in Calico the policy has no effect there beyond selecting its pods."
+        " Its output is kept, for the default deny of its pods, but allows nothing in that"
+        " direction; the message names the rules that shadow it.",
+        failing=_np("  order: 1\n  selector: all()\n  ingress:\n    - action: Allow\n", name="first")
+        + "---\n"
+        + _np(
+            "  order: 2\n  selector: app == 'db'\n  ingress:\n    - action: Deny\n      protocol: TCP\n",
+            name="second",
+        ),
+        passing=_GOOD,
+    ),
+    CodeDoc(
         "C2C399",
         "invalid-output",
         Severity.ERROR,
