@@ -14,7 +14,7 @@ from calico2cilium.diagnostics import Severity
 from calico2cilium.diagnostics.catalog import CATALOG
 from calico2cilium.verify.api import verify
 
-REFUSALS = ("C2C303", "C2C309", "C2C330", "C2C331", "C2C332", "C2C350")
+REFUSALS = ("C2C303", "C2C309", "C2C312", "C2C330", "C2C331", "C2C332", "C2C350")
 
 
 @pytest.mark.parametrize("code", REFUSALS)

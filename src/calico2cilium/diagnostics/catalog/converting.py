@@ -171,15 +171,17 @@ CODES = (
         "C2C312",
         "host-endpoint-not-converted",
         Severity.ERROR,
-        "A HostEndpoint is not converted: its node gets no Cilium host policy.",
+        "A HostEndpoint cannot be converted exactly: its node is kept in host default deny.",
         "Host endpoints become Cilium host policies (CCNP nodeSelector), one node at a time. A node is"
         " refused when its host policy cannot be exact: several HostEndpoints on it with different"
         " labels, profiles or ports (Calico applies policy per interface, Cilium per node); a profile"
         " other than projectcalico-default-allow (Profiles are not an input kind, so their rules and"
         " labels are unknown); a policy that selects it is itself not converted; or a rule that"
         " constrains the host's own side by address (a destination selector or nets on ingress),"
-        " which a host policy cannot say. No Cilium policy then selects the node, so Cilium allows all"
-        " its host traffic: convert it by hand.",
+        " which a host policy cannot say. The conversion fails closed (issue 15): a host policy still"
+        " selects the node in both directions (Cilium's host default deny) and allows only the failsafe"
+        " ports, which Calico allows whatever its policy says; Cilium denies the rest of the node's"
+        " host traffic that Calico allowed. Convert the node's policy by hand to allow it.",
         failing=_hep("profiles: [profile1]"),
         passing=_GOOD,
     ),
