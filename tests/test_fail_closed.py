@@ -44,32 +44,32 @@ def test_the_catalogued_refusal_fails_closed(code: str, tmp_path: Path) -> None:
 GNP = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {{name: {name}}}\nspec:\n{spec}---\n"
 
 
+def _narrowed(spec: str, said: str) -> None:
+    """``spec`` in a GlobalNetworkPolicy converts with one narrowing C2C303 whose message holds
+    ``said``, and the verifier proves the output only narrows."""
+    text = GNP.format(name="p", spec=spec)
+    result = convert(text=text, name="in.yaml", pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",))
+    [diagnostic] = [d for d in result.diagnostics if d.code == "C2C303"]
+    assert diagnostic.narrowing and said in diagnostic.message
+    proof = verify(result.loaded, result.documents, result.cluster, narrowing=True)
+    assert proof.status == "narrowed", proof.render_text()
+
+
 def test_a_refused_deny_is_widened_not_dropped() -> None:
     # The Deny's peer selector needs an inventory; dropped, it would let the Allow after it allow
     # everything. Widened to "deny from everyone", Cilium denies all ingress of the app=db pods.
-    text = GNP.format(
-        name="p",
-        spec="  selector: app == 'db'\n  ingress:\n  - action: Deny\n    source: {selector: app contains 'we'}\n"
+    _narrowed(
+        "  selector: app == 'db'\n  ingress:\n  - action: Deny\n    source: {selector: app contains 'we'}\n"
         "  - action: Allow\n",
+        "converted as a Deny without its source",
     )
-    result = convert(text=text, name="in.yaml", pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",))
-    [diagnostic] = [d for d in result.diagnostics if d.code == "C2C303"]
-    assert diagnostic.narrowing and "converted as a Deny without its source" in diagnostic.message
-    proof = verify(result.loaded, result.documents, result.cluster, narrowing=True)
-    assert proof.status == "narrowed", proof.render_text()
 
 
 def test_a_refused_subject_is_widened_with_only_its_denies() -> None:
-    text = GNP.format(
-        name="p",
-        spec="  selector: app contains 'd'\n  ingress:\n  - action: Deny\n    protocol: TCP\n"
-        "  - action: Allow\n",
+    _narrowed(
+        "  selector: app contains 'd'\n  ingress:\n  - action: Deny\n    protocol: TCP\n  - action: Allow\n",
+        "its subject is widened to",
     )
-    result = convert(text=text, name="in.yaml", pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",))
-    [diagnostic] = [d for d in result.diagnostics if d.code == "C2C303"]
-    assert diagnostic.narrowing and "its subject is widened to" in diagnostic.message
-    proof = verify(result.loaded, result.documents, result.cluster, narrowing=True)
-    assert proof.status == "narrowed", proof.render_text()
 
 
 def test_a_rule_and_a_policy_that_decide_nothing_are_named() -> None:

@@ -70,19 +70,24 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (two_gib, two_gib))
 
 
-def test_every_hostile_file_is_diagnosed_and_the_good_one_still_read(tmp_path: Path) -> None:
-    for name, content in HOSTILE.items():
-        (tmp_path / name).write_bytes(content)
-    (tmp_path / "zz-good.yaml").write_text(GOOD)
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``calico2cilium ARGS`` in a child process with 2 GiB of memory and 120 s at most."""
     exe = Path(sys.executable).with_name("calico2cilium")
-    done = subprocess.run(
-        [str(exe), "lint", str(tmp_path)],
+    return subprocess.run(
+        [str(exe), *args],
         capture_output=True,
         text=True,
         timeout=120,
         preexec_fn=_limit_memory,
         check=False,
     )
+
+
+def test_every_hostile_file_is_diagnosed_and_the_good_one_still_read(tmp_path: Path) -> None:
+    for name, content in HOSTILE.items():
+        (tmp_path / name).write_bytes(content)
+    (tmp_path / "zz-good.yaml").write_text(GOOD)
+    done = _cli("lint", str(tmp_path))
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     reported = {Path(m["file"]).name for m in POSITION.finditer(done.stdout)}
@@ -108,19 +113,11 @@ def test_selectors_whose_normal_forms_multiply_stop_at_the_work_budget(tmp_path:
     # Before the budget: five terms ran for minutes, seven did not finish. Now each stops within
     # the budget (a few seconds; the limit below leaves room for a loaded machine) with C2C350
     # naming the policy, and fails closed: both policies keep their pods in default deny.
-    exe = Path(sys.executable).with_name("calico2cilium")
     for terms in (5, 7):
         path = tmp_path / f"multiply-{terms}.yaml"
         path.write_text(_multiplying_pair(terms))
         started = time.monotonic()
-        done = subprocess.run(
-            [str(exe), "convert", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            preexec_fn=_limit_memory,
-            check=False,
-        )
+        done = _cli("convert", str(path))
         elapsed = time.monotonic() - started
         assert done.returncode == 2, done.stderr
         assert "Traceback" not in done.stderr
