@@ -243,7 +243,7 @@ def rules(draw: st.DrawFn, peer_side: str) -> dict[str, Any]:
         local = draw(local_entities(family))
         if local:
             rule["destination" if peer_side == "source" else "source"] = local
-    if ports and draw(st.booleans()):
+    if ports and draw(st.booleans()) and "services" not in rule.get("destination", {}):
         dst = rule.setdefault("destination", {})
         key = draw(st.sampled_from(["ports", "ports", "notPorts"]))
         # Named ports only on ingress: on egress Cilium resolves them cluster-wide (refused, C2C303).
