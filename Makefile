@@ -4,7 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test lint typecheck layers unit demo bench clean schemas
+# Let Python keep compiled modules (__pycache__, git-ignored) even where the environment says not
+# to: otherwise every test process and every CLI run recompiles the package and the tests.
+unexport PYTHONDONTWRITEBYTECODE
+
+.PHONY: install test quick lint typecheck layers unit demo bench clean schemas
 
 install: $(STAMP)
 
@@ -25,10 +29,21 @@ typecheck: install
 layers: install
 	$(BIN)/lint-imports
 
+# Both cores (pytest-xdist): the suite is CPU-bound, and the pre-commit hook test waits on pip.
+# loadgroup keeps the tests of one xdist_group (sharing a per-process cache) on one worker.
+PYTEST_JOBS ?= 2
+XDIST := -n $(PYTEST_JOBS) --dist loadgroup
+
 unit: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(XDIST)
 
 test: lint typecheck layers unit
+
+# The edit loop (well under 30 s): ruff, then the tests without the slow and the property-based
+# ones (tests/conftest.py); make test runs everything.
+quick: install
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/python -m pytest -q -x $(XDIST) --quick
 
 demo: install
 	@echo "== convert a whole cluster (examples/cluster: tiers, global and namespaced policies, Kubernetes"
@@ -38,7 +53,7 @@ demo: install
 	@# Exit 1 is expected too: the host policies always carry warnings (enable the host firewall,
 	@# label the nodes, failsafe ports assumed). The verifier's verdict must be EQUIVALENT.
 	$(BIN)/calico2cilium convert -R examples/cluster/calico --cluster-config examples/cluster/cluster.yaml \
-		--verify --output-dir build/demo/cilium 2> build/demo/report.txt; status=$$?; \
+		--verify --output-dir build/demo/cilium --report build/demo/report.html 2> build/demo/report.txt; status=$$?; \
 		cat build/demo/report.txt; test $$status -le 1 && grep -q '^EQUIVALENT' build/demo/report.txt
 	@echo
 	@echo "== three of the generated files: the shop API's policy, the CIDR group of its payment gateway,"
@@ -48,6 +63,12 @@ demo: install
 	@cat build/demo/cilium/ccg-calico-ns-shop-payment-gateway.yaml
 	@echo ---
 	@cat build/demo/cilium/ccnp-security.protect-nodes.yaml
+	@echo
+	@echo "== diff: the Calico cluster against its Cilium output with one port edited (exit 1 expected);"
+	@echo "   the migration report is build/demo/report.html"
+	rm -rf build/demo/cilium-edited && cp -r build/demo/cilium build/demo/cilium-edited
+	sed -i "s/port: '6379'/port: '6380'/" build/demo/cilium-edited/cnp-shop-api.yaml
+	-$(BIN)/calico2cilium diff --cluster-config examples/cluster/cluster.yaml -R examples/cluster/calico build/demo/cilium-edited
 	@echo
 	@echo "== lint examples/broken (exit 2 is expected: deliberate mistakes)"
 	-$(BIN)/calico2cilium lint examples/broken
@@ -59,6 +80,8 @@ bench: install
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_verify.py
 	$(BIN)/python scripts/bench_convert.py
+	$(BIN)/python scripts/bench_concrete.py
+	$(BIN)/python scripts/bench_startup.py
 
 schemas: install
 	$(BIN)/python scripts/gen_schemas.py ../shared/crds

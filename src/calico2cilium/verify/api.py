@@ -23,8 +23,16 @@ from calico2cilium.diagnostics import Diagnostic, Severity
 from calico2cilium.facts.cluster import Cluster
 from calico2cilium.semantics.calico import read_calico_side
 from calico2cilium.semantics.cilium import read_cilium_side
-from calico2cilium.semantics.program import InvalidItem, Located, PlainDocument, Side, UnsupportedItem
-from calico2cilium.semantics.world import DIRECTIONS, Assumptions
+from calico2cilium.semantics.program import (
+    CalicoProgram,
+    CiliumProgram,
+    InvalidItem,
+    Located,
+    PlainDocument,
+    Side,
+    UnsupportedItem,
+)
+from calico2cilium.semantics.world import DIRECTIONS, Assumptions, Direction
 from calico2cilium.verify.hosts import check_hosts
 from calico2cilium.verify.symbolic import Counterexample, PartitionResult, check
 
@@ -210,16 +218,39 @@ def verify(
     return result
 
 
-def _status(result: VerifyResult) -> Status:
-    if result.invalid:
+Outcome = Literal["invalid", "found", "incomplete", "clean"]
+
+
+def classify(
+    invalid: Sequence[Any],
+    found: Sequence[Any],
+    unsupported: Sequence[Any],
+    partitions: Sequence[PartitionResult],
+) -> Outcome:
+    """A comparison's outcome (``verify``, ``diff``): invalid input first, then differences found,
+    then anything outside the proof (constructs, or partitions the solver gave up on)."""
+    if invalid:
         return "invalid"
-    if result.counterexamples:
-        return "different"
-    if result.unsupported or any(p.status in ("unknown", "unsupported") for p in result.partitions):
+    if found:
+        return "found"
+    if unsupported or any(p.status in ("unknown", "unsupported") for p in partitions):
         return "incomplete"
-    if result.narrowed:
-        return "narrowed"
-    return "equivalent"
+    return "clean"
+
+
+def _status(result: VerifyResult) -> Status:
+    outcome = classify(result.invalid, result.counterexamples, result.unsupported, result.partitions)
+    if outcome == "clean" and result.narrowed:
+        return "narrowed"  # asked with narrowing: Cilium allows nothing more, and denies some more
+    return STATUS_OF[outcome]
+
+
+STATUS_OF: dict[Outcome, Status] = {
+    "invalid": "invalid",
+    "found": "different",
+    "incomplete": "incomplete",
+    "clean": "equivalent",
+}
 
 
 def verify_inventory(
@@ -232,9 +263,26 @@ def verify_inventory(
 ) -> Any:
     """The concrete engine: verdict tables of both sides over ``inventory`` (see ``concrete``)."""
     from calico2cilium.verify.concrete import tables
-    from calico2cilium.verify.hosts import host_programs
 
     assumptions = _assumptions(assumptions)
+    calico_p, cilium_p, hosts = inventory_programs(
+        calico, cilium, inventory, assumptions, default_namespace=default_namespace
+    )
+    return tables(calico_p, cilium_p, inventory, assumptions, hosts)
+
+
+def inventory_programs(
+    calico: Input,
+    cilium: Iterable[Any],
+    inventory: Any,
+    assumptions: Assumptions,
+    *,
+    default_namespace: str = "default",
+) -> tuple[dict[Direction, CalicoProgram], dict[Direction, CiliumProgram], list[Any]]:
+    """What the concrete engine compares: both sides' pod programs per direction, and each host
+    subject of the proof with its programs (``concrete.HostCase``)."""
+    from calico2cilium.verify.hosts import host_programs
+
     calico_docs = _located(calico, "calico")[0]
     calico_side = read_calico_side(calico_docs, assumptions, default_namespace)
     named = {s.node for s in calico_side.host_subjects}
@@ -251,7 +299,7 @@ def verify_inventory(
         for s in calico_side.host_subjects
         if not s.unsupported and s.node_labels is not None  # outside the proof: not evaluated
     ]
-    return tables(calico_side.programs, cilium_side.programs, inventory, assumptions, hosts)
+    return calico_side.programs, cilium_side.programs, hosts
 
 
 def verify_texts(
@@ -296,3 +344,23 @@ def decide_flow(
     return calico_side.programs[flow.direction].decide(flow), cilium_side.programs[flow.direction].decide(
         flow
     )
+
+
+def replay_flows(
+    calico: Input,
+    cilium: Iterable[Any],
+    flows: Iterable[Any],
+    assumptions: Assumptions | Cluster | None = None,
+    *,
+    default_namespace: str = "default",
+) -> Any:
+    """Observed flows (``verify.flows.read_flows``) through both sides: which would change verdict,
+    and which the export says were decided otherwise than its own dataplane's policies do."""
+    from calico2cilium.verify.flows import replay
+
+    assumptions = _assumptions(assumptions)
+    calico_side = read_calico_side(_located(calico, "calico")[0], assumptions, default_namespace)
+    cilium_side = read_cilium_side(
+        _located(cilium, "cilium")[0], assumptions, default_namespace, calico_side.node_labels()
+    )
+    return replay(flows, calico_side.programs, cilium_side.programs)
