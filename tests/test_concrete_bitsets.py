@@ -51,13 +51,14 @@ DIFFERING = [
     "field-source-ports-refused",
     "host-own-address-refused",
     "order-knp-exception-before-deny",
-    "trap-icmp-type0-wildcard",
 ]
 AGREEING = [
     # host subjects (a peer selecting a HostEndpoint, named interfaces), Pass to a later tier
     "host-peer-selects-hep",
     "host-named-interface",
     "order-pass-to-later-tier",
+    # exact since the closed grant form (was left out with C2C310)
+    "trap-icmp-type0-wildcard",
 ]
 
 
