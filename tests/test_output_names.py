@@ -26,7 +26,7 @@ metadata: {name: no-ssh}
 spec:
   order: 1
   selector: all()
-  ingress: [{action: Deny, protocol: TCP, destination: {ports: [22]}}, {action: Allow}]
+  ingress: [{action: Deny, protocol: TCP, destination: {ports: [22]}}]
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -39,6 +39,7 @@ apiVersion: projectcalico.org/v3
 kind: NetworkPolicy
 metadata: {name: knp-x, namespace: a}
 spec:
+  order: 5
   selector: app == 'db'
   ingress: [{action: Allow}]
 """

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from calico2cilium import ir
 from calico2cilium.calico.selector import All
 from calico2cilium.compile import labelspace as ls
+from calico2cilium.compile.failclosed import closed_policy, unknown_tier, widened_policy, widened_rules
 from calico2cilium.compile.http import http_grant
 from calico2cilium.compile.lower import Lowered
 from calico2cilium.compile.match import Ranges, l4, policy_subject, rule_region
@@ -34,6 +35,7 @@ from calico2cilium.compile.ordering import (
     TierSpec,
     compile_ordering,
 )
+from calico2cilium.compile.shadows import shadowed
 from calico2cilium.compile.structure import Expressible, Outcome, Walk, compile_structure
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
@@ -42,8 +44,9 @@ from calico2cilium.diagnostics.http_rules import refused
 from calico2cilium.facts.target import DEFAULT_TARGET, CiliumTarget
 from calico2cilium.plan import Denial, Grant, Plan, PolicyPlan
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube
+from calico2cilium.sets.budget import WorkBudgetExceeded, budget, limit_for
 from calico2cilium.sets.index import CubeIndex
-from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer
+from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, all_peers
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key, subtract_cubes
 from calico2cilium.sets.selectors import STRING_TEST_OPERATORS
 
@@ -99,12 +102,17 @@ def compile_plan(
                 make(
                     "C2C309",
                     f"{policy.origin.resource} is in tier '{policy.tier}', which is not in the input, so"
-                    " its place in the evaluation order is unknown; the policy is not converted",
+                    " its place in the evaluation order is unknown, and the end of that tier may deny"
+                    " whatever its other policies do not allow; its pods are kept in Cilium's default"
+                    " deny with nothing allowed in the directions it governs (Cilium denies all of"
+                    " their traffic there that Calico allowed)",
                     policy.origin.source,
                     hint="add the Tier resource to the input",
+                    narrowing=True,
                 )
             )
-            continue
+            tier = unknown_tier(policy.tier)
+            policy = closed_policy(policy)
         entry = _compile_policy(policy, cluster, diagnostics)
         if entry is not None:
             pp, regions = entry
@@ -135,12 +143,100 @@ def compile_plan(
             by_tier[tier.name].append(PolicySpec(pp.subject, tuple(rules), pp))
             tier_of[tier.name] = tier
         tiers = tier_specs(by_tier, tier_of)
-        if expressible is not None and not has_http:
+        size = sum(
+            len(ps.subject.cubes) + sum(len(r.match.cubes) for r in ps.rules)
+            for t in tiers
+            for ps in t.policies
+        )
+        structural = expressible is not None and not has_http
+        try:
+            with budget(limit_for(size)):
+                result = compile_ordering(tiers)
+        except WorkBudgetExceeded as err:
+            if not structural:
+                _fail_closed_direction(direction, tiers, profile_allow, denied_by, diagnostics, err)
+                continue
+            result = None  # the structural form does not need it; only the shadow notes are lost
+        if result is not None:
+            denied_by[direction] = result.deny
+            for shadow in shadowed(direction, tiers, result):
+                diagnostics.add(shadow)
+        if structural:
+            # The region walk above only serves the shadowed-rule notes (compile/shadows.py);
+            # the output keeps each rule's own shape (compile/structure.py).
+            assert expressible is not None
             denied_by[direction], profile_allow[direction] = _structural(
                 policies, tiers, direction, expressible, target
             )
-        else:
-            denied_by[direction], profile_allow[direction] = _regions(tiers, direction, diagnostics)
+            for pp in policies:
+                if pp.policy.rules(direction) is not None:
+                    pp.allow.setdefault(direction, [])
+            continue
+        assert result is not None
+        # What a rule may be emitted as: its own region (within its policy's subject) minus what
+        # Calico denies. That covers the part it decided and stays inside the allowed region; it
+        # is usually far simpler than the decided part, which also lost what earlier *allow*
+        # rules took (the union is the same, and the union is all Cilium sees).
+        denied = cube_index(subject_key(c.subject for c in result.deny.cubes))
+        denied.add(list(result.deny.cubes))
+        allowed_l4 = cube_index(subject_key(c.subject for c in result.allow.cubes))
+        allowed_l4.add(list(result.allow.cubes))
+        seen_by = {id(d.provenance): d.region for d in result.logs}
+        # A rule that decided nothing (earlier rules, a Pass or the tier before took all of its
+        # region) needs no grant: the union of the grants covers every decided part all the same,
+        # and its widened form could be inexpressible for no reason (a spurious C2C310).
+        deciding = {id(d.provenance) for d in result.decisions if d.action is Action.ALLOW}
+        for tier_spec in tiers:
+            for policy_spec in tier_spec.policies:
+                owner = policy_spec.provenance
+                assert isinstance(owner, PolicyPlan)
+                subject_cubes = owner.subject.disjoint_cubes()
+                for rule_spec in policy_spec.rules:
+                    rule_ref = rule_spec.provenance
+                    assert isinstance(rule_ref, RuleRef)
+                    if rule_spec.action is Action.LOG:
+                        _http(
+                            rule_ref,
+                            rule_spec,
+                            subject_cubes,
+                            direction,
+                            seen_by,
+                            allowed_l4,
+                            owner,
+                            diagnostics,
+                        )
+                        continue
+                    if rule_spec.action is not Action.ALLOW or id(rule_ref) not in deciding:
+                        continue
+                    wide = rule_spec.match.restrict_subject(subject_cubes).cubes
+                    try:
+                        with budget(limit_for(len(wide) + len(result.deny.cubes))):
+                            allowed = denied.subtract(wide)
+                    except WorkBudgetExceeded as err:  # the rule is left out: Cilium denies it
+                        diagnostics.add(_too_complex(direction, owner.policy, err, rule_ref.rule))
+                        continue
+                    if allowed:
+                        note = f"{rule_name(rule_ref)}, less what Calico denies ({REGION_FORM})"
+                        form, form_deny = closed_form(allowed, denied, allowed_l4) or (None, ())
+                        grant = Grant(rule_ref.rule, tuple(allowed), wide, form, form_deny, note)
+                        owner.allow.setdefault(direction, []).append(grant)
+        # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
+        # minus what Calico denies (the pieces it decided lost what earlier allows took).
+        profile: list[Grant] = []
+        widened: set[tuple[object, object]] = set()
+        everything = L4Set.all()
+        for decision in result.decisions:
+            if decision.action is Action.ALLOW and isinstance(decision.provenance, AfterTiers):
+                for cube in decision.region.cubes:
+                    key = (cube.subject, cube.peer)
+                    if key not in widened:
+                        widened.add(key)
+                        wide_cube = Cube(cube.subject, cube.peer, everything)
+                        allowed = denied.subtract([wide_cube])
+                        form, form_deny = closed_form(allowed, denied, allowed_l4) or (None, ())
+                        note = f"{PROFILE_NOTE} ({REGION_FORM})"
+                        profile.append(Grant(None, tuple(allowed), (wide_cube,), form, form_deny, note))
+        profile_allow[direction] = profile
         for pp in policies:
             if pp.policy.rules(direction) is not None:
                 pp.allow.setdefault(direction, [])
@@ -154,75 +250,6 @@ def compile_plan(
 
 
 KNP_KIND = "KubernetesNetworkPolicy"
-
-
-def _regions(
-    tiers: list[TierSpec], direction: ir.Direction, diagnostics: Diagnostics
-) -> tuple[Region, list[Grant]]:
-    """The region form of one direction: each Allow rule's region minus Calico's deny region, from
-    the exact partition of ``compile_ordering`` (DESIGN.md "One way to compile ordering exactly");
-    Calico's deny region and the profile's grants. Used for directions with http rules, whose L7
-    filters depend on Calico's allowed region around them (design note, "Fallback")."""
-    result = compile_ordering(tiers)
-    # What a rule may be emitted as: its own region (within its policy's subject) minus what
-    # Calico denies. That covers the part it decided and stays inside the allowed region; it
-    # is usually far simpler than the decided part, which also lost what earlier *allow*
-    # rules took (the union is the same, and the union is all Cilium sees).
-    denied = cube_index(subject_key(c.subject for c in result.deny.cubes))
-    denied.add(list(result.deny.cubes))
-    allowed_l4 = cube_index(subject_key(c.subject for c in result.allow.cubes))
-    allowed_l4.add(list(result.allow.cubes))
-    seen_by = {id(d.provenance): d.region for d in result.logs}
-    # A rule that decided nothing (earlier rules, a Pass or the tier before took all of its
-    # region) needs no grant: the union of the grants covers every decided part all the same,
-    # and its widened form could be inexpressible for no reason (a spurious C2C310).
-    deciding = {id(d.provenance) for d in result.decisions if d.action is Action.ALLOW}
-    for tier_spec in tiers:
-        for policy_spec in tier_spec.policies:
-            owner = policy_spec.provenance
-            assert isinstance(owner, PolicyPlan)
-            subject_cubes = owner.subject.disjoint_cubes()
-            for rule_spec in policy_spec.rules:
-                rule_ref = rule_spec.provenance
-                assert isinstance(rule_ref, RuleRef)
-                if rule_spec.action is Action.LOG:
-                    _http(
-                        rule_ref,
-                        rule_spec,
-                        subject_cubes,
-                        direction,
-                        seen_by,
-                        allowed_l4,
-                        owner,
-                        diagnostics,
-                    )
-                    continue
-                if rule_spec.action is not Action.ALLOW or id(rule_ref) not in deciding:
-                    continue
-                wide = rule_spec.match.restrict_subject(subject_cubes).cubes
-                allowed = denied.subtract(wide)
-                if allowed:
-                    note = f"{rule_name(rule_ref)}, less what Calico denies ({REGION_FORM})"
-                    form, form_deny = closed_form(allowed, denied, allowed_l4) or (None, ())
-                    grant = Grant(rule_ref.rule, tuple(allowed), wide, form, form_deny, note)
-                    owner.allow.setdefault(direction, []).append(grant)
-    # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
-    # minus what Calico denies (the pieces it decided lost what earlier allows took).
-    profile: list[Grant] = []
-    widened: set[tuple[object, object]] = set()
-    everything = L4Set.all()
-    for decision in result.decisions:
-        if decision.action is Action.ALLOW and isinstance(decision.provenance, AfterTiers):
-            for cube in decision.region.cubes:
-                key = (cube.subject, cube.peer)
-                if key not in widened:
-                    widened.add(key)
-                    wide_cube = Cube(cube.subject, cube.peer, everything)
-                    allowed = denied.subtract([wide_cube])
-                    form, form_deny = closed_form(allowed, denied, allowed_l4) or (None, ())
-                    note = f"{PROFILE_NOTE} ({REGION_FORM})"
-                    profile.append(Grant(None, tuple(allowed), (wide_cube,), form, form_deny, note))
-    return result.deny, profile
 
 
 REGION_FORM = "region form: this direction has http rules"
@@ -313,6 +340,46 @@ def _structural_closed(
         return None
     added = Region.of(subtract_cubes(closed, cubes)).cubes
     return tuple(closed), tuple(walk.decide(added)[1])
+
+
+def _fail_closed_direction(
+    direction: ir.Direction,
+    tiers: Sequence[TierSpec],
+    profile_allow: dict[ir.Direction, list[Grant]],
+    denied_by: dict[ir.Direction, Region],
+    diagnostics: Diagnostics,
+    err: WorkBudgetExceeded,
+) -> None:
+    """Calico's order in ``direction`` could not be computed within the work budget: fail closed.
+    Every policy governing the direction keeps its subjects selected (Cilium's default deny) and
+    allows nothing; nothing is allowed after the tiers either; Calico's deny region is taken to be
+    every flow, so a Kubernetes NetworkPolicy's companion denies all it allows."""
+    owner = err.owner.policy if isinstance(err.owner, PolicyPlan) else None
+    diagnostics.add(_too_complex(direction, owner, err, None))
+    for tier_spec in tiers:
+        for policy_spec in tier_spec.policies:
+            assert isinstance(policy_spec.provenance, PolicyPlan)
+            policy_spec.provenance.allow[direction] = []
+    profile_allow[direction] = []
+    # Calico's deny region over-approximated by every flow (not computed: that is what ran out).
+    denied_by[direction] = Region(tuple(Cube(LabelCube(), p, L4Set.all()) for p in all_peers()))
+
+
+def _too_complex(
+    direction: ir.Direction, policy: ir.Policy | None, err: WorkBudgetExceeded, rule: ir.Rule | None
+) -> Diagnostic:
+    if rule is not None:
+        where, source = str(rule.origin), rule.origin.source
+        lost = "this rule is left out, so Cilium denies the traffic it allowed"
+    else:
+        where = policy.origin.resource if policy is not None else f"the {direction.value} policies"
+        source = policy.origin.source if policy is not None else None
+        lost = (
+            f"every pod a policy selects for {direction.value} is left in Cilium's default deny with"
+            f" nothing allowed in that direction, so Cilium denies all {direction.value} traffic Calico"
+            " allowed there"
+        )
+    return make("C2C350", f"{where}: {err.detail}; {lost}", source, hint=err.hint, narrowing=True)
 
 
 def closed_form(
@@ -439,29 +506,73 @@ def _matches_unlabelled(peer: ir.Peer | None) -> bool:
 def _compile_policy(
     policy: ir.Policy, cluster: Ranges, diagnostics: Diagnostics
 ) -> tuple[PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]] | None:
+    """The policy's subject and rule regions. What cannot be converted fails closed at the
+    smallest unit (``compile/failclosed.py``): never the whole policy."""
     try:
         subject = policy_subject(policy)
     except Inexpressible as err:
-        diagnostics.add(_refused(policy, _subject_field(policy, err), err))
-        return None
+        wider, what = widened_policy(policy)
+        diagnostics.add(
+            _narrowed(
+                policy,
+                _subject_field(policy, err),
+                err,
+                f"its subject is widened to {what}, kept in Cilium's default deny with only its Deny and"
+                " Pass rules (as Denies): Cilium denies what its Allow rules allowed, and the pods it"
+                " does not select may be denied more",
+            )
+        )
+        policy = wider
+        subject = policy_subject(policy)
     regions: dict[ir.Direction, list[tuple[ir.Rule, Region]]] = {}
-    notes = Diagnostics()  # merged once the policy is known to be converted
     for direction in ir.Direction:
         rules = policy.rules(direction)
         if rules is None:
             continue
         regions[direction] = []
         for rule in rules:
-            try:
-                region = rule_region(rule, policy, direction, cluster, notes)
-            except Inexpressible as err:
-                diagnostics.add(_refused(policy, rule.origin, err))
-                # Not converted: its earlier rules' services matches are not in the output either.
-                diagnostics.merge(notes, without=("C2C333",))
-                return None
-            regions[direction].append((rule, region))
-    diagnostics.merge(notes)
+            compiled = _compile_rule(policy, rule, direction, cluster, diagnostics)
+            if compiled is not None:
+                regions[direction].append(compiled)
     return PolicyPlan(policy, subject), regions
+
+
+def _compile_rule(
+    policy: ir.Policy, rule: ir.Rule, direction: ir.Direction, cluster: Ranges, diagnostics: Diagnostics
+) -> tuple[ir.Rule, Region] | None:
+    """One rule's region; a rule that cannot be converted fails closed: an Allow is left out, a
+    Deny or Pass becomes a Deny of a wider region (``failclosed.widened_rules``)."""
+    notes = Diagnostics()  # merged once the rule is known to be converted as written
+    try:
+        region = rule_region(rule, policy, direction, cluster, notes)
+    except Inexpressible as err:
+        diagnostics.merge(notes, without=("C2C333",))  # its services matches are not in the output
+        if rule.action is ir.Action.ALLOW:
+            diagnostics.add(
+                _narrowed(
+                    policy, rule.origin, err, "the rule is left out, so Cilium denies the traffic it allowed"
+                )
+            )
+            return None
+        for wider, dropped in widened_rules(rule, direction):
+            try:
+                region = rule_region(wider, policy, direction, cluster, Diagnostics())
+            except Inexpressible:
+                continue
+            was = "a Pass (which let later tiers decide)" if rule.action is ir.Action.PASS else "a Deny"
+            diagnostics.add(
+                _narrowed(
+                    policy,
+                    rule.origin,
+                    err,
+                    f"the rule, {was}, is converted as a Deny without {dropped}: Cilium denies that"
+                    " wider traffic where Calico's later rules and policies allowed it",
+                )
+            )
+            return wider, region
+        raise AssertionError("a rule with no criteria always compiles") from err
+    diagnostics.merge(notes)
+    return rule, region
 
 
 def _subject_field(policy: ir.Policy, err: Inexpressible) -> ir.Origin:
@@ -478,7 +589,8 @@ def _subject_field(policy: ir.Policy, err: Inexpressible) -> ir.Origin:
     return policy.origin
 
 
-def _refused(policy: ir.Policy, origin: ir.Origin, err: Inexpressible) -> Diagnostic:
+def _narrowed(policy: ir.Policy, origin: ir.Origin, err: Inexpressible, change: str) -> Diagnostic:
+    """The refusal of one construct of ``policy`` and how the output fails closed there."""
     where = str(origin) if origin.path else origin.resource
     hint = err.hint
     if err.operator in STRING_TEST_OPERATORS:
@@ -488,10 +600,10 @@ def _refused(policy: ir.Policy, origin: ir.Origin, err: Inexpressible) -> Diagno
         )
     return make(
         err.code or "C2C303",
-        f"{where}: {err.detail or err.operator}; {policy.origin.resource} is not converted, and"
-        " the traffic it decided is decided by the policies after it in the output",
+        f"{where}: {err.detail or err.operator}; {change}",
         origin.source,
         hint=hint,
+        narrowing=True,
     )
 
 
