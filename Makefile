@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test lint typecheck unit demo bench clean schemas
+.PHONY: install test lint typecheck unit demo bench clean schemas docs
 
 install: $(STAMP)
 
@@ -55,6 +55,9 @@ bench: install
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_verify.py
 	$(BIN)/python scripts/bench_convert.py
+
+docs: install
+	$(BIN)/python scripts/gen_codes_doc.py
 
 schemas: install
 	$(BIN)/python scripts/gen_schemas.py ../shared/crds
