@@ -22,7 +22,7 @@ from calico2cilium.verify.api import verify_texts
 
 CLUSTER = Assumptions(pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",))
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-REVIEW_INPUT = Path(__file__).resolve().parent.parent / "docs" / "reviews" / "review-2-bug-2-l7-cidr.yaml"
+REVIEW_INPUT = FIXTURES / "http-then-nets-allow" / "input.yaml"  # review 2, bug 2's input
 
 L7_80 = [PortEntry("80", None, "TCP")]
 
