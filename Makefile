@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test lint typecheck unit demo bench clean schemas docs
+.PHONY: install test lint typecheck layers unit demo bench clean schemas docs
 
 install: $(STAMP)
 
@@ -21,10 +21,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The layer contracts of pyproject.toml [tool.importlinter]: compiler and verifier stay independent.
+layers: install
+	$(BIN)/lint-imports
+
 unit: install
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck unit
+test: lint typecheck layers unit
 
 demo: install
 	@echo "== convert a whole cluster (examples/cluster: tiers, global and namespaced policies, Kubernetes"

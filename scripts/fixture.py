@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from calico2cilium.convert import convert
+from calico2cilium.facts.target import DEFAULT_CILIUM_VERSION
 from calico2cilium.io.write import dump_yaml
 from calico2cilium.semantics.world import Assumptions, node_labels
 from calico2cilium.verify.conversion import check_conversion
@@ -32,7 +33,7 @@ def main() -> int:
     case_dir: Path = args.case
     case = yaml.safe_load((case_dir / "case.yaml").read_text()) if (case_dir / "case.yaml").is_file() else {}
     options = (case or {}).get("options") or {}
-    version = str(options.get("ciliumVersion", "1.18"))
+    version = str(options.get("ciliumVersion", DEFAULT_CILIUM_VERSION))
     input_path = str(case_dir / "input.yaml")
     result = convert(
         [input_path],

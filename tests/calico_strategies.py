@@ -21,6 +21,8 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
+from calico2cilium.facts.target import DEFAULT_CILIUM_VERSION
+
 CLUSTERS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("10.244.0.0/16",), ("10.0.0.0/24",)),
     (("10.244.0.0/16", "fd00:10:244::/56"), ("10.0.0.0/24", "fd00:10:0:1::/64")),
@@ -306,7 +308,7 @@ class Scenario:
     docs: list[dict[str, Any]]
     pod_cidrs: tuple[str, ...]
     node_cidrs: tuple[str, ...]
-    cilium_version: str = "1.18"
+    cilium_version: str = DEFAULT_CILIUM_VERSION
 
     @property
     def text(self) -> str:

@@ -34,8 +34,9 @@ from typing import Any
 import yaml
 
 from calico2cilium.convert import convert
+from calico2cilium.facts.cluster import Services
+from calico2cilium.facts.target import DEFAULT_CILIUM_VERSION
 from calico2cilium.io.inventory import Inventory, PodInfo
-from calico2cilium.semantics.services import KnownServices
 from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, TCP, UDP, Assumptions, node_labels
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -92,7 +93,7 @@ def load_case(name: str) -> Case:
     """The fixture converted as ``test_fixtures.py`` converts it (cached: tests must not mutate)."""
     case = yaml.safe_load((FIXTURES / name / "case.yaml").read_text()) or {}
     options = case.get("options") or {}
-    version = str(options.get("ciliumVersion", "1.18"))
+    version = str(options.get("ciliumVersion", DEFAULT_CILIUM_VERSION))
     major, minor = (int(x) for x in version.split("."))
     pods, nodes = tuple(options.get("podCIDRs", ())), tuple(options.get("nodeCIDRs", ()))
     input_path = FIXTURES / name / "input.yaml"
@@ -108,7 +109,7 @@ def load_case(name: str) -> Case:
     )
     labels = node_labels(options["nodeLabels"]) if "nodeLabels" in options else None
     # The fixture's inventory Services are the assumption for services matches, as in test_fixtures.
-    services = KnownServices.of(result.inventory) if result.inventory is not None else None
+    services = Services.of(result.inventory) if result.inventory is not None else None
     assumptions = Assumptions(
         pod_cidrs=pods,
         node_cidrs=nodes,

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from calico2cilium.cilium.ports import split_around
 from calico2cilium.convert import convert
-from calico2cilium.semantics.cilium_l7 import PortEntry, overlaps_unsafely, split_around
+from calico2cilium.semantics.cilium_l7 import PortEntry, overlaps_unsafely
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.api import verify_texts
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from calico2cilium.compile.hosts import NODE_LABEL, label_value
-from calico2cilium.convert import ConvertResult, convert
+from calico2cilium.compile.hosts import label_value
+from calico2cilium.convert import ConvertResult
+from calico2cilium.plan import NODE_LABEL
+from helpers import convert
 
 PODS, NODES = ("10.244.0.0/16",), ("10.0.0.0/24",)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from calico2cilium import convert as convert_module
-from calico2cilium.convert import convert
+from helpers import convert
 
 NP = """\
 apiVersion: projectcalico.org/v3
@@ -29,9 +29,9 @@ def test_impossible_value_is_simplified_not_an_internal_error() -> None:
 
 def test_a_resource_failing_the_crd_schema_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> object:
-        emitted = emit(*args, **kwargs)
-        emitted.documents[0]["specs"][0]["endpointSelector"] = {"matchLabels": {"app": "x y"}}
-        return emitted
+        documents = emit(*args, **kwargs)
+        documents[0]["specs"][0]["endpointSelector"] = {"matchLabels": {"app": "x y"}}
+        return documents
 
     emit = convert_module.emit_policies
     monkeypatch.setattr(convert_module, "emit_policies", broken)

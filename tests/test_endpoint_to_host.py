@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from calico2cilium.cli.cluster_options import ClusterOptions, assumptions_from, endpoint_to_host
+from calico2cilium.cli.cluster_options import ClusterOptions, assumptions_from
 from calico2cilium.compile.endpoint_to_host import DROP_POLICY_NAME
 from calico2cilium.convert import convert
+from calico2cilium.facts.cluster import Cluster
+from calico2cilium.facts.felix import endpoint_to_host_action as endpoint_to_host
 from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, Assumptions, Endpoint
 from calico2cilium.verify.api import verify
 from helpers import run_cli as run
@@ -125,6 +127,17 @@ def test_cli_says_when_the_action_was_assumed(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0 and "C2C340" not in err and DROP_POLICY_NAME in out, err
     assert "EQUIVALENT" in err and "defaultEndpointToHostAction Drop" in err, err
+
+
+def test_the_library_says_when_the_action_was_assumed(tmp_path: Path) -> None:
+    # The CLI used to add C2C340 itself, so convert() callers never saw it (issue 10, item 3).
+    calico = _calico(tmp_path)
+    assumed = convert([calico], **CIDRS)  # type: ignore[arg-type]
+    assert [d.code for d in assumed.diagnostics] == ["C2C340"]
+    stated = convert([calico], endpoint_to_host_action="Accept", **CIDRS)  # type: ignore[arg-type]
+    assert [d.code for d in stated.diagnostics] == []
+    via_cluster = convert([calico], cluster=Cluster(endpoint_to_host_action="Accept", **CIDRS))  # type: ignore[arg-type]
+    assert via_cluster.documents == stated.documents and via_cluster.diagnostics == []
 
 
 def test_verify_cli_takes_the_action(tmp_path: Path) -> None:

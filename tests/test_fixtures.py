@@ -18,7 +18,8 @@
 
 Each case is converted and compared; the output is validated against the Cilium CRD schema of
 the target version and proven equivalent (or shown different) by the verifier, which shares no
-code with the compiler.
+interpretation with the compiler, only neutral facts (``calico2cilium.facts``): the import-linter
+contracts in pyproject.toml, run by ``make test``, keep it so.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ import pytest
 import yaml
 
 from calico2cilium.convert import convert
+from calico2cilium.facts.cluster import Services
+from calico2cilium.facts.target import DEFAULT_CILIUM_VERSION
 from calico2cilium.io.write import dump_yaml
 from calico2cilium.schemas import validate
-from calico2cilium.semantics.services import KnownServices
 from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, Assumptions, node_labels
 from calico2cilium.verify.api import verify
 from calico2cilium.verify.conversion import check_conversion
@@ -57,7 +59,7 @@ def _run(name: str) -> tuple[dict[str, Any], Any]:
         [str(FIXTURES / name / "input.yaml")],
         pod_cidrs=tuple(options.get("podCIDRs", ())),
         node_cidrs=tuple(options.get("nodeCIDRs", ())),
-        cilium_version=str(options.get("ciliumVersion", "1.18")),
+        cilium_version=str(options.get("ciliumVersion", DEFAULT_CILIUM_VERSION)),
         inventory=str(FIXTURES / name / options["inventory"]) if "inventory" in options else None,
         endpoint_to_host_action=options.get("defaultEndpointToHostAction", DEFAULT_ENDPOINT_TO_HOST_ACTION),
     )
@@ -92,7 +94,7 @@ def test_fixture(name: str) -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_fixture_output_validates_against_cilium_crd(name: str) -> None:
     case, result = _run(name)
-    version = str((case.get("options") or {}).get("ciliumVersion", "1.18"))
+    version = str((case.get("options") or {}).get("ciliumVersion", DEFAULT_CILIUM_VERSION))
     for document in result.documents:
         assert validate(document, cilium_version=version) == [], document["metadata"]["name"]
 
@@ -101,7 +103,7 @@ def test_fixture_output_validates_against_cilium_crd(name: str) -> None:
 def test_fixture_is_proven_by_the_verifier(name: str) -> None:
     case, result = _run(name)
     options = case.get("options") or {}
-    version = str(options.get("ciliumVersion", "1.18"))
+    version = str(options.get("ciliumVersion", DEFAULT_CILIUM_VERSION))
     major, minor = (int(x) for x in version.split("."))
     assumptions = Assumptions(
         pod_cidrs=tuple(options.get("podCIDRs", ())),
@@ -111,7 +113,7 @@ def test_fixture_is_proven_by_the_verifier(name: str) -> None:
         calico_endpoint_to_host_action=options.get(
             "defaultEndpointToHostAction", DEFAULT_ENDPOINT_TO_HOST_ACTION
         ),
-        services=KnownServices.of(result.inventory) if result.inventory is not None else None,
+        services=Services.of(result.inventory) if result.inventory is not None else None,
     )
     expected = case.get("verify", "equivalent")
     if expected == "equivalent-on-inventory":
@@ -147,5 +149,5 @@ def test_converted_services_are_proven_only_with_the_service_objects(name: str) 
         pod_cidrs=tuple(options.get("podCIDRs", ())), node_cidrs=tuple(options.get("nodeCIDRs", ()))
     )
     assert verify(result.loaded, result.documents, plain).status == "incomplete"
-    given = replace(plain, services=KnownServices.of(result.inventory))
+    given = replace(plain, services=Services.of(result.inventory))
     assert verify(result.loaded, result.documents, given).status == "equivalent"

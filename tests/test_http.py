@@ -12,10 +12,10 @@ import pytest
 from calico2cilium import ir
 from calico2cilium.cilium.http import http_items, l7_parts, regex_literal
 from calico2cilium.compile.http import http_grant
-from calico2cilium.convert import convert
 from calico2cilium.sets import Inexpressible, IntervalSet, L4Set
 from calico2cilium.sets.l4 import TCP, UDP
 from calico2cilium.sets.regions import Region, cube_index
+from helpers import convert
 
 
 def _calico_path_match(kind: str, value: str, request_path: str) -> bool:

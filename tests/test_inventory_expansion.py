@@ -12,11 +12,11 @@ import pytest
 
 from calico2cilium.calico.selector import expand_string_tests, parse
 from calico2cilium.compile.inventory import LabelValues, Universe
-from calico2cilium.convert import convert
 from calico2cilium.io.inventory import Inventory, PodInfo, read_inventory
 from calico2cilium.ir import NetworkSet, Origin
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.conversion import check_conversion
+from helpers import convert
 
 A = Assumptions(pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",))
 CLUSTER = {"pod_cidrs": A.pod_cidrs, "node_cidrs": A.node_cidrs}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from calico2cilium.convert import convert
+from helpers import convert
 
 SETS = """\
 apiVersion: projectcalico.org/v3

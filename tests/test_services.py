@@ -1,6 +1,7 @@
 """Calico ``services`` rule matches: reading Services from an inventory, resolving a match against
-them (``semantics/services.py``, shared by the compiler and the verifier), the conversion, and
-the verifier catching a conversion that gets the endpoints or their ports wrong.
+them (the compiler's ``compile/services.py`` and, written apart, the verifier's
+``semantics/services.py``), the conversion, and the verifier catching a conversion that gets the
+endpoints or their ports wrong.
 
 Sources: projectcalico/calico felix ``calc/rule_scanner.go`` (a destination service is an IP and
 port set, a source service an address set) and ``serviceindex/service_index.go``
@@ -16,13 +17,15 @@ import pytest
 from click.testing import CliRunner
 
 from calico2cilium.cli import main
-from calico2cilium.convert import convert
+from calico2cilium.compile.services import ServiceRefused, resolve_known
+from calico2cilium.facts.cluster import Services
 from calico2cilium.io.inventory import read_inventory
 from calico2cilium.io.write import dump_yaml
-from calico2cilium.semantics.services import KnownServices, ServiceRefused, resolve_known
+from calico2cilium.semantics.services import Unresolvable, service_endpoints
 from calico2cilium.semantics.world import Assumptions, node_labels
 from calico2cilium.verify.api import verify
 from calico2cilium.verify.conversion import check_conversion
+from helpers import convert
 
 CLUSTER = {"pod_cidrs": ("10.244.0.0/16",), "node_cidrs": ("10.0.0.0/24",)}
 
@@ -43,10 +46,10 @@ NAMESPACES = [
 ]
 
 
-def _known(*items: dict[str, Any]) -> KnownServices:
+def _known(*items: dict[str, Any]) -> Services:
     inventory = read_inventory([*NAMESPACES, *items])
     assert inventory.ok, inventory.diagnostics
-    return KnownServices.of(inventory)
+    return Services.of(inventory)
 
 
 def test_services_are_read_and_target_ports_default_to_the_port() -> None:
@@ -61,46 +64,75 @@ def test_services_are_read_and_target_ports_default_to_the_port() -> None:
             ],
         },
     )
-    backends = _known(svc).resolve("dns", "backend", destination=True, families=(4,))
+    backends = resolve_known(_known(svc), "dns", "backend", destination=True, families=(4,))
     assert backends.ports == ((6, 53), (6, 9153), (17, 53))
     assert backends.selector == (("k8s-app", "kube-dns"),)
     # A source match is the endpoints' addresses only: no ports.
-    assert _known(svc).resolve("dns", "backend", destination=False, families=(4,)).ports == ()
+    assert resolve_known(_known(svc), "dns", "backend", destination=False, families=(4,)).ports == ()
+
+
+REFUSALS = [
+    ([API], "other", True, "C2C330"),
+    ([_service("db", {"ports": [{"port": 5432}]})], "db", True, "C2C331"),
+    ([_service("db", {"selector": {}, "ports": [{"port": 5432}]})], "db", False, "C2C331"),
+    (
+        [_service("ext", {"type": "ExternalName", "externalName": "db.example.com"})],
+        "ext",
+        False,
+        "C2C331",
+    ),
+    ([_service("hl", {"clusterIP": "None", "selector": {"app": "api"}})], "hl", True, "C2C332"),
+    (
+        [
+            API,
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "api-host", "namespace": "backend", "labels": {"app": "api"}},
+                "spec": {"hostNetwork": True},
+            },
+        ],
+        "api",
+        False,
+        "C2C332",
+    ),
+]
+
+
+@pytest.mark.parametrize(("items", "name", "destination", "code"), REFUSALS)
+def test_refusals(items: list[dict[str, Any]], name: str, destination: bool, code: str) -> None:
+    with pytest.raises(ServiceRefused) as err:
+        resolve_known(_known(*items), name, "backend", destination=destination, families=(4,))
+    assert err.value.code == code
 
 
 @pytest.mark.parametrize(
     ("items", "name", "destination", "code"),
-    [
-        ([API], "other", True, "C2C330"),
-        ([_service("db", {"ports": [{"port": 5432}]})], "db", True, "C2C331"),
-        ([_service("db", {"selector": {}, "ports": [{"port": 5432}]})], "db", False, "C2C331"),
-        (
-            [_service("ext", {"type": "ExternalName", "externalName": "db.example.com"})],
-            "ext",
-            False,
-            "C2C331",
-        ),
-        ([_service("hl", {"clusterIP": "None", "selector": {"app": "api"}})], "hl", True, "C2C332"),
-        (
-            [
-                API,
-                {
-                    "apiVersion": "v1",
-                    "kind": "Pod",
-                    "metadata": {"name": "api-host", "namespace": "backend", "labels": {"app": "api"}},
-                    "spec": {"hostNetwork": True},
-                },
-            ],
-            "api",
-            False,
-            "C2C332",
-        ),
-    ],
+    REFUSALS,
 )
-def test_refusals(items: list[dict[str, Any]], name: str, destination: bool, code: str) -> None:
-    with pytest.raises(ServiceRefused) as err:
-        _known(*items).resolve(name, "backend", destination=destination, families=(4,))
-    assert err.value.code == code
+def test_the_verifier_leaves_what_the_compiler_refuses_outside_the_proof(
+    items: list[dict[str, Any]], name: str, destination: bool, code: str
+) -> None:
+    with pytest.raises(Unresolvable):
+        service_endpoints(_known(*items), name, "backend", with_ports=destination, families=(4,))
+
+
+def test_the_two_readings_agree_on_a_resolvable_service() -> None:
+    svc = _service(
+        "web",
+        {
+            "selector": {"app": "web"},
+            "ports": [{"port": 80, "targetPort": 8080}, {"port": 81, "targetPort": "m"}],
+        },
+    )
+    compiled = resolve_known(_known(svc), "web", "backend", destination=True, families=(4,))
+    proved = service_endpoints(_known(svc), "web", "backend", with_ports=True, families=(4,))
+    assert (proved.labels, proved.ports, proved.named) == (
+        compiled.selector,
+        compiled.ports,
+        compiled.named_ports,
+    )
+    assert service_endpoints(_known(svc), "web", "backend", with_ports=False, families=(4,)).ports == ()
 
 
 def test_no_service_objects_at_all_is_c2c303_with_the_inventory_hint() -> None:
@@ -115,7 +147,7 @@ def test_headless_service_with_ports_and_a_named_target_port_resolve() -> None:
     svc = _service(
         "hl", {"clusterIP": "None", "selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": "http"}]}
     )
-    backends = _known(svc).resolve("hl", "backend", destination=True, families=(4,))
+    backends = resolve_known(_known(svc), "hl", "backend", destination=True, families=(4,))
     assert backends.ports == () and backends.named_ports == ((6, "http"),)
 
 
@@ -136,7 +168,7 @@ def _convert(rules: str, *services: dict[str, Any]) -> Any:
 
 
 def _proof(result: Any, documents: list[dict[str, Any]] | None = None) -> str:
-    given = Assumptions(**CLUSTER, services=KnownServices.of(result.inventory))  # type: ignore[arg-type]
+    given = Assumptions(**CLUSTER, services=Services.of(result.inventory))  # type: ignore[arg-type]
     return verify(result.loaded, result.documents if documents is None else documents, given).status
 
 
@@ -211,7 +243,7 @@ def test_named_target_port_is_refused_in_egress_but_modelled_by_the_verifier() -
     proof = verify(
         result.loaded,
         [],
-        Assumptions(**CLUSTER, services=KnownServices.of(result.inventory)),  # type: ignore[arg-type]
+        Assumptions(**CLUSTER, services=Services.of(result.inventory)),  # type: ignore[arg-type]
     )
     assert proof.status == "different" and not proof.unsupported
 
@@ -283,7 +315,7 @@ def test_host_endpoint_egress_to_a_service_keeps_the_endpoint_ports() -> None:
         node_labels=node_labels({"n1": {"calico2cilium.io/node": "n1"}}),
         calico_host_to_own_pods_allowed=False,
         calico_endpoint_to_host_action="Drop",
-        services=KnownServices.of(inventory),
+        services=Services.of(inventory),
     )
     assert verify(result.loaded, result.documents, assumptions).status == "equivalent"
 
@@ -314,7 +346,7 @@ def test_a_services_match_in_a_dual_stack_cluster_follows_the_service_ip_familie
     inventory = read_inventory([*NAMESPACES, _api(families)])
     result = convert(text=POLICY + TO_API, inventory=inventory, **DUAL_STACK)  # type: ignore[arg-type]
     assert [d.code for d in result.diagnostics] == codes
-    given = Assumptions(**DUAL_STACK, services=KnownServices.of(inventory))  # type: ignore[arg-type]
+    given = Assumptions(**DUAL_STACK, services=Services.of(inventory))  # type: ignore[arg-type]
     proof = verify(result.loaded, result.documents, given)
     if codes == ["C2C333"]:
         assert proof.status == "equivalent"
@@ -327,7 +359,7 @@ def test_the_verifier_catches_a_single_stack_service_converted_as_dual_stack() -
     it is wider, and the proof says so."""
     dual = read_inventory([*NAMESPACES, _api(["IPv4", "IPv6"])])
     result = convert(text=POLICY + TO_API, inventory=dual, **DUAL_STACK)  # type: ignore[arg-type]
-    single = KnownServices.of(read_inventory([*NAMESPACES, _api(["IPv4"])]))
+    single = Services.of(read_inventory([*NAMESPACES, _api(["IPv4"])]))
     given = Assumptions(**DUAL_STACK, services=single)  # type: ignore[arg-type]
     assert verify(result.loaded, result.documents, given).status == "different"
 
@@ -339,7 +371,7 @@ def test_a_service_of_the_other_family_matches_nothing_in_a_single_stack_cluster
     # still a snapshot (the Service may turn dual-stack), and the warning says what was converted
     snapshot = next(d.message for d in result.diagnostics if d.code == "C2C333")
     assert "(their IPv6 addresses only)" in snapshot
-    given = Assumptions(**CLUSTER, services=KnownServices.of(inventory))  # type: ignore[arg-type]
+    given = Assumptions(**CLUSTER, services=Services.of(inventory))  # type: ignore[arg-type]
     assert verify(result.loaded, result.documents, given).status == "equivalent"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from calico2cilium.diagnostics import Diagnostic, Severity, Source
+from calico2cilium.facts.target import DEFAULT_CILIUM_VERSION
 from calico2cilium.io.yamlstream import read_documents
 from calico2cilium.semantics.calico import read_calico_side
 from calico2cilium.semantics.cilium import read_cilium_side
@@ -28,7 +29,7 @@ def test_equivalent_result_forms() -> None:
     assert result.equivalent and result.exit_code == 0
     data = json.loads(json.dumps(result.to_dict()))
     assert data["status"] == "equivalent" and data["counterexamples"] == []
-    assert data["assumptions"]["cilium_version"] == "1.18"
+    assert data["assumptions"]["cilium_version"] == DEFAULT_CILIUM_VERSION
     assert {p["direction"] for p in data["partitions"]} == {"ingress", "egress"}
     assert result.render_text().startswith("EQUIVALENT")
 

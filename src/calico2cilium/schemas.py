@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
 from jsonschema.protocols import Validator
+
+from calico2cilium.facts.target import SUPPORTED_CILIUM_VERSIONS, normalize_cilium_version
 
 __all__ = [
     "SUPPORTED_CILIUM_VERSIONS",
@@ -39,8 +41,6 @@ __all__ = [
     "validate",
 ]
 
-SUPPORTED_CILIUM_VERSIONS: Final[tuple[str, ...]] = ("1.15", "1.16", "1.17", "1.18", "1.19")
-"""Cilium minor versions with a schema set, oldest first."""
 
 JsonPath = tuple[str | int, ...]
 
@@ -100,25 +100,6 @@ def schema_for(api_version: str, kind: str, *, cilium_version: str | None = None
     if served != api_version:
         raise KeyError(f"Cilium {cilium_version} does not serve {kind} {api_version}")
     return _load(file)
-
-
-_VERSION_RE = re.compile(r"v?([0-9]+)\.([0-9]+)(?:\.[0-9]+(?:-[0-9A-Za-z.-]+)?)?")
-
-
-def normalize_cilium_version(version: str) -> str:
-    """``"1.17"``, ``"1.17.5"``, ``"v1.17"`` or ``"1.19.0-pre.4"`` → the minor version ``"1.17"``."""
-    match = _VERSION_RE.fullmatch(version.strip()) if isinstance(version, str) else None
-    if match is None:
-        raise ValueError(
-            f"invalid Cilium version {version!r}: expected MAJOR.MINOR, e.g. '1.17' or 'v1.17.5'"
-        )
-    minor = f"{int(match[1])}.{int(match[2])}"
-    if minor not in SUPPORTED_CILIUM_VERSIONS:
-        supported = ", ".join(SUPPORTED_CILIUM_VERSIONS)
-        raise ValueError(
-            f"Cilium {minor} is not supported (from {version!r}); supported versions: {supported}"
-        )
-    return minor
 
 
 # ----------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from calico2cilium import ir
+from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.sets import IPSet, to_cidr_with_excepts
 
 ANNOTATION_SOURCE = "calico2cilium.io/source"
@@ -59,8 +60,8 @@ class CidrGroups:
             return [{"cidrGroupRef": name} for name in kept]
         return [dict(item) for item in to_cidr_with_excepts(ips)]
 
-    def documents(self, version: tuple[int, int]) -> list[dict[str, Any]]:
-        api = "cilium.io/v2" if version >= (1, 18) else "cilium.io/v2alpha1"
+    def documents(self, target: CiliumTarget) -> list[dict[str, Any]]:
+        api = target.cidr_group_api_version
         out = []
         for network_set in sorted(self.sets, key=group_name):
             name = group_name(network_set)

@@ -17,27 +17,27 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
-from calico2cilium.cilium.policies import (
-    _DENY_SECTION,
-    _SECTION,
-    ANNOTATION_PREFIX,
-    EmitFailure,
-    _canonical,
-    _choose,
-    _metadata,
-    _peer_rules,
-    _source_annotations,
-)
 from calico2cilium.cilium.ports import l4_parts
-from calico2cilium.compile.hosts import NODE_LABEL, HostPlan
-from calico2cilium.compile.plan import Grant
+from calico2cilium.cilium.rulekit import (
+    ANNOTATION_PREFIX,
+    DENY_SECTION,
+    SECTION,
+    EmitFailure,
+    canonical,
+    choose,
+    metadata,
+    peer_rules,
+    source_annotations,
+)
+from calico2cilium.facts.target import CiliumTarget
+from calico2cilium.plan import NODE_LABEL, Grant, HostPlan
 from calico2cilium.sets import Inexpressible
 
 
 def _spec(
     node_selector: dict[str, Any],
     grants: dict[ir.Direction, list[Grant]],
-    version: tuple[int, int],
+    target: CiliumTarget,
     fail: Callable[[Inexpressible, Grant], None],
     groups: CidrGroups,
     *,
@@ -48,24 +48,24 @@ def _spec(
         direction_grants = grants.get(direction)
         if direction_grants is None:
             continue
-        allow, deny = _choose(direction_grants, version, fail)
-        sections = {_SECTION[direction]: allow, _DENY_SECTION[direction]: deny}
+        allow, deny = choose(direction_grants, target, fail)
+        sections = {SECTION[direction]: allow, DENY_SECTION[direction]: deny}
         for name, cubes in sections.items():
             rules: list[dict[str, Any]] = []
             if cubes:
                 try:
-                    rules = _peer_rules(cubes, direction, False, partial(l4_parts, version=version), groups)
+                    rules = peer_rules(cubes, direction, False, partial(l4_parts, target=target), groups)
                 except Inexpressible as err:
                     fail(err, Grant(None, tuple(cubes), tuple(cubes)))
             if rules:
                 spec[name] = rules
-        if default_deny and _SECTION[direction] not in spec:
-            spec[_SECTION[direction]] = [{}]  # default deny, allows nothing
+        if default_deny and SECTION[direction] not in spec:
+            spec[SECTION[direction]] = [{}]  # default deny, allows nothing
     return spec if len(spec) > 1 else None
 
 
 def host_documents(
-    hosts: Sequence[HostPlan], version: tuple[int, int], groups: CidrGroups, failures: list[EmitFailure]
+    hosts: Sequence[HostPlan], target: CiliumTarget, groups: CidrGroups, failures: list[EmitFailure]
 ) -> tuple[dict[str, tuple[ir.Policy, list[dict[str, Any]]]], list[dict[str, Any]]]:
     """The ``nodeSelector`` specs per source policy, and one defaults CCNP per node."""
     by_policy: dict[str, tuple[ir.Policy, list[dict[str, Any]]]] = {}
@@ -79,14 +79,14 @@ def host_documents(
                 failures.append(EmitFailure(grant.rule, policy, err))
 
             governed = {d: g for d, g in host.grants[key].items() if d in host.governed}
-            spec = _spec(selector, governed, version, fail, groups, default_deny=False)
+            spec = _spec(selector, governed, target, fail, groups, default_deny=False)
             if spec is not None:
                 by_policy.setdefault(key, (policy, []))[1].append(spec)
 
         def fail_default(err: Inexpressible, grant: Grant) -> None:
             failures.append(EmitFailure(None, None, err))
 
-        spec = _spec(selector, host.defaults, version, fail_default, groups, default_deny=True)
+        spec = _spec(selector, host.defaults, target, fail_default, groups, default_deny=True)
         if spec is None:
             continue
         first = host.first
@@ -104,7 +104,7 @@ def host_documents(
             {
                 "apiVersion": "cilium.io/v2",
                 "kind": "CiliumClusterwideNetworkPolicy",
-                "metadata": _metadata(host.resource_name, None, annotations),
+                "metadata": metadata(host.resource_name, None, annotations),
                 "specs": [spec],
             }
         )
@@ -126,9 +126,9 @@ def merge_host_specs(
             doc = {
                 "apiVersion": "cilium.io/v2",
                 "kind": "CiliumClusterwideNetworkPolicy",
-                "metadata": _metadata(policy.name, None, _source_annotations(policy)),
+                "metadata": metadata(policy.name, None, source_annotations(policy)),
                 "specs": [],
             }
             documents.append(doc)
             index[key] = doc
-        doc["specs"] = [*doc["specs"], *sorted(specs, key=_canonical)]
+        doc["specs"] = [*doc["specs"], *sorted(specs, key=canonical)]

@@ -5,7 +5,8 @@
   port; ranges need ``endPort`` (Cilium 1.16+); at most 40 ports per ``toPorts`` item.
 * A range never covers a TCP port that carries L7 rules (``l7_ports``): it is split so that such a
   port is an entry of its own, which joins the L7 rule's filter. A range is a filter of its own,
-  which some Cilium versions hand to the proxy as a peer-less allow-all (``semantics/cilium_l7.py``).
+  which some Cilium versions hand to the proxy as a peer-less allow-all (semantics.md 2.3;
+  the verifier's model of it: ``semantics/cilium_l7.py``).
 * ``icmps`` speaks of ICMP types per family, with no code; at most 40 fields per item. Type 0 is
   refused by Cilium's datapath as "every type" (cilium/cilium#41304), so a set holding type 0
   but not every type cannot be written.
@@ -17,16 +18,35 @@ refuses ``toPorts`` and ``icmps`` in one rule), or raises ``Inexpressible``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from calico2cilium.semantics.cilium_l7 import split_around
-from calico2cilium.semantics.protocols import iana_svc_name
+from calico2cilium.facts.protocols import iana_svc_name
+from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.sets import Inexpressible, IntervalSet, L4Set, cilium_names
 from calico2cilium.sets.l4 import ICMP, ICMPV6, SCTP, TCP, UDP
 
 MAX_PORTS_PER_ITEM = 40
 PORT_MAX = 65535
 MAX_ICMP_FIELDS = 40
+
+
+def split_around(lo: int, hi: int, ports: Iterable[int]) -> list[tuple[int, int]]:
+    """``lo..hi`` as ordered ranges in which each of ``ports`` it holds stands alone, so that a range
+    never covers a port that carries L7 rules (each such port becomes its own single-port entry,
+    which joins the L7 rule's filter)."""
+    out: list[tuple[int, int]] = []
+    start = lo
+    for port in sorted({p for p in ports if lo <= p <= hi}):
+        if port > start:
+            out.append((start, port - 1))
+        out.append((port, port))
+        start = port + 1
+    if start <= hi:
+        out.append((start, hi))
+    return out
+
+
 _NAMES = {TCP: "TCP", UDP: "UDP", SCTP: "SCTP"}
 _FAMILIES = {ICMP: "IPv4", ICMPV6: "IPv6"}
 
@@ -40,7 +60,7 @@ def _from_one(numbers: IntervalSet) -> bool:
     return any(lo <= 1 and hi == PORT_MAX for lo, hi in numbers.ranges)
 
 
-def _port_entries(l4: L4Set, version: tuple[int, int], l7_ports: frozenset[int]) -> list[dict[str, Any]]:
+def _port_entries(l4: L4Set, target: CiliumTarget, l7_ports: frozenset[int]) -> list[dict[str, Any]]:
     per_proto: dict[int, list[dict[str, Any]]] = {}
     for proto, pm in l4.ports:
         numbers, names = cilium_names(pm)
@@ -62,7 +82,7 @@ def _port_entries(l4: L4Set, version: tuple[int, int], l7_ports: frozenset[int])
             ):
                 if lo == hi:
                     entries.append({"port": str(lo)})
-                elif version >= (1, 16):
+                elif target.end_port:
                     entries.append({"port": str(lo), "endPort": hi})
                 elif hi - lo < MAX_PORTS_PER_ITEM * 4:
                     entries.extend({"port": str(p)} for p in range(lo, hi + 1))
@@ -109,9 +129,7 @@ def tcp_numbers(l4: L4Set) -> set[int]:
     return found
 
 
-def l4_parts(
-    l4: L4Set, version: tuple[int, int], l7_ports: frozenset[int] = frozenset()
-) -> list[dict[str, Any]]:
+def l4_parts(l4: L4Set, target: CiliumTarget, l7_ports: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
     """Rule fragments (``{}``, ``{"toPorts": ...}``, ``{"icmps": ...}``) whose union is ``l4``; no
     range entry covers one of ``l7_ports`` (the TCP ports that carry L7 rules next to it)."""
     if l4.is_full:
@@ -123,7 +141,7 @@ def l4_parts(
             " only TCP, UDP, SCTP and ICMP, or every protocol",
         )
     parts: list[dict[str, Any]] = []
-    ports = _port_entries(l4, version, l7_ports)
+    ports = _port_entries(l4, target, l7_ports)
     if ports:
         parts.append({"toPorts": [{"ports": chunk} for chunk in _chunks(ports, MAX_PORTS_PER_ITEM)]})
     fields = _icmp_fields(l4)

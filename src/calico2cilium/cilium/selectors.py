@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from calico2cilium.compile.labelspace import NAMESPACE, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT
+from calico2cilium.plan import NAMESPACE, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT
 from calico2cilium.sets import KeyConstraint, LabelCube, to_kubernetes_selectors
 from calico2cilium.sets.labels import HAS
 

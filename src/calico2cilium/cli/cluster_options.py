@@ -9,7 +9,7 @@ The values may also come from a file (``--cluster-config``)::
     podCIDRs: [10.0.0.0/16]
     nodeCIDRs: [192.168.0.0/24]
     serviceCIDRs: [10.96.0.0/12]
-    ciliumVersion: "1.18"
+    ciliumVersion: "1.17"
     nodeLabels:                      # the Nodes' labels (default: their HostEndpoints' labels
                                      # and calico2cilium.io/node=<node>), for host policies
       node1: {calico2cilium.io/node: node1}
@@ -29,16 +29,17 @@ from typing import Any, TypeVar
 
 import click
 
-from calico2cilium.semantics.world import (
+from calico2cilium.facts.cluster import Cluster, node_labels
+from calico2cilium.facts.felix import (
     DEFAULT_ENDPOINT_TO_HOST_ACTION,
     ENDPOINT_TO_HOST_ACTIONS,
-    Assumptions,
     EndpointToHostAction,
-    node_labels,
 )
+from calico2cilium.facts.felix import endpoint_to_host_action as endpoint_to_host
+from calico2cilium.facts.target import DEFAULT_CILIUM_VERSION, SUPPORTED_CILIUM_VERSIONS, cilium_target
+from calico2cilium.semantics.world import Assumptions
 
-CILIUM_VERSIONS = ("1.15", "1.16", "1.17", "1.18", "1.19")
-DEFAULT_CILIUM_VERSION = "1.18"
+CILIUM_VERSIONS = SUPPORTED_CILIUM_VERSIONS
 CONFIG_KEYS = {"podCIDRs": "pod_cidrs", "nodeCIDRs": "node_cidrs", "serviceCIDRs": "service_cidrs"}
 VERSION_KEY = "ciliumVersion"
 NODE_LABELS_KEY = "nodeLabels"
@@ -236,15 +237,6 @@ def _read_config(path: str) -> dict[str, Any]:
     return out
 
 
-def endpoint_to_host(text: str) -> EndpointToHostAction | None:
-    """Felix's spelling of the action (``DROP``, ``Drop``, ...: Felix reads it case-insensitively,
-    ``config_params.go`` ``oneof(DROP,RETURN,ACCEPT)``) in canonical form; ``None`` if not one."""
-    for action in ENDPOINT_TO_HOST_ACTIONS:
-        if text.strip().lower() == action.lower():
-            return action
-    return None
-
-
 def stated_endpoint_to_host(cluster: ClusterOptions) -> EndpointToHostAction | None:
     """The ``DefaultEndpointToHostAction`` the flag or the config file states (``None``: neither)."""
     if cluster.endpoint_to_host_action:
@@ -253,20 +245,24 @@ def stated_endpoint_to_host(cluster: ClusterOptions) -> EndpointToHostAction | N
     return action
 
 
-def assumptions_from(cluster: ClusterOptions) -> Assumptions:
-    """The verifier's assumptions: the config file's values, replaced by any flag given."""
-    values = dict(cluster.config_values)
+def cluster_from(options: ClusterOptions) -> Cluster:
+    """The one ``Cluster`` value: the config file's values, replaced by any flag given."""
+    values = dict(options.config_values)
     for name in ("pod_cidrs", "node_cidrs", "service_cidrs"):
-        given: tuple[str, ...] = getattr(cluster, name)
+        given: tuple[str, ...] = getattr(options, name)
         if given:
             values[name] = given
-    version = cluster.cilium_version or values.get("cilium_version") or DEFAULT_CILIUM_VERSION
-    major, minor = (int(part) for part in version.split("."))
-    return Assumptions(
+    version = options.cilium_version or values.get("cilium_version") or DEFAULT_CILIUM_VERSION
+    return Cluster(
         pod_cidrs=values.get("pod_cidrs", ()),
         node_cidrs=values.get("node_cidrs", ()),
         service_cidrs=values.get("service_cidrs", ()),
-        cilium_version=(major, minor),
         node_labels=values.get("node_labels"),
-        calico_endpoint_to_host_action=stated_endpoint_to_host(cluster) or DEFAULT_ENDPOINT_TO_HOST_ACTION,
+        endpoint_to_host_action=stated_endpoint_to_host(options),
+        target=cilium_target(version),
     )
+
+
+def assumptions_from(options: ClusterOptions) -> Assumptions:
+    """The verifier's assumptions for the cluster the options describe."""
+    return Assumptions.of(cluster_from(options))

@@ -10,11 +10,9 @@ import click
 
 from calico2cilium.cli.cluster_options import (
     CLUSTER_HELP,
-    DEFAULT_CILIUM_VERSION,
     ClusterOptions,
-    assumptions_from,
+    cluster_from,
     cluster_options,
-    stated_endpoint_to_host,
 )
 from calico2cilium.cli.common import (
     EXIT_FINDINGS,
@@ -103,14 +101,12 @@ def command(
     Exit status: 0 converted exactly; 1 converted with warnings (or, with --verify, a difference
     was found); 2 invalid input, refused policies or usage error; 3 internal error.
     """
-    from calico2cilium.compile.endpoint_to_host import assumed as assumed_endpoint_to_host
     from calico2cilium.convert import convert
     from calico2cilium.diagnostics.render import FORMATS
     from calico2cilium.io.write import UnsafeOutput, dump_json, dump_yaml, write_directory
     from calico2cilium.load import LoadResult, load
 
-    assumptions = assumptions_from(cluster)
-    version = f"{assumptions.cilium_version[0]}.{assumptions.cilium_version[1]}"
+    facts = cluster_from(cluster)
     given = inputs(paths, files)
     progress = Progress(enabled=not quiet)
     reading_stage(progress, given, "reading inputs")
@@ -120,15 +116,10 @@ def command(
     result = convert(
         loaded=loaded,
         recursive=recursive,
-        cilium_version=version or DEFAULT_CILIUM_VERSION,
-        pod_cidrs=assumptions.pod_cidrs,
-        node_cidrs=assumptions.node_cidrs,
+        cluster=facts,
         inventory=list(inventory_paths) if inventory_paths else None,
-        endpoint_to_host_action=assumptions.calico_endpoint_to_host_action,
     )
     diagnostics = list(result.diagnostics)
-    if stated_endpoint_to_host(cluster) is None:
-        diagnostics.append(assumed_endpoint_to_host(assumptions.calico_endpoint_to_host_action))
     unwritten = None
     if output_dir is not None:
         progress.stage(f"writing {len(result.documents)} files")
@@ -148,10 +139,11 @@ def command(
     status = EXIT_INVALID if unwritten else exit_status(diagnostics)
     verdict = ""
     if run_verify:
+        from calico2cilium.semantics.world import Assumptions
         from calico2cilium.verify.conversion import check_conversion
 
         progress.stage("verifying the output against the input")
-        check = check_conversion(result, assumptions)
+        check = check_conversion(result, Assumptions.of(facts))
         progress.done()
         verdict = check.render_text()
         if not check.equivalent and status != EXIT_INVALID:
@@ -168,7 +160,7 @@ def command(
         warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
         click.echo(
             f"{loaded.files} files, {loaded.resources} resources in, {len(result.documents)} Cilium"
-            f" resources out (Cilium {version}), {errors} errors, {warnings} warnings",
+            f" resources out (Cilium {facts.target.name}), {errors} errors, {warnings} warnings",
             err=True,
         )
     if unwritten:  # last, where a user looks first; the diagnostics above still say what was found

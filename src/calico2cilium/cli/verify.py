@@ -119,7 +119,7 @@ def command(
         from calico2cilium.verify.conversion import with_inventory_services
 
         assumptions = with_inventory_services(assumptions, inventory)
-    version = ".".join(str(part) for part in assumptions.cilium_version)
+    version = assumptions.target.name
     inputs.diagnostics.extend(d for raw in inputs.cilium for d in schema_diagnostics(raw, version))
     result = verify(
         inputs.calico,

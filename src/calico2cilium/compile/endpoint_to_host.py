@@ -36,10 +36,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from calico2cilium import ir
-from calico2cilium.compile.hosts import HostPlan
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
-from calico2cilium.semantics.world import EndpointToHostAction
+from calico2cilium.diagnostics.collector import Diagnostics
+from calico2cilium.facts.cluster import Cluster
+from calico2cilium.facts.felix import EndpointToHostAction
+from calico2cilium.facts.target import CiliumTarget
+from calico2cilium.plan import HostPlan
 
 DROP_POLICY_NAME = "calico2cilium-endpoint-to-host-drop"
 ANNOTATION_PREFIX = "calico2cilium.io/"
@@ -92,22 +95,24 @@ def _own_pods(action: EndpointToHostAction, hosts: Sequence[HostPlan]) -> list[D
     return out
 
 
-def endpoint_to_host(
-    action: EndpointToHostAction, version: tuple[int, int], hosts: Sequence[HostPlan] = ()
-) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
-    """The documents and diagnostics ``action`` adds to a conversion for Cilium ``version`` whose
-    host policies are ``hosts``."""
+def endpoint_to_host(cluster: Cluster, hosts: Sequence[HostPlan], notes: Diagnostics) -> list[dict[str, Any]]:
+    """The documents the cluster's action adds to a conversion whose host policies are ``hosts``;
+    what it changes goes to ``notes``, with C2C340 when the cluster does not state the action."""
+    action = cluster.endpoint_to_host
+    if cluster.endpoint_to_host_action is None:
+        notes.add(assumed(action))
+    documents, said = _by_action(action, cluster.target)
+    notes.extend(said)
     if action != "Drop":
-        documents, notes = _by_action(action, version)
-        return documents, [*notes, *_own_pods(action, hosts)]
-    return _by_action(action, version)
+        notes.extend(_own_pods(action, hosts))
+    return documents
 
 
 def _by_action(
-    action: EndpointToHostAction, version: tuple[int, int]
+    action: EndpointToHostAction, target: CiliumTarget
 ) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
     if action == "Drop":
-        if version >= (1, 17):
+        if target.non_default_deny_needs_flag:
             return [_drop_policy()], [
                 make(
                     "C2C344",
@@ -118,14 +123,14 @@ def _by_action(
                     hint="keep enable-non-default-deny-policies (Helm enableNonDefaultDenyPolicies) true",
                 )
             ]
-        if version >= (1, 16):
+        if target.enable_default_deny:
             return [_drop_policy()], []
         return [], [
             make(
                 "C2C341",
                 "defaultEndpointToHostAction Drop: Calico drops every pod's traffic to its own node; the"
                 f" Cilium form (a deny-only policy with enableDefaultDeny) needs Cilium 1.16, not"
-                f" {version[0]}.{version[1]}, so the output allows pod to own node traffic wherever the"
+                f" {target.name}, so the output allows pod to own node traffic wherever the"
                 " egress policies allow it (for pods without egress policy: all of it)",
                 hint="target Cilium 1.16 or later (--cilium-version), or add an egressDeny to entity"
                 " host in every pod's policy by hand",

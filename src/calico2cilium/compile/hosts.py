@@ -35,66 +35,30 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from calico2cilium import ir
 from calico2cilium.calico.selector import All, negate, replace_all, replace_global
 from calico2cilium.compile.lower import Lowered
-from calico2cilium.compile.match import Cluster, remote_flows, side
+from calico2cilium.compile.match import Ranges, remote_flows, side
 from calico2cilium.compile.ordering import Action, AfterTiers, PolicySpec, RuleSpec, compile_ordering
-from calico2cilium.compile.plan import ACTIONS, Grant, Plan, tier_specs
+from calico2cilium.compile.plan import ACTIONS, tier_specs
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
-from calico2cilium.semantics import world
+from calico2cilium.diagnostics.collector import Diagnostics
+from calico2cilium.plan import NODE_LABEL, Grant, HostPlan, Plan
 from calico2cilium.sets import Inexpressible, L4Set, LabelCube, LabelSet, from_calico, parse_protocol
 from calico2cilium.sets.peers import all_peers
 from calico2cilium.sets.regions import Cube, Region, subtract_cubes
 
-NODE_LABEL = "calico2cilium.io/node"
 DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
 GLOBAL_KIND = "GlobalNetworkPolicy"
 
 # FelixConfiguration defaults (felix/config/config_params.go; semantics-check.md claim 13), the same
 # the verifier assumes, with Calico's rule protocol names.
-FAILSAFE_INBOUND = tuple((proto.upper(), port) for proto, port in world.FAILSAFE_INBOUND)
-FAILSAFE_OUTBOUND = tuple((proto.upper(), port) for proto, port in world.FAILSAFE_OUTBOUND)
-FAILSAFE = {ir.Direction.INGRESS: FAILSAFE_INBOUND, ir.Direction.EGRESS: FAILSAFE_OUTBOUND}
 
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
 _SUBJECT = LabelCube.all()
-
-
-@dataclass
-class HostPlan:
-    """What one node's host policy must do."""
-
-    node: str
-    endpoints: tuple[ir.HostEndpoint, ...]
-    label_value: str
-    governed: set[ir.Direction] = field(default_factory=set)
-    """Directions in which Calico does not allow everything: Cilium must select the node there."""
-    grants: dict[str, dict[ir.Direction, list[Grant]]] = field(default_factory=dict)
-    """Per source policy (``Origin.resource``), its share of the allowed region (its allow rules'
-    regions minus Calico's deny region)."""
-    policies: dict[str, ir.Policy] = field(default_factory=dict)
-    named_ports: list[ir.Rule] = field(default_factory=list)
-    """Ingress rules whose named destination ports were resolved to the endpoint's port numbers."""
-    defaults: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
-    """Failsafe ports and what the profile allows after every tier passed."""
-
-    @property
-    def first(self) -> ir.HostEndpoint:
-        return self.endpoints[0]
-
-    @property
-    def resource_name(self) -> str:
-        return f"calico2cilium-host-{self.node}"[:253].rstrip("-.")
-
-
-@dataclass
-class HostsResult:
-    hosts: list[HostPlan] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
 class _Refused(Exception):
@@ -121,10 +85,10 @@ def applies_to_hosts(policy: ir.Policy) -> bool:
     )
 
 
-def compile_hosts(lowered: Lowered, cluster: Cluster, plan: Plan) -> HostsResult:
+def compile_hosts(lowered: Lowered, cluster: Ranges, plan: Plan, notes: Diagnostics) -> tuple[HostPlan, ...]:
     """One ``HostPlan`` per node with host endpoints, or a refusal (C2C312) per endpoint."""
-    result = HostsResult()
-    result.diagnostics.extend(_peer_warnings(lowered))
+    hosts: list[HostPlan] = []
+    notes.extend(_peer_warnings(lowered))
     by_node: dict[str, list[ir.HostEndpoint]] = defaultdict(list)
     for hep in lowered.host_endpoints:
         by_node[hep.node].append(hep)
@@ -132,10 +96,10 @@ def compile_hosts(lowered: Lowered, cluster: Cluster, plan: Plan) -> HostsResult
     for node in sorted(by_node):
         heps = tuple(sorted(by_node[node], key=lambda h: h.name))
         try:
-            host = _compile_node(node, heps, lowered, cluster, compiled)
+            host = _compile_node(node, heps, lowered, cluster, compiled, notes)
         except _Refused as refusal:
             for hep in heps:
-                result.diagnostics.append(
+                notes.add(
                     make(
                         "C2C312",
                         f"HostEndpoint '{hep.name}' (node {node}) is not converted: {refusal.reason}. No"
@@ -145,12 +109,12 @@ def compile_hosts(lowered: Lowered, cluster: Cluster, plan: Plan) -> HostsResult
                     )
                 )
             continue
-        result.hosts.append(host)
-        result.diagnostics.extend(_node_diagnostics(host))
-    governed = [h for h in result.hosts if h.governed]
+        hosts.append(host)
+        notes.extend(_node_diagnostics(host, cluster))
+    governed = [h for h in hosts if h.governed]
     if governed:
         first = governed[0].first
-        result.diagnostics.append(
+        notes.add(
             make(
                 "C2C320",
                 "the output holds Cilium host policies (nodeSelector) for the nodes of the HostEndpoints"
@@ -161,15 +125,16 @@ def compile_hosts(lowered: Lowered, cluster: Cluster, plan: Plan) -> HostsResult
                 hint="helm upgrade cilium cilium/cilium --reuse-values --set hostFirewall.enabled=true",
             )
         )
-    return result
+    return tuple(hosts)
 
 
 def _compile_node(
     node: str,
     heps: tuple[ir.HostEndpoint, ...],
     lowered: Lowered,
-    cluster: Cluster,
+    cluster: Ranges,
     compiled: set[int],
+    notes: Diagnostics,
 ) -> HostPlan:
     first = heps[0]
     for other in heps[1:]:
@@ -204,7 +169,7 @@ def _compile_node(
     applicable.sort(key=lambda p: (tiers[p.tier].sort_key, p.sort_key))
     host = HostPlan(node, merged, label_value(node))
     for direction in ir.Direction:
-        _compile_direction(host, direction, applicable, tiers, default_allow, cluster)
+        _compile_direction(host, direction, applicable, tiers, default_allow, cluster, notes)
     return host
 
 
@@ -212,10 +177,10 @@ def _everything() -> list[Cube]:
     return [Cube(_SUBJECT, p, L4Set.all()) for p in all_peers()]
 
 
-def failsafe_l4(direction: ir.Direction) -> L4Set:
+def failsafe_l4(direction: ir.Direction, cluster: Ranges) -> L4Set:
     out = L4Set.empty()
-    for protocol, port in FAILSAFE[direction]:
-        out = out | from_calico(protocol=protocol, ports=(port,))
+    for protocol, port in cluster.failsafe[direction]:
+        out = out | from_calico(protocol=protocol.upper(), ports=(port,))
     return out
 
 
@@ -225,7 +190,8 @@ def _compile_direction(
     applicable: Sequence[ir.Policy],
     tiers: dict[str, ir.Tier],
     default_allow: bool,
-    cluster: Cluster,
+    cluster: Ranges,
+    notes: Diagnostics,
 ) -> None:
     by_tier: dict[str, list[PolicySpec]] = defaultdict(list)
     for policy in applicable:
@@ -235,7 +201,7 @@ def _compile_direction(
         specs = []
         for rule in rules:
             try:
-                region = host_rule_region(rule, policy, direction, cluster, host.first)
+                region = host_rule_region(rule, policy, direction, cluster, host.first, notes)
                 if direction is ir.Direction.INGRESS and _declared_names(rule, host.first):
                     host.named_ports.append(rule)
             except Inexpressible as err:
@@ -245,7 +211,7 @@ def _compile_direction(
     tier_order = tier_specs(by_tier, tiers)
     after = Action.ALLOW if default_allow else Action.DENY
     everything = _everything()
-    failsafe = [Cube(_SUBJECT, p, failsafe_l4(direction)) for p in all_peers()]
+    failsafe = [Cube(_SUBJECT, p, failsafe_l4(direction, cluster)) for p in all_peers()]
     if tier_order:
         result = compile_ordering(tier_order, after_tiers=after)
         allowed = [*result.allow.cubes, *failsafe]
@@ -291,7 +257,12 @@ def _has_address_criteria(peer: ir.Peer) -> bool:
 
 
 def host_rule_region(
-    rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Cluster, hep: ir.HostEndpoint
+    rule: ir.Rule,
+    policy: ir.Policy,
+    direction: ir.Direction,
+    cluster: Ranges,
+    hep: ir.HostEndpoint,
+    notes: Diagnostics,
 ) -> Region:
     """The flows of ``direction`` a rule matches for a host endpoint subject (one point)."""
     if rule.http is not None:
@@ -315,7 +286,7 @@ def host_rule_region(
         if resolved is None:
             return Region.empty()
         rule = resolved
-    there = side(remote, policy, rule, cluster)
+    there = side(remote, policy, rule, cluster, notes)
     flows = remote_flows(rule, there)
     if flows.is_empty:
         return Region.empty()
@@ -391,7 +362,7 @@ def _is_numeric(port: str) -> bool:
 # ---------------------------------------------------------------------- diagnostics
 
 
-def _node_diagnostics(host: HostPlan) -> list[Diagnostic]:
+def _node_diagnostics(host: HostPlan, cluster: Ranges) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if not host.governed:
         return out  # Calico allows everything: no host policy is needed, none is emitted
@@ -408,7 +379,7 @@ def _node_diagnostics(host: HostPlan) -> list[Diagnostic]:
         )
     )
     ports = "; ".join(
-        f"{d.value.lower()} " + ", ".join(f"{p.lower()}:{n}" for p, n in FAILSAFE[d])
+        f"{d.value.lower()} " + ", ".join(f"{p.lower()}:{n}" for p, n in cluster.failsafe[d])
         for d in ir.Direction
         if d in host.governed
     )

@@ -35,26 +35,12 @@ request through).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from calico2cilium import ir
-from calico2cilium.diagnostics import Diagnostic
-from calico2cilium.diagnostics.catalog import make
+from calico2cilium.plan import L7Grant
 from calico2cilium.sets import Inexpressible
 from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.regions import Cube, Region, subtract_cubes
-
-
-@dataclass(frozen=True)
-class L7Grant:
-    """What one http rule needs in Cilium: an L7 HTTP filter over ``exact`` (``L_R``), which may
-    be written over any of ``forms`` (each holds ``exact`` and stays inside ``E_R | A0``). An
-    empty ``exact``: the rules after it allow everything it reaches, so it needs nothing."""
-
-    rule: ir.Rule
-    http: ir.HttpMatch
-    exact: tuple[Cube, ...]
-    forms: tuple[tuple[Cube, ...], ...]
 
 
 def http_grant(
@@ -107,45 +93,4 @@ def http_grant(
     return L7Grant(rule, rule.http, exact, tuple(unique))
 
 
-_ASSUMPTION = (
-    "this assumes Calico enforced it with Application Layer Policy (Dikastes and the Envoy sidecar;"
-    " pods without the sidecar enforced only the L3/L4 part of the policy)"
-)
-
-
-def converted(rule: ir.Rule, filtered: bool = True) -> Diagnostic:
-    """C2C314: an http match became a Cilium L7 HTTP rule (``filtered``), or needed none."""
-    source = rule.http.source if rule.http is not None and rule.http.source else rule.origin.source
-    if not filtered:
-        return make(
-            "C2C314",
-            f"{rule.origin}: the http match has no effect: the rules after it allow all the traffic it"
-            " matches, whatever the request, so it is converted as those plain allows (no L7 rule)",
-            source,
-            hint="the http match can be deleted, or the broader rule after it narrowed",
-        )
-    return make(
-        "C2C314",
-        f"{rule.origin}: the http match is converted to Cilium L7 HTTP rules (toPorts[].rules.http)"
-        f" where the rules after it do not allow the traffic anyway; {_ASSUMPTION}. Cilium needs its L7"
-        " proxy (enable-l7-proxy) for these rules, accepts the connection, and answers a request that"
-        " matches no rule with HTTP 403 instead of dropping it",
-        source,
-        hint="check that the pods had the ALP sidecar in Calico, and that Cilium's L7 proxy is on",
-    )
-
-
-def refused(rule: ir.Rule, err: Inexpressible) -> Diagnostic:
-    """C2C315: an http match that decides traffic has no faithful Cilium form."""
-    source = rule.http.source if rule.http is not None and rule.http.source else rule.origin.source
-    return make(
-        "C2C315",
-        f"{rule.origin}: the http match is not converted ({err.detail or err.operator}); the requests"
-        " it allows where the rules after it do not are left out, so Cilium denies them. The rest of"
-        " the policy is converted",
-        source,
-        hint="allow the traffic with an L3/L4 rule, or write the Cilium L7 rule by hand",
-    )
-
-
-__all__ = ["L7Grant", "converted", "http_grant", "refused"]
+__all__ = ["http_grant"]

@@ -42,12 +42,10 @@ from calico2cilium.calico.selector import (
     negate,
     replace_global,
 )
+from calico2cilium.plan import NAMESPACE, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT
 from calico2cilium.sets import Inexpressible, KeyConstraint, LabelCube, LabelSet, from_selector
 from calico2cilium.sets.selectors import STRING_TEST_OPERATORS
 
-NAMESPACE: Final = "io.kubernetes.pod.namespace"
-NAMESPACE_LABEL_PREFIX: Final = "io.cilium.k8s.namespace.labels."
-SERVICE_ACCOUNT: Final = "io.cilium.k8s.policy.serviceaccount"
 SPECIAL_KEYS: Final = (NAMESPACE, SERVICE_ACCOUNT)
 
 CALICO_NAMESPACE: Final = "projectcalico.org/namespace"

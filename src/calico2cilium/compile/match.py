@@ -4,10 +4,10 @@ A Calico rule ANDs everything it says (semantics.md 1.4). The compiler's peer sp
 disjoint kinds: pods (by labels), hosts (the ``host``/``remote-node`` entities) and addresses
 outside the cluster (CIDRs). Calico's ``nets`` match any endpoint by IP, pods and nodes included
 (semantics.md 3.6 trap 2), so a net is split across the kinds using the cluster's address ranges
-(``Cluster``): a kind whose addresses all lie inside (or all outside) the net is matched wholly
+(``Ranges``): a kind whose addresses all lie inside (or all outside) the net is matched wholly
 (or not at all); a kind only partly inside has no exact Cilium form and raises ``Inexpressible``.
 When the ranges are unknown, the net is taken to hold no pod or node address and a warning says
-so (``Cluster.assumed``).
+so (C2C307).
 
 Peers picked by labels (``selector``, ``namespaceSelector``, ``serviceAccounts``) are pods, plus
 the nets of the network sets they pick. Host endpoints they pick (by ``expectedIPs``) have no
@@ -16,12 +16,18 @@ per-node Cilium peer form; ``compile/hosts.py`` warns where a selector picks one
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from calico2cilium import ir
 from calico2cilium.calico.selector import All, Eq, Selector, conjoin, negate, replace_all, replace_global
 from calico2cilium.compile import labelspace as ls
-from calico2cilium.semantics.services import KnownServices, ServiceBackends, ServiceRefused, resolve_known
+from calico2cilium.compile.services import ServiceBackends, ServiceRefused, resolve_known
+from calico2cilium.diagnostics import Diagnostic
+from calico2cilium.diagnostics.catalog import make
+from calico2cilium.diagnostics.collector import Diagnostics
+from calico2cilium.facts.cluster import Cluster, Services
+from calico2cilium.facts.felix import FAILSAFE_INBOUND, FAILSAFE_OUTBOUND, FailsafePorts
 from calico2cilium.sets import (
     HostKind,
     HostPeer,
@@ -41,31 +47,34 @@ ALL_HOSTS = frozenset(HostKind)
 
 
 @dataclass
-class Cluster:
-    """The cluster's address ranges (``None``: unknown) and the IP families in use."""
+class Ranges:
+    """The compiler's view of the cluster (``facts.cluster.Cluster``): its address ranges as
+    ``IPSet`` (``None``: unknown), the IP families in use, the network sets and Services."""
 
     pods: IPSet | None = None
     nodes: IPSet | None = None
     families: frozenset[int] = frozenset((4, 6))
     network_sets: tuple[ir.NetworkSet, ...] = ()
-    assumed: list[tuple[ir.Origin, str]] = field(default_factory=list)
-    """Rules whose nets were assumed to hold no cluster address (for the caller's warnings)."""
-    services: KnownServices | None = None
+    services: Services | None = None
     """The Kubernetes Services known (an inventory's); ``None``: none given."""
-    resolved: list[tuple[ir.Origin, ServiceBackends]] = field(default_factory=list)
-    """Rule sides whose ``services`` match was converted from a Service object (C2C333)."""
+    failsafe: Mapping[ir.Direction, FailsafePorts] = field(
+        default_factory=lambda: {
+            ir.Direction.INGRESS: FAILSAFE_INBOUND,
+            ir.Direction.EGRESS: FAILSAFE_OUTBOUND,
+        }
+    )
+    """Felix failsafe ports, allowed to and from every host endpoint (``compile/hosts.py``)."""
 
     @staticmethod
-    def of(
-        pod_cidrs: tuple[str, ...] = (),
-        node_cidrs: tuple[str, ...] = (),
-        network_sets: tuple[ir.NetworkSet, ...] = (),
-        services: KnownServices | None = None,
-    ) -> Cluster:
-        pods = IPSet.from_cidrs(pod_cidrs) if pod_cidrs else None
-        nodes = IPSet.from_cidrs(node_cidrs) if node_cidrs else None
+    def of(cluster: Cluster, network_sets: tuple[ir.NetworkSet, ...] = ()) -> Ranges:
+        pods = IPSet.from_cidrs(cluster.pod_cidrs) if cluster.pod_cidrs else None
+        nodes = IPSet.from_cidrs(cluster.node_cidrs) if cluster.node_cidrs else None
         families = frozenset(_families(pods)) if pods is not None else frozenset((4, 6))
-        return Cluster(pods, nodes, families, network_sets, services=services)
+        failsafe = {
+            ir.Direction.INGRESS: cluster.failsafe_inbound,
+            ir.Direction.EGRESS: cluster.failsafe_outbound,
+        }
+        return Ranges(pods, nodes, families, network_sets, services=cluster.services, failsafe=failsafe)
 
     def family_space(self) -> IPSet:
         everything = IPSet.all()
@@ -88,14 +97,17 @@ def _family(version: int | None) -> IPSet:
     return everything
 
 
-def _coverage(ips: IPSet, kind: IPSet | None, cluster: Cluster, what: str, origin: ir.Origin) -> bool:
-    """Whether every address of ``kind`` is in ``ips`` (True) or none is (False)."""
+def _coverage(
+    ips: IPSet, kind: IPSet | None, cluster: Ranges, what: str, origin: ir.Origin, notes: Diagnostics
+) -> bool:
+    """Whether every address of ``kind`` is in ``ips`` (True) or none is (False); an unknown range
+    is taken to hold none of ``ips`` and ``notes`` says so (C2C307)."""
     space = cluster.family_space()
     if kind is None:
         if (space - ips).is_empty:
             return True
         if not (ips & space).is_empty:
-            cluster.assumed.append((origin, what))
+            notes.once(_assumed(origin, what))
         return False
     inside = kind & ips
     if inside.is_empty:
@@ -109,9 +121,33 @@ def _coverage(ips: IPSet, kind: IPSet | None, cluster: Cluster, what: str, origi
     )
 
 
-def _coverage_maybe(ips: IPSet, cluster: Cluster) -> bool:
+def _coverage_maybe(ips: IPSet, cluster: Ranges) -> bool:
     """Whether ``ips`` may hold a pod or node address."""
     return any(kind is None or not (kind & ips).is_empty for kind in (cluster.pods, cluster.nodes))
+
+
+def _assumed(origin: ir.Origin, what: str) -> Diagnostic:
+    option = "--pod-cidr" if what == "pod" else "--node-cidr"
+    return make(
+        "C2C307",
+        f"{origin}: the rule's nets may hold {what} addresses, which Calico matches and Cilium CIDR"
+        f" rules never do; converted assuming they hold none",
+        origin.source,
+        hint=f"give the cluster's ranges with {option} so that the conversion is exact",
+    )
+
+
+def _snapshot(origin: ir.Origin, backends: ServiceBackends) -> Diagnostic:
+    """C2C333 at each ``services`` match converted from the inventory's Service object."""
+    return make(
+        "C2C333",
+        f"{origin}: the services match (Service {backends.namespace}/{backends.name}) is"
+        f" converted as {backends.describe()}, from the inventory's Service object: a"
+        " snapshot. Calico follows the Service's EndpointSlices, so a later change of its"
+        " selector or ports is followed by Calico and not by the converted rule",
+        origin.source,
+        hint="convert again whenever the Service's selector or ports change",
+    )
 
 
 @dataclass(frozen=True)
@@ -133,9 +169,17 @@ class Side:
         return out
 
 
-def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster, *, remote: bool = True) -> Side:
+def side(
+    peer: ir.Peer,
+    policy: ir.Policy,
+    rule: ir.Rule,
+    cluster: Ranges,
+    notes: Diagnostics,
+    *,
+    remote: bool = True,
+) -> Side:
     """The endpoints one rule side (``source`` or ``destination``) matches; ``remote`` for the
-    peer side (the other side is the policy's own endpoint)."""
+    peer side (the other side is the policy's own endpoint). What was assumed goes to ``notes``."""
     ips: IPSet | None = None
     if peer.nets or peer.not_nets:
         ips = (IPSet.from_cidrs(peer.nets) if peer.nets else IPSet.all()) - IPSet.from_cidrs(peer.not_nets)
@@ -154,17 +198,17 @@ def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster, *, r
             " cluster is single-stack)",
         )
     if peer.services is not None:
-        return _service_side(peer, policy, rule, cluster)
+        return _service_side(peer, policy, rule, cluster, notes)
     if ips is not None:
         ips = ips & family
     if peer.has_label_criteria:
         pods = _labelled_pods(peer, policy)
-        if ips is not None and not _coverage(ips, cluster.pods, cluster, "pod", rule.origin):
+        if ips is not None and not _coverage(ips, cluster.pods, cluster, "pod", rule.origin, notes):
             pods = LabelSet.empty()
         # notSelector X takes away every address of X: X's pods (above) and the nets of every
         # network set X picks, in any namespace (it is not namespace-scoped, semantics.md 1.4).
         excluded = _not_selector_ips(peer, cluster) & family
-        if not excluded.is_empty and _coverage(excluded, cluster.pods, cluster, "pod", rule.origin):
+        if not excluded.is_empty and _coverage(excluded, cluster.pods, cluster, "pod", rule.origin, notes):
             pods = LabelSet.empty()
         if not remote:
             return Side(pods, frozenset(), IPSet.empty())
@@ -182,20 +226,30 @@ def side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster, *, r
             set_ips = set_ips & ips
         if set_ips.is_empty:
             return Side(pods, frozenset(), IPSet.empty())
-        if _coverage(set_ips, cluster.pods, cluster, "pod", rule.origin):
+        if _coverage(set_ips, cluster.pods, cluster, "pod", rule.origin, notes):
             pods = _all_but(peer)
-        hosts = ALL_HOSTS if _coverage(set_ips, cluster.nodes, cluster, "node", rule.origin) else frozenset()
+        hosts = (
+            ALL_HOSTS
+            if _coverage(set_ips, cluster.nodes, cluster, "node", rule.origin, notes)
+            else frozenset()
+        )
         return Side(pods, hosts, set_ips)
     if ips is None:
         return Side(LabelSet.all(), ALL_HOSTS, IPSet.all() & family)
-    pods = LabelSet.all() if _coverage(ips, cluster.pods, cluster, "pod", rule.origin) else LabelSet.empty()
-    hosts = ALL_HOSTS if _coverage(ips, cluster.nodes, cluster, "node", rule.origin) else frozenset()
+    pods = (
+        LabelSet.all()
+        if _coverage(ips, cluster.pods, cluster, "pod", rule.origin, notes)
+        else LabelSet.empty()
+    )
+    hosts = ALL_HOSTS if _coverage(ips, cluster.nodes, cluster, "node", rule.origin, notes) else frozenset()
     return Side(pods, hosts, ips)
 
 
-def _service_side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Cluster) -> Side:
-    """A ``services`` match, resolved against the known Service objects (``semantics/services.py``,
-    shared with the verifier): the Service's selected pods, and in a destination only their
+def _service_side(
+    peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Ranges, notes: Diagnostics
+) -> Side:
+    """A ``services`` match, resolved against the known Service objects (``compile/services.py``;
+    the verifier reads them with its own code): the Service's selected pods, and in a destination only their
     (protocol, target port) pairs. CEL allows nothing else in such a side but ``notPorts``/``ports``
     in a source (source ports, refused by ``l4``), so the side is exactly that."""
     assert peer.services is not None
@@ -209,7 +263,7 @@ def _service_side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Clus
     except ServiceRefused as err:
         raise Inexpressible("services", err.reason, code=err.code, hint=err.hint) from err
     if backends.only_family is not None and backends.only_family not in cluster.families:
-        cluster.resolved.append((rule.origin, backends))
+        notes.once(_snapshot(rule.origin, backends))
         return Side(LabelSet.empty(), frozenset(), IPSet.empty())  # no endpoint of that family
     if backends.only_family is not None:
         raise Inexpressible(
@@ -239,7 +293,7 @@ def _service_side(peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Clus
         ports = L4Set.empty()
         for protocol, port in backends.ports:
             ports = ports | from_calico(protocol=protocol, ports=[port])
-    cluster.resolved.append((rule.origin, backends))
+    notes.once(_snapshot(rule.origin, backends))
     return Side(pods, frozenset(), IPSet.empty(), ports)
 
 
@@ -277,7 +331,7 @@ def _set_in_namespace_scope(peer: ir.Peer, policy: ir.Policy, network_set: ir.Ne
     return selector.matches(known)
 
 
-def _network_set_ips(peer: ir.Peer, policy: ir.Policy, cluster: Cluster) -> IPSet:
+def _network_set_ips(peer: ir.Peer, policy: ir.Policy, cluster: Ranges) -> IPSet:
     """The union of the nets of the network sets a labelled rule side picks."""
     if peer.service_account_names or peer.service_account_selector is not None:
         return IPSet.empty()  # network sets have no service account
@@ -318,7 +372,7 @@ def _all_but(peer: ir.Peer) -> LabelSet:
     return LabelSet.all() - ls.pod_labels(peer.not_selector)
 
 
-def _not_selector_ips(peer: ir.Peer, cluster: Cluster) -> IPSet:
+def _not_selector_ips(peer: ir.Peer, cluster: Ranges) -> IPSet:
     """The nets of every network set the notSelector picks, global or in any namespace: Calico
     leaves notSelector unscoped (semantics.md 1.4), and a set's addresses are the IPs it stands
     for (1.6). Host endpoints are not compiled by this version (C2C312), so no expectedIPs."""
@@ -407,7 +461,9 @@ def remote_flows(rule: ir.Rule, there: Side) -> L4Set:
     return flows if there.ports is None else flows & there.ports
 
 
-def rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Cluster) -> Region:
+def rule_region(
+    rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Ranges, notes: Diagnostics
+) -> Region:
     """The flows of ``direction`` this rule matches, with the subject restricted only by the rule's
     own local side (the policy's subject is applied by the ordering engine). An ``http`` match is
     not part of the region: it filters requests inside it, which ``plan.py`` handles."""
@@ -416,10 +472,10 @@ def rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, clust
         if direction is ir.Direction.INGRESS
         else (rule.source, rule.destination)
     )
-    here = side(local, policy, rule, cluster, remote=False)
+    here = side(local, policy, rule, cluster, notes, remote=False)
     # The local endpoint is a pod: only the pod part of the local side constrains it.
     subjects = here.pods
-    there = side(remote, policy, rule, cluster)
+    there = side(remote, policy, rule, cluster, notes)
     flows = remote_flows(rule, there)
     cubes: list[Cube] = []
     for s in subjects.cubes:
@@ -429,4 +485,4 @@ def rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, clust
     return Region.of(cubes)
 
 
-__all__ = ["Cluster", "LabelCube", "l4", "policy_subject", "remote_flows", "rule_region", "side"]
+__all__ = ["LabelCube", "Ranges", "l4", "policy_subject", "remote_flows", "rule_region", "side"]

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from calico2cilium import ir
 from calico2cilium.calico.selector import All
 from calico2cilium.compile import labelspace as ls
-from calico2cilium.compile.http import L7Grant, http_grant, refused
+from calico2cilium.compile.http import http_grant
 from calico2cilium.compile.lower import Lowered
-from calico2cilium.compile.match import Cluster, l4, policy_subject, rule_region
+from calico2cilium.compile.match import Ranges, l4, policy_subject, rule_region
 from calico2cilium.compile.ordering import (
     Action,
     AfterTiers,
@@ -36,7 +36,11 @@ from calico2cilium.compile.ordering import (
 )
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
-from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube, LabelSet
+from calico2cilium.diagnostics.collector import Diagnostics
+from calico2cilium.diagnostics.http_rules import refused
+from calico2cilium.facts.target import DEFAULT_TARGET, CiliumTarget
+from calico2cilium.plan import Grant, Plan, PolicyPlan
+from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube
 from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key
@@ -68,61 +72,23 @@ class RuleRef:
     rule: ir.Rule
 
 
-@dataclass(frozen=True)
-class Grant:
-    """One rule's share of the allowed region, in two exact forms for the emitter to choose from.
-
-    ``allow``: what Calico allows of the rule's region (the region minus Calico's deny region).
-    ``wide``: the rule's whole region; ``wide - allow`` is all denied by Calico, so allowing
-    ``wide`` and denying ``wide - allow`` (deny wins in Cilium) means the same, and is the form to
-    use when ``allow`` has no Cilium form (e.g. "every protocol but TCP") while ``wide`` and the
-    denied part do. ``rule`` is ``None`` for the namespace profiles' part.
-    """
-
-    rule: ir.Rule | None
-    allow: tuple[Cube, ...]
-    wide: tuple[Cube, ...]
-
-
-@dataclass
-class PolicyPlan:
-    """What one output policy must do, per direction it governs."""
-
-    policy: ir.Policy
-    subject: LabelSet
-    allow: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
-    l7: dict[ir.Direction, list[L7Grant]] = field(default_factory=dict)
-    """HTTP filters the output must add (``compile/http.py``), per direction."""
-    native: dict[ir.Direction, tuple[Cube, ...]] | None = None
-    """For a Kubernetes NetworkPolicy, which Cilium enforces itself: what Cilium's own reading of
-    it allows (``ipBlock`` never matches pods or nodes there), per direction."""
-
-
-@dataclass
-class Plan:
-    policies: list[PolicyPlan] = field(default_factory=list)
-    profile_allow: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
-    """Allowed after every tier passed (Calico's namespace profiles), per direction."""
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    denied: dict[ir.Direction, Region] = field(default_factory=dict)
-    """Calico's deny region per direction."""
-    rule_regions: dict[ir.Direction, list[tuple[RuleRef, Region]]] = field(default_factory=dict)
-    """Every compiled rule in Calico's evaluation order, for naming conflicts in diagnostics."""
-
-
 def _tier_of(policy: ir.Policy, lowered: Lowered) -> ir.Tier | None:
     return lowered.tiers.get(policy.tier) or ir.BUILTIN_TIERS.get(policy.tier)
 
 
-def compile_plan(lowered: Lowered, cluster: Cluster, cilium_version: tuple[int, int] = (1, 18)) -> Plan:
-    """Calico's decision as allow regions per output policy. ``cilium_version`` decides how Cilium
-    itself reads the Kubernetes NetworkPolicies kept in the output (``_native_reading``)."""
-    plan = Plan(diagnostics=list(lowered.diagnostics))
+def compile_plan(
+    lowered: Lowered, cluster: Ranges, diagnostics: Diagnostics, target: CiliumTarget = DEFAULT_TARGET
+) -> Plan:
+    """Calico's decision as allow regions per output policy (``plan.Plan``, without its hosts);
+    what cannot be compiled is said in ``diagnostics``. ``target`` decides how Cilium itself reads
+    the Kubernetes NetworkPolicies kept in the output (``_native_reading``)."""
+    diagnostics.extend(lowered.diagnostics)
     compiled: list[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]] = []
+    native_cluster = Ranges(IPSet.empty(), IPSet.empty(), cluster.families)
     for policy in lowered.policies:
         tier = _tier_of(policy, lowered)
         if tier is None:
-            plan.diagnostics.append(
+            diagnostics.add(
                 make(
                     "C2C309",
                     f"{policy.origin.resource} is in tier '{policy.tier}', which is not in the input, so"
@@ -132,19 +98,19 @@ def compile_plan(lowered: Lowered, cluster: Cluster, cilium_version: tuple[int, 
                 )
             )
             continue
-        entry = _compile_policy(policy, cluster, plan)
+        entry = _compile_policy(policy, cluster, diagnostics)
         if entry is not None:
-            compiled.append((tier, entry[0], entry[1]))
+            pp, regions = entry
+            if policy.kind == KNP_KIND:
+                pp = replace(pp, native=_native_reading(pp, native_cluster, target))
+            compiled.append((tier, pp, regions))
     compiled.sort(key=lambda t: (t[0].sort_key, t[1].policy.sort_key))
-    native_cluster = Cluster(IPSet.empty(), IPSet.empty(), cluster.families)
-    for _, pp, _ in compiled:
-        if pp.policy.kind == KNP_KIND:
-            pp.native = _native_reading(pp, native_cluster, cilium_version)
-    _warn_ties(compiled, plan)
-    plan.policies = [pp for _, pp, _ in compiled]
+    _warn_ties(compiled, diagnostics)
+    policies = tuple(pp for _, pp, _ in compiled)
+    profile_allow: dict[ir.Direction, list[Grant]] = {}
+    denied_by: dict[ir.Direction, Region] = {}
 
     for direction in ir.Direction:
-        ordered: list[tuple[RuleRef, Region]] = []
         by_tier: dict[str, list[PolicySpec]] = defaultdict(list)
         tier_of: dict[str, ir.Tier] = {}
         for tier, pp, regions in compiled:
@@ -153,7 +119,6 @@ def compile_plan(lowered: Lowered, cluster: Cluster, cilium_version: tuple[int, 
             rules = []
             for rule, region in regions[direction]:
                 ref = RuleRef(pp.policy, rule)
-                ordered.append((ref, region))
                 # An http rule decides per request, not per flow: in the L3/L4 order it decides
                 # nothing (as a Log rule), and what it saw is filtered at L7 (compile/http.py).
                 action = Action.LOG if rule.http is not None else ACTIONS[rule.action]
@@ -161,9 +126,8 @@ def compile_plan(lowered: Lowered, cluster: Cluster, cilium_version: tuple[int, 
             by_tier[tier.name].append(PolicySpec(pp.subject, tuple(rules), pp))
             tier_of[tier.name] = tier
         tiers = tier_specs(by_tier, tier_of)
-        plan.rule_regions[direction] = ordered
         result = compile_ordering(tiers)
-        plan.denied[direction] = result.deny
+        denied_by[direction] = result.deny
         # What a rule may be emitted as: its own region (within its policy's subject) minus what
         # Calico denies. That covers the part it decided and stays inside the allowed region; it
         # is usually far simpler than the decided part, which also lost what earlier *allow*
@@ -186,7 +150,16 @@ def compile_plan(lowered: Lowered, cluster: Cluster, cilium_version: tuple[int, 
                     rule_ref = rule_spec.provenance
                     assert isinstance(rule_ref, RuleRef)
                     if rule_spec.action is Action.LOG:
-                        _http(rule_ref, rule_spec, subject_cubes, direction, seen_by, allowed_l4, owner, plan)
+                        _http(
+                            rule_ref,
+                            rule_spec,
+                            subject_cubes,
+                            direction,
+                            seen_by,
+                            allowed_l4,
+                            owner,
+                            diagnostics,
+                        )
                         continue
                     if rule_spec.action is not Action.ALLOW or id(rule_ref) not in deciding:
                         continue
@@ -208,11 +181,17 @@ def compile_plan(lowered: Lowered, cluster: Cluster, cilium_version: tuple[int, 
                         widened.add(key)
                         wide_cube = Cube(cube.subject, cube.peer, everything)
                         profile.append(Grant(None, tuple(denied.subtract([wide_cube])), (wide_cube,)))
-        plan.profile_allow[direction] = profile
-        for pp in plan.policies:
+        profile_allow[direction] = profile
+        for pp in policies:
             if pp.policy.rules(direction) is not None:
                 pp.allow.setdefault(direction, [])
-    return plan
+    return Plan(
+        policies,
+        profile_allow,
+        denied_by,
+        network_sets=tuple(lowered.sets),
+        passthrough=tuple(lowered.passthrough),
+    )
 
 
 KNP_KIND = "KubernetesNetworkPolicy"
@@ -226,21 +205,21 @@ def _http(
     seen_by: dict[int, Region],
     allowed: CubeIndex[Cube],
     owner: PolicyPlan,
-    plan: Plan,
+    diagnostics: Diagnostics,
 ) -> None:
     """The L7 grant of one http rule, or the diagnostic saying why there is none."""
     wide = spec.match.restrict_subject(subject_cubes).cubes
     try:
         grant = http_grant(ref.rule, direction, wide, seen_by.get(id(ref)), allowed)
     except Inexpressible as err:
-        plan.diagnostics.append(refused(ref.rule, err))
+        diagnostics.add(refused(ref.rule, err))
         return
     if grant is not None:
         owner.l7.setdefault(direction, []).append(grant)
 
 
 def _native_reading(
-    pp: PolicyPlan, cluster: Cluster, version: tuple[int, int]
+    pp: PolicyPlan, cluster: Ranges, target: CiliumTarget
 ) -> dict[ir.Direction, tuple[Cube, ...]]:
     """What Cilium itself allows for a Kubernetes NetworkPolicy: the same rules, except that an
     ``ipBlock`` is a CIDR rule, which never matches pods or nodes (semantics.md 2.3, 3.6 trap 2).
@@ -256,10 +235,12 @@ def _native_reading(
             continue
         cubes: list[Cube] = []
         for rule in rules:
-            if version < (1, 16):
+            if not target.end_port:
                 rule = _without_end_port(rule)
             cubes.extend(
-                rule_region(rule, pp.policy, direction, cluster).restrict_subject(subject_cubes).cubes
+                rule_region(rule, pp.policy, direction, cluster, Diagnostics())
+                .restrict_subject(subject_cubes)
+                .cubes
             )
             peer = rule.source if direction is ir.Direction.INGRESS else rule.destination
             flows = l4(rule)
@@ -303,14 +284,15 @@ def _matches_unlabelled(peer: ir.Peer | None) -> bool:
 
 
 def _compile_policy(
-    policy: ir.Policy, cluster: Cluster, plan: Plan
+    policy: ir.Policy, cluster: Ranges, diagnostics: Diagnostics
 ) -> tuple[PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]] | None:
     try:
         subject = policy_subject(policy)
     except Inexpressible as err:
-        plan.diagnostics.append(_refused(policy, _subject_field(policy, err), err))
+        diagnostics.add(_refused(policy, _subject_field(policy, err), err))
         return None
     regions: dict[ir.Direction, list[tuple[ir.Rule, Region]]] = {}
+    notes = Diagnostics()  # merged once the policy is known to be converted
     for direction in ir.Direction:
         rules = policy.rules(direction)
         if rules is None:
@@ -318,13 +300,14 @@ def _compile_policy(
         regions[direction] = []
         for rule in rules:
             try:
-                region = rule_region(rule, policy, direction, cluster)
+                region = rule_region(rule, policy, direction, cluster, notes)
             except Inexpressible as err:
-                plan.diagnostics.append(_refused(policy, rule.origin, err))
+                diagnostics.add(_refused(policy, rule.origin, err))
                 # Not converted: its earlier rules' services matches are not in the output either.
-                cluster.resolved[:] = [r for r in cluster.resolved if r[0].resource != rule.origin.resource]
+                diagnostics.merge(notes, without=("C2C333",))
                 return None
             regions[direction].append((rule, region))
+    diagnostics.merge(notes)
     return PolicyPlan(policy, subject), regions
 
 
@@ -365,7 +348,7 @@ def _allow_only(policy: ir.Policy) -> bool:
 
 def _warn_ties(
     compiled: Iterable[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]],
-    plan: Plan,
+    diagnostics: Diagnostics,
 ) -> None:
     """Calico breaks order ties by name, in a version-dependent way (semantics.md 1.2)."""
     seen: dict[tuple[str, float], list[PolicyPlan]] = defaultdict(list)
@@ -377,7 +360,7 @@ def _warn_ties(
             if _allow_only(pp.policy) and _allow_only(other.policy):
                 continue  # the order of two allow-only policies cannot change any verdict
             if not (other.subject & pp.subject).is_empty:
-                plan.diagnostics.append(
+                diagnostics.add(
                     make(
                         "C2C311",
                         f"{pp.policy.origin.resource} and {other.policy.origin.resource} have the same"

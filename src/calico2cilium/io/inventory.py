@@ -4,8 +4,8 @@
 Read here once for both of its users, which stay independent in what the labels *mean*: the
 converter expands ``contains``/``starts with``/``ends with`` selectors against the label values
 (``compile/inventory.py``), and the verifier's concrete engine builds endpoints from it
-(``verify/inventory.py``); both resolve Calico ``services`` rule matches against its Services
-(``semantics/services.py``). This module only reads.
+(``verify/inventory.py``); each resolves Calico ``services`` rule matches against its Services
+with its own code (``compile/services.py``, ``semantics/services.py``). This module only reads.
 
 Items of those kinds must have a name and string labels. Other workload kinds (Deployments,
 EndpointSlices ... of a ``kubectl get all`` export) carry nothing an inventory uses and are skipped;

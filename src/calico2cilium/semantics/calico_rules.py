@@ -28,6 +28,7 @@ from calico2cilium.calico.selector import And as SAnd
 from calico2cilium.calico.selector import Not as SNot
 from calico2cilium.calico.selector import Or as SOr
 from calico2cilium.calico.selector import Selector as CalicoSelector
+from calico2cilium.facts.cluster import Services
 from calico2cilium.semantics.expr import (
     FALSE,
     PEER,
@@ -51,7 +52,7 @@ from calico2cilium.semantics.expr import (
     port_range,
 )
 from calico2cilium.semantics.protocols import calico_protocol
-from calico2cilium.semantics.services import KnownServices, ServiceRefused, resolve_known
+from calico2cilium.semantics.services import Unresolvable, service_endpoints
 from calico2cilium.semantics.views import (
     CALICO_NAMESPACE,
     CALICO_SERVICE_ACCOUNT,
@@ -149,7 +150,7 @@ class RuleContext:
     namespace: str | None
     """The policy's namespace (NetworkPolicy), ``None`` for a GlobalNetworkPolicy."""
     sets: list[LabelledSet] = field(default_factory=list)
-    services: KnownServices | None = None
+    services: Services | None = None
     """The Service objects taken as given (``Assumptions.services``)."""
     families: tuple[int, ...] = (4, 6)
     """The IP versions that carry traffic (``Assumptions.families``)."""
@@ -248,19 +249,20 @@ def _service_match(service: Mapping[str, Any], entity: Entity, side: PortSide, c
     on each (protocol, target port). Unknown Service: outside the proof."""
     name = str(service.get("name") or "")
     namespace = str(service.get("namespace") or ctx.namespace or "")
+    destination = side == "dst"
     try:
-        backends = resolve_known(
-            ctx.services, name, namespace, destination=side == "dst", families=ctx.families
+        found = service_endpoints(
+            ctx.services, name, namespace, with_ports=destination, families=ctx.families
         )
-    except ServiceRefused as err:
-        raise Unsupported(f"services match: {err.reason}") from err
+    except Unresolvable as err:
+        raise Unsupported(f"services match: {err}") from err
     terms = [IsKind(entity, "pod"), calico_pod_label(entity, CALICO_NAMESPACE).eq(namespace)]
-    if backends.only_family is not None:  # a single-stack Service's endpoints: one family only
-        terms.append(IsIPv6() if backends.only_family == 6 else not_(IsIPv6()))
-    terms.extend(calico_pod_label(entity, key).eq(value) for key, value in backends.selector)
-    if backends.destination:
-        numbered = [and_(ProtoIs(p), port_range(side, n, n)) for p, n in backends.ports]
-        named = [and_(ProtoIs(p), NamedPort(entity, n, side)) for p, n in backends.named_ports]
+    if found.family is not None:  # a single-stack Service's endpoints: one family only
+        terms.append(IsIPv6() if found.family == 6 else not_(IsIPv6()))
+    terms.extend(calico_pod_label(entity, key).eq(value) for key, value in found.labels)
+    if destination:
+        numbered = [and_(ProtoIs(p), port_range(side, n, n)) for p, n in found.ports]
+        named = [and_(ProtoIs(p), NamedPort(entity, n, side)) for p, n in found.named]
         terms.append(or_(*numbered, *named))
     return and_(*terms)
 

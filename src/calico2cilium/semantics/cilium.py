@@ -246,7 +246,7 @@ class _Builder:
             )
             if namespace is None:
                 extra.append(self._label(PEER, f"k8s:{CILIUM_NAMESPACE}").has())
-            elif not (ns_label_keys and self.assumptions.at_least(1, 16)):
+            elif not (ns_label_keys and self.assumptions.target.namespace_label_keys_scope_peer):
                 extra.append(self._label(PEER, f"k8s:{CILIUM_NAMESPACE}").eq(namespace))
         if self.assumptions.local_cluster_filter and not any(k.endswith(f":{CILIUM_CLUSTER}") for k in keys):
             extra.append(self._label(PEER, f"k8s:{CILIUM_CLUSTER}").eq(self.assumptions.cluster_name))

@@ -54,7 +54,7 @@ def _ports(rule: KnpRule, assumptions: Assumptions) -> list[PortRule] | None:
         return None
     out = []
     for i, port in enumerate(rule.ports):
-        end = port.end_port if assumptions.at_least(1, 16) else None
+        end = port.end_port if assumptions.target.end_port else None
         text = port.port if port.port is not None else "0"
         out.append(
             PortRule((PortProtocol(text.lower(), end, port.protocol),), False, (*rule.path, "ports", i))

@@ -30,7 +30,8 @@ are quoted in ``docs/reviews/l7-wildcard-research.md``).
    every request from every peer there through. Newer code keeps the identities
    (``pkg/envoy/xds_server_test.go`` @ 995915343, a one-selector filter keeps ``RemotePolicies``);
    in which release that changed was not established. So such a pair of entries is outside the
-   verifier's proof (``overlaps_unsafely``) and the converter never writes one (``split_around``).
+   verifier's proof (``overlaps_unsafely``) and the converter never writes one
+   (``cilium/ports.py`` ``split_around``).
 """
 
 from __future__ import annotations
@@ -94,20 +95,4 @@ def overlaps_unsafely(plain: PortEntry, l7: Iterable[PortEntry]) -> bool:
     return False
 
 
-def split_around(lo: int, hi: int, ports: Iterable[int]) -> list[tuple[int, int]]:
-    """``lo..hi`` as ordered ranges in which each of ``ports`` it holds stands alone, so that a range
-    never covers a port that carries L7 rules (each such port becomes its own single-port entry,
-    which joins the L7 rule's filter)."""
-    out: list[tuple[int, int]] = []
-    start = lo
-    for port in sorted({p for p in ports if lo <= p <= hi}):
-        if port > start:
-            out.append((start, port - 1))
-        out.append((port, port))
-        start = port + 1
-    if start <= hi:
-        out.append((start, hi))
-    return out
-
-
-__all__ = ["PORT_MAX", "PortEntry", "overlaps_unsafely", "split_around"]
+__all__ = ["PORT_MAX", "PortEntry", "overlaps_unsafely"]

@@ -247,10 +247,10 @@ def _cidr_rule(value: Any, path: Path, assumptions: Assumptions) -> CidrRule:
                 raise Invalid(f"except {e} is not inside {cidr}", (*path, "except", i))
         return CidrRule(cidr=cidr, excepts=excepts)
     if given[0] == "cidrGroupRef":
-        if not assumptions.at_least(1, 14):
+        if not assumptions.target.cidr_group_ref:
             raise Invalid("cidrGroupRef needs Cilium 1.14", (*path, "cidrGroupRef"))
         return CidrRule(group_ref=_str(data["cidrGroupRef"], (*path, "cidrGroupRef")), excepts=excepts)
-    if not assumptions.at_least(1, 17):
+    if not assumptions.target.cidr_group_selector:
         raise Invalid("cidrGroupSelector needs Cilium 1.17", (*path, "cidrGroupSelector"))
     selector = read_selector(data["cidrGroupSelector"], (*path, "cidrGroupSelector"))
     return CidrRule(group_selector=selector, excepts=excepts)
@@ -268,7 +268,7 @@ def _port(value: Any, path: Path, assumptions: Assumptions) -> PortProtocol:
         raise Invalid(f"unable to parse port {text!r}", (*path, "port"))
     end = data.get("endPort")
     if end is not None:
-        if not assumptions.at_least(1, 16):
+        if not assumptions.target.end_port:
             raise Invalid("endPort needs Cilium 1.16", (*path, "endPort"))
         if isinstance(end, bool) or not isinstance(end, int) or not 0 <= end <= 65535:
             raise Invalid(f"invalid endPort {end!r}", (*path, "endPort"))
@@ -315,7 +315,11 @@ def _icmps(value: Any, path: Path, assumptions: Assumptions) -> list[list[IcmpFi
             if family not in ("IPv4", "IPv6"):
                 raise Invalid(f"wrong family: {family}", (*where, "family"))
             raw_type = data.get("type")
-            if isinstance(raw_type, str) and not raw_type.isdigit() and not assumptions.at_least(1, 16):
+            if (
+                isinstance(raw_type, str)
+                and not raw_type.isdigit()
+                and not assumptions.target.icmp_type_names
+            ):
                 raise Invalid("ICMP type names need Cilium 1.16", (*where, "type"))
             number = cilium_icmp_type(raw_type, family)
             if number is None:
@@ -385,11 +389,11 @@ def read_rule_spec(value: Any, path: Path, namespaced: bool, assumptions: Assump
             if items is None
             else [read_peer_rule(r, (*path, name, i), direction, assumptions) for i, r in enumerate(items)]
         )
-    if assumptions.at_least(1, 18) and not any(lists.values()):
+    if assumptions.target.rule_needs_a_section and not any(lists.values()):
         raise Invalid("a rule needs at least one of ingress, ingressDeny, egress, egressDeny", path)
     default_deny: dict[str, bool | None] = {"ingress": None, "egress": None}
     if data.get("enableDefaultDeny") is not None:
-        if not assumptions.at_least(1, 16):
+        if not assumptions.target.enable_default_deny:
             raise Invalid("enableDefaultDeny needs Cilium 1.16", (*path, "enableDefaultDeny"))
         edd = _mapping(data["enableDefaultDeny"], (*path, "enableDefaultDeny"))
         for direction in ("ingress", "egress"):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from calico2cilium.semantics.world import ICMP, ICMPV6, SCTP, TCP, UDP, UDPLITE
+from calico2cilium.facts.protocols import ICMP, ICMPV6, SCTP, TCP, UDP, UDPLITE
+from calico2cilium.facts.protocols import iana_svc_name as iana_svc_name
 
 CALICO_PROTOCOLS = {"TCP": TCP, "UDP": UDP, "ICMP": ICMP, "ICMPv6": ICMPV6, "SCTP": SCTP, "UDPLite": UDPLITE}
 """Calico protocol names (case-sensitive; semantics.md 1.4, validator.go ``validateProtocol``)."""
@@ -86,21 +87,6 @@ def cilium_icmp_type(value: object, family: str) -> int | None:
         table = CILIUM_ICMPV6_TYPES if family == "IPv6" else CILIUM_ICMPV4_TYPES
         return table.get(value)
     return None
-
-
-_IANA_SVC_NAME_MAX = 15
-
-
-def iana_svc_name(value: str) -> bool:
-    """Kubernetes/Cilium ``IsSvcName``: 1-15 chars of ``[a-z0-9-]`` (any case for Cilium, which then
-    lower-cases), at least one letter, no leading/trailing or double hyphen."""
-    if not 1 <= len(value) <= _IANA_SVC_NAME_MAX:
-        return False
-    if not all(c.isascii() and (c.isalnum() or c == "-") for c in value):
-        return False
-    if value.startswith("-") or value.endswith("-") or "--" in value:
-        return False
-    return any(c.isalpha() for c in value)
 
 
 def container_port_name(value: str) -> bool:

@@ -1,210 +1,97 @@
-"""What a Calico ``services`` rule match stands for, given the Kubernetes Service object.
+"""The verifier's reading of a Calico ``services`` rule match: the endpoints a Service stands for.
 
-Shared by the compiler (``compile/match.py``) and the verifier (``semantics/calico_rules.py``):
-both resolve a ``services {name, namespace}`` match here, and each says the result in its own
-terms (a region of flows; a formula).
+Written apart from the compiler's reading (``compile/services.py``) on purpose: both read the same
+Service objects (``facts.cluster.Services``), and a mistake in one must not be repeated in the
+other, or the proof would confirm it.
 
-Calico (projectcalico/calico ``felix/calc/rule_scanner.go`` ``ruleToParsedRule``: a destination
-service becomes an IP *and port* set, ``IPSetData{Service, ServiceIncludePorts: true}`` in
-``DstIPPortSetIDs``; a source service an address-only set, ``ServiceIncludePorts: false``, ANDed
-like a selector; ``felix/serviceindex/service_index.go`` ``membersFromEndpointSlice``: the members
-are every address of every endpoint of the Service's EndpointSlices, paired in the destination
-case with every slice port that has a number, TCP unless the port says UDP or SCTP; slice
-endpoints are not filtered by their ``ready`` condition). semantics.md 1.4.
+Calico (projectcalico/calico ``felix/calc/rule_scanner.go`` ``ruleToParsedRule``;
+``felix/serviceindex/service_index.go`` ``membersFromEndpointSlice``): the members are every
+address of every endpoint of the Service's EndpointSlices, paired, in a destination, with every
+slice port that has a number (TCP unless the port says UDP or SCTP). For a Service with a pod
+selector the EndpointSlice controller writes the pods of its namespace that carry the selector's
+labels, on each port's ``targetPort`` (absent: ``port``; a name: each pod's container port of that
+name and protocol, ``FindPort``), and only for the Service's ``ipFamilies``
+(``getAddressTypesForService``). semantics.md 1.4.
 
-The EndpointSlices of a Service *with a pod selector* are written by Kubernetes' EndpointSlice
-controller: the pods of the Service's namespace matching ``spec.selector`` (with an address, not
-terminal), each with the ``targetPort`` of every Service port (a number; a name is looked up in
-the pod's container ports, per pod; absent: the same as ``port``). So, for such a Service, the
-match is exactly:
-
-- destination: pods in the namespace whose labels include the selector, on (protocol, target
-  port) for each Service port;
-- source: the same pods, any port.
-
-This holds while the Service keeps that selector and those ports (the converter warns, C2C333),
-except where a ``hostNetwork`` pod is selected: its endpoint address is its node's, which no pod
-peer stands for. Refused (no exact form is known here):
-
-- no Service object given (C2C303) or the Service not among those given (C2C330);
-- a Service without a selector, or ``ExternalName`` (C2C331): its EndpointSlices hold whatever
-  addresses their writer chose;
-- in a destination, a Service without ports, and a Service whose selector picks a
-  ``hostNetwork`` pod of the inventory (C2C332); the compiler also refuses a named ``targetPort``
-  in a destination (C2C332: Cilium resolves egress named ports cluster-wide), which the verifier
-  models per pod.
+What has no exact model here is left outside the proof (``Unresolvable``): no Service objects, an
+unknown Service, one without a selector or ``ExternalName``, a destination Service without ports,
+one selecting a ``hostNetwork`` pod (its endpoint is its node's address), and a Service that does
+not say its families in a dual-stack cluster.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
-from calico2cilium.io.inventory import HostNetworkPod, ServiceSpec
+from calico2cilium.facts.cluster import Services
+from calico2cilium.io.inventory import ServiceSpec
 
-PROTOCOL_NAMES = {6: "TCP", 17: "UDP", 132: "SCTP"}
+
+class Unresolvable(Exception):
+    """The Service's endpoints are not known exactly; ``str(err)`` says why."""
 
 
 @dataclass(frozen=True)
-class ServiceBackends:
-    """A resolved ``services`` match: pods of ``namespace`` with every ``selector`` label, and (for a
-    destination) the ``(protocol, port)`` pairs of their endpoint ports."""
+class ServiceEndpoints:
+    """The endpoints of a Service with a pod selector: the pods of ``namespace`` carrying every
+    ``labels`` pair, of IP version ``family`` only when set; with ``ports`` the (protocol, number)
+    and ``named`` the (protocol, container port name) they are reached on, when ports matter."""
 
     namespace: str
-    name: str
-    selector: tuple[tuple[str, str], ...]
-    ports: tuple[tuple[int, int], ...]
-    destination: bool
-    named_ports: tuple[tuple[int, str], ...] = ()
-    """``(protocol, name)`` of named targetPorts: each pod's container port of that name and
-    protocol (the EndpointSlice controller's ``FindPort``); pods without one get no endpoint port."""
-    only_family: int | None = None
-    """The one IP version of a single-stack Service in a cluster whose pods have both: its
-    EndpointSlices hold the pods' addresses of that family only (``None``: no restriction)."""
-
-    def describe(self) -> str:
-        labels = ", ".join(f"{k}={v}" for k, v in self.selector)
-        text = f"the pods of namespace {self.namespace} labelled {labels}"
-        if self.destination:
-            ports = ", ".join(f"{PROTOCOL_NAMES.get(p, p)}/{n}" for p, n in (*self.ports, *self.named_ports))
-            text += f" on {ports}"
-        if self.only_family is not None:
-            text += f" (their IPv{self.only_family} addresses only)"
-        return text
-
-
-class ServiceRefused(Exception):
-    """The match has no exact form here: ``code`` is the diagnostic, ``reason`` says why."""
-
-    def __init__(self, code: str, reason: str, hint: str | None = None) -> None:
-        super().__init__(code, reason)
-        self.code = code
-        self.reason = reason
-        self.hint = hint
-
-
-INVENTORY_HINT = (
-    "give the Service with --inventory (kubectl get pods,namespaces,serviceaccounts,nodes,services"
-    " -A -o yaml)"
-)
-
-
-@dataclass(frozen=True)
-class KnownServices:
-    """The Service objects taken as given (an inventory's), and its ``hostNetwork`` pods."""
-
-    specs: tuple[ServiceSpec, ...] = ()
-    host_network_pods: tuple[HostNetworkPod, ...] = ()
-
-    @staticmethod
-    def of(inventory: Any) -> KnownServices:
-        """From an ``io.inventory.Inventory``."""
-        return KnownServices(tuple(inventory.services.values()), tuple(inventory.host_network_pods))
-
-    def resolve(
-        self, name: str, namespace: str, *, destination: bool, families: Collection[int]
-    ) -> ServiceBackends:
-        return resolve(
-            {(s.namespace, s.name): s for s in self.specs},
-            name,
-            namespace,
-            destination=destination,
-            families=families,
-            host_network_pods=self.host_network_pods,
-        )
-
-
-def resolve_known(
-    known: KnownServices | None, name: str, namespace: str, *, destination: bool, families: Collection[int]
-) -> ServiceBackends:
-    """``resolve`` against ``known`` (``None``: no Service object is known)."""
-    if known is None:
-        return resolve(None, name, namespace, destination=destination, families=families)
-    return known.resolve(name, namespace, destination=destination, families=families)
-
-
-def resolve(
-    services: Mapping[tuple[str, str], ServiceSpec] | None,
-    name: str,
-    namespace: str,
-    *,
-    destination: bool,
-    families: Collection[int],
-    host_network_pods: Sequence[HostNetworkPod] = (),
-) -> ServiceBackends:
-    """The backends of Service ``namespace/name``, or ``ServiceRefused``. ``services`` ``None``:
-    no Service objects are known at all; ``families``: the IP versions the cluster's pods have."""
-    what = f"Service {namespace}/{name}"
-    if services is None:
-        raise ServiceRefused(
-            "C2C303",
-            f"a services match ({what}) stands for the Service's endpoints, which only the Service"
-            " object says (its pod selector and target ports); none was given",
-            INVENTORY_HINT,
-        )
-    spec = services.get((namespace, name))
-    if spec is None:
-        raise ServiceRefused("C2C330", f"{what} is not in the inventory", INVENTORY_HINT)
-    if spec.type == "ExternalName" or not spec.selector:
-        kind = (
-            "an ExternalName Service" if spec.type == "ExternalName" else "a Service without a pod selector"
-        )
-        raise ServiceRefused(
-            "C2C331",
-            f"{what} is {kind}: its endpoints are whatever addresses its EndpointSlices list, which"
-            " no Cilium pod peer stands for (Cilium's toServices turns them into CIDR rules, which"
-            " never match pods or nodes)",
-        )
-    if destination and not spec.ports:
-        raise ServiceRefused(
-            "C2C332", f"{what} declares no ports, so its endpoints' IP:port set has no exact form"
-        )
-    selector = dict(spec.selector)
-    for pod in host_network_pods:
-        if pod.namespace == namespace and all(dict(pod.labels).get(k) == v for k, v in selector.items()):
-            raise ServiceRefused(
-                "C2C332",
-                f"{what} selects the hostNetwork pod {pod.namespace}/{pod.name}, whose endpoint is"
-                " its node's address, which no pod peer stands for",
-            )
+    labels: tuple[tuple[str, str], ...]
     ports: tuple[tuple[int, int], ...] = ()
     named: tuple[tuple[int, str], ...] = ()
-    if destination:
-        ports = tuple(
-            sorted(
-                {
-                    (p.protocol, p.port if p.target is None else p.target)
-                    for p in spec.ports
-                    if not isinstance(p.target, str)
-                }
+    family: int | None = None
+
+
+def service_endpoints(
+    services: Services | None, name: str, namespace: str, *, with_ports: bool, families: Collection[int]
+) -> ServiceEndpoints:
+    """The endpoints ``services {name, namespace}`` matches (``with_ports``: as a destination)."""
+    if services is None:
+        raise Unresolvable(f"no Service objects are given, so Service {namespace}/{name} is unknown")
+    spec = next((s for s in services.specs if (s.namespace, s.name) == (namespace, name)), None)
+    if spec is None:
+        raise Unresolvable(f"Service {namespace}/{name} is not among the Service objects given")
+    if spec.type == "ExternalName" or not spec.selector:
+        raise Unresolvable(f"Service {namespace}/{name} has no pod selector: its endpoints are not pods")
+    if with_ports and not spec.ports:
+        raise Unresolvable(f"Service {namespace}/{name} has no ports, so no endpoint port is known")
+    labels = dict(spec.selector)
+    for pod in services.host_network_pods:
+        if pod.namespace == namespace and labels.items() <= dict(pod.labels).items():
+            raise Unresolvable(
+                f"Service {namespace}/{name} selects hostNetwork pod {pod.namespace}/{pod.name}, whose"
+                " endpoint is its node's address"
             )
-        )
-        named = tuple(sorted({(p.protocol, p.target) for p in spec.ports if isinstance(p.target, str)}))
-    return ServiceBackends(
-        namespace, name, spec.selector, ports, destination, named, _only_family(what, spec, families)
+    ports: set[tuple[int, int]] = set()
+    named: set[tuple[int, str]] = set()
+    for port in spec.ports if with_ports else ():
+        target = port.port if port.target is None else port.target
+        if isinstance(target, str):
+            named.add((port.protocol, target))
+        else:
+            ports.add((port.protocol, target))
+    return ServiceEndpoints(
+        namespace, spec.selector, tuple(sorted(ports)), tuple(sorted(named)), _family(spec, families)
     )
 
 
-def _only_family(what: str, spec: ServiceSpec, families: Collection[int]) -> int | None:
-    """The EndpointSlice controller writes slices only for the Service's ``ipFamilies``
-    (kubernetes pkg/controller/endpointslice ``getAddressTypesForService``), so a single-stack
-    Service's endpoints are its pods' addresses of that one family (review 4, finding 1)."""
-    cluster = set(families)
-    if spec.ip_families is None:
-        if len(cluster) > 1:
-            raise ServiceRefused(
-                "C2C332",
-                f"{what} does not say its ipFamilies, and the cluster's pods have both IPv4 and IPv6"
-                " addresses: which of them are its endpoints is not known",
-                "export the Service from the cluster (the API server fills in spec.ipFamilies)",
+def _family(spec: ServiceSpec, families: Collection[int]) -> int | None:
+    """The one IP version of the Service's endpoints where the cluster has more (``None``: every
+    family the cluster has)."""
+    given = spec.ip_families
+    if given is None:
+        if len(set(families)) > 1:
+            raise Unresolvable(
+                f"Service {spec.namespace}/{spec.name} does not say its ipFamilies in a dual-stack cluster"
             )
         return None
-    if cluster <= set(spec.ip_families):
+    missing = set(families) - set(given)
+    if not missing:
         return None
-    if len(spec.ip_families) == 1:
-        return spec.ip_families[0]
-    return None  # pragma: no cover - a Service's families are a subset of {4, 6}
+    return given[0] if len(given) == 1 else None
 
 
-__all__ = ["KnownServices", "ServiceBackends", "ServiceRefused", "resolve", "resolve_known"]
+__all__ = ["ServiceEndpoints", "Unresolvable", "service_endpoints"]

@@ -24,8 +24,25 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
+# Facts the verifier's modules read from here (``facts/``, shared with the compiler as facts only).
+from calico2cilium.facts.cluster import Cluster, NodeLabels, Services
+from calico2cilium.facts.cluster import node_labels as node_labels
+from calico2cilium.facts.felix import DEFAULT_ENDPOINT_TO_HOST_ACTION as DEFAULT_ENDPOINT_TO_HOST_ACTION
+from calico2cilium.facts.felix import ENDPOINT_TO_HOST_ACTIONS as ENDPOINT_TO_HOST_ACTIONS
+from calico2cilium.facts.felix import FAILSAFE_INBOUND as FAILSAFE_INBOUND
+from calico2cilium.facts.felix import FAILSAFE_OUTBOUND as FAILSAFE_OUTBOUND
+from calico2cilium.facts.felix import EndpointToHostAction as EndpointToHostAction
+from calico2cilium.facts.felix import FailsafePorts as FailsafePorts
+from calico2cilium.facts.protocols import ICMP as ICMP
+from calico2cilium.facts.protocols import ICMPV6 as ICMPV6
+from calico2cilium.facts.protocols import PORT_PROTOCOLS as PORT_PROTOCOLS
+from calico2cilium.facts.protocols import SCTP as SCTP
+from calico2cilium.facts.protocols import TCP as TCP
+from calico2cilium.facts.protocols import UDP as UDP
+from calico2cilium.facts.protocols import UDPLITE as UDPLITE
+from calico2cilium.facts.target import DEFAULT_TARGET, CiliumTarget, cilium_target
 from calico2cilium.semantics.expr import (
     PEER,
     SUBJECT,
@@ -57,56 +74,12 @@ from calico2cilium.semantics.expr import (
 )
 from calico2cilium.semantics.regex import full_match
 
-if TYPE_CHECKING:
-    from calico2cilium.semantics.services import KnownServices
-
 Direction = Literal["ingress", "egress"]
 DIRECTIONS: tuple[Direction, ...] = ("ingress", "egress")
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-TCP, UDP, SCTP, ICMP, ICMPV6, UDPLITE = 6, 17, 132, 1, 58, 136
-PORT_PROTOCOLS = frozenset({TCP, UDP, SCTP})
-"""Protocols whose flows carry ports in this model (Calico ``SupportsPorts``; Cilium L4 protocols)."""
-
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 """Set on every namespace by Kubernetes >= 1.21 to its name (semantics-check E9)."""
-
-
-FailsafePorts = tuple[tuple[str, int], ...]
-
-
-def _port_list(text: str) -> FailsafePorts:
-    """Felix's ``port-list`` syntax, ``proto:port,...`` (how FelixConfiguration and its defaults
-    write failsafe ports)."""
-    return tuple((proto, int(port)) for proto, port in (item.split(":") for item in text.split(",")))
-
-
-FAILSAFE_INBOUND: FailsafePorts = _port_list(
-    "tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667"
-)
-"""Felix ``failsafeInboundHostPorts`` default (semantics.md 1.5; semantics-check claim 13,
-calico ``felix/config/config_params.go``, where the default is this same string)."""
-FAILSAFE_OUTBOUND: FailsafePorts = _port_list(
-    "udp:53,udp:67,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667"
-)
-"""Felix ``failsafeOutboundHostPorts`` default (same sources)."""
-
-EndpointToHostAction = Literal["Drop", "Return", "Accept"]
-ENDPOINT_TO_HOST_ACTIONS: tuple[EndpointToHostAction, ...] = ("Drop", "Return", "Accept")
-DEFAULT_ENDPOINT_TO_HOST_ACTION: EndpointToHostAction = "Accept"
-"""Felix ``DefaultEndpointToHostAction`` as every supported install sets it: the calico.yaml manifest
-and its Helm chart (``FELIX_DEFAULTENDPOINTTOHOSTACTION: ACCEPT``, projectcalico/calico
-``charts/calico/templates/calico-node.yaml``) and the Tigera operator (tigera/operator
-``pkg/render/node.go`` ``nodeEnvVars``). Felix's own default, without them, is ``Drop``
-(``felix/config/config_params.go``). docs/reviews/endpoint-to-host-research.md has the sources."""
-
-NodeLabels = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
-"""(node name, sorted (key, value) labels) pairs: hashable, for the frozen ``Assumptions``."""
-
-
-def node_labels(mapping: Mapping[str, Mapping[str, str]]) -> NodeLabels:
-    """``NodeLabels`` from a plain mapping of node name to labels."""
-    return tuple(sorted((n, tuple(sorted(dict(ls).items()))) for n, ls in mapping.items()))
 
 
 def _nets(values: tuple[str, ...]) -> tuple[Network, ...]:
@@ -174,7 +147,7 @@ class Assumptions:
     service_cidrs: tuple[str, ...] = ()
     apiserver_cidrs: tuple[str, ...] | None = None
     ip_families: tuple[int, ...] | None = None
-    cilium_version: tuple[int, int] = (1, 18)
+    cilium_version: tuple[int, int] = DEFAULT_TARGET.version
     policy_cidr_match_nodes: bool = False
     policy_default_local_cluster: bool | None = None
     host_firewall: bool = True
@@ -189,7 +162,7 @@ class Assumptions:
     calico_failsafe_inbound: FailsafePorts = FAILSAFE_INBOUND
     calico_failsafe_outbound: FailsafePorts = FAILSAFE_OUTBOUND
     node_labels: NodeLabels | None = None
-    services: KnownServices | None = None
+    services: Services | None = None
 
     @property
     def pod_nets(self) -> tuple[Network, ...]:
@@ -219,10 +192,31 @@ class Assumptions:
     def local_cluster_filter(self) -> bool:
         if self.policy_default_local_cluster is not None:
             return self.policy_default_local_cluster
-        return self.cilium_version >= (1, 19)
+        return self.target.local_cluster_default
 
-    def at_least(self, major: int, minor: int) -> bool:
-        return self.cilium_version >= (major, minor)
+    @property
+    def target(self) -> CiliumTarget:
+        """The Cilium release's facts (``facts/target.py``)."""
+        return cilium_target(self.cilium_version)
+
+    @staticmethod
+    def of(cluster: Cluster, **verifier_options: Any) -> Assumptions:
+        """The verifier's assumptions for ``cluster``; ``verifier_options`` set the knobs that are
+        the proof's own (``host_firewall``, ``calico_hep_polices_own_pods``, ...)."""
+        return Assumptions(
+            pod_cidrs=cluster.pod_cidrs,
+            node_cidrs=cluster.node_cidrs,
+            service_cidrs=cluster.service_cidrs,
+            ip_families=cluster.ip_families,
+            cilium_version=cluster.target.version,
+            policy_cidr_match_nodes=cluster.policy_cidr_match_nodes,
+            calico_endpoint_to_host_action=cluster.endpoint_to_host,
+            calico_failsafe_inbound=cluster.failsafe_inbound,
+            calico_failsafe_outbound=cluster.failsafe_outbound,
+            node_labels=cluster.node_labels,
+            services=cluster.services,
+            **verifier_options,
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from calico2cilium.diagnostics import Diagnostic, Severity
+from calico2cilium.facts.cluster import Cluster
 from calico2cilium.semantics.calico import read_calico_side
 from calico2cilium.semantics.cilium import read_cilium_side
 from calico2cilium.semantics.program import InvalidItem, Located, PlainDocument, Side, UnsupportedItem
@@ -121,10 +122,17 @@ def read_cilium_files(paths: Sequence[str], recursive: bool = True) -> tuple[lis
     return list(documents), diagnostics
 
 
+def _assumptions(given: Assumptions | Cluster | None) -> Assumptions:
+    """The proof's assumptions: those given, or a ``Cluster`` read with the proof's default knobs."""
+    if isinstance(given, Cluster):
+        return Assumptions.of(given)
+    return given or Assumptions()
+
+
 def verify(
     calico: Input,
     cilium: Iterable[Any],
-    assumptions: Assumptions | None = None,
+    assumptions: Assumptions | Cluster | None = None,
     *,
     diagnostics: Iterable[Diagnostic] = (),
     max_examples: int = 1,
@@ -137,9 +145,11 @@ def verify(
     ``diagnostics``: problems met while reading the Cilium files (made invalid items).
     ``max_examples``: counterexamples per partition of the subjects; ``max_counterexamples``: stop
     looking (per direction) once that many are found (``None``: check every partition).
+    ``assumptions``: the verifier's ``Assumptions``, or the ``Cluster`` that ``convert()`` took
+    (read with the proof's default knobs).
     """
     start = time.perf_counter()
-    assumptions = assumptions or Assumptions()
+    assumptions = _assumptions(assumptions)
     calico_docs, invalid = _located(calico, "calico")
     cilium_docs, cilium_invalid = _located(cilium, "cilium")
     invalid.extend(cilium_invalid)
@@ -197,7 +207,7 @@ def verify_inventory(
     calico: Input,
     cilium: Iterable[Any],
     inventory: Any,
-    assumptions: Assumptions | None = None,
+    assumptions: Assumptions | Cluster | None = None,
     *,
     default_namespace: str = "default",
 ) -> Any:
@@ -205,7 +215,7 @@ def verify_inventory(
     from calico2cilium.verify.concrete import tables
     from calico2cilium.verify.hosts import host_programs
 
-    assumptions = assumptions or Assumptions()
+    assumptions = _assumptions(assumptions)
     calico_docs = _located(calico, "calico")[0]
     calico_side = read_calico_side(calico_docs, assumptions, default_namespace)
     named = {s.node for s in calico_side.host_subjects}
@@ -250,7 +260,7 @@ def decide_flow(
     """Each side's verdict on one concrete ``Flow`` and the rule responsible (for ``explain``)."""
     from calico2cilium.verify.hosts import host_programs
 
-    assumptions = assumptions or Assumptions()
+    assumptions = _assumptions(assumptions)
     calico_side = read_calico_side(_located(calico, "calico")[0], assumptions)
     cilium_side = read_cilium_side(
         _located(cilium, "cilium")[0], assumptions, nodes=calico_side.node_labels()

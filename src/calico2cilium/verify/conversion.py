@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from calico2cilium.semantics.services import KnownServices
+from calico2cilium.facts.cluster import Services
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.api import Status, VerifyResult, verify, verify_inventory
 from calico2cilium.verify.concrete import ConcreteResult
@@ -77,7 +77,7 @@ def with_inventory_services(assumptions: Assumptions, inventory: Any) -> Assumpt
     (an assumption the report names)."""
     if assumptions.services is not None:
         return assumptions
-    return replace(assumptions, services=KnownServices.of(inventory))
+    return replace(assumptions, services=Services.of(inventory))
 
 
 def check_conversion(result: Any, assumptions: Assumptions, **options: Any) -> ConversionCheck:

@@ -528,7 +528,11 @@ CODES = (
         " policy alone decides, as in Cilium (entity host). Felix's built-in default is Drop; a"
         " cluster running Felix without those settings drops that traffic, and the output would allow"
         " it. State the value with --endpoint-to-host-action or defaultEndpointToHostAction in"
-        " --cluster-config (reported by the command line when neither is given).",
+        " --cluster-config (convert(endpoint_to_host_action=...) or Cluster(endpoint_to_host_action=...)"
+        " in the library).",
+        failing=_GOOD,
+        passing=_GOOD,
+        passing_flags=(("--endpoint-to-host-action", "Accept"),),
     ),
     CodeDoc(
         "C2C341",

@@ -1,0 +1,149 @@
+"""The rule kit every Cilium policy writer shares: Calico's allowed region as Cilium rules.
+
+``peer_rules`` writes (peer, L4) cubes as rules with one L3 peer kind each (Cilium refuses mixes);
+``choose`` picks each grant's exact form or its wide form with a deny (``plan.Grant``); the rest
+are the metadata every output carries. Used by ``policies.py`` (pod policies) and
+``hostpolicies.py`` (host policies).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from calico2cilium import ir
+from calico2cilium.cilium.cidrgroups import CidrGroups
+from calico2cilium.cilium.ports import l4_parts
+from calico2cilium.cilium.selectors import peer_selectors
+from calico2cilium.facts.target import CiliumTarget
+from calico2cilium.plan import Grant
+from calico2cilium.sets import HostPeer, Inexpressible, LabelCube, LabelSet, NetPeer, PodPeer
+from calico2cilium.sets.l4 import L4Set
+from calico2cilium.sets.regions import Cube, subtract_cubes
+
+ANNOTATION_PREFIX = "calico2cilium.io/"
+PEER_FIELDS = {
+    ir.Direction.INGRESS: ("fromEndpoints", "fromCIDRSet", "fromEntities"),
+    ir.Direction.EGRESS: ("toEndpoints", "toCIDRSet", "toEntities"),
+}
+SECTION = {ir.Direction.INGRESS: "ingress", ir.Direction.EGRESS: "egress"}
+
+DENY_SECTION = {ir.Direction.INGRESS: "ingressDeny", ir.Direction.EGRESS: "egressDeny"}
+
+
+@dataclass(frozen=True)
+class EmitFailure:
+    """A piece of an allowed region with no Cilium form: the rule that allowed it and why.
+    ``http``: the rule's http filter (an L7 grant) is what could not be written."""
+
+    rule: ir.Rule | None
+    policy: ir.Policy | None
+    error: Inexpressible
+    http: bool = False
+
+
+Fail = Callable[[Inexpressible, Grant], None]
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+PartsOf = Callable[[L4Set], list[dict[str, Any]]]
+
+
+def peer_rules(
+    cubes: list[Cube], direction: ir.Direction, namespaced: bool, parts_of: PartsOf, groups: CidrGroups
+) -> list[dict[str, Any]]:
+    """Rules whose union (for one subject) is exactly the given (peer, L4) cubes; ``parts_of``
+    writes an L4 set as rule fragments (``l4_parts``, or ``l7_parts`` with HTTP rules)."""
+    endpoints_f, cidr_f, entities_f = PEER_FIELDS[direction]
+    by_l4: dict[str, tuple[L4Set, list[Cube]]] = {}
+    for cube in cubes:
+        key = canonical(str(cube.l4)) + repr(cube.l4.sort_key())
+        by_l4.setdefault(key, (cube.l4, []))[1].append(cube)
+    rules: list[dict[str, Any]] = []
+    for l4, group in by_l4.values():
+        parts = parts_of(l4)
+        pods = [c.peer.labels for c in group if isinstance(c.peer, PodPeer)]
+        hosts = frozenset().union(*(c.peer.kinds for c in group if isinstance(c.peer, HostPeer)))
+        nets = [c.peer.ips for c in group if isinstance(c.peer, NetPeer)]
+        ips = nets[0] if nets else None
+        for more in nets[1:]:
+            ips = ips | more if ips is not None else more
+        peers: list[dict[str, Any]] = []
+        everyone = LabelSet.of(pods).is_full and len(hosts) == 2 and ips is not None and ips.is_full
+        if everyone:
+            peers.append({entities_f: ["all"]})
+        else:
+            selectors = [s for cube in pods for s in peer_selectors(cube, namespaced)]
+            if selectors:
+                unique = {canonical(s): s for s in selectors}
+                peers.append({endpoints_f: [unique[k] for k in sorted(unique)]})
+            if ips is not None and not ips.is_empty:
+                peers.append({cidr_f: groups.cidr_items(ips)})
+            if hosts:
+                peers.append({entities_f: sorted(k.value for k in hosts)})
+        for peer in peers:
+            for part in parts:
+                rules.append({**peer, **part})
+    return sorted(rules, key=canonical)
+
+
+def expressible(cubes: Sequence[Cube], target: CiliumTarget) -> Inexpressible | None:
+    """``None`` if every cube's L4 part has a Cilium form (peers always have one), else why not."""
+    for cube in cubes:
+        try:
+            l4_parts(cube.l4, target)
+        except Inexpressible as err:
+            return err
+    return None
+
+
+def choose(
+    grants: list[Grant], target: CiliumTarget, fail: Callable[[Inexpressible, Grant], None]
+) -> tuple[list[Cube], list[Cube]]:
+    """Allow and deny cubes for a direction: each grant's exact allowed part, or, where that has
+    no Cilium form, its whole region allowed and Calico's denied part of it denied."""
+    allow: list[Cube] = []
+    deny: list[Cube] = []
+    for grant in grants:
+        err = expressible(grant.allow, target)
+        if err is None:
+            allow.extend(grant.allow)
+            continue
+        denied = subtract_cubes(grant.wide, grant.allow)
+        if expressible(grant.wide, target) is None and expressible(denied, target) is None:
+            allow.extend(grant.wide)
+            deny.extend(denied)
+            continue
+        fail(err, grant)
+    return allow, deny
+
+
+def by_subject(cubes: list[Cube]) -> dict[LabelCube, list[Cube]]:
+    groups: dict[LabelCube, list[Cube]] = defaultdict(list)
+    for cube in cubes:
+        groups[cube.subject].append(cube)
+    return groups
+
+
+def metadata(name: str, namespace: str | None, annotations: dict[str, str]) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    meta["annotations"] = dict(sorted(annotations.items()))
+    return meta
+
+
+def source_annotations(policy: ir.Policy) -> dict[str, str]:
+    out = {ANNOTATION_PREFIX + "source": policy.origin.resource}
+    if policy.origin.source is not None:
+        out[ANNOTATION_PREFIX + "source-file"] = str(policy.origin.source)
+    if policy.tier != "default" or policy.kind != "KubernetesNetworkPolicy":
+        order = "none" if policy.order == ir.NO_ORDER else f"{policy.order:g}"
+        out[ANNOTATION_PREFIX + "calico-order"] = f"tier {policy.tier}, order {order}"
+    return out

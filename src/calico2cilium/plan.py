@@ -1,0 +1,118 @@
+"""The compiler -> emitter hand-off: what every output policy must do, in plain frozen types.
+
+``ir.py`` is what the compiler reads; this is what it writes and the emitter (``cilium/``) reads.
+The emitter imports only ``ir``, this module, ``sets`` and ``facts``: it never looks into the
+compiler's working state. The compiler fills the containers of these values while it builds them
+(``compile/plan.py``, ``compile/hosts.py``); after the hand-off nobody changes them.
+
+Regions are ``sets.regions.Cube`` tuples over the compiler's label space, whose special keys the
+emitter writes as Cilium's (``NAMESPACE``, ``NAMESPACE_LABEL_PREFIX``, ``SERVICE_ACCOUNT``), and
+hosts are selected by ``NODE_LABEL``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from calico2cilium import ir
+from calico2cilium.sets import LabelSet
+from calico2cilium.sets.regions import Cube, Region
+
+# --- the label space's keys the emitter writes as Cilium label keys -------------------------------
+
+NAMESPACE: Final = "io.kubernetes.pod.namespace"
+"""A pod's namespace (Cilium's ``k8s:io.kubernetes.pod.namespace``)."""
+NAMESPACE_LABEL_PREFIX: Final = "io.cilium.k8s.namespace.labels."
+"""Prefix of the labels of a pod's namespace."""
+SERVICE_ACCOUNT: Final = "io.cilium.k8s.policy.serviceaccount"
+"""A pod's service account name."""
+NODE_LABEL: Final = "calico2cilium.io/node"
+"""The Node label host policies select nodes by (``compile/hosts.py`` says why)."""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One rule's share of the allowed region, in two exact forms for the emitter to choose from.
+
+    ``allow``: what Calico allows of the rule's region (the region minus Calico's deny region).
+    ``wide``: the rule's whole region; ``wide - allow`` is all denied by Calico, so allowing
+    ``wide`` and denying ``wide - allow`` (deny wins in Cilium) means the same, and is the form to
+    use when ``allow`` has no Cilium form (e.g. "every protocol but TCP") while ``wide`` and the
+    denied part do. ``rule`` is ``None`` for the namespace profiles' part.
+    """
+
+    rule: ir.Rule | None
+    allow: tuple[Cube, ...]
+    wide: tuple[Cube, ...]
+
+
+@dataclass(frozen=True)
+class L7Grant:
+    """What one http rule needs in Cilium: an L7 HTTP filter over ``exact`` (``L_R``), which may
+    be written over any of ``forms`` (each holds ``exact`` and stays inside ``E_R | A0``). An
+    empty ``exact``: the rules after it allow everything it reaches, so it needs nothing
+    (``compile/http.py``)."""
+
+    rule: ir.Rule
+    http: ir.HttpMatch
+    exact: tuple[Cube, ...]
+    forms: tuple[tuple[Cube, ...], ...]
+
+
+@dataclass(frozen=True)
+class PolicyPlan:
+    """What one output policy must do, per direction it governs."""
+
+    policy: ir.Policy
+    subject: LabelSet
+    allow: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
+    l7: dict[ir.Direction, list[L7Grant]] = field(default_factory=dict)
+    """HTTP filters the output must add (``compile/http.py``), per direction."""
+    native: dict[ir.Direction, tuple[Cube, ...]] | None = None
+    """For a Kubernetes NetworkPolicy, which Cilium enforces itself: what Cilium's own reading of
+    it allows (``ipBlock`` never matches pods or nodes there), per direction."""
+
+
+@dataclass(frozen=True)
+class HostPlan:
+    """What one node's host policy must do."""
+
+    node: str
+    endpoints: tuple[ir.HostEndpoint, ...]
+    label_value: str
+    """The node's ``NODE_LABEL`` value."""
+    governed: set[ir.Direction] = field(default_factory=set)
+    """Directions in which Calico does not allow everything: Cilium must select the node there."""
+    grants: dict[str, dict[ir.Direction, list[Grant]]] = field(default_factory=dict)
+    """Per source policy (``Origin.resource``), its share of the allowed region (its allow rules'
+    regions minus Calico's deny region)."""
+    policies: dict[str, ir.Policy] = field(default_factory=dict)
+    named_ports: list[ir.Rule] = field(default_factory=list)
+    """Ingress rules whose named destination ports were resolved to the endpoint's port numbers."""
+    defaults: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
+    """Failsafe ports and what the profile allows after every tier passed."""
+
+    @property
+    def first(self) -> ir.HostEndpoint:
+        return self.endpoints[0]
+
+    @property
+    def resource_name(self) -> str:
+        return f"calico2cilium-host-{self.node}"[:253].rstrip("-.")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the emitter writes: the policies, the profile's part, the host policies, the
+    network sets (as CIDR groups) and the documents passed through unchanged."""
+
+    policies: tuple[PolicyPlan, ...] = ()
+    profile_allow: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
+    """Allowed after every tier passed (Calico's namespace profiles), per direction."""
+    denied: dict[ir.Direction, Region] = field(default_factory=dict)
+    """Calico's deny region per direction."""
+    hosts: tuple[HostPlan, ...] = ()
+    network_sets: tuple[ir.NetworkSet, ...] = ()
+    passthrough: tuple[dict[str, Any], ...] = ()
+    """Documents the output carries unchanged (Kubernetes NetworkPolicies)."""
