@@ -173,9 +173,13 @@ def rules(draw: st.DrawFn, peer_side: str) -> dict[str, Any]:
     rule: dict[str, Any] = {"action": draw(st.sampled_from(["Allow", "Allow", "Deny", "Pass", "Log"]))}
     rule.update(_l4(draw))
     if draw(st.integers(0, 9)) == 0:
-        rule["ipVersion"] = draw(st.sampled_from([4, 6]))
+        # Calico's validateRule: (not)protocol ICMP needs ipVersion 4, ICMPv6 needs 6.
+        named = {rule.get("protocol"), rule.get("notProtocol")}
+        families = [v for v, other in ((4, ("ICMPv6", 58)), (6, ("ICMP", 1))) if not named & set(other)]
+        if families:
+            rule["ipVersion"] = draw(st.sampled_from(families))
     proto = rule.get("protocol")
-    ports = proto in ("TCP", "UDP", "SCTP", 6, 17, 132, "UDPLite")
+    ports = proto in ("TCP", "UDP", "SCTP", 6, 17, 132)  # SupportsPorts: not UDPLite
     family = rule.get("ipVersion") or (6 if proto in ("ICMPv6", 58) else draw(st.sampled_from([4, 4, 6])))
     peer = draw(entities(False, family))
     if peer:

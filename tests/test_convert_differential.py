@@ -13,12 +13,18 @@ For every generated set:
 The default run is small and seeded; set ``C2C_DIFFTEST_EXAMPLES=5000`` and
 ``C2C_DIFFTEST_SEED=<n>`` to hunt locally. The verifier shares no code with the compiler, so a
 counterexample is a bug in one of the two.
+
+The run ends with the refusal rate by cause (``REFUSALS``, printed by ``conftest.py``): how many
+sets were converted with a diagnostic that changed or left out something, and which causes. Each
+cause should be one that no Cilium form avoids (issue 12); a new frequent cause is worth a look.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
+from collections import Counter
 from typing import Any
 
 from hypothesis import HealthCheck, given, seed, settings
@@ -49,6 +55,50 @@ at most ``MAX_RULES`` rules: the symbolic engine is the proof, and the concrete 
 milliseconds per flow on a large output (thousands of flows per inventory)."""
 
 
+class Refusals:
+    """What the generated sets came to: converted cleanly, or diagnosed, by cause."""
+
+    def __init__(self) -> None:
+        self.sets: Counter[str] = Counter()
+        self.diagnosed: Counter[str] = Counter()
+        self.causes: Counter[str] = Counter()
+
+    def record(self, cluster: str, diagnosed: list[str]) -> None:
+        self.sets[cluster] += 1
+        if diagnosed:
+            self.diagnosed[cluster] += 1
+        self.causes.update({cause(line) for line in diagnosed})
+
+    def summary(self) -> list[str]:
+        total, diagnosed = self.sets.total(), self.diagnosed.total()
+        if not total:
+            return []
+        split = ", ".join(
+            f"{name} {self.diagnosed[name]}/{count}" for name, count in sorted(self.sets.items())
+        )
+        lines = [f"{total} generated sets, {diagnosed} diagnosed ({100 * diagnosed / total:.1f}%; {split})"]
+        lines += [f"  {count:4d}  {text}" for text, count in self.causes.most_common()]
+        return lines
+
+
+def cause(line: str) -> str:
+    """A diagnostic line without the names and rule numbers that differ between sets."""
+    code, _, message = line.partition(" ")
+    for pattern, replacement in _CAUSE_PATTERNS:
+        message = re.sub(pattern, replacement, message)
+    return f"{code} {message}"[:150]
+
+
+_CAUSE_PATTERNS = (
+    (r"^(Global)?NetworkPolicy \S+ (ingress|egress)\.\d+: ", r"\2 rule: "),
+    (r"^(Global)?NetworkPolicy \S+ ", "policy "),
+    (r"the addresses \S+ cover", "the addresses cover"),
+    (r"\(protocols [0-9,-]+ are", "(protocols ... are"),
+)
+
+REFUSALS = Refusals()
+
+
 def _rules(documents: list[dict[str, Any]]) -> int:
     specs = [s for d in documents for s in (d.get("specs") or [d.get("spec") or {}])]
     keys = ("ingress", "egress", "ingressDeny", "egressDeny")
@@ -77,6 +127,7 @@ def check_scenario(scenario: Scenario) -> str:
     major, minor = (int(x) for x in version.split("."))
     assumptions = Assumptions(pod_cidrs=pods, node_cidrs=nodes, cilium_version=(major, minor))
     diagnosed = changed(result)
+    REFUSALS.record("dual-stack" if len(pods) > 1 else "IPv4-only", diagnosed)
     if diagnosed:
         if all(line.startswith("C2C310") and line.endswith(NARROWED) for line in diagnosed):
             # Only "left out, so Cilium denies it": the output may deny more, never allow more.

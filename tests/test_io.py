@@ -95,6 +95,22 @@ def test_tab_indentation_is_a_positioned_syntax_error_with_a_hint() -> None:
     assert diags[0].source.line == 2 and diags[0].hint and "tab" in diags[0].hint
 
 
+@pytest.mark.parametrize(
+    ("value", "read_as"),
+    [("!has(app)", '""'), ("!has(app) # no team", '""'), ("!has(a) b == 'x'", "\"b == 'x'\"")],
+)
+def test_an_unquoted_bang_selector_is_a_yaml_tag_and_says_what_kubectl_reads(
+    value: str, read_as: str
+) -> None:
+    # go-yaml (kubectl and Helm, via sigs.k8s.io/yaml) keeps the text of a scalar with an unknown
+    # tag (resolve: `if !resolvableTag(tag) { return tag, in }`), so `selector: !has(app)` is "".
+    text = f"kind: x\nspec:\n  selector: {value}\n"
+    _, diags = read_documents(text, "t.yaml")
+    assert codes(diags) == ["C2C104"] and diags[0].source.line == 3
+    assert "YAML tag" in diags[0].message and f"read this value as {read_as}" in diags[0].message
+    assert diags[0].hint is not None and diags[0].hint.startswith("quote the value")
+
+
 def test_duplicate_keys_are_refused() -> None:
     text = "apiVersion: projectcalico.org/v3\nkind: Tier\nkind: Tier\nmetadata:\n  name: a\n"
     docs, diags = read_documents(text, "t.yaml")

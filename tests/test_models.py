@@ -83,6 +83,13 @@ KNOWN_INVALID: dict[tuple[str, int, int], set[tuple[str, tuple[Any, ...]]]] = {
         ("int_type", ("spec", "ingress", 0, "icmp", "type")),
         ("int_type", ("spec", "ingress", 0, "icmp", "code")),
     },
+    # `nets: [1.2.3.4/16, 100.100.100.0/16]` in a v3 GlobalNetworkPolicy: not strictly masked,
+    # which the tag `net` (validateIPNetwork) refuses; calicoctl would reject the example as
+    # written (test_rule_nets_follow_the_validator_for_v3_and_felix_for_crd_v1).
+    ("calico__network-policy__services__kubernetes-node-ports__1.yaml", 0, 0): {
+        ("invalid_cidr", ("spec", "ingress", 0, "source", "nets", 0)),
+        ("invalid_cidr", ("spec", "ingress", 0, "source", "nets", 1)),
+    },
     # A placeholder, not an IP address.
     ("calico__network-policy__services__kubernetes-node-ports__3.yaml", 0, 0): {
         ("invalid_cidr", ("spec", "expectedIPs", 0)),
@@ -515,3 +522,65 @@ def test_kubernetes_policy_types_defaulting(spec: str, expected: tuple[str, ...]
     )
     assert isinstance(knp, KubernetesNetworkPolicy)
     assert knp.effective_policy_types() == expected
+
+
+_NETS_POLICY = """
+apiVersion: {api}
+kind: GlobalNetworkPolicy
+metadata: {{name: p}}
+spec:
+  selector: all()
+  egress:
+  - action: Allow
+    destination: {{nets: [{net}]}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("net", "v3_valid", "felix_network"),
+    [
+        ("10.0.0.0/8", True, "10.0.0.0/8"),
+        ("2001:db8::/32", True, "2001:db8::/32"),
+        ("1.2.3.4", False, "1.2.3.4/32"),  # validateRule: cnet.ParseCIDR needs "/len"
+        ("2001:db8::1", False, "2001:db8::1/128"),
+        ("10.0.0.1/8", False, "10.0.0.0/8"),  # tag `net` = validateIPNetwork: strictly masked
+    ],
+)
+def test_rule_nets_follow_the_validator_for_v3_and_felix_for_crd_v1(
+    net: str, v3_valid: bool, felix_network: str
+) -> None:
+    """Rule ``nets`` as Calico checks and reads them (projectcalico/calico, read 2026).
+
+    ``libcalico-go/lib/validator/v3/validator.go``: the field tag ``net`` of ``EntityRule.Nets``
+    (``api/pkg/apis/projectcalico/v3/policy_common.go``, ``validate:"omitempty,dive,net"``) is
+    ``validateIPNetwork``, which takes a bare address as /32 or /128 but refuses a CIDR that is
+    not strictly masked; ``validateRule``'s ``scanNets`` then parses every entry with
+    ``cnet.ParseCIDR`` (Go ``net.ParseCIDR``) and reports "invalid CIDR" for a bare address. So a
+    ``projectcalico.org/v3`` document can carry neither. A ``crd.projectcalico.org/v1`` object is
+    not validated, and Felix reads its nets with ``cnet.ParseCIDROrIP`` and masks them
+    (``normalizeIPNets``, ``libcalico-go/lib/backend/syncersv1/updateprocessors/rules.go``).
+    """
+    v3 = _NETS_POLICY.format(api="projectcalico.org/v3", net=net)
+    if v3_valid:
+        load(v3)
+    else:
+        with pytest.raises(ValidationError) as info:
+            load(v3)
+        (error,) = info.value.errors()
+        assert error["type"] == "invalid_cidr"
+        assert error["loc"] == ("spec", "egress", 0, "destination", "nets", 0)
+        assert felix_network in error["msg"]  # the message says what to write instead
+    v1: Any = load(_NETS_POLICY.format(api="crd.projectcalico.org/v1", net=net))
+    (cidr,) = v1.spec.egress[0].destination.nets
+    assert cidr.network == ipaddress.ip_network(felix_network)
+
+
+@pytest.mark.parametrize("net", ["10.0.0.1", "10.0.0.1/24", "dead:beef::", "dead:beef::1/96"])
+def test_network_set_nets_take_bare_and_unmasked_entries(net: str) -> None:
+    # [V] NetworkSetSpec/GlobalNetworkSetSpec.Nets carry the tag `cidr` (validateCIDR:
+    # cnet.ParseCIDROrIP, "not strictly masked"); validator_test.go accepts "10.0.0.1" there.
+    for kind in ("NetworkSet", "GlobalNetworkSet"):
+        namespace = ", namespace: ns" if kind == "NetworkSet" else ""
+        text = f"apiVersion: projectcalico.org/v3\nkind: {kind}\nmetadata: {{name: s{namespace}}}\n"
+        model: Any = load(text + f"spec: {{nets: ['{net}']}}\n")
+        assert model.spec.nets[0].network == ipaddress.ip_network(net, strict=False)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from calico2cilium import schemas as schema_check
 from calico2cilium.calico import kinds
+from calico2cilium.calico.enterprise import enterprise_field
 from calico2cilium.calico.selector import SelectorError, parse
 from calico2cilium.diagnostics import Diagnostic, Source
 from calico2cilium.diagnostics.catalog import make
@@ -128,7 +129,14 @@ def _model_errors(raw: RawDocument, exc: ValidationError) -> Iterator[Diagnostic
     for path, error in _located(raw, exc):
         kind = error["type"]
         field = ".".join(str(p) for p in path) or "document"
-        if kind == "extra_forbidden":
+        enterprise = enterprise_field(path) if kind == "extra_forbidden" else None
+        if enterprise is not None:
+            message = (
+                f"{field!r} is a Calico Enterprise field (in {enterprise.where}, it "
+                f"{enterprise.meaning}); Calico Open Source, which this tool converts, has no such field"
+            )
+            yield make("C2C230", message, raw.source(path, key=True), enterprise.instead)
+        elif kind == "extra_forbidden":
             name = str(path[-1]) if path else "?"
             close = difflib.get_close_matches(name, sorted(_field_names()), n=1)
             hint = f"did you mean {close[0]!r}?" if close else None

@@ -8,12 +8,12 @@ Sources cited as [V], [CEL], [NS], [PC], [K8S]: listed in the ``calico2cilium.ca
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from calico2cilium.calico.base import API_CRD_V1, CalicoModel, Resource, Selector, has_global_selector
-from calico2cilium.calico.errors import INVALID_RULE, Problems
+from calico2cilium.calico.errors import INVALID_CIDR, INVALID_RULE, Problems
 from calico2cilium.calico.fields import Items, Order
 from calico2cilium.calico.metadata import ObjectMeta
 from calico2cilium.calico.rules import Rule
@@ -91,6 +91,14 @@ class PolicyResource(Resource):
     metadata: ObjectMeta
     spec: PolicySpec
 
+    @model_validator(mode="after")
+    def _v3_nets(self) -> Self:
+        if not self.is_crd_v1:
+            problems = Problems(type(self).__name__)
+            v3_net_problems(self.spec, problems)
+            problems.raise_if_any()
+        return self
+
     @property
     def is_crd_v1(self) -> bool:
         """True for ``crd.projectcalico.org/v1`` objects (Calico's Kubernetes storage form)."""
@@ -130,3 +138,38 @@ class PolicyResource(Resource):
         if self.is_crd_v1:
             return ("Ingress", "Egress")
         return self.spec.defaulted_types()
+
+
+def v3_net_problems(spec: PolicySpec, problems: Problems) -> None:
+    """What Calico's validator refuses in the rule ``nets``/``notNets`` of a v3 document.
+
+    [V] applies two checks to each entry (libcalico-go/lib/validator/v3/validator.go):
+
+    - the field tag ``net`` of ``EntityRule.Nets`` ([PC] ``validate:"omitempty,dive,net"``) is
+      ``validateIPNetwork``: ``cnet.ParseCIDROrIP`` and then "correctly masked" (the parsed
+      address must equal the network's), so ``10.0.0.1/8`` is refused; a bare address alone
+      would pass that tag, as /32 or /128;
+    - ``validateRule``'s ``scanNets`` parses every entry again with ``cnet.ParseCIDR`` (Go
+      ``net.ParseCIDR``, which needs ``/len``) and reports "invalid CIDR" otherwise, so ``1.2.3.4``
+      is refused too.
+
+    A ``crd.projectcalico.org/v1`` object written with ``kubectl`` passes through neither check
+    and Felix reads both forms (``Cidr``), so this applies to ``projectcalico.org/v3`` only.
+    """
+    for direction in ("ingress", "egress"):
+        rules: tuple[Rule, ...] = getattr(spec, direction)
+        for index, rule in enumerate(rules):
+            for loc, cidr in rule.net_entries():
+                where = ("spec", direction, index, *loc)
+                if cidr.is_bare:
+                    message = (
+                        f"invalid CIDR {cidr.text!r}: Calico's validator needs a prefix length in rule "
+                        f"nets (validateRule parses them with net.ParseCIDR); write {cidr.network}"
+                    )
+                    problems.add(where, INVALID_CIDR, message, cidr.text)
+                elif cidr.has_host_bits:
+                    message = (
+                        f"invalid CIDR {cidr.text!r}: not strictly masked, which Calico's validator "
+                        f"refuses in rule nets (validateIPNetwork); write {cidr.network}"
+                    )
+                    problems.add(where, INVALID_CIDR, message, cidr.text)

@@ -10,12 +10,13 @@ Sources cited as [V], [CEL], [NS], [PC], [K8S]: listed in the ``calico2cilium.ca
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any, Final, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
 from calico2cilium.calico.base import CalicoModel, Selector, has_global_selector
-from calico2cilium.calico.errors import INVALID_RULE, Problems
+from calico2cilium.calico.errors import INVALID_RULE, Loc, Problems
 from calico2cilium.calico.fields import IPVersion, Items, StrMap
 from calico2cilium.calico.matches import HTTPMatch, ICMPFields, ServiceAccountMatch, ServiceMatch
 from calico2cilium.calico.names import check_annotations
@@ -163,6 +164,14 @@ class Rule(CalicoModel):
                 problems.add(
                     ("ipVersion",), INVALID_RULE, "protocol ICMPv6 requires ipVersion 6", self.ip_version
                 )
+
+    def net_entries(self) -> Iterator[tuple[Loc, Cidr]]:
+        """Every CIDR of ``nets``/``notNets`` on both sides, with its location in the rule."""
+        for side, side_key in _SIDES:
+            entity: EntityRule = getattr(self, side)
+            for attr, key in _NET_LISTS:
+                for index, cidr in enumerate(getattr(entity, attr)):
+                    yield (side_key, key, index), cidr
 
     def _check_nets(self, problems: Problems) -> None:
         # [V] validateRule scanNets: every CIDR of the rule (both sides, nets and notNets) has one

@@ -103,11 +103,14 @@ def is_strict_subnet(inner: IPNetwork, outer: IPNetwork) -> bool:
 class Cidr(_TextScalar):
     """An IP network from ``nets``/``notNets``/``ipBlock``: the text as written and the network.
 
-    [V] validateRule parses rule nets with the strict ``cnet.ParseCIDR``: a prefix is required
-    (semantics.md §1.4). Serialised back as the original text.
+    Parsed as Felix reads a stored rule: ``cnet.ParseCIDROrIP`` then masked
+    (``normalizeIPNets`` in ``libcalico-go/lib/backend/syncersv1/updateprocessors/rules.go``), so
+    ``1.2.3.4`` is ``1.2.3.4/32`` and ``10.0.0.1/8`` is ``10.0.0.0/8``. Whether the validator of
+    ``projectcalico.org/v3`` documents lets them through is a per-document question
+    (``PolicyResource``, ``v3_net_problems``). Serialised back as the original text.
     """
 
-    allow_bare_ip: ClassVar[bool] = False
+    allow_bare_ip: ClassVar[bool] = True
 
     network: IPNetwork
 
@@ -126,21 +129,32 @@ class Cidr(_TextScalar):
         return 4 if self.network.version == 4 else 6
 
     @property
+    def is_bare(self) -> bool:
+        """True for a single address written without a prefix length (``1.2.3.4``)."""
+        return "/" not in self.text
+
+    @property
     def has_host_bits(self) -> bool:
         """True for e.g. ``10.0.0.1/24``: Calico matches ``10.0.0.0/24``; calicoctl would refuse it."""
         address = self.text.split("/", 1)[0]
         return ipaddress.ip_address(address) != self.network.network_address
 
 
+class PrefixCidr(Cidr):
+    """A CIDR that must carry a prefix length: a Kubernetes ``ipBlock`` (``ValidateIPBlock``
+    parses with ``ParseCIDRSloppy``, which has no bare-address form)."""
+
+    allow_bare_ip: ClassVar[bool] = False
+
+
 class SetCidr(Cidr):
-    """A NetworkSet/GlobalNetworkSet entry: a bare address is accepted as /32 or /128.
+    """A NetworkSet/GlobalNetworkSet entry: a bare address is ``/32`` or ``/128``, host bits masked.
 
     [V] field tag ``cidr`` ([PC]-style tag on ``NetworkSetSpec.Nets``) is validateCIDR, which uses
-    ``cnet.ParseCIDROrIP``; the set processors convert with the same function
-    (``updateprocessors/globalnetworksetprocessor.go``), so ``1.2.3.4`` means ``1.2.3.4/32``.
+    ``cnet.ParseCIDROrIP`` and does not require strict masking (unlike ``net``); the set
+    processors convert with the same function (``updateprocessors/globalnetworksetprocessor.go``).
+    [V]'s own tests accept ``"10.0.0.1"`` in both set kinds. Valid for every apiVersion.
     """
-
-    allow_bare_ip: ClassVar[bool] = True
 
 
 class IPAddress(_TextScalar):

@@ -2,7 +2,9 @@
 
 A CIDR peer whose address set is exactly the union of some network sets is written as
 ``cidrGroupRef`` entries (Cilium 1.14+) to those sets' CiliumCIDRGroups, so the output keeps the
-user's names; any other address set is written inline (``cidr`` with ``except``). Both forms have
+user's names; any other address set is written inline (``cidr`` with ``except``), and so is every
+address set for Cilium 1.16, where a reference empties the policy's other rules
+(``CiliumTarget.cidr_group_ref_breaks_other_rules``). Both forms have
 the same meaning: a CIDR group matches only addresses outside the cluster, like any CIDR rule
 (semantics.md 2.5). Every network set becomes a group, referenced or not, so that none is lost
 in the migration (its labels carried over).
@@ -36,6 +38,10 @@ class CidrGroups:
     """The network sets of the input (``used``: those the output's rules reference)."""
 
     sets: list[ir.NetworkSet]
+    references: bool = True
+    """Write ``cidrGroupRef`` items at all; ``False`` for a target where a reference changes what
+    the policy's other rules do (``CiliumTarget.cidr_group_ref_breaks_other_rules``): every peer
+    is written inline, and the groups are still emitted."""
     used: dict[str, ir.NetworkSet] = field(default_factory=dict)
     _ips: dict[str, IPSet] = field(default_factory=dict)
 
@@ -48,6 +54,8 @@ class CidrGroups:
     def cidr_items(self, ips: IPSet) -> list[dict[str, Any]]:
         """``toCIDRSet``/``fromCIDRSet`` items for exactly ``ips``: group references when some
         groups cover exactly ``ips``, else CIDRs with excepts."""
+        if not self.references:
+            return [dict(item) for item in to_cidr_with_excepts(ips)]
         chosen = sorted(name for name, group in self._ips.items() if group.issubset(ips))
         union = IPSet.empty()
         for name in chosen:

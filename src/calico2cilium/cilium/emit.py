@@ -26,7 +26,7 @@ def emit_policies(plan: Plan, target: CiliumTarget, notes: Diagnostics) -> list[
     what could not be written (C2C310, C2C315) and the http rules converted (C2C314) go to
     ``notes``."""
     failures: list[EmitFailure] = []
-    groups = CidrGroups(list(plan.network_sets))
+    groups = CidrGroups(list(plan.network_sets), references=not target.cidr_group_ref_breaks_other_rules)
     resources = [r for pp in plan.policies if (r := resource_for(pp, plan, target, failures)) is not None]
     profile = profile_resource(plan, target, failures)
     if profile is not None:

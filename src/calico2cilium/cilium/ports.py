@@ -97,7 +97,7 @@ def _port_entries(l4: L4Set, target: CiliumTarget, l7_ports: frozenset[int]) -> 
     return [{**e, "protocol": _NAMES[p]} for p, entries in sorted(per_proto.items()) for e in entries]
 
 
-def _icmp_fields(l4: L4Set) -> list[dict[str, Any]]:
+def _icmp_fields(l4: L4Set, target: CiliumTarget) -> list[dict[str, Any]]:
     fields: list[dict[str, Any]] = []
     for proto, types in l4.icmp:
         family = _FAMILIES[proto]
@@ -110,7 +110,7 @@ def _icmp_fields(l4: L4Set) -> list[dict[str, Any]]:
             covered += hi - lo + 1
             fields.extend({"family": family, "type": t} for t in range(lo, hi + 1))
         holds_zero = bool(types.segments) and types.segments[0][0] == 0
-        if holds_zero and covered < 256:
+        if holds_zero and covered < 256 and target.icmp_type_zero_matches_every_type:
             raise Inexpressible(
                 "ICMP type 0",
                 "Cilium matches ICMP type 0 as every type (cilium/cilium#41304), so a type set holding"
@@ -144,7 +144,7 @@ def l4_parts(l4: L4Set, target: CiliumTarget, l7_ports: frozenset[int] = frozens
     ports = _port_entries(l4, target, l7_ports)
     if ports:
         parts.append({"toPorts": [{"ports": chunk} for chunk in _chunks(ports, MAX_PORTS_PER_ITEM)]})
-    fields = _icmp_fields(l4)
+    fields = _icmp_fields(l4, target)
     if fields:
         parts.append({"icmps": [{"fields": chunk} for chunk in _chunks(fields, MAX_ICMP_FIELDS)]})
     return parts

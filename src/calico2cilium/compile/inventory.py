@@ -21,8 +21,16 @@ terms (semantics.md 1.3, labels Calico adds):
   ``projectcalico.org/name`` for the name; the namespaces of the inventory, of its pods and of the
   input's namespaced NetworkSets.
 
-Service-account selectors are not expanded: Cilium cannot see service-account labels at all, so
-they are refused whatever their operators.
+Service-account selectors (a policy's ``serviceAccountSelector``, a rule's
+``serviceAccounts.selector``) are matched against the labels of service accounts, which Cilium
+cannot see at all. With the inventory's ServiceAccounts (and the accounts its pods name) a
+selector becomes ``projectcalico.org/name in {the names of the accounts it matches}``
+(``expand_service_accounts``): Calico gives every account's profile ``pcsa.projectcalico.org/name``
+(semantics.md 1.3), so that is the same test on every account of the inventory, and a name test is
+what Cilium's ``io.cilium.k8s.policy.serviceaccount`` label can say. Exact on the snapshot only
+when no name is matched in one namespace and not in another (the label carries no namespace), and
+when no matched name has 63 or more characters (Cilium label values stop at 63); otherwise the
+field stays refused, with the reason.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ class Universe(Enum):
     SUBJECT = "pod"
     PEER = "endpoint"
     NAMESPACE = "namespace"
+    SERVICE_ACCOUNT = "service account"
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,10 @@ class Expander:
 
     def __init__(self, inventory: Inventory, network_sets: Sequence[ir.NetworkSet] = ()) -> None:
         self.values = LabelValues(inventory, network_sets)
+        accounts = set(inventory.service_accounts) | {
+            (p.namespace, p.service_account) for p in inventory.pods
+        }
+        self.accounts = {key: inventory.service_accounts.get(key, {}) for key in sorted(accounts)}
 
     def expand(self, selector: Selector, universe: Universe) -> Expansion | None:
         """The expansion of ``selector`` (``None`` when it has no string test)."""
@@ -121,3 +134,26 @@ class Expander:
         if not terms:
             return None
         return Expansion(selector, expanded, tuple(terms), universe)
+
+    def expand_service_accounts(self, selector: Selector) -> Expansion | str:
+        """``selector`` (on service-account labels) as ``projectcalico.org/name in {...}``, or why
+        that is not exact on the inventory."""
+        matched: dict[str, list[str]] = defaultdict(list)
+        unmatched: dict[str, list[str]] = defaultdict(list)
+        for (namespace, name), labels in self.accounts.items():
+            profile = {**labels, ls.CALICO_NAMESPACE_NAME: name}
+            (matched if selector.matches(profile) else unmatched)[name].append(namespace)
+        clash = sorted(set(matched) & set(unmatched))
+        if clash:
+            name = clash[0]
+            return (
+                f"service account '{name}' matches in namespace {matched[name][0]} but not in"
+                f" {unmatched[name][0]}, and Cilium's service-account label carries the name only"
+            )
+        long = sorted(n for n in matched if len(n) >= CALICO_MAX_SA_LABEL)
+        if long:
+            return (
+                f"service account '{long[0]}' has 63 or more characters, more than a Cilium label value holds"
+            )
+        expanded = In(ls.CALICO_NAMESPACE_NAME, frozenset(matched))
+        return Expansion(selector, expanded, (), Universe.SERVICE_ACCOUNT)

@@ -268,6 +268,21 @@ def service_accounts(names: tuple[str, ...]) -> LabelSet:
     return LabelSet.of([LabelCube.of({SERVICE_ACCOUNT: KeyConstraint.in_(possible)})])
 
 
+def service_account_name_test(selector: Selector | None) -> tuple[str, ...] | None:
+    """The names a service-account selector of the form ``projectcalico.org/name in {...}`` (or
+    ``==``) tests, else ``None``. On an account's profile that key is its name (semantics.md 1.3,
+    ``pcsa.projectcalico.org/name``); ``compile/inventory.py`` expands label selectors to it.
+    ``None`` too when a name has 63 or more characters: Calico matches it, Cilium cannot say it."""
+    names: tuple[str, ...] | None = None
+    if isinstance(selector, In) and selector.key == CALICO_NAMESPACE_NAME:
+        names = tuple(sorted(selector.values))
+    elif isinstance(selector, Eq) and selector.key == CALICO_NAMESPACE_NAME:
+        names = (selector.value,)
+    if names is None or any(len(n) >= CALICO_MAX_SA_LABEL for n in names):
+        return None  # a long name matches in Calico (the profile label) but has no Cilium label value
+    return names
+
+
 def with_service_account_label() -> LabelSet:
     """``has(projectcalico.org/serviceaccount)``, what a GlobalNetworkPolicy's ``all()`` becomes
     beside a non-empty serviceAccountSelector (semantics.md 1.1): refused by ``_label_syntax``."""

@@ -226,7 +226,12 @@ def _optional_selector(text: str | None) -> Selector | None:
     return None if text is None else _selector(text)
 
 
-_UNIVERSE_WORDS = {Universe.SUBJECT: "pod", Universe.PEER: "pod", Universe.NAMESPACE: "namespace"}
+_UNIVERSE_WORDS = {
+    Universe.SUBJECT: "pod",
+    Universe.PEER: "pod",
+    Universe.NAMESPACE: "namespace",
+    Universe.SERVICE_ACCOUNT: "service account",
+}
 
 
 @dataclass
@@ -249,9 +254,45 @@ class _Fields:
         self.out.diagnostics.append(_expanded(self.doc, path, expansion))
         return expansion.expanded
 
+    def service_account_selector(self, text: str | None, path: ir.JsonPath) -> Selector | None:
+        """A service-account selector, as the names of the inventory's accounts it matches when
+        that is exact (``Expander.expand_service_accounts``); otherwise as written (refused by
+        the compiler), with the reason (C2C370) when an inventory was given."""
+        selector = _optional_selector(text)
+        if selector is None or self.expander is None or isinstance(selector, All):
+            return selector
+        expansion = self.expander.expand_service_accounts(selector)
+        if isinstance(expansion, str):
+            self.out.diagnostics.append(
+                make(
+                    "C2C370",
+                    f"{self.doc.raw.label} {_where(path)}: not expanded against the inventory's service"
+                    f" accounts: {expansion}",
+                    self.doc.raw.source(path),
+                )
+            )
+            return selector
+        self.out.expansions.append((self.doc, path, expansion))
+        self.out.diagnostics.append(_expanded(self.doc, path, expansion))
+        return expansion.expanded
+
+
+def _where(path: ir.JsonPath) -> str:
+    return ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
+
 
 def _expanded(doc: Document, path: ir.JsonPath, expansion: Expansion) -> Diagnostic:
-    where = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[")
+    where = _where(path)
+    if expansion.universe is Universe.SERVICE_ACCOUNT:
+        return make(
+            "C2C316",
+            f"{doc.raw.label} {where}: `{expansion.original}` matches, among the inventory's service"
+            f" accounts, those named as in `{expansion.expanded}`. This is a snapshot: a service"
+            " account created or relabelled later is treated differently by Cilium than by Calico",
+            doc.raw.source(path),
+            hint="convert again with a fresh inventory whenever service accounts change, or list the"
+            " names in the Calico policy (serviceAccounts.names)",
+        )
     terms = "; ".join(
         f"`{atom}` became `{new}`"
         + (" (no inventory value matches: it selects nothing)" if not new.values else "")
@@ -325,7 +366,9 @@ def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: st
             namespace_selector=namespace_selector,
             # An empty serviceAccountSelector is no serviceAccountSelector: Calico acts only on a
             # non-empty one (semantics.md 1.1, globalnetworkpolicyprocessor.go).
-            service_account_selector=_optional_selector(spec.service_account_selector or None),
+            service_account_selector=fields.service_account_selector(
+                spec.service_account_selector or None, ("spec", "serviceAccountSelector")
+            ),
             ingress=directions[ir.Direction.INGRESS],
             egress=directions[ir.Direction.EGRESS],
             origin=origin,
@@ -437,7 +480,11 @@ def _peer(fields: _Fields, path: ir.JsonPath, entity: EntityRule) -> ir.Peer:
         nets=tuple(c.text for c in entity.nets),
         not_nets=tuple(c.text for c in entity.not_nets),
         service_account_names=tuple(sa.names) if sa is not None else (),
-        service_account_selector=_optional_selector(sa.selector) if sa is not None else None,
+        service_account_selector=fields.service_account_selector(
+            sa.selector, (*path, "serviceAccounts", "selector")
+        )
+        if sa is not None
+        else None,
         services=services,
     )
 

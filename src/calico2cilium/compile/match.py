@@ -169,6 +169,16 @@ class Side:
         return out
 
 
+_FAMILY_PROTOCOLS = {4: ("ICMP", 1), 6: ("ICMPv6", 58)}
+
+
+def _family_of_protocol(rule: ir.Rule) -> bool:
+    """Whether the rule's protocol already says its ``ipVersion``: ICMP travels on IPv4 only and
+    ICMPv6 on IPv6 only (Calico's validator pairs them, validateRule), and Cilium writes them as
+    ``icmps`` of that family, so the family restriction costs nothing."""
+    return rule.ip_version is not None and rule.l4.protocol in _FAMILY_PROTOCOLS[rule.ip_version]
+
+
 def side(
     peer: ir.Peer,
     policy: ir.Policy,
@@ -188,7 +198,11 @@ def side(
         return Side(LabelSet.empty(), frozenset(), IPSet.empty())  # no flow of that family exists
     # Pods and nodes of the other family exist, and Cilium's endpoint and entity peers cannot
     # say "IPv4 only"; a CIDR peer can (its CIDRs carry the family).
-    other_family = rule.ip_version is not None and not cluster.families <= {rule.ip_version}
+    other_family = (
+        rule.ip_version is not None
+        and not cluster.families <= {rule.ip_version}
+        and not _family_of_protocol(rule)
+    )
     may_hold_endpoints = peer.has_label_criteria or ips is None or _coverage_maybe(ips & family, cluster)
     if remote and other_family and may_hold_endpoints:
         raise Inexpressible(
@@ -245,6 +259,25 @@ def side(
     return Side(pods, hosts, ips)
 
 
+API_SERVER_SERVICE = ("default", "kubernetes")
+API_SERVER_REASON = (
+    "Service default/kubernetes stands for the API server's addresses and port (its Endpoints,"
+    " written by the API server; no pod selector). Cilium's nearest form, toEntities"
+    " [kube-apiserver] with toPorts, is not the same set of flows: on a node that runs the API"
+    " server the label goes to the node's whole host identity, so every address of that node"
+    " matches, not only the endpoint's (cilium/cilium#28259, which also reports the label"
+    " flapping on nodes with IPv6 addresses); the entity's addresses come from the same Endpoints"
+    " but through the agent's ipcache, which has lost them in some releases (cilium/cilium#24502);"
+    " and CIDR rules do not match in-cluster API servers at all (cilium/cilium#20550, #33525)"
+)
+API_SERVER_HINT = (
+    "write the Cilium rule by hand if its wider reach is acceptable: egress toEntities:"
+    " [kube-apiserver] with toPorts on the API server's port (the Service's targetPort, 6443 by"
+    " default); with a managed control plane outside the cluster the entity covers exactly the"
+    " endpoint addresses"
+)
+
+
 def _service_side(
     peer: ir.Peer, policy: ir.Policy, rule: ir.Rule, cluster: Ranges, notes: Diagnostics
 ) -> Side:
@@ -261,6 +294,8 @@ def _service_side(
             cluster.services, name, namespace, destination=destination, families=cluster.families
         )
     except ServiceRefused as err:
+        if (namespace, name) == API_SERVER_SERVICE:
+            raise Inexpressible("services", API_SERVER_REASON, code="C2C371", hint=API_SERVER_HINT) from err
         raise Inexpressible("services", err.reason, code=err.code, hint=err.hint) from err
     if backends.only_family is not None and backends.only_family not in cluster.families:
         notes.once(_snapshot(rule.origin, backends))
@@ -337,9 +372,13 @@ def _network_set_ips(peer: ir.Peer, policy: ir.Policy, cluster: Ranges) -> IPSet
         return IPSet.empty()  # network sets have no service account
     out = IPSet.empty()
     for network_set in cluster.network_sets:
+        labels = _set_labels(network_set)
+        # The set's own labels first: a set the selectors rule out is irrelevant whatever its
+        # namespace's labels are, so the namespace scope (which may need them) is not asked.
+        if _selectors_rule_out(peer, network_set, labels):
+            continue
         if not _set_in_namespace_scope(peer, policy, network_set):
             continue
-        labels = _set_labels(network_set)
         for selector in (peer.selector, peer.not_selector):
             if selector is not None:
                 _check_inherited(selector, network_set)
@@ -349,6 +388,23 @@ def _network_set_ips(peer: ir.Peer, policy: ir.Policy, cluster: Ranges) -> IPSet
             continue
         out = out | IPSet.from_cidrs(network_set.nets)
     return out
+
+
+def _selectors_rule_out(peer: ir.Peer, network_set: ir.NetworkSet, labels: dict[str, str]) -> bool:
+    """Whether the side's selector or notSelector excludes the set by its own labels alone.
+
+    Only selectors that read none of the namespace's inherited labels (``pcns.*``, absent from
+    the input for a namespaced set) decide here; the others are left to ``_check_inherited``.
+    """
+
+    def decided(selector: Selector) -> bool:
+        return network_set.namespace is None or not any(
+            key.startswith(ls.CALICO_NS_LABEL) for key in selector.labels()
+        )
+
+    if peer.selector is not None and decided(peer.selector) and not peer.selector.matches(labels):
+        return True
+    return peer.not_selector is not None and decided(peer.not_selector) and peer.not_selector.matches(labels)
 
 
 def _unscoped_not_selector(peer: ir.Peer, policy: ir.Policy) -> bool:
@@ -409,10 +465,14 @@ def _labelled_pods(peer: ir.Peer, policy: ir.Policy) -> LabelSet:
         pods = pods & ls.in_namespace(policy.namespace)
     if peer.service_account_names:
         pods = pods & ls.service_accounts(peer.service_account_names)
-    if peer.service_account_selector is not None and not ls.is_all(peer.service_account_selector):
+    names = ls.service_account_name_test(peer.service_account_selector)
+    if names is not None:
+        pods = pods & ls.service_accounts(names)
+    elif not ls.is_all(peer.service_account_selector):
         raise Inexpressible(
             "serviceAccounts.selector",
-            "service-account labels are not visible to Cilium selectors; list the names instead",
+            "service-account labels are not visible to Cilium selectors; list the names instead, or"
+            " give --inventory with the cluster's ServiceAccounts to expand it to names",
         )
     return pods
 
@@ -424,14 +484,19 @@ def policy_subject(policy: ir.Policy) -> LabelSet:
         subject = subject & ls.in_namespace(policy.namespace)
     if policy.namespace_selector is not None:
         subject = subject & ls.namespace_labels(policy.namespace_selector)
-    if policy.service_account_selector is not None and not ls.is_all(policy.service_account_selector):
+    names = ls.service_account_name_test(policy.service_account_selector)
+    if names is not None:
+        subject = subject & ls.service_accounts(names)
+    elif not ls.is_all(policy.service_account_selector):
         raise Inexpressible(
             "serviceAccountSelector",
-            "service-account labels are not visible to Cilium selectors",
+            "service-account labels are not visible to Cilium selectors; give --inventory with the"
+            " cluster's ServiceAccounts to expand it to names",
         )
-    if policy.service_account_selector is not None and policy.scope is ir.Scope.GLOBAL:
+    if names is None and policy.service_account_selector is not None and policy.scope is ir.Scope.GLOBAL:
         # Calico rewrites every all() of such a GNP to has(projectcalico.org/serviceaccount)
-        # (globalnetworkpolicyprocessor.go; semantics.md 1.1), a label only short names get.
+        # (globalnetworkpolicyprocessor.go; semantics.md 1.1), a label only short names get. With
+        # names (all short), the subject already has that label: nothing to add.
         subject = subject & ls.with_service_account_label()
     return subject
 

@@ -71,6 +71,32 @@ class CiliumTarget:
         return self.at_least(1, 14)
 
     @property
+    def cidr_group_ref_breaks_other_rules(self) -> bool:
+        """In 1.16 a policy that references a CiliumCIDRGroup has every rule without a CIDR set
+        select nothing (cilium/cilium#36393, "CiliumCIDRGroup ref overwrites entity-based rules",
+        labelled a regression; fixed by #40139, merged 2025-06-20 on the v1.16 branch).
+
+        Until 1.16 the agent translates references into CIDRs inside the rules
+        (``pkg/policy/k8s/cilium_cidr_group.go``); 1.17 selects groups by label instead
+        (#33441), so the translation, and the bug, are gone. In 1.16's ``translateSpec`` an absent
+        ``fromCIDRSet``/``toCIDRSet`` came out of ``translateCIDRRuleSlice`` as an empty, non-nil
+        list, and an empty list selects nothing; #40139 skips rules without one. 1.15's
+        translation appends to the rule's own list, which stays nil. The patch release is not part
+        of ``--cilium-version``, so every 1.16 is treated as possibly affected: the emitter writes
+        no reference for 1.16 and the verifier leaves such rules outside the proof.
+        """
+        return self.version == (1, 16)
+
+    @property
+    def icmp_type_zero_matches_every_type(self) -> bool:
+        """An ``icmps`` field of type 0 (echo reply) matches every ICMP type of its family: the
+        policy code stores the type as the L4 port, and port 0 is its wildcard
+        (cilium/cilium#41304, "CCNP ICMP Rule with Type 0 Matches All ICMP Traffic", reported on
+        1.13 to 1.16, open). cilium/cilium#44338 (February 2026) pads ICMP types to tell 0 from
+        "no port"; no supported release is known to carry it, so this holds for all of them."""
+        return True
+
+    @property
     def cidr_group_selector(self) -> bool:
         """``cidrGroupSelector`` in CIDR rules: 1.17+."""
         return self.at_least(1, 17)

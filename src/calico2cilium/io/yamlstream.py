@@ -295,4 +295,30 @@ def _syntax_error(name: str, chunk: Chunk, exc: yaml.MarkedYAMLError) -> Diagnos
         and lines[mark.line][mark.column : mark.column + 1] == "\t"
     )
     hint = "YAML does not allow tabs for indentation; use spaces" if at_tab else None
+    tag = _LOCAL_TAG_RE.search(problem)
+    if tag is not None:
+        rest = ""
+        if mark is not None and mark.line < len(lines):
+            after = lines[mark.line][mark.column :].split(tag.group(1), 1)
+            rest = after[1].split(" #", 1)[0].strip() if len(after) == 2 else ""
+        problem = f"{problem}. {_local_tag_note(tag.group(1), rest)}"
+        hint = f"quote the value: '{tag.group(1)}'"
     return Diagnostic("C2C104", Severity.ERROR, f"invalid YAML: {problem}", source, hint)
+
+
+_LOCAL_TAG_RE = re.compile(r"could not determine a constructor for the tag '(![^!'][^']*)'")
+
+
+def _local_tag_note(tag: str, rest: str) -> str:
+    """Why an unquoted ``selector: !has(x)`` is refused rather than read as the user meant.
+
+    A plain scalar starting with ``!`` is a YAML tag: ``!has(x)`` tags an empty value. kubectl and
+    Helm read manifests with go-yaml (through sigs.k8s.io/yaml), whose ``resolve`` returns an
+    unknown tag's text unchanged (``if !resolvableTag(tag) { return tag, in }``), so the cluster
+    got ``""``, and an empty Calico selector is ``all()``. Neither reading is safe to convert.
+    """
+    read = f"{rest!r}" if rest else '"" (and an empty selector is all(): every endpoint)'
+    return (
+        f"{tag} is a YAML tag, not text: an unquoted value starting with '!' tags what follows it. "
+        f"kubectl and Helm (go-yaml) ignore an unknown tag, so they read this value as {read}"
+    )

@@ -30,7 +30,7 @@ from calico2cilium.calico.names import (
     port_name_problems,
     qualified_name_problems,
 )
-from calico2cilium.calico.scalars import MAX_PORT, Cidr, is_strict_subnet
+from calico2cilium.calico.scalars import MAX_PORT, PrefixCidr, is_strict_subnet
 
 __all__ = [
     "IPBlock",
@@ -105,8 +105,8 @@ class LabelSelector(CalicoModel):
 class IPBlock(CalicoModel):
     """``ipBlock``: ``cidr`` minus each ``except`` (each a strict subset of ``cidr``)."""
 
-    cidr: Cidr
-    except_: Items[Cidr] = Field(default=(), alias="except")
+    cidr: PrefixCidr
+    except_: Items[PrefixCidr] = Field(default=(), alias="except")
 
     @model_validator(mode="after")
     def _strict_subsets(self) -> Self:

@@ -399,10 +399,9 @@ class _Builder:
             return protos
         return and_(protos, port_range("dst", number, number))
 
-    @staticmethod
-    def _icmp(family: str, number: int) -> Expr:
+    def _icmp(self, family: str, number: int) -> Expr:
         proto = ProtoIs(ICMPV6 if family == "IPv6" else ICMP)
-        if number == 0:
+        if number == 0 and self.assumptions.target.icmp_type_zero_matches_every_type:
             # ICMP type 0 becomes "port 0", Cilium's wildcard: every type of the family is allowed
             # (open bug cilium/cilium#41304, "CCNP ICMP Rule with Type 0 Matches All ICMP Traffic").
             return proto
@@ -445,7 +444,11 @@ class _Builder:
             if doc.namespace is not None:
                 # CNP subjects are always pinned to the policy's namespace (utils.go ParseToCiliumRule).
                 selects = and_(selects, self._label(SUBJECT, f"k8s:{CILIUM_NAMESPACE}").eq(doc.namespace))
-            out.append(self._rules(spec, selects, ref, direction, doc.namespace, title, located))
+            out.append(
+                self._rules(
+                    spec, selects, ref, direction, doc.namespace, title, located, _emptied_by_refs(doc)
+                )
+            )
         return out
 
     def _rules(
@@ -457,7 +460,11 @@ class _Builder:
         namespace: str | None,
         title: str,
         located: Located,
+        emptied: bool = False,
     ) -> CiliumPolicy:
+        """``emptied``: the policy references a CiliumCIDRGroup on a release where that may make
+        its rules without a CIDR set select nothing (``_emptied_by_refs``)."""
+        emptied = emptied and self.assumptions.target.cidr_group_ref_breaks_other_rules
         allows_in = spec.lists[direction] or []
         denies_in = spec.lists[f"{direction}Deny"] or []
         # Default deny: a non-empty allow or deny list for the direction, unless enableDefaultDeny
@@ -469,6 +476,11 @@ class _Builder:
         for rules, target, deny in ((allows_in, policy.allows, False), (denies_in, policy.denies, True)):
             for rule in rules:
                 rule_ref = Ref("cilium", f"{title} {_path_text(rule.path)}", located, rule.path)
+                if emptied and rule.cidr_set is None:
+                    policy.unsupported.append(
+                        UnsupportedItem("cilium", EMPTIED_BY_REFS, title, located, rule.path)
+                    )
+                    continue
                 try:
                     widened = None if deny else self.beside_l7(rule, direction)
                     if widened is not None:
@@ -518,3 +530,23 @@ def _path_text(path: tuple[str | int, ...]) -> str:
     for item in path:
         text += f"[{item}]" if isinstance(item, int) else (f".{item}" if text else item)
     return text
+
+
+EMPTIED_BY_REFS = (
+    "the policy references a CiliumCIDRGroup, and Cilium 1.16 releases before cilium/cilium#40139"
+    " make every rule without a CIDR set select nothing (cilium/cilium#36393); which one applies"
+    " depends on the patch release, so this rule is outside the proof"
+)
+
+
+def _emptied_by_refs(doc: CiliumPolicyDoc) -> bool:
+    """Whether ``doc`` references a CiliumCIDRGroup anywhere: the 1.16 agent translated the
+    references of the whole policy object at once (``translateCIDRGroupRefs`` over ``spec`` and
+    ``specs``), and only when there was one (``resolveCIDRGroupRef`` returns early otherwise)."""
+    return any(
+        item.group_ref is not None
+        for spec in doc.specs
+        for rules in spec.lists.values()
+        for rule in rules or ()
+        for item in rule.cidr_set or ()
+    )

@@ -23,6 +23,16 @@ items:
   - {apiVersion: v1, kind: Namespace, metadata: {name: prod}}
   - {apiVersion: v1, kind: Pod, metadata: {name: web-1, namespace: prod, labels: {app: web-frontend}}}
 """
+_SA_INVENTORY = """\
+apiVersion: v1
+kind: List
+items:
+  - {apiVersion: v1, kind: Namespace, metadata: {name: prod}}
+  - {apiVersion: v1, kind: Namespace, metadata: {name: dev}}
+  - {apiVersion: v1, kind: ServiceAccount, metadata: {name: web, namespace: prod, labels: {tier: front}}}
+  - {apiVersion: v1, kind: ServiceAccount, metadata: {name: web, namespace: dev}}
+  - {apiVersion: v1, kind: Pod, metadata: {name: web-1, namespace: prod, labels: {app: db}}}
+"""
 _TO_SERVICE = _np(
     "  selector: app == 'web'\n  types: [Egress]\n  egress:\n    - action: Allow\n"
     "      destination:\n        services: {name: api}\n"
@@ -611,5 +621,45 @@ CODES = (
         "Every output is validated against the official Cilium CRD schema of the target version"
         " before it is printed. A failure means the converter produced something the cluster would"
         " reject; please report it with the input.",
+    ),
+    CodeDoc(
+        "C2C370",
+        "service-account-selector-not-expanded",
+        Severity.INFO,
+        "A service-account selector could not be expanded to names against the --inventory.",
+        "Cilium sees a pod's service account only by name (io.cilium.k8s.policy.serviceaccount), not"
+        " the account's labels. With --inventory, a serviceAccountSelector or serviceAccounts.selector"
+        " becomes the names of the inventory's accounts it matches (a snapshot, C2C316), unless a"
+        " name is matched in one namespace and not in another (the Cilium label has no namespace) or"
+        " a matched name has 63 or more characters (longer than a label value). Then the selector"
+        " stays as written and the rule is refused (C2C303); this note says which account stood in"
+        " the way.",
+        failing=_np(
+            "  selector: app == 'db'\n  serviceAccountSelector: tier == 'front'\n  ingress:\n"
+            "    - action: Allow\n"
+        ),
+        passing=_GOOD,
+        failing_inventory=_SA_INVENTORY,
+        passing_inventory=_SA_INVENTORY,
+    ),
+    CodeDoc(
+        "C2C371",
+        "api-server-service",
+        Severity.ERROR,
+        "A services match names default/kubernetes, the API server, which has no exact Cilium form.",
+        "Calico matches the API server's endpoint addresses and port, as the Service's Endpoints list"
+        " them. Cilium's kube-apiserver entity is built from the same Endpoints, but on a node that"
+        " runs the API server the label goes to the node's host identity, so every address of that"
+        " node matches (cilium/cilium#28259, which also reports the label flapping on nodes with"
+        " IPv6 addresses), and the agent has lost the addresses in some releases"
+        " (cilium/cilium#24502); CIDR rules do not match in-cluster API servers (cilium/cilium#20550,"
+        " #33525). The rule is refused. If the wider reach is acceptable (or the control plane is"
+        " managed, outside the cluster), write it by hand: egress toEntities [kube-apiserver] with"
+        " toPorts on the Service's targetPort (6443 by default).",
+        failing=_np(
+            "  selector: app == 'operator'\n  types: [Egress]\n  egress:\n    - action: Allow\n"
+            "      destination:\n        services: {name: kubernetes, namespace: default}\n"
+        ),
+        passing=_GOOD,
     ),
 )

@@ -217,4 +217,25 @@ CODES = (
         failing=_gnp(_GOOD_RULE) + "---\n" + _gnp(_GOOD_RULE),
         passing=_gnp(_GOOD_RULE) + "---\n" + _gnp(_GOOD_RULE, name="another"),
     ),
+    CodeDoc(
+        "C2C230",
+        "enterprise-field",
+        Severity.ERROR,
+        "A field of Calico Enterprise (or Calico Cloud), not of Calico Open Source: a rule's"
+        " 'domains', a network set's 'allowedEgressDomains'.",
+        "Tigera's commercial product adds DNS-name egress rules; this tool converts Calico Open Source"
+        " and refuses the document rather than drop the field. Cilium's form is toFQDNs"
+        " (matchName/matchPattern) with a DNS rule (toPorts rules.dns) so that Cilium's DNS proxy sees"
+        " the lookups; which lookups and which DNS server to allow is yours to decide, so write that"
+        " rule by hand and convert the rest without the field. Sources: docs.tigera.io, Calico"
+        " Enterprise 'DNS policy' and the GlobalNetworkSet reference.",
+        failing=_gnp(
+            "  selector: app == 'web'\n  egress:\n    - action: Allow\n      destination:\n"
+            "        domains: [api.example.com]\n"
+        ),
+        passing=_gnp(
+            "  selector: app == 'web'\n  egress:\n    - action: Allow\n      destination:\n"
+            "        nets: [203.0.113.0/24]\n"
+        ),
+    ),
 )

@@ -61,8 +61,11 @@ CODES = (
         "syntax-error",
         Severity.ERROR,
         "The input is not valid YAML or JSON.",
-        "The position is where the parser gave up. YAML forbids tabs in indentation. In a multi-document"
-        " stream the other documents (separated by '---') are still read.",
+        "The position is where the parser gave up. YAML forbids tabs in indentation. An unquoted value"
+        " starting with '!' (`selector: !has(app)`) is a YAML tag, not text: kubectl and Helm ignore"
+        ' the unknown tag and read the rest of the value, often "", which as a Calico selector is'
+        " all(); quote it. In a multi-document stream the other documents (separated by '---') are"
+        " still read.",
         failing="apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n\tname: security\n",
         passing="apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata:\n  name: security\nspec:\n  order: 100\n",
     ),
