@@ -38,7 +38,7 @@ demo: install
 	@# Exit 1 is expected too: the host policies always carry warnings (enable the host firewall,
 	@# label the nodes, failsafe ports assumed). The verifier's verdict must be EQUIVALENT.
 	$(BIN)/calico2cilium convert -R examples/cluster/calico --cluster-config examples/cluster/cluster.yaml \
-		--verify --output-dir build/demo/cilium 2> build/demo/report.txt; status=$$?; \
+		--verify --output-dir build/demo/cilium --report build/demo/report.html 2> build/demo/report.txt; status=$$?; \
 		cat build/demo/report.txt; test $$status -le 1 && grep -q '^EQUIVALENT' build/demo/report.txt
 	@echo
 	@echo "== three of the generated files: the shop API's policy, the CIDR group of its payment gateway,"
@@ -48,6 +48,12 @@ demo: install
 	@cat build/demo/cilium/ccg-calico-ns-shop-payment-gateway.yaml
 	@echo ---
 	@cat build/demo/cilium/ccnp-security.protect-nodes.yaml
+	@echo
+	@echo "== diff: the Calico cluster against its Cilium output with one port edited (exit 1 expected);"
+	@echo "   the migration report is build/demo/report.html"
+	rm -rf build/demo/cilium-edited && cp -r build/demo/cilium build/demo/cilium-edited
+	sed -i "s/port: '6379'/port: '6380'/" build/demo/cilium-edited/cnp-shop-api.yaml
+	-$(BIN)/calico2cilium diff --cluster-config examples/cluster/cluster.yaml -R examples/cluster/calico build/demo/cilium-edited
 	@echo
 	@echo "== lint examples/broken (exit 2 is expected: deliberate mistakes)"
 	-$(BIN)/calico2cilium lint examples/broken

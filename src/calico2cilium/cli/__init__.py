@@ -24,9 +24,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from calico2cilium.cli import convert, explain, lint, verify
+    from calico2cilium.cli import convert, diff, explain, lint, report, verify
 
-    for module in (convert, lint, explain, verify):
+    for module in (convert, lint, explain, verify, diff, report):
         main.add_command(module.command)
 
 

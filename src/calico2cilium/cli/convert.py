@@ -63,6 +63,13 @@ from calico2cilium.diagnostics import Diagnostic, Severity
 )
 @cluster_options
 @click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also prove the output and write the migration report here: FILE.md or FILE.html (see 'report').",
+)
+@click.option(
     "--diagnostics-format",
     "diag_format",
     type=click.Choice(FORMAT_NAMES),
@@ -81,6 +88,7 @@ def command(
     run_verify: bool,
     inventory_paths: tuple[str, ...],
     cluster: ClusterOptions,
+    report_path: str | None,
     diag_format: str,
     quiet: bool,
 ) -> None:
@@ -138,16 +146,25 @@ def command(
             click.echo(text, nl=False)
     status = EXIT_INVALID if unwritten else exit_status(diagnostics)
     verdict = ""
-    if run_verify:
+    check = None
+    if run_verify or report_path:
         from calico2cilium.semantics.world import Assumptions
         from calico2cilium.verify.conversion import check_conversion
 
         progress.stage("verifying the output against the input")
         check = check_conversion(result, Assumptions.of(facts))
         progress.done()
+    if run_verify and check is not None:
         verdict = check.render_text()
         if not check.equivalent and status != EXIT_INVALID:
             status = EXIT_FINDINGS
+    if report_path:
+        from calico2cilium.cli.report import write_report
+
+        unwritten = unwritten or write_report(
+            report_path, result, check, cluster, given, output_dir, inventory_paths, quiet
+        )
+        status = EXIT_INVALID if unwritten else status
     shown = [d for d in diagnostics if not quiet or d.severity is Severity.ERROR]
     shown.sort(key=Diagnostic.sort_key)
     rendered = FORMATS[diag_format](shown)

@@ -63,6 +63,14 @@ class Inputs:
     help="Also compare verdicts on the pods, namespaces and nodes of this kubectl export, and take its"
     " Services as given for Calico services matches (repeatable).",
 )
+@click.option(
+    "--flows",
+    "flow_paths",
+    multiple=True,
+    type=click.Path(),
+    help="Replay these observed flows (Hubble 'hubble observe -o json' or Calico flow logs, one JSON"
+    " object a line) through both sides: which would change verdict (repeatable).",
+)
 @cluster_options
 @click.option(
     "--max-counterexamples",
@@ -86,6 +94,7 @@ def command(
     cilium_paths: tuple[str, ...],
     recursive: bool,
     inventory_paths: tuple[str, ...],
+    flow_paths: tuple[str, ...],
     cluster: ClusterOptions,
     max_counterexamples: int,
     fmt: str,
@@ -131,13 +140,32 @@ def command(
     concrete = None
     if inventory is not None:
         concrete = _inventory_check(inputs, inventory, assumptions, diagnostics)
+    replayed = _replay(inputs, flow_paths, assumptions, diagnostics) if flow_paths else None
     diagnostics.sort(key=Diagnostic.sort_key)
     status = exit_code(result, diagnostics, concrete)
+    if replayed is not None and replayed.changed and status == EXIT_CLEAN:
+        status = EXIT_FINDINGS
     if fmt == "json":
-        click.echo(json.dumps(to_json(result, diagnostics, concrete, status), indent=2))
+        data = to_json(result, diagnostics, concrete, status)
+        if replayed is not None:
+            data["flows"] = replayed.to_dict()
+        click.echo(json.dumps(data, indent=2))
     else:
-        click.echo(render_text(result, diagnostics, concrete))
+        text = render_text(result, diagnostics, concrete)
+        click.echo(text + ("\n\n" + replayed.render_text() if replayed is not None else ""))
     sys.exit(status)
+
+
+def _replay(
+    inputs: Inputs, paths: Sequence[str], assumptions: Assumptions, diagnostics: list[Diagnostic]
+) -> Any:
+    """The observed flows of ``paths`` replayed through both sides (``verify.flows``)."""
+    from calico2cilium.verify.api import replay_flows
+    from calico2cilium.verify.flows import read_flows
+
+    flows, problems = read_flows(paths)
+    diagnostics.extend(problems)
+    return replay_flows(inputs.calico, inputs.cilium, flows, assumptions)
 
 
 command.help = f"{inspect.cleandoc(command.help or '')}\n\n{CLUSTER_HELP}"

@@ -76,6 +76,10 @@ CILIUM_KINDS = ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")
 CIDR_GROUP_KIND = "CiliumCIDRGroup"
 
 
+HOST_NOT_VERIFIED = "host policy (nodeSelector): host subjects are not verified"
+"""The note on a host policy when no host subjects (nodes and their labels) are known."""
+
+
 @dataclass
 class CiliumSide:
     """The Cilium side, read: one program per direction, plus what could not be used."""
@@ -430,7 +434,7 @@ class _Builder:
                     notes.append(
                         UnsupportedItem(
                             "cilium",
-                            "host policy (nodeSelector): host subjects are not verified",
+                            HOST_NOT_VERIFIED,
                             title,
                             located,
                             spec.path,

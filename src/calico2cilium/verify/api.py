@@ -193,14 +193,37 @@ def verify(
     return result
 
 
-def _status(result: VerifyResult) -> Status:
-    if result.invalid:
+Outcome = Literal["invalid", "found", "incomplete", "clean"]
+
+
+def classify(
+    invalid: Sequence[Any],
+    found: Sequence[Any],
+    unsupported: Sequence[Any],
+    partitions: Sequence[PartitionResult],
+) -> Outcome:
+    """A comparison's outcome (``verify``, ``diff``): invalid input first, then differences found,
+    then anything outside the proof (constructs, or partitions the solver gave up on)."""
+    if invalid:
         return "invalid"
-    if result.counterexamples:
-        return "different"
-    if result.unsupported or any(p.status in ("unknown", "unsupported") for p in result.partitions):
+    if found:
+        return "found"
+    if unsupported or any(p.status in ("unknown", "unsupported") for p in partitions):
         return "incomplete"
-    return "equivalent"
+    return "clean"
+
+
+def _status(result: VerifyResult) -> Status:
+    outcome = classify(result.invalid, result.counterexamples, result.unsupported, result.partitions)
+    return STATUS_OF[outcome]
+
+
+STATUS_OF: dict[Outcome, Status] = {
+    "invalid": "invalid",
+    "found": "different",
+    "incomplete": "incomplete",
+    "clean": "equivalent",
+}
 
 
 def verify_inventory(
@@ -277,3 +300,23 @@ def decide_flow(
     return calico_side.programs[flow.direction].decide(flow), cilium_side.programs[flow.direction].decide(
         flow
     )
+
+
+def replay_flows(
+    calico: Input,
+    cilium: Iterable[Any],
+    flows: Iterable[Any],
+    assumptions: Assumptions | Cluster | None = None,
+    *,
+    default_namespace: str = "default",
+) -> Any:
+    """Observed flows (``verify.flows.read_flows``) through both sides: which would change verdict,
+    and which the export says were decided otherwise than its own dataplane's policies do."""
+    from calico2cilium.verify.flows import replay
+
+    assumptions = _assumptions(assumptions)
+    calico_side = read_calico_side(_located(calico, "calico")[0], assumptions, default_namespace)
+    cilium_side = read_cilium_side(
+        _located(cilium, "cilium")[0], assumptions, default_namespace, calico_side.node_labels()
+    )
+    return replay(flows, calico_side.programs, cilium_side.programs)

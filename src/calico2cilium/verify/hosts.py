@@ -85,8 +85,21 @@ def _check_one(
     max_examples: int,
     timeout_ms: int,
 ) -> PartitionResult:
-    start = time.perf_counter()
     calico_p, cilium_p = host_programs(calico, cilium, subject, direction, assumptions)
+    return compare_host(subject, (calico_p, cilium_p), direction, assumptions, max_examples, timeout_ms)
+
+
+def compare_host(
+    subject: HostSubject,
+    programs: tuple[CalicoProgram, CiliumProgram],
+    direction: Direction,
+    assumptions: Assumptions,
+    max_examples: int = 1,
+    timeout_ms: int = 60_000,
+) -> PartitionResult:
+    """One host subject's two ``programs`` compared, the peers symbolic (also used by ``diff``)."""
+    start = time.perf_counter()
+    calico_p, cilium_p = programs
     result = PartitionResult(direction, subject.label, "equivalent")
     result.unsupported = [*subject.unsupported, *calico_p.unsupported, *cilium_p.unsupported]
 

@@ -6,7 +6,7 @@ Codes are stable: a code is never reused for another meaning. Ranges:
 - ``C2C1xx`` reading input (files, encodings, YAML/JSON syntax)
 - ``C2C2xx`` document validation (kinds, fields, values, selectors)
 - ``C2C3xx`` conversion findings
-- ``C2C4xx`` verification findings
+- ``C2C4xx`` verification findings (``C2C41x``: ``diff`` and the migration report)
 """
 
 from __future__ import annotations
@@ -41,6 +41,11 @@ class CodeDoc:
     ``--cilium-version``) each example is converted with."""
 
 
+def indented(text: str) -> str:
+    """``text`` indented by four spaces, for an example shown in an explanation."""
+    return "".join(f"    {line}\n" for line in text.splitlines())
+
+
 def _register(*docs: CodeDoc) -> dict[str, CodeDoc]:
     table: dict[str, CodeDoc] = {}
     for doc in docs:
@@ -51,9 +56,9 @@ def _register(*docs: CodeDoc) -> dict[str, CodeDoc]:
 
 
 def _all() -> dict[str, CodeDoc]:
-    from calico2cilium.diagnostics.catalog import converting, documents, reading, verifying
+    from calico2cilium.diagnostics.catalog import converting, documents, reading, reviewing, verifying
 
-    return _register(*reading.CODES, *documents.CODES, *converting.CODES, *verifying.CODES)
+    return _register(*reading.CODES, *documents.CODES, *converting.CODES, *verifying.CODES, *reviewing.CODES)
 
 
 CATALOG: dict[str, CodeDoc] = _all()

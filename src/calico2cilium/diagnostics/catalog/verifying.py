@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from calico2cilium.diagnostics import Severity
-from calico2cilium.diagnostics.catalog import CodeDoc
+from calico2cilium.diagnostics.catalog import CodeDoc, indented
 
 
 @dataclass(frozen=True)
@@ -94,13 +94,10 @@ def _shown(code: str, explanation: str) -> str:
     if example is None:
         return explanation
 
-    def indent(text: str) -> str:
-        return "".join(f"    {line}\n" for line in text.splitlines())
-
     return (
-        f"{explanation}\n\nExample, with calico.yaml:\n{indent(example.calico)}\n"
+        f"{explanation}\n\nExample, with calico.yaml:\n{indented(example.calico)}\n"
         f"Fails (verify --pod-cidr {POD_CIDR} --calico calico.yaml --cilium cilium.yaml) with cilium.yaml:\n"
-        f"{indent(example.failing)}\nPasses with cilium.yaml:\n{indent(example.passing)}"
+        f"{indented(example.failing)}\nPasses with cilium.yaml:\n{indented(example.passing)}"
     )
 
 

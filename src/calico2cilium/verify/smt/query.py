@@ -29,8 +29,10 @@ class Query:
         sym.prepare([*holds, *(differ or ())])
         self.solver: Any = _solver(sym, timeout_ms, large)
         self.solver.add(*(sym.term(e) for e in holds))
+        self.left: Any = None
         if differ is not None:
-            self.solver.add(sym.term(differ[0]) != sym.term(differ[1]))
+            self.left = sym.term(differ[0])
+            self.solver.add(self.left != sym.term(differ[1]))
         self.solver.add(*sym.axioms())
         self.reason = ""
         self.model: Any = None
@@ -67,9 +69,13 @@ class Query:
         return self.sym.flow(self.model if self.model is not None else self.solver.model(), direction)
 
     def exclude_similar(self, flow: Flow) -> None:
-        """Ask next for a flow with another peer kind or protocol."""
+        """Ask next for a flow with another peer kind or protocol, or that the sides decide the other
+        way round (``diff`` shows allowed -> denied and denied -> allowed as separate regions)."""
         sym = self.sym
-        self.solver.add(z3.Or(sym.kind_var != sym.kind_value(flow.peer.kind), sym.proto != flow.protocol))
+        other = [sym.kind_var != sym.kind_value(flow.peer.kind), sym.proto != flow.protocol]
+        if self.left is not None and self.model is not None:
+            other.append(self.left != self.model.eval(self.left, model_completion=True))
+        self.solver.add(z3.Or(*other))
 
 
 def _solver(sym: SymbolicFlow, timeout_ms: int, large: bool) -> Any:
