@@ -24,6 +24,20 @@ spec:
 NAMESPACE = "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n"
 
 
+def _convert(tmp_path: Path, name: str, inventory: bytes) -> tuple[int, str, str]:
+    """``convert policy.yaml --inventory NAME`` with NAME holding ``inventory``."""
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / name).write_bytes(inventory)
+    return run(
+        "convert",
+        str(tmp_path / "policy.yaml"),
+        "--inventory",
+        str(tmp_path / name),
+        "--pod-cidr",
+        "10.244.0.0/16",
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "content", "where"),
     [
@@ -50,16 +64,7 @@ NAMESPACE = "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n"
 def test_an_unusable_inventory_is_a_positioned_error_and_the_string_test_is_refused(
     tmp_path: Path, name: str, content: bytes, where: str
 ) -> None:
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    (tmp_path / name).write_bytes(content)
-    code, _, err = run(
-        "convert",
-        str(tmp_path / "policy.yaml"),
-        "--inventory",
-        str(tmp_path / name),
-        "--pod-cidr",
-        "10.244.0.0/16",
-    )
+    code, _, err = _convert(tmp_path, name, content)
     assert code == 2, err
     assert f"{tmp_path / name}:{where}" in err
     assert f"{tmp_path / 'policy.yaml'}:7:13: error C2C303" in err
@@ -85,16 +90,7 @@ def test_an_unusable_inventory_is_a_positioned_error_and_the_string_test_is_refu
     ],
 )
 def test_kubectl_list_forms_are_read_and_workloads_skipped(tmp_path: Path, name: str, content: str) -> None:
-    (tmp_path / "policy.yaml").write_text(POLICY)
-    (tmp_path / name).write_text(content)
-    code, out, err = run(
-        "convert",
-        str(tmp_path / "policy.yaml"),
-        "--inventory",
-        str(tmp_path / name),
-        "--pod-cidr",
-        "10.244.0.0/16",
-    )
+    code, out, err = _convert(tmp_path, name, content.encode())
     assert code == 1, err  # the C2C316 snapshot warning only
     assert "warning C2C316" in err and " error C2C" not in err
     assert "web1" in out
