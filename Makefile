@@ -4,7 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test lint typecheck layers unit demo bench clean schemas docs
+# Let Python keep compiled modules (__pycache__, git-ignored) even where the environment says not
+# to: otherwise every test process and every CLI run recompiles the package and the tests.
+unexport PYTHONDONTWRITEBYTECODE
+
+.PHONY: install test quick lint typecheck layers unit demo bench clean schemas docs
 
 install: $(STAMP)
 
@@ -25,10 +29,21 @@ typecheck: install
 layers: install
 	$(BIN)/lint-imports
 
+# Both cores (pytest-xdist): the suite is CPU-bound, and the pre-commit hook test waits on pip.
+# loadgroup keeps the tests of one xdist_group (sharing a per-process cache) on one worker.
+PYTEST_JOBS ?= 2
+XDIST := -n $(PYTEST_JOBS) --dist loadgroup
+
 unit: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(XDIST)
 
 test: lint typecheck layers unit
+
+# The edit loop (well under 30 s): ruff, then the tests without the slow and the property-based
+# ones (tests/conftest.py); make test runs everything.
+quick: install
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/python -m pytest -q -x $(XDIST) --quick
 
 demo: install
 	@echo "== convert a whole cluster (examples/cluster: tiers, global and namespaced policies, Kubernetes"
@@ -65,6 +80,8 @@ bench: install
 	$(BIN)/python scripts/bench.py
 	$(BIN)/python scripts/bench_verify.py
 	$(BIN)/python scripts/bench_convert.py
+	$(BIN)/python scripts/bench_concrete.py
+	$(BIN)/python scripts/bench_startup.py
 
 docs: install
 	$(BIN)/python scripts/gen_codes_doc.py

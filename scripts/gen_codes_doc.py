@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from calico2cilium.cli.topics import TOPICS
 from calico2cilium.diagnostics.catalog import CATALOG, CodeDoc
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "codes.md"
@@ -82,6 +83,9 @@ def render() -> str:
         if group:
             lines.append(f"\n## {prefix}xx: {what}\n\n")
             lines.extend(_section(doc) for doc in group)
+    lines.append("\n## Topics\n\n`calico2cilium explain TOPIC` also explains these:\n")
+    for topic, text in TOPICS.items():
+        lines.append(f"\n### {topic}\n\n```text\n{text.rstrip()}\n```\n")
     return "".join(lines).rstrip() + "\n"
 
 

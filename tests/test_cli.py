@@ -104,3 +104,48 @@ def test_console_script_version_and_no_traceback_on_garbage(tmp_path: Path) -> N
     garbage.write_bytes(bytes(range(1, 256)) * 40)
     done = subprocess.run([str(exe), "lint", str(garbage)], capture_output=True, text=True, check=False)
     assert done.returncode == 2 and "Traceback" not in done.stderr + done.stdout
+
+
+def test_help_lists_each_command_with_its_own_short_help() -> None:
+    """``--help`` is written from ``cli.COMMANDS`` without importing the commands (start-up time):
+    the texts must be the commands' own."""
+    from importlib import import_module
+
+    from calico2cilium.cli import COMMANDS
+
+    code, out, _ = run("--help")
+    assert code == 0
+    for name, short in COMMANDS.items():
+        assert import_module(f"calico2cilium.cli.{name}").command.short_help == short
+        assert name in out
+    code, _, err = run("nosuchcommand")
+    assert code == 2 and "No such command" in err
+
+
+def test_lint_imports_neither_the_converter_nor_the_verifier_nor_z3(tmp_path: Path) -> None:
+    """A pre-commit hook runs ``lint`` on each changed file: it imports only what checking needs
+    (no jsonschema for a valid document, no pydantic model of a kind it does not contain)."""
+    policy = tmp_path / "p.yaml"
+    policy.write_text(GOOD)
+    probe = (
+        "import sys; from calico2cilium.cli import main\n"
+        "try:\n    main(['lint', '-q', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(policy)], capture_output=True, text=True, check=False
+    )
+    loaded = set(done.stdout.split())
+    assert "calico2cilium.validate" in loaded, done.stderr
+    unwanted = {
+        "z3",
+        "jsonschema",
+        "deepdiff",
+        "calico2cilium.convert",
+        "calico2cilium.verify",
+        "calico2cilium.semantics",
+        "calico2cilium.calico.networkpolicy",
+        "calico2cilium.cli.convert",
+        "calico2cilium.cli.verify",
+    }
+    assert not loaded & unwanted, sorted(loaded & unwanted)

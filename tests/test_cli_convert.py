@@ -40,13 +40,16 @@ def test_convert_prints_a_yaml_stream_and_a_summary(tmp_path: Path) -> None:
     docs = list(yaml.safe_load_all(out))
     assert [d["kind"] for d in docs] == ["CiliumNetworkPolicy"]
     cnp = docs[0]
+    # Issue 15: the managed-by label on every output; the source file relative to the input
+    # given, without line:col (was the absolute path as given, with ':1:1').
     assert cnp["metadata"] == {
         "name": "db",
         "namespace": "prod",
+        "labels": {"app.kubernetes.io/managed-by": "calico2cilium"},
         "annotations": {
             "calico2cilium.io/calico-order": "tier default, order none",
             "calico2cilium.io/source": "NetworkPolicy prod/db",
-            "calico2cilium.io/source-file": f"{tmp_path / 'p.yaml'}:1:1",
+            "calico2cilium.io/source-file": "p.yaml",
         },
     }
     # Deny TCP/22 then Allow TCP from web: TCP 1-21 and 23-65535 from web (port 0 is no port).
@@ -102,6 +105,11 @@ def test_convert_keeps_going_after_a_bad_file(tmp_path: Path) -> None:
     code, out, err = run("convert", str(tmp_path), *CLUSTER)
     assert code == 2
     assert "C2C105" in err or "error C2C1" in err
+    # Issue 15: nothing is written on an error (the rest would be applied as if complete) ...
+    assert out == "" and "nothing was written to standard output" in err
+    # ... unless asked, and the exit status still says the run failed.
+    code, out, err = run("convert", str(tmp_path), *CLUSTER, "--allow-partial")
+    assert code == 2
     assert [d["kind"] for d in yaml.safe_load_all(out)] == ["CiliumNetworkPolicy"]
 
 

@@ -101,9 +101,9 @@ def test_equivalent_pair_exits_0(tmp_path: Path) -> None:
     assert "pod CIDRs ['10.0.0.0/16']" in out
 
 
-def test_broken_pair_exits_1_with_a_counterexample(tmp_path: Path) -> None:
+def test_broken_pair_exits_4_with_a_counterexample(tmp_path: Path) -> None:
     code, out, _ = run(*pair(tmp_path, CALICO, CILIUM.replace('"80"', '"8080"')), "--pod-cidr", "10.0.0.0/16")
-    assert code == 1, out
+    assert code == 4, out
     assert out.startswith("DIFFERENT")
     assert "Counterexamples (" in out
     # The flow, each side's verdict, and the rules responsible with their positions. Two
@@ -125,7 +125,7 @@ def test_broken_pair_exits_1_with_a_counterexample(tmp_path: Path) -> None:
 def test_missing_rule_is_caught_the_other_way(tmp_path: Path) -> None:
     allows_all = CILIUM.replace("  ingress:\n", "  ingress:\n    - {}\n", 1)
     code, out, _ = run(*pair(tmp_path, CALICO, allows_all.replace("- {}", "- fromEntities: [all]")))
-    assert code == 1 and "calico: DENY" in out and "cilium: ALLOW" in out
+    assert code == 4 and "calico: DENY" in out and "cilium: ALLOW" in out
 
 
 def test_invalid_calico_input_exits_2_with_position(tmp_path: Path) -> None:
@@ -150,9 +150,9 @@ def test_rejected_cilium_policy_exits_2_with_position(tmp_path: Path) -> None:
 
 def test_json_format_parses(tmp_path: Path) -> None:
     code, out, _ = run(*pair(tmp_path, CALICO, CILIUM.replace('"80"', '"81"')), "--format", "json")
-    assert code == 1
+    assert code == 4
     data = json.loads(out)
-    assert data["status"] == "different" and data["exit_code"] == 1
+    assert data["status"] == "different" and data["exit_code"] == 4
     example = data["counterexamples"][0]
     assert example["direction"] == "ingress"
     assert example["calico"]["by"]["source"].endswith(POSITION.search(example["calico"]["by"]["source"])[0])  # type: ignore[index]
@@ -191,7 +191,7 @@ def test_missing_files_exit_2(tmp_path: Path) -> None:
 def test_unknown_pod_cidr_means_any_address_may_be_a_pod(tmp_path: Path) -> None:
     args = pair(tmp_path, CALICO_EGRESS, CILIUM_EGRESS)
     code, out, _ = run(*args)
-    assert code == 1 and "DIFFERENT" in out  # 198.51.100.x might be a pod: Calico matches it, Cilium not
+    assert code == 4 and "DIFFERENT" in out  # 198.51.100.x might be a pod: Calico matches it, Cilium not
     code, out, _ = run(*args, "--pod-cidr", "10.0.0.0/16", "--node-cidr", "192.168.0.0/24")
     assert code == 0, out
 
@@ -206,7 +206,7 @@ def test_cluster_config_file(tmp_path: Path) -> None:
     assert data["assumptions"]["node_cidrs"] == ["192.168.0.0/24"]
     # a flag replaces the file's value: a pod CIDR covering the external network breaks the proof
     code, out, _ = run(*args, "--cluster-config", str(config), "--pod-cidr", "198.51.0.0/16")
-    assert code == 1, out
+    assert code == 4, out
 
 
 @pytest.mark.parametrize(
@@ -243,7 +243,7 @@ def test_kubernetes_network_policies_take_part_on_both_sides(tmp_path: Path) -> 
     assert run(*args, "--pod-cidr", "10.0.0.0/16")[0] == 0
     # given to Calico only, the Kubernetes policy isolates app=api there but not in Cilium
     code, out, _ = run(*pair(tmp_path, CALICO + "---\n" + KNP, CILIUM), "--pod-cidr", "10.0.0.0/16")
-    assert code == 1 and "KubernetesNetworkPolicy prod/knp.default.api" in out
+    assert code == 4 and "KubernetesNetworkPolicy prod/knp.default.api" in out
 
 
 def test_cilium_policy_among_calico_inputs_takes_part_on_the_cilium_side(tmp_path: Path) -> None:
@@ -287,7 +287,7 @@ items:
     bad = pair(tmp_path, CALICO, CILIUM.replace('"80"', '"81"'))
     code, out, _ = run(*bad, "--inventory", str(inventory), "-o", "json")
     data = json.loads(out)
-    assert code == 1 and not data["inventory"]["equivalent"]
+    assert code == 4 and not data["inventory"]["equivalent"]
     assert any("web-0" in d["flow"] or "10.0.0.11" in d["flow"] for d in data["inventory"]["differences"])
 
 

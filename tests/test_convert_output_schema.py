@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
-from calico2cilium import convert as convert_module
 from helpers import convert
+
+# The module (the package's attribute 'convert' is the function, also after this import).
+convert_module = importlib.import_module("calico2cilium.convert")
 
 NP = """\
 apiVersion: projectcalico.org/v3

@@ -28,6 +28,8 @@ from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.api import verify, verify_inventory
 from fixture_inventory import Case, generated_inventory
 
+pytestmark = pytest.mark.slow  # not in make quick (tests/conftest.py)
+
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "calico-docs"
 FILES = sorted(CORPUS.glob("*.yaml")) if CORPUS.is_dir() else []
 PODS, NODES = ("10.244.0.0/16",), ("10.0.0.0/24",)

@@ -149,7 +149,7 @@ def test_verify_cli_takes_the_action(tmp_path: Path) -> None:
     base += ["--node-cidr", "192.168.0.0/24"]
     assert run(*base)[0] == 0
     code, out, err = run(*base, "--endpoint-to-host-action", "Drop")
-    assert code == 1 and "defaultEndpointToHostAction Drop" in out + err
+    assert code == 4 and "defaultEndpointToHostAction Drop" in out + err
 
 
 def test_drop_policy_selects_pods_only() -> None:

@@ -40,6 +40,8 @@ from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, Assum
 from calico2cilium.verify.api import verify
 from calico2cilium.verify.conversion import check_conversion
 
+pytestmark = pytest.mark.slow  # not in make quick (tests/conftest.py)
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CASES = (
     sorted(p.name for p in FIXTURES.iterdir() if (p / "input.yaml").is_file()) if FIXTURES.is_dir() else []

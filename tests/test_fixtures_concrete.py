@@ -14,6 +14,8 @@ import pytest
 from calico2cilium.verify.api import verify, verify_inventory
 from fixture_inventory import OTHER, case_names, generated_inventory, load_case, mentions_of
 
+pytestmark = pytest.mark.slow  # not in make quick (tests/conftest.py)
+
 CASES = case_names("equivalent")
 
 

@@ -22,6 +22,8 @@ from calico2cilium.convert import convert
 from calico2cilium.semantics.world import Assumptions, node_labels
 from calico2cilium.verify.api import verify
 
+pytestmark = pytest.mark.slow  # not in make quick (tests/conftest.py)
+
 PODS, NODES = ("10.244.0.0/16",), ("10.0.0.0/24",)
 LABELS = node_labels({"n1": {"calico2cilium.io/node": "n1"}})
 PEERS: list[dict[str, Any]] = [

@@ -1,4 +1,5 @@
-"""Which documents are the same stored object (C2C224 refuses a resource defined twice).
+"""Which documents are the same stored object (C2C224 refuses a resource defined twice with different
+content; C2C225 keeps one of two copies with the same content).
 
 semantics.md 1.2, tier-prefixed names (libcalico-go/lib/names/policy.go at v3.31.7): up to Calico
 v3.31 a policy in tier T is stored as ``T.<name>`` (``crd.projectcalico.org/v1``), and a default-tier
@@ -21,7 +22,7 @@ def _doc(template: str, name: str, tier: str) -> str:
 
 def _duplicates(*docs: str) -> list[str]:
     result = load(text="---\n".join([TIER, *docs]), name="p.yaml")
-    return [d.message for d in result.diagnostics if d.code == "C2C224"]
+    return [d.message for d in result.diagnostics if d.code in ("C2C224", "C2C225")]
 
 
 def test_v3_default_tier_name_and_its_v1_storage_name_are_one_object() -> None:
@@ -35,3 +36,17 @@ def test_the_same_name_in_two_tiers_is_two_objects() -> None:
 
 def test_v3_and_v1_forms_of_one_tiered_policy_are_one_object() -> None:
     assert _duplicates(_doc(V3, "sec.block", "sec"), _doc(V1, "sec.block", "sec"))
+
+
+def test_copies_with_the_same_content_are_one_policy_kept_once() -> None:
+    # Was: both copies dropped (C2C224), so a v3 + crd v1 export converted to nothing of them.
+    result = load(text="---\n".join([_doc(V3, "block", "default"), _doc(V1, "default.block", "default")]))
+    assert [d.code for d in result.diagnostics] == ["C2C225"]
+    assert [d.api_version for d in result.documents] == ["projectcalico.org/v3"]
+
+
+def test_copies_that_differ_are_both_refused() -> None:
+    other = _doc(V1, "default.block", "default").replace("action: Allow", "action: Deny")
+    result = load(text="---\n".join([_doc(V3, "block", "default"), other]))
+    assert [d.code for d in result.diagnostics] == ["C2C224"]
+    assert result.documents == [] and result.has_errors

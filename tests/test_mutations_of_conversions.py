@@ -48,6 +48,10 @@ from calico2cilium.semantics.world import Assumptions, Flow
 from calico2cilium.verify.api import VerifyResult, decide_flow, verify, verify_inventory
 from fixture_inventory import generated_inventory, load_case
 
+# Not in make quick (tests/conftest.py); on one xdist worker (make test: --dist loadgroup), since the
+# tests share the verifier's verdict on every mutant (``outcomes``, cached per process).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mutants")]
+
 Docs = list[dict[str, Any]]
 Where = tuple[str | int, ...]
 

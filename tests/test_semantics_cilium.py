@@ -163,7 +163,8 @@ def test_cidr_rules_never_match_pods_or_nodes_by_default() -> None:
     assert not decide(cnp(body), pod(ip="10.0.0.7"))
     node = other("remote-node", "192.168.0.5")
     assert not decide(cnp(body), node)
-    assert decide(cnp(body), node, assumptions=Assumptions(policy_cidr_match_nodes=True))
+    nodes = Assumptions(policy_cidr_match_nodes=True, ip_families=(4,))
+    assert decide(cnp(body), node, assumptions=nodes)
 
 
 def test_cidr_set_except() -> None:
@@ -422,3 +423,24 @@ def test_selector_with_a_key_too_long_for_cilium_matches_nothing() -> None:
             "pod", ipaddress.ip_address("10.0.0.9"), namespace="app", namespace_labels={key: "pci"}
         )
         assert decide(cnp(body), peer) is works, key
+
+
+def test_cidr_under_nodes_mode_takes_the_local_host_whole_or_not_at_all() -> None:
+    # policy-cidr-match-mode=nodes: the local host's identity (reserved:host) carries the CIDR labels
+    # of every address of the node (cilium pkg/ipcache/metadata.go updateReservedHostLabels,
+    # cilium/cilium#28259), so a CIDR holding part of the node range matches traffic to all of the
+    # node's addresses from its pods: such a rule is outside the proof. Remote nodes get one
+    # identity per address, so a CIDR holding the whole node range, or none of it, stays exact.
+    nodes = Assumptions(policy_cidr_match_nodes=True, node_cidrs=("192.168.0.0/24",), ip_families=(4,))
+    host = other("host", "192.168.0.5")
+    whole = "  egress: [{toCIDR: [192.168.0.0/16]}]"
+    assert decide(cnp(whole), host, "egress", assumptions=nodes)
+    assert not decide(cnp("  egress: [{toCIDR: [203.0.113.0/24]}]"), host, "egress", assumptions=nodes)
+    part = "  egress: [{toCIDRSet: [{cidr: 192.168.0.0/16, except: [192.168.0.0/30]}]}]"
+    side = read_cilium_side(read_documents(cnp(part), "k.yaml")[0], nodes)
+    (unsupported,) = side.programs["egress"].unsupported
+    assert "updateReservedHostLabels" in unsupported.reason
+    # Without the option CIDR rules never match nodes, whatever they hold.
+    default = Assumptions(node_cidrs=("192.168.0.0/24",), ip_families=(4,))
+    side = read_cilium_side(read_documents(cnp(part), "k.yaml")[0], default)
+    assert not side.programs["egress"].unsupported

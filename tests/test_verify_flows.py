@@ -82,7 +82,8 @@ def test_cli(tmp_path: Path) -> None:
     assert code == 0 and data["flows"]["seen"] == 11 and data["flows"]["changed"] == 0
     (tmp_path / "narrowed.yaml").write_text(NARROWED)
     code, out, _ = run_cli(*base, "--cilium", str(tmp_path / "narrowed.yaml"), *flows)
-    assert code == 1 and "5 would change verdict" in out
+    # a Cilium side that denies what Calico allows, with no diagnostic explaining it: exit 4
+    assert code == 4 and "5 would change verdict" in out
     (tmp_path / "bad.jsonl").write_text('{"flow": {"IP": {"source": "10.0.0.1"}}}\nnot json\n')
     code, out, _ = run_cli(
         *base, "--cilium", str(tmp_path / "cilium.yaml"), "--flows", str(tmp_path / "bad.jsonl")

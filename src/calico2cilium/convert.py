@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from calico2cilium.cilium.emit import emit_policies
+from calico2cilium.cilium.gitops import finalize
 from calico2cilium.cilium.naming import deduplicate_names
 from calico2cilium.compile.endpoint_to_host import endpoint_to_host
 from calico2cilium.compile.hosts import compile_hosts
@@ -111,6 +112,7 @@ def convert(
     default_namespace: str = DEFAULT_NAMESPACE,
     inventory: Inventory | str | Sequence[str] | None = None,
     endpoint_to_host_action: EndpointToHostAction | None = None,
+    roots: Sequence[str] | None = None,
 ) -> ConvertResult:
     """Convert everything in ``paths`` (or ``text``, or an already ``loaded`` result) for
     ``cluster`` (``facts.cluster.Cluster``: CIDRs, Felix settings, the Cilium target).
@@ -128,6 +130,9 @@ def convert(
 
     ``endpoint_to_host_action``: Felix ``DefaultEndpointToHostAction`` of the Calico cluster
     (``Drop`` adds a policy denying every pod's traffic to its own node; ``compile.endpoint_to_host``).
+
+    ``roots``: the input paths the ``source-file`` annotations are relative to (default ``paths``);
+    every output carries the ``app.kubernetes.io/managed-by: calico2cilium`` label (``cilium.gitops``).
     """
     cluster = _cluster(cluster, cilium_version, pod_cidrs, node_cidrs, endpoint_to_host_action)
     target = cluster.target
@@ -149,6 +154,7 @@ def convert(
     documents = emit_policies(plan, target, notes)
     documents.extend(endpoint_to_host(cluster, plan.hosts, notes))
     notes.extend(deduplicate_names(documents))
+    finalize(documents, roots if roots is not None else list(paths or ()))
     documents = _schema_check(documents, target.name, notes)
     return ConvertResult(documents, notes.sorted(), loaded, given, lowered.expansions, cluster)
 

@@ -18,6 +18,7 @@ from calico2cilium.io.construct import gc_paused
 from calico2cilium.io.decode import decode
 from calico2cilium.io.discover import InputFile, discover
 from calico2cilium.io.documents import RawDocument
+from calico2cilium.io.files import not_a_manifest
 from calico2cilium.io.yamlstream import read_documents
 from calico2cilium.validate import Document, validate
 
@@ -30,6 +31,9 @@ class LoadResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: int = 0
     resources: int = 0
+    facts: list[RawDocument] = field(default_factory=list)
+    """Calico resources that are cluster facts, not policy (IPPools): skipped (C2C228), kept here
+    for the command line to read (``cli.facts``)."""
 
     @property
     def has_errors(self) -> bool:
@@ -56,6 +60,7 @@ def load(
     """
     result = LoadResult()
     raws: list[RawDocument] = []
+    walked: set[str] = set()
     if text is not None:
         result.files = 1
         documents, diagnostics = read_documents(text, name)
@@ -64,6 +69,7 @@ def load(
     else:
         files, problems = discover([str(p) for p in paths or []], recursive=recursive)
         result.diagnostics.extend(problems)
+        walked = {f.name for f in files if f.walked}
         for done, input_file in enumerate(files, 1):
             raws.extend(_read(input_file, result))
             if progress is not None:
@@ -71,7 +77,13 @@ def load(
     result.resources = len(raws)
     with gc_paused():  # the collector would rescan the growing set of models again and again
         for done, raw in enumerate(raws, 1):
+            note = not_a_manifest(raw) if raw.file in walked else None
+            if note is not None:
+                result.diagnostics.append(note)
+                continue
             _validate(raw, result)
+            if raw.kind in FACT_KINDS and raw.api_version.startswith(CALICO_GROUPS):
+                result.facts.append(raw)
             if done % _COLLECT_EVERY == 0:
                 gc.collect(1)  # reference cycles (failed validations' tracebacks), young objects only
     _refuse_duplicates(result)
@@ -79,6 +91,8 @@ def load(
 
 
 _COLLECT_EVERY = 1000
+FACT_KINDS = ("IPPool",)
+CALICO_GROUPS = ("projectcalico.org/", "crd.projectcalico.org/")
 
 
 def _validate(raw: RawDocument, result: LoadResult) -> None:
@@ -125,14 +139,38 @@ def _identity(document: Document) -> tuple[str, str, str, str, str]:
 
 
 def _refuse_duplicates(result: LoadResult) -> None:
+    """One stored object given twice: copies with the same content (a v3 and a crd v1 export of
+    one policy, one file read twice) are one resource, kept once with an info (C2C225); copies that
+    differ are refused (C2C224), since which one the cluster holds is unknown."""
     first: dict[tuple[str, str, str, str, str], Document] = {}
     duplicated: set[int] = set()
+    dropped: set[int] = set()
     for document in result.documents:
         key = _identity(document)
         earlier = first.setdefault(key, document)
-        if earlier is not document:
-            duplicated.update({id(earlier), id(document)})
-            message = f"{document.raw.label} is defined again (first at {earlier.source()})"
-            result.diagnostics.append(make("C2C224", message, document.source()))
-    if duplicated:
-        result.documents = [d for d in result.documents if id(d) not in duplicated]
+        if earlier is document:
+            continue
+        if _same_content(earlier, document):
+            dropped.add(id(document))
+            message = (
+                f"{document.raw.label} is given again with the same content (first at"
+                f" {earlier.source()}): one resource, converted once"
+            )
+            result.diagnostics.append(make("C2C225", message, document.source()))
+            continue
+        duplicated.update({id(earlier), id(document)})
+        message = f"{document.raw.label} is defined again, differently (first at {earlier.source()})"
+        result.diagnostics.append(make("C2C224", message, document.source()))
+    if duplicated or dropped:
+        result.documents = [d for d in result.documents if id(d) not in duplicated | dropped]
+
+
+def _same_content(a: Document, b: Document) -> bool:
+    """Whether two copies of one object say the same: the same model type of spec with the same
+    values, the ``tier`` field aside (v3 leaves the default tier out, v1 names it; the identity
+    already compared the tiers)."""
+    spec_a, spec_b = getattr(a.model, "spec", None), getattr(b.model, "spec", None)
+    if spec_a is None or spec_b is None or type(spec_a) is not type(spec_b):
+        return bool(a.raw.data == b.raw.data)
+    exclude = {"tier"}
+    return bool(spec_a.model_dump(exclude=exclude) == spec_b.model_dump(exclude=exclude))

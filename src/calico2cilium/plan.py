@@ -45,6 +45,14 @@ class Grant:
     rule: ir.Rule | None
     allow: tuple[Cube, ...]
     wide: tuple[Cube, ...]
+    closed: tuple[Cube, ...] | None = None
+    """A third form, tried when neither of the others has a Cilium form: ``allow`` widened where
+    Cilium cannot write it (an ICMP type set holding type 0, Cilium's wildcard,
+    ``CiliumTarget.icmp_type_zero_matches_every_type``, to every type of its family; protocols
+    Cilium cannot name to every protocol), to be allowed with ``closed_deny`` denied: Calico
+    denies ``closed_deny`` and allows the rest of ``closed - allow`` (``compile/plan.py``
+    ``closed_form``)."""
+    closed_deny: tuple[Cube, ...] = ()
 
 
 @dataclass(frozen=True)

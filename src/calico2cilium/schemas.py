@@ -25,12 +25,15 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError, validators
-from jsonschema.protocols import Validator
+from typing import TYPE_CHECKING, Any, Final
 
 from calico2cilium.facts.target import SUPPORTED_CILIUM_VERSIONS, normalize_cilium_version
+
+if TYPE_CHECKING:
+    # jsonschema is imported only when a document fails the fast check below (nearly every document
+    # passes it), so that ``calico2cilium lint`` of a valid file never pays for importing it.
+    from jsonschema import ValidationError
+    from jsonschema.protocols import Validator
 
 __all__ = [
     "SUPPORTED_CILIUM_VERSIONS",
@@ -203,6 +206,8 @@ def _required(
     properties = schema.get("properties", {})
     for name in required:
         if instance.get(name) is None and not (name in instance and _accepts_null(properties.get(name))):
+            from jsonschema import ValidationError
+
             yield ValidationError(f"required field {name!r} is missing")
 
 
@@ -210,10 +215,6 @@ def _is_object(_checker: Any, instance: Any) -> bool:
     return type(instance) is dict or isinstance(instance, Mapping)
 
 
-_FORMATS = FormatChecker(formats=())
-
-
-@_FORMATS.checks("cidr")
 def _is_cidr(instance: object) -> bool:
     """Go ``net.ParseCIDR``: address, ``/``, decimal prefix length (host bits may be set)."""
     if not isinstance(instance, str):
@@ -233,7 +234,6 @@ _RFC3339 = re.compile(
 )
 
 
-@_FORMATS.checks("date-time")
 def _is_date_time(instance: object) -> bool:
     if not isinstance(instance, str):
         return True
@@ -246,16 +246,30 @@ def _is_date_time(instance: object) -> bool:
     return True
 
 
-_Base = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator,
-    validators={"properties": _properties, "required": _required},
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("object", _is_object),
-)
+_FORMAT_CHECKS: Final[dict[str, Callable[[object], bool]]] = {"cidr": _is_cidr, "date-time": _is_date_time}
+"""The formats checked (by both the fast path and jsonschema); others are annotations only."""
+
+
+@functools.cache
+def _validator_class() -> Any:
+    """Draft 2020-12 with the API server's null pruning and ``object`` type, and our formats."""
+    from jsonschema import Draft202012Validator, FormatChecker, validators
+
+    formats = FormatChecker(formats=())
+    for name, check in _FORMAT_CHECKS.items():
+        formats.checks(name)(check)
+    extended = validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator,
+        validators={"properties": _properties, "required": _required},
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("object", _is_object),
+    )
+    return extended, formats
 
 
 @functools.cache
 def _validator(file: str) -> Validator:
-    validator: Validator = _Base(_load(file), format_checker=_FORMATS)
+    extended, formats = _validator_class()
+    validator: Validator = extended(_load(file), format_checker=formats)
     return validator
 
 
@@ -414,7 +428,7 @@ class _Compiler:
         return lambda v: not isinstance(v, str) or search(v) is not None
 
     def _k_format(self, name: str, _: Mapping[str, Any]) -> _Check | None:
-        return (lambda v: _FORMATS.conforms(v, name)) if name in _FORMATS.checkers else None
+        return _FORMAT_CHECKS.get(name)
 
     def _k_maxLength(self, limit: int, _: Mapping[str, Any]) -> _Check:
         return lambda v: not isinstance(v, str) or len(v) <= limit

@@ -26,7 +26,7 @@ from calico2cilium.io.documents import RawDocument
 from calico2cilium.io.locate import Path
 
 
-@dataclass
+@dataclass(slots=True)
 class Document:
     """A valid input resource: its typed model and the raw document it came from."""
 
@@ -90,6 +90,11 @@ def validate(raw: RawDocument) -> tuple[Document | None, list[Diagnostic]]:
 
 
 def _unknown_kind(raw: RawDocument, api_version: str, kind: str) -> Diagnostic:
+    from calico2cilium.calico.nonpolicy import skipped
+
+    note = skipped(raw, api_version, kind)
+    if note is not None:
+        return note
     where = raw.source(("kind",))
     if kind.startswith("Staged") and kind in kinds.KNOWN_UNSUPPORTED_KINDS:
         return make("C2C204", f"{kind} {raw.name!r} skipped: staged policies are not enforced", where)

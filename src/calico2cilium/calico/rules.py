@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, Final, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from calico2cilium.calico.base import CalicoModel, Selector, has_global_selector
 from calico2cilium.calico.errors import INVALID_RULE, Loc, Problems
@@ -85,6 +85,9 @@ class RuleMetadata(CalicoModel):
 
 
 Action = Literal["Allow", "Deny", "Log", "Pass"]
+_Side = Annotated[EntityRule, BeforeValidator(lambda value: {} if value is None else value)]
+"""``source: null`` is an empty side: Go decodes JSON null into the EntityRule struct (not a
+pointer) as its zero value, and the API server prunes nulls; as ``ingress: null`` is no rules."""
 _SIDES: Final = (("source", "source"), ("destination", "destination"))
 _PORT_LISTS: Final = (("ports", "ports"), ("not_ports", "notPorts"))
 _NET_LISTS: Final = (("nets", "nets"), ("not_nets", "notNets"))
@@ -99,8 +102,8 @@ class Rule(CalicoModel):
     icmp: ICMPFields | None = None
     not_protocol: Protocol | None = Field(default=None, alias="notProtocol")
     not_icmp: ICMPFields | None = Field(default=None, alias="notICMP")
-    source: EntityRule = Field(default_factory=EntityRule)
-    destination: EntityRule = Field(default_factory=EntityRule)
+    source: _Side = Field(default_factory=EntityRule)
+    destination: _Side = Field(default_factory=EntityRule)
     http: HTTPMatch | None = None
     metadata: RuleMetadata | None = None
 

@@ -107,7 +107,8 @@ def choose(
     grants: list[Grant], target: CiliumTarget, fail: Callable[[Inexpressible, Grant], None]
 ) -> tuple[list[Cube], list[Cube]]:
     """Allow and deny cubes for a direction: each grant's exact allowed part, or, where that has
-    no Cilium form, its whole region allowed and Calico's denied part of it denied."""
+    no Cilium form, its whole region (or its ICMP-closed form, ``Grant.closed``) allowed and
+    Calico's denied part of it denied."""
     allow: list[Cube] = []
     deny: list[Cube] = []
     for grant in grants:
@@ -115,12 +116,16 @@ def choose(
         if err is None:
             allow.extend(grant.allow)
             continue
-        denied = subtract_cubes(grant.wide, grant.allow)
-        if expressible(grant.wide, target) is None and expressible(denied, target) is None:
-            allow.extend(grant.wide)
-            deny.extend(denied)
-            continue
-        fail(err, grant)
+        forms = [(grant.wide, subtract_cubes(grant.wide, grant.allow))]
+        if grant.closed is not None:
+            forms.append((grant.closed, list(grant.closed_deny)))
+        for wide, denied in forms:
+            if expressible(wide, target) is None and expressible(denied, target) is None:
+                allow.extend(wide)
+                deny.extend(denied)
+                break
+        else:
+            fail(err, grant)
     return allow, deny
 
 

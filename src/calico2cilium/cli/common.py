@@ -13,20 +13,134 @@ import click
 
 from calico2cilium.diagnostics import Diagnostic, Severity
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_INTERNAL, EXIT_DIFFERENT = 0, 1, 2, 3, 4
+"""The exit statuses, one meaning each, the same for ``convert``, ``convert --verify``, ``verify``
+and ``lint``: 0 clean (proven equivalent; info only), 1 findings at or above ``--fail-on``
+(warnings: assumptions or narrowing, no difference beyond what the diagnostics say), 2 invalid
+input or usage (errors), 3 internal error, 4 the verifier found a difference that no diagnostic
+explains."""
 EXIT_BROKEN_PIPE = 141
 """128 + SIGPIPE: what the shell reports for a program killed by writing to a closed pipe."""
 FORMAT_NAMES = ("text", "json", "github", "sarif")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def exit_status(diagnostics: Sequence[Diagnostic]) -> int:
-    severities = {d.severity for d in diagnostics}
-    if Severity.ERROR in severities:
+FAIL_ON = ("error", "narrowing", "warning")
+
+
+def exit_status(
+    diagnostics: Sequence[Diagnostic], fail_on: str = "warning", *, unexplained: bool = False
+) -> int:
+    """The run's exit status (see :data:`EXIT_DIFFERENT`'s note). ``fail_on`` is the lowest
+    finding that makes it non-zero, as linters' ``--fail-on``: ``warning`` (the default) any
+    warning; ``narrowing`` only the warnings whose code says the output decides traffic otherwise
+    than Calico (``CodeDoc.narrowing``); ``error`` only errors. ``unexplained``: the verifier
+    found a difference no diagnostic explains (exit 4 whatever ``fail_on`` says)."""
+    from calico2cilium.diagnostics.catalog import CATALOG
+
+    if any(d.severity is Severity.ERROR for d in diagnostics):
         return EXIT_INVALID
-    if Severity.WARNING in severities:
+    if unexplained:
+        return EXIT_DIFFERENT
+    warnings = [d for d in diagnostics if d.severity is Severity.WARNING]
+    if fail_on == "narrowing":
+        warnings = [d for d in warnings if d.code in CATALOG and CATALOG[d.code].narrowing]
+    if warnings and fail_on != "error":
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+fail_on_option = click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="warning",
+    show_default=True,
+    help="Lowest finding that makes the exit status non-zero: 'warning' any warning (exit 1);"
+    " 'narrowing' only warnings where the output decides some traffic otherwise than Calico"
+    " (narrowed, widened or left out); 'error' only errors (exit 2). A difference the verifier"
+    " finds that no diagnostic explains always exits 4.",
+)
+
+
+def explained(proof: Any, diagnostics: Sequence[Diagnostic]) -> bool:
+    """Whether the diagnostics explain every difference the verifier found (``proof`` a
+    ``VerifyResult``): each counterexample's Calico verdict comes from a document that has a warning
+    or an error, or Cilium denies what Calico allows and the run reports a narrowing, or the
+    verdict has no source document and the run has a warning or an error. A difference with no
+    such diagnostic is what ``--verify`` exists to catch (exit 4)."""
+    from calico2cilium.diagnostics.catalog import CATALOG
+
+    findings = [d for d in diagnostics if d.severity in (Severity.ERROR, Severity.WARNING)]
+    flagged = {(d.source.file, d.source.document) for d in findings if d.source is not None}
+    narrowed = any(
+        d.severity is Severity.ERROR or (d.code in CATALOG and CATALOG[d.code].narrowing) for d in findings
+    )
+    for example in proof.counterexamples:
+        source = example.calico.ref.source
+        if source is not None and (source.file, source.document) in flagged:
+            continue
+        if example.calico.allowed and not example.cilium.allowed and narrowed:
+            continue
+        if source is None and findings:
+            continue
+        return False
+    return True
+
+
+def write_stdout(text: str) -> str | None:
+    """Write ``text`` to standard output and flush it; the problem (a message) when it could not be
+    delivered: standard output closed (``>&-``), a full disk (``> /dev/full``). A reader that went
+    away (``| head -1``) raises ``BrokenPipeError``, which :func:`guarded` turns into exit 141."""
+    stream = sys.stdout
+    if stream is None:
+        return "cannot write to standard output: it is closed"
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _silence_stdout()  # what is left in the buffer must not fail again at exit
+        return f"cannot write to standard output: {exc.strerror or exc}"
+    if not _delivered(stream):
+        raise BrokenPipeError("the reader of standard output went away before reading it all")
+    return None
+
+
+DRAIN_SECONDS = 2.0
+"""How long to wait for the reader of a pipe to take the output (:func:`_delivered`)."""
+
+
+def _delivered(stream: TextIO) -> bool:
+    """Whether the reader of a pipe on standard output took everything written. A reader that
+    stops early ('| head -1') and exits after the last write went into the pipe's buffer gives the
+    writer no error; its output was still lost. So, for a pipe, wait (up to :data:`DRAIN_SECONDS`)
+    until the pipe's buffer is empty: lost when the reader is gone with bytes unread; taken when
+    the buffer empties; assumed taken when a live reader is slower than that (a pager)."""
+    import fcntl
+    import os
+    import select
+    import stat
+    import termios
+
+    try:
+        fd = stream.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return True
+        poller = select.poll()
+        poller.register(fd, 0)  # POLLERR (no reader left) is reported whatever is asked
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while time.monotonic() < deadline:
+            unread = bytearray(4)
+            fcntl.ioctl(fd, termios.FIONREAD, unread)
+            if int.from_bytes(unread, sys.byteorder) == 0:
+                return True
+            if any(event & (select.POLLERR | select.POLLHUP) for _, event in poller.poll(0)):
+                return False
+            time.sleep(0.01)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real pipe or no such call here: nothing more can be known
+    return True
 
 
 def guarded(command: F) -> F:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import inspect
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,17 +17,26 @@ from calico2cilium.cli.cluster_options import (
     cluster_options,
 )
 from calico2cilium.cli.common import (
-    EXIT_FINDINGS,
+    EXIT_DIFFERENT,
     EXIT_INVALID,
     FORMAT_NAMES,
     Progress,
     exit_status,
+    explained,
+    fail_on_option,
     guarded,
     input_options,
     inputs,
     reading_stage,
+    write_stdout,
 )
 from calico2cilium.diagnostics import Diagnostic, Severity
+from calico2cilium.diagnostics.catalog import make
+from calico2cilium.diagnostics.render import Report, capped, render_report
+
+if TYPE_CHECKING:
+    from calico2cilium.convert import ConvertResult
+    from calico2cilium.semantics.world import Assumptions
 
 
 @click.command("convert", short_help="Convert Calico policy to Cilium policy (stdout or --output-dir).")
@@ -49,7 +60,21 @@ from calico2cilium.diagnostics import Diagnostic, Severity
     "--verify",
     "run_verify",
     is_flag=True,
-    help="Prove the output equivalent to the input with the verifier; exit 1 on any difference.",
+    help="Prove the output equivalent to the input with the verifier before writing it; a"
+    " difference that no diagnostic explains exits 4 and writes nothing.",
+)
+@click.option(
+    "-n",
+    "--namespace",
+    default=None,
+    help="Namespace for namespaced documents without one, as kubectl's -n (without it: 'default',"
+    " with a warning, C2C360).",
+)
+@click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Write the output even when the run has errors or an unexplained difference (exit status"
+    " unchanged). The output is still fail-closed: what could not be converted is left out.",
 )
 @click.option(
     "--inventory",
@@ -75,8 +100,10 @@ from calico2cilium.diagnostics import Diagnostic, Severity
     type=click.Choice(FORMAT_NAMES),
     default="text",
     show_default=True,
-    help="How to print diagnostics (on standard error).",
+    help="How to print diagnostics, the verdict and the summary (on standard error, which then"
+    " holds only that format).",
 )
+@fail_on_option
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only, and no summary.")
 @guarded
 def command(
@@ -86,10 +113,13 @@ def command(
     output_format: str,
     output_dir: str | None,
     run_verify: bool,
+    namespace: str | None,
+    allow_partial: bool,
     inventory_paths: tuple[str, ...],
     cluster: ClusterOptions,
     report_path: str | None,
     diag_format: str,
+    fail_on: str,
     quiet: bool,
 ) -> None:
     """Convert Calico GlobalNetworkPolicy, NetworkPolicy, Tier and Kubernetes NetworkPolicy to
@@ -98,7 +128,7 @@ def command(
     PATHS are files, directories (their .yaml/.yml/.json files) or '-' for standard input, which is
     also read when no path is given, so 'kubectl get networkpolicies.p -A -o yaml | calico2cilium
     convert > cilium.yaml' works. The Cilium resources go to standard output (or --output-dir);
-    diagnostics and a summary go to standard error.
+    diagnostics, the verdict and a summary go to standard error.
 
     Calico decides by first match over tiers, policy order and rule order; Cilium by "some allow
     and no deny". The converter computes Calico's exact decision and emits allow rules for exactly
@@ -106,12 +136,19 @@ def command(
     diagnostic naming the rule; run 'calico2cilium explain CODE' for any code.
 
     \b
-    Exit status: 0 converted exactly; 1 converted with warnings (or, with --verify, a difference
-    was found); 2 invalid input, refused policies or usage error; 3 internal error.
+    No unsafe output: when the run has an error (exit 2) or --verify finds a difference no
+    diagnostic explains (exit 4), nothing is written to standard output or --output-dir, so
+    'convert ... | kubectl apply -f -' applies nothing. --allow-partial writes the rest anyway.
+
+    \b
+    Exit status: 0 converted exactly (with --verify: proven equivalent); 1 converted with warnings
+    (assumptions or narrowing; no difference beyond what the diagnostics say); 2 invalid input,
+    refused policies or usage error; 3 internal error; 4 --verify found a difference that no
+    diagnostic explains. --fail-on sets which findings give 1.
     """
+    from calico2cilium.cli.input_notes import export_notes, namespace_notes
+    from calico2cilium.compile.lower import DEFAULT_NAMESPACE
     from calico2cilium.convert import convert
-    from calico2cilium.diagnostics.render import FORMATS
-    from calico2cilium.io.write import UnsafeOutput, dump_json, dump_yaml, write_directory
     from calico2cilium.load import LoadResult, load
 
     facts = cluster_from(cluster)
@@ -120,85 +157,198 @@ def command(
     reading_stage(progress, given, "reading inputs")
     readable = _without(given, recursive, [cluster.cluster_config, *inventory_paths])
     loaded = load(readable, recursive=recursive, progress=progress) if readable or not given else LoadResult()
+    pool_notes: list[Diagnostic] = []
+    if not facts.pod_cidrs and loaded.facts:
+        from dataclasses import replace
+
+        from calico2cilium.cli.facts import pool_cidrs
+
+        cidrs, pool_notes = pool_cidrs(loaded.facts)
+        facts = replace(facts, pod_cidrs=cidrs) if cidrs else facts
     progress.stage(f"converting {loaded.resources} resources")
     result = convert(
         loaded=loaded,
         recursive=recursive,
         cluster=facts,
         inventory=list(inventory_paths) if inventory_paths else None,
+        default_namespace=namespace or DEFAULT_NAMESPACE,
+        roots=given,
     )
-    diagnostics = list(result.diagnostics)
-    unwritten = None
-    if output_dir is not None:
-        progress.stage(f"writing {len(result.documents)} files")
-        try:
-            written = write_directory(result.documents, output_dir, output_format, _input_files(given))
-        except UnsafeOutput as err:
-            unwritten = f"calico2cilium: {err}"
-        progress.done()
-        if not unwritten and not quiet:
-            click.echo(f"wrote {len(written)} files to {output_dir}", err=True)
-            _note_stale(output_dir, written)
-    else:
-        progress.done()  # standard output shows its own progress
-        if result.documents:
-            text = dump_json(result.documents) if output_format == "json" else dump_yaml(result.documents)
-            click.echo(text, nl=False)
-    status = EXIT_INVALID if unwritten else exit_status(diagnostics)
-    verdict = ""
-    check = None
+    diagnostics = [d for d in result.diagnostics if d.code != "C2C340" or _assumption_matters(result)]
+    diagnostics.extend([*pool_notes, *namespace_notes(loaded.documents, namespace)])
+    diagnostics.extend(export_notes(loaded.documents))
+    run = _Run(diagnostics=diagnostics)
     if run_verify or report_path:
         from calico2cilium.semantics.world import Assumptions
-        from calico2cilium.verify.conversion import check_conversion
 
         progress.stage("verifying the output against the input")
-        check = check_conversion(result, Assumptions.of(facts))
+        _verify(result, Assumptions.of(facts), run, diag_format != "text", namespace or DEFAULT_NAMESPACE)
         progress.done()
-    if run_verify and check is not None:
-        verdict = check.render_text()
-        if not check.equivalent and status != EXIT_INVALID:
-            status = EXIT_FINDINGS
+    status = exit_status(run.diagnostics + run.unproven, fail_on, unexplained=run.unexplained)
+    target = _Target(output_dir, output_format, allow_partial, quiet)
+    status, notes = _deliver(
+        result.documents, status, target, run, progress, _input_files(given, cluster, inventory_paths)
+    )
     if report_path:
         from calico2cilium.cli.report import write_report
 
-        unwritten = unwritten or write_report(
-            report_path, result, check, cluster, given, output_dir, inventory_paths, quiet
+        problem = write_report(
+            report_path, result, run.check, cluster, given, output_dir, inventory_paths, True
         )
-        status = EXIT_INVALID if unwritten else status
-    shown = [d for d in diagnostics if not quiet or d.severity is Severity.ERROR]
-    shown.sort(key=Diagnostic.sort_key)
-    rendered = FORMATS[diag_format](shown)
-    if rendered:
-        click.echo(rendered, err=True, nl=False)
-    if verdict:
-        click.echo(verdict.rstrip("\n"), err=True)
+        if problem:
+            status = EXIT_INVALID
+            notes.append(problem)
+        elif not quiet:
+            notes.append(f"wrote the report {report_path}: verdict {run.verdict or 'not proven'}")
+    shown = [d for d in run.diagnostics if not quiet or d.severity is Severity.ERROR]
+    shown = capped(sorted(shown, key=Diagnostic.sort_key))
+    summary = ""
     if not quiet:
         errors = sum(d.severity is Severity.ERROR for d in diagnostics)
         warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
-        click.echo(
+        summary = (
             f"{loaded.files} files, {loaded.resources} resources in, {len(result.documents)} Cilium"
-            f" resources out (Cilium {facts.target.name}), {errors} errors, {warnings} warnings",
-            err=True,
+            f" resources out (Cilium {facts.target.name}), {errors} errors, {warnings} warnings"
         )
-    if unwritten:  # last, where a user looks first; the diagnostics above still say what was found
-        click.echo(unwritten, err=True)
+    report = Report(
+        shown,
+        summary=summary,
+        exit_code=status,
+        verdict=run.verdict,
+        verdict_text=run.verdict_text,
+        details=run.details,
+        notes=notes,
+    )
+    click.echo(render_report(diag_format, report), err=True, nl=False)
     sys.exit(status)
 
 
-def _note_stale(output_dir: str, written: list[Path]) -> None:
+@dataclass(frozen=True)
+class _Target:
+    """Where the output goes and how: standard output (``directory`` None) or ``--output-dir``."""
+
+    directory: str | None
+    fmt: str
+    allow_partial: bool
+    quiet: bool
+
+
+def _deliver(
+    documents: list[dict[str, Any]],
+    status: int,
+    target: _Target,
+    run: _Run,
+    progress: Progress,
+    protected: list[str],
+) -> tuple[int, list[str]]:
+    """Write the output unless the run failed (exit 2 or 4) without ``--allow-partial``; the exit
+    status after writing (2 when the output could not be delivered, C2C111) and notes on it."""
+    from calico2cilium.io.write import UnsafeOutput, dump_json, dump_yaml, write_directory
+
+    notes: list[str] = []
+    if status in (EXIT_INVALID, EXIT_DIFFERENT) and not target.allow_partial:
+        progress.done()
+        if documents:
+            where = target.directory if target.directory is not None else "standard output"
+            why = (
+                "the run has errors"
+                if status == EXIT_INVALID
+                else "the verifier found an unexplained difference"
+            )
+            notes.append(
+                f"calico2cilium: nothing was written to {where}: {why}, so the output is not"
+                f" equivalent to the input ({len(documents)} resources withheld; --allow-partial"
+                " writes them anyway)"
+            )
+        return status, notes
+    if target.directory is not None:
+        progress.stage(f"writing {len(documents)} files")
+        try:
+            written = write_directory(documents, target.directory, target.fmt, protected)
+        except UnsafeOutput as err:
+            run.diagnostics.append(make("C2C111", f"--output-dir {target.directory}: {err}"))
+            status = EXIT_INVALID
+        else:
+            if not target.quiet:
+                notes.append(f"wrote {len(written)} files to {target.directory}")
+                notes.extend(_stale_note(target.directory, written))
+        progress.done()
+        return status, notes
+    progress.done()  # standard output shows its own progress
+    if documents:
+        text = dump_json(documents) if target.fmt == "json" else dump_yaml(documents)
+        problem = write_stdout(text)
+        if problem is not None:
+            run.diagnostics.append(make("C2C111", problem))
+            status = EXIT_INVALID
+    return status, notes
+
+
+@dataclass
+class _Run:
+    """What the run found, as the exit status and the report need it."""
+
+    diagnostics: list[Diagnostic]
+    unproven: list[Diagnostic] = field(default_factory=list)
+    """The verifier's C2C402 (outside the proof): count for the exit status like warnings."""
+    unexplained: bool = False
+    verdict: str = ""
+    verdict_text: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    check: Any = None
+    """The verifier's ``ConversionCheck``, for the migration report."""
+
+
+def _verify(
+    result: ConvertResult, assumptions: Assumptions, run: _Run, machine: bool, namespace: str
+) -> None:
+    """Run the verifier on the conversion and record its verdict in ``run``. In a machine format
+    its differences are diagnostics (C2C401) too, so that GitHub and SARIF annotate them."""
+    from calico2cilium.cli.verify import result_diagnostics
+    from calico2cilium.verify.conversion import check_conversion
+
+    check = check_conversion(result, assumptions, default_namespace=namespace)
+    run.check = check
+    found = result_diagnostics(check.proof)
+    run.unproven = [d for d in found if d.code == "C2C402"]
+    run.unexplained = check.status == "different" and not explained(check.proof, run.diagnostics)
+    run.verdict = check.status
+    run.verdict_text = check.render_text()
+    run.details = check.proof.to_dict()
+    run.details.pop("status", None)
+    # An output the verifier finds invalid (C2C403, an error) fails the run in every format; the
+    # differences and what is outside the proof are in the verdict text, and diagnostics too in a
+    # machine format.
+    run.diagnostics.extend(d for d in found if machine or d.severity is Severity.ERROR)
+    run.unproven = [] if machine else run.unproven
+
+
+def _assumption_matters(result: ConvertResult) -> bool:
+    """Whether the assumed endpoint-to-host action (C2C340) is worth saying: only for a run that
+    converted without errors (not for a missing file, an empty input, a refused run) an egress
+    policy, whose allow rules may reach the pod's own node (which the action decides with them)."""
+
+    def has_egress(doc: dict[str, Any]) -> bool:
+        specs = [doc.get("spec") or {}, *(doc.get("specs") or [])]
+        return any(isinstance(spec, dict) and "egress" in spec for spec in specs)
+
+    return result.ok and any(has_egress(doc) for doc in result.documents)
+
+
+def _stale_note(output_dir: str, written: list[Path]) -> list[str]:
     """Say which files of an earlier run this one did not rewrite: nothing deletes them, and
     ``kubectl apply -f`` on the directory would apply them with the fresh output."""
     from calico2cilium.io.write import stale_outputs
 
     stale = stale_outputs(output_dir, written)
-    if stale:
-        names = ", ".join(p.name for p in stale[:3]) + (", ..." if len(stale) > 3 else "")
-        click.echo(
-            f"note: {output_dir} also holds {len(stale)} file(s) an earlier convert wrote and this run"
-            f" did not ({names}): their source policies are gone or renamed; delete them before"
-            f" applying the directory",
-            err=True,
-        )
+    if not stale:
+        return []
+    names = ", ".join(p.name for p in stale[:3]) + (", ..." if len(stale) > 3 else "")
+    return [
+        f"note: {output_dir} also holds {len(stale)} file(s) an earlier convert wrote and this run"
+        f" did not ({names}): their source policies are gone or renamed; delete them before"
+        f" applying the directory"
+    ]
 
 
 def _without(given: list[str], recursive: bool, excluded: list[str | None]) -> list[str]:
@@ -225,11 +375,12 @@ def _inside(path: Path, targets: set[Path]) -> bool:
     return any(path.is_relative_to(t) for t in targets)
 
 
-def _input_files(given: list[str]) -> list[str]:
-    """Every file under the run's inputs (for the never-overwrite-an-input check)."""
+def _input_files(given: list[str], cluster: ClusterOptions, inventory: tuple[str, ...]) -> list[str]:
+    """Every file under the run's inputs, its --cluster-config and --inventory files included (for
+    the never-overwrite-an-input check)."""
 
     out: list[str] = []
-    for name in given:
+    for name in [*given, *inventory, *([cluster.cluster_config] if cluster.cluster_config else [])]:
         path = Path(name)
         if path.is_dir():
             out.extend(str(p) for p in path.rglob("*") if p.is_file())

@@ -14,12 +14,19 @@ from calico2cilium.cli.common import EXIT_INVALID, guarded
 @click.option("--list", "list_all", is_flag=True, help="List every diagnostic code.")
 @guarded
 def command(code: str | None, list_all: bool) -> None:
-    """Explain a diagnostic CODE (e.g. C2C211, or its name: invalid-selector), with examples."""
+    """Explain a diagnostic CODE (e.g. C2C211, or its name: invalid-selector), with examples,
+    or a topic: 'exit-status' (what each exit status means, --fail-on) or 'output' (when output
+    is written, --allow-partial, labels and annotations, --output-dir)."""
+    from calico2cilium.cli.topics import TOPICS
     from calico2cilium.diagnostics.catalog import CATALOG, lookup
 
     if list_all or code is None:
         for doc in CATALOG.values():
             click.echo(f"{doc.code}  {doc.name:<24} {doc.severity.value:<8} {doc.summary}")
+        click.echo("\nTopics: " + ", ".join(TOPICS) + " (calico2cilium explain TOPIC)")
+        return
+    if code.strip().lower() in TOPICS:
+        click.echo(TOPICS[code.strip().lower()])
         return
     found = lookup(code)
     if found is None:
@@ -30,6 +37,10 @@ def command(code: str | None, list_all: bool) -> None:
     doc = found
     click.echo(f"{doc.code} {doc.name} ({doc.severity.value})\n")
     click.echo(f"{doc.summary}\n\n{doc.explanation}")
+    if doc.narrowing:
+        click.echo(
+            "\nCounts for --fail-on narrowing: the output decides some traffic otherwise than Calico here."
+        )
     for title, example, inventory, flags in (
         ("Fails", doc.failing, doc.failing_inventory, doc.failing_flags),
         ("Passes", doc.passing, doc.passing_inventory, doc.passing_flags),

@@ -10,6 +10,7 @@ from calico2cilium.cli.common import (
     FORMAT_NAMES,
     Progress,
     exit_status,
+    fail_on_option,
     guarded,
     input_options,
     inputs,
@@ -29,17 +30,21 @@ from calico2cilium.diagnostics import Diagnostic, Severity
     show_default=True,
     help="How to print findings.",
 )
+@fail_on_option
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only, and no summary.")
 @guarded
-def command(paths: tuple[str, ...], files: tuple[str, ...], recursive: bool, fmt: str, quiet: bool) -> None:
+def command(
+    paths: tuple[str, ...], files: tuple[str, ...], recursive: bool, fmt: str, fail_on: str, quiet: bool
+) -> None:
     """Check Calico (and Kubernetes NetworkPolicy) manifests: syntax, kinds, fields, values, selectors.
 
     PATHS are files, directories (their .yaml/.yml/.json files) or '-' for standard input, which is
     also read when no path is given. Findings go to standard output; a summary to standard error.
 
-    Exit status: 0 clean, 1 warnings only, 2 errors (invalid input), 3 internal error.
+    Exit status: 0 clean, 1 warnings only (see --fail-on), 2 errors (invalid input), 3 internal
+    error ('calico2cilium explain exit-status').
     """
-    from calico2cilium.diagnostics.render import FORMATS
+    from calico2cilium.diagnostics.render import FORMATS, capped
     from calico2cilium.load import load
 
     progress = Progress(enabled=not quiet)
@@ -48,7 +53,7 @@ def command(paths: tuple[str, ...], files: tuple[str, ...], recursive: bool, fmt
     result = load(given, recursive=recursive, progress=progress)
     progress.done()
     shown = [d for d in result.diagnostics if not quiet or d.severity is Severity.ERROR]
-    shown.sort(key=Diagnostic.sort_key)
+    shown = capped(sorted(shown, key=Diagnostic.sort_key))
     click.echo(FORMATS[fmt](shown), nl=False)
     if not quiet:
         errors = sum(d.severity is Severity.ERROR for d in result.diagnostics)
@@ -58,4 +63,4 @@ def command(paths: tuple[str, ...], files: tuple[str, ...], recursive: bool, fmt
             f"{errors} errors, {warnings} warnings",
             err=True,
         )
-    sys.exit(exit_status(result.diagnostics))
+    sys.exit(exit_status(result.diagnostics, fail_on))

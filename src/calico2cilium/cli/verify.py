@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from calico2cilium.cli.cluster_options import CLUSTER_HELP, ClusterOptions, assumptions_from, cluster_options
-from calico2cilium.cli.common import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, guarded, recursive_option
+from calico2cilium.cli.common import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_INVALID,
+    FORMAT_NAMES,
+    exit_status,
+    fail_on_option,
+    guarded,
+    recursive_option,
+)
 from calico2cilium.diagnostics import Diagnostic, Severity, Source
 
 if TYPE_CHECKING:
@@ -83,11 +92,21 @@ class Inputs:
     "-o",
     "--format",
     "fmt",
-    type=click.Choice(("text", "json")),
+    type=click.Choice(FORMAT_NAMES),
     default="text",
     show_default=True,
-    help="How to print the result.",
+    help="How to print the result (on standard output): text, json, github (workflow annotations)"
+    " or sarif; the verdict is part of each.",
 )
+@click.option(
+    "-n",
+    "--namespace",
+    default=None,
+    help="Namespace for namespaced documents without one (both sides), as kubectl's -n"
+    " [default: 'default', with a warning, C2C360].",
+)
+@fail_on_option
+@click.option("-q", "--quiet", is_flag=True, help="Print errors and differences only: no report, no summary.")
 @guarded
 def command(
     calico_paths: tuple[str, ...],
@@ -98,6 +117,9 @@ def command(
     cluster: ClusterOptions,
     max_counterexamples: int,
     fmt: str,
+    namespace: str | None,
+    fail_on: str,
+    quiet: bool,
 ) -> None:
     """Prove that the Calico policies (--calico) and the Cilium policies (--cilium) allow exactly
     the same flows, for every possible flow: every pod and namespace labelling, every IPv4/IPv6
@@ -111,10 +133,13 @@ def command(
     CiliumCIDRGroup and Kubernetes NetworkPolicy. Cilium policies found among the Calico inputs
     are policies already in the cluster: they take part on the Cilium side.
 
+    An empty Cilium side (no file, or files without policies) is a side like any other: no
+    Cilium policy, every flow allowed (DIFFERENT when the Calico side denies anything).
+
     \b
-    Exit status: 0 proven equivalent; 1 different (counterexamples printed) or not proven
-    (constructs outside the proof, listed with code C2C402); 2 invalid input or usage;
-    3 internal error.
+    Exit status: 0 proven equivalent; 1 not proven (constructs outside the proof, listed with code
+    C2C402; --fail-on sets which findings give 1); 2 invalid input or usage; 3 internal error;
+    4 different (counterexamples printed).
     """
     from calico2cilium.verify.api import verify
 
@@ -130,29 +155,42 @@ def command(
         assumptions = with_inventory_services(assumptions, inventory)
     version = assumptions.target.name
     inputs.diagnostics.extend(d for raw in inputs.cilium for d in schema_diagnostics(raw, version))
+    from calico2cilium.cli.input_notes import namespace_notes
+
     result = verify(
         inputs.calico,
         inputs.cilium,
         assumptions,
         max_counterexamples=max_counterexamples,
+        default_namespace=namespace or "default",
     )
     diagnostics = [*inputs.calico.diagnostics, *inputs.diagnostics, *result_diagnostics(result)]
+    diagnostics.extend(namespace_notes(inputs.calico.documents, namespace))
     concrete = None
     if inventory is not None:
-        concrete = _inventory_check(inputs, inventory, assumptions, diagnostics)
+        concrete = _inventory_check(inputs, inventory, assumptions, diagnostics, namespace or "default")
     replayed = _replay(inputs, flow_paths, assumptions, diagnostics) if flow_paths else None
     diagnostics.sort(key=Diagnostic.sort_key)
-    status = exit_code(result, diagnostics, concrete)
+    status = exit_code(result, diagnostics, concrete, fail_on)
     if replayed is not None and replayed.changed and status == EXIT_CLEAN:
         status = EXIT_FINDINGS
+    from calico2cilium.diagnostics.render import Report, capped, render_report
+
+    diagnostics = capped(diagnostics)
     if fmt == "json":
         data = to_json(result, diagnostics, concrete, status)
         if replayed is not None:
             data["flows"] = replayed.to_dict()
         click.echo(json.dumps(data, indent=2))
-    else:
+    elif fmt == "text" and not quiet:
         text = render_text(result, diagnostics, concrete)
         click.echo(text + ("\n\n" + replayed.render_text() if replayed is not None else ""))
+    else:
+        shown = [d for d in diagnostics if not quiet or d.severity is Severity.ERROR or d.code == "C2C401"]
+        verdict = _status(result, diagnostics, concrete)
+        headline = "" if quiet else f"{verdict.upper()}: {len(shown)} findings"
+        report = Report(shown, exit_code=status, verdict="" if quiet else verdict, verdict_text=headline)
+        click.echo(render_report(fmt, report), nl=False)
     sys.exit(status)
 
 
@@ -204,7 +242,7 @@ def read_inputs(calico_paths: Sequence[str], cilium_paths: Sequence[str], recurs
                 inputs.calico.documents.append(document)
     _refuse_duplicates(inputs.calico)  # as load() does: a resource defined twice is an error
     found, problems = read_cilium_files(list(cilium_paths), recursive=recursive)
-    inputs.diagnostics.extend(problems)
+    inputs.diagnostics.extend(_empty_is_a_side(problems))
     for raw in (d for d in found if isinstance(d, RawDocument)):
         if raw.api_version.startswith(CALICO_API_GROUPS):
             inputs.diagnostics.append(
@@ -218,6 +256,19 @@ def read_inputs(calico_paths: Sequence[str], cilium_paths: Sequence[str], recurs
             inputs.cilium.append(raw)
     inputs.cilium = _merge_cilium(inputs.cilium, existing, inputs.diagnostics)
     return inputs
+
+
+def _empty_is_a_side(problems: list[Diagnostic]) -> list[Diagnostic]:
+    """The Cilium side's reading problems, an empty file (C2C105) or directory (C2C109) not among
+    them: no Cilium policy is a legitimate side (a Tier-only input converts to it; deleting the
+    last policy is the change a reviewer must see as DIFFERENT). An info says so (C2C110)."""
+    out = [d for d in problems if d.code not in ("C2C105", "C2C109")]
+    for d in problems:
+        if d.code in ("C2C105", "C2C109"):
+            name = d.source.file if d.source is not None else "the Cilium input"
+            message = f"{name}: no Cilium resources; the Cilium side has no policy there (every flow allowed)"
+            out.append(_make("C2C110", message, d.source))
+    return out
 
 
 def _merge_cilium(
@@ -317,13 +368,16 @@ def _inventory_check(
     inventory: Inventory,
     assumptions: Assumptions,
     diagnostics: list[Diagnostic],
+    namespace: str,
 ) -> ConcreteResult | None:
     from calico2cilium.verify.api import verify_inventory
 
     diagnostics.extend(inventory.diagnostics)
     if not inventory.ok:
         return None
-    concrete: ConcreteResult = verify_inventory(inputs.calico, inputs.cilium, inventory, assumptions)
+    concrete: ConcreteResult = verify_inventory(
+        inputs.calico, inputs.cilium, inventory, assumptions, default_namespace=namespace
+    )
     for difference in concrete.differences:
         source = difference.cilium.ref.source or difference.calico.ref.source
         message = _differs(difference.flow.direction, difference.flow.describe(), difference)
@@ -335,13 +389,27 @@ def _inventory_check(
 
 
 def exit_code(
-    result: VerifyResult, diagnostics: Sequence[Diagnostic], concrete: ConcreteResult | None
+    result: VerifyResult,
+    diagnostics: Sequence[Diagnostic],
+    concrete: ConcreteResult | None,
+    fail_on: str = "warning",
 ) -> int:
-    if result.exit_code == EXIT_INVALID or any(d.severity is Severity.ERROR for d in diagnostics):
+    """2 invalid, 4 different (a difference is never explained here: there is no conversion whose
+    diagnostics could), else 1 or 0 by ``fail_on`` (C2C402: not proven, a warning)."""
+    if result.exit_code == EXIT_INVALID:
         return EXIT_INVALID
-    if result.exit_code != EXIT_CLEAN or (concrete is not None and not concrete.equivalent):
-        return EXIT_FINDINGS
-    return EXIT_CLEAN
+    different = result.status == "different" or (concrete is not None and not concrete.equivalent)
+    status = exit_status(diagnostics, fail_on, unexplained=different)
+    return status
+
+
+def _status(result: VerifyResult, diagnostics: Sequence[Diagnostic], concrete: ConcreteResult | None) -> str:
+    """The verdict's name, as the text report's headline says it."""
+    if any(d.severity is Severity.ERROR for d in diagnostics) or result.status == "invalid":
+        return "invalid"
+    if result.status == "different" or (concrete is not None and not concrete.equivalent):
+        return "different"
+    return result.status
 
 
 def render_text(

@@ -442,8 +442,8 @@ def _node_diagnostics(host: HostPlan, cluster: Ranges) -> list[Diagnostic]:
 
 def _peer_warnings(lowered: Lowered) -> list[Diagnostic]:
     """Rule selectors that match host endpoints: Calico matches their ``expectedIPs``; the
-    converted rule selects pods (and network sets) only, since Cilium names node addresses only
-    as the ``host``/``remote-node`` entities, not per node by labels (semantics.md 3.4)."""
+    converted rule selects pods (and network sets) only, since no Cilium peer names some
+    addresses of one node (``NO_NODE_PEER``; semantics.md 3.4)."""
     heps = [h for h in lowered.host_endpoints if h.expected_ips]
     out: list[Diagnostic] = []
     if not heps:
@@ -467,14 +467,26 @@ def _peer_warnings(lowered: Lowered) -> list[Diagnostic]:
                         "C2C325",
                         f"{rule.origin}: the {'source' if direction is ir.Direction.INGRESS else 'destination'}"
                         f" selector matches HostEndpoint {what}; Calico matches those addresses, the"
-                        f" converted rule does not (it {effect}: a Cilium label selector cannot pick a node's"
-                        " addresses)",
+                        f" converted rule does not (it {effect}). {NO_NODE_PEER}",
                         rule.origin.source,
-                        hint="add a rule with nets for those addresses (they are nodes: entities host /"
-                        " remote-node in Cilium), or select the nodes otherwise",
+                        hint="if those expectedIPs are every address of their nodes and the wider reach is"
+                        " acceptable, add by hand a rule with toCIDR/fromCIDR for them and run Cilium with"
+                        " policyCIDRMatchMode: nodes",
                     )
                 )
     return out
+
+
+NO_NODE_PEER = (
+    "No Cilium peer says exactly 'these addresses of this node': toNodes/fromNodes (1.16+, with"
+    " enable-node-selector-labels) get reserved:remote-node added, so they never match the pods'"
+    " own node, and they match every address of a node (cilium pkg/k8s/apis/cilium.io/utils/utils.go"
+    " parseToCiliumEgressCommonRule); a CIDR rule for the expectedIPs matches nodes only with"
+    " policy-cidr-match-mode=nodes, and then the pods' own node by its host identity, which carries the"
+    " CIDR labels of all its addresses (pkg/ipcache/metadata.go updateReservedHostLabels), so from"
+    " the node's own pods it matches every address of the node"
+)
+"""Why a rule selector that picks host endpoints has no exact Cilium form (C2C325; docs/refusals.md)."""
 
 
 def not_selector_excludes_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEndpoint) -> bool:

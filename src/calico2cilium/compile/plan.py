@@ -43,7 +43,7 @@ from calico2cilium.plan import Grant, Plan, PolicyPlan
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube
 from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer
-from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key
+from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key, subtract_cubes
 from calico2cilium.sets.selectors import STRING_TEST_OPERATORS
 
 ACTIONS = {ir.Action.ALLOW: Action.ALLOW, ir.Action.DENY: Action.DENY, ir.Action.PASS: Action.PASS}
@@ -166,7 +166,8 @@ def compile_plan(
                     wide = rule_spec.match.restrict_subject(subject_cubes).cubes
                     allowed = denied.subtract(wide)
                     if allowed:
-                        grant = Grant(rule_ref.rule, tuple(allowed), wide)
+                        closed = closed_form(allowed, denied, allowed_l4)
+                        grant = Grant(rule_ref.rule, tuple(allowed), wide, *(closed or (None, ())))
                         owner.allow.setdefault(direction, []).append(grant)
         # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
         # minus what Calico denies (the pieces it decided lost what earlier allows took).
@@ -180,7 +181,9 @@ def compile_plan(
                     if key not in widened:
                         widened.add(key)
                         wide_cube = Cube(cube.subject, cube.peer, everything)
-                        profile.append(Grant(None, tuple(denied.subtract([wide_cube])), (wide_cube,)))
+                        allowed = denied.subtract([wide_cube])
+                        closed = closed_form(allowed, denied, allowed_l4)
+                        profile.append(Grant(None, tuple(allowed), (wide_cube,), *(closed or (None, ()))))
         profile_allow[direction] = profile
         for pp in policies:
             if pp.policy.rules(direction) is not None:
@@ -195,6 +198,41 @@ def compile_plan(
 
 
 KNP_KIND = "KubernetesNetworkPolicy"
+
+
+def closed_form(
+    allowed: Sequence[Cube], denied: CubeIndex[Cube], allows: CubeIndex[Cube]
+) -> tuple[tuple[Cube, ...], tuple[Cube, ...]] | None:
+    """``allowed`` widened (``_widened``) where Cilium cannot write it, with the part of the
+    widening that Calico denies (``denied``), when Calico allows the rest of it (``allows``, its
+    allowed region); else ``None``.
+
+    Cilium matches ICMP type 0 as every type of its family (cilium/cilium#41304), so a type set
+    holding 0 but not every type has no allow form of its own; the whole family has, and what it
+    adds, the types the set lacks, has a deny form (no type 0 in it). Likewise a protocol Cilium
+    cannot name (GRE, ESP, ...) is only part of "every protocol", and what that adds may be the
+    named ones. Allowing the widened set and denying Calico's denied part of the widening decides
+    as Calico does: a Cilium deny wins over every allow (semantics.md 2.4), and the rest of the
+    widening is allowed by Calico anyway (by other rules, whose grants allow it too). The emitter
+    checks that both have a Cilium form (``rulekit.choose``)."""
+    closed = [Cube(c.subject, c.peer, _widened(c.l4)) for c in allowed]
+    if all(a.l4 == c.l4 for a, c in zip(allowed, closed, strict=True)):
+        return None
+    added = subtract_cubes(closed, allowed)
+    kept = denied.subtract(added)  # what Calico does not deny of the widening
+    if allows.subtract(kept):
+        return None  # flows Calico neither allows nor denies: an ungoverned subject
+    return tuple(closed), tuple(subtract_cubes(added, kept))
+
+
+def _widened(flows: L4Set) -> L4Set:
+    """``flows`` with each ICMP protocol whose type set holds type 0 given every type and code;
+    every flow when it holds a protocol Cilium cannot name (``others``: all of them, which only
+    "every protocol" covers)."""
+    if not flows.others.is_empty:
+        return L4Set.all()
+    holding = [proto for proto, types in flows.icmp if types.cell_at(0) is not None]
+    return flows | L4Set.protocols(holding) if holding else flows
 
 
 def _http(

@@ -18,7 +18,7 @@ class Severity(StrEnum):
     INFO = "info"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Source:
     """Where something came from: a file (or ``<stdin>``), 1-based line and column, document index."""
 
@@ -31,7 +31,7 @@ class Source:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One finding. ``code`` is stable across releases; see ``calico2cilium explain CODE``."""
 

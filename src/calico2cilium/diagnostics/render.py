@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from calico2cilium.diagnostics import Diagnostic
@@ -65,6 +66,10 @@ def _escape_github_property(value: str) -> str:
 
 def sarif(diagnostics: Sequence[Diagnostic]) -> str:
     """SARIF 2.1.0, for code-scanning dashboards."""
+    return json.dumps(_sarif_log(diagnostics), indent=2) + "\n"
+
+
+def _sarif_log(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
     from calico2cilium import __version__
     from calico2cilium.diagnostics.catalog import CATALOG
 
@@ -105,7 +110,7 @@ def sarif(diagnostics: Sequence[Diagnostic]) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2) + "\n"
+    return log
 
 
 def _uri(file: str) -> str:
@@ -117,6 +122,102 @@ def _uri(file: str) -> str:
     if file.startswith("/"):
         return "file://" + quote(file)
     return quote(file)
+
+
+REPEAT_LIMIT = 100
+"""Findings of one code printed before the rest are counted (C2C112)."""
+
+
+def capped(diagnostics: Sequence[Diagnostic], limit: int = REPEAT_LIMIT) -> list[Diagnostic]:
+    """``diagnostics`` with at most ``limit`` of each code (the first ones, in order), and for each
+    code with more, one C2C112 note at the end saying how many more: a huge broken input must not
+    print a million lines. The exit status is computed from all of them, not from this."""
+    from calico2cilium.diagnostics.catalog import make
+
+    seen: dict[str, int] = {}
+    kept: list[Diagnostic] = []
+    for d in diagnostics:
+        seen[d.code] = seen.get(d.code, 0) + 1
+        if seen[d.code] <= limit:
+            kept.append(d)
+    for code, count in seen.items():
+        if count > limit:
+            kept.append(make("C2C112", f"{count - limit} more {code} not shown (first {limit} above)"))
+    return kept
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a command prints about a run on one stream: its findings, the verifier's
+    verdict (if it ran) and the summary line. In a machine format (json, github, sarif) the
+    verdict and the summary are part of that format, so the stream parses as a whole."""
+
+    diagnostics: Sequence[Diagnostic]
+    summary: str = ""
+    exit_code: int = 0
+    verdict: str = ""
+    """The verifier's status (``equivalent``, ``different``, ``incomplete``, ``invalid``); empty
+    when it did not run."""
+    verdict_text: str = ""
+    """The verifier's report as text (headline, counterexamples, assumptions)."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """Machine-readable verdict details (the verifier's ``to_dict()``) for json and sarif."""
+    notes: Sequence[str] = ()
+    """Lines about the run itself (files written, nothing written and why), after the summary."""
+
+
+def render_report(fmt: str, report: Report) -> str:
+    """``report`` in format ``fmt`` (a name of :data:`FORMATS`)."""
+    if fmt == "json":
+        data: dict[str, Any] = {
+            "exit_code": report.exit_code,
+            "summary": report.summary or None,
+            "verdict": ({"status": report.verdict, **report.details} if report.verdict else None),
+            "notes": list(report.notes),
+            "diagnostics": [as_dict(d) for d in report.diagnostics],
+        }
+        return json.dumps(data, indent=2) + "\n"
+    if fmt == "sarif":
+        log = _sarif_log(report.diagnostics)
+        run = log["runs"][0]
+        run["invocations"] = [
+            {
+                "executionSuccessful": report.exit_code in (0, 1),
+                "exitCode": report.exit_code,
+                **(
+                    {"toolExecutionNotifications": [{"message": {"text": n}} for n in report.notes]}
+                    if report.notes
+                    else {}
+                ),
+            }
+        ]
+        run["properties"] = {
+            "summary": report.summary or None,
+            "verdict": ({"status": report.verdict, **report.details} if report.verdict else None),
+        }
+        return json.dumps(log, indent=2) + "\n"
+    if fmt == "github":
+        lines = [github(report.diagnostics).rstrip("\n")]
+        if report.verdict:
+            level = {"equivalent": "notice", "incomplete": "warning"}.get(report.verdict, "error")
+            headline = report.verdict_text.strip().splitlines()[0] if report.verdict_text.strip() else ""
+            lines.append(
+                f"::{level} title=calico2cilium verify::{_escape_github(headline or report.verdict)}"
+            )
+        if report.summary:
+            lines.append(f"::notice title=calico2cilium::{_escape_github(report.summary)}")
+        for note in report.notes:  # a problem of the run ("calico2cilium: ...") or a note on it
+            level = "error" if note.startswith("calico2cilium:") else "notice"
+            lines.append(f"::{level} title=calico2cilium::{_escape_github(note)}")
+        return "\n".join(line for line in lines if line) + "\n"
+    parts = [text(report.diagnostics).rstrip("\n")]
+    if report.verdict_text:
+        parts.append(report.verdict_text.rstrip("\n"))
+    if report.summary:
+        parts.append(report.summary)
+    parts.extend(report.notes)
+    out = "\n".join(part for part in parts if part)
+    return out + "\n" if out else ""
 
 
 FORMATS: dict[str, Callable[[Sequence[Diagnostic]], str]] = {

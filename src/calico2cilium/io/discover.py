@@ -6,6 +6,7 @@ A path named explicitly is read whatever its extension; a directory contributes 
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Iterable
@@ -24,9 +25,14 @@ class InputFile:
 
     name: str
     path: Path | None
+    walked: bool = False
+    """Found in a directory walk, not named on the command line: a YAML file there need not be a
+    manifest (``.pre-commit-config.yaml``), see ``C2C227``."""
 
     def read_bytes(self) -> bytes:
         if self.path is None:
+            if sys.stdin is None:  # 'convert <&-': there is no standard input to read
+                raise OSError(errno.EBADF, "standard input is closed")
             return sys.stdin.buffer.read()
         return self.path.read_bytes()
 
@@ -53,7 +59,7 @@ def discover(paths: Iterable[str], *, recursive: bool = False) -> tuple[list[Inp
                     _problem("C2C109", raw, f"directory has no {'/'.join(MANIFEST_SUFFIXES)} files")
                 )
             for child in found:
-                _add(child, files, seen)
+                _add(child, files, seen, walked=True)
         elif path.is_file():
             _add(path, files, seen)
         elif path.exists():
@@ -84,11 +90,11 @@ def _walk(directory: Path, recursive: bool, diagnostics: list[Diagnostic]) -> li
     return sorted(found)
 
 
-def _add(path: Path, files: list[InputFile], seen: set[Path]) -> None:
+def _add(path: Path, files: list[InputFile], seen: set[Path], walked: bool = False) -> None:
     key = path.resolve()
     if key not in seen:
         seen.add(key)
-        files.append(InputFile(str(path), path))
+        files.append(InputFile(str(path), path, walked))
 
 
 def _problem(code: str, name: str, message: str) -> Diagnostic:

@@ -9,7 +9,7 @@ from calico2cilium.diagnostics import Source
 from calico2cilium.io.locate import Locator, Path
 
 
-@dataclass
+@dataclass(slots=True)
 class RawDocument:
     """One resource as read: ``data`` is the plain parsed mapping.
 

@@ -33,6 +33,23 @@ def read_files(paths: Sequence[str], recursive: bool = True) -> tuple[list[RawDo
                 diagnostics.append(decoded.diagnostic)
             continue
         docs, problems = read_documents(decoded.text, input_file.name)
-        documents.extend(docs)
+        for doc in docs:
+            note = not_a_manifest(doc) if input_file.walked else None
+            if note is None:
+                documents.append(doc)
+            else:
+                diagnostics.append(note)
         diagnostics.extend(problems)
     return documents, diagnostics
+
+
+def not_a_manifest(raw: RawDocument) -> Diagnostic | None:
+    """C2C227 for a document with neither ``kind`` nor ``apiVersion`` (one of the two is a broken
+    manifest, not this): in a file found by a directory walk it is skipped ('convert -R .' meets
+    ``.pre-commit-config.yaml``), while a file named on the command line is read as given."""
+    if not isinstance(raw.data, dict) or "kind" in raw.data or "apiVersion" in raw.data:
+        return None
+    from calico2cilium.diagnostics.catalog import make
+
+    message = f"document {raw.index + 1} has neither kind nor apiVersion: not a Kubernetes manifest, skipped"
+    return make("C2C227", message, raw.source())

@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import stat
 import tempfile
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +87,8 @@ def write_atomic(path: Path, text: str) -> None:
         mode = stat.S_IMODE(path.stat().st_mode) if path.is_file() else _new_file_mode()
     except OSError:
         mode = _new_file_mode()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # A short fixed prefix: '.<name>.' would make a name the file system takes too long here.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".calico2cilium.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             stream.write(text)
@@ -99,16 +103,28 @@ def write_directory(
     documents: Sequence[dict[str, Any]], directory: str, fmt: str, inputs: Iterable[str] = ()
 ) -> list[Path]:
     """Write one file per document into ``directory`` (created if missing). Raises ``UnsafeOutput``
-    before writing anything if a name is unsafe, two documents share a file, a target is one of
-    ``inputs`` or is not a file; and if the system refuses a write (permissions, a full disk),
-    with the message saying how many files were written before."""
+    before writing anything if a name is unsafe or too long for the file system, two documents
+    share a file, a target is one of ``inputs`` or is not a file; and if the system refuses a
+    write (permissions, a full disk), with the message saying how many files were written before.
+    SIGTERM while writing removes the temporary file being written before the process ends."""
     root = Path(directory)
     protected = {Path(p).resolve() for p in inputs if p != "-"}
     planned: dict[Path, dict[str, Any]] = {}
+    owners: dict[Path, str] = {}
+    limit = _name_max(root)
     for doc in documents:
         target = root / file_name(doc, fmt)
+        what = _describe(doc)
         if target in planned:
-            raise UnsafeOutput(f"two output resources would both be written to {target}; nothing was written")
+            raise UnsafeOutput(
+                f"{owners[target]} and {what} would both be written to {target}; nothing was written"
+            )
+        if len(target.name.encode()) > limit:
+            raise UnsafeOutput(
+                f"the file name for {what} ({target.name}) is longer than the file system allows"
+                f" ({limit} bytes); nothing was written"
+            )
+        owners[target] = what
         if target.resolve() in protected:
             raise UnsafeOutput(f"refusing to overwrite the input file {target}; nothing was written")
         if target.exists() and not target.is_file():
@@ -121,25 +137,68 @@ def write_directory(
             f"cannot create the directory {root}: {exc.strerror or exc}; nothing was written"
         ) from None
     written: list[Path] = []
-    for target, doc in planned.items():
-        text = json.dumps(doc, indent=2) + "\n" if fmt == "json" else dump_yaml([doc])
-        try:
-            write_atomic(target, text)
-        except OSError as exc:
-            raise UnsafeOutput(
-                f"cannot write {target}: {exc.strerror or exc}; {len(written)} of {len(planned)} files"
-                " were written before it"
-            ) from None
-        written.append(target)
+    with _terminate_cleanly():
+        for target, doc in planned.items():
+            text = json.dumps(doc, indent=2) + "\n" if fmt == "json" else dump_yaml([doc])
+            try:
+                write_atomic(target, text)
+            except OSError as exc:
+                raise UnsafeOutput(
+                    f"cannot write {target}: {exc.strerror or exc}; {len(written)} of {len(planned)} files"
+                    " were written before it"
+                ) from None
+            written.append(target)
     return written
 
 
-def stale_outputs(directory: str, written: Iterable[Path]) -> list[Path]:
-    """The files in ``directory`` that an earlier ``convert`` wrote (a manifest holding the
-    ``calico2cilium.io/source`` annotation) and this run did not: the output of a policy since
-    deleted or renamed, which ``kubectl apply -f <directory>`` would still apply."""
-    from calico2cilium.cilium.naming import SOURCE_ANNOTATION
+def _describe(doc: dict[str, Any]) -> str:
+    meta = doc.get("metadata") or {}
+    where = f"{meta.get('namespace')}/" if meta.get("namespace") else ""
+    return f"{doc.get('kind')} {where}{meta.get('name')}"
 
+
+def _name_max(root: Path) -> int:
+    """The longest file name (in bytes) the file system of ``root`` (or of its nearest existing
+    parent, before it is created) takes; 255 where the system does not say."""
+    probe = root
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        return int(os.pathconf(probe if probe.exists() else ".", "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+class Terminated(SystemExit):
+    """SIGTERM arrived while files were being written: unwinds through ``write_atomic``'s cleanup
+    (the temporary file is removed) and ends the process with 143, as SIGTERM would."""
+
+
+@contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """While writing, turn SIGTERM into :class:`Terminated` (the default action kills the process
+    at once and leaves the temporary file behind). Only in the main thread, where signal handlers
+    can be set; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated(128 + signum)
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def stale_outputs(directory: str, written: Iterable[Path]) -> list[Path]:
+    """The files in ``directory`` that an earlier ``convert`` wrote and this run did not: the
+    output of a policy since deleted or renamed, which ``kubectl apply -f <directory>`` would still
+    apply. Every file the tool writes carries the ``app.kubernetes.io/managed-by: calico2cilium``
+    label; files of versions before it are known by the ``calico2cilium.io/source`` annotation or
+    by the name of the converter's own policy."""
     fresh = {p.resolve() for p in written}
     out: list[Path] = []
     try:
@@ -149,11 +208,32 @@ def stale_outputs(directory: str, written: Iterable[Path]) -> list[Path]:
     for path in entries:
         if path.suffix not in (".yaml", ".json") or path.resolve() in fresh or not path.is_file():
             continue
-        try:
-            with path.open(encoding="utf-8", errors="replace") as stream:
-                head = stream.read(4096)
-        except OSError:
-            continue
-        if SOURCE_ANNOTATION in head:
+        if _written_by_us(path):
             out.append(path)
     return out
+
+
+_LEGACY_NAMES = ("ccnp-calico2cilium-profile-allow.yaml", "ccnp-calico2cilium-profile-allow.json")
+
+
+def _written_by_us(path: Path) -> bool:
+    """Whether ``path`` is a file this tool wrote: its head holds the managed-by label (in the YAML
+    or the JSON form this module writes; metadata comes before the spec), or the source annotation
+    of the versions before the label, or it has the name of the converter's own policy. Only the
+    head is read, so a directory of thousands of outputs is checked quickly."""
+    from calico2cilium.cilium.gitops import MANAGED_BY, MANAGED_BY_LABEL
+    from calico2cilium.cilium.naming import SOURCE_ANNOTATION
+
+    if path.name in _LEGACY_NAMES:
+        return True
+    try:
+        with path.open(encoding="utf-8", errors="replace") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return False
+    markers = (
+        f"{MANAGED_BY_LABEL}: {MANAGED_BY}",
+        f'"{MANAGED_BY_LABEL}": "{MANAGED_BY}"',
+        SOURCE_ANNOTATION,
+    )
+    return any(marker in head for marker in markers)

@@ -157,11 +157,11 @@ def _subject(spec: Mapping[str, Any], kind: str, namespace: str | None) -> tuple
     return tuple(parts)
 
 
-def _policy(doc: Located, assumptions: Assumptions) -> PolicyInput:
+def _policy(doc: Located, assumptions: Assumptions, default_namespace: str) -> PolicyInput:
     data = _data(doc)
     kind, api = str(data.get("kind")), str(data.get("apiVersion"))
     meta, spec = data.get("metadata") or {}, data.get("spec") or {}
-    namespace = str(meta.get("namespace") or "default") if kind == "NetworkPolicy" else None
+    namespace = str(meta.get("namespace") or default_namespace) if kind == "NetworkPolicy" else None
     order = spec.get("order")
     return PolicyInput(
         kind=kind,
@@ -179,13 +179,13 @@ def _policy(doc: Located, assumptions: Assumptions) -> PolicyInput:
     )
 
 
-def _labelled_set(doc: Located) -> LabelledSet | None:
+def _labelled_set(doc: Located, default_namespace: str) -> LabelledSet | None:
     data = _data(doc)
     kind, meta, spec = data.get("kind"), data.get("metadata") or {}, data.get("spec") or {}
     labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
     if kind in SET_KINDS:
         nets = tuple(ipaddress.ip_network(str(n), strict=False) for n in spec.get("nets") or [])
-        namespace = str(meta.get("namespace") or "default") if kind == "NetworkSet" else None
+        namespace = str(meta.get("namespace") or default_namespace) if kind == "NetworkSet" else None
         return LabelledSet(labels, nets, namespace)
     if kind == "HostEndpoint":
         ips = tuple(ipaddress.ip_network(str(ip)) for ip in spec.get("expectedIPs") or [])
@@ -231,7 +231,7 @@ def read_calico_side(
                     doc,
                 )
             elif kind in POLICY_KINDS and api in CALICO_APIS:
-                policy = _policy(doc, assumptions)
+                policy = _policy(doc, assumptions, default_namespace)
                 policies.append(policy)
                 if policy.host_only:
                     reason = (
@@ -252,7 +252,7 @@ def read_calico_side(
     sets = []
     for doc in docs:
         try:
-            labelled = _labelled_set(doc)
+            labelled = _labelled_set(doc, default_namespace)
         except (ValueError, TypeError, AttributeError) as exc:
             side.invalid.append(InvalidItem("calico", str(exc), _title(doc), doc))
             continue

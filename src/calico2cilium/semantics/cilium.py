@@ -42,6 +42,7 @@ from calico2cilium.semantics.expr import (
     IsIPv6,
     IsKind,
     NamedPort,
+    Network,
     ProtoIs,
     and_,
     not_,
@@ -266,8 +267,12 @@ class _Builder:
         return IsKind(PEER, "world")
 
     def _cidr(self, cidrs: Iterable[str], excepts: Iterable[str]) -> Expr:
-        inside = or_(*(InNet(PEER, ipaddress.ip_network(c, strict=False)) for c in cidrs))
-        outside = or_(*(InNet(PEER, ipaddress.ip_network(e, strict=False)) for e in excepts))
+        nets = [ipaddress.ip_network(c, strict=False) for c in cidrs]
+        excluded = [ipaddress.ip_network(e, strict=False) for e in excepts]
+        if self.assumptions.policy_cidr_match_nodes:
+            _check_local_host(nets, excluded, self.assumptions)
+        inside = or_(*(InNet(PEER, n) for n in nets))
+        outside = or_(*(InNet(PEER, e) for e in excluded))
         return and_(self._cidr_peer(), inside, not_(outside))
 
     def _cidr_rule(self, rule: CidrRule) -> Expr:
@@ -506,6 +511,36 @@ class _Builder:
         ref = Ref("cilium", title, located, ("spec",))
         selects = self.selector(spec.endpoint_selector or Selector(), SUBJECT)
         return self._rules(spec, selects, ref, direction, knp.namespace, title, located)
+
+
+LOCAL_HOST_CIDR = (
+    "with policy-cidr-match-mode=nodes the local host's identity (reserved:host) carries the CIDR"
+    " labels of every address of the node (cilium pkg/ipcache/metadata.go updateReservedHostLabels,"
+    " cilium/cilium#28259; pkg/node/manager.go nodeIdentityLabels), so a CIDR holding one of the"
+    " node's addresses matches traffic to all of them from the node's pods; this CIDR covers only"
+    " part of the node range, which addresses a node has is not known, so the rule is outside the proof"
+)
+
+
+def _check_local_host(nets: list[Network], excepts: list[Network], assumptions: Assumptions) -> None:
+    """Under ``policy-cidr-match-mode=nodes`` a CIDR rule selects the local host's identity when
+    any of the node's addresses is in it (``LOCAL_HOST_CIDR``; remote nodes get one identity per
+    address, so ``InNet`` on the flow's address is exact for them). ``IsKind(host) ∧ InNet`` says
+    the same only when the rule's CIDRs hold every node address (none excepted) or none:
+    ``Unsupported`` otherwise. An unknown node range of a family is that whole family."""
+    whole = {4: ipaddress.ip_network("0.0.0.0/0"), 6: ipaddress.ip_network("::/0")}
+    covered, disjoint = True, True
+    for family in assumptions.families:
+        nodes = [n for n in assumptions.node_nets if n.version == family] or [whole[family]]
+        chosen = [n for n in nets if n.version == family]
+        for node in nodes:
+            if any(node.overlaps(n) for n in chosen):
+                disjoint = False
+            held = any(node.subnet_of(n) for n in chosen)  # type: ignore[arg-type]
+            if not held or any(node.overlaps(e) for e in excepts if e.version == family):
+                covered = False
+    if not (covered or disjoint):
+        raise Unsupported(LOCAL_HOST_CIDR)
 
 
 def _buildable(selector: Selector) -> bool:

@@ -496,3 +496,8 @@ def _atom(expr: Expr, flow: Flow) -> bool:
             return full_match(expr.value, value)
         return str_test(value, expr.op, expr.value)
     raise TypeError(f"unknown formula node {type(expr).__name__}")
+
+
+atom_holds = _atom
+"""The truth of one atom (not ``And``/``Or``/``Not``) for a flow: what ``evaluate`` asks at the leaves
+(the concrete engine's bitsets ask it once per point an atom depends on)."""

@@ -5,7 +5,8 @@
 - :mod:`.symbolic` — one z3 query per subject partition and direction; :mod:`.partition` — how the
   subjects are split so that each query carries few policies; :mod:`.smt` — the formula-to-z3
   interpreter (the only z3 importer);
-- :mod:`.concrete` / :mod:`.inventory` — verdict tables over a cluster export, diffed with deepdiff.
+- :mod:`.concrete` / :mod:`.inventory` / :mod:`.bitsets` — both sides' verdicts on every flow of a
+  cluster export (decided on bitsets, many flows at once), and the flows where they differ.
 
 The verifier is the compiler's judge: it imports nothing from the compiler's modules.
 """

@@ -23,8 +23,16 @@ from calico2cilium.diagnostics import Diagnostic, Severity
 from calico2cilium.facts.cluster import Cluster
 from calico2cilium.semantics.calico import read_calico_side
 from calico2cilium.semantics.cilium import read_cilium_side
-from calico2cilium.semantics.program import InvalidItem, Located, PlainDocument, Side, UnsupportedItem
-from calico2cilium.semantics.world import DIRECTIONS, Assumptions
+from calico2cilium.semantics.program import (
+    CalicoProgram,
+    CiliumProgram,
+    InvalidItem,
+    Located,
+    PlainDocument,
+    Side,
+    UnsupportedItem,
+)
+from calico2cilium.semantics.world import DIRECTIONS, Assumptions, Direction
 from calico2cilium.verify.hosts import check_hosts
 from calico2cilium.verify.symbolic import Counterexample, PartitionResult, check
 
@@ -236,9 +244,26 @@ def verify_inventory(
 ) -> Any:
     """The concrete engine: verdict tables of both sides over ``inventory`` (see ``concrete``)."""
     from calico2cilium.verify.concrete import tables
-    from calico2cilium.verify.hosts import host_programs
 
     assumptions = _assumptions(assumptions)
+    calico_p, cilium_p, hosts = inventory_programs(
+        calico, cilium, inventory, assumptions, default_namespace=default_namespace
+    )
+    return tables(calico_p, cilium_p, inventory, assumptions, hosts)
+
+
+def inventory_programs(
+    calico: Input,
+    cilium: Iterable[Any],
+    inventory: Any,
+    assumptions: Assumptions,
+    *,
+    default_namespace: str = "default",
+) -> tuple[dict[Direction, CalicoProgram], dict[Direction, CiliumProgram], list[Any]]:
+    """What the concrete engine compares: both sides' pod programs per direction, and each host
+    subject of the proof with its programs (``concrete.HostCase``)."""
+    from calico2cilium.verify.hosts import host_programs
+
     calico_docs = _located(calico, "calico")[0]
     calico_side = read_calico_side(calico_docs, assumptions, default_namespace)
     named = {s.node for s in calico_side.host_subjects}
@@ -255,7 +280,7 @@ def verify_inventory(
         for s in calico_side.host_subjects
         if not s.unsupported and s.node_labels is not None  # outside the proof: not evaluated
     ]
-    return tables(calico_side.programs, cilium_side.programs, inventory, assumptions, hosts)
+    return calico_side.programs, cilium_side.programs, hosts
 
 
 def verify_texts(

@@ -89,5 +89,8 @@ def check_conversion(result: Any, assumptions: Assumptions, **options: Any) -> C
     proof = verify(calico, result.documents, assumptions, **options)
     concrete = None
     if result.inventory is not None:
-        concrete = verify_inventory(result.loaded, result.documents, result.inventory, assumptions)
+        namespace = str(options.get("default_namespace", "default"))
+        concrete = verify_inventory(
+            result.loaded, result.documents, result.inventory, assumptions, default_namespace=namespace
+        )
     return ConversionCheck(proof, concrete, expanded)

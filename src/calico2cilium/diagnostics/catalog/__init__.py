@@ -11,7 +11,7 @@ Codes are stable: a code is never reused for another meaning. Ranges:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from calico2cilium.diagnostics import Diagnostic, Severity, Source
 
@@ -39,6 +39,10 @@ class CodeDoc:
     passing_flags: tuple[tuple[str, str], ...] = ()
     """For codes about a cluster assumption: ``convert`` flags (``--endpoint-to-host-action``,
     ``--cilium-version``) each example is converted with."""
+    narrowing: bool = False
+    """The output decides some traffic otherwise than Calico where this code is reported (a rule
+    left out, narrowed or widened; a difference found): what ``--fail-on narrowing`` fails on.
+    Codes without it state an assumption or a requirement, with the traffic unchanged."""
 
 
 def indented(text: str) -> str:
@@ -56,9 +60,33 @@ def _register(*docs: CodeDoc) -> dict[str, CodeDoc]:
 
 
 def _all() -> dict[str, CodeDoc]:
-    from calico2cilium.diagnostics.catalog import converting, documents, reading, reviewing, verifying
+    from calico2cilium.diagnostics.catalog import converting, documents, reading, reviewing, runs, verifying
 
-    return _register(*reading.CODES, *documents.CODES, *converting.CODES, *verifying.CODES, *reviewing.CODES)
+    docs = (
+        *reading.CODES,
+        *documents.CODES,
+        *converting.CODES,
+        *verifying.CODES,
+        *reviewing.CODES,
+        *runs.CODES,
+    )
+    return _register(*(replace(doc, narrowing=True) if doc.code in NARROWING else doc for doc in docs))
+
+
+NARROWING = frozenset(
+    {
+        # left out or refused: Cilium decides that traffic otherwise than Calico
+        *("C2C301", "C2C303", "C2C309", "C2C310", "C2C312", "C2C315"),
+        *("C2C330", "C2C331", "C2C332", "C2C335", "C2C341"),
+        # widened: the output allows more than Calico on the addresses named
+        *("C2C323", "C2C325", "C2C326", "C2C327"),
+        # host and node-local traffic decided by other rules than in Calico
+        *("C2C324", "C2C342", "C2C343"),
+        # differences found by the verifier
+        "C2C401",
+    }
+)
+"""The codes whose ``CodeDoc.narrowing`` is set, listed in one place."""
 
 
 CATALOG: dict[str, CodeDoc] = _all()

@@ -390,9 +390,12 @@ CODES = (
         Severity.WARNING,
         "A rule selector matches a HostEndpoint, whose addresses the converted rule does not match.",
         "In Calico a rule selector matches the expectedIPs of the host endpoints it selects. Cilium"
-        " label selectors match pods; node addresses are the host and remote-node entities, which"
-        " cannot be picked per node by labels. The converted rule matches pods (and network sets) only:"
-        " an Allow rule allows less, a Deny or Pass rule no longer decides those addresses.",
+        " label selectors match pods; no Cilium peer names some addresses of one node: toNodes/fromNodes"
+        " never match the pods' own node (Cilium adds reserved:remote-node) and match every address of"
+        " a node; CIDR rules match nodes only with policy-cidr-match-mode=nodes, and then the pods' own"
+        " node by its host identity, which carries the CIDR labels of all its addresses. The converted"
+        " rule matches pods (and network sets) only: an Allow rule allows less, a Deny or Pass rule no"
+        " longer decides those addresses (docs/refusals.md).",
         failing=_gnp_and_hep(
             "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
             "      source:\n        selector: role == 'node'\n",

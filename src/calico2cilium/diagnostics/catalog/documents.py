@@ -211,10 +211,11 @@ CODES = (
         "C2C224",
         "duplicate-resource",
         Severity.ERROR,
-        "The same resource (kind, namespace, name) appears more than once in the input.",
-        "Applying both would keep only the last one; which one is meant is ambiguous, so neither is"
-        " converted silently.",
-        failing=_gnp(_GOOD_RULE) + "---\n" + _gnp(_GOOD_RULE),
+        "The same resource (kind, namespace, name) appears more than once in the input, with different content.",
+        "Applying both would keep only the last one; which one the cluster holds is unknown, so neither"
+        " is converted and the run writes nothing (exit 2). Copies with the same content (a v3 and a"
+        " crd v1 export of one policy) are one resource, converted once (C2C225).",
+        failing=_gnp(_GOOD_RULE) + "---\n" + _gnp(_GOOD_RULE.replace("80", "81")),
         passing=_gnp(_GOOD_RULE) + "---\n" + _gnp(_GOOD_RULE, name="another"),
     ),
     CodeDoc(

@@ -1,0 +1,77 @@
+"""What the input leaves open, said once per run by ``convert`` (issue 15, items 3 and 4): a
+namespaced document without a namespace when no ``-n`` was given (C2C360), and rule selectors
+with no network set or host endpoint in the input to match (C2C361)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from calico2cilium.diagnostics import Diagnostic
+from calico2cilium.diagnostics.catalog import make
+from calico2cilium.validate import Document
+
+NAMESPACED = ("NetworkPolicy", "NetworkSet")
+SET_KINDS = ("NetworkSet", "GlobalNetworkSet")
+EXPORT_COMMAND = (
+    "kubectl get networkpolicies.p,globalnetworkpolicies.p,tiers.p,networksets.p,globalnetworksets.p,"
+    "hostendpoints.p,networkpolicies.networking.k8s.io -A -o yaml"
+)
+"""Every kind ``convert`` reads (``.p``: the projectcalico.org API group, served by the Calico API
+server; with only the CRDs installed, use the ``.crd.projectcalico.org`` names)."""
+
+
+def namespace_notes(documents: Sequence[Document], namespace: str | None) -> list[Diagnostic]:
+    """C2C360 at each namespaced document without ``metadata.namespace`` when ``-n`` was not
+    given: it is converted into ``default``, while ``kubectl apply`` would use its context's."""
+    if namespace is not None:
+        return []
+    return [
+        make(
+            "C2C360",
+            f"{d.raw.label} has no metadata.namespace and no -n/--namespace was given: converted into"
+            " namespace 'default' (kubectl apply would use its context's namespace)",
+            d.source(("metadata",), key=True),
+            hint="give the namespace with -n/--namespace, or write it into the manifest",
+        )
+        for d in documents
+        if d.kind in NAMESPACED and not d.namespace
+    ]
+
+
+def export_notes(documents: Sequence[Document]) -> list[Diagnostic]:
+    """C2C361, once, when rules select by label and the input holds no network set (or, for a
+    GlobalNetworkPolicy's rules, which may select host endpoints, no HostEndpoint): converted
+    without them, a rule matches no address of theirs, and a Deny of their nets becomes nothing."""
+    kinds = {d.kind for d in documents}
+    missing: list[str] = []
+    first: tuple[Document, tuple[str | int, ...]] | None = None
+    global_first: tuple[Document, tuple[str | int, ...]] | None = None
+    for document in documents:
+        fields = getattr(document.model, "selector_fields", None)
+        if fields is None:
+            continue
+        for path, _ in fields():
+            if "source" in path or "destination" in path:
+                first = first or (document, path)
+                if document.kind == "GlobalNetworkPolicy":
+                    global_first = global_first or (document, path)
+    at = None
+    if global_first is not None and "HostEndpoint" not in kinds:
+        missing.append("HostEndpoint")
+        at = global_first
+    if first is not None and not kinds & set(SET_KINDS):
+        missing.insert(0, "NetworkSet or GlobalNetworkSet")
+        at = first
+    if at is None:
+        return []
+    document, path = at
+    return [
+        make(
+            "C2C361",
+            f"rules select by label ({document.raw.label} {'.'.join(str(p) for p in path)}, and maybe"
+            f" others) and the input holds no {' and no '.join(missing)}: if the cluster has any, the"
+            " export may be incomplete, and the rules would not match their addresses",
+            document.source(path),
+            hint=f"export every kind the converter reads: {EXPORT_COMMAND}",
+        )
+    ]
