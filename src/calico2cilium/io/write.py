@@ -137,8 +137,10 @@ def write_directory(
             f"cannot create the directory {root}: {exc.strerror or exc}; nothing was written"
         ) from None
     written: list[Path] = []
-    with _terminate_cleanly():
+    with _terminate_cleanly() as terminated:
         for target, doc in planned.items():
+            if terminated:
+                raise Terminated(128 + signal.SIGTERM)
             text = json.dumps(doc, indent=2) + "\n" if fmt == "json" else dump_yaml([doc])
             try:
                 write_atomic(target, text)
@@ -170,27 +172,32 @@ def _name_max(root: Path) -> int:
 
 
 class Terminated(SystemExit):
-    """SIGTERM arrived while files were being written: unwinds through ``write_atomic``'s cleanup
-    (the temporary file is removed) and ends the process with 143, as SIGTERM would."""
+    """SIGTERM arrived while files were being written: raised between two files (never inside
+    ``write_atomic``) and ends the process with 143, as SIGTERM would."""
 
 
 @contextmanager
-def _terminate_cleanly() -> Iterator[None]:
-    """While writing, turn SIGTERM into :class:`Terminated` (the default action kills the process
-    at once and leaves the temporary file behind). Only in the main thread, where signal handlers
-    can be set; elsewhere nothing changes."""
+def _terminate_cleanly() -> Iterator[list[int]]:
+    """While writing, SIGTERM only records itself (in the list yielded): the writer stops before
+    its next file, so no temporary file is ever left behind (raising from the handler could land
+    between ``mkstemp`` creating a file and the cleanup that knows its name). The process then
+    ends with 143, as SIGTERM would. Only in the main thread, where signal handlers can be set;
+    elsewhere nothing changes."""
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
 
     def stop(signum: int, frame: object) -> None:
-        raise Terminated(128 + signum)
+        received.append(signum)
 
     before = signal.signal(signal.SIGTERM, stop)
     try:
-        yield
+        yield received
     finally:
         signal.signal(signal.SIGTERM, before)
+    if received:
+        raise Terminated(128 + received[0])
 
 
 def stale_outputs(directory: str, written: Iterable[Path]) -> list[Path]:

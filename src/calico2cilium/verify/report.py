@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 HEADLINES = {
     "equivalent": "EQUIVALENT: Calico and Cilium allow exactly the same flows (proven for every flow).",
+    "narrowed": "NARROWED: Cilium allows no flow that Calico denies (proven for every flow); it denies"
+    " some that Calico allows, as the diagnostics said (examples below).",
     "different": "DIFFERENT: some flows are decided differently; counterexamples below.",
     "incomplete": "NOT PROVEN: no difference found, but some constructs are outside the proof (listed below).",
     "invalid": "INVALID INPUT: some resources would be rejected or could not be read (listed below).",
@@ -23,6 +25,11 @@ def render_text(result: VerifyResult) -> str:
         lines.append("")
         lines.append(f"Counterexamples ({len(result.counterexamples)}):")
         for i, example in enumerate(result.counterexamples, 1):
+            lines.append(f"{i}. {example.describe()}")
+    if result.narrowed:
+        lines.append("")
+        lines.append(f"Denied by Cilium, allowed by Calico ({len(result.narrowed)} examples):")
+        for i, example in enumerate(result.narrowed, 1):
             lines.append(f"{i}. {example.describe()}")
     if result.invalid:
         lines.append("")
@@ -37,7 +44,7 @@ def render_text(result: VerifyResult) -> str:
         lines.append("")
         lines.extend(f"  ! {p.direction} {p.partition}: {p.note}" for p in unknown)
     checked = len(result.partitions)
-    proven = sum(1 for p in result.partitions if p.status == "equivalent")
+    proven = sum(1 for p in result.partitions if p.status in ("equivalent", "narrowed"))
     a = result.assumptions
     lines.append("")
     lines.append(
@@ -72,6 +79,26 @@ def render_text(result: VerifyResult) -> str:
             f"Calico failsafe ports: inbound {inbound}, outbound {outbound}; Cilium host firewall "
             f"{'on' if a.host_firewall else 'off'}. Other nodes are not host subjects."
         )
+    return "\n".join(lines)
+
+
+def render_timings(result: VerifyResult, most: int = 20) -> str:
+    """The partitions that took longest (CPU seconds, the solver's budget; wall seconds; policies
+    of both sides in the query), so a slow one can be found and its policies looked at."""
+    parts = sorted(result.partitions, key=lambda p: (-p.cpu_seconds, p.direction, p.partition))
+    cpu = sum(p.cpu_seconds for p in parts)
+    lines = [
+        f"Timings: {len(parts)} subject partitions, {cpu:.2f} CPU s in their checks "
+        f"({result.seconds:.2f} s wall for the whole verification); slowest first:",
+        f"  {'CPU s':>7} {'wall s':>7} {'policies':>8}  {'status':<11} direction  partition",
+    ]
+    lines.extend(
+        f"  {p.cpu_seconds:>7.2f} {p.seconds:>7.2f} {p.policies:>8}  {p.status:<11} {p.direction:<10} {p.partition}"
+        for p in parts[:most]
+    )
+    if len(parts) > most:
+        rest = parts[most:]
+        lines.append(f"  ... {len(rest)} more, {sum(p.cpu_seconds for p in rest):.2f} CPU s together")
     return "\n".join(lines)
 
 

@@ -101,6 +101,9 @@ def lookup(code: str) -> CodeDoc | None:
     return found
 
 
-def make(code: str, message: str, source: Source | None = None, hint: str | None = None) -> Diagnostic:
-    """A diagnostic for ``code`` at its catalogued severity. Unknown codes are a programming error."""
-    return Diagnostic(code, CATALOG[code].severity, message, source, hint)
+def make(
+    code: str, message: str, source: Source | None = None, hint: str | None = None, *, narrowing: bool = False
+) -> Diagnostic:
+    """A diagnostic for ``code`` at its catalogued severity. Unknown codes are a programming error.
+    ``narrowing``: the output fails closed there (Cilium only denies more than Calico)."""
+    return Diagnostic(code, CATALOG[code].severity, message, source, hint, narrowing)
