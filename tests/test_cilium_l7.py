@@ -1,4 +1,4 @@
-"""Plain allows next to L7 rules (review 2, bug 2; docs/reviews/l7-wildcard-research.md).
+"""Plain allows next to L7 rules (review 2, bug 2; docs/research/l7-wildcard-research.md).
 
 Cilium 1.15-1.18 lets every request of a plain allow's peers through on an L7 port whatever the
 peer kind (the proxy ORs the port's rules with the wildcard-port rule of L3-only and port-0

@@ -76,3 +76,51 @@ def test_the_concepts_examples_show_what_the_tool_writes(tmp_path: Path) -> None
         assert not result.diagnostics, result.diagnostics
         written = dump_yaml(result.documents).replace(f"{tmp_path}/", "")
         assert written.strip() == block["output"].strip(), name
+
+
+CITED = re.compile(r"(?<![\w/.-])(docs/[\w./-]+\.md)")
+SECTION = re.compile(r"docs/reference/semantics\.md\s+§(\d+\.\d+)((?:(?:,|/| and)\s*§?\d+\.\d+)*)")
+CLAIM = re.compile(r"docs/reference/semantics-check\.md\s+(?:claims?\s+)?(\d+)(?:\s*-\s*(\d+))?\b")
+CHECKED = ("src", "tests", "scripts", "fixtures", "examples")
+
+
+def _cited_texts() -> list[tuple[Path, str]]:
+    texts = []
+    for top in CHECKED:
+        for path in sorted((ROOT / top).rglob("*")):
+            if path.suffix in (".py", ".yaml", ".md") and path.is_file() and path != Path(__file__):
+                texts.append((path, path.read_text(encoding="utf-8", errors="replace")))
+    return texts
+
+
+def test_the_semantics_reference_is_cited_by_its_path_in_the_repository() -> None:
+    """Issue 10: the semantics reference is cited by its copy in the repository,
+    docs/reference/semantics.md and docs/reference/semantics-check.md, never by a bare file name."""
+    bare = re.compile(r"(?<!docs/reference/)\bsemantics(?:-check)?\.md")
+    found = [
+        f"{p.relative_to(ROOT)}: {m.group(0)}" for p, text in _cited_texts() for m in bare.finditer(text)
+    ]
+    assert not found, found
+
+
+def test_every_cited_doc_and_section_exists() -> None:
+    semantics = (ROOT / "docs/reference/semantics.md").read_text()
+    sections = set(re.findall(r"^## (\d+\.\d+) ", semantics, re.MULTILINE))
+    check = (ROOT / "docs/reference/semantics-check.md").read_text()
+    claims = set(re.findall(r"^\| (\d+) \|", check, re.MULTILINE))
+    missing = []
+    for path, text in _cited_texts():
+        where = path.relative_to(ROOT)
+        for cited in CITED.findall(text):
+            if not (ROOT / cited.rstrip(".")).is_file():
+                missing.append(f"{where}: {cited}")
+        for match in SECTION.finditer(text):
+            for number in [match[1], *re.findall(r"\d+\.\d+", match[2])]:
+                if number not in sections:
+                    missing.append(f"{where}: docs/reference/semantics.md §{number}")
+        for match in CLAIM.finditer(text):
+            for number in filter(None, (match[1], match[2])):
+                if number not in claims:
+                    missing.append(f"{where}: docs/reference/semantics-check.md claim {number}")
+    assert not missing, missing
+    assert len(sections) >= 18 and len(claims) == 14
