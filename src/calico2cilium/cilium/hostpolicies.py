@@ -6,7 +6,7 @@ the allow rules of its share of Calico's allowed region. Per node, ``calico2cili
 holds what no policy rule allowed: the failsafe ports and what the profile allows after every
 tier passed; it selects the node in every direction where Calico does not allow everything, so
 default deny holds exactly where Calico's does (an empty rule ``{}`` turns default deny on and
-allows nothing, semantics.md 2.3).
+allows nothing, docs/reference/semantics.md §2.3).
 """
 
 from __future__ import annotations

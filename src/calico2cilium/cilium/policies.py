@@ -198,7 +198,7 @@ def specs_of(
                 spec["enableDefaultDeny"] = dict.fromkeys(opened, False)
             for name in ("ingress", "ingressDeny", "egress", "egressDeny"):
                 if name in sections:
-                    # An empty rule allows nothing but turns default deny on (semantics.md 2.3).
+                    # An empty rule allows nothing but turns default deny on (docs/reference/semantics.md §2.3).
                     spec[name] = sections[name] or [{}]
             key = canonical(spec)
             specs[key] = spec
@@ -241,7 +241,7 @@ def knp_companion(
     """A Kubernetes NetworkPolicy goes to the output unchanged, and Cilium enforces it with its
     own reading, unioned with everything else and with no order. This companion CNP makes the
     result Calico's: it denies what the KNP allows in Cilium but Calico denies (an earlier Calico
-    Deny, semantics.md 3.1), and allows what Calico allows through the KNP but Cilium's reading
+    Deny, docs/reference/semantics.md §3.1), and allows what Calico allows through the KNP but Cilium's reading
     does not (an ``ipBlock`` covering pods). ``None`` when neither is needed."""
     assert pp.native is not None
     extras: dict[ir.Direction, list[Grant]] = {}

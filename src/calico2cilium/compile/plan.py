@@ -1,7 +1,7 @@
 """The whole compile: IR policies -> per direction, Calico's first-match decision as exact regions
 -> what each output policy must allow and which subjects it must put into default deny.
 
-Cilium's model (semantics.md 2.4): a flow is allowed iff some allow rule matches it and no deny
+Cilium's model (docs/reference/semantics.md §2.4): a flow is allowed iff some allow rule matches it and no deny
 rule does; an endpoint selected by any policy in a direction is default-deny there. So if every
 subject Calico governs in a direction is selected by some output policy in that direction, and the
 output's allow rules cover exactly Calico's allowed region, Cilium decides every flow as Calico
@@ -394,7 +394,7 @@ def closed_form(
     adds, the types the set lacks, has a deny form (no type 0 in it). Likewise a protocol Cilium
     cannot name (GRE, ESP, ...) is only part of "every protocol", and what that adds may be the
     named ones. Allowing the widened set and denying Calico's denied part of the widening decides
-    as Calico does: a Cilium deny wins over every allow (semantics.md 2.4), and the rest of the
+    as Calico does: a Cilium deny wins over every allow (docs/reference/semantics.md §2.4), and the rest of the
     widening is allowed by Calico anyway (by other rules, whose grants allow it too). The emitter
     checks that both have a Cilium form (``rulekit.choose``)."""
     closed = [Cube(c.subject, c.peer, _widened(c.l4)) for c in allowed]
@@ -442,7 +442,7 @@ def _native_reading(
     pp: PolicyPlan, cluster: Ranges, target: CiliumTarget
 ) -> dict[ir.Direction, tuple[Cube, ...]]:
     """What Cilium itself allows for a Kubernetes NetworkPolicy: the same rules, except that an
-    ``ipBlock`` is a CIDR rule, which never matches pods or nodes (semantics.md 2.3, 3.6 trap 2).
+    ``ipBlock`` is a CIDR rule, which never matches pods or nodes (docs/reference/semantics.md §2.3, 3.6 trap 2).
     A cluster with empty pod and node ranges gives exactly that reading. A peer whose selector
     needs no label present also matches every identity without labels (``_matches_unlabelled``).
     Before 1.16 Cilium has no ``endPort`` (``_without_end_port``)."""
@@ -472,7 +472,7 @@ def _native_reading(
 
 def _without_end_port(rule: ir.Rule) -> ir.Rule:
     """A Kubernetes NetworkPolicy rule as Cilium before 1.16 reads it: ``endPort`` did not exist
-    there (semantics-check.md claim 8: added in 1.16, commit 4fe60e5214, absent in 1.15), so
+    there (docs/reference/semantics-check.md claim 8: added in 1.16, commit 4fe60e5214, absent in 1.15), so
     ``parsePorts`` keeps only ``port``. ``lower._knp_l4`` wrote ``port``..``endPort`` as the range
     ``"port:endPort"``, the only way a KNP port becomes a range."""
     ports = tuple(p.split(":")[0] if isinstance(p, str) and ":" in p else p for p in rule.l4.dst_ports)
@@ -493,7 +493,7 @@ def _matches_unlabelled(peer: ir.Peer | None) -> bool:
     ``parseNetworkPolicyPeer`` (cilium ``pkg/k8s/network_policy.go``) prefixes a non-empty
     ``namespaceSelector`` to namespace-label keys and injects no namespace term (only an empty one
     becomes "namespace label exists"), so a selector with only ``NotIn``/``DoesNotExist`` terms in
-    both its namespace and pod parts selects identities without labels too (semantics-check.md,
+    both its namespace and pod parts selects identities without labels too (docs/reference/semantics-check.md,
     "Negative-only peer selectors can select non-endpoint identities"; cilium/cilium#46949, which
     affects 1.19 and 1.20 too). Calico matches pods only there (``projectcalico.org/orchestrator``
     is ANDed in, ``lower._knp_peer``), so the reading differs on those peers."""
@@ -615,7 +615,7 @@ def _warn_ties(
     compiled: Iterable[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]],
     diagnostics: Diagnostics,
 ) -> None:
-    """Calico breaks order ties by name, in a version-dependent way (semantics.md 1.2)."""
+    """Calico breaks order ties by name, in a version-dependent way (docs/reference/semantics.md §1.2)."""
     seen: dict[tuple[str, float], list[PolicyPlan]] = defaultdict(list)
     for tier, pp, _ in compiled:
         if pp.policy.order == ir.NO_ORDER:
