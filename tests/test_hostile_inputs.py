@@ -110,26 +110,29 @@ def _multiplying_pair(terms: int) -> str:
 
 
 def test_selectors_whose_normal_forms_multiply_stop_at_the_work_budget(tmp_path: Path) -> None:
-    # Before the budget: five terms ran for minutes, seven did not finish. Now each stops within
-    # the budget (a few seconds; the limit below leaves room for a loaded machine) with C2C350
-    # naming the policy, and fails closed: both policies keep their pods in default deny.
-    for terms in (5, 7):
+    # Before the budget: five terms ran for minutes, seven did not finish (the region walk), and
+    # the structure-preserving compile ran 74 s on seven terms (an unbudgeted subtraction). Now
+    # five terms convert exactly in a few seconds, and seven stop within the budget with C2C350
+    # naming the policy, failing closed: both policies keep their pods in default deny. The limit
+    # below leaves room for a loaded machine.
+    for terms, budget_spent in ((5, False), (7, True)):
         path = tmp_path / f"multiply-{terms}.yaml"
         path.write_text(_multiplying_pair(terms))
         started = time.monotonic()
         done = _cli("convert", str(path))
         elapsed = time.monotonic() - started
-        assert done.returncode == 2, done.stderr
         assert "Traceback" not in done.stderr
-        assert re.search(r"error C2C350 GlobalNetworkPolicy (one|two): ", done.stderr), done.stderr
         assert elapsed < 60, f"{terms} terms took {elapsed:.0f}s"
+        found = re.search(r"C2C350 GlobalNetworkPolicy (one|two): ", done.stderr)
+        assert bool(found) == budget_spent, done.stderr
+        assert done.returncode in ((1, 2) if budget_spent else (0,)), done.stderr
 
 
 def test_a_direction_past_the_work_budget_fails_closed() -> None:
-    result = convert(text=_multiplying_pair(5), name="multiply.yaml")
+    result = convert(text=_multiplying_pair(7), name="multiply.yaml")
     assert [d.code for d in result.diagnostics if d.code == "C2C350"] == ["C2C350"]
     names = sorted(d["metadata"]["name"] for d in result.documents)
     assert names == ["one", "two"]  # both policies keep their subjects selected (default deny)
     for document in result.documents:
         for spec in document["specs"]:
-            assert spec["ingress"] == [{}] and set(spec) == {"endpointSelector", "ingress"}
+            assert spec["ingress"] == [{}] and set(spec) <= {"endpointSelector", "ingress", "description"}

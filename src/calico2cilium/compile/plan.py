@@ -165,9 +165,14 @@ def compile_plan(
             # The region walk above only serves the shadowed-rule notes (compile/shadows.py);
             # the output keeps each rule's own shape (compile/structure.py).
             assert expressible is not None
-            denied_by[direction], profile_allow[direction] = _structural(
-                policies, tiers, direction, expressible, target
-            )
+            try:
+                with budget(limit_for(size)):
+                    denied_by[direction], profile_allow[direction] = _structural(
+                        policies, tiers, direction, expressible, target
+                    )
+            except WorkBudgetExceeded as err:
+                _fail_closed_direction(direction, tiers, profile_allow, denied_by, diagnostics, err)
+                continue
             for pp in policies:
                 if pp.policy.rules(direction) is not None:
                     pp.allow.setdefault(direction, [])
@@ -360,6 +365,8 @@ def _fail_closed_direction(
         for policy_spec in tier_spec.policies:
             assert isinstance(policy_spec.provenance, PolicyPlan)
             policy_spec.provenance.allow[direction] = []
+            policy_spec.provenance.deny.pop(direction, None)  # the structural form's, if any
+            policy_spec.provenance.open.discard(direction)  # default deny stays on
     profile_allow[direction] = []
     # Calico's deny region over-approximated by every flow (not computed: that is what ran out).
     denied_by[direction] = Region(tuple(Cube(LabelCube(), p, L4Set.all()) for p in all_peers()))

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from calico2cilium.compile.ordering import Action, DefaultAction, TierSpec
+from calico2cilium.sets.budget import working_on
 from calico2cilium.sets.index import CubeIndex, pick_key
 from calico2cilium.sets.l4 import PORT_PROTOCOLS, L4Set
 from calico2cilium.sets.labels import LabelCube, LabelSet, label_index, subtract_all
@@ -167,6 +168,7 @@ class Walk:
             covered = _index(catch_all)
             if tier.default_action is DefaultAction.DENY:
                 for policy in tier.policies:
+                    working_on(policy.provenance)  # named if the work budget runs out
                     # A policy that allows every flow left (a final Allow for all) keeps Cilium's
                     # plain shape, default deny on: nothing of it goes on to the profile.
                     if id(policy.provenance) in decides_all or any(
@@ -331,6 +333,7 @@ def compile_structure(
     out.closed = set(walk.closing)
     left_out: list[tuple[Entry, tuple[Cube, ...]]] = []  # Denies with no Cilium form, and D(d)
     for entry in walk.entries:
+        working_on(entry.policy)
         if entry.action is Action.DENY:
             earlier = [e for e in walk.meets(entry) if e.position < entry.position]
             takers = [
@@ -354,6 +357,7 @@ def compile_structure(
             out.outcomes.append(Outcome(entry, Action.DENY, cubes, entry.cubes, narrowers, (), rest))
     for entry in walk.entries:
         if entry.action is Action.ALLOW:
+            working_on(entry.policy)
             outcome = _narrowed(walk, entry, left_out, None)
             if outcome is not None:
                 out.outcomes.append(outcome)

@@ -407,6 +407,7 @@ def subtract_all(cubes: Iterable[LabelCube], others: Iterable[LabelCube]) -> lis
     for other in others:
         if not pieces:
             break
+        charge(len(pieces))  # the work budget (sets/budget.py): pieces can multiply
         nxt: list[LabelCube] = []
         for piece in pieces:
             nxt.extend(piece - other)
