@@ -58,6 +58,7 @@ EXAMPLE = re.compile(
 def test_the_concepts_examples_show_what_the_tool_writes(tmp_path: Path) -> None:
     """docs/concepts.md's worked examples, converted again with the flags the page names."""
     from calico2cilium.convert import convert
+    from calico2cilium.diagnostics import Severity
     from calico2cilium.io.write import dump_yaml
 
     blocks: dict[str, dict[str, str]] = {}
@@ -73,7 +74,10 @@ def test_the_concepts_examples_show_what_the_tool_writes(tmp_path: Path) -> None
             node_cidrs=("10.0.0.0/24",),
             endpoint_to_host_action="Accept",
         )
-        assert not result.diagnostics, result.diagnostics
+        # Info findings (say C2C380, enableDefaultDeny false) are part of the story; a warning or an
+        # error would mean the page shows a conversion that is not exact.
+        serious = [d for d in result.diagnostics if d.severity is not Severity.INFO]
+        assert not serious, serious
         written = dump_yaml(result.documents).replace(f"{tmp_path}/", "")
         assert written.strip() == block["output"].strip(), name
 
