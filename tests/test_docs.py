@@ -82,6 +82,25 @@ def test_the_concepts_examples_show_what_the_tool_writes(tmp_path: Path) -> None
         assert written.strip() == block["output"].strip(), name
 
 
+
+def test_the_readme_example_shows_what_the_tool_writes(tmp_path: Path) -> None:
+    """The README's side-by-side policy, converted again; the page leaves out labels and annotations."""
+    from calico2cilium.convert import convert
+    from calico2cilium.diagnostics import Severity
+    from calico2cilium.io.write import dump_yaml
+
+    blocks = {m["kind"]: m["text"] for m in EXAMPLE.finditer((ROOT / "README.md").read_text())}
+    assert sorted(blocks) == ["input", "output"]
+    path = tmp_path / "readme.yaml"
+    path.write_text(blocks["input"])
+    result = convert([str(path)], pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",))
+    assert not [d for d in result.diagnostics if d.severity is not Severity.INFO]
+    for document in result.documents:
+        for key in ("labels", "annotations"):
+            document["metadata"].pop(key, None)
+    assert dump_yaml(result.documents).strip() == blocks["output"].strip()
+
+
 CITED = re.compile(r"(?<![\w/.-])(docs/[\w./-]+\.md)")
 SECTION = re.compile(r"docs/reference/semantics\.md\s+§(\d+\.\d+)((?:(?:,|/| and)\s*§?\d+\.\d+)*)")
 CLAIM = re.compile(r"docs/reference/semantics-check\.md\s+(?:claims?\s+)?(\d+)(?:\s*-\s*(\d+))?\b")
