@@ -82,7 +82,6 @@ def test_the_concepts_examples_show_what_the_tool_writes(tmp_path: Path) -> None
         assert written.strip() == block["output"].strip(), name
 
 
-
 def test_the_readme_example_shows_what_the_tool_writes(tmp_path: Path) -> None:
     """The README's side-by-side policy, converted again; the page leaves out labels and annotations."""
     from calico2cilium.convert import convert
