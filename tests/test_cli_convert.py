@@ -86,8 +86,10 @@ def test_convert_warns_without_cluster_ranges_and_verify_finds_the_difference(tm
     (tmp_path / "p.yaml").write_text(
         POLICY.replace("selector: app == 'web'\n      destination:", "nets: [10.0.0.0/8]\n      destination:")
     )
-    code, _, err = run("convert", str(tmp_path / "p.yaml"), "--verify")
-    assert code == 1
+    code, out, err = run("convert", str(tmp_path / "p.yaml"), "--verify")
+    # The Deny's nets miss the pods in 10.0.0.0/8 in Cilium, so Cilium allows what Calico denies:
+    # a widening, which no warning explains (review5 finding 3: C2C307 used to, exit 1 and written).
+    assert code == 4 and out == ""
     assert "C2C307" in err and "DIFFERENT" in err
 
 

@@ -311,7 +311,8 @@ def _verify(
     run.check = check
     found = result_diagnostics(check.proof)
     run.unproven = [d for d in found if d.code == "C2C402"]
-    run.unexplained = check.status == "different" and not explained(check.proof, run.diagnostics)
+    documents = result.loaded.documents if result.loaded is not None else []
+    run.unexplained = check.status == "different" and not explained(check.proof, run.diagnostics, documents)
     run.verdict = check.status
     run.verdict_text = check.render_text()
     run.details = check.proof.to_dict()
