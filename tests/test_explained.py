@@ -43,10 +43,21 @@ def _finding(code: str, at: Any, severity: Severity = Severity.WARNING) -> Diagn
     return Diagnostic(code, severity, "finding", at.source(("spec",)))
 
 
-def _example(calico_allows: bool, decided_by: Any, cilium_doc: Any = None) -> Any:
+def _cilium(converting: str) -> Any:
+    """A Cilium resource converting Calico policy ``dev/<converting>`` (its source annotation)."""
+    annotations = {"calico2cilium.io/source": f"NetworkPolicy dev/{converting}"}
     return NS(
-        calico=NS(allowed=calico_allows, ref=NS(doc=decided_by.raw)),
-        cilium=NS(allowed=not calico_allows, ref=NS(doc=cilium_doc)),
+        data={"kind": "CiliumNetworkPolicy", "metadata": {"name": converting, "annotations": annotations}}
+    )
+
+
+def _example(calico_allows: bool, decided_by: Any, cilium_doc: Any = None) -> Any:
+    """A difference decided by ``decided_by`` in Calico and by a rule of the Cilium resource
+    ``cilium_doc`` (default: the one converting ``decided_by``)."""
+    cilium = cilium_doc if cilium_doc is not None else _cilium(decided_by.name)
+    return NS(
+        calico=NS(allowed=calico_allows, ref=NS(doc=decided_by.raw, what="rule")),
+        cilium=NS(allowed=not calico_allows, ref=NS(doc=cilium, what="rule")),
     )
 
 
@@ -73,18 +84,18 @@ def test_a_widening_is_never_explained() -> None:
 def test_the_deciding_cilium_resource_names_its_source() -> None:
     # A refused Deny widened in policy a denies (Cilium) what policy b allows (Calico).
     a, b = _documents()
-    cilium = NS(
-        data={
-            "kind": "CiliumNetworkPolicy",
-            "metadata": {
-                "name": "a",
-                "namespace": "dev",
-                "annotations": {"calico2cilium.io/source": "NetworkPolicy dev/a"},
-            },
-        }
-    )
-    example = _example(True, b, cilium)
+    example = _example(True, b, _cilium("a"))
     assert explained(NS(counterexamples=[example]), [_finding("C2C324", a)], [a, b])
+
+
+def test_a_default_deny_is_explained_by_any_narrowing_finding() -> None:
+    # The converter emits allows only: a left-out rule shows as the default deny of whatever
+    # policy selects the subject (review5 f1b), which names no decider.
+    a, b = _documents()
+    example = _example(True, b)
+    example.cilium.ref.what = "default deny (CiliumNetworkPolicy dev/b)"
+    assert explained(NS(counterexamples=[example]), [_finding("C2C324", a)], [a, b])
+    assert not explained(NS(counterexamples=[example]), [_finding("C2C302", a)], [a, b])
 
 
 def test_review5_f6_repro() -> None:

@@ -36,15 +36,13 @@ def exit_status(
     warning; ``narrowing`` only the warnings whose code says the output decides traffic otherwise
     than Calico (``CodeDoc.narrowing``); ``error`` only errors. ``unexplained``: the verifier
     found a difference no diagnostic explains (exit 4 whatever ``fail_on`` says)."""
-    from calico2cilium.diagnostics.catalog import CATALOG
-
     if any(d.severity is Severity.ERROR for d in diagnostics):
         return EXIT_INVALID
     if unexplained:
         return EXIT_DIFFERENT
     warnings = [d for d in diagnostics if d.severity is Severity.WARNING]
     if fail_on == "narrowing":
-        warnings = [d for d in warnings if d.code in CATALOG and CATALOG[d.code].narrowing]
+        warnings = [d for d in warnings if _is_narrowing(d)]
     if warnings and fail_on != "error":
         return EXIT_FINDINGS
     return EXIT_CLEAN
@@ -72,7 +70,9 @@ def explained(proof: Any, diagnostics: Sequence[Diagnostic], documents: Sequence
     what ``--verify`` exists to catch (exit 4). A flow Cilium denies and Calico allows is explained
     by a narrowing finding on the resource that decided it, on either side (the Calico resource, or
     the one the deciding Cilium resource converts, its ``calico2cilium.io/source`` annotation), or
-    by a narrowing finding that names no resource when neither decision comes from one. Resources
+    by any narrowing finding when a side's decision names no resource (a profile, a tier's end,
+    Cilium's default deny: the converter emits allows only, so a left-out rule shows as the default
+    deny of whatever policy selects the subject). Resources
     are told apart by kind, namespace and name, never by document index: every item of a
     ``kind: List`` shares one."""
     findings = [d for d in diagnostics if _is_narrowing(d)]
@@ -85,8 +85,14 @@ def explained(proof: Any, diagnostics: Sequence[Diagnostic], documents: Sequence
     for example in proof.counterexamples:
         if example.cilium.allowed or not example.calico.allowed:
             return False
-        deciders = {_calico_resource(example.calico.ref), _cilium_source(example.cilium.ref)} - {None}
-        if deciders & flagged or (not deciders and None in flagged):
+        calico = _calico_resource(example.calico.ref)
+        cilium = _cilium_source(example.cilium.ref)
+        if {calico, cilium} & (flagged - {None}):
+            continue
+        # Cilium's default deny names the first policy selecting the subject, not the rule that
+        # was left out (the converter emits allows only), and a profile or a tier's default names
+        # no resource: any narrowing finding of the run then explains the narrowed flow.
+        if calico is None or cilium is None:
             continue
         return False
     return True
@@ -118,7 +124,10 @@ def _calico_resource(ref: Any) -> str | None:
 
 
 def _cilium_source(ref: Any) -> str | None:
-    """The Calico resource the deciding Cilium resource converts (its source annotation)."""
+    """The Calico resource the deciding Cilium rule converts (its source annotation); ``None``
+    for a default deny, which names the first policy selecting the subject, not who decided."""
+    if str(getattr(ref, "what", "")).startswith("default deny"):
+        return None
     data = getattr(getattr(ref, "doc", None), "data", None)
     if not isinstance(data, dict):
         return None

@@ -335,8 +335,6 @@ def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: st
                 )
                 return
     types = model.effective_types()
-    if "Egress" in types and _refuse_egress_named_ports(doc, origin, spec.egress, out):
-        return
     try:
         directions = {
             ir.Direction.INGRESS: _rules(fields, origin, "ingress", spec.ingress)
@@ -392,29 +390,59 @@ _EGRESS_NAMED_HINT = (
 )
 
 
-def _refuse_egress_named_ports(doc: Document, origin: ir.Origin, rules: Sequence[Rule], out: Lowered) -> bool:
-    """Egress named ports have no exact Cilium form (``EGRESS_NAMED_PORTS``): the policy is refused,
-    with an error at each one. Ingress ones resolve against the selected pod in both."""
-    found = False
-    for index, rule in enumerate(rules):
-        if rule.action == "Log":
-            continue
-        for key, ports in (("ports", rule.destination.ports), ("notPorts", rule.destination.not_ports)):
-            for j, port in enumerate(ports):
-                if not port.is_named:
-                    continue
-                found = True
-                out.diagnostics.append(
-                    make(
-                        "C2C303",
-                        f"{origin.resource} egress[{index}] destination.{key}[{j}]: named port"
-                        f" '{port.name}': {EGRESS_NAMED_PORTS}; {origin.resource} is not converted, and"
-                        " the traffic it decided is decided by the policies after it in the output",
-                        doc.raw.source(("spec", "egress", index, "destination", key, j)),
-                        hint=_EGRESS_NAMED_HINT,
-                    )
-                )
-    return found
+def _egress_named_ports(
+    fields: _Fields, origin: ir.Origin, index: int, rule: Rule
+) -> tuple[Rule | None, list[Diagnostic]]:
+    """Egress named ports have no exact Cilium form (``EGRESS_NAMED_PORTS``): the rule fails
+    closed, never its policy (which keeps its pods in Cilium's default deny; review5 finding 1).
+    An Allow rule is left out (``None``): the flows it allowed fall to later rules, at worst
+    denied. A Deny or Pass rule becomes a Deny of its peers without its L4 part (protocol, ports,
+    ICMP): a wider region, so Cilium denies at least what Calico denied there (a Pass sends flows
+    on to later tiers, which may allow them; denying them is the safe side). Ingress named ports
+    resolve against the selected pod in both, so they are converted."""
+    doc = fields.doc
+    named = [
+        (key, j, port.name)
+        for key, ports in (("ports", rule.destination.ports), ("notPorts", rule.destination.not_ports))
+        for j, port in enumerate(ports)
+        if port.is_named
+    ]
+    if not named or rule.action == "Log":
+        return rule, []
+    allow = rule.action == "Allow"
+    effect = (
+        "the rule is left out (the policy keeps its pods in Cilium's default deny), so Cilium denies"
+        " the traffic it allowed unless a later rule allows it"
+        if allow
+        else f"the {rule.action} rule becomes a Deny of its peers on every protocol and port, so Cilium"
+        " denies that traffic whatever its port"
+    )
+    diagnostics = [
+        make(
+            "C2C303",
+            f"{origin.resource} egress[{index}] destination.{key}[{j}]: named port '{name}':"
+            f" {EGRESS_NAMED_PORTS}. It fails closed: {effect}",
+            doc.raw.source(("spec", "egress", index, "destination", key, j)),
+            hint=_EGRESS_NAMED_HINT,
+            narrowing=True,
+        )
+        for key, j, name in named
+    ]
+    if allow:
+        return None, diagnostics
+    without_ports = {"ports": (), "not_ports": ()}
+    wider = rule.model_copy(
+        update={
+            "action": "Deny",
+            "protocol": None,
+            "not_protocol": None,
+            "icmp": None,
+            "not_icmp": None,
+            "source": rule.source.model_copy(update=without_ports),
+            "destination": rule.destination.model_copy(update=without_ports),
+        }
+    )
+    return wider, diagnostics
 
 
 def _rules(fields: _Fields, origin: ir.Origin, key: str, rules: Sequence[Rule]) -> tuple[ir.Rule, ...]:
@@ -432,6 +460,12 @@ def _rules(fields: _Fields, origin: ir.Origin, key: str, rules: Sequence[Rule]) 
                 )
             )
             continue
+        if key == "egress":
+            kept, refused = _egress_named_ports(fields, origin, index, rule)
+            out.diagnostics.extend(refused)
+            if kept is None:
+                continue
+            rule = kept
         at = origin.at(key, index, source=doc.raw.source(path))
         lowered.append(_rule(fields, path, rule, at, doc.raw.source((*path, "http"), key=True)))
     return tuple(lowered)

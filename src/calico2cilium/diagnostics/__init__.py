@@ -40,6 +40,9 @@ class Diagnostic:
     message: str
     source: Source | None = None
     hint: str | None = None
+    narrowing: bool = False
+    """The conversion fails closed here: the output denies more than Calico, never allows more
+    (``verify --narrowing`` proves it; the message says what Cilium now denies)."""
 
     def sort_key(self) -> tuple[str, int, int, str]:
         src = self.source
