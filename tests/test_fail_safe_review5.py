@@ -146,3 +146,76 @@ def test_host_findings_are_errors_only_where_the_output_allows_more(
     found = [d for d in result.diagnostics if d.code == code]
     assert found and all(d.severity is severity for d in found)
     assert all(d.narrowing is (severity is Severity.WARNING) for d in found)
+
+
+F4 = """\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: projectcalico.org/v3
+  kind: NetworkPolicy
+  metadata:
+    name: p1
+    namespace: dev
+    managedFields: [{manager: kubectl, operation: Update}]
+    resourceVersion: "123"
+  spec:
+    selector: app == 'a'
+    types: [Ingress]
+    ingress:
+    - action: Allow
+      source: {selector: app == 'b'}
+  status: {}
+"""
+
+
+def test_a_kubectl_export_with_status_converts(tmp_path: Path) -> None:
+    # Was: error C2C210 unknown field 'status', hint "did you mean 'status'?" (review5 finding 7).
+    path = tmp_path / "export.yaml"
+    path.write_text(F4)
+    code, out, err = run_cli("convert", str(path), *CLUSTER)
+    assert code == 0, err
+    assert "CiliumNetworkPolicy" in out and "C2C210" not in err
+
+
+def test_an_unknown_field_hint_never_suggests_the_field_itself(tmp_path: Path) -> None:
+    # 'types' is a policy field, not a NetworkSet's: no "did you mean 'types'?".
+    path = tmp_path / "set.yaml"
+    path.write_text(
+        "apiVersion: projectcalico.org/v3\nkind: NetworkSet\nmetadata: {name: s, namespace: dev}\n"
+        "spec: {nets: [10.0.0.0/8], types: [Ingress]}\n"
+    )
+    _, out, err = run_cli("lint", str(path))
+    assert "C2C210" in out + err and "did you mean 'types'" not in out + err
+
+
+def test_a_namespace_flag_that_contradicts_the_document_warns(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(F1)
+    _, out, err = run_cli("convert", str(path), *CLUSTER, "-n", "prod")
+    assert "warning C2C365" in err and "kubectl apply -n prod refuses" in err
+    assert "namespace: dev" in out  # the document's own namespace is kept
+    _, _, err = run_cli("convert", str(path), *CLUSTER, "-n", "dev")
+    assert "C2C365" not in err
+
+
+def test_inputs_of_one_name_in_different_folders_get_distinct_source_files(tmp_path: Path) -> None:
+    for folder, name in (("a", "np"), ("b", "np2")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "p.yaml").write_text(F1.replace("name: np,", f"name: {name},"))
+    _, out, _ = run_cli("convert", str(tmp_path / "a" / "p.yaml"), str(tmp_path / "b" / "p.yaml"), *CLUSTER)
+    assert "source-file: a/p.yaml\n" in out and "source-file: b/p.yaml\n" in out
+    assert str(tmp_path) not in out
+    _, out, _ = run_cli("convert", str(tmp_path / "a" / "p.yaml"), *CLUSTER)
+    assert "source-file: p.yaml\n" in out  # one file given: its name, as before
+
+
+def test_the_export_note_does_not_cite_a_service_account_selector(tmp_path: Path) -> None:
+    path = tmp_path / "sa.yaml"
+    path.write_text(
+        "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p, namespace: dev}\n"
+        "spec:\n  selector: all()\n  ingress:\n  - action: Allow\n"
+        "    source: {serviceAccounts: {selector: \"x == 'y'\"}}\n"
+    )
+    _, _, err = run_cli("convert", str(path), *CLUSTER)
+    assert "C2C361" not in err
