@@ -219,3 +219,43 @@ def test_the_export_note_does_not_cite_a_service_account_selector(tmp_path: Path
     )
     _, _, err = run_cli("convert", str(path), *CLUSTER)
     assert "C2C361" not in err
+
+
+F2 = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: k, namespace: dev}
+spec:
+  podSelector: {matchLabels: {app: a}}
+  policyTypes: [Egress]
+  egress:
+  - to:
+    - podSelector: {matchLabels: {app: web}}
+    ports:
+    - {protocol: TCP, port: 8000, endPort: 9000}
+    - {protocol: SCTP, port: web}
+  - ports:
+    - {protocol: TCP, port: metrics}
+"""
+
+
+def test_a_knp_egress_named_port_leaves_the_copy_instead_of_passing_through(tmp_path: Path) -> None:
+    # Was: passed through unchanged (C2C335, an error; under --allow-partial Cilium allowed the
+    # cluster-wide number towards every peer: widening, review5 finding 2).
+    path = tmp_path / "knp.yaml"
+    path.write_text(F2)
+    assert _narrowed_only(path).count("C2C335") == 2
+    result = convert([str(path)], pod_cidrs=ASSUMPTIONS.pod_cidrs, node_cidrs=ASSUMPTIONS.node_cidrs)
+    (copy,) = [d for d in result.documents if d["kind"] == "NetworkPolicy"]
+    # The named entry left out of the first rule; the second rule, with no other entry, left out.
+    assert copy["spec"]["egress"] == [
+        {
+            "to": [{"podSelector": {"matchLabels": {"app": "web"}}}],
+            "ports": [{"protocol": "TCP", "port": 8000, "endPort": 9000}],
+        }
+    ]
+    assert all(
+        d.severity is Severity.WARNING and d.narrowing for d in result.diagnostics if d.code == "C2C335"
+    )
+    code, out, _ = run_cli("convert", str(path), *CLUSTER)
+    assert code == 1 and "NetworkPolicy" in out

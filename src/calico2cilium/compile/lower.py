@@ -82,7 +82,7 @@ def lower(
             out.policies.append(_knp(doc, model, default_namespace))
             copy = _passthrough(doc.raw.data, model.metadata.namespace or default_namespace)
             _drop_untyped_rules(doc, copy, out)
-            _warn_knp_egress_named_ports(doc, model, copy["metadata"]["namespace"], out)
+            _close_knp_egress_named_ports(doc, model, copy, out)
             out.passthrough.append(copy)
         elif doc.kind in SET_KINDS:
             out.sets.append(_network_set(doc, default_namespace))
@@ -180,28 +180,50 @@ def _drop_untyped_rules(doc: Document, copy: dict[str, Any], out: Lowered) -> No
     copy["spec"] = spec
 
 
-def _warn_knp_egress_named_ports(
-    doc: Document, model: KubernetesNetworkPolicy, namespace: str, out: Lowered
+def _close_knp_egress_named_ports(
+    doc: Document, model: KubernetesNetworkPolicy, copy: dict[str, Any], out: Lowered
 ) -> None:
     """A passed-through NetworkPolicy's egress named ports are enforced by Cilium its own way
-    (``EGRESS_NAMED_PORTS``), and no companion policy can correct that: an error at each."""
+    (``EGRESS_NAMED_PORTS``: one number cluster-wide, towards every peer of the rule), and no
+    companion policy can correct that. The copy fails closed instead (review5 finding 2): the
+    ``ports`` entry is dropped, and the whole rule when it was the rule's last entry (a rule
+    without ports allows every port). The policy keeps selecting its pods, so Cilium denies what
+    that entry allowed unless another rule allows it, and never allows more. A warning at each."""
     spec = model.spec
     types = spec.policy_types or (("Ingress", "Egress") if spec.egress else ("Ingress",))
-    if "Egress" not in types:
+    copied = copy.get("spec")
+    if "Egress" not in types or not isinstance(copied, dict) or not isinstance(copied.get("egress"), list):
         return  # the copy has no egress rules (_drop_untyped_rules), and Calico ignores them
-    for index, rule in enumerate(spec.egress):
-        for j, port in enumerate(rule.ports):
-            if isinstance(port.port, str) and not port.port.isdigit():
-                out.diagnostics.append(
-                    make(
-                        "C2C335",
-                        f"NetworkPolicy {namespace}/{doc.name} egress[{index}] ports[{j}]: named port"
-                        f" '{port.port}': {EGRESS_NAMED_PORTS}. The NetworkPolicy is passed through"
-                        " unchanged, so Cilium allows other flows than Calico did",
-                        doc.raw.source(("spec", "egress", index, "ports", j, "port")),
-                        hint=_EGRESS_NAMED_HINT,
-                    )
+    namespace = copy["metadata"]["namespace"]
+    kept_rules: list[Any] = []
+    for index, (rule, raw_rule) in enumerate(zip(spec.egress, copied["egress"], strict=True)):
+        named = [
+            j for j, port in enumerate(rule.ports) if isinstance(port.port, str) and not port.port.isdigit()
+        ]
+        if not named or not isinstance(raw_rule, dict):
+            kept_rules.append(raw_rule)
+            continue
+        entries = [entry for j, entry in enumerate(raw_rule.get("ports") or []) if j not in named]
+        effect = (
+            "that ports entry is left out of the copy"
+            if entries
+            else "the rule is left out of the copy (it had no other ports entry)"
+        )
+        for j in named:
+            out.diagnostics.append(
+                make(
+                    "C2C335",
+                    f"NetworkPolicy {namespace}/{doc.name} egress[{index}] ports[{j}]: named port"
+                    f" '{rule.ports[j].port}': {EGRESS_NAMED_PORTS}. It fails closed: {effect}, so"
+                    " Cilium denies the traffic it allowed unless another rule allows it",
+                    doc.raw.source(("spec", "egress", index, "ports", j, "port")),
+                    hint=_EGRESS_NAMED_HINT,
+                    narrowing=True,
                 )
+            )
+        if entries:
+            kept_rules.append({**raw_rule, "ports": entries})
+    copy["spec"] = {**copied, "egress": kept_rules}
 
 
 def _origin(doc: Document, namespace: str | None = None) -> ir.Origin:
