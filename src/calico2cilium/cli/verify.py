@@ -99,6 +99,12 @@ class Inputs:
     " or sarif; the verdict is part of each.",
 )
 @click.option(
+    "--timings",
+    is_flag=True,
+    help="Also print the CPU and wall seconds of the slowest subject partitions (in JSON output,"
+    " every partition has them).",
+)
+@click.option(
     "-n",
     "--namespace",
     default=None,
@@ -117,6 +123,7 @@ def command(
     cluster: ClusterOptions,
     max_counterexamples: int,
     fmt: str,
+    timings: bool,
     namespace: str | None,
     fail_on: str,
     quiet: bool,
@@ -185,6 +192,10 @@ def command(
     elif fmt == "text" and not quiet:
         text = render_text(result, diagnostics, concrete)
         click.echo(text + ("\n\n" + replayed.render_text() if replayed is not None else ""))
+        if timings:
+            from calico2cilium.verify.report import render_timings
+
+            click.echo("\n" + render_timings(result))
     else:
         shown = [d for d in diagnostics if not quiet or d.severity is Severity.ERROR or d.code == "C2C401"]
         verdict = _status(result, diagnostics, concrete)

@@ -370,17 +370,21 @@ def port_range(side: PortSide, lo: int, hi: int) -> Expr:
     return PortIn(side, lo, hi)
 
 
-def walk(expr: Expr) -> list[Expr]:
-    """Every node of ``expr`` once (shared sub-formulas are visited once)."""
-    seen: dict[int, Expr] = {}
+def walk(expr: Expr, seen: dict[int, Expr] | None = None) -> list[Expr]:
+    """Every node of ``expr`` once (shared sub-formulas are visited once). ``seen``: nodes (by
+    identity) to skip with everything under them; the nodes visited are added to it."""
+    if seen is None:
+        seen = {}
+    out: list[Expr] = []
     stack = [expr]
     while stack:
         node = stack.pop()
         if id(node) in seen:
             continue
         seen[id(node)] = node
+        out.append(node)
         if isinstance(node, And | Or):
             stack.extend(node.args)
         elif isinstance(node, Not):
             stack.append(node.arg)
-    return list(seen.values())
+    return out

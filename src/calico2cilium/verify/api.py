@@ -34,7 +34,7 @@ from calico2cilium.semantics.program import (
 )
 from calico2cilium.semantics.world import DIRECTIONS, Assumptions, Direction
 from calico2cilium.verify.hosts import check_hosts
-from calico2cilium.verify.symbolic import Counterexample, PartitionResult, check
+from calico2cilium.verify.symbolic import CPU_BUDGET_S, Counterexample, PartitionResult, check
 
 Status = Literal["equivalent", "different", "incomplete", "invalid"]
 EXIT_CODES: dict[Status, int] = {"equivalent": 0, "different": 1, "incomplete": 1, "invalid": 2}
@@ -81,6 +81,8 @@ class VerifyResult:
                     "namespace": p.partition,
                     "status": p.status,
                     "seconds": round(p.seconds, 4),
+                    "cpu_seconds": round(p.cpu_seconds, 4),
+                    "policies": p.policies,
                     **({"note": p.note} if p.note else {}),
                 }
                 for p in self.partitions
@@ -146,6 +148,7 @@ def verify(
     max_examples: int = 1,
     max_counterexamples: int | None = 20,
     default_namespace: str = "default",
+    cpu_budget_s: float = CPU_BUDGET_S,
 ) -> VerifyResult:
     """Compare a Calico policy set (with its NetworkSets, Tiers, HostEndpoints and Kubernetes
     NetworkPolicies) with a Cilium one (CNP, CCNP, CiliumCIDRGroup, Kubernetes NetworkPolicies).
@@ -153,6 +156,7 @@ def verify(
     ``diagnostics``: problems met while reading the Cilium files (made invalid items).
     ``max_examples``: counterexamples per partition of the subjects; ``max_counterexamples``: stop
     looking (per direction) once that many are found (``None``: check every partition).
+    ``cpu_budget_s``: CPU seconds the solver may spend on one partition (then: not proven).
     ``assumptions``: the verifier's ``Assumptions``, or the ``Cluster`` that ``convert()`` took
     (read with the proof's default knobs).
     """
@@ -178,6 +182,7 @@ def verify(
             cilium_side.programs[direction],
             assumptions,
             max_examples,
+            cpu_budget_s,
             stop_after=max_counterexamples,
         )
         found = sum(len(p.counterexamples) for p in parts)
@@ -187,6 +192,7 @@ def verify(
             direction,
             assumptions,
             max_examples,
+            cpu_budget_s,
             stop_after=max_counterexamples,
             found=found,
         )

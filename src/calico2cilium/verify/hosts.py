@@ -9,7 +9,6 @@ protocol and port). A subject with a construct outside the proof is ``unsupporte
 from __future__ import annotations
 
 import ipaddress
-import time
 from dataclasses import replace
 
 from calico2cilium.semantics.calico import CalicoSide
@@ -19,7 +18,13 @@ from calico2cilium.semantics.hosts import HostSubject
 from calico2cilium.semantics.program import CalicoProgram, CiliumProgram, Ref
 from calico2cilium.semantics.world import Assumptions, Direction
 from calico2cilium.verify.smt import Query, SymbolicFlow
-from calico2cilium.verify.symbolic import PartitionResult, check_in_turn, compare_programs
+from calico2cilium.verify.symbolic import (
+    CPU_BUDGET_S,
+    PartitionResult,
+    Stopwatch,
+    check_in_turn,
+    compare_programs,
+)
 
 
 def host_programs(
@@ -61,7 +66,7 @@ def check_hosts(
     direction: Direction,
     assumptions: Assumptions,
     max_examples: int = 1,
-    timeout_ms: int = 60_000,
+    budget_s: float = CPU_BUDGET_S,
     stop_after: int | None = None,
     found: int = 0,
 ) -> list[PartitionResult]:
@@ -70,7 +75,7 @@ def check_hosts(
     return check_in_turn(
         direction,
         calico.host_subjects,
-        lambda subject: _check_one(calico, cilium, subject, direction, assumptions, max_examples, timeout_ms),
+        lambda subject: _check_one(calico, cilium, subject, direction, assumptions, max_examples, budget_s),
         stop_after,
         found,
     )
@@ -83,10 +88,10 @@ def _check_one(
     direction: Direction,
     assumptions: Assumptions,
     max_examples: int,
-    timeout_ms: int,
+    budget_s: float,
 ) -> PartitionResult:
     calico_p, cilium_p = host_programs(calico, cilium, subject, direction, assumptions)
-    return compare_host(subject, (calico_p, cilium_p), direction, assumptions, max_examples, timeout_ms)
+    return compare_host(subject, (calico_p, cilium_p), direction, assumptions, max_examples, budget_s)
 
 
 def compare_host(
@@ -95,10 +100,10 @@ def compare_host(
     direction: Direction,
     assumptions: Assumptions,
     max_examples: int = 1,
-    timeout_ms: int = 60_000,
+    budget_s: float = CPU_BUDGET_S,
 ) -> PartitionResult:
     """One host subject's two ``programs`` compared, the peers symbolic (also used by ``diff``)."""
-    start = time.perf_counter()
+    start = Stopwatch()
     calico_p, cilium_p = programs
     result = PartitionResult(direction, subject.label, "equivalent")
     result.unsupported = [*subject.unsupported, *calico_p.unsupported, *cilium_p.unsupported]
@@ -106,7 +111,7 @@ def compare_host(
     def query(sides: tuple[Expr, Expr], large: bool) -> Query:
         placeholder = subject.own_ips[0] if subject.own_ips else ipaddress.ip_address("0.0.0.0")
         sym = SymbolicFlow(assumptions, host=subject.endpoint(placeholder), own_ips=subject.own_ips)
-        return Query(sym, [], sides, timeout_ms, large=large)
+        return Query(sym, [], sides, budget_s, large=large)
 
     return compare_programs(
         result,

@@ -75,6 +75,26 @@ def render_text(result: VerifyResult) -> str:
     return "\n".join(lines)
 
 
+def render_timings(result: VerifyResult, most: int = 20) -> str:
+    """The partitions that took longest (CPU seconds, the solver's budget; wall seconds; policies
+    of both sides in the query), so a slow one can be found and its policies looked at."""
+    parts = sorted(result.partitions, key=lambda p: (-p.cpu_seconds, p.direction, p.partition))
+    cpu = sum(p.cpu_seconds for p in parts)
+    lines = [
+        f"Timings: {len(parts)} subject partitions, {cpu:.2f} CPU s in their checks "
+        f"({result.seconds:.2f} s wall for the whole verification); slowest first:",
+        f"  {'CPU s':>7} {'wall s':>7} {'policies':>8}  {'status':<11} direction  partition",
+    ]
+    lines.extend(
+        f"  {p.cpu_seconds:>7.2f} {p.seconds:>7.2f} {p.policies:>8}  {p.status:<11} {p.direction:<10} {p.partition}"
+        for p in parts[:most]
+    )
+    if len(parts) > most:
+        rest = parts[most:]
+        lines.append(f"  ... {len(rest)} more, {sum(p.cpu_seconds for p in rest):.2f} CPU s together")
+    return "\n".join(lines)
+
+
 def _some(names: list[str], most: int = 5) -> str:
     shown = ", ".join(names[:most])
     return shown if len(names) <= most else f"{shown} and {len(names) - most} more"

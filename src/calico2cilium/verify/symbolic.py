@@ -6,6 +6,9 @@ label, a namespace label. A policy that requires another value can never apply i
 each query carries only the policies that can. Unsat = the sides agree on every flow of the
 partition (proven); sat = a counterexample, replayed through both sides' *complete* programs with
 the concrete interpreter to name the responsible rules (and to cross-check the engines).
+
+Before partitioning, label values whose policies have one shape are left to one representative
+(``symmetry.py``): templated sets would otherwise make the solver face every combination of them.
 """
 
 from __future__ import annotations
@@ -16,10 +19,18 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from calico2cilium.semantics.expr import Expr, and_, not_, or_
-from calico2cilium.semantics.program import CalicoProgram, CiliumProgram, UnsupportedItem, Verdict
+from calico2cilium.semantics.program import (
+    CalicoPolicy,
+    CalicoProgram,
+    CiliumPolicy,
+    CiliumProgram,
+    UnsupportedItem,
+    Verdict,
+)
 from calico2cilium.semantics.world import IP, Assumptions, Direction, Flow
 from calico2cilium.verify.partition import Partition, partition
 from calico2cilium.verify.smt import Query, SymbolicFlow
+from calico2cilium.verify.symmetry import policy_formulas, program_formulas, quotient
 
 
 class _Labelled(Protocol):
@@ -89,6 +100,19 @@ def _endpoint_dict(e: Any) -> dict[str, Any]:
 
 LARGE = 100
 """Queries with more policies than this use the bit-blasting solver (see ``smt.query``)."""
+CPU_BUDGET_S = 60.0
+"""CPU seconds the solver may spend on one partition (CPU, not wall time: a loaded machine must
+not turn a proof into "not proven")."""
+
+
+class Stopwatch:
+    """Wall and CPU time since it was made."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def elapsed(self) -> tuple[float, float]:
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
 
 
 @dataclass
@@ -99,6 +123,8 @@ class PartitionResult:
     counterexamples: list[Counterexample] = field(default_factory=list)
     unsupported: list[UnsupportedItem] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time of this partition's check (the process's, solver included)."""
     note: str = ""
     policies: int = 0
 
@@ -108,21 +134,33 @@ def check(
     cilium: CiliumProgram,
     assumptions: Assumptions,
     max_examples: int = 1,
-    timeout_ms: int = 60_000,
+    budget_s: float = CPU_BUDGET_S,
     stop_after: int | None = None,
 ) -> list[PartitionResult]:
     """Every partition of one direction; one symbolic flow (and z3 term cache) shared by all.
 
+    ``budget_s``: CPU seconds the solver may spend on one partition before giving up (``unknown``).
     ``stop_after``: once that many counterexamples are found, the remaining partitions are
     ``skipped`` (the answer is "different" anyway; a report needs a few examples, not all)."""
     sym = SymbolicFlow(assumptions)
-    sym.prepare([calico.verdict(), cilium.verdict()])
+    sym.prepare(formulas(calico, cilium))
+    reduced = quotient(calico, cilium, assumptions.valid_k8s_values)
     return check_in_turn(
         calico.direction,
-        partition(calico, cilium),
-        lambda part: _check_one(calico, cilium, part, sym, max_examples, timeout_ms),
+        partition(reduced.calico, reduced.cilium, reduced.exclusions),
+        lambda part: _check_one(calico, cilium, part, sym, max_examples, budget_s),
         stop_after,
     )
+
+
+def formulas(calico: CalicoProgram, cilium: CiliumProgram) -> list[Expr]:
+    """Every formula the programs' verdicts are built from (for ``SymbolicFlow.prepare``). Either
+    program may be of either side (``diff`` compares two of one side)."""
+    out = [*program_formulas(calico), *program_formulas(cilium)]
+    policies: list[CalicoPolicy | CiliumPolicy] = [*calico.policies, *cilium.policies]
+    for policy in policies:
+        out.extend(policy_formulas(policy))
+    return out
 
 
 def check_in_turn(
@@ -152,15 +190,15 @@ def _check_one(
     part: Partition,
     sym: SymbolicFlow,
     max_examples: int,
-    timeout_ms: int,
+    budget_s: float,
 ) -> PartitionResult:
-    start = time.perf_counter()
+    start = Stopwatch()
     result = PartitionResult(calico.direction, part.label, "equivalent")
     result.unsupported = part.calico.unsupported + part.cilium.unsupported
     return compare_programs(
         result,
         (part.calico, part.cilium),
-        lambda sides, large: Query(sym, [part.constraint], sides, timeout_ms, large=large),
+        lambda sides, large: Query(sym, [part.constraint], sides, budget_s, large=large),
         (calico, cilium),
         max_examples,
         start,
@@ -173,14 +211,14 @@ def compare_programs(
     query: Callable[[tuple[Expr, Expr], bool], Query],
     replay: tuple[CalicoProgram, CiliumProgram],
     max_examples: int,
-    start: float,
+    start: Stopwatch,
     supported: bool = True,
     prefer: tuple[IP, ...] = (),
 ) -> PartitionResult:
     """The rest of one partition's check, once ``result.unsupported`` is set: ``unsupported`` if
     anything (or ``not supported``) is outside the proof, ``equivalent`` if both ``programs`` give
     the same verdict formula, else a z3 ``query((left, right), large)`` searched for counterexamples,
-    replayed through the ``replay`` programs. ``seconds`` counts from ``start``."""
+    replayed through the ``replay`` programs. ``seconds`` and ``cpu_seconds`` count from ``start``."""
     calico_p, cilium_p = programs
     result.policies = len(calico_p.policies) + len(cilium_p.policies)
     if result.unsupported or not supported:
@@ -189,7 +227,7 @@ def compare_programs(
         left, right = calico_p.verdict(), cilium_p.verdict()
         if left != right:
             search(query((left, right), result.policies > LARGE), *replay, result, max_examples, prefer)
-    result.seconds = time.perf_counter() - start
+    result.seconds, result.cpu_seconds = start.elapsed()
     return result
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any, Literal
 
 import z3  # type: ignore[import-untyped]
@@ -22,12 +24,14 @@ class Query:
         sym: SymbolicFlow,
         holds: list[Expr],
         differ: tuple[Expr, Expr] | None,
-        timeout_ms: int,
+        budget_s: float,
         large: bool = False,
     ) -> None:
+        """``budget_s``: CPU seconds each ``check`` may take before it gives up (``unknown``)."""
         self.sym = sym
+        self.budget_s = budget_s
         sym.prepare([*holds, *(differ or ())])
-        self.solver: Any = _solver(sym, timeout_ms, large)
+        self.solver: Any = _solver(sym, large)
         self.solver.add(*(sym.term(e) for e in holds))
         self.left: Any = None
         if differ is not None:
@@ -38,13 +42,15 @@ class Query:
         self.model: Any = None
 
     def check(self) -> Outcome:
-        outcome = self.solver.check()
+        outcome, out_of_budget = check_within(self.solver, self.budget_s)
         if outcome == z3.sat:
             self.model = self.solver.model()
             return "sat"
         if outcome == z3.unsat:
             return "unsat"
-        self.reason = str(self.solver.reason_unknown())
+        self.reason = (
+            f"CPU budget of {self.budget_s:g}s spent" if out_of_budget else str(self.solver.reason_unknown())
+        )
         return "unknown"
 
     def prefer_subject_at(self, ips: tuple[IP, ...]) -> None:
@@ -78,17 +84,41 @@ class Query:
         self.solver.add(z3.Or(*other))
 
 
-def _solver(sym: SymbolicFlow, timeout_ms: int, large: bool) -> Any:
+def _solver(sym: SymbolicFlow, large: bool) -> Any:
     """Without string families the query is pure bit-vector logic: for a large query, simplify,
     eliminate, bit-blast and hand it to the SAT solver (about 4x faster than the general solver on
     a thousand policies; slower on small queries, whose fixed cost it raises)."""
     if not large or any(f.strings for f in sym.families.values()):
-        solver = z3.Solver()
-    else:
-        tactic = z3.Then("simplify", "solve-eqs", "elim-uncnstr", "bit-blast", "sat")
-        solver = z3.TryFor(tactic, timeout_ms).solver()
-    solver.set("timeout", timeout_ms)
-    return solver
+        return z3.Solver()
+    return z3.Then("simplify", "solve-eqs", "elim-uncnstr", "bit-blast", "sat").solver()
+
+
+def check_within(solver: Any, budget_s: float) -> tuple[Any, bool]:
+    """``solver.check()``, interrupted once this process has spent ``budget_s`` CPU seconds in it;
+    and whether it was. CPU time, not wall time: on a loaded machine the same question gets the
+    same answer, only later (z3's own ``timeout`` counts wall time)."""
+    start = time.process_time()
+    done = threading.Event()
+    interrupted = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            left = budget_s - (time.process_time() - start)
+            if left <= 0:
+                interrupted.set()
+                solver.ctx.interrupt()
+                left = 0.05  # and again, should the check not have started yet
+            # CPU time grows no faster than wall time per thread: sleep until it could be spent.
+            done.wait(min(max(left, 0.01), 1.0))
+
+    watcher = threading.Thread(target=watch, name="z3-cpu-budget", daemon=True)
+    watcher.start()
+    try:
+        outcome = solver.check()
+    finally:
+        done.set()
+        watcher.join()
+    return outcome, interrupted.is_set() and outcome == z3.unknown
 
 
 def value_on(sym: SymbolicFlow, expr: Expr, flow: Flow) -> bool | None:

@@ -109,6 +109,12 @@ class _Family:
     key: str
     constants: list[str] = field(default_factory=list)
     strings: bool = False
+    _known: set[str] = field(default_factory=set)
+
+    def add(self, constant: str) -> None:
+        if constant not in self._known:
+            self._known.add(constant)
+            self.constants.append(constant)
 
 
 class SymbolicTerms:
@@ -135,6 +141,9 @@ class SymbolicTerms:
         self.cluster_named: dict[str, Any] = {}
         """Per port name: the number the cluster resolves it to on the flow's protocol (0: none)."""
         self.terms: dict[Expr, Any] = {}
+        self._prepared: dict[int, Expr] = {}
+        """Formulas scanned, by identity (kept alive here, so an identity is never reused; comparing
+        by structure would cost more than scanning a copy again)."""
         self._domains: dict[tuple[str, str], tuple[int, list[str]]] = {}
         self._indices: dict[tuple[str, str], dict[str, int]] = {}
         self._attr_facts: dict[Attr, list[Any]] = {}
@@ -165,24 +174,27 @@ class SymbolicTerms:
     # --- families ---------------------------------------------------------------------------
 
     def prepare(self, exprs: Iterable[Expr]) -> None:
-        """Scan formulas for the label families they use and how."""
+        """Scan formulas for the label families they use and how (sub-formulas already scanned,
+        by this or an earlier call, are skipped)."""
         for expr in exprs:
-            for node in walk(expr):
-                if isinstance(node, HttpRequest | HttpTest):
-                    self.http_used = True
-                if isinstance(node, HttpTest) and node not in self._http_atoms[node.field]:
-                    self._http_atoms[node.field].append(node)
-                    self._http_cells.pop(node.field, None)
-                if isinstance(node, StrTest | StrShorter | Present):
-                    family = self._family(node.attr)
-                    if isinstance(node, StrShorter) or (isinstance(node, StrTest) and node.op != "eq"):
-                        family.strings = True
-                    elif isinstance(node, StrTest) and node.value not in family.constants:
-                        family.constants.append(node.value)
-                    if node.attr.entity.startswith("ns:"):
-                        names = self._family(Attr(SUBJECT, "nsname"))
-                        if node.attr.entity[3:] not in names.constants:
-                            names.constants.append(node.attr.entity[3:])
+            for node in walk(expr, self._prepared):
+                if not isinstance(node, And | Or | Not):
+                    self._prepare_atom(node)
+
+    def _prepare_atom(self, node: Expr) -> None:
+        if isinstance(node, HttpRequest | HttpTest):
+            self.http_used = True
+        if isinstance(node, HttpTest) and node not in self._http_atoms[node.field]:
+            self._http_atoms[node.field].append(node)
+            self._http_cells.pop(node.field, None)
+        if isinstance(node, StrTest | StrShorter | Present):
+            family = self._family(node.attr)
+            if isinstance(node, StrShorter) or (isinstance(node, StrTest) and node.op != "eq"):
+                family.strings = True
+            elif isinstance(node, StrTest):
+                family.add(node.value)
+            if node.attr.entity.startswith("ns:"):
+                self._family(Attr(SUBJECT, "nsname")).add(node.attr.entity[3:])
 
     def _family(self, attr: Attr) -> _Family:
         key = (attr.space, attr.key)
