@@ -7,7 +7,9 @@ absent, ``types`` explicit or implicit, and rules with Allow/Deny/Pass over sele
 ``!=``, ``in``, ``not in``, ``has``, ``!has``, ``||``, ``&&``, ``!``, ``all()``), namespace
 selectors, nets/notNets (small overlapping CIDRs, IPv6 too, some covering the pod or node range),
 protocol/notProtocol (names and numbers), ports/notPorts with ranges, ICMP types and service
-account names. No http, services or host endpoints: other tests cover those.
+account names, on the peer side and (selectors, ``global()``, nets) on the rule's local side; and
+0-2 GlobalNetworkSets / NetworkSets labelled like pods, some holding pod addresses. No http,
+services or host endpoints: other tests cover those.
 
 The vocabulary is small on purpose: few keys, values and CIDRs make the generated policies overlap,
 which is where ordering bugs live.
@@ -169,6 +171,55 @@ def entities(draw: st.DrawFn, ports: bool, family: int) -> dict[str, Any]:
 
 
 @st.composite
+def local_entities(draw: st.DrawFn, family: int) -> dict[str, Any]:
+    """A rule's local side: selectors, notSelector, namespace selectors (``global()`` too) and,
+    rarely, nets; no ports (a source's ports are source ports, refused)."""
+    out: dict[str, Any] = {}
+    if draw(st.integers(0, 5)) == 0:
+        out["nets"] = [draw(st.sampled_from(NETS_V4 if family == 4 else NETS_V6))]
+    if draw(st.booleans()):
+        out["selector"] = draw(pod_selectors)
+    if draw(st.integers(0, 3)) == 0:
+        out["notSelector"] = draw(pod_selectors)
+    if draw(st.integers(0, 2)) == 0:
+        out["namespaceSelector"] = draw(
+            st.one_of(st.sampled_from(["all()", "global()", "global()"]), namespace_selectors)
+        )
+    return out
+
+
+def _unconvertible(draw: st.DrawFn, rule: dict[str, Any], peer_side: str) -> None:
+    """Mix into ``rule`` one construct the converter must refuse (no inventory, no Cilium form),
+    so that refusals are checked to fail closed (issue 15 item 1)."""
+    kind = draw(
+        st.sampled_from(["services", "contains", "starts", "named-egress", "sa-selector", "source-ports"])
+    )
+    peer = rule.setdefault(peer_side, {})
+    if kind == "services":  # no Service objects without an inventory
+        rule[peer_side] = {"services": {"name": "api", "namespace": draw(st.sampled_from(NAMESPACES))}}
+        rule.pop("ipVersion", None)
+        if peer_side == "destination":
+            rule.get("destination", {}).pop("ports", None)
+    elif kind in ("contains", "starts"):  # string tests need an inventory's label values
+        op = "contains" if kind == "contains" else "starts with"
+        peer["selector"] = f"{draw(st.sampled_from(POD_KEYS))} {op} '{draw(st.sampled_from(VALUES))}'"
+    elif kind == "named-egress" and peer_side == "destination":  # one number cluster-wide in Cilium
+        rule["protocol"] = "TCP"
+        rule.pop("notProtocol", None)
+        rule.pop("icmp", None)
+        rule.pop("notICMP", None)
+        peer["ports"] = ["http"]
+    elif kind == "sa-selector":  # service-account labels are not visible to Cilium
+        peer["serviceAccounts"] = {"selector": f"{draw(st.sampled_from(POD_KEYS))} == 'a'"}
+    else:  # source ports have no Cilium form
+        rule["protocol"] = "TCP"
+        rule.pop("notProtocol", None)
+        rule.pop("icmp", None)
+        rule.pop("notICMP", None)
+        rule.setdefault("source", {})["ports"] = [draw(st.sampled_from([53, 1000]))]
+
+
+@st.composite
 def rules(draw: st.DrawFn, peer_side: str) -> dict[str, Any]:
     rule: dict[str, Any] = {"action": draw(st.sampled_from(["Allow", "Allow", "Deny", "Pass", "Log"]))}
     rule.update(_l4(draw))
@@ -184,7 +235,15 @@ def rules(draw: st.DrawFn, peer_side: str) -> dict[str, Any]:
     peer = draw(entities(False, family))
     if peer:
         rule[peer_side] = peer
-    if ports and draw(st.booleans()):
+    if draw(st.integers(0, 19)) == 7:  # a middle value: Hypothesis favours the bounds
+        _unconvertible(draw, rule, peer_side)
+    if draw(st.integers(0, 3)) == 0:
+        # The rule's local side (the policy's own endpoint, matched by its address: network sets
+        # the selector picks count, issue 15 item 10).
+        local = draw(local_entities(family))
+        if local:
+            rule["destination" if peer_side == "source" else "source"] = local
+    if ports and draw(st.booleans()) and "services" not in rule.get("destination", {}):
         dst = rule.setdefault("destination", {})
         key = draw(st.sampled_from(["ports", "ports", "notPorts"]))
         # Named ports only on ingress: on egress Cilium resolves them cluster-wide (refused, C2C303).
@@ -205,6 +264,10 @@ def calico_specs(draw: st.DrawFn, global_: bool, tier: str | None, order: float 
         spec["order"] = order
     if draw(st.booleans()):
         spec["selector"] = draw(pod_selectors)
+    if draw(st.integers(0, 30)) == 13:  # a subject Cilium cannot say without an inventory
+        spec["selector"] = (
+            f"({spec.get('selector', 'all()')}) && {draw(st.sampled_from(POD_KEYS))} contains 'a'"
+        )
     if global_ and draw(st.integers(0, 2)) == 0:
         spec["namespaceSelector"] = draw(namespace_selectors)
     types = draw(_TYPES)
@@ -326,6 +389,41 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     return Scenario(draw(policy_sets()), pods, nodes, version)
 
 
+SET_NETS_V4 = (
+    "192.0.2.0/24",
+    "192.0.2.0/25",
+    "198.51.100.0/24",
+    "10.244.0.0/16",  # exactly the pod range: every pod's address is in the set
+    "10.0.0.0/8",  # pods and nodes
+    "10.244.5.0/24",  # part of the pod range (no exact Cilium form where it decides)
+    "0.0.0.0/0",
+)
+SET_NETS_V6 = ("2001:db8::/32", "fd00::/8", "fd00:10:244::/56")
+
+
+@st.composite
+def network_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """0-2 GlobalNetworkSets / NetworkSets labelled from the pod vocabulary (so rule selectors
+    pick them), some holding pod or node addresses (issue 15 item 10)."""
+    out: list[dict[str, Any]] = []
+    for i in range(draw(st.sampled_from([0, 0, 1, 1, 2]))):
+        labels = draw(
+            st.dictionaries(st.sampled_from(POD_KEYS), st.sampled_from(VALUES), min_size=0, max_size=2)
+        )
+        nets = draw(st.lists(st.sampled_from(SET_NETS_V4 + SET_NETS_V6), min_size=1, max_size=2, unique=True))
+        metadata: dict[str, Any] = {"name": f"s{i}"}
+        if labels:
+            metadata["labels"] = labels
+        kind = "GlobalNetworkSet"
+        if draw(st.booleans()):
+            kind = "NetworkSet"
+            metadata["namespace"] = draw(st.sampled_from(NAMESPACES))
+        out.append(
+            {"apiVersion": "projectcalico.org/v3", "kind": kind, "metadata": metadata, "spec": {"nets": nets}}
+        )
+    return out
+
+
 @st.composite
 def policy_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
     """A list of Calico / Kubernetes documents (as mappings) making one small policy set."""
@@ -343,6 +441,7 @@ def policy_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
             {"apiVersion": "projectcalico.org/v3", "kind": "Tier", "metadata": {"name": name}, "spec": spec}
         )
         tiers.append(name)
+    docs.extend(draw(network_sets()))
     for i in range(draw(st.integers(1, 4))):
         kind = draw(st.sampled_from(["GlobalNetworkPolicy", "NetworkPolicy", "NetworkPolicy", "knp"]))
         namespace = draw(st.sampled_from(NAMESPACES))
@@ -357,6 +456,8 @@ def policy_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
             )
             continue
         tier = draw(st.sampled_from(tiers))
+        if draw(st.integers(0, 40)) == 17:
+            tier = "missing"  # a tier not in the input: its place in the order is unknown (C2C309)
         name = f"p{i}" if tier == "default" else f"{tier}.p{i}"
         metadata: dict[str, Any] = {"name": name}
         if kind == "NetworkPolicy":

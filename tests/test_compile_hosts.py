@@ -127,7 +127,9 @@ def test_a_wildcard_endpoint_beside_a_named_one_needs_no_interface_warning() -> 
     assert "C2C323" not in _codes(result)
 
 
-def test_refusals_leave_the_node_without_host_policy() -> None:
+def test_refusals_keep_the_node_in_host_default_deny() -> None:
+    # Issue 15 item 1: a refused HostEndpoint fails closed: its node is still selected in both
+    # directions (Cilium's host default deny), allowing only the failsafe ports.
     for docs in (
         (_hep(extra="  profiles: [custom]\n"),),
         (_hep("h1", labels="role: a"), _hep("h2", labels="role: b")),
@@ -141,7 +143,11 @@ def test_refusals_leave_the_node_without_host_policy() -> None:
     ):
         result = _run(*docs)
         assert "C2C312" in _codes(result)
-        assert not any("nodeSelector" in s for d in result.documents for s in d["specs"])
+        assert all(d.narrowing for d in result.diagnostics if d.code == "C2C312")
+        [spec] = _host_specs(result, "calico2cilium-host-n1")
+        assert set(spec) == {"nodeSelector", "ingress", "egress"}
+        ports = {p["port"] for rule in spec["ingress"] for item in rule["toPorts"] for p in item["ports"]}
+        assert "22" in ports  # the failsafe ports, which Calico allows whatever the policy says
 
 
 def test_named_port_the_endpoint_does_not_declare_matches_nothing() -> None:

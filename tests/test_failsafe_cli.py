@@ -338,7 +338,11 @@ def test_closed_or_full_streams_are_coded_errors_not_internal_ones(tmp_path: Pat
 
 def test_a_reader_that_stops_early_does_not_get_exit_0(tmp_path: Path) -> None:
     # Was: 'convert ... | head -1' exit 0 although most of the output was never read.
-    many = "---\n".join(GOOD.replace("name: db,", f"name: db{i},") for i in range(300))
+    # Each copy selects its own pods: identical copies would shadow one another (C2C352, exit 1).
+    many = "---\n".join(
+        GOOD.replace("name: db,", f"name: db{i},").replace("app == 'db'", f"app == 'db{i}'")
+        for i in range(300)
+    )
     (path,) = files(tmp_path, many=many)
     shell = f"{sys.executable} -m calico2cilium convert {path} {' '.join(CLUSTER)}"
 

@@ -7,7 +7,10 @@ import re
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+from calico2cilium.convert import convert
 
 GOOD = """\
 apiVersion: projectcalico.org/v3
@@ -67,21 +70,66 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (two_gib, two_gib))
 
 
-def test_every_hostile_file_is_diagnosed_and_the_good_one_still_read(tmp_path: Path) -> None:
-    for name, content in HOSTILE.items():
-        (tmp_path / name).write_bytes(content)
-    (tmp_path / "zz-good.yaml").write_text(GOOD)
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``calico2cilium ARGS`` in a child process with 2 GiB of memory and 120 s at most."""
     exe = Path(sys.executable).with_name("calico2cilium")
-    done = subprocess.run(
-        [str(exe), "lint", str(tmp_path)],
+    return subprocess.run(
+        [str(exe), *args],
         capture_output=True,
         text=True,
         timeout=120,
         preexec_fn=_limit_memory,
         check=False,
     )
+
+
+def test_every_hostile_file_is_diagnosed_and_the_good_one_still_read(tmp_path: Path) -> None:
+    for name, content in HOSTILE.items():
+        (tmp_path / name).write_bytes(content)
+    (tmp_path / "zz-good.yaml").write_text(GOOD)
+    done = _cli("lint", str(tmp_path))
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     reported = {Path(m["file"]).name for m in POSITION.finditer(done.stdout)}
     assert reported == set(HOSTILE), f"not diagnosed: {set(HOSTILE) - reported}\n{done.stdout}"
     assert f"{len(HOSTILE) + 1} files" in done.stderr and "1 valid" in done.stderr
+
+
+def _multiplying_pair(terms: int) -> str:
+    """Two GlobalNetworkPolicies whose selectors are conjunctions of ``terms`` ``||`` pairs: 2**terms
+    cubes each, and the difference of their subjects multiplies (issue 15, item 11)."""
+
+    def selector(a: str, b: str) -> str:
+        return " && ".join(f"({a}{i} == 'x' || {b}{i} == 'y')" for i in range(terms))
+
+    return "".join(
+        f"apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {{name: {name}}}\n"
+        f'spec:\n  order: {order}\n  selector: "{selector(a, b)}"\n  ingress: [{{action: {action}}}]\n---\n'
+        for name, order, a, b, action in (("one", 1, "a", "b", "Deny"), ("two", 2, "c", "d", "Allow"))
+    )
+
+
+def test_selectors_whose_normal_forms_multiply_stop_at_the_work_budget(tmp_path: Path) -> None:
+    # Before the budget: five terms ran for minutes, seven did not finish. Now each stops within
+    # the budget (a few seconds; the limit below leaves room for a loaded machine) with C2C350
+    # naming the policy, and fails closed: both policies keep their pods in default deny.
+    for terms in (5, 7):
+        path = tmp_path / f"multiply-{terms}.yaml"
+        path.write_text(_multiplying_pair(terms))
+        started = time.monotonic()
+        done = _cli("convert", str(path))
+        elapsed = time.monotonic() - started
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        assert re.search(r"error C2C350 GlobalNetworkPolicy (one|two): ", done.stderr), done.stderr
+        assert elapsed < 60, f"{terms} terms took {elapsed:.0f}s"
+
+
+def test_a_direction_past_the_work_budget_fails_closed() -> None:
+    result = convert(text=_multiplying_pair(5), name="multiply.yaml")
+    assert [d.code for d in result.diagnostics if d.code == "C2C350"] == ["C2C350"]
+    names = sorted(d["metadata"]["name"] for d in result.documents)
+    assert names == ["one", "two"]  # both policies keep their subjects selected (default deny)
+    for document in result.documents:
+        for spec in document["specs"]:
+            assert spec["ingress"] == [{}] and set(spec) == {"endpointSelector", "ingress"}

@@ -239,13 +239,16 @@ def test_a_deny_to_a_service_before_an_allow_all_denies_only_the_endpoint_ports(
 def test_named_target_port_is_refused_in_egress_but_modelled_by_the_verifier() -> None:
     named = _service("api", {"selector": {"app": "api"}, "ports": [{"port": 80, "targetPort": "http"}]})
     result = _convert(TO_API, named)
-    assert [d.code for d in result.diagnostics] == ["C2C332"] and result.documents == []
+    assert [d.code for d in result.diagnostics] == ["C2C332"]
+    # Fails closed (issue 15 item 1): the Allow rule is left out, the pods stay in default deny.
+    assert result.diagnostics[0].narrowing and result.documents[0]["specs"][0]["egress"] == [{}]
     proof = verify(
         result.loaded,
-        [],
+        result.documents,
         Assumptions(**CLUSTER, services=Services.of(result.inventory)),  # type: ignore[arg-type]
+        narrowing=True,
     )
-    assert proof.status == "different" and not proof.unsupported
+    assert proof.status == "narrowed" and not proof.unsupported
 
 
 def test_ip_version_with_a_service_in_a_dual_stack_cluster_is_refused() -> None:
@@ -269,12 +272,13 @@ def test_cli_verify_takes_the_inventory_services_as_given(tmp_path: Any) -> None
     assert unknown.exit_code == 1, unknown.output
 
 
-def test_no_snapshot_warning_for_a_policy_that_is_refused_anyway() -> None:
-    """A later rule refuses the policy: its converted services match is not in the output, so no
-    C2C333 says it is (only the refusal)."""
+def test_a_refused_later_rule_keeps_the_converted_services_match() -> None:
+    """A later rule is refused: only that rule is left out (issue 15 item 1, fail closed), so the
+    services match is in the output and C2C333 says it is a snapshot."""
     refused = "    - action: Allow\n      source:\n        ports: [53]\n      protocol: UDP\n"
     result = _convert(TO_API + refused, API)
-    assert [d.code for d in result.diagnostics] == ["C2C303"] and result.documents == []
+    assert sorted(d.code for d in result.diagnostics) == ["C2C303", "C2C333"]
+    assert "8080" in dump_yaml(result.documents)
 
 
 HOST_TO_API = """\

@@ -33,6 +33,24 @@ def group_name(network_set: ir.NetworkSet) -> str:
     return f"calico-ns-{network_set.namespace}-{network_set.name}"
 
 
+def _without_redundant(names: list[str], ips: dict[str, IPSet]) -> list[str]:
+    """``names`` less every group the others already cover (largest groups kept first), so a rule
+    does not name a set it does not need (a set nested in another one's nets)."""
+
+    def size(group: IPSet) -> int:
+        return sum(b - a + 1 for part in (group.v4, group.v6) for a, b in part.ranges)
+
+    kept = sorted(names, key=lambda n: (-size(ips[n]), n))
+    for name in list(reversed(kept)):
+        rest = [n for n in kept if n != name]
+        union = IPSet.empty()
+        for other in rest:
+            union = union | ips[other]
+        if rest and ips[name].issubset(union):
+            kept = rest
+    return sorted(kept)
+
+
 @dataclass
 class CidrGroups:
     """The network sets of the input (``used``: those the output's rules reference)."""
@@ -62,7 +80,7 @@ class CidrGroups:
             union = union | self._ips[name]
         if chosen and union == ips:
             by_name = {group_name(s): s for s in self.sets}
-            kept = chosen
+            kept = _without_redundant(chosen, self._ips)
             for name in kept:
                 self.used[name] = by_name[name]
             return [{"cidrGroupRef": name} for name in kept]

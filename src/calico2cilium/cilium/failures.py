@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from calico2cilium.cilium.rulekit import EmitFailure
+from calico2cilium.cilium.rulekit import DeniedWider, EmitFailure
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.http_rules import refused
@@ -23,6 +23,16 @@ def failure_diagnostic(failure: EmitFailure) -> Diagnostic:
             f" policies took theirs, has no exact Cilium form ({detail}); it is left out, so Cilium"
             " denies it"
         )
+    elif failure.policy is not None and isinstance(err, DeniedWider):
+        source = failure.policy.origin.source
+        message = (
+            f"{failure.policy.origin.resource} is kept for Cilium to enforce, and Calico denies part of"
+            f" what it allows (an earlier Calico Deny); no Cilium deny rule says exactly that part"
+            f" ({detail}), so the companion policy denies those peers on every protocol and port:"
+            " Cilium denies more than Calico there"
+        )
+        hint = "narrow the Kubernetes NetworkPolicy, or the Calico rules before it, so the denied part is expressible"
+        return make("C2C310", message, source, hint=hint, narrowing=True)
     elif failure.policy is not None:
         source = failure.policy.origin.source
         message = (
@@ -37,4 +47,7 @@ def failure_diagnostic(failure: EmitFailure) -> Diagnostic:
             "traffic allowed after every tier passed (the namespace profiles): part of it has no exact"
             f" Cilium form ({detail}); it is left out, so Cilium denies it"
         )
-    return make("C2C310", message, source, hint=hint)
+    # Left out: Cilium denies it (fails closed); a kept Kubernetes NetworkPolicy's part: it allows it.
+    return make(
+        "C2C310", message, source, hint=hint, narrowing=failure.rule is not None or failure.policy is None
+    )

@@ -28,6 +28,7 @@ from calico2cilium.cilium.rulekit import (
     ANNOTATION_PREFIX,
     DENY_SECTION,
     SECTION,
+    DeniedWider,
     EmitFailure,
     Fail,
     PartsOf,
@@ -130,8 +131,14 @@ def specs_of(
                 try:
                     rules = peer_rules(group, direction, namespace is not None, parts_of, groups)
                 except Inexpressible as err:  # only extra denies can get here: the rest was checked
-                    fail(err, Grant(None, tuple(group), tuple(group)))
-                    continue
+                    # Fail closed: deny the same peers on every protocol and port (a superset).
+                    wider = [Cube(c.subject, c.peer, L4Set.all()) for c in group]
+                    try:
+                        rules = peer_rules(wider, direction, namespace is not None, parts_of, groups)
+                    except Inexpressible:
+                        fail(err, Grant(None, tuple(group), tuple(group)))
+                        continue
+                    fail(DeniedWider(err), Grant(None, tuple(group), tuple(group)))
                 if name == section or sec.governed:
                     per_subject[subject_cube].setdefault(section, [])
                 per_subject[subject_cube].setdefault(name, []).extend(rules)

@@ -45,6 +45,14 @@ class EmitFailure:
     http: bool = False
 
 
+class DeniedWider(Inexpressible):
+    """A deny with no exact Cilium form, written with every protocol and port instead (a wider
+    deny: the output fails closed there, issue 15 item 1)."""
+
+    def __init__(self, cause: Inexpressible) -> None:
+        super().__init__(cause.operator, cause.detail, code=cause.code, hint=cause.hint)
+
+
 Fail = Callable[[Inexpressible, Grant], None]
 
 

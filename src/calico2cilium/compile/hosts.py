@@ -102,13 +102,15 @@ def compile_hosts(lowered: Lowered, cluster: Ranges, plan: Plan, notes: Diagnost
                 notes.add(
                     make(
                         "C2C312",
-                        f"HostEndpoint '{hep.name}' (node {node}) is not converted: {refusal.reason}. No"
-                        " Cilium host policy selects the node, so Cilium allows all its host traffic"
-                        " where Calico applied policy",
+                        f"HostEndpoint '{hep.name}' (node {node}) is not converted as written:"
+                        f" {refusal.reason}. It fails closed: the node is kept in Cilium's host default"
+                        " deny in both directions with only the failsafe ports allowed, so Cilium denies"
+                        " the node's host traffic that Calico allowed",
                         hep.origin.source,
+                        narrowing=True,
                     )
                 )
-            continue
+            host = _closed_node(node, heps, cluster)
         hosts.append(host)
         notes.extend(_node_diagnostics(host, cluster))
     governed = [h for h in hosts if h.governed]
@@ -170,6 +172,20 @@ def _compile_node(
     host = HostPlan(node, merged, label_value(node))
     for direction in ir.Direction:
         _compile_direction(host, direction, applicable, tiers, default_allow, cluster, notes)
+    return host
+
+
+def _closed_node(node: str, heps: tuple[ir.HostEndpoint, ...], cluster: Ranges) -> HostPlan:
+    """A node whose host endpoints cannot be converted, failing closed (issue 15 item 1): selected
+    in both directions (Cilium's host default deny) with only the failsafe ports allowed, which
+    Calico allows whatever its policy says (semantics.md 1.5). Everything else Calico allowed
+    there is denied: narrowing only."""
+    addresses = tuple(dict.fromkeys(ip for h in heps for ip in h.expected_ips))
+    host = HostPlan(node, (replace(heps[0], expected_ips=addresses), *heps[1:]), label_value(node))
+    for direction in ir.Direction:
+        failsafe = tuple(Cube(_SUBJECT, p, failsafe_l4(direction, cluster)) for p in all_peers())
+        host.governed.add(direction)
+        host.defaults[direction] = [Grant(None, failsafe, failsafe)]
     return host
 
 

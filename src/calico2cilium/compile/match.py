@@ -219,29 +219,41 @@ def side(
         pods = _labelled_pods(peer, policy)
         if ips is not None and not _coverage(ips, cluster.pods, cluster, "pod", rule.origin, notes):
             pods = LabelSet.empty()
-        # notSelector X takes away every address of X: X's pods (above) and the nets of every
-        # network set X picks, in any namespace (it is not namespace-scoped, semantics.md 1.4).
-        excluded = _not_selector_ips(peer, cluster) & family
-        if not excluded.is_empty and _coverage(excluded, cluster.pods, cluster, "pod", rule.origin, notes):
-            pods = LabelSet.empty()
-        if not remote:
-            return Side(pods, frozenset(), IPSet.empty())
-        if _unscoped_not_selector(peer, policy):
-            # A GNP rule side with only notSelector X matches every address outside X's, the
-            # world and nodes included (semantics.md 1.4 consequence 3; policy_common.go, doc of
-            # Selector; updateprocessors/rules.go getEndpointSelector adds no positive selector).
+        unscoped = _unscoped_not_selector(peer, policy)
+        excluded = IPSet.empty()
+        if unscoped:
+            # A GNP rule side with only notSelector X matches every address outside X's IP set,
+            # the world and nodes included (semantics.md 1.4 consequence 3; policy_common.go, doc
+            # of Selector; updateprocessors/rules.go getEndpointSelector adds no positive
+            # selector): X's pods (above) and the nets of every network set X picks, in any
+            # namespace, are taken away.
+            excluded = _not_selector_ips(peer, cluster) & family
+            if not excluded.is_empty and _coverage(
+                excluded, cluster.pods, cluster, "pod", rule.origin, notes
+            ):
+                pods = LabelSet.empty()
             set_ips = IPSet.all() & family
         else:
             # Network sets the selector picks add their nets: any endpoint with such an address
-            # matches, pods and nodes included (semantics.md 1.6).
+            # matches, pods and nodes included (semantics.md 1.6). With a positive selector N,
+            # felix folds notSelector X into it by labels, (N) && !(X), so a set is picked or not
+            # by its own labels and X's addresses are not taken away (felix/calc/rule_scanner.go
+            # combineMatchesIfPossible; _network_set_ips applies both selectors to the set).
             set_ips = _network_set_ips(peer, policy, cluster) & family
         set_ips = set_ips - excluded
         if ips is not None:
             set_ips = set_ips & ips
+        if not set_ips.is_empty and _coverage(set_ips, cluster.pods, cluster, "pod", rule.origin, notes):
+            # Every pod address is in the side's IP set: every pod matches by address, whatever
+            # its labels (but X's own pods, where X's addresses were taken away).
+            pods = _all_but(peer) if unscoped else LabelSet.all()
+        if not remote:
+            # The local side: the policy's own pod matches by its address exactly as a peer does
+            # (felix/rules/policy.go CalculateRuleMatch renders DstIpSetIds as a destination
+            # IP-set match on an ingress rule too), so the sets above count; hosts do not apply.
+            return Side(pods, frozenset(), IPSet.empty())
         if set_ips.is_empty:
             return Side(pods, frozenset(), IPSet.empty())
-        if _coverage(set_ips, cluster.pods, cluster, "pod", rule.origin, notes):
-            pods = _all_but(peer)
         hosts = (
             ALL_HOSTS
             if _coverage(set_ips, cluster.nodes, cluster, "node", rule.origin, notes)
@@ -422,7 +434,8 @@ def _unscoped_not_selector(peer: ir.Peer, policy: ir.Policy) -> bool:
 
 
 def _all_but(peer: ir.Peer) -> LabelSet:
-    """Every pod, less the notSelector's (every pod address is in the side's positive part)."""
+    """Every pod, less the notSelector's (an unscoped notSelector side whose addresses hold every
+    pod address but those of X's own pods)."""
     if peer.not_selector is None:
         return LabelSet.all()
     return LabelSet.all() - ls.pod_labels(peer.not_selector)

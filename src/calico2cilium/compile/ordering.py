@@ -28,6 +28,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from calico2cilium.sets.budget import working_on
 from calico2cilium.sets.l4 import L4Set
 from calico2cilium.sets.labels import LabelCube, LabelSet
 from calico2cilium.sets.peers import all_peers
@@ -155,6 +156,7 @@ def compile_ordering(
         for policy in tier.policies:
             if policy.subject.is_empty:
                 continue
+            working_on(policy.provenance)  # named if the work budget runs out (sets/budget.py)
             tier_subjects.extend(policy.subject.cubes)
             subject_cubes = policy.subject.disjoint_cubes()
             for rule in policy.rules:

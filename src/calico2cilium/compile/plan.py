@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from calico2cilium import ir
 from calico2cilium.calico.selector import All
 from calico2cilium.compile import labelspace as ls
+from calico2cilium.compile.failclosed import closed_policy, unknown_tier, widened_policy, widened_rules
 from calico2cilium.compile.http import http_grant
 from calico2cilium.compile.lower import Lowered
 from calico2cilium.compile.match import Ranges, l4, policy_subject, rule_region
@@ -34,6 +35,7 @@ from calico2cilium.compile.ordering import (
     TierSpec,
     compile_ordering,
 )
+from calico2cilium.compile.shadows import shadowed
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.collector import Diagnostics
@@ -41,8 +43,9 @@ from calico2cilium.diagnostics.http_rules import refused
 from calico2cilium.facts.target import DEFAULT_TARGET, CiliumTarget
 from calico2cilium.plan import Grant, Plan, PolicyPlan
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube
+from calico2cilium.sets.budget import WorkBudgetExceeded, budget, limit_for
 from calico2cilium.sets.index import CubeIndex
-from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer
+from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, all_peers
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key, subtract_cubes
 from calico2cilium.sets.selectors import STRING_TEST_OPERATORS
 
@@ -92,12 +95,17 @@ def compile_plan(
                 make(
                     "C2C309",
                     f"{policy.origin.resource} is in tier '{policy.tier}', which is not in the input, so"
-                    " its place in the evaluation order is unknown; the policy is not converted",
+                    " its place in the evaluation order is unknown, and the end of that tier may deny"
+                    " whatever its other policies do not allow; its pods are kept in Cilium's default"
+                    " deny with nothing allowed in the directions it governs (Cilium denies all of"
+                    " their traffic there that Calico allowed)",
                     policy.origin.source,
                     hint="add the Tier resource to the input",
+                    narrowing=True,
                 )
             )
-            continue
+            tier = unknown_tier(policy.tier)
+            policy = closed_policy(policy)
         entry = _compile_policy(policy, cluster, diagnostics)
         if entry is not None:
             pp, regions = entry
@@ -126,8 +134,20 @@ def compile_plan(
             by_tier[tier.name].append(PolicySpec(pp.subject, tuple(rules), pp))
             tier_of[tier.name] = tier
         tiers = tier_specs(by_tier, tier_of)
-        result = compile_ordering(tiers)
+        size = sum(
+            len(ps.subject.cubes) + sum(len(r.match.cubes) for r in ps.rules)
+            for t in tiers
+            for ps in t.policies
+        )
+        try:
+            with budget(limit_for(size)):
+                result = compile_ordering(tiers)
+        except WorkBudgetExceeded as err:
+            _fail_closed_direction(direction, tiers, profile_allow, denied_by, diagnostics, err)
+            continue
         denied_by[direction] = result.deny
+        for shadow in shadowed(direction, tiers, result):
+            diagnostics.add(shadow)
         # What a rule may be emitted as: its own region (within its policy's subject) minus what
         # Calico denies. That covers the part it decided and stays inside the allowed region; it
         # is usually far simpler than the decided part, which also lost what earlier *allow*
@@ -164,7 +184,12 @@ def compile_plan(
                     if rule_spec.action is not Action.ALLOW or id(rule_ref) not in deciding:
                         continue
                     wide = rule_spec.match.restrict_subject(subject_cubes).cubes
-                    allowed = denied.subtract(wide)
+                    try:
+                        with budget(limit_for(len(wide) + len(result.deny.cubes))):
+                            allowed = denied.subtract(wide)
+                    except WorkBudgetExceeded as err:  # the rule is left out: Cilium denies it
+                        diagnostics.add(_too_complex(direction, owner.policy, err, rule_ref.rule))
+                        continue
                     if allowed:
                         closed = closed_form(allowed, denied, allowed_l4)
                         grant = Grant(rule_ref.rule, tuple(allowed), wide, *(closed or (None, ())))
@@ -198,6 +223,46 @@ def compile_plan(
 
 
 KNP_KIND = "KubernetesNetworkPolicy"
+
+
+def _fail_closed_direction(
+    direction: ir.Direction,
+    tiers: Sequence[TierSpec],
+    profile_allow: dict[ir.Direction, list[Grant]],
+    denied_by: dict[ir.Direction, Region],
+    diagnostics: Diagnostics,
+    err: WorkBudgetExceeded,
+) -> None:
+    """Calico's order in ``direction`` could not be computed within the work budget: fail closed.
+    Every policy governing the direction keeps its subjects selected (Cilium's default deny) and
+    allows nothing; nothing is allowed after the tiers either; Calico's deny region is taken to be
+    every flow, so a Kubernetes NetworkPolicy's companion denies all it allows."""
+    owner = err.owner.policy if isinstance(err.owner, PolicyPlan) else None
+    diagnostics.add(_too_complex(direction, owner, err, None))
+    for tier_spec in tiers:
+        for policy_spec in tier_spec.policies:
+            assert isinstance(policy_spec.provenance, PolicyPlan)
+            policy_spec.provenance.allow[direction] = []
+    profile_allow[direction] = []
+    # Calico's deny region over-approximated by every flow (not computed: that is what ran out).
+    denied_by[direction] = Region(tuple(Cube(LabelCube(), p, L4Set.all()) for p in all_peers()))
+
+
+def _too_complex(
+    direction: ir.Direction, policy: ir.Policy | None, err: WorkBudgetExceeded, rule: ir.Rule | None
+) -> Diagnostic:
+    if rule is not None:
+        where, source = str(rule.origin), rule.origin.source
+        lost = "this rule is left out, so Cilium denies the traffic it allowed"
+    else:
+        where = policy.origin.resource if policy is not None else f"the {direction.value} policies"
+        source = policy.origin.source if policy is not None else None
+        lost = (
+            f"every pod a policy selects for {direction.value} is left in Cilium's default deny with"
+            f" nothing allowed in that direction, so Cilium denies all {direction.value} traffic Calico"
+            " allowed there"
+        )
+    return make("C2C350", f"{where}: {err.detail}; {lost}", source, hint=err.hint, narrowing=True)
 
 
 def closed_form(
@@ -324,29 +389,73 @@ def _matches_unlabelled(peer: ir.Peer | None) -> bool:
 def _compile_policy(
     policy: ir.Policy, cluster: Ranges, diagnostics: Diagnostics
 ) -> tuple[PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]] | None:
+    """The policy's subject and rule regions. What cannot be converted fails closed at the
+    smallest unit (``compile/failclosed.py``): never the whole policy."""
     try:
         subject = policy_subject(policy)
     except Inexpressible as err:
-        diagnostics.add(_refused(policy, _subject_field(policy, err), err))
-        return None
+        wider, what = widened_policy(policy)
+        diagnostics.add(
+            _narrowed(
+                policy,
+                _subject_field(policy, err),
+                err,
+                f"its subject is widened to {what}, kept in Cilium's default deny with only its Deny and"
+                " Pass rules (as Denies): Cilium denies what its Allow rules allowed, and the pods it"
+                " does not select may be denied more",
+            )
+        )
+        policy = wider
+        subject = policy_subject(policy)
     regions: dict[ir.Direction, list[tuple[ir.Rule, Region]]] = {}
-    notes = Diagnostics()  # merged once the policy is known to be converted
     for direction in ir.Direction:
         rules = policy.rules(direction)
         if rules is None:
             continue
         regions[direction] = []
         for rule in rules:
-            try:
-                region = rule_region(rule, policy, direction, cluster, notes)
-            except Inexpressible as err:
-                diagnostics.add(_refused(policy, rule.origin, err))
-                # Not converted: its earlier rules' services matches are not in the output either.
-                diagnostics.merge(notes, without=("C2C333",))
-                return None
-            regions[direction].append((rule, region))
-    diagnostics.merge(notes)
+            compiled = _compile_rule(policy, rule, direction, cluster, diagnostics)
+            if compiled is not None:
+                regions[direction].append(compiled)
     return PolicyPlan(policy, subject), regions
+
+
+def _compile_rule(
+    policy: ir.Policy, rule: ir.Rule, direction: ir.Direction, cluster: Ranges, diagnostics: Diagnostics
+) -> tuple[ir.Rule, Region] | None:
+    """One rule's region; a rule that cannot be converted fails closed: an Allow is left out, a
+    Deny or Pass becomes a Deny of a wider region (``failclosed.widened_rules``)."""
+    notes = Diagnostics()  # merged once the rule is known to be converted as written
+    try:
+        region = rule_region(rule, policy, direction, cluster, notes)
+    except Inexpressible as err:
+        diagnostics.merge(notes, without=("C2C333",))  # its services matches are not in the output
+        if rule.action is ir.Action.ALLOW:
+            diagnostics.add(
+                _narrowed(
+                    policy, rule.origin, err, "the rule is left out, so Cilium denies the traffic it allowed"
+                )
+            )
+            return None
+        for wider, dropped in widened_rules(rule, direction):
+            try:
+                region = rule_region(wider, policy, direction, cluster, Diagnostics())
+            except Inexpressible:
+                continue
+            was = "a Pass (which let later tiers decide)" if rule.action is ir.Action.PASS else "a Deny"
+            diagnostics.add(
+                _narrowed(
+                    policy,
+                    rule.origin,
+                    err,
+                    f"the rule, {was}, is converted as a Deny without {dropped}: Cilium denies that"
+                    " wider traffic where Calico's later rules and policies allowed it",
+                )
+            )
+            return wider, region
+        raise AssertionError("a rule with no criteria always compiles") from err
+    diagnostics.merge(notes)
+    return rule, region
 
 
 def _subject_field(policy: ir.Policy, err: Inexpressible) -> ir.Origin:
@@ -363,7 +472,8 @@ def _subject_field(policy: ir.Policy, err: Inexpressible) -> ir.Origin:
     return policy.origin
 
 
-def _refused(policy: ir.Policy, origin: ir.Origin, err: Inexpressible) -> Diagnostic:
+def _narrowed(policy: ir.Policy, origin: ir.Origin, err: Inexpressible, change: str) -> Diagnostic:
+    """The refusal of one construct of ``policy`` and how the output fails closed there."""
     where = str(origin) if origin.path else origin.resource
     hint = err.hint
     if err.operator in STRING_TEST_OPERATORS:
@@ -373,10 +483,10 @@ def _refused(policy: ir.Policy, origin: ir.Origin, err: Inexpressible) -> Diagno
         )
     return make(
         err.code or "C2C303",
-        f"{where}: {err.detail or err.operator}; {policy.origin.resource} is not converted, and"
-        " the traffic it decided is decided by the policies after it in the output",
+        f"{where}: {err.detail or err.operator}; {change}",
         origin.source,
         hint=hint,
+        narrowing=True,
     )
 
 

@@ -223,6 +223,14 @@ def entity_match(er: Mapping[str, Any], entity: Entity, side: PortSide, ctx: Rul
     if not_nets:
         terms.append(not_(or_(*(InNet(entity, n) for n in not_nets))))
     positive = positive_composite(er, ctx)
+    not_selector = er.get("notSelector")
+    if positive and not_selector:
+        # With a positive selector N, felix folds notSelector X into it by labels: one IP set of
+        # the endpoints and network sets matching (N) && !(X), not "N's addresses less X's"
+        # (felix/calc/rule_scanner.go combineMatchesIfPossible; rule_scanner_test.go "positive
+        # selectors should be combined with negative ones").
+        positive = (*positive, Part(SNot(parse_selector(not_selector))))
+        not_selector = None
     ranges, names = _port_items(list(er.get("ports") or []))
     numeric = or_(*(port_range(side, lo, hi) for lo, hi in ranges))
     selected = matches_by_ip(entity, positive, ctx) if positive else TRUE
@@ -235,9 +243,13 @@ def entity_match(er: Mapping[str, Any], entity: Entity, side: PortSide, ctx: Rul
     if not_ranges:
         terms.append(not_(or_(*(port_range(side, lo, hi) for lo, hi in not_ranges))))
     if not_names:
-        terms.append(not_(_named_ports(entity, not_names, side, (), ctx)))
-    if er.get("notSelector"):
-        excluded = (Part(parse_selector(er["notSelector"])),)
+        # Negated named ports are filtered by the (combined) positive selector too (rule_scanner.go
+        # namedPortsToIPSets(notDstNamedPorts, dstSel, ...)).
+        terms.append(not_(_named_ports(entity, not_names, side, positive, ctx)))
+    if not_selector:
+        # No positive selector (a GlobalNetworkPolicy side with only notSelector): every address
+        # outside X's IP set (NotSrcIPSetIDs/NotDstIPSetIDs rendered as negated IP-set matches).
+        excluded = (Part(parse_selector(not_selector)),)
         terms.append(not_(matches_by_ip(entity, excluded, ctx)))
     return and_(*terms)
 
@@ -272,7 +284,8 @@ def positive_composite(er: Mapping[str, Any], ctx: RuleContext) -> Composite:
     (``pcns.``-prefixed namespaceSelector with ``all()``→namespaced and ``global()``→not namespaced,
     or the policy's own namespace), ANDed with the service-account and user selectors, but only
     when one of selector, serviceAccounts, notSelector or namespaceSelector is set. ``notSelector``
-    itself is *not* namespace-scoped, and a nets-only rule is not namespace-restricted."""
+    itself is *not* namespace-scoped (where N exists, ``entity_match`` ANDs its negation into N),
+    and a nets-only rule is not namespace-restricted."""
     ns_part: Part | None = None
     if er.get("namespaceSelector"):
         ns_part = Part(parse_selector(er["namespaceSelector"]), PCNS, "namespaced", True)

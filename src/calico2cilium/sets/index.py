@@ -13,10 +13,15 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
+from calico2cilium.sets.budget import charge
+
 if TYPE_CHECKING:  # labels.py uses this module, so no import at run time
     from calico2cilium.sets.labels import LabelCube
 
 T = TypeVar("T")
+
+_CHARGE_EVERY: Final = 1024
+"""Pieces ``subtract`` handles between two charges to the work budget (``budget.py``)."""
 
 NARROW: Final = 8
 """A fragment with at most this many allowed values for the key is looked up again in the index
@@ -104,13 +109,20 @@ class CubeIndex(Generic[T]):
     def subtract(self, items: Iterable[T]) -> list[T]:
         """``union(items) - union(indexed)``; the pieces of each input item are disjoint."""
         out: list[T] = []
+        work = 0
         for item in items:
             stack: list[tuple[T, Sequence[T], int]] = [(item, self.candidates(item), 0)]
             while stack:
+                work += 1
+                if work >= _CHARGE_EVERY:
+                    charge(work)
+                    work = 0
                 piece, cands, i = stack.pop()
                 n = len(cands)
+                start = i
                 while i < n and not self.intersects(piece, cands[i]):
                     i += 1
+                work += i - start
                 if i == n:
                     out.append(piece)
                     continue
@@ -123,4 +135,5 @@ class CubeIndex(Generic[T]):
                         and (parent is None or len(values) < len(parent))
                     )
                     stack.append((frag, self.candidates(frag), 0) if narrower else (frag, cands, i + 1))
+        charge(work)
         return out

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from calico2cilium.sets.budget import charge
 from calico2cilium.sets.coset import CoSet
 from calico2cilium.sets.index import CubeIndex, pick_key
 
@@ -283,6 +284,7 @@ def merge_cubes(cubes: Iterable[LabelCube]) -> list[LabelCube]:
     while changed and len(current) > 1:
         changed = False
         for key in sorted({k for c in current for k in c.label_keys()}):
+            charge(len(current))
             groups: dict[Constraints, KeyConstraint] = {}
             for cube in current:
                 rest = cube.without(key)
@@ -312,6 +314,7 @@ def simplify_cubes(cubes: Iterable[LabelCube]) -> tuple[LabelCube, ...]:
     if len(merged) > 1:
         index = label_index(merged)
         index.add(merged)
+        charge(len(merged))
         # Normal forms are canonical, so "contained in another cube" means strictly contained, and
         # dropping every strictly contained cube keeps the maximal ones, which cover the rest.
         merged = [c for c in merged if not any(d is not c and c.issubset(d) for d in index.containers(c))]

@@ -36,21 +36,30 @@ from calico2cilium.semantics.world import DIRECTIONS, Assumptions, Direction
 from calico2cilium.verify.hosts import check_hosts
 from calico2cilium.verify.symbolic import CPU_BUDGET_S, Counterexample, PartitionResult, check
 
-Status = Literal["equivalent", "different", "incomplete", "invalid"]
-EXIT_CODES: dict[Status, int] = {"equivalent": 0, "different": 1, "incomplete": 1, "invalid": 2}
+Status = Literal["equivalent", "narrowed", "different", "incomplete", "invalid"]
+EXIT_CODES: dict[Status, int] = {
+    "equivalent": 0,
+    "narrowed": 1,
+    "different": 1,
+    "incomplete": 1,
+    "invalid": 2,
+}
 
 
 @dataclass
 class VerifyResult:
     """The verdict on a pair of policy sets.
 
-    ``status``: ``equivalent`` (proven for every flow), ``different`` (counterexamples found),
+    ``status``: ``equivalent`` (proven for every flow), ``narrowed`` (asked with ``narrowing``:
+    proven that Cilium allows no flow Calico denies; ``narrowed`` lists flows it denies more),
+    ``different`` (counterexamples found; with ``narrowing``, flows Cilium allows more),
     ``incomplete`` (no difference found, but some constructs are outside the proof: see
     ``unsupported``), ``invalid`` (some input would be rejected by its cluster: see ``invalid``).
     """
 
     status: Status
     counterexamples: list[Counterexample] = field(default_factory=list)
+    narrowed: list[Counterexample] = field(default_factory=list)
     unsupported: list[UnsupportedItem] = field(default_factory=list)
     invalid: list[InvalidItem] = field(default_factory=list)
     partitions: list[PartitionResult] = field(default_factory=list)
@@ -73,6 +82,7 @@ class VerifyResult:
             "status": self.status,
             "equivalent": self.equivalent,
             "counterexamples": [c.to_dict() for c in self.counterexamples],
+            "narrowed": [c.to_dict() for c in self.narrowed],
             "unsupported": [u.to_dict() for u in self.unsupported],
             "invalid": [i.to_dict() for i in self.invalid],
             "partitions": [
@@ -149,6 +159,7 @@ def verify(
     max_counterexamples: int | None = 20,
     default_namespace: str = "default",
     cpu_budget_s: float = CPU_BUDGET_S,
+    narrowing: bool = False,
 ) -> VerifyResult:
     """Compare a Calico policy set (with its NetworkSets, Tiers, HostEndpoints and Kubernetes
     NetworkPolicies) with a Cilium one (CNP, CCNP, CiliumCIDRGroup, Kubernetes NetworkPolicies).
@@ -159,6 +170,9 @@ def verify(
     ``cpu_budget_s``: CPU seconds the solver may spend on one partition (then: not proven).
     ``assumptions``: the verifier's ``Assumptions``, or the ``Cluster`` that ``convert()`` took
     (read with the proof's default knobs).
+    ``narrowing``: for a conversion whose diagnostics say it fails closed, prove only that Cilium
+    allows no flow Calico denies (status ``narrowed``, with the flows it denies more in
+    ``narrowed``; a widening is ``different``).
     """
     start = time.perf_counter()
     assumptions = _assumptions(assumptions)
@@ -184,6 +198,7 @@ def verify(
             max_examples,
             cpu_budget_s,
             stop_after=max_counterexamples,
+            narrowing=narrowing,
         )
         found = sum(len(p.counterexamples) for p in parts)
         parts += check_hosts(
@@ -195,10 +210,12 @@ def verify(
             cpu_budget_s,
             stop_after=max_counterexamples,
             found=found,
+            narrowing=narrowing,
         )
         result.partitions.extend(parts)
         for part in parts:
             result.counterexamples.extend(part.counterexamples)
+            result.narrowed.extend(part.narrowed)
             for item in part.unsupported:
                 if item not in result.unsupported:
                     result.unsupported.append(item)
@@ -229,6 +246,8 @@ def classify(
 
 def _status(result: VerifyResult) -> Status:
     outcome = classify(result.invalid, result.counterexamples, result.unsupported, result.partitions)
+    if outcome == "clean" and result.narrowed:
+        return "narrowed"  # asked with narrowing: Cilium allows nothing more, and denies some more
     return STATUS_OF[outcome]
 
 

@@ -81,8 +81,12 @@ def with_inventory_services(assumptions: Assumptions, inventory: Any) -> Assumpt
 
 
 def check_conversion(result: Any, assumptions: Assumptions, **options: Any) -> ConversionCheck:
-    """The verdict on a ``ConvertResult`` (``options`` go to ``verify``)."""
+    """The verdict on a ``ConvertResult`` (``options`` go to ``verify``). A conversion whose
+    diagnostics say it fails closed somewhere (``Diagnostic.narrowing``) is checked for that only:
+    Cilium must allow nothing Calico denies (``verify(narrowing=True)``)."""
     expanded = len(result.expansions)
+    if any(getattr(d, "narrowing", False) for d in result.diagnostics):
+        options.setdefault("narrowing", True)
     calico = result.expanded_input() if expanded else result.loaded
     if result.inventory is not None:
         assumptions = with_inventory_services(assumptions, result.inventory)

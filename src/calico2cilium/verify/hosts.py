@@ -69,13 +69,16 @@ def check_hosts(
     budget_s: float = CPU_BUDGET_S,
     stop_after: int | None = None,
     found: int = 0,
+    narrowing: bool = False,
 ) -> list[PartitionResult]:
     """Every host subject in one direction; ``found``: counterexamples already found (for
     ``stop_after``, as in ``symbolic.check``)."""
     return check_in_turn(
         direction,
         calico.host_subjects,
-        lambda subject: _check_one(calico, cilium, subject, direction, assumptions, max_examples, budget_s),
+        lambda subject: _check_one(
+            calico, cilium, subject, direction, assumptions, max_examples, budget_s, narrowing
+        ),
         stop_after,
         found,
     )
@@ -89,9 +92,12 @@ def _check_one(
     assumptions: Assumptions,
     max_examples: int,
     budget_s: float,
+    narrowing: bool = False,
 ) -> PartitionResult:
     calico_p, cilium_p = host_programs(calico, cilium, subject, direction, assumptions)
-    return compare_host(subject, (calico_p, cilium_p), direction, assumptions, max_examples, budget_s)
+    return compare_host(
+        subject, (calico_p, cilium_p), direction, assumptions, max_examples, budget_s, narrowing
+    )
 
 
 def compare_host(
@@ -101,6 +107,7 @@ def compare_host(
     assumptions: Assumptions,
     max_examples: int = 1,
     budget_s: float = CPU_BUDGET_S,
+    narrowing: bool = False,
 ) -> PartitionResult:
     """One host subject's two ``programs`` compared, the peers symbolic (also used by ``diff``)."""
     start = Stopwatch()
@@ -122,4 +129,5 @@ def compare_host(
         start,
         supported=subject.node_labels is not None,
         prefer=subject.own_ips,
+        narrowing=narrowing,
     )

@@ -11,6 +11,8 @@ if TYPE_CHECKING:
 
 HEADLINES = {
     "equivalent": "EQUIVALENT: Calico and Cilium allow exactly the same flows (proven for every flow).",
+    "narrowed": "NARROWED: Cilium allows no flow that Calico denies (proven for every flow); it denies"
+    " some that Calico allows, as the diagnostics said (examples below).",
     "different": "DIFFERENT: some flows are decided differently; counterexamples below.",
     "incomplete": "NOT PROVEN: no difference found, but some constructs are outside the proof (listed below).",
     "invalid": "INVALID INPUT: some resources would be rejected or could not be read (listed below).",
@@ -23,6 +25,11 @@ def render_text(result: VerifyResult) -> str:
         lines.append("")
         lines.append(f"Counterexamples ({len(result.counterexamples)}):")
         for i, example in enumerate(result.counterexamples, 1):
+            lines.append(f"{i}. {example.describe()}")
+    if result.narrowed:
+        lines.append("")
+        lines.append(f"Denied by Cilium, allowed by Calico ({len(result.narrowed)} examples):")
+        for i, example in enumerate(result.narrowed, 1):
             lines.append(f"{i}. {example.describe()}")
     if result.invalid:
         lines.append("")
@@ -37,7 +44,7 @@ def render_text(result: VerifyResult) -> str:
         lines.append("")
         lines.extend(f"  ! {p.direction} {p.partition}: {p.note}" for p in unknown)
     checked = len(result.partitions)
-    proven = sum(1 for p in result.partitions if p.status == "equivalent")
+    proven = sum(1 for p in result.partitions if p.status in ("equivalent", "narrowed"))
     a = result.assumptions
     lines.append("")
     lines.append(

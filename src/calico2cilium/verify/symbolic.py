@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from calico2cilium.semantics.expr import Expr, and_, not_, or_
+from calico2cilium.semantics.expr import FALSE, Expr, and_, not_, or_
 from calico2cilium.semantics.program import (
     CalicoPolicy,
     CalicoProgram,
@@ -119,8 +119,11 @@ class Stopwatch:
 class PartitionResult:
     direction: Direction
     partition: str
-    status: str  # "equivalent" | "different" | "unsupported" | "unknown" | "skipped"
+    status: str  # "equivalent" | "different" | "narrowed" | "unsupported" | "unknown" | "skipped"
     counterexamples: list[Counterexample] = field(default_factory=list)
+    """Flows decided differently (with ``narrowing``: flows Cilium allows and Calico denies)."""
+    narrowed: list[Counterexample] = field(default_factory=list)
+    """With ``narrowing``: flows Calico allows and Cilium denies (the output fails closed there)."""
     unsupported: list[UnsupportedItem] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0
@@ -136,8 +139,10 @@ def check(
     max_examples: int = 1,
     budget_s: float = CPU_BUDGET_S,
     stop_after: int | None = None,
+    narrowing: bool = False,
 ) -> list[PartitionResult]:
     """Every partition of one direction; one symbolic flow (and z3 term cache) shared by all.
+    ``narrowing``: prove only that Cilium allows nothing Calico denies (``compare_programs``).
 
     ``budget_s``: CPU seconds the solver may spend on one partition before giving up (``unknown``).
     ``stop_after``: once that many counterexamples are found, the remaining partitions are
@@ -148,7 +153,7 @@ def check(
     return check_in_turn(
         calico.direction,
         partition(reduced.calico, reduced.cilium, reduced.exclusions),
-        lambda part: _check_one(calico, cilium, part, sym, max_examples, budget_s),
+        lambda part: _check_one(calico, cilium, part, sym, max_examples, budget_s, narrowing),
         stop_after,
     )
 
@@ -191,6 +196,7 @@ def _check_one(
     sym: SymbolicFlow,
     max_examples: int,
     budget_s: float,
+    narrowing: bool = False,
 ) -> PartitionResult:
     start = Stopwatch()
     result = PartitionResult(calico.direction, part.label, "equivalent")
@@ -202,6 +208,7 @@ def _check_one(
         (calico, cilium),
         max_examples,
         start,
+        narrowing=narrowing,
     )
 
 
@@ -214,19 +221,35 @@ def compare_programs(
     start: Stopwatch,
     supported: bool = True,
     prefer: tuple[IP, ...] = (),
+    narrowing: bool = False,
 ) -> PartitionResult:
     """The rest of one partition's check, once ``result.unsupported`` is set: ``unsupported`` if
     anything (or ``not supported``) is outside the proof, ``equivalent`` if both ``programs`` give
     the same verdict formula, else a z3 ``query((left, right), large)`` searched for counterexamples,
-    replayed through the ``replay`` programs. ``seconds`` and ``cpu_seconds`` count from ``start``."""
+    replayed through the ``replay`` programs. ``seconds`` and ``cpu_seconds`` count from ``start``.
+
+    ``narrowing`` (a conversion that says it fails closed): the question is only whether Cilium
+    allows a flow Calico denies. Such flows are the counterexamples (status ``different``: a
+    widening is a bug); if there is none, the flows Calico allows and Cilium denies are listed in
+    ``narrowed`` (status ``narrowed``)."""
     calico_p, cilium_p = programs
     result.policies = len(calico_p.policies) + len(cilium_p.policies)
     if result.unsupported or not supported:
         result.status = "unsupported"
     else:
         left, right = calico_p.verdict(), cilium_p.verdict()
-        if left != right:
-            search(query((left, right), result.policies > LARGE), *replay, result, max_examples, prefer)
+        large = result.policies > LARGE
+        if left != right and narrowing:
+            # "Cilium allows and Calico denies" as a disagreement with FALSE.
+            search(query((and_(not_(left), right), FALSE), large), *replay, result, max_examples, prefer)
+            if result.status == "equivalent":
+                probe = PartitionResult(result.direction, result.partition, "equivalent")
+                search(query((left, right), large), *replay, probe, max_examples, prefer)
+                result.narrowed = probe.counterexamples
+                result.status = "narrowed" if probe.status == "different" else probe.status
+                result.note = probe.note
+        elif left != right:
+            search(query((left, right), large), *replay, result, max_examples, prefer)
     result.seconds, result.cpu_seconds = start.elapsed()
     return result
 

@@ -103,7 +103,7 @@ CODES = (
         "C2C303",
         "policy-not-expressible",
         Severity.ERROR,
-        "A policy uses something Cilium cannot express exactly, so it is not converted.",
+        "A rule (or a policy's subject) uses something Cilium cannot express exactly: it fails closed.",
         "Examples: the selector operators contains, starts with and ends with (no label-selector"
         " form), service-account label selectors (Cilium exposes no service-account labels), source"
         " ports, Kubernetes Service matches without the Service object (give it with --inventory:"
@@ -112,10 +112,8 @@ CODES = (
         " label keys whose Cilium form is not a valid label key (a namespace label key longer than"
         " 28 characters becomes k8s.io.cilium.k8s.namespace.labels.<key>, over 63), egress"
         " named ports (Cilium resolves them to one number for the whole cluster and allows it towards"
-        " every peer of the rule; Calico allows each destination pod on its own port). The"
-        " whole policy is left out: converting only some of its rules would change what its later"
-        " rules decide. The traffic it decided is then decided by the policies after it. String"
-        " tests can be expanded against a label inventory instead (--inventory, C2C316).",
+        " every peer of the rule; Calico allows each destination pod on its own port)."
+        " The conversion fails closed at the smallest unit (issue 15): the policy keeps its pods in Cilium's default deny; a refused Allow rule is left out, a refused Deny or Pass rule becomes a Deny of a wider region (the criteria that cannot be said dropped), a subject that cannot be said is widened and keeps only its Deny and Pass rules as Denies. Cilium then only denies more than Calico, never allows more; the message says what it now denies, and convert --verify proves it (NARROWED). String tests can be expanded against a label inventory instead (--inventory, C2C316).",
         failing=_np(
             "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
             "      source:\n        selector: app starts with 'web'\n"
@@ -144,8 +142,10 @@ CODES = (
         Severity.ERROR,
         "A policy names a tier that is not in the input.",
         "A tier's order decides when its policies are evaluated; without the Tier resource the order"
-        " is unknown, so the policy is not converted. Add the Tier to the input (kubectl get tiers"
-        " -o yaml).",
+        " is unknown, and the end of the tier may deny whatever its other policies do not allow. The"
+        " conversion fails closed: the policy's pods stay in Cilium's default deny with nothing"
+        " allowed in the directions it governs (as if its tier came first and allowed nothing), so"
+        " Cilium denies all their traffic there. Add the Tier to the input (kubectl get tiers -o yaml).",
         failing=_np(
             "  tier: security\n  selector: app == 'db'\n  ingress:\n    - action: Deny\n",
             kind="GlobalNetworkPolicy",
@@ -181,15 +181,17 @@ CODES = (
         "C2C312",
         "host-endpoint-not-converted",
         Severity.ERROR,
-        "A HostEndpoint is not converted: its node gets no Cilium host policy.",
+        "A HostEndpoint cannot be converted exactly: its node is kept in host default deny.",
         "Host endpoints become Cilium host policies (CCNP nodeSelector), one node at a time. A node is"
         " refused when its host policy cannot be exact: several HostEndpoints on it with different"
         " labels, profiles or ports (Calico applies policy per interface, Cilium per node); a profile"
         " other than projectcalico-default-allow (Profiles are not an input kind, so their rules and"
         " labels are unknown); a policy that selects it is itself not converted; or a rule that"
         " constrains the host's own side by address (a destination selector or nets on ingress),"
-        " which a host policy cannot say. No Cilium policy then selects the node, so Cilium allows all"
-        " its host traffic: convert it by hand.",
+        " which a host policy cannot say. The conversion fails closed (issue 15): a host policy still"
+        " selects the node in both directions (Cilium's host default deny) and allows only the failsafe"
+        " ports, which Calico allows whatever its policy says; Cilium denies the rest of the node's"
+        " host traffic that Calico allowed. Convert the node's policy by hand to allow it.",
         failing=_hep("profiles: [profile1]"),
         passing=_GOOD,
     ),
@@ -446,8 +448,9 @@ CODES = (
         " addresses and ports, in a source their addresses (felix rule_scanner.go, service_index.go;"
         " semantics.md 1.4). Only the Service object says which pods those are (its selector) and on"
         " which ports (its targetPorts), so the policy is converted only when the inventory holds the"
-        " Service. Without any --inventory the policy is refused with C2C303. Export the Services"
-        " with the rest: kubectl get pods,namespaces,serviceaccounts,nodes,services -A -o yaml.",
+        " Service. Without any --inventory it is refused with C2C303. The rule fails closed (an"
+        " Allow left out, a Deny or Pass widened; the policy keeps its pods in default deny). Export"
+        " the Services with the rest: kubectl get pods,namespaces,serviceaccounts,nodes,services -A -o yaml.",
         failing=_TO_SERVICE,
         passing=_GOOD,
         failing_inventory=_INVENTORY,
@@ -461,8 +464,9 @@ CODES = (
         "The endpoints of a Service without a selector are whatever addresses its EndpointSlices"
         " list (written by hand or by another controller), and Calico matches exactly those. Cilium"
         " has no pod peer for an address list; its toServices turns such a Service into CIDR rules,"
-        " which never match pods or nodes (language.rst, Services based; semantics.md 3.4). The policy"
-        " is not converted. Give the Service a selector, or write the rule with selectors or nets.",
+        " which never match pods or nodes (language.rst, Services based; semantics.md 3.4). The rule"
+        " fails closed (an Allow left out, a Deny or Pass widened; the policy keeps its pods in"
+        " default deny). Give the Service a selector, or write the rule with selectors or nets.",
         failing=_TO_SERVICE,
         passing=_GOOD,
         failing_inventory=_service_inventory("{ports: [{port: 80}]}"),
@@ -477,8 +481,9 @@ CODES = (
         " targetPort is resolved per pod from its container ports, while Cilium resolves an egress"
         " named port to one number for the whole cluster (the reason egress named ports are refused,"
         " C2C303); a Service without ports has no port to allow. A Service that selects a hostNetwork"
-        " pod has that pod's node address as an endpoint, which no pod peer matches. The policy is not"
-        " converted. Use numeric targetPorts.",
+        " pod has that pod's node address as an endpoint, which no pod peer matches. The rule fails"
+        " closed (an Allow left out, a Deny or Pass widened; the policy keeps its pods in default"
+        " deny). Use numeric targetPorts.",
         failing=_TO_SERVICE,
         passing=_GOOD,
         failing_inventory=_service_inventory("{selector: {app: api}, ports: [{port: 80, targetPort: http}]}"),
@@ -616,6 +621,68 @@ CODES = (
             "  selector: role == 'node'\n  ingress:\n    - action: Allow\n      protocol: TCP\n"
             "      destination:\n        ports: [443]\n",
             _DEFAULT_ALLOW,
+        ),
+        passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C350",
+        "work-budget-exceeded",
+        Severity.ERROR,
+        "Calico's evaluation order could not be computed within the work budget: the output fails"
+        " closed there.",
+        "Computing what each Calico rule decides takes set differences of the policies' selectors,"
+        " and selectors whose normal forms multiply (several '||' terms inside an '&&') can make that"
+        " exponential. Rather than run for minutes, the conversion stops at a budget that grows with"
+        " the input's size. Where the whole order of a direction ran out, every pod a policy selects"
+        " there stays in Cilium's default deny with nothing allowed in that direction; where one"
+        " rule's share ran out, that rule is left out. Either way Cilium only denies more than"
+        " Calico. The message names the policy (or rule) being compiled when the budget ran out.",
+        failing=_np(
+            '  order: 1\n  selector: "'
+            + " && ".join(f"(a{i} == 'x' || b{i} == 'y')" for i in range(5))
+            + '"\n  ingress:\n    - action: Deny\n',
+            kind="GlobalNetworkPolicy",
+            name="one",
+        )
+        + "---\n"
+        + _np(
+            '  order: 2\n  selector: "'
+            + " && ".join(f"(c{i} == 'x' || d{i} == 'y')" for i in range(5))
+            + '"\n  ingress:\n    - action: Allow\n',
+            kind="GlobalNetworkPolicy",
+            name="two",
+        ),
+        passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C351",
+        "rule-shadowed",
+        Severity.WARNING,
+        "A rule decides nothing: every flow it matches is decided before it.",
+        "Calico evaluates first match: a rule whose traffic earlier rules or policies already"
+        " decided (an Allow, a Deny, the end of an earlier tier), or sent on with an earlier Pass,"
+        " never decides a flow. The conversion leaves it out and names the earlier rules that"
+        " overlap it, so a rule that silently lost its effect is not carried over unnoticed.",
+        failing=_np(
+            "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
+            "    - action: Deny\n      protocol: TCP\n"
+        ),
+        passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C352",
+        "policy-shadowed",
+        Severity.WARNING,
+        "A policy decides nothing in a direction: all its rules are shadowed by earlier ones.",
+        "Every rule of the policy matches only traffic that earlier policies (or an earlier Pass)"
+        " already decided, so in Calico the policy has no effect there beyond selecting its pods."
+        " Its output is kept, for the default deny of its pods, but allows nothing in that"
+        " direction; the message names the rules that shadow it.",
+        failing=_np("  order: 1\n  selector: all()\n  ingress:\n    - action: Allow\n", name="first")
+        + "---\n"
+        + _np(
+            "  order: 2\n  selector: app == 'db'\n  ingress:\n    - action: Deny\n      protocol: TCP\n",
+            name="second",
         ),
         passing=_GOOD,
     ),

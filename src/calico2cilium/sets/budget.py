@@ -1,0 +1,91 @@
+"""A work budget for the set algebra, so that no input can make the converter run unbounded.
+
+Subtracting one union of cubes from another can multiply: two policies whose selectors are
+conjunctions of n ``(a == 'x' || b == 'y')`` terms have 2**n cubes each, and the difference of
+their subjects needs up to 2**n * 2**n pieces (issue 15, item 11). The algebra's inner loops
+``charge`` the budget of the innermost ``budget()`` block; past its limit they raise
+``WorkBudgetExceeded``, which the compiler turns into a coded, fail-closed refusal naming the
+policy it was working on. Outside any ``budget()`` block nothing is counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Final
+
+from calico2cilium.sets.errors import Inexpressible
+
+BASE_LIMIT: Final = 200_000
+"""Cube operations (candidate tests and pieces) any compile step may spend, whatever its size."""
+PER_ITEM: Final = 500
+"""More operations per cube of the step's input. Real policy sets stay near linear: about 100
+per policy (about 10 per cube) in the generated benchmark sets (scripts/bench.py), at most a few
+hundred per fixture. The hostile pair of five-term selectors above passes the budget in a few
+seconds (an operation on such wide cubes takes about 10 microseconds)."""
+
+
+def limit_for(size: int) -> int:
+    """The budget of a step whose input has ``size`` cubes."""
+    return BASE_LIMIT + PER_ITEM * size
+
+
+class WorkBudgetExceeded(Inexpressible):
+    """The budget of the enclosing ``budget()`` block ran out; ``owner`` is what the block was
+    working on then (``working_on``), for the diagnostic to name."""
+
+    def __init__(self, limit: int, owner: object = None) -> None:
+        super().__init__(
+            "work budget",
+            f"computing Calico's evaluation order needed more than {limit:,} cube operations (selectors"
+            " whose normal forms multiply, such as conjunctions of several '||' terms)",
+            code="C2C350",
+            hint="simplify the selectors (fewer '||' inside '&&'), or split the policy",
+        )
+        self.limit = limit
+        self.owner = owner
+
+
+@dataclass
+class _Counter:
+    limit: int
+    spent: int = 0
+    owner: object = None
+
+
+_CURRENT: ContextVar[_Counter | None] = ContextVar("calico2cilium_work_budget", default=None)
+
+
+@contextmanager
+def budget(limit: int = BASE_LIMIT) -> Iterator[None]:
+    """Count the work done inside the block against ``limit`` (blocks nest; the inner one counts)."""
+    token = _CURRENT.set(_Counter(limit))
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def charge(units: int = 1) -> None:
+    """Spend ``units``; raises ``WorkBudgetExceeded`` once the block's limit is passed."""
+    counter = _CURRENT.get()
+    if counter is None:
+        return
+    counter.spent += units
+    if counter.spent > counter.limit:
+        raise WorkBudgetExceeded(counter.limit, counter.owner)
+
+
+def working_on(owner: object) -> None:
+    """Record what the innermost block is working on (a policy), for ``WorkBudgetExceeded``."""
+    counter = _CURRENT.get()
+    if counter is not None:
+        counter.owner = owner
+
+
+def spent() -> int:
+    """What the innermost block has spent so far (0 outside any block)."""
+    counter = _CURRENT.get()
+    return 0 if counter is None else counter.spent
