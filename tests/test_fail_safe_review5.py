@@ -259,3 +259,103 @@ def test_a_knp_egress_named_port_leaves_the_copy_instead_of_passing_through(tmp_
     )
     code, out, _ = run_cli("convert", str(path), *CLUSTER)
     assert code == 1 and "NetworkPolicy" in out
+
+
+F3 = """\
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkSet
+metadata: {name: ext, labels: {zone: ext}}
+spec: {nets: [203.0.113.0/24, 10.244.7.0/24]}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: p, namespace: dev}
+spec:
+  selector: has(team)
+  types: [Ingress, Egress]
+  ingress:
+  - action: Deny
+    source: {selector: zone == 'ext'}
+  - action: Allow
+  egress:
+  - action: Allow
+    destination: {selector: "zone == 'ext'", namespaceSelector: global()}
+  - action: Deny
+    source: {selector: "zone == 'ext'"}
+  - action: Allow
+"""
+
+
+def test_verify_narrowing_agrees_with_convert_verify(tmp_path: Path) -> None:
+    # Was: convert --verify said NARROWED, verify on the same pair DIFFERENT (exit 4), and verify
+    # had no --narrowing (review5 finding 5).
+    calico, cilium, empty = tmp_path / "calico.yaml", tmp_path / "cilium.yaml", tmp_path / "empty.yaml"
+    calico.write_text(F3)
+    code, out, err = run_cli("convert", str(calico), *CLUSTER, "--verify")
+    assert code == 1 and "NARROWED" in err, err
+    cilium.write_text(out)
+    sides = ("--calico", str(calico), "--cilium", str(cilium), *CLUSTER)
+    assert run_cli("verify", *sides)[0] == 4  # every difference counts without the flag
+    code, out, _ = run_cli("verify", *sides, "--narrowing")
+    assert code == 1 and out.startswith("NARROWED") and "Denied by Cilium, allowed by Calico" in out
+    assert run_cli("verify", *sides, "--narrowing", "--fail-on", "error")[0] == 0
+    # A widening is still a difference: no Cilium policy at all allows what Calico denies.
+    empty.write_text("apiVersion: v1\nkind: List\nitems: []\n")
+    assert run_cli("verify", "--calico", str(calico), "--cilium", str(empty), *CLUSTER, "--narrowing")[0] == 4
+
+
+F5 = """\
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: g}
+spec:
+  selector: has(team)
+  types: [Ingress]
+  ingress:
+  - action: Deny
+    source: {serviceAccounts: {selector: "tier == 'untrusted'"}}
+  - action: Allow
+"""
+HOSTNETS = """\
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkSet
+metadata: {name: nodes-part, labels: {kind: infra}}
+spec: {nets: [192.168.0.0/25]}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: p, namespace: dev}
+spec:
+  selector: all()
+  types: [Egress]
+  egress:
+  - action: Deny
+    destination: {selector: "kind == 'infra'", namespaceSelector: global()}
+  - action: Allow
+"""
+
+
+@pytest.mark.parametrize("text", [F5, HOSTNETS], ids=["f5", "20-hostnets"])
+def test_a_rule_shadowed_only_by_a_widened_refusal_is_narrowing(text: str, tmp_path: Path) -> None:
+    # Was: C2C351 "decides nothing: all the traffic it matches is decided before it", a benign
+    # warning, although Calico's own rules let it allow traffic (review5 finding 4).
+    path = tmp_path / "in.yaml"
+    path.write_text(text)
+    assert "C2C351" in _narrowed_only(path)
+    result = convert([str(path)], pod_cidrs=ASSUMPTIONS.pod_cidrs, node_cidrs=ASSUMPTIONS.node_cidrs)
+    (shadow,) = [d for d in result.diagnostics if d.code == "C2C351"]
+    assert shadow.narrowing and "was refused and converted as a wider Deny" in shadow.message
+    assert "decides nothing" not in shadow.message
+    code, _, _ = run_cli("convert", str(path), *CLUSTER, "--fail-on", "narrowing")
+    assert code == 1
+
+
+def test_a_rule_calico_itself_shadows_keeps_the_plain_c2c351(tmp_path: Path) -> None:
+    path = tmp_path / "in.yaml"
+    path.write_text(
+        "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p, namespace: dev}\n"
+        "spec:\n  selector: all()\n  ingress:\n  - action: Allow\n  - action: Deny\n    protocol: TCP\n"
+    )
+    result = convert([str(path)], pod_cidrs=ASSUMPTIONS.pod_cidrs, node_cidrs=ASSUMPTIONS.node_cidrs)
+    (shadow,) = [d for d in result.diagnostics if d.code == "C2C351"]
+    assert not shadow.narrowing and "decides nothing" in shadow.message

@@ -119,9 +119,9 @@ def test_selectors_whose_normal_forms_multiply_stop_at_the_work_budget(tmp_path:
         started = time.monotonic()
         done = _cli("convert", str(path))
         elapsed = time.monotonic() - started
-        assert done.returncode == 2, done.stderr
+        assert done.returncode == 1, done.stderr  # fails closed: a warning (review5 finding 6)
         assert "Traceback" not in done.stderr
-        assert re.search(r"error C2C350 GlobalNetworkPolicy (one|two): ", done.stderr), done.stderr
+        assert re.search(r"warning C2C350 GlobalNetworkPolicy (one|two): ", done.stderr), done.stderr
         assert elapsed < 60, f"{terms} terms took {elapsed:.0f}s"
 
 

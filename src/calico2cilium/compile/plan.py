@@ -87,6 +87,10 @@ def compile_plan(
     the Kubernetes NetworkPolicies kept in the output (``_native_reading``)."""
     diagnostics.extend(lowered.diagnostics)
     compiled: list[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]] = []
+    wider_rules: set[ir.Origin] = set()
+    """Rules the conversion made wider (failing closed): what they overlap may look shadowed in
+    the output although Calico's own rules decide it (``shadows.shadowed``)."""
+    closed_tiers = False
     native_cluster = Ranges(IPSet.empty(), IPSet.empty(), cluster.families)
     for policy in lowered.policies:
         tier = _tier_of(policy, lowered)
@@ -106,7 +110,8 @@ def compile_plan(
             )
             tier = unknown_tier(policy.tier)
             policy = closed_policy(policy)
-        entry = _compile_policy(policy, cluster, diagnostics)
+            closed_tiers = True
+        entry = _compile_policy(policy, cluster, diagnostics, wider_rules)
         if entry is not None:
             pp, regions = entry
             if policy.kind == KNP_KIND:
@@ -146,7 +151,7 @@ def compile_plan(
             _fail_closed_direction(direction, tiers, profile_allow, denied_by, diagnostics, err)
             continue
         denied_by[direction] = result.deny
-        for shadow in shadowed(direction, tiers, result):
+        for shadow in shadowed(direction, tiers, result, wider_rules, closed_tiers):
             diagnostics.add(shadow)
         # What a rule may be emitted as: its own region (within its policy's subject) minus what
         # Calico denies. That covers the part it decided and stays inside the allowed region; it
@@ -387,10 +392,11 @@ def _matches_unlabelled(peer: ir.Peer | None) -> bool:
 
 
 def _compile_policy(
-    policy: ir.Policy, cluster: Ranges, diagnostics: Diagnostics
+    policy: ir.Policy, cluster: Ranges, diagnostics: Diagnostics, widened: set[ir.Origin]
 ) -> tuple[PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]] | None:
     """The policy's subject and rule regions. What cannot be converted fails closed at the
-    smallest unit (``compile/failclosed.py``): never the whole policy."""
+    smallest unit (``compile/failclosed.py``): never the whole policy. The origins of the rules
+    made wider go into ``widened``."""
     try:
         subject = policy_subject(policy)
     except Inexpressible as err:
@@ -407,6 +413,7 @@ def _compile_policy(
         )
         policy = wider
         subject = policy_subject(policy)
+        widened.update(r.origin for d in ir.Direction for r in policy.rules(d) or ())
     regions: dict[ir.Direction, list[tuple[ir.Rule, Region]]] = {}
     for direction in ir.Direction:
         rules = policy.rules(direction)
@@ -415,6 +422,8 @@ def _compile_policy(
         regions[direction] = []
         for rule in rules:
             compiled = _compile_rule(policy, rule, direction, cluster, diagnostics)
+            if compiled is not None and compiled[0] is not rule:
+                widened.add(rule.origin)
             if compiled is not None:
                 regions[direction].append(compiled)
     return PolicyPlan(policy, subject), regions
