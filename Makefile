@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 # to: otherwise every test process and every CLI run recompiles the package and the tests.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install test quick lint typecheck layers unit demo bench clean schemas
+.PHONY: install test quick lint typecheck layers unit demo bench clean schemas docs
 
 install: $(STAMP)
 
@@ -82,6 +82,10 @@ bench: install
 	$(BIN)/python scripts/bench_convert.py
 	$(BIN)/python scripts/bench_concrete.py
 	$(BIN)/python scripts/bench_startup.py
+	$(BIN)/python scripts/bench_mix.py
+
+docs: install
+	$(BIN)/python scripts/gen_codes_doc.py
 
 schemas: install
 	$(BIN)/python scripts/gen_schemas.py ../shared/crds

@@ -19,7 +19,7 @@ import yaml
 from calico2cilium.convert import convert
 from calico2cilium.facts.target import DEFAULT_CILIUM_VERSION
 from calico2cilium.io.write import dump_yaml
-from calico2cilium.semantics.world import Assumptions, node_labels
+from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, Assumptions, node_labels
 from calico2cilium.verify.conversion import check_conversion
 
 
@@ -41,6 +41,8 @@ def main() -> int:
         node_cidrs=tuple(options.get("nodeCIDRs", ())),
         cilium_version=version,
         inventory=str(case_dir / options["inventory"]) if "inventory" in options else None,
+        # As tests/test_fixtures.py converts: the action stated, so no C2C340 "assumed" info.
+        endpoint_to_host_action=options.get("defaultEndpointToHostAction", DEFAULT_ENDPOINT_TO_HOST_ACTION),
     )
     output = dump_yaml(result.documents).replace(input_path, "input.yaml")
     lines = sorted(
@@ -58,6 +60,9 @@ def main() -> int:
             node_cidrs=tuple(options.get("nodeCIDRs", ())),
             cilium_version=(major, minor),
             node_labels=node_labels(options["nodeLabels"]) if "nodeLabels" in options else None,
+            calico_endpoint_to_host_action=options.get(
+                "defaultEndpointToHostAction", DEFAULT_ENDPOINT_TO_HOST_ACTION
+            ),
         ),
     )
     print(proof.render_text(), file=sys.stderr)

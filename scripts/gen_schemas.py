@@ -610,19 +610,19 @@ CILIUM_CHANGES: dict[str, tuple[str, tuple[Change, ...]]] = {
             Change(
                 "`toPorts[*].ports[*]` requires `port` again (in all four rule directions)",
                 "1.19 made `port` optional for the VRRP/IGMP extended protocols (commit 5d13f9b7c1,"
-                " 2025-07-02, in the v1.19 cycle; semantics.md §2.3). The 1.17.5 CRD requires it and"
-                " semantics-check.md claim 8 confirms 'Port must be specified' before 1.19.",
+                " 2025-07-02, in the v1.19 cycle; docs/reference/semantics.md §2.3). The 1.17.5 CRD requires it and"
+                " docs/reference/semantics-check.md claim 8 confirms 'Port must be specified' before 1.19.",
                 _restore_port_required,
             ),
             Change(
                 "`toPorts[*].ports[*].protocol` enum without `VRRP` and `IGMP`",
-                "added by the same commit 5d13f9b7c1 (v1.19; semantics.md §2.3 and §2.6).",
+                "added by the same commit 5d13f9b7c1 (v1.19; docs/reference/semantics.md §2.3 and §2.6).",
                 _drop_extended_protocols,
             ),
             Change(
                 "`fromRequires` (ingress, ingressDeny) and `toRequires` (egress, egressDeny) restored,"
                 " copied from the 1.17.5 CRD",
-                "deprecated in 1.17, removed in 1.19 by commit c98e572b9f (2025-11-07; semantics.md"
+                "deprecated in 1.17, removed in 1.19 by commit c98e572b9f (2025-11-07; docs/reference/semantics.md"
                 " §2.3 and §2.6), so still served by 1.18.",
                 _restore_requires,
             ),
@@ -636,7 +636,7 @@ CILIUM_CHANGES: dict[str, tuple[str, tuple[Change, ...]]] = {
                 "`cidrGroupSelector` removed from `fromCIDRSet[*]`/`toCIDRSet[*]` (property and its"
                 " `oneOf` branch) in all four rule directions",
                 "added in 1.17 by commit 047f39febc (2024-12-04); present in the 1.17.5 CRD, absent"
-                " in v1.15.4 (semantics.md §2.3, semantics-check.md claim 9).",
+                " in v1.15.4 (docs/reference/semantics.md §2.3, docs/reference/semantics-check.md claim 9).",
                 _drop_cidr_group_selector,
             ),
         ),
@@ -647,23 +647,23 @@ CILIUM_CHANGES: dict[str, tuple[str, tuple[Change, ...]]] = {
             Change(
                 "`toPorts[*].ports[*].endPort` removed",
                 "port ranges were added in 1.16 by commit 4fe60e5214 (2024-05-29); absent in the"
-                " v1.15.4 CRD (semantics.md §2.3, semantics-check.md claim 8).",
+                " v1.15.4 CRD (docs/reference/semantics.md §2.3, docs/reference/semantics-check.md claim 8).",
                 _drop_end_port,
             ),
             Change(
                 "`enableDefaultDeny` removed from the rule",
-                "added in 1.16 by commit 75ac5d0b86 (2024-03-14; semantics.md §2.4 and §2.6).",
+                "added in 1.16 by commit 75ac5d0b86 (2024-03-14; docs/reference/semantics.md §2.4 and §2.6).",
                 _drop_default_deny,
             ),
             Change(
                 "`fromNodes` (ingress, ingressDeny) and `toNodes` (egress, egressDeny) removed",
-                "added in 1.16 by commit 16eaf1afe4 (2024-02-06; semantics.md §2.3 and §2.6).",
+                "added in 1.16 by commit 16eaf1afe4 (2024-02-06; docs/reference/semantics.md §2.3 and §2.6).",
                 _drop_nodes,
             ),
             Change(
                 "`icmps[*].fields[*].type` is an integer 0–255 (no ICMP type names)",
                 "type names were added in 1.16 by commit 5cc5ac96bf; in v1.15.4 the field is a"
-                " `uint8` (semantics-check.md claim 8).",
+                " `uint8` (docs/reference/semantics-check.md claim 8).",
                 _numeric_icmp_type,
             ),
         ),
@@ -673,19 +673,19 @@ CILIUM_CHANGES: dict[str, tuple[str, tuple[Change, ...]]] = {
 CILIUM_KEPT_NOTES = {
     "1.18": (
         "Kept from 1.19 because they are 1.18 changes: the rule `log` field (commit dc3ed3d008,"
-        " semantics.md §2.6); the `serverNames` item pattern, `maxLength: 255`, `minItems: 1` and"
+        " docs/reference/semantics.md §2.6); the `serverNames` item pattern, `maxLength: 255`, `minItems: 1` and"
         " set semantics (cilium/cilium PR #38615 'policy: Add validation and docs for TLS SNI"
         " ServerNames', opened 2025-03-31, merged in the v1.18 cycle; the 1.17.5 CRD lacks them);"
         " CiliumCIDRGroup `cilium.io/v2` next to the deprecated `v2alpha1` (commit d385b9e9e8,"
-        " 2025-04-24, semantics.md §2.5). The 1.19.0-pre.4 and 1.17.5 CRDs differ in nothing else"
+        " 2025-04-24, docs/reference/semantics.md §2.5). The 1.19.0-pre.4 and 1.17.5 CRDs differ in nothing else"
         " but descriptions (checked by a structural diff)."
     ),
     "1.16": (
-        "Only the changes listed in semantics.md §2.6 are reverted. Any other 1.17-cycle CRD change"
+        "Only the changes listed in docs/reference/semantics.md §2.6 are reverted. Any other 1.17-cycle CRD change"
         " not listed there is not known here, so the 1.16 schema may accept a field that 1.16 lacks."
     ),
     "1.15": (
-        "As for 1.16: only the changes listed in semantics.md §2.6 are reverted; the 1.15 schema may"
+        "As for 1.16: only the changes listed in docs/reference/semantics.md §2.6 are reverted; the 1.15 schema may"
         " accept a field added in the 1.16 or 1.17 cycle that the reference does not list."
     ),
 }
@@ -1099,8 +1099,8 @@ def _cilium_section() -> str:
         "",
         "`calico2cilium.schemas` validates Cilium documents against one of five version sets"
         " (default: the newest). Only two CRD snapshots exist (1.17.5 and 1.19.0-pre.4), so 1.15, 1.16"
-        " and 1.18 are **derived**. Facts and commits are from `../shared/reference/semantics.md`"
-        " (Part 2, §2.6) and `semantics-check.md`, which read the Cilium sources at v1.15.4, v1.17.5"
+        " and 1.18 are **derived**. Facts and commits are from `docs/reference/semantics.md`"
+        " (Part 2, §2.6) and `docs/reference/semantics-check.md`, which read the Cilium sources at v1.15.4, v1.17.5"
         " and main.",
         "",
         "CiliumCIDRGroup: 1.15–1.17 serve only `cilium.io/v2alpha1` (the 1.17.5 CRD, identical apart"

@@ -1,4 +1,4 @@
-"""Plain allows next to L7 rules (review 2, bug 2; docs/reviews/l7-wildcard-research.md).
+"""Plain allows next to L7 rules (review 2, bug 2; docs/research/l7-wildcard-research.md).
 
 Cilium 1.15-1.18 lets every request of a plain allow's peers through on an L7 port whatever the
 peer kind (the proxy ORs the port's rules with the wildcard-port rule of L3-only and port-0
@@ -23,7 +23,7 @@ from calico2cilium.verify.api import verify_texts
 
 CLUSTER = Assumptions(pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",))
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-REVIEW_INPUT = Path(__file__).resolve().parent.parent / "docs" / "reviews" / "review-2-bug-2-l7-cidr.yaml"
+REVIEW_INPUT = FIXTURES / "http-then-nets-allow" / "input.yaml"  # review 2, bug 2's input
 
 L7_80 = [PortEntry("80", None, "TCP")]
 

@@ -52,12 +52,12 @@ def test_convert_prints_a_yaml_stream_and_a_summary(tmp_path: Path) -> None:
             "calico2cilium.io/source-file": "p.yaml",
         },
     }
-    # Deny TCP/22 then Allow TCP from web: TCP 1-21 and 23-65535 from web (port 0 is no port).
-    ports = cnp["specs"][0]["ingress"][0]["toPorts"][0]["ports"]
-    assert ports == [
-        {"port": "1", "endPort": 21, "protocol": "TCP"},
-        {"port": "23", "endPort": 65535, "protocol": "TCP"},
-    ]
+    # Deny TCP/22 then Allow TCP from web: the Deny stays a deny rule of the policy (deny wins in
+    # Cilium), the Allow is every TCP port from web, each as written.
+    spec = cnp["specs"][0]
+    assert spec["ingressDeny"][0]["toPorts"][0]["ports"] == [{"port": "22", "protocol": "TCP"}]
+    assert spec["ingress"][0]["toPorts"][0]["ports"] == [{"port": "0", "protocol": "TCP"}]
+    assert spec["description"] == "db ingress[0] Deny; db ingress[1] Allow"
     assert "1 files, 1 resources in, 1 Cilium resources out (Cilium 1.18), 0 errors, 0 warnings" in err
 
 

@@ -65,7 +65,7 @@ def test_pass_out_of_the_last_tier_ends_in_deny_without_the_default_allow_profil
         _hep(), _gnp("p", "  selector: role == 'w'\n  types: [Ingress]\n  ingress:\n    - action: Pass\n")
     )
     (spec,) = _host_specs(result, "calico2cilium-host-n1")
-    assert set(spec) == {"nodeSelector", "ingress", "egress"}
+    assert set(spec) == {"nodeSelector", "description", "ingress", "egress"}
     assert _ports(spec["ingress"]) >= {("TCP", "22")}
     assert not any(d["metadata"]["name"] == "p" and _host_specs(result, "p") for d in result.documents)
 
@@ -145,7 +145,7 @@ def test_refusals_keep_the_node_in_host_default_deny() -> None:
         assert "C2C312" in _codes(result)
         assert all(d.narrowing for d in result.diagnostics if d.code == "C2C312")
         [spec] = _host_specs(result, "calico2cilium-host-n1")
-        assert set(spec) == {"nodeSelector", "ingress", "egress"}
+        assert set(spec) == {"nodeSelector", "description", "ingress", "egress"}
         ports = {p["port"] for rule in spec["ingress"] for item in rule["toPorts"] for p in item["ports"]}
         assert "22" in ports  # the failsafe ports, which Calico allows whatever the policy says
 

@@ -25,7 +25,7 @@ spec:
 
 
 def test_impossible_value_is_simplified_not_an_internal_error() -> None:
-    # semantics.md 3.3: no pod can carry 'x y', so the policy selects nothing: no output, no C2C399.
+    # docs/reference/semantics.md §3.3: no pod can carry 'x y', so the policy selects nothing: no output, no C2C399.
     result = convert(text=NP.replace("app == 'web'", "app == 'x y'"))
     assert result.documents == []
     assert [d.code for d in result.diagnostics] == []

@@ -1,6 +1,6 @@
 """Felix ``DefaultEndpointToHostAction`` (Drop | Return | Accept): what Calico does with a pod's
 traffic to its own node after the pod's egress policy (projectcalico/calico
-felix/rules/static.go ``filterWorkloadToHostChain``; docs/reviews/endpoint-to-host-research.md).
+felix/rules/static.go ``filterWorkloadToHostChain``; docs/research/endpoint-to-host-research.md).
 
 The assumption lives in ``Assumptions.calico_endpoint_to_host_action``; the Calico semantics apply
 it to pod -> own node flows, the converter adds one policy for Drop, and the command line reads it

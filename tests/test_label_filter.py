@@ -2,7 +2,7 @@
 
 cilium ``pkg/labelsfilter/filter.go`` (``defaultLabelPrefixCfg``, ``filterLabels``): regexps
 matched at the start of the key; a label is kept when no ignore entry matches or the longest
-include match is longer than the shortest ignore match (semantics-check.md claim 2). The two
+include match is longer than the shortest ignore match (docs/reference/semantics-check.md claim 2). The two
 readings are written independently (prefix strings in the compiler, regexps in the verifier), so
 agreement on many keys is evidence for both.
 """

@@ -1,7 +1,7 @@
 """Which documents are the same stored object (C2C224 refuses a resource defined twice with different
 content; C2C225 keeps one of two copies with the same content).
 
-semantics.md 1.2, tier-prefixed names (libcalico-go/lib/names/policy.go at v3.31.7): up to Calico
+docs/reference/semantics.md §1.2, tier-prefixed names (libcalico-go/lib/names/policy.go at v3.31.7): up to Calico
 v3.31 a policy in tier T is stored as ``T.<name>`` (``crd.projectcalico.org/v1``), and a default-tier
 policy's v3 name may omit ``default.``. So v3 ``block`` and v1 ``default.block`` are one object,
 while v1 ``sec.block`` and ``default.block`` are two.

@@ -277,7 +277,7 @@ def test_types_are_kept_as_written() -> None:
 
 def test_crd_v1_policy_without_types_governs_both_directions() -> None:
     # The v1 object is Calico's stored form; nothing defaults it and felix reads empty types as
-    # Ingress + Egress (felix/calc/policy_sorter.go, semantics-check claim 14b).
+    # Ingress + Egress (felix/calc/policy_sorter.go, docs/reference/semantics-check.md claim 14b).
     policy = _policy("crd.projectcalico.org/v1", "GlobalNetworkPolicy", "  ingress: [{action: Allow}]\n")
     assert isinstance(policy, GlobalNetworkPolicyV1)
     assert policy.effective_types() == ("Ingress", "Egress")

@@ -447,6 +447,12 @@ def test_invalid_rule(body: str, loc: tuple[Any, ...]) -> None:
             rule("action: Allow, protocol: TCP, destination: {services: {name: s}, ports: [80]}", "egress"),
             (*E0, "destination", "ports"),
         ),
+        (  # review 4, s2: notPorts too
+            rule(
+                "action: Allow, protocol: TCP, destination: {services: {name: s}, notPorts: [80]}", "egress"
+            ),
+            (*E0, "destination", "notPorts"),
+        ),
         ("  types: [Ingress, Ingress]\n", ("spec", "types", 1)),
         ("  selector: global()\n", ("spec", "selector")),
         ("  serviceAccountSelector: 'global() || a == \"b\"'\n", ("spec", "serviceAccountSelector")),

@@ -349,6 +349,7 @@ SELECTED = (
     "sets-nsselector-all-skips-global-sets",
     "trap-action-only-allow-after-deny",
     "trap-deny-port-then-allow-all",
+    "trap-gnp-notselector-deny-every-other-address",
     "trap-knp-ipblock-matches-pods",
     "trap-pass-to-profile-all-but-one-port",
 )
@@ -388,16 +389,6 @@ NEUTRAL: dict[tuple[str, str, str], str] = {
         "widen a selector",
         "CiliumNetworkPolicy shop/api-to-db.specs[0].egress[0].toEndpoints[1] without role NotIn",
     ): "replica=true, app=postgres, role=primary pods are already toEndpoints[2]",
-    (
-        "order-notselector-deny-then-allow",
-        "widen a selector",
-        "CiliumNetworkPolicy shop/cache.specs[0].ingress[1].fromEndpoints[1] without app Exists",
-    ): "the pods it adds (no app label, outside shop) are already fromEndpoints[0] (app DoesNotExist)",
-    (
-        "order-notselector-deny-then-allow",
-        "widen a selector",
-        "CiliumNetworkPolicy shop/cache.specs[0].ingress[1].fromEndpoints[1] without app NotIn",
-    ): "the pods it adds (app=api outside shop) are already fromEndpoints[2] (app=api, any namespace)",
     # A namespace term implied by another term of the same selector.
     (
         "field-rule-namespaceselector",
@@ -406,16 +397,48 @@ NEUTRAL: dict[tuple[str, str, str], str] = {
         " without k8s:io.kubernetes.pod.namespace Exists",
     ): "the selector keeps a namespace-label term, which only pods (which have a namespace) carry",
     # Policies that only turn default deny on, for subjects that other policies cover together.
+    # Structure-preserving output (docs/design/structure-preserving-compile.md): a policy's own
+    # empty rule that turns default deny on for pods another policy already puts in default deny,
+    # a Calico Deny kept as a deny rule where nothing else allows its flows, and an allow repeated
+    # by a later policy's narrowed allow.
     (
-        "order-blocklist-tier-then-allowlist",
-        "drop a policy",
-        "CiliumClusterwideNetworkPolicy blocklist.bad-actors",
-    ): "every web pod is selected in ingress by frontend (app=frontend) or the profile allow (others)",
+        "order-np-gnp-interleaved-egress",
+        "delete a rule",
+        "CiliumClusterwideNetworkPolicy block-metadata.specs[0].egress[0]",
+    ): "the app=agent pods are in egress default deny through agent-metadata and allow-ipv4-egress too",
     (
-        "trap-pass-to-profile-all-but-one-port",
-        "drop a policy",
-        "CiliumClusterwideNetworkPolicy block-telnet",
-    ): "every pod is selected in ingress by web (shop app=web) or the profile allow's two specs (others)",
+        "order-np-gnp-interleaved-egress",
+        "delete a rule",
+        "CiliumClusterwideNetworkPolicy block-metadata.specs[1].egress[0]",
+    ): "cloud-agent's other pods are in egress default deny through allow-ipv4-egress (all()) too",
+    (
+        "order-np-gnp-interleaved-egress",
+        "delete a rule",
+        "CiliumClusterwideNetworkPolicy block-metadata.specs[2].egress[0] (its spec's only rule: the spec deleted)",
+    ): "every cloud-agent pod is in egress default deny through allow-ipv4-egress (all()) too",
+    (
+        "order-np-gnp-interleaved-egress",
+        "change a port",
+        "CiliumNetworkPolicy cloud-agent/agent-metadata.specs[0].egress[0].toPorts[0].ports[0] 80 +1",
+    ): "allow-ipv4-egress allows app=agent pods TCP/UDP/SCTP to 169.254.169.254 too, and block-metadata's"
+    " deny spares TCP/80, so TCP/80 stays allowed and TCP/81 stays denied",
+    (
+        "order-np-gnp-interleaved-egress",
+        "change a protocol",
+        "CiliumNetworkPolicy cloud-agent/agent-metadata.specs[0].egress[0].toPorts[0].ports[0] TCP -> UDP",
+    ): "allow-ipv4-egress allows app=agent pods TCP/UDP/SCTP to 169.254.169.254 too, and block-metadata's"
+    " deny spares TCP/80 and denies UDP, so nothing changes",
+    (
+        "order-pass-to-later-tier",
+        "delete a rule",
+        "CiliumClusterwideNetworkPolicy security.prod-guard.specs[1].ingressDeny[0]",
+    ): "the Deny kept as written: no rule of the output allows dev pods into prod, whose pods"
+    " prod-guard keeps in ingress default deny",
+    (
+        "order-subject-split",
+        "delete a rule",
+        "CiliumNetworkPolicy shop/web-prod-no-dev.specs[0].ingress[0]",
+    ): "the app=web pods are in ingress default deny through the web policy too",
 }
 """(fixture, mutation, where) -> why the mutant changes no verdict. Each is checked twice: the
 verifier proves it equivalent and the concrete engine finds no difference on the generated
@@ -504,7 +527,10 @@ def _counterexample_problems(outcome: Outcome) -> list[str]:
 @pytest.mark.parametrize("kind", list(MUTATIONS))
 def test_every_mutant_of_a_conversion_is_caught_with_correct_counterexamples(kind: str) -> None:
     results = outcomes(kind)
-    assert len(results) >= 5, f"{kind}: applied only {len(results)} times"
+    # Rules kept as written carry few CIDR excepts (a Deny of a net is no longer subtracted from
+    # every later allow of a wider one): four selected outputs still have one.
+    least = 4 if kind == "drop an except" else 5
+    assert len(results) >= least, f"{kind}: applied only {len(results)} times"
     problems = []
     for outcome in results:
         status, where = outcome.result.status, outcome.key

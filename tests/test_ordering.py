@@ -1,6 +1,6 @@
 """The ordering engine against a brute-force first-match evaluator, on every flow of a small universe.
 
-The evaluator below is written straight from semantics.md 1.2 and shares nothing with the engine
+The evaluator below is written straight from docs/reference/semantics.md §1.2 and shares nothing with the engine
 but cube membership: tiers in order; a tier none of whose policies selects the subject is skipped;
 the first matching Allow/Deny decides; Pass leaves the tier; Log goes on; a selected subject that
 matched no rule gets the tier's default; after the last tier, selected subjects get ``after``.

@@ -1,8 +1,8 @@
 """Calico semantics, one behaviour per test, each citing the published behaviour it encodes.
 
-Sources: ../shared/reference/semantics.md Part 1 (which cites Calico's code and docs, e.g.
+Sources: docs/reference/semantics.md Part 1 (which cites Calico's code and docs, e.g.
 felix/rules/endpoints.go, policy_sorter.go, updateprocessors/rules.go, conversion.go, and the docs
-pages tiered-policy.mdx, networkpolicy.mdx, globalnetworkpolicy.mdx) and semantics-check.md.
+pages tiered-policy.mdx, networkpolicy.mdx, globalnetworkpolicy.mdx) and docs/reference/semantics-check.md.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def tier(name: str, order: int | None, action: str = "Deny") -> str:
 
 
 def test_unselected_pod_is_allowed_by_the_namespace_profile() -> None:
-    # semantics.md 1.2 (conversion.go NamespaceToProfile): kns.<ns> allows; no policy = allow.
+    # docs/reference/semantics.md §1.2 (conversion.go NamespaceToProfile): kns.<ns> allows; no policy = allow.
     assert verdict(np("x", "  selector: app == 'db'\n  ingress: [{action: Deny}]"), pod()) == (
         True,
         "namespace profile kns.<ns> (allow)",
@@ -81,21 +81,21 @@ def test_unselected_pod_is_allowed_by_the_namespace_profile() -> None:
 
 
 def test_end_of_tier_drop_when_no_rule_matches() -> None:
-    # semantics.md 1.2: a tier with an applicable policy but no matching rule drops (default Deny).
+    # docs/reference/semantics.md §1.2: a tier with an applicable policy but no matching rule drops (default Deny).
     text = np("x", "  selector: app == 'web'\n  ingress: [{action: Allow, source: {selector: role == 'fe'}}]")
     assert allowed(text, pod(role="fe"))
     assert not allowed(text, pod(role="other"))
 
 
 def test_types_without_rules_deny_that_direction() -> None:
-    # semantics.md 1.1: a policy with type X and no X rules denies all X traffic.
+    # docs/reference/semantics.md §1.1: a policy with type X and no X rules denies all X traffic.
     text = np("x", "  selector: app == 'web'\n  types: [Egress]")
     assert not allowed(text, pod(), direction="egress")
     assert allowed(text, pod(), direction="ingress")
 
 
 def test_types_defaulting_by_rules() -> None:
-    # semantics-check claim 14 (clientv3 defaulting): no egress rules -> [Ingress]; only egress -> [Egress].
+    # docs/reference/semantics-check.md claim 14 (clientv3 defaulting): no egress rules -> [Ingress]; only egress -> [Egress].
     ingress_only = np("x", "  selector: app == 'web'\n  egress: []")
     assert not allowed(ingress_only, pod(), direction="ingress")
     assert allowed(ingress_only, pod(), direction="egress")
@@ -108,7 +108,7 @@ def test_types_defaulting_by_rules() -> None:
 
 
 def test_first_match_wins_within_a_policy() -> None:
-    # semantics.md 1.2: the first rule with a terminal action decides.
+    # docs/reference/semantics.md §1.2: the first rule with a terminal action decides.
     text = np(
         "x",
         "  selector: app == 'web'\n  ingress: [{action: Allow, source: {selector: role == 'fe'}}, {action: Deny}]",
@@ -118,13 +118,13 @@ def test_first_match_wins_within_a_policy() -> None:
 
 
 def test_log_is_not_terminal() -> None:
-    # semantics.md 1.2 (felix/rules/policy.go): Log continues with the next rule.
+    # docs/reference/semantics.md §1.2 (felix/rules/policy.go): Log continues with the next rule.
     text = np("x", "  selector: app == 'web'\n  ingress: [{action: Log}, {action: Allow}]")
     assert allowed(text, pod())
 
 
 def test_policy_order_lower_first_missing_last_then_name() -> None:
-    # semantics.md 1.2 (policy_sorter.go): order ascending, missing = +inf, ties by name.
+    # docs/reference/semantics.md §1.2 (policy_sorter.go): order ascending, missing = +inf, ties by name.
     deny_first = np("b", "  order: 10\n  selector: app == 'web'\n  ingress: [{action: Deny}]") + np(
         "a", "  order: 20\n  selector: app == 'web'\n  ingress: [{action: Allow}]"
     )
@@ -140,7 +140,7 @@ def test_policy_order_lower_first_missing_last_then_name() -> None:
 
 
 def test_ordering_across_network_policy_and_global_network_policy() -> None:
-    # semantics.md 1.2: NetworkPolicy and GlobalNetworkPolicy of one tier share one order.
+    # docs/reference/semantics.md §1.2: NetworkPolicy and GlobalNetworkPolicy of one tier share one order.
     text = gnp(
         "g",
         "  order: 1\n  selector: app == 'web'\n  ingress: [{action: Deny, source: {selector: role == 'bad'}}]",
@@ -150,7 +150,7 @@ def test_ordering_across_network_policy_and_global_network_policy() -> None:
 
 
 def test_tiers_in_order_and_pass_to_the_next_tier() -> None:
-    # semantics.md 1.2 (endpoints.go): Pass skips the rest of the tier; tiers by order.
+    # docs/reference/semantics.md §1.2 (endpoints.go): Pass skips the rest of the tier; tiers by order.
     text = (
         tier("security", 100)
         + gnp(
@@ -168,13 +168,13 @@ def test_tiers_in_order_and_pass_to_the_next_tier() -> None:
 
 
 def test_pass_out_of_the_last_tier_ends_in_allow() -> None:
-    # semantics.md 1.2 / trap 6: the profile allows after the last tier.
+    # docs/reference/semantics.md §1.2 / trap 6: the profile allows after the last tier.
     text = gnp("p", "  selector: all()\n  ingress: [{action: Pass}]")
     assert allowed(text, pod())
 
 
 def test_tier_default_action_pass() -> None:
-    # semantics.md 1.2: defaultAction Pass continues with the next tier instead of dropping.
+    # docs/reference/semantics.md §1.2: defaultAction Pass continues with the next tier instead of dropping.
     text = tier("t", 10, "Pass") + gnp(
         "p", "  tier: t\n  selector: all()\n  ingress: [{action: Allow, source: {selector: role == 'x'}}]"
     )
@@ -182,13 +182,13 @@ def test_tier_default_action_pass() -> None:
 
 
 def test_tier_without_an_applicable_policy_is_skipped() -> None:
-    # semantics.md 1.2 + tiered-policy.mdx: no end-of-tier drop for a tier with no selecting policy.
+    # docs/reference/semantics.md §1.2 + tiered-policy.mdx: no end-of-tier drop for a tier with no selecting policy.
     text = tier("t", 10) + gnp("p", "  tier: t\n  selector: app == 'db'\n  ingress: [{action: Deny}]")
     assert allowed(text, pod())
 
 
 def test_tier_with_no_order_sorts_last() -> None:
-    # semantics.md 1.2 (TierLess): a tier without order sorts after ordered ones (default = 1e6).
+    # docs/reference/semantics.md §1.2 (TierLess): a tier without order sorts after ordered ones (default = 1e6).
     text = (
         tier("late", None)
         + gnp("l", "  tier: late\n  selector: all()\n  ingress: [{action: Deny}]")
@@ -198,13 +198,13 @@ def test_tier_with_no_order_sorts_last() -> None:
 
 
 def test_network_policy_selects_only_its_namespace() -> None:
-    # semantics.md 1.1 (networkpolicyprocessor.go): selector && projectcalico.org/namespace == ns.
+    # docs/reference/semantics.md §1.1 (networkpolicyprocessor.go): selector && projectcalico.org/namespace == ns.
     text = np("x", "  selector: app == 'web'\n  ingress: [{action: Deny}]", ns="other")
     assert allowed(text, pod())
 
 
 def test_rule_selector_is_namespace_scoped_but_nets_are_not() -> None:
-    # semantics.md 1.4 consequence 1: a nets-only rule is not namespace restricted.
+    # docs/reference/semantics.md §1.4 consequence 1: a nets-only rule is not namespace restricted.
     sel = np("x", "  selector: app == 'web'\n  ingress: [{action: Allow, source: {selector: role == 'fe'}}]")
     assert allowed(sel, pod("app", role="fe"))
     assert not allowed(sel, pod("elsewhere", role="fe"))
@@ -213,7 +213,7 @@ def test_rule_selector_is_namespace_scoped_but_nets_are_not() -> None:
 
 
 def test_not_selector_alone_in_a_network_policy_means_my_namespace_minus_x() -> None:
-    # semantics.md 1.4 consequence 2: the namespace clause is added because notSelector is set.
+    # docs/reference/semantics.md §1.4 consequence 2: the namespace clause is added because notSelector is set.
     text = np(
         "x", "  selector: app == 'web'\n  ingress: [{action: Allow, source: {notSelector: role == 'bad'}}]"
     )
@@ -225,7 +225,7 @@ def test_not_selector_alone_in_a_network_policy_means_my_namespace_minus_x() -> 
 
 
 def test_not_selector_in_a_gnp_matches_every_other_address() -> None:
-    # semantics.md 1.4 consequence 3: notSelector alone in a GNP also matches external IPs.
+    # docs/reference/semantics.md §1.4 consequence 3: notSelector alone in a GNP also matches external IPs.
     text = gnp(
         "g", "  selector: app == 'web'\n  ingress: [{action: Allow, source: {notSelector: role == 'bad'}}]"
     )
@@ -234,7 +234,7 @@ def test_not_selector_in_a_gnp_matches_every_other_address() -> None:
 
 
 def test_not_equal_matches_a_missing_label() -> None:
-    # semantics.md 1.3 (ast.go LabelNeValueNode): `k != v` is true when k is absent.
+    # docs/reference/semantics.md §1.3 (ast.go LabelNeValueNode): `k != v` is true when k is absent.
     text = np("x", "  selector: app == 'web'\n  ingress: [{action: Allow, source: {selector: tier != 'db'}}]")
     assert allowed(text, pod())
     assert allowed(text, pod(tier="web"))
@@ -242,7 +242,7 @@ def test_not_equal_matches_a_missing_label() -> None:
 
 
 def test_gnp_namespace_selector_uses_namespace_labels() -> None:
-    # semantics.md 1.1/1.4: namespaceSelector gets the pcns. prefix; all() = any namespaced endpoint.
+    # docs/reference/semantics.md §1.1/1.4: namespaceSelector gets the pcns. prefix; all() = any namespaced endpoint.
     text = gnp(
         "g",
         "  namespaceSelector: env == 'prod'\n  selector: app == 'web'\n"
@@ -263,7 +263,7 @@ def test_gnp_namespace_selector_uses_namespace_labels() -> None:
 
 
 def test_namespace_name_label() -> None:
-    # semantics.md 1.3: pcns.projectcalico.org/name is the namespace name.
+    # docs/reference/semantics.md §1.3: pcns.projectcalico.org/name is the namespace name.
     text = gnp(
         "g",
         "  selector: app == 'web'\n  ingress: [{action: Allow, source: {namespaceSelector: projectcalico.org/name == 'ops'}}]",
@@ -273,7 +273,7 @@ def test_namespace_name_label() -> None:
 
 
 def test_service_accounts() -> None:
-    # semantics.md 1.4: names -> projectcalico.org/serviceaccount in {...}; selector -> pcsa. prefix.
+    # docs/reference/semantics.md §1.4: names -> projectcalico.org/serviceaccount in {...}; selector -> pcsa. prefix.
     text = np(
         "x",
         "  selector: app == 'web'\n  ingress: [{action: Allow, source: {serviceAccounts: {names: [api]}}}]",
@@ -285,7 +285,7 @@ def test_service_accounts() -> None:
 
 
 def test_ports_ranges_not_ports_and_protocols() -> None:
-    # semantics.md 1.4: ports are ints, "min:max" ranges or names; notPorts negate; protocol numbers.
+    # docs/reference/semantics.md §1.4: ports are ints, "min:max" ranges or names; notPorts negate; protocol numbers.
     text = np(
         "x",
         "  selector: app == 'web'\n  ingress: [{action: Allow, protocol: TCP, destination: {ports: ['8000:8080'], notPorts: [8008]}}]",
@@ -298,7 +298,7 @@ def test_ports_ranges_not_ports_and_protocols() -> None:
 
 
 def test_icmp_type_and_code() -> None:
-    # semantics.md 1.4: icmp {type, code}; notICMP negates.
+    # docs/reference/semantics.md §1.4: icmp {type, code}; notICMP negates.
     text = np(
         "x",
         "  selector: app == 'web'\n  ingress: [{action: Allow, protocol: ICMP, icmp: {type: 3, code: 4}}]",
@@ -308,7 +308,7 @@ def test_icmp_type_and_code() -> None:
 
 
 def test_named_ports_resolve_against_the_destination_pod() -> None:
-    # semantics.md 1.4 (rule_scanner.go): named ports resolve to the endpoints' declared ports.
+    # docs/reference/semantics.md §1.4 (rule_scanner.go): named ports resolve to the endpoints' declared ports.
     text = np(
         "x",
         "  selector: app == 'web'\n  ingress: [{action: Allow, protocol: TCP, destination: {ports: [http]}}]",
@@ -325,7 +325,7 @@ def test_named_ports_resolve_against_the_destination_pod() -> None:
 
 
 def test_network_sets_are_matched_by_address() -> None:
-    # semantics.md 1.6: a selector matching a NetworkSet matches the addresses in its nets, pods too.
+    # docs/reference/semantics.md §1.6: a selector matching a NetworkSet matches the addresses in its nets, pods too.
     text = (
         "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: s, labels: {kind: partners}}\nspec: {nets: [198.51.100.0/24]}\n---\n"
         + gnp(
@@ -338,7 +338,7 @@ def test_network_sets_are_matched_by_address() -> None:
 
 
 def test_global_namespace_selector_selects_global_sets_only() -> None:
-    # semantics.md 1.3: global() becomes !has(projectcalico.org/namespace): GlobalNetworkSets, HEPs.
+    # docs/reference/semantics.md §1.3: global() becomes !has(projectcalico.org/namespace): GlobalNetworkSets, HEPs.
     text = (
         "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: s, labels: {a: b}}\nspec: {nets: [198.51.100.0/24]}\n---\n"
         + np(
@@ -351,7 +351,7 @@ def test_global_namespace_selector_selects_global_sets_only() -> None:
 
 
 def test_namespaced_network_set_inherits_its_namespace_labels() -> None:
-    # semantics.md 1.6 (networksetprocessor.go): namespaced sets get pcns.* labels of their namespace.
+    # docs/reference/semantics.md §1.6 (networksetprocessor.go): namespaced sets get pcns.* labels of their namespace.
     text = (
         "apiVersion: projectcalico.org/v3\nkind: NetworkSet\nmetadata: {name: s, namespace: ext, labels: {a: b}}\nspec: {nets: [198.51.100.0/24]}\n---\n"
         + gnp(
@@ -365,7 +365,7 @@ def test_namespaced_network_set_inherits_its_namespace_labels() -> None:
 
 
 def test_kubernetes_network_policy_sits_at_order_1000() -> None:
-    # semantics.md 1.2 "Kubernetes NetworkPolicy inside Calico": order 1000 in the default tier.
+    # docs/reference/semantics.md §1.2 "Kubernetes NetworkPolicy inside Calico": order 1000 in the default tier.
     knp = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: k, namespace: app}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  ingress: [{}]\n---\n"
     before = np(
         "d",
@@ -380,20 +380,20 @@ def test_kubernetes_network_policy_sits_at_order_1000() -> None:
 
 
 def test_kubernetes_ip_block_matches_pod_addresses() -> None:
-    # semantics-check claim 11: ipBlock becomes nets with no selector, so pods in the CIDR match.
+    # docs/reference/semantics-check.md claim 11: ipBlock becomes nets with no selector, so pods in the CIDR match.
     knp = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: k, namespace: app}\nspec:\n  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}]}]\n"
     assert allowed(knp, pod("elsewhere", ip="10.0.0.9"))
     assert not allowed(knp, pod("elsewhere", ip="10.1.0.9"))
 
 
 def test_kubernetes_policy_types_are_honoured_by_calico() -> None:
-    # semantics-check claim 11: Calico honours policyTypes (egress rules without Egress are ignored).
+    # docs/reference/semantics-check.md claim 11: Calico honours policyTypes (egress rules without Egress are ignored).
     knp = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: k, namespace: app}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n  ingress: [{}]\n  egress: [{to: [{podSelector: {matchLabels: {role: db}}}]}]\n"
     assert allowed(knp, pod(role="x"), direction="egress")
 
 
 def test_local_host_to_pod_is_always_allowed() -> None:
-    # semantics.md 1.5 (hostendpoint.mdx): host -> local workload is always allowed.
+    # docs/reference/semantics.md §1.5 (hostendpoint.mdx): host -> local workload is always allowed.
     text = np("x", "  selector: app == 'web'\n  ingress: [{action: Deny}]")
     assert allowed(text, Endpoint("host", ipaddress.ip_address("192.168.0.1")))
     assert not allowed(text, Endpoint("remote-node", ipaddress.ip_address("192.168.0.2")))
@@ -429,7 +429,7 @@ def test_gnp_service_account_selector_rewrites_all() -> None:
 
 
 def test_host_endpoints_are_matched_as_peers_by_their_expected_ips() -> None:
-    # semantics.md 1.4: rule selectors match host endpoints' expectedIPs.
+    # docs/reference/semantics.md §1.4: rule selectors match host endpoints' expectedIPs.
     hep = "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h, labels: {role: node}}\nspec: {node: n1, expectedIPs: [192.168.0.9]}\n---\n"
     text = hep + gnp(
         "g", "  selector: app == 'web'\n  ingress: [{action: Allow, source: {selector: role == 'node'}}]"
@@ -443,7 +443,7 @@ def test_host_endpoints_are_matched_as_peers_by_their_expected_ips() -> None:
 
 
 def test_crd_v1_objects_without_types_apply_both_ways() -> None:
-    # semantics-check claim 14(b): felix treats a stored policy without types as Ingress+Egress.
+    # docs/reference/semantics-check.md claim 14(b): felix treats a stored policy without types as Ingress+Egress.
     text = "apiVersion: crd.projectcalico.org/v1\nkind: NetworkPolicy\nmetadata: {name: default.x, namespace: app}\nspec:\n  selector: app == 'web'\n  ingress: [{action: Allow}]\n"
     assert allowed(text, pod())
     assert not allowed(text, pod(), direction="egress")
@@ -456,7 +456,7 @@ def test_undefined_tier_is_reported() -> None:
 
 
 def test_untracked_and_pre_dnat_policies_do_not_apply_to_pods() -> None:
-    # semantics.md 1.1 (globalnetworkpolicy.mdx): doNotTrack/preDNAT matter only for host endpoints.
+    # docs/reference/semantics.md §1.1 (globalnetworkpolicy.mdx): doNotTrack/preDNAT matter only for host endpoints.
     text = gnp(
         "g", "  selector: all()\n  doNotTrack: true\n  applyOnForward: true\n  ingress: [{action: Deny}]"
     )

@@ -1,6 +1,6 @@
 """Cilium semantics, one behaviour per test, each citing its source.
 
-Sources: ../shared/reference/semantics.md (§2.x) and semantics-check.md (claims, deviations E1-E14),
+Sources: docs/reference/semantics.md (§2.x) and docs/reference/semantics-check.md (claims, deviations E1-E14),
 which name the Cilium files they were read from.
 """
 
@@ -68,12 +68,12 @@ def cnp(body: str, ns: str = "app", kind: str = "CiliumNetworkPolicy") -> str:
 
 
 def test_no_policy_allows() -> None:
-    # semantics.md 2.4: an endpoint is unrestricted until some rule selects it.
+    # docs/reference/semantics.md §2.4: an endpoint is unrestricted until some rule selects it.
     assert decide(cnp("  egress: [{toEntities: [world]}]"), pod(role="x"))
 
 
 def test_empty_rule_allows_nothing_but_turns_default_deny_on() -> None:
-    # semantics-check claim 3: `- {}` allows nothing; default deny counts len(Ingress) > 0.
+    # docs/reference/semantics-check.md claim 3: `- {}` allows nothing; default deny counts len(Ingress) > 0.
     assert not decide(cnp("  ingress: [{}]"), pod(role="x"))
 
 
@@ -97,7 +97,7 @@ def test_l4_only_rule_matches_every_peer() -> None:
 
 
 def test_cnp_peer_selector_gets_the_policy_namespace() -> None:
-    # semantics.md 2.1 / claim 1: fromEndpoints without a namespace key is pinned to the policy ns.
+    # docs/reference/semantics.md §2.1 / claim 1: fromEndpoints without a namespace key is pinned to the policy ns.
     body = "  ingress: [{fromEndpoints: [{matchLabels: {role: fe}}]}]"
     assert decide(cnp(body), pod("app", role="fe"))
     assert not decide(cnp(body), pod("other", role="fe"))
@@ -139,7 +139,7 @@ def test_reserved_selector_is_not_injected() -> None:
 
 
 def test_notin_matches_pods_without_the_label() -> None:
-    # semantics.md 2.2: NotIn holds when the key is absent (Requirement.Matches).
+    # docs/reference/semantics.md §2.2: NotIn holds when the key is absent (Requirement.Matches).
     body = "  ingress: [{fromEndpoints: [{matchExpressions: [{key: tier, operator: NotIn, values: [db]}]}]}]"
     assert decide(cnp(body), pod())
     assert not decide(cnp(body), pod(tier="db"))
@@ -168,7 +168,7 @@ def test_cidr_rules_never_match_pods_or_nodes_by_default() -> None:
 
 
 def test_cidr_set_except() -> None:
-    # semantics.md 2.3: cidr with except.
+    # docs/reference/semantics.md §2.3: cidr with except.
     body = "  ingress: [{fromCIDRSet: [{cidr: 203.0.113.0/24, except: [203.0.113.0/28]}]}]"
     assert decide(cnp(body), other("world", "203.0.113.99"))
     assert not decide(cnp(body), other("world", "203.0.113.9"))
@@ -207,7 +207,7 @@ def test_cidr_groups_by_ref_and_selector() -> None:
     ],
 )
 def test_entities(entity: str, peer: Endpoint, expected: bool) -> None:
-    # claim 7 / semantics.md 2.3 (entity.go).
+    # claim 7 / docs/reference/semantics.md §2.3 (entity.go).
     body = f"  egress: [{{toEntities: [{entity}]}}]"
     assert decide(cnp(body), peer, direction="egress") is expected
 
@@ -297,7 +297,7 @@ def test_enable_default_deny_false_only_adds_allows() -> None:
 
 
 def test_named_ports_are_the_destination_pods_and_case_folded() -> None:
-    # semantics.md 2.3: named ports in IANA form, lower-cased.
+    # docs/reference/semantics.md §2.3: named ports in IANA form, lower-cased.
     body = "  ingress: [{toPorts: [{ports: [{port: HTTP, protocol: TCP}]}]}]"
     subject = Endpoint(
         "pod",
@@ -338,7 +338,7 @@ def test_egress_named_ports_are_one_number_for_the_whole_cluster() -> None:
 
 
 def test_cnp_subject_is_pinned_to_its_namespace_and_ccnp_is_not() -> None:
-    # semantics.md 2.1: CNP endpointSelector always gets the policy namespace.
+    # docs/reference/semantics.md §2.1: CNP endpointSelector always gets the policy namespace.
     body = "  ingress: [{}]"
     elsewhere = pod("other", "10.0.0.1", app="web")
     assert decide(cnp(body), pod(), subject=elsewhere)
@@ -346,7 +346,7 @@ def test_cnp_subject_is_pinned_to_its_namespace_and_ccnp_is_not() -> None:
 
 
 def test_local_host_is_allowed_in() -> None:
-    # semantics.md 2.4: --allow-localhost (Kubernetes default) lets the node reach its pods.
+    # docs/reference/semantics.md §2.4: --allow-localhost (Kubernetes default) lets the node reach its pods.
     assert decide(cnp("  ingress: [{}]"), other("host", "192.168.0.1"))
 
 

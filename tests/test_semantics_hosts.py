@@ -1,9 +1,9 @@
 """Host subjects (host firewall): Calico HostEndpoints and Cilium host policies as decision points.
 
-Sources: ../shared/reference/semantics.md 1.1 (which policies can select a host endpoint), 1.2
+Sources: docs/reference/semantics.md §1.1 (which policies can select a host endpoint), 1.2
 (tiers, Pass, profiles after the tiers), 1.5 (host endpoints: default deny except failsafe ports,
 ``projectcalico-default-allow``, ``interfaceName``, host to local workloads always allowed), 2.1
-(host policies: CCNP ``nodeSelector``), 2.4 (default deny, deny wins); semantics-check.md claim 13
+(host policies: CCNP ``nodeSelector``), 2.4 (default deny, deny wins); docs/reference/semantics-check.md claim 13
 (failsafe defaults, ``"*"``, auto HEPs carry the default-allow profile); Calico docs
 ``reference/resources/hostendpoint.mdx`` ("Traffic from a host to its workload endpoints ... is
 always allowed, despite any policy in place"); cilium/cilium#13121 (host policies are enforced
@@ -67,7 +67,7 @@ def calico_host(
 
 
 def test_hep_without_policy_denies_except_failsafe_ports() -> None:
-    # semantics.md 1.5 / semantics-check claim 13: a "*" HEP with no policy and no allow profile
+    # docs/reference/semantics.md §1.5 / docs/reference/semantics-check.md claim 13: a "*" HEP with no policy and no allow profile
     # denies to and from the host, except the failsafe ports (inbound tcp:22 ..., outbound udp:53 ...).
     text = hep()
     assert calico_host(text, "ingress", world(), TCP, 22) == (
@@ -88,7 +88,7 @@ def test_hep_without_policy_denies_except_failsafe_ports() -> None:
 
 
 def test_default_allow_profile_allows_without_policy() -> None:
-    # semantics.md 1.5: the projectcalico-default-allow profile turns the default into allow-all.
+    # docs/reference/semantics.md §1.5: the projectcalico-default-allow profile turns the default into allow-all.
     text = hep(profiles="projectcalico-default-allow")
     assert calico_host(text, "ingress", world(), TCP, 80) == (
         True,
@@ -109,7 +109,7 @@ INGRESS_22 = gnp(
 
 
 def test_gnp_selecting_a_hep_allows_port_22_only() -> None:
-    # semantics.md 1.1: a GNP without namespaceSelector selects host endpoints by their labels;
+    # docs/reference/semantics.md §1.1: a GNP without namespaceSelector selects host endpoints by their labels;
     # 1.2: a selected endpoint matched by no rule is denied at the end of the tier.
     text = hep() + INGRESS_22
     no_failsafe = Assumptions(pod_cidrs=A.pod_cidrs, calico_failsafe_inbound=())
@@ -122,7 +122,7 @@ def test_gnp_selecting_a_hep_allows_port_22_only() -> None:
 
 
 def test_namespaced_policies_never_select_a_hep() -> None:
-    # semantics.md 1.1: a namespaceSelector rewrites all() to has(projectcalico.org/namespace); a
+    # docs/reference/semantics.md §1.1: a namespaceSelector rewrites all() to has(projectcalico.org/namespace); a
     # NetworkPolicy adds projectcalico.org/namespace == <ns>: labels no host endpoint has.
     ns_gnp = gnp(
         "ns",
@@ -134,7 +134,7 @@ def test_namespaced_policies_never_select_a_hep() -> None:
 
 
 def test_pass_out_of_the_last_tier_goes_to_the_profiles() -> None:
-    # semantics.md 1.2: after the last tier passes, the profiles decide: a HEP without an allow
+    # docs/reference/semantics.md §1.2: after the last tier passes, the profiles decide: a HEP without an allow
     # profile is denied (a pod's namespace profile would allow, DESIGN "Pass out of the last tier").
     tier = (
         "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: security}\nspec: {order: 100}\n---\n"
@@ -174,7 +174,7 @@ def test_own_pods_to_host_are_not_host_endpoint_policy() -> None:
 
 
 def test_named_interface_and_label_conflicts_are_not_proven() -> None:
-    # semantics.md 1.5: a named-interface HEP governs only that interface; not expressible.
+    # docs/reference/semantics.md §1.5: a named-interface HEP governs only that interface; not expressible.
     side = read_calico_side(read_documents(hep(interface="eth0"), "c.yaml")[0], A)
     assert any("interfaceName 'eth0'" in u.reason for u in side.unsupported)
     two = hep() + hep(name="n1-b", env="x")
@@ -224,7 +224,7 @@ def cilium_host(
 
 
 def test_cilium_host_policy_selects_nodes_by_labels() -> None:
-    # semantics.md 2.1/2.4: a selected node is default deny in the directions its rules name.
+    # docs/reference/semantics.md §2.1/2.4: a selected node is default deny in the directions its rules name.
     assert cilium_host(CCNP, "ingress", world(), TCP, 22)[0]
     allowed, why = cilium_host(CCNP, "ingress", world(), TCP, 80)
     assert not allowed and why.startswith("default deny")
@@ -238,7 +238,7 @@ def test_cilium_host_policy_selects_nodes_by_labels() -> None:
 
 
 def test_cilium_host_policy_entities() -> None:
-    # semantics.md 2.3: remote-node = other nodes; host = the local node (never a peer of itself).
+    # docs/reference/semantics.md §2.3: remote-node = other nodes; host = the local node (never a peer of itself).
     text = CCNP.replace(
         '  - toPorts: [{ports: [{port: "22", protocol: TCP}]}]', "  - fromEntities: [remote-node]"
     )

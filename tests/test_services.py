@@ -5,7 +5,7 @@ endpoints or their ports wrong.
 
 Sources: projectcalico/calico felix ``calc/rule_scanner.go`` (a destination service is an IP and
 port set, a source service an address set) and ``serviceindex/service_index.go``
-(``membersFromEndpointSlice``); semantics.md 1.4 and 3.4.
+(``membersFromEndpointSlice``); docs/reference/semantics.md §1.4 and 3.4.
 """
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ def _icmp_hit(v: tuple[int, int | None], pt: L4Point) -> bool:
 
 
 def reference(f: Fields, pt: L4Point) -> bool:
-    """Calico's rule match, written directly from semantics.md 1.4 (all criteria ANDed)."""
+    """Calico's rule match, written directly from docs/reference/semantics.md §1.4 (all criteria ANDed)."""
     if f.protocol is not None and pt.protocol != parse_protocol(f.protocol):
         return False
     if f.not_protocol is not None and pt.protocol == parse_protocol(f.not_protocol):

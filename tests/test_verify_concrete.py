@@ -79,7 +79,8 @@ def test_equivalent_tables_have_no_difference() -> None:
     table = result.calico["ingress"]["shop/api-1 10.0.0.5"]
     assert table["pod shop/fe-1 10.0.1.5"]["TCP/8080"] == "allow"
     assert table["pod shop/fe-1 10.0.1.5"]["TCP/80"] == "deny"
-    assert table["host n1 192.168.0.1"]["TCP/80"] == "allow"  # the local node (semantics.md 1.5, 2.4)
+    # the local node (docs/reference/semantics.md §1.5, 2.4)
+    assert table["host n1 192.168.0.1"]["TCP/80"] == "allow"
     assert "No difference" in result.render_text()
 
 

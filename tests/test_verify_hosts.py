@@ -2,8 +2,8 @@
 are caught with counterexamples naming the node, HostEndpoint and rules; constructs outside the flow
 world keep the result unproven; the concrete engine agrees on an inventory with nodes.
 
-Sources: semantics.md 1.5 and semantics-check.md claim 13 (Calico host endpoints: default deny
-except failsafe ports, ``projectcalico-default-allow``, ``interfaceName``), semantics.md 2.1/2.4
+Sources: docs/reference/semantics.md §1.5 and docs/reference/semantics-check.md claim 13 (Calico host endpoints: default deny
+except failsafe ports, ``projectcalico-default-allow``, ``interfaceName``), docs/reference/semantics.md §2.1/2.4
 (Cilium host policies), Calico ``hostendpoint.mdx`` (host to local workloads always allowed),
 cilium/cilium#13121 (host policies apply between the host and its local pods).
 """
@@ -50,7 +50,7 @@ spec:
 """
 )
 
-# Calico's GNP selects pods labelled role=worker too (semantics.md 1.1), hence the pod policy; the
+# Calico's GNP selects pods labelled role=worker too (docs/reference/semantics.md §1.1), hence the pod policy; the
 # host policy lists the inbound failsafe ports, which Calico allows whatever the policy.
 CILIUM = """apiVersion: cilium.io/v2
 kind: CiliumClusterwideNetworkPolicy

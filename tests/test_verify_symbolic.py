@@ -101,7 +101,7 @@ def test_a_correct_conversion_is_proven_equivalent() -> None:
 
 
 def test_ordering_matters_an_earlier_allow_beats_a_later_deny_in_calico_only() -> None:
-    # semantics.md 3.2: with the namespaced policy after the global one, Calico's GNP Allow wins
+    # docs/reference/semantics.md §3.2: with the namespaced policy after the global one, Calico's GNP Allow wins
     # over the NetworkPolicy's Deny, while Cilium's deny always wins.
     result = run(CALICO.replace("  order: 100\n", ""), cilium())
     assert result.status == "different"
@@ -159,7 +159,7 @@ def test_deny_transcribed_as_allow_is_caught() -> None:
 
 
 def test_not_equal_mistranslated_as_notin_and_exists_is_caught() -> None:
-    # Calico `tier != 'db'` is true when tier is absent (semantics.md 1.3); NotIn + Exists is not.
+    # Calico `tier != 'db'` is true when tier is absent (docs/reference/semantics.md §1.3); NotIn + Exists is not.
     calico = "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p, namespace: ns}\nspec:\n  selector: app == 'api'\n  ingress:\n  - action: Allow\n    source: {selector: tier != 'db'}\n"
     good = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p, namespace: ns}\nspec:\n  endpointSelector: {matchLabels: {app: api}}\n  ingress:\n  - fromEndpoints: [{matchExpressions: [{key: tier, operator: NotIn, values: [db]}]}]\n"
     bad = good.replace("values: [db]}]", "values: [db]}, {key: tier, operator: Exists}]")
@@ -171,7 +171,7 @@ def test_not_equal_mistranslated_as_notin_and_exists_is_caught() -> None:
 
 def test_peer_selector_missing_its_namespace_is_caught() -> None:
     # A GNP rule selector matches pods of every namespace; in a CNP the same selector is injected
-    # with the policy's namespace (semantics.md 2.1).
+    # with the policy's namespace (docs/reference/semantics.md §2.1).
     calico = "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: g}\nspec:\n  selector: app == 'api'\n  ingress:\n  - action: Allow\n    source: {selector: role == 'client'}\n"
     bad = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: g, namespace: ns}\nspec:\n  endpointSelector: {matchLabels: {app: api}}\n  ingress:\n  - fromEndpoints: [{matchLabels: {role: client}}]\n"
     result = run(calico, bad)
@@ -181,7 +181,7 @@ def test_peer_selector_missing_its_namespace_is_caught() -> None:
 
 
 def test_nets_covering_pods_transcribed_to_to_cidr_is_caught() -> None:
-    # Calico nets match pod IPs; Cilium CIDR rules never do (trap 2, semantics-check claim 6).
+    # Calico nets match pod IPs; Cilium CIDR rules never do (trap 2, docs/reference/semantics-check.md claim 6).
     calico = "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p, namespace: ns}\nspec:\n  selector: app == 'api'\n  types: [Egress]\n  egress:\n  - action: Allow\n    destination: {nets: [10.0.0.0/8]}\n"
     bad = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p, namespace: ns}\nspec:\n  endpointSelector: {matchLabels: {app: api}}\n  egress:\n  - toCIDR: [10.0.0.0/8]\n"
     result = run(calico, bad)

@@ -18,11 +18,13 @@ import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from calico2cilium.cilium.emit import emit_policies
 from calico2cilium.cilium.gitops import finalize
 from calico2cilium.cilium.naming import deduplicate_names
+from calico2cilium.cilium.rulekit import expressible
 from calico2cilium.compile.endpoint_to_host import endpoint_to_host
 from calico2cilium.compile.hosts import compile_hosts
 from calico2cilium.compile.inventory import Expansion
@@ -34,11 +36,13 @@ from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.collector import Diagnostics
 from calico2cilium.facts.cluster import Cluster, Services
 from calico2cilium.facts.felix import EndpointToHostAction
-from calico2cilium.facts.target import cilium_target
+from calico2cilium.facts.target import CiliumTarget, cilium_target
 from calico2cilium.io.inventory import Inventory, read_inventory_files
 from calico2cilium.ir import JsonPath
 from calico2cilium.load import LoadResult, load
+from calico2cilium.plan import Plan
 from calico2cilium.schemas import validate
+from calico2cilium.sets.regions import Cube
 from calico2cilium.validate import Document
 
 
@@ -149,7 +153,8 @@ def convert(
     notes.extend(problems)
     lowered = lower(loaded.documents, default_namespace, given)
     ranges = Ranges.of(cluster, tuple(lowered.sets))
-    plan = compile_plan(lowered, ranges, notes, target)
+    plan = compile_plan(lowered, ranges, notes, target, partial(_can_say, target=target))
+    notes.extend(_open_policies(plan, target))
     plan = replace(plan, hosts=compile_hosts(lowered, ranges, plan, notes))
     documents = emit_policies(plan, target, notes)
     documents.extend(endpoint_to_host(cluster, plan.hosts, notes))
@@ -157,6 +162,30 @@ def convert(
     finalize(documents, roots if roots is not None else list(paths or ()))
     documents = _schema_check(documents, target.name, notes)
     return ConvertResult(documents, notes.sorted(), loaded, given, lowered.expansions, cluster)
+
+
+def _can_say(cubes: Sequence[Cube], target: CiliumTarget) -> bool:
+    """Whether ``target`` can say a region as rules (``compile_plan``'s ``expressible``)."""
+    return expressible(cubes, target) is None
+
+
+def _open_policies(plan: Plan, target: CiliumTarget) -> list[Diagnostic]:
+    """C2C380 once when some output policy turns default deny off and the agent decides whether
+    that is honoured (Cilium 1.17+)."""
+    opened = [pp.policy for pp in plan.policies if pp.open]
+    if not target.non_default_deny_needs_flag or not opened:
+        return []
+    names = ", ".join(p.origin.resource for p in opened[:3]) + (", ..." if len(opened) > 3 else "")
+    return [
+        make(
+            "C2C380",
+            f"{len(opened)} output policies ({names}) have enableDefaultDeny false: Calico never drops"
+            " their pods' traffic at the end of a tier (each ends in a rule matching every flow), so"
+            " they must not put the pods in default deny. Cilium honours that only while the agent's"
+            " enable-non-default-deny-policies is true (the default)",
+            hint="keep enable-non-default-deny-policies (Helm enableNonDefaultDenyPolicies) true",
+        )
+    ]
 
 
 def _cluster(

@@ -111,7 +111,7 @@ class L4Match:
 @dataclass(frozen=True, slots=True)
 class HttpMatch:
     """A rule's ``http`` match (Application Layer Policy): methods ORed, paths ORed, the two lists
-    ANDed; an empty list is no constraint (semantics.md 1.4)."""
+    ANDed; an empty list is no constraint (docs/reference/semantics.md §1.4)."""
 
     methods: tuple[str, ...] = ()
     paths: tuple[tuple[str, str], ...] = ()
@@ -194,7 +194,7 @@ BUILTIN_TIERS = {
 @dataclass(frozen=True, slots=True)
 class NetworkSet:
     """A NetworkSet (``namespace`` set) or GlobalNetworkSet: labelled CIDRs that rule selectors
-    can match (semantics.md 1.6); never a policy subject."""
+    can match (docs/reference/semantics.md §1.6); never a policy subject."""
 
     kind: str
     name: str
@@ -206,7 +206,7 @@ class NetworkSet:
 
 @dataclass(frozen=True, slots=True)
 class HostEndpoint:
-    """A Calico HostEndpoint (semantics.md 1.5): a policy subject whose labels are all known, and
+    """A Calico HostEndpoint (docs/reference/semantics.md §1.5): a policy subject whose labels are all known, and
     a rule peer through its ``expected_ips``. ``interface`` is ``"*"``, an interface name, or
     ``None`` (the interface holding one of the expected IPs). ``ports`` are its named ports as
     ``(name, protocol, port)``. ``sources`` holds positions of fields, for diagnostics."""

@@ -128,7 +128,7 @@ def _read(input_file: InputFile, result: LoadResult) -> list[RawDocument]:
 def _identity(document: Document) -> tuple[str, str, str, str, str]:
     """Which stored object a document is. A policy is its tier and its name without the
     ``<tier>.`` prefix (v3 ``block`` in the default tier and v1 ``default.block`` are one object;
-    v1 ``sec.block`` and ``default.block`` are two: semantics.md 1.2, tier-prefixed names)."""
+    v1 ``sec.block`` and ``default.block`` are two: docs/reference/semantics.md §1.2, tier-prefixed names)."""
     family = "k8s" if document.api_version.startswith("networking.k8s.io/") else "calico"
     model = document.model
     tier = str(getattr(model, "tier_name", "") or "")

@@ -53,6 +53,19 @@ class Grant:
     denies ``closed_deny`` and allows the rest of ``closed - allow`` (``compile/plan.py``
     ``closed_form``)."""
     closed_deny: tuple[Cube, ...] = ()
+    description: str = ""
+    """Which Calico rule this came from, and what narrowed it (the output spec's ``description``)."""
+
+
+@dataclass(frozen=True)
+class Denial:
+    """A Calico Deny rule kept as a Cilium deny rule (``compile/structure.py``): every flow in
+    ``cubes`` is denied by Calico, and ``cubes`` hold every flow the rule itself denies (or, for a
+    Kubernetes NetworkPolicy's companion, what Cilium's reading of it allows and Calico denies)."""
+
+    rule: ir.Rule | None
+    cubes: tuple[Cube, ...]
+    description: str
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,11 @@ class PolicyPlan:
     policy: ir.Policy
     subject: LabelSet
     allow: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
+    deny: dict[ir.Direction, list[Denial]] = field(default_factory=dict)
+    """Calico Deny rules kept as Cilium deny rules, per direction (structure-preserving directions)."""
+    open: set[ir.Direction] = field(default_factory=set)
+    """Directions in which the output must not put the subject in default deny
+    (``enableDefaultDeny: false``): Calico never drops its traffic at the end of a tier."""
     l7: dict[ir.Direction, list[L7Grant]] = field(default_factory=dict)
     """HTTP filters the output must add (``compile/http.py``), per direction."""
     native: dict[ir.Direction, tuple[Cube, ...]] | None = None
@@ -119,7 +137,8 @@ class Plan:
     profile_allow: dict[ir.Direction, list[Grant]] = field(default_factory=dict)
     """Allowed after every tier passed (Calico's namespace profiles), per direction."""
     denied: dict[ir.Direction, Region] = field(default_factory=dict)
-    """Calico's deny region per direction."""
+    """Calico's deny region per direction; in a structure-preserving direction only its part
+    inside the Kubernetes NetworkPolicies' native readings (all the emitter asks about)."""
     hosts: tuple[HostPlan, ...] = ()
     network_sets: tuple[ir.NetworkSet, ...] = ()
     passthrough: tuple[dict[str, Any], ...] = ()

@@ -95,7 +95,7 @@ KNOWN_UNSUPPORTED_KINDS: Final = frozenset(
         "FelixConfiguration",
         "QoSPolicy",
         # Kubernetes cluster-scoped policies that Calico enforces in its kube-admin/kube-baseline
-        # tiers (semantics.md §1.2).
+        # tiers (docs/reference/semantics.md §1.2).
         "AdminNetworkPolicy",
         "BaselineAdminNetworkPolicy",
         "ClusterNetworkPolicy",

@@ -1,6 +1,6 @@
 """NetworkSet (``projectcalico.org/v3`` and ``crd.projectcalico.org/v1``), namespaced.
 
-A set of CIDRs whose labels rule selectors can match; never a policy target (semantics.md §1.6).
+A set of CIDRs whose labels rule selectors can match; never a policy target (docs/reference/semantics.md §1.6).
 Fields: ``api/pkg/apis/projectcalico/v3/networkset.go``.
 """
 

@@ -41,7 +41,7 @@ POLICY_KINDS = (
 )
 GENERATED_PROFILES = ("kns.", "ksa.")
 """Name prefixes of the profiles Calico generates for namespaces (``kns.<ns>``: labels and an
-allow-all rule each way) and service accounts (``ksa.<ns>.<sa>``: labels only), semantics.md 1.4
+allow-all rule each way) and service accounts (``ksa.<ns>.<sa>``: labels only), docs/reference/semantics.md §1.4
 (libcalico-go conversion.go ``NamespaceToProfile``, ``ServiceAccountToProfile``)."""
 _ALLOW_ALL = [{"action": "Allow"}]
 

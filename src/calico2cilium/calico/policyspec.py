@@ -40,7 +40,7 @@ class PolicySpec(CalicoModel):
         Default (field doc of ``Types`` and ``api/pkg/defaults/networkpolicy.go``, by list length):
         Ingress if there are no egress rules; Egress if egress rules but no ingress rules; both
         if both. (Calico ≥ 3.32 in native-CRD mode defaults by key presence instead, so
-        ``egress: []`` there gives both; semantics-check claim 14a.)
+        ``egress: []`` there gives both; docs/reference/semantics-check.md claim 14a.)
         """
         if self.types:
             return tuple(self.types)
@@ -114,7 +114,7 @@ class PolicyResource(Resource):
         """The user-facing name.
 
         Up to Calico v3.31 the Kubernetes backend stored policies as ``<tier>.<name>``
-        (``libcalico-go/lib/names/policy.go`` at v3.31.7; semantics.md §1.2): for a v1 object
+        (``libcalico-go/lib/names/policy.go`` at v3.31.7; docs/reference/semantics.md §1.2): for a v1 object
         whose name starts with ``<tier>.`` the prefix is stripped. v3 names are kept as written.
         """
         name = self.metadata.name
@@ -131,7 +131,7 @@ class PolicyResource(Resource):
         object is Calico's stored form: defaulting already happened when it was written through
         Calico, and if it was not (``kubectl apply`` of a v1 object), nothing defaults it and
         felix treats empty types as **Ingress and Egress** ("Back compatibility: no Types means
-        Ingress and Egress", ``felix/calc/policy_sorter.go``; semantics-check claim 14b).
+        Ingress and Egress", ``felix/calc/policy_sorter.go``; docs/reference/semantics-check.md claim 14b).
         """
         if self.spec.types:
             return tuple(self.spec.types)

@@ -6,12 +6,12 @@ user's names; any other address set is written inline (``cidr`` with ``except``)
 address set for Cilium 1.16, where a reference empties the policy's other rules
 (``CiliumTarget.cidr_group_ref_breaks_other_rules``). Both forms have
 the same meaning: a CIDR group matches only addresses outside the cluster, like any CIDR rule
-(semantics.md 2.5). Every network set becomes a group, referenced or not, so that none is lost
+(docs/reference/semantics.md §2.5). Every network set becomes a group, referenced or not, so that none is lost
 in the migration (its labels carried over).
 
 CiliumCIDRGroup is cluster-scoped, so a namespaced set's group name carries its namespace:
 ``calico-ns-<namespace>-<name>``; a global set's is ``calico-gns-<name>``. The API version is
-``cilium.io/v2`` from Cilium 1.18, ``cilium.io/v2alpha1`` before (semantics.md 2.5).
+``cilium.io/v2`` from Cilium 1.18, ``cilium.io/v2alpha1`` before (docs/reference/semantics.md §2.5).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ the allow rules of its share of Calico's allowed region. Per node, ``calico2cili
 holds what no policy rule allowed: the failsafe ports and what the profile allows after every
 tier passed; it selects the node in every direction where Calico does not allow everything, so
 default deny holds exactly where Calico's does (an empty rule ``{}`` turns default deny on and
-allows nothing, semantics.md 2.3).
+allows nothing, docs/reference/semantics.md §2.3).
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ def _spec(
     groups: CidrGroups,
     *,
     default_deny: bool,
+    description: str,
 ) -> dict[str, Any] | None:
-    spec: dict[str, Any] = {"nodeSelector": node_selector}
+    spec: dict[str, Any] = {"nodeSelector": node_selector, "description": description}
     for direction in ir.Direction:
         direction_grants = grants.get(direction)
         if direction_grants is None:
@@ -61,7 +62,7 @@ def _spec(
                 spec[name] = rules
         if default_deny and SECTION[direction] not in spec:
             spec[SECTION[direction]] = [{}]  # default deny, allows nothing
-    return spec if len(spec) > 1 else None
+    return spec if len(spec) > 2 else None
 
 
 def host_documents(
@@ -79,14 +80,18 @@ def host_documents(
                 failures.append(EmitFailure(grant.rule, policy, err))
 
             governed = {d: g for d, g in host.grants[key].items() if d in host.governed}
-            spec = _spec(selector, governed, target, fail, groups, default_deny=False)
+            note = f"{policy.name}: its rules for the host endpoints of node {host.node}"
+            spec = _spec(selector, governed, target, fail, groups, default_deny=False, description=note)
             if spec is not None:
                 by_policy.setdefault(key, (policy, []))[1].append(spec)
 
         def fail_default(err: Inexpressible, grant: Grant) -> None:
             failures.append(EmitFailure(None, None, err))
 
-        spec = _spec(selector, host.defaults, target, fail_default, groups, default_deny=True)
+        note = f"Calico's defaults for the host endpoints of node {host.node} (failsafe ports, profiles)"
+        spec = _spec(
+            selector, host.defaults, target, fail_default, groups, default_deny=True, description=note
+        )
         if spec is None:
             continue
         first = host.first

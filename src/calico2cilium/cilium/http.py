@@ -1,4 +1,4 @@
-"""Calico ``http`` matches -> Cilium ``toPorts[].rules.http`` (semantics.md 2.3, 3.5).
+"""Calico ``http`` matches -> Cilium ``toPorts[].rules.http`` (docs/reference/semantics.md §2.3, 3.5).
 
 Cilium hands ``method`` and ``path`` to Envoy as ``SafeRegexMatch`` (RE2) header matchers on
 ``:method`` and ``:path`` (cilium ``pkg/envoy/server.go`` ``getHTTPRule``), and an Envoy

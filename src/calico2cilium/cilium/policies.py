@@ -14,8 +14,9 @@ filters to it first; ``document`` renders it.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -41,7 +42,7 @@ from calico2cilium.cilium.rulekit import (
 )
 from calico2cilium.cilium.selectors import subject_selectors
 from calico2cilium.facts.target import CiliumTarget
-from calico2cilium.plan import Grant, Plan, PolicyPlan
+from calico2cilium.plan import Denial, Grant, Plan, PolicyPlan
 from calico2cilium.sets import Inexpressible, LabelCube, LabelSet
 from calico2cilium.sets.l4 import L4Set
 from calico2cilium.sets.regions import Cube, subtract_cubes
@@ -60,6 +61,13 @@ class Section:
     allow: list[Cube]
     deny: list[Cube]
     l7: list[tuple[list[Cube], list[dict[str, str]]]] = field(default_factory=list)
+    notes: dict[LabelCube, list[str]] = field(default_factory=dict)
+    """Per subject cube, the Calico rules its allow and deny rules came from (``description``)."""
+
+    def note(self, cubes: Sequence[Cube], text: str) -> None:
+        if text:
+            for cube in cubes:
+                self.notes.setdefault(cube.subject, []).append(text)
 
 
 @dataclass
@@ -75,23 +83,46 @@ class Resource:
     fail: Fail
     owner: PolicyPlan | None = None
     split_note: bool = True
+    default_note: str = ""
+    """The description of a spec that only puts its pods into default deny."""
+    open: frozenset[ir.Direction] = frozenset()
+    """Directions in which its specs turn default deny off (``PolicyPlan.open``)."""
+
+
+_RULE_AT = re.compile(r" (ingress|egress)\[(\d+)\] ")
+
+
+def _rule_order(note: str) -> tuple[int, str, int]:
+    """Descriptions in the source's rule order (direction, then index); others first."""
+    found = _RULE_AT.search(note)
+    return (1, found.group(1), int(found.group(2))) if found else (0, "", 0)
 
 
 def lay_out(
     grants: dict[ir.Direction, list[Grant]],
     target: CiliumTarget,
     fail: Fail,
-    denies: dict[ir.Direction, list[Cube]] | None = None,
+    denies: dict[ir.Direction, list[Denial]] | None = None,
 ) -> dict[ir.Direction, Section]:
-    """Each direction's allow and deny cubes (``choose``); ``denies`` are extra flows to deny."""
+    """Each direction's allow and deny cubes (``choose``, one grant at a time so that each keeps
+    its description); ``denies`` are flows to deny (Calico Deny rules kept as deny rules)."""
     out: dict[ir.Direction, Section] = {}
     for direction in ir.Direction:
         direction_grants = grants.get(direction)
         extra = (denies or {}).get(direction, [])
         if direction_grants is None and not extra:
             continue
-        allow, deny = choose(direction_grants or [], target, fail)
-        out[direction] = Section(direction_grants is not None, allow, deny + list(extra))
+        section = Section(direction_grants is not None, [], [])
+        for grant in direction_grants or []:
+            allow, deny = choose([grant], target, fail)
+            section.allow.extend(allow)
+            section.deny.extend(deny)
+            section.note(allow, grant.description)
+            section.note(deny, grant.description and f"{grant.description}: the part Calico denies")
+        for denial in extra:
+            section.deny.extend(denial.cubes)
+            section.note(denial.cubes, denial.description)
+        out[direction] = section
     return out
 
 
@@ -116,7 +147,8 @@ def specs_of(
 
     for direction, sec in resource.layout.items():
         section, deny_section = SECTION[direction], DENY_SECTION[direction]
-        if sec.governed:
+        closed = sec.governed and direction not in resource.open
+        if closed:
             for cube in resource.subject.cubes:
                 per_subject[cube].setdefault(section, [])
         beside_l7 = partial(l4_parts, target=target, l7_ports=l7_ports.get(direction, frozenset()))
@@ -139,16 +171,34 @@ def specs_of(
                         fail(err, Grant(None, tuple(group), tuple(group)))
                         continue
                     fail(DeniedWider(err), Grant(None, tuple(group), tuple(group)))
-                if name == section or sec.governed:
+                if name == section or closed:
                     per_subject[subject_cube].setdefault(section, [])
                 per_subject[subject_cube].setdefault(name, []).extend(rules)
+    for direction in resource.open:
+        # An open policy's pods need no rule where it has none; one spec with an empty rule (that
+        # allows nothing and, with enableDefaultDeny false, turns nothing on) keeps it in the
+        # output when it has no rule at all.
+        if not per_subject and direction in resource.layout and resource.layout[direction].governed:
+            for cube in resource.subject.cubes:
+                per_subject[cube].setdefault(SECTION[direction], [])
     specs: dict[str, dict[str, Any]] = {}
     for subject_cube, sections in per_subject.items():
+        notes = [n for sec in resource.layout.values() for n in sec.notes.get(subject_cube, ())]
+        description = "; ".join(sorted(dict.fromkeys(notes), key=_rule_order)) or resource.default_note
+        opened = sorted(
+            d.value for d in resource.open if SECTION[d] in sections or DENY_SECTION[d] in sections
+        )
         for selector in subject_selectors(subject_cube, namespace):
             spec: dict[str, Any] = {"endpointSelector": selector}
+            if description:
+                spec["description"] = description
+            if opened:
+                # Calico never drops these pods' traffic at the end of a tier (the source policy
+                # has a rule matching every flow): they must not go into default deny here.
+                spec["enableDefaultDeny"] = dict.fromkeys(opened, False)
             for name in ("ingress", "ingressDeny", "egress", "egressDeny"):
                 if name in sections:
-                    # An empty rule allows nothing but turns default deny on (semantics.md 2.3).
+                    # An empty rule allows nothing but turns default deny on (docs/reference/semantics.md §2.3).
                     spec[name] = sections[name] or [{}]
             key = canonical(spec)
             specs[key] = spec
@@ -167,8 +217,22 @@ def resource_for(
     if pp.native is not None:
         return knp_companion(pp, plan, namespace, target, fail)
     kind = "CiliumNetworkPolicy" if namespace is not None else "CiliumClusterwideNetworkPolicy"
-    layout = lay_out(pp.allow, target, fail)
-    return Resource(kind, policy.name, namespace, source_annotations(policy), pp.subject, layout, fail, pp)
+    layout = lay_out(pp.allow, target, fail, pp.deny)
+    return Resource(
+        kind,
+        policy.name,
+        namespace,
+        source_annotations(policy),
+        pp.subject,
+        layout,
+        fail,
+        pp,
+        default_note=f"{policy.name}: selects these pods, so what no rule allows is denied"
+        if not pp.open
+        else f"{policy.name}: ends in a rule for every flow, so Calico drops none of these pods' traffic"
+        " at the end of its tier and they are not put in default deny",
+        open=frozenset(pp.open),
+    )
 
 
 def knp_companion(
@@ -177,22 +241,25 @@ def knp_companion(
     """A Kubernetes NetworkPolicy goes to the output unchanged, and Cilium enforces it with its
     own reading, unioned with everything else and with no order. This companion CNP makes the
     result Calico's: it denies what the KNP allows in Cilium but Calico denies (an earlier Calico
-    Deny, semantics.md 3.1), and allows what Calico allows through the KNP but Cilium's reading
+    Deny, docs/reference/semantics.md §3.1), and allows what Calico allows through the KNP but Cilium's reading
     does not (an ``ipBlock`` covering pods). ``None`` when neither is needed."""
     assert pp.native is not None
     extras: dict[ir.Direction, list[Grant]] = {}
-    denies: dict[ir.Direction, list[Cube]] = {}
+    denies: dict[ir.Direction, list[Denial]] = {}
+    name = pp.policy.name
     for direction, native in pp.native.items():
         for grant in pp.allow.get(direction, []):
             missing = tuple(subtract_cubes(grant.allow, native))
             if missing:
-                extras.setdefault(direction, []).append(Grant(grant.rule, missing, missing))
+                note = f"{grant.description}: the part Cilium's reading of the NetworkPolicy misses"
+                extras.setdefault(direction, []).append(Grant(grant.rule, missing, missing, description=note))
         denied = plan.denied.get(direction)
         if denied is not None and native:
             outside = subtract_cubes(native, denied.cubes)
             overlap = subtract_cubes(native, outside)
             if overlap:
-                denies[direction] = overlap
+                note = f"what Cilium's reading of the NetworkPolicy {name} allows and Calico denies"
+                denies[direction] = [Denial(None, tuple(overlap), note)]
     if not extras and not denies:
         return None
     annotations = source_annotations(pp.policy)
@@ -212,6 +279,7 @@ def knp_companion(
         layout,
         fail,
         split_note=False,
+        default_note=f"corrections to Cilium's reading of the NetworkPolicy {name}",
     )
 
 

@@ -1,11 +1,11 @@
-"""L4 sets -> Cilium ``toPorts`` and ``icmps`` (semantics.md 2.3 and 3.5).
+"""L4 sets -> Cilium ``toPorts`` and ``icmps`` (docs/reference/semantics.md §2.3 and 3.5).
 
 * No L4 part at all means every protocol, so only the full set may be written that way.
 * ``toPorts`` speaks of TCP, UDP and SCTP only (``ANY`` = those three); ``port: "0"`` is every
   port; ranges need ``endPort`` (Cilium 1.16+); at most 40 ports per ``toPorts`` item.
 * A range never covers a TCP port that carries L7 rules (``l7_ports``): it is split so that such a
   port is an entry of its own, which joins the L7 rule's filter. A range is a filter of its own,
-  which some Cilium versions hand to the proxy as a peer-less allow-all (semantics.md 2.3;
+  which some Cilium versions hand to the proxy as a peer-less allow-all (docs/reference/semantics.md §2.3;
   the verifier's model of it: ``semantics/cilium_l7.py``).
 * ``icmps`` speaks of ICMP types per family, with no code; at most 40 fields per item. Type 0 is
   refused by Cilium's datapath as "every type" (cilium/cilium#41304), so a set holding type 0

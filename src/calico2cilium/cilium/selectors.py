@@ -1,6 +1,6 @@
 """Label cubes (in the compiler's Cilium-key label space) -> Cilium endpoint selectors.
 
-Cilium rewrites selectors before use (semantics.md 2.1, ``ParseToCiliumRule``):
+Cilium rewrites selectors before use (docs/reference/semantics.md §2.1, ``ParseToCiliumRule``):
 
 * a CiliumNetworkPolicy's ``endpointSelector`` always gets ``io.kubernetes.pod.namespace=<ns>``;
 * its ``fromEndpoints``/``toEndpoints`` get the same unless they name the namespace key (or, from
@@ -56,7 +56,7 @@ def subject_selectors(cube: LabelCube, namespace: str | None) -> list[dict[str, 
     elif kc.absent:
         # The subjects are pods, and every pod has a namespace. Without a positive namespace term
         # a CCNP's endpointSelector (which gets no namespace injection) could also select
-        # non-pod endpoints such as the host (semantics-check.md E7), putting them into default
+        # non-pod endpoints such as the host (docs/reference/semantics-check.md E7), putting them into default
         # deny; with it, the selector means exactly the pods.
         cube = cube & LabelCube.of({NAMESPACE: HAS})
     return [_rekey(dict(s)) for s in to_kubernetes_selectors(cube)]
@@ -70,7 +70,7 @@ def peer_selectors(cube: LabelCube, namespaced_policy: bool) -> list[dict[str, A
     if namespace.absent and (namespaced_policy or not namespace.is_any):
         # Every pod has a namespace, so this changes nothing for pods; without it a selector whose
         # namespace terms are all negative (NotIn, DoesNotExist) also matches world, CIDR and host
-        # identities (semantics-check.md "Negative-only peer selectors", E7), and a CNP would
+        # identities (docs/reference/semantics-check.md "Negative-only peer selectors", E7), and a CNP would
         # inject its own namespace into one that names none.
         cube = cube & LabelCube.of({NAMESPACE: HAS})
     return [_rekey(dict(s)) for s in to_kubernetes_selectors(cube)]

@@ -12,7 +12,7 @@ decided by the pod's egress policy (and, with the host firewall, the host's ingr
   decides on both sides; nothing to add.
 - ``Drop``: Calico denies every pod's traffic to its own node, whatever the policy. The exact
   Cilium form is one CiliumClusterwideNetworkPolicy selecting every pod (``namespace Exists``) with
-  ``egressDeny: [{toEntities: [host]}]`` (deny wins over any allow, semantics.md 2.4) and
+  ``egressDeny: [{toEntities: [host]}]`` (deny wins over any allow, docs/reference/semantics.md §2.4) and
   ``enableDefaultDeny: {egress: false}`` so that it puts no pod in default deny (1.16+). Before
   1.16 there is no such form: refused (C2C341), and Cilium allows what the egress policies allow.
   From 1.17 Cilium honours ``enableDefaultDeny: false`` only while the agent flag
@@ -27,7 +27,7 @@ decided by the pod's egress policy (and, with the host firewall, the host's ingr
   then admits its own pods only where the converted ingress rules allow pods. With Drop, the pods'
   own egress denies that traffic on both sides, so nothing changes.
 
-docs/reviews/endpoint-to-host-research.md has the sources.
+docs/research/endpoint-to-host-research.md has the sources.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ def _drop_policy() -> dict[str, Any]:
             "endpointSelector": {
                 "matchExpressions": [{"key": "k8s:io.kubernetes.pod.namespace", "operator": "Exists"}]
             },
+            "description": "Felix defaultEndpointToHostAction Drop: pods never reach their own node",
             "enableDefaultDeny": {"egress": False},
             "egressDeny": [{"toEntities": ["host"]}],
         },

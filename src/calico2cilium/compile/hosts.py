@@ -1,6 +1,6 @@
 """HostEndpoints -> what each node's Cilium host policy must allow, per direction.
 
-Calico (semantics.md 1.5, 1.2; semantics-check.md claim 13):
+Calico (docs/reference/semantics.md §1.5, 1.2; docs/reference/semantics-check.md claim 13):
 
 * A GlobalNetworkPolicy without ``namespaceSelector`` and ``serviceAccountSelector`` applies to
   every Calico endpoint its ``selector`` matches, host endpoints included
@@ -15,7 +15,7 @@ Calico (semantics.md 1.5, 1.2; semantics-check.md claim 13):
 
 A host endpoint's labels are all known, so its subject is concrete: each node with host
 endpoints is compiled on its own, with the ordering engine (``compile/ordering.py``) over a
-one-point subject space. Cilium (semantics.md 2.1): a host policy (CCNP ``nodeSelector``) puts the
+one-point subject space. Cilium (docs/reference/semantics.md §2.1): a host policy (CCNP ``nodeSelector``) puts the
 selected node's host endpoint into default deny per direction; an unselected node is allowed. So a
 node is selected in exactly the directions where Calico does not allow everything, and the allow
 rules cover Calico's allowed region (failsafe ports included).
@@ -54,7 +54,7 @@ from calico2cilium.sets.regions import Cube, Region, subtract_cubes
 DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
 GLOBAL_KIND = "GlobalNetworkPolicy"
 
-# FelixConfiguration defaults (felix/config/config_params.go; semantics-check.md claim 13), the same
+# FelixConfiguration defaults (felix/config/config_params.go; docs/reference/semantics-check.md claim 13), the same
 # the verifier assumes, with Calico's rule protocol names.
 
 _LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
@@ -178,7 +178,7 @@ def _compile_node(
 def _closed_node(node: str, heps: tuple[ir.HostEndpoint, ...], cluster: Ranges) -> HostPlan:
     """A node whose host endpoints cannot be converted, failing closed (issue 15 item 1): selected
     in both directions (Cilium's host default deny) with only the failsafe ports allowed, which
-    Calico allows whatever its policy says (semantics.md 1.5). Everything else Calico allowed
+    Calico allows whatever its policy says (docs/reference/semantics.md §1.5). Everything else Calico allowed
     there is denied: narrowing only."""
     addresses = tuple(dict.fromkeys(ip for h in heps for ip in h.expected_ips))
     host = HostPlan(node, (replace(heps[0], expected_ips=addresses), *heps[1:]), label_value(node))
@@ -447,7 +447,7 @@ def _node_diagnostics(host: HostPlan, cluster: Ranges) -> list[Diagnostic]:
     # Cilium enforces host egress policy on the way from the host to its local pods (bpf/bpf_host.c
     # handle_ipv4: "We're on the egress path of cilium_host" -> ipv4_host_policy_egress;
     # cilium/cilium#13121), while Calico always allows host -> local workload traffic
-    # (semantics-check.md 13). Named-interface endpoints are covered by C2C323.
+    # (docs/reference/semantics-check.md 13). Named-interface endpoints are covered by C2C323.
     if ir.Direction.EGRESS in host.governed and any(h.all_interfaces for h in host.endpoints):
         out.append(
             make(
@@ -466,7 +466,7 @@ def _node_diagnostics(host: HostPlan, cluster: Ranges) -> list[Diagnostic]:
 def _peer_warnings(lowered: Lowered) -> list[Diagnostic]:
     """Rule selectors that match host endpoints: Calico matches their ``expectedIPs``; the
     converted rule selects pods (and network sets) only, since no Cilium peer names some
-    addresses of one node (``NO_NODE_PEER``; semantics.md 3.4)."""
+    addresses of one node (``NO_NODE_PEER``; docs/reference/semantics.md §3.4)."""
     heps = [h for h in lowered.host_endpoints if h.expected_ips]
     out: list[Diagnostic] = []
     if not heps:
@@ -518,7 +518,7 @@ NO_NODE_PEER = (
 
 def not_selector_excludes_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEndpoint) -> bool:
     """Whether a GlobalNetworkPolicy rule side that is only ``notSelector: X`` (every address but
-    X's, semantics.md 1.4 consequence 3) leaves out the host endpoint's addresses because X picks
+    X's, docs/reference/semantics.md §1.4 consequence 3) leaves out the host endpoint's addresses because X picks
     it, while the converted rule, which names nodes only as whole ``host``/``remote-node``
     entities, keeps them."""
     if peer.not_selector is None or policy.scope is not ir.Scope.GLOBAL:
@@ -550,7 +550,7 @@ def _excluded_warning(rule: ir.Rule, direction: ir.Direction, heps: list[ir.Host
 
 
 def peer_matches_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEndpoint) -> bool:
-    """Whether a rule side's label criteria pick the host endpoint (semantics.md 1.1, 1.4)."""
+    """Whether a rule side's label criteria pick the host endpoint (docs/reference/semantics.md §1.1, 1.4)."""
     if not peer.has_label_criteria or peer.service_account_names or peer.service_account_selector is not None:
         return False  # no label criteria, or service accounts (a host endpoint has none)
     if peer.namespace_selector is not None:

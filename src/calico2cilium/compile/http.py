@@ -1,10 +1,10 @@
 """Calico ``http`` matches -> the flows on which Cilium must filter HTTP requests.
 
-Calico (semantics.md 1.4): an ``http`` match is evaluated per request by Application Layer Policy
+Calico (docs/reference/semantics.md §1.4): an ``http`` match is evaluated per request by Application Layer Policy
 (Dikastes behind the pod's Envoy sidecar), which walks the whole policy set for every request
 (projectcalico/calico ``app-policy/checker/check.go`` ``checkRules``: first matching rule decides,
 a rule whose ``http`` does not match the request does not match, and evaluation goes on with the
-next rule). Cilium (semantics.md 2.3): L7 rules on a port filter requests, and an L3/L4 allow that
+next rule). Cilium (docs/reference/semantics.md §2.3): L7 rules on a port filter requests, and an L3/L4 allow that
 covers the same peer and port without L7 rules lets every request through, whatever the peer kind
 (endpoints, entities, CIDRs): the proxy ORs the port's rules with the wildcard-port rule of the
 L3-only and port-0 allows (``semantics/cilium_l7.py``; the old agent-side ``wildcardL3L4Rules``,

@@ -1,13 +1,13 @@
 """Expanding ``contains``/``starts with``/``ends with`` against a label inventory (issue 3).
 
-These string tests have no Kubernetes label-selector form (semantics.md 3.3). Given the cluster's
+These string tests have no Kubernetes label-selector form (docs/reference/semantics.md §3.3). Given the cluster's
 pods and namespaces (``io.inventory``), each test becomes ``k in {the values of k in the inventory
 that pass it}`` (``calico.selector.expand_string_tests``), before the selector reaches the DNF.
 That is exact for every endpoint whose value of ``k`` is absent or one of the inventory's, and only
 for those: the result is a snapshot, and every expanded selector gets a warning (C2C316).
 
 Which values ``k`` can take depends on what the selector is evaluated against, in Calico's own
-terms (semantics.md 1.3, labels Calico adds):
+terms (docs/reference/semantics.md §1.3, labels Calico adds):
 
 - a policy ``selector`` (the subject): workload endpoints, i.e. pods, with the labels Calico adds:
   ``projectcalico.org/namespace`` (the pod's namespace), ``projectcalico.org/serviceaccount`` (the
@@ -26,7 +26,7 @@ Service-account selectors (a policy's ``serviceAccountSelector``, a rule's
 cannot see at all. With the inventory's ServiceAccounts (and the accounts its pods name) a
 selector becomes ``projectcalico.org/name in {the names of the accounts it matches}``
 (``expand_service_accounts``): Calico gives every account's profile ``pcsa.projectcalico.org/name``
-(semantics.md 1.3), so that is the same test on every account of the inventory, and a name test is
+(docs/reference/semantics.md §1.3), so that is the same test on every account of the inventory, and a name test is
 what Cilium's ``io.cilium.k8s.policy.serviceaccount`` label can say. Exact on the snapshot only
 when no name is matched in one namespace and not in another (the label carries no namespace), and
 when no matched name has 63 or more characters (Cilium label values stop at 63); otherwise the

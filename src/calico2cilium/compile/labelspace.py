@@ -1,7 +1,7 @@
 """One label space for pods, in Cilium's key names, and Calico selectors mapped into it.
 
 Calico evaluates a workload selector over the pod's labels plus a few it adds itself
-(semantics.md 1.3); Cilium exposes the same facts under its own keys (semantics.md 2.2). The
+(docs/reference/semantics.md §1.3); Cilium exposes the same facts under its own keys (docs/reference/semantics.md §2.2). The
 compiler works with Cilium's keys from the start, so a ``LabelCube`` over this space prints
 directly as a Cilium selector:
 
@@ -60,11 +60,11 @@ _NEVER: Final = negate(All())
 CALICO_MAX_SA_LABEL: Final = 63
 """Calico sets ``projectcalico.org/serviceaccount`` only for names shorter than this: projectcalico/calico
 ``libcalico-go/lib/backend/k8s/conversion/workload_endpoint_default.go``, ``if
-pod.Spec.ServiceAccountName != "" && len(pod.Spec.ServiceAccountName) < 63`` (semantics.md 1.3)."""
+pod.Spec.ServiceAccountName != "" && len(pod.Spec.ServiceAccountName) < 63`` (docs/reference/semantics.md §1.3)."""
 
 
 # Cilium's default identity-label filter (cilium pkg/labelsfilter/filter.go ``defaultLabelPrefixCfg``;
-# semantics-check.md claim 2). Each entry is a Go regexp that counts only when it matches at the
+# docs/reference/semantics-check.md claim 2). Each entry is a Go regexp that counts only when it matches at the
 # *start* of the key (``FindStringIndex``, ``res[0] == 0``), so ``!controller-uid`` also drops
 # ``controller-uid-x`` and ``!annotation.*`` every key starting with ``annotation``. A label is kept
 # when no ignore entry matches, or when the longest matching include is longer than the shortest
@@ -126,7 +126,7 @@ def _pod_key(key: str) -> str:
         return SERVICE_ACCOUNT
     if key.startswith(CALICO_NS_LABEL):
         # ``pcns.projectcalico.org/name`` is the namespace's name, not one of its labels
-        # (conversion.go NamespaceToProfile; semantics.md 1.3), as in a namespaceSelector.
+        # (conversion.go NamespaceToProfile; docs/reference/semantics.md §1.3), as in a namespaceSelector.
         return _namespace_key(key[len(CALICO_NS_LABEL) :])
     if key.startswith(CALICO_SA_LABEL):
         raise Inexpressible(
@@ -135,7 +135,7 @@ def _pod_key(key: str) -> str:
         )
     if key == NAMESPACE or key.startswith("io.cilium.k8s") or is_filtered_label(key):
         # A pod's own label under io.cilium.k8s is removed (SanitizePodLabels), and one named
-        # io.kubernetes.pod.namespace is replaced by the namespace (semantics-check claim 2).
+        # io.kubernetes.pod.namespace is replaced by the namespace (docs/reference/semantics-check.md claim 2).
         raise _filtered(key)
     return key
 
@@ -158,7 +158,7 @@ def _cilium_extended_key(key: str) -> str:
 def _possible_value(key: str, value: str) -> bool:
     """Whether some pod can match ``key == value`` in Calico and in Cilium. Kubernetes label values
     are validated (IsValidLabelValue), and so are namespace names; Calico sets
-    ``projectcalico.org/serviceaccount`` only for names shorter than 63 characters (semantics.md
+    ``projectcalico.org/serviceaccount`` only for names shorter than 63 characters (docs/reference/semantics.md
     1.3; ``workload_endpoint_default.go``: ``len(pod.Spec.ServiceAccountName) < 63``), so a longer
     name never matches in Calico, whatever Cilium's label holds."""
     if key == SERVICE_ACCOUNT and len(value) >= CALICO_MAX_SA_LABEL:
@@ -174,7 +174,7 @@ def _label_syntax(atom: Atom) -> Selector:
     implementation will refuse to match any labels" (cilium ``pkg/policy/api/selector.go``;
     cilium#43771, cilium#47817), and the CRD rejects such ``matchLabels`` values. No pod can carry
     an invalid value, so ``k == v``/``k in {v}`` are false on it and ``!=``/``not in`` true
-    (semantics.md 3.3, last rows: "Simplify before emitting"): the value is dropped from the atom.
+    (docs/reference/semantics.md §3.3, last rows: "Simplify before emitting"): the value is dropped from the atom.
     A key whose Cilium form is not a valid label key (for example a namespace label longer than 28
     characters, ``k8s.io.cilium.k8s.namespace.labels.<k>`` being limited to 63) has no Cilium form:
     refused."""
@@ -197,7 +197,7 @@ def _label_syntax(atom: Atom) -> Selector:
         raise Inexpressible(
             "service account label",
             "Calico sets projectcalico.org/serviceaccount only for service-account names shorter than"
-            f" {CALICO_MAX_SA_LABEL} characters (semantics.md 1.3), while Cilium's {SERVICE_ACCOUNT}"
+            f" {CALICO_MAX_SA_LABEL} characters (docs/reference/semantics.md §1.3), while Cilium's {SERVICE_ACCOUNT}"
             " is on every pod, so testing its presence (has(), or a GlobalNetworkPolicy"
             " serviceAccountSelector, which turns all() into has()) has no exact Cilium form",
         )
@@ -262,7 +262,7 @@ def in_namespace(namespace: str) -> LabelSet:
 
 def service_accounts(names: tuple[str, ...]) -> LabelSet:
     """``serviceAccounts.names``: Calico matches ``projectcalico.org/serviceaccount in {names}``
-    (semantics.md 1.4, rules.go ``parseServiceAccounts``), a label it sets only for names shorter
+    (docs/reference/semantics.md §1.4, rules.go ``parseServiceAccounts``), a label it sets only for names shorter
     than 63 characters (1.3): longer names never match."""
     possible = tuple(n for n in names if _possible_value(SERVICE_ACCOUNT, n))
     return LabelSet.of([LabelCube.of({SERVICE_ACCOUNT: KeyConstraint.in_(possible)})])
@@ -270,7 +270,7 @@ def service_accounts(names: tuple[str, ...]) -> LabelSet:
 
 def service_account_name_test(selector: Selector | None) -> tuple[str, ...] | None:
     """The names a service-account selector of the form ``projectcalico.org/name in {...}`` (or
-    ``==``) tests, else ``None``. On an account's profile that key is its name (semantics.md 1.3,
+    ``==``) tests, else ``None``. On an account's profile that key is its name (docs/reference/semantics.md §1.3,
     ``pcsa.projectcalico.org/name``); ``compile/inventory.py`` expands label selectors to it.
     ``None`` too when a name has 63 or more characters: Calico matches it, Cilium cannot say it."""
     names: tuple[str, ...] | None = None
@@ -285,7 +285,7 @@ def service_account_name_test(selector: Selector | None) -> tuple[str, ...] | No
 
 def with_service_account_label() -> LabelSet:
     """``has(projectcalico.org/serviceaccount)``, what a GlobalNetworkPolicy's ``all()`` becomes
-    beside a non-empty serviceAccountSelector (semantics.md 1.1): refused by ``_label_syntax``."""
+    beside a non-empty serviceAccountSelector (docs/reference/semantics.md §1.1): refused by ``_label_syntax``."""
     return pod_labels(Has(CALICO_SERVICE_ACCOUNT))
 
 

@@ -3,10 +3,10 @@
 What has no conversion at all is refused here, with a diagnostic at the field's position:
 ``doNotTrack``/``preDNAT``/``applyOnForward`` policies (no Cilium stage runs there), kinds the
 compiler does not convert yet. ``Log`` rules are dropped with a warning: they are non-terminal in
-Calico (semantics.md 1.2), so dropping them keeps every verdict. Everything else is carried over
+Calico (docs/reference/semantics.md §1.2), so dropping them keeps every verdict. Everything else is carried over
 verbatim, with Calico's defaults applied: ``types`` (``PolicyResource.effective_types``), the tier
 (``default``), Kubernetes NetworkPolicy's place in Calico's order (order 1000 in the default tier,
-``K8sNetworkPolicyToCalico``; semantics.md 1.2). Given a label inventory, the string tests
+``K8sNetworkPolicyToCalico``; docs/reference/semantics.md §1.2). Given a label inventory, the string tests
 ``contains``/``starts with``/``ends with`` are expanded here, once, before any selector reaches the
 DNF (``compile/inventory.py``; a C2C316 warning at each expanded field).
 """
@@ -160,7 +160,7 @@ def _passthrough(data: Any, namespace: str) -> dict[str, Any]:
 def _drop_untyped_rules(doc: Document, copy: dict[str, Any], out: Lowered) -> None:
     """Calico converts only the rules of the directions in ``policyTypes``; Cilium enforces every
     ingress and egress rule of a Kubernetes NetworkPolicy whatever ``policyTypes`` says, with
-    default deny (semantics-check.md E11). The copy that goes to Cilium loses those rules."""
+    default deny (docs/reference/semantics-check.md E11). The copy that goes to Cilium loses those rules."""
     spec = copy.get("spec")
     if not isinstance(spec, dict) or not spec.get("policyTypes"):
         return
@@ -385,7 +385,7 @@ def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: st
             selector=selector,
             namespace_selector=namespace_selector,
             # An empty serviceAccountSelector is no serviceAccountSelector: Calico acts only on a
-            # non-empty one (semantics.md 1.1, globalnetworkpolicyprocessor.go).
+            # non-empty one (docs/reference/semantics.md §1.1, globalnetworkpolicyprocessor.go).
             service_account_selector=fields.service_account_selector(
                 spec.service_account_selector or None, ("spec", "serviceAccountSelector")
             ),
@@ -405,7 +405,7 @@ EGRESS_NAMED_PORTS = (
     ' GetNamedPort: "egress needs named ports of all the pods") and allows that number towards every'
     " peer of the rule, or nothing where pods declare the name with different numbers"
     " (ErrDuplicateNamedPorts); Calico allows each destination pod on its own declared port only"
-    " (semantics.md 1.4)"
+    " (docs/reference/semantics.md §1.4)"
 )
 _EGRESS_NAMED_HINT = (
     "write the port numbers instead, with a destination selector for the pods that serve them"
@@ -575,7 +575,7 @@ def _knp_peer(peer: NetworkPolicyPeer) -> ir.Peer:
     pods = _k8s_selector(peer.pod_selector) if peer.pod_selector is not None else All()
     namespaces = None if peer.namespace_selector is None else _k8s_selector(peer.namespace_selector)
     # Calico's K8sNetworkPolicyToCalico ANDs projectcalico.org/orchestrator == 'k8s' into peer
-    # selectors, which pods carry and network sets never do (semantics.md 1.2).
+    # selectors, which pods carry and network sets never do (docs/reference/semantics.md §1.2).
     return ir.Peer(selector=conjoin([K8S_ONLY, pods]), namespace_selector=namespaces)
 
 

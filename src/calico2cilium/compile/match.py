@@ -1,9 +1,9 @@
 """What one IR rule matches, as an exact region of flows (``sets/regions.py``) for its direction.
 
-A Calico rule ANDs everything it says (semantics.md 1.4). The compiler's peer space has three
+A Calico rule ANDs everything it says (docs/reference/semantics.md §1.4). The compiler's peer space has three
 disjoint kinds: pods (by labels), hosts (the ``host``/``remote-node`` entities) and addresses
 outside the cluster (CIDRs). Calico's ``nets`` match any endpoint by IP, pods and nodes included
-(semantics.md 3.6 trap 2), so a net is split across the kinds using the cluster's address ranges
+(docs/reference/semantics.md §3.6 trap 2), so a net is split across the kinds using the cluster's address ranges
 (``Ranges``): a kind whose addresses all lie inside (or all outside) the net is matched wholly
 (or not at all); a kind only partly inside has no exact Cilium form and raises ``Inexpressible``.
 When the ranges are unknown, the net is taken to hold no pod or node address and a warning says
@@ -223,7 +223,7 @@ def side(
         excluded = IPSet.empty()
         if unscoped:
             # A GNP rule side with only notSelector X matches every address outside X's IP set,
-            # the world and nodes included (semantics.md 1.4 consequence 3; policy_common.go, doc
+            # the world and nodes included (docs/reference/semantics.md §1.4 consequence 3; policy_common.go, doc
             # of Selector; updateprocessors/rules.go getEndpointSelector adds no positive
             # selector): X's pods (above) and the nets of every network set X picks, in any
             # namespace, are taken away.
@@ -235,7 +235,7 @@ def side(
             set_ips = IPSet.all() & family
         else:
             # Network sets the selector picks add their nets: any endpoint with such an address
-            # matches, pods and nodes included (semantics.md 1.6). With a positive selector N,
+            # matches, pods and nodes included (docs/reference/semantics.md §1.6). With a positive selector N,
             # felix folds notSelector X into it by labels, (N) && !(X), so a set is picked or not
             # by its own labels and X's addresses are not taken away (felix/calc/rule_scanner.go
             # combineMatchesIfPossible; _network_set_ips applies both selectors to the set).
@@ -356,14 +356,14 @@ def _unknown_keys(selector: Selector, known: set[str]) -> set[str]:
 
 
 def _set_in_namespace_scope(peer: ir.Peer, policy: ir.Policy, network_set: ir.NetworkSet) -> bool:
-    """Whether the rule's namespace scope takes in the set (semantics.md 1.6)."""
+    """Whether the rule's namespace scope takes in the set (docs/reference/semantics.md §1.6)."""
     if peer.namespace_selector is None:
         if policy.scope is ir.Scope.NAMESPACED:
             return network_set.namespace == policy.namespace
         return True
     selector = peer.namespace_selector
     if network_set.namespace is None:
-        # In a rule's namespaceSelector, all() means "has a namespace" (semantics.md 1.4) and
+        # In a rule's namespaceSelector, all() means "has a namespace" (docs/reference/semantics.md §1.4) and
         # global() means "has none"; a global set has no namespace and no namespace labels.
         return replace_global(replace_all(selector, negate(All())), All()).matches({})
     known = {ls.CALICO_NAMESPACE_NAME: network_set.namespace, ls.NAMESPACE_NAME_LABEL: network_set.namespace}
@@ -422,7 +422,7 @@ def _selectors_rule_out(peer: ir.Peer, network_set: ir.NetworkSet, labels: dict[
 def _unscoped_not_selector(peer: ir.Peer, policy: ir.Policy) -> bool:
     """Whether the side's only label criterion is a notSelector with nothing positive around it:
     in a GNP no namespace clause is added (updateprocessors/rules.go getEndpointSelector), so
-    the side is "every address but X's", not "endpoints but X" (semantics.md 1.4)."""
+    the side is "every address but X's", not "endpoints but X" (docs/reference/semantics.md §1.4)."""
     return (
         peer.not_selector is not None
         and peer.selector is None
@@ -443,7 +443,7 @@ def _all_but(peer: ir.Peer) -> LabelSet:
 
 def _not_selector_ips(peer: ir.Peer, cluster: Ranges) -> IPSet:
     """The nets of every network set the notSelector picks, global or in any namespace: Calico
-    leaves notSelector unscoped (semantics.md 1.4), and a set's addresses are the IPs it stands
+    leaves notSelector unscoped (docs/reference/semantics.md §1.4), and a set's addresses are the IPs it stands
     for (1.6). Host endpoints are not compiled by this version (C2C312), so no expectedIPs."""
     out = IPSet.empty()
     if peer.not_selector is None:
@@ -508,7 +508,7 @@ def policy_subject(policy: ir.Policy) -> LabelSet:
         )
     if names is None and policy.service_account_selector is not None and policy.scope is ir.Scope.GLOBAL:
         # Calico rewrites every all() of such a GNP to has(projectcalico.org/serviceaccount)
-        # (globalnetworkpolicyprocessor.go; semantics.md 1.1), a label only short names get. With
+        # (globalnetworkpolicyprocessor.go; docs/reference/semantics.md §1.1), a label only short names get. With
         # names (all short), the subject already has that label: nothing to add.
         subject = subject & ls.with_service_account_label()
     return subject

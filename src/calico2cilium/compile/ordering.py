@@ -1,6 +1,6 @@
 """Calico's first-match evaluation (tiers, policies, rules) compiled to exact allow/deny regions.
 
-Semantics (semantics.md 1.2, for one direction):
+Semantics (docs/reference/semantics.md §1.2, for one direction):
 
 * tiers in the given order; a tier in which no policy selects the subject is skipped entirely;
 * inside a tier, policies and rules in the given order (the caller sorts: tier order, policy

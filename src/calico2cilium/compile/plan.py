@@ -1,7 +1,7 @@
 """The whole compile: IR policies -> per direction, Calico's first-match decision as exact regions
 -> what each output policy must allow and which subjects it must put into default deny.
 
-Cilium's model (semantics.md 2.4): a flow is allowed iff some allow rule matches it and no deny
+Cilium's model (docs/reference/semantics.md §2.4): a flow is allowed iff some allow rule matches it and no deny
 rule does; an endpoint selected by any policy in a direction is default-deny there. So if every
 subject Calico governs in a direction is selected by some output policy in that direction, and the
 output's allow rules cover exactly Calico's allowed region, Cilium decides every flow as Calico
@@ -36,12 +36,13 @@ from calico2cilium.compile.ordering import (
     compile_ordering,
 )
 from calico2cilium.compile.shadows import shadowed
+from calico2cilium.compile.structure import Expressible, Outcome, Walk, compile_structure
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.collector import Diagnostics
 from calico2cilium.diagnostics.http_rules import refused
 from calico2cilium.facts.target import DEFAULT_TARGET, CiliumTarget
-from calico2cilium.plan import Grant, Plan, PolicyPlan
+from calico2cilium.plan import Denial, Grant, Plan, PolicyPlan
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube
 from calico2cilium.sets.budget import WorkBudgetExceeded, budget, limit_for
 from calico2cilium.sets.index import CubeIndex
@@ -80,11 +81,17 @@ def _tier_of(policy: ir.Policy, lowered: Lowered) -> ir.Tier | None:
 
 
 def compile_plan(
-    lowered: Lowered, cluster: Ranges, diagnostics: Diagnostics, target: CiliumTarget = DEFAULT_TARGET
+    lowered: Lowered,
+    cluster: Ranges,
+    diagnostics: Diagnostics,
+    target: CiliumTarget = DEFAULT_TARGET,
+    expressible: Expressible | None = None,
 ) -> Plan:
-    """Calico's decision as allow regions per output policy (``plan.Plan``, without its hosts);
-    what cannot be compiled is said in ``diagnostics``. ``target`` decides how Cilium itself reads
-    the Kubernetes NetworkPolicies kept in the output (``_native_reading``)."""
+    """Calico's decision as allow (and deny) rules per output policy (``plan.Plan``, without its
+    hosts); what cannot be compiled is said in ``diagnostics``. ``target`` decides how Cilium
+    itself reads the Kubernetes NetworkPolicies kept in the output (``_native_reading``). With
+    ``expressible`` (whether the target can say a region), rules keep their own shape where that
+    is exact (``_structural``); without it, every direction takes the region form."""
     diagnostics.extend(lowered.diagnostics)
     compiled: list[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]] = []
     wider_rules: set[ir.Origin] = set()
@@ -126,6 +133,7 @@ def compile_plan(
     for direction in ir.Direction:
         by_tier: dict[str, list[PolicySpec]] = defaultdict(list)
         tier_of: dict[str, ir.Tier] = {}
+        has_http = False
         for tier, pp, regions in compiled:
             if pp.policy.rules(direction) is None:
                 continue
@@ -135,6 +143,7 @@ def compile_plan(
                 # An http rule decides per request, not per flow: in the L3/L4 order it decides
                 # nothing (as a Log rule), and what it saw is filtered at L7 (compile/http.py).
                 action = Action.LOG if rule.http is not None else ACTIONS[rule.action]
+                has_http = has_http or rule.http is not None
                 rules.append(RuleSpec(action, region, ref))
             by_tier[tier.name].append(PolicySpec(pp.subject, tuple(rules), pp))
             tier_of[tier.name] = tier
@@ -144,15 +153,31 @@ def compile_plan(
             for t in tiers
             for ps in t.policies
         )
+        structural = expressible is not None and not has_http
         try:
             with budget(limit_for(size)):
                 result = compile_ordering(tiers)
         except WorkBudgetExceeded as err:
-            _fail_closed_direction(direction, tiers, profile_allow, denied_by, diagnostics, err)
+            if not structural:
+                _fail_closed_direction(direction, tiers, profile_allow, denied_by, diagnostics, err)
+                continue
+            result = None  # the structural form does not need it; only the shadow notes are lost
+        if result is not None:
+            denied_by[direction] = result.deny
+            for shadow in shadowed(direction, tiers, result, wider_rules, closed_tiers):
+                diagnostics.add(shadow)
+        if structural:
+            # The region walk above only serves the shadowed-rule notes (compile/shadows.py);
+            # the output keeps each rule's own shape (compile/structure.py).
+            assert expressible is not None
+            denied_by[direction], profile_allow[direction] = _structural(
+                policies, tiers, direction, expressible, target
+            )
+            for pp in policies:
+                if pp.policy.rules(direction) is not None:
+                    pp.allow.setdefault(direction, [])
             continue
-        denied_by[direction] = result.deny
-        for shadow in shadowed(direction, tiers, result, wider_rules, closed_tiers):
-            diagnostics.add(shadow)
+        assert result is not None
         # What a rule may be emitted as: its own region (within its policy's subject) minus what
         # Calico denies. That covers the part it decided and stays inside the allowed region; it
         # is usually far simpler than the decided part, which also lost what earlier *allow*
@@ -196,8 +221,9 @@ def compile_plan(
                         diagnostics.add(_too_complex(direction, owner.policy, err, rule_ref.rule))
                         continue
                     if allowed:
-                        closed = closed_form(allowed, denied, allowed_l4)
-                        grant = Grant(rule_ref.rule, tuple(allowed), wide, *(closed or (None, ())))
+                        note = f"{rule_name(rule_ref)}, less what Calico denies ({REGION_FORM})"
+                        form, form_deny = closed_form(allowed, denied, allowed_l4) or (None, ())
+                        grant = Grant(rule_ref.rule, tuple(allowed), wide, form, form_deny, note)
                         owner.allow.setdefault(direction, []).append(grant)
         # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
         # minus what Calico denies (the pieces it decided lost what earlier allows took).
@@ -212,8 +238,9 @@ def compile_plan(
                         widened.add(key)
                         wide_cube = Cube(cube.subject, cube.peer, everything)
                         allowed = denied.subtract([wide_cube])
-                        closed = closed_form(allowed, denied, allowed_l4)
-                        profile.append(Grant(None, tuple(allowed), (wide_cube,), *(closed or (None, ()))))
+                        form, form_deny = closed_form(allowed, denied, allowed_l4) or (None, ())
+                        note = f"{PROFILE_NOTE} ({REGION_FORM})"
+                        profile.append(Grant(None, tuple(allowed), (wide_cube,), form, form_deny, note))
         profile_allow[direction] = profile
         for pp in policies:
             if pp.policy.rules(direction) is not None:
@@ -228,6 +255,96 @@ def compile_plan(
 
 
 KNP_KIND = "KubernetesNetworkPolicy"
+
+
+REGION_FORM = "region form: this direction has http rules"
+PROFILE_NOTE = "namespace profile: allowed after every tier passed"
+PASSED = "passed on; what no later tier decides, the namespace profile allows"
+
+
+def rule_name(ref: RuleRef) -> str:
+    """``<policy> <direction>[<index>] <Action>``, e.g. ``security.block-threats ingress[2] Deny``."""
+    path = ref.rule.origin.path
+    where = f"{path[0]}[{path[1]}]" if len(path) >= 2 else "rule"
+    return f"{ref.policy.name} {where} {ref.rule.action.value}"
+
+
+def _why(outcome: Outcome) -> str:
+    """What narrowed a rule, for its description ("" when it is as written)."""
+    parts = []
+    if outcome.narrowers:
+        names = [rule_name(r) for r in outcome.narrowers if isinstance(r, RuleRef)]
+        parts.append(f"earlier rules {', '.join(dict.fromkeys(names))}")
+    if outcome.tiers:
+        parts.append(f"the end of tier {', '.join(outcome.tiers)}")
+    return f" (narrowed by {' and '.join(parts)})" if parts else ""
+
+
+def _structural(
+    policies: Sequence[PolicyPlan],
+    tiers: list[TierSpec],
+    direction: ir.Direction,
+    expressible: Expressible,
+    target: CiliumTarget,
+) -> tuple[Region, list[Grant]]:
+    """Each rule in its own shape where that is exact, else narrowed by what deny-wins does not
+    take care of (``compile/structure.py``; docs/design/structure-preserving-compile.md). Returns
+    Calico's deny region inside the Kubernetes NetworkPolicies' native readings (what their
+    companions deny) and the profile's grants (Pass-default tiers only: a Pass rule's piece goes
+    to its own policy)."""
+    enforced = [pp for pp in policies if pp.native is not None]
+    result = compile_structure(
+        tiers, expressible, open_policies=target.enable_default_deny, enforced=enforced
+    )
+    for outcome in result.outcomes:
+        ref, owner = outcome.entry.rule, outcome.entry.policy
+        assert isinstance(ref, RuleRef) and isinstance(owner, PolicyPlan)
+        note = rule_name(ref) + _why(outcome)
+        if outcome.action is Action.DENY:
+            if outcome.left_out:
+                note += " (only its flows of the protocols Cilium names by port; allows lose the rest)"
+            if outcome.cubes:
+                owner.deny.setdefault(direction, []).append(Denial(ref.rule, outcome.cubes, note))
+            continue
+        form, form_deny = _structural_closed(outcome.cubes, result.walk, expressible) or (None, ())
+        owner.allow.setdefault(direction, []).append(
+            Grant(ref.rule, outcome.cubes, outcome.wide, form, form_deny, note)
+        )
+    profile: list[Grant] = []
+    for outcome in result.profile:
+        ref, owner = outcome.entry.rule, outcome.entry.policy
+        if isinstance(ref, RuleRef) and isinstance(owner, PolicyPlan):
+            note = f"{rule_name(ref)}: {PASSED}{_why(outcome)}"
+            owner.allow.setdefault(direction, []).append(
+                Grant(ref.rule, outcome.cubes, outcome.wide, description=note)
+            )
+        else:
+            note = f"{PROFILE_NOTE}, after tier {', '.join(outcome.tiers)} (defaultAction Pass)"
+            profile.append(Grant(None, outcome.cubes, outcome.wide, description=note))
+    for pp in policies:
+        if pp.policy.rules(direction) is not None and not pp.subject.is_empty and id(pp) not in result.closed:
+            pp.open.add(direction)
+    denied: list[Cube] = []
+    for pp in enforced:
+        native = (pp.native or {}).get(direction)
+        if native:
+            denied.extend(result.walk.decide(native)[1])
+    return Region.of(denied), profile
+
+
+def _structural_closed(
+    cubes: Sequence[Cube], walk: Walk, expressible: Expressible
+) -> tuple[tuple[Cube, ...], tuple[Cube, ...]] | None:
+    """``closed_form`` for a structural allow: where ``cubes`` have no Cilium form, the widening
+    (``_widened``) with the part of what it adds that Calico denies, from the walk restricted to
+    the added flows (all of a selected subject: Calico allows the rest of them)."""
+    if expressible(cubes):
+        return None
+    closed = [Cube(c.subject, c.peer, _widened(c.l4)) for c in cubes]
+    if all(a.l4 == c.l4 for a, c in zip(cubes, closed, strict=True)):
+        return None
+    added = Region.of(subtract_cubes(closed, cubes)).cubes
+    return tuple(closed), tuple(walk.decide(added)[1])
 
 
 def _fail_closed_direction(
@@ -282,7 +399,7 @@ def closed_form(
     adds, the types the set lacks, has a deny form (no type 0 in it). Likewise a protocol Cilium
     cannot name (GRE, ESP, ...) is only part of "every protocol", and what that adds may be the
     named ones. Allowing the widened set and denying Calico's denied part of the widening decides
-    as Calico does: a Cilium deny wins over every allow (semantics.md 2.4), and the rest of the
+    as Calico does: a Cilium deny wins over every allow (docs/reference/semantics.md §2.4), and the rest of the
     widening is allowed by Calico anyway (by other rules, whose grants allow it too). The emitter
     checks that both have a Cilium form (``rulekit.choose``)."""
     closed = [Cube(c.subject, c.peer, _widened(c.l4)) for c in allowed]
@@ -330,7 +447,7 @@ def _native_reading(
     pp: PolicyPlan, cluster: Ranges, target: CiliumTarget
 ) -> dict[ir.Direction, tuple[Cube, ...]]:
     """What Cilium itself allows for a Kubernetes NetworkPolicy: the same rules, except that an
-    ``ipBlock`` is a CIDR rule, which never matches pods or nodes (semantics.md 2.3, 3.6 trap 2).
+    ``ipBlock`` is a CIDR rule, which never matches pods or nodes (docs/reference/semantics.md §2.3, 3.6 trap 2).
     A cluster with empty pod and node ranges gives exactly that reading. A peer whose selector
     needs no label present also matches every identity without labels (``_matches_unlabelled``).
     Before 1.16 Cilium has no ``endPort`` (``_without_end_port``)."""
@@ -360,7 +477,7 @@ def _native_reading(
 
 def _without_end_port(rule: ir.Rule) -> ir.Rule:
     """A Kubernetes NetworkPolicy rule as Cilium before 1.16 reads it: ``endPort`` did not exist
-    there (semantics-check.md claim 8: added in 1.16, commit 4fe60e5214, absent in 1.15), so
+    there (docs/reference/semantics-check.md claim 8: added in 1.16, commit 4fe60e5214, absent in 1.15), so
     ``parsePorts`` keeps only ``port``. ``lower._knp_l4`` wrote ``port``..``endPort`` as the range
     ``"port:endPort"``, the only way a KNP port becomes a range."""
     ports = tuple(p.split(":")[0] if isinstance(p, str) and ":" in p else p for p in rule.l4.dst_ports)
@@ -381,7 +498,7 @@ def _matches_unlabelled(peer: ir.Peer | None) -> bool:
     ``parseNetworkPolicyPeer`` (cilium ``pkg/k8s/network_policy.go``) prefixes a non-empty
     ``namespaceSelector`` to namespace-label keys and injects no namespace term (only an empty one
     becomes "namespace label exists"), so a selector with only ``NotIn``/``DoesNotExist`` terms in
-    both its namespace and pod parts selects identities without labels too (semantics-check.md,
+    both its namespace and pod parts selects identities without labels too (docs/reference/semantics-check.md,
     "Negative-only peer selectors can select non-endpoint identities"; cilium/cilium#46949, which
     affects 1.19 and 1.20 too). Calico matches pods only there (``projectcalico.org/orchestrator``
     is ANDed in, ``lower._knp_peer``), so the reading differs on those peers."""
@@ -507,7 +624,7 @@ def _warn_ties(
     compiled: Iterable[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]],
     diagnostics: Diagnostics,
 ) -> None:
-    """Calico breaks order ties by name, in a version-dependent way (semantics.md 1.2)."""
+    """Calico breaks order ties by name, in a version-dependent way (docs/reference/semantics.md §1.2)."""
     seen: dict[tuple[str, float], list[PolicyPlan]] = defaultdict(list)
     for tier, pp, _ in compiled:
         if pp.policy.order == ir.NO_ORDER:

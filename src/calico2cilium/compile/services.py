@@ -10,7 +10,7 @@ service becomes an IP *and port* set, ``IPSetData{Service, ServiceIncludePorts: 
 like a selector; ``felix/serviceindex/service_index.go`` ``membersFromEndpointSlice``: the members
 are every address of every endpoint of the Service's EndpointSlices, paired in the destination
 case with every slice port that has a number, TCP unless the port says UDP or SCTP; slice
-endpoints are not filtered by their ``ready`` condition). semantics.md 1.4.
+endpoints are not filtered by their ``ready`` condition). docs/reference/semantics.md §1.4.
 
 The EndpointSlices of a Service *with a pod selector* are written by Kubernetes' EndpointSlice
 controller: the pods of the Service's namespace matching ``spec.selector`` (with an address, not

@@ -63,7 +63,7 @@ class Cluster:
       and ``calico2cilium.io/node=<node>``, the label the converter tells users to add, C2C321).
     - ``endpoint_to_host_action``: Felix ``DefaultEndpointToHostAction`` (``None``: not stated;
       ``DEFAULT_ENDPOINT_TO_HOST_ACTION`` is assumed and the conversion says so, C2C340).
-    - ``failsafe_inbound`` / ``failsafe_outbound``: Felix failsafe ports (semantics.md 1.5).
+    - ``failsafe_inbound`` / ``failsafe_outbound``: Felix failsafe ports (docs/reference/semantics.md §1.5).
     - ``services``: the Service objects known (``None``: none given).
     - ``policy_cidr_match_nodes``: Cilium ``--policy-cidr-match-mode=nodes`` (CIDR rules match nodes).
     - ``target``: the Cilium release (``facts/target.py``).

@@ -17,7 +17,7 @@ def port_list(text: str) -> FailsafePorts:
 FAILSAFE_INBOUND: FailsafePorts = port_list(
     "tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667"
 )
-"""Felix ``failsafeInboundHostPorts`` default (semantics.md 1.5; semantics-check claim 13,
+"""Felix ``failsafeInboundHostPorts`` default (docs/reference/semantics.md §1.5; docs/reference/semantics-check.md claim 13,
 calico ``felix/config/config_params.go``, where the default is this same string)."""
 FAILSAFE_OUTBOUND: FailsafePorts = port_list(
     "udp:53,udp:67,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667"
@@ -31,7 +31,7 @@ DEFAULT_ENDPOINT_TO_HOST_ACTION: EndpointToHostAction = "Accept"
 and its Helm chart (``FELIX_DEFAULTENDPOINTTOHOSTACTION: ACCEPT``, projectcalico/calico
 ``charts/calico/templates/calico-node.yaml``) and the Tigera operator (tigera/operator
 ``pkg/render/node.go`` ``nodeEnvVars``). Felix's own default, without them, is ``Drop``
-(``felix/config/config_params.go``). docs/reviews/endpoint-to-host-research.md has the sources."""
+(``felix/config/config_params.go``). docs/research/endpoint-to-host-research.md has the sources."""
 
 
 def endpoint_to_host_action(text: str) -> EndpointToHostAction | None:

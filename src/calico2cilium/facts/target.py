@@ -33,7 +33,7 @@ class CiliumTarget:
     @property
     def end_port(self) -> bool:
         """``endPort`` in ``toPorts`` and in Kubernetes NetworkPolicy ports: added in 1.16
-        (semantics-check.md claim 8, cilium commit 4fe60e5214, absent in 1.15); before it,
+        (docs/reference/semantics-check.md claim 8, cilium commit 4fe60e5214, absent in 1.15); before it,
         ``parsePorts`` keeps only ``port``."""
         return self.at_least(1, 16)
 
@@ -45,7 +45,7 @@ class CiliumTarget:
     @property
     def enable_default_deny(self) -> bool:
         """``enableDefaultDeny`` in a rule (a policy that puts no endpoint in default deny): 1.16+
-        (docs/reviews/endpoint-to-host-research.md; the 1.16 CRD schema adds it)."""
+        (docs/research/endpoint-to-host-research.md; the 1.16 CRD schema adds it)."""
         return self.at_least(1, 16)
 
     @property
@@ -104,7 +104,7 @@ class CiliumTarget:
     @property
     def cidr_group_api_version(self) -> str:
         """The apiVersion CiliumCIDRGroup is served as: ``cilium.io/v2`` from 1.18,
-        ``cilium.io/v2alpha1`` before (semantics.md 2.5; the CRDs in ``schemas/``)."""
+        ``cilium.io/v2alpha1`` before (docs/reference/semantics.md §2.5; the CRDs in ``schemas/``)."""
         return "cilium.io/v2" if self.at_least(1, 18) else "cilium.io/v2alpha1"
 
     @property
@@ -116,7 +116,7 @@ class CiliumTarget:
     @property
     def local_cluster_default(self) -> bool:
         """``policy-default-local-cluster``: peer selectors match the local cluster only, on by
-        default from 1.19 (semantics.md 2.1)."""
+        default from 1.19 (docs/reference/semantics.md §2.1)."""
         return self.at_least(1, 19)
 
 

@@ -25,7 +25,7 @@ from calico2cilium.diagnostics import Diagnostic, Severity, Source
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-"""Set on every namespace by Kubernetes >= 1.21 to its name (semantics-check E9)."""
+"""Set on every namespace by Kubernetes >= 1.21 to its name (docs/reference/semantics-check.md E9)."""
 KINDS = ("Pod", "Namespace", "ServiceAccount", "Node", "Service")
 _POLICY_APIS = ("projectcalico.org/", "crd.projectcalico.org/", "cilium.io/")
 

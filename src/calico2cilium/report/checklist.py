@@ -3,10 +3,10 @@
 Each agent setting is listed only when the output uses what needs it:
 
 - host policies (a ``nodeSelector``) are enforced only with the host firewall (Helm
-  ``hostFirewall.enabled=true``; semantics.md 2.1, catalog C2C321);
+  ``hostFirewall.enabled=true``; docs/reference/semantics.md §2.1, catalog C2C321);
 - ``enableDefaultDeny: false`` is honoured from Cilium 1.17 only while the agent flag
-  ``enable-non-default-deny-policies`` is true (its default; semantics.md, ``facts/target.py``);
-- HTTP rules need the L7 proxy (``enable-l7-proxy``, Helm ``l7Proxy``, on by default; semantics.md);
+  ``enable-non-default-deny-policies`` is true (its default; docs/reference/semantics.md, ``facts/target.py``);
+- HTTP rules need the L7 proxy (``enable-l7-proxy``, Helm ``l7Proxy``, on by default; docs/reference/semantics.md);
 - a conversion for ``--policy-cidr-match-mode=nodes`` needs that agent setting.
 
 Node labels come from the proof's assumption (the labels each host node must carry for the

@@ -2,7 +2,7 @@
 
 Read from the documents' plain data (``RawDocument.data``) so that the verifier does not share
 code paths with the compiler's lowering; the loader's typed models have already validated them
-when a ``LoadResult`` is given. Claims cite semantics.md (§1.x) and semantics-check.md.
+when a ``LoadResult`` is given. Claims cite docs/reference/semantics.md (§1.x) and docs/reference/semantics-check.md.
 """
 
 from __future__ import annotations
@@ -49,9 +49,9 @@ BUILTIN_TIERS = {
     "default": (1_000_000.0, "Deny"),
     "kube-baseline": (1e7, "Pass"),
 }
-"""Orders and default actions fixed by CEL (semantics.md 1.2, tier.go)."""
+"""Orders and default actions fixed by CEL (docs/reference/semantics.md §1.2, tier.go)."""
 KNP_ORDER = 1000.0
-"""Kubernetes NetworkPolicies sit at order 1000 in the default tier (semantics.md 1.2; conversion.go)."""
+"""Kubernetes NetworkPolicies sit at order 1000 in the default tier (docs/reference/semantics.md §1.2; conversion.go)."""
 
 
 @dataclass
@@ -69,16 +69,16 @@ class PolicyInput:
     egress: Sequence[Mapping[str, Any]]
     doc: Located
     host_only: bool = False
-    """``doNotTrack``/``preDNAT`` policies are rendered for host endpoints only (semantics.md 1.1)."""
+    """``doNotTrack``/``preDNAT`` policies are rendered for host endpoints only (docs/reference/semantics.md §1.1)."""
     apply_on_forward: bool = False
-    """Also governs traffic forwarded through a host endpoint (semantics.md 1.5)."""
+    """Also governs traffic forwarded through a host endpoint (docs/reference/semantics.md §1.5)."""
 
     @property
     def title(self) -> str:
         return f"{self.kind} {self.namespace + '/' if self.namespace else ''}{self.name}"
 
     def sort_key(self) -> tuple[float, str, str, str]:
-        # semantics.md 1.2: order ascending, missing = +inf, ties by name (version dependent).
+        # docs/reference/semantics.md §1.2: order ascending, missing = +inf, ties by name (version dependent).
         order = math.inf if self.order is None else self.order
         return (order, self.name, self.namespace or "", self.kind)
 
@@ -115,7 +115,7 @@ def _title(doc: Located) -> str:
 def _types(spec: Mapping[str, Any], api: str, assumptions: Assumptions) -> tuple[str, ...]:
     """Stored ``types`` win. Absent: clientv3 defaulting by rule counts, or (v3.32+ admission) by
     presence of ``egress``; a stored v1 object without types is Ingress+Egress in felix
-    (semantics-check claim 14)."""
+    (docs/reference/semantics-check.md claim 14)."""
     stored = spec.get("types")
     if stored:
         return tuple(str(t) for t in stored)
@@ -133,7 +133,7 @@ def _types(spec: Mapping[str, Any], api: str, assumptions: Assumptions) -> tuple
 
 
 def _subject(spec: Mapping[str, Any], kind: str, namespace: str | None) -> tuple[Part, ...]:
-    """Which endpoints a policy applies to (semantics.md 1.1): a NetworkPolicy's selector ANDed with
+    """Which endpoints a policy applies to (docs/reference/semantics.md §1.1): a NetworkPolicy's selector ANDed with
     its namespace and ``pcsa.``-prefixed serviceAccountSelector (networkpolicyprocessor.go); a
     GlobalNetworkPolicy's selector ANDed with the ``pcns.``/``pcsa.`` selectors, every ``all()``
     rewritten to has(namespace)/has(serviceaccount) (globalnetworkpolicyprocessor.go)."""
@@ -290,7 +290,7 @@ def _tiers(
     side: CalicoSide,
     assumptions: Assumptions,
 ) -> list[CalicoTier]:
-    """Tiers by order (missing = last), then name (semantics.md 1.2, ``TierLess``)."""
+    """Tiers by order (missing = last), then name (docs/reference/semantics.md §1.2, ``TierLess``)."""
     used = sorted({p.tier for p in policies})
     for name in used:
         if name not in tiers:
@@ -344,7 +344,7 @@ def _program_policy(
         path = tuple(rule.get("_path") or (*base, index))
         action = str(rule.get("action"))
         if action == "Log":
-            continue  # non-terminal: logs and continues with the next rule (semantics.md 1.2)
+            continue  # non-terminal: logs and continues with the next rule (docs/reference/semantics.md §1.2)
         rule_ref = Ref("calico", f"{title} {direction}[{index}] ({action})", policy.doc, path)
         try:
             if action not in ("Allow", "Deny", "Pass"):

@@ -1,7 +1,7 @@
 """Calico's decision at a host subject (a HostEndpoint with ``interfaceName: "*"``), per direction.
 
-Sources: semantics.md 1.1 (which policies can select a host endpoint), 1.2 (tiers, order, first
-match, Pass, end of tier, profiles after the tiers), 1.5 (host endpoints); semantics-check claim 10
+Sources: docs/reference/semantics.md §1.1 (which policies can select a host endpoint), 1.2 (tiers, order, first
+match, Pass, end of tier, profiles after the tiers), 1.5 (host endpoints); docs/reference/semantics-check.md claim 10
 and claim 13; Calico docs ``reference/resources/hostendpoint.mdx`` ("Host to local workload traffic
 ... is always allowed, despite any policy in place") and ``reference/host-endpoints/failsafe.mdx``.
 
@@ -75,7 +75,7 @@ def _note(notes: list[UnsupportedItem], item: UnsupportedItem) -> None:
 
 
 def _profiles(subject: HostSubject, notes: list[UnsupportedItem]) -> tuple[bool, Ref]:
-    """Profiles in order after the tiers (semantics.md 1.2, 1.5): the default-allow profile allows
+    """Profiles in order after the tiers (docs/reference/semantics.md §1.2, 1.5): the default-allow profile allows
     everything; none left: deny."""
     hep = subject.hep
     assert hep is not None

@@ -1,5 +1,5 @@
 """Kubernetes NetworkPolicy as Calico enforces it (calico ``libcalico-go/lib/backend/k8s/conversion/
-conversion.go``, ``K8sNetworkPolicyToCalico``; semantics.md 1.2, semantics-check claim 11).
+conversion.go``, ``K8sNetworkPolicyToCalico``; docs/reference/semantics.md §1.2, docs/reference/semantics-check.md claim 11).
 
 A namespaced policy ``knp.default.<name>`` at order 1000 in the default tier; its selector and every
 pod-selector peer get ``projectcalico.org/orchestrator == 'k8s'``; an empty namespace selector is

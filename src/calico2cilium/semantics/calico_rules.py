@@ -1,6 +1,6 @@
 """Calico rule matching: one rule of one policy, as a formula over the flow.
 
-Sources: semantics.md 1.3 (selectors), 1.4 (rules, "How the fields combine into selectors", from
+Sources: docs/reference/semantics.md §1.3 (selectors), 1.4 (rules, "How the fields combine into selectors", from
 calico ``updateprocessors/rules.go`` ``getEndpointSelector``), 1.6 (network sets); felix
 ``rule_scanner.go`` for selectors matching by IP and named ports.
 """
@@ -88,7 +88,7 @@ Composite = tuple[Part, ...]
 @dataclass(frozen=True)
 class LabelledSet:
     """A NetworkSet/GlobalNetworkSet (``namespace`` None) or a HostEndpoint (``host=True``): labels
-    and the addresses a selector matching it contributes (semantics.md 1.4, 1.6)."""
+    and the addresses a selector matching it contributes (docs/reference/semantics.md §1.4, 1.6)."""
 
     labels: Mapping[str, str]
     nets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
@@ -164,7 +164,7 @@ def _set_view(labelled: LabelledSet) -> View:
 
 def matches_by_ip(entity: Entity, parts: Composite, ctx: RuleContext) -> Expr:
     """A rule selector matches *addresses*: those of matching pods, of matching host endpoints
-    (``expectedIPs``) and of matching network sets (``nets``) (semantics.md 1.4; rule_scanner.go).
+    (``expectedIPs``) and of matching network sets (``nets``) (docs/reference/semantics.md §1.4; rule_scanner.go).
     So a network set that contains a pod's address makes the selector match that pod's traffic."""
     out = [and_(IsKind(entity, "pod"), composite_on(parts, lambda key: calico_pod_label(entity, key)))]
     for labelled in ctx.sets:
@@ -340,7 +340,7 @@ def http_match(http: Mapping[str, Any]) -> Expr:
 
 
 def rule_match(rule: Mapping[str, Any], ctx: RuleContext) -> Expr:
-    """Everything a rule requires, ANDed (semantics.md 1.4): IP version, protocol, ICMP, both sides."""
+    """Everything a rule requires, ANDed (docs/reference/semantics.md §1.4): IP version, protocol, ICMP, both sides."""
     terms: list[Expr] = []
     if rule.get("http") is not None:
         terms.append(http_match(rule["http"]))

@@ -1,6 +1,6 @@
 """Cilium semantics: CNP, CCNP and Kubernetes NetworkPolicy (as Cilium translates it) to programs.
 
-Every claim below cites its source: ``semantics.md`` (§2.x) and ``semantics-check.md`` (claim N /
+Every claim below cites its source: ``docs/reference/semantics.md`` (§2.x) and ``docs/reference/semantics-check.md`` (claim N /
 deviation EN), which name the Cilium files they were read from.
 """
 
@@ -213,7 +213,7 @@ class _Builder:
     # --- selectors ----------------------------------------------------------------------------
 
     def selector(self, selector: Selector, entity: Entity, drop_key: str | None = None) -> Expr:
-        """A LabelSelector over an identity: matchLabels AND matchExpressions (semantics.md 2.2).
+        """A LabelSelector over an identity: matchLabels AND matchExpressions (docs/reference/semantics.md §2.2).
         ``NotIn``/``DoesNotExist`` also hold when the key is absent (Requirement.Matches). A selector
         with an invalid key or value matches nothing (``selector_validity``)."""
         if not _buildable(selector):
@@ -236,10 +236,10 @@ class _Builder:
 
     def peer_selector(self, selector: Selector, namespace: str | None) -> Expr:
         """A ``fromEndpoints``/``toEndpoints`` selector after Cilium's injection (utils.go
-        ``getEndpointSelector``; semantics-check claim 1, E13): untouched if it has a ``reserved:``
+        ``getEndpointSelector``; docs/reference/semantics-check.md claim 1, E13): untouched if it has a ``reserved:``
         key; else, without a pod-namespace key, CNP adds ``namespace == <policy ns>`` unless (1.16+)
         a namespace-label key is present, and CCNP adds ``namespace Exists``. 1.19 (or the option)
-        also pins the local cluster unless the cluster key is named (semantics.md 2.1)."""
+        also pins the local cluster unless the cluster key is named (docs/reference/semantics.md §2.1)."""
         keys = [_extended(k) for k in selector.keys]
         expr = self.selector(selector, PEER)
         if any(k.startswith("reserved:") for k in keys):
@@ -261,7 +261,7 @@ class _Builder:
 
     def _cidr_peer(self) -> Expr:
         """Who CIDR rules can match: never pods; nodes only with policy-cidr-match-mode=nodes
-        (semantics-check claim 6)."""
+        (docs/reference/semantics-check.md claim 6)."""
         if self.assumptions.policy_cidr_match_nodes:
             return or_(IsKind(PEER, "world"), IsKind(PEER, "host"), IsKind(PEER, "remote-node"))
         return IsKind(PEER, "world")
@@ -278,7 +278,7 @@ class _Builder:
     def _cidr_rule(self, rule: CidrRule) -> Expr:
         """``cidr`` with ``except``; ``cidrGroupRef``/``cidrGroupSelector`` pick CiliumCIDRGroups
         given in the same input (a group that is not there matches nothing); ``except`` applies to
-        groups too (semantics-check claim 9)."""
+        groups too (docs/reference/semantics-check.md claim 9)."""
         if rule.cidr is not None:
             return self._cidr([rule.cidr], rule.excepts)
         if rule.group_ref is not None:
@@ -289,7 +289,7 @@ class _Builder:
         return self._cidr([c for g in chosen for c in g.cidrs], rule.excepts)
 
     def _entity(self, entity: str) -> Expr:
-        """Entities (semantics-check claim 7; entity.go): ``cluster`` is every local-cluster identity
+        """Entities (docs/reference/semantics-check.md claim 7; entity.go): ``cluster`` is every local-cluster identity
         plus host, remote-node and kube-apiserver; health/init/ingress/unmanaged identities are not
         in the flow world."""
         table: dict[str, Expr] = {
@@ -308,7 +308,7 @@ class _Builder:
 
     def match(self, rule: PeerRule, namespace: str | None, direction: Direction, deny: bool) -> Expr:
         """A rule: peer ∧ L4. Without any peer field the peer is a wildcard if an L4 part exists,
-        and the rule matches nothing if neither exists (``- {}``; semantics-check claim 3)."""
+        and the rule matches nothing if neither exists (``- {}``; docs/reference/semantics-check.md claim 3)."""
         l3 = self.l3(rule, namespace)
         has_l4 = bool(rule.to_ports) or bool(rule.icmps)
         if l3 is None:
@@ -349,7 +349,7 @@ class _Builder:
         ``endPort <= port`` = the single port (E5); a named port is the subject's own (ingress)
         or the cluster's one number for it (egress); an item
         without ``ports`` allows nothing (E4). ``icmps``: family and type; no code field. No L4 part:
-        every protocol (semantics-check claim 8)."""
+        every protocol (docs/reference/semantics-check.md claim 8)."""
         if rule.to_ports:
             items: list[Expr] = []
             for port_rule in rule.to_ports:
@@ -477,7 +477,7 @@ class _Builder:
         allows_in = spec.lists[direction] or []
         denies_in = spec.lists[f"{direction}Deny"] or []
         # Default deny: a non-empty allow or deny list for the direction, unless enableDefaultDeny
-        # says otherwise (semantics-check claim 4, E2; rule_validation.go Sanitize).
+        # says otherwise (docs/reference/semantics-check.md claim 4, E2; rule_validation.go Sanitize).
         default_deny = spec.enable_default_deny[direction]
         if default_deny is None:
             default_deny = bool(allows_in) or bool(denies_in)

@@ -1,10 +1,10 @@
 """Cilium's decision at a host subject (a node), per direction: host policies.
 
-Sources: semantics.md 2.1 (a CiliumClusterwideNetworkPolicy with ``nodeSelector`` is a host policy:
+Sources: docs/reference/semantics.md §2.1 (a CiliumClusterwideNetworkPolicy with ``nodeSelector`` is a host policy:
 it applies to the selected nodes' host namespace; it needs ``hostFirewall.enabled``; among L7 rules
 only DNS is allowed), 2.3 (entities: ``host`` is the local node, ``remote-node`` the others), 2.4
 (default deny per direction once a selecting rule has rules for it, ``enableDefaultDeny``; deny
-wins); semantics-check claims 3-5. Host policies are enforced between the host and its local pods
+wins); docs/reference/semantics-check.md claims 3-5. Host policies are enforced between the host and its local pods
 as well as remote peers (cilium/cilium#13121: "host policies are only enforced in the bpf_host
 program attached to cilium_host/cilium_net (for hostns<->local pods) and native devices (for
 hostns<->remote pods/remote nodes/world)"), so, unlike Calico, Cilium has no always-allowed

@@ -1,7 +1,7 @@
 """Kubernetes NetworkPolicy as Cilium enforces it (cilium ``pkg/k8s/network_policy.go``,
 ``ParseNetworkPolicy``), expressed in the Cilium rule model read by ``cilium_read``.
 
-Decision on semantics-check E11: we judge against what Cilium *enforces*. Cilium translates every
+Decision on docs/reference/semantics-check.md E11: we judge against what Cilium *enforces*. Cilium translates every
 ``ingress``/``egress`` rule whatever ``policyTypes`` says (each non-empty list also turning default
 deny on), and adds an empty rule (default deny) for a listed type without rules. Calico honours
 ``policyTypes``. A policy whose types omit a direction that has rules therefore behaves differently

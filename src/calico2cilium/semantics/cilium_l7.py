@@ -1,5 +1,5 @@
-"""How Cilium lets plain allows and L7 HTTP rules meet on one port (semantics.md 2.3; the sources
-are quoted in ``docs/reviews/l7-wildcard-research.md``).
+"""How Cilium lets plain allows and L7 HTTP rules meet on one port (docs/reference/semantics.md §2.3; the sources
+are quoted in ``docs/research/l7-wildcard-research.md``).
 
 1. A plain allow (no ``rules``) lets every request of its peers through on a port that also
    carries L7 rules, whatever the peer kind: endpoints, entities or CIDRs. The agent no longer

@@ -2,7 +2,7 @@
 compiler's emitter: the verifier must not trust the code it judges.
 
 Reading refuses what Cilium itself refuses (``Invalid``, with the path of the offending field), so
-the verifier never judges a policy that the cluster would reject (semantics-check E3, E14).
+the verifier never judges a policy that the cluster would reject (docs/reference/semantics-check.md E3, E14).
 Sources: cilium ``pkg/policy/api/rule_validation.go`` (``Sanitize``), ``cnp_types.go``, ``l4.go``.
 """
 

@@ -1,8 +1,8 @@
 """Host subjects: the decision points of the host firewall, as both sides see them.
 
 Calico polices a host through its HostEndpoints (labels from the HEP, the host from ``spec.node``;
-semantics.md 1.5); Cilium through host policies, CCNPs whose ``nodeSelector`` matches the *node's*
-labels (semantics.md 2.1). The link between the two is an explicit assumption
+docs/reference/semantics.md §1.5); Cilium through host policies, CCNPs whose ``nodeSelector`` matches the *node's*
+labels (docs/reference/semantics.md §2.1). The link between the two is an explicit assumption
 (``Assumptions.node_labels``): by default each node named by a HostEndpoint carries the labels of its
 HostEndpoints and ``calico2cilium.io/node=<node>`` (the label the converter has users add), and a
 node whose HostEndpoints disagree on labels is not proven.
@@ -24,7 +24,7 @@ from calico2cilium.semantics.world import IP, Assumptions, Endpoint
 CALICO_APIS = ("projectcalico.org/v3", "crd.projectcalico.org/v1")
 ALL_INTERFACES = "*"
 DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
-"""The profile with allow-all ingress and egress rules (semantics.md 1.5, hostendpoint.mdx)."""
+"""The profile with allow-all ingress and egress rules (docs/reference/semantics.md §1.5, hostendpoint.mdx)."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def read_host_endpoints(docs: Iterable[Located]) -> tuple[list[HostEndpointInfo]
 def _interface_note(hep: HostEndpointInfo) -> UnsupportedItem | None:
     """A named-interface HEP governs only that interface's traffic (an empty ``interfaceName``: the
     interface holding one of its ``expectedIPs``); which interface a flow uses is not in the flow
-    world, so such a host endpoint is reported, never guessed (semantics.md 1.5; claim 13)."""
+    world, so such a host endpoint is reported, never guessed (docs/reference/semantics.md §1.5; claim 13)."""
     if hep.interface == ALL_INTERFACES:
         return None
     which = (

@@ -2,7 +2,7 @@
 
 The API server defaults ``policyTypes`` before either dataplane sees the object: ``Ingress``
 always, plus ``Egress`` when ``spec.egress`` has rules (k8s ``SetDefaults_NetworkPolicy``;
-semantics-check E10). Both sides therefore start from the defaulted types.
+docs/reference/semantics-check.md E10). Both sides therefore start from the defaulted types.
 """
 
 from __future__ import annotations

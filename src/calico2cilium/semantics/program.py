@@ -165,7 +165,7 @@ class CalicoTier:
 
 @dataclass
 class CalicoProgram:
-    """Calico's decision at one endpoint for one direction (semantics.md 1.2, felix endpoints.go):
+    """Calico's decision at one endpoint for one direction (docs/reference/semantics.md §1.2, felix endpoints.go):
     tiers in order, skipping tiers with no policy selecting the endpoint; in a tier, policies then
     rules in order, first Allow/Deny/Pass decides (Pass: next tier); no decision: the tier's default
     (Deny, or Pass); after the tiers, the profiles: the namespace profile allows (pods); a host
@@ -271,7 +271,7 @@ class CiliumPolicy:
 
 @dataclass
 class CiliumProgram:
-    """Cilium's decision at one endpoint for one direction (semantics.md 2.4; semantics-check 3-5):
+    """Cilium's decision at one endpoint for one direction (docs/reference/semantics.md §2.4; semantics-check 3-5):
     a matching deny rule of a selecting policy wins; otherwise, if some selecting policy puts the
     endpoint in default deny for this direction, an allow rule must match; otherwise allowed."""
 

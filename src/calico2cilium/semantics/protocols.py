@@ -6,7 +6,7 @@ from calico2cilium.facts.protocols import ICMP, ICMPV6, SCTP, TCP, UDP, UDPLITE
 from calico2cilium.facts.protocols import iana_svc_name as iana_svc_name
 
 CALICO_PROTOCOLS = {"TCP": TCP, "UDP": UDP, "ICMP": ICMP, "ICMPv6": ICMPV6, "SCTP": SCTP, "UDPLite": UDPLITE}
-"""Calico protocol names (case-sensitive; semantics.md 1.4, validator.go ``validateProtocol``)."""
+"""Calico protocol names (case-sensitive; docs/reference/semantics.md §1.4, validator.go ``validateProtocol``)."""
 
 
 def calico_protocol(value: object) -> int | None:
@@ -25,7 +25,7 @@ def calico_protocol(value: object) -> int | None:
 
 CILIUM_L4 = {"TCP": (TCP,), "UDP": (UDP,), "SCTP": (SCTP,), "ANY": (TCP, UDP, SCTP), "": (TCP, UDP, SCTP)}
 """Cilium ``toPorts`` protocols: ``ANY`` or empty means TCP, UDP and SCTP only, never ICMP
-(semantics-check claim 8, E12). ``VRRP``/``IGMP`` (1.19 with a flag) are not modelled."""
+(docs/reference/semantics-check.md claim 8, E12). ``VRRP``/``IGMP`` (1.19 with a flag) are not modelled."""
 
 # Cilium pkg/policy/api/icmp.go (``icmpIpv4TypeNameToCode`` / ``icmpIpv6TypeNameToCode``), 1.16+.
 CILIUM_ICMPV4_TYPES = {

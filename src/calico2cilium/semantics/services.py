@@ -11,7 +11,7 @@ slice port that has a number (TCP unless the port says UDP or SCTP). For a Servi
 selector the EndpointSlice controller writes the pods of its namespace that carry the selector's
 labels, on each port's ``targetPort`` (absent: ``port``; a name: each pod's container port of that
 name and protocol, ``FindPort``), and only for the Service's ``ipFamilies``
-(``getAddressTypesForService``). semantics.md 1.4.
+(``getAddressTypesForService``). docs/reference/semantics.md §1.4.
 
 What has no exact model here is left outside the proof (``Unresolvable``): no Service objects, an
 unknown Service, one without a selector or ``ExternalName``, a destination Service without ports,

@@ -108,7 +108,7 @@ PCNS, PCSA = "pcns.", "pcsa."
 def calico_pod_label(entity: Entity, key: str) -> LabelTerm:
     """A label of a pod's workload endpoint as Calico selectors see it.
 
-    Sources (semantics.md 1.3, "Labels Calico adds"): ``projectcalico.org/namespace`` and
+    Sources (docs/reference/semantics.md §1.3, "Labels Calico adds"): ``projectcalico.org/namespace`` and
     ``projectcalico.org/orchestrator=k8s`` (workload_endpoint_default.go);
     ``projectcalico.org/serviceaccount`` only when the name is shorter than 63 characters;
     ``pcns.<nslabel>`` and ``pcns.projectcalico.org/name`` from the namespace profile, ``pcsa.*`` from
@@ -134,7 +134,7 @@ def calico_set_label(labels: dict[str, str], namespace: str | None, key: str) ->
     """A label of a NetworkSet (``namespace`` set) or GlobalNetworkSet as Calico selectors see it.
 
     Namespaced sets get ``projectcalico.org/namespace`` and inherit the namespace profile's
-    ``pcns.*`` labels (semantics.md 1.6, networksetprocessor.go).
+    ``pcns.*`` labels (docs/reference/semantics.md §1.6, networksetprocessor.go).
     """
     if namespace is not None:
         if key == CALICO_NAMESPACE:
@@ -163,7 +163,7 @@ CILIUM_CLUSTER = "io.cilium.k8s.policy.cluster"
 RESERVED_KINDS = {"host": "host", "remote-node": "remote-node", "world": "world"}
 
 # Cilium's default identity-label filter (pkg/labelsfilter/filter.go ``defaultLabelPrefixCfg``,
-# extended per semantics-check claim 2 / E8). A label is kept when the longest matching include is
+# extended per docs/reference/semantics-check.md claim 2 / E8). A label is kept when the longest matching include is
 # longer than the shortest matching ignore, or when no ignore matches. Patterns match at the start.
 _INCLUDE = (r"io\.kubernetes\.pod\.namespace", r"io\.cilium\.k8s\.namespace\.labels", r"app\.kubernetes\.io")
 _IGNORE = (
@@ -199,7 +199,7 @@ def split_cilium_key(key: str) -> tuple[str, str]:
 
 
 def cilium_label(entity: Entity, key: str, cluster_name: str) -> LabelTerm:
-    """A label of an identity as a Cilium selector sees it (semantics.md 2.2; const.go, utils.go).
+    """A label of an identity as a Cilium selector sees it (docs/reference/semantics.md §2.2; const.go, utils.go).
 
     Pods carry k8s-source labels: their filtered own labels and the special namespace, namespace
     label, service-account and cluster labels (user labels under ``io.cilium.k8s`` are removed by

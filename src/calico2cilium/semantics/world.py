@@ -10,7 +10,7 @@ What is deliberately *not* in the world, and why (each is an assumption the repo
 - Cilium-only identities (``health``, ``init``, ``ingress``, ``unmanaged``) have no Calico
   counterpart, so no flow can be compared for them.
 - Service virtual IPs: both dataplanes translate them before policy (Calico enforces workload policy
-  after DNAT, semantics.md 1.1; Cilium resolves services before policy), so no peer has one.
+  after DNAT, docs/reference/semantics.md §1.1; Cilium resolves services before policy), so no peer has one.
 - Traffic of a pod to itself, and ClusterMesh remote-cluster pods.
 
 *Host subjects* (host firewall) are decision points too: a Calico HostEndpoint and the node it is on
@@ -79,7 +79,7 @@ DIRECTIONS: tuple[Direction, ...] = ("ingress", "egress")
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
-"""Set on every namespace by Kubernetes >= 1.21 to its name (semantics-check E9)."""
+"""Set on every namespace by Kubernetes >= 1.21 to its name (docs/reference/semantics-check.md E9)."""
 
 
 def _nets(values: tuple[str, ...]) -> tuple[Network, ...]:
@@ -99,11 +99,11 @@ class Assumptions:
     - ``cilium_version``: (major, minor); decides namespace injection (1.16), endPort, etc.
     - ``policy_cidr_match_nodes``: Cilium ``--policy-cidr-match-mode=nodes`` (CIDR rules match nodes).
     - ``policy_default_local_cluster``: Cilium adds the local-cluster term to peer selectors;
-      ``None`` = the version's default (on from 1.19; semantics.md 2.1).
+      ``None`` = the version's default (on from 1.19; docs/reference/semantics.md §2.1).
     - ``host_firewall``: Cilium host firewall on (host policies enforced). Off: a node's traffic is
-      allowed whatever the host policies say (semantics.md 2.1: host policies need it).
+      allowed whatever the host policies say (docs/reference/semantics.md §2.1: host policies need it).
     - ``calico_failsafe_inbound`` / ``calico_failsafe_outbound``: Felix failsafe ports, allowed to
-      and from every host endpoint whatever the policy (semantics.md 1.5; semantics-check claim 13);
+      and from every host endpoint whatever the policy (docs/reference/semantics.md §1.5; docs/reference/semantics-check.md claim 13);
       ``(protocol, port)``, matched on the destination port.
     - ``node_labels``: the labels Cilium sees on nodes (``nodeSelector`` matches them). ``None``: each
       node named by a HostEndpoint's ``spec.node`` carries the labels of its HostEndpoints and
@@ -111,8 +111,8 @@ class Assumptions:
       whose HostEndpoints carry different labels is not proven. Given: those nodes, with those labels, are the host subjects
       (a node given without a HostEndpoint is one where Calico polices nothing).
     - ``calico_local_host_allowed`` / ``cilium_local_host_allowed``: traffic from a pod's own node
-      to the pod is allowed whatever the policy (Calico: semantics.md 1.5 "Host to local workloads
-      is always allowed"; Cilium: ``--allow-localhost``, semantics.md 2.4).
+      to the pod is allowed whatever the policy (Calico: docs/reference/semantics.md §1.5 "Host to local workloads
+      is always allowed"; Cilium: ``--allow-localhost``, docs/reference/semantics.md §2.4).
     - ``calico_endpoint_to_host_action``: Felix ``DefaultEndpointToHostAction``, what Calico does with
       traffic from a pod to its own node (peer ``host`` at a pod's egress) *after* the pod's egress
       policy allowed it (felix ``rules/static.go`` ``filterWorkloadToHostChain``: the egress policy
@@ -132,7 +132,7 @@ class Assumptions:
       ``False`` only to take that one known difference of host conversions (Cilium's host egress
       policy governs it, C2C324) out of a comparison, so that it cannot hide another one.
     - ``cluster_name``: the value of ``io.cilium.k8s.policy.cluster`` on pods.
-    - ``calico_types_default``: how Calico fills an absent ``types`` (semantics-check claim 14):
+    - ``calico_types_default``: how Calico fills an absent ``types`` (docs/reference/semantics-check.md claim 14):
       ``"clientv3"`` (by rule counts, calicoctl/API server) or ``"admission"`` (by presence of the
       ``egress`` key, the v3.32+ native-CRD admission policy).
     - ``valid_k8s_values``: label values, namespace and service-account names follow Kubernetes

@@ -322,7 +322,7 @@ def from_calico(
     source_ports: Iterable[int | str] | None = None,
     source_not_ports: Iterable[int | str] | None = None,
 ) -> L4Set:
-    """The L4 part of one Calico rule: the AND of every criterion given (semantics.md 1.4).
+    """The L4 part of one Calico rule: the AND of every criterion given (docs/reference/semantics.md §1.4).
 
     ``ports``/``not_ports`` are ``destination.ports``/``destination.notPorts``; a list with only
     named ports and no protocol matches those names on TCP, UDP and SCTP (the protocols a named

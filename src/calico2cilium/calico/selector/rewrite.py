@@ -89,7 +89,7 @@ def replace_global(selector: Selector, replacement: Selector) -> Selector:
 
 
 StringTest = Contains | StartsWith | EndsWith
-"""The atoms with no Kubernetes label-selector form (semantics.md 3.3)."""
+"""The atoms with no Kubernetes label-selector form (docs/reference/semantics.md §3.3)."""
 
 
 def expand_string_tests(

@@ -76,7 +76,7 @@ CODES = (
         Severity.ERROR,
         "A GlobalNetworkPolicy with doNotTrack, preDNAT or applyOnForward is not converted.",
         "These policies act on host traffic before connection tracking, before DNAT, or on traffic"
-        " forwarded through a host. Cilium has no policy stage at those points (semantics.md 3.1),"
+        " forwarded through a host. Cilium has no policy stage at those points (docs/reference/semantics.md §3.1),"
         " so there is no equivalent; the policy is left out of the output.",
         failing=_np(
             "  selector: has(node-role)\n  doNotTrack: true\n  applyOnForward: true\n"
@@ -126,7 +126,7 @@ CODES = (
         Severity.WARNING,
         "A rule's nets may contain pod or node addresses, and the cluster's ranges were not given.",
         "Calico nets match any endpoint by IP, pods and nodes included; Cilium CIDR rules never match"
-        " pods or nodes (semantics.md 3.6). Without --pod-cidr and --node-cidr the converter cannot"
+        " pods or nodes (docs/reference/semantics.md §3.6). Without --pod-cidr and --node-cidr the converter cannot"
         " tell which part of a net is pods, so it converts the net as if it held no cluster"
         " address. Give the ranges and the conversion is exact: nets that cover the pod range become"
         " rules for all pods, and nets that cover part of it are refused.",
@@ -169,7 +169,7 @@ CODES = (
         "order-tie",
         Severity.WARNING,
         "Two policies of one tier have the same order and may select the same pods.",
-        "Calico breaks the tie by name, and how depends on the Calico version (semantics.md 1.2). The"
+        "Calico breaks the tie by name, and how depends on the Calico version (docs/reference/semantics.md §1.2). The"
         " conversion follows the current rule (by name); give the policies distinct orders to make"
         " the intent explicit.",
         failing=_np("  order: 10\n  selector: app == 'db'\n  ingress:\n    - action: Deny\n", name="a")
@@ -259,7 +259,7 @@ CODES = (
         "selector-expanded-from-inventory",
         Severity.WARNING,
         "A contains, starts with or ends with selector was expanded against the --inventory label values.",
-        "These string tests have no Kubernetes label-selector form (semantics.md 3.3). With"
+        "These string tests have no Kubernetes label-selector form (docs/reference/semantics.md §3.3). With"
         " --inventory, each one becomes `k in {the inventory's values of k that pass it}`: pod labels"
         " for a policy or rule selector (with the labels Calico adds: projectcalico.org/namespace,"
         " projectcalico.org/serviceaccount, pcns.*), namespace labels for a namespaceSelector, plus"
@@ -306,10 +306,14 @@ CODES = (
         " to one name (crd.projectcalico.org/v1 `sec.block` and `default.block` are both `block`)."
         " The policy converting a source policy of exactly that name keeps it; the other gets the"
         " first free `<name>-<n>`. Traffic is unchanged; only the name differs from the source's.",
-        failing=_np(
-            "  selector: app == 'db'\n  ingress:\n    - action: Pass\n",
-            kind="GlobalNetworkPolicy",
-            name="calico2cilium-profile-allow",
+        failing=(
+            "apiVersion: crd.projectcalico.org/v1\nkind: Tier\nmetadata: {name: sec}\nspec: {order: 10}\n"
+            "---\napiVersion: crd.projectcalico.org/v1\nkind: GlobalNetworkPolicy\n"
+            "metadata: {name: sec.block}\nspec:\n  tier: sec\n  selector: app == 'db'\n"
+            "  ingress: [{action: Deny, protocol: UDP}]\n"
+            "---\napiVersion: crd.projectcalico.org/v1\nkind: GlobalNetworkPolicy\n"
+            "metadata: {name: default.block}\nspec:\n  selector: app == 'web'\n"
+            "  ingress: [{action: Allow, protocol: TCP}]\n"
         ),
         passing=_GOOD,
     ),
@@ -331,7 +335,7 @@ CODES = (
         "HostEndpoints become CiliumClusterwideNetworkPolicy rules with nodeSelector. Cilium enforces"
         " them only with the host firewall enabled (Helm hostFirewall.enabled=true, on the devices that"
         " carry the nodes' traffic); without it Cilium allows all host traffic, which is wider than"
-        " Calico (semantics.md 2.1).",
+        " Calico (docs/reference/semantics.md §2.1).",
         failing=_HEP,
         passing=_GOOD,
     ),
@@ -369,7 +373,7 @@ CODES = (
         "A named-interface HostEndpoint governs only the traffic through that interface; other"
         " interfaces, and traffic between the host and its local pods, are left alone by Calico. A"
         " Cilium host policy covers all the node's host traffic, so the converted policy also"
-        " applies there (semantics.md 3.1).",
+        " applies there (docs/reference/semantics.md §3.1).",
         failing=_HEP.replace('interfaceName: "*"', "interfaceName: eth0"),
         passing=_GOOD,
     ),
@@ -379,7 +383,7 @@ CODES = (
         Severity.WARNING,
         "Traffic from a host to its own pods is always allowed by Calico, and governed by Cilium.",
         "Calico never applies a host endpoint's egress policy to traffic from the host to its local"
-        " workloads (semantics-check.md 13). Cilium's host egress policy applies to it too (the host"
+        " workloads (docs/reference/semantics-check.md 13). Cilium's host egress policy applies to it too (the host"
         " firewall enforces host policy between the host and local pods), and there is no selector for"
         " 'the pods of this node'. So wherever the converted egress rules do not allow pods, host to"
         " local pod traffic (kubelet probes) is denied by Cilium.",
@@ -411,7 +415,7 @@ CODES = (
         Severity.WARNING,
         "A GlobalNetworkPolicy notSelector leaves out a HostEndpoint's addresses, which the converted rule keeps.",
         "In a GlobalNetworkPolicy, a rule side that is only `notSelector: X` matches every address"
-        " except those of X's endpoints (semantics.md 1.4), so a HostEndpoint that X picks has its"
+        " except those of X's endpoints (docs/reference/semantics.md §1.4), so a HostEndpoint that X picks has its"
         " expectedIPs left out. Cilium names node addresses only as the host and remote-node"
         " entities, for all nodes at once, so the converted rule matches that node too: an Allow rule"
         " allows it, a Deny rule denies it, where Calico decides it by later rules.",
@@ -446,7 +450,7 @@ CODES = (
         "A services match names a Kubernetes Service that the --inventory does not hold.",
         "A Calico `services` match stands for the Service's endpoints: in a destination their"
         " addresses and ports, in a source their addresses (felix rule_scanner.go, service_index.go;"
-        " semantics.md 1.4). Only the Service object says which pods those are (its selector) and on"
+        " docs/reference/semantics.md §1.4). Only the Service object says which pods those are (its selector) and on"
         " which ports (its targetPorts), so the policy is converted only when the inventory holds the"
         " Service. Without any --inventory it is refused with C2C303. The rule fails closed (an"
         " Allow left out, a Deny or Pass widened; the policy keeps its pods in default deny). Export"
@@ -464,7 +468,7 @@ CODES = (
         "The endpoints of a Service without a selector are whatever addresses its EndpointSlices"
         " list (written by hand or by another controller), and Calico matches exactly those. Cilium"
         " has no pod peer for an address list; its toServices turns such a Service into CIDR rules,"
-        " which never match pods or nodes (language.rst, Services based; semantics.md 3.4). The rule"
+        " which never match pods or nodes (language.rst, Services based; docs/reference/semantics.md §3.4). The rule"
         " fails closed (an Allow left out, a Deny or Pass widened; the policy keeps its pods in"
         " default deny). Give the Service a selector, or write the rule with selectors or nets.",
         failing=_TO_SERVICE,
@@ -518,7 +522,7 @@ CODES = (
         "A Kubernetes NetworkPolicy passed through has an egress named port, which Cilium enforces"
         " differently from Calico: that ports entry is left out of the copy (fails closed).",
         "Calico resolves a named port to the (address, port) pairs of the endpoints declaring it, so"
-        " each destination pod is allowed on its own port only (semantics.md 1.4). Cilium resolves an"
+        " each destination pod is allowed on its own port only (docs/reference/semantics.md §1.4). Cilium resolves an"
         " egress named port to one number for the whole cluster (pkg/endpoint/policy.go GetNamedPort:"
         ' "egress needs named ports of all the pods") and allows it towards every peer of the rule,'
         " pods without that port and addresses outside the cluster included; where pods declare the"
@@ -580,11 +584,36 @@ CODES = (
         " any pod in default deny. From Cilium 1.17 the agent flag enable-non-default-deny-policies"
         " (Helm enableNonDefaultDenyPolicies, default true) decides whether such policies are honoured;"
         " set to false, Cilium treats the policy as default-deny and pods without an egress policy lose"
-        " all egress (cilium pkg/k8s/apis/cilium.io/utils/utils.go; semantics.md 2.4).",
+        " all egress (cilium pkg/k8s/apis/cilium.io/utils/utils.go; docs/reference/semantics.md §2.4).",
         failing=_GOOD,
         failing_flags=(("--endpoint-to-host-action", "Drop"), ("--cilium-version", "1.17")),
         passing=_GOOD,
         passing_flags=(("--endpoint-to-host-action", "Drop"), ("--cilium-version", "1.16")),
+    ),
+    CodeDoc(
+        "C2C380",
+        "open-policy-needs-non-default-deny",
+        Severity.INFO,
+        "Policies that end in a rule matching every flow keep Cilium's default deny off; that relies on"
+        " enable-non-default-deny-policies (on by default).",
+        "A Calico policy with a rule that matches every flow (typically a final Pass: 'hand the rest"
+        " on to the next tier') never lets its pods' traffic reach the end of its tier, so Calico"
+        " drops nothing there. Its Deny rules are kept as Cilium deny rules in its own output policy,"
+        " and that policy turns default deny off (enableDefaultDeny false, Cilium 1.16+): its pods"
+        " stay open unless a deny or another policy says otherwise, as in Calico, and no profile"
+        " allow is needed for them (docs/design/structure-preserving-compile.md). From Cilium 1.17"
+        " the agent flag enable-non-default-deny-policies (Helm enableNonDefaultDenyPolicies, default"
+        " true) decides whether such policies are honoured; set to false, Cilium puts those pods in"
+        " default deny and they lose the traffic Calico passed on (docs/reference/semantics.md §2.4).",
+        failing=_np(
+            "  selector: all()\n  ingress:\n    - action: Deny\n      protocol: TCP\n"
+            "      destination:\n        ports: [23]\n    - action: Pass\n",
+            kind="GlobalNetworkPolicy",
+            name="block-telnet",
+        ),
+        failing_flags=(("--cilium-version", "1.17"),),
+        passing=_GOOD,
+        passing_flags=(("--cilium-version", "1.17"),),
     ),
     CodeDoc(
         "C2C342",
@@ -648,7 +677,9 @@ CODES = (
         + _np(
             '  order: 2\n  selector: "'
             + " && ".join(f"(c{i} == 'x' || d{i} == 'y')" for i in range(5))
-            + '"\n  ingress:\n    - action: Allow\n',
+            # An http rule: that direction takes the region form, whose walk has the budget (the
+            # structure-preserving form needs no such walk).
+            + '"\n  ingress:\n    - action: Allow\n      protocol: TCP\n      http: {methods: [GET]}\n',
             kind="GlobalNetworkPolicy",
             name="two",
         ),

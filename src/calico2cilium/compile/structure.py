@@ -1,0 +1,464 @@
+"""Calico's ordered rules as Cilium rules that keep their own shape (issue 13).
+
+docs/design/structure-preserving-compile.md states and proves the conditions; in short, per
+direction, with ``M(r)`` a rule's region within its policy's subject:
+
+* a Deny is denied as written (``M(d)``) when no earlier Allow and no earlier Pass of its tier
+  meets ``M(d)``; else as ``M(d)`` less those rules' reach (``D(d)``);
+* an Allow is allowed as written when no earlier Pass of its tier meets ``M(a)``, no Deny left
+  out (no Cilium form) meets it, and no earlier Deny-default tier can drop part of it at its end
+  (a test on subject label cubes); else narrowed by exactly those, with ``M(a)`` as the wide form;
+* a Pass becomes an allow of what the namespace profile allows after it, for the subjects in
+  Cilium's default deny only: a policy whose subjects never meet the end of a tier keeps default
+  deny off (``Structure.closed`` lists the others).
+
+Nothing builds "everything minus the union of the rules": a subtraction takes only the rules that
+meet the region at hand (``Walk.meeting``, through a subject index). ``Walk.decide`` evaluates
+Calico's order on a window of flows only (for the Kubernetes NetworkPolicies' companions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from calico2cilium.compile.ordering import Action, DefaultAction, TierSpec
+from calico2cilium.sets.index import CubeIndex, pick_key
+from calico2cilium.sets.l4 import PORT_PROTOCOLS, L4Set
+from calico2cilium.sets.labels import LabelCube, LabelSet, label_index, subtract_all
+from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, PodPeer, all_peers
+from calico2cilium.sets.regions import Cube, Region, subtract_cubes
+
+Expressible = Callable[[Sequence[Cube]], bool]
+"""Whether the target can say a region (its L4 parts have a Cilium form)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One rule in Calico's order: its region ``cubes`` (``M(r)``, disjoint, within its policy's
+    subject), its tier's index, and the provenances the caller gave."""
+
+    position: int
+    tier: int
+    action: Action
+    cubes: tuple[Cube, ...]
+    rule: object
+    policy: object
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one rule becomes in Cilium.
+
+    ``action``: ALLOW (an allow of ``cubes``, or of ``wide`` with ``wide - cubes`` denied), DENY
+    (a deny of ``cubes``), or PASS (a piece of the profile's allow, like ALLOW). ``narrowers``: the
+    rules whose regions made the rule lose part of its own (``Entry.rule``s), and ``tiers``: the
+    tiers whose end may drop part of it; both empty when ``cubes`` is the rule as written.
+    A Deny's part with no Cilium form is ``left_out`` (the allows that meet it lose it instead)."""
+
+    entry: Entry
+    action: Action
+    cubes: tuple[Cube, ...]
+    wide: tuple[Cube, ...]
+    narrowers: tuple[object, ...] = ()
+    tiers: tuple[str, ...] = ()
+    left_out: tuple[Cube, ...] = ()
+    """A Deny's part with no Cilium form (not in ``cubes``): the allows that meet it lose it."""
+
+    @property
+    def as_written(self) -> bool:
+        return not self.narrowers and not self.tiers and not self.left_out
+
+
+def _entry_subject(item: tuple[Cube, Entry]) -> LabelCube:
+    return item[0].subject
+
+
+def _meets(a: tuple[Cube, Entry], b: tuple[Cube, Entry]) -> bool:
+    return a[0].intersects(b[0])
+
+
+def _no_subtract(a: tuple[Cube, Entry], b: tuple[Cube, Entry]) -> list[tuple[Cube, Entry]]:
+    raise NotImplementedError  # the rule index is only searched, never subtracted from
+
+
+@dataclass
+class _Tier:
+    name: str
+    default: DefaultAction
+    subjects: list[LabelCube]
+    selected: CubeIndex[LabelCube]
+    catch_all: CubeIndex[LabelCube]
+    """Subjects of the tier's policies that have a rule matching every flow (no end-of-tier drop)."""
+
+
+def _is_catch_all(cubes: Sequence[Cube]) -> bool:
+    """Whether a rule's criteria match every flow (its region is its policy's subject x all)."""
+    kinds = set()
+    for cube in cubes:
+        if not (cube.subject.is_full and cube.l4.is_full):
+            return False
+        peer = cube.peer
+        if isinstance(peer, PodPeer) and peer.labels.is_full:
+            kinds.add("pod")
+        elif isinstance(peer, NetPeer) and peer.ips.is_full:
+            kinds.add("net")
+        elif isinstance(peer, HostPeer) and peer.kinds == ALL_HOSTS:
+            kinds.add("host")
+        else:
+            return False
+    return kinds == {"pod", "net", "host"}
+
+
+def _index(cubes: list[LabelCube]) -> CubeIndex[LabelCube]:
+    index = label_index(cubes)
+    index.add(cubes)
+    return index
+
+
+def _meeting(index: CubeIndex[LabelCube], cube: LabelCube) -> list[LabelCube]:
+    return [c for c in index.candidates(cube) if c.intersects(cube)]
+
+
+@dataclass
+class Walk:
+    """One direction's rules in Calico's order, indexed for window walks and overlap tests."""
+
+    entries: list[Entry]
+    tiers: list[_Tier]
+    selected: CubeIndex[LabelCube]
+    rules: CubeIndex[tuple[Cube, Entry]]
+    subjects: dict[int, list[LabelCube]] = field(default_factory=dict)
+    """Each policy's subject cubes, by ``id`` of its provenance."""
+    closing: dict[int, int] = field(default_factory=dict)
+    """Policies (``id`` of the provenance -> tier index) with a subject the catch-all rules of
+    their tier do not cover in a Deny-default tier: only these can drop at the end of a tier."""
+    _meeting: dict[int, list[Entry]] = field(default_factory=dict)
+    _reach: dict[int, list[Cube]] = field(default_factory=dict)
+
+    @staticmethod
+    def of(tiers: Sequence[TierSpec]) -> Walk:
+        entries: list[Entry] = []
+        out_tiers: list[_Tier] = []
+        everyone: list[LabelCube] = []
+        by_policy: dict[int, list[LabelCube]] = {}
+        closing: dict[int, int] = {}
+        decides_all: set[int] = set()
+        for index, tier in enumerate(tiers):
+            subjects: list[LabelCube] = []
+            catch_all: list[LabelCube] = []
+            for policy in tier.policies:
+                if policy.subject.is_empty:
+                    continue
+                subjects.extend(policy.subject.cubes)
+                by_policy[id(policy.provenance)] = list(policy.subject.cubes)
+                subject_cubes = policy.subject.disjoint_cubes()
+                for rule in policy.rules:
+                    cubes = rule.match.restrict_subject(subject_cubes).cubes
+                    if rule.action is not Action.LOG and _is_catch_all(rule.match.cubes):
+                        catch_all.extend(policy.subject.cubes)
+                        if rule.action is Action.ALLOW:
+                            decides_all.add(id(policy.provenance))
+                    if cubes:
+                        entries.append(
+                            Entry(len(entries), index, rule.action, cubes, rule.provenance, policy.provenance)
+                        )
+            everyone.extend(subjects)
+            covered = _index(catch_all)
+            if tier.default_action is DefaultAction.DENY:
+                for policy in tier.policies:
+                    # A policy that allows every flow left (a final Allow for all) keeps Cilium's
+                    # plain shape, default deny on: nothing of it goes on to the profile.
+                    if id(policy.provenance) in decides_all or any(
+                        subtract_all([c], _meeting(covered, c)) for c in policy.subject.cubes
+                    ):
+                        closing[id(policy.provenance)] = index
+            out_tiers.append(_Tier(tier.name, tier.default_action, subjects, _index(subjects), covered))
+        key = pick_key(c.subject for e in entries for c in e.cubes)
+        rules: CubeIndex[tuple[Cube, Entry]] = CubeIndex(key, _entry_subject, _meets, _no_subtract)
+        rules.add((c, e) for e in entries for c in e.cubes)
+        return Walk(entries, out_tiers, _index(everyone), rules, by_policy, closing)
+
+    def meets(self, entry: Entry) -> list[Entry]:
+        """``meeting(entry.cubes)``, remembered."""
+        found = self._meeting.get(entry.position)
+        if found is None:
+            found = self._meeting[entry.position] = self.meeting(entry.cubes)
+        return found
+
+    def reach(self, entry: Entry) -> list[Cube]:
+        """``R(r)``: the rule's region less what the Passes before it in its tier send on."""
+        found = self._reach.get(entry.position)
+        if found is None:
+            passes = [
+                e
+                for e in self.meets(entry)
+                if e.position < entry.position and e.action is Action.PASS and e.tier == entry.tier
+            ]
+            found = list(entry.cubes)
+            if passes:
+                found = subtract_cubes(entry.cubes, [c for e in passes for c in e.cubes])
+            self._reach[entry.position] = found
+        return found
+
+    def past_tier(self, pieces: Sequence[Cube], tier: int, *, earlier: bool) -> list[Cube]:
+        """The pieces less the end-of-tier drops of ``tier``: the part whose subject the tier does
+        not select, and, for a tier before the pieces' own, the part its Passes send on (what its
+        Allows and Denies decide is covered by their own outcomes; design note "Allows")."""
+        t = self.tiers[tier]
+        out: list[Cube] = []
+        for piece in pieces:
+            for s in subtract_all([piece.subject], _meeting(t.selected, piece.subject)):
+                out.append(Cube(s, piece.peer, piece.l4))
+        if earlier:
+            for entry in self.meeting(pieces):
+                if entry.tier == tier and entry.action is Action.PASS:
+                    out.extend(h for p in pieces for c in entry.cubes if (h := p & c) is not None)
+        return out
+
+    def meeting(self, cubes: Iterable[Cube]) -> list[Entry]:
+        """The entries whose region meets ``cubes``, in Calico's order."""
+        found: dict[int, Entry] = {}
+        for cube in cubes:
+            probe = (cube, self.entries[0]) if self.entries else None
+            if probe is None:
+                break
+            for other, entry in self.rules.candidates(probe):
+                if entry.position not in found and other.intersects(cube):
+                    found[entry.position] = entry
+        return [found[p] for p in sorted(found)]
+
+    def end_of_tier_risk(self, cubes: Iterable[Cube], tier: int) -> bool:
+        """Whether tier ``tier`` (Deny default) may drop at its end a flow of ``cubes``: some
+        subject of ``cubes`` is selected there without a catch-all rule of the tier for it. A
+        sufficient test for "no": it looks at subject label cubes only."""
+        t = self.tiers[tier]
+        for cube in cubes:
+            selected = _meeting(t.selected, cube.subject)
+            if not selected:
+                continue
+            inside = [s & cube.subject for s in selected]
+            if subtract_all(inside, _meeting(t.catch_all, cube.subject)):
+                return True
+        return False
+
+    def decide(self, window: Sequence[Cube]) -> tuple[list[Cube], list[Cube]]:
+        """``(ALLOWED & window, DENIED & window)`` for pairwise disjoint ``window`` cubes: Calico's
+        evaluation of the window's flows only, through the rules that meet it. Flows of subjects
+        no policy selects are in neither."""
+        relevant: dict[int, list[Entry]] = {}
+        for entry in self.meeting(window):
+            relevant.setdefault(entry.tier, []).append(entry)
+        undecided = list(window)
+        allowed: list[Cube] = []
+        denied: list[Cube] = []
+        for index, tier in enumerate(self.tiers):
+            if not undecided:
+                break
+            inside, outside = _split(undecided, tier.selected)
+            if not inside:
+                continue
+            passed: list[Cube] = []
+            for entry in relevant.get(index, ()):
+                if not inside:
+                    break
+                hit = [h for p in inside for c in entry.cubes if (h := p & c) is not None]
+                if not hit or entry.action is Action.LOG:
+                    continue
+                inside = subtract_cubes(inside, entry.cubes)
+                {Action.ALLOW: allowed, Action.DENY: denied, Action.PASS: passed}[entry.action].extend(hit)
+            (denied if tier.default is DefaultAction.DENY else passed).extend(inside)
+            undecided = outside + passed
+        inside, _ = _split(undecided, self.selected)
+        allowed.extend(inside)  # the profile
+        return _tidy(allowed), _tidy(denied)
+
+
+def _tidy(cubes: list[Cube]) -> list[Cube]:
+    return list(Region(tuple(cubes)).simplify().cubes)
+
+
+def _split(pieces: Iterable[Cube], subjects: CubeIndex[LabelCube]) -> tuple[list[Cube], list[Cube]]:
+    """The pieces cut into those whose subject is in ``subjects`` and those whose is not."""
+    inside: list[Cube] = []
+    outside: list[Cube] = []
+    for piece in pieces:
+        meeting = _meeting(subjects, piece.subject)
+        if not meeting:
+            outside.append(piece)
+            continue
+        for s in LabelSet.of(m & piece.subject for m in meeting).disjoint_cubes():
+            inside.append(Cube(s, piece.peer, piece.l4))
+        for s in subtract_all([piece.subject], meeting):
+            outside.append(Cube(s, piece.peer, piece.l4))
+    return inside, outside
+
+
+@dataclass
+class Structure:
+    """The outcome of every Allow, Deny and Pass rule for one direction, and which policies keep
+    Cilium's default deny (``closed``)."""
+
+    walk: Walk
+    outcomes: list[Outcome] = field(default_factory=list)
+    profile: list[Outcome] = field(default_factory=list)
+    """Pieces of the profile's allow: per Pass rule (``entry.rule`` set), and per Pass-default
+    tier (``entry.rule`` is ``None``)."""
+    closed: set[int] = field(default_factory=set)
+    """``id`` of the policy provenances whose output must turn default deny on; the others'
+    subjects never meet the end of a tier, so Cilium's "allowed unless denied" is Calico's."""
+
+
+def compile_structure(
+    tiers: Sequence[TierSpec],
+    expressible: Expressible,
+    *,
+    open_policies: bool = True,
+    enforced: Iterable[object] = (),
+) -> Structure:
+    """Every rule's Cilium form (module docstring). ``open_policies``: the target can turn a
+    policy's default deny off (``enableDefaultDeny``, Cilium 1.16); without it every policy
+    keeps default deny and the profile's pieces cover every selected subject. ``enforced``: policy
+    provenances the output keeps in default deny whatever they say (Kubernetes NetworkPolicies,
+    which Cilium enforces itself)."""
+    walk = Walk.of(tiers)
+    out = Structure(walk)
+    kept = {id(e) for e in enforced}
+    for index, spec in enumerate(tiers):
+        for policy in spec.policies:
+            if not open_policies or id(policy.provenance) in kept:
+                walk.closing.setdefault(id(policy.provenance), index)
+    out.closed = set(walk.closing)
+    left_out: list[tuple[Entry, tuple[Cube, ...]]] = []  # Denies with no Cilium form, and D(d)
+    for entry in walk.entries:
+        if entry.action is Action.DENY:
+            earlier = [e for e in walk.meets(entry) if e.position < entry.position]
+            takers = [
+                e
+                for e in earlier
+                if e.action is Action.ALLOW or (e.action is Action.PASS and e.tier == entry.tier)
+            ]
+            cubes = entry.cubes
+            if takers:
+                taken = [c for e in takers for c in (walk.reach(e) if e.action is Action.ALLOW else e.cubes)]
+                cubes = tuple(_tidy(subtract_cubes(entry.cubes, taken)))
+            if not cubes:
+                continue
+            rest: tuple[Cube, ...] = ()
+            if not expressible(cubes):
+                cubes, rest = _expressible_part(cubes, expressible)
+                left_out.append((entry, rest))
+                out.closed.add(id(entry.policy))
+                walk.closing.setdefault(id(entry.policy), entry.tier)
+            narrowers = tuple(e.rule for e in takers)
+            out.outcomes.append(Outcome(entry, Action.DENY, cubes, entry.cubes, narrowers, (), rest))
+    for entry in walk.entries:
+        if entry.action is Action.ALLOW:
+            outcome = _narrowed(walk, entry, left_out, None)
+            if outcome is not None:
+                out.outcomes.append(outcome)
+    # A profile piece is needed only for subjects in default deny, and of those only for the ones
+    # a tier up to its own closes: a later tier that closes a subject selects it, so its flows
+    # that reach the profile pass that tier's Passes, whose own pieces hold them.
+    closed = [(walk.closing.get(p, -1), c) for p in out.closed for c in walk.subjects.get(p, ())]
+    upto = [_index([c for t, c in closed if t <= index]) for index in range(len(walk.tiers))]
+    for entry in walk.entries:
+        if entry.action is Action.PASS:
+            outcome = _narrowed(walk, entry, left_out, upto[entry.tier])
+            if outcome is not None:
+                out.profile.append(outcome)
+    everything = L4Set.all()
+    for index, tier in enumerate(walk.tiers):
+        if tier.default is DefaultAction.PASS and tier.subjects:
+            # What such a tier matches with no rule goes on: a window over its whole subjects.
+            window = [
+                Cube(s, p, everything)
+                for s in LabelSet.of(tier.subjects).disjoint_cubes()
+                for p in all_peers()
+            ]
+            entry = Entry(-1, index, Action.PASS, tuple(window), None, None)
+            outcome = _narrowed(walk, entry, left_out, upto[index])
+            if outcome is not None:
+                out.profile.append(outcome)
+    return out
+
+
+_SAYABLE = L4Set.protocols(PORT_PROTOCOLS)
+"""The protocols a Cilium rule names by ports (ICMP takes one entry per type, and the other
+protocols can only be said as "every protocol")."""
+
+
+def _expressible_part(
+    cubes: Sequence[Cube], expressible: Expressible
+) -> tuple[tuple[Cube, ...], tuple[Cube, ...]]:
+    """A region cut into a part the target can say and the rest: per cube, its flows of the
+    port protocols (e.g. "every protocol but TCP/443" keeps TCP but 443, UDP and SCTP), when
+    that has a form, else nothing."""
+    said: list[Cube] = []
+    rest: list[Cube] = []
+    for cube in cubes:
+        if expressible([cube]):
+            said.append(cube)
+            continue
+        named = Cube(cube.subject, cube.peer, cube.l4 & _SAYABLE)
+        if not named.is_empty and expressible([named]):
+            said.append(named)
+            other = cube.l4 - _SAYABLE
+            if not other.is_empty:
+                rest.append(Cube(cube.subject, cube.peer, other))
+        else:
+            rest.append(cube)
+    return tuple(said), tuple(rest)
+
+
+def _narrowed(
+    walk: Walk,
+    entry: Entry,
+    left_out: list[tuple[Entry, tuple[Cube, ...]]],
+    closed: CubeIndex[LabelCube] | None,
+) -> Outcome | None:
+    """An Allow's (or a profile piece's) region less what deny-wins does not take care of: the
+    flows an earlier Pass of its tier sends on (Allows only: a Pass piece passes them anyway),
+    the end-of-tier drops of the tiers before an Allow's (every other tier for a profile piece)
+    that may meet it, and what Denies with no Cilium form deny (design note, "Allows" and "The
+    profile"). ``closed``: only these subjects need a profile piece (the others are not in
+    Cilium's default deny); the pieces may overlap until the end."""
+    pieces = list(entry.cubes)
+    narrowers: list[object] = []
+    restricted = False
+    if closed is not None:
+        inside = [
+            Cube(s, p.peer, p.l4)
+            for p in pieces
+            for m in _meeting(closed, p.subject)
+            if not (s := m & p.subject).is_empty
+        ]
+        restricted = inside != pieces
+        pieces = inside
+    elif entry.position >= 0:
+        passes = [
+            e
+            for e in walk.meets(entry)
+            if e.position < entry.position and e.action is Action.PASS and e.tier == entry.tier
+        ]
+        if passes:
+            pieces = subtract_cubes(pieces, [c for e in passes for c in e.cubes])
+            narrowers.extend(e.rule for e in passes)
+    tiers: list[str] = []
+    for index, tier in enumerate(walk.tiers):
+        other = index != entry.tier if closed is not None else index < entry.tier
+        if tier.default is not DefaultAction.DENY or not other or not pieces:
+            continue
+        if walk.end_of_tier_risk(pieces, index):
+            tiers.append(tier.name)
+            pieces = walk.past_tier(pieces, index, earlier=index < entry.tier)
+    for deny, cubes in left_out:
+        if pieces and any(a.intersects(b) for a in cubes for b in pieces):
+            narrowers.append(deny.rule)
+            pieces = subtract_cubes(pieces, cubes)
+    if not pieces:
+        return None
+    if not narrowers and not tiers and not restricted:
+        return Outcome(entry, entry.action, entry.cubes, entry.cubes)
+    cubes = tuple(_tidy(list(Region.of(pieces).cubes)))
+    return Outcome(entry, entry.action, cubes, entry.cubes, tuple(narrowers), tuple(tiers))
