@@ -70,6 +70,13 @@ demo: install
 	sed -i "s/port: '6379'/port: '6380'/" build/demo/cilium-edited/cnp-shop-api.yaml
 	-$(BIN)/calico2cilium diff --cluster-config examples/cluster/cluster.yaml -R examples/cluster/calico build/demo/cilium-edited
 	@echo
+	@echo "== a narrowed conversion (exit 1 expected): one rule has no exact Cilium form, so it is left out"
+	@echo "   with a warning and its policy keeps its pods in default deny; the verifier proves Cilium allows"
+	@echo "   nothing Calico denies (NARROWED) and shows a flow Cilium now denies"
+	$(BIN)/calico2cilium convert examples/narrowed --pod-cidr 10.244.0.0/16 --node-cidr 10.0.0.0/24 \
+		--endpoint-to-host-action Accept --verify > build/demo/narrowed.yaml 2> build/demo/narrowed.txt; \
+		status=$$?; cat build/demo/narrowed.txt; test $$status -eq 1 && grep -q '^NARROWED' build/demo/narrowed.txt
+	@echo
 	@echo "== lint examples/broken (exit 2 is expected: deliberate mistakes)"
 	-$(BIN)/calico2cilium lint examples/broken
 	@echo

@@ -1,5 +1,5 @@
 """The bundled examples that ``make demo`` runs: the whole-cluster example converts and is proven
-equivalent; the broken one fails lint."""
+equivalent; the narrowed one is proven narrowed; the broken one fails lint."""
 
 from __future__ import annotations
 
@@ -51,3 +51,23 @@ def test_cluster_example_is_at_least_40_documents() -> None:
 def test_broken_example_fails_lint() -> None:
     code, out, _ = run("lint", str(ROOT / "examples" / "broken"))
     assert code == 2 and "error" in out
+
+
+def test_narrowed_example_is_proven_narrowed_with_its_warning() -> None:
+    # make demo's narrowed conversion: the refused rule (a 'contains' selector without an
+    # inventory) is left out with C2C303, its policy keeps the pods in default deny, and the
+    # verifier proves Cilium allows nothing Calico denies: exit 1, output written.
+    code, out, err = run(
+        "convert",
+        str(ROOT / "examples" / "narrowed"),
+        "--pod-cidr",
+        "10.244.0.0/16",
+        "--node-cidr",
+        "10.0.0.0/24",
+        "--endpoint-to-host-action",
+        "Accept",
+        "--verify",
+    )
+    assert code == 1, err
+    assert re.search(r"billing\.yaml:\d+:\d+: warning C2C303 ", err), err
+    assert "NARROWED" in err and "kind: CiliumNetworkPolicy" in out

@@ -143,9 +143,7 @@ def _model_errors(raw: RawDocument, exc: ValidationError) -> Iterator[Diagnostic
             yield make("C2C230", message, raw.source(path, key=True), enterprise.instead)
         elif kind == "extra_forbidden":
             name = str(path[-1]) if path else "?"
-            close = difflib.get_close_matches(name, sorted(_field_names()), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else None
-            yield make("C2C210", f"unknown field {field!r}", raw.source(path, key=True), hint)
+            yield make("C2C210", f"unknown field {field!r}", raw.source(path, key=True), _field_hint(name))
         elif kind == "missing":
             code = "C2C221" if path[-2:] == ("metadata", "name") else "C2C213"
             parent = path[:-1]
@@ -188,7 +186,13 @@ def _selector_errors(raw: RawDocument, model: BaseModel) -> Iterator[Diagnostic]
 
 
 def _schema_errors(raw: RawDocument, skip: list[Path]) -> Iterator[Diagnostic]:
-    for violation in schema_check.validate(raw.data):
+    data = raw.data
+    if isinstance(data, dict) and "status" in data:
+        # Written by the API server and controllers, printed by kubectl get (status: {}), never
+        # policy: ignored like metadata.managedFields (the API server prunes it where the CRD
+        # has no status; the Tier CRD has one). Resource.status says the same for the models.
+        data = {key: value for key, value in data.items() if key != "status"}
+    for violation in schema_check.validate(data):
         path = tuple(violation.path)
         if any(path[: len(done)] == done or done[: len(path)] == path for done in skip):
             continue
@@ -207,6 +211,16 @@ def _dedupe(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
             seen.add(key)
             unique.append(d)
     return unique
+
+
+def _field_hint(name: str) -> str | None:
+    """The C2C210 hint: the closest known field name, never ``name`` itself (a field other
+    resources or sections have is not a typo: review5 finding 7 said "did you mean 'status'?")."""
+    known = _field_names()
+    if name in known:
+        return f"{name!r} is a field of other resources or sections, not of this one"
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f"did you mean {close[0]!r}?" if close else None
 
 
 @cache

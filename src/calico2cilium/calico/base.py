@@ -12,7 +12,7 @@ Sources cited as [V], [CEL], [NS], [PC], [K8S]: listed in the ``calico2cilium.ca
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Final, TypeAlias
+from typing import Annotated, Any, Final, TypeAlias
 
 from pydantic import BaseModel, ConfigDict
 
@@ -64,6 +64,11 @@ def _walk_selectors(model: BaseModel, path: JsonPath) -> Iterator[tuple[JsonPath
 
 class Resource(CalicoModel):
     """A whole input document (apiVersion, kind, metadata, spec)."""
+
+    status: dict[str, Any] | None = None
+    """Ignored, as ``metadata.managedFields`` is: written by the API server and controllers, never
+    policy. ``kubectl get -o yaml`` prints it (``status: {}`` on custom resources), and the Calico
+    Tier CRD has a status subresource (/work/shared/crds: projectcalico.org_tiers.yaml)."""
 
     def selector_fields(self) -> Iterator[tuple[JsonPath, str]]:
         """Every selector expression present, with its JSON path in YAML key names.

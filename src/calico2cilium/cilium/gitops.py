@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import PurePath
 from typing import Any
@@ -38,22 +39,30 @@ def finalize(documents: Iterable[dict[str, Any]], roots: Sequence[str]) -> None:
 
 
 def source_path(where: str, roots: Sequence[str]) -> str:
-    """``file:line:col`` (or ``file``) as the file's path relative to the root it was found under:
-    below a directory given, the path under it; a file given, its name. Never an absolute path or
-    one leaving its root (``..``): then the file's name alone."""
+    """``file:line:col`` (or ``file``) as the file's path relative to the common root of the
+    inputs given (a directory: itself; a file: its folder), so that one input gives the path below
+    it (a file given: its name) and two files of one name in different folders stay apart
+    (``a/p.yaml``, ``b/p.yaml``; review5 finding 8). Never an absolute path or one leaving the
+    root (``..``): then the file's name alone."""
     file = _strip_position(where)
     if file.startswith("<"):  # <stdin>, <string>
         return file
-    path = PurePath(file)
-    for root in sorted((r for r in roots if r != "-"), key=len, reverse=True):
-        base = PurePath(root)
-        if path == base:
-            return path.name
-        if path.is_relative_to(base):
-            return path.relative_to(base).as_posix()
-    if path.is_absolute() or ".." in path.parts:
-        return path.name
-    return path.as_posix()
+    bases = [_base(root) for root in roots if root != "-"]
+    path = PurePath(os.path.abspath(file))
+    if bases:
+        common = PurePath(os.path.commonpath(bases))
+        if path.is_relative_to(common) and path != common:
+            return path.relative_to(common).as_posix()
+    plain = PurePath(file)
+    if plain.is_absolute() or ".." in plain.parts:
+        return plain.name
+    return plain.as_posix()
+
+
+def _base(root: str) -> str:
+    """The folder an input root's files are named relative to: a directory itself, a file's folder."""
+    absolute = os.path.abspath(root)
+    return absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
 
 
 def _strip_position(where: str) -> str:

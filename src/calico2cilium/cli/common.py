@@ -36,15 +36,13 @@ def exit_status(
     warning; ``narrowing`` only the warnings whose code says the output decides traffic otherwise
     than Calico (``CodeDoc.narrowing``); ``error`` only errors. ``unexplained``: the verifier
     found a difference no diagnostic explains (exit 4 whatever ``fail_on`` says)."""
-    from calico2cilium.diagnostics.catalog import CATALOG
-
     if any(d.severity is Severity.ERROR for d in diagnostics):
         return EXIT_INVALID
     if unexplained:
         return EXIT_DIFFERENT
     warnings = [d for d in diagnostics if d.severity is Severity.WARNING]
     if fail_on == "narrowing":
-        warnings = [d for d in warnings if d.code in CATALOG and CATALOG[d.code].narrowing]
+        warnings = [d for d in warnings if _is_narrowing(d)]
     if warnings and fail_on != "error":
         return EXIT_FINDINGS
     return EXIT_CLEAN
@@ -62,29 +60,107 @@ fail_on_option = click.option(
 )
 
 
-def explained(proof: Any, diagnostics: Sequence[Diagnostic]) -> bool:
+def explained(proof: Any, diagnostics: Sequence[Diagnostic], documents: Sequence[Any] = ()) -> bool:
     """Whether the diagnostics explain every difference the verifier found (``proof`` a
-    ``VerifyResult``): each counterexample's Calico verdict comes from a document that has a warning
-    or an error, or Cilium denies what Calico allows and the run reports a narrowing, or the
-    verdict has no source document and the run has a warning or an error. A difference with no
-    such diagnostic is what ``--verify`` exists to catch (exit 4)."""
-    from calico2cilium.diagnostics.catalog import CATALOG
+    ``VerifyResult``; ``documents`` the run's input resources, ``RawDocument`` or ``Document``).
 
-    findings = [d for d in diagnostics if d.severity in (Severity.ERROR, Severity.WARNING)]
-    flagged = {(d.source.file, d.source.document) for d in findings if d.source is not None}
-    narrowed = any(
-        d.severity is Severity.ERROR or (d.code in CATALOG and CATALOG[d.code].narrowing) for d in findings
-    )
+    Only narrowing findings explain (``CodeDoc.narrowing``, or a diagnostic marked ``narrowing``):
+    an assumption or a benign note (a rename, a shadowed rule) says nothing about traffic. A
+    difference where Cilium allows a flow Calico denies is never explained: that is a widening,
+    what ``--verify`` exists to catch (exit 4). A flow Cilium denies and Calico allows is explained
+    by a narrowing finding on the resource that decided it, on either side (the Calico resource, or
+    the one the deciding Cilium resource converts, its ``calico2cilium.io/source`` annotation), or
+    by any narrowing finding when a side's decision names no resource (a profile, a tier's end,
+    Cilium's default deny: the converter emits allows only, so a left-out rule shows as the default
+    deny of whatever policy selects the subject). Resources
+    are told apart by kind, namespace and name, never by document index: every item of a
+    ``kind: List`` shares one."""
+    findings = [d for d in diagnostics if _is_narrowing(d)]
+    if not proof.counterexamples:
+        return True
+    if not findings:
+        return False
+    index = _ResourceIndex(documents)
+    flagged = {index.resource_at(d.source) for d in findings}
     for example in proof.counterexamples:
-        source = example.calico.ref.source
-        if source is not None and (source.file, source.document) in flagged:
+        if example.cilium.allowed or not example.calico.allowed:
+            return False
+        calico = _calico_resource(example.calico.ref)
+        cilium = _cilium_source(example.cilium.ref)
+        if {calico, cilium} & (flagged - {None}):
             continue
-        if example.calico.allowed and not example.cilium.allowed and narrowed:
-            continue
-        if source is None and findings:
+        # Cilium's default deny names the first policy selecting the subject, not the rule that
+        # was left out (the converter emits allows only), and a profile or a tier's default names
+        # no resource: any narrowing finding of the run then explains the narrowed flow.
+        if calico is None or cilium is None:
             continue
         return False
     return True
+
+
+def _is_narrowing(diagnostic: Diagnostic) -> bool:
+    from calico2cilium.diagnostics.catalog import CATALOG
+
+    if diagnostic.severity not in (Severity.ERROR, Severity.WARNING):
+        return False
+    doc = CATALOG.get(diagnostic.code)
+    return bool(getattr(diagnostic, "narrowing", False)) or (doc is not None and doc.narrowing)
+
+
+def _label(data: Any) -> str | None:
+    """``Kind ns/name`` of a resource given as a mapping (the form ``Origin.resource`` and the
+    ``calico2cilium.io/source`` annotation use), or ``None``."""
+    if not isinstance(data, dict):
+        return None
+    meta = data.get("metadata")
+    if not isinstance(meta, dict) or not isinstance(data.get("kind"), str) or not meta.get("name"):
+        return None
+    namespace = meta.get("namespace")
+    return f"{data['kind']} {namespace + '/' if namespace else ''}{meta['name']}"
+
+
+def _calico_resource(ref: Any) -> str | None:
+    return _label(getattr(getattr(ref, "doc", None), "data", None))
+
+
+def _cilium_source(ref: Any) -> str | None:
+    """The Calico resource the deciding Cilium rule converts (its source annotation); ``None``
+    for a default deny, which names the first policy selecting the subject, not who decided."""
+    if str(getattr(ref, "what", "")).startswith("default deny"):
+        return None
+    data = getattr(getattr(ref, "doc", None), "data", None)
+    if not isinstance(data, dict):
+        return None
+    annotations = (data.get("metadata") or {}).get("annotations") or {}
+    source = annotations.get("calico2cilium.io/source") if isinstance(annotations, dict) else None
+    return source if isinstance(source, str) and source else None
+
+
+class _ResourceIndex:
+    """Which input resource a position falls in: per file, the resources by their first line
+    (``kind: List`` items and top-level list items included), so a diagnostic anywhere inside a
+    resource finds it."""
+
+    def __init__(self, documents: Sequence[Any]) -> None:
+        import bisect
+
+        self._bisect = bisect.bisect_right
+        starts: dict[str, list[tuple[int, int, str]]] = {}
+        for document in documents:
+            raw = getattr(document, "raw", document)
+            label = _label(getattr(raw, "data", None))
+            if label is None:
+                continue
+            where = raw.source()
+            starts.setdefault(where.file, []).append((where.line, where.column, label))
+        self._starts = {file: sorted(rows) for file, rows in starts.items()}
+
+    def resource_at(self, source: Any) -> str | None:
+        if source is None:
+            return None
+        rows = self._starts.get(source.file, [])
+        at = self._bisect(rows, (source.line, source.column, "\uffff"))
+        return rows[at - 1][2] if at else None
 
 
 def write_stdout(text: str) -> str | None:

@@ -74,7 +74,8 @@ if TYPE_CHECKING:
     "--allow-partial",
     is_flag=True,
     help="Write the output even when the run has errors or an unexplained difference (exit status"
-    " unchanged). The output is still fail-closed: what could not be converted is left out.",
+    " unchanged). Such output may allow more than Calico where the errors (or the verifier's"
+    " counterexamples) say so; refusals that fail closed are warnings and need no flag.",
 )
 @click.option(
     "--inventory",
@@ -132,19 +133,22 @@ def command(
 
     Calico decides by first match over tiers, policy order and rule order; Cilium by "some allow
     and no deny". The converter computes Calico's exact decision and emits allow rules for exactly
-    what Calico allows. What cannot be said exactly in Cilium is refused or left out with an error
-    diagnostic naming the rule; run 'calico2cilium explain CODE' for any code.
+    what Calico allows. What cannot be said exactly in Cilium fails closed where it can (the rule
+    left out or widened into a Deny, a warning: Cilium denies more, never allows more) and is an
+    error where it cannot; run 'calico2cilium explain CODE' for any code.
 
     \b
-    No unsafe output: when the run has an error (exit 2) or --verify finds a difference no
-    diagnostic explains (exit 4), nothing is written to standard output or --output-dir, so
-    'convert ... | kubectl apply -f -' applies nothing. --allow-partial writes the rest anyway.
+    No unsafe output: when the run has an error (exit 2: invalid input, or output that would allow
+    more than Calico) or --verify finds a difference no diagnostic explains (exit 4), nothing is
+    written to standard output or --output-dir, so 'convert ... | kubectl apply -f -' applies
+    nothing. --allow-partial writes it anyway.
 
     \b
     Exit status: 0 converted exactly (with --verify: proven equivalent); 1 converted with warnings
-    (assumptions or narrowing; no difference beyond what the diagnostics say); 2 invalid input,
-    refused policies or usage error; 3 internal error; 4 --verify found a difference that no
-    diagnostic explains. --fail-on sets which findings give 1.
+    (assumptions or narrowing, refusals that fail closed included; no difference beyond what the
+    diagnostics say); 2 invalid input, output that would allow more than Calico, or usage error;
+    3 internal error; 4 --verify found a difference that no diagnostic explains (a flow Cilium
+    allows and Calico denies never is). --fail-on sets which findings give 1.
     """
     from calico2cilium.cli.input_notes import export_notes, namespace_notes
     from calico2cilium.compile.lower import DEFAULT_NAMESPACE
@@ -311,7 +315,8 @@ def _verify(
     run.check = check
     found = result_diagnostics(check.proof)
     run.unproven = [d for d in found if d.code == "C2C402"]
-    run.unexplained = check.status == "different" and not explained(check.proof, run.diagnostics)
+    documents = result.loaded.documents if result.loaded is not None else []
+    run.unexplained = check.status == "different" and not explained(check.proof, run.diagnostics, documents)
     run.verdict = check.status
     run.verdict_text = check.render_text()
     run.details = check.proof.to_dict()

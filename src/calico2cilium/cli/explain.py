@@ -35,7 +35,7 @@ def command(code: str | None, list_all: bool) -> None:
         )
         sys.exit(EXIT_INVALID)
     doc = found
-    click.echo(f"{doc.code} {doc.name} ({doc.severity.value})\n")
+    click.echo(f"{doc.code} {doc.name} ({severity_words(doc.code, doc.severity.value)})\n")
     click.echo(f"{doc.summary}\n\n{doc.explanation}")
     if doc.narrowing:
         click.echo(
@@ -52,3 +52,14 @@ def command(code: str | None, list_all: bool) -> None:
             click.echo("  with " + " ".join(f"{flag} {value}" for flag, value in flags))
         if inventory is not None:
             click.echo("  with --inventory:\n" + "".join(f"    {line}\n" for line in inventory.splitlines()))
+
+
+def severity_words(code: str, severity: str) -> str:
+    """The code's severity, with the exception the exit contract makes for it."""
+    from calico2cilium.diagnostics.catalog import FAILS_CLOSED, WIDENS
+
+    if code in FAILS_CLOSED:
+        return f"{severity}; a warning where the output fails closed"
+    if code in WIDENS:
+        return f"{severity}; an error where the output would allow more"
+    return severity

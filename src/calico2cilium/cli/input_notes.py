@@ -22,9 +22,10 @@ server; with only the CRDs installed, use the ``.crd.projectcalico.org`` names).
 
 def namespace_notes(documents: Sequence[Document], namespace: str | None) -> list[Diagnostic]:
     """C2C360 at each namespaced document without ``metadata.namespace`` when ``-n`` was not
-    given: it is converted into ``default``, while ``kubectl apply`` would use its context's."""
+    given: it is converted into ``default``, while ``kubectl apply`` would use its context's.
+    With ``-n``, C2C365 at each namespaced document that names another namespace."""
     if namespace is not None:
-        return []
+        return _mismatches(documents, namespace)
     return [
         make(
             "C2C360",
@@ -35,6 +36,25 @@ def namespace_notes(documents: Sequence[Document], namespace: str | None) -> lis
         )
         for d in documents
         if d.kind in NAMESPACED and not d.namespace
+    ]
+
+
+def _mismatches(documents: Sequence[Document], namespace: str) -> list[Diagnostic]:
+    """C2C365: ``-n`` names another namespace than the document's own. kubectl refuses to apply
+    such a manifest with ``-n`` (k8s.io/cli-runtime pkg/resource/visitor.go RequireNamespace: "the
+    namespace from the provided object ... does not match the namespace ... You must pass
+    '--namespace=...'"); the conversion keeps the document's namespace."""
+    return [
+        make(
+            "C2C365",
+            f"{d.raw.label} says metadata.namespace {d.namespace!r} but -n/--namespace is {namespace!r}:"
+            f" converted into {d.namespace!r}, as written (kubectl apply -n {namespace} refuses such a"
+            " manifest: the namespace from the object does not match the namespace given)",
+            d.source(("metadata", "namespace")),
+            hint=f"drop -n {namespace}, or correct the manifest's namespace",
+        )
+        for d in documents
+        if d.kind in NAMESPACED and d.namespace and d.namespace != namespace
     ]
 
 
@@ -51,7 +71,8 @@ def export_notes(documents: Sequence[Document]) -> list[Diagnostic]:
         if fields is None:
             continue
         for path, _ in fields():
-            if "source" in path or "destination" in path:
+            # A service-account selector picks accounts' labels, never a set or a host endpoint.
+            if ("source" in path or "destination" in path) and "serviceAccounts" not in path:
                 first = first or (document, path)
                 if document.kind == "GlobalNetworkPolicy":
                     global_first = global_first or (document, path)

@@ -10,7 +10,8 @@ Exit status: the same meanings for convert, convert --verify, verify and lint.
   0  clean: converted exactly (with --verify: proven equivalent); only info findings
   1  findings: warnings (assumptions or narrowing), and no difference beyond what the
      diagnostics say; verify: not proven (constructs outside the proof, C2C402)
-  2  invalid input or usage: an error diagnostic (refused policies included)
+  2  invalid input or usage, or output that would allow more than Calico: an error
+     diagnostic (a refusal that fails closed, denying more, is a warning: 1)
   3  internal error: a bug in calico2cilium (rerun with CALICO2CILIUM_DEBUG=1)
   4  the verifier found a difference that no diagnostic explains
      (verify: any difference; convert --verify: a difference outside the documents
@@ -26,9 +27,11 @@ holds that format only, the verdict and the summary included.""",
     "output": """\
 No unsafe output: when a convert run has an error (exit 2) or --verify finds a difference
 no diagnostic explains (exit 4), nothing is written to standard output or --output-dir,
-so 'calico2cilium convert ... | kubectl apply -f -' applies nothing. --allow-partial
-writes the rest anyway (the exit status is unchanged); that output is still fail-closed:
-what could not be converted is left out, never allowed.
+so 'calico2cilium convert ... | kubectl apply -f -' applies nothing. A refusal whose
+output fails closed (Cilium denies more than Calico, never allows more) is a warning, and
+the output is written (exit 1). --allow-partial writes the output of a run with errors
+anyway (the exit status is unchanged); it may then allow more than Calico where the
+errors say so.
 
 Every output resource carries the label app.kubernetes.io/managed-by=calico2cilium
 ('kubectl apply --prune -l app.kubernetes.io/managed-by=calico2cilium -f dir/', or

@@ -111,6 +111,13 @@ class Inputs:
     help="Namespace for namespaced documents without one (both sides), as kubectl's -n"
     " [default: 'default', with a warning, C2C360].",
 )
+@click.option(
+    "--narrowing",
+    is_flag=True,
+    help="Prove only that Cilium allows no flow Calico denies (the check 'convert --verify' makes"
+    " for a conversion that fails closed): NARROWED, with the flows Cilium denies more, exits 1;"
+    " any flow Cilium allows more is DIFFERENT, exit 4.",
+)
 @fail_on_option
 @click.option("-q", "--quiet", is_flag=True, help="Print errors and differences only: no report, no summary.")
 @guarded
@@ -125,6 +132,7 @@ def command(
     fmt: str,
     timings: bool,
     namespace: str | None,
+    narrowing: bool,
     fail_on: str,
     quiet: bool,
 ) -> None:
@@ -170,6 +178,7 @@ def command(
         assumptions,
         max_counterexamples=max_counterexamples,
         default_namespace=namespace or "default",
+        narrowing=narrowing,
     )
     diagnostics = [*inputs.calico.diagnostics, *inputs.diagnostics, *result_diagnostics(result)]
     diagnostics.extend(namespace_notes(inputs.calico.documents, namespace))
@@ -178,7 +187,7 @@ def command(
         concrete = _inventory_check(inputs, inventory, assumptions, diagnostics, namespace or "default")
     replayed = _replay(inputs, flow_paths, assumptions, diagnostics) if flow_paths else None
     diagnostics.sort(key=Diagnostic.sort_key)
-    status = exit_code(result, diagnostics, concrete, fail_on)
+    status = exit_code(result, diagnostics, concrete, fail_on, narrowing)
     if replayed is not None and replayed.changed and status == EXIT_CLEAN:
         status = EXIT_FINDINGS
     from calico2cilium.diagnostics.render import Report, capped, render_report
@@ -404,14 +413,30 @@ def exit_code(
     diagnostics: Sequence[Diagnostic],
     concrete: ConcreteResult | None,
     fail_on: str = "warning",
+    narrowing: bool = False,
 ) -> int:
     """2 invalid, 4 different (a difference is never explained here: there is no conversion whose
-    diagnostics could), else 1 or 0 by ``fail_on`` (C2C402: not proven, a warning)."""
+    diagnostics could), else 1 or 0 by ``fail_on`` (C2C402: not proven, a warning). With
+    ``narrowing``, flows Cilium denies more are no difference but a narrowing finding (1 unless
+    ``fail_on`` is ``error``); a flow Cilium allows more is still 4."""
     if result.exit_code == EXIT_INVALID:
         return EXIT_INVALID
-    different = result.status == "different" or (concrete is not None and not concrete.equivalent)
+    different = result.status == "different" or _differs_on_inventory(concrete, narrowing)
     status = exit_status(diagnostics, fail_on, unexplained=different)
+    narrowed = result.status == "narrowed" or (concrete is not None and not concrete.equivalent)
+    if status == EXIT_CLEAN and narrowing and narrowed and fail_on != "error":
+        return EXIT_FINDINGS
     return status
+
+
+def _differs_on_inventory(concrete: ConcreteResult | None, narrowing: bool) -> bool:
+    """Whether the inventory check found a difference (with ``narrowing``: a flow Cilium allows
+    and Calico denies; flows Cilium denies more are what narrowing means)."""
+    if concrete is None:
+        return False
+    if not narrowing:
+        return not concrete.equivalent
+    return any(d.cilium.allowed and not d.calico.allowed for d in concrete.differences)
 
 
 def _status(result: VerifyResult, diagnostics: Sequence[Diagnostic], concrete: ConcreteResult | None) -> str:

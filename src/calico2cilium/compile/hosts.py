@@ -423,6 +423,9 @@ def _node_diagnostics(host: HostPlan, cluster: Ranges) -> list[Diagnostic]:
                     " to traffic Calico left alone there",
                     hep.source("interfaceName"),
                     hint='use interfaceName: "*" in Calico if the whole host was meant',
+                    # Calico leaves the node's other traffic alone (allowed); the host policy
+                    # only allows what its rules allow there: Cilium denies more, never less.
+                    narrowing=True,
                 )
             )
     for rule in host.named_ports:
@@ -435,6 +438,10 @@ def _node_diagnostics(host: HostPlan, cluster: Ranges) -> list[Diagnostic]:
                 f" {host.node}",
                 rule.origin.source,
                 hint="list every address of the host in expectedIPs, or use port numbers",
+                # The port on every address of the node: a Deny denies more (fails closed); an
+                # Allow allows more, and a Pass hands more to later tiers (review5 finding 6).
+                narrowing=rule.action is ir.Action.DENY,
+                widening=rule.action is not ir.Action.DENY,
             )
         )
     # Cilium enforces host egress policy on the way from the host to its local pods (bpf/bpf_host.c
@@ -488,6 +495,10 @@ def _peer_warnings(lowered: Lowered) -> list[Diagnostic]:
                         hint="if those expectedIPs are every address of their nodes and the wider reach is"
                         " acceptable, add by hand a rule with toCIDR/fromCIDR for them and run Cilium with"
                         " policyCIDRMatchMode: nodes",
+                        # An Allow allows less (fails closed); a Deny or Pass no longer decides
+                        # those addresses, which later rules may allow (review5 finding 6).
+                        narrowing=rule.action is ir.Action.ALLOW,
+                        widening=rule.action is not ir.Action.ALLOW,
                     )
                 )
     return out
@@ -531,6 +542,10 @@ def _excluded_warning(rule: ir.Rule, direction: ir.Direction, heps: list[ir.Host
         rule.origin.source,
         hint="add a rule before it for those addresses (nets with their expectedIPs) with the verdict Calico"
         " gives them, or give the nodes their own policy",
+        # A Deny also denies those addresses (fails closed); an Allow also allows them, and a Pass
+        # hands them to later tiers (review5 finding 6).
+        narrowing=rule.action is ir.Action.DENY,
+        widening=rule.action is not ir.Action.DENY,
     )
 
 

@@ -82,7 +82,7 @@ def lower(
             out.policies.append(_knp(doc, model, default_namespace))
             copy = _passthrough(doc.raw.data, model.metadata.namespace or default_namespace)
             _drop_untyped_rules(doc, copy, out)
-            _warn_knp_egress_named_ports(doc, model, copy["metadata"]["namespace"], out)
+            _close_knp_egress_named_ports(doc, model, copy, out)
             out.passthrough.append(copy)
         elif doc.kind in SET_KINDS:
             out.sets.append(_network_set(doc, default_namespace))
@@ -180,28 +180,50 @@ def _drop_untyped_rules(doc: Document, copy: dict[str, Any], out: Lowered) -> No
     copy["spec"] = spec
 
 
-def _warn_knp_egress_named_ports(
-    doc: Document, model: KubernetesNetworkPolicy, namespace: str, out: Lowered
+def _close_knp_egress_named_ports(
+    doc: Document, model: KubernetesNetworkPolicy, copy: dict[str, Any], out: Lowered
 ) -> None:
     """A passed-through NetworkPolicy's egress named ports are enforced by Cilium its own way
-    (``EGRESS_NAMED_PORTS``), and no companion policy can correct that: an error at each."""
+    (``EGRESS_NAMED_PORTS``: one number cluster-wide, towards every peer of the rule), and no
+    companion policy can correct that. The copy fails closed instead (review5 finding 2): the
+    ``ports`` entry is dropped, and the whole rule when it was the rule's last entry (a rule
+    without ports allows every port). The policy keeps selecting its pods, so Cilium denies what
+    that entry allowed unless another rule allows it, and never allows more. A warning at each."""
     spec = model.spec
     types = spec.policy_types or (("Ingress", "Egress") if spec.egress else ("Ingress",))
-    if "Egress" not in types:
+    copied = copy.get("spec")
+    if "Egress" not in types or not isinstance(copied, dict) or not isinstance(copied.get("egress"), list):
         return  # the copy has no egress rules (_drop_untyped_rules), and Calico ignores them
-    for index, rule in enumerate(spec.egress):
-        for j, port in enumerate(rule.ports):
-            if isinstance(port.port, str) and not port.port.isdigit():
-                out.diagnostics.append(
-                    make(
-                        "C2C335",
-                        f"NetworkPolicy {namespace}/{doc.name} egress[{index}] ports[{j}]: named port"
-                        f" '{port.port}': {EGRESS_NAMED_PORTS}. The NetworkPolicy is passed through"
-                        " unchanged, so Cilium allows other flows than Calico did",
-                        doc.raw.source(("spec", "egress", index, "ports", j, "port")),
-                        hint=_EGRESS_NAMED_HINT,
-                    )
+    namespace = copy["metadata"]["namespace"]
+    kept_rules: list[Any] = []
+    for index, (rule, raw_rule) in enumerate(zip(spec.egress, copied["egress"], strict=True)):
+        named = [
+            j for j, port in enumerate(rule.ports) if isinstance(port.port, str) and not port.port.isdigit()
+        ]
+        if not named or not isinstance(raw_rule, dict):
+            kept_rules.append(raw_rule)
+            continue
+        entries = [entry for j, entry in enumerate(raw_rule.get("ports") or []) if j not in named]
+        effect = (
+            "that ports entry is left out of the copy"
+            if entries
+            else "the rule is left out of the copy (it had no other ports entry)"
+        )
+        for j in named:
+            out.diagnostics.append(
+                make(
+                    "C2C335",
+                    f"NetworkPolicy {namespace}/{doc.name} egress[{index}] ports[{j}]: named port"
+                    f" '{rule.ports[j].port}': {EGRESS_NAMED_PORTS}. It fails closed: {effect}, so"
+                    " Cilium denies the traffic it allowed unless another rule allows it",
+                    doc.raw.source(("spec", "egress", index, "ports", j, "port")),
+                    hint=_EGRESS_NAMED_HINT,
+                    narrowing=True,
                 )
+            )
+        if entries:
+            kept_rules.append({**raw_rule, "ports": entries})
+    copy["spec"] = {**copied, "egress": kept_rules}
 
 
 def _origin(doc: Document, namespace: str | None = None) -> ir.Origin:
@@ -335,8 +357,6 @@ def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: st
                 )
                 return
     types = model.effective_types()
-    if "Egress" in types and _refuse_egress_named_ports(doc, origin, spec.egress, out):
-        return
     try:
         directions = {
             ir.Direction.INGRESS: _rules(fields, origin, "ingress", spec.ingress)
@@ -392,29 +412,59 @@ _EGRESS_NAMED_HINT = (
 )
 
 
-def _refuse_egress_named_ports(doc: Document, origin: ir.Origin, rules: Sequence[Rule], out: Lowered) -> bool:
-    """Egress named ports have no exact Cilium form (``EGRESS_NAMED_PORTS``): the policy is refused,
-    with an error at each one. Ingress ones resolve against the selected pod in both."""
-    found = False
-    for index, rule in enumerate(rules):
-        if rule.action == "Log":
-            continue
-        for key, ports in (("ports", rule.destination.ports), ("notPorts", rule.destination.not_ports)):
-            for j, port in enumerate(ports):
-                if not port.is_named:
-                    continue
-                found = True
-                out.diagnostics.append(
-                    make(
-                        "C2C303",
-                        f"{origin.resource} egress[{index}] destination.{key}[{j}]: named port"
-                        f" '{port.name}': {EGRESS_NAMED_PORTS}; {origin.resource} is not converted, and"
-                        " the traffic it decided is decided by the policies after it in the output",
-                        doc.raw.source(("spec", "egress", index, "destination", key, j)),
-                        hint=_EGRESS_NAMED_HINT,
-                    )
-                )
-    return found
+def _egress_named_ports(
+    fields: _Fields, origin: ir.Origin, index: int, rule: Rule
+) -> tuple[Rule | None, list[Diagnostic]]:
+    """Egress named ports have no exact Cilium form (``EGRESS_NAMED_PORTS``): the rule fails
+    closed, never its policy (which keeps its pods in Cilium's default deny; review5 finding 1).
+    An Allow rule is left out (``None``): the flows it allowed fall to later rules, at worst
+    denied. A Deny or Pass rule becomes a Deny of its peers without its L4 part (protocol, ports,
+    ICMP): a wider region, so Cilium denies at least what Calico denied there (a Pass sends flows
+    on to later tiers, which may allow them; denying them is the safe side). Ingress named ports
+    resolve against the selected pod in both, so they are converted."""
+    doc = fields.doc
+    named = [
+        (key, j, port.name)
+        for key, ports in (("ports", rule.destination.ports), ("notPorts", rule.destination.not_ports))
+        for j, port in enumerate(ports)
+        if port.is_named
+    ]
+    if not named or rule.action == "Log":
+        return rule, []
+    allow = rule.action == "Allow"
+    effect = (
+        "the rule is left out (the policy keeps its pods in Cilium's default deny), so Cilium denies"
+        " the traffic it allowed unless a later rule allows it"
+        if allow
+        else f"the {rule.action} rule becomes a Deny of its peers on every protocol and port, so Cilium"
+        " denies that traffic whatever its port"
+    )
+    diagnostics = [
+        make(
+            "C2C303",
+            f"{origin.resource} egress[{index}] destination.{key}[{j}]: named port '{name}':"
+            f" {EGRESS_NAMED_PORTS}. It fails closed: {effect}",
+            doc.raw.source(("spec", "egress", index, "destination", key, j)),
+            hint=_EGRESS_NAMED_HINT,
+            narrowing=True,
+        )
+        for key, j, name in named
+    ]
+    if allow:
+        return None, diagnostics
+    without_ports = {"ports": (), "not_ports": ()}
+    wider = rule.model_copy(
+        update={
+            "action": "Deny",
+            "protocol": None,
+            "not_protocol": None,
+            "icmp": None,
+            "not_icmp": None,
+            "source": rule.source.model_copy(update=without_ports),
+            "destination": rule.destination.model_copy(update=without_ports),
+        }
+    )
+    return wider, diagnostics
 
 
 def _rules(fields: _Fields, origin: ir.Origin, key: str, rules: Sequence[Rule]) -> tuple[ir.Rule, ...]:
@@ -432,6 +482,12 @@ def _rules(fields: _Fields, origin: ir.Origin, key: str, rules: Sequence[Rule]) 
                 )
             )
             continue
+        if key == "egress":
+            kept, refused = _egress_named_ports(fields, origin, index, rule)
+            out.diagnostics.extend(refused)
+            if kept is None:
+                continue
+            rule = kept
         at = origin.at(key, index, source=doc.raw.source(path))
         lowered.append(_rule(fields, path, rule, at, doc.raw.source((*path, "http"), key=True)))
     return tuple(lowered)

@@ -94,6 +94,10 @@ def compile_plan(
     is exact (``_structural``); without it, every direction takes the region form."""
     diagnostics.extend(lowered.diagnostics)
     compiled: list[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]] = []
+    wider_rules: set[ir.Origin] = set()
+    """Rules the conversion made wider (failing closed): what they overlap may look shadowed in
+    the output although Calico's own rules decide it (``shadows.shadowed``)."""
+    closed_tiers = False
     native_cluster = Ranges(IPSet.empty(), IPSet.empty(), cluster.families)
     for policy in lowered.policies:
         tier = _tier_of(policy, lowered)
@@ -113,7 +117,8 @@ def compile_plan(
             )
             tier = unknown_tier(policy.tier)
             policy = closed_policy(policy)
-        entry = _compile_policy(policy, cluster, diagnostics)
+            closed_tiers = True
+        entry = _compile_policy(policy, cluster, diagnostics, wider_rules)
         if entry is not None:
             pp, regions = entry
             if policy.kind == KNP_KIND:
@@ -159,7 +164,7 @@ def compile_plan(
             result = None  # the structural form does not need it; only the shadow notes are lost
         if result is not None:
             denied_by[direction] = result.deny
-            for shadow in shadowed(direction, tiers, result):
+            for shadow in shadowed(direction, tiers, result, wider_rules, closed_tiers):
                 diagnostics.add(shadow)
         if structural:
             # The region walk above only serves the shadowed-rule notes (compile/shadows.py);
@@ -511,10 +516,11 @@ def _matches_unlabelled(peer: ir.Peer | None) -> bool:
 
 
 def _compile_policy(
-    policy: ir.Policy, cluster: Ranges, diagnostics: Diagnostics
+    policy: ir.Policy, cluster: Ranges, diagnostics: Diagnostics, widened: set[ir.Origin]
 ) -> tuple[PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]] | None:
     """The policy's subject and rule regions. What cannot be converted fails closed at the
-    smallest unit (``compile/failclosed.py``): never the whole policy."""
+    smallest unit (``compile/failclosed.py``): never the whole policy. The origins of the rules
+    made wider go into ``widened``."""
     try:
         subject = policy_subject(policy)
     except Inexpressible as err:
@@ -531,6 +537,7 @@ def _compile_policy(
         )
         policy = wider
         subject = policy_subject(policy)
+        widened.update(r.origin for d in ir.Direction for r in policy.rules(d) or ())
     regions: dict[ir.Direction, list[tuple[ir.Rule, Region]]] = {}
     for direction in ir.Direction:
         rules = policy.rules(direction)
@@ -539,6 +546,8 @@ def _compile_policy(
         regions[direction] = []
         for rule in rules:
             compiled = _compile_rule(policy, rule, direction, cluster, diagnostics)
+            if compiled is not None and compiled[0] is not rule:
+                widened.add(rule.origin)
             if compiled is not None:
                 regions[direction].append(compiled)
     return PolicyPlan(policy, subject), regions

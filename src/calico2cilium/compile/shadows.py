@@ -5,10 +5,17 @@ policies (an Allow, a Deny, an earlier tier's end) or passed to the next tier by
 never decides a flow. The ordering engine knows this exactly (``OrderingResult.decisions`` and
 ``passes`` hold only what each rule decided), so the conversion says it, naming the earlier rules
 whose regions overlap the silent one, instead of emitting an empty shell without a word.
+
+The order is the output's: where a refused rule was widened into a Deny, a refused subject widened,
+or a policy of a missing tier closed (``compile/failclosed.py``), the later rules it overlaps may
+look silent although Calico's own rules let them decide. Such a rule is still left out (the wider
+Deny takes its traffic in the output), but the message says why, and it counts as narrowing
+(review5 finding 4): Cilium denies there what Calico's rule may have allowed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Final
 
 from calico2cilium import ir
@@ -29,16 +36,25 @@ def _ref(spec_provenance: object) -> tuple[ir.Policy, ir.Rule] | None:
     return None
 
 
-def shadowed(direction: ir.Direction, tiers: list[TierSpec], result: OrderingResult) -> list[Diagnostic]:
+def shadowed(
+    direction: ir.Direction,
+    tiers: list[TierSpec],
+    result: OrderingResult,
+    widened: Collection[ir.Origin] = frozenset(),
+    closed_tiers: bool = False,
+) -> list[Diagnostic]:
     """C2C351 for each rule that decides nothing although it matches some flow of its subjects,
-    C2C352 instead for a policy none of whose rules decides anything in ``direction``."""
+    C2C352 instead for a policy none of whose rules decides anything in ``direction``.
+    ``widened``: the origins of rules the conversion made wider (refused and failing closed);
+    ``closed_tiers``: a policy of a tier missing from the input was closed (its tier's end, first
+    in the order, denies its subjects everything)."""
     spoke = {id(d.provenance) for d in (*result.decisions, *result.passes)}
     earlier: list[tuple[tuple[ir.Policy, ir.Rule], tuple[Cube, ...]]] = []
     out: list[Diagnostic] = []
     for tier in tiers:
         for policy_spec in tier.policies:
             subject_cubes = policy_spec.subject.disjoint_cubes()
-            silent: list[tuple[ir.Rule, list[str]]] = []
+            silent: list[tuple[ir.Rule, list[str], list[str]]] = []
             total = 0
             for rule_spec in policy_spec.rules:
                 ref = _ref(rule_spec.provenance)
@@ -47,14 +63,30 @@ def shadowed(direction: ir.Direction, tiers: list[TierSpec], result: OrderingRes
                 total += 1
                 region = tuple(rule_spec.match.restrict_subject(subject_cubes).cubes)
                 if region and id(rule_spec.provenance) not in spoke:
-                    silent.append((ref[1], _shadowers(region, earlier)))
+                    shadows = _shadowers(region, earlier)
+                    silent.append((ref[1], shadows[:NAMED], _artefacts(region, earlier, widened)))
                 earlier.append((ref, region))
             if not silent:
                 continue
             owner = policy_spec.provenance
             resource = getattr(getattr(owner, "policy", None), "origin", None)
             if total and len(silent) == total and resource is not None:
-                names = sorted({n for _, shadows in silent for n in shadows})
+                names = sorted({n for _, shadows, _ in silent for n in shadows})
+                causes = _causes([a for _, _, arts in silent for a in arts], closed_tiers, names)
+                if causes:
+                    out.append(
+                        make(
+                            "C2C352",
+                            f"{resource.resource} decides nothing in {direction.value} in the output:"
+                            f" {causes}; in Calico its rules may decide some of that traffic, which"
+                            " Cilium now denies. Its pods stay selected in the output (their default"
+                            " deny)",
+                            resource.source,
+                            hint="fix the refused rule; this policy then decides again",
+                            narrowing=True,
+                        )
+                    )
+                    continue
                 out.append(
                     make(
                         "C2C352",
@@ -66,7 +98,21 @@ def shadowed(direction: ir.Direction, tiers: list[TierSpec], result: OrderingRes
                     )
                 )
                 continue
-            for rule, shadows in silent:
+            for rule, shadows, artefacts in silent:
+                causes = _causes(artefacts, closed_tiers, shadows)
+                if causes:
+                    out.append(
+                        make(
+                            "C2C351",
+                            f"{rule.origin}: the rule is left out of the output: {causes}; in Calico it"
+                            f" may decide some of the {direction.value} traffic it matches, which Cilium"
+                            " now denies",
+                            rule.origin.source,
+                            hint="fix the refused rule; this rule then decides again",
+                            narrowing=True,
+                        )
+                    )
+                    continue
                 out.append(
                     make(
                         "C2C351",
@@ -77,6 +123,35 @@ def shadowed(direction: ir.Direction, tiers: list[TierSpec], result: OrderingRes
                     )
                 )
     return out
+
+
+def _artefacts(
+    region: tuple[Cube, ...],
+    earlier: list[tuple[tuple[ir.Policy, ir.Rule], tuple[Cube, ...]]],
+    widened: Collection[ir.Origin],
+) -> list[str]:
+    """The earlier rules overlapping ``region`` that the conversion widened (refused, failing
+    closed): in Calico they decide less, so ``region`` may not be shadowed there."""
+    return [
+        str(rule.origin)
+        for (_, rule), theirs in earlier
+        if rule.origin in widened and any(a.intersects(b) for a in region for b in theirs)
+    ]
+
+
+def _causes(artefacts: list[str], closed_tiers: bool, shadows: list[str]) -> str:
+    """Why the output shadows a rule that Calico's own rules may not: a widened rule before it,
+    or the closed end of a tier missing from the input. Empty when neither."""
+    if artefacts:
+        named = sorted(set(artefacts))
+        more = " and others" if len(named) > NAMED else ""
+        return (
+            f"{', '.join(named[:NAMED])}{more} was refused and converted as a wider Deny (fails closed),"
+            " which takes all the traffic this matches"
+        )
+    if closed_tiers and not shadows:
+        return "a policy of a tier missing from the input denies its pods everything (fails closed) before it"
+    return ""
 
 
 def _shadowers(

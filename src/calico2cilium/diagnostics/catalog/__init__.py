@@ -88,6 +88,14 @@ NARROWING = frozenset(
 )
 """The codes whose ``CodeDoc.narrowing`` is set, listed in one place."""
 
+FAILS_CLOSED = frozenset({"C2C303", "C2C309", "C2C310", "C2C312", "C2C330", "C2C331", "C2C332", "C2C350"})
+"""Error codes whose findings are warnings where the output fails closed (``make(narrowing=True)``:
+Cilium denies more than Calico, never allows more), so the output is written with exit 1."""
+
+WIDENS = frozenset({"C2C325", "C2C326", "C2C327"})
+"""Warning codes whose findings are errors where the output would allow more than Calico
+(``make(widening=True)``): exit 2, nothing written without --allow-partial."""
+
 
 CATALOG: dict[str, CodeDoc] = _all()
 
@@ -102,8 +110,30 @@ def lookup(code: str) -> CodeDoc | None:
 
 
 def make(
-    code: str, message: str, source: Source | None = None, hint: str | None = None, *, narrowing: bool = False
+    code: str,
+    message: str,
+    source: Source | None = None,
+    hint: str | None = None,
+    *,
+    narrowing: bool = False,
+    widening: bool = False,
 ) -> Diagnostic:
     """A diagnostic for ``code`` at its catalogued severity. Unknown codes are a programming error.
-    ``narrowing``: the output fails closed there (Cilium only denies more than Calico)."""
-    return Diagnostic(code, CATALOG[code].severity, message, source, hint, narrowing)
+    ``narrowing``: the output fails closed there (Cilium only denies more than Calico), so a
+    refusal is a warning, not an error: the output is safe to apply (exit 1, written).
+    ``widening``: the output allows more than Calico there, so it is an error (exit 2, nothing
+    written without --allow-partial) whatever the code's usual severity."""
+    return Diagnostic(
+        code, severity_of(code, narrowing=narrowing, widening=widening), message, source, hint, narrowing
+    )
+
+
+def severity_of(code: str, *, narrowing: bool = False, widening: bool = False) -> Severity:
+    """The severity of one finding of ``code``: an error when the output widens there, a warning
+    (at most) when it fails closed, else the catalogued one (the issue's exit contract: 1 for
+    assumptions and narrowing, 2 for invalid input and for output that would allow more)."""
+    if widening:
+        return Severity.ERROR
+    if narrowing and CATALOG[code].severity is Severity.ERROR:
+        return Severity.WARNING
+    return CATALOG[code].severity

@@ -518,18 +518,21 @@ CODES = (
     CodeDoc(
         "C2C335",
         "knp-egress-named-port",
-        Severity.ERROR,
-        "A Kubernetes NetworkPolicy passed through unchanged has an egress named port, which Cilium"
-        " enforces differently from Calico.",
+        Severity.WARNING,
+        "A Kubernetes NetworkPolicy passed through has an egress named port, which Cilium enforces"
+        " differently from Calico: that ports entry is left out of the copy (fails closed).",
         "Calico resolves a named port to the (address, port) pairs of the endpoints declaring it, so"
         " each destination pod is allowed on its own port only (docs/reference/semantics.md §1.4). Cilium resolves an"
         " egress named port to one number for the whole cluster (pkg/endpoint/policy.go GetNamedPort:"
         ' "egress needs named ports of all the pods") and allows it towards every peer of the rule,'
         " pods without that port and addresses outside the cluster included; where pods declare the"
-        " name with different numbers it allows nothing (ErrDuplicateNamedPorts). The NetworkPolicy is"
-        " passed through as it is (Cilium enforces it itself) and no companion policy can correct"
-        " this. Write the port numbers instead, with a `to` selector for the pods that serve them. A"
-        " Calico policy with an egress named port is refused instead (C2C303).",
+        " name with different numbers it allows nothing (ErrDuplicateNamedPorts). No companion policy"
+        " can correct this, so the copy of the NetworkPolicy in the output fails closed: the named"
+        " ports entry is left out, and the whole rule when it was the rule's only entry (a rule with"
+        " no ports allows every port). The policy still selects its pods, so Cilium denies what that"
+        " entry allowed unless another rule allows it, and never allows more (exit 1, output"
+        " written). Write the port numbers instead, with a `to` selector for the pods that serve"
+        " them. A Calico rule with an egress named port fails closed the same way (C2C303).",
         failing="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: scrape\n"
         "  namespace: monitoring\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n"
         "  - ports:\n    - port: metrics\n",
@@ -601,7 +604,7 @@ CODES = (
         " allow is needed for them (docs/design/structure-preserving-compile.md). From Cilium 1.17"
         " the agent flag enable-non-default-deny-policies (Helm enableNonDefaultDenyPolicies, default"
         " true) decides whether such policies are honoured; set to false, Cilium puts those pods in"
-        " default deny and they lose the traffic Calico passed on (semantics.md 2.4).",
+        " default deny and they lose the traffic Calico passed on (docs/reference/semantics.md §2.4).",
         failing=_np(
             "  selector: all()\n  ingress:\n    - action: Deny\n      protocol: TCP\n"
             "      destination:\n        ports: [23]\n    - action: Pass\n",

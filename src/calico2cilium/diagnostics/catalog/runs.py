@@ -147,6 +147,17 @@ CODES = (
         " by the command line; the library's convert() takes default_namespace as given.",
     ),
     CodeDoc(
+        "C2C365",
+        "namespace-flag-mismatch",
+        Severity.WARNING,
+        "-n/--namespace names another namespace than a document's own metadata.namespace.",
+        "The document keeps the namespace it says (the flag only fills in documents without one), so"
+        " the output is not in the namespace the flag names. kubectl refuses to apply such a manifest"
+        ' with -n: \'the namespace from the provided object "dev" does not match the namespace'
+        ' "prod". You must pass --namespace=dev\' (k8s.io/cli-runtime, resource/visitor.go'
+        " RequireNamespace). Drop the flag or correct the manifest. Reported by the command line.",
+    ),
+    CodeDoc(
         "C2C361",
         "export-may-be-incomplete",
         Severity.INFO,
