@@ -448,6 +448,12 @@ def _narrowed(
         if passes:
             pieces = subtract_cubes(pieces, [c for e in passes for c in e.cubes])
             narrowers.extend(e.rule for e in passes)
+    # The wide form (allow ``wide``, deny ``wide - cubes``) is exact only where Calico denies all of
+    # ``wide - cubes``: the end-of-tier drops and the left-out Denies below are denied, but what a
+    # Pass sends on (or a subject outside ``closed``) may be allowed later, so ``wide`` is taken
+    # after those are subtracted (differential test, seed 11: a Pass of ICMP type 3 before an
+    # Allow whose ICMP part needs the wide form was denied by Cilium, allowed by the profile).
+    wide = tuple(pieces) if (narrowers or restricted) else entry.cubes
     tiers: list[str] = []
     for index, tier in enumerate(walk.tiers):
         other = index != entry.tier if closed is not None else index < entry.tier
@@ -465,4 +471,4 @@ def _narrowed(
     if not narrowers and not tiers and not restricted:
         return Outcome(entry, entry.action, entry.cubes, entry.cubes)
     cubes = tuple(_tidy(list(Region.of(pieces).cubes)))
-    return Outcome(entry, entry.action, cubes, entry.cubes, tuple(narrowers), tuple(tiers))
+    return Outcome(entry, entry.action, cubes, wide, tuple(narrowers), tuple(tiers))
