@@ -67,7 +67,7 @@ def test_an_unusable_inventory_is_a_positioned_error_and_the_string_test_is_refu
     code, _, err = _convert(tmp_path, name, content)
     assert code == 2, err
     assert f"{tmp_path / name}:{where}" in err
-    assert f"{tmp_path / 'policy.yaml'}:7:13: error C2C303" in err
+    assert f"{tmp_path / 'policy.yaml'}:7:13: warning C2C303" in err
     assert "Traceback" not in err
 
 
