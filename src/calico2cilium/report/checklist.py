@@ -22,8 +22,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-MANAGED_BY = "app.kubernetes.io/managed-by=calico2cilium"
-"""The label every output carries (``cilium/gitops.py`` on main), which the commands select by."""
+from calico2cilium.cilium import gitops
+
+MANAGED_BY = f"{gitops.MANAGED_BY_LABEL}={gitops.MANAGED_BY}"
+"""The label every output carries (``cilium/gitops.py``), which the commands select by."""
 CIDR_GROUP = "CiliumCIDRGroup"
 PLURALS = {
     "GlobalNetworkPolicy": "globalnetworkpolicies",
