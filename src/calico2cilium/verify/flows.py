@@ -388,11 +388,22 @@ def connection(verdicts: Iterable[Verdict], side: Side) -> Verdict:
 def replay(
     flows: Iterable[Observed | None], calico_programs: Decider, cilium_programs: Decider
 ) -> FlowReplay:
-    """Each observed flow through both sides' programs. Identical flows (same ends, protocol, port)
-    are decided once, and all decision points of each side together (``verify.flowbits``)."""
+    """Each observed flow through both sides' programs."""
+    items = list(flows)
+    return _tally(items, *decide_flows(items, calico_programs, cilium_programs))
+
+
+Decided = tuple[list[int | None], list[Verdict], list[Verdict]]
+"""Per flow, its slot (``None``: not replayed); per slot, the Calico and the Cilium verdict."""
+
+
+def decide_flows(
+    items: Sequence[Observed | None], calico_programs: Decider, cilium_programs: Decider
+) -> Decided:
+    """Both sides' verdicts on the flows. Identical flows (same ends, protocol, port) share a slot
+    and are decided once, and all decision points of each side together (``verify.flowbits``)."""
     from calico2cilium.verify.flowbits import decide_points
 
-    items = list(flows)
     ids: dict[End, int] = {}  # each distinct end, numbered
     by_identity: dict[int, int] = {}
     ends: list[End] = []
@@ -431,12 +442,12 @@ def replay(
     for programs, side in sides:
         at = decide_points(programs, flat, endpoints)
         decided.append([connection((at[i] for i in mine), side) for mine in where])
-    return _tally(items, slots, decided[0], decided[1])
+    return slots, decided[0], decided[1]
 
 
 def _tally(
-    flows: list[Observed | None],
-    slots: list[int | None],
+    flows: Sequence[Observed | None],
+    slots: Sequence[int | None],
     calico: Sequence[Verdict],
     cilium: Sequence[Verdict],
 ) -> FlowReplay:
