@@ -204,3 +204,76 @@ def test_the_deduplicated_replay_counts_as_flow_by_flow() -> None:
     replayed = replay(sample, calico, cilium)
     assert replayed.seen == len(sample) and replayed.skipped == slots.count(None) > 0
     assert replayed.changed and replayed.disagree
+
+
+NETS_CALICO = """
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: by-address, namespace: prod}
+spec:
+  selector: app == 'db'
+  types: [Ingress, Egress]
+  ingress:
+  - action: Deny
+    source: {nets: [198.51.100.0/28]}
+  - action: Allow
+    protocol: TCP
+    destination: {nets: [10.244.1.0/24], ports: [5432]}
+  egress:
+  - action: Allow
+    destination: {notNets: [10.244.0.0/16]}
+"""
+NETS_CILIUM = """
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: by-address, namespace: prod}
+spec:
+  endpointSelector: {matchLabels: {app: db}}
+  ingressDeny:
+  - fromCIDRSet: [{cidr: 198.51.100.0/28}]
+  ingress:
+  - fromCIDRSet: [{cidr: 0.0.0.0/0, except: [198.51.100.0/30]}]
+  egress:
+  - toCIDRSet: [{cidr: 198.51.0.0/16}]
+"""
+
+
+def test_endpoints_told_apart_only_by_address_are_decided_by_the_networks_they_are_in() -> None:
+    """Replicas and outside addresses share a decision when no network the policies test tells
+    them apart (``flowbits`` decides one endpoint per class): each still gets its own verdict."""
+    import ipaddress
+
+    from calico2cilium.semantics.calico import read_calico_side
+    from calico2cilium.semantics.cilium import read_cilium_side
+    from calico2cilium.semantics.world import Flow
+    from calico2cilium.verify.flowbits import decide_points
+    from calico2cilium.verify.flows import End
+
+    def pod(ip: str, app: str, name: str) -> Any:
+        return End("pod", ipaddress.ip_address(ip), "prod", name, (("app", app),)).endpoint()
+
+    endpoints = [
+        pod(ip, "db", f"db-{i}") for i, ip in enumerate(("10.244.1.5", "10.244.1.6", "10.244.2.5"))
+    ] + [pod("10.244.3.1", "web", "web-0"), pod("10.244.3.2", "web", "web-1")]
+    outside = ("198.51.100.1", "198.51.100.2", "198.51.100.9", "198.51.100.77", "203.0.113.1")
+    endpoints += [End("world", ipaddress.ip_address(ip)).endpoint() for ip in outside]
+    points = [
+        (direction, s, p, probe)
+        for direction in ("egress", "ingress")
+        for s in range(5)
+        for p in range(len(endpoints))
+        if s != p
+        for probe in ((TCP, 5432, 0), (TCP, 80, 0), (17, 53, 0))
+    ]
+    sides = [
+        read_calico_side(read_documents(NETS_CALICO, "c.yaml")[0], ASSUMPTIONS).programs,
+        read_cilium_side(read_documents(NETS_CILIUM, "x.yaml")[0], ASSUMPTIONS).programs,
+    ]
+    for programs in sides:
+        verdicts = decide_points(programs, points, endpoints)  # type: ignore[arg-type]
+        allowed = set()
+        for (direction, s, p, (proto, port, icmp)), verdict in zip(points, verdicts, strict=True):
+            flow = Flow(direction, endpoints[s], endpoints[p], proto, port, 40000, icmp)  # type: ignore[arg-type]
+            assert verdict == programs[direction].decide(flow), flow.describe()
+            allowed.add(verdict.allowed)
+        assert allowed == {True, False}

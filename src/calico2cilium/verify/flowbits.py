@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from typing import Any
 
+from calico2cilium.semantics.expr import PEER, SUBJECT, Entity, InNet, walk
 from calico2cilium.semantics.program import CalicoProgram, CiliumProgram, Verdict
 from calico2cilium.semantics.world import TCP, Direction, Endpoint, Flow
 from calico2cilium.verify.bitsets import Probe, Space, Subjects, Universe
@@ -45,7 +47,75 @@ def decide_points(
     programs: Mapping[Direction, Any], points: Sequence[Point], endpoints: Sequence[Endpoint]
 ) -> list[Verdict]:
     """One side's verdict on every point (``programs``: ``CalicoProgram`` or ``CiliumProgram`` per
-    direction; every subject a pod)."""
+    direction; every subject a pod).
+
+    Endpoints the programs cannot tell apart are decided once: the programs read an endpoint's
+    address only through ``InNet`` (and its family, ``IsIPv6``) and never its name (a host
+    subject's name is read by ``OnSubjectNode``, and hosts are not replayed), so endpoints equal
+    in every other field, of one family and inside the same of the programs' networks are one
+    class. A pod's many replicas, or an export where every flow has its own address, then cost
+    what one endpoint does."""
+    nets = _nets(programs)
+    classes: dict[tuple[Any, ...], int] = {}
+    representatives: list[Endpoint] = []
+    memo: dict[tuple[Entity, int], int] = {}
+
+    def klass(role: Entity, index: int) -> int:
+        found = memo.get((role, index))
+        if found is None:
+            e = endpoints[index]
+            address, version = int(e.ip), e.ip.version
+            inside = tuple(v == version and address & mask == base for v, mask, base in nets[role])
+            found = classes.setdefault((role, _facts(e), version, inside), len(representatives))
+            if found == len(representatives):
+                representatives.append(e)
+            memo[(role, index)] = found
+        return found
+
+    unique: dict[Point, int] = {}
+    back = [
+        unique.setdefault((d, klass(SUBJECT, s), klass(PEER, p), probe), len(unique))
+        for d, s, p, probe in points
+    ]
+    verdicts = _decide_unique(programs, list(unique), representatives)
+    return [verdicts[i] for i in back]
+
+
+def _facts(e: Endpoint) -> tuple[Any, ...]:
+    """Every field of ``e`` but its address and name, hashable."""
+    out: list[Any] = []
+    for f in fields(e):
+        if f.name not in ("ip", "name"):
+            value = getattr(e, f.name)
+            out.append(tuple(sorted(value.items())) if isinstance(value, Mapping) else value)
+    return tuple(out)
+
+
+def _nets(programs: Mapping[Direction, Any]) -> dict[Entity, list[tuple[int, int, int]]]:
+    """The networks the programs test the subject's and the peer's address against, as (version,
+    mask, network address)."""
+    found: dict[Entity, set[Any]] = {SUBJECT: set(), PEER: set()}
+    for program in programs.values():
+        formulas = [program.always_allow]
+        if isinstance(program, CalicoProgram):
+            formulas.append(program.always_deny)
+            rules: Any = (r for p in program.policies for r in p.rules)
+        else:
+            rules = (r for p in program.policies for r in (*p.allows, *p.denies))
+        formulas += [p.selects for p in program.policies] + [r.match for r in rules]
+        for formula in formulas:
+            for node in walk(formula):
+                if isinstance(node, InNet) and node.entity in found:
+                    found[node.entity].add(node.net)
+    return {
+        role: [(n.version, int(n.netmask), int(n.network_address)) for n in sorted(nets, key=str)]
+        for role, nets in found.items()
+    }
+
+
+def _decide_unique(
+    programs: Mapping[Direction, Any], points: Sequence[Point], endpoints: Sequence[Endpoint]
+) -> list[Verdict]:
     out: list[Verdict | None] = [None] * len(points)
     for direction, program in programs.items():
         by_subject: dict[int, list[int]] = {}
