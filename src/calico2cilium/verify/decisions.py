@@ -42,23 +42,22 @@ def allowed_bits(decisions: Decisions) -> int:
     return out
 
 
+def _decide(out: Decisions, flows: FlowSet, formula: Expr, undecided: int, verdict: Verdict) -> int:
+    """Give ``verdict`` to the undecided flows ``formula`` holds for; the flows still undecided."""
+    hit = flows.eval(formula) & undecided if undecided else 0
+    if hit:
+        out.append((hit, verdict))
+    return undecided ^ hit
+
+
 def calico_decisions(
     program: CalicoProgram, candidates: Sequence[tuple[int, CalicoPolicy]], flows: FlowSet
 ) -> Decisions:
     """``CalicoProgram.decide`` on every flow of ``flows``; ``candidates``: (tier, policy) of every
     policy that may select their subject, in program order."""
     out: Decisions = []
-    undecided = flows.valid
-    if not undecided:
-        return out
-    allowed = flows.eval(program.always_allow) & undecided
-    if allowed:
-        out.append((allowed, Verdict(True, program.always_ref)))
-        undecided ^= allowed
-    denied = flows.eval(program.always_deny) & undecided
-    if denied:
-        out.append((denied, Verdict(False, program.deny_ref)))
-        undecided ^= denied
+    undecided = _decide(out, flows, program.always_allow, flows.valid, Verdict(True, program.always_ref))
+    undecided = _decide(out, flows, program.always_deny, undecided, Verdict(False, program.deny_ref))
     for t, group in groupby(candidates, key=lambda c: c[0]):
         if not undecided:
             break
@@ -100,13 +99,7 @@ def cilium_decisions(program: CiliumProgram, candidates: Sequence[CiliumPolicy],
     """``CiliumProgram.decide`` on every flow of ``flows``; ``candidates``: every policy that may
     select their subject, in program order."""
     out: Decisions = []
-    undecided = flows.valid
-    if not undecided:
-        return out
-    allowed = flows.eval(program.always_allow) & undecided
-    if allowed:
-        out.append((allowed, Verdict(True, program.always_ref)))
-        undecided ^= allowed
+    undecided = _decide(out, flows, program.always_allow, flows.valid, Verdict(True, program.always_ref))
     applying = [(p, sel) for p in candidates if (sel := flows.eval(p.selects) & undecided)]
     # The first matching deny rule, then the first matching allow rule, in policy and rule order.
     for is_allow in (False, True):
