@@ -180,7 +180,11 @@ def generate(work: Path, policy_count: int, flow_count: int) -> None:
     """Write the inputs into ``work`` (in a process of its own, see ``_run``)."""
     calico, cilium, changed = policies(policy_count)
     hubble, calico_logs = flows(flow_count, calico, policy_count)
-    for name, text in (("calico.yaml", calico), ("cilium.yaml", cilium), ("changed.yaml", changed)):
+    # A conversion that narrows: Cilium lets the pods reach the outside on 444 instead of 443.
+    narrowed = cilium.replace("port: '443'", "port: '444'")
+    assert narrowed != cilium
+    texts = {"calico.yaml": calico, "cilium.yaml": cilium, "changed.yaml": changed, "narrowed.yaml": narrowed}
+    for name, text in texts.items():
         (work / name).write_text(text)
     (work / "hubble.jsonl").write_text("\n".join(hubble) + "\n")
     (work / "calico-flows.jsonl").write_text("\n".join(calico_logs) + "\n")
@@ -191,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--policies", type=int, default=1000)
     parser.add_argument("--flows", type=int, default=100_000)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per row")
-    parser.add_argument("--rows", default="verify,hubble,calico-logs,diff")
+    parser.add_argument("--rows", default="verify,hubble,calico-logs,narrowed,diff")
     parser.add_argument("--keep", type=Path, help="write the inputs here (and keep them)")
     parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)  # the child's side
     args = parser.parse_args(argv)
@@ -206,8 +210,11 @@ def main(argv: list[str] | None = None) -> int:
         tool = [sys.executable, "-m", "calico2cilium"]
         cidrs = ["--pod-cidr", POD_CIDR, "--node-cidr", NODE_CIDR]
         verify = [*tool, "verify", *cidrs, "--calico", str(work / "calico.yaml")]
+        narrowed = [*verify, "--cilium", str(work / "narrowed.yaml"), "-o", "json"]
+        narrowed += ["--flows", str(work / "hubble.jsonl")]
         verify += ["--cilium", str(work / "cilium.yaml"), "-o", "json"]
         rows = {
+            "narrowed": (narrowed, args.flows),
             "verify": (verify, 0),
             "hubble": ([*verify, "--flows", str(work / "hubble.jsonl")], args.flows),
             "calico-logs": ([*verify, "--flows", str(work / "calico-flows.jsonl")], args.flows),
@@ -236,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     print(
         "  verify: the proof alone; hubble, calico-logs: the proof and the replay of one export"
-        " (verify --flows); diff: the policies against a copy with 3 changes. Wall time of the"
+        " (verify --flows); narrowed: the Hubble export against a Cilium side that narrows (the pods'"
+        " port 443 to the outside made 444: their flows there change verdict); diff: the policies against a copy with 3 changes. Wall time of the"
         " command in its own process (and its CPU time: user + system), peak RSS of that process."
     )
     return 0

@@ -17,7 +17,8 @@ Two export formats are read, one JSON object a line (detected per line):
 Each flow is a connection from its source to its destination. It is decided at the source's egress
 when the source is a pod and at the destination's ingress when the destination is a pod; it is
 allowed when every such decision allows it (host endpoints are not replayed). Identical flows are
-decided once.
+decided once, and the decision points of all flows together (``verify.flowbits``), so that an
+export of 100,000 flows costs seconds.
 """
 
 from __future__ import annotations
