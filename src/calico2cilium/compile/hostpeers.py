@@ -46,6 +46,8 @@ class Cover:
     """Host endpoints an unscoped notSelector leaves out: the rule matches them, Calico does not."""
     peers: tuple[PeerCube, ...]
     """The Cilium peers covering the addresses at stake (``matched``'s, else ``excluded``'s)."""
+    pods_assumed: bool = False
+    """The pod ranges are unknown, and the addresses were taken to be no pod's (C2C307's reading)."""
 
     @property
     def heps(self) -> tuple[ir.HostEndpoint, ...]:
@@ -61,7 +63,10 @@ class Cover:
                 parts.append(f"the CIDRs {peer.ips}")
             else:
                 parts.append("every pod")
-        return " and ".join(parts) if parts else "nothing"
+        text = " and ".join(parts) if parts else "nothing"
+        if self.pods_assumed:
+            text += " (with the pod ranges unknown, taking those addresses to be no pod's: give --pod-cidr)"
+        return text
 
 
 def peer_matches_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEndpoint) -> bool:
@@ -118,7 +123,8 @@ def cover(
     if remote.not_nets:
         ips = ips - IPSet.from_cidrs(remote.not_nets)
     ips = ips & cluster.family_space() & family_of(rule.ip_version)
-    return Cover(matched, excluded, tuple(_covering(ips, cluster)))
+    peers = tuple(_covering(ips, cluster))
+    return Cover(matched, excluded, peers, pods_assumed=cluster.pods is None and bool(peers))
 
 
 def _covering(ips: IPSet, cluster: Ranges) -> list[PeerCube]:

@@ -538,7 +538,7 @@ def _heps(heps: Sequence[ir.HostEndpoint]) -> str:
 def _own(rule: ir.Rule, direction: ir.Direction) -> str:
     """Which flows of the rule a covering Deny takes: its ports, to or from its own pods."""
     where = "from" if direction is ir.Direction.EGRESS else "to"
-    return f"{direction.value.lower()} {where} the rule's own endpoints, on the rule's protocol and ports"
+    return f"on the rule's protocol and ports, {direction.value.lower()} {where} the rule's own endpoints"
 
 
 def _matched_warning(rule: ir.Rule, direction: ir.Direction, found: Cover) -> Diagnostic:
@@ -548,14 +548,14 @@ def _matched_warning(rule: ir.Rule, direction: ir.Direction, found: Cover) -> Di
         effect = "the converted rule does not match them: Cilium allows less"
     elif rule.action is ir.Action.DENY:
         effect = (
-            f"the converted rule fails closed by also denying {cover_text} ({_own(rule, direction)}):"
+            f"the converted rule fails closed by also denying {cover_text}, {_own(rule, direction)}:"
             " Cilium denies those addresses as Calico does, and also the other addresses of those"
             " kinds, which Calico leaves to later rules"
         )
     else:
         effect = (
             "Calico passes those addresses to later tiers, which may allow or deny them; the converted"
-            f" Pass fails closed, preceded by a Deny of {cover_text} ({_own(rule, direction)}):"
+            f" Pass fails closed, preceded by a Deny of {cover_text}, {_own(rule, direction)}:"
             " Cilium denies them, and the other addresses of those kinds, where Calico's later rules"
             " or tiers may allow them"
         )
@@ -596,7 +596,7 @@ def _excluded_warning(rule: ir.Rule, direction: ir.Direction, found: Cover) -> D
     else:
         effect = (
             f"the converted Pass fails closed, preceded by a Deny of {cover_text}"
-            f" ({_own(rule, direction)}): Cilium denies those addresses, which Calico decides by the"
+            f", {_own(rule, direction)}: Cilium denies those addresses, which Calico decides by the"
             " policy's later rules, and the others of those kinds, which Calico passes to later tiers"
         )
     return make(
