@@ -90,13 +90,21 @@ def not_selector_excludes_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEnd
     X's, docs/reference/semantics.md §1.4 consequence 3) leaves out the host endpoint's addresses because X picks
     it, while the converted rule, which names nodes only as whole ``host``/``remote-node``
     entities, keeps them."""
+    return (
+        _unscoped(peer, policy)
+        and peer.not_selector is not None
+        and peer.not_selector.matches(dict(hep.labels))
+    )
+
+
+def _unscoped(peer: ir.Peer, policy: ir.Policy) -> bool:
+    """Whether the side is only ``notSelector: X`` in a GlobalNetworkPolicy: every address but X's,
+    which the converted side matches as every node and every world address (``match.side``)."""
     if peer.not_selector is None or policy.scope is not ir.Scope.GLOBAL:
         return False
     if peer.selector is not None or peer.namespace_selector is not None:
         return False  # a positive term: the side matches endpoints only, never a node's address
-    if peer.service_account_names or peer.service_account_selector is not None:
-        return False
-    return peer.not_selector.matches(dict(hep.labels))
+    return not (peer.service_account_names or peer.service_account_selector is not None)
 
 
 def remote_peer(rule: ir.Rule, direction: ir.Direction) -> ir.Peer:
@@ -113,7 +121,10 @@ def cover(
     """The host endpoints at stake for ``rule`` and the peers covering their addresses, or ``None``."""
     remote = remote_peer(rule, direction)
     with_ips = [h for h in heps if h.expected_ips]
-    matched = tuple(h for h in with_ips if peer_matches_host(remote, policy, h))
+    # An unscoped notSelector side matches the addresses of the host endpoints X does not pick
+    # as the converted side does (every node, every world address): only X's are at stake.
+    unscoped = _unscoped(remote, policy)
+    matched = tuple(h for h in with_ips if not unscoped and peer_matches_host(remote, policy, h))
     excluded = tuple(h for h in with_ips if not_selector_excludes_host(remote, policy, h))
     if not matched and not excluded:
         return None
