@@ -154,25 +154,13 @@ def compile_plan(
             for ps in t.policies
         )
         structural = expressible is not None and not has_http
-        try:
-            with budget(limit_for(size)):
-                result = compile_ordering(tiers)
-        except WorkBudgetExceeded as err:
-            if not structural:
-                _fail_closed_direction(direction, tiers, profile_allow, denied_by, diagnostics, err)
-                continue
-            result = None  # the structural form does not need it; only the shadow notes are lost
-        if result is not None:
-            denied_by[direction] = result.deny
-            for shadow in shadowed(direction, tiers, result, wider_rules, closed_tiers):
-                diagnostics.add(shadow)
         if structural:
-            # The region walk above only serves the shadowed-rule notes (compile/shadows.py);
-            # the output keeps each rule's own shape (compile/structure.py).
+            # The output keeps each rule's own shape (compile/structure.py); its walk also says
+            # which rules decide nothing (compile/shadows.py).
             assert expressible is not None
             try:
                 with budget(limit_for(size)):
-                    denied_by[direction], profile_allow[direction] = _structural(
+                    denied_by[direction], profile_allow[direction], walk = _structural(
                         policies, tiers, direction, expressible, target
                     )
             except WorkBudgetExceeded as err:
@@ -181,8 +169,26 @@ def compile_plan(
             for pp in policies:
                 if pp.policy.rules(direction) is not None:
                     pp.allow.setdefault(direction, [])
+            try:
+                with budget(limit_for(size)):
+                    spoke = {
+                        id(e.rule) for e in walk.entries if e.action is not Action.LOG and walk.reaches(e)
+                    }
+            except WorkBudgetExceeded:
+                continue  # only the notes on rules that decide nothing are lost
+            for shadow in shadowed(direction, tiers, spoke, wider_rules, closed_tiers):
+                diagnostics.add(shadow)
             continue
-        assert result is not None
+        try:
+            with budget(limit_for(size)):
+                result = compile_ordering(tiers)
+        except WorkBudgetExceeded as err:
+            _fail_closed_direction(direction, tiers, profile_allow, denied_by, diagnostics, err)
+            continue
+        denied_by[direction] = result.deny
+        spoke = {id(d.provenance) for d in (*result.decisions, *result.passes)}
+        for shadow in shadowed(direction, tiers, spoke, wider_rules, closed_tiers):
+            diagnostics.add(shadow)
         # What a rule may be emitted as: its own region (within its policy's subject) minus what
         # Calico denies. That covers the part it decided and stays inside the allowed region; it
         # is usually far simpler than the decided part, which also lost what earlier *allow*
@@ -291,12 +297,12 @@ def _structural(
     direction: ir.Direction,
     expressible: Expressible,
     target: CiliumTarget,
-) -> tuple[Region, list[Grant]]:
+) -> tuple[Region, list[Grant], Walk]:
     """Each rule in its own shape where that is exact, else narrowed by what deny-wins does not
     take care of (``compile/structure.py``; docs/design/structure-preserving-compile.md). Returns
     Calico's deny region inside the Kubernetes NetworkPolicies' native readings (what their
-    companions deny) and the profile's grants (Pass-default tiers only: a Pass rule's piece goes
-    to its own policy)."""
+    companions deny), the profile's grants (Pass-default tiers only: a Pass rule's piece goes
+    to its own policy), and the walk (for the notes on rules that decide nothing)."""
     enforced = [pp for pp in policies if pp.native is not None]
     result = compile_structure(
         tiers, expressible, open_policies=target.enable_default_deny, enforced=enforced
@@ -334,7 +340,7 @@ def _structural(
         native = (pp.native or {}).get(direction)
         if native:
             denied.extend(result.walk.decide(native)[1])
-    return Region.of(denied), profile
+    return Region.of(denied), profile, result.walk
 
 
 def _structural_closed(

@@ -83,6 +83,10 @@ def _no_subtract(a: tuple[Cube, Entry], b: tuple[Cube, Entry]) -> list[tuple[Cub
     raise NotImplementedError  # the rule index is only searched, never subtracted from
 
 
+def _pair_sub(a: tuple[Cube, Entry], b: tuple[Cube, Entry]) -> list[tuple[Cube, Entry]]:
+    return [(piece, a[1]) for piece in a[0] - b[0]]
+
+
 @dataclass
 class _Tier:
     name: str
@@ -243,6 +247,39 @@ class Walk:
             if subtract_all(inside, _meeting(t.catch_all, cube.subject)):
                 return True
         return False
+
+    def reaches(self, entry: Entry) -> bool:
+        """Whether some flow of the rule's region reaches it in Calico's order, i.e. the rule
+        decides (or passes on) something: the restricted walk over ``entry.cubes`` up to its
+        position. ``False`` when every flow it matches was decided before it, or passed on by an
+        earlier rule of its tier (C2C351 / C2C352, ``compile/shadows.py``)."""
+        relevant: dict[int, list[Entry]] = {}
+        for other in self.meets(entry):
+            if other.position < entry.position and other.action is not Action.LOG:
+                relevant.setdefault(other.tier, []).append(other)
+        undecided = list(entry.cubes)
+        for index in range(entry.tier):
+            if not undecided:
+                return False
+            tier = self.tiers[index]
+            inside, outside = _split(undecided, tier.selected)
+            passed: list[Cube] = []
+            for other in relevant.get(index, ()):
+                if not inside:
+                    break
+                if other.action is Action.PASS:
+                    passed.extend(h for p in inside for c in other.cubes if (h := p & c) is not None)
+                inside = subtract_cubes(inside, other.cubes)
+            if tier.default is DefaultAction.PASS:
+                passed.extend(inside)
+            undecided = outside + passed
+        # In its own tier every piece is selected (its policy's subject): only earlier rules take.
+        taken = [(c, e) for e in relevant.get(entry.tier, ()) for c in e.cubes]
+        if not taken:
+            return bool(undecided)
+        before: CubeIndex[tuple[Cube, Entry]] = CubeIndex(self.rules.key, _entry_subject, _meets, _pair_sub)
+        before.add(taken)
+        return before.leaves_any((c, entry) for c in undecided)
 
     def decide(self, window: Sequence[Cube]) -> tuple[list[Cube], list[Cube]]:
         """``(ALLOWED & window, DENIED & window)`` for pairwise disjoint ``window`` cubes: Calico's
