@@ -16,6 +16,18 @@ _GOOD = _np(
     "      source:\n        selector: app == 'web'\n      destination:\n        ports: [5432]\n"
 )
 
+
+_CLUSTER_RANGES = (("--pod-cidr", "10.244.0.0/16"), ("--node-cidr", "192.168.0.0/24"))
+"""The cluster's ranges given to the node-range examples (C2C388, C2C389)."""
+
+
+def _from_nets(action: str, nets: str, more: str = "") -> str:
+    """A policy whose first ingress rule has ``action`` from ``nets``, then ``more`` rules."""
+    return _np(
+        f"  selector: app == 'db'\n  ingress:\n    - action: {action}\n      source:\n        nets: [{nets}]\n{more}"
+    )
+
+
 _INVENTORY = """\
 apiVersion: v1
 kind: List
@@ -785,16 +797,10 @@ CODES = (
         " --node-cidr: a rule whose nets then cover only part of them is refused (failing closed)"
         " instead. A rule whose nets hold every address of its family (0.0.0.0/0 in an IPv4"
         " cluster) relies on nothing: Calico matches every node address with it too.",
-        failing=_np(
-            "  selector: app == 'db'\n  ingress:\n    - action: Deny\n"
-            "      source:\n        nets: [192.168.0.0/24]\n    - action: Allow\n"
-        ),
-        passing=_np(
-            "  selector: app == 'db'\n  ingress:\n    - action: Deny\n"
-            "      source:\n        nets: [0.0.0.0/0]\n"
-        ),
-        failing_flags=(("--pod-cidr", "10.244.0.0/16"), ("--node-cidr", "192.168.0.0/24")),
-        passing_flags=(("--pod-cidr", "10.244.0.0/16"), ("--node-cidr", "192.168.0.0/24")),
+        failing=_from_nets("Deny", "192.168.0.0/24", "    - action: Allow\n"),
+        passing=_from_nets("Deny", "0.0.0.0/0"),
+        failing_flags=_CLUSTER_RANGES,
+        passing_flags=_CLUSTER_RANGES,
     ),
     CodeDoc(
         "C2C389",
@@ -811,15 +817,9 @@ CODES = (
         " not, give the other ranges with --node-cidr too, and the rule is refused (failing closed)"
         " rather than widened. Nets holding every address of the rule's family (0.0.0.0/0 in an IPv4"
         " cluster) are exact whatever the node addresses are.",
-        failing=_np(
-            "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
-            "      source:\n        nets: [192.168.0.0/16]\n"
-        ),
-        passing=_np(
-            "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
-            "      source:\n        nets: [0.0.0.0/0]\n"
-        ),
-        failing_flags=(("--pod-cidr", "10.244.0.0/16"), ("--node-cidr", "192.168.0.0/24")),
-        passing_flags=(("--pod-cidr", "10.244.0.0/16"), ("--node-cidr", "192.168.0.0/24")),
+        failing=_from_nets("Allow", "192.168.0.0/16"),
+        passing=_from_nets("Allow", "0.0.0.0/0"),
+        failing_flags=_CLUSTER_RANGES,
+        passing_flags=_CLUSTER_RANGES,
     ),
 )
