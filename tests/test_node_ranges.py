@@ -43,6 +43,20 @@ def test_allow_covering_the_node_range_warns_and_states_the_assumption() -> None
     assert warning.source is not None and warning.source.line == 7
 
 
+def test_pass_covering_the_node_range_warns_too() -> None:
+    # What the Pass matches is decided by the next tier, not by this tier's later Deny.
+    tiers = (
+        "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: sec}\nspec: {order: 10}\n---\n"
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: sec.p}\n"
+        "spec:\n  tier: sec\n  selector: app == 'db'\n  ingress:\n"
+        + _rule("Pass", "192.168.0.0/16")
+        + "    - action: Deny\n---\n"
+    )
+    found = _run(tiers + _policy("    - action: Allow\n"))
+    warning = [d for d in found if d.code == "C2C389"]
+    assert len(warning) == 1 and "passes to the next tier" in warning[0].message
+
+
 def test_deny_covering_the_node_range_only_states_the_assumption() -> None:
     # A Deny matching more node addresses in Cilium denies more: said once, not warned.
     found = _run(_policy(_rule("Deny", "192.168.0.0/24") + "    - action: Allow\n"))

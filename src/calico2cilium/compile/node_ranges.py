@@ -11,10 +11,10 @@ inside the stated ranges; a second NIC, a public IP or an address of another fam
 the entity in Cilium but not by the rule's nets in Calico.
 
 That is an assumption the user states with the ranges, said once per run (C2C388, naming the rules
-relying on it), and a warning at each Allow rule whose nets leave out some address of the rule's
-family (C2C389): there Cilium may allow traffic Calico denied. A rule whose nets hold every address
-of the family matches every node address in Calico too, so nothing is assumed for it; a Deny that
-matches more in Cilium only denies more (said by the once-per-run line).
+relying on it), and a warning at each Allow (or Pass) rule whose nets leave out some address of the
+rule's family (C2C389): there Cilium may allow traffic Calico denied. A rule whose nets hold every
+address of the family matches every node address in Calico too, so nothing is assumed for it; a
+Deny that matches more in Cilium only denies more (said by the once-per-run line).
 """
 
 from __future__ import annotations
@@ -39,28 +39,42 @@ def note_nodes_by_nets(
 ) -> None:
     """Say what a rule side relies on when its nets (``ips``) were found to cover the node ranges
     (``matched``), ``space`` being the addresses of the rule's family: one ``ASSUMED`` marker per
-    rule (gathered into one line by ``summarise``) and, for an Allow, a ``WIDENS`` warning."""
+    rule (gathered into one line by ``summarise``) and, for an Allow or a Pass, a ``WIDENS`` warning."""
     if not matched or nodes is None:
         return  # unknown ranges: C2C307 says what was assumed
     if (space - ips).is_empty:
         return  # every address of the family: Calico matches every node address too
     notes.once(make(ASSUMED, str(rule.origin), rule.origin.source))
-    if rule.action is not ir.Action.ALLOW:
+    effect = _MAY_WIDEN.get(rule.action)
+    if effect is None:
         return
     ranges = ", ".join(to_cidrs(nodes))
     notes.once(
         make(
             WIDENS,
             f"{rule.origin}: the rule's nets ({_describe(ips, space)}) cover the node ranges ({ranges}),"
-            " so it allows the entities host and remote-node, which Cilium gives every address of a"
-            " node: if nodes have addresses outside those nets (a second NIC, a public IP, an address"
-            " of another family), the output allows traffic with them that Calico's rule did not",
+            f" so it {effect[0]} the entities host and remote-node, which Cilium gives every address"
+            " of a node: if nodes have addresses outside those nets (a second NIC, a public IP, an"
+            f" address of another family), the output {effect[1]}",
             rule.origin.source,
             hint="if nodes have other addresses, give their ranges with --node-cidr too (the rule is"
             " then refused, failing closed, instead of widened); if they have none, the conversion is"
             " exact",
         )
     )
+
+
+_MAY_WIDEN = {
+    ir.Action.ALLOW: ("allows", "allows traffic with them that Calico's rule did not"),
+    # What a Pass matches is decided by the next tier instead of this tier's later rules, which
+    # may have denied it: more matched may be more allowed.
+    ir.Action.PASS: (
+        "passes to the next tier",
+        "lets the next tier decide traffic with them that Calico decided by this tier's later rules,"
+        " and may allow what those denied",
+    ),
+}
+"""The actions whose rule, matching more, may allow more: (what it does, what the output may do)."""
 
 
 def _describe(ips: IPSet, space: IPSet) -> str:

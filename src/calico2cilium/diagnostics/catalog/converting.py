@@ -806,13 +806,15 @@ CODES = (
         "C2C389",
         "node-range-allow-may-widen",
         Severity.WARNING,
-        "An Allow rule's nets cover the node ranges; Cilium allows every address of the nodes.",
-        "The rule's nets cover every address in the node ranges given, so it allows every node, which"
+        "An Allow (or Pass) rule's nets cover the node ranges; Cilium matches every address of the nodes.",
+        "The rule's nets cover every address in the node ranges given, so it matches every node, which"
         " Cilium says with the entities host and remote-node. Cilium gives those identities to every"
         " address of a node (CiliumNode spec.addresses; cilium/cilium pkg/node/manager/manager.go,"
         " NodeUpdated), while Calico's rule matches only the addresses inside its nets. If nodes have"
         " addresses outside the nets (a second NIC, a public IP, an IPv6 address when the nets are"
-        " IPv4), the output allows traffic with them that Calico denied. The conversion is exact when"
+        " IPv4), the output allows traffic with them that Calico denied (for a Pass: the next tier"
+        " decides it, where Calico's later rules in the tier did, and may allow what they denied). The"
+        " conversion is exact when"
         " the node ranges given hold every node address (the assumption C2C388 states); if they do"
         " not, give the other ranges with --node-cidr too, and the rule is refused (failing closed)"
         " rather than widened. Nets holding every address of the rule's family (0.0.0.0/0 in an IPv4"
