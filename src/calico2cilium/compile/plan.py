@@ -23,6 +23,7 @@ from calico2cilium import ir
 from calico2cilium.calico.selector import All
 from calico2cilium.compile import labelspace as ls
 from calico2cilium.compile.failclosed import closed_policy, unknown_tier, widened_policy, widened_rules
+from calico2cilium.compile.hostpeers import cover, cover_region
 from calico2cilium.compile.http import http_grant
 from calico2cilium.compile.lower import Lowered
 from calico2cilium.compile.match import Ranges, l4, policy_subject, rule_region
@@ -118,7 +119,7 @@ def compile_plan(
             tier = unknown_tier(policy.tier)
             policy = closed_policy(policy)
             closed_tiers = True
-        entry = _compile_policy(policy, cluster, diagnostics, wider_rules)
+        entry = _compile_policy(policy, cluster, diagnostics, wider_rules, lowered.host_endpoints)
         if entry is not None:
             pp, regions = entry
             if policy.kind == KNP_KIND:
@@ -522,11 +523,16 @@ def _matches_unlabelled(peer: ir.Peer | None) -> bool:
 
 
 def _compile_policy(
-    policy: ir.Policy, cluster: Ranges, diagnostics: Diagnostics, widened: set[ir.Origin]
+    policy: ir.Policy,
+    cluster: Ranges,
+    diagnostics: Diagnostics,
+    widened: set[ir.Origin],
+    heps: Sequence[ir.HostEndpoint] = (),
 ) -> tuple[PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]] | None:
     """The policy's subject and rule regions. What cannot be converted fails closed at the
     smallest unit (``compile/failclosed.py``): never the whole policy. The origins of the rules
-    made wider go into ``widened``."""
+    made wider go into ``widened``. Rules whose peers pick (or leave out) host endpoints fail
+    closed on their addresses (``compile/hostpeers.py``)."""
     try:
         subject = policy_subject(policy)
     except Inexpressible as err:
@@ -552,10 +558,14 @@ def _compile_policy(
         regions[direction] = []
         for rule in rules:
             compiled = _compile_rule(policy, rule, direction, cluster, diagnostics)
-            if compiled is not None and compiled[0] is not rule:
+            if compiled is None:
+                continue
+            if compiled[0] is not rule:
                 widened.add(rule.origin)
-            if compiled is not None:
-                regions[direction].append(compiled)
+            closed = _closed_on_hosts(policy, compiled, direction, cluster, heps)
+            if closed is not None:
+                widened.add(rule.origin)
+            regions[direction].extend(closed or [compiled])
     return PolicyPlan(policy, subject), regions
 
 
@@ -595,6 +605,31 @@ def _compile_rule(
         raise AssertionError("a rule with no criteria always compiles") from err
     diagnostics.merge(notes)
     return rule, region
+
+
+def _closed_on_hosts(
+    policy: ir.Policy,
+    compiled: tuple[ir.Rule, Region],
+    direction: ir.Direction,
+    cluster: Ranges,
+    heps: Sequence[ir.HostEndpoint],
+) -> list[tuple[ir.Rule, Region]] | None:
+    """The rule failing closed on the host endpoints its peer picks or leaves out
+    (``compile/hostpeers.py``): a Deny denies their cover too, a Pass is preceded by a Deny of it,
+    an Allow whose notSelector leaves them out loses it. ``None``: the rule is kept as compiled
+    (no host endpoint at stake, or the difference only makes Cilium deny more)."""
+    rule, region = compiled
+    found = cover(rule, policy, direction, heps, cluster)
+    if found is None or not found.peers:
+        return None
+    covered = cover_region(rule, policy, direction, cluster, found)
+    if rule.action is ir.Action.DENY and found.matched:
+        return [(rule, region | covered)]
+    if rule.action is ir.Action.PASS:
+        return [(replace(rule, action=ir.Action.DENY, http=None), covered), (rule, region)]
+    if rule.action is ir.Action.ALLOW and found.excluded:
+        return [(rule, region - covered)]
+    return None
 
 
 def _subject_field(policy: ir.Policy, err: Inexpressible) -> ir.Origin:
