@@ -97,3 +97,25 @@ def test_a_hep_address_outside_the_node_ranges_is_denied_as_a_node_or_diagnosed(
     denies = [r for spec in cnp["specs"] for r in spec.get("ingressDeny", [])]
     as_node = any("remote-node" in r.get("fromEntities", ()) for r in denies)
     assert as_node or "C2C388" in {d.code for d in result.diagnostics}
+
+
+KNP_OVERLAPPING_PORTS = """
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: prod}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+  ingress:
+  - ports:
+    - {protocol: TCP, port: 80, endPort: 90}
+    - {protocol: TCP, port: 80}
+"""
+
+
+def test_a_knp_rule_with_overlapping_ports_is_not_called_dead() -> None:
+    # One Kubernetes rule is several IR rules; the later part, shadowed by the earlier part of the
+    # same rule, made C2C351 call the whole rule dead with the hint "remove the rule" (review6).
+    result = convert(text=KNP_OVERLAPPING_PORTS, name="in.yaml", pod_cidrs=PODS)
+    dead = [d for d in result.diagnostics if d.code == "C2C351" and "decides nothing" in d.message]
+    assert not dead, dead[0].message

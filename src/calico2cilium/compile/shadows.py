@@ -55,6 +55,7 @@ def shadowed(
         for policy_spec in tier.policies:
             subject_cubes = policy_spec.subject.disjoint_cubes()
             silent: list[tuple[ir.Rule, list[str], list[str]]] = []
+            live: set[ir.Origin] = set()  # a Kubernetes rule is several IR rules of one origin
             total = 0
             for rule_spec in policy_spec.rules:
                 ref = _ref(rule_spec.provenance)
@@ -65,7 +66,12 @@ def shadowed(
                 if region and id(rule_spec.provenance) not in spoke:
                     shadows = _shadowers(region, earlier)
                     silent.append((ref[1], shadows[:NAMED], _artefacts(region, earlier, widened)))
+                else:
+                    live.add(ref[1].origin)
                 earlier.append((ref, region))
+            # A part of a rule shadowed by another part of it (overlapping ports or peers of one
+            # Kubernetes NetworkPolicy rule) is no dead rule: the rule decides through that part.
+            silent = [s for s in silent if s[0].origin not in live]
             if not silent:
                 continue
             owner = policy_spec.provenance
