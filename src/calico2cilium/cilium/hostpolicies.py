@@ -20,7 +20,7 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
-from calico2cilium.cilium.ports import l4_parts
+from calico2cilium.cilium.ports import ICMP_EVERY_TYPE_NOTE, allows_icmp_type_zero, l4_parts
 from calico2cilium.cilium.rulekit import (
     ANNOTATION_PREFIX,
     DENY_SECTION,
@@ -58,7 +58,8 @@ def _spec(
             rules: list[dict[str, Any]] = []
             if cubes:
                 try:
-                    rules = peer_rules(cubes, direction, False, partial(l4_parts, target=target), groups)
+                    parts = partial(l4_parts, target=target, allow=name == SECTION[direction])
+                    rules = peer_rules(cubes, direction, False, parts, groups)
                 except Inexpressible as err:
                     fail(err, Grant(None, tuple(cubes), tuple(cubes)))
             if rules:
@@ -66,6 +67,12 @@ def _spec(
         if default_deny and SECTION[direction] not in spec:
             spec[SECTION[direction]] = [{}]  # default deny, allows nothing
     return spec if len(spec) > 2 else None
+
+
+def _with_icmp_note(description: str, spec: dict[str, Any]) -> str:
+    if any(allows_icmp_type_zero(spec.get(SECTION[d], [])) for d in ir.Direction):
+        return f"{description} ({ICMP_EVERY_TYPE_NOTE})"
+    return description
 
 
 def host_documents(
@@ -98,6 +105,7 @@ def host_documents(
         )
         if spec is None:
             continue
+        spec["description"] = _with_icmp_note(note, spec)
         first = host.first
         annotations = {ANNOTATION_PREFIX + "source": first.origin.resource}
         if first.origin.source is not None:
@@ -142,7 +150,8 @@ def _grouped(policy: ir.Policy, specs: list[tuple[str, str, dict[str, Any]]]) ->
             selector = {"matchExpressions": [{"key": NODE_LABEL, "operator": "In", "values": labels}]}
             shown = ", ".join(names[:_NAMED]) + (", ..." if len(names) > _NAMED else "")
             note = f"{policy.name}: its rules for the host endpoints of {len(names)} nodes ({shown}), the same for each"
-        out.append({"nodeSelector": selector, "description": note, **bodies[key]})
+        body = bodies[key]
+        out.append({"nodeSelector": selector, "description": _with_icmp_note(note, body), **body})
     return out
 
 
