@@ -82,6 +82,26 @@ def host_documents(
     by_policy: dict[str, tuple[ir.Policy, list[dict[str, Any]]]] = {}
     per_node: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
     documents: list[dict[str, Any]] = []
+    written: dict[tuple[object, ...], dict[str, Any] | None] = {}
+    """Specs by the grants they write: alike nodes share their grants (``compile/hosts._like``)."""
+
+    def spec_of(
+        selector: dict[str, Any],
+        grants: dict[ir.Direction, list[Grant]],
+        fail: Callable[[Inexpressible, Grant], None],
+        *,
+        default_deny: bool,
+        description: str,
+    ) -> dict[str, Any] | None:
+        key = (default_deny, tuple((d, tuple(id(g) for g in grants[d])) for d in ir.Direction if d in grants))
+        if key not in written:
+            written[key] = _spec({}, grants, target, fail, groups, default_deny=default_deny, description="")
+        body = written[key]
+        if body is None:
+            return None
+        sections = {k: v for k, v in body.items() if k not in ("nodeSelector", "description")}
+        return {"nodeSelector": selector, "description": description, **sections}
+
     for host in hosts:
         selector = {"matchLabels": {NODE_LABEL: host.label_value}}
         for key in sorted(host.grants):
@@ -91,7 +111,7 @@ def host_documents(
                 failures.append(EmitFailure(grant.rule, policy, err))
 
             governed = {d: g for d, g in host.grants[key].items() if d in host.governed}
-            spec = _spec(selector, governed, target, fail, groups, default_deny=False, description="")
+            spec = spec_of(selector, governed, fail, default_deny=False, description="")
             if spec is not None:
                 by_policy.setdefault(key, (policy, []))
                 per_node.setdefault(key, []).append((host.label_value, host.node, spec))
@@ -100,9 +120,7 @@ def host_documents(
             failures.append(EmitFailure(None, None, err))
 
         note = f"Calico's defaults for the host endpoints of node {host.node} (failsafe ports, profiles)"
-        spec = _spec(
-            selector, host.defaults, target, fail_default, groups, default_deny=True, description=note
-        )
+        spec = spec_of(selector, host.defaults, fail_default, default_deny=True, description=note)
         if spec is None:
             continue
         spec["description"] = _with_icmp_note(note, spec)
