@@ -119,3 +119,42 @@ def test_a_knp_rule_with_overlapping_ports_is_not_called_dead() -> None:
     result = convert(text=KNP_OVERLAPPING_PORTS, name="in.yaml", pod_cidrs=PODS)
     dead = [d for d in result.diagnostics if d.code == "C2C351" and "decides nothing" in d.message]
     assert not dead, dead[0].message
+
+
+DETERMINISM = """
+import sys, yaml
+sys.path.insert(0, sys.argv[1])
+from realistic_mix import generate
+from calico2cilium.convert import convert
+text = generate(120, seed=1)
+out = convert(text=text, name="mix.yaml", pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",))
+print(yaml.safe_dump_all(out.documents))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="review6: the output of the realistic mix (120 documents, seed 1) depends on "
+    "PYTHONHASHSEED: the pod specs of platform.gnp-5 are partitioned differently (diff proves them "
+    "equivalent), so re-running convert churns the output; tests/test_hosts_alike.py[1] fails "
+    "on main for the same reason whenever its two runs split differently",
+)
+def test_the_output_does_not_depend_on_the_hash_seed() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    scripts = str(Path(__file__).resolve().parent.parent / "scripts")
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", DETERMINISM, scripts],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "3")
+    }
+    assert len(outputs) == 1
