@@ -90,6 +90,7 @@ bench: install
 	$(BIN)/python scripts/bench_concrete.py
 	$(BIN)/python scripts/bench_startup.py
 	$(BIN)/python scripts/bench_mix.py
+	$(BIN)/python scripts/bench_review.py
 
 docs: install
 	$(BIN)/python scripts/gen_codes_doc.py

@@ -115,7 +115,8 @@ def test_explain_says_when_a_refusal_is_a_warning() -> None:
     _, out, _ = run_cli("explain", "C2C303")
     assert "a warning where the output fails closed" in out.splitlines()[0]
     _, out, _ = run_cli("explain", "C2C325")
-    assert "an error where the output would allow more" in out.splitlines()[0]
+    # A rule whose selector picks host endpoints fails closed whatever its action (issue 15).
+    assert "error" not in out.splitlines()[0]
     _, out, _ = run_cli("convert", "--help")
     assert "may allow more than Calico" in " ".join(out.split())
 
@@ -126,13 +127,17 @@ FIXTURES = Path(__file__).parent.parent / "fixtures"
 @pytest.mark.parametrize(
     ("case", "code", "severity"),
     [
-        ("host-named-port", "C2C326", Severity.ERROR),  # an Allow on every node address: wider
+        ("host-named-port", "C2C326", Severity.WARNING),  # an Allow on every node address: left out
         ("host-notselector-excludes-hep", "C2C327", Severity.WARNING),  # a Deny that denies more
         ("host-peer-selects-hep", "C2C325", Severity.WARNING),  # an Allow that allows less
         ("host-named-interface", "C2C323", Severity.WARNING),  # policy on traffic Calico left alone
+        # Failing closed around host endpoint addresses (compile/hostpeers.py), never wider:
+        ("hep-deny-peer-fails-closed", "C2C325", Severity.WARNING),  # a Deny that denies every node
+        ("hep-pass-peer-fails-closed", "C2C325", Severity.WARNING),  # a Pass preceded by that Deny
+        ("hep-notselector-allow-fails-closed", "C2C327", Severity.WARNING),  # an Allow without nodes
     ],
 )
-def test_host_findings_are_errors_only_where_the_output_allows_more(
+def test_host_findings_are_warnings_where_the_output_fails_closed(
     case: str, code: str, severity: Severity
 ) -> None:
     import yaml

@@ -32,8 +32,12 @@ PEERS: list[dict[str, Any]] = [
     {"nets": ["10.244.0.0/16"]},
     {"notNets": ["203.0.113.0/24"]},
     {"selector": "app == 'x'"},
+    # Peers that pick (or leave out) host endpoints: the rule fails closed around their addresses
+    # (compile/hostpeers.py), the second endpoint's being outside the node range.
+    {"selector": "has(team)"},
+    {"notSelector": "has(team)"},
 ]
-CHANGED = {"C2C303", "C2C310", "C2C312", "C2C325", "C2C326"}
+CHANGED = {"C2C303", "C2C310", "C2C312", "C2C325", "C2C326", "C2C327"}
 """Codes that say the conversion changed something other than host -> own pods."""
 
 
@@ -48,7 +52,7 @@ def _rule(r: random.Random, peer_side: str) -> dict[str, Any]:
     return out
 
 
-def _case(seed: int) -> str:
+def _case(seed: int, subject: str = "role == 'w' && !has(projectcalico.org/namespace)") -> str:
     r = random.Random(seed)
     spec: dict[str, Any] = {"node": "n1", "interfaceName": "*", "expectedIPs": ["10.0.0.11"]}
     if r.random() < 0.4:
@@ -59,7 +63,18 @@ def _case(seed: int) -> str:
             "kind": "HostEndpoint",
             "metadata": {"name": "h1", "labels": {"role": "w"}},
             "spec": spec,
-        }
+        },
+        {
+            "apiVersion": "projectcalico.org/v3",
+            "kind": "HostEndpoint",
+            "metadata": {"name": "h2", "labels": {"team": "ops"}},
+            "spec": {
+                "node": "n2",
+                "interfaceName": "*",
+                "expectedIPs": ["10.0.0.12", "192.0.2.7"],
+                "profiles": ["projectcalico-default-allow"],
+            },
+        },
     ]
     tiers = ["default"]
     if r.random() < 0.4:
@@ -76,7 +91,7 @@ def _case(seed: int) -> str:
     for i in range(r.randint(1, 3)):
         types = r.choice([["Ingress"], ["Egress"], ["Ingress", "Egress"]])
         policy: dict[str, Any] = {
-            "selector": "role == 'w' && !has(projectcalico.org/namespace)",
+            "selector": subject,
             "order": 10 * (i + 1),
             "types": types,
         }
@@ -113,6 +128,10 @@ def test_host_conversion_is_proven_unless_a_diagnostic_says_what_changed(seed: i
     proof = verify(result.loaded, result.documents, assumptions)
     if not codes & CHANGED:
         assert proof.status == "equivalent", text + proof.render_text()
+    elif all(d.narrowing for d in result.diagnostics if d.code in CHANGED):
+        # Every change fails closed (issue 15): Cilium never allows what Calico denies.
+        closed = verify(result.loaded, result.documents, assumptions, narrowing=True)
+        assert closed.status in ("equivalent", "narrowed"), text + closed.render_text()
     if not codes & {"C2C324", "C2C343"}:
         return
     # With Calico's host <-> own pods rules on, those are the differences wherever C2C324 (egress)
@@ -130,3 +149,22 @@ def test_host_conversion_is_proven_unless_a_diagnostic_says_what_changed(seed: i
         assert code in codes, example.describe()
         assert example.flow.peer.kind == "pod" and example.calico.allowed, example.describe()
         assert example.flow.peer.node == example.flow.subject.name, example.describe()
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_pod_rules_whose_peers_pick_host_endpoints_fail_closed(seed: int) -> None:
+    # The same rules on pod subjects (compile/plan.py): a peer picking, or a notSelector leaving
+    # out, host endpoints h1 and h2 makes Cilium deny more, never allow more (issue 15).
+    text = _case(seed, subject="app == 'db'").replace(
+        "  selector: app == 'db'\n", "  selector: app == 'db'\n  namespaceSelector: all()\n"
+    )
+    result = convert(text=text, name="in.yaml", pod_cidrs=PODS, node_cidrs=NODES)
+    if any(d.code in CHANGED and not d.narrowing for d in result.diagnostics):
+        return
+    proof = verify(
+        result.loaded,
+        result.documents,
+        Assumptions(pod_cidrs=PODS, node_cidrs=NODES, node_labels=LABELS),
+        narrowing=True,
+    )
+    assert proof.status in ("equivalent", "narrowed"), text + proof.render_text()

@@ -1,8 +1,11 @@
 """Host plans (``compile/hosts.py``) -> Cilium host policies: CCNP rules with ``nodeSelector``.
 
 Each GlobalNetworkPolicy that applies to a host endpoint gets, in its own CCNP (the one that
-carries its pod rules, or a new one of the same name), one ``nodeSelector`` rule per node with
-the allow rules of its share of Calico's allowed region. Per node, ``calico2cilium-host-<node>``
+carries its pod rules, or a new one of the same name), ``nodeSelector`` rules with the allow rules
+of its share of Calico's allowed region: one per group of nodes whose rules are the same (a
+selector such as ``all()`` over alike host endpoints gives every node the same rules; one spec
+selecting them all by ``In`` says the same as one spec per node, since a spec's rules apply to
+each node it selects). Per node, ``calico2cilium-host-<node>``
 holds what no policy rule allowed: the failsafe ports and what the profile allows after every
 tier passed; it selects the node in every direction where Calico does not allow everything, so
 default deny holds exactly where Calico's does (an empty rule ``{}`` turns default deny on and
@@ -70,6 +73,7 @@ def host_documents(
 ) -> tuple[dict[str, tuple[ir.Policy, list[dict[str, Any]]]], list[dict[str, Any]]]:
     """The ``nodeSelector`` specs per source policy, and one defaults CCNP per node."""
     by_policy: dict[str, tuple[ir.Policy, list[dict[str, Any]]]] = {}
+    per_node: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
     documents: list[dict[str, Any]] = []
     for host in hosts:
         selector = {"matchLabels": {NODE_LABEL: host.label_value}}
@@ -80,10 +84,10 @@ def host_documents(
                 failures.append(EmitFailure(grant.rule, policy, err))
 
             governed = {d: g for d, g in host.grants[key].items() if d in host.governed}
-            note = f"{policy.name}: its rules for the host endpoints of node {host.node}"
-            spec = _spec(selector, governed, target, fail, groups, default_deny=False, description=note)
+            spec = _spec(selector, governed, target, fail, groups, default_deny=False, description="")
             if spec is not None:
-                by_policy.setdefault(key, (policy, []))[1].append(spec)
+                by_policy.setdefault(key, (policy, []))
+                per_node.setdefault(key, []).append((host.label_value, host.node, spec))
 
         def fail_default(err: Inexpressible, grant: Grant) -> None:
             failures.append(EmitFailure(None, None, err))
@@ -113,7 +117,37 @@ def host_documents(
                 "specs": [spec],
             }
         )
+    for key, (policy, specs) in by_policy.items():
+        specs.extend(_grouped(policy, per_node[key]))
     return by_policy, documents
+
+
+def _grouped(policy: ir.Policy, specs: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One spec per set of nodes with the same rules, selecting them by their node label."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    bodies: dict[str, dict[str, Any]] = {}
+    for label, node, spec in specs:
+        body = {k: v for k, v in spec.items() if k not in ("nodeSelector", "description")}
+        key = canonical(body)
+        groups.setdefault(key, []).append((label, node))
+        bodies[key] = body
+    out = []
+    for key, members in groups.items():
+        labels = sorted(label for label, _ in members)
+        names = sorted(node for _, node in members)
+        if len(members) == 1:
+            selector: dict[str, Any] = {"matchLabels": {NODE_LABEL: labels[0]}}
+            note = f"{policy.name}: its rules for the host endpoints of node {names[0]}"
+        else:
+            selector = {"matchExpressions": [{"key": NODE_LABEL, "operator": "In", "values": labels}]}
+            shown = ", ".join(names[:_NAMED]) + (", ..." if len(names) > _NAMED else "")
+            note = f"{policy.name}: its rules for the host endpoints of {len(names)} nodes ({shown}), the same for each"
+        out.append({"nodeSelector": selector, "description": note, **bodies[key]})
+    return out
+
+
+_NAMED = 5
+"""Nodes named in a grouped spec's description (its ``nodeSelector`` lists them all)."""
 
 
 def merge_host_specs(

@@ -185,7 +185,7 @@ def command(
     concrete = None
     if inventory is not None:
         concrete = _inventory_check(inputs, inventory, assumptions, diagnostics, namespace or "default")
-    replayed = _replay(inputs, flow_paths, assumptions, diagnostics) if flow_paths else None
+    replayed = _replay(inputs, flow_paths, result, diagnostics) if flow_paths else None
     diagnostics.sort(key=Diagnostic.sort_key)
     status = exit_code(result, diagnostics, concrete, fail_on, narrowing)
     if replayed is not None and replayed.changed and status == EXIT_CLEAN:
@@ -214,16 +214,15 @@ def command(
     sys.exit(status)
 
 
-def _replay(
-    inputs: Inputs, paths: Sequence[str], assumptions: Assumptions, diagnostics: list[Diagnostic]
-) -> Any:
-    """The observed flows of ``paths`` replayed through both sides (``verify.flows``)."""
+def _replay(inputs: Inputs, paths: Sequence[str], result: VerifyResult, diagnostics: list[Diagnostic]) -> Any:
+    """The observed flows of ``paths`` replayed through both sides (``verify.flows``), as the
+    proof read them (same assumptions, same default namespace)."""
     from calico2cilium.verify.api import replay_flows
     from calico2cilium.verify.flows import read_flows
 
     flows, problems = read_flows(paths)
     diagnostics.extend(problems)
-    return replay_flows(inputs.calico, inputs.cilium, flows, assumptions)
+    return replay_flows(inputs.calico, inputs.cilium, flows, programs=result.programs)
 
 
 command.help = f"{inspect.cleandoc(command.help or '')}\n\n{CLUSTER_HELP}"

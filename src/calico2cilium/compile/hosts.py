@@ -38,9 +38,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from calico2cilium import ir
-from calico2cilium.calico.selector import All, negate, replace_all, replace_global
+from calico2cilium.compile.hostpeers import Cover, cover
 from calico2cilium.compile.lower import Lowered
-from calico2cilium.compile.match import Ranges, remote_flows, side
+from calico2cilium.compile.match import Ranges, l4, remote_flows, side
 from calico2cilium.compile.ordering import Action, AfterTiers, PolicySpec, RuleSpec, compile_ordering
 from calico2cilium.compile.plan import ACTIONS, tier_specs
 from calico2cilium.diagnostics import Diagnostic
@@ -88,7 +88,7 @@ def applies_to_hosts(policy: ir.Policy) -> bool:
 def compile_hosts(lowered: Lowered, cluster: Ranges, plan: Plan, notes: Diagnostics) -> tuple[HostPlan, ...]:
     """One ``HostPlan`` per node with host endpoints, or a refusal (C2C312) per endpoint."""
     hosts: list[HostPlan] = []
-    notes.extend(_peer_warnings(lowered))
+    notes.extend(_peer_warnings(lowered, cluster))
     by_node: dict[str, list[ir.HostEndpoint]] = defaultdict(list)
     for hep in lowered.host_endpoints:
         by_node[hep.node].append(hep)
@@ -171,7 +171,9 @@ def _compile_node(
     applicable.sort(key=lambda p: (tiers[p.tier].sort_key, p.sort_key))
     host = HostPlan(node, merged, label_value(node))
     for direction in ir.Direction:
-        _compile_direction(host, direction, applicable, tiers, default_allow, cluster, notes)
+        _compile_direction(
+            host, direction, applicable, tiers, default_allow, cluster, notes, lowered.host_endpoints
+        )
     return host
 
 
@@ -208,6 +210,7 @@ def _compile_direction(
     default_allow: bool,
     cluster: Ranges,
     notes: Diagnostics,
+    heps: Sequence[ir.HostEndpoint],
 ) -> None:
     by_tier: dict[str, list[PolicySpec]] = defaultdict(list)
     for policy in applicable:
@@ -218,11 +221,17 @@ def _compile_direction(
         for rule in rules:
             try:
                 region = host_rule_region(rule, policy, direction, cluster, host.first, notes)
-                if direction is ir.Direction.INGRESS and _declared_names(rule, host.first):
-                    host.named_ports.append(rule)
             except Inexpressible as err:
                 raise _Refused(f"{rule.origin}: {err.detail or err.operator}") from None
-            specs.append(RuleSpec(ACTIONS[rule.action], region, rule))
+            action = ACTIONS[rule.action]
+            if direction is ir.Direction.INGRESS and _declared_names(rule, host.first):
+                # The port on every address of the node (C2C326): an Allow would allow more, so it
+                # is left out; a Pass would hand more to later tiers, so it denies instead.
+                host.named_ports.append(rule)
+                if action is Action.ALLOW:
+                    continue
+                action = Action.DENY
+            specs.extend(_closed_on_hosts(action, rule, region, policy, direction, cluster, heps, host.first))
         by_tier[policy.tier].append(PolicySpec(LabelSet.all(), tuple(specs), policy))
     tier_order = tier_specs(by_tier, tiers)
     after = Action.ALLOW if default_allow else Action.DENY
@@ -266,6 +275,33 @@ def _compile_direction(
                 widened.add(cube.peer)
                 wide_cube = Cube(_SUBJECT, cube.peer, L4Set.all())
                 defaults.append(Grant(None, tuple(subtract_cubes([wide_cube], denied)), (wide_cube,)))
+
+
+def _closed_on_hosts(
+    action: Action,
+    rule: ir.Rule,
+    region: Region,
+    policy: ir.Policy,
+    direction: ir.Direction,
+    cluster: Ranges,
+    heps: Sequence[ir.HostEndpoint],
+    subject: ir.HostEndpoint,
+) -> list[RuleSpec]:
+    """A host subject's rule, failing closed on the host endpoints its peer picks or leaves out,
+    as ``plan._closed_on_hosts`` does for pods (``compile/hostpeers.py``)."""
+    found = cover(rule, policy, direction, heps, cluster)
+    if found is None or not found.peers:
+        return [RuleSpec(action, region, rule)]
+    resolved = resolve_named_ports(rule, subject) if direction is ir.Direction.INGRESS else rule
+    flows = L4Set.empty() if resolved is None else l4(resolved)
+    covered = Region.of([Cube(_SUBJECT, p, flows) for p in found.peers if not flows.is_empty])
+    if action is Action.DENY and found.matched:
+        return [RuleSpec(action, region | covered, rule)]
+    if action is Action.PASS:
+        return [RuleSpec(Action.DENY, covered, rule), RuleSpec(action, region, rule)]
+    if action is Action.ALLOW and found.excluded:
+        return [RuleSpec(action, region - covered, rule)]
+    return [RuleSpec(action, region, rule)]
 
 
 def _has_address_criteria(peer: ir.Peer) -> bool:
@@ -429,19 +465,29 @@ def _node_diagnostics(host: HostPlan, cluster: Ranges) -> list[Diagnostic]:
                 )
             )
     for rule in host.named_ports:
+        if rule.action is ir.Action.ALLOW:
+            effect = (
+                "a Cilium host policy would match them on every address of the node and allow more, so"
+                " the rule fails closed: it is left out, and Cilium denies what it allowed (where later"
+                " rules do not allow it)"
+            )
+        elif rule.action is ir.Action.DENY:
+            effect = "the Cilium host policy denies them on every address of the node: Cilium denies more"
+        else:
+            effect = (
+                "a Cilium host policy would match them on every address of the node and pass more to"
+                " later tiers, so the rule fails closed as a Deny of those ports on every address of the"
+                " node: Cilium denies what later tiers may have allowed"
+            )
         out.append(
             make(
                 "C2C326",
-                f"{rule.origin}: named destination ports on HostEndpoint {first.name} become its port"
+                f"{rule.origin}: named destination ports on HostEndpoint {first.name} are its port"
                 f" numbers; Calico matches them only on traffic to its expectedIPs"
-                f" ({', '.join(first.expected_ips)}), the Cilium host policy on every address of node"
-                f" {host.node}",
+                f" ({', '.join(first.expected_ips)}) of node {host.node}; {effect}",
                 rule.origin.source,
                 hint="list every address of the host in expectedIPs, or use port numbers",
-                # The port on every address of the node: a Deny denies more (fails closed); an
-                # Allow allows more, and a Pass hands more to later tiers (review5 finding 6).
-                narrowing=rule.action is ir.Action.DENY,
-                widening=rule.action is not ir.Action.DENY,
+                narrowing=True,
             )
         )
     # Cilium enforces host egress policy on the way from the host to its local pods (bpf/bpf_host.c
@@ -463,10 +509,11 @@ def _node_diagnostics(host: HostPlan, cluster: Ranges) -> list[Diagnostic]:
     return out
 
 
-def _peer_warnings(lowered: Lowered) -> list[Diagnostic]:
-    """Rule selectors that match host endpoints: Calico matches their ``expectedIPs``; the
-    converted rule selects pods (and network sets) only, since no Cilium peer names some
-    addresses of one node (``NO_NODE_PEER``; docs/reference/semantics.md §3.4)."""
+def _peer_warnings(lowered: Lowered, cluster: Ranges) -> list[Diagnostic]:
+    """Rule selectors that pick host endpoints, or notSelectors that leave them out: Calico
+    matches by their ``expectedIPs``, and no Cilium peer names some addresses of one node
+    (``NO_NODE_PEER``; docs/reference/semantics.md §3.4). The rule fails closed on the addresses
+    (``compile/hostpeers.py``, applied where rules are compiled); this says what Cilium denies more."""
     heps = [h for h in lowered.host_endpoints if h.expected_ips]
     out: list[Diagnostic] = []
     if not heps:
@@ -474,34 +521,54 @@ def _peer_warnings(lowered: Lowered) -> list[Diagnostic]:
     for policy in lowered.policies:
         for direction in ir.Direction:
             for rule in policy.rules(direction) or ():
-                remote = rule.source if direction is ir.Direction.INGRESS else rule.destination
-                excluded = [h for h in heps if not_selector_excludes_host(remote, policy, h)]
-                if excluded:
-                    out.append(_excluded_warning(rule, direction, excluded))
-                matched = [h for h in heps if peer_matches_host(remote, policy, h)]
-                if not matched:
-                    continue
-                what = ", ".join(f"{h.name} ({', '.join(h.expected_ips)})" for h in matched)
-                effect = (
-                    "allows less" if rule.action is ir.Action.ALLOW else "no longer decides those addresses"
-                )
-                out.append(
-                    make(
-                        "C2C325",
-                        f"{rule.origin}: the {'source' if direction is ir.Direction.INGRESS else 'destination'}"
-                        f" selector matches HostEndpoint {what}; Calico matches those addresses, the"
-                        f" converted rule does not (it {effect}). {NO_NODE_PEER}",
-                        rule.origin.source,
-                        hint="if those expectedIPs are every address of their nodes and the wider reach is"
-                        " acceptable, add by hand a rule with toCIDR/fromCIDR for them and run Cilium with"
-                        " policyCIDRMatchMode: nodes",
-                        # An Allow allows less (fails closed); a Deny or Pass no longer decides
-                        # those addresses, which later rules may allow (review5 finding 6).
-                        narrowing=rule.action is ir.Action.ALLOW,
-                        widening=rule.action is not ir.Action.ALLOW,
-                    )
-                )
+                found = cover(rule, policy, direction, heps, cluster)
+                if found is None or not found.peers:
+                    continue  # no host endpoint at stake, or none of its addresses in the rule's nets
+                if found.excluded:
+                    out.append(_excluded_warning(rule, direction, found))
+                if found.matched:
+                    out.append(_matched_warning(rule, direction, found))
     return out
+
+
+def _heps(heps: Sequence[ir.HostEndpoint]) -> str:
+    return ", ".join(f"{h.name} ({', '.join(h.expected_ips)})" for h in heps)
+
+
+def _own(rule: ir.Rule, direction: ir.Direction) -> str:
+    """Which flows of the rule a covering Deny takes: its ports, to or from its own pods."""
+    where = "from" if direction is ir.Direction.EGRESS else "to"
+    return f"on the rule's protocol and ports, {direction.value.lower()} {where} the rule's own endpoints"
+
+
+def _matched_warning(rule: ir.Rule, direction: ir.Direction, found: Cover) -> Diagnostic:
+    side_name = "source" if direction is ir.Direction.INGRESS else "destination"
+    cover_text = found.describe()
+    if rule.action is ir.Action.ALLOW:
+        effect = "the converted rule does not match them: Cilium allows less"
+    elif rule.action is ir.Action.DENY:
+        effect = (
+            f"the converted rule fails closed by also denying {cover_text}, {_own(rule, direction)}:"
+            " Cilium denies those addresses as Calico does, and also the other addresses of those"
+            " kinds, which Calico leaves to later rules"
+        )
+    else:
+        effect = (
+            "Calico passes those addresses to later tiers, which may allow or deny them; the converted"
+            f" Pass fails closed, preceded by a Deny of {cover_text}, {_own(rule, direction)}:"
+            " Cilium denies them, and the other addresses of those kinds, where Calico's later rules"
+            " or tiers may allow them"
+        )
+    return make(
+        "C2C325",
+        f"{rule.origin}: the {side_name} selector matches HostEndpoint {_heps(found.matched)}; Calico"
+        f" matches those addresses, and {effect}. {NO_NODE_PEER}",
+        rule.origin.source,
+        hint="if those expectedIPs are every address of their nodes and the wider reach is"
+        " acceptable, add by hand a rule with toCIDR/fromCIDR for them and run Cilium with"
+        " policyCIDRMatchMode: nodes",
+        narrowing=True,
+    )
 
 
 NO_NODE_PEER = (
@@ -516,50 +583,29 @@ NO_NODE_PEER = (
 """Why a rule selector that picks host endpoints has no exact Cilium form (C2C325; docs/refusals.md)."""
 
 
-def not_selector_excludes_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEndpoint) -> bool:
-    """Whether a GlobalNetworkPolicy rule side that is only ``notSelector: X`` (every address but
-    X's, docs/reference/semantics.md §1.4 consequence 3) leaves out the host endpoint's addresses because X picks
-    it, while the converted rule, which names nodes only as whole ``host``/``remote-node``
-    entities, keeps them."""
-    if peer.not_selector is None or policy.scope is not ir.Scope.GLOBAL:
-        return False
-    if peer.selector is not None or peer.namespace_selector is not None:
-        return False  # a positive term: the side matches endpoints only, never a node's address
-    if peer.service_account_names or peer.service_account_selector is not None:
-        return False
-    return peer.not_selector.matches(dict(hep.labels))
-
-
-def _excluded_warning(rule: ir.Rule, direction: ir.Direction, heps: list[ir.HostEndpoint]) -> Diagnostic:
-    side = "source" if direction is ir.Direction.INGRESS else "destination"
-    what = ", ".join(f"{h.name} ({', '.join(h.expected_ips)})" for h in heps)
-    effect = "allows" if rule.action is ir.Action.ALLOW else "decides"
+def _excluded_warning(rule: ir.Rule, direction: ir.Direction, found: Cover) -> Diagnostic:
+    side_name = "source" if direction is ir.Direction.INGRESS else "destination"
+    cover_text = found.describe()
+    if rule.action is ir.Action.ALLOW:
+        effect = (
+            f"the converted rule fails closed by leaving out {cover_text}: Cilium no longer allows those"
+            " addresses by this rule, nor the other addresses of those kinds, which Calico allows"
+        )
+    elif rule.action is ir.Action.DENY:
+        effect = "the converted rule matches every node (entities host / remote-node), so it also denies them"
+    else:
+        effect = (
+            f"the converted Pass fails closed, preceded by a Deny of {cover_text}"
+            f", {_own(rule, direction)}: Cilium denies those addresses, which Calico decides by the"
+            " policy's later rules, and the others of those kinds, which Calico passes to later tiers"
+        )
     return make(
         "C2C327",
-        f"{rule.origin}: the {side} notSelector picks HostEndpoint {what}, so Calico's rule leaves those"
-        f" addresses out; the converted rule matches every node (entities host / remote-node), so it"
-        f" also {effect} them",
+        f"{rule.origin}: the {side_name} notSelector picks HostEndpoint {_heps(found.excluded)}, so Calico's"
+        f" rule leaves those addresses out; Cilium names node addresses only as whole entities, and"
+        f" {effect}",
         rule.origin.source,
         hint="add a rule before it for those addresses (nets with their expectedIPs) with the verdict Calico"
         " gives them, or give the nodes their own policy",
-        # A Deny also denies those addresses (fails closed); an Allow also allows them, and a Pass
-        # hands them to later tiers (review5 finding 6).
-        narrowing=rule.action is ir.Action.DENY,
-        widening=rule.action is not ir.Action.DENY,
+        narrowing=True,
     )
-
-
-def peer_matches_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEndpoint) -> bool:
-    """Whether a rule side's label criteria pick the host endpoint (docs/reference/semantics.md §1.1, 1.4)."""
-    if not peer.has_label_criteria or peer.service_account_names or peer.service_account_selector is not None:
-        return False  # no label criteria, or service accounts (a host endpoint has none)
-    if peer.namespace_selector is not None:
-        # all() means "has a namespace", global() "has none"; a host endpoint has none.
-        if not replace_global(replace_all(peer.namespace_selector, negate(All())), All()).matches({}):
-            return False
-    elif policy.scope is ir.Scope.NAMESPACED:
-        return False  # limited to the policy's namespace
-    labels = dict(hep.labels)
-    if peer.selector is not None and not peer.selector.matches(labels):
-        return False
-    return not (peer.not_selector is not None and peer.not_selector.matches(labels))

@@ -88,7 +88,7 @@ def _families(ips: IPSet) -> set[int]:
     return {v for v, part in ((4, ips.v4), (6, ips.v6)) if not part.is_empty}
 
 
-def _family(version: int | None) -> IPSet:
+def family_of(version: int | None) -> IPSet:
     everything = IPSet.all()
     if version == 4:
         return IPSet(everything.v4, IPSet.empty().v6)
@@ -193,7 +193,7 @@ def side(
     ips: IPSet | None = None
     if peer.nets or peer.not_nets:
         ips = (IPSet.from_cidrs(peer.nets) if peer.nets else IPSet.all()) - IPSet.from_cidrs(peer.not_nets)
-    family = _family(rule.ip_version)
+    family = family_of(rule.ip_version)
     if remote and rule.ip_version is not None and rule.ip_version not in cluster.families:
         return Side(LabelSet.empty(), frozenset(), IPSet.empty())  # no flow of that family exists
     # Pods and nodes of the other family exist, and Cilium's endpoint and entity peers cannot
@@ -563,4 +563,4 @@ def rule_region(
     return Region.of(cubes)
 
 
-__all__ = ["LabelCube", "Ranges", "l4", "policy_subject", "remote_flows", "rule_region", "side"]
+__all__ = ["LabelCube", "Ranges", "family_of", "l4", "policy_subject", "remote_flows", "rule_region", "side"]

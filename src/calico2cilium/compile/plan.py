@@ -23,6 +23,7 @@ from calico2cilium import ir
 from calico2cilium.calico.selector import All
 from calico2cilium.compile import labelspace as ls
 from calico2cilium.compile.failclosed import closed_policy, unknown_tier, widened_policy, widened_rules
+from calico2cilium.compile.hostpeers import cover, cover_region
 from calico2cilium.compile.http import http_grant
 from calico2cilium.compile.lower import Lowered
 from calico2cilium.compile.match import Ranges, l4, policy_subject, rule_region
@@ -118,7 +119,7 @@ def compile_plan(
             tier = unknown_tier(policy.tier)
             policy = closed_policy(policy)
             closed_tiers = True
-        entry = _compile_policy(policy, cluster, diagnostics, wider_rules)
+        entry = _compile_policy(policy, cluster, diagnostics, wider_rules, lowered.host_endpoints)
         if entry is not None:
             pp, regions = entry
             if policy.kind == KNP_KIND:
@@ -154,25 +155,13 @@ def compile_plan(
             for ps in t.policies
         )
         structural = expressible is not None and not has_http
-        try:
-            with budget(limit_for(size)):
-                result = compile_ordering(tiers)
-        except WorkBudgetExceeded as err:
-            if not structural:
-                _fail_closed_direction(direction, tiers, profile_allow, denied_by, diagnostics, err)
-                continue
-            result = None  # the structural form does not need it; only the shadow notes are lost
-        if result is not None:
-            denied_by[direction] = result.deny
-            for shadow in shadowed(direction, tiers, result, wider_rules, closed_tiers):
-                diagnostics.add(shadow)
         if structural:
-            # The region walk above only serves the shadowed-rule notes (compile/shadows.py);
-            # the output keeps each rule's own shape (compile/structure.py).
+            # The output keeps each rule's own shape (compile/structure.py); its walk also says
+            # which rules decide nothing (compile/shadows.py).
             assert expressible is not None
             try:
                 with budget(limit_for(size)):
-                    denied_by[direction], profile_allow[direction] = _structural(
+                    denied_by[direction], profile_allow[direction], walk = _structural(
                         policies, tiers, direction, expressible, target
                     )
             except WorkBudgetExceeded as err:
@@ -181,8 +170,26 @@ def compile_plan(
             for pp in policies:
                 if pp.policy.rules(direction) is not None:
                     pp.allow.setdefault(direction, [])
+            try:
+                with budget(limit_for(size)):
+                    spoke = {
+                        id(e.rule) for e in walk.entries if e.action is not Action.LOG and walk.reaches(e)
+                    }
+            except WorkBudgetExceeded:
+                continue  # only the notes on rules that decide nothing are lost
+            for shadow in shadowed(direction, tiers, spoke, wider_rules, closed_tiers):
+                diagnostics.add(shadow)
             continue
-        assert result is not None
+        try:
+            with budget(limit_for(size)):
+                result = compile_ordering(tiers)
+        except WorkBudgetExceeded as err:
+            _fail_closed_direction(direction, tiers, profile_allow, denied_by, diagnostics, err)
+            continue
+        denied_by[direction] = result.deny
+        spoke = {id(d.provenance) for d in (*result.decisions, *result.passes)}
+        for shadow in shadowed(direction, tiers, spoke, wider_rules, closed_tiers):
+            diagnostics.add(shadow)
         # What a rule may be emitted as: its own region (within its policy's subject) minus what
         # Calico denies. That covers the part it decided and stays inside the allowed region; it
         # is usually far simpler than the decided part, which also lost what earlier *allow*
@@ -291,12 +298,12 @@ def _structural(
     direction: ir.Direction,
     expressible: Expressible,
     target: CiliumTarget,
-) -> tuple[Region, list[Grant]]:
+) -> tuple[Region, list[Grant], Walk]:
     """Each rule in its own shape where that is exact, else narrowed by what deny-wins does not
     take care of (``compile/structure.py``; docs/design/structure-preserving-compile.md). Returns
     Calico's deny region inside the Kubernetes NetworkPolicies' native readings (what their
-    companions deny) and the profile's grants (Pass-default tiers only: a Pass rule's piece goes
-    to its own policy)."""
+    companions deny), the profile's grants (Pass-default tiers only: a Pass rule's piece goes
+    to its own policy), and the walk (for the notes on rules that decide nothing)."""
     enforced = [pp for pp in policies if pp.native is not None]
     result = compile_structure(
         tiers, expressible, open_policies=target.enable_default_deny, enforced=enforced
@@ -334,7 +341,7 @@ def _structural(
         native = (pp.native or {}).get(direction)
         if native:
             denied.extend(result.walk.decide(native)[1])
-    return Region.of(denied), profile
+    return Region.of(denied), profile, result.walk
 
 
 def _structural_closed(
@@ -516,11 +523,16 @@ def _matches_unlabelled(peer: ir.Peer | None) -> bool:
 
 
 def _compile_policy(
-    policy: ir.Policy, cluster: Ranges, diagnostics: Diagnostics, widened: set[ir.Origin]
+    policy: ir.Policy,
+    cluster: Ranges,
+    diagnostics: Diagnostics,
+    widened: set[ir.Origin],
+    heps: Sequence[ir.HostEndpoint] = (),
 ) -> tuple[PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]] | None:
     """The policy's subject and rule regions. What cannot be converted fails closed at the
     smallest unit (``compile/failclosed.py``): never the whole policy. The origins of the rules
-    made wider go into ``widened``."""
+    made wider go into ``widened``. Rules whose peers pick (or leave out) host endpoints fail
+    closed on their addresses (``compile/hostpeers.py``)."""
     try:
         subject = policy_subject(policy)
     except Inexpressible as err:
@@ -546,10 +558,14 @@ def _compile_policy(
         regions[direction] = []
         for rule in rules:
             compiled = _compile_rule(policy, rule, direction, cluster, diagnostics)
-            if compiled is not None and compiled[0] is not rule:
+            if compiled is None:
+                continue
+            if compiled[0] is not rule:
                 widened.add(rule.origin)
-            if compiled is not None:
-                regions[direction].append(compiled)
+            closed = _closed_on_hosts(policy, compiled, direction, cluster, heps)
+            if closed is not None:
+                widened.add(rule.origin)
+            regions[direction].extend(closed or [compiled])
     return PolicyPlan(policy, subject), regions
 
 
@@ -589,6 +605,31 @@ def _compile_rule(
         raise AssertionError("a rule with no criteria always compiles") from err
     diagnostics.merge(notes)
     return rule, region
+
+
+def _closed_on_hosts(
+    policy: ir.Policy,
+    compiled: tuple[ir.Rule, Region],
+    direction: ir.Direction,
+    cluster: Ranges,
+    heps: Sequence[ir.HostEndpoint],
+) -> list[tuple[ir.Rule, Region]] | None:
+    """The rule failing closed on the host endpoints its peer picks or leaves out
+    (``compile/hostpeers.py``): a Deny denies their cover too, a Pass is preceded by a Deny of it,
+    an Allow whose notSelector leaves them out loses it. ``None``: the rule is kept as compiled
+    (no host endpoint at stake, or the difference only makes Cilium deny more)."""
+    rule, region = compiled
+    found = cover(rule, policy, direction, heps, cluster)
+    if found is None or not found.peers:
+        return None
+    covered = cover_region(rule, policy, direction, cluster, found)
+    if rule.action is ir.Action.DENY and found.matched:
+        return [(rule, region | covered)]
+    if rule.action is ir.Action.PASS:
+        return [(replace(rule, action=ir.Action.DENY, http=None), covered), (rule, region)]
+    if rule.action is ir.Action.ALLOW and found.excluded:
+        return [(rule, region - covered)]
+    return None
 
 
 def _subject_field(policy: ir.Policy, err: Inexpressible) -> ir.Origin:

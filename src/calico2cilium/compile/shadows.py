@@ -2,8 +2,8 @@
 
 Calico evaluates first match: a rule whose whole region was already decided by earlier rules and
 policies (an Allow, a Deny, an earlier tier's end) or passed to the next tier by an earlier Pass
-never decides a flow. The ordering engine knows this exactly (``OrderingResult.decisions`` and
-``passes`` hold only what each rule decided), so the conversion says it, naming the earlier rules
+never decides a flow. The compile knows this exactly (the region walk's decisions and passes, or
+the structural walk's ``Walk.reaches``), so the conversion says it, naming the earlier rules
 whose regions overlap the silent one, instead of emitting an empty shell without a word.
 
 The order is the output's: where a refused rule was widened into a Deny, a refused subject widened,
@@ -19,7 +19,7 @@ from collections.abc import Collection
 from typing import Final
 
 from calico2cilium import ir
-from calico2cilium.compile.ordering import Action, OrderingResult, TierSpec
+from calico2cilium.compile.ordering import Action, TierSpec
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.sets.regions import Cube
@@ -39,7 +39,7 @@ def _ref(spec_provenance: object) -> tuple[ir.Policy, ir.Rule] | None:
 def shadowed(
     direction: ir.Direction,
     tiers: list[TierSpec],
-    result: OrderingResult,
+    spoke: Collection[int],
     widened: Collection[ir.Origin] = frozenset(),
     closed_tiers: bool = False,
 ) -> list[Diagnostic]:
@@ -47,8 +47,8 @@ def shadowed(
     C2C352 instead for a policy none of whose rules decides anything in ``direction``.
     ``widened``: the origins of rules the conversion made wider (refused and failing closed);
     ``closed_tiers``: a policy of a tier missing from the input was closed (its tier's end, first
-    in the order, denies its subjects everything)."""
-    spoke = {id(d.provenance) for d in (*result.decisions, *result.passes)}
+    in the order, denies its subjects everything). ``spoke``: the ``id`` of every rule
+    provenance that decides or passes on some flow."""
     earlier: list[tuple[tuple[ir.Policy, ir.Rule], tuple[Cube, ...]]] = []
     out: list[Diagnostic] = []
     for tier in tiers:

@@ -83,6 +83,10 @@ def _no_subtract(a: tuple[Cube, Entry], b: tuple[Cube, Entry]) -> list[tuple[Cub
     raise NotImplementedError  # the rule index is only searched, never subtracted from
 
 
+def _pair_sub(a: tuple[Cube, Entry], b: tuple[Cube, Entry]) -> list[tuple[Cube, Entry]]:
+    return [(piece, a[1]) for piece in a[0] - b[0]]
+
+
 @dataclass
 class _Tier:
     name: str
@@ -91,6 +95,9 @@ class _Tier:
     selected: CubeIndex[LabelCube]
     catch_all: CubeIndex[LabelCube]
     """Subjects of the tier's policies that have a rule matching every flow (no end-of-tier drop)."""
+    risky: CubeIndex[LabelCube]
+    """The subjects the tier may drop at its end (Deny default): its policies' subjects less
+    ``catch_all``. Empty for a Pass-default tier."""
 
 
 def _is_catch_all(cubes: Sequence[Cube]) -> bool:
@@ -166,16 +173,21 @@ class Walk:
                         )
             everyone.extend(subjects)
             covered = _index(catch_all)
+            risky: list[LabelCube] = []
             if tier.default_action is DefaultAction.DENY:
                 for policy in tier.policies:
                     working_on(policy.provenance)  # named if the work budget runs out
+                    dropped = [
+                        r for c in policy.subject.cubes for r in subtract_all([c], _meeting(covered, c))
+                    ]
+                    risky.extend(dropped)
                     # A policy that allows every flow left (a final Allow for all) keeps Cilium's
                     # plain shape, default deny on: nothing of it goes on to the profile.
-                    if id(policy.provenance) in decides_all or any(
-                        subtract_all([c], _meeting(covered, c)) for c in policy.subject.cubes
-                    ):
+                    if id(policy.provenance) in decides_all or dropped:
                         closing[id(policy.provenance)] = index
-            out_tiers.append(_Tier(tier.name, tier.default_action, subjects, _index(subjects), covered))
+            out_tiers.append(
+                _Tier(tier.name, tier.default_action, subjects, _index(subjects), covered, _index(risky))
+            )
         key = pick_key(c.subject for e in entries for c in e.cubes)
         rules: CubeIndex[tuple[Cube, Entry]] = CubeIndex(key, _entry_subject, _meets, _no_subtract)
         rules.add((c, e) for e in entries for c in e.cubes)
@@ -204,18 +216,23 @@ class Walk:
         return found
 
     def past_tier(self, pieces: Sequence[Cube], tier: int, *, earlier: bool) -> list[Cube]:
-        """The pieces less the end-of-tier drops of ``tier``: the part whose subject the tier does
-        not select, and, for a tier before the pieces' own, the part its Passes send on (what its
-        Allows and Denies decide is covered by their own outcomes; design note "Allows")."""
+        """The pieces less the end-of-tier drops of ``tier``: the part whose subject the tier
+        cannot drop at its end (outside ``_Tier.risky``: not selected there, or covered by a
+        catch-all rule of the tier, so decided by its rules), and, for a tier before the pieces'
+        own, the part its Passes send on (what its Allows and Denies decide is covered by their
+        own outcomes; design note "Allows"). The two may overlap."""
         t = self.tiers[tier]
         out: list[Cube] = []
         for piece in pieces:
-            for s in subtract_all([piece.subject], _meeting(t.selected, piece.subject)):
-                out.append(Cube(s, piece.peer, piece.l4))
-        if earlier:
-            for entry in self.meeting(pieces):
-                if entry.tier == tier and entry.action is Action.PASS:
-                    out.extend(h for p in pieces for c in entry.cubes if (h := p & c) is not None)
+            risky = _meeting(t.risky, piece.subject)
+            if not risky:
+                out.append(piece)
+                continue
+            out.extend(Cube(s, piece.peer, piece.l4) for s in subtract_all([piece.subject], risky))
+            if earlier:
+                for entry in self.meeting([piece]):
+                    if entry.tier == tier and entry.action is Action.PASS:
+                        out.extend(h for c in entry.cubes if (h := piece & c) is not None)
         return out
 
     def meeting(self, cubes: Iterable[Cube]) -> list[Entry]:
@@ -234,15 +251,41 @@ class Walk:
         """Whether tier ``tier`` (Deny default) may drop at its end a flow of ``cubes``: some
         subject of ``cubes`` is selected there without a catch-all rule of the tier for it. A
         sufficient test for "no": it looks at subject label cubes only."""
-        t = self.tiers[tier]
-        for cube in cubes:
-            selected = _meeting(t.selected, cube.subject)
-            if not selected:
-                continue
-            inside = [s & cube.subject for s in selected]
-            if subtract_all(inside, _meeting(t.catch_all, cube.subject)):
-                return True
-        return False
+        risky = self.tiers[tier].risky
+        return any(_meeting(risky, cube.subject) for cube in cubes)
+
+    def reaches(self, entry: Entry) -> bool:
+        """Whether some flow of the rule's region reaches it in Calico's order, i.e. the rule
+        decides (or passes on) something: the restricted walk over ``entry.cubes`` up to its
+        position. ``False`` when every flow it matches was decided before it, or passed on by an
+        earlier rule of its tier (C2C351 / C2C352, ``compile/shadows.py``)."""
+        relevant: dict[int, list[Entry]] = {}
+        for other in self.meets(entry):
+            if other.position < entry.position and other.action is not Action.LOG:
+                relevant.setdefault(other.tier, []).append(other)
+        undecided = list(entry.cubes)
+        for index in range(entry.tier):
+            if not undecided:
+                return False
+            tier = self.tiers[index]
+            inside, outside = _split(undecided, tier.selected)
+            passed: list[Cube] = []
+            for other in relevant.get(index, ()):
+                if not inside:
+                    break
+                if other.action is Action.PASS:
+                    passed.extend(h for p in inside for c in other.cubes if (h := p & c) is not None)
+                inside = subtract_cubes(inside, other.cubes)
+            if tier.default is DefaultAction.PASS:
+                passed.extend(inside)
+            undecided = outside + passed
+        # In its own tier every piece is selected (its policy's subject): only earlier rules take.
+        taken = [(c, e) for e in relevant.get(entry.tier, ()) for c in e.cubes]
+        if not taken:
+            return bool(undecided)
+        before: CubeIndex[tuple[Cube, Entry]] = CubeIndex(self.rules.key, _entry_subject, _meets, _pair_sub)
+        before.add(taken)
+        return before.leaves_any((c, entry) for c in undecided)
 
     def decide(self, window: Sequence[Cube]) -> tuple[list[Cube], list[Cube]]:
         """``(ALLOWED & window, DENIED & window)`` for pairwise disjoint ``window`` cubes: Calico's

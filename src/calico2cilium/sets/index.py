@@ -10,7 +10,7 @@ depend on whether a cube is found through a bucket or the catch-all list.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 from calico2cilium.sets.budget import charge
@@ -108,32 +108,44 @@ class CubeIndex(Generic[T]):
 
     def subtract(self, items: Iterable[T]) -> list[T]:
         """``union(items) - union(indexed)``; the pieces of each input item are disjoint."""
-        out: list[T] = []
+        return list(self._remaining(items))
+
+    def leaves_any(self, items: Iterable[T]) -> bool:
+        """Whether ``union(items) - union(indexed)`` is not empty: ``subtract`` stopped at the
+        first surviving piece (depth first, so a live region usually answers after one path)."""
+        pieces = self._remaining(items)
+        try:
+            return next(pieces, None) is not None
+        finally:
+            pieces.close()  # charges the work done (at once, not whenever it is collected)
+
+    def _remaining(self, items: Iterable[T]) -> Generator[T, None, None]:
         work = 0
-        for item in items:
-            stack: list[tuple[T, Sequence[T], int]] = [(item, self.candidates(item), 0)]
-            while stack:
-                work += 1
-                if work >= _CHARGE_EVERY:
-                    charge(work)
-                    work = 0
-                piece, cands, i = stack.pop()
-                n = len(cands)
-                start = i
-                while i < n and not self.intersects(piece, cands[i]):
-                    i += 1
-                work += i - start
-                if i == n:
-                    out.append(piece)
-                    continue
-                parent = positive_values(self.label(piece), self.key)
-                for frag in reversed(self.sub(piece, cands[i])):
-                    values = positive_values(self.label(frag), self.key)
-                    narrower = (
-                        values is not None
-                        and len(values) <= NARROW
-                        and (parent is None or len(values) < len(parent))
-                    )
-                    stack.append((frag, self.candidates(frag), 0) if narrower else (frag, cands, i + 1))
-        charge(work)
-        return out
+        try:
+            for item in items:
+                stack: list[tuple[T, Sequence[T], int]] = [(item, self.candidates(item), 0)]
+                while stack:
+                    work += 1
+                    if work >= _CHARGE_EVERY:
+                        charge(work)
+                        work = 0
+                    piece, cands, i = stack.pop()
+                    n = len(cands)
+                    start = i
+                    while i < n and not self.intersects(piece, cands[i]):
+                        i += 1
+                    work += i - start
+                    if i == n:
+                        yield piece
+                        continue
+                    parent = positive_values(self.label(piece), self.key)
+                    for frag in reversed(self.sub(piece, cands[i])):
+                        values = positive_values(self.label(frag), self.key)
+                        narrower = (
+                            values is not None
+                            and len(values) <= NARROW
+                            and (parent is None or len(values) < len(parent))
+                        )
+                        stack.append((frag, self.candidates(frag), 0) if narrower else (frag, cands, i + 1))
+        finally:
+            charge(work)

@@ -67,6 +67,8 @@ class VerifyResult:
     seconds: float = 0.0
     host_subjects: list[str] = field(default_factory=list)
     """The host subjects checked (``node <name> (HostEndpoint <name>)``), in order."""
+    programs: tuple[Any, Any] | None = field(default=None, repr=False, compare=False)
+    """Both sides' programs as read for the proof (``replay_flows`` reuses them)."""
 
     @property
     def equivalent(self) -> bool:
@@ -190,6 +192,7 @@ def verify(
     result = VerifyResult("equivalent", assumptions=assumptions, invalid=invalid)
     result.unsupported = calico_side.unsupported + cilium_side.unsupported
     result.host_subjects = [s.label for s in calico_side.host_subjects]
+    result.programs = (calico_side.programs, cilium_side.programs)
     for direction in DIRECTIONS:
         parts = check(
             calico_side.programs[direction],
@@ -359,11 +362,16 @@ def replay_flows(
     assumptions: Assumptions | Cluster | None = None,
     *,
     default_namespace: str = "default",
+    programs: tuple[Any, Any] | None = None,
 ) -> Any:
     """Observed flows (``verify.flows.read_flows``) through both sides: which would change verdict,
-    and which the export says were decided otherwise than its own dataplane's policies do."""
+    and which the export says were decided otherwise than its own dataplane's policies do.
+    ``programs``: both sides' programs already read from the same inputs (``VerifyResult.programs``
+    of a ``verify`` with the same assumptions and default namespace)."""
     from calico2cilium.verify.flows import replay
 
+    if programs is not None:
+        return replay(flows, *programs)
     assumptions = _assumptions(assumptions)
     calico_side = read_calico_side(_located(calico, "calico")[0], assumptions, default_namespace)
     cilium_side = read_cilium_side(

@@ -158,6 +158,8 @@ class AttrIndex:
                 value = attr_value(flow, atom.attr)
                 groups[value] = groups.get(value, 0) | point_mask
             self._groups[atom.attr] = groups
+        if isinstance(atom, StrTest) and atom.op == "eq":
+            return groups.get(atom.value, 0)  # the one value it holds for
         out = 0
         for value, point_mask in groups.items():
             if _attr_holds(atom, value):

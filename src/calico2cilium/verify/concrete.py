@@ -18,7 +18,6 @@ import ipaddress
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from itertools import groupby
 from typing import Any, TypeVar
 
 from calico2cilium.io.inventory import Inventory
@@ -40,6 +39,7 @@ from calico2cilium.semantics.world import (
     Flow,
 )
 from calico2cilium.verify.bitsets import SUBJECT_BIT, Probe, Space, Subjects, Universe, bits, formula_depends
+from calico2cilium.verify.decisions import allowed_bits, calico_decisions, cilium_decisions
 from calico2cilium.verify.inventory import cluster_named_ports, pod_endpoint
 
 _NAMES = {TCP: "TCP", UDP: "UDP", SCTP: "SCTP", ICMP: "ICMP", ICMPV6: "ICMPv6"}
@@ -295,10 +295,10 @@ class _World:
                 for _, _, _, e in self.subjects
             ]
         )
-        calico_candidates = _candidates(
+        calico_candidates = candidates(
             [(t, p) for t, tier in enumerate(calico.tiers) for p in tier.policies], domain
         )
-        cilium_candidates = _candidates([(0, p) for p in cilium.policies], domain)
+        cilium_candidates = candidates([(0, p) for p in cilium.policies], domain)
         layouts: dict[int, tuple[Universe, dict[IP, int], dict[str, tuple[int, int]], int]] = {}
         for s, (name, pod, ip, subject) in enumerate(self.subjects):
             if ip.version not in layouts:
@@ -414,7 +414,7 @@ class _World:
 Policy = TypeVar("Policy", CalicoPolicy, CiliumPolicy)
 
 
-def _candidates(flat: list[tuple[int, Policy]], domain: Subjects) -> list[list[tuple[int, Policy]]]:
+def candidates(flat: list[tuple[int, Policy]], domain: Subjects) -> list[list[tuple[int, Policy]]]:
     """Per subject, the policies (with their tier) that may select it, in order: those whose
     selector reads only the subject and holds for it, and every policy whose selector reads more."""
     per: list[list[int]] = [[] for _ in domain.flows]
@@ -428,58 +428,11 @@ def _candidates(flat: list[tuple[int, Policy]], domain: Subjects) -> list[list[t
     return [[flat[k] for k in (sorted(ks + everywhere) if everywhere else ks)] for ks in per]
 
 
-def _calico_allowed(program: CalicoProgram, candidates: list[tuple[int, CalicoPolicy]], space: Space) -> int:
+def _calico_allowed(program: CalicoProgram, chosen: list[tuple[int, CalicoPolicy]], space: Space) -> int:
     """``CalicoProgram.decide`` on every flow of ``space`` at once: the bits it allows."""
-    undecided = space.valid
-    allowed = space.eval(program.always_allow) & undecided
-    undecided ^= allowed
-    undecided &= ~space.eval(program.always_deny)
-    for t, group in groupby(candidates, key=lambda c: c[0]):
-        if not undecided:
-            break
-        applying = [(p, sel) for _, p in group if (sel := space.eval(p.selects) & undecided)]
-        pending = 0  # flows the tier applies to, no rule of it matched yet
-        for _, sel in applying:
-            pending |= sel
-        for policy, sel in applying:
-            for rule in policy.rules:
-                live = sel & pending
-                if not live:
-                    break
-                matched = space.eval(rule.match) & live
-                if matched:
-                    pending ^= matched
-                    if rule.action == "Allow":
-                        allowed |= matched
-                        undecided ^= matched
-                    elif rule.action == "Deny":
-                        undecided ^= matched
-                    # Pass: still undecided, on to the next tier
-        if not program.tiers[t].pass_by_default:
-            undecided &= ~pending
-    if program.profile_allows:
-        allowed |= undecided
-    return allowed
+    return allowed_bits(calico_decisions(program, chosen, space))
 
 
-def _cilium_allowed(program: CiliumProgram, candidates: list[CiliumPolicy], space: Space) -> int:
+def _cilium_allowed(program: CiliumProgram, chosen: list[CiliumPolicy], space: Space) -> int:
     """``CiliumProgram.decide`` on every flow of ``space`` at once: the bits it allows."""
-    undecided = space.valid
-    allowed = space.eval(program.always_allow) & undecided
-    undecided ^= allowed
-    applying = [(p, sel) for p in candidates if (sel := space.eval(p.selects) & undecided)]
-    denied = 0
-    for policy, sel in applying:
-        for rule in policy.denies:
-            denied |= space.eval(rule.match) & sel
-    undecided &= ~denied
-    by_rule = 0
-    for policy, sel in applying:
-        for rule in policy.allows:
-            by_rule |= space.eval(rule.match) & sel
-    by_rule &= undecided
-    enforcing = 0
-    for policy, sel in applying:
-        if policy.default_deny:
-            enforcing |= sel
-    return allowed | by_rule | (undecided & ~by_rule & ~enforcing)
+    return allowed_bits(cilium_decisions(program, chosen, space))

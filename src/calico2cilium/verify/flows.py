@@ -17,7 +17,8 @@ Two export formats are read, one JSON object a line (detected per line):
 Each flow is a connection from its source to its destination. It is decided at the source's egress
 when the source is a pod and at the destination's ingress when the destination is a pod; it is
 allowed when every such decision allows it (host endpoints are not replayed). Identical flows are
-decided once.
+decided once, and the decision points of all flows together (``verify.flowbits``), so that an
+export of 100,000 flows costs seconds.
 """
 
 from __future__ import annotations
@@ -27,25 +28,15 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from calico2cilium.diagnostics import Diagnostic, Source
-from calico2cilium.semantics.expr import (
-    SUBJECT,
-    And,
-    Const,
-    Expr,
-    IsKind,
-    Kind,
-    Not,
-    Or,
-    Present,
-    StrShorter,
-    StrTest,
-    walk,
-)
+from calico2cilium.semantics.expr import Kind
 from calico2cilium.semantics.program import Ref, Side, Verdict
-from calico2cilium.semantics.world import ICMP, ICMPV6, IP, SCTP, TCP, UDP, Endpoint, Flow, evaluate
+from calico2cilium.semantics.world import ICMP, ICMPV6, IP, SCTP, TCP, UDP, Direction, Endpoint
+
+if TYPE_CHECKING:
+    from calico2cilium.verify.flowbits import Point
 
 Engine = Literal["calico", "cilium"]
 PROTOCOLS = {"tcp": TCP, "udp": UDP, "sctp": SCTP, "icmp": ICMP, "icmpv6": ICMPV6, "icmp6": ICMPV6}
@@ -193,6 +184,7 @@ def read_flows(paths: Sequence[str]) -> tuple[list[Observed | None], list[Diagno
 
     flows: list[Observed | None] = []
     problems: list[Diagnostic] = []
+    ends: Ends = {}
     for path in paths:
         try:
             text = Path(path).read_text(encoding="utf-8")
@@ -203,7 +195,7 @@ def read_flows(paths: Sequence[str]) -> tuple[list[Observed | None], list[Diagno
             if not line.strip():
                 continue
             try:
-                flows.append(parse_flow(json.loads(line)))
+                flows.append(parse_flow(json.loads(line), ends))
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 problems.append(
                     make("C2C413", f"not a Hubble or Calico flow: {exc}", Source(path, number, 1))
@@ -211,15 +203,21 @@ def read_flows(paths: Sequence[str]) -> tuple[list[Observed | None], list[Diagno
     return flows, problems
 
 
-def parse_flow(data: Any) -> Observed | None:
+Ends = dict[tuple[Any, ...], End]
+"""The ends read so far, by the fields they were read from: an export names the same few pods
+over and over, and equal ends are then one object (read once, hashed once by ``replay``)."""
+
+
+def parse_flow(data: Any, ends: Ends | None = None) -> Observed | None:
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
+    ends = {} if ends is None else ends
     if "flow" in data and isinstance(data["flow"], dict):
-        return _hubble(data["flow"])
+        return _hubble(data["flow"], ends)
     if any(k in data for k in ("IP", "ip", "l4", "traffic_direction", "trafficDirection")):
-        return _hubble(data)
+        return _hubble(data, ends)
     if any(k in data for k in ("source_namespace", "dest_namespace", "dest_port", "source_ip")):
-        return _calico(data)
+        return _calico(data, ends)
     raise ValueError("neither a Hubble flow (IP, l4) nor a Calico flow log (source_*, dest_*)")
 
 
@@ -230,7 +228,7 @@ def _get(data: Mapping[str, Any], *names: str) -> Any:
     return None
 
 
-def _hubble(flow: Mapping[str, Any]) -> Observed | None:
+def _hubble(flow: Mapping[str, Any], ends: Ends) -> Observed | None:
     reply = _get(flow, "is_reply", "isReply")
     if reply is True or (isinstance(reply, dict) and reply.get("value")):
         return None
@@ -244,8 +242,8 @@ def _hubble(flow: Mapping[str, Any]) -> Observed | None:
     if allowed is False and reason and reason != "POLICY_DENIED" and "POLICY" not in reason:
         allowed = None  # a drop for another reason than policy
     return Observed(
-        _hubble_end(flow.get("source") or {}, addresses["source"]),
-        _hubble_end(flow.get("destination") or {}, addresses["destination"]),
+        _hubble_end(flow.get("source") or {}, addresses["source"], ends),
+        _hubble_end(flow.get("destination") or {}, addresses["destination"], ends),
         protocol,
         port,
         icmp,
@@ -264,7 +262,16 @@ def _hubble_l4(l4: Mapping[str, Any]) -> tuple[int, int, int]:
     raise ValueError("l4 has none of TCP, UDP, SCTP, ICMPv4, ICMPv6")
 
 
-def _hubble_end(data: Mapping[str, Any], ip: str) -> End:
+def _hubble_end(data: Mapping[str, Any], ip: str, ends: Ends) -> End:
+    labels = data.get("labels") or []
+    name = _get(data, "pod_name", "podName")
+    key = ("hubble", repr(ip), repr(data.get("namespace")), repr(name), *map(str, labels))
+    if key not in ends:
+        ends[key] = _read_hubble_end(data, ip)
+    return ends[key]
+
+
+def _read_hubble_end(data: Mapping[str, Any], ip: str) -> End:
     labels: dict[str, str] = {}
     namespace_labels: dict[str, str] = {}
     reserved: set[str] = set()
@@ -291,12 +298,12 @@ def _hubble_end(data: Mapping[str, Any], ip: str) -> End:
     return End(kind, address)
 
 
-def _calico(data: Mapping[str, Any]) -> Observed | None:
+def _calico(data: Mapping[str, Any], ends: Ends) -> Observed | None:
     proto = data.get("proto", data.get("protocol"))
     protocol = PROTOCOLS.get(str(proto).lower()) if not str(proto).isdigit() else int(str(proto))
     if protocol is None:
         raise ValueError(f"unknown proto {proto!r}")
-    source, destination = _calico_end(data, "source"), _calico_end(data, "dest")
+    source, destination = _calico_end(data, "source", ends), _calico_end(data, "dest", ends)
     if source is None or destination is None:
         return None
     action = str(data.get("action", "")).lower()
@@ -305,7 +312,18 @@ def _calico(data: Mapping[str, Any]) -> Observed | None:
     return Observed(source, destination, protocol, port, 0, allowed, "calico")
 
 
-def _calico_end(data: Mapping[str, Any], side: str) -> End | None:
+def _calico_end(data: Mapping[str, Any], side: str, ends: Ends) -> End | None:
+    fields = ("ip", "type", "namespace", "name", "name_aggr", "labels")
+    key = ("calico", *(repr(data.get(f"{side}_{name}")) for name in fields))
+    if key not in ends:
+        found = _read_calico_end(data, side)
+        if found is None:
+            return None
+        ends[key] = found
+    return ends[key]
+
+
+def _read_calico_end(data: Mapping[str, Any], side: str) -> End | None:
     ip = data.get(f"{side}_ip")
     if not ip or ip == "-":
         return None  # aggregated: no address to decide on
@@ -346,103 +364,108 @@ def _sorted(labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
 
 Decider = Any
 """``{"ingress": program, "egress": program}`` of one side (``CalicoProgram``/``CiliumProgram``)."""
-Programs = Any
-"""``flow -> program`` deciding it: ``_BySubject``."""
 
 
-def _decide(programs: Programs, observed: Observed, side: Side) -> Verdict:
-    """The connection's verdict: every decision point on the way must allow it."""
-    source, destination = observed.source.endpoint(), observed.destination.endpoint()
+def directions(observed: Observed) -> list[Direction]:
+    """Where a connection is decided: at its source's egress when the source is a pod, then at its
+    destination's ingress when the destination is a pod (the subject; the other end is the peer)."""
+    out: list[Direction] = []
+    if observed.source.kind == "pod":
+        out.append("egress")
+    if observed.destination.kind == "pod":
+        out.append("ingress")
+    return out
+
+
+def connection(verdicts: Iterable[Verdict], side: Side) -> Verdict:
+    """The connection's verdict from its decision points' (in ``directions`` order): every one must allow it."""
     last: Verdict | None = None
-    points = []
-    if source.kind == "pod":
-        points.append(
-            Flow(
-                "egress", source, destination, observed.protocol, observed.dst_port, 40000, observed.icmp_type
-            )
-        )
-    if destination.kind == "pod":
-        points.append(
-            Flow(
-                "ingress",
-                destination,
-                source,
-                observed.protocol,
-                observed.dst_port,
-                40000,
-                observed.icmp_type,
-            )
-        )
-    for flow in points:
-        last = programs(flow).decide(flow)
+    for last in verdicts:
         if not last.allowed:
             return last
     return last or Verdict(True, Ref(side, "no pod at either end: not decided by pod policy"))
-
-
-class _BySubject:
-    """One side's programs restricted, per subject, to the policies selecting it, built once per
-    subject (labels, namespace, service account; not its address). Sound because a policy that
-    does not select the subject never applies to its flows; a selector that reads more than the
-    subject's labels and kind (an address, a port) keeps its policy in every restriction."""
-
-    def __init__(self, programs: Decider) -> None:
-        self.programs = programs
-        self.cache: dict[tuple[Any, ...], Any] = {}
-        self.plain: dict[int, bool] = {}
-
-    def __call__(self, flow: Flow) -> Any:
-        e = flow.subject
-        key = (
-            flow.direction,
-            e.kind,
-            e.namespace,
-            tuple(sorted(e.labels.items())),
-            tuple(sorted(e.namespace_labels.items())),
-            e.service_account,
-        )
-        if key not in self.cache:
-            memo: dict[int, bool] = {}
-            self.cache[key] = self.programs[flow.direction].restrict(
-                lambda p: not self._plain(p.selects) or evaluate(p.selects, flow, memo)
-            )
-        return self.cache[key]
-
-    def _plain(self, selects: Expr) -> bool:
-        """Whether ``selects`` reads only the subject's labels, names and kind."""
-        if id(selects) not in self.plain:
-            self.plain[id(selects)] = all(_plain_node(n) for n in walk(selects))
-        return self.plain[id(selects)]
-
-
-def _plain_node(node: Expr) -> bool:
-    if isinstance(node, Const | And | Or | Not):
-        return True
-    if isinstance(node, Present | StrTest | StrShorter):
-        return node.attr.entity == SUBJECT
-    if isinstance(node, IsKind):
-        return node.entity == SUBJECT
-    return False
 
 
 def replay(
     flows: Iterable[Observed | None], calico_programs: Decider, cilium_programs: Decider
 ) -> FlowReplay:
     """Each observed flow through both sides' programs."""
-    calico, cilium = _BySubject(calico_programs), _BySubject(cilium_programs)
-    out = FlowReplay()
-    cache: dict[tuple[Any, ...], tuple[Verdict, Verdict]] = {}
+    items = list(flows)
+    return _tally(items, *decide_flows(items, calico_programs, cilium_programs))
+
+
+Decided = tuple[list[int | None], list[Verdict], list[Verdict]]
+"""Per flow, its slot (``None``: not replayed); per slot, the Calico and the Cilium verdict."""
+
+
+def decide_flows(
+    items: Sequence[Observed | None], calico_programs: Decider, cilium_programs: Decider
+) -> Decided:
+    """Both sides' verdicts on the flows. Identical flows (same ends, protocol, port) share a slot
+    and are decided once, and all decision points of each side together (``verify.flowbits``)."""
+    from calico2cilium.verify.flowbits import decide_points
+
+    ids: dict[End, int] = {}  # each distinct end, numbered
+    by_identity: dict[int, int] = {}
+    ends: list[End] = []
+    index: dict[tuple[int, int, int, int, int], int] = {}
+    slots: list[int | None] = []  # per flow: its unique flow, None when not replayed
+    unique: list[Observed] = []
+    for observed in items:
+        if observed is None or "host" in (observed.source.kind, observed.destination.kind):
+            slots.append(None)
+            continue
+        pair = []
+        for end in (observed.source, observed.destination):
+            number = by_identity.get(id(end))  # the reader gives equal ends as one object
+            if number is None:
+                number = by_identity[id(end)] = ids.setdefault(end, len(ends))
+                if number == len(ends):
+                    ends.append(end)
+            pair.append(number)
+        key = (pair[0], pair[1], observed.protocol, observed.dst_port, observed.icmp_type)
+        slot = index.setdefault(key, len(unique))
+        if slot == len(unique):
+            unique.append(observed)
+        slots.append(slot)
+    where: list[list[int]] = []
+    flat: list[Point] = []
+    for (src, dst, protocol, port, icmp), observed in zip(index, unique, strict=True):
+        mine = []
+        for direction in directions(observed):
+            mine.append(len(flat))
+            subject, peer = (src, dst) if direction == "egress" else (dst, src)
+            flat.append((direction, subject, peer, (protocol, port, icmp)))
+        where.append(mine)
+    endpoints = [end.endpoint() for end in ends]
+    sides: tuple[tuple[Decider, Side], ...] = ((calico_programs, "calico"), (cilium_programs, "cilium"))
+    decided = []
+    for programs, side in sides:
+        at = decide_points(programs, flat, endpoints)
+        decided.append([connection((at[i] for i in mine), side) for mine in where])
+    return slots, decided[0], decided[1]
+
+
+def _tally(
+    flows: Sequence[Observed | None],
+    slots: Sequence[int | None],
+    calico: Sequence[Verdict],
+    cilium: Sequence[Verdict],
+) -> FlowReplay:
+    """Count the flows, and group those that change verdict or disagree with their export."""
+    out = FlowReplay(seen=len(flows))
     changed: dict[tuple[Any, ...], Group] = {}
     disagree: dict[tuple[Any, ...], Group] = {}
-    for observed in flows:
-        out.seen += 1
-        if observed is None or "host" in (observed.source.kind, observed.destination.kind):
+    for observed, at in zip(flows, slots, strict=True):
+        if observed is None or at is None:
             out.skipped += 1
             continue
-        key = observed.key()
-        if key not in cache:
-            cache[key] = (_decide(calico, observed, "calico"), _decide(cilium, observed, "cilium"))
-        calico_v, cilium_v = cache[key]
+        calico_v, cilium_v = calico[at], cilium[at]
+        own = calico_v if observed.engine == "calico" else cilium_v
+        changes = calico_v.allowed != cilium_v.allowed
+        disagrees = observed.allowed is not None and observed.allowed != own.allowed
+        if not (changes or disagrees):
+            continue
         group_key = (
             observed.source.namespace or observed.source.kind,
             observed.destination.namespace or observed.destination.kind,
@@ -451,10 +474,9 @@ def replay(
             calico_v.ref.what,
             cilium_v.ref.what,
         )
-        if calico_v.allowed != cilium_v.allowed:
+        if changes:
             changed.setdefault(group_key, Group(observed, calico_v, cilium_v)).count += 1
-        own = calico_v if observed.engine == "calico" else cilium_v
-        if observed.allowed is not None and observed.allowed != own.allowed:
+        if disagrees:
             disagree.setdefault(
                 (observed.engine, observed.allowed, *group_key), Group(observed, calico_v, cilium_v)
             ).count += 1

@@ -394,14 +394,18 @@ CODES = (
         "C2C325",
         "rule-peer-selects-host-endpoint",
         Severity.WARNING,
-        "A rule selector matches a HostEndpoint, whose addresses the converted rule does not match.",
+        "A rule selector matches a HostEndpoint, whose addresses no Cilium peer names exactly.",
         "In Calico a rule selector matches the expectedIPs of the host endpoints it selects. Cilium"
         " label selectors match pods; no Cilium peer names some addresses of one node: toNodes/fromNodes"
         " never match the pods' own node (Cilium adds reserved:remote-node) and match every address of"
         " a node; CIDR rules match nodes only with policy-cidr-match-mode=nodes, and then the pods' own"
         " node by its host identity, which carries the CIDR labels of all its addresses. The converted"
-        " rule matches pods (and network sets) only: an Allow rule allows less, a Deny or Pass rule no"
-        " longer decides those addresses (docs/refusals.md).",
+        " rule matches pods (and network sets) only, and fails closed where that would allow more: an"
+        " Allow rule allows less; a Deny rule also denies, on its own ports and endpoints, every node"
+        " (entities host and remote-node) for the addresses inside the node ranges (all of them when"
+        " the ranges are unknown) and the CIDRs of those outside; a Pass rule is preceded by such a"
+        " Deny, since later tiers may allow what Calico passes. Cilium denies more, never allows more"
+        " (docs/fail-closed.md).",
         failing=_gnp_and_hep(
             "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
             "      source:\n        selector: role == 'node'\n",
@@ -413,12 +417,14 @@ CODES = (
         "C2C327",
         "not-selector-excludes-host-endpoint",
         Severity.WARNING,
-        "A GlobalNetworkPolicy notSelector leaves out a HostEndpoint's addresses, which the converted rule keeps.",
+        "A GlobalNetworkPolicy notSelector leaves out a HostEndpoint's addresses, which no Cilium peer names exactly.",
         "In a GlobalNetworkPolicy, a rule side that is only `notSelector: X` matches every address"
         " except those of X's endpoints (docs/reference/semantics.md §1.4), so a HostEndpoint that X picks has its"
         " expectedIPs left out. Cilium names node addresses only as the host and remote-node"
-        " entities, for all nodes at once, so the converted rule matches that node too: an Allow rule"
-        " allows it, a Deny rule denies it, where Calico decides it by later rules.",
+        " entities, for all nodes at once, so the converted rule would match that node too. It fails"
+        " closed instead: a Deny rule denies it (where Calico decides it by later rules); an Allow rule"
+        " leaves out every node (and the CIDRs of the HostEndpoint's addresses outside the node"
+        " ranges); a Pass rule is preceded by a Deny of them (docs/fail-closed.md).",
         failing=_gnp_and_hep(
             "  selector: app == 'db'\n  namespaceSelector: all()\n  ingress:\n    - action: Deny\n"
             "      source:\n        notSelector: role == 'node'\n    - action: Allow\n",
@@ -430,12 +436,14 @@ CODES = (
         "C2C326",
         "host-named-port-widened",
         Severity.WARNING,
-        "A named port on a HostEndpoint becomes its number, on every address of the node.",
+        "A named port on a HostEndpoint would match its number on every address of the node.",
         "In Calico a named destination port matches the address and port of the endpoints that declare"
         " it: for a HostEndpoint, its expectedIPs with the port its ports list gives that name. A"
-        " Cilium host policy cannot say the node's own address, so the rule matches that port number"
-        " on every address of the node. With no expectedIPs the name matches nothing, and the rule is"
-        " converted as matching nothing (exact).",
+        " Cilium host policy cannot say the node's own address, so the rule would match that port number"
+        " on every address of the node. It fails closed: an Allow rule is left out, a Pass rule becomes"
+        " a Deny of the port, a Deny rule denies it on every address of the node (docs/fail-closed.md)."
+        " With no expectedIPs the name matches nothing, and the rule is converted as matching nothing"
+        " (exact).",
         failing=_gnp_and_hep(
             "  selector: role == 'node'\n  ingress:\n    - action: Allow\n      protocol: TCP\n"
             "      destination:\n        ports: [web]\n",

@@ -1,0 +1,168 @@
+"""Rule peers that pick HostEndpoints: what the converted rule must also match to fail closed.
+
+In Calico a rule selector matches the ``expectedIPs`` of the host endpoints it picks
+(docs/reference/semantics.md §1.4); a GlobalNetworkPolicy side that is only ``notSelector: X``
+leaves out the addresses of X's host endpoints. No Cilium peer says "these addresses of this node"
+(``NO_NODE_PEER``), so the converted rule matches pods and network sets only (a positive selector)
+or every node as the ``host``/``remote-node`` entities (an unscoped notSelector). Where that would
+let Cilium allow what Calico denies, the rule fails closed (issue 15) with a peer that covers
+those addresses (``cover``):
+
+* an address inside the node ranges is a node's address in Cilium, which only the whole
+  ``host``/``remote-node`` entities name; an address outside node and pod ranges is a world
+  address, named by its CIDR. With the node ranges unknown, an address may be either (a
+  HostEndpoint may be a host outside the cluster), so both are covered. With the pod ranges
+  unknown, the addresses are taken to hold no pod address (a host's address), as nets are
+  (C2C307); inside known pod ranges every pod is covered.
+* a **Deny** whose selector picks host endpoints also denies the cover (C2C325);
+* a **Pass** whose selector picks them, or whose notSelector leaves them out, is preceded by a
+  Deny of the cover: Calico hands those addresses to later tiers, which may allow them;
+* an **Allow** whose notSelector leaves them out loses the cover (C2C327).
+
+Each costs only the rule's own flows (same own side, same ports): Cilium denies more, never less.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from calico2cilium import ir
+from calico2cilium.calico.selector import All, negate, replace_all, replace_global
+from calico2cilium.compile.match import Ranges, family_of, l4, side
+from calico2cilium.diagnostics.collector import Diagnostics
+from calico2cilium.sets import IPSet, LabelCube
+from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, PeerCube, PodPeer
+from calico2cilium.sets.regions import Region
+
+
+@dataclass(frozen=True)
+class Cover:
+    """How one rule fails closed on the host endpoints its peer side picks or leaves out."""
+
+    matched: tuple[ir.HostEndpoint, ...]
+    """Host endpoints the peer selector picks: Calico matches their addresses, the rule does not."""
+    excluded: tuple[ir.HostEndpoint, ...]
+    """Host endpoints an unscoped notSelector leaves out: the rule matches them, Calico does not."""
+    peers: tuple[PeerCube, ...]
+    """The Cilium peers covering the addresses at stake (``matched``'s, else ``excluded``'s)."""
+    pods_assumed: bool = False
+    """The pod ranges are unknown, and the addresses were taken to be no pod's (C2C307's reading)."""
+
+    @property
+    def heps(self) -> tuple[ir.HostEndpoint, ...]:
+        return self.matched or self.excluded
+
+    def describe(self) -> str:
+        """What the covering peers are, for a diagnostic."""
+        parts = []
+        for peer in self.peers:
+            if isinstance(peer, HostPeer):
+                parts.append("every node address (entities host and remote-node)")
+            elif isinstance(peer, NetPeer):
+                parts.append(f"the CIDRs {peer.ips}")
+            else:
+                parts.append("every pod")
+        text = " and ".join(parts) if parts else "nothing"
+        if self.pods_assumed:
+            text += " (with the pod ranges unknown, taking those addresses to be no pod's: give --pod-cidr)"
+        return text
+
+
+def peer_matches_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEndpoint) -> bool:
+    """Whether a rule side's label criteria pick the host endpoint (docs/reference/semantics.md §1.1, 1.4)."""
+    if not peer.has_label_criteria or peer.service_account_names or peer.service_account_selector is not None:
+        return False  # no label criteria, or service accounts (a host endpoint has none)
+    if peer.namespace_selector is not None:
+        # all() means "has a namespace", global() "has none"; a host endpoint has none.
+        if not replace_global(replace_all(peer.namespace_selector, negate(All())), All()).matches({}):
+            return False
+    elif policy.scope is ir.Scope.NAMESPACED:
+        return False  # limited to the policy's namespace
+    labels = dict(hep.labels)
+    if peer.selector is not None and not peer.selector.matches(labels):
+        return False
+    return not (peer.not_selector is not None and peer.not_selector.matches(labels))
+
+
+def not_selector_excludes_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEndpoint) -> bool:
+    """Whether a GlobalNetworkPolicy rule side that is only ``notSelector: X`` (every address but
+    X's, docs/reference/semantics.md §1.4 consequence 3) leaves out the host endpoint's addresses because X picks
+    it, while the converted rule, which names nodes only as whole ``host``/``remote-node``
+    entities, keeps them."""
+    return (
+        _unscoped(peer, policy)
+        and peer.not_selector is not None
+        and peer.not_selector.matches(dict(hep.labels))
+    )
+
+
+def _unscoped(peer: ir.Peer, policy: ir.Policy) -> bool:
+    """Whether the side is only ``notSelector: X`` in a GlobalNetworkPolicy: every address but X's,
+    which the converted side matches as every node and every world address (``match.side``)."""
+    if peer.not_selector is None or policy.scope is not ir.Scope.GLOBAL:
+        return False
+    if peer.selector is not None or peer.namespace_selector is not None:
+        return False  # a positive term: the side matches endpoints only, never a node's address
+    return not (peer.service_account_names or peer.service_account_selector is not None)
+
+
+def remote_peer(rule: ir.Rule, direction: ir.Direction) -> ir.Peer:
+    return rule.source if direction is ir.Direction.INGRESS else rule.destination
+
+
+def cover(
+    rule: ir.Rule,
+    policy: ir.Policy,
+    direction: ir.Direction,
+    heps: Sequence[ir.HostEndpoint],
+    cluster: Ranges,
+) -> Cover | None:
+    """The host endpoints at stake for ``rule`` and the peers covering their addresses, or ``None``."""
+    remote = remote_peer(rule, direction)
+    with_ips = [h for h in heps if h.expected_ips]
+    # An unscoped notSelector side matches the addresses of the host endpoints X does not pick
+    # as the converted side does (every node, every world address): only X's are at stake.
+    unscoped = _unscoped(remote, policy)
+    matched = tuple(h for h in with_ips if not unscoped and peer_matches_host(remote, policy, h))
+    excluded = tuple(h for h in with_ips if not_selector_excludes_host(remote, policy, h))
+    if not matched and not excluded:
+        return None
+    ips = IPSet.from_cidrs([ip for h in matched or excluded for ip in h.expected_ips])
+    if remote.nets:
+        ips = ips & IPSet.from_cidrs(remote.nets)  # Calico ANDs the side's nets in
+    if remote.not_nets:
+        ips = ips - IPSet.from_cidrs(remote.not_nets)
+    ips = ips & cluster.family_space() & family_of(rule.ip_version)
+    peers = tuple(_covering(ips, cluster))
+    return Cover(matched, excluded, peers, pods_assumed=cluster.pods is None and bool(peers))
+
+
+def _covering(ips: IPSet, cluster: Ranges) -> list[PeerCube]:
+    """Cilium peers whose addresses hold ``ips`` (module docstring)."""
+    out: list[PeerCube] = []
+    if ips.is_empty:
+        return out
+    if cluster.pods is not None and not (ips & cluster.pods).is_empty:
+        out.append(PodPeer(LabelCube.all()))
+    if cluster.nodes is None or not (ips & cluster.nodes).is_empty:
+        out.append(HostPeer(ALL_HOSTS))
+    world = ips
+    for kind in (cluster.pods, cluster.nodes):
+        if kind is not None:
+            world = world - kind
+    if not world.is_empty:
+        out.append(NetPeer(world))
+    return out
+
+
+def cover_region(
+    rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Ranges, found: Cover
+) -> Region:
+    """The rule's flows (its own side, its L4 part) with the covering peers (pod subjects)."""
+    local = rule.destination if direction is ir.Direction.INGRESS else rule.source
+    flows = l4(rule)
+    if flows.is_empty or not found.peers:
+        return Region.empty()
+    here = side(local, policy, rule, cluster, Diagnostics(), remote=False)
+    return Region.product(here.pods, found.peers, flows)

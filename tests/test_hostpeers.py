@@ -1,0 +1,86 @@
+"""compile/hostpeers.py: which Cilium peers cover the HostEndpoint addresses a rule's peer picks
+(or leaves out), by the cluster's ranges. The fixtures hep-* prove the conversions with the verifier."""
+
+from __future__ import annotations
+
+from calico2cilium import ir
+from calico2cilium.calico.selector import parse as parse_selector
+from calico2cilium.compile.hostpeers import cover
+from calico2cilium.compile.match import Ranges
+from calico2cilium.sets import IPSet, LabelCube
+from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, PodPeer
+
+
+def _policy(scope: ir.Scope = ir.Scope.GLOBAL) -> ir.Policy:
+    namespace = "ns" if scope is ir.Scope.NAMESPACED else None
+    return ir.Policy("GlobalNetworkPolicy", "g", scope, namespace, "default", 0.0, parse_selector("all()"))
+
+
+POLICY = _policy()
+
+
+def _hep(*ips: str, labels: dict[str, str] | None = None) -> ir.HostEndpoint:
+    labels = {"team": "infra"} if labels is None else labels
+    return ir.HostEndpoint("h", "n1", "*", tuple(labels.items()), ips, (), ())
+
+
+def _deny(peer: ir.Peer) -> ir.Rule:
+    return ir.Rule(ir.Action.DENY, peer, ir.Peer(), ir.L4Match())
+
+
+TEAM = ir.Peer(selector=parse_selector("has(team)"))
+RANGES = Ranges(IPSet.from_cidrs(["10.244.0.0/16"]), IPSet.from_cidrs(["10.0.0.0/24"]), frozenset({4}))
+
+
+def test_an_address_inside_the_node_range_is_every_node_and_one_outside_its_cidr() -> None:
+    found = cover(_deny(TEAM), POLICY, ir.Direction.INGRESS, [_hep("10.0.0.5", "192.168.1.1")], RANGES)
+    assert found is not None and found.matched and not found.excluded
+    assert found.peers == (HostPeer(ALL_HOSTS), NetPeer(IPSet.from_cidrs(["192.168.1.1/32"])))
+
+
+def test_unknown_node_ranges_cover_both_the_nodes_and_the_cidr() -> None:
+    # A HostEndpoint may be a node (a host/remote-node identity) or a host outside the cluster.
+    ranges = Ranges(IPSet.from_cidrs(["10.244.0.0/16"]), None, frozenset({4}))
+    found = cover(_deny(TEAM), POLICY, ir.Direction.INGRESS, [_hep("10.0.0.5")], ranges)
+    assert found is not None
+    assert found.peers == (HostPeer(ALL_HOSTS), NetPeer(IPSet.from_cidrs(["10.0.0.5/32"])))
+    assert not found.pods_assumed
+
+
+def test_an_address_in_the_pod_range_covers_every_pod_and_unknown_pods_are_an_assumption() -> None:
+    found = cover(_deny(TEAM), POLICY, ir.Direction.INGRESS, [_hep("10.244.1.1")], RANGES)
+    assert found is not None and found.peers == (PodPeer(LabelCube.all()),)
+    unknown = Ranges(None, IPSet.from_cidrs(["10.0.0.0/24"]), frozenset({4}))
+    found = cover(_deny(TEAM), POLICY, ir.Direction.INGRESS, [_hep("10.244.1.1")], unknown)
+    assert found is not None and found.pods_assumed and "--pod-cidr" in found.describe()
+
+
+def test_the_sides_nets_and_the_rules_family_limit_the_addresses() -> None:
+    peer = ir.Peer(selector=parse_selector("has(team)"), nets=("192.168.0.0/16",))
+    found = cover(_deny(peer), POLICY, ir.Direction.INGRESS, [_hep("10.0.0.5", "192.168.1.1")], RANGES)
+    assert found is not None and found.peers == (NetPeer(IPSet.from_cidrs(["192.168.1.1/32"])),)
+    six = ir.Rule(ir.Action.DENY, TEAM, ir.Peer(), ir.L4Match(), ip_version=6)
+    found = cover(six, POLICY, ir.Direction.INGRESS, [_hep("10.0.0.5")], RANGES)
+    assert found is not None and found.peers == ()
+
+
+def test_unlabelled_or_addressless_endpoints_and_namespaced_policies_are_not_at_stake() -> None:
+    assert cover(_deny(TEAM), POLICY, ir.Direction.INGRESS, [_hep("10.0.0.5", labels={})], RANGES) is None
+    assert cover(_deny(TEAM), POLICY, ir.Direction.INGRESS, [_hep()], RANGES) is None
+    namespaced = _policy(ir.Scope.NAMESPACED)
+    assert cover(_deny(TEAM), namespaced, ir.Direction.INGRESS, [_hep("10.0.0.5")], RANGES) is None
+
+
+def test_a_not_selector_that_picks_the_endpoint_leaves_it_out() -> None:
+    peer = ir.Peer(not_selector=parse_selector("has(team)"))
+    # In egress the source is the rule's own side: no peer at stake there.
+    assert cover(_deny(peer), POLICY, ir.Direction.EGRESS, [_hep("10.0.0.5")], RANGES) is None
+    found = cover(
+        ir.Rule(ir.Action.ALLOW, ir.Peer(), peer, ir.L4Match()),
+        POLICY,
+        ir.Direction.EGRESS,
+        [_hep("10.0.0.5")],
+        RANGES,
+    )
+    assert found is not None and found.excluded and not found.matched
+    assert found.peers == (HostPeer(ALL_HOSTS),)
