@@ -91,6 +91,7 @@ bench: install
 	$(BIN)/python scripts/bench_startup.py
 	$(BIN)/python scripts/bench_mix.py
 	$(BIN)/python scripts/bench_review.py
+	$(BIN)/python scripts/bench_memory.py
 
 docs: install
 	$(BIN)/python scripts/gen_codes_doc.py

@@ -4,6 +4,7 @@ conversion codes (C2C3xx) through the converter."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,10 @@ RUNNABLE = [doc for doc in CATALOG.values() if doc.failing is not None]
 FLAG_ARGUMENTS = {
     "--endpoint-to-host-action": "endpoint_to_host_action",
     "--cilium-version": "cilium_version",
+    "--pod-cidr": "pod_cidrs",
+    "--node-cidr": "node_cidrs",
 }
+LIST_ARGUMENTS = {"pod_cidrs", "node_cidrs"}
 
 
 def _codes(  # type: ignore[no-untyped-def]
@@ -34,7 +38,10 @@ def _codes(  # type: ignore[no-untyped-def]
         if inventory is not None:
             given = str(tmp_path / "inventory.yaml")
             (tmp_path / "inventory.yaml").write_text(inventory)
-        options = {FLAG_ARGUMENTS[flag]: value for flag, value in flags}
+        options: dict[str, Any] = {}
+        for flag, value in flags:
+            name = FLAG_ARGUMENTS[flag]
+            options[name] = (*options.get(name, ()), value) if name in LIST_ARGUMENTS else value
         if code != "C2C340":  # stated, so that only the example's own code can appear
             options.setdefault("endpoint_to_host_action", "Accept")
         return {d.code for d in convert([str(path)], inventory=given, **options).diagnostics}

@@ -30,6 +30,7 @@ from calico2cilium.compile.hosts import compile_hosts
 from calico2cilium.compile.inventory import Expansion
 from calico2cilium.compile.lower import DEFAULT_NAMESPACE, lower
 from calico2cilium.compile.match import Ranges
+from calico2cilium.compile.node_ranges import summarise
 from calico2cilium.compile.plan import compile_plan
 from calico2cilium.diagnostics import Diagnostic, Severity
 from calico2cilium.diagnostics.catalog import make
@@ -161,7 +162,8 @@ def convert(
     notes.extend(deduplicate_names(documents))
     finalize(documents, roots if roots is not None else list(paths or ()))
     documents = _schema_check(documents, target.name, notes)
-    return ConvertResult(documents, notes.sorted(), loaded, given, lowered.expansions, cluster)
+    diagnostics = summarise(notes.sorted(), cluster.node_cidrs)
+    return ConvertResult(documents, diagnostics, loaded, given, lowered.expansions, cluster)
 
 
 def _can_say(cubes: Sequence[Cube], target: CiliumTarget) -> bool:

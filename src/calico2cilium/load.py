@@ -7,25 +7,29 @@ a bad item of a ``kind: List`` each yields its diagnostics and nothing stops the
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from os import PathLike
+from typing import Any
 
-from calico2cilium.diagnostics import Diagnostic, Severity
+from calico2cilium.diagnostics import Diagnostic, Severity, Source
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.io.construct import gc_paused
 from calico2cilium.io.decode import decode
 from calico2cilium.io.discover import InputFile, discover
 from calico2cilium.io.documents import RawDocument
 from calico2cilium.io.files import not_a_manifest
-from calico2cilium.io.yamlstream import read_documents
+from calico2cilium.io.yamlstream import Broken, read_documents, stream_documents
 from calico2cilium.validate import Document, validate
 
 
 @dataclass
 class LoadResult:
-    """What a load produced. ``documents`` holds only resources without errors."""
+    """What a load produced. ``documents`` holds only resources without errors (none when the
+    load did not keep them: ``load(keep=False)``; ``valid`` counts them either way)."""
 
     documents: list[Document] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -34,6 +38,8 @@ class LoadResult:
     facts: list[RawDocument] = field(default_factory=list)
     """Calico resources that are cluster facts, not policy (IPPools): skipped (C2C228), kept here
     for the command line to read (``cli.facts``)."""
+    valid: int = 0
+    """Resources without errors, duplicates left out: ``len(documents)`` when they are kept."""
 
     @property
     def has_errors(self) -> bool:
@@ -51,42 +57,34 @@ def load(
     text: str | None = None,
     name: str = "<string>",
     progress: Progress | None = None,
+    keep: bool = True,
 ) -> LoadResult:
     """Read inputs into typed documents.
 
     Give ``paths`` (files, directories, ``"-"`` for stdin; none means stdin), or ``text`` to read a
     string (reported as ``name``). Directories contribute their .yaml/.yml/.json files, and their
     subdirectories' too with ``recursive=True``.
+
+    Files are read and checked one at a time. With ``keep=False`` (``lint``) each document is
+    dropped once checked, keeping only its diagnostics and what the duplicate check needs (its
+    identity and a digest of its content): memory then grows with the largest file, not with the
+    whole input (a typed document with its parsed data is some 30 times its text).
     """
     result = LoadResult()
-    raws: list[RawDocument] = []
-    walked: set[str] = set()
+    copies = _Copies(keep)
     if text is not None:
         result.files = 1
-        documents, diagnostics = read_documents(text, name)
-        raws.extend(documents)
-        result.diagnostics.extend(diagnostics)
+        _check_text(text, name, False, result, copies)
     else:
         files, problems = discover([str(p) for p in paths or []], recursive=recursive)
         result.diagnostics.extend(problems)
-        walked = {f.name for f in files if f.walked}
         for done, input_file in enumerate(files, 1):
-            raws.extend(_read(input_file, result))
+            read = _read(input_file, result)
+            if read is not None:
+                _check_text(read, input_file.name, input_file.walked, result, copies)
             if progress is not None:
                 progress(input_file.name, done, len(files))
-    result.resources = len(raws)
-    with gc_paused():  # the collector would rescan the growing set of models again and again
-        for done, raw in enumerate(raws, 1):
-            note = not_a_manifest(raw) if raw.file in walked else None
-            if note is not None:
-                result.diagnostics.append(note)
-                continue
-            _validate(raw, result)
-            if raw.kind in FACT_KINDS and raw.api_version.startswith(CALICO_GROUPS):
-                result.facts.append(raw)
-            if done % _COLLECT_EVERY == 0:
-                gc.collect(1)  # reference cycles (failed validations' tracebacks), young objects only
-    _refuse_duplicates(result)
+    copies.finish(result)
     return result
 
 
@@ -95,7 +93,46 @@ FACT_KINDS = ("IPPool",)
 CALICO_GROUPS = ("projectcalico.org/", "crd.projectcalico.org/")
 
 
-def _validate(raw: RawDocument, result: LoadResult) -> None:
+def _check_text(text: str, name: str, walked: bool, result: LoadResult, copies: _Copies) -> None:
+    """Read and validate one file's text, a resource at a time (``stream_documents``). A stream
+    found broken after some resources were checked is checked again from ``read_documents``,
+    which recovers the documents around the error; what the first pass found is forgotten."""
+    found = LoadResult()
+    mark = copies.mark()
+    try:
+        _check(stream_documents(text, name, found.diagnostics), walked, found, copies)
+    except Broken:
+        copies.undo(mark)
+        found = LoadResult()
+        documents, diagnostics = read_documents(text, name)
+        found.diagnostics.extend(diagnostics)
+        _check(iter(documents), walked, found, copies)
+    result.diagnostics.extend(found.diagnostics)
+    result.documents.extend(found.documents)
+    result.facts.extend(found.facts)
+    result.resources += found.resources
+
+
+def _check(raws: Iterator[RawDocument], walked: bool, result: LoadResult, copies: _Copies) -> None:
+    """Validate resources in order, holding none once done (unless ``copies`` keeps them)."""
+    with gc_paused():  # the collector would rescan the growing set of models again and again
+        for raw in raws:
+            result.resources += 1
+            note = not_a_manifest(raw) if walked else None
+            if note is not None:
+                result.diagnostics.append(note)
+                continue
+            document = _validate(raw, result)
+            if document is not None:
+                copies.see(document, result)
+            if raw.kind in FACT_KINDS and raw.api_version.startswith(CALICO_GROUPS):
+                result.facts.append(raw)
+            copies.checked += 1
+            if copies.checked % _COLLECT_EVERY == 0:
+                gc.collect(1)  # reference cycles (failed validations' tracebacks), young objects only
+
+
+def _validate(raw: RawDocument, result: LoadResult) -> Document | None:
     try:
         document, diagnostics = validate(raw)
     except Exception as exc:  # a bug must cost one document, not the run
@@ -104,25 +141,22 @@ def _validate(raw: RawDocument, result: LoadResult) -> None:
         message = f"internal error validating {raw.label}: {type(exc).__name__}: {exc}"
         document, diagnostics = None, [make("C2C000", message, raw.source())]
     result.diagnostics.extend(diagnostics)
-    if document is not None:
-        result.documents.append(document)
+    return document
 
 
-def _read(input_file: InputFile, result: LoadResult) -> list[RawDocument]:
+def _read(input_file: InputFile, result: LoadResult) -> str | None:
+    """The file's text, or ``None`` (and a diagnostic) when it cannot be read or decoded."""
     result.files += 1
     try:
         data = input_file.read_bytes()
     except OSError as exc:
         result.diagnostics.append(make("C2C101", f"{input_file.name}: cannot read: {exc.strerror or exc}"))
-        return []
+        return None
     decoded = decode(data, input_file.name)
     if decoded.text is None:
         assert decoded.diagnostic is not None
         result.diagnostics.append(decoded.diagnostic)
-        return []
-    documents, diagnostics = read_documents(decoded.text, input_file.name)
-    result.diagnostics.extend(diagnostics)
-    return documents
+    return decoded.text
 
 
 def _identity(document: Document) -> tuple[str, str, str, str, str]:
@@ -138,31 +172,118 @@ def _identity(document: Document) -> tuple[str, str, str, str, str]:
     return family, document.kind, document.namespace, tier, name
 
 
-def _refuse_duplicates(result: LoadResult) -> None:
+Identity = tuple[str, str, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """The first copy of a stored object: the document itself when documents are kept, else the
+    digest of its content."""
+
+    where: RawDocument
+    """Where it is: the document's raw form, without its data when documents are not kept (its
+    position is found only when a copy needs it)."""
+    document: Document | None
+    digest: bytes | None
+
+    @property
+    def source(self) -> Source:
+        return self.where.source()
+
+
+class _Copies:
     """One stored object given twice: copies with the same content (a v3 and a crd v1 export of
     one policy, one file read twice) are one resource, kept once with an info (C2C225); copies that
-    differ are refused (C2C224), since which one the cluster holds is unknown."""
-    first: dict[tuple[str, str, str, str, str], Document] = {}
-    duplicated: set[int] = set()
-    dropped: set[int] = set()
-    for document in result.documents:
+    differ are refused (C2C224), since which one the cluster holds is unknown.
+
+    Documents are seen one at a time as they are validated. When they are not kept, a copy is
+    compared by digest (``_digest``), which tells apart some values Python's ``==`` takes as equal
+    (``1`` and ``true``): such copies are then refused rather than merged, the safe side."""
+
+    def __init__(self, keep: bool) -> None:
+        self.keep = keep
+        self.checked = 0
+        self.first: dict[Identity, _Seen] = {}
+        self.refused: set[Identity] = set()
+        self.left_out: set[int] = set()
+        """The ``id`` of each kept document left out (a copy, or refused)."""
+        self.count = 0
+        self._journal: list[tuple[str, Any]] = []
+        """What ``see`` added since the oldest ``mark`` still open, for ``undo``."""
+
+    def mark(self) -> tuple[int, int]:
+        """A point ``undo`` can go back to (``_check_text``: one file's first reading)."""
+        self._journal.clear()
+        return self.count, self.checked
+
+    def undo(self, mark: tuple[int, int]) -> None:
+        """Forget every document seen since ``mark``."""
+        for what, value in reversed(self._journal):
+            if what == "first":
+                del self.first[value]
+            elif what == "refused":
+                self.refused.discard(value)
+            else:
+                self.left_out.discard(value)
+        self._journal.clear()
+        self.count, self.checked = mark
+
+    def see(self, document: Document, result: LoadResult) -> None:
+        self.count += 1
+        if self.keep:
+            result.documents.append(document)
         key = _identity(document)
-        earlier = first.setdefault(key, document)
-        if earlier is document:
-            continue
-        if _same_content(earlier, document):
-            dropped.add(id(document))
+        earlier = self.first.get(key)
+        if earlier is None:
+            if self.keep:
+                self.first[key] = _Seen(document.raw, document, None)
+            else:
+                raw = document.raw
+                where = RawDocument(None, raw.file, raw.index, raw.locator, raw.slot, raw.base)
+                self.first[key] = _Seen(where, None, _digest(document))
+            self._journal.append(("first", key))
+            return
+        self._leave_out(document)
+        if self._same(earlier, document):
             message = (
                 f"{document.raw.label} is given again with the same content (first at"
-                f" {earlier.source()}): one resource, converted once"
+                f" {earlier.source}): one resource, converted once"
             )
             result.diagnostics.append(make("C2C225", message, document.source()))
-            continue
-        duplicated.update({id(earlier), id(document)})
-        message = f"{document.raw.label} is defined again, differently (first at {earlier.source()})"
+            return
+        if key not in self.refused:
+            self.refused.add(key)
+            self._journal.append(("refused", key))
+            if earlier.document is not None:
+                self._leave_out(earlier.document)
+            else:
+                self.count -= 1
+        message = f"{document.raw.label} is defined again, differently (first at {earlier.source})"
         result.diagnostics.append(make("C2C224", message, document.source()))
-    if duplicated or dropped:
-        result.documents = [d for d in result.documents if id(d) not in duplicated | dropped]
+
+    def _leave_out(self, document: Document) -> None:
+        self.left_out.add(id(document))
+        self._journal.append(("left_out", id(document)))
+        self.count -= 1
+
+    def _same(self, earlier: _Seen, document: Document) -> bool:
+        if earlier.document is not None:
+            return _same_content(earlier.document, document)
+        return earlier.digest == _digest(document)
+
+    def finish(self, result: LoadResult) -> None:
+        if self.left_out:
+            result.documents = [d for d in result.documents if id(d) not in self.left_out]
+        result.valid = self.count
+
+
+def _refuse_duplicates(result: LoadResult) -> None:
+    """The duplicate check (``_Copies``) over documents validated elsewhere (``verify``'s reader)."""
+    documents, result.documents = result.documents, []
+    copies = _Copies(keep=True)
+    for document in documents:
+        copies.see(document, result)
+    copies.finish(result)
 
 
 def _same_content(a: Document, b: Document) -> bool:
@@ -174,3 +295,29 @@ def _same_content(a: Document, b: Document) -> bool:
         return bool(a.raw.data == b.raw.data)
     exclude = {"tier"}
     return bool(spec_a.model_dump(exclude=exclude) == spec_b.model_dump(exclude=exclude))
+
+
+def _digest(document: Document) -> bytes:
+    """A digest of what ``_same_content`` compares: the spec's values (``tier`` aside) and its
+    type, or the raw data when there is no typed spec. The spec's JSON form, keys sorted, is
+    exact for a spec's values (its keys are field names and label keys, all strings) and fast."""
+    spec = getattr(document.model, "spec", None)
+    if spec is None:
+        text = repr(_canonical(document.raw.data))
+    else:
+        try:
+            values = spec.model_dump(mode="json", exclude={"tier"})
+            text = json.dumps(values, sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):  # a value without a JSON form: the slow exact way
+            text = repr(_canonical(spec.model_dump(exclude={"tier"})))
+        text = type(spec).__name__ + text
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` with every mapping's items in a fixed order and every leaf tagged with its type."""
+    if isinstance(value, dict):
+        return ("map", sorted(((type(k).__name__, repr(k)), _canonical(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return ("seq", [_canonical(v) for v in value])
+    return (type(value).__name__, repr(value))

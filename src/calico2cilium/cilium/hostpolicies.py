@@ -20,7 +20,7 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
-from calico2cilium.cilium.ports import l4_parts
+from calico2cilium.cilium.ports import ICMP_EVERY_TYPE_NOTE, allows_icmp_type_zero, l4_parts
 from calico2cilium.cilium.rulekit import (
     ANNOTATION_PREFIX,
     DENY_SECTION,
@@ -58,7 +58,8 @@ def _spec(
             rules: list[dict[str, Any]] = []
             if cubes:
                 try:
-                    rules = peer_rules(cubes, direction, False, partial(l4_parts, target=target), groups)
+                    parts = partial(l4_parts, target=target, allow=name == SECTION[direction])
+                    rules = peer_rules(cubes, direction, False, parts, groups)
                 except Inexpressible as err:
                     fail(err, Grant(None, tuple(cubes), tuple(cubes)))
             if rules:
@@ -68,6 +69,12 @@ def _spec(
     return spec if len(spec) > 2 else None
 
 
+def _with_icmp_note(description: str, spec: dict[str, Any]) -> str:
+    if any(allows_icmp_type_zero(spec.get(SECTION[d], [])) for d in ir.Direction):
+        return f"{description} ({ICMP_EVERY_TYPE_NOTE})"
+    return description
+
+
 def host_documents(
     hosts: Sequence[HostPlan], target: CiliumTarget, groups: CidrGroups, failures: list[EmitFailure]
 ) -> tuple[dict[str, tuple[ir.Policy, list[dict[str, Any]]]], list[dict[str, Any]]]:
@@ -75,6 +82,26 @@ def host_documents(
     by_policy: dict[str, tuple[ir.Policy, list[dict[str, Any]]]] = {}
     per_node: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
     documents: list[dict[str, Any]] = []
+    written: dict[tuple[object, ...], dict[str, Any] | None] = {}
+    """Specs by the grants they write: alike nodes share their grants (``compile/hosts._like``)."""
+
+    def spec_of(
+        selector: dict[str, Any],
+        grants: dict[ir.Direction, list[Grant]],
+        fail: Callable[[Inexpressible, Grant], None],
+        *,
+        default_deny: bool,
+        description: str,
+    ) -> dict[str, Any] | None:
+        key = (default_deny, tuple((d, tuple(id(g) for g in grants[d])) for d in ir.Direction if d in grants))
+        if key not in written:
+            written[key] = _spec({}, grants, target, fail, groups, default_deny=default_deny, description="")
+        body = written[key]
+        if body is None:
+            return None
+        sections = {k: v for k, v in body.items() if k not in ("nodeSelector", "description")}
+        return {"nodeSelector": selector, "description": description, **sections}
+
     for host in hosts:
         selector = {"matchLabels": {NODE_LABEL: host.label_value}}
         for key in sorted(host.grants):
@@ -84,7 +111,7 @@ def host_documents(
                 failures.append(EmitFailure(grant.rule, policy, err))
 
             governed = {d: g for d, g in host.grants[key].items() if d in host.governed}
-            spec = _spec(selector, governed, target, fail, groups, default_deny=False, description="")
+            spec = spec_of(selector, governed, fail, default_deny=False, description="")
             if spec is not None:
                 by_policy.setdefault(key, (policy, []))
                 per_node.setdefault(key, []).append((host.label_value, host.node, spec))
@@ -93,11 +120,10 @@ def host_documents(
             failures.append(EmitFailure(None, None, err))
 
         note = f"Calico's defaults for the host endpoints of node {host.node} (failsafe ports, profiles)"
-        spec = _spec(
-            selector, host.defaults, target, fail_default, groups, default_deny=True, description=note
-        )
+        spec = spec_of(selector, host.defaults, fail_default, default_deny=True, description=note)
         if spec is None:
             continue
+        spec["description"] = _with_icmp_note(note, spec)
         first = host.first
         annotations = {ANNOTATION_PREFIX + "source": first.origin.resource}
         if first.origin.source is not None:
@@ -142,7 +168,8 @@ def _grouped(policy: ir.Policy, specs: list[tuple[str, str, dict[str, Any]]]) ->
             selector = {"matchExpressions": [{"key": NODE_LABEL, "operator": "In", "values": labels}]}
             shown = ", ".join(names[:_NAMED]) + (", ..." if len(names) > _NAMED else "")
             note = f"{policy.name}: its rules for the host endpoints of {len(names)} nodes ({shown}), the same for each"
-        out.append({"nodeSelector": selector, "description": note, **bodies[key]})
+        body = bodies[key]
+        out.append({"nodeSelector": selector, "description": _with_icmp_note(note, body), **body})
     return out
 
 

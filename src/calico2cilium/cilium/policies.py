@@ -24,7 +24,7 @@ from typing import Any
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
 from calico2cilium.cilium.http import l7_parts
-from calico2cilium.cilium.ports import l4_parts
+from calico2cilium.cilium.ports import ICMP_EVERY_TYPE_NOTE, allows_icmp_type_zero, l4_parts
 from calico2cilium.cilium.rulekit import (
     ANNOTATION_PREFIX,
     DENY_SECTION,
@@ -151,7 +151,9 @@ def specs_of(
         if closed:
             for cube in resource.subject.cubes:
                 per_subject[cube].setdefault(section, [])
-        beside_l7 = partial(l4_parts, target=target, l7_ports=l7_ports.get(direction, frozenset()))
+        beside_l7 = partial(
+            l4_parts, target=target, l7_ports=l7_ports.get(direction, frozenset()), allow=True
+        )
         pieces: list[tuple[str, list[Cube], PartsOf]] = [
             (section, sec.allow, beside_l7),
             (deny_section, sec.deny, plain),
@@ -185,6 +187,8 @@ def specs_of(
     for subject_cube, sections in per_subject.items():
         notes = [n for sec in resource.layout.values() for n in sec.notes.get(subject_cube, ())]
         description = "; ".join(sorted(dict.fromkeys(notes), key=_rule_order)) or resource.default_note
+        if any(allows_icmp_type_zero(sections.get(SECTION[d], [])) for d in ir.Direction):
+            description = f"{description} ({ICMP_EVERY_TYPE_NOTE})"
         opened = sorted(
             d.value for d in resource.open if SECTION[d] in sections or DENY_SECTION[d] in sections
         )

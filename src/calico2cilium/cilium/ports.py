@@ -24,7 +24,7 @@ from typing import Any
 from calico2cilium.facts.protocols import iana_svc_name
 from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.sets import Inexpressible, IntervalSet, L4Set, cilium_names
-from calico2cilium.sets.l4 import ICMP, ICMPV6, SCTP, TCP, UDP
+from calico2cilium.sets.l4 import ICMP, ICMPV6, SCTP, TCP, UDP, IcmpMap
 
 MAX_PORTS_PER_ITEM = 40
 PORT_MAX = 65535
@@ -97,10 +97,21 @@ def _port_entries(l4: L4Set, target: CiliumTarget, l7_ports: frozenset[int]) -> 
     return [{**e, "protocol": _NAMES[p]} for p, entries in sorted(per_proto.items()) for e in entries]
 
 
-def _icmp_fields(l4: L4Set, target: CiliumTarget) -> list[dict[str, Any]]:
+def _every_type(types: IcmpMap) -> bool:
+    """Whether an ICMP type map holds every type with every code."""
+    return len(types.segments) == 1 and types.segments[0][:2] == (0, 255) and types.segments[0][2].is_full
+
+
+def _icmp_fields(l4: L4Set, target: CiliumTarget, *, allow: bool) -> list[dict[str, Any]]:
     fields: list[dict[str, Any]] = []
     for proto, types in l4.icmp:
         family = _FAMILIES[proto]
+        if allow and target.icmp_type_zero_matches_every_type and _every_type(types):
+            # Every type of the family: type 0 alone says it (cilium/cilium#41304). Allows only:
+            # a Cilium that fixed the bug would allow less here (type 0 alone), never more,
+            # while a deny written so would deny less.
+            fields.append({"family": family, "type": 0})
+            continue
         covered = 0
         for lo, hi, codes in types.segments:
             if not codes.is_full:
@@ -119,6 +130,17 @@ def _icmp_fields(l4: L4Set, target: CiliumTarget) -> list[dict[str, Any]]:
     return fields
 
 
+ICMP_EVERY_TYPE_NOTE = "ICMP type 0 in an allow stands for every type of its family (cilium/cilium#41304)"
+"""Said in the description of a spec whose allows write an ICMP type 0: with every supported
+Cilium (``CiliumTarget.icmp_type_zero_matches_every_type``) type 0 matches every type, so a type
+set holding 0 is only ever written for every type."""
+
+
+def allows_icmp_type_zero(rules: list[dict[str, Any]]) -> bool:
+    """Whether some rule writes an ICMP field of type 0."""
+    return any(f.get("type") == 0 for r in rules for item in r.get("icmps", ()) for f in item["fields"])
+
+
 def tcp_numbers(l4: L4Set) -> set[int]:
     """The numbered TCP ports of ``l4`` (for the ports that carry L7 rules: a few hundred at most)."""
     found: set[int] = set()
@@ -129,9 +151,13 @@ def tcp_numbers(l4: L4Set) -> set[int]:
     return found
 
 
-def l4_parts(l4: L4Set, target: CiliumTarget, l7_ports: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
+def l4_parts(
+    l4: L4Set, target: CiliumTarget, l7_ports: frozenset[int] = frozenset(), *, allow: bool = False
+) -> list[dict[str, Any]]:
     """Rule fragments (``{}``, ``{"toPorts": ...}``, ``{"icmps": ...}``) whose union is ``l4``; no
-    range entry covers one of ``l7_ports`` (the TCP ports that carry L7 rules next to it)."""
+    range entry covers one of ``l7_ports`` (the TCP ports that carry L7 rules next to it).
+    ``allow``: the fragments are for an allow rule, where every ICMP type of a family is written
+    as type 0 (``ICMP_EVERY_TYPE_NOTE``)."""
     if l4.is_full:
         return [{}]
     if not l4.others.is_empty:
@@ -144,7 +170,7 @@ def l4_parts(l4: L4Set, target: CiliumTarget, l7_ports: frozenset[int] = frozens
     ports = _port_entries(l4, target, l7_ports)
     if ports:
         parts.append({"toPorts": [{"ports": chunk} for chunk in _chunks(ports, MAX_PORTS_PER_ITEM)]})
-    fields = _icmp_fields(l4, target)
+    fields = _icmp_fields(l4, target, allow=allow)
     if fields:
         parts.append({"icmps": [{"fields": chunk} for chunk in _chunks(fields, MAX_ICMP_FIELDS)]})
     return parts

@@ -50,7 +50,7 @@ def command(
     progress = Progress(enabled=not quiet)
     given = inputs(paths, files)
     reading_stage(progress, given, "reading and checking inputs")
-    result = load(given, recursive=recursive, progress=progress)
+    result = load(given, recursive=recursive, progress=progress, keep=False)  # findings only
     progress.done()
     shown = [d for d in result.diagnostics if not quiet or d.severity is Severity.ERROR]
     shown = capped(sorted(shown, key=Diagnostic.sort_key))
@@ -59,7 +59,7 @@ def command(
         errors = sum(d.severity is Severity.ERROR for d in result.diagnostics)
         warnings = sum(d.severity is Severity.WARNING for d in result.diagnostics)
         click.echo(
-            f"{result.files} files, {result.resources} resources, {len(result.documents)} valid, "
+            f"{result.files} files, {result.resources} resources, {result.valid} valid, "
             f"{errors} errors, {warnings} warnings",
             err=True,
         )

@@ -50,7 +50,10 @@ def assumption_rows(
         origin = _origin(options, flag, bool(getattr(options, attr)), key)
         if origin is None:
             origin = "the input (IPPools)" if value else "not given: unknown, any address may be of this kind"
-        rows.append(Assumption(name, ", ".join(value) or "unknown", origin))
+        shown = ", ".join(value) or "unknown"
+        if attr == "node_cidrs" and value:
+            shown += " (every address of every node inside them; C2C388)"
+        rows.append(Assumption(name, shown, origin))
     rows.append(
         Assumption(
             "Cilium version",

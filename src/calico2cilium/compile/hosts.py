@@ -93,10 +93,18 @@ def compile_hosts(lowered: Lowered, cluster: Ranges, plan: Plan, notes: Diagnost
     for hep in lowered.host_endpoints:
         by_node[hep.node].append(hep)
     compiled = {id(pp.policy) for pp in plan.policies}
+    alike: dict[tuple[object, ...], HostPlan] = {}
     for node in sorted(by_node):
         heps = tuple(sorted(by_node[node], key=lambda h: h.name))
+        key = _alike_key(heps)
         try:
-            host = _compile_node(node, heps, lowered, cluster, compiled, notes)
+            template = alike.get(key) if key is not None else None
+            if template is not None:
+                host = _like(template, node, heps)
+            else:
+                host = _compile_node(node, heps, lowered, cluster, compiled, notes)
+                if key is not None:
+                    alike[key] = host
         except _Refused as refusal:
             for hep in heps:
                 notes.add(
@@ -128,6 +136,34 @@ def compile_hosts(lowered: Lowered, cluster: Ranges, plan: Plan, notes: Diagnost
             )
         )
     return tuple(hosts)
+
+
+def _alike_key(heps: tuple[ir.HostEndpoint, ...]) -> tuple[object, ...] | None:
+    """What a node's host plan depends on besides its name: its host endpoints' labels (which
+    policies apply), profiles and declared ports, and whether they list addresses (named ports
+    resolve only then). Their own addresses only ever make a rule refused (a rule that constrains
+    the host's own side: ``host_rule_region``), and the host endpoints a rule's peer picks are
+    read from all of them (``cover``). ``None`` when the node has several endpoints (compiled
+    on its own)."""
+    if len(heps) != 1:
+        return None
+    hep = heps[0]
+    return (tuple(sorted(hep.labels)), hep.interface, hep.profiles, hep.ports, bool(hep.expected_ips))
+
+
+def _like(template: HostPlan, node: str, heps: tuple[ir.HostEndpoint, ...]) -> HostPlan:
+    """The host plan of a node alike ``template``'s (``_alike_key``): the same grants."""
+    (hep,) = heps
+    return HostPlan(
+        node,
+        (replace(hep, expected_ips=tuple(dict.fromkeys(hep.expected_ips))),),
+        label_value(node),
+        governed=set(template.governed),
+        grants={k: {d: list(g) for d, g in v.items()} for k, v in template.grants.items()},
+        policies=dict(template.policies),
+        named_ports=list(template.named_ports),
+        defaults={d: list(g) for d, g in template.defaults.items()},
+    )
 
 
 def _compile_node(

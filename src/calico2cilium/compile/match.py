@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from calico2cilium import ir
 from calico2cilium.calico.selector import All, Eq, Selector, conjoin, negate, replace_all, replace_global
 from calico2cilium.compile import labelspace as ls
+from calico2cilium.compile.node_ranges import note_nodes_by_nets
 from calico2cilium.compile.services import ServiceBackends, ServiceRefused, resolve_known
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
@@ -254,12 +255,7 @@ def side(
             return Side(pods, frozenset(), IPSet.empty())
         if set_ips.is_empty:
             return Side(pods, frozenset(), IPSet.empty())
-        hosts = (
-            ALL_HOSTS
-            if _coverage(set_ips, cluster.nodes, cluster, "node", rule.origin, notes)
-            else frozenset()
-        )
-        return Side(pods, hosts, set_ips)
+        return Side(pods, _node_hosts(set_ips, family, cluster, rule, notes), set_ips)
     if ips is None:
         return Side(LabelSet.all(), ALL_HOSTS, IPSet.all() & family)
     pods = (
@@ -267,8 +263,17 @@ def side(
         if _coverage(ips, cluster.pods, cluster, "pod", rule.origin, notes)
         else LabelSet.empty()
     )
-    hosts = ALL_HOSTS if _coverage(ips, cluster.nodes, cluster, "node", rule.origin, notes) else frozenset()
-    return Side(pods, hosts, ips)
+    return Side(pods, _node_hosts(ips, family, cluster, rule, notes), ips)
+
+
+def _node_hosts(
+    ips: IPSet, family: IPSet, cluster: Ranges, rule: ir.Rule, notes: Diagnostics
+) -> frozenset[HostKind]:
+    """The nodes a side's addresses match: all of them when ``ips`` covers the node ranges (what
+    that assumes of node addresses is said by ``node_ranges``), else none."""
+    matched = _coverage(ips, cluster.nodes, cluster, "node", rule.origin, notes)
+    note_nodes_by_nets(ips, matched, cluster.nodes, cluster.family_space() & family, rule, notes)
+    return ALL_HOSTS if matched else frozenset()
 
 
 API_SERVER_SERVICE = ("default", "kubernetes")

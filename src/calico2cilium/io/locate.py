@@ -3,7 +3,7 @@
 Loading keeps no YAML nodes (keeping them makes Python's garbage collector rescan millions of objects).
 A :class:`Locator` keeps the text instead, and where each document starts, and composes a document's
 node tree only when a diagnostic needs a position in it, once per document (a document alone when
-its text can be cut out, else with all of its chunk). A path such as
+its text can be cut out, else with all of its chunk; the last few trees are kept). A path such as
 ``("spec", "ingress", 0, "action")`` is then walked through the nodes; the deepest node that exists
 answers, so a missing field points at its parent.
 """
@@ -28,6 +28,12 @@ class Chunk:
     line_offset: int
     text: str
 
+
+KEPT_TREES = 16
+"""Node trees kept for reuse. A composed tree is about 40 times its text, so keeping every tree a
+position was asked for made memory grow with the input by that much (lowering asks for positions
+in every document). The stages ask for a document's positions together, so a few recent trees
+answer nearly every request; an older document is composed again (from its own text)."""
 
 DocumentStart = tuple[int, int]
 """Where a document's text starts in its chunk: (character offset of its first line, that line)."""
@@ -94,6 +100,8 @@ class Locator:
         tree = self._trees.get(slot)
         if tree is None:
             tree = self._alone(slot) or self._in_chunk(slot)
+            if len(self._trees) >= KEPT_TREES:
+                del self._trees[next(iter(self._trees))]  # the oldest: documents are visited in turn
             self._trees[slot] = tree
         return tree
 
@@ -116,6 +124,7 @@ class Locator:
         chunk_index, doc_index = slot
         trees = self._chunk_trees.get(chunk_index)
         if trees is None:
+            self._chunk_trees.clear()  # one chunk's trees at a time (see KEPT_TREES)
             trees = self._chunk_trees[chunk_index] = _compose(self.chunks[chunk_index].text)
         return (trees[doc_index], 0) if doc_index < len(trees) else (None, 0)
 

@@ -109,22 +109,99 @@ def _collect(
         for doc_index, built in enumerate(part.documents):
             if built.data is None:
                 continue  # an empty document, as kubectl skips
-            document = RawDocument(built.data, name, index, locator, (chunk_index, doc_index))
-            duplicates = sorted(built.duplicates, key=lambda found: found[0].index)
-            problems = [_duplicate(name, chunk, mark, key) for mark, key in duplicates]
-            if not built.tree or built.containers > MAX_NODES_PER_DOCUMENT:
-                # Shared containers (aliases) may form cycles or expand beyond reason: measure.
-                # A tree built by the fast path is known to be no deeper than MAX_DEPTH.
-                problems.extend(_check_structure(built.data, document))
-            diagnostics.extend(problems)
-            if not problems:
-                documents.extend(_expand(document, diagnostics))
+            documents.extend(
+                _resources(name, chunk, built, locator, (chunk_index, doc_index), index, diagnostics)
+            )
             index += 1
         if part.error is not None:
             diagnostics.append(_syntax_error(name, chunk, part.error))
     if index == 0 and not diagnostics:
-        diagnostics.append(Diagnostic("C2C105", Severity.ERROR, "no documents in input", Source(name)))
+        diagnostics.append(_no_documents(name))
     return documents, diagnostics
+
+
+def _resources(
+    name: str,
+    chunk: Chunk,
+    built: Built,
+    locator: Locator,
+    slot: tuple[int, int],
+    index: int,
+    diagnostics: list[Diagnostic],
+) -> list[RawDocument]:
+    """The resources of one non-empty document (its items, for a list), or its problems."""
+    document = RawDocument(built.data, name, index, locator, slot)
+    duplicates = sorted(built.duplicates, key=lambda found: found[0].index)
+    problems = [_duplicate(name, chunk, mark, key) for mark, key in duplicates]
+    if not built.tree or built.containers > MAX_NODES_PER_DOCUMENT:
+        # Shared containers (aliases) may form cycles or expand beyond reason: measure.
+        # A tree built by the fast path is known to be no deeper than MAX_DEPTH.
+        problems.extend(_check_structure(built.data, document))
+    diagnostics.extend(problems)
+    return [] if problems else list(_expand(document, diagnostics))
+
+
+def _no_documents(name: str) -> Diagnostic:
+    return Diagnostic("C2C105", Severity.ERROR, "no documents in input", Source(name))
+
+
+class Broken(Exception):
+    """``stream_documents`` met an error after it had given resources: read the text again with
+    ``read_documents``, which recovers the documents around the error."""
+
+
+def stream_documents(text: str, name: str, diagnostics: list[Diagnostic]) -> Iterator[RawDocument]:
+    """``read_documents``, one resource at a time, its diagnostics appended to ``diagnostics``:
+    only the document being read and the one after it are held, so a caller that drops each
+    resource once done holds a small part of a large stream.
+
+    A stream with an error after the first document raises ``Broken`` (the caller starts again
+    with ``read_documents``); one with an error in its first document, or JSON, is read whole.
+    """
+    if text.lstrip()[:1] in ("{", "["):
+        yield from _whole(text, name, diagnostics)
+        return
+    chunk = Chunk(0, text)
+    starts: list[tuple[int, int]] = []
+    locator = Locator([chunk], [starts])  # ``starts`` grows as documents are read
+    loader = Loader(text)
+    loader.max_depth = MAX_DEPTH
+    held: list[RawDocument] = []  # one document's resources, given once the next one has started
+    given = False
+    before = len(diagnostics)
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            built = loader.build_document(node)
+            slot = (0, len(starts))
+            starts.append(built.start)
+            given = given or bool(held)
+            yield from held  # its end (this document's start) is known: positions are cheap
+            held = []
+            if built.data is not None:
+                held = _resources(name, chunk, built, locator, slot, index, diagnostics)
+                index += 1
+    except (yaml.MarkedYAMLError, yaml.reader.ReaderError):
+        if given:
+            raise Broken() from None
+        held = []
+        del diagnostics[before:]  # nothing was given: read again from the start
+        yield from _whole(text, name, diagnostics)
+        return
+    finally:
+        loader.dispose()
+    yield from held
+    if index == 0 and len(diagnostics) == before:
+        diagnostics.append(_no_documents(name))
+
+
+def _whole(text: str, name: str, diagnostics: list[Diagnostic]) -> Iterator[RawDocument]:
+    documents, found = read_documents(text, name)
+    diagnostics.extend(found)
+    yield from documents
 
 
 def _read_json(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic]] | None:

@@ -49,7 +49,7 @@ def render_text(result: VerifyResult) -> str:
     lines.append("")
     lines.append(
         f"{proven}/{checked} subject partitions proven (both directions) in {result.seconds:.2f}s; "
-        f"assumptions: pod CIDRs {list(a.pod_cidrs) or 'unknown'}, node CIDRs {list(a.node_cidrs) or 'unknown'}, "
+        f"assumptions: pod CIDRs {list(a.pod_cidrs) or 'unknown'}, node CIDRs {_nodes(a.node_cidrs)}, "
         f"Cilium {a.cilium_version[0]}.{a.cilium_version[1]}, IPv{'/'.join(str(f) for f in a.families)}, "
         f"Felix defaultEndpointToHostAction {a.calico_endpoint_to_host_action}"
         + (
@@ -109,3 +109,8 @@ def _some(names: list[str], most: int = 5) -> str:
 
 def _ports(ports: FailsafePorts) -> str:
     return "[" + ", ".join(f"{p}:{n}" for p, n in ports) + "]"
+
+
+def _nodes(cidrs: tuple[str, ...]) -> str:
+    """The node ranges as assumed: given, they hold every address of every node (C2C388)."""
+    return f"{list(cidrs)} (every node address inside them)" if cidrs else "unknown"

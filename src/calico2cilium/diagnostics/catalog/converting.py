@@ -16,6 +16,18 @@ _GOOD = _np(
     "      source:\n        selector: app == 'web'\n      destination:\n        ports: [5432]\n"
 )
 
+
+_CLUSTER_RANGES = (("--pod-cidr", "10.244.0.0/16"), ("--node-cidr", "192.168.0.0/24"))
+"""The cluster's ranges given to the node-range examples (C2C388, C2C389)."""
+
+
+def _from_nets(action: str, nets: str, more: str = "") -> str:
+    """A policy whose first ingress rule has ``action`` from ``nets``, then ``more`` rules."""
+    return _np(
+        f"  selector: app == 'db'\n  ingress:\n    - action: {action}\n      source:\n        nets: [{nets}]\n{more}"
+    )
+
+
 _INVENTORY = """\
 apiVersion: v1
 kind: List
@@ -773,5 +785,51 @@ CODES = (
             "      destination:\n        services: {name: kubernetes, namespace: default}\n"
         ),
         passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C388",
+        "node-addresses-assumed",
+        Severity.INFO,
+        "Rules whose nets cover the node ranges were converted assuming nodes have no other addresses.",
+        "With the node ranges given (--node-cidr, or nodeCIDRs in --cluster-config), a rule whose nets"
+        " cover every address in them matches every node, and Cilium says that with the entities host"
+        " and remote-node. Those are identities, not addresses: the Cilium agent gives every address a"
+        " node announces (CiliumNode spec.addresses: InternalIP, ExternalIP, CiliumInternalIP) the"
+        " node's identity (cilium/cilium pkg/node/manager/manager.go, NodeUpdated). Calico's nets match"
+        " by address only. So the conversion is exact only if every address of every node lies inside"
+        " the ranges given; a node with a second NIC, a public IP or an address of another family"
+        " (an IPv6 address when only an IPv4 node range was given) is matched by the entity in Cilium"
+        " and not by the nets in Calico: an Allow then allows more than Calico, a Deny denies more."
+        " The run says this once, naming the rules relying on it; Allow rules, where it may widen,"
+        " also get C2C389. Give every range node addresses come from (both families) with"
+        " --node-cidr: a rule whose nets then cover only part of them is refused (failing closed)"
+        " instead. A rule whose nets hold every address of its family (0.0.0.0/0 in an IPv4"
+        " cluster) relies on nothing: Calico matches every node address with it too.",
+        failing=_from_nets("Deny", "192.168.0.0/24", "    - action: Allow\n"),
+        passing=_from_nets("Deny", "0.0.0.0/0"),
+        failing_flags=_CLUSTER_RANGES,
+        passing_flags=_CLUSTER_RANGES,
+    ),
+    CodeDoc(
+        "C2C389",
+        "node-range-allow-may-widen",
+        Severity.WARNING,
+        "An Allow (or Pass) rule's nets cover the node ranges; Cilium matches every address of the nodes.",
+        "The rule's nets cover every address in the node ranges given, so it matches every node, which"
+        " Cilium says with the entities host and remote-node. Cilium gives those identities to every"
+        " address of a node (CiliumNode spec.addresses; cilium/cilium pkg/node/manager/manager.go,"
+        " NodeUpdated), while Calico's rule matches only the addresses inside its nets. If nodes have"
+        " addresses outside the nets (a second NIC, a public IP, an IPv6 address when the nets are"
+        " IPv4), the output allows traffic with them that Calico denied (for a Pass: the next tier"
+        " decides it, where Calico's later rules in the tier did, and may allow what they denied). The"
+        " conversion is exact when"
+        " the node ranges given hold every node address (the assumption C2C388 states); if they do"
+        " not, give the other ranges with --node-cidr too, and the rule is refused (failing closed)"
+        " rather than widened. Nets holding every address of the rule's family (0.0.0.0/0 in an IPv4"
+        " cluster) are exact whatever the node addresses are.",
+        failing=_from_nets("Allow", "192.168.0.0/16"),
+        passing=_from_nets("Allow", "0.0.0.0/0"),
+        failing_flags=_CLUSTER_RANGES,
+        passing_flags=_CLUSTER_RANGES,
     ),
 )
