@@ -159,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
             elif target is not None and r["cpu_seconds"] > target:
                 missed.append(f"{row} {count:,} took {r['cpu_seconds']:.1f} CPU s > {target:.0f} s")
     targets = ", ".join(f"{n:,} <= {s:.0f} s" for n, s in TARGETS.items())
-    print(f"Targets ({targets}, proven; on CPU seconds): {'; '.join(missed) if missed else 'met'}.")
+    verdict = "; ".join(missed) if missed else "met" if not skipped else "met by the sizes measured"
+    print(f"Targets ({targets}, proven; on CPU seconds): {verdict}.")
     if skipped:
         print(f"Not measured: {'; '.join(skipped)}.")
     return 1 if missed else 0
