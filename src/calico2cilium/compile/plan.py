@@ -371,47 +371,34 @@ def _speaking(walk: Walk, size: int) -> set[int]:
     return spoke
 
 
+_LOST_BY_ACTION = {
+    ir.Action.DENY: (
+        "it is denied as written, so Cilium also denies what earlier rules allowed (or passed on)"
+        " of the traffic it matches"
+    ),
+    ir.Action.PASS: (
+        "what it passes on and the namespace profile allows is left out of the output, so Cilium"
+        " denies that traffic"
+    ),
+}
+
+
 def _left_out(direction: ir.Direction, entry: Entry, err: WorkBudgetExceeded) -> Diagnostic:
     """C2C350 for one rule whose narrowed form was too large to build (``Structure.too_complex``)."""
     ref, owner = entry.rule, entry.policy
-    if isinstance(ref, RuleRef):
-        if ref.rule.action is ir.Action.DENY:
-            lost = (
-                "it is denied as written, so Cilium also denies what earlier rules allowed (or passed on)"
-                " of the traffic it matches"
-            )
-            return make(
-                "C2C350",
-                f"{ref.rule.origin}: {err.detail}; {lost}",
-                ref.rule.origin.source,
-                hint=err.hint,
-                narrowing=True,
-            )
-        if ref.rule.action is ir.Action.PASS:
-            lost = (
-                "what it passes on and the namespace profile allows is left out of the output, so"
-                " Cilium denies that traffic"
-            )
-            return make(
-                "C2C350",
-                f"{ref.rule.origin}: {err.detail}; {lost}",
-                ref.rule.origin.source,
-                hint=err.hint,
-                narrowing=True,
-            )
+    if isinstance(ref, RuleRef) and ref.rule.action not in _LOST_BY_ACTION:
         return _too_complex(direction, ref.policy, err, ref.rule)
-    where = owner.policy.origin if isinstance(owner, PolicyPlan) else None
-    lost = (
-        f"what a tier with defaultAction Pass hands on in {direction.value} and the namespace profile"
-        " allows is left out of the output, so Cilium denies that traffic"
-    )
-    return make(
-        "C2C350",
-        f"{where.resource if where else 'a Pass-default tier'}: {err.detail}; {lost}",
-        where.source if where else None,
-        hint=err.hint,
-        narrowing=True,
-    )
+    if isinstance(ref, RuleRef):
+        where, source, lost = str(ref.rule.origin), ref.rule.origin.source, _LOST_BY_ACTION[ref.rule.action]
+    else:
+        origin = owner.policy.origin if isinstance(owner, PolicyPlan) else None
+        where = origin.resource if origin else "a Pass-default tier"
+        source = origin.source if origin else None
+        lost = (
+            f"what a tier with defaultAction Pass hands on in {direction.value} and the namespace"
+            " profile allows is left out of the output, so Cilium denies that traffic"
+        )
+    return make("C2C350", f"{where}: {err.detail}; {lost}", source, hint=err.hint, narrowing=True)
 
 
 def _structural_closed(
