@@ -302,3 +302,33 @@ def test_own_pods_to_host_is_not_host_endpoint_policy() -> None:
         p for p in verify_texts(CALICO, EQUIVALENT, drop).partitions if p.partition.startswith("node n1")
     ]
     assert hosts and all(p.status == "equivalent" for p in hosts)
+
+
+def test_views_of_one_shared_host_flow_keep_their_own_addresses() -> None:
+    """``SymbolicFlow.at_host`` (the nodes of one direction share terms): each view states that no
+    peer has *its* node's addresses, not those of the node the shared flow was made for, and a
+    term translated through one view means the same in the next."""
+    import z3  # type: ignore[import-untyped]
+
+    from calico2cilium.semantics.expr import PEER, InNet, OnSubjectNode
+    from calico2cilium.semantics.world import Endpoint
+    from calico2cilium.verify.smt import SymbolicFlow
+
+    a, b = ipaddress.ip_address("10.0.0.1"), ipaddress.ip_address("10.0.0.2")
+    at_a = InNet(PEER, ipaddress.ip_network("10.0.0.1/32"))
+    shared = SymbolicFlow(CLUSTER, host=Endpoint("host", a, name="a"), own_ips=(a,))
+    shared.prepare([at_a, OnSubjectNode()])
+
+    def possible(view: SymbolicFlow) -> bool:
+        solver = z3.Solver()
+        solver.add(view.term(at_a), *view.axioms())
+        return bool(solver.check() == z3.sat)
+
+    view_a = shared.at_host(Endpoint("host", a, name="a"), (a,))
+    view_b = shared.at_host(Endpoint("host", b, name="b"), (b,))
+    assert not possible(view_a)  # node a's own address is no peer's, at node a
+    assert possible(view_b)  # but node b may talk to node a
+    view_a.term(OnSubjectNode())  # translated through one view: the next states its fact too
+    later = shared.at_host(Endpoint("host", b, name="b"), (b,))
+    assert later.local is not None
+    assert any("peer_on_subject_node" in str(fact) for fact in later.axioms())

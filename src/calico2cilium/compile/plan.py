@@ -37,7 +37,15 @@ from calico2cilium.compile.ordering import (
     compile_ordering,
 )
 from calico2cilium.compile.shadows import shadowed
-from calico2cilium.compile.structure import Expressible, Outcome, Walk, compile_structure
+from calico2cilium.compile.structure import (
+    Entry,
+    Expressible,
+    Outcome,
+    Structure,
+    Walk,
+    compile_structure,
+    rule_limit,
+)
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.collector import Diagnostics
@@ -45,7 +53,7 @@ from calico2cilium.diagnostics.http_rules import refused
 from calico2cilium.facts.target import DEFAULT_TARGET, CiliumTarget
 from calico2cilium.plan import Denial, Grant, Plan, PolicyPlan
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube
-from calico2cilium.sets.budget import WorkBudgetExceeded, budget, limit_for
+from calico2cilium.sets.budget import OwnBudgetExceeded, WorkBudgetExceeded, budget, limit_for, own_budget
 from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, all_peers
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key, subtract_cubes
@@ -161,7 +169,7 @@ def compile_plan(
             assert expressible is not None
             try:
                 with budget(limit_for(size)):
-                    denied_by[direction], profile_allow[direction], walk = _structural(
+                    denied_by[direction], profile_allow[direction], structure = _structural(
                         policies, tiers, direction, expressible, target
                     )
             except WorkBudgetExceeded as err:
@@ -170,13 +178,9 @@ def compile_plan(
             for pp in policies:
                 if pp.policy.rules(direction) is not None:
                     pp.allow.setdefault(direction, [])
-            try:
-                with budget(limit_for(size)):
-                    spoke = {
-                        id(e.rule) for e in walk.entries if e.action is not Action.LOG and walk.reaches(e)
-                    }
-            except WorkBudgetExceeded:
-                continue  # only the notes on rules that decide nothing are lost
+            for rule_entry, rule_err in structure.too_complex:
+                diagnostics.add(_left_out(direction, rule_entry, rule_err))
+            spoke = _speaking(structure.walk, size)
             for shadow in shadowed(direction, tiers, spoke, wider_rules, closed_tiers):
                 diagnostics.add(shadow)
             continue
@@ -298,12 +302,13 @@ def _structural(
     direction: ir.Direction,
     expressible: Expressible,
     target: CiliumTarget,
-) -> tuple[Region, list[Grant], Walk]:
+) -> tuple[Region, list[Grant], Structure]:
     """Each rule in its own shape where that is exact, else narrowed by what deny-wins does not
     take care of (``compile/structure.py``; docs/design/structure-preserving-compile.md). Returns
     Calico's deny region inside the Kubernetes NetworkPolicies' native readings (what their
     companions deny), the profile's grants (Pass-default tiers only: a Pass rule's piece goes
-    to its own policy), and the walk (for the notes on rules that decide nothing)."""
+    to its own policy), and the structure (its walk, for the notes on rules that decide nothing,
+    and the rules too large to build)."""
     enforced = [pp for pp in policies if pp.native is not None]
     result = compile_structure(
         tiers, expressible, open_policies=target.enable_default_deny, enforced=enforced
@@ -341,7 +346,59 @@ def _structural(
         native = (pp.native or {}).get(direction)
         if native:
             denied.extend(result.walk.decide(native)[1])
-    return Region.of(denied), profile, result.walk
+    return Region.of(denied), profile, result
+
+
+def _speaking(walk: Walk, size: int) -> set[int]:
+    """The rules that decide or pass on some flow (``Walk.reaches``), each within its own work
+    budget; a rule past it counts as speaking (no note rather than a wrong one), and past the
+    direction's budget every rule does."""
+    spoke: set[int] = set()
+    try:
+        with budget(limit_for(size)):
+            for entry in walk.entries:
+                if entry.action is Action.LOG:
+                    continue
+                try:
+                    with own_budget(rule_limit(len(entry.cubes) + len(walk.meets(entry)))):
+                        reached = walk.reaches(entry)
+                except OwnBudgetExceeded:
+                    reached = True
+                if reached:
+                    spoke.add(id(entry.rule))
+    except WorkBudgetExceeded:
+        return {id(e.rule) for e in walk.entries}
+    return spoke
+
+
+_LOST_BY_ACTION = {
+    ir.Action.DENY: (
+        "it is denied as written, so Cilium also denies what earlier rules allowed (or passed on)"
+        " of the traffic it matches"
+    ),
+    ir.Action.PASS: (
+        "what it passes on and the namespace profile allows is left out of the output, so Cilium"
+        " denies that traffic"
+    ),
+}
+
+
+def _left_out(direction: ir.Direction, entry: Entry, err: WorkBudgetExceeded) -> Diagnostic:
+    """C2C350 for one rule whose narrowed form was too large to build (``Structure.too_complex``)."""
+    ref, owner = entry.rule, entry.policy
+    if isinstance(ref, RuleRef) and ref.rule.action not in _LOST_BY_ACTION:
+        return _too_complex(direction, ref.policy, err, ref.rule)
+    if isinstance(ref, RuleRef):
+        where, source, lost = str(ref.rule.origin), ref.rule.origin.source, _LOST_BY_ACTION[ref.rule.action]
+    else:
+        origin = owner.policy.origin if isinstance(owner, PolicyPlan) else None
+        where = origin.resource if origin else "a Pass-default tier"
+        source = origin.source if origin else None
+        lost = (
+            f"what a tier with defaultAction Pass hands on in {direction.value} and the namespace"
+            " profile allows is left out of the output, so Cilium denies that traffic"
+        )
+    return make("C2C350", f"{where}: {err.detail}; {lost}", source, hint=err.hint, narrowing=True)
 
 
 def _structural_closed(

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 from calico2cilium.compile.ordering import Action, DefaultAction, TierSpec
-from calico2cilium.sets.budget import working_on
+from calico2cilium.sets.budget import OwnBudgetExceeded, WorkBudgetExceeded, own_budget, working_on
 from calico2cilium.sets.index import CubeIndex, pick_key
 from calico2cilium.sets.l4 import PORT_PROTOCOLS, L4Set
 from calico2cilium.sets.labels import LabelCube, LabelSet, label_index, subtract_all
@@ -352,6 +353,10 @@ class Structure:
     closed: set[int] = field(default_factory=set)
     """``id`` of the policy provenances whose output must turn default deny on; the others'
     subjects never meet the end of a tier, so Cilium's "allowed unless denied" is Calico's."""
+    too_complex: list[tuple[Entry, WorkBudgetExceeded]] = field(default_factory=list)
+    """Rules whose form was too large to build (``rule_limit``), failing closed (C2C350): a Deny
+    denied as written (also what earlier rules allowed of it), an Allow or profile piece left
+    out (Cilium denies what it allowed)."""
 
 
 def compile_structure(
@@ -374,7 +379,7 @@ def compile_structure(
             if not open_policies or id(policy.provenance) in kept:
                 walk.closing.setdefault(id(policy.provenance), index)
     out.closed = set(walk.closing)
-    left_out: list[tuple[Entry, tuple[Cube, ...]]] = []  # Denies with no Cilium form, and D(d)
+    left_out: list[LeftOut] = []  # Denies with no Cilium form, and D(d)
     for entry in walk.entries:
         working_on(entry.policy)
         if entry.action is Action.DENY:
@@ -385,15 +390,26 @@ def compile_structure(
                 if e.action is Action.ALLOW or (e.action is Action.PASS and e.tier == entry.tier)
             ]
             cubes = entry.cubes
-            if takers:
-                taken = [c for e in takers for c in (walk.reach(e) if e.action is Action.ALLOW else e.cubes)]
-                cubes = tuple(_tidy(subtract_cubes(entry.cubes, taken)))
+            try:
+                with own_budget(rule_limit(len(entry.cubes) + len(takers))):
+                    if takers:
+                        taken = [
+                            c
+                            for e in takers
+                            for c in (walk.reach(e) if e.action is Action.ALLOW else e.cubes)
+                        ]
+                        cubes = tuple(_tidy(subtract_cubes(entry.cubes, taken)))
+            except OwnBudgetExceeded as exceeded:
+                # D(d) is too large to build: d is denied as written, M(d), which also denies
+                # what earlier rules allowed or passed on of it (fails closed, C2C350).
+                out.too_complex.append((entry, exceeded.err))
+                takers = []
             if not cubes:
                 continue
             rest: tuple[Cube, ...] = ()
             if not expressible(cubes):
                 cubes, rest = _expressible_part(cubes, expressible)
-                left_out.append((entry, rest))
+                left_out.append(LeftOut(entry, rest))
                 out.closed.add(id(entry.policy))
                 walk.closing.setdefault(id(entry.policy), entry.tier)
             narrowers = tuple(e.rule for e in takers)
@@ -401,7 +417,7 @@ def compile_structure(
     for entry in walk.entries:
         if entry.action is Action.ALLOW:
             working_on(entry.policy)
-            outcome = _narrowed(walk, entry, left_out, None)
+            outcome = _within_budget(out, walk, entry, left_out, None)
             if outcome is not None:
                 out.outcomes.append(outcome)
     # A profile piece is needed only for subjects in default deny, and of those only for the ones
@@ -411,7 +427,7 @@ def compile_structure(
     upto = [_index([c for t, c in closed if t <= index]) for index in range(len(walk.tiers))]
     for entry in walk.entries:
         if entry.action is Action.PASS:
-            outcome = _narrowed(walk, entry, left_out, upto[entry.tier])
+            outcome = _within_budget(out, walk, entry, left_out, upto[entry.tier])
             if outcome is not None:
                 out.profile.append(outcome)
     everything = L4Set.all()
@@ -424,10 +440,46 @@ def compile_structure(
                 for p in all_peers()
             ]
             entry = Entry(-1, index, Action.PASS, tuple(window), None, None)
-            outcome = _narrowed(walk, entry, left_out, upto[index])
+            outcome = _within_budget(out, walk, entry, left_out, upto[index])
             if outcome is not None:
                 out.profile.append(outcome)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A Deny's part that no Cilium deny says: the allows (and profile pieces) meeting it lose it."""
+
+    entry: Entry
+    cubes: tuple[Cube, ...]
+
+
+RULE_BASE: Final = 100_000
+RULE_PER_ITEM: Final = 200
+
+
+def rule_limit(size: int) -> int:
+    """The work one rule's form may take (``sets/budget.py``): what stays linear in real policy
+    sets; a rule past it takes its fallback instead of holding up the whole direction."""
+    return RULE_BASE + RULE_PER_ITEM * size
+
+
+def _within_budget(
+    out: Structure,
+    walk: Walk,
+    entry: Entry,
+    left_out: list[LeftOut],
+    closed: CubeIndex[LabelCube] | None,
+) -> Outcome | None:
+    """``_narrowed`` within the rule's work budget; past it the rule is left out (recorded in
+    ``Structure.too_complex``: Cilium denies what it allowed)."""
+    size = len(entry.cubes) + (len(walk.meets(entry)) if entry.position >= 0 else 0)
+    try:
+        with own_budget(rule_limit(size)):
+            return _narrowed(walk, entry, left_out, closed)
+    except OwnBudgetExceeded as exceeded:
+        out.too_complex.append((entry, exceeded.err))
+        return None
 
 
 _SAYABLE = L4Set.protocols(PORT_PROTOCOLS)
@@ -461,7 +513,7 @@ def _expressible_part(
 def _narrowed(
     walk: Walk,
     entry: Entry,
-    left_out: list[tuple[Entry, tuple[Cube, ...]]],
+    left_out: list[LeftOut],
     closed: CubeIndex[LabelCube] | None,
 ) -> Outcome | None:
     """An Allow's (or a profile piece's) region less what deny-wins does not take care of: the
@@ -505,10 +557,10 @@ def _narrowed(
         if walk.end_of_tier_risk(pieces, index):
             tiers.append(tier.name)
             pieces = walk.past_tier(pieces, index, earlier=index < entry.tier)
-    for deny, cubes in left_out:
-        if pieces and any(a.intersects(b) for a in cubes for b in pieces):
-            narrowers.append(deny.rule)
-            pieces = subtract_cubes(pieces, cubes)
+    for gone in left_out:
+        if pieces and any(a.intersects(b) for a in gone.cubes for b in pieces):
+            narrowers.append(gone.entry.rule)
+            pieces = subtract_cubes(pieces, gone.cubes)
     if not pieces:
         return None
     if not narrowers and not tiers and not restricted:

@@ -19,7 +19,9 @@ from calico2cilium.semantics.calico_rules import (
     LabelledSet,
     Part,
     RuleContext,
+    SetGroup,
     composite_on,
+    group_sets,
     parse_selector,
     rule_match,
 )
@@ -258,6 +260,7 @@ def read_calico_side(
             continue
         if labelled is not None:
             sets.append(labelled)
+    groups = group_sets(sets)
     for direction, program in side.programs.items():
         if direction == "ingress" and assumptions.calico_local_host_allowed:
             program.always_allow = IsKind(PEER, "host")
@@ -270,7 +273,7 @@ def read_calico_side(
                 "Felix defaultEndpointToHostAction Drop: traffic from a pod to its own node is dropped"
                 " after its egress policy",
             )
-        program.tiers = _tiers(tiers, policies, direction, sets, side, assumptions)
+        program.tiers = _tiers(tiers, policies, direction, sets, side, assumptions, groups)
     heps, invalid = read_host_endpoints(docs)
     side.invalid.extend(invalid)
     side.host_subjects = host_subjects(heps, assumptions, extra_nodes or {})
@@ -289,6 +292,7 @@ def _tiers(
     sets: list[LabelledSet],
     side: CalicoSide,
     assumptions: Assumptions,
+    groups: list[SetGroup] | None = None,
 ) -> list[CalicoTier]:
     """Tiers by order (missing = last), then name (docs/reference/semantics.md §1.2, ``TierLess``)."""
     used = sorted({p.tier for p in policies})
@@ -308,7 +312,7 @@ def _tiers(
     for name in ordered:
         _, action, tier_doc = tiers[name]
         members = sorted((p for p in policies if p.tier == name), key=PolicyInput.sort_key)
-        built = [_program_policy(p, direction, sets, side, assumptions) for p in members]
+        built = [_program_policy(p, direction, sets, side, assumptions, groups) for p in members]
         side.members.setdefault(direction, []).append(list(zip(members, built, strict=True)))
         end = Ref(
             "calico",
@@ -326,6 +330,7 @@ def _program_policy(
     sets: list[LabelledSet],
     side: CalicoSide,
     assumptions: Assumptions,
+    groups: list[SetGroup] | None = None,
 ) -> CalicoPolicy:
     title = policy.title
     ref = Ref("calico", title, policy.doc, ("spec",))
@@ -337,7 +342,7 @@ def _program_policy(
         built.selects = composite_on(policy.subject, lambda key: calico_pod_label(SUBJECT, key))
     except Unsupported as exc:
         built.unsupported.append(UnsupportedItem("calico", exc.reason, title, policy.doc, ("spec",)))
-    ctx = RuleContext(direction, policy.namespace, sets, assumptions.services, assumptions.families)
+    ctx = RuleContext(direction, policy.namespace, sets, assumptions.services, assumptions.families, groups)
     rules = policy.ingress if direction == "ingress" else policy.egress
     base = ("spec", direction)
     for index, rule in enumerate(rules):

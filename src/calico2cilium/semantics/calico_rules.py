@@ -154,6 +154,31 @@ class RuleContext:
     """The Service objects taken as given (``Assumptions.services``)."""
     families: tuple[int, ...] = (4, 6)
     """The IP versions that carry traffic (``Assumptions.families``)."""
+    groups: list[SetGroup] | None = None
+    """``group_sets(sets)``, when the caller made it once for many rules (``None``: made here)."""
+
+    def set_groups(self) -> list[SetGroup]:
+        return self.groups if self.groups is not None else group_sets(self.sets)
+
+
+SetGroup = tuple[LabelledSet, tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]]
+"""Sets a selector cannot tell apart (one of them, and the addresses of them all)."""
+
+
+def group_sets(sets: list[LabelledSet]) -> list[SetGroup]:
+    """The sets grouped by what a selector sees of them (``_set_view``: labels, namespace, whether a
+    host endpoint), in first-seen order. A selector matches all of a group or none of it, so
+    ``matches_by_ip`` evaluates it once per group: real sets repeat a few labels (``feed:
+    threats``) over many address lists, and host endpoints a few roles over many nodes."""
+    groups: dict[object, tuple[LabelledSet, list[ipaddress.IPv4Network | ipaddress.IPv6Network]]] = {}
+    for labelled in sets:
+        key = (tuple(sorted(labelled.labels.items())), labelled.namespace, labelled.host)
+        found = groups.get(key)
+        if found is None:
+            groups[key] = (labelled, list(labelled.nets))
+        else:
+            found[1].extend(labelled.nets)
+    return [(first, tuple(nets)) for first, nets in groups.values()]
 
 
 def _set_view(labelled: LabelledSet) -> View:
@@ -167,10 +192,10 @@ def matches_by_ip(entity: Entity, parts: Composite, ctx: RuleContext) -> Expr:
     (``expectedIPs``) and of matching network sets (``nets``) (docs/reference/semantics.md §1.4; rule_scanner.go).
     So a network set that contains a pod's address makes the selector match that pod's traffic."""
     out = [and_(IsKind(entity, "pod"), composite_on(parts, lambda key: calico_pod_label(entity, key)))]
-    for labelled in ctx.sets:
+    for labelled, nets in ctx.set_groups():
         chosen = composite_on(parts, _set_view(labelled))
         if chosen != FALSE:
-            out.append(and_(chosen, or_(*(InNet(entity, n) for n in labelled.nets))))
+            out.append(and_(chosen, or_(*(InNet(entity, n) for n in nets))))
     return or_(*out)
 
 

@@ -161,9 +161,11 @@ def read_cilium_side(
                 )
         except Invalid as exc:
             side.invalid.append(InvalidItem("cilium", exc.message, _label(doc), doc, exc.path))
+    built: dict[tuple[int, Direction], CiliumPolicy] = {}
     for node, labels in (nodes or {}).items():
         side.hosts[node] = {
-            d: host_program(builder, host_specs or [], node, labels, d, assumptions) for d in DIRECTIONS
+            d: host_program(builder, host_specs or [], node, labels, d, assumptions, built)
+            for d in DIRECTIONS
         }
     return side
 
@@ -193,6 +195,12 @@ class _Builder:
         self.assumptions = assumptions
         self.groups = groups
         self.l7_entries: dict[Direction, list[PortEntry]] = {d: [] for d in DIRECTIONS}
+        self._selectors: dict[tuple[Selector, Entity, str | None], Expr] = {}
+        """Selectors read so far: a selector repeated across rules and policies (as the output's
+        per-node host policies repeat the peers of the global policies) is built once, and its
+        formula is then one object, which later comparisons and the solver's term cache pay for once."""
+        self._peers: dict[tuple[Selector, str | None], Expr] = {}
+        """``peer_selector`` results, likewise."""
 
     def beside_l7(self, rule: PeerRule, direction: Direction) -> str | None:
         """Why a plain allow is outside the proof next to the L7 rules of the input
@@ -216,6 +224,13 @@ class _Builder:
         """A LabelSelector over an identity: matchLabels AND matchExpressions (docs/reference/semantics.md §2.2).
         ``NotIn``/``DoesNotExist`` also hold when the key is absent (Requirement.Matches). A selector
         with an invalid key or value matches nothing (``selector_validity``)."""
+        key = (selector, entity, drop_key)
+        found = self._selectors.get(key)
+        if found is None:
+            found = self._selectors[key] = self._selector(selector, entity, drop_key)
+        return found
+
+    def _selector(self, selector: Selector, entity: Entity, drop_key: str | None) -> Expr:
         if not _buildable(selector):
             return FALSE
         terms = [self._label(entity, k).eq(v) for k, v in selector.match_labels if _extended(k) != drop_key]
@@ -240,6 +255,13 @@ class _Builder:
         key; else, without a pod-namespace key, CNP adds ``namespace == <policy ns>`` unless (1.16+)
         a namespace-label key is present, and CCNP adds ``namespace Exists``. 1.19 (or the option)
         also pins the local cluster unless the cluster key is named (docs/reference/semantics.md §2.1)."""
+        key = (selector, namespace)
+        found = self._peers.get(key)
+        if found is None:
+            found = self._peers[key] = self._peer_selector(selector, namespace)
+        return found
+
+    def _peer_selector(self, selector: Selector, namespace: str | None) -> Expr:
         keys = [_extended(k) for k in selector.keys]
         expr = self.selector(selector, PEER)
         if any(k.startswith("reserved:") for k in keys):

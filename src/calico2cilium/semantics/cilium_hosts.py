@@ -60,8 +60,13 @@ def host_program(
     labels: Mapping[str, str],
     direction: Direction,
     assumptions: Assumptions,
+    built: dict[tuple[int, Direction], CiliumPolicy] | None = None,
 ) -> CiliumProgram:
-    """The host policies selecting ``node`` in one direction; none when the host firewall is off."""
+    """The host policies selecting ``node`` in one direction; none when the host firewall is off.
+
+    ``built``: the policies of ``specs`` read for earlier nodes, by spec and direction (a host
+    policy's reading does not depend on the node once its ``nodeSelector`` selects it; one policy
+    selecting many nodes is read once, and their programs share its formulas)."""
     open_ref = Ref("cilium", f"no host policy puts node {node} in default deny")
     if not assumptions.host_firewall:
         open_ref = Ref("cilium", "host firewall off: host policies are not enforced")
@@ -78,10 +83,22 @@ def host_program(
             item = UnsupportedItem("cilium", exc.reason, title, located, (*spec.path, "nodeSelector"))
             policies.append(CiliumPolicy(TRUE, [], [], False, ref, None, [item]))
             continue
-        policy = builder._rules(spec, TRUE, ref, direction, None, title, located)
-        for rule in policy.allows + policy.denies:
-            if any(isinstance(n, NamedPort) and n.entity == SUBJECT for n in walk(rule.match)):
-                reason = "named port in a host policy: the host's named ports are not modelled"
-                policy.unsupported.append(UnsupportedItem("cilium", reason, title, located, rule.ref.path))
+        policy = built.get((id(spec), direction)) if built is not None else None
+        if policy is None:
+            policy = _host_policy(builder, spec, ref, direction, title, located)
+            if built is not None:
+                built[(id(spec), direction)] = policy
         policies.append(policy)
     return CiliumProgram(direction, policies, open_ref=open_ref)
+
+
+def _host_policy(
+    builder: _Builder, spec: RuleSpec, ref: Ref, direction: Direction, title: str, located: Located
+) -> CiliumPolicy:
+    """One host policy's rules in one direction, its subject a host it selects."""
+    policy = builder._rules(spec, TRUE, ref, direction, None, title, located)
+    for rule in policy.allows + policy.denies:
+        if any(isinstance(n, NamedPort) and n.entity == SUBJECT for n in walk(rule.match)):
+            reason = "named port in a host policy: the host's named ports are not modelled"
+            policy.unsupported.append(UnsupportedItem("cilium", reason, title, located, rule.ref.path))
+    return policy

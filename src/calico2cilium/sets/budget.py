@@ -46,6 +46,17 @@ class WorkBudgetExceeded(Inexpressible):
         )
         self.limit = limit
         self.owner = owner
+        self.counter: object = None
+        """The block whose budget ran out (set by ``charge``)."""
+
+
+class OwnBudgetExceeded(Exception):
+    """An ``own_budget`` block's own budget ran out (not an enclosing block's): the caller falls
+    back for that one item."""
+
+    def __init__(self, err: WorkBudgetExceeded) -> None:
+        super().__init__(str(err))
+        self.err = err
 
 
 @dataclass
@@ -60,12 +71,38 @@ _CURRENT: ContextVar[_Counter | None] = ContextVar("calico2cilium_work_budget", 
 
 @contextmanager
 def budget(limit: int = BASE_LIMIT) -> Iterator[None]:
-    """Count the work done inside the block against ``limit`` (blocks nest; the inner one counts)."""
-    token = _CURRENT.set(_Counter(limit))
+    """Count the work done inside the block against ``limit``. Blocks nest: the inner one counts
+    against its own limit, and what it spent is charged to the outer one when it ends, so an
+    outer limit bounds the total."""
+    outer = _CURRENT.get()
+    counter = _Counter(limit)
+    token = _CURRENT.set(counter)
     try:
         yield
     finally:
         _CURRENT.reset(token)
+        if outer is not None:
+            charge(counter.spent)
+
+
+@contextmanager
+def own_budget(limit: int) -> Iterator[None]:
+    """``budget(limit)`` for one item: its own exhaustion is raised as ``OwnBudgetExceeded``; an
+    enclosing block's (charged when this one ends) stays a ``WorkBudgetExceeded``, which the
+    item's fallback must not swallow."""
+    outer = _CURRENT.get()
+    counter = _Counter(limit)
+    token = _CURRENT.set(counter)
+    try:
+        yield
+    except WorkBudgetExceeded as err:
+        if err.counter is counter:
+            raise OwnBudgetExceeded(err) from None
+        raise
+    finally:
+        _CURRENT.reset(token)
+        if outer is not None:
+            charge(counter.spent)  # may raise the enclosing block's WorkBudgetExceeded
 
 
 def charge(units: int = 1) -> None:
@@ -75,7 +112,9 @@ def charge(units: int = 1) -> None:
         return
     counter.spent += units
     if counter.spent > counter.limit:
-        raise WorkBudgetExceeded(counter.limit, counter.owner)
+        err = WorkBudgetExceeded(counter.limit, counter.owner)
+        err.counter = counter
+        raise err
 
 
 def working_on(owner: object) -> None:

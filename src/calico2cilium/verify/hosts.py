@@ -9,6 +9,7 @@ protocol and port). A subject with a construct outside the proof is ``unsupporte
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from calico2cilium.semantics.calico import CalicoSide
@@ -24,6 +25,7 @@ from calico2cilium.verify.symbolic import (
     Stopwatch,
     check_in_turn,
     compare_programs,
+    formulas,
 )
 
 
@@ -72,32 +74,38 @@ def check_hosts(
     narrowing: bool = False,
 ) -> list[PartitionResult]:
     """Every host subject in one direction; ``found``: counterexamples already found (for
-    ``stop_after``, as in ``symbolic.check``)."""
+    ``stop_after``, as in ``symbolic.check``). The nodes share one encoding and term cache
+    (``shared_host_flow``): most of their programs are the same global policies."""
+    programs = {s.key: host_programs(calico, cilium, s, direction, assumptions) for s in calico.host_subjects}
+    shared = shared_host_flow(assumptions, calico.host_subjects, programs.values())
     return check_in_turn(
         direction,
         calico.host_subjects,
-        lambda subject: _check_one(
-            calico, cilium, subject, direction, assumptions, max_examples, budget_s, narrowing
+        lambda subject: compare_host(
+            subject, programs[subject.key], direction, assumptions, max_examples, budget_s, narrowing, shared
         ),
         stop_after,
         found,
     )
 
 
-def _check_one(
-    calico: CalicoSide,
-    cilium: CiliumSide,
-    subject: HostSubject,
-    direction: Direction,
+def shared_host_flow(
     assumptions: Assumptions,
-    max_examples: int,
-    budget_s: float,
-    narrowing: bool = False,
-) -> PartitionResult:
-    calico_p, cilium_p = host_programs(calico, cilium, subject, direction, assumptions)
-    return compare_host(
-        subject, (calico_p, cilium_p), direction, assumptions, max_examples, budget_s, narrowing
-    )
+    subjects: Sequence[HostSubject],
+    programs: Iterable[tuple[CalicoProgram, CiliumProgram]],
+) -> SymbolicFlow | None:
+    """One symbolic flow for all these host subjects' queries (``SymbolicFlow.at_host``), prepared
+    with every formula of their ``programs``; ``None`` without subjects."""
+    if not subjects:
+        return None
+    sym = SymbolicFlow(assumptions, host=subjects[0].endpoint(_placeholder(subjects[0])))
+    sym.prepare(f for calico_p, cilium_p in programs for f in formulas(calico_p, cilium_p))
+    return sym
+
+
+def _placeholder(subject: HostSubject) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The subject's address in its endpoint (the proof's address is symbolic)."""
+    return subject.own_ips[0] if subject.own_ips else ipaddress.ip_address("0.0.0.0")
 
 
 def compare_host(
@@ -108,16 +116,21 @@ def compare_host(
     max_examples: int = 1,
     budget_s: float = CPU_BUDGET_S,
     narrowing: bool = False,
+    shared: SymbolicFlow | None = None,
 ) -> PartitionResult:
-    """One host subject's two ``programs`` compared, the peers symbolic (also used by ``diff``)."""
+    """One host subject's two ``programs`` compared, the peers symbolic (also used by ``diff``).
+    ``shared``: a symbolic flow prepared with these programs' formulas (``shared_host_flow``)."""
     start = Stopwatch()
     calico_p, cilium_p = programs
     result = PartitionResult(direction, subject.label, "equivalent")
     result.unsupported = [*subject.unsupported, *calico_p.unsupported, *cilium_p.unsupported]
 
     def query(sides: tuple[Expr, Expr], large: bool) -> Query:
-        placeholder = subject.own_ips[0] if subject.own_ips else ipaddress.ip_address("0.0.0.0")
-        sym = SymbolicFlow(assumptions, host=subject.endpoint(placeholder), own_ips=subject.own_ips)
+        host = subject.endpoint(_placeholder(subject))
+        if shared is not None:
+            sym = shared.at_host(host, subject.own_ips)
+        else:
+            sym = SymbolicFlow(assumptions, host=host, own_ips=subject.own_ips)
         return Query(sym, [], sides, budget_s, large=large)
 
     return compare_programs(

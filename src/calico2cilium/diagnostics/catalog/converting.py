@@ -684,8 +684,9 @@ CODES = (
         " exponential. Rather than run for minutes, the conversion stops at a budget that grows with"
         " the input's size. Where the whole order of a direction ran out, every pod a policy selects"
         " there stays in Cilium's default deny with nothing allowed in that direction; where one"
-        " rule's share ran out, that rule is left out. Either way Cilium only denies more than"
-        " Calico. The message names the policy (or rule) being compiled when the budget ran out.",
+        " rule's share ran out (each rule has its own budget too), an Allow, or what a Pass hands to"
+        " the namespace profile, is left out, and a Deny is denied as written, including what earlier"
+        " rules allowed of it. Either way Cilium only denies more than Calico. The message names the policy (or rule) being compiled when the budget ran out.",
         failing=_np(
             '  order: 1\n  selector: "'
             + " && ".join(f"(a{i} == 'x' || b{i} == 'y')" for i in range(5))

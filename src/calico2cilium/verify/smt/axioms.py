@@ -35,6 +35,7 @@ class WorldFacts(SymbolicTerms):
         cluster = self._cluster_named_axioms()  # first: it may create named-port variables
         out = [
             *self._static,
+            *self._own_address_axioms(),
             *cluster,
             *self._named_axioms(),
             *self._attr_axioms(is_pod),
@@ -58,11 +59,8 @@ class WorldFacts(SymbolicTerms):
         out.extend(self._address_axioms(is_pod))
         out.append(self.ip[SUBJECT] != self.ip[PEER])
         if self.host is not None:
-            # A host subject is never its own peer; its known addresses are nobody else's.
+            # A host subject is never its own peer (its known addresses: ``_own_address_axioms``).
             out.append(peer_kind != KINDS.index("host"))
-            own = [self._in_net(self.ip[PEER], ipaddress.ip_network(ip)) for ip in self.own_ips]
-            if own:
-                out.append(z3.Not(z3.Or(*own)))
         apiserver = self.apiserver[PEER]
         nets = a.apiserver_nets
         if nets is None:
@@ -72,6 +70,12 @@ class WorldFacts(SymbolicTerms):
             out.append(apiserver == z3.And(z3.Not(is_pod), inside))
         out.extend(self._l4_axioms())
         return out
+
+    def _own_address_axioms(self) -> list[Any]:
+        """A host subject's known addresses are nobody else's (apart from ``_static``: the views of
+        one shared flow at several hosts, ``SymbolicFlow.at_host``, share the rest)."""
+        own = [self._in_net(self.ip[PEER], ipaddress.ip_network(ip)) for ip in self.own_ips]
+        return [z3.Not(z3.Or(*own))] if own else []
 
     def _http_axioms(self) -> list[Any]:
         """Each HTTP field is in one of its cells (``verify/smt/http.py``; the domains there)."""

@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 from dataclasses import replace
 from typing import Any
 
 import z3  # type: ignore[import-untyped]
 
-from calico2cilium.semantics.expr import KINDS, PEER, SUBJECT, Attr, Entity
-from calico2cilium.semantics.world import Direction, Endpoint, Flow
+from calico2cilium.semantics.expr import KINDS, PEER, SUBJECT, Attr, Entity, OnSubjectNode
+from calico2cilium.semantics.world import IP, Direction, Endpoint, Flow
 from calico2cilium.verify.smt.axioms import WorldFacts
 from calico2cilium.verify.smt.terms import ENDPOINTS
 
 
 class SymbolicFlow(WorldFacts):
     """The symbolic flow: variables, translation, world facts, and models back to flows."""
+
+    def at_host(self, host: Endpoint, own_ips: tuple[IP, ...]) -> SymbolicFlow:
+        """This host subject's symbolic flow at another host subject, sharing the encoding of label
+        families and the translated terms (one translation serves every node; ``prepare`` every
+        formula of every node first, as for the pod partitions).
+
+        Translation never depends on which host the subject is (only on its being a host: its kind,
+        no pod facts); the subject's own addresses enter only the world facts (``axioms``, rebuilt
+        here) and the counterexample flows."""
+        if self.host is None:
+            raise ValueError("at_host: the shared flow must have a host subject")
+        view = copy.copy(self)
+        view.host, view.own_ips = host, own_ips
+        if self._static is None:  # built once, shared by the views (no own addresses in it)
+            self._static = self._static_axioms()
+        view._static = self._static
+        # "The peer is on the subject's node" may be translated already (by another view): then its
+        # variable is in the terms, and its world fact must join this view's queries too.
+        view.local = self._local_var() if OnSubjectNode() in self.terms else None
+        return view
 
     def _value(self, model: Any, attr: Attr) -> str | None:
         if attr.space in ("nsname", "saname"):

@@ -163,6 +163,10 @@ class SymbolicTerms:
         self.http_used = False
         """Whether any formula tests HTTP requests (only then do their facts join the query)."""
 
+    @staticmethod
+    def _local_var() -> Any:
+        return z3.Bool("peer_on_subject_node")
+
     @property
     def kind_var(self) -> Any:
         return self.kind[PEER]
@@ -291,7 +295,7 @@ class SymbolicTerms:
             if self.host is None:
                 return z3.BoolVal(False)
             if self.local is None:
-                self.local = z3.Bool("peer_on_subject_node")
+                self.local = self._local_var()
             return self.local
         if isinstance(expr, ProtoIs):
             return self.proto == expr.number

@@ -1,0 +1,59 @@
+"""A rule whose structural form is too large to build fails closed on its own (C2C350 at the
+rule), instead of the whole direction: a Deny is denied as written (also what earlier rules
+allowed of it), an Allow or a Pass's profile piece is left out. Forced here with a zero per-rule
+budget; the verifier proves Cilium allows no flow Calico denies."""
+
+from __future__ import annotations
+
+import pytest
+
+from calico2cilium.compile import structure
+from calico2cilium.convert import convert
+from calico2cilium.semantics.world import Assumptions
+from calico2cilium.verify.api import verify
+
+TEXT = """
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: security}
+spec: {order: 100}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: security.guard}
+spec:
+  tier: security
+  order: 10
+  selector: has(app)
+  ingress:
+%(allows)s
+    - action: Deny
+      source: {selector: has(team)}
+    - action: Pass
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  selector: app == 'web'
+  ingress:
+    - action: Allow
+      protocol: TCP
+      destination: {ports: [80]}
+"""
+ALLOWS = "\n".join(
+    f"    - {{action: Allow, protocol: TCP, source: {{selector: app == 'monitor-{i}'}}, destination: {{ports: [{9090 + i}]}}}}"
+    for i in range(12)  # more than 8: the subtraction goes through the index, which charges the budget
+)
+
+
+def test_rules_past_their_budget_fail_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(structure, "RULE_BASE", 0)
+    monkeypatch.setattr(structure, "RULE_PER_ITEM", 0)
+    result = convert(text=TEXT % {"allows": ALLOWS}, name="in.yaml")
+    found = [d for d in result.diagnostics if d.code == "C2C350"]
+    assert found and all(d.narrowing for d in found)
+    assert any("denied as written" in str(d) for d in found)
+    assert not any("every pod a policy selects" in str(d) for d in found)  # not the whole direction
+    proof = verify(result.loaded, result.documents, Assumptions(), narrowing=True)
+    assert proof.status in ("narrowed", "equivalent"), proof.render_text()
