@@ -49,7 +49,7 @@ def test_unknown_node_ranges_cover_both_the_nodes_and_the_cidr() -> None:
 
 def test_an_address_in_the_pod_range_covers_every_pod_and_unknown_pods_are_an_assumption() -> None:
     found = cover(_deny(TEAM), POLICY, ir.Direction.INGRESS, [_hep("10.244.1.1")], RANGES)
-    assert found is not None and found.peers == (PodPeer(LabelCube.all()),)
+    assert found is not None and found.peers == (PodPeer(LabelCube.all()), HostPeer(ALL_HOSTS))
     unknown = Ranges(None, IPSet.from_cidrs(["10.0.0.0/24"]), frozenset({4}))
     found = cover(_deny(TEAM), POLICY, ir.Direction.INGRESS, [_hep("10.244.1.1")], unknown)
     assert found is not None and found.pods_assumed and "--pod-cidr" in found.describe()
@@ -58,7 +58,10 @@ def test_an_address_in_the_pod_range_covers_every_pod_and_unknown_pods_are_an_as
 def test_the_sides_nets_and_the_rules_family_limit_the_addresses() -> None:
     peer = ir.Peer(selector=parse_selector("has(team)"), nets=("192.168.0.0/16",))
     found = cover(_deny(peer), POLICY, ir.Direction.INGRESS, [_hep("10.0.0.5", "192.168.1.1")], RANGES)
-    assert found is not None and found.peers == (NetPeer(IPSet.from_cidrs(["192.168.1.1/32"])),)
+    assert found is not None and found.peers == (
+        HostPeer(ALL_HOSTS),
+        NetPeer(IPSet.from_cidrs(["192.168.1.1/32"])),
+    )
     six = ir.Rule(ir.Action.DENY, TEAM, ir.Peer(), ir.L4Match(), ip_version=6)
     found = cover(six, POLICY, ir.Direction.INGRESS, [_hep("10.0.0.5")], RANGES)
     assert found is not None and found.peers == ()

@@ -83,14 +83,10 @@ spec:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review6: a HostEndpoint on node n1 (which the output governs as a Cilium node) lists "
-    "198.51.100.7, outside --node-cidr; the Deny covers it only by fromCIDR 198.51.100.7/32, which "
-    "Cilium does not match for a node's address (remote-node identity; C2C325's own text), and the "
-    "later fromEntities: all allows TCP/5432 from it where Calico denies. The input contradicts the "
-    "node-range assumption and no C2C388 (or other) diagnostic says so",
-)
+# review6 finding 2 (fixed): a HostEndpoint on node n1 lists 198.51.100.7, outside --node-cidr;
+# the Deny covered it only by fromCIDR, which Cilium does not match for a node's address
+# (remote-node identity), so the later fromEntities: all allowed TCP/5432 from it. The cover now
+# always holds the host/remote-node entities too (compile/hostpeers._covering).
 def test_a_hep_address_outside_the_node_ranges_is_denied_as_a_node_or_diagnosed() -> None:
     result = convert(text=HEP_OUTSIDE_NODE_RANGE, name="in.yaml", pod_cidrs=PODS, node_cidrs=NODES)
     cnp = next(d for d in result.documents if d["metadata"]["name"] == "p")

@@ -8,10 +8,10 @@ or every node as the ``host``/``remote-node`` entities (an unscoped notSelector)
 let Cilium allow what Calico denies, the rule fails closed (issue 15) with a peer that covers
 those addresses (``cover``):
 
-* an address inside the node ranges is a node's address in Cilium, which only the whole
-  ``host``/``remote-node`` entities name; an address outside node and pod ranges is a world
-  address, named by its CIDR. With the node ranges unknown, an address may be either (a
-  HostEndpoint may be a host outside the cluster), so both are covered. With the pod ranges
+* a HostEndpoint's address may be a Cilium node's (every address a node announces gets the
+  ``host``/``remote-node`` identity, which only those whole entities name, whether or not it is
+  inside the node ranges given: review6 finding 2) or, for a host outside the cluster, a world
+  address, named by its CIDR; both are covered (outside the pod ranges). With the pod ranges
   unknown, the addresses are taken to hold no pod address (a host's address), as nets are
   (C2C307); inside known pod ranges every pod is covered.
 * a **Deny** whose selector picks host endpoints also denies the cover (C2C325);
@@ -145,8 +145,7 @@ def _covering(ips: IPSet, cluster: Ranges) -> list[PeerCube]:
         return out
     if cluster.pods is not None and not (ips & cluster.pods).is_empty:
         out.append(PodPeer(LabelCube.all()))
-    if cluster.nodes is None or not (ips & cluster.nodes).is_empty:
-        out.append(HostPeer(ALL_HOSTS))
+    out.append(HostPeer(ALL_HOSTS))  # a node's address, in or out of the node ranges
     world = ips
     for kind in (cluster.pods, cluster.nodes):
         if kind is not None:

@@ -423,7 +423,10 @@ def compile_structure(
     # A profile piece is needed only for subjects in default deny, and of those only for the ones
     # a tier up to its own closes: a later tier that closes a subject selects it, so its flows
     # that reach the profile pass that tier's Passes, whose own pieces hold them.
-    closed = [(walk.closing.get(p, -1), c) for p in out.closed for c in walk.subjects.get(p, ())]
+    # In the order of the policies (``out.closed`` is a set of ids: its order is the memory layout).
+    closed = [
+        (walk.closing.get(p, -1), c) for p, cubes in walk.subjects.items() if p in out.closed for c in cubes
+    ]
     upto = [_index([c for t, c in closed if t <= index]) for index in range(len(walk.tiers))]
     for entry in walk.entries:
         if entry.action is Action.PASS:
