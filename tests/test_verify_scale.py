@@ -306,7 +306,8 @@ def test_timings_name_the_partitions_slowest_first(tmp_path: Path) -> None:
     table = out[out.index("Timings: ") :].splitlines()
     assert "CPU s" in table[1] and "partition" in table[1]
     rows = [line.split() for line in table[2:] if not line.lstrip().startswith("...")]
-    assert rows and any("namespace=team-1" in line for line in table[2:])
+    # Which namespaces make the (capped) list depends on their timings: any of them will do.
+    assert rows and any("namespace=team-" in line for line in table[2:])
     cpu = [float(row[0]) for row in rows]
     assert cpu == sorted(cpu, reverse=True)
     code, out, _ = run_cli(
