@@ -36,13 +36,9 @@ spec:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review6: with an IPv4-only --pod-cidr the cluster is taken to be IPv4-only "
-    "(compile/match.py Ranges.of: families from the pod ranges), so the host's IPv6 Deny is dropped "
-    "and the host policy leaves ingress open: Calico denies IPv6 from 2001:db8:1::/48 to a host "
-    "whose HostEndpoint lists an IPv6 address, Cilium allows it; no diagnostic says so",
-)
+# review6 finding 1 (fixed): with an IPv4-only --pod-cidr the host's IPv6 Deny was dropped and the
+# host policy left ingress open; host subjects now take the families of the node ranges and of
+# the host endpoints' addresses too (compile/hosts.host_ranges).
 def test_a_host_ipv6_deny_is_kept_or_diagnosed_when_the_hep_has_an_ipv6_address() -> None:
     result = convert(text=HOST_V6_DENY, name="in.yaml", pod_cidrs=PODS, node_cidrs=NODES)
     out = yaml.safe_dump_all(result.documents)

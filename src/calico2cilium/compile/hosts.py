@@ -89,6 +89,7 @@ def compile_hosts(lowered: Lowered, cluster: Ranges, plan: Plan, notes: Diagnost
     """One ``HostPlan`` per node with host endpoints, or a refusal (C2C312) per endpoint."""
     hosts: list[HostPlan] = []
     notes.extend(_peer_warnings(lowered, cluster))
+    cluster = host_ranges(cluster, lowered.host_endpoints)
     by_node: dict[str, list[ir.HostEndpoint]] = defaultdict(list)
     for hep in lowered.host_endpoints:
         by_node[hep.node].append(hep)
@@ -136,6 +137,22 @@ def compile_hosts(lowered: Lowered, cluster: Ranges, plan: Plan, notes: Diagnost
             )
         )
     return tuple(hosts)
+
+
+def host_ranges(cluster: Ranges, heps: Sequence[ir.HostEndpoint]) -> Ranges:
+    """``cluster`` as the host subjects see it: the IP families in use are the pods' (``Ranges.of``)
+    and also those of the node ranges and of the host endpoints' addresses. A node with an IPv6
+    address has IPv6 host traffic even where the pods are IPv4 only, so a host rule for
+    ``ipVersion: 6`` decides real flows there (review6 finding 1: an IPv6 Deny was dropped)."""
+    families = set(cluster.families)
+    if cluster.nodes is not None:
+        families |= {v for v, part in ((4, cluster.nodes.v4), (6, cluster.nodes.v6)) if not part.is_empty}
+    for hep in heps:
+        for ip in hep.expected_ips:
+            families.add(6 if ":" in ip else 4)
+    if families == set(cluster.families):
+        return cluster
+    return replace(cluster, families=frozenset(families))
 
 
 def _alike_key(heps: tuple[ir.HostEndpoint, ...]) -> tuple[object, ...] | None:
