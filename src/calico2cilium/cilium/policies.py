@@ -176,7 +176,7 @@ def specs_of(
                 if name == section or closed:
                     per_subject[subject_cube].setdefault(section, [])
                 per_subject[subject_cube].setdefault(name, []).extend(rules)
-    for direction in resource.open:
+    for direction in (d for d in ir.Direction if d in resource.open):  # a set: its order is the hash seed's
         # An open policy's pods need no rule where it has none; one spec with an empty rule (that
         # allows nothing and, with enableDefaultDeny false, turns nothing on) keeps it in the
         # output when it has no rule at all.
