@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from calico2cilium.io.yamlstream import read_documents
 from calico2cilium.semantics.world import TCP, Assumptions
 from calico2cilium.verify.api import replay_flows
@@ -277,3 +279,34 @@ def test_endpoints_told_apart_only_by_address_are_decided_by_the_networks_they_a
             assert verdict == programs[direction].decide(flow), flow.describe()
             allowed.add(verdict.allowed)
         assert allowed == {True, False}
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        (
+            {
+                "IP": {"source": "10.0.0.1", "destination": "10.0.0.2"},
+                "l4": {"TCP": {"destination_port": 70000}},
+            },
+            "not a port",
+        ),
+        ({"IP": {"source": "10.0.0.1", "destination": "2001:db8::1"}, "l4": {"UDP": {}}}, "IP families"),
+        (
+            {
+                "IP": {"source": "10.0.0.1", "destination": "10.0.0.2"},
+                "l4": {"TCP": {}},
+                "source": {"labels": "k8s:a=b"},
+            },
+            "labels must be a list",
+        ),
+        (
+            {"source_ip": "10.0.0.1", "dest_ip": "10.0.0.2", "proto": "tcp", "source_type": "wep"},
+            "source_namespace is missing",
+        ),
+    ],
+)
+def test_flows_that_cannot_exist_are_refused(line: dict[str, object], said: str) -> None:
+    """review6 finding 5: these were replayed without a word; each is now a C2C413 at its line."""
+    with pytest.raises(ValueError, match=said):
+        parse_flow(line)

@@ -241,15 +241,28 @@ def _hubble(flow: Mapping[str, Any], ends: Ends) -> Observed | None:
     allowed = {"FORWARDED": True, "1": True, "DROPPED": False, "2": False}.get(verdict)
     if allowed is False and reason and reason != "POLICY_DENIED" and "POLICY" not in reason:
         allowed = None  # a drop for another reason than policy
-    return Observed(
-        _hubble_end(flow.get("source") or {}, addresses["source"], ends),
-        _hubble_end(flow.get("destination") or {}, addresses["destination"], ends),
-        protocol,
-        port,
-        icmp,
-        allowed,
-        "cilium",
+    return _checked(
+        Observed(
+            _hubble_end(flow.get("source") or {}, addresses["source"], ends),
+            _hubble_end(flow.get("destination") or {}, addresses["destination"], ends),
+            protocol,
+            port,
+            icmp,
+            allowed,
+            "cilium",
+        )
     )
+
+
+def _checked(flow: Observed) -> Observed:
+    """A flow that can exist (review6 finding 5: these were replayed without a word)."""
+    if not 0 <= flow.dst_port <= 65535:
+        raise ValueError(f"destination port {flow.dst_port} is not a port (0-65535)")
+    if not 0 <= flow.icmp_type <= 255:
+        raise ValueError(f"ICMP type {flow.icmp_type} is not a type (0-255)")
+    if flow.source.ip.version != flow.destination.ip.version:
+        raise ValueError("the source and destination addresses are of different IP families")
+    return flow
 
 
 def _hubble_l4(l4: Mapping[str, Any]) -> tuple[int, int, int]:
@@ -264,6 +277,8 @@ def _hubble_l4(l4: Mapping[str, Any]) -> tuple[int, int, int]:
 
 def _hubble_end(data: Mapping[str, Any], ip: str, ends: Ends) -> End:
     labels = data.get("labels") or []
+    if not isinstance(labels, list):
+        raise ValueError("labels must be a list of 'source:key=value' strings")
     name = _get(data, "pod_name", "podName")
     key = ("hubble", repr(ip), repr(data.get("namespace")), repr(name), *map(str, labels))
     if key not in ends:
@@ -309,7 +324,7 @@ def _calico(data: Mapping[str, Any], ends: Ends) -> Observed | None:
     action = str(data.get("action", "")).lower()
     allowed = {"allow": True, "deny": False}.get(action)
     port = int(data.get("dest_port") or 0) if protocol in (TCP, UDP, SCTP) else 0
-    return Observed(source, destination, protocol, port, 0, allowed, "calico")
+    return _checked(Observed(source, destination, protocol, port, 0, allowed, "calico"))
 
 
 def _calico_end(data: Mapping[str, Any], side: str, ends: Ends) -> End | None:
@@ -332,7 +347,9 @@ def _read_calico_end(data: Mapping[str, Any], side: str) -> End | None:
     namespace = "" if namespace == "-" else namespace
     if kind == "hep":
         return End("host", ipaddress.ip_address(ip))
-    if kind != "wep" or not namespace:
+    if kind == "wep" and not namespace:
+        raise ValueError(f"{side}_type is wep (a pod) but {side}_namespace is missing")
+    if kind != "wep":
         return End("world", ipaddress.ip_address(ip))
     name = str(data.get(f"{side}_name") or data.get(f"{side}_name_aggr") or "")
     return End(
