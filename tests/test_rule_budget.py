@@ -57,3 +57,16 @@ def test_rules_past_their_budget_fail_closed(monkeypatch: pytest.MonkeyPatch) ->
     assert not any("every pod a policy selects" in str(d) for d in found)  # not the whole direction
     proof = verify(result.loaded, result.documents, Assumptions(), narrowing=True)
     assert proof.status in ("narrowed", "equivalent"), proof.render_text()
+
+
+def test_a_larger_work_budget_converts_what_the_default_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``convert(work_budget=...)`` / ``convert --work-budget`` scales every limit."""
+    monkeypatch.setattr(structure, "RULE_BASE", 40)
+    monkeypatch.setattr(structure, "RULE_PER_ITEM", 0)
+    text = TEXT % {"allows": ALLOWS}
+    tight = convert(text=text, name="in.yaml")
+    assert any(d.code == "C2C350" for d in tight.diagnostics)
+    roomy = convert(text=text, name="in.yaml", work_budget=1000)
+    assert not any(d.code == "C2C350" for d in roomy.diagnostics)
+    proof = verify(roomy.loaded, roomy.documents, Assumptions())
+    assert proof.status == "equivalent", proof.render_text()

@@ -43,6 +43,7 @@ from calico2cilium.ir import JsonPath
 from calico2cilium.load import LoadResult, load
 from calico2cilium.plan import Plan
 from calico2cilium.schemas import validate
+from calico2cilium.sets.budget import scaled
 from calico2cilium.sets.regions import Cube
 from calico2cilium.validate import Document
 
@@ -118,6 +119,7 @@ def convert(
     inventory: Inventory | str | Sequence[str] | None = None,
     endpoint_to_host_action: EndpointToHostAction | None = None,
     roots: Sequence[str] | None = None,
+    work_budget: float = 1.0,
 ) -> ConvertResult:
     """Convert everything in ``paths`` (or ``text``, or an already ``loaded`` result) for
     ``cluster`` (``facts.cluster.Cluster``: CIDRs, Felix settings, the Cilium target).
@@ -138,6 +140,9 @@ def convert(
 
     ``roots``: the input paths the ``source-file`` annotations are relative to (default ``paths``);
     every output carries the ``app.kubernetes.io/managed-by: calico2cilium`` label (``cilium.gitops``).
+
+    ``work_budget``: a factor on the work the compile may spend before it fails closed (C2C350;
+    ``sets/budget.py``): larger lets large, overlapping policy sets convert exactly, in more time.
     """
     cluster = _cluster(cluster, cilium_version, pod_cidrs, node_cidrs, endpoint_to_host_action)
     target = cluster.target
@@ -154,7 +159,8 @@ def convert(
     notes.extend(problems)
     lowered = lower(loaded.documents, default_namespace, given)
     ranges = Ranges.of(cluster, tuple(lowered.sets))
-    plan = compile_plan(lowered, ranges, notes, target, partial(_can_say, target=target))
+    with scaled(work_budget):
+        plan = compile_plan(lowered, ranges, notes, target, partial(_can_say, target=target))
     notes.extend(_open_policies(plan, target))
     plan = replace(plan, hosts=compile_hosts(lowered, ranges, plan, notes))
     documents = emit_policies(plan, target, notes)

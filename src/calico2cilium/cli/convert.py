@@ -105,6 +105,15 @@ if TYPE_CHECKING:
     " holds only that format).",
 )
 @fail_on_option
+@click.option(
+    "--work-budget",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="A factor on the work the conversion may spend on Calico's order before a rule, or a whole"
+    " direction, fails closed (C2C350). Raise it (e.g. 20) to convert large sets of overlapping"
+    " policies exactly, in more time.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only, and no summary.")
 @guarded
 def command(
@@ -121,6 +130,7 @@ def command(
     report_path: str | None,
     diag_format: str,
     fail_on: str,
+    work_budget: float,
     quiet: bool,
 ) -> None:
     """Convert Calico GlobalNetworkPolicy, NetworkPolicy, Tier and Kubernetes NetworkPolicy to
@@ -177,6 +187,7 @@ def command(
         inventory=list(inventory_paths) if inventory_paths else None,
         default_namespace=namespace or DEFAULT_NAMESPACE,
         roots=given,
+        work_budget=work_budget,
     )
     diagnostics = [d for d in result.diagnostics if d.code != "C2C340" or _assumption_matters(result)]
     diagnostics.extend([*pool_notes, *namespace_notes(loaded.documents, namespace)])

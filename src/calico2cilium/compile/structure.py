@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from calico2cilium.compile.ordering import Action, DefaultAction, TierSpec
-from calico2cilium.sets.budget import OwnBudgetExceeded, WorkBudgetExceeded, own_budget, working_on
+from calico2cilium.sets.budget import OwnBudgetExceeded, WorkBudgetExceeded, own_budget, scale, working_on
 from calico2cilium.sets.index import CubeIndex, pick_key
 from calico2cilium.sets.l4 import PORT_PROTOCOLS, L4Set
 from calico2cilium.sets.labels import LabelCube, LabelSet, label_index, subtract_all
@@ -464,7 +464,7 @@ RULE_PER_ITEM: Final = 200
 def rule_limit(size: int) -> int:
     """The work one rule's form may take (``sets/budget.py``): what stays linear in real policy
     sets; a rule past it takes its fallback instead of holding up the whole direction."""
-    return RULE_BASE + RULE_PER_ITEM * size
+    return scale(RULE_BASE + RULE_PER_ITEM * size)
 
 
 def _within_budget(

@@ -27,9 +27,30 @@ hundred per fixture. The hostile pair of five-term selectors above passes the bu
 seconds (an operation on such wide cubes takes about 10 microseconds)."""
 
 
+_SCALE: ContextVar[float] = ContextVar("calico2cilium_work_budget_scale", default=1.0)
+
+
+@contextmanager
+def scaled(factor: float) -> Iterator[None]:
+    """Every limit computed inside the block (``limit_for``, ``scale``) multiplied by ``factor``:
+    the user's trade of time for exactness (``convert --work-budget``)."""
+    if not factor > 0:
+        raise ValueError("the work budget factor must be positive")
+    token = _SCALE.set(factor)
+    try:
+        yield
+    finally:
+        _SCALE.reset(token)
+
+
+def scale(limit: int) -> int:
+    """``limit`` times the current factor (``scaled``)."""
+    return int(limit * _SCALE.get())
+
+
 def limit_for(size: int) -> int:
     """The budget of a step whose input has ``size`` cubes."""
-    return BASE_LIMIT + PER_ITEM * size
+    return scale(BASE_LIMIT + PER_ITEM * size)
 
 
 class WorkBudgetExceeded(Inexpressible):
@@ -42,7 +63,8 @@ class WorkBudgetExceeded(Inexpressible):
             f"computing Calico's evaluation order needed more than {limit:,} cube operations (selectors"
             " whose normal forms multiply, such as conjunctions of several '||' terms)",
             code="C2C350",
-            hint="simplify the selectors (fewer '||' inside '&&'), or split the policy",
+            hint="simplify the selectors (fewer '||' inside '&&'), split the policy, or give 'convert' a"
+            " larger --work-budget (it then takes longer)",
         )
         self.limit = limit
         self.owner = owner
