@@ -55,6 +55,8 @@ def test_rules_past_their_budget_fail_closed(monkeypatch: pytest.MonkeyPatch) ->
     assert found and all(d.narrowing for d in found)
     assert any("denied as written" in str(d) for d in found)
     assert not any("every pod a policy selects" in str(d) for d in found)  # not the whole direction
+    descriptions = [s.get("description", "") for d in result.documents for s in d.get("specs", [])]
+    assert any("Deny (denied as written" in text for text in descriptions)  # the reviewer sees why
     proof = verify(result.loaded, result.documents, Assumptions(), narrowing=True)
     assert proof.status in ("narrowed", "equivalent"), proof.render_text()
 
