@@ -5,7 +5,7 @@ carries its pod rules, or a new one of the same name), ``nodeSelector`` rules wi
 of its share of Calico's allowed region: one per group of nodes whose rules are the same (a
 selector such as ``all()`` over alike host endpoints gives every node the same rules; one spec
 selecting them all by ``In`` says the same as one spec per node, since a spec's rules apply to
-each node it selects). Per node, ``calico2cilium-host-<node>``
+each node it selects: docs/reference/semantics.md §2.1). Per node, ``calico2cilium-host-<node>``
 holds what no policy rule allowed: the failsafe ports and what the profile allows after every
 tier passed; it selects the node in every direction where Calico does not allow everything, so
 default deny holds exactly where Calico's does (an empty rule ``{}`` turns default deny on and

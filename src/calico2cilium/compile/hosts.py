@@ -40,14 +40,14 @@ from dataclasses import replace
 from calico2cilium import ir
 from calico2cilium.compile.hostpeers import Cover, cover
 from calico2cilium.compile.lower import Lowered
-from calico2cilium.compile.match import Ranges, l4, remote_flows, side
+from calico2cilium.compile.match import Ranges, families_of, l4, remote_flows, side
 from calico2cilium.compile.ordering import Action, AfterTiers, PolicySpec, RuleSpec, compile_ordering
 from calico2cilium.compile.plan import ACTIONS, tier_specs
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.collector import Diagnostics
 from calico2cilium.plan import NODE_LABEL, Grant, HostPlan, Plan
-from calico2cilium.sets import Inexpressible, L4Set, LabelCube, LabelSet, from_calico, parse_protocol
+from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube, LabelSet, from_calico, parse_protocol
 from calico2cilium.sets.peers import all_peers
 from calico2cilium.sets.regions import Cube, Region, subtract_cubes
 
@@ -146,10 +146,9 @@ def host_ranges(cluster: Ranges, heps: Sequence[ir.HostEndpoint]) -> Ranges:
     ``ipVersion: 6`` decides real flows there (review6 finding 1: an IPv6 Deny was dropped)."""
     families = set(cluster.families)
     if cluster.nodes is not None:
-        families |= {v for v, part in ((4, cluster.nodes.v4), (6, cluster.nodes.v6)) if not part.is_empty}
+        families |= families_of(cluster.nodes)
     for hep in heps:
-        for ip in hep.expected_ips:
-            families.add(6 if ":" in ip else 4)
+        families |= families_of(IPSet.from_cidrs(hep.expected_ips))
     if families == set(cluster.families):
         return cluster
     return replace(cluster, families=frozenset(families))

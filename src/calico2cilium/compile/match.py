@@ -70,7 +70,7 @@ class Ranges:
     def of(cluster: Cluster, network_sets: tuple[ir.NetworkSet, ...] = ()) -> Ranges:
         pods = IPSet.from_cidrs(cluster.pod_cidrs) if cluster.pod_cidrs else None
         nodes = IPSet.from_cidrs(cluster.node_cidrs) if cluster.node_cidrs else None
-        families = frozenset(_families(pods)) if pods is not None else frozenset((4, 6))
+        families = frozenset(families_of(pods)) if pods is not None else frozenset((4, 6))
         failsafe = {
             ir.Direction.INGRESS: cluster.failsafe_inbound,
             ir.Direction.EGRESS: cluster.failsafe_outbound,
@@ -85,7 +85,8 @@ class Ranges:
         )
 
 
-def _families(ips: IPSet) -> set[int]:
+def families_of(ips: IPSet) -> set[int]:
+    """The IP versions (4, 6) ``ips`` holds addresses of."""
     return {v for v, part in ((4, ips.v4), (6, ips.v6)) if not part.is_empty}
 
 

@@ -92,15 +92,15 @@ _CURRENT: ContextVar[_Counter | None] = ContextVar("calico2cilium_work_budget", 
 
 
 @contextmanager
-def budget(limit: int = BASE_LIMIT) -> Iterator[None]:
+def budget(limit: int = BASE_LIMIT) -> Iterator[_Counter]:
     """Count the work done inside the block against ``limit``. Blocks nest: the inner one counts
-    against its own limit, and what it spent is charged to the outer one when it ends, so an
-    outer limit bounds the total."""
+    against its own limit, and what it spent is charged to the outer one when it ends (which may
+    raise the outer block's ``WorkBudgetExceeded``), so an outer limit bounds the total."""
     outer = _CURRENT.get()
     counter = _Counter(limit)
     token = _CURRENT.set(counter)
     try:
-        yield
+        yield counter
     finally:
         _CURRENT.reset(token)
         if outer is not None:
@@ -112,19 +112,14 @@ def own_budget(limit: int) -> Iterator[None]:
     """``budget(limit)`` for one item: its own exhaustion is raised as ``OwnBudgetExceeded``; an
     enclosing block's (charged when this one ends) stays a ``WorkBudgetExceeded``, which the
     item's fallback must not swallow."""
-    outer = _CURRENT.get()
-    counter = _Counter(limit)
-    token = _CURRENT.set(counter)
+    counter: _Counter | None = None
     try:
-        yield
+        with budget(limit) as counter:
+            yield
     except WorkBudgetExceeded as err:
-        if err.counter is counter:
+        if counter is not None and err.counter is counter:
             raise OwnBudgetExceeded(err) from None
         raise
-    finally:
-        _CURRENT.reset(token)
-        if outer is not None:
-            charge(counter.spent)  # may raise the enclosing block's WorkBudgetExceeded
 
 
 def charge(units: int = 1) -> None:
