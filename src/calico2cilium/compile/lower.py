@@ -392,7 +392,7 @@ def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: st
             ingress=directions[ir.Direction.INGRESS],
             egress=directions[ir.Direction.EGRESS],
             origin=origin,
-            locate=doc.raw.source,
+            locate=doc.raw.without_data().source,  # positions only: the parsed data can go
         )
     except SelectorError as err:  # validated on load; kept as a guard
         out.diagnostics.append(make("C2C303", f"{origin.resource}: {err}", doc.raw.source(("spec",))))
