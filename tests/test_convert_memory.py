@@ -138,8 +138,20 @@ def test_convert_drops_the_input_documents_once_lowered(monkeypatch: pytest.Monk
         alive.append(sum(ref() is not None for ref in [*models, *markers]))
         return compile_plan(*args, **kwargs)
 
+    lowering: list[int] = []
+    lower_module = sys.modules["calico2cilium.compile.lower"]
+    calico_policy = lower_module._calico_policy
+
+    def lowering_one(*args: Any, **kwargs: Any) -> Any:
+        """How many models are alive as each Calico policy is lowered: those lowered before are not."""
+        gc.collect()
+        lowering.append(sum(ref() is not None for ref in models))
+        return calico_policy(*args, **kwargs)
+
     monkeypatch.setattr(module, "compile_plan", counting)
+    monkeypatch.setattr(lower_module, "_calico_policy", lowering_one)
     result = convert(loaded=loaded, keep_input=False, pod_cidrs=PODS, node_cidrs=NODES)
+    assert lowering == [6, 5, 4], "the documents already lowered were held while lowering the rest"
     assert alive == [0], "an input document's model or parsed data outlived its lowering"
     assert loaded.documents == []
     assert result.documents

@@ -65,12 +65,16 @@ def lower(
     inventory: Inventory | None = None,
 ) -> Lowered:
     """``inventory``: expand ``contains``/``starts with``/``ends with`` against its label values
-    (``compile/inventory.py``); without it they stay, and the compiler refuses them."""
+    (``compile/inventory.py``); without it they stay, and the compiler refuses them.
+
+    ``documents`` is read once, in order, holding none but the current one (so a caller can
+    free each as it is lowered: ``convert(keep_input=False)``), except with an inventory, whose
+    expansion needs every network set first."""
     out = Lowered()
     shared: dict[Any, Any] = {}
-    documents = list(documents)
     expander = None
     if inventory is not None:
+        documents = list(documents)
         sets = [_network_set(d, default_namespace) for d in documents if d.kind in SET_KINDS]
         expander = Expander(inventory, sets)
     for doc in documents:
