@@ -681,12 +681,16 @@ CODES = (
         " closed there.",
         "Computing what each Calico rule decides takes set differences of the policies' selectors,"
         " and selectors whose normal forms multiply (several '||' terms inside an '&&') can make that"
-        " exponential. Rather than run for minutes, the conversion stops at a budget that grows with"
+        " exponential; so can broad Deny rules placed after many Allows whose selectors cut across"
+        " them, because Cilium has no rule order: the Deny must leave out, label combination by label"
+        " combination, what those Allows allow. A Deny too large to narrow that way is absorbed"
+        " instead (exact: its pods stay in default deny and it is denied only where later allows"
+        " meet it). Rather than run for minutes, the conversion stops at a budget that grows with"
         " the input's size. Where the whole order of a direction ran out, every pod a policy selects"
         " there stays in Cilium's default deny with nothing allowed in that direction; where one"
         " rule's share ran out (each rule has its own budget too), an Allow, or what a Pass hands to"
         " the namespace profile, is left out, and a Deny is denied as written, including what earlier"
-        " rules allowed of it. Either way Cilium only denies more than Calico. The message names the policy (or rule) being compiled when the budget ran out.",
+        " rules allowed of it (only when even its absorbed form is too large). Either way Cilium only denies more than Calico. The message names the policy (or rule) being compiled when the budget ran out.",
         failing=_np(
             '  order: 1\n  selector: "'
             + " && ".join(f"(a{i} == 'x' || b{i} == 'y')" for i in range(5))
