@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from helpers import run_cli as run
@@ -285,3 +286,13 @@ def test_a_string_test_in_a_namespace_selector_is_refused_in_the_users_words(tmp
     line = next(x for x in err.splitlines() if "C2C303" in x)
     assert code == 1 and line.startswith(f"{policy}:6:22: warning C2C303")  # fails closed
     assert 'spec.namespaceSelector: name ends with "x"' in line and "io.cilium" not in line
+
+
+@pytest.mark.parametrize("factor", ["nan", "inf", "1e308", "0", "-1"])
+def test_a_work_budget_that_is_no_usable_factor_is_a_usage_error(tmp_path: Path, factor: str) -> None:
+    # review7: nan, inf and 1e308 passed the range check and were internal errors (exit 3:
+    # OverflowError when a limit was scaled, ValueError from sets/budget.scaled).
+    (tmp_path / "p.yaml").write_text(POLICY)
+    code, out, err = run("convert", str(tmp_path / "p.yaml"), *CLUSTER, "--work-budget", factor)
+    assert code == 2, err
+    assert "--work-budget" in err and "internal error" not in err and out == ""

@@ -39,6 +39,18 @@ if TYPE_CHECKING:
     from calico2cilium.semantics.world import Assumptions
 
 
+MAX_WORK_BUDGET = 1e6
+"""The largest ``--work-budget`` factor: past it a limit no longer fits an integer (``inf``, ``1e308``
+were internal errors, exit 3), and a million times the default work is days of CPU anyway."""
+
+
+def _finite_budget(value: float) -> float:
+    """Refuse ``nan``, which passes every range test (usage error, exit 2)."""
+    if value != value:  # NaN is the one float unequal to itself
+        raise click.BadParameter("not a number", param_hint="'--work-budget'")
+    return value
+
+
 @click.command("convert", short_help="Convert Calico policy to Cilium policy (stdout or --output-dir).")
 @input_options
 @click.option(
@@ -107,7 +119,8 @@ if TYPE_CHECKING:
 @fail_on_option
 @click.option(
     "--work-budget",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=MAX_WORK_BUDGET),
+    callback=lambda _ctx, _param, value: _finite_budget(value),
     default=1.0,
     show_default=True,
     help="A factor on the work the conversion may spend on Calico's order before a rule, or a whole"
