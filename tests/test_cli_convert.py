@@ -139,6 +139,19 @@ def test_output_dir_never_overwrites_an_input(tmp_path: Path) -> None:
     assert target.read_text() == POLICY
 
 
+@pytest.mark.parametrize("command", ["convert", "report"])
+def test_the_report_never_overwrites_an_input(tmp_path: Path, command: str) -> None:
+    # review7: 'convert p.md --report p.md' replaced the input file with the report (exit 2 for the
+    # .md input, but the file was gone); a directory input's files are inputs too.
+    target = tmp_path / "policies.md"
+    target.write_text(POLICY)
+    option = "--report" if command == "convert" else "--output"
+    for given in (str(target), str(tmp_path)):
+        code, out, err = run(command, given, *CLUSTER, option, str(target))
+        assert code == 2 and "refusing to overwrite it" in err and out == "", err
+        assert target.read_text() == POLICY
+
+
 def test_output_dir_refuses_unsafe_names(tmp_path: Path) -> None:
     from calico2cilium.io.write import UnsafeOutput, file_name
 

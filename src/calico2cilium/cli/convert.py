@@ -25,9 +25,11 @@ from calico2cilium.cli.common import (
     explained,
     fail_on_option,
     guarded,
+    input_files,
     input_options,
     inputs,
     reading_stage,
+    refuse_overwriting_an_input,
     write_stdout,
 )
 from calico2cilium.diagnostics import Diagnostic, Severity
@@ -180,6 +182,10 @@ def command(
 
     facts = cluster_from(cluster)
     given = inputs(paths, files)
+    if report_path:
+        refuse_overwriting_an_input(
+            report_path, "'--report'", input_files(given, inventory_paths, cluster.cluster_config)
+        )
     progress = Progress(enabled=not quiet)
     reading_stage(progress, given, "reading inputs")
     readable = _without(given, recursive, [cluster.cluster_config, *inventory_paths])
@@ -215,7 +221,12 @@ def command(
     status = exit_status(run.diagnostics + run.unproven, fail_on, unexplained=run.unexplained)
     target = _Target(output_dir, output_format, allow_partial, quiet)
     status, notes = _deliver(
-        result.documents, status, target, run, progress, _input_files(given, cluster, inventory_paths)
+        result.documents,
+        status,
+        target,
+        run,
+        progress,
+        input_files(given, inventory_paths, cluster.cluster_config),
     )
     if report_path:
         from calico2cilium.cli.report import write_report
@@ -402,20 +413,6 @@ def _without(given: list[str], recursive: bool, excluded: list[str | None]) -> l
 def _inside(path: Path, targets: set[Path]) -> bool:
     """Whether ``path`` is one of ``targets`` or inside one (an --inventory may be a directory)."""
     return any(path.is_relative_to(t) for t in targets)
-
-
-def _input_files(given: list[str], cluster: ClusterOptions, inventory: tuple[str, ...]) -> list[str]:
-    """Every file under the run's inputs, its --cluster-config and --inventory files included (for
-    the never-overwrite-an-input check)."""
-
-    out: list[str] = []
-    for name in [*given, *inventory, *([cluster.cluster_config] if cluster.cluster_config else [])]:
-        path = Path(name)
-        if path.is_dir():
-            out.extend(str(p) for p in path.rglob("*") if p.is_file())
-        elif name != "-":
-            out.append(name)
-    return out
 
 
 command.help = f"{inspect.cleandoc(command.help or '')}\n\n{CLUSTER_HELP}"
