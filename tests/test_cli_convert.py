@@ -309,3 +309,17 @@ def test_a_work_budget_that_is_no_usable_factor_is_a_usage_error(tmp_path: Path,
     code, out, err = run("convert", str(tmp_path / "p.yaml"), *CLUSTER, "--work-budget", factor)
     assert code == 2, err
     assert "--work-budget" in err and "internal error" not in err and out == ""
+
+
+@pytest.mark.parametrize("command", ["convert", "verify"])
+@pytest.mark.parametrize("namespace", ["BAD_NS", "", "a..b", "x" * 64])
+def test_a_namespace_option_that_is_no_namespace_name_is_a_usage_error(
+    tmp_path: Path, command: str, namespace: str
+) -> None:
+    # review7: -n BAD_NS went into the output unchecked (exit 0; the API server rejects it), -n ''
+    # became 'default' silently, and 64 characters were an internal error (C2C399).
+    path = tmp_path / "p.yaml"
+    path.write_text(POLICY.replace("  namespace: prod\n", ""))
+    files = [str(path)] if command == "convert" else ["--calico", str(path), "--cilium", str(path)]
+    code, out, err = run(command, *files, *CLUSTER, "-n", namespace)
+    assert code == 2 and "is not a namespace name" in err and out == "", err

@@ -398,3 +398,18 @@ def refuse_overwriting_an_input(path: str, option: str, inputs: Sequence[str]) -
         raise click.BadParameter(
             f"{path} is an input of this run; refusing to overwrite it", param_hint=option
         )
+
+
+def namespace_option(value: str | None) -> str | None:
+    """``-n``/``--namespace``: a namespace name (DNS-1123 label), as kubectl requires, or a usage
+    error (exit 2). review7: ``-n BAD_NS`` was written into the output unchecked (exit 0, rejected
+    by the API server), ``-n ''`` silently became 'default', and a name over 63 characters was an
+    'internal error' (C2C399, the output failing its own schema check)."""
+    from calico2cilium.calico.names import dns_label_problems
+
+    if value is None:
+        return None
+    problems = dns_label_problems(value)
+    if problems:
+        raise click.BadParameter(f"{value!r} is not a namespace name: {'; '.join(problems)}")
+    return value

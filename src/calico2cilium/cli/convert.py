@@ -28,6 +28,7 @@ from calico2cilium.cli.common import (
     input_files,
     input_options,
     inputs,
+    namespace_option,
     reading_stage,
     refuse_overwriting_an_input,
     write_stdout,
@@ -81,6 +82,7 @@ def _finite_budget(value: float) -> float:
     "-n",
     "--namespace",
     default=None,
+    callback=lambda _ctx, _param, value: namespace_option(value),
     help="Namespace for namespaced documents without one, as kubectl's -n (without it: 'default',"
     " with a warning, C2C360).",
 )
