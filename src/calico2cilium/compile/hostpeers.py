@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from calico2cilium import ir
 from calico2cilium.calico.selector import All, negate, replace_all, replace_global
@@ -172,26 +173,35 @@ def _by_address(
     left out, else as matched), and their addresses at stake."""
     if not heps or remote.services is not None:
         return (), False, IPSet.empty()
-    try:
-        converted = side(remote, policy, rule, cluster, Diagnostics())
-    except Inexpressible:
-        return (), False, IPSet.empty()  # refused: the rule fails closed as a whole
     known = IPSet.empty()
     for kind in (cluster.pods, cluster.nodes):
         if kind is not None:
             known = known | kind
     space = cluster.family_space() & family_of(rule.ip_version)
+    outside = [(hep, (_addresses(hep.expected_ips) - known) & space) for hep in heps]
+    outside = [(hep, ips) for hep, ips in outside if not ips.is_empty]
+    if not outside:
+        return (), False, IPSet.empty()  # every address in the known ranges: the usual case
+    try:
+        converted = side(remote, policy, rule, cluster, Diagnostics())
+    except Inexpressible:
+        return (), False, IPSet.empty()  # refused: the rule fails closed as a whole
     nodes = bool(converted.hosts)
     found: list[ir.HostEndpoint] = []
     stake = IPSet.empty()
-    for hep in heps:
-        outside = (IPSet.from_cidrs(hep.expected_ips) - known) & space
+    for hep, ips in outside:
         # Matched as every node but not by Calico's addresses, or by Calico's but only as a CIDR.
-        differs = outside - converted.world if nodes else outside & converted.world
+        differs = ips - converted.world if nodes else ips & converted.world
         if not differs.is_empty:
             found.append(hep)
             stake = stake | differs
     return tuple(found), nodes, stake
+
+
+@lru_cache(maxsize=4096)
+def _addresses(expected_ips: tuple[str, ...]) -> IPSet:
+    """A host endpoint's addresses as a set, read once: every rule asks (``_by_address``)."""
+    return IPSet.from_cidrs(expected_ips)
 
 
 def _covering(ips: IPSet, cluster: Ranges) -> list[PeerCube]:
