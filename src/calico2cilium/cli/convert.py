@@ -26,9 +26,12 @@ from calico2cilium.cli.common import (
     explained,
     fail_on_option,
     guarded,
+    input_files,
     input_options,
     inputs,
+    namespace_option,
     reading_stage,
+    refuse_overwriting_an_input,
     write_stdout,
 )
 from calico2cilium.diagnostics import Diagnostic, Severity
@@ -38,6 +41,18 @@ from calico2cilium.diagnostics.render import Report, capped, render_report
 if TYPE_CHECKING:
     from calico2cilium.convert import ConvertResult
     from calico2cilium.semantics.world import Assumptions
+
+
+MAX_WORK_BUDGET = 1e6
+"""The largest ``--work-budget`` factor: past it a limit no longer fits an integer (``inf``, ``1e308``
+were internal errors, exit 3), and a million times the default work is days of CPU anyway."""
+
+
+def _finite_budget(value: float) -> float:
+    """Refuse ``nan``, which passes every range test (usage error, exit 2)."""
+    if value != value:  # NaN is the one float unequal to itself
+        raise click.BadParameter("not a number", param_hint="'--work-budget'")
+    return value
 
 
 @click.command("convert", short_help="Convert Calico policy to Cilium policy (stdout or --output-dir).")
@@ -68,6 +83,7 @@ if TYPE_CHECKING:
     "-n",
     "--namespace",
     default=None,
+    callback=lambda _ctx, _param, value: namespace_option(value),
     help="Namespace for namespaced documents without one, as kubectl's -n (without it: 'default',"
     " with a warning, C2C360).",
 )
@@ -108,7 +124,8 @@ if TYPE_CHECKING:
 @fail_on_option
 @click.option(
     "--work-budget",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=MAX_WORK_BUDGET),
+    callback=lambda _ctx, _param, value: _finite_budget(value),
     default=1.0,
     show_default=True,
     help="A factor on the work the conversion may spend on Calico's order before a rule, or a whole"
@@ -168,6 +185,10 @@ def command(
 
     facts = cluster_from(cluster)
     given = inputs(paths, files)
+    if report_path:
+        refuse_overwriting_an_input(
+            report_path, "'--report'", input_files(given, inventory_paths, cluster.cluster_config)
+        )
     progress = Progress(enabled=not quiet)
     reading_stage(progress, given, "reading inputs")
     readable = _without(given, recursive, [cluster.cluster_config, *inventory_paths])
@@ -208,7 +229,12 @@ def command(
     status = exit_status(run.diagnostics + run.unproven, fail_on, unexplained=run.unexplained)
     target = _Target(output_dir, output_format, allow_partial, quiet)
     status, notes = _deliver(
-        result.documents, status, target, run, progress, _input_files(given, cluster, inventory_paths)
+        result.documents,
+        status,
+        target,
+        run,
+        progress,
+        input_files(given, inventory_paths, cluster.cluster_config),
     )
     if report_path:
         from calico2cilium.cli.report import write_report
@@ -395,20 +421,6 @@ def _without(given: list[str], recursive: bool, excluded: list[str | None]) -> l
 def _inside(path: Path, targets: set[Path]) -> bool:
     """Whether ``path`` is one of ``targets`` or inside one (an --inventory may be a directory)."""
     return any(path.is_relative_to(t) for t in targets)
-
-
-def _input_files(given: list[str], cluster: ClusterOptions, inventory: tuple[str, ...]) -> list[str]:
-    """Every file under the run's inputs, its --cluster-config and --inventory files included (for
-    the never-overwrite-an-input check)."""
-
-    out: list[str] = []
-    for name in [*given, *inventory, *([cluster.cluster_config] if cluster.cluster_config else [])]:
-        path = Path(name)
-        if path.is_dir():
-            out.extend(str(p) for p in path.rglob("*") if p.is_file())
-        elif name != "-":
-            out.append(name)
-    return out
 
 
 command.help = f"{inspect.cleandoc(command.help or '')}\n\n{CLUSTER_HELP}"

@@ -417,7 +417,8 @@ CODES = (
         " (entities host and remote-node) for the addresses inside the node ranges (all of them when"
         " the ranges are unknown) and the CIDRs of those outside; a Pass rule is preceded by such a"
         " Deny, since later tiers may allow what Calico passes. Cilium denies more, never allows more"
-        " (docs/fail-closed.md).",
+        " (docs/fail-closed.md). The same holds for a rule whose nets (or network sets) hold a"
+        " HostEndpoint address outside the node ranges: it may be a node's, which CIDR rules never match.",
         failing=_gnp_and_hep(
             "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
             "      source:\n        selector: role == 'node'\n",
@@ -436,7 +437,9 @@ CODES = (
         " entities, for all nodes at once, so the converted rule would match that node too. It fails"
         " closed instead: a Deny rule denies it (where Calico decides it by later rules); an Allow rule"
         " leaves out every node (and the CIDRs of the HostEndpoint's addresses outside the node"
-        " ranges); a Pass rule is preceded by a Deny of them (docs/fail-closed.md).",
+        " ranges); a Pass rule is preceded by a Deny of them (docs/fail-closed.md). The same holds for"
+        " nets that cover the node ranges (converted to every node) but not a HostEndpoint address"
+        " outside them.",
         failing=_gnp_and_hep(
             "  selector: app == 'db'\n  namespaceSelector: all()\n  ingress:\n    - action: Deny\n"
             "      source:\n        notSelector: role == 'node'\n    - action: Allow\n",
