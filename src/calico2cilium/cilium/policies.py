@@ -36,11 +36,12 @@ from calico2cilium.cilium.rulekit import (
     by_subject,
     canonical,
     choose,
+    merge_rules,
     metadata,
     peer_rules,
     source_annotations,
 )
-from calico2cilium.cilium.selectors import subject_selectors
+from calico2cilium.cilium.selectors import subject_selectors, widened
 from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.plan import Denial, Grant, Plan, PolicyPlan
 from calico2cilium.sets import Inexpressible, LabelCube, LabelSet
@@ -183,7 +184,7 @@ def specs_of(
         if not per_subject and direction in resource.layout and resource.layout[direction].governed:
             for cube in resource.subject.cubes:
                 per_subject[cube].setdefault(SECTION[direction], [])
-    specs: dict[str, dict[str, Any]] = {}
+    bodies: dict[str, tuple[dict[str, Any], list[LabelCube]]] = {}
     for subject_cube, sections in per_subject.items():
         notes = [n for sec in resource.layout.values() for n in sec.notes.get(subject_cube, ())]
         description = "; ".join(sorted(dict.fromkeys(notes), key=_rule_order)) or resource.default_note
@@ -192,20 +193,26 @@ def specs_of(
         opened = sorted(
             d.value for d in resource.open if SECTION[d] in sections or DENY_SECTION[d] in sections
         )
-        for selector in subject_selectors(subject_cube, namespace):
-            spec: dict[str, Any] = {"endpointSelector": selector}
-            if description:
-                spec["description"] = description
-            if opened:
-                # Calico never drops these pods' traffic at the end of a tier (the source policy
-                # has a rule matching every flow): they must not go into default deny here.
-                spec["enableDefaultDeny"] = dict.fromkeys(opened, False)
-            for name in ("ingress", "ingressDeny", "egress", "egressDeny"):
-                if name in sections:
-                    # An empty rule allows nothing but turns default deny on (docs/reference/semantics.md §2.3).
-                    spec[name] = sections[name] or [{}]
-            key = canonical(spec)
-            specs[key] = spec
+        body: dict[str, Any] = {}
+        if description:
+            body["description"] = description
+        if opened:
+            # Calico never drops these pods' traffic at the end of a tier (the source policy
+            # has a rule matching every flow): they must not go into default deny here.
+            body["enableDefaultDeny"] = dict.fromkeys(opened, False)
+        for name in ("ingress", "ingressDeny", "egress", "egressDeny"):
+            if name in sections:
+                # An empty rule allows nothing but turns default deny on (docs/reference/semantics.md §2.3).
+                body[name] = merge_rules(sections[name]) or [{}]
+        bodies.setdefault(canonical(body), (body, []))[1].append(subject_cube)
+    specs: dict[str, dict[str, Any]] = {}
+    for body, subjects in bodies.values():
+        # Subjects with the same body share one spec where their union is one cube: a spec's
+        # rules and default deny apply to each endpoint it selects (docs/reference/semantics.md §2.1).
+        for subject_cube in widened(subjects):
+            for selector in subject_selectors(subject_cube, namespace):
+                spec = {"endpointSelector": selector, **body}
+                specs[canonical(spec)] = spec
     return [specs[k] for k in sorted(specs)]
 
 

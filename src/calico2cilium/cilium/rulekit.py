@@ -16,8 +16,8 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
-from calico2cilium.cilium.ports import l4_parts
-from calico2cilium.cilium.selectors import peer_selectors
+from calico2cilium.cilium.ports import MAX_ICMP_FIELDS, MAX_PORTS_PER_ITEM, l4_parts
+from calico2cilium.cilium.selectors import peer_selectors, widened
 from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.plan import Grant
 from calico2cilium.sets import HostPeer, Inexpressible, LabelCube, LabelSet, NetPeer, PodPeer
@@ -87,7 +87,7 @@ def peer_rules(
         if everyone:
             peers.append({entities_f: ["all"]})
         else:
-            selectors = [s for cube in pods for s in peer_selectors(cube, namespaced)]
+            selectors = [s for cube in widened(pods) for s in peer_selectors(cube, namespaced)]
             if selectors:
                 unique = {canonical(s): s for s in selectors}
                 peers.append({endpoints_f: [unique[k] for k in sorted(unique)]})
@@ -99,6 +99,71 @@ def peer_rules(
             for part in parts:
                 rules.append({**peer, **part})
     return sorted(rules, key=canonical)
+
+
+_L4_FIELDS = ("toPorts", "icmps")
+_PEER_FIELDS = frozenset(f for fields in PEER_FIELDS.values() for f in fields)
+
+
+def _plain_l4(rule: dict[str, Any]) -> bool:
+    """Whether ``rule`` is one peer field with at most one plain L4 field (``toPorts`` items with
+    ``ports`` only, or ``icmps``): a rule ``merge_rules`` may merge."""
+    peers = [k for k in rule if k in _PEER_FIELDS]
+    l4 = [k for k in rule if k in _L4_FIELDS]
+    if len(peers) != 1 or len(peers) + len(l4) != len(rule) or len(l4) > 1:
+        return False
+    return all(set(item) == {"ports"} for item in rule.get("toPorts", ()))
+
+
+def _union_l4(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rules of one peer whose union is theirs, as few as possible: a rule without an L4 field
+    (every protocol) covers the others; else one ``toPorts`` and one ``icmps`` rule, their entries
+    unioned and chunked as ``ports.py`` does."""
+    peer = {k: v for k, v in rules[0].items() if k in _PEER_FIELDS}
+    if any(not any(f in r for f in _L4_FIELDS) for r in rules):
+        return [peer]
+    out = []
+    ports = {canonical(e): e for r in rules for item in r.get("toPorts", ()) for e in item["ports"]}
+    if ports:
+        entries = list(ports.values())
+        chunks = [entries[i : i + MAX_PORTS_PER_ITEM] for i in range(0, len(entries), MAX_PORTS_PER_ITEM)]
+        out.append({**peer, "toPorts": [{"ports": chunk} for chunk in chunks]})
+    fields = {canonical(f): f for r in rules for item in r.get("icmps", ()) for f in item["fields"]}
+    if fields:
+        found = list(fields.values())
+        chunks = [found[i : i + MAX_ICMP_FIELDS] for i in range(0, len(found), MAX_ICMP_FIELDS)]
+        out.append({**peer, "icmps": [{"fields": chunk} for chunk in chunks]})
+    return out
+
+
+def _union_peers(rules: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rules of one peer field and the same L4 part as one rule: the peer lists concatenated."""
+    field_ = next(k for k in rules[0] if k in _PEER_FIELDS)
+    items = {canonical(item): item for r in rules for item in r[field_]}
+    merged: dict[str, Any] = {field_: [items[k] for k in sorted(items)]}
+    return {**merged, **{k: v for k, v in rules[0].items() if k != field_}}
+
+
+def merge_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same allowed (or denied) flows in fewer rules: rules of one peer become one rule
+    per L4 field (their ports unioned), then rules of one peer field and the same L4 part become
+    one rule (their peers listed together). Both are exact: a rule matches the union of its
+    peers times the union of its ports, and a section matches the union of its rules
+    (docs/reference/semantics.md §2.3). Rules with L7 filters (``rules`` in ``toPorts``), and the
+    empty rule, stay as they are."""
+    fixed = [r for r in rules if not _plain_l4(r)]
+    plain = [r for r in rules if _plain_l4(r)]
+    by_peer: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rule in plain:
+        by_peer[canonical({k: v for k, v in rule.items() if k in _PEER_FIELDS})].append(rule)
+    unioned = [r for group in by_peer.values() for r in _union_l4(group)]
+    by_l4: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rule in unioned:
+        field_ = next(k for k in rule if k in _PEER_FIELDS)
+        by_l4[canonical([field_, {k: v for k, v in rule.items() if k not in _PEER_FIELDS}])].append(rule)
+    merged = [_union_peers(group) for group in by_l4.values()]
+    unique = {canonical(r): r for r in [*fixed, *merged]}
+    return [unique[k] for k in sorted(unique)]
 
 
 def expressible(cubes: Sequence[Cube], target: CiliumTarget) -> Inexpressible | None:
