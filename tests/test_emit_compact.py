@@ -132,3 +132,52 @@ def test_a_compacted_policy_is_proven_equivalent_and_written_as_the_input() -> N
     # The client's two ports in one rule.
     clients = [r for r in spec["ingress"] if r["fromEndpoints"] == [{"matchLabels": {"app": "client"}}]]
     assert len(clients) <= 1
+
+
+SPLIT = """\
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: first}
+spec:
+  order: 1
+  selector: app == 'x'
+  types: [Ingress]
+  ingress:
+  - action: Allow
+    protocol: TCP
+    source: {selector: role == 'a'}
+    destination: {ports: [80]}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: second}
+spec:
+  order: 2
+  selector: has(app)
+  types: [Ingress]
+  ingress:
+  - action: Allow
+    protocol: TCP
+    source: {selector: role == 'b'}
+    destination: {ports: [443, 8443, 9443]}
+  - action: Deny
+    source: {selector: role == 'a'}
+"""
+
+
+def test_a_rule_every_piece_of_a_split_subject_has_is_written_once() -> None:
+    # "first" allows role a on port 80 for app x: "second"'s Deny is narrowed there, so its
+    # subject is split in two; its Allow is the same for both pieces and is written once.
+    _, documents = _converted(SPLIT)
+    (second,) = [d for d in documents if d["metadata"]["name"] == "second"]
+    holding = [s for s in second["specs"] if any(r.get("fromEndpoints") for r in s.get("ingress", ()))]
+    allows = [r for s in holding for r in s["ingress"] if "8443" in str(r)]
+    assert len(allows) == 1, second["specs"]
+    assert "second ingress[0] Allow" in holding[0]["description"]
+
+
+def test_a_cube_other_specs_put_into_default_deny_gets_no_empty_rule() -> None:
+    # "second"'s Deny specs select pods its Allow spec (has(app)) already puts into default deny.
+    _, documents = _converted(SPLIT)
+    (second,) = [d for d in documents if d["metadata"]["name"] == "second"]
+    assert all(s.get("ingress") != [{}] for s in second["specs"]), second["specs"]

@@ -115,6 +115,17 @@ def _plain_l4(rule: dict[str, Any]) -> bool:
     return all(set(item) == {"ports"} for item in rule.get("toPorts", ()))
 
 
+_PROTOCOL_ORDER = {"TCP": 0, "UDP": 1, "SCTP": 2}
+
+
+def _port_order(entry: dict[str, Any]) -> tuple[int, int, str]:
+    """``ports.py``'s order: by protocol (TCP, UDP, SCTP, then ANY), named ports first, then by
+    number."""
+    port = str(entry["port"])
+    number = int(port) if port.isdigit() else -1
+    return (_PROTOCOL_ORDER.get(entry.get("protocol", "ANY"), 3), number, port)
+
+
 def _union_l4(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rules of one peer whose union is theirs, as few as possible: a rule without an L4 field
     (every protocol) covers the others; else one ``toPorts`` and one ``icmps`` rule, their entries
@@ -125,12 +136,12 @@ def _union_l4(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     ports = {canonical(e): e for r in rules for item in r.get("toPorts", ()) for e in item["ports"]}
     if ports:
-        entries = list(ports.values())
+        entries = sorted(ports.values(), key=_port_order)
         chunks = [entries[i : i + MAX_PORTS_PER_ITEM] for i in range(0, len(entries), MAX_PORTS_PER_ITEM)]
         out.append({**peer, "toPorts": [{"ports": chunk} for chunk in chunks]})
     fields = {canonical(f): f for r in rules for item in r.get("icmps", ()) for f in item["fields"]}
     if fields:
-        found = list(fields.values())
+        found = sorted(fields.values(), key=lambda f: (f["family"], f["type"]))
         chunks = [found[i : i + MAX_ICMP_FIELDS] for i in range(0, len(found), MAX_ICMP_FIELDS)]
         out.append({**peer, "icmps": [{"fields": chunk} for chunk in chunks]})
     return out
