@@ -181,3 +181,18 @@ def test_a_cube_other_specs_put_into_default_deny_gets_no_empty_rule() -> None:
     _, documents = _converted(SPLIT)
     (second,) = [d for d in documents if d["metadata"]["name"] == "second"]
     assert all(s.get("ingress") != [{}] for s in second["specs"]), second["specs"]
+
+
+def test_nodes_with_the_same_defaults_share_one_spec() -> None:
+    from pathlib import Path
+
+    from calico2cilium.plan import HOST_DEFAULTS, NODE_LABEL
+
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "host-alike-nodes-one-spec" / "input.yaml"
+    result = convert([str(fixture)], **CLUSTER)
+    (defaults,) = [d for d in result.documents if d["metadata"]["name"] == HOST_DEFAULTS]
+    (spec,) = defaults["specs"]  # proven with the fixture (tests/test_fixtures.py)
+    assert spec["nodeSelector"] == {
+        "matchExpressions": [{"key": NODE_LABEL, "operator": "In", "values": ["node1", "node2", "node3"]}]
+    }
+    assert "3 nodes (node1, node2, node3)" in spec["description"]
