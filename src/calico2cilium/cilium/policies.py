@@ -145,13 +145,14 @@ def specs_of(
     range over a TCP port that carries L7 rules in the direction (``l7_ports``; ``ports.py``)."""
     per_subject = _sectioned(resource, target, groups, l7_ports, resource.fail, by_origin=False)
     candidates = [_rendered(resource, _per_subject(per_subject))]
-    refused: list[Inexpressible] = []
-    # Rules written per Calico rule, so that each one's description names only its own origin.
-    by_origin = _sectioned(
-        resource, target, groups, l7_ports, lambda err, _: refused.append(err), by_origin=True
-    )
-    if not refused:  # else the first form's diagnostics are the ones given
-        candidates.append(_rendered(resource, _factored(by_origin)))
+    if len(per_subject) > 1:  # one cube has nothing to share
+        refused: list[Inexpressible] = []
+        # Rules written per Calico rule, so that each one's description names only its own origin.
+        by_origin = _sectioned(
+            resource, target, groups, l7_ports, lambda err, _: refused.append(err), by_origin=True
+        )
+        if not refused:  # else the first form's diagnostics are the ones given
+            candidates.append(_rendered(resource, _factored(by_origin)))
     # Both are exact; the JSON length stands for the YAML's, cheaply.
     return min(candidates, key=lambda specs: (len(canonical(specs)), candidates.index(specs)))
 

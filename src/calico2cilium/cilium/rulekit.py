@@ -16,11 +16,11 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
-from calico2cilium.cilium.ports import MAX_ICMP_FIELDS, MAX_PORTS_PER_ITEM, l4_parts
+from calico2cilium.cilium.ports import MAX_ICMP_FIELDS, MAX_PORTS_PER_ITEM, chunks, l4_parts
 from calico2cilium.cilium.selectors import peer_selectors, widened
 from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.plan import Grant
-from calico2cilium.sets import HostPeer, Inexpressible, LabelCube, LabelSet, NetPeer, PodPeer
+from calico2cilium.sets import HostPeer, Inexpressible, LabelSet, NetPeer, PodPeer
 from calico2cilium.sets.l4 import L4Set
 from calico2cilium.sets.regions import Cube, subtract_cubes
 
@@ -83,7 +83,7 @@ def peer_rules(
         for more in nets[1:]:
             ips = ips | more if ips is not None else more
         peers: list[dict[str, Any]] = []
-        everyone = LabelSet.of(pods).is_full and len(hosts) == 2 and ips is not None and ips.is_full
+        everyone = len(hosts) == 2 and ips is not None and ips.is_full and LabelSet.of(pods).is_full
         if everyone:
             peers.append({entities_f: ["all"]})
         else:
@@ -137,13 +137,11 @@ def _union_l4(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ports = {canonical(e): e for r in rules for item in r.get("toPorts", ()) for e in item["ports"]}
     if ports:
         entries = sorted(ports.values(), key=_port_order)
-        chunks = [entries[i : i + MAX_PORTS_PER_ITEM] for i in range(0, len(entries), MAX_PORTS_PER_ITEM)]
-        out.append({**peer, "toPorts": [{"ports": chunk} for chunk in chunks]})
+        out.append({**peer, "toPorts": [{"ports": c} for c in chunks(entries, MAX_PORTS_PER_ITEM)]})
     fields = {canonical(f): f for r in rules for item in r.get("icmps", ()) for f in item["fields"]}
     if fields:
         found = sorted(fields.values(), key=lambda f: (f["family"], f["type"]))
-        chunks = [found[i : i + MAX_ICMP_FIELDS] for i in range(0, len(found), MAX_ICMP_FIELDS)]
-        out.append({**peer, "icmps": [{"fields": chunk} for chunk in chunks]})
+        out.append({**peer, "icmps": [{"fields": c} for c in chunks(found, MAX_ICMP_FIELDS)]})
     return out
 
 
@@ -211,13 +209,6 @@ def choose(
         else:
             fail(err, grant)
     return allow, deny
-
-
-def by_subject(cubes: list[Cube]) -> dict[LabelCube, list[Cube]]:
-    groups: dict[LabelCube, list[Cube]] = defaultdict(list)
-    for cube in cubes:
-        groups[cube.subject].append(cube)
-    return groups
 
 
 def metadata(name: str, namespace: str | None, annotations: dict[str, str]) -> dict[str, Any]:

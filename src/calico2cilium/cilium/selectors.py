@@ -14,12 +14,13 @@ The functions here write every selector so that the rewrite changes nothing it m
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from calico2cilium.plan import NAMESPACE, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT
 from calico2cilium.sets import KeyConstraint, LabelCube, LabelSet, to_kubernetes_selectors
 from calico2cilium.sets.coset import CoSet
-from calico2cilium.sets.labels import HAS
+from calico2cilium.sets.labels import HAS, label_index
 
 _K8S_SOURCE = (NAMESPACE, SERVICE_ACCOUNT)
 
@@ -98,14 +99,21 @@ def _wider(kc: KeyConstraint) -> list[KeyConstraint]:
 
 def widened(cubes: Iterable[LabelCube]) -> tuple[LabelCube, ...]:
     """The same union as ``cubes`` in cubes with fewer or looser terms: each cube's terms are
-    dropped or loosened where the result stays inside the union (``LabelSet`` checks it
+    dropped or loosened where the result stays inside the union (``LabelSet``'s index checks it
     exactly), then subsumed cubes go. The compiler splits subjects and peers into disjoint
     pieces (``app == 'a' || role == 'b'`` becomes ``app == 'a'`` and ``app != 'a' && role ==
     'b'``); this writes ``role == 'b'`` again, as the input did. Exact: every cube only grows,
     and never past the union."""
+    return _widened(tuple(dict.fromkeys(cubes)))
+
+
+@lru_cache(maxsize=4096)
+def _widened(cubes: tuple[LabelCube, ...]) -> tuple[LabelCube, ...]:
     whole = LabelSet.of(cubes)
-    if len(whole.cubes) > WIDEN_LIMIT:
-        return whole.cubes
+    if len(whole.cubes) < 2 or len(whole.cubes) > WIDEN_LIMIT:
+        return whole.cubes  # one cube cannot grow inside itself
+    index = label_index(whole.cubes)
+    index.add(whole.cubes)
     out: list[LabelCube] = []
     for cube in whole.cubes:
         for key in cube.label_keys():
@@ -114,7 +122,7 @@ def widened(cubes: Iterable[LabelCube]) -> tuple[LabelCube, ...]:
                 grown = False
                 for looser in _wider(cube.get(key)):
                     candidate = LabelCube.of((*cube.without(key), (key, looser)))
-                    if LabelSet((candidate,)).issubset(whole):
+                    if not index.leaves_any((candidate,)):
                         cube, grown = candidate, True
                         break
         out.append(cube)
