@@ -163,15 +163,20 @@ class _ResourceIndex:
         return rows[at - 1][2] if at else None
 
 
-def write_stdout(text: str) -> str | None:
+def write_stdout(text: str | Callable[[TextIO], None]) -> str | None:
     """Write ``text`` to standard output and flush it; the problem (a message) when it could not be
     delivered: standard output closed (``>&-``), a full disk (``> /dev/full``). A reader that went
-    away (``| head -1``) raises ``BrokenPipeError``, which :func:`guarded` turns into exit 141."""
+    away (``| head -1``) raises ``BrokenPipeError``, which :func:`guarded` turns into exit 141.
+    ``text`` may be a function that writes to the stream it is given (``io.write.write_yaml``), so
+    that a large output is written as it is made rather than first built as one string."""
     stream = sys.stdout
     if stream is None:
         return "cannot write to standard output: it is closed"
     try:
-        stream.write(text)
+        if isinstance(text, str):
+            stream.write(text)
+        else:
+            text(stream)
         stream.flush()
     except BrokenPipeError:
         raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,6 +180,11 @@ def command(
 
         cidrs, pool_notes = pool_cidrs(loaded.facts)
         facts = replace(facts, pod_cidrs=cidrs) if cidrs else facts
+    input_notes = [
+        *pool_notes,
+        *namespace_notes(loaded.documents, namespace),
+        *export_notes(loaded.documents),
+    ]
     progress.stage(f"converting {loaded.resources} resources")
     result = convert(
         loaded=loaded,
@@ -188,10 +194,10 @@ def command(
         default_namespace=namespace or DEFAULT_NAMESPACE,
         roots=given,
         work_budget=work_budget,
+        keep_input=bool(run_verify or report_path),  # only the verifier reads the input again
     )
     diagnostics = [d for d in result.diagnostics if d.code != "C2C340" or _assumption_matters(result)]
-    diagnostics.extend([*pool_notes, *namespace_notes(loaded.documents, namespace)])
-    diagnostics.extend(export_notes(loaded.documents))
+    diagnostics.extend(input_notes)
     run = _Run(diagnostics=diagnostics)
     if run_verify or report_path:
         from calico2cilium.semantics.world import Assumptions
@@ -258,7 +264,7 @@ def _deliver(
 ) -> tuple[int, list[str]]:
     """Write the output unless the run failed (exit 2 or 4) without ``--allow-partial``; the exit
     status after writing (2 when the output could not be delivered, C2C111) and notes on it."""
-    from calico2cilium.io.write import UnsafeOutput, dump_json, dump_yaml, write_directory
+    from calico2cilium.io.write import UnsafeOutput, write_directory, write_json, write_yaml
 
     notes: list[str] = []
     if status in (EXIT_INVALID, EXIT_DIFFERENT) and not target.allow_partial:
@@ -291,8 +297,8 @@ def _deliver(
         return status, notes
     progress.done()  # standard output shows its own progress
     if documents:
-        text = dump_json(documents) if target.fmt == "json" else dump_yaml(documents)
-        problem = write_stdout(text)
+        write = write_json if target.fmt == "json" else write_yaml
+        problem = write_stdout(partial(write, documents))
         if problem is not None:
             run.diagnostics.append(make("C2C111", problem))
             status = EXIT_INVALID

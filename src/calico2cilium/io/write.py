@@ -9,6 +9,7 @@ input is never overwritten.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -19,7 +20,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import yaml
 
@@ -48,14 +49,30 @@ class UnsafeOutput(Exception):
 
 def dump_yaml(documents: Iterable[dict[str, Any]]) -> str:
     """A multi-document YAML stream (``---`` between documents), keys in the order given."""
-    return yaml.dump_all(
-        list(documents), Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True
+    text = io.StringIO()
+    write_yaml(documents, text)
+    return text.getvalue()
+
+
+def write_yaml(documents: Iterable[dict[str, Any]], stream: TextIO) -> None:
+    """``dump_yaml``'s text written to ``stream`` as it is made (libyaml hands it over a buffer at
+    a time), so that a large output is never held as one string besides its documents."""
+    yaml.dump_all(
+        documents, stream, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True
     )
 
 
 def dump_json(documents: Sequence[dict[str, Any]]) -> str:
     """A ``kind: List`` (what ``kubectl get -o json`` prints for several objects)."""
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": list(documents)}, indent=2) + "\n"
+    text = io.StringIO()
+    write_json(documents, text)
+    return text.getvalue()
+
+
+def write_json(documents: Sequence[dict[str, Any]], stream: TextIO) -> None:
+    """``dump_json``'s text written to ``stream`` a piece at a time (as ``write_yaml``)."""
+    json.dump({"apiVersion": "v1", "kind": "List", "items": list(documents)}, stream, indent=2)
+    stream.write("\n")
 
 
 def file_name(document: dict[str, Any], fmt: str) -> str:
