@@ -276,6 +276,9 @@ KNP_KIND = "KubernetesNetworkPolicy"
 REGION_FORM = "region form: this direction has http rules"
 PROFILE_NOTE = "namespace profile: allowed after every tier passed"
 PASSED = "passed on; what no later tier decides, the namespace profile allows"
+ABSORBED_NOTE = (
+    "denied here only where a later rule would allow it; its pods stay in default deny, which denies the rest"
+)
 
 
 def rule_name(ref: RuleRef) -> str:
@@ -321,6 +324,8 @@ def _structural(
         if outcome.action is Action.DENY:
             if outcome.entry.position in too_large:
                 note += " (denied as written: its narrowed form was too large to build, C2C350)"
+            if outcome.absorbed:
+                note += f" ({ABSORBED_NOTE})"
             if outcome.left_out:
                 note += " (only its flows of the protocols Cilium names by port; allows lose the rest)"
             if outcome.cubes:
