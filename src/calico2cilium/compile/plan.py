@@ -288,12 +288,18 @@ def rule_name(ref: RuleRef) -> str:
     return f"{ref.policy.name} {where} {ref.rule.action.value}"
 
 
+NAMED_NARROWERS = 6
+"""A description names at most this many of the rules that narrowed its rule: a broad rule late in
+a large policy set can be narrowed by dozens, and every spec of it repeats the description."""
+
+
 def _why(outcome: Outcome) -> str:
     """What narrowed a rule, for its description ("" when it is as written)."""
     parts = []
     if outcome.narrowers:
-        names = [rule_name(r) for r in outcome.narrowers if isinstance(r, RuleRef)]
-        parts.append(f"earlier rules {', '.join(dict.fromkeys(names))}")
+        names = list(dict.fromkeys(rule_name(r) for r in outcome.narrowers if isinstance(r, RuleRef)))
+        more = f" and {len(names) - NAMED_NARROWERS} more" if len(names) > NAMED_NARROWERS else ""
+        parts.append(f"earlier rules {', '.join(names[:NAMED_NARROWERS])}{more}")
     if outcome.tiers:
         parts.append(f"the end of tier {', '.join(outcome.tiers)}")
     return f" (narrowed by {' and '.join(parts)})" if parts else ""

@@ -4,12 +4,14 @@ docs/design/structure-preserving-compile.md states and proves the conditions; in
 direction, with ``M(r)`` a rule's region within its policy's subject:
 
 * a Deny is denied as written (``M(d)``) when no earlier Allow and no earlier Pass of its tier
-  meets ``M(d)``; else as ``M(d)`` less those rules' reach (``D(d)``);
+  meets ``M(d)``; else as ``M(d)`` less those rules' reach (``D(d)``); when ``D(d)`` is too large
+  to build, it is absorbed (``Absorbed``): default deny says it, and it is denied only where later
+  allows meet it;
 * an Allow is allowed as written when no earlier Pass of its tier meets ``M(a)``, no Deny left
   out (no Cilium form) meets it, and no earlier Deny-default tier can drop part of it at its end
   (a test on subject label cubes); else narrowed by exactly those, with ``M(a)`` as the wide form;
 * a Pass becomes an allow of what the namespace profile allows after it, for the subjects in
-  Cilium's default deny only: a policy whose subjects never meet the end of a tier keeps default
+  Cilium's default deny that no later tier selects: a policy whose subjects never meet the end of a tier keeps default
   deny off (``Structure.closed`` lists the others).
 
 Nothing builds "everything minus the union of the rules": a subtraction takes only the rules that
