@@ -373,7 +373,7 @@ CODES = (
         " udp:68, tcp:179, tcp:2379, tcp:2380, tcp:5473, tcp:6443, tcp:6666, tcp:6667; outbound udp:53,"
         " udp:67, tcp:179, tcp:2379, tcp:2380, tcp:5473, tcp:6443, tcp:6666, tcp:6667). They are"
         " FelixConfiguration settings, which are not in the input, so the defaults are assumed and"
-        " allowed in the node's calico2cilium-host-<node> policy; edit it if yours differ.",
+        " allowed in the calico2cilium-host-defaults policy (the node's spec there); edit it if yours differ.",
         failing=_HEP,
         passing=_GOOD,
     ),
