@@ -65,6 +65,11 @@ class Ranges:
         }
     )
     """Felix failsafe ports, allowed to and from every host endpoint (``compile/hosts.py``)."""
+    set_ips: dict[tuple[object, ...], IPSet] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """``_network_set_ips`` by (side, policy scope, namespace): equal sides of many rules are
+    matched against the network sets once (each side against every set is quadratic)."""
 
     @staticmethod
     def of(cluster: Cluster, network_sets: tuple[ir.NetworkSet, ...] = ()) -> Ranges:
@@ -385,7 +390,15 @@ def _set_in_namespace_scope(peer: ir.Peer, policy: ir.Policy, network_set: ir.Ne
 
 
 def _network_set_ips(peer: ir.Peer, policy: ir.Policy, cluster: Ranges) -> IPSet:
-    """The union of the nets of the network sets a labelled rule side picks."""
+    """The union of the nets of the network sets a labelled rule side picks (remembered)."""
+    key = (peer, policy.scope, policy.namespace)
+    found = cluster.set_ips.get(key)
+    if found is None:
+        found = cluster.set_ips[key] = _picked_set_ips(peer, policy, cluster)
+    return found
+
+
+def _picked_set_ips(peer: ir.Peer, policy: ir.Policy, cluster: Ranges) -> IPSet:
     if peer.service_account_names or peer.service_account_selector is not None:
         return IPSet.empty()  # network sets have no service account
     out = IPSet.empty()
