@@ -145,7 +145,7 @@ def cover(
     )
     if not matched and not excluded and not by_address:
         return None
-    ips = IPSet.from_cidrs([ip for h in matched or excluded for ip in h.expected_ips])
+    ips = _addresses(tuple(ip for h in matched or excluded for ip in h.expected_ips))
     if remote.nets:
         ips = ips & IPSet.from_cidrs(remote.nets)  # Calico ANDs the side's nets in
     if remote.not_nets:
@@ -173,13 +173,7 @@ def _by_address(
     left out, else as matched), and their addresses at stake."""
     if not heps or remote.services is not None:
         return (), False, IPSet.empty()
-    known = IPSet.empty()
-    for kind in (cluster.pods, cluster.nodes):
-        if kind is not None:
-            known = known | kind
-    space = cluster.family_space() & family_of(rule.ip_version)
-    outside = [(hep, (_addresses(hep.expected_ips) - known) & space) for hep in heps]
-    outside = [(hep, ips) for hep, ips in outside if not ips.is_empty]
+    outside = [(hep, ips) for hep in heps if not (ips := _outside(hep, rule.ip_version, cluster)).is_empty]
     if not outside:
         return (), False, IPSet.empty()  # every address in the known ranges: the usual case
     try:
@@ -198,9 +192,24 @@ def _by_address(
     return tuple(found), nodes, stake
 
 
+def _outside(hep: ir.HostEndpoint, ip_version: int | None, cluster: Ranges) -> IPSet:
+    """The host endpoint's addresses outside the pod and node ranges, in the rule's families
+    (remembered per cluster: every rule asks about every host endpoint)."""
+    key = (hep.expected_ips, ip_version)
+    found = cluster.hep_outside.get(key)
+    if found is None:
+        known = IPSet.empty()
+        for kind in (cluster.pods, cluster.nodes):
+            if kind is not None:
+                known = known | kind
+        space = cluster.family_space() & family_of(ip_version)
+        found = cluster.hep_outside[key] = (_addresses(hep.expected_ips) - known) & space
+    return found
+
+
 @lru_cache(maxsize=4096)
 def _addresses(expected_ips: tuple[str, ...]) -> IPSet:
-    """A host endpoint's addresses as a set, read once: every rule asks (``_by_address``)."""
+    """Host endpoints' addresses as a set, read once: every rule asks (``cover``, ``_by_address``)."""
     return IPSet.from_cidrs(expected_ips)
 
 

@@ -70,6 +70,11 @@ class Ranges:
     )
     """``_network_set_ips`` by (side, policy scope, namespace): equal sides of many rules are
     matched against the network sets once (each side against every set is quadratic)."""
+    hep_outside: dict[tuple[object, ...], IPSet] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Per host endpoint addresses and IP version, its addresses outside the pod and node ranges
+    (``compile/hostpeers.py``)."""
     _groups: dict[str | None, dict[frozenset[tuple[str, str]], list[tuple[int, ir.NetworkSet]]]] | None = (
         field(default=None, init=False, repr=False, compare=False)
     )
