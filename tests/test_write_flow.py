@@ -19,7 +19,9 @@ scalars = st.one_of(
     st.booleans(),
     st.integers(min_value=-(2**40), max_value=2**40),
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
-    st.sampled_from(["true", "no", "0x1F", "1e3", "k8s:app", "a, b", "{x}", "[y]", "#c", "- z", "'q'", '"d"', ""]),
+    st.sampled_from(
+        ["true", "no", "0x1F", "1e3", "k8s:app", "a, b", "{x}", "[y]", "#c", "- z", "'q'", '"d"', ""]
+    ),
 )
 values = st.recursive(
     scalars,
