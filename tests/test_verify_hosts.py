@@ -332,3 +332,37 @@ def test_views_of_one_shared_host_flow_keep_their_own_addresses() -> None:
     later = shared.at_host(Endpoint("host", b, name="b"), (b,))
     assert later.local is not None
     assert any("peer_on_subject_node" in str(fact) for fact in later.axioms())
+
+
+def _three_nodes(calico: str) -> str:
+    """``calico`` with HostEndpoints alike (same labels) for nodes n2 and n3 added."""
+    more = "".join(HEP.replace("n1", f"n{i}").replace("192.168.0.1", f"192.168.0.{i}") for i in (2, 3))
+    return more + calico
+
+
+def test_nodes_alike_are_proven_by_one_question() -> None:
+    result = verify_texts(_three_nodes(CALICO), EQUIVALENT, CLUSTER)
+    assert result.status == "equivalent", result.render_text()
+    ingress = [p for p in result.partitions if p.direction == "ingress" and p.partition.startswith("node")]
+    assert len(ingress) == 3 and all(p.status == "equivalent" for p in ingress)
+    assert sum("proven with the 3 nodes" in p.note for p in ingress) >= 2  # asked once
+
+
+def test_a_difference_at_one_of_the_nodes_alike_is_found_there_only() -> None:
+    """The group's question leaves out the peers no node of it may have (none here): it finds a
+    flow from 192.168.0.1, which is n1's own address, so each node is asked on its own. n1 is
+    proven (no peer has its address), n2 and n3 differ (Calico allows n1 to reach them on 8080)."""
+    from_n1 = (
+        CALICO
+        + "  - {action: Allow, protocol: TCP, source: {nets: [192.168.0.1/32]}, destination: {ports: [8080]}}\n"
+    )
+    result = verify_texts(_three_nodes(from_n1), EQUIVALENT, CLUSTER)
+    status = {
+        p.partition.split(" ")[1]: p.status
+        for p in result.partitions
+        if p.direction == "ingress" and p.partition.startswith("node")
+    }
+    assert status == {"n1": "equivalent", "n2": "different", "n3": "different"}, result.render_text()
+    for example in result.counterexamples:
+        if example.flow.subject.kind == "host":
+            assert str(example.flow.peer.ip) == "192.168.0.1" and example.flow.dst_port == 8080
