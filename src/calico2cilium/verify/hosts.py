@@ -13,17 +13,19 @@ subject is (``SymbolicFlow.at_host``): only ``own(h)`` does. For a group ``G`` o
 verdict formulas ``L`` and ``R``, the group question drops ``own(h)`` down to the addresses every
 node of ``G`` has (``own(G)``, usually none): each node's flows are a subset of the group's, so
 "no such flow" for the group is "no such flow" at every node of it. Only that answer is taken from
-the group; when the group's answer is "yes", every node is asked on its own (its counterexample
-must be a flow at that node), as without grouping. With ``narrowing`` the two questions ("Cilium
-allows a flow Calico denies", then "they disagree") go the same way: the first answered "no" for
-the group is not asked again per node.
+the group; when the group's answer is "yes", each node needs a counterexample that is a flow
+at that node. The group's flow is one when its peer has none of the node's own
+addresses (the only fact the node adds): then it is the node's example, replayed through the
+node's programs; otherwise the node is asked on its own, as without grouping. With
+``narrowing`` the two questions ("Cilium allows a flow Calico denies", then "they disagree") go
+the same way: the first answered "no" for the group is not asked again per node.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from calico2cilium.semantics.calico import CalicoSide
@@ -36,6 +38,7 @@ from calico2cilium.verify.smt import Query, SymbolicFlow
 from calico2cilium.verify.symbolic import (
     CPU_BUDGET_S,
     LARGE,
+    Counterexample,
     PartitionResult,
     Stopwatch,
     check_in_turn,
@@ -100,17 +103,21 @@ def check_hosts(
     def check_one(subject: HostSubject) -> PartitionResult:
         start = Stopwatch()
         group = groups.get(subject.key)
-        answer: GroupAnswer = None
+        answer = GroupAnswer()
         if group is not None and shared is not None:
             if id(group) not in answers:  # charged to the group's first node checked
                 answers[id(group)] = _ask_group(group, programs, shared, budget_s, narrowing)
             answer = answers[id(group)]
-        if answer == "equivalent":
             result = PartitionResult(direction, subject.label, "equivalent")
             result.policies = sum(len(p.policies) for p in programs[subject.key])
-            result.note = f"proven with the {len(group or ())} nodes of the same programs"
-            result.seconds, result.cpu_seconds = start.elapsed()
-            return result
+            if answer.status == "equivalent" or (
+                answer.query is not None
+                and max_examples == 1
+                and _example_of_group(subject, programs[subject.key], answer, shared, result)
+            ):
+                result.note = f"asked once for the {len(group)} nodes of the same programs"
+                result.seconds, result.cpu_seconds = start.elapsed()
+                return result
         return compare_host(
             subject,
             programs[subject.key],
@@ -120,15 +127,24 @@ def check_hosts(
             budget_s,
             narrowing,
             shared,
-            no_widening=answer == "no widening",
+            no_widening=answer.no_widening,
             start=start,
         )
 
     return check_in_turn(direction, calico.host_subjects, check_one, stop_after, found)
 
 
-GroupAnswer = Literal["equivalent", "no widening"] | None
-"""What a group's question proved for each of its nodes (``None``: nothing)."""
+@dataclass
+class GroupAnswer:
+    """What a group's question showed: ``equivalent`` (for each node), ``different`` or ``narrowed``
+    (a flow of ``query``'s model, maybe not one at every node), or nothing (``None``).
+    ``no_widening``: with ``narrowing``, Cilium allows no flow Calico denies at any node;
+    ``widening``: ``query`` asked for such a flow (else for any disagreement)."""
+
+    status: Literal["equivalent", "different", "narrowed"] | None = None
+    no_widening: bool = False
+    query: Query | None = None
+    widening: bool = False
 
 
 def _alike(
@@ -164,14 +180,51 @@ def _ask_group(
     )
     large = len(calico_p.policies) + len(cilium_p.policies) > LARGE
 
-    def none(sides: tuple[Expr, Expr]) -> bool:
-        return Query(sym, [], sides, budget_s, large=large).check() == "unsat"
+    def ask(sides: tuple[Expr, Expr]) -> tuple[str, Query]:
+        query = Query(sym, [], sides, budget_s, large=large)
+        return query.check(), query
 
     if narrowing:
-        if not none((and_(not_(left), right), FALSE)):
-            return None
-        return "equivalent" if none((left, right)) else "no widening"
-    return "equivalent" if none((left, right)) else None
+        outcome, query = ask((and_(not_(left), right), FALSE))
+        if outcome == "sat":
+            return GroupAnswer("different", query=query, widening=True)
+        if outcome != "unsat":
+            return GroupAnswer()
+    outcome, query = ask((left, right))
+    if outcome == "unsat":
+        return GroupAnswer("equivalent", no_widening=narrowing)
+    if outcome == "sat":
+        return GroupAnswer("narrowed" if narrowing else "different", narrowing, query)
+    return GroupAnswer(no_widening=narrowing)
+
+
+def _example_of_group(
+    subject: HostSubject,
+    programs: tuple[CalicoProgram, CiliumProgram],
+    answer: GroupAnswer,
+    shared: SymbolicFlow,
+    result: PartitionResult,
+) -> bool:
+    """The group's flow as this node's example, when it is a flow at this node: its peer has none of
+    the node's own addresses (the only fact the node adds to the group's question). Replayed
+    through the node's programs (naming its rules, and cross-checking the engines); ``False``
+    (ask the node on its own) when it is not the node's flow or the replay does not confirm it."""
+    assert answer.query is not None and answer.query.model is not None
+    calico_p, cilium_p = programs
+    view = shared.at_host(subject.endpoint(_placeholder(subject)), subject.own_ips)
+    flow = view.flow(answer.query.model, result.direction)
+    if flow.peer.ip in subject.own_ips or subject.unsupported or calico_p.unsupported or cilium_p.unsupported:
+        return False
+    example = Counterexample(flow, calico_p.decide(flow), cilium_p.decide(flow), result.partition)
+    calico_allows, cilium_allows = example.calico.allowed, example.cilium.allowed
+    if answer.status == "narrowed" and calico_allows and not cilium_allows:
+        result.status, result.narrowed = "narrowed", [example]
+        return True
+    widens = cilium_allows and not calico_allows
+    if answer.status == "different" and (widens if answer.widening else calico_allows != cilium_allows):
+        result.status, result.counterexamples = "different", [example]
+        return True
+    return False
 
 
 def shared_host_flow(
