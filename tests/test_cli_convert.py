@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from helpers import run_cli as run
@@ -136,6 +137,19 @@ def test_output_dir_never_overwrites_an_input(tmp_path: Path) -> None:
     assert code == 2
     assert "refusing to overwrite the input file" in err
     assert target.read_text() == POLICY
+
+
+@pytest.mark.parametrize("command", ["convert", "report"])
+def test_the_report_never_overwrites_an_input(tmp_path: Path, command: str) -> None:
+    # review7: 'convert p.md --report p.md' replaced the input file with the report (exit 2 for the
+    # .md input, but the file was gone); a directory input's files are inputs too.
+    target = tmp_path / "policies.md"
+    target.write_text(POLICY)
+    option = "--report" if command == "convert" else "--output"
+    for given in (str(target), str(tmp_path)):
+        code, out, err = run(command, given, *CLUSTER, option, str(target))
+        assert code == 2 and "refusing to overwrite it" in err and out == "", err
+        assert target.read_text() == POLICY
 
 
 def test_output_dir_refuses_unsafe_names(tmp_path: Path) -> None:
@@ -285,3 +299,27 @@ def test_a_string_test_in_a_namespace_selector_is_refused_in_the_users_words(tmp
     line = next(x for x in err.splitlines() if "C2C303" in x)
     assert code == 1 and line.startswith(f"{policy}:6:22: warning C2C303")  # fails closed
     assert 'spec.namespaceSelector: name ends with "x"' in line and "io.cilium" not in line
+
+
+@pytest.mark.parametrize("factor", ["nan", "inf", "1e308", "0", "-1"])
+def test_a_work_budget_that_is_no_usable_factor_is_a_usage_error(tmp_path: Path, factor: str) -> None:
+    # review7: nan, inf and 1e308 passed the range check and were internal errors (exit 3:
+    # OverflowError when a limit was scaled, ValueError from sets/budget.scaled).
+    (tmp_path / "p.yaml").write_text(POLICY)
+    code, out, err = run("convert", str(tmp_path / "p.yaml"), *CLUSTER, "--work-budget", factor)
+    assert code == 2, err
+    assert "--work-budget" in err and "internal error" not in err and out == ""
+
+
+@pytest.mark.parametrize("command", ["convert", "verify"])
+@pytest.mark.parametrize("namespace", ["BAD_NS", "", "a..b", "x" * 64])
+def test_a_namespace_option_that_is_no_namespace_name_is_a_usage_error(
+    tmp_path: Path, command: str, namespace: str
+) -> None:
+    # review7: -n BAD_NS went into the output unchecked (exit 0; the API server rejects it), -n ''
+    # became 'default' silently, and 64 characters were an internal error (C2C399).
+    path = tmp_path / "p.yaml"
+    path.write_text(POLICY.replace("  namespace: prod\n", ""))
+    files = [str(path)] if command == "convert" else ["--calico", str(path), "--cilium", str(path)]
+    code, out, err = run(command, *files, *CLUSTER, "-n", namespace)
+    assert code == 2 and "is not a namespace name" in err and out == "", err

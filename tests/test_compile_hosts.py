@@ -48,7 +48,7 @@ def _ports(rules: list[dict[str, Any]]) -> set[tuple[str, str]]:
 
 def test_no_policy_is_default_deny_with_failsafe_ports_both_ways() -> None:
     result = _run(_hep())
-    (spec,) = _host_specs(result, "calico2cilium-host-n1")
+    (spec,) = _host_specs(result, "calico2cilium-host-defaults")
     assert spec["nodeSelector"] == {"matchLabels": {NODE_LABEL: "n1"}}
     assert ("TCP", "22") in _ports(spec["ingress"]) and ("UDP", "68") in _ports(spec["ingress"])
     assert ("UDP", "53") in _ports(spec["egress"]) and ("TCP", "22") not in _ports(spec["egress"])
@@ -64,7 +64,7 @@ def test_pass_out_of_the_last_tier_ends_in_deny_without_the_default_allow_profil
     result = _run(
         _hep(), _gnp("p", "  selector: role == 'w'\n  types: [Ingress]\n  ingress:\n    - action: Pass\n")
     )
-    (spec,) = _host_specs(result, "calico2cilium-host-n1")
+    (spec,) = _host_specs(result, "calico2cilium-host-defaults")
     assert set(spec) == {"nodeSelector", "description", "ingress", "egress"}
     assert _ports(spec["ingress"]) >= {("TCP", "22")}
     assert not any(d["metadata"]["name"] == "p" and _host_specs(result, "p") for d in result.documents)
@@ -81,7 +81,7 @@ def test_pass_with_the_default_allow_profile_ends_in_allow() -> None:
 
 def test_failsafe_ports_are_allowed_even_where_a_policy_denies() -> None:
     result = _run(_hep(), _gnp("deny-all", "  selector: all()\n  ingress:\n    - action: Deny\n"))
-    (spec,) = _host_specs(result, "calico2cilium-host-n1")
+    (spec,) = _host_specs(result, "calico2cilium-host-defaults")
     assert ("TCP", "22") in _ports(spec["ingress"])
     assert "ingressDeny" not in spec
     assert _host_specs(result, "deny-all") == []
@@ -118,7 +118,7 @@ def test_network_policies_and_namespace_scoped_gnps_never_apply_to_host_endpoint
 
 def test_several_identical_host_endpoints_on_a_node_are_one_host_policy() -> None:
     result = _run(_hep("h1", interface="eth0"), _hep("h2", interface="eth1"))
-    assert len(_host_specs(result, "calico2cilium-host-n1")) == 1
+    assert len(_host_specs(result, "calico2cilium-host-defaults")) == 1
     assert _codes(result).count("C2C323") == 2
 
 
@@ -144,7 +144,7 @@ def test_refusals_keep_the_node_in_host_default_deny() -> None:
         result = _run(*docs)
         assert "C2C312" in _codes(result)
         assert all(d.narrowing for d in result.diagnostics if d.code == "C2C312")
-        [spec] = _host_specs(result, "calico2cilium-host-n1")
+        [spec] = _host_specs(result, "calico2cilium-host-defaults")
         assert set(spec) == {"nodeSelector", "description", "ingress", "egress"}
         ports = {p["port"] for rule in spec["ingress"] for item in rule["toPorts"] for p in item["ports"]}
         assert "22" in ports  # the failsafe ports, which Calico allows whatever the policy says

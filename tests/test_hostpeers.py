@@ -87,3 +87,40 @@ def test_a_not_selector_that_picks_the_endpoint_leaves_it_out() -> None:
     )
     assert found is not None and found.excluded and not found.matched
     assert found.peers == (HostPeer(ALL_HOSTS),)
+
+
+def _nets(action: ir.Action, nets: tuple[str, ...] = (), not_nets: tuple[str, ...] = ()) -> ir.Rule:
+    return ir.Rule(action, ir.Peer(nets=nets, not_nets=not_nets), ir.Peer(), ir.L4Match())
+
+
+def test_nets_holding_a_host_address_outside_the_node_range_are_at_stake_as_matched() -> None:
+    # review7: a Deny of 192.0.2.0/24 was converted to fromCIDR only, which Cilium never matches
+    # for a node's address (remote-node identity), and convert --verify called it equivalent.
+    hep = _hep("10.0.0.5", "192.0.2.7", labels={})
+    found = cover(_nets(ir.Action.DENY, ("192.0.2.0/24",)), POLICY, ir.Direction.INGRESS, [hep], RANGES)
+    assert found is not None and found.matched == (hep,) and found.by_address == (hep,)
+    assert found.peers == (HostPeer(ALL_HOSTS), NetPeer(IPSet.from_cidrs(["192.0.2.7/32"])))
+
+
+def test_nets_covering_the_node_range_but_not_a_host_address_leave_it_out() -> None:
+    # The Allow of the node range becomes the entities host/remote-node: every address of the node,
+    # 192.0.2.7 too, which Calico's nets leave out (so do notNets holding it).
+    hep = _hep("10.0.0.5", "192.0.2.7", labels={})
+    for nets, not_nets in ((("10.0.0.0/24",), ()), ((), ("192.0.2.0/24",))):
+        rule = _nets(ir.Action.ALLOW, nets, not_nets)
+        found = cover(rule, POLICY, ir.Direction.INGRESS, [hep], RANGES)
+        assert found is not None and found.excluded == (hep,) and not found.matched
+        assert found.peers == (HostPeer(ALL_HOSTS), NetPeer(IPSet.from_cidrs(["192.0.2.7/32"])))
+
+
+def test_nets_that_decide_a_host_address_as_the_converted_rule_does_are_not_at_stake() -> None:
+    hep = _hep("10.0.0.5", "192.0.2.7", labels={})
+    for nets, not_nets in ((("0.0.0.0/0",), ()), (("198.51.100.0/24",), ()), ((), ("203.0.113.0/24",))):
+        rule = _nets(ir.Action.DENY, nets, not_nets)
+        assert cover(rule, POLICY, ir.Direction.INGRESS, [hep], RANGES) is None, (nets, not_nets)
+    # Addresses inside the node or pod ranges are the node-range assumption's (C2C388), not at stake.
+    inside = _hep("10.0.0.5", "10.244.3.3", labels={})
+    assert (
+        cover(_nets(ir.Action.ALLOW, ("10.0.0.0/24",)), POLICY, ir.Direction.INGRESS, [inside], RANGES)
+        is None
+    )

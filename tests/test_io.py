@@ -52,6 +52,22 @@ def test_kind_list_is_flattened_and_items_keep_positions() -> None:
     assert docs[1].source(("metadata", "name")).line == 11
 
 
+def test_a_list_inside_a_list_is_flattened_as_kubectl_does() -> None:
+    # kubectl apply -f expands lists until no item is a list (cli-runtime pkg/resource/visitor.go,
+    # FlattenListVisitor); review7: the inner list was skipped as "v1 List", with an info only,
+    # so a policy kubectl applies was left out of the conversion (exit 0).
+    text = (
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- apiVersion: v1\n  kind: List\n  items:\n"
+        "  - apiVersion: projectcalico.org/v3\n    kind: Tier\n    metadata:\n      name: a\n"
+        "- apiVersion: projectcalico.org/v3\n  kind: Tier\n  metadata:\n    name: b\n"
+    )
+    docs, diags = read_documents(text, "l.yaml")
+    assert diags == [] and [d.name for d in docs] == ["a", "b"]
+    assert docs[0].base == ("items", 0, "items", 0)
+    assert docs[0].source(("metadata", "name")).line == 10
+
+
 def test_typed_list_items_inherit_api_version_and_kind() -> None:
     text = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicyList\nitems:\n- metadata:\n    name: a\n"
     docs, _ = read_documents(text, "l.yaml")

@@ -372,23 +372,6 @@ NEUTRAL: dict[tuple[str, str, str], str] = {
         "drop an except",
         "CiliumNetworkPolicy shop/infra-not-pods.specs[0].egress[0].toCIDRSet[0] except 10.244.0.0/16",
     ): "10.244.0.0/16 is the pod CIDR, which a CIDR rule does not match with or without the except",
-    # Widening inside a union: the peer selectors split one Calico selector into disjoint pieces,
-    # and the widened piece stays inside the union of the others.
-    (
-        "field-selector-or-peer",
-        "widen a selector",
-        "CiliumNetworkPolicy shop/api-to-db.specs[0].egress[0].toEndpoints[0] without app NotIn",
-    ): "replica=true pods with app=postgres are already toEndpoints[1] or (role=primary) [2]",
-    (
-        "field-selector-or-peer",
-        "widen a selector",
-        "CiliumNetworkPolicy shop/api-to-db.specs[0].egress[0].toEndpoints[1] without app=postgres",
-    ): "replica=true, role!=primary pods without app=postgres are already toEndpoints[0]",
-    (
-        "field-selector-or-peer",
-        "widen a selector",
-        "CiliumNetworkPolicy shop/api-to-db.specs[0].egress[0].toEndpoints[1] without role NotIn",
-    ): "replica=true, app=postgres, role=primary pods are already toEndpoints[2]",
     # A namespace term implied by another term of the same selector.
     (
         "field-rule-namespaceselector",
@@ -401,16 +384,6 @@ NEUTRAL: dict[tuple[str, str, str], str] = {
     # empty rule that turns default deny on for pods another policy already puts in default deny,
     # a Calico Deny kept as a deny rule where nothing else allows its flows, and an allow repeated
     # by a later policy's narrowed allow.
-    (
-        "order-np-gnp-interleaved-egress",
-        "delete a rule",
-        "CiliumClusterwideNetworkPolicy block-metadata.specs[0].egress[0]",
-    ): "the app=agent pods are in egress default deny through agent-metadata and allow-ipv4-egress too",
-    (
-        "order-np-gnp-interleaved-egress",
-        "delete a rule",
-        "CiliumClusterwideNetworkPolicy block-metadata.specs[1].egress[0]",
-    ): "cloud-agent's other pods are in egress default deny through allow-ipv4-egress (all()) too",
     (
         "order-np-gnp-interleaved-egress",
         "delete a rule",

@@ -47,10 +47,17 @@ ALLOWS = "\n".join(
 )
 
 
+PASSES = "\n".join(
+    f"    - {{action: Pass, protocol: UDP, source: {{selector: app == 'batch-{i}'}}}}" for i in range(9)
+)
+"""Passes before the Deny: building its reach (``R(d)``, which absorbing it needs) takes work too."""
+
+
 def test_rules_past_their_budget_fail_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(structure, "RULE_BASE", 0)
     monkeypatch.setattr(structure, "RULE_PER_ITEM", 0)
-    result = convert(text=TEXT % {"allows": ALLOWS}, name="in.yaml")
+    monkeypatch.setattr(structure, "DENY_BASE", 0)
+    result = convert(text=TEXT % {"allows": ALLOWS + "\n" + PASSES}, name="in.yaml")
     found = [d for d in result.diagnostics if d.code == "C2C350"]
     assert found and all(d.narrowing for d in found)
     assert any("denied as written" in str(d) for d in found)
@@ -71,4 +78,15 @@ def test_a_larger_work_budget_converts_what_the_default_fails_closed(monkeypatch
     roomy = convert(text=text, name="in.yaml", work_budget=1000)
     assert not any(d.code == "C2C350" for d in roomy.diagnostics)
     proof = verify(roomy.loaded, roomy.documents, Assumptions())
+    assert proof.status == "equivalent", proof.render_text()
+
+
+def test_a_deny_too_large_to_narrow_is_absorbed_not_failed_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its own budget, a Deny whose reach can be built is absorbed (exact), not denied as
+    written (tests/test_absorbed_denies.py)."""
+    monkeypatch.setattr(structure, "DENY_BASE", 0)
+    monkeypatch.setattr(structure, "RULE_PER_ITEM", 0)
+    result = convert(text=TEXT % {"allows": ALLOWS}, name="in.yaml")
+    assert not any(d.code == "C2C350" for d in result.diagnostics)
+    proof = verify(result.loaded, result.documents, Assumptions())
     assert proof.status == "equivalent", proof.render_text()

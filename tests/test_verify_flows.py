@@ -310,3 +310,20 @@ def test_flows_that_cannot_exist_are_refused(line: dict[str, object], said: str)
     """review6 finding 5: these were replayed without a word; each is now a C2C413 at its line."""
     with pytest.raises(ValueError, match=said):
         parse_flow(line)
+
+
+def test_lines_json_cannot_read_into_a_flow_are_refused_at_their_line(tmp_path: Path) -> None:
+    # review7: a line nested too deep for json (RecursionError) and a port of 1e400 (infinity,
+    # OverflowError in int()) were internal errors (exit 3) instead of C2C413 at their lines.
+    good = {
+        "flow": {
+            "IP": {"source": "10.244.1.1", "destination": "10.244.2.2"},
+            "l4": {"TCP": {"destination_port": 80}},
+        }
+    }
+    huge = json.dumps(good).replace('"destination_port": 80', '"destination_port": 1e400')
+    path = tmp_path / "flows.jsonl"
+    path.write_text("\n".join([json.dumps(good), "[" * 100_000 + "]" * 100_000, huge]) + "\n")
+    flows, problems = read_flows([str(path)])
+    assert len(flows) == 1
+    assert [(p.code, p.source.line if p.source else None) for p in problems] == [("C2C413", 2), ("C2C413", 3)]

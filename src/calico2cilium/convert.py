@@ -120,6 +120,7 @@ def convert(
     endpoint_to_host_action: EndpointToHostAction | None = None,
     roots: Sequence[str] | None = None,
     work_budget: float = 1.0,
+    keep_input: bool = True,
 ) -> ConvertResult:
     """Convert everything in ``paths`` (or ``text``, or an already ``loaded`` result) for
     ``cluster`` (``facts.cluster.Cluster``: CIDRs, Felix settings, the Cilium target).
@@ -143,6 +144,13 @@ def convert(
 
     ``work_budget``: a factor on the work the compile may spend before it fails closed (C2C350;
     ``sets/budget.py``): larger lets large, overlapping policy sets convert exactly, in more time.
+
+    ``keep_input=False``: drop the input documents (typed models and parsed data, some 30 times
+    the input's text) each as soon as it is lowered to the IR, instead of holding them through the
+    compile and the output: ``loaded.documents`` is emptied (the caller's ``loaded`` too), and the
+    result's ``loaded`` and ``expansions`` then hold no documents. For callers that need nothing
+    of the input afterwards (the command line without ``--verify`` or ``--report``); positions
+    for diagnostics stay available (the IR keeps them compact: ``RawDocument.without_data``).
     """
     cluster = _cluster(cluster, cilium_version, pod_cidrs, node_cidrs, endpoint_to_host_action)
     target = cluster.target
@@ -157,7 +165,9 @@ def convert(
     notes = Diagnostics()
     notes.extend(loaded.diagnostics)
     notes.extend(problems)
-    lowered = lower(loaded.documents, default_namespace, given)
+    lowered = lower(loaded.documents if keep_input else _drained(loaded.documents), default_namespace, given)
+    if not keep_input:
+        lowered.expansions.clear()
     ranges = Ranges.of(cluster, tuple(lowered.sets))
     with scaled(work_budget):
         plan = compile_plan(lowered, ranges, notes, target, partial(_can_say, target=target))
@@ -170,6 +180,14 @@ def convert(
     documents = _schema_check(documents, target.name, notes)
     diagnostics = summarise(notes.sorted(), cluster.node_cidrs)
     return ConvertResult(documents, diagnostics, loaded, given, lowered.expansions, cluster)
+
+
+def _drained(documents: list[Document]) -> Iterator[Document]:
+    """The documents in order, each taken out of ``documents`` as it is given: once lowered, one
+    is freed before the next is read (the IR and the input are never whole at once)."""
+    documents.reverse()
+    while documents:
+        yield documents.pop()
 
 
 def _can_say(cubes: Sequence[Cube], target: CiliumTarget) -> bool:

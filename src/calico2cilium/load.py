@@ -238,9 +238,7 @@ class _Copies:
             if self.keep:
                 self.first[key] = _Seen(document.raw, document, None)
             else:
-                raw = document.raw
-                where = RawDocument(None, raw.file, raw.index, raw.locator, raw.slot, raw.base)
-                self.first[key] = _Seen(where, None, _digest(document))
+                self.first[key] = _Seen(document.raw.without_data(), None, _digest(document))
             self._journal.append(("first", key))
             return
         self._leave_out(document)

@@ -28,6 +28,9 @@ NAMESPACE_LABEL_PREFIX: Final = "io.cilium.k8s.namespace.labels."
 SERVICE_ACCOUNT: Final = "io.cilium.k8s.policy.serviceaccount"
 """A pod's service account name."""
 NODE_LABEL: Final = "calico2cilium.io/node"
+HOST_DEFAULTS: Final = "calico2cilium-host-defaults"
+"""The CCNP holding every node's defaults (failsafe ports, profiles), one spec per set of nodes
+whose defaults are the same."""
 """The Node label host policies select nodes by (``compile/hosts.py`` says why)."""
 
 
@@ -125,7 +128,8 @@ class HostPlan:
 
     @property
     def resource_name(self) -> str:
-        return f"calico2cilium-host-{self.node}"[:253].rstrip("-.")
+        """The output policy holding the node's defaults."""
+        return HOST_DEFAULTS
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ carries its pod rules, or a new one of the same name), ``nodeSelector`` rules wi
 of its share of Calico's allowed region: one per group of nodes whose rules are the same (a
 selector such as ``all()`` over alike host endpoints gives every node the same rules; one spec
 selecting them all by ``In`` says the same as one spec per node, since a spec's rules apply to
-each node it selects: docs/reference/semantics.md §2.1). Per node, ``calico2cilium-host-<node>``
-holds what no policy rule allowed: the failsafe ports and what the profile allows after every
-tier passed; it selects the node in every direction where Calico does not allow everything, so
-default deny holds exactly where Calico's does (an empty rule ``{}`` turns default deny on and
+each node it selects: docs/reference/semantics.md §2.1). ``calico2cilium-host-defaults`` holds,
+per node, what no policy rule allowed: the failsafe ports and what the profile allows after every
+tier passed, again one spec per group of nodes where that is the same; a node's spec selects it in
+every direction where Calico does not allow everything, so default deny holds exactly where
+Calico's does (an empty rule ``{}`` turns default deny on and
 allows nothing, docs/reference/semantics.md §2.3).
 """
 
@@ -33,7 +34,7 @@ from calico2cilium.cilium.rulekit import (
     source_annotations,
 )
 from calico2cilium.facts.target import CiliumTarget
-from calico2cilium.plan import NODE_LABEL, Grant, HostPlan
+from calico2cilium.plan import HOST_DEFAULTS, NODE_LABEL, Grant, HostPlan
 from calico2cilium.sets import Inexpressible
 
 
@@ -78,10 +79,11 @@ def _with_icmp_note(description: str, spec: dict[str, Any]) -> str:
 def host_documents(
     hosts: Sequence[HostPlan], target: CiliumTarget, groups: CidrGroups, failures: list[EmitFailure]
 ) -> tuple[dict[str, tuple[ir.Policy, list[dict[str, Any]]]], list[dict[str, Any]]]:
-    """The ``nodeSelector`` specs per source policy, and one defaults CCNP per node."""
+    """The ``nodeSelector`` specs per source policy, and the defaults CCNP (``HOST_DEFAULTS``)."""
     by_policy: dict[str, tuple[ir.Policy, list[dict[str, Any]]]] = {}
     per_node: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
     documents: list[dict[str, Any]] = []
+    defaults: list[tuple[HostPlan, dict[str, Any]]] = []
     written: dict[tuple[object, ...], dict[str, Any] | None] = {}
     """Specs by the grants they write: alike nodes share their grants (``compile/hosts._like``)."""
 
@@ -119,37 +121,68 @@ def host_documents(
         def fail_default(err: Inexpressible, grant: Grant) -> None:
             failures.append(EmitFailure(None, None, err))
 
-        note = f"Calico's defaults for the host endpoints of node {host.node} (failsafe ports, profiles)"
-        spec = spec_of(selector, host.defaults, fail_default, default_deny=True, description=note)
-        if spec is None:
-            continue
-        spec["description"] = _with_icmp_note(note, spec)
-        first = host.first
-        annotations = {ANNOTATION_PREFIX + "source": first.origin.resource}
-        if first.origin.source is not None:
-            annotations[ANNOTATION_PREFIX + "source-file"] = str(first.origin.source)
-        if len(host.endpoints) > 1:
-            annotations[ANNOTATION_PREFIX + "host-endpoints"] = ", ".join(h.name for h in host.endpoints)
-        annotations[ANNOTATION_PREFIX + "note"] = (
-            f"Calico's defaults for the host endpoints of node {host.node}: default deny where Calico"
-            " denies what no policy allows, the failsafe ports (FelixConfiguration defaults), and what"
-            " the profile allows after every tier passed"
-        )
-        documents.append(
-            {
-                "apiVersion": "cilium.io/v2",
-                "kind": "CiliumClusterwideNetworkPolicy",
-                "metadata": metadata(host.resource_name, None, annotations),
-                "specs": [spec],
-            }
-        )
+        spec = spec_of(selector, host.defaults, fail_default, default_deny=True, description="")
+        if spec is not None:
+            defaults.append((host, spec))
     for key, (policy, specs) in by_policy.items():
-        specs.extend(_grouped(policy, per_node[key]))
+        specs.extend(_policy_specs(policy, per_node[key]))
+    if defaults:
+        documents.append(_defaults_document(defaults))
     return by_policy, documents
 
 
-def _grouped(policy: ir.Policy, specs: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """One spec per set of nodes with the same rules, selecting them by their node label."""
+def _defaults_document(defaults: list[tuple[HostPlan, dict[str, Any]]]) -> dict[str, Any]:
+    """``HOST_DEFAULTS``: every node's defaults, one spec per set of nodes whose defaults are
+    the same (``_grouped``)."""
+    hosts = [host for host, _ in defaults]
+    members = [(host.label_value, host.node, spec) for host, spec in defaults]
+    specs = _grouped(
+        members,
+        lambda node: f"Calico's defaults for the host endpoints of node {node} (failsafe ports, profiles)",
+        lambda count, shown: (
+            f"Calico's defaults for the host endpoints of {count} nodes ({shown}), the"
+            " same for each (failsafe ports, profiles)"
+        ),
+    )
+    first = hosts[0].first
+    annotations = {ANNOTATION_PREFIX + "source": first.origin.resource}
+    if first.origin.source is not None:
+        annotations[ANNOTATION_PREFIX + "source-file"] = str(first.origin.source)
+    endpoints = [h.name for host in hosts for h in host.endpoints]
+    if len(endpoints) > 1:
+        annotations[ANNOTATION_PREFIX + "host-endpoints"] = ", ".join(endpoints)
+    annotations[ANNOTATION_PREFIX + "note"] = (
+        "Calico's defaults for the host endpoints of each node: default deny where Calico denies"
+        " what no policy allows, the failsafe ports (FelixConfiguration defaults), and what the"
+        " profile allows after every tier passed"
+    )
+    return {
+        "apiVersion": "cilium.io/v2",
+        "kind": "CiliumClusterwideNetworkPolicy",
+        "metadata": metadata(HOST_DEFAULTS, None, annotations),
+        "specs": sorted(specs, key=canonical),
+    }
+
+
+def _policy_specs(policy: ir.Policy, specs: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    return _grouped(
+        specs,
+        lambda node: f"{policy.name}: its rules for the host endpoints of node {node}",
+        lambda count, shown: (
+            f"{policy.name}: its rules for the host endpoints of {count} nodes ({shown}), the same for each"
+        ),
+    )
+
+
+def _grouped(
+    specs: list[tuple[str, str, dict[str, Any]]],
+    one: Callable[[str], str],
+    many: Callable[[int, str], str],
+) -> list[dict[str, Any]]:
+    """One spec per set of nodes (node label value, node name, spec) with the same rules,
+    selecting them by their node label: a spec's rules apply to each node it selects
+    (docs/reference/semantics.md §2.1). Its description is ``one(node)`` or ``many(count,
+    first names)``."""
     groups: dict[str, list[tuple[str, str]]] = {}
     bodies: dict[str, dict[str, Any]] = {}
     for label, node, spec in specs:
@@ -163,11 +196,10 @@ def _grouped(policy: ir.Policy, specs: list[tuple[str, str, dict[str, Any]]]) ->
         names = sorted(node for _, node in members)
         if len(members) == 1:
             selector: dict[str, Any] = {"matchLabels": {NODE_LABEL: labels[0]}}
-            note = f"{policy.name}: its rules for the host endpoints of node {names[0]}"
+            note = one(names[0])
         else:
             selector = {"matchExpressions": [{"key": NODE_LABEL, "operator": "In", "values": labels}]}
-            shown = ", ".join(names[:_NAMED]) + (", ..." if len(names) > _NAMED else "")
-            note = f"{policy.name}: its rules for the host endpoints of {len(names)} nodes ({shown}), the same for each"
+            note = many(len(names), ", ".join(names[:_NAMED]) + (", ..." if len(names) > _NAMED else ""))
         body = bodies[key]
         out.append({"nodeSelector": selector, "description": _with_icmp_note(note, body), **body})
     return out

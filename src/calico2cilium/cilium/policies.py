@@ -33,14 +33,14 @@ from calico2cilium.cilium.rulekit import (
     EmitFailure,
     Fail,
     PartsOf,
-    by_subject,
     canonical,
     choose,
+    merge_rules,
     metadata,
     peer_rules,
     source_annotations,
 )
-from calico2cilium.cilium.selectors import subject_selectors
+from calico2cilium.cilium.selectors import subject_selectors, widened
 from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.plan import Denial, Grant, Plan, PolicyPlan
 from calico2cilium.sets import Inexpressible, LabelCube, LabelSet
@@ -63,11 +63,14 @@ class Section:
     l7: list[tuple[list[Cube], list[dict[str, str]]]] = field(default_factory=list)
     notes: dict[LabelCube, list[str]] = field(default_factory=dict)
     """Per subject cube, the Calico rules its allow and deny rules came from (``description``)."""
+    origins: dict[Cube, list[str]] = field(default_factory=dict)
+    """Per allowed or denied cube, the Calico rules it came from."""
 
     def note(self, cubes: Sequence[Cube], text: str) -> None:
         if text:
             for cube in cubes:
                 self.notes.setdefault(cube.subject, []).append(text)
+                self.origins.setdefault(cube, []).append(text)
 
 
 @dataclass
@@ -136,11 +139,40 @@ def with_http(items: list[dict[str, str]]) -> PartsOf:
 def specs_of(
     resource: Resource, target: CiliumTarget, groups: CidrGroups, l7_ports: L7Ports
 ) -> list[dict[str, Any]]:
-    """Specs for one resource: every subject cube that has rules, and every cube of the subject
-    (default deny) in each governed direction. Plain allows never write a range over a TCP port
-    that carries L7 rules in the direction (``l7_ports``; ``ports.py``)."""
-    namespace, fail = resource.namespace, resource.fail
-    per_subject: dict[LabelCube, dict[str, list[dict[str, Any]]]] = defaultdict(dict)
+    """Specs for one resource: its rules for each subject cube, and every cube of the subject in
+    default deny in each governed direction; written per subject cube, or each rule once for all
+    the cubes that have it (``_factored``), whichever is shorter. Plain allows never write a
+    range over a TCP port that carries L7 rules in the direction (``l7_ports``; ``ports.py``)."""
+    per_subject = _sectioned(resource, target, groups, l7_ports, resource.fail, by_origin=False)
+    candidates = [_rendered(resource, _per_subject(per_subject))]
+    if len(per_subject) > 1:  # one cube has nothing to share
+        refused: list[Inexpressible] = []
+        # Rules written per Calico rule, so that each one's description names only its own origin.
+        by_origin = _sectioned(
+            resource, target, groups, l7_ports, lambda err, _: refused.append(err), by_origin=True
+        )
+        if not refused:  # else the first form's diagnostics are the ones given
+            candidates.append(_rendered(resource, _factored(by_origin)))
+    # Both are exact; the JSON length stands for the YAML's, cheaply.
+    return min(candidates, key=lambda specs: (len(canonical(specs)), candidates.index(specs)))
+
+
+def _sectioned(
+    resource: Resource,
+    target: CiliumTarget,
+    groups: CidrGroups,
+    l7_ports: L7Ports,
+    fail: Fail,
+    *,
+    by_origin: bool,
+) -> dict[LabelCube, dict[str, list[_Tagged]]]:
+    """Per subject cube, per section, its rules and the Calico rules they came from: rules
+    written for all the cube's allowed (or denied) cubes at once, or ``by_origin``, for each
+    Calico rule's cubes on their own (rules that only the union of several Calico rules' cubes
+    could merge, such as ``toEntities: [all]``, then stay apart). Cubes with no rule in a
+    section they are in default deny in have it empty."""
+    namespace = resource.namespace
+    per_subject: dict[LabelCube, dict[str, list[_Tagged]]] = defaultdict(dict)
 
     def plain(l4: L4Set) -> list[dict[str, Any]]:
         return l4_parts(l4, target)
@@ -161,7 +193,7 @@ def specs_of(
         for cubes, items in sec.l7:
             pieces.append((section, cubes, with_http(items)))
         for name, cubes, parts_of in pieces:
-            for subject_cube, group in by_subject(cubes).items():
+            for (subject_cube, notes), group in _by_origin(cubes, sec, by_origin).items():
                 try:
                     rules = peer_rules(group, direction, namespace is not None, parts_of, groups)
                 except Inexpressible as err:  # only extra denies can get here: the rest was checked
@@ -175,7 +207,10 @@ def specs_of(
                     fail(DeniedWider(err), Grant(None, tuple(group), tuple(group)))
                 if name == section or closed:
                     per_subject[subject_cube].setdefault(section, [])
-                per_subject[subject_cube].setdefault(name, []).extend(rules)
+                # A rule of no known origin (an L7 filter's, or all of a cube's rules at once) is
+                # said to come from all the Calico rules of its subject cube.
+                origin = notes or tuple(sec.notes.get(subject_cube, ()))
+                per_subject[subject_cube].setdefault(name, []).extend((rule, origin) for rule in rules)
     for direction in (d for d in ir.Direction if d in resource.open):  # a set: its order is the hash seed's
         # An open policy's pods need no rule where it has none; one spec with an empty rule (that
         # allows nothing and, with enableDefaultDeny false, turns nothing on) keeps it in the
@@ -183,30 +218,124 @@ def specs_of(
         if not per_subject and direction in resource.layout and resource.layout[direction].governed:
             for cube in resource.subject.cubes:
                 per_subject[cube].setdefault(SECTION[direction], [])
+    _drop_covered_defaults(per_subject)
+    return per_subject
+
+
+def _drop_covered_defaults(per_subject: dict[LabelCube, dict[str, list[_Tagged]]]) -> None:
+    """Drop a section a subject cube has with no rule (it only puts the cube into default deny)
+    where other cubes with rules in that section cover it: they put its pods into default deny
+    already. A cube left with no section goes."""
+    for name in _SECTIONS:
+        holding = [c for c, sections in per_subject.items() if sections.get(name)]
+        if not holding:
+            continue
+        covered = LabelSet.of(holding)
+        for cube in [c for c, sections in per_subject.items() if sections.get(name) == []]:
+            if LabelSet.of([cube]).issubset(covered):
+                del per_subject[cube][name]
+                if not per_subject[cube]:
+                    del per_subject[cube]
+
+
+_Group = tuple[list[LabelCube], dict[str, list[dict[str, Any]]], list[str]]
+"""Subject cubes, the rules of each section they all have, and the Calico rules those came from."""
+
+
+def _rendered(resource: Resource, grouped: list[_Group]) -> list[dict[str, Any]]:
+    """Specs for groups of subject cubes and their rules: groups with the same body share its
+    specs, one per cube of their subjects' union (a spec's rules and default deny apply to each
+    endpoint it selects, docs/reference/semantics.md §2.1)."""
+    bodies: dict[str, tuple[dict[str, Any], list[LabelCube]]] = {}
+    for subjects, sections, notes in grouped:
+        body = _body(resource, sections, notes)
+        bodies.setdefault(canonical(body), (body, []))[1].extend(subjects)
     specs: dict[str, dict[str, Any]] = {}
-    for subject_cube, sections in per_subject.items():
-        notes = [n for sec in resource.layout.values() for n in sec.notes.get(subject_cube, ())]
-        description = "; ".join(sorted(dict.fromkeys(notes), key=_rule_order)) or resource.default_note
-        if any(allows_icmp_type_zero(sections.get(SECTION[d], [])) for d in ir.Direction):
-            description = f"{description} ({ICMP_EVERY_TYPE_NOTE})"
-        opened = sorted(
-            d.value for d in resource.open if SECTION[d] in sections or DENY_SECTION[d] in sections
-        )
-        for selector in subject_selectors(subject_cube, namespace):
-            spec: dict[str, Any] = {"endpointSelector": selector}
-            if description:
-                spec["description"] = description
-            if opened:
-                # Calico never drops these pods' traffic at the end of a tier (the source policy
-                # has a rule matching every flow): they must not go into default deny here.
-                spec["enableDefaultDeny"] = dict.fromkeys(opened, False)
-            for name in ("ingress", "ingressDeny", "egress", "egressDeny"):
-                if name in sections:
-                    # An empty rule allows nothing but turns default deny on (docs/reference/semantics.md §2.3).
-                    spec[name] = sections[name] or [{}]
-            key = canonical(spec)
-            specs[key] = spec
+    for body, subjects in bodies.values():
+        for subject_cube in widened(subjects):
+            for selector in subject_selectors(subject_cube, resource.namespace):
+                spec = {"endpointSelector": selector, **body}
+                specs[canonical(spec)] = spec
     return [specs[k] for k in sorted(specs)]
+
+
+def _per_subject(per_subject: Mapping[LabelCube, Mapping[str, list[_Tagged]]]) -> list[_Group]:
+    """One group per subject cube: all its rules."""
+    out: list[_Group] = []
+    for subject_cube, sections in per_subject.items():
+        rules = {name: [rule for rule, _ in tagged] for name, tagged in sections.items()}
+        notes = [n for tagged in sections.values() for _, origin in tagged for n in origin]
+        out.append(([subject_cube], rules, list(dict.fromkeys(notes))))
+    return out
+
+
+_Tagged = tuple[dict[str, Any], tuple[str, ...]]
+"""A rule and the descriptions of the Calico rules it came from."""
+_SECTIONS = ("ingress", "ingressDeny", "egress", "egressDeny")
+_EMPTY_RULE: _Tagged = ({}, ())
+
+
+def _by_origin(
+    cubes: list[Cube], section: Section, by_origin: bool
+) -> dict[tuple[LabelCube, tuple[str, ...]], list[Cube]]:
+    """``cubes`` by subject, and ``by_origin`` by the Calico rules they came from too
+    (``Section.origins``)."""
+    out: dict[tuple[LabelCube, tuple[str, ...]], list[Cube]] = defaultdict(list)
+    for cube in cubes:
+        out[(cube.subject, tuple(section.origins.get(cube, ())) if by_origin else ())].append(cube)
+    return out
+
+
+def _factored(per_subject: Mapping[LabelCube, Mapping[str, list[_Tagged]]]) -> list[_Group]:
+    """Each rule once, for every subject cube that has it: the rules grouped by the set of
+    subject cubes that have them, one group per set. Exact, since Cilium allows (or denies) for
+    an endpoint the union of the rules of every spec selecting it, and puts it into default deny
+    in a direction when one of them has that section. A section a subject has with no rule (it
+    only puts the subject into default deny) is an empty rule ``{}``, dropped where the group has
+    another rule in the section."""
+    holders: dict[tuple[str, str], list[LabelCube]] = defaultdict(list)
+    rules: dict[tuple[str, str], dict[str, Any]] = {}
+    origins: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
+    for subject_cube, sections in per_subject.items():
+        for name, tagged in sections.items():
+            for rule, notes in tagged or [_EMPTY_RULE]:
+                key = (name, canonical(rule))
+                if not holders[key] or holders[key][-1] != subject_cube:
+                    holders[key].append(subject_cube)
+                rules[key] = rule
+                origins[key].update(dict.fromkeys(notes))
+    grouped: dict[tuple[LabelCube, ...], list[tuple[str, str]]] = defaultdict(list)
+    for key, holding in holders.items():
+        grouped[tuple(holding)].append(key)
+    out: list[_Group] = []
+    for cubes, keys in grouped.items():
+        written: dict[str, list[dict[str, Any]]] = {}
+        for name, text in keys:
+            written.setdefault(name, []).append(rules[(name, text)])
+        came_from = [n for key in keys for n in origins[key]]
+        out.append((list(cubes), written, list(dict.fromkeys(came_from))))
+    return out
+
+
+def _body(resource: Resource, sections: dict[str, list[dict[str, Any]]], notes: list[str]) -> dict[str, Any]:
+    """A spec without its ``endpointSelector``: description, ``enableDefaultDeny`` and sections."""
+    body: dict[str, Any] = {}
+    written = {name: merge_rules([r for r in rules if r]) or [{}] for name, rules in sections.items()}
+    description = "; ".join(sorted(notes, key=_rule_order)) or resource.default_note
+    if any(allows_icmp_type_zero(written.get(SECTION[d], [])) for d in ir.Direction):
+        description = f"{description} ({ICMP_EVERY_TYPE_NOTE})"
+    if description:
+        body["description"] = description
+    opened = sorted(d.value for d in resource.open if SECTION[d] in written or DENY_SECTION[d] in written)
+    if opened:
+        # Calico never drops these pods' traffic at the end of a tier (the source policy
+        # has a rule matching every flow): they must not go into default deny here.
+        body["enableDefaultDeny"] = dict.fromkeys(opened, False)
+    for name in _SECTIONS:
+        if name in written:
+            # An empty rule allows nothing but turns default deny on (docs/reference/semantics.md §2.3).
+            body[name] = written[name]
+    return body
 
 
 def resource_for(

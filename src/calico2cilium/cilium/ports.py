@@ -51,7 +51,7 @@ _NAMES = {TCP: "TCP", UDP: "UDP", SCTP: "SCTP"}
 _FAMILIES = {ICMP: "IPv4", ICMPV6: "IPv6"}
 
 
-def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+def chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
@@ -169,8 +169,8 @@ def l4_parts(
     parts: list[dict[str, Any]] = []
     ports = _port_entries(l4, target, l7_ports)
     if ports:
-        parts.append({"toPorts": [{"ports": chunk} for chunk in _chunks(ports, MAX_PORTS_PER_ITEM)]})
+        parts.append({"toPorts": [{"ports": chunk} for chunk in chunks(ports, MAX_PORTS_PER_ITEM)]})
     fields = _icmp_fields(l4, target, allow=allow)
     if fields:
-        parts.append({"icmps": [{"fields": chunk} for chunk in _chunks(fields, MAX_ICMP_FIELDS)]})
+        parts.append({"icmps": [{"fields": chunk} for chunk in chunks(fields, MAX_ICMP_FIELDS)]})
     return parts

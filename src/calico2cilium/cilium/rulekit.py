@@ -16,11 +16,11 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
-from calico2cilium.cilium.ports import l4_parts
-from calico2cilium.cilium.selectors import peer_selectors
+from calico2cilium.cilium.ports import MAX_ICMP_FIELDS, MAX_PORTS_PER_ITEM, chunks, l4_parts
+from calico2cilium.cilium.selectors import peer_selectors, widened
 from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.plan import Grant
-from calico2cilium.sets import HostPeer, Inexpressible, LabelCube, LabelSet, NetPeer, PodPeer
+from calico2cilium.sets import HostPeer, Inexpressible, LabelSet, NetPeer, PodPeer
 from calico2cilium.sets.l4 import L4Set
 from calico2cilium.sets.regions import Cube, subtract_cubes
 
@@ -83,11 +83,11 @@ def peer_rules(
         for more in nets[1:]:
             ips = ips | more if ips is not None else more
         peers: list[dict[str, Any]] = []
-        everyone = LabelSet.of(pods).is_full and len(hosts) == 2 and ips is not None and ips.is_full
+        everyone = len(hosts) == 2 and ips is not None and ips.is_full and LabelSet.of(pods).is_full
         if everyone:
             peers.append({entities_f: ["all"]})
         else:
-            selectors = [s for cube in pods for s in peer_selectors(cube, namespaced)]
+            selectors = [s for cube in widened(pods) for s in peer_selectors(cube, namespaced)]
             if selectors:
                 unique = {canonical(s): s for s in selectors}
                 peers.append({endpoints_f: [unique[k] for k in sorted(unique)]})
@@ -99,6 +99,80 @@ def peer_rules(
             for part in parts:
                 rules.append({**peer, **part})
     return sorted(rules, key=canonical)
+
+
+_L4_FIELDS = ("toPorts", "icmps")
+_PEER_FIELDS = frozenset(f for fields in PEER_FIELDS.values() for f in fields)
+
+
+def _plain_l4(rule: dict[str, Any]) -> bool:
+    """Whether ``rule`` is one peer field with at most one plain L4 field (``toPorts`` items with
+    ``ports`` only, or ``icmps``): a rule ``merge_rules`` may merge."""
+    peers = [k for k in rule if k in _PEER_FIELDS]
+    l4 = [k for k in rule if k in _L4_FIELDS]
+    if len(peers) != 1 or len(peers) + len(l4) != len(rule) or len(l4) > 1:
+        return False
+    return all(set(item) == {"ports"} for item in rule.get("toPorts", ()))
+
+
+_PROTOCOL_ORDER = {"TCP": 0, "UDP": 1, "SCTP": 2}
+
+
+def _port_order(entry: dict[str, Any]) -> tuple[int, int, str]:
+    """``ports.py``'s order: by protocol (TCP, UDP, SCTP, then ANY), named ports first, then by
+    number."""
+    port = str(entry["port"])
+    number = int(port) if port.isdigit() else -1
+    return (_PROTOCOL_ORDER.get(entry.get("protocol", "ANY"), 3), number, port)
+
+
+def _union_l4(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rules of one peer whose union is theirs, as few as possible: a rule without an L4 field
+    (every protocol) covers the others; else one ``toPorts`` and one ``icmps`` rule, their entries
+    unioned and chunked as ``ports.py`` does."""
+    peer = {k: v for k, v in rules[0].items() if k in _PEER_FIELDS}
+    if any(not any(f in r for f in _L4_FIELDS) for r in rules):
+        return [peer]
+    out = []
+    ports = {canonical(e): e for r in rules for item in r.get("toPorts", ()) for e in item["ports"]}
+    if ports:
+        entries = sorted(ports.values(), key=_port_order)
+        out.append({**peer, "toPorts": [{"ports": c} for c in chunks(entries, MAX_PORTS_PER_ITEM)]})
+    fields = {canonical(f): f for r in rules for item in r.get("icmps", ()) for f in item["fields"]}
+    if fields:
+        found = sorted(fields.values(), key=lambda f: (f["family"], f["type"]))
+        out.append({**peer, "icmps": [{"fields": c} for c in chunks(found, MAX_ICMP_FIELDS)]})
+    return out
+
+
+def _union_peers(rules: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rules of one peer field and the same L4 part as one rule: the peer lists concatenated."""
+    field_ = next(k for k in rules[0] if k in _PEER_FIELDS)
+    items = {canonical(item): item for r in rules for item in r[field_]}
+    merged: dict[str, Any] = {field_: [items[k] for k in sorted(items)]}
+    return {**merged, **{k: v for k, v in rules[0].items() if k != field_}}
+
+
+def merge_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same allowed (or denied) flows in fewer rules: rules of one peer become one rule
+    per L4 field (their ports unioned), then rules of one peer field and the same L4 part become
+    one rule (their peers listed together). Both are exact: a rule matches the union of its
+    peers times the union of its ports, and a section matches the union of its rules
+    (docs/reference/semantics.md §2.3). Rules with L7 filters (``rules`` in ``toPorts``), and the
+    empty rule, stay as they are."""
+    fixed = [r for r in rules if not _plain_l4(r)]
+    plain = [r for r in rules if _plain_l4(r)]
+    by_peer: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rule in plain:
+        by_peer[canonical({k: v for k, v in rule.items() if k in _PEER_FIELDS})].append(rule)
+    unioned = [r for group in by_peer.values() for r in _union_l4(group)]
+    by_l4: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rule in unioned:
+        field_ = next(k for k in rule if k in _PEER_FIELDS)
+        by_l4[canonical([field_, {k: v for k, v in rule.items() if k not in _PEER_FIELDS}])].append(rule)
+    merged = [_union_peers(group) for group in by_l4.values()]
+    unique = {canonical(r): r for r in [*fixed, *merged]}
+    return [unique[k] for k in sorted(unique)]
 
 
 def expressible(cubes: Sequence[Cube], target: CiliumTarget) -> Inexpressible | None:
@@ -135,13 +209,6 @@ def choose(
         else:
             fail(err, grant)
     return allow, deny
-
-
-def by_subject(cubes: list[Cube]) -> dict[LabelCube, list[Cube]]:
-    groups: dict[LabelCube, list[Cube]] = defaultdict(list)
-    for cube in cubes:
-        groups[cube.subject].append(cube)
-    return groups
 
 
 def metadata(name: str, namespace: str | None, annotations: dict[str, str]) -> dict[str, Any]:

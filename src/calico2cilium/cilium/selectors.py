@@ -13,11 +13,14 @@ The functions here write every selector so that the rewrite changes nothing it m
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from calico2cilium.plan import NAMESPACE, NAMESPACE_LABEL_PREFIX, SERVICE_ACCOUNT
-from calico2cilium.sets import KeyConstraint, LabelCube, to_kubernetes_selectors
-from calico2cilium.sets.labels import HAS
+from calico2cilium.sets import KeyConstraint, LabelCube, LabelSet, to_kubernetes_selectors
+from calico2cilium.sets.coset import CoSet
+from calico2cilium.sets.labels import HAS, label_index
 
 _K8S_SOURCE = (NAMESPACE, SERVICE_ACCOUNT)
 
@@ -74,3 +77,53 @@ def peer_selectors(cube: LabelCube, namespaced_policy: bool) -> list[dict[str, A
         # inject its own namespace into one that names none.
         cube = cube & LabelCube.of({NAMESPACE: HAS})
     return [_rekey(dict(s)) for s in to_kubernetes_selectors(cube)]
+
+
+WIDEN_LIMIT = 200
+"""Cubes ``widened`` works on at most (each try is a subset test against all of them)."""
+
+
+def _wider(kc: KeyConstraint) -> list[KeyConstraint]:
+    """Constraints wider than ``kc`` that are no longer to write, widest first: any value; absent
+    allowed too (a ``NotIn`` set); one excluded value fewer. An ``In`` set is only widened by
+    merging (``LabelSet``): "absent or in S" would need two selectors."""
+    out = [KeyConstraint(True, CoSet(frozenset(), True))]
+    if kc.values.cofinite and not kc.absent:
+        out.append(KeyConstraint(True, kc.values))  # Exists && NotIn X -> NotIn X
+    if kc.values.cofinite:
+        out.extend(
+            KeyConstraint(kc.absent, CoSet(kc.values.values - {v}, True)) for v in sorted(kc.values.values)
+        )
+    return out
+
+
+def widened(cubes: Iterable[LabelCube]) -> tuple[LabelCube, ...]:
+    """The same union as ``cubes`` in cubes with fewer or looser terms: each cube's terms are
+    dropped or loosened where the result stays inside the union (``LabelSet``'s index checks it
+    exactly), then subsumed cubes go. The compiler splits subjects and peers into disjoint
+    pieces (``app == 'a' || role == 'b'`` becomes ``app == 'a'`` and ``app != 'a' && role ==
+    'b'``); this writes ``role == 'b'`` again, as the input did. Exact: every cube only grows,
+    and never past the union."""
+    return _widened(tuple(dict.fromkeys(cubes)))
+
+
+@lru_cache(maxsize=4096)
+def _widened(cubes: tuple[LabelCube, ...]) -> tuple[LabelCube, ...]:
+    whole = LabelSet.of(cubes)
+    if len(whole.cubes) < 2 or len(whole.cubes) > WIDEN_LIMIT:
+        return whole.cubes  # one cube cannot grow inside itself
+    index = label_index(whole.cubes)
+    index.add(whole.cubes)
+    out: list[LabelCube] = []
+    for cube in whole.cubes:
+        for key in cube.label_keys():
+            grown = True
+            while grown and not cube.get(key).is_any:
+                grown = False
+                for looser in _wider(cube.get(key)):
+                    candidate = LabelCube.of((*cube.without(key), (key, looser)))
+                    if not index.leaves_any((candidate,)):
+                        cube, grown = candidate, True
+                        break
+        out.append(cube)
+    return LabelSet.of(out).cubes

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import wraps
+from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 import click
@@ -163,15 +164,20 @@ class _ResourceIndex:
         return rows[at - 1][2] if at else None
 
 
-def write_stdout(text: str) -> str | None:
+def write_stdout(text: str | Callable[[TextIO], None]) -> str | None:
     """Write ``text`` to standard output and flush it; the problem (a message) when it could not be
     delivered: standard output closed (``>&-``), a full disk (``> /dev/full``). A reader that went
-    away (``| head -1``) raises ``BrokenPipeError``, which :func:`guarded` turns into exit 141."""
+    away (``| head -1``) raises ``BrokenPipeError``, which :func:`guarded` turns into exit 141.
+    ``text`` may be a function that writes to the stream it is given (``io.write.write_yaml``), so
+    that a large output is written as it is made rather than first built as one string."""
     stream = sys.stdout
     if stream is None:
         return "cannot write to standard output: it is closed"
     try:
-        stream.write(text)
+        if isinstance(text, str):
+            stream.write(text)
+        else:
+            text(stream)
         stream.flush()
     except BrokenPipeError:
         raise
@@ -373,3 +379,42 @@ def input_options(command: F) -> F:
 
 def inputs(paths: tuple[str, ...], files: tuple[str, ...]) -> list[str]:
     return [*files, *paths]
+
+
+def input_files(given: Sequence[str], inventory: Sequence[str], cluster_config: str | None) -> list[str]:
+    """Every file under the run's inputs, its --cluster-config and --inventory files included (for
+    the never-overwrite-an-input checks)."""
+    out: list[str] = []
+    for name in [*given, *inventory, *([cluster_config] if cluster_config else [])]:
+        path = Path(name)
+        if path.is_dir():
+            out.extend(str(p) for p in path.rglob("*") if p.is_file())
+        elif name != "-":
+            out.append(name)
+    return out
+
+
+def refuse_overwriting_an_input(path: str, option: str, inputs: Sequence[str]) -> None:
+    """A usage error (exit 2, before anything is read or written) when ``path``, where ``option``
+    writes, is one of the run's input files (review7: ``convert p.md --report p.md`` replaced the
+    input with the report)."""
+    target = Path(path).resolve()
+    if any(Path(name).resolve() == target for name in inputs):
+        raise click.BadParameter(
+            f"{path} is an input of this run; refusing to overwrite it", param_hint=option
+        )
+
+
+def namespace_option(value: str | None) -> str | None:
+    """``-n``/``--namespace``: a namespace name (DNS-1123 label), as kubectl requires, or a usage
+    error (exit 2). review7: ``-n BAD_NS`` was written into the output unchecked (exit 0, rejected
+    by the API server), ``-n ''`` silently became 'default', and a name over 63 characters was an
+    'internal error' (C2C399, the output failing its own schema check)."""
+    from calico2cilium.calico.names import dns_label_problems
+
+    if value is None:
+        return None
+    problems = dns_label_problems(value)
+    if problems:
+        raise click.BadParameter(f"{value!r} is not a namespace name: {'; '.join(problems)}")
+    return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +26,12 @@ from calico2cilium.cli.common import (
     explained,
     fail_on_option,
     guarded,
+    input_files,
     input_options,
     inputs,
+    namespace_option,
     reading_stage,
+    refuse_overwriting_an_input,
     write_stdout,
 )
 from calico2cilium.diagnostics import Diagnostic, Severity
@@ -37,6 +41,18 @@ from calico2cilium.diagnostics.render import Report, capped, render_report
 if TYPE_CHECKING:
     from calico2cilium.convert import ConvertResult
     from calico2cilium.semantics.world import Assumptions
+
+
+MAX_WORK_BUDGET = 1e6
+"""The largest ``--work-budget`` factor: past it a limit no longer fits an integer (``inf``, ``1e308``
+were internal errors, exit 3), and a million times the default work is days of CPU anyway."""
+
+
+def _finite_budget(value: float) -> float:
+    """Refuse ``nan``, which passes every range test (usage error, exit 2)."""
+    if value != value:  # NaN is the one float unequal to itself
+        raise click.BadParameter("not a number", param_hint="'--work-budget'")
+    return value
 
 
 @click.command("convert", short_help="Convert Calico policy to Cilium policy (stdout or --output-dir).")
@@ -67,6 +83,7 @@ if TYPE_CHECKING:
     "-n",
     "--namespace",
     default=None,
+    callback=lambda _ctx, _param, value: namespace_option(value),
     help="Namespace for namespaced documents without one, as kubectl's -n (without it: 'default',"
     " with a warning, C2C360).",
 )
@@ -107,7 +124,8 @@ if TYPE_CHECKING:
 @fail_on_option
 @click.option(
     "--work-budget",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=MAX_WORK_BUDGET),
+    callback=lambda _ctx, _param, value: _finite_budget(value),
     default=1.0,
     show_default=True,
     help="A factor on the work the conversion may spend on Calico's order before a rule, or a whole"
@@ -167,6 +185,10 @@ def command(
 
     facts = cluster_from(cluster)
     given = inputs(paths, files)
+    if report_path:
+        refuse_overwriting_an_input(
+            report_path, "'--report'", input_files(given, inventory_paths, cluster.cluster_config)
+        )
     progress = Progress(enabled=not quiet)
     reading_stage(progress, given, "reading inputs")
     readable = _without(given, recursive, [cluster.cluster_config, *inventory_paths])
@@ -179,6 +201,11 @@ def command(
 
         cidrs, pool_notes = pool_cidrs(loaded.facts)
         facts = replace(facts, pod_cidrs=cidrs) if cidrs else facts
+    input_notes = [
+        *pool_notes,
+        *namespace_notes(loaded.documents, namespace),
+        *export_notes(loaded.documents),
+    ]
     progress.stage(f"converting {loaded.resources} resources")
     result = convert(
         loaded=loaded,
@@ -188,10 +215,10 @@ def command(
         default_namespace=namespace or DEFAULT_NAMESPACE,
         roots=given,
         work_budget=work_budget,
+        keep_input=bool(run_verify or report_path),  # only the verifier reads the input again
     )
     diagnostics = [d for d in result.diagnostics if d.code != "C2C340" or _assumption_matters(result)]
-    diagnostics.extend([*pool_notes, *namespace_notes(loaded.documents, namespace)])
-    diagnostics.extend(export_notes(loaded.documents))
+    diagnostics.extend(input_notes)
     run = _Run(diagnostics=diagnostics)
     if run_verify or report_path:
         from calico2cilium.semantics.world import Assumptions
@@ -202,7 +229,12 @@ def command(
     status = exit_status(run.diagnostics + run.unproven, fail_on, unexplained=run.unexplained)
     target = _Target(output_dir, output_format, allow_partial, quiet)
     status, notes = _deliver(
-        result.documents, status, target, run, progress, _input_files(given, cluster, inventory_paths)
+        result.documents,
+        status,
+        target,
+        run,
+        progress,
+        input_files(given, inventory_paths, cluster.cluster_config),
     )
     if report_path:
         from calico2cilium.cli.report import write_report
@@ -258,7 +290,7 @@ def _deliver(
 ) -> tuple[int, list[str]]:
     """Write the output unless the run failed (exit 2 or 4) without ``--allow-partial``; the exit
     status after writing (2 when the output could not be delivered, C2C111) and notes on it."""
-    from calico2cilium.io.write import UnsafeOutput, dump_json, dump_yaml, write_directory
+    from calico2cilium.io.write import UnsafeOutput, write_directory, write_json, write_yaml
 
     notes: list[str] = []
     if status in (EXIT_INVALID, EXIT_DIFFERENT) and not target.allow_partial:
@@ -291,8 +323,8 @@ def _deliver(
         return status, notes
     progress.done()  # standard output shows its own progress
     if documents:
-        text = dump_json(documents) if target.fmt == "json" else dump_yaml(documents)
-        problem = write_stdout(text)
+        write = write_json if target.fmt == "json" else write_yaml
+        problem = write_stdout(partial(write, documents))
         if problem is not None:
             run.diagnostics.append(make("C2C111", problem))
             status = EXIT_INVALID
@@ -389,20 +421,6 @@ def _without(given: list[str], recursive: bool, excluded: list[str | None]) -> l
 def _inside(path: Path, targets: set[Path]) -> bool:
     """Whether ``path`` is one of ``targets`` or inside one (an --inventory may be a directory)."""
     return any(path.is_relative_to(t) for t in targets)
-
-
-def _input_files(given: list[str], cluster: ClusterOptions, inventory: tuple[str, ...]) -> list[str]:
-    """Every file under the run's inputs, its --cluster-config and --inventory files included (for
-    the never-overwrite-an-input check)."""
-
-    out: list[str] = []
-    for name in [*given, *inventory, *([cluster.cluster_config] if cluster.cluster_config else [])]:
-        path = Path(name)
-        if path.is_dir():
-            out.extend(str(p) for p in path.rglob("*") if p.is_file())
-        elif name != "-":
-            out.append(name)
-    return out
 
 
 command.help = f"{inspect.cleandoc(command.help or '')}\n\n{CLUSTER_HELP}"

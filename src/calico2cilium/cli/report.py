@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from calico2cilium.cli.cluster_options import CLUSTER_HELP, ClusterOptions, cluster_from, cluster_options
-from calico2cilium.cli.common import EXIT_FINDINGS, EXIT_INVALID, exit_status, guarded, input_options, inputs
+from calico2cilium.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_INVALID,
+    exit_status,
+    guarded,
+    input_files,
+    input_options,
+    inputs,
+    refuse_overwriting_an_input,
+)
 
 if TYPE_CHECKING:
     from calico2cilium.facts.cluster import Cluster
@@ -216,6 +225,9 @@ def command(
     from calico2cilium.verify.conversion import check_conversion
 
     given = inputs(paths, files)
+    refuse_overwriting_an_input(
+        output, "'--output'", input_files(given, inventory_paths, cluster.cluster_config)
+    )
     facts = cluster_from(cluster)
     result = convert(given, recursive=recursive, cluster=facts, inventory=list(inventory_paths) or None)
     check = check_conversion(result, Assumptions.of(facts))

@@ -21,6 +21,7 @@ from calico2cilium.cli.common import (
     exit_status,
     fail_on_option,
     guarded,
+    namespace_option,
     recursive_option,
 )
 from calico2cilium.diagnostics import Diagnostic, Severity, Source
@@ -108,6 +109,7 @@ class Inputs:
     "-n",
     "--namespace",
     default=None,
+    callback=lambda _ctx, _param, value: namespace_option(value),
     help="Namespace for namespaced documents without one (both sides), as kubectl's -n"
     " [default: 'default', with a warning, C2C360].",
 )

@@ -19,6 +19,15 @@ those addresses (``cover``):
   Deny of the cover: Calico hands those addresses to later tiers, which may allow them;
 * an **Allow** whose notSelector leaves them out loses the cover (C2C327).
 
+A rule side's *addresses* (its nets, the nets of the network sets its selector picks) reach host
+endpoints too (``by_address``; review7). A HostEndpoint address outside the node ranges may be a
+node's, which Cilium matches by identity only: a side converted to CIDRs alone misses it where
+Calico matches it by address (at stake as ``matched``: a Deny of ``nets: [192.0.2.0/24]`` did not
+deny node n1's 192.0.2.7, and ``convert --verify`` called it equivalent), and a side converted to
+the ``host``/``remote-node`` entities (its nets cover the node ranges) matches it where Calico's
+nets leave it out (at stake as ``excluded``: an Allow of the node range allowed it). Addresses in
+the known node or pod ranges are left to the node-range assumption (C2C388) and C2C303.
+
 Each costs only the rule's own flows (same own side, same ports): Cilium denies more, never less.
 """
 
@@ -26,12 +35,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from calico2cilium import ir
 from calico2cilium.calico.selector import All, negate, replace_all, replace_global
 from calico2cilium.compile.match import Ranges, family_of, l4, side
 from calico2cilium.diagnostics.collector import Diagnostics
-from calico2cilium.sets import IPSet, LabelCube
+from calico2cilium.sets import Inexpressible, IPSet, LabelCube
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, PeerCube, PodPeer
 from calico2cilium.sets.regions import Region
 
@@ -48,6 +58,9 @@ class Cover:
     """The Cilium peers covering the addresses at stake (``matched``'s, else ``excluded``'s)."""
     pods_assumed: bool = False
     """The pod ranges are unknown, and the addresses were taken to be no pod's (C2C307's reading)."""
+    by_address: tuple[ir.HostEndpoint, ...] = ()
+    """Those of ``matched`` and ``excluded`` at stake by address (the side's nets or network sets),
+    not by the side's selectors picking them."""
 
     @property
     def heps(self) -> tuple[ir.HostEndpoint, ...]:
@@ -126,16 +139,78 @@ def cover(
     unscoped = _unscoped(remote, policy)
     matched = tuple(h for h in with_ips if not unscoped and peer_matches_host(remote, policy, h))
     excluded = tuple(h for h in with_ips if not_selector_excludes_host(remote, policy, h))
-    if not matched and not excluded:
+    picked = {id(h) for h in (*matched, *excluded)}
+    by_address, reached, stake = _by_address(
+        rule, policy, remote, [h for h in with_ips if id(h) not in picked], cluster
+    )
+    if not matched and not excluded and not by_address:
         return None
-    ips = IPSet.from_cidrs([ip for h in matched or excluded for ip in h.expected_ips])
+    ips = _addresses(tuple(ip for h in matched or excluded for ip in h.expected_ips))
     if remote.nets:
         ips = ips & IPSet.from_cidrs(remote.nets)  # Calico ANDs the side's nets in
     if remote.not_nets:
         ips = ips - IPSet.from_cidrs(remote.not_nets)
-    ips = ips & cluster.family_space() & family_of(rule.ip_version)
+    ips = (ips | stake) & cluster.family_space() & family_of(rule.ip_version)
+    if reached:
+        excluded = (*excluded, *by_address)
+    else:
+        matched = (*matched, *by_address)
     peers = tuple(_covering(ips, cluster))
-    return Cover(matched, excluded, peers, pods_assumed=cluster.pods is None and bool(peers))
+    return Cover(
+        matched, excluded, peers, pods_assumed=cluster.pods is None and bool(peers), by_address=by_address
+    )
+
+
+def _by_address(
+    rule: ir.Rule,
+    policy: ir.Policy,
+    remote: ir.Peer,
+    heps: Sequence[ir.HostEndpoint],
+    cluster: Ranges,
+) -> tuple[tuple[ir.HostEndpoint, ...], bool, IPSet]:
+    """The host endpoints the side reaches otherwise by address than the converted side does
+    (module docstring), whether the converted side matches every node (so they are at stake as
+    left out, else as matched), and their addresses at stake."""
+    if not heps or remote.services is not None:
+        return (), False, IPSet.empty()
+    outside = [(hep, ips) for hep in heps if not (ips := _outside(hep, rule.ip_version, cluster)).is_empty]
+    if not outside:
+        return (), False, IPSet.empty()  # every address in the known ranges: the usual case
+    try:
+        converted = side(remote, policy, rule, cluster, Diagnostics())
+    except Inexpressible:
+        return (), False, IPSet.empty()  # refused: the rule fails closed as a whole
+    nodes = bool(converted.hosts)
+    found: list[ir.HostEndpoint] = []
+    stake = IPSet.empty()
+    for hep, ips in outside:
+        # Matched as every node but not by Calico's addresses, or by Calico's but only as a CIDR.
+        differs = ips - converted.world if nodes else ips & converted.world
+        if not differs.is_empty:
+            found.append(hep)
+            stake = stake | differs
+    return tuple(found), nodes, stake
+
+
+def _outside(hep: ir.HostEndpoint, ip_version: int | None, cluster: Ranges) -> IPSet:
+    """The host endpoint's addresses outside the pod and node ranges, in the rule's families
+    (remembered per cluster: every rule asks about every host endpoint)."""
+    key = (hep.expected_ips, ip_version)
+    found = cluster.hep_outside.get(key)
+    if found is None:
+        known = IPSet.empty()
+        for kind in (cluster.pods, cluster.nodes):
+            if kind is not None:
+                known = known | kind
+        space = cluster.family_space() & family_of(ip_version)
+        found = cluster.hep_outside[key] = (_addresses(hep.expected_ips) - known) & space
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _addresses(expected_ips: tuple[str, ...]) -> IPSet:
+    """Host endpoints' addresses as a set, read once: every rule asks (``cover``, ``_by_address``)."""
+    return IPSet.from_cidrs(expected_ips)
 
 
 def _covering(ips: IPSet, cluster: Ranges) -> list[PeerCube]:

@@ -593,6 +593,17 @@ def _own(rule: ir.Rule, direction: ir.Direction) -> str:
     return f"on the rule's protocol and ports, {direction.value.lower()} {where} the rule's own endpoints"
 
 
+def _at_stake(found: Cover, heps: Sequence[ir.HostEndpoint], by_selector: str, by_address: str) -> str:
+    """Which host endpoints are at stake and why: picked by the side's selectors (``by_selector``
+    followed by them), or reached by its addresses (``by_address`` with ``{}`` for them)."""
+    picked = [h for h in heps if h not in found.by_address]
+    reached = [h for h in heps if h in found.by_address]
+    parts = [f"{by_selector} {_heps(picked)}"] if picked else []
+    if reached:
+        parts.append(by_address.format(_heps(reached)))
+    return "; ".join(parts)
+
+
 def _matched_warning(rule: ir.Rule, direction: ir.Direction, found: Cover) -> Diagnostic:
     side_name = "source" if direction is ir.Direction.INGRESS else "destination"
     cover_text = found.describe()
@@ -611,10 +622,17 @@ def _matched_warning(rule: ir.Rule, direction: ir.Direction, found: Cover) -> Di
             " Cilium denies them, and the other addresses of those kinds, where Calico's later rules"
             " or tiers may allow them"
         )
+    what = _at_stake(
+        found,
+        found.matched,
+        f"the {side_name} selector matches HostEndpoint",
+        f"the {side_name}'s addresses (its nets, or the network sets it picks) hold HostEndpoint {{}},"
+        " outside the node ranges: such an address may be a node's, which a Cilium CIDR rule never"
+        " matches (remote-node identity)",
+    )
     return make(
         "C2C325",
-        f"{rule.origin}: the {side_name} selector matches HostEndpoint {_heps(found.matched)}; Calico"
-        f" matches those addresses, and {effect}. {NO_NODE_PEER}",
+        f"{rule.origin}: {what}; Calico matches those addresses, and {effect}. {NO_NODE_PEER}",
         rule.origin.source,
         hint="if those expectedIPs are every address of their nodes and the wider reach is"
         " acceptable, add by hand a rule with toCIDR/fromCIDR for them and run Cilium with"
@@ -651,11 +669,17 @@ def _excluded_warning(rule: ir.Rule, direction: ir.Direction, found: Cover) -> D
             f", {_own(rule, direction)}: Cilium denies those addresses, which Calico decides by the"
             " policy's later rules, and the others of those kinds, which Calico passes to later tiers"
         )
+    what = _at_stake(
+        found,
+        found.excluded,
+        f"the {side_name} notSelector picks HostEndpoint",
+        f"the {side_name}'s addresses cover the node ranges, so the converted rule matches every node,"
+        " but not HostEndpoint {}'s addresses outside those ranges, which may be a node's",
+    )
     return make(
         "C2C327",
-        f"{rule.origin}: the {side_name} notSelector picks HostEndpoint {_heps(found.excluded)}, so Calico's"
-        f" rule leaves those addresses out; Cilium names node addresses only as whole entities, and"
-        f" {effect}",
+        f"{rule.origin}: {what}, so Calico's rule leaves those addresses out; Cilium names"
+        f" node addresses only as whole entities, and {effect}",
         rule.origin.source,
         hint="add a rule before it for those addresses (nets with their expectedIPs) with the verdict Calico"
         " gives them, or give the nodes their own policy",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from calico2cilium import ir
 from calico2cilium.calico.globalnetworkpolicy import GlobalNetworkPolicySpec
@@ -65,11 +65,16 @@ def lower(
     inventory: Inventory | None = None,
 ) -> Lowered:
     """``inventory``: expand ``contains``/``starts with``/``ends with`` against its label values
-    (``compile/inventory.py``); without it they stay, and the compiler refuses them."""
+    (``compile/inventory.py``); without it they stay, and the compiler refuses them.
+
+    ``documents`` is read once, in order, holding none but the current one (so a caller can
+    free each as it is lowered: ``convert(keep_input=False)``), except with an inventory, whose
+    expansion needs every network set first."""
     out = Lowered()
-    documents = list(documents)
+    shared: dict[Any, Any] = {}
     expander = None
     if inventory is not None:
+        documents = list(documents)
         sets = [_network_set(d, default_namespace) for d in documents if d.kind in SET_KINDS]
         expander = Expander(inventory, sets)
     for doc in documents:
@@ -77,7 +82,7 @@ def lower(
         if isinstance(model, TierModel | TierV1):
             _tier(doc, model, out)
         elif isinstance(model, PolicyResource):
-            _calico_policy(_Fields(doc, out, expander), model, default_namespace)
+            _calico_policy(_Fields(doc, out, expander, shared), model, default_namespace)
         elif isinstance(model, KubernetesNetworkPolicy):
             out.policies.append(_knp(doc, model, default_namespace))
             copy = _passthrough(doc.raw.data, model.metadata.namespace or default_namespace)
@@ -256,6 +261,9 @@ _UNIVERSE_WORDS = {
 }
 
 
+_Leaf = TypeVar("_Leaf", ir.Peer, ir.L4Match)
+
+
 @dataclass
 class _Fields:
     """Reads the selector fields of one Calico policy, expanding string tests when an inventory
@@ -264,6 +272,15 @@ class _Fields:
     doc: Document
     out: Lowered
     expander: Expander | None
+    table: dict[Any, Any]
+    """One value for equal IR leaves across the documents (``shared``)."""
+
+    def shared(self, value: _Leaf) -> _Leaf:
+        """``value``, or an equal one lowered before: most rules' peers and ports repeat (an empty
+        destination, ``TCP 443``), and the IR is held through the compile and the output. Only
+        values without an origin are shared (``ir.Peer``, ``ir.L4Match``), so positions stay
+        each rule's own."""
+        return self.table.setdefault(value, value)  # type: ignore[no-any-return]
 
     def selector(self, text: str | None, path: ir.JsonPath, universe: Universe | None) -> Selector | None:
         selector = _optional_selector(text)
@@ -392,7 +409,7 @@ def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: st
             ingress=directions[ir.Direction.INGRESS],
             egress=directions[ir.Direction.EGRESS],
             origin=origin,
-            locate=doc.raw.source,
+            locate=doc.raw.without_data().source,  # positions only: the parsed data can go
         )
     except SelectorError as err:  # validated on load; kept as a guard
         out.diagnostics.append(make("C2C303", f"{origin.resource}: {err}", doc.raw.source(("spec",))))
@@ -489,7 +506,8 @@ def _rules(fields: _Fields, origin: ir.Origin, key: str, rules: Sequence[Rule]) 
                 continue
             rule = kept
         at = origin.at(key, index, source=doc.raw.source(path))
-        lowered.append(_rule(fields, path, rule, at, doc.raw.source((*path, "http"), key=True)))
+        http_at = doc.raw.source((*path, "http"), key=True) if rule.http is not None else None
+        lowered.append(_rule(fields, path, rule, at, http_at))
     return tuple(lowered)
 
 
@@ -506,15 +524,17 @@ def _rule(
         action=ir.Action(rule.action),
         source=_peer(fields, (*path, "source"), rule.source),
         destination=_peer(fields, (*path, "destination"), rule.destination),
-        l4=ir.L4Match(
-            protocol=None if rule.protocol is None else rule.protocol.as_yaml(),
-            not_protocol=None if rule.not_protocol is None else rule.not_protocol.as_yaml(),
-            dst_ports=tuple(p.as_yaml() for p in rule.destination.ports),
-            not_dst_ports=tuple(p.as_yaml() for p in rule.destination.not_ports),
-            src_ports=tuple(p.as_yaml() for p in rule.source.ports),
-            not_src_ports=tuple(p.as_yaml() for p in rule.source.not_ports),
-            icmp=None if rule.icmp is None else (rule.icmp.type, rule.icmp.code),
-            not_icmp=None if rule.not_icmp is None else (rule.not_icmp.type, rule.not_icmp.code),
+        l4=fields.shared(
+            ir.L4Match(
+                protocol=None if rule.protocol is None else rule.protocol.as_yaml(),
+                not_protocol=None if rule.not_protocol is None else rule.not_protocol.as_yaml(),
+                dst_ports=tuple(p.as_yaml() for p in rule.destination.ports),
+                not_dst_ports=tuple(p.as_yaml() for p in rule.destination.not_ports),
+                src_ports=tuple(p.as_yaml() for p in rule.source.ports),
+                not_src_ports=tuple(p.as_yaml() for p in rule.source.not_ports),
+                icmp=None if rule.icmp is None else (rule.icmp.type, rule.icmp.code),
+                not_icmp=None if rule.not_icmp is None else (rule.not_icmp.type, rule.not_icmp.code),
+            )
         ),
         ip_version=rule.ip_version,
         http=http,
@@ -525,7 +545,7 @@ def _rule(
 def _peer(fields: _Fields, path: ir.JsonPath, entity: EntityRule) -> ir.Peer:
     sa = entity.service_accounts
     services = None if entity.services is None else (entity.services.name or "", entity.services.namespace)
-    return ir.Peer(
+    peer = ir.Peer(
         selector=fields.selector(entity.selector, (*path, "selector"), Universe.PEER),
         not_selector=fields.selector(entity.not_selector, (*path, "notSelector"), Universe.PEER)
         if entity.not_selector
@@ -543,6 +563,7 @@ def _peer(fields: _Fields, path: ir.JsonPath, entity: EntityRule) -> ir.Peer:
         else None,
         services=services,
     )
+    return fields.shared(peer)
 
 
 # ---------------------------------------------------------------------- Kubernetes NetworkPolicy

@@ -65,6 +65,31 @@ class Ranges:
         }
     )
     """Felix failsafe ports, allowed to and from every host endpoint (``compile/hosts.py``)."""
+    set_ips: dict[tuple[object, ...], IPSet] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """``_network_set_ips`` by (side, policy scope, namespace): equal sides of many rules are
+    matched against the network sets once (each side against every set is quadratic)."""
+    hep_outside: dict[tuple[object, ...], IPSet] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Per host endpoint addresses and IP version, its addresses outside the pod and node ranges
+    (``compile/hostpeers.py``)."""
+    _groups: dict[str | None, dict[frozenset[tuple[str, str]], list[tuple[int, ir.NetworkSet]]]] | None = (
+        field(default=None, init=False, repr=False, compare=False)
+    )
+
+    def set_groups(
+        self,
+    ) -> dict[str | None, dict[frozenset[tuple[str, str]], list[tuple[int, ir.NetworkSet]]]]:
+        """The network sets (with their place in ``network_sets``) by namespace (``None``: global)
+        and then by their own labels."""
+        if self._groups is None:
+            self._groups = {}
+            for index, network_set in enumerate(self.network_sets):
+                by_labels = self._groups.setdefault(network_set.namespace, {})
+                by_labels.setdefault(frozenset(network_set.labels), []).append((index, network_set))
+        return self._groups
 
     @staticmethod
     def of(cluster: Cluster, network_sets: tuple[ir.NetworkSet, ...] = ()) -> Ranges:
@@ -385,17 +410,44 @@ def _set_in_namespace_scope(peer: ir.Peer, policy: ir.Policy, network_set: ir.Ne
 
 
 def _network_set_ips(peer: ir.Peer, policy: ir.Policy, cluster: Ranges) -> IPSet:
-    """The union of the nets of the network sets a labelled rule side picks."""
+    """The union of the nets of the network sets a labelled rule side picks (remembered)."""
+    key = (peer, policy.scope, policy.namespace)
+    found = cluster.set_ips.get(key)
+    if found is None:
+        found = cluster.set_ips[key] = _picked_set_ips(peer, policy, cluster)
+    return found
+
+
+def _picked_set_ips(peer: ir.Peer, policy: ir.Policy, cluster: Ranges) -> IPSet:
     if peer.service_account_names or peer.service_account_selector is not None:
         return IPSet.empty()  # network sets have no service account
     out = IPSet.empty()
-    for network_set in cluster.network_sets:
+    selector = peer.selector
+    # A selector that reads no namespace label rules a whole group of sets with the same own
+    # labels in or out at once (the per-set test below would say the same for each).
+    own = selector is not None and not any(
+        key == ls.CALICO_NAMESPACE or key.startswith(ls.CALICO_NS_LABEL) for key in selector.labels()
+    )
+    groups = cluster.set_groups()
+    if peer.namespace_selector is None and policy.scope is ir.Scope.NAMESPACED:
+        # Only the sets of the policy's own namespace are in scope (``_set_in_namespace_scope``).
+        groups = {policy.namespace: groups.get(policy.namespace, {})}
+    picked: list[tuple[int, ir.NetworkSet]] = []
+    for by_labels in groups.values():
+        for own_labels, sets in by_labels.items():
+            if not own or (selector is not None and selector.matches(dict(own_labels))):
+                picked.extend(sets)
+    in_scope: dict[str | None, bool] = {}
+    for _, network_set in sorted(picked, key=lambda item: item[0]):  # the sets' order (messages)
         labels = _set_labels(network_set)
         # The set's own labels first: a set the selectors rule out is irrelevant whatever its
         # namespace's labels are, so the namespace scope (which may need them) is not asked.
         if _selectors_rule_out(peer, network_set, labels):
             continue
-        if not _set_in_namespace_scope(peer, policy, network_set):
+        namespace = network_set.namespace
+        if namespace not in in_scope:  # the scope depends on the set's namespace only
+            in_scope[namespace] = _set_in_namespace_scope(peer, policy, network_set)
+        if not in_scope[namespace]:
             continue
         for selector in (peer.selector, peer.not_selector):
             if selector is not None:

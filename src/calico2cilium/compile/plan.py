@@ -276,6 +276,9 @@ KNP_KIND = "KubernetesNetworkPolicy"
 REGION_FORM = "region form: this direction has http rules"
 PROFILE_NOTE = "namespace profile: allowed after every tier passed"
 PASSED = "passed on; what no later tier decides, the namespace profile allows"
+ABSORBED_NOTE = (
+    "denied here only where a later rule would allow it; its pods stay in default deny, which denies the rest"
+)
 
 
 def rule_name(ref: RuleRef) -> str:
@@ -285,12 +288,18 @@ def rule_name(ref: RuleRef) -> str:
     return f"{ref.policy.name} {where} {ref.rule.action.value}"
 
 
+NAMED_NARROWERS = 6
+"""A description names at most this many of the rules that narrowed its rule: a broad rule late in
+a large policy set can be narrowed by dozens, and every spec of it repeats the description."""
+
+
 def _why(outcome: Outcome) -> str:
     """What narrowed a rule, for its description ("" when it is as written)."""
     parts = []
     if outcome.narrowers:
-        names = [rule_name(r) for r in outcome.narrowers if isinstance(r, RuleRef)]
-        parts.append(f"earlier rules {', '.join(dict.fromkeys(names))}")
+        names = list(dict.fromkeys(rule_name(r) for r in outcome.narrowers if isinstance(r, RuleRef)))
+        more = f" and {len(names) - NAMED_NARROWERS} more" if len(names) > NAMED_NARROWERS else ""
+        parts.append(f"earlier rules {', '.join(names[:NAMED_NARROWERS])}{more}")
     if outcome.tiers:
         parts.append(f"the end of tier {', '.join(outcome.tiers)}")
     return f" (narrowed by {' and '.join(parts)})" if parts else ""
@@ -321,6 +330,8 @@ def _structural(
         if outcome.action is Action.DENY:
             if outcome.entry.position in too_large:
                 note += " (denied as written: its narrowed form was too large to build, C2C350)"
+            if outcome.absorbed:
+                note += f" ({ABSORBED_NOTE})"
             if outcome.left_out:
                 note += " (only its flows of the protocols Cilium names by port; allows lose the rest)"
             if outcome.cubes:

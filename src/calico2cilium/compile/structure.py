@@ -4,12 +4,14 @@ docs/design/structure-preserving-compile.md states and proves the conditions; in
 direction, with ``M(r)`` a rule's region within its policy's subject:
 
 * a Deny is denied as written (``M(d)``) when no earlier Allow and no earlier Pass of its tier
-  meets ``M(d)``; else as ``M(d)`` less those rules' reach (``D(d)``);
+  meets ``M(d)``; else as ``M(d)`` less those rules' reach (``D(d)``); when ``D(d)`` is too large
+  to build, it is absorbed (``Absorbed``): default deny says it, and it is denied only where later
+  allows meet it;
 * an Allow is allowed as written when no earlier Pass of its tier meets ``M(a)``, no Deny left
   out (no Cilium form) meets it, and no earlier Deny-default tier can drop part of it at its end
   (a test on subject label cubes); else narrowed by exactly those, with ``M(a)`` as the wide form;
 * a Pass becomes an allow of what the namespace profile allows after it, for the subjects in
-  Cilium's default deny only: a policy whose subjects never meet the end of a tier keeps default
+  Cilium's default deny that no later tier selects: a policy whose subjects never meet the end of a tier keeps default
   deny off (``Structure.closed`` lists the others).
 
 Nothing builds "everything minus the union of the rules": a subtraction takes only the rules that
@@ -66,6 +68,8 @@ class Outcome:
     tiers: tuple[str, ...] = ()
     left_out: tuple[Cube, ...] = ()
     """A Deny's part with no Cilium form (not in ``cubes``): the allows that meet it lose it."""
+    absorbed: bool = False
+    """A Deny said by default deny and, where later allows meet it, by ``cubes`` (``Absorbed``)."""
 
     @property
     def as_written(self) -> bool:
@@ -248,11 +252,12 @@ class Walk:
                     found[entry.position] = entry
         return [found[p] for p in sorted(found)]
 
-    def end_of_tier_risk(self, cubes: Iterable[Cube], tier: int) -> bool:
+    def end_of_tier_risk(self, cubes: Iterable[Cube], tier: int | CubeIndex[LabelCube]) -> bool:
         """Whether tier ``tier`` (Deny default) may drop at its end a flow of ``cubes``: some
         subject of ``cubes`` is selected there without a catch-all rule of the tier for it. A
-        sufficient test for "no": it looks at subject label cubes only."""
-        risky = self.tiers[tier].risky
+        sufficient test for "no": it looks at subject label cubes only. Given an index of
+        subjects instead, whether some subject of ``cubes`` meets one of them."""
+        risky = self.tiers[tier].risky if isinstance(tier, int) else tier
         return any(_meeting(risky, cube.subject) for cube in cubes)
 
     def reaches(self, entry: Entry) -> bool:
@@ -324,6 +329,18 @@ def _tidy(cubes: list[Cube]) -> list[Cube]:
     return list(Region(tuple(cubes)).simplify().cubes)
 
 
+def _unselected(pieces: Iterable[Cube], subjects: CubeIndex[LabelCube]) -> list[Cube]:
+    """The pieces less every subject of ``subjects``."""
+    out: list[Cube] = []
+    for piece in pieces:
+        meeting = _meeting(subjects, piece.subject)
+        if not meeting:
+            out.append(piece)
+        else:
+            out.extend(Cube(s, piece.peer, piece.l4) for s in subtract_all([piece.subject], meeting))
+    return out
+
+
 def _split(pieces: Iterable[Cube], subjects: CubeIndex[LabelCube]) -> tuple[list[Cube], list[Cube]]:
     """The pieces cut into those whose subject is in ``subjects`` and those whose is not."""
     inside: list[Cube] = []
@@ -353,6 +370,8 @@ class Structure:
     closed: set[int] = field(default_factory=set)
     """``id`` of the policy provenances whose output must turn default deny on; the others'
     subjects never meet the end of a tier, so Cilium's "allowed unless denied" is Calico's."""
+    absorbed: list[Absorbed] = field(default_factory=list)
+    """Denies said by Cilium's default deny instead of a deny rule (``Absorbed``)."""
     too_complex: list[tuple[Entry, WorkBudgetExceeded]] = field(default_factory=list)
     """Rules whose form was too large to build (``rule_limit``), failing closed (C2C350): a Deny
     denied as written (also what earlier rules allowed of it), an Allow or profile piece left
@@ -390,20 +409,26 @@ def compile_structure(
                 if e.action is Action.ALLOW or (e.action is Action.PASS and e.tier == entry.tier)
             ]
             cubes = entry.cubes
-            try:
-                with own_budget(rule_limit(len(entry.cubes) + len(takers))):
-                    if takers:
-                        taken = [
-                            c
-                            for e in takers
-                            for c in (walk.reach(e) if e.action is Action.ALLOW else e.cubes)
-                        ]
-                        cubes = tuple(_tidy(subtract_cubes(entry.cubes, taken)))
-            except OwnBudgetExceeded as exceeded:
-                # D(d) is too large to build: d is denied as written, M(d), which also denies
-                # what earlier rules allowed or passed on of it (fails closed, C2C350).
-                out.too_complex.append((entry, exceeded.err))
-                takers = []
+            if takers:
+                narrowed = _narrowed_deny(walk, entry, takers)
+                if narrowed is None:
+                    # D(d) is large: Cilium's default deny says d instead (design note,
+                    # "Absorbed denies"), if its reach can be built.
+                    try:
+                        with own_budget(rule_limit(len(entry.cubes) + len(takers))):
+                            reach = walk.reach(entry)
+                    except OwnBudgetExceeded as exceeded:
+                        # d is denied as written, M(d), which also denies what earlier rules
+                        # allowed or passed on of it (fails closed, C2C350).
+                        out.too_complex.append((entry, exceeded.err))
+                        takers = []
+                    else:
+                        out.absorbed.append(Absorbed(entry, tuple(reach), tuple(e.rule for e in takers)))
+                        out.closed.add(id(entry.policy))
+                        walk.closing.setdefault(id(entry.policy), entry.tier)
+                        continue
+                else:
+                    cubes = narrowed
             if not cubes:
                 continue
             rest: tuple[Cube, ...] = ()
@@ -414,10 +439,11 @@ def compile_structure(
                 walk.closing.setdefault(id(entry.policy), entry.tier)
             narrowers = tuple(e.rule for e in takers)
             out.outcomes.append(Outcome(entry, Action.DENY, cubes, entry.cubes, narrowers, (), rest))
+    gone = _Absorbing(out.absorbed, expressible)
     for entry in walk.entries:
         if entry.action is Action.ALLOW:
             working_on(entry.policy)
-            outcome = _within_budget(out, walk, entry, left_out, None)
+            outcome = _within_budget(out, walk, entry, left_out, gone, None)
             if outcome is not None:
                 out.outcomes.append(outcome)
     # A profile piece is needed only for subjects in default deny, and of those only for the ones
@@ -430,7 +456,7 @@ def compile_structure(
     upto = [_index([c for t, c in closed if t <= index]) for index in range(len(walk.tiers))]
     for entry in walk.entries:
         if entry.action is Action.PASS:
-            outcome = _within_budget(out, walk, entry, left_out, upto[entry.tier])
+            outcome = _within_budget(out, walk, entry, left_out, gone, upto[entry.tier])
             if outcome is not None:
                 out.profile.append(outcome)
     everything = L4Set.all()
@@ -443,10 +469,41 @@ def compile_structure(
                 for p in all_peers()
             ]
             entry = Entry(-1, index, Action.PASS, tuple(window), None, None)
-            outcome = _within_budget(out, walk, entry, left_out, upto[index])
+            outcome = _within_budget(out, walk, entry, left_out, gone, upto[index])
             if outcome is not None:
                 out.profile.append(outcome)
+    out.outcomes.extend(gone.outcomes())
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Absorbed:
+    """A Deny whose narrowed form ``D(d)`` would be large (earlier Allows cut it up), said instead
+    by Cilium's default deny: its policy keeps default deny, and it is denied only where a later
+    Allow or a profile piece meets ``reach`` (``R(d)``, its region less what the Passes before it
+    in its tier send on), each such part less the earlier Allows meeting that part
+    (``_Absorbing.localize``). Exact: design note, "Absorbed denies". ``narrowers``: the earlier
+    rules that would have cut it up."""
+
+    entry: Entry
+    reach: tuple[Cube, ...]
+    narrowers: tuple[object, ...]
+
+
+DENY_BASE: Final = 100_000
+"""The work a narrowed Deny ``D(d)`` may take before it is absorbed instead (plus
+``RULE_PER_ITEM`` per cube of its region and per earlier rule meeting it)."""
+
+
+def _narrowed_deny(walk: Walk, entry: Entry, takers: Sequence[Entry]) -> tuple[Cube, ...] | None:
+    """``D(d)``: the Deny's region less what the earlier Allows (their reach) and the earlier
+    Passes of its tier take; ``None`` when that is too large to build (``DENY_BASE``)."""
+    try:
+        with own_budget(scale(DENY_BASE + RULE_PER_ITEM * (len(entry.cubes) + len(takers)))):
+            taken = [c for e in takers for c in (walk.reach(e) if e.action is Action.ALLOW else e.cubes)]
+            return tuple(_tidy(subtract_cubes(entry.cubes, taken)))
+    except OwnBudgetExceeded:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,6 +512,111 @@ class LeftOut:
 
     entry: Entry
     cubes: tuple[Cube, ...]
+
+
+class _Absorbing:
+    """The absorbed Denies' reaches, indexed by subject for the allows to look up."""
+
+    def __init__(self, absorbed: Sequence[Absorbed], expressible: Expressible) -> None:
+        self.absorbed = absorbed
+        self.expressible = expressible
+        self.pieces: dict[int, list[Cube]] = {}
+        """Per absorbed Deny (its position), what it must deny: its part of the allows after it."""
+        key = pick_key(c.subject for a in absorbed for c in a.reach)
+        self.index: CubeIndex[tuple[Cube, Absorbed]] = CubeIndex(
+            key, _absorbed_subject, _absorbed_meet, _no_sub
+        )
+        self.index.add((c, a) for a in absorbed for c in a.reach)
+
+    def meeting(self, pieces: Sequence[Cube], before: int | None) -> list[Absorbed]:
+        """The absorbed Denies (before position ``before``, if given) whose reach meets ``pieces``,
+        in Calico's order."""
+        if not self.absorbed or not pieces:
+            return []
+        found: dict[int, Absorbed] = {}
+        for piece in pieces:
+            for cube, gone in self.index.candidates((piece, self.absorbed[0])):
+                position = gone.entry.position
+                if position in found or (before is not None and position >= before):
+                    continue
+                if cube.intersects(piece):
+                    found[position] = gone
+        return [found[p] for p in sorted(found)]
+
+    def localize(self, walk: Walk, outcome: Outcome, profile: bool) -> Outcome | None:
+        """Record, for every absorbed Deny ``b`` before the allow ``outcome`` (every one, for a
+        profile piece), the part of the allow that ``b`` denies: ``X & R(b)`` less what the Allows
+        before ``b`` (their reach) and the Passes before it in its tier take, a few cubes where a
+        narrowed ``D(b)`` would be many (design note, "Absorbed denies"). Such a part with no
+        Cilium form is taken out of the allow instead (Calico denies it); returns the allow."""
+        cubes = outcome.cubes
+        hits = self.meeting(cubes, None if profile else outcome.entry.position)
+        lost: list[Cube] = []
+        taken_out = False
+        for gone in hits:
+            d = gone.entry
+            part = [h for c in cubes for r in gone.reach if (h := c & r) is not None]
+            if not part:
+                continue
+            # Where ``R(b)`` takes whole cubes of the allow's peers and ports (a Deny of a whole
+            # subject, say), the allow loses ``R(b)`` at the cost of a term in its subjects; what
+            # it loses that an Allow before ``b`` allowed, that Allow allows itself.
+            fewer = subtract_cubes(cubes, gone.reach)
+            if len(fewer) <= len(cubes):
+                cubes, taken_out = tuple(fewer), True
+                if not cubes:
+                    return None
+                continue
+            takers = [
+                e
+                for e in walk.meeting(part)
+                if e.position < d.position
+                and (e.action is Action.ALLOW or (e.action is Action.PASS and e.tier == d.tier))
+            ]
+            if takers:
+                taken = [c for e in takers for c in (walk.reach(e) if e.action is Action.ALLOW else e.cubes)]
+                part = subtract_cubes(part, taken)
+            if not part:
+                continue
+            if not self.expressible(part):
+                said, rest = _expressible_part(part, self.expressible)
+                part = list(said)
+                lost.extend(rest)
+            self.pieces.setdefault(d.position, []).extend(part)
+        if not lost and not taken_out:
+            return outcome
+        kept = tuple(_tidy(subtract_cubes(cubes, lost)))
+        if not kept:
+            return None
+        # ``wide - kept`` is all denied by Calico if only ``lost`` (a part of ``D(b)``) went; a
+        # taken ``R(b)`` may hold flows an earlier Allow allows: then no wide form.
+        narrowers = (*outcome.narrowers, *(g.entry.rule for g in hits))
+        wide = kept if taken_out else outcome.wide
+        return Outcome(outcome.entry, outcome.action, kept, wide, narrowers, outcome.tiers)
+
+    def outcomes(self) -> list[Outcome]:
+        """The absorbed Denies that deny something, as Cilium denies of their recorded parts."""
+        out: list[Outcome] = []
+        for gone in self.absorbed:
+            parts = self.pieces.get(gone.entry.position)
+            if parts:
+                cubes = tuple(_tidy(list(Region.of(parts).cubes)))
+                out.append(
+                    Outcome(gone.entry, Action.DENY, cubes, gone.entry.cubes, gone.narrowers, absorbed=True)
+                )
+        return out
+
+
+def _absorbed_subject(item: tuple[Cube, Absorbed]) -> LabelCube:
+    return item[0].subject
+
+
+def _absorbed_meet(a: tuple[Cube, Absorbed], b: tuple[Cube, Absorbed]) -> bool:
+    return a[0].intersects(b[0])
+
+
+def _no_sub(a: tuple[Cube, Absorbed], b: tuple[Cube, Absorbed]) -> list[tuple[Cube, Absorbed]]:
+    raise NotImplementedError  # only searched
 
 
 RULE_BASE: Final = 100_000
@@ -472,6 +634,7 @@ def _within_budget(
     walk: Walk,
     entry: Entry,
     left_out: list[LeftOut],
+    absorbed: _Absorbing,
     closed: CubeIndex[LabelCube] | None,
 ) -> Outcome | None:
     """``_narrowed`` within the rule's work budget; past it the rule is left out (recorded in
@@ -479,7 +642,10 @@ def _within_budget(
     size = len(entry.cubes) + (len(walk.meets(entry)) if entry.position >= 0 else 0)
     try:
         with own_budget(rule_limit(size)):
-            return _narrowed(walk, entry, left_out, closed)
+            outcome = _narrowed(walk, entry, left_out, closed)
+            if outcome is not None:
+                outcome = absorbed.localize(walk, outcome, closed is not None)
+            return outcome
     except OwnBudgetExceeded as exceeded:
         out.too_complex.append((entry, exceeded.err))
         return None
@@ -529,13 +695,10 @@ def _narrowed(
     narrowers: list[object] = []
     restricted = False
     if closed is not None:
-        inside = [
-            Cube(s, p.peer, p.l4)
-            for p in pieces
-            for m in _meeting(closed, p.subject)
-            if not (s := m & p.subject).is_empty
-        ]
-        restricted = inside != pieces
+        # Whole cubes, not cut to the closed subjects: an allow changes nothing for a subject
+        # outside default deny (Cilium allows it all unless denied), and cutting fragments.
+        inside = [p for p in pieces if _meeting(closed, p.subject)]
+        restricted = len(inside) != len(pieces)
         pieces = inside
     elif entry.position >= 0:
         passes = [
@@ -553,8 +716,15 @@ def _narrowed(
     # Allow whose ICMP part needs the wide form was denied by Cilium, allowed by the profile).
     wide = tuple(pieces) if (narrowers or restricted) else entry.cubes
     tiers: list[str] = []
+    if closed is not None:
+        # A flow reaches the profile through the Passes of the last tier that selects its
+        # subject, whose own pieces hold it: a piece keeps the subjects no later tier selects.
+        for tier in walk.tiers[entry.tier + 1 :]:
+            if pieces and walk.end_of_tier_risk(pieces, tier.selected):
+                tiers.append(tier.name)
+                pieces = _unselected(pieces, tier.selected)
     for index, tier in enumerate(walk.tiers):
-        other = index != entry.tier if closed is not None else index < entry.tier
+        other = index < entry.tier
         if tier.default is not DefaultAction.DENY or not other or not pieces:
             continue
         if walk.end_of_tier_risk(pieces, index):

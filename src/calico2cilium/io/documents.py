@@ -30,6 +30,12 @@ class RawDocument:
         line, column = self.locator.position(self.slot, self.base + tuple(path), key=key)
         return Source(self.file, line, column, self.index)
 
+    def without_data(self) -> RawDocument:
+        """This document's position record alone (``data`` ``None``): what a holder that only
+        reports positions keeps, so that the parsed data can be freed (``compile.lower``'s IR,
+        the duplicate check of ``load(keep=False)``)."""
+        return RawDocument(None, self.file, self.index, self.locator, self.slot, self.base)
+
     def source_in_string(self, path: Path, offset: int) -> Source:
         """The position of character ``offset`` of the string at ``path`` (e.g. a selector's column)."""
         line, column = self.locator.position_in_string(self.slot, self.base + tuple(path), offset)

@@ -9,6 +9,7 @@ input is never overwritten.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -19,7 +20,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import yaml
 
@@ -41,6 +42,60 @@ class _Dumper(_Base):  # type: ignore[misc]
         return True
 
 
+class _FlowMap(dict[str, Any]):
+    """A short mapping of scalars, written on one line: ``{port: '443', protocol: TCP}``."""
+
+
+class _FlowList(list[Any]):
+    """A short list of scalars, written on one line: ``[web, api]``."""
+
+
+def _represent_flow_map(dumper: Any, data: _FlowMap) -> Any:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+
+
+def _represent_flow_list(dumper: Any, data: _FlowList) -> Any:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+
+
+_Dumper.add_representer(_FlowMap, _represent_flow_map)
+_Dumper.add_representer(_FlowList, _represent_flow_list)
+
+FLOW_WIDTH = 72
+"""The longest leaf mapping or list (about, in characters) written on one line."""
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _width(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(_width(k) + _width(v) + 4 for k, v in value.items())
+    if isinstance(value, list):
+        return sum(_width(v) + 2 for v in value) + 2
+    return len(str(value)) + 2
+
+
+def _flowed(value: Any, depth: int = 0) -> Any:
+    """The document with its leaves marked for one-line writing: lists of scalars, and mappings
+    of scalars (and such lists) of at most four keys, each within ``FLOW_WIDTH``. The document's
+    own fields (``spec``, ``metadata``) and everything in ``metadata`` stay in block style, as
+    kubectl writes them. The same data either way (only the layout differs)."""
+    if isinstance(value, dict):
+        out = {k: v if k == "metadata" else _flowed(v, depth + 1) for k, v in value.items()}
+        leaf = all(_scalar(v) or isinstance(v, _FlowList) for v in out.values())
+        if depth > 1 and out and leaf and len(out) <= 4 and _width(out) <= FLOW_WIDTH:
+            return _FlowMap(out)
+        return out
+    if isinstance(value, list):
+        items = [_flowed(v, depth + 1) for v in value]
+        if items and all(_scalar(v) for v in items) and _width(items) <= FLOW_WIDTH:
+            return _FlowList(items)
+        return items
+    return value
+
+
 class UnsafeOutput(Exception):
     """An output file that must not be written (unsafe name, or it is an input), or that could not
     be written (the message says which files were written before)."""
@@ -48,14 +103,36 @@ class UnsafeOutput(Exception):
 
 def dump_yaml(documents: Iterable[dict[str, Any]]) -> str:
     """A multi-document YAML stream (``---`` between documents), keys in the order given."""
-    return yaml.dump_all(
-        list(documents), Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True
+    text = io.StringIO()
+    write_yaml(documents, text)
+    return text.getvalue()
+
+
+def write_yaml(documents: Iterable[dict[str, Any]], stream: TextIO) -> None:
+    """``dump_yaml``'s text written to ``stream`` as it is made (libyaml hands it over a buffer at
+    a time), so that a large output is never held as one string besides its documents."""
+    yaml.dump_all(
+        (_flowed(d) for d in documents),
+        stream,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=FLOW_WIDTH + 28,
     )
 
 
 def dump_json(documents: Sequence[dict[str, Any]]) -> str:
     """A ``kind: List`` (what ``kubectl get -o json`` prints for several objects)."""
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": list(documents)}, indent=2) + "\n"
+    text = io.StringIO()
+    write_json(documents, text)
+    return text.getvalue()
+
+
+def write_json(documents: Sequence[dict[str, Any]], stream: TextIO) -> None:
+    """``dump_json``'s text written to ``stream`` a piece at a time (as ``write_yaml``)."""
+    json.dump({"apiVersion": "v1", "kind": "List", "items": list(documents)}, stream, indent=2)
+    stream.write("\n")
 
 
 def file_name(document: dict[str, Any], fmt: str) -> str:

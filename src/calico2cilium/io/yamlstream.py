@@ -298,7 +298,11 @@ def _deepest_path(data: Any, measured: dict[int, tuple[int, int]], limit: int) -
 
 
 def _expand(document: RawDocument, diagnostics: list[Diagnostic]) -> Iterator[RawDocument]:
-    """Flatten ``kind: List``/``*List`` (kubectl output) and top-level YAML lists (calicoctl input)."""
+    """Flatten ``kind: List``/``*List`` (kubectl output) and top-level YAML lists (calicoctl input).
+
+    A list inside a list is flattened too, as ``kubectl apply -f`` does (cli-runtime
+    pkg/resource/visitor.go ``FlattenListVisitor``: lists are expanded until no item is a list);
+    its resources were skipped as "v1 List" (review7), so a policy kubectl applies went unconverted."""
     data = document.data
     if isinstance(data, list):
         for i, item in enumerate(data):
@@ -307,18 +311,30 @@ def _expand(document: RawDocument, diagnostics: list[Diagnostic]) -> Iterator[Ra
     if not isinstance(data, dict):
         diagnostics.append(_not_a_resource(document, (), data))
         return
+    if _is_list(data):
+        yield from _listed(document, data, (), diagnostics)
+    else:
+        yield document
+
+
+def _is_list(data: dict[str, Any]) -> bool:
     kind = data.get("kind")
-    if isinstance(kind, str) and kind.endswith("List") and "items" in data:
-        items = data.get("items")
-        if not isinstance(items, list):
-            diagnostics.append(_not_a_resource(document, ("items",), items, "'items' must be a list"))
-            return
-        # A typed list from the API (e.g. NetworkPolicyList) may omit apiVersion/kind on its items.
-        inherited = (str(data.get("apiVersion", "")), kind[: -len("List")]) if kind != "List" else None
-        for i, item in enumerate(items):
-            yield from _item(document, item, ("items", i), inherited, diagnostics)
+    return isinstance(kind, str) and kind.endswith("List") and "items" in data
+
+
+def _listed(
+    document: RawDocument, data: dict[str, Any], base: Path, diagnostics: list[Diagnostic]
+) -> Iterator[RawDocument]:
+    """The resources of the list ``data`` (at ``base`` in ``document``)."""
+    kind = str(data["kind"])
+    items = data.get("items")
+    if not isinstance(items, list):
+        diagnostics.append(_not_a_resource(document, (*base, "items"), items, "'items' must be a list"))
         return
-    yield document
+    # A typed list from the API (e.g. NetworkPolicyList) may omit apiVersion/kind on its items.
+    inherited = (str(data.get("apiVersion", "")), kind[: -len("List")]) if kind != "List" else None
+    for i, item in enumerate(items):
+        yield from _item(document, item, (*base, "items", i), inherited, diagnostics)
 
 
 def _item(
@@ -334,6 +350,9 @@ def _item(
         return
     if inherited is not None and ("apiVersion" not in item or "kind" not in item):
         child.data = {"apiVersion": inherited[0], "kind": inherited[1], **item}
+    if _is_list(item):
+        yield from _listed(document, item, base, diagnostics)
+        return
     yield child
 
 

@@ -61,10 +61,12 @@ class WorkBudgetExceeded(Inexpressible):
         super().__init__(
             "work budget",
             f"computing Calico's evaluation order needed more than {limit:,} cube operations (selectors"
-            " whose normal forms multiply, such as conjunctions of several '||' terms)",
+            " whose normal forms multiply, such as conjunctions of several '||' terms, or broad Deny"
+            " rules after many Allows whose selectors cut across them)",
             code="C2C350",
-            hint="simplify the selectors (fewer '||' inside '&&'), split the policy, or give 'convert' a"
-            " larger --work-budget (it then takes longer)",
+            hint="simplify the selectors (fewer '||' inside '&&'), move broad Deny rules before the Allows"
+            " they overlap (a security tier), split the policy, or give 'convert' a larger"
+            " --work-budget (it then takes longer)",
         )
         self.limit = limit
         self.owner = owner

@@ -136,11 +136,18 @@ class Region:
 
     @staticmethod
     def of(cubes: Iterable[Cube]) -> Region:
-        """From cubes that may overlap: each is cut down to what the earlier ones miss."""
-        out: list[Cube] = []
-        for cube in cubes:
-            out.extend(subtract_cubes((cube,), out))
-        return Region(tuple(out))
+        """From cubes that may overlap: each is cut down to what the earlier ones miss (through
+        one subject index over the pieces kept so far, not a new one per cube)."""
+        given = [c for c in cubes if not c.is_empty]
+        if len(given) <= 8:
+            out: list[Cube] = []
+            for cube in given:
+                out.extend(subtract_cubes((cube,), out))
+            return Region(tuple(out))
+        index = cube_index(pick_key(c.subject for c in given))
+        for cube in given:
+            index.add(index.subtract([cube]))
+        return Region(tuple(index.items))
 
     @staticmethod
     def disjoint(cubes: Iterable[Cube]) -> Region:

@@ -196,7 +196,9 @@ def read_flows(paths: Sequence[str]) -> tuple[list[Observed | None], list[Diagno
                 continue
             try:
                 flows.append(parse_flow(json.loads(line), ends))
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # RecursionError: a line nested deeper than json can read; OverflowError: a number such
+            # as 1e400 (infinity) where an integer is due (review7: both were internal errors).
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError, OverflowError) as exc:
                 problems.append(
                     make("C2C413", f"not a Hubble or Calico flow: {exc}", Source(path, number, 1))
                 )

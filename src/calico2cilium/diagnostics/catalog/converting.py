@@ -373,7 +373,7 @@ CODES = (
         " udp:68, tcp:179, tcp:2379, tcp:2380, tcp:5473, tcp:6443, tcp:6666, tcp:6667; outbound udp:53,"
         " udp:67, tcp:179, tcp:2379, tcp:2380, tcp:5473, tcp:6443, tcp:6666, tcp:6667). They are"
         " FelixConfiguration settings, which are not in the input, so the defaults are assumed and"
-        " allowed in the node's calico2cilium-host-<node> policy; edit it if yours differ.",
+        " allowed in the calico2cilium-host-defaults policy (the node's spec there); edit it if yours differ.",
         failing=_HEP,
         passing=_GOOD,
     ),
@@ -417,7 +417,8 @@ CODES = (
         " (entities host and remote-node) for the addresses inside the node ranges (all of them when"
         " the ranges are unknown) and the CIDRs of those outside; a Pass rule is preceded by such a"
         " Deny, since later tiers may allow what Calico passes. Cilium denies more, never allows more"
-        " (docs/fail-closed.md).",
+        " (docs/fail-closed.md). The same holds for a rule whose nets (or network sets) hold a"
+        " HostEndpoint address outside the node ranges: it may be a node's, which CIDR rules never match.",
         failing=_gnp_and_hep(
             "  selector: app == 'db'\n  ingress:\n    - action: Allow\n"
             "      source:\n        selector: role == 'node'\n",
@@ -436,7 +437,9 @@ CODES = (
         " entities, for all nodes at once, so the converted rule would match that node too. It fails"
         " closed instead: a Deny rule denies it (where Calico decides it by later rules); an Allow rule"
         " leaves out every node (and the CIDRs of the HostEndpoint's addresses outside the node"
-        " ranges); a Pass rule is preceded by a Deny of them (docs/fail-closed.md).",
+        " ranges); a Pass rule is preceded by a Deny of them (docs/fail-closed.md). The same holds for"
+        " nets that cover the node ranges (converted to every node) but not a HostEndpoint address"
+        " outside them.",
         failing=_gnp_and_hep(
             "  selector: app == 'db'\n  namespaceSelector: all()\n  ingress:\n    - action: Deny\n"
             "      source:\n        notSelector: role == 'node'\n    - action: Allow\n",
@@ -681,12 +684,16 @@ CODES = (
         " closed there.",
         "Computing what each Calico rule decides takes set differences of the policies' selectors,"
         " and selectors whose normal forms multiply (several '||' terms inside an '&&') can make that"
-        " exponential. Rather than run for minutes, the conversion stops at a budget that grows with"
+        " exponential; so can broad Deny rules placed after many Allows whose selectors cut across"
+        " them, because Cilium has no rule order: the Deny must leave out, label combination by label"
+        " combination, what those Allows allow. A Deny too large to narrow that way is absorbed"
+        " instead (exact: its pods stay in default deny and it is denied only where later allows"
+        " meet it). Rather than run for minutes, the conversion stops at a budget that grows with"
         " the input's size. Where the whole order of a direction ran out, every pod a policy selects"
         " there stays in Cilium's default deny with nothing allowed in that direction; where one"
         " rule's share ran out (each rule has its own budget too), an Allow, or what a Pass hands to"
         " the namespace profile, is left out, and a Deny is denied as written, including what earlier"
-        " rules allowed of it. Either way Cilium only denies more than Calico. The message names the policy (or rule) being compiled when the budget ran out.",
+        " rules allowed of it (only when even its absorbed form is too large). Either way Cilium only denies more than Calico. The message names the policy (or rule) being compiled when the budget ran out.",
         failing=_np(
             '  order: 1\n  selector: "'
             + " && ".join(f"(a{i} == 'x' || b{i} == 'y')" for i in range(5))
