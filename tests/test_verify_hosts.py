@@ -332,3 +332,56 @@ def test_views_of_one_shared_host_flow_keep_their_own_addresses() -> None:
     later = shared.at_host(Endpoint("host", b, name="b"), (b,))
     assert later.local is not None
     assert any("peer_on_subject_node" in str(fact) for fact in later.axioms())
+
+
+def _three_nodes(calico: str) -> str:
+    """``calico`` with HostEndpoints alike (same labels) for nodes n2 and n3 added."""
+    more = "".join(HEP.replace("n1", f"n{i}").replace("192.168.0.1", f"192.168.0.{i}") for i in (2, 3))
+    return more + calico
+
+
+def test_nodes_alike_are_proven_by_one_question() -> None:
+    result = verify_texts(_three_nodes(CALICO), EQUIVALENT, CLUSTER)
+    assert result.status == "equivalent", result.render_text()
+    ingress = [p for p in result.partitions if p.direction == "ingress" and p.partition.startswith("node")]
+    assert len(ingress) == 3 and all(p.status == "equivalent" for p in ingress)
+    assert all("asked once for the 3 nodes" in p.note for p in ingress)
+
+
+def test_a_difference_at_one_of_the_nodes_alike_is_found_there_only() -> None:
+    """The group's question leaves out the peers no node of it may have (none here): it finds a
+    flow from 192.168.0.1, which is n1's own address, so each node is asked on its own. n1 is
+    proven (no peer has its address), n2 and n3 differ (Calico allows n1 to reach them on 8080)."""
+    from_n1 = (
+        CALICO
+        + "  - {action: Allow, protocol: TCP, source: {nets: [192.168.0.1/32]}, destination: {ports: [8080]}}\n"
+    )
+    result = verify_texts(_three_nodes(from_n1), EQUIVALENT, CLUSTER)
+    status = {
+        p.partition.split(" ")[1]: p.status
+        for p in result.partitions
+        if p.direction == "ingress" and p.partition.startswith("node")
+    }
+    assert status == {"n1": "equivalent", "n2": "different", "n3": "different"}, result.render_text()
+    for example in result.counterexamples:
+        if example.flow.subject.kind == "host":
+            assert str(example.flow.peer.ip) == "192.168.0.1" and example.flow.dst_port == 8080
+
+
+def test_nodes_alike_that_narrow_each_get_an_example_of_their_own() -> None:
+    """``--narrowing``: one question for the three nodes; each node's example is a flow at it."""
+    from calico2cilium.verify.api import verify
+
+    narrower = EQUIVALENT.replace('      - {port: "6443", protocol: TCP}\n', "")
+    calico, _ = read_documents(_three_nodes(CALICO), "calico.yaml")
+    cilium, _ = read_documents(narrower, "cilium.yaml")
+    result = verify(calico, cilium, CLUSTER, narrowing=True)
+    assert result.status == "narrowed", result.render_text()
+    hosts = [p for p in result.partitions if p.direction == "ingress" and p.partition.startswith("node")]
+    assert [p.status for p in hosts] == ["narrowed"] * 3
+    assert sum("asked once for the 3 nodes" in p.note for p in hosts) == 3
+    for part in hosts:
+        (example,) = part.narrowed
+        assert part.partition.startswith(f"node {example.flow.subject.name} ")
+        assert str(example.flow.peer.ip) != f"192.168.0.{example.flow.subject.name[1:]}"  # not its own
+        assert example.calico.allowed and not example.cilium.allowed
