@@ -119,3 +119,46 @@ def test_realistic_mixes_with_every_narrowed_deny_absorbed(
     proof = verify(result.loaded, result.documents, assumptions, narrowing=narrowing)
     expected = ("narrowed", "equivalent") if narrowing else ("equivalent",)
     assert proof.status in expected, proof.render_text()
+
+
+PORT_DENY_IN_A_PASS_TIER = """
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: t1}
+spec: {order: 100, defaultAction: Pass}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: t1.a}
+spec:
+  tier: t1
+  order: 10
+  selector: has(app)
+  ingress:
+    - {action: Allow, protocol: TCP, source: {selector: role == 'api'}, destination: {ports: [80]}}
+    - {action: Deny, protocol: TCP, destination: {ports: ['1:1000']}}
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review8: _Absorbing.localize takes R(d) out of the Pass-default tier's profile piece"
+    " whenever that costs no more cubes, even when the rest (every protocol but TCP 1-1000) has no"
+    " Cilium form; the piece is then narrowed (C2C310: other protocols denied) where denying the"
+    " part (TCP 1-1000 less the earlier Allow) would be exact. Fix: take the 'fewer' path only when"
+    " expressible(fewer)",
+)
+def test_an_absorbed_port_deny_keeps_the_profile_piece_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(structure, "_narrowed_deny", _never_narrowed)
+    result = convert(text=PORT_DENY_IN_A_PASS_TIER, name="in.yaml", cilium_version="1.16")
+    assert not [d for d in result.diagnostics if d.narrowing], [str(d) for d in result.diagnostics]
+    proof = verify(result.loaded, result.documents, Assumptions(cilium_version=(1, 16)))
+    assert proof.status == "equivalent", proof.render_text()
+
+
+def test_without_absorption_the_port_deny_in_a_pass_tier_is_exact() -> None:
+    """The control for the xfail above: the narrowed Deny converts it exactly."""
+    result = convert(text=PORT_DENY_IN_A_PASS_TIER, name="in.yaml", cilium_version="1.16")
+    assert not [d for d in result.diagnostics if d.narrowing]
+    proof = verify(result.loaded, result.documents, Assumptions(cilium_version=(1, 16)))
+    assert proof.status == "equivalent", proof.render_text()
