@@ -162,3 +162,53 @@ def test_without_absorption_the_port_deny_in_a_pass_tier_is_exact() -> None:
     assert not [d for d in result.diagnostics if d.narrowing]
     proof = verify(result.loaded, result.documents, Assumptions(cilium_version=(1, 16)))
     assert proof.status == "equivalent", proof.render_text()
+
+
+MERGED_PARTS = """
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: t1}
+spec: {order: 110, defaultAction: Deny}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: t1.p1}
+spec:
+  tier: t1
+  order: 10
+  selector: "!has(team)"
+  ingress:
+    - {action: Allow, protocol: UDP, source: {selector: has(app)}}
+    - {action: Deny, source: {selector: role == 'api'}}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: t1.p3}
+spec:
+  tier: t1
+  order: 30
+  selector: app == 'db'
+  ingress:
+    - {action: Allow, protocol: TCP, destination: {ports: [80]}}
+    - {action: Pass}
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review8: _Absorbing.outcomes merges the recorded parts (each expressible) with"
+    " Region.of(...) and _tidy into a cube of 'every protocol but UDP' that has no Cilium form; the"
+    " emitter then denies those peers on every protocol (DeniedWider, C2C310 worded for a kept"
+    " Kubernetes NetworkPolicy's companion) where the parts as recorded are exact. Fix: keep the"
+    " recorded parts when the merged form is not expressible",
+)
+@pytest.mark.parametrize("version", ["1.15", "1.16"])
+def test_an_absorbed_denys_parts_stay_expressible_when_merged(
+    version: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(structure, "_narrowed_deny", _never_narrowed)
+    result = convert(text=MERGED_PARTS, name="in.yaml", cilium_version=version)
+    assert not [d for d in result.diagnostics if d.code == "C2C310"], [str(d) for d in result.diagnostics]
+    major, minor = (int(x) for x in version.split("."))
+    proof = verify(result.loaded, result.documents, Assumptions(cilium_version=(major, minor)))
+    assert proof.status == "equivalent", proof.render_text()
