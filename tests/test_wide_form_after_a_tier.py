@@ -38,16 +38,52 @@ spec:
 """
 
 
+PROFILE_AFTER_A_TIER = """
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: t0}
+spec: {order: 100, defaultAction: Deny}
+---
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: t2}
+spec: {order: 120, defaultAction: Pass}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: t2.p0}
+spec:
+  tier: t2
+  order: 20
+  selector: all()
+  ingress:
+    - {action: Pass}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: t0.p2}
+spec:
+  tier: t0
+  order: 10
+  selector: role == 'api'
+  ingress:
+    - {action: Allow, source: {notSelector: team == 'x'}}
+    - {action: Pass, notProtocol: TCP}
+"""
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="review8 (no absorption involved; since 19bc2be): p3's Allow is narrowed by the end of"
     " tier t0 (Walk.past_tier drops the app == 'db' pods' TCP, also what t0.p1's Allow allows) but"
     " keeps wide = M(a); the emitter allows 'all' and denies wide - cubes (TCP to app=db) 'as the part"
     " Calico denies', which denies TCP from team=x that t0.p1 allows: Cilium denies what Calico"
-    " allows with no diagnostic (verify: DIFFERENT). wide - cubes holds flows an earlier tier's"
+    " allows with no diagnostic (verify: DIFFERENT); the same for t2.p0's profile piece (Cilium's profile"
+    " policy denies TCP from world that t0.p2 allows). wide - cubes holds flows an earlier tier's"
     " Allow decides; at b2091fd the same input was C2C310 (narrowed, diagnosed)",
 )
-def test_a_wide_form_never_denies_what_an_earlier_tier_allows() -> None:
+@pytest.mark.parametrize("text", [EARLIER_TIER_ALLOW, PROFILE_AFTER_A_TIER], ids=["allow", "profile-piece"])
+def test_a_wide_form_never_denies_what_an_earlier_tier_allows(text: str) -> None:
     pods, nodes = ["10.244.0.0/16"], ["10.0.0.0/24"]
     result = convert(
         text=EARLIER_TIER_ALLOW, name="in.yaml", pod_cidrs=pods, node_cidrs=nodes, cilium_version="1.16"
