@@ -411,6 +411,8 @@ def compile_structure(
             cubes = entry.cubes
             if takers:
                 narrowed = _narrowed_deny(walk, entry, takers)
+                if narrowed is not None and _absorbing_is_smaller(walk, entry, narrowed):
+                    narrowed = None
                 if narrowed is None:
                     # D(d) is large: Cilium's default deny says d instead (design note,
                     # "Absorbed denies"), if its reach can be built.
@@ -490,9 +492,32 @@ class Absorbed:
     narrowers: tuple[object, ...]
 
 
+DENY_PIECES: Final = 8
+"""A narrowed Deny of at most this many cubes (or as many as its own region) is kept as it is;
+a larger one is absorbed where that is shorter (``_absorbing_is_smaller``)."""
 DENY_BASE: Final = 100_000
 """The work a narrowed Deny ``D(d)`` may take before it is absorbed instead (plus
 ``RULE_PER_ITEM`` per cube of its region and per earlier rule meeting it)."""
+
+
+def _absorbing_is_smaller(walk: Walk, entry: Entry, narrowed: Sequence[Cube]) -> bool:
+    """Whether absorbing a Deny (``Absorbed``) likely says it in fewer cubes than its narrowed
+    form: that form is large (``DENY_PIECES``), and fewer later rules meet the Deny (an absorbed
+    Deny costs about a piece per later Allow, Pass or Pass-default tier meeting it) than it has
+    cubes. Either form is exact; this only picks the shorter output."""
+    if len(narrowed) <= max(DENY_PIECES, len(entry.cubes)):
+        return False
+    later = sum(
+        1
+        for e in walk.meets(entry)
+        if e.action is Action.PASS or (e.action is Action.ALLOW and e.position > entry.position)
+    )
+    passing = sum(
+        1
+        for t in walk.tiers
+        if t.default is DefaultAction.PASS and any(_meeting(t.selected, c.subject) for c in entry.cubes)
+    )
+    return later + passing < len(narrowed)
 
 
 def _narrowed_deny(walk: Walk, entry: Entry, takers: Sequence[Entry]) -> tuple[Cube, ...] | None:
