@@ -578,6 +578,7 @@ class _Absorbing:
         hits = self.meeting(cubes, None if profile else outcome.entry.position)
         lost: list[Cube] = []
         taken_out = False
+        named: list[object] = []  # the Denies the allow itself lost something to
         for gone in hits:
             d = gone.entry
             part = [h for c in cubes for r in gone.reach if (h := c & r) is not None]
@@ -589,6 +590,7 @@ class _Absorbing:
             fewer = subtract_cubes(cubes, gone.reach)
             if len(fewer) <= len(cubes):
                 cubes, taken_out = tuple(fewer), True
+                named.append(d.rule)
                 if not cubes:
                     return None
                 continue
@@ -607,6 +609,7 @@ class _Absorbing:
                 said, rest = _expressible_part(part, self.expressible)
                 part = list(said)
                 lost.extend(rest)
+                named.append(d.rule)
             self.pieces.setdefault(d.position, []).extend(part)
         if not lost and not taken_out:
             return outcome
@@ -615,7 +618,7 @@ class _Absorbing:
             return None
         # ``wide - kept`` is all denied by Calico if only ``lost`` (a part of ``D(b)``) went; a
         # taken ``R(b)`` may hold flows an earlier Allow allows: then no wide form.
-        narrowers = (*outcome.narrowers, *(g.entry.rule for g in hits))
+        narrowers = (*outcome.narrowers, *named)
         wide = kept if taken_out else outcome.wide
         return Outcome(outcome.entry, outcome.action, kept, wide, narrowers, outcome.tiers)
 
