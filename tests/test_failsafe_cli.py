@@ -393,7 +393,12 @@ def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path: Path) -> None:
     import signal
     import time
 
-    many = "---\n".join(GOOD.replace("name: db,", f"name: db{i},") for i in range(3000))
+    # Disjoint subjects: the conversion is quick (3,000 policies of one subject took ~50 s to
+    # compile, past the wait below on a loaded machine), the writing of 3,000 files is what counts.
+    many = "---\n".join(
+        GOOD.replace("name: db,", f"name: db{i},").replace("app == 'db'", f"app == 'db{i}'")
+        for i in range(3000)
+    )
     (path,) = files(tmp_path, many=many)
     out = tmp_path / "out"
     for delay in (0.05, 0.2):
