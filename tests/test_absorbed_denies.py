@@ -121,6 +121,48 @@ def test_realistic_mixes_with_every_narrowed_deny_absorbed(
     assert proof.status in expected, proof.render_text()
 
 
+LATE_DENY = "\n---\n".join(
+    [
+        f"""apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {{name: allow-{i}}}
+spec:
+  order: {i}
+  selector: role == 'r{i}'
+  ingress:
+    - {{action: Allow, protocol: TCP, destination: {{ports: [{8000 + i}]}}}}"""
+        for i in range(10)
+    ]
+    + [
+        """apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: deny-blue}
+spec:
+  order: 100
+  selector: color == 'red'
+  ingress:
+    - {action: Deny, protocol: TCP, source: {selector: color == 'blue'}}"""
+    ]
+)
+
+
+def _specs(result: object) -> int:
+    return sum(len(d.get("specs", [])) for d in result.documents)  # type: ignore[attr-defined]
+
+
+def test_a_late_deny_cut_up_by_earlier_allows_is_absorbed_where_that_is_shorter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Like the docs' deny-blue converted with other examples: nothing after it, so absorbed it
+    needs no deny at all (its pods are in default deny), where narrowed it takes a spec per piece."""
+    absorbed = convert(text=LATE_DENY, name="in.yaml")
+    proof = verify(absorbed.loaded, absorbed.documents, Assumptions())
+    assert proof.status == "equivalent", proof.render_text()
+    monkeypatch.setattr(structure, "DENY_PIECES", 10**9)  # never absorbed for its size
+    narrowed = convert(text=LATE_DENY, name="in.yaml")
+    assert _specs(absorbed) + 8 < _specs(narrowed)
+
+
 PORT_DENY_IN_A_PASS_TIER = """
 apiVersion: projectcalico.org/v3
 kind: Tier

@@ -71,8 +71,9 @@ def test_rules_past_their_budget_fail_closed(monkeypatch: pytest.MonkeyPatch) ->
 def test_a_larger_work_budget_converts_what_the_default_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     """``convert(work_budget=...)`` / ``convert --work-budget`` scales every limit."""
     monkeypatch.setattr(structure, "RULE_BASE", 40)
+    monkeypatch.setattr(structure, "DENY_BASE", 40)
     monkeypatch.setattr(structure, "RULE_PER_ITEM", 0)
-    text = TEXT % {"allows": ALLOWS}
+    text = TEXT % {"allows": ALLOWS + "\n" + PASSES}
     tight = convert(text=text, name="in.yaml")
     assert any(d.code == "C2C350" for d in tight.diagnostics)
     roomy = convert(text=text, name="in.yaml", work_budget=1000)

@@ -411,6 +411,8 @@ def compile_structure(
             cubes = entry.cubes
             if takers:
                 narrowed = _narrowed_deny(walk, entry, takers)
+                if narrowed is not None and _absorbing_is_smaller(walk, entry, narrowed):
+                    narrowed = None
                 if narrowed is None:
                     # D(d) is large: Cilium's default deny says d instead (design note,
                     # "Absorbed denies"), if its reach can be built.
@@ -490,9 +492,32 @@ class Absorbed:
     narrowers: tuple[object, ...]
 
 
+DENY_PIECES: Final = 8
+"""A narrowed Deny of at most this many cubes (or as many as its own region) is kept as it is;
+a larger one is absorbed where that is shorter (``_absorbing_is_smaller``)."""
 DENY_BASE: Final = 100_000
 """The work a narrowed Deny ``D(d)`` may take before it is absorbed instead (plus
 ``RULE_PER_ITEM`` per cube of its region and per earlier rule meeting it)."""
+
+
+def _absorbing_is_smaller(walk: Walk, entry: Entry, narrowed: Sequence[Cube]) -> bool:
+    """Whether absorbing a Deny (``Absorbed``) likely says it in fewer cubes than its narrowed
+    form: that form is large (``DENY_PIECES``), and fewer later rules meet the Deny (an absorbed
+    Deny costs about a piece per later Allow, Pass or Pass-default tier meeting it) than it has
+    cubes. Either form is exact; this only picks the shorter output."""
+    if len(narrowed) <= max(DENY_PIECES, len(entry.cubes)):
+        return False
+    later = sum(
+        1
+        for e in walk.meets(entry)
+        if e.action is Action.PASS or (e.action is Action.ALLOW and e.position > entry.position)
+    )
+    passing = sum(
+        1
+        for t in walk.tiers
+        if t.default is DefaultAction.PASS and any(_meeting(t.selected, c.subject) for c in entry.cubes)
+    )
+    return later + passing < len(narrowed)
 
 
 def _narrowed_deny(walk: Walk, entry: Entry, takers: Sequence[Entry]) -> tuple[Cube, ...] | None:
@@ -553,6 +578,7 @@ class _Absorbing:
         hits = self.meeting(cubes, None if profile else outcome.entry.position)
         lost: list[Cube] = []
         taken_out = False
+        named: list[object] = []  # the Denies the allow itself lost something to
         for gone in hits:
             d = gone.entry
             part = [h for c in cubes for r in gone.reach if (h := c & r) is not None]
@@ -564,6 +590,7 @@ class _Absorbing:
             fewer = subtract_cubes(cubes, gone.reach)
             if len(fewer) <= len(cubes):
                 cubes, taken_out = tuple(fewer), True
+                named.append(d.rule)
                 if not cubes:
                     return None
                 continue
@@ -582,6 +609,7 @@ class _Absorbing:
                 said, rest = _expressible_part(part, self.expressible)
                 part = list(said)
                 lost.extend(rest)
+                named.append(d.rule)
             self.pieces.setdefault(d.position, []).extend(part)
         if not lost and not taken_out:
             return outcome
@@ -590,7 +618,7 @@ class _Absorbing:
             return None
         # ``wide - kept`` is all denied by Calico if only ``lost`` (a part of ``D(b)``) went; a
         # taken ``R(b)`` may hold flows an earlier Allow allows: then no wide form.
-        narrowers = (*outcome.narrowers, *(g.entry.rule for g in hits))
+        narrowers = (*outcome.narrowers, *named)
         wide = kept if taken_out else outcome.wide
         return Outcome(outcome.entry, outcome.action, kept, wide, narrowers, outcome.tiers)
 

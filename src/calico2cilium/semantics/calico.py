@@ -13,18 +13,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from calico2cilium.semantics.calico_hosts import host_program
+from calico2cilium.semantics.calico_hosts import HostChoices, host_program
 from calico2cilium.semantics.calico_knp import knp_to_calico
 from calico2cilium.semantics.calico_rules import (
-    LabelledSet,
     Part,
     RuleContext,
-    SetGroup,
     composite_on,
-    group_sets,
     parse_selector,
     rule_match,
 )
+from calico2cilium.semantics.calico_sets import LabelledSet, SetIndex, group_sets
 from calico2cilium.semantics.cilium_read import Invalid
 from calico2cilium.semantics.expr import FALSE, PEER, SUBJECT, IsKind
 from calico2cilium.semantics.hosts import HostSubject, host_subjects, read_host_endpoints
@@ -210,9 +208,15 @@ def read_calico_side(
     assumptions: Assumptions,
     default_namespace: str = "default",
     extra_nodes: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    indexed: bool = True,
 ) -> CalicoSide:
     """``extra_nodes``: nodes known besides those named by HostEndpoints (e.g. an inventory's), with
-    their labels: host subjects without a HostEndpoint."""
+    their labels: host subjects without a HostEndpoint.
+
+    ``indexed=False``: the plain reading, every rule side evaluated against every group of sets and
+    every host subject's program built on its own; the default reads the same (tested) with the
+    shortcuts that keep it near linear (``calico_sets.SetIndex``, ``calico_hosts.HostChoices``)."""
     docs = list(docs)
     side = CalicoSide({d: CalicoProgram(d, []) for d in ("ingress", "egress")})
     tiers: dict[str, tuple[float | None, str, Located | None]] = {
@@ -260,7 +264,7 @@ def read_calico_side(
             continue
         if labelled is not None:
             sets.append(labelled)
-    groups = group_sets(sets)
+    index = SetIndex(group_sets(sets), indexed)
     for direction, program in side.programs.items():
         if direction == "ingress" and assumptions.calico_local_host_allowed:
             program.always_allow = IsKind(PEER, "host")
@@ -273,12 +277,15 @@ def read_calico_side(
                 "Felix defaultEndpointToHostAction Drop: traffic from a pod to its own node is dropped"
                 " after its egress policy",
             )
-        program.tiers = _tiers(tiers, policies, direction, sets, side, assumptions, groups)
+        program.tiers = _tiers(tiers, policies, direction, sets, side, assumptions, index)
     heps, invalid = read_host_endpoints(docs)
     side.invalid.extend(invalid)
     side.host_subjects = host_subjects(heps, assumptions, extra_nodes or {})
+    choices: HostChoices | None = {} if indexed else None
     for subject in side.host_subjects:
-        side.hosts[subject.key] = {d: host_program(subject, d, side, assumptions) for d in DIRECTIONS}
+        side.hosts[subject.key] = {
+            d: host_program(subject, d, side, assumptions, choices) for d in DIRECTIONS
+        }
         for note in subject.unsupported:
             if note not in side.unsupported:
                 side.unsupported.append(note)
@@ -292,7 +299,7 @@ def _tiers(
     sets: list[LabelledSet],
     side: CalicoSide,
     assumptions: Assumptions,
-    groups: list[SetGroup] | None = None,
+    index: SetIndex | None = None,
 ) -> list[CalicoTier]:
     """Tiers by order (missing = last), then name (docs/reference/semantics.md §1.2, ``TierLess``)."""
     used = sorted({p.tier for p in policies})
@@ -312,7 +319,7 @@ def _tiers(
     for name in ordered:
         _, action, tier_doc = tiers[name]
         members = sorted((p for p in policies if p.tier == name), key=PolicyInput.sort_key)
-        built = [_program_policy(p, direction, sets, side, assumptions, groups) for p in members]
+        built = [_program_policy(p, direction, sets, side, assumptions, index) for p in members]
         side.members.setdefault(direction, []).append(list(zip(members, built, strict=True)))
         end = Ref(
             "calico",
@@ -330,7 +337,7 @@ def _program_policy(
     sets: list[LabelledSet],
     side: CalicoSide,
     assumptions: Assumptions,
-    groups: list[SetGroup] | None = None,
+    set_index: SetIndex | None = None,
 ) -> CalicoPolicy:
     title = policy.title
     ref = Ref("calico", title, policy.doc, ("spec",))
@@ -342,7 +349,9 @@ def _program_policy(
         built.selects = composite_on(policy.subject, lambda key: calico_pod_label(SUBJECT, key))
     except Unsupported as exc:
         built.unsupported.append(UnsupportedItem("calico", exc.reason, title, policy.doc, ("spec",)))
-    ctx = RuleContext(direction, policy.namespace, sets, assumptions.services, assumptions.families, groups)
+    ctx = RuleContext(
+        direction, policy.namespace, sets, assumptions.services, assumptions.families, set_index
+    )
     rules = policy.ingress if direction == "ingress" else policy.egress
     base = ("spec", direction)
     for index, rule in enumerate(rules):

@@ -30,7 +30,8 @@ and claim 13; Calico docs ``reference/resources/hostendpoint.mdx`` ("Host to loc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 from calico2cilium.semantics.calico_rules import composite_on
 from calico2cilium.semantics.expr import FALSE, TRUE, OnSubjectNode, ProtoIs, and_, port_range
@@ -48,7 +49,7 @@ from calico2cilium.semantics.views import Unsupported, calico_const_label
 from calico2cilium.semantics.world import Assumptions, Direction, FailsafePorts
 
 if TYPE_CHECKING:
-    from calico2cilium.semantics.calico import CalicoSide
+    from calico2cilium.semantics.calico import CalicoSide, PolicyInput
 
 
 def failsafe_tier(direction: Direction, ports: FailsafePorts) -> CalicoTier | None:
@@ -91,10 +92,49 @@ def _profiles(subject: HostSubject, notes: list[UnsupportedItem]) -> tuple[bool,
     )
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """A policy whose selector does not rule out a host endpoint's labels: it selects it, it is
+    not decided by them, or reading it is not modelled (``reason``)."""
+
+    tier: int
+    policy: PolicyInput
+    built: CalicoPolicy
+    outcome: Literal["selects", "undecided", "unsupported"]
+    reason: str = ""
+
+
+HostChoices = dict[tuple[Direction, tuple[tuple[str, str], ...]], list[_Choice]]
+"""``_choices`` per direction and set of host endpoint labels: nodes are alike (a few roles over
+many nodes), so each set of labels is read against every policy once."""
+
+
+def _choices(labels: dict[str, str], direction: Direction, side: CalicoSide) -> list[_Choice]:
+    """The policies, tier by tier, whose selector does not evaluate to false on ``labels``."""
+    out: list[_Choice] = []
+    for number, members in enumerate(side.members.get(direction, [])):
+        for policy, built in members:
+            if direction.capitalize() not in policy.types:
+                continue
+            try:
+                selects = composite_on(policy.subject, lambda key: calico_const_label(labels, key))
+            except Unsupported as exc:
+                out.append(_Choice(number, policy, built, "unsupported", exc.reason))
+                continue
+            if selects != FALSE:
+                out.append(_Choice(number, policy, built, "selects" if selects == TRUE else "undecided"))
+    return out
+
+
 def host_program(
-    subject: HostSubject, direction: Direction, side: CalicoSide, assumptions: Assumptions
+    subject: HostSubject,
+    direction: Direction,
+    side: CalicoSide,
+    assumptions: Assumptions,
+    choices: HostChoices | None = None,
 ) -> CalicoProgram:
-    """Calico's program at one host subject and direction (see the module docstring)."""
+    """Calico's program at one host subject and direction (see the module docstring).
+    ``choices``: shared by the host subjects of one side (``None``: read for this one alone)."""
     if subject.hep is None:
         ref = Ref("calico", f"node {subject.node} has no HostEndpoint: Calico does not police its traffic")
         return CalicoProgram(direction, [], profile_ref=ref)
@@ -110,36 +150,36 @@ def host_program(
     failsafe = failsafe_tier(direction, ports)
     if failsafe is not None:
         tiers.append(failsafe)
-    program_tiers = side.programs[direction].tiers
-    for tier, members in zip(program_tiers, side.members.get(direction, []), strict=True):
-        chosen: list[CalicoPolicy] = []
-        for policy, built in members:
-            if direction.capitalize() not in policy.types:
-                continue
-            try:
-                selects = composite_on(policy.subject, lambda key: calico_const_label(labels, key))
-            except Unsupported as exc:
-                _note(notes, UnsupportedItem("calico", exc.reason, policy.title, policy.doc, ("spec",)))
-                continue
-            if selects == FALSE:
-                continue
-            if selects != TRUE:  # cannot happen: every label of a host endpoint is known
-                reason = f"selector of {policy.title} is not decided by the labels of {hep.title}"
-                _note(notes, UnsupportedItem("calico", reason, policy.title, policy.doc, ("spec",)))
-                continue
-            if policy.host_only or policy.apply_on_forward:
-                reason = (
-                    f"doNotTrack/preDNAT/applyOnForward policy selects {hep.title}: untracked, pre-DNAT "
-                    "and forwarded traffic are outside the flow world"
-                )
-                _note(notes, UnsupportedItem("calico", reason, policy.title, policy.doc, ("spec",)))
-                if policy.host_only:
-                    continue
-            chosen.append(
-                CalicoPolicy(TRUE, built.rules, built.ref, built.end_ref, None, list(built.unsupported))
+    key = (direction, tuple(sorted(labels.items())))
+    found = choices.get(key) if choices is not None else None
+    if found is None:
+        found = _choices(labels, direction, side)
+        if choices is not None:
+            choices[key] = found
+    chosen: dict[int, list[CalicoPolicy]] = {}
+    for choice in found:
+        policy, built = choice.policy, choice.built
+        if choice.outcome == "unsupported":
+            _note(notes, UnsupportedItem("calico", choice.reason, policy.title, policy.doc, ("spec",)))
+            continue
+        if choice.outcome == "undecided":  # cannot happen: every label of a host endpoint is known
+            reason = f"selector of {policy.title} is not decided by the labels of {hep.title}"
+            _note(notes, UnsupportedItem("calico", reason, policy.title, policy.doc, ("spec",)))
+            continue
+        if policy.host_only or policy.apply_on_forward:
+            reason = (
+                f"doNotTrack/preDNAT/applyOnForward policy selects {hep.title}: untracked, pre-DNAT "
+                "and forwarded traffic are outside the flow world"
             )
-        if chosen:
-            tiers.append(CalicoTier(tier.name, tier.pass_by_default, chosen, tier.end_ref))
+            _note(notes, UnsupportedItem("calico", reason, policy.title, policy.doc, ("spec",)))
+            if policy.host_only:
+                continue
+        chosen.setdefault(choice.tier, []).append(
+            CalicoPolicy(TRUE, built.rules, built.ref, built.end_ref, None, list(built.unsupported))
+        )
+    for number, tier in enumerate(side.programs[direction].tiers):
+        if number in chosen:
+            tiers.append(CalicoTier(tier.name, tier.pass_by_default, chosen[number], tier.end_ref))
     allows, profile_ref = _profiles(subject, notes)
     program = CalicoProgram(direction, tiers, profile_ref=profile_ref, profile_allows=allows)
     if (

@@ -8,7 +8,7 @@ calico ``updateprocessors/rules.go`` ``getEndpointSelector``), 1.6 (network sets
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -29,6 +29,14 @@ from calico2cilium.calico.selector import Not as SNot
 from calico2cilium.calico.selector import Or as SOr
 from calico2cilium.calico.selector import Selector as CalicoSelector
 from calico2cilium.facts.cluster import Services
+from calico2cilium.semantics.calico_sets import (
+    Atom,
+    LabelledSet,
+    SetIndex,
+    View,
+    group_sets,
+    set_view,
+)
 from calico2cilium.semantics.expr import (
     FALSE,
     PEER,
@@ -58,15 +66,11 @@ from calico2cilium.semantics.views import (
     CALICO_SERVICE_ACCOUNT,
     PCNS,
     PCSA,
-    LabelTerm,
     Unsupported,
-    calico_const_label,
     calico_pod_label,
-    calico_set_label,
 )
 from calico2cilium.semantics.world import Direction
 
-View = Callable[[str], LabelTerm]
 AllMeans = Literal["all", "namespaced", "service-account"]
 
 
@@ -83,19 +87,6 @@ class Part:
 
 Composite = tuple[Part, ...]
 """Parts ANDed together; the empty composite means "no selector"."""
-
-
-@dataclass(frozen=True)
-class LabelledSet:
-    """A NetworkSet/GlobalNetworkSet (``namespace`` None) or a HostEndpoint (``host=True``): labels
-    and the addresses a selector matching it contributes (docs/reference/semantics.md §1.4, 1.6)."""
-
-    labels: Mapping[str, str]
-    nets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
-    namespace: str | None = None
-    host: bool = False
-    ports: tuple[tuple[str, int, int], ...] = ()
-    """HostEndpoint named ports: (name, protocol, port)."""
 
 
 def parse_selector(value: Any) -> CalicoSelector:
@@ -154,49 +145,59 @@ class RuleContext:
     """The Service objects taken as given (``Assumptions.services``)."""
     families: tuple[int, ...] = (4, 6)
     """The IP versions that carry traffic (``Assumptions.families``)."""
-    groups: list[SetGroup] | None = None
-    """``group_sets(sets)``, when the caller made it once for many rules (``None``: made here)."""
+    index: SetIndex | None = None
+    """``SetIndex(group_sets(sets))``, when the caller made it once for many rules (``None``: made
+    here on first use)."""
 
-    def set_groups(self) -> list[SetGroup]:
-        return self.groups if self.groups is not None else group_sets(self.sets)
-
-
-SetGroup = tuple[LabelledSet, tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]]
-"""Sets a selector cannot tell apart (one of them, and the addresses of them all)."""
-
-
-def group_sets(sets: list[LabelledSet]) -> list[SetGroup]:
-    """The sets grouped by what a selector sees of them (``_set_view``: labels, namespace, whether a
-    host endpoint), in first-seen order. A selector matches all of a group or none of it, so
-    ``matches_by_ip`` evaluates it once per group: real sets repeat a few labels (``feed:
-    threats``) over many address lists, and host endpoints a few roles over many nodes."""
-    groups: dict[object, tuple[LabelledSet, list[ipaddress.IPv4Network | ipaddress.IPv6Network]]] = {}
-    for labelled in sets:
-        key = (tuple(sorted(labelled.labels.items())), labelled.namespace, labelled.host)
-        found = groups.get(key)
-        if found is None:
-            groups[key] = (labelled, list(labelled.nets))
-        else:
-            found[1].extend(labelled.nets)
-    return [(first, tuple(nets)) for first, nets in groups.values()]
+    def set_index(self) -> SetIndex:
+        if self.index is None:
+            self.index = SetIndex(group_sets(self.sets))
+        return self.index
 
 
-def _set_view(labelled: LabelledSet) -> View:
-    if labelled.host:
-        return lambda key: calico_const_label(dict(labelled.labels), key)
-    return lambda key: calico_set_label(dict(labelled.labels), labelled.namespace, key)
+def _atoms(parts: Composite) -> list[Atom]:
+    """What every match of the composite requires, read off its conjuncts: ``k == v`` and
+    ``k in {...}`` a value of the label, ``has(k)`` and an ``all()`` rewritten to a ``has`` its
+    presence (``evaluate_part``). A set lacking one makes that conjunct, and so the composite, false."""
+    out: list[Atom] = []
+
+    def rec(node: CalicoSelector, part: Part) -> None:
+        if isinstance(node, SAnd):
+            for operand in node.operands:
+                rec(operand, part)
+        elif isinstance(node, Has):
+            out.append((part.prefix + node.key, None))
+        elif isinstance(node, Eq):
+            out.append((part.prefix + node.key, frozenset((node.value,))))
+        elif isinstance(node, In):
+            out.append((part.prefix + node.key, frozenset(node.values)))
+        elif isinstance(node, All) and part.all_means != "all":
+            key = CALICO_NAMESPACE if part.all_means == "namespaced" else CALICO_SERVICE_ACCOUNT
+            out.append((key, None))
+
+    for part in parts:
+        rec(part.ast, part)
+    return out
 
 
 def matches_by_ip(entity: Entity, parts: Composite, ctx: RuleContext) -> Expr:
     """A rule selector matches *addresses*: those of matching pods, of matching host endpoints
     (``expectedIPs``) and of matching network sets (``nets``) (docs/reference/semantics.md §1.4; rule_scanner.go).
     So a network set that contains a pod's address makes the selector match that pod's traffic."""
+    index = ctx.set_index()
+    remembered = index.memo.get((entity, parts)) if index.indexed else None
+    if remembered is not None:
+        return remembered
     out = [and_(IsKind(entity, "pod"), composite_on(parts, lambda key: calico_pod_label(entity, key)))]
-    for labelled, nets in ctx.set_groups():
-        chosen = composite_on(parts, _set_view(labelled))
+    for number in index.candidates(_atoms(parts)):
+        chosen = composite_on(parts, index.views[number])
         if chosen != FALSE:
+            nets = index.groups[number][1]
             out.append(and_(chosen, or_(*(InNet(entity, n) for n in nets))))
-    return or_(*out)
+    result = or_(*out)
+    if index.indexed:
+        index.memo[(entity, parts)] = result
+    return result
 
 
 def _named_ports(
@@ -211,7 +212,7 @@ def _named_ports(
     )
     heps = []
     for labelled in ctx.sets:
-        if labelled.host and composite_on(parts, _set_view(labelled)) == TRUE:
+        if labelled.host and composite_on(parts, set_view(labelled)) == TRUE:
             for name, proto, port in labelled.ports:
                 if name in names:
                     at = or_(*(InNet(entity, n) for n in labelled.nets))
