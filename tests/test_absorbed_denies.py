@@ -182,14 +182,6 @@ spec:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review8: _Absorbing.localize takes R(d) out of the Pass-default tier's profile piece"
-    " whenever that costs no more cubes, even when the rest (every protocol but TCP 1-1000) has no"
-    " Cilium form; the piece is then narrowed (C2C310: other protocols denied) where denying the"
-    " part (TCP 1-1000 less the earlier Allow) would be exact. Fix: take the 'fewer' path only when"
-    " expressible(fewer)",
-)
 def test_an_absorbed_port_deny_keeps_the_profile_piece_exact(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(structure, "_narrowed_deny", _never_narrowed)
     result = convert(text=PORT_DENY_IN_A_PASS_TIER, name="in.yaml", cilium_version="1.16")
@@ -199,7 +191,7 @@ def test_an_absorbed_port_deny_keeps_the_profile_piece_exact(monkeypatch: pytest
 
 
 def test_without_absorption_the_port_deny_in_a_pass_tier_is_exact() -> None:
-    """The control for the xfail above: the narrowed Deny converts it exactly."""
+    """The control for the test above: the narrowed Deny converts it exactly."""
     result = convert(text=PORT_DENY_IN_A_PASS_TIER, name="in.yaml", cilium_version="1.16")
     assert not [d for d in result.diagnostics if d.narrowing]
     proof = verify(result.loaded, result.documents, Assumptions(cilium_version=(1, 16)))
@@ -236,14 +228,6 @@ spec:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review8: _Absorbing.outcomes merges the recorded parts (each expressible) with"
-    " Region.of(...) and _tidy into a cube of 'every protocol but UDP' that has no Cilium form; the"
-    " emitter then denies those peers on every protocol (DeniedWider, C2C310 worded for a kept"
-    " Kubernetes NetworkPolicy's companion) where the parts as recorded are exact. Fix: keep the"
-    " recorded parts when the merged form is not expressible",
-)
 @pytest.mark.parametrize("version", ["1.15", "1.16"])
 def test_an_absorbed_denys_parts_stay_expressible_when_merged(
     version: str, monkeypatch: pytest.MonkeyPatch

@@ -72,16 +72,6 @@ spec:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review8 (no absorption involved; since 19bc2be): p3's Allow is narrowed by the end of"
-    " tier t0 (Walk.past_tier drops the app == 'db' pods' TCP, also what t0.p1's Allow allows) but"
-    " keeps wide = M(a); the emitter allows 'all' and denies wide - cubes (TCP to app=db) 'as the part"
-    " Calico denies', which denies TCP from team=x that t0.p1 allows: Cilium denies what Calico"
-    " allows with no diagnostic (verify: DIFFERENT); the same for t2.p0's profile piece (Cilium's profile"
-    " policy denies TCP from world that t0.p2 allows). wide - cubes holds flows an earlier tier's"
-    " Allow decides; at b2091fd the same input was C2C310 (narrowed, diagnosed)",
-)
 @pytest.mark.parametrize("text", [EARLIER_TIER_ALLOW, PROFILE_AFTER_A_TIER], ids=["allow", "profile-piece"])
 def test_a_wide_form_never_denies_what_an_earlier_tier_allows(text: str) -> None:
     pods, nodes = ["10.244.0.0/16"], ["10.0.0.0/24"]

@@ -588,7 +588,7 @@ class _Absorbing:
             # subject, say), the allow loses ``R(b)`` at the cost of a term in its subjects; what
             # it loses that an Allow before ``b`` allowed, that Allow allows itself.
             fewer = subtract_cubes(cubes, gone.reach)
-            if len(fewer) <= len(cubes):
+            if len(fewer) <= len(cubes) and (not fewer or self.expressible(fewer)):
                 cubes, taken_out = tuple(fewer), True
                 named.append(d.rule)
                 if not cubes:
@@ -629,6 +629,8 @@ class _Absorbing:
             parts = self.pieces.get(gone.entry.position)
             if parts:
                 cubes = tuple(_tidy(list(Region.of(parts).cubes)))
+                if not self.expressible(cubes):  # merging can make a cube Cilium cannot say
+                    cubes = tuple(parts)  # each recorded part has a form (``localize``)
                 out.append(
                     Outcome(gone.entry, Action.DENY, cubes, gone.entry.cubes, gone.narrowers, absorbed=True)
                 )
@@ -767,4 +769,9 @@ def _narrowed(
     if not narrowers and not tiers and not restricted:
         return Outcome(entry, entry.action, entry.cubes, entry.cubes)
     cubes = tuple(_tidy(list(Region.of(pieces).cubes)))
+    if tiers:
+        # What an earlier tier's end took is not all denied by Calico: past_tier drops its
+        # subjects' flows that tier's own Allows allow too, so no wide form (review8: allowing
+        # M(a) and denying M(a) - cubes denied what the earlier tier allowed).
+        wide = cubes
     return Outcome(entry, entry.action, cubes, wide, tuple(narrowers), tuple(tiers))
