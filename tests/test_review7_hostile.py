@@ -2,12 +2,11 @@
 
 Rule nets that reach a HostEndpoint address outside the node ranges: the converter now fails
 closed on them (compile/hostpeers._by_address; fixture hep-nets-outside-node-range). The verifier
-still models every node address inside --node-cidr, so it cannot show the widening the converter
-used to write (xfail below: an open finding for the verifier's model)."""
+counts such an address as a node's (verify/api._with_host_addresses), so it shows the widening the
+converter used to write."""
 
 from __future__ import annotations
 
-import pytest
 import yaml
 
 from calico2cilium.convert import convert
@@ -57,12 +56,6 @@ def test_a_deny_of_nets_holding_a_host_address_outside_the_node_ranges_denies_th
     assert "C2C325" in {d.code for d in result.diagnostics}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review7: the verifier's nodes hold addresses inside --node-cidr only, so a HostEndpoint"
-    " address outside them is a world address to it, and fromCIDR matches it: it calls the widening"
-    " output equivalent (model a HostEndpoint's expectedIPs as addresses of its node)",
-)
 def test_the_verifier_sees_a_cidr_deny_miss_a_node_address_outside_the_node_ranges() -> None:
     calico = load(text=CALICO, name="calico.yaml")
     cilium = list(yaml.safe_load_all(WIDE_CILIUM))

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from calico2cilium.diagnostics import Diagnostic, Severity
 from calico2cilium.facts.cluster import Cluster
 from calico2cilium.semantics.calico import read_calico_side
 from calico2cilium.semantics.cilium import read_cilium_side
+from calico2cilium.semantics.hosts import read_host_endpoints
 from calico2cilium.semantics.program import (
     CalicoProgram,
     CiliumProgram,
@@ -151,6 +152,28 @@ def _assumptions(given: Assumptions | Cluster | None) -> Assumptions:
     return given or Assumptions()
 
 
+def _with_host_addresses(assumptions: Assumptions, docs: Sequence[Located]) -> Assumptions:
+    """The node ranges with every HostEndpoint ``expectedIP`` outside the pod and node ranges added:
+    such an address is its node's, and Cilium gives it the node's identity (``host`` /
+    ``remote-node``), which CIDR rules never match (review7: the proof took it for a world
+    address and called a widening output equivalent). Any node may hold it in the proof: an
+    over-approximation, so a difference at it is reported, never hidden. Unknown node ranges (no
+    ``node_cidrs``) already let a node hold any address."""
+    if not assumptions.node_cidrs:
+        return assumptions
+    known = (*assumptions.pod_nets, *assumptions.node_nets)
+    heps, _ = read_host_endpoints(docs)
+    extra: list[str] = []
+    for hep in heps:
+        for ip in hep.expected_ips:
+            cidr = f"{ip}/{ip.max_prefixlen}"
+            if not any(ip in net for net in known) and cidr not in extra:
+                extra.append(cidr)
+    if not extra:
+        return assumptions
+    return replace(assumptions, node_cidrs=(*assumptions.node_cidrs, *extra))
+
+
 def verify(
     calico: Input,
     cilium: Iterable[Any],
@@ -186,6 +209,7 @@ def verify(
         for d in diagnostics
         if d.severity is Severity.ERROR
     )
+    assumptions = _with_host_addresses(assumptions, calico_docs)
     calico_side = read_calico_side(calico_docs, assumptions, default_namespace)
     cilium_side = read_cilium_side(cilium_docs, assumptions, default_namespace, calico_side.node_labels())
     invalid.extend(calico_side.invalid + cilium_side.invalid)
