@@ -11,8 +11,8 @@ direction, with ``M(r)`` a rule's region within its policy's subject:
   out (no Cilium form) meets it, and no earlier Deny-default tier can drop part of it at its end
   (a test on subject label cubes); else narrowed by exactly those, with ``M(a)`` as the wide form;
 * a Pass becomes an allow of what the namespace profile allows after it, for the subjects in
-  Cilium's default deny that no later tier selects: a policy whose subjects never meet the end of a tier keeps default
-  deny off (``Structure.closed`` lists the others).
+  Cilium's default deny that no later tier selects: a policy whose subjects never meet the end
+  of a tier keeps default deny off (``Structure.closed`` lists the others).
 
 Nothing builds "everything minus the union of the rules": a subtraction takes only the rules that
 meet the region at hand (``Walk.meeting``, through a subject index). ``Walk.decide`` evaluates
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NoReturn
 
 from calico2cilium.compile.ordering import Action, DefaultAction, TierSpec
 from calico2cilium.sets.budget import OwnBudgetExceeded, WorkBudgetExceeded, own_budget, scale, working_on
@@ -76,16 +76,17 @@ class Outcome:
         return not self.narrowers and not self.tiers and not self.left_out
 
 
-def _entry_subject(item: tuple[Cube, Entry]) -> LabelCube:
+def _entry_subject(item: tuple[Cube, object]) -> LabelCube:
+    """The subject of an indexed ``(cube, what it belongs to)`` pair."""
     return item[0].subject
 
 
-def _meets(a: tuple[Cube, Entry], b: tuple[Cube, Entry]) -> bool:
+def _meets(a: tuple[Cube, object], b: tuple[Cube, object]) -> bool:
     return a[0].intersects(b[0])
 
 
-def _no_subtract(a: tuple[Cube, Entry], b: tuple[Cube, Entry]) -> list[tuple[Cube, Entry]]:
-    raise NotImplementedError  # the rule index is only searched, never subtracted from
+def _no_subtract(a: tuple[Cube, object], b: tuple[Cube, object]) -> NoReturn:
+    raise NotImplementedError  # such an index is only searched, never subtracted from
 
 
 def _pair_sub(a: tuple[Cube, Entry], b: tuple[Cube, Entry]) -> list[tuple[Cube, Entry]]:
@@ -220,21 +221,16 @@ class Walk:
             self._reach[entry.position] = found
         return found
 
-    def past_tier(self, pieces: Sequence[Cube], tier: int, *, earlier: bool) -> list[Cube]:
-        """The pieces less the end-of-tier drops of ``tier``: the part whose subject the tier
-        cannot drop at its end (outside ``_Tier.risky``: not selected there, or covered by a
-        catch-all rule of the tier, so decided by its rules), and, for a tier before the pieces'
-        own, the part its Passes send on (what its Allows and Denies decide is covered by their
-        own outcomes; design note "Allows"). The two may overlap."""
-        t = self.tiers[tier]
-        out: list[Cube] = []
+    def past_tier(self, pieces: Sequence[Cube], tier: int) -> list[Cube]:
+        """The pieces less the end-of-tier drops of ``tier``, a tier before theirs: the part whose
+        subject the tier cannot drop at its end (outside ``_Tier.risky``: not selected there, or
+        covered by a catch-all rule of the tier, so decided by its rules), and the part its Passes
+        send on (what its Allows and Denies decide is covered by their own outcomes; design note
+        "Allows"). The two may overlap."""
+        risky = self.tiers[tier].risky
+        out = _unselected(pieces, risky)
         for piece in pieces:
-            risky = _meeting(t.risky, piece.subject)
-            if not risky:
-                out.append(piece)
-                continue
-            out.extend(Cube(s, piece.peer, piece.l4) for s in subtract_all([piece.subject], risky))
-            if earlier:
+            if _meeting(risky, piece.subject):
                 for entry in self.meeting([piece]):
                     if entry.tier == tier and entry.action is Action.PASS:
                         out.extend(h for c in entry.cubes if (h := piece & c) is not None)
@@ -252,13 +248,11 @@ class Walk:
                     found[entry.position] = entry
         return [found[p] for p in sorted(found)]
 
-    def end_of_tier_risk(self, cubes: Iterable[Cube], tier: int | CubeIndex[LabelCube]) -> bool:
+    def end_of_tier_risk(self, cubes: Iterable[Cube], tier: int) -> bool:
         """Whether tier ``tier`` (Deny default) may drop at its end a flow of ``cubes``: some
         subject of ``cubes`` is selected there without a catch-all rule of the tier for it. A
-        sufficient test for "no": it looks at subject label cubes only. Given an index of
-        subjects instead, whether some subject of ``cubes`` meets one of them."""
-        risky = self.tiers[tier].risky if isinstance(tier, int) else tier
-        return any(_meeting(risky, cube.subject) for cube in cubes)
+        sufficient test for "no": it looks at subject label cubes only."""
+        return _meets_any(self.tiers[tier].risky, cubes)
 
     def reaches(self, entry: Entry) -> bool:
         """Whether some flow of the rule's region reaches it in Calico's order, i.e. the rule
@@ -327,6 +321,10 @@ class Walk:
 
 def _tidy(cubes: list[Cube]) -> list[Cube]:
     return list(Region(tuple(cubes)).simplify().cubes)
+
+
+def _meets_any(subjects: CubeIndex[LabelCube], cubes: Iterable[Cube]) -> bool:
+    return any(_meeting(subjects, cube.subject) for cube in cubes)
 
 
 def _unselected(pieces: Iterable[Cube], subjects: CubeIndex[LabelCube]) -> list[Cube]:
@@ -402,12 +400,7 @@ def compile_structure(
     for entry in walk.entries:
         working_on(entry.policy)
         if entry.action is Action.DENY:
-            earlier = [e for e in walk.meets(entry) if e.position < entry.position]
-            takers = [
-                e
-                for e in earlier
-                if e.action is Action.ALLOW or (e.action is Action.PASS and e.tier == entry.tier)
-            ]
+            takers = _takers(walk.meets(entry), entry)
             cubes = entry.cubes
             if takers:
                 narrowed = _narrowed_deny(walk, entry, takers)
@@ -520,13 +513,28 @@ def _absorbing_is_smaller(walk: Walk, entry: Entry, narrowed: Sequence[Cube]) ->
     return later + passing < len(narrowed)
 
 
+def _takers(meeting: Iterable[Entry], deny: Entry) -> list[Entry]:
+    """Of the rules meeting a Deny, those that take part of its reach: the Allows before it and
+    the Passes before it in its tier (``D(d)``)."""
+    return [
+        e
+        for e in meeting
+        if e.position < deny.position
+        and (e.action is Action.ALLOW or (e.action is Action.PASS and e.tier == deny.tier))
+    ]
+
+
+def _taken(walk: Walk, takers: Iterable[Entry]) -> list[Cube]:
+    """What ``takers`` take: an Allow its reach, a Pass its whole region."""
+    return [c for e in takers for c in (walk.reach(e) if e.action is Action.ALLOW else e.cubes)]
+
+
 def _narrowed_deny(walk: Walk, entry: Entry, takers: Sequence[Entry]) -> tuple[Cube, ...] | None:
     """``D(d)``: the Deny's region less what the earlier Allows (their reach) and the earlier
     Passes of its tier take; ``None`` when that is too large to build (``DENY_BASE``)."""
     try:
         with own_budget(scale(DENY_BASE + RULE_PER_ITEM * (len(entry.cubes) + len(takers)))):
-            taken = [c for e in takers for c in (walk.reach(e) if e.action is Action.ALLOW else e.cubes)]
-            return tuple(_tidy(subtract_cubes(entry.cubes, taken)))
+            return tuple(_tidy(subtract_cubes(entry.cubes, _taken(walk, takers))))
     except OwnBudgetExceeded:
         return None
 
@@ -548,9 +556,7 @@ class _Absorbing:
         self.pieces: dict[int, list[Cube]] = {}
         """Per absorbed Deny (its position), what it must deny: its part of the allows after it."""
         key = pick_key(c.subject for a in absorbed for c in a.reach)
-        self.index: CubeIndex[tuple[Cube, Absorbed]] = CubeIndex(
-            key, _absorbed_subject, _absorbed_meet, _no_sub
-        )
+        self.index: CubeIndex[tuple[Cube, Absorbed]] = CubeIndex(key, _entry_subject, _meets, _no_subtract)
         self.index.add((c, a) for a in absorbed for c in a.reach)
 
     def meeting(self, pieces: Sequence[Cube], before: int | None) -> list[Absorbed]:
@@ -594,15 +600,9 @@ class _Absorbing:
                 if not cubes:
                     return None
                 continue
-            takers = [
-                e
-                for e in walk.meeting(part)
-                if e.position < d.position
-                and (e.action is Action.ALLOW or (e.action is Action.PASS and e.tier == d.tier))
-            ]
+            takers = _takers(walk.meeting(part), d)
             if takers:
-                taken = [c for e in takers for c in (walk.reach(e) if e.action is Action.ALLOW else e.cubes)]
-                part = subtract_cubes(part, taken)
+                part = subtract_cubes(part, _taken(walk, takers))
             if not part:
                 continue
             if not self.expressible(part):
@@ -635,18 +635,6 @@ class _Absorbing:
                     Outcome(gone.entry, Action.DENY, cubes, gone.entry.cubes, gone.narrowers, absorbed=True)
                 )
         return out
-
-
-def _absorbed_subject(item: tuple[Cube, Absorbed]) -> LabelCube:
-    return item[0].subject
-
-
-def _absorbed_meet(a: tuple[Cube, Absorbed], b: tuple[Cube, Absorbed]) -> bool:
-    return a[0].intersects(b[0])
-
-
-def _no_sub(a: tuple[Cube, Absorbed], b: tuple[Cube, Absorbed]) -> list[tuple[Cube, Absorbed]]:
-    raise NotImplementedError  # only searched
 
 
 RULE_BASE: Final = 100_000
@@ -740,26 +728,24 @@ def _narrowed(
             pieces = subtract_cubes(pieces, [c for e in passes for c in e.cubes])
             narrowers.extend(e.rule for e in passes)
     # The wide form (allow ``wide``, deny ``wide - cubes``) is exact only where Calico denies all of
-    # ``wide - cubes``: the end-of-tier drops and the left-out Denies below are denied, but what a
-    # Pass sends on (or a subject outside ``closed``) may be allowed later, so ``wide`` is taken
-    # after those are subtracted (differential test, seed 11: a Pass of ICMP type 3 before an
-    # Allow whose ICMP part needs the wide form was denied by Cilium, allowed by the profile).
+    # ``wide - cubes``: the left-out Denies below are denied, but what a Pass sends on (or a
+    # subject outside ``closed``) may be allowed later, so ``wide`` is taken after those are
+    # subtracted (differential test, seed 11: a Pass of ICMP type 3 before an Allow whose ICMP part
+    # needs the wide form was denied by Cilium, allowed by the profile), and an end of tier below
+    # takes flows that tier's own Allows allow (review8), so then there is no wide form at all.
     wide = tuple(pieces) if (narrowers or restricted) else entry.cubes
     tiers: list[str] = []
     if closed is not None:
         # A flow reaches the profile through the Passes of the last tier that selects its
         # subject, whose own pieces hold it: a piece keeps the subjects no later tier selects.
         for tier in walk.tiers[entry.tier + 1 :]:
-            if pieces and walk.end_of_tier_risk(pieces, tier.selected):
+            if pieces and _meets_any(tier.selected, pieces):
                 tiers.append(tier.name)
                 pieces = _unselected(pieces, tier.selected)
-    for index, tier in enumerate(walk.tiers):
-        other = index < entry.tier
-        if tier.default is not DefaultAction.DENY or not other or not pieces:
-            continue
-        if walk.end_of_tier_risk(pieces, index):
+    for index, tier in enumerate(walk.tiers[: entry.tier]):
+        if tier.default is DefaultAction.DENY and pieces and walk.end_of_tier_risk(pieces, index):
             tiers.append(tier.name)
-            pieces = walk.past_tier(pieces, index, earlier=index < entry.tier)
+            pieces = walk.past_tier(pieces, index)
     for gone in left_out:
         if pieces and any(a.intersects(b) for a in gone.cubes for b in pieces):
             narrowers.append(gone.entry.rule)
@@ -769,9 +755,6 @@ def _narrowed(
     if not narrowers and not tiers and not restricted:
         return Outcome(entry, entry.action, entry.cubes, entry.cubes)
     cubes = tuple(_tidy(list(Region.of(pieces).cubes)))
-    if tiers:
-        # What an earlier tier's end took is not all denied by Calico: past_tier drops its
-        # subjects' flows that tier's own Allows allow too, so no wide form (review8: allowing
-        # M(a) and denying M(a) - cubes denied what the earlier tier allowed).
+    if tiers:  # no wide form (above): ``wide - cubes`` holds flows an earlier tier allows
         wide = cubes
     return Outcome(entry, entry.action, cubes, wide, tuple(narrowers), tuple(tiers))
