@@ -175,11 +175,13 @@ def convert(
     plan = replace(plan, hosts=compile_hosts(lowered, ranges, plan, notes))
     documents = emit_policies(plan, target, notes)
     documents.extend(endpoint_to_host(cluster, plan.hosts, notes))
+    expansions = lowered.expansions
+    del plan, lowered, ranges  # the output is made: what it was made from is freed before it is checked
     notes.extend(deduplicate_names(documents))
     finalize(documents, roots if roots is not None else list(paths or ()))
     documents = _schema_check(documents, target.name, notes)
     diagnostics = summarise(notes.sorted(), cluster.node_cidrs)
-    return ConvertResult(documents, diagnostics, loaded, given, lowered.expansions, cluster)
+    return ConvertResult(documents, diagnostics, loaded, given, expansions, cluster)
 
 
 def _drained(documents: list[Document]) -> Iterator[Document]:
