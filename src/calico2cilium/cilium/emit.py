@@ -7,8 +7,7 @@ policies merged into their source policies' CCNPs (``hostpolicies.py``), the CID
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 from calico2cilium.cilium.cidrgroups import CidrGroups
 from calico2cilium.cilium.failures import failure_diagnostic
@@ -18,6 +17,7 @@ from calico2cilium.cilium.policies import document, profile_resource, resource_f
 from calico2cilium.cilium.rulekit import EmitFailure
 from calico2cilium.diagnostics.collector import Diagnostics
 from calico2cilium.diagnostics.http_rules import converted
+from calico2cilium.drain import drained
 from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.plan import Plan
 
@@ -34,7 +34,7 @@ def emit_policies(plan: Plan, target: CiliumTarget, notes: Diagnostics) -> list[
         resources.append(profile)
     placed = place_l7(plan, resources, target, failures)
     l7_ports = l7_ports_of(resources)
-    out = [doc for r in _consumed(resources) if (doc := document(r, target, groups, l7_ports)) is not None]
+    out = [doc for r in drained(resources) if (doc := document(r, target, groups, l7_ports)) is not None]
     host_specs, host_defaults = host_documents(plan.hosts, target, groups, failures)
     merge_host_specs(out, host_specs)
     out.extend(host_defaults)
@@ -44,14 +44,3 @@ def emit_policies(plan: Plan, target: CiliumTarget, notes: Diagnostics) -> list[
     notes.extend(failure_diagnostic(f) for f in failures)
     notes.extend(converted(rule, filtered) for rule, filtered in placed)
     return out
-
-
-_T = TypeVar("_T")
-
-
-def _consumed(items: list[_T]) -> Iterator[_T]:
-    """``items`` in order, each taken out of the list as it is given, so that what is made from
-    one (an output document from a resource) never coexists with all of them (issue 15, item 13)."""
-    items.reverse()
-    while items:
-        yield items.pop()

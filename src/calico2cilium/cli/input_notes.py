@@ -5,8 +5,9 @@ with no network set or host endpoint in the input to match (C2C361)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from calico2cilium.diagnostics import Diagnostic
+from calico2cilium.diagnostics import Diagnostic, Source
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.validate import Document
 
@@ -58,24 +59,42 @@ def _mismatches(documents: Sequence[Document], namespace: str) -> list[Diagnosti
     ]
 
 
+class Selecting(NamedTuple):
+    """What ``export_notes`` needs of one document: its kind and, when one of its rules selects
+    peers by label, the first such selector (how to name it and where it is). Small, so that
+    ``convert`` can keep it for each document instead of the document (``load(lower=...)``)."""
+
+    kind: str
+    label: str = ""
+    path: tuple[str | int, ...] = ()
+    source: Source | None = None
+
+
+def selecting(document: Document) -> Selecting:
+    """``document``'s ``Selecting``."""
+    fields = getattr(document.model, "selector_fields", None)
+    for path, _ in fields() if fields is not None else ():
+        # A service-account selector picks accounts' labels, never a set or a host endpoint.
+        if ("source" in path or "destination" in path) and "serviceAccounts" not in path:
+            return Selecting(document.kind, document.raw.label, path, document.source(path))
+    return Selecting(document.kind)
+
+
 def export_notes(documents: Sequence[Document]) -> list[Diagnostic]:
+    """``export_notes_of`` the documents."""
+    return export_notes_of([selecting(d) for d in documents])
+
+
+def export_notes_of(documents: Sequence[Selecting]) -> list[Diagnostic]:
     """C2C361, once, when rules select by label and the input holds no network set (or, for a
     GlobalNetworkPolicy's rules, which may select host endpoints, no HostEndpoint): converted
     without them, a rule matches no address of theirs, and a Deny of their nets becomes nothing."""
     kinds = {d.kind for d in documents}
     missing: list[str] = []
-    first: tuple[Document, tuple[str | int, ...]] | None = None
-    global_first: tuple[Document, tuple[str | int, ...]] | None = None
-    for document in documents:
-        fields = getattr(document.model, "selector_fields", None)
-        if fields is None:
-            continue
-        for path, _ in fields():
-            # A service-account selector picks accounts' labels, never a set or a host endpoint.
-            if ("source" in path or "destination" in path) and "serviceAccounts" not in path:
-                first = first or (document, path)
-                if document.kind == "GlobalNetworkPolicy":
-                    global_first = global_first or (document, path)
+    first = next((d for d in documents if d.source is not None), None)
+    global_first = next(
+        (d for d in documents if d.source is not None and d.kind == "GlobalNetworkPolicy"), None
+    )
     at = None
     if global_first is not None and "HostEndpoint" not in kinds:
         missing.append("HostEndpoint")
@@ -85,14 +104,13 @@ def export_notes(documents: Sequence[Document]) -> list[Diagnostic]:
         at = first
     if at is None:
         return []
-    document, path = at
     return [
         make(
             "C2C361",
-            f"rules select by label ({document.raw.label} {'.'.join(str(p) for p in path)}, and maybe"
+            f"rules select by label ({at.label} {'.'.join(str(p) for p in at.path)}, and maybe"
             f" others) and the input holds no {' and no '.join(missing)}: if the cluster has any, the"
             " export may be incomplete, and the rules would not match their addresses",
-            document.source(path),
+            at.source,
             hint=f"export every kind the converter reads: {EXPORT_COMMAND}",
         )
     ]
