@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from calico2cilium.cilium.emit import emit_policies
+from calico2cilium.cilium.emit import Emission
 from calico2cilium.cilium.gitops import finalize
 from calico2cilium.cilium.naming import deduplicate_names
 from calico2cilium.cilium.rulekit import expressible
@@ -196,10 +196,14 @@ def convert(
             plan = compile_plan(lowered, ranges, notes, target, partial(_can_say, target=target))
         notes.extend(_open_policies(plan, target))
         plan = replace(plan, hosts=compile_hosts(lowered, ranges, plan, notes))
-        documents = emit_policies(plan, target, notes)
-        documents.extend(endpoint_to_host(cluster, plan.hosts, notes))
-        expansions = lowered.expansions
-        del plan, lowered, ranges  # the output is made: what it was made from is freed before it is checked
+        emission = Emission(plan, target, notes)
+        hosts, expansions = plan.hosts, lowered.expansions
+        # The output policies are made (not yet rendered): the plan and the IR now live on only in
+        # them, and go one by one as they are rendered.
+        del plan, lowered, ranges
+        documents = emission.documents()
+        del emission
+        documents.extend(endpoint_to_host(cluster, hosts, notes))
         notes.extend(deduplicate_names(documents))
         finalize(documents, roots if roots is not None else list(paths or ()))
         documents = _schema_check(documents, target.name, notes)
