@@ -229,3 +229,49 @@ def test_convert_memory_grows_with_the_input_by_a_small_constant() -> None:
     small, large = _peak(200), _peak(600)
     slope = (large[1] - small[1]) / (large[0] - small[0])
     assert slope < 36, slope
+
+
+NOTED = """\
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: a}
+spec:
+  selector: app == 'a'
+  ingress: [{action: Allow, source: {selector: app == 'b'}}]
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: b, namespace: other}
+spec:
+  selector: app == 'a'
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: g}
+spec:
+  selector: app == 'a'
+  egress: [{action: Deny, destination: {selector: app == 'c'}}]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: g}
+spec:
+  selector: app == 'x'
+"""
+
+
+@pytest.mark.parametrize("namespace", [None, "shop"])
+def test_the_notes_on_the_input_do_not_depend_on_keeping_it(namespace: str | None) -> None:
+    """The command line without --verify keeps per document only what the notes on the input
+    need (C2C360, C2C365, C2C361: ``cli.input_notes``); they are those of the kept documents,
+    a copy refused (C2C224, ``g`` here) left out either way."""
+    from calico2cilium.cli.convert import _Reader
+    from calico2cilium.cli.input_notes import export_notes, export_notes_of, namespace_notes
+
+    kept = load(text=NOTED, name="in.yaml")
+    expected = [*namespace_notes(kept.documents, namespace), *export_notes(kept.documents)]
+    streamed = load(text=NOTED, name="in.yaml", keep=False, lower=_Reader(namespace))
+    found = [d for read in streamed.lowered for d in read.notes]
+    found.extend(export_notes_of([read.selecting for read in streamed.lowered]))
+    assert sorted(map(str, found)) == sorted(map(str, expected))
+    assert {d.code for d in found} == ({"C2C361", "C2C360"} if namespace is None else {"C2C361", "C2C365"})

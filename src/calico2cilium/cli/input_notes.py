@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from calico2cilium.diagnostics import Diagnostic, Source
+from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.io.documents import RawDocument
 from calico2cilium.validate import Document
 
 NAMESPACED = ("NetworkPolicy", "NetworkSet")
@@ -67,7 +68,9 @@ class Selecting(NamedTuple):
     kind: str
     label: str = ""
     path: tuple[str | int, ...] = ()
-    source: Source | None = None
+    where: RawDocument | None = None
+    """The document's position record (``RawDocument.without_data``): the position of ``path``
+    is found only for the selector the note names."""
 
 
 def selecting(document: Document) -> Selecting:
@@ -76,7 +79,7 @@ def selecting(document: Document) -> Selecting:
     for path, _ in fields() if fields is not None else ():
         # A service-account selector picks accounts' labels, never a set or a host endpoint.
         if ("source" in path or "destination" in path) and "serviceAccounts" not in path:
-            return Selecting(document.kind, document.raw.label, path, document.source(path))
+            return Selecting(document.kind, document.raw.label, path, document.raw.without_data())
     return Selecting(document.kind)
 
 
@@ -91,9 +94,9 @@ def export_notes_of(documents: Sequence[Selecting]) -> list[Diagnostic]:
     without them, a rule matches no address of theirs, and a Deny of their nets becomes nothing."""
     kinds = {d.kind for d in documents}
     missing: list[str] = []
-    first = next((d for d in documents if d.source is not None), None)
+    first = next((d for d in documents if d.where is not None), None)
     global_first = next(
-        (d for d in documents if d.source is not None and d.kind == "GlobalNetworkPolicy"), None
+        (d for d in documents if d.where is not None and d.kind == "GlobalNetworkPolicy"), None
     )
     at = None
     if global_first is not None and "HostEndpoint" not in kinds:
@@ -102,7 +105,7 @@ def export_notes_of(documents: Sequence[Selecting]) -> list[Diagnostic]:
     if first is not None and not kinds & set(SET_KINDS):
         missing.insert(0, "NetworkSet or GlobalNetworkSet")
         at = first
-    if at is None:
+    if at is None or at.where is None:
         return []
     return [
         make(
@@ -110,7 +113,7 @@ def export_notes_of(documents: Sequence[Selecting]) -> list[Diagnostic]:
             f"rules select by label ({at.label} {'.'.join(str(p) for p in at.path)}, and maybe"
             f" others) and the input holds no {' and no '.join(missing)}: if the cluster has any, the"
             " export may be incomplete, and the rules would not match their addresses",
-            at.source,
+            at.where.source(at.path),
             hint=f"export every kind the converter reads: {EXPORT_COMMAND}",
         )
     ]
