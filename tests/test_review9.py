@@ -1,0 +1,75 @@
+"""Review 9 of the partly narrowed Denies (compile/structure.py ``_partly_narrowed``, C2C353):
+reproducers found by hand.
+
+1. A Deny whose exact narrowed form ``D(d)`` is within the cap (18 rules where its 12-cube region
+   allows 24) but which absorbing looked shorter for (17 later Allows meet it, fewer than 18) was
+   partly narrowed when absorbing was refused (17 > ``ABSORB_CAP``): Cilium denied flows Calico
+   allows (C2C353), though the exact form had room. The design note ("Bounded per rule") partly
+   narrows only "when ``D(d)`` is heavier" than the cap.
+2. C2C353 named an Allow as left out although a later taker that was subtracted covers all of it
+   (``ingress[0]``, within ``ingress[1]``): nothing it allowed is denied, so naming it misleads.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from calico2cilium.convert import convert
+from calico2cilium.semantics.world import Assumptions
+from calico2cilium.verify.api import verify
+
+WITHIN = "app == 'y' && role == 'z'"
+"""The first Allow's peers: all within the second Allow's (``app == 'y'``)."""
+
+
+def _text(regions: int, teams: tuple[str, ...], late: int = 17) -> str:
+    """A Deny of ``regions`` disjoint peer cubes after two Allows that split each cube (the first
+    into three, covered by the second) and one Allow per cube and team that cuts one more piece
+    off it; ``late`` Allows after it meet it (so absorbing it is refused past ``ABSORB_CAP``)."""
+    rules = [
+        f'- {{action: Allow, protocol: TCP, source: {{selector: "{WITHIN}"}}, destination: {{ports: [80]}}}}',
+        "- {action: Allow, source: {selector: \"app == 'y'\"}}",
+    ]
+    rules += [
+        f"- {{action: Allow, protocol: TCP, source: {{selector: \"k{i} == 'x' && team == '{t}'\"}},"
+        f" destination: {{ports: [{443 + j}]}}}}"
+        for i in range(regions)
+        for j, t in enumerate(teams)
+    ]
+    either = " || ".join(f"k{i} == 'x'" for i in range(regions))
+    rules.append(f'- {{action: Deny, source: {{selector: "{either}"}}}}')
+    rules += [
+        f"- {{action: Allow, protocol: UDP, source: {{selector: \"k{regions - 1} == 'x'\"}},"
+        f" destination: {{ports: [{2000 + i}]}}}}"
+        for i in range(late)
+    ]
+    return (
+        "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: db, namespace: shop}\n"
+        "spec:\n  selector: all()\n  ingress:\n" + "".join(f"    {r}\n" for r in rules)
+    )
+
+
+def _converted(text: str) -> tuple[list[str], str, list[str]]:
+    """The codes, the verifier's verdict and the C2C353 messages."""
+    result = convert(text=text, name="in.yaml")
+    narrowing = any(d.narrowing for d in result.diagnostics)
+    proof = verify(result.loaded, result.documents, Assumptions(), narrowing=narrowing)
+    assert proof.status in ("narrowed", "equivalent"), proof.render_text()
+    partly = [d.message for d in result.diagnostics if d.code == "C2C353"]
+    return [d.code for d in result.diagnostics], proof.status, partly
+
+
+@pytest.mark.xfail(strict=True, reason="review9 finding 1: partly narrowed though D(d) fits")
+def test_an_exact_deny_within_the_cap_is_kept_when_absorbing_is_refused() -> None:
+    """D(d): 18 cubes, within max(DENY_CAP, 2 * 12); 17 later Allows (> ABSORB_CAP)."""
+    codes, status, _ = _converted(_text(12, ("q",)))
+    assert "C2C353" not in codes and status == "equivalent"
+
+
+@pytest.mark.xfail(strict=True, reason="review9 finding 2: C2C353 names a covered Allow")
+def test_c2c353_names_no_rule_whose_traffic_it_still_leaves_out() -> None:
+    """D(d) of 18 cubes, past the cap of 16: partly narrowed, but ``ingress[0]`` (within
+    ``ingress[1]``, which is subtracted) loses nothing and is not named."""
+    _, status, [message] = _converted(_text(6, ("q", "r")))
+    assert status == "narrowed"
+    assert "db ingress[0]" not in message and "db ingress[12]" in message
