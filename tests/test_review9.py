@@ -12,8 +12,6 @@ reproducers found by hand.
 
 from __future__ import annotations
 
-import pytest
-
 from calico2cilium.convert import convert
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.api import verify
@@ -59,14 +57,12 @@ def _converted(text: str) -> tuple[list[str], str, list[str]]:
     return [d.code for d in result.diagnostics], proof.status, partly
 
 
-@pytest.mark.xfail(strict=True, reason="review9 finding 1: partly narrowed though D(d) fits")
 def test_an_exact_deny_within_the_cap_is_kept_when_absorbing_is_refused() -> None:
     """D(d): 18 cubes, within max(DENY_CAP, 2 * 12); 17 later Allows (> ABSORB_CAP)."""
     codes, status, _ = _converted(_text(12, ("q",)))
     assert "C2C353" not in codes and status == "equivalent"
 
 
-@pytest.mark.xfail(strict=True, reason="review9 finding 2: C2C353 names a covered Allow")
 def test_c2c353_names_no_rule_whose_traffic_it_still_leaves_out() -> None:
     """D(d) of 18 cubes, past the cap of 16: partly narrowed, but ``ingress[0]`` (within
     ``ingress[1]``, which is subtracted) loses nothing and is not named."""
