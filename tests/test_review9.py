@@ -1,5 +1,5 @@
 """Review 9 of the partly narrowed Denies (compile/structure.py ``_partly_narrowed``, C2C353):
-reproducers found by hand.
+reproducers found by hand, and a random test with the budgets and caps drawn small.
 
 1. A Deny whose exact narrowed form ``D(d)`` is within the cap (18 rules where its 12-cube region
    allows 24) but which absorbing looked shorter for (17 later Allows meet it, fewer than 18) was
@@ -12,11 +12,21 @@ reproducers found by hand.
 
 from __future__ import annotations
 
-import pytest
+import os
 
+import pytest
+from hypothesis import event, given, seed, settings
+from hypothesis import strategies as st
+
+from calico2cilium.compile import structure
 from calico2cilium.convert import convert
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.api import verify
+from calico_strategies import Scenario, scenarios
+from test_convert_differential import check_scenario
+
+EXAMPLES = int(os.environ.get("C2C_DIFFTEST_EXAMPLES", "30"))
+SEED = int(os.environ.get("C2C_DIFFTEST_SEED", "1"))
 
 WITHIN = "app == 'y' && role == 'z'"
 """The first Allow's peers: all within the second Allow's (``app == 'y'``)."""
@@ -132,3 +142,32 @@ def test_c2c353_names_the_rules_left_out_unambiguously() -> None:
     _, status, [message] = _converted(_same_name_in_two_namespaces())
     assert status == "narrowed"
     assert "NetworkPolicy a/web ingress.6" in message and "and 12 more" in message
+
+
+@seed(SEED + 97)
+@settings(max_examples=EXAMPLES, deadline=None, database=None)
+@given(
+    scenarios(),
+    st.integers(0, 400),
+    st.integers(0, 60),
+    st.sampled_from([-1, 0, 2, 10**9]),
+    st.integers(0, 6),
+    st.booleans(),
+)
+def test_random_sets_with_random_budgets_and_caps_never_allow_more(
+    scenario: Scenario, base: int, frugal: int, absorb: int, cap: int, no_exact: bool
+) -> None:
+    """Random sets with every rule budget, the pool's frugal floor and both caps drawn small, so
+    budgets run out part way through a partly narrowed Deny, an absorbed Deny's merge or an
+    Allow: proven never wider (``check_scenario``). The review ran 4,500 such sets (seeds 5-8)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(structure, "RULE_BASE", base)
+        patch.setattr(structure, "DENY_BASE", base)
+        patch.setattr(structure, "RULE_PER_ITEM", 1)
+        patch.setattr(structure, "FRUGAL_BASE", frugal)
+        patch.setattr(structure, "FRUGAL_PER_ITEM", 1)
+        patch.setattr(structure, "ABSORB_CAP", absorb)
+        patch.setattr(structure, "DENY_CAP", cap)
+        if no_exact:
+            patch.setattr(structure, "_narrowed_deny", lambda *_: None)
+        event(check_scenario(scenario))
