@@ -421,12 +421,14 @@ def compile_structure(
                         out.closed.add(id(entry.policy))
                         walk.closing.setdefault(id(entry.policy), entry.tier)
                         continue
-                    # Else d less what as many earlier rules take as keep it short: it also
-                    # denies what the others allowed or passed on of it (fails closed, C2C353).
-                    narrowed, skipped = _partly_narrowed(walk, entry, takers)
-                    if skipped:
-                        out.partly.append((entry, tuple(e.rule for e in skipped)))
-                        takers = [e for e in takers if e not in skipped]
+                    # Else D(d) where it is within the cap (absorbing only looked shorter), or d
+                    # less what as many earlier rules take as keep it short: it also denies what
+                    # the others allowed or passed on of it (fails closed, C2C353).
+                    if narrowed is None or _too_long(entry, narrowed):
+                        narrowed, skipped = _partly_narrowed(walk, entry, takers)
+                        if skipped:
+                            out.partly.append((entry, tuple(e.rule for e in skipped)))
+                            takers = [e for e in takers if e not in skipped]
                 cubes = narrowed
             if not cubes:
                 continue
@@ -588,6 +590,9 @@ def _partly_narrowed(
                     current = fewer
                 done += 1
             current = _tidy(current)
+            # A rule left out whose part meets nothing kept (a later rule took it) denies
+            # nothing more: it is no narrowing, and C2C353 must not name it.
+            skipped = [e for e in skipped if any(c.intersects(t) for t in _taken(walk, [e]) for c in current)]
     except OwnBudgetExceeded:
         skipped.extend(takers[done:])
     return tuple(current), skipped
