@@ -10,7 +10,6 @@ SET = "apiVersion: projectcalico.org/v3\nkind: NetworkSet\nmetadata: {name: ext,
 HEP = "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h, labels: {role: ROLE}}\nspec: {node: n1, expectedIPs: [10.9.0.1]}\n"
 
 
-@pytest.mark.xfail(strict=True, reason="review10: copies with differing labels merged")
 @pytest.mark.parametrize("keep", [True, False])
 @pytest.mark.parametrize(
     "template",

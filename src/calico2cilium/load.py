@@ -305,13 +305,28 @@ def _refuse_duplicates(result: LoadResult) -> None:
 
 def _same_content(a: Document, b: Document) -> bool:
     """Whether two copies of one object say the same: the same model type of spec with the same
-    values, the ``tier`` field aside (v3 leaves the default tier out, v1 names it; the identity
+    values (and, for ``LABELLED_KINDS``, the same labels), the ``tier`` field aside (v3 leaves the default tier out, v1 names it; the identity
     already compared the tiers)."""
     spec_a, spec_b = getattr(a.model, "spec", None), getattr(b.model, "spec", None)
     if spec_a is None or spec_b is None or type(spec_a) is not type(spec_b):
         return bool(a.raw.data == b.raw.data)
+    if _matched_labels(a) != _matched_labels(b):
+        return False
     exclude = {"tier"}
     return bool(spec_a.model_dump(exclude=exclude) == spec_b.model_dump(exclude=exclude))
+
+
+LABELLED_KINDS = ("NetworkSet", "GlobalNetworkSet", "HostEndpoint")
+"""Kinds whose labels are content: rule selectors match them (a set's nets, a host endpoint's
+addresses), so two copies with one spec and other labels are not the same resource (review10)."""
+
+
+def _matched_labels(document: Document) -> dict[str, str]:
+    """The labels that are part of ``document``'s content (``LABELLED_KINDS``), else none."""
+    if document.kind not in LABELLED_KINDS:
+        return {}
+    metadata = getattr(document.model, "metadata", None)
+    return dict(getattr(metadata, "labels", None) or {})
 
 
 def _digest(document: Document) -> bytes:
@@ -327,7 +342,7 @@ def _digest(document: Document) -> bytes:
             text = json.dumps(values, sort_keys=True, separators=(",", ":"))
         except (TypeError, ValueError):  # a value without a JSON form: the slow exact way
             text = repr(_canonical(spec.model_dump(exclude={"tier"})))
-        text = type(spec).__name__ + text
+        text = type(spec).__name__ + json.dumps(_matched_labels(document), sort_keys=True) + text
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
