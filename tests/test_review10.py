@@ -25,3 +25,30 @@ def test_copies_whose_labels_differ_are_refused(template: str, keep: bool) -> No
     assert [d.code for d in result.diagnostics] == ["C2C224"]
     text = template.replace("ROLE", "trusted") + "---\n" + template.replace("ROLE", "trusted")
     assert [d.code for d in load(text=text, keep=keep).diagnostics] == ["C2C225"]
+
+
+NP = (
+    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: db NS}\n"
+    "spec: {selector: app == 'db', ingress: [{action: Allow, protocol: TCP, destination: {ports: [PORT]}}]}\n"
+)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="review10: a copy without a namespace is not matched to its namespace's copy"
+)
+@pytest.mark.parametrize("keep_input", [True, False])
+def test_a_copy_without_namespace_is_the_object_in_the_default_namespace(keep_input: bool) -> None:
+    # With -n prod (default_namespace), a NetworkPolicy 'db' without metadata.namespace and one
+    # in namespace prod are one object (kubectl apply -n prod writes both to prod/db; the last
+    # wins). Was: two identities, both converted (the second renamed db-2, C2C318), so the
+    # output allowed ports 80 and 81 while the cluster holds one of the two policies.
+    import calico2cilium
+
+    text = (
+        NP.replace(" NS", "").replace("PORT", "81")
+        + "---\n"
+        + NP.replace(" NS", ", namespace: prod").replace("PORT", "80")
+    )
+    result = calico2cilium.convert(text=text, default_namespace="prod", keep_input=keep_input)
+    assert "C2C224" in [d.code for d in result.diagnostics]
+    assert not [d for d in result.documents if d["kind"] == "CiliumNetworkPolicy"]
