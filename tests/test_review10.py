@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from calico2cilium.load import load
@@ -33,9 +35,6 @@ NP = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review10: a copy without a namespace is not matched to its namespace's copy"
-)
 @pytest.mark.parametrize("keep_input", [True, False])
 def test_a_copy_without_namespace_is_the_object_in_the_default_namespace(keep_input: bool) -> None:
     # With -n prod (default_namespace), a NetworkPolicy 'db' without metadata.namespace and one
@@ -52,3 +51,17 @@ def test_a_copy_without_namespace_is_the_object_in_the_default_namespace(keep_in
     result = calico2cilium.convert(text=text, default_namespace="prod", keep_input=keep_input)
     assert "C2C224" in [d.code for d in result.diagnostics]
     assert not [d for d in result.documents if d["kind"] == "CiliumNetworkPolicy"]
+
+
+def test_verify_reads_a_copy_without_namespace_as_the_object_in_its_namespace(tmp_path: Path) -> None:
+    from calico2cilium.cli.verify import read_inputs
+
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        NP.replace(" NS", "").replace("PORT", "81")
+        + "---\n"
+        + NP.replace(" NS", ", namespace: prod").replace("PORT", "80")
+    )
+    inputs = read_inputs([str(path)], [], False, "prod")
+    assert [d.code for d in inputs.calico.diagnostics] == ["C2C224"]
+    assert [d.code for d in read_inputs([str(path)], [], False, "default").calico.diagnostics] == []

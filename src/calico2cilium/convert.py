@@ -172,10 +172,11 @@ def convert(
                 recursive=recursive,
                 keep=False,
                 lower=Lowering(default_namespace).one,
+                namespace=default_namespace,
             )
             lowered = joined(loaded.lowered)
         elif loaded is None:
-            loaded = load(paths, text=text, name=name, recursive=recursive)
+            loaded = load(paths, text=text, name=name, recursive=recursive, namespace=default_namespace)
         given = _inventory(inventory, recursive)
         problems = list(given.diagnostics) if given is not None else []
         if given is not None and not given.ok:

@@ -62,6 +62,7 @@ def load(
     progress: Progress | None = None,
     keep: bool = True,
     lower: Callable[[Document], Any] | None = None,
+    namespace: str = "default",
 ) -> LoadResult:
     """Read inputs into typed documents.
 
@@ -78,9 +79,12 @@ def load(
     before is not), its results kept in ``lowered``; those of a resource refused as a differing
     copy (C2C224) are dropped at the end. With ``keep=False`` that is ``convert``'s way to read
     an input holding each typed document only while it is lowered (``compile.lower.Lowering``).
+
+    ``namespace``: the one a namespaced document without ``metadata.namespace`` goes to (``-n``),
+    for the duplicate check: such a document and one naming that namespace are one object.
     """
     result = LoadResult()
-    copies = _Copies(keep, lower)
+    copies = _Copies(keep, lower, namespace)
     if text is not None:
         result.files = 1
         _check_text(text, name, False, result, copies)
@@ -168,8 +172,12 @@ def _read(input_file: InputFile, result: LoadResult) -> str | None:
     return decoded.text
 
 
-def _identity(document: Document) -> tuple[str, str, str, str, str]:
-    """Which stored object a document is. A policy is its tier and its name without the
+NAMESPACED = ("NetworkPolicy", "NetworkSet")
+
+
+def _identity(document: Document, namespace: str) -> tuple[str, str, str, str, str]:
+    """Which stored object a document is, a namespaced one without a namespace in ``namespace``
+    (``kubectl apply -n`` writes both to one object: the last applied wins). A policy is its tier and its name without the
     ``<tier>.`` prefix (v3 ``block`` in the default tier and v1 ``default.block`` are one object;
     v1 ``sec.block`` and ``default.block`` are two: docs/reference/semantics.md §1.2, tier-prefixed names)."""
     family = "k8s" if document.api_version.startswith("networking.k8s.io/") else "calico"
@@ -178,7 +186,8 @@ def _identity(document: Document) -> tuple[str, str, str, str, str]:
     name = str(getattr(model, "policy_name", None) or document.name)
     if tier and name.startswith(f"{tier}.") and len(name) > len(tier) + 1:
         name = name[len(tier) + 1 :]
-    return family, document.kind, document.namespace, tier, name
+    where = (document.namespace or namespace) if document.kind in NAMESPACED else document.namespace
+    return family, document.kind, where, tier, name
 
 
 Identity = tuple[str, str, str, str, str]
@@ -209,8 +218,11 @@ class _Copies:
     compared by digest (``_digest``), which tells apart some values Python's ``==`` takes as equal
     (``1`` and ``true``): such copies are then refused rather than merged, the safe side."""
 
-    def __init__(self, keep: bool, lower: Callable[[Document], Any] | None = None) -> None:
+    def __init__(
+        self, keep: bool, lower: Callable[[Document], Any] | None = None, namespace: str = "default"
+    ) -> None:
         self.keep = keep
+        self.namespace = namespace
         self.lower = lower
         self.lowered: list[tuple[Identity, Any]] = []
         """``lower``'s result for each first copy, with its identity (``finish`` drops the refused)."""
@@ -246,7 +258,7 @@ class _Copies:
         self.count += 1
         if self.keep:
             result.documents.append(document)
-        key = _identity(document)
+        key = _identity(document, self.namespace)
         earlier = self.first.get(key)
         if earlier is None:
             if self.keep:
@@ -294,10 +306,10 @@ class _Copies:
         self.lowered = []
 
 
-def _refuse_duplicates(result: LoadResult) -> None:
+def _refuse_duplicates(result: LoadResult, namespace: str = "default") -> None:
     """The duplicate check (``_Copies``) over documents validated elsewhere (``verify``'s reader)."""
     documents, result.documents = result.documents, []
-    copies = _Copies(keep=True)
+    copies = _Copies(keep=True, namespace=namespace)
     for document in documents:
         copies.see(document, result)
     copies.finish(result)

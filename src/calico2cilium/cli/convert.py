@@ -201,7 +201,14 @@ def command(
     streamed = not (run_verify or report_path or inventory_paths)
     reader = _Reader(namespace) if streamed else None
     loaded = (
-        load(readable, recursive=recursive, progress=progress, keep=not streamed, lower=reader)
+        load(
+            readable,
+            recursive=recursive,
+            progress=progress,
+            keep=not streamed,
+            lower=reader,
+            namespace=namespace or DEFAULT_NAMESPACE,
+        )
         if readable or not given
         else LoadResult()
     )

@@ -164,7 +164,7 @@ def command(
         # Standard input can be read once: the second side would silently be empty.
         raise click.UsageError("'-' (standard input) can be given to --calico or to --cilium, not to both")
     assumptions = assumptions_from(cluster)
-    inputs = read_inputs(calico_paths, cilium_paths, recursive)
+    inputs = read_inputs(calico_paths, cilium_paths, recursive, namespace or "default")
     inventory = _read_inventory(inventory_paths, recursive) if inventory_paths else None
     if inventory is not None and inventory.ok:
         from calico2cilium.verify.conversion import with_inventory_services
@@ -233,7 +233,9 @@ command.help = f"{inspect.cleandoc(command.help or '')}\n\n{CLUSTER_HELP}"
 # --- reading ----------------------------------------------------------------------------------
 
 
-def read_inputs(calico_paths: Sequence[str], cilium_paths: Sequence[str], recursive: bool) -> Inputs:
+def read_inputs(
+    calico_paths: Sequence[str], cilium_paths: Sequence[str], recursive: bool, namespace: str = "default"
+) -> Inputs:
     """Read both sides. Cilium resources among the Calico inputs move to the Cilium side (C2C405);
     Calico resources among the Cilium inputs are refused (C2C404)."""
     from calico2cilium.io.documents import RawDocument
@@ -261,7 +263,7 @@ def read_inputs(calico_paths: Sequence[str], cilium_paths: Sequence[str], recurs
             inputs.calico.diagnostics.extend(diagnostics)
             if document is not None:
                 inputs.calico.documents.append(document)
-    _refuse_duplicates(inputs.calico)  # as load() does: a resource defined twice is an error
+    _refuse_duplicates(inputs.calico, namespace)  # as load() does: a resource defined twice is an error
     found, problems = read_cilium_files(list(cilium_paths), recursive=recursive)
     inputs.diagnostics.extend(_empty_is_a_side(problems))
     for raw in (d for d in found if isinstance(d, RawDocument)):
