@@ -10,9 +10,9 @@ from typing import NamedTuple
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.io.documents import RawDocument
+from calico2cilium.load import NAMESPACED
 from calico2cilium.validate import Document
 
-NAMESPACED = ("NetworkPolicy", "NetworkSet")
 SET_KINDS = ("NetworkSet", "GlobalNetworkSet")
 EXPORT_COMMAND = (
     "kubectl get networkpolicies.p,globalnetworkpolicies.p,tiers.p,networksets.p,globalnetworksets.p,"
