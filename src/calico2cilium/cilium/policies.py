@@ -23,6 +23,7 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
+from calico2cilium.cilium.cover import cover
 from calico2cilium.cilium.http import l7_parts
 from calico2cilium.cilium.ports import ICMP_EVERY_TYPE_NOTE, allows_icmp_type_zero, l4_parts
 from calico2cilium.cilium.rulekit import (
@@ -35,6 +36,7 @@ from calico2cilium.cilium.rulekit import (
     PartsOf,
     canonical,
     choose,
+    expressible,
     merge_rules,
     metadata,
     peer_rules,
@@ -108,8 +110,13 @@ def lay_out(
     denies: dict[ir.Direction, list[Denial]] | None = None,
 ) -> dict[ir.Direction, Section]:
     """Each direction's allow and deny cubes (``choose``, one grant at a time so that each keeps
-    its description); ``denies`` are flows to deny (Calico Deny rules kept as deny rules)."""
+    its description); ``denies`` are flows to deny (Calico Deny rules kept as deny rules). Each
+    rule's cubes are written as ``cover`` finds them, fewer and looser with the same union."""
     out: dict[ir.Direction, Section] = {}
+
+    def fits(cube: Cube) -> bool:
+        return expressible([cube], target) is None
+
     for direction in ir.Direction:
         direction_grants = grants.get(direction)
         extra = (denies or {}).get(direction, [])
@@ -117,14 +124,15 @@ def lay_out(
             continue
         section = Section(direction_grants is not None, [], [])
         for grant in direction_grants or []:
-            allow, deny = choose([grant], target, fail)
+            allow, deny = (cover(cubes, fits) for cubes in choose([grant], target, fail))
             section.allow.extend(allow)
             section.deny.extend(deny)
             section.note(allow, grant.description)
             section.note(deny, grant.description and f"{grant.description}: the part Calico denies")
         for denial in extra:
-            section.deny.extend(denial.cubes)
-            section.note(denial.cubes, denial.description)
+            cubes = cover(denial.cubes, fits)
+            section.deny.extend(cubes)
+            section.note(cubes, denial.description)
         out[direction] = section
     return out
 

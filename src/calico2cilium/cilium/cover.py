@@ -1,0 +1,158 @@
+"""A shorter writing of one rule's cubes: the same union in fewer, looser cubes.
+
+The compiler hands the emitter each Calico rule's share of a region as disjoint cubes (subject x
+peer x L4), split wherever an earlier rule cut it: a Deny narrowed by three earlier Allows with
+other subjects, peers and ports comes as dozens of pieces, each its own spec. Cilium unions the
+rules of every spec selecting an endpoint (docs/reference/semantics.md §2.1, §2.3), so the pieces
+need not be disjoint: any cubes with the same union say the same.
+
+``cover`` is a greedy two-level minimisation (the "expand, then drop the redundant" steps of
+Espresso): each cube in turn is loosened, one subject or peer label key at a time, then by
+adding the other cubes' L4 sets, peer addresses and host kinds, while it stays inside the union
+(tested exactly against the original cubes, ``CubeIndex.leaves_any``); a cube inside one already
+loosened is dropped, and so is any loosened cube the others cover. Every step keeps the union
+exactly, so the result is as exact as its input; only the writing changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from calico2cilium.sets import KeyConstraint, LabelCube
+from calico2cilium.sets.budget import OwnBudgetExceeded, own_budget
+from calico2cilium.sets.coset import CoSet
+from calico2cilium.sets.labels import Constraints
+from calico2cilium.sets.peers import HostPeer, NetPeer, PeerCube, PodPeer
+from calico2cilium.sets.regions import Cube, cube_index, subject_key, subtract_cubes
+
+COVER_LIMIT: Final = 400
+"""Cubes ``cover`` works on at most (each try is a subset test against all of them)."""
+COVER_WORK: Final = 400_000
+"""Cube operations one ``cover`` may spend (``own_budget``); past it the cubes stay as they are."""
+
+ANY: Final = KeyConstraint(True, CoSet(frozenset(), True))
+
+
+def cover(cubes: Sequence[Cube], fits: Callable[[Cube], bool]) -> list[Cube]:
+    """Cubes with exactly the union of ``cubes``, as few and as loose as the greedy steps find;
+    ``fits`` says whether a loosened cube can still be written (its L4 set has a Cilium form).
+    The input unchanged when it has fewer than two cubes, more than ``COVER_LIMIT``, or the work
+    budget runs out."""
+    unique = list(dict.fromkeys(c for c in cubes if not c.is_empty))
+    if len(unique) < 2 or len(unique) > COVER_LIMIT:
+        return unique
+    try:
+        with own_budget(COVER_WORK):
+            return _cover(unique, fits)
+    except OwnBudgetExceeded:
+        return unique
+
+
+def _cover(cubes: list[Cube], fits: Callable[[Cube], bool]) -> list[Cube]:
+    index = cube_index(subject_key(c.subject for c in cubes))
+    index.add(cubes)
+
+    def inside(candidate: Cube) -> bool:
+        return not index.leaves_any((candidate,))
+
+    out: list[Cube] = []
+    for cube in sorted(cubes, key=_narrow_first):
+        if any(_within(cube, done) for done in out):
+            continue
+        out.append(_expanded(cube, cubes, inside, fits))
+    return _irredundant(out)
+
+
+def _narrow_first(cube: Cube) -> tuple[int, tuple[object, ...]]:
+    """Cubes with the most label terms first: they have the most to loosen, and the loosened cube
+    then takes in the wider ones."""
+    terms = len(cube.subject.constraints)
+    if isinstance(cube.peer, PodPeer):
+        terms += len(cube.peer.labels.constraints)
+    return (-terms, cube.sort_key())
+
+
+def _within(cube: Cube, other: Cube) -> bool:
+    return (
+        cube.subject.issubset(other.subject)
+        and _peer_within(cube.peer, other.peer)
+        and cube.l4.issubset(other.l4)
+    )
+
+
+def _peer_within(peer: PeerCube, other: PeerCube) -> bool:
+    if isinstance(peer, PodPeer):
+        return isinstance(other, PodPeer) and peer.labels.issubset(other.labels)
+    if isinstance(peer, NetPeer):
+        return isinstance(other, NetPeer) and peer.ips.issubset(other.ips)
+    return isinstance(other, HostPeer) and peer.kinds <= other.kinds
+
+
+def _expanded(
+    cube: Cube, cubes: Sequence[Cube], inside: Callable[[Cube], bool], fits: Callable[[Cube], bool]
+) -> Cube:
+    """``cube`` loosened while it stays ``inside`` the union: label terms first (the subject's,
+    then a pod peer's), then the peer's addresses or host kinds, then the L4 set."""
+    subject = _loosened(
+        cube.subject, [c.subject for c in cubes], lambda s: inside(Cube(s, cube.peer, cube.l4))
+    )
+    cube = Cube(subject, cube.peer, cube.l4)
+    if isinstance(cube.peer, PodPeer):
+        peers = [c.peer.labels for c in cubes if isinstance(c.peer, PodPeer)]
+        labels = _loosened(cube.peer.labels, peers, lambda p: inside(Cube(cube.subject, PodPeer(p), cube.l4)))
+        cube = Cube(cube.subject, PodPeer(labels), cube.l4)
+    for other in dict.fromkeys(c.peer for c in cubes):
+        joined = _joined(cube.peer, other)
+        if joined is not None and inside(candidate := Cube(cube.subject, joined, cube.l4)):
+            cube = candidate
+    for l4 in dict.fromkeys(c.l4 for c in cubes):
+        if l4.issubset(cube.l4):
+            continue
+        candidate = Cube(cube.subject, cube.peer, cube.l4 | l4)
+        if fits(candidate) and inside(candidate):
+            cube = candidate
+    return cube
+
+
+def _loosened(cube: LabelCube, others: Sequence[LabelCube], inside: Callable[[LabelCube], bool]) -> LabelCube:
+    """``cube`` with each label term loosened while ``inside`` holds: dropped if it can be; else
+    the other cubes' terms on the key joined in one by one (``in (a, b)`` from ``a`` and ``b``);
+    else a negative term's excluded values taken out one by one."""
+    for key in cube.label_keys():
+        kc, rest = cube.get(key), cube.without(key)
+
+        def put(looser: KeyConstraint, rest: Constraints = rest, key: str = key) -> LabelCube:
+            return LabelCube.of((*rest, (key, looser)))
+
+        if inside(put(ANY)):
+            cube = put(ANY)
+            continue
+        joins = [kc | other.get(key) for other in others]
+        if kc.values.cofinite:
+            joins.extend(KeyConstraint(kc.absent, CoSet(frozenset({v}))) for v in sorted(kc.values.values))
+        for join in dict.fromkeys(joins):
+            looser = kc | join
+            if looser != kc and not looser.is_any and inside(candidate := put(looser)):
+                kc, cube = looser, candidate
+    return cube
+
+
+def _joined(peer: PeerCube, other: PeerCube) -> PeerCube | None:
+    """``peer`` joined with ``other`` where both are addresses or both hosts and ``other`` adds
+    something; else ``None`` (pod peers are loosened by their label terms instead)."""
+    if isinstance(peer, NetPeer) and isinstance(other, NetPeer) and not other.ips.issubset(peer.ips):
+        return NetPeer(peer.ips | other.ips)
+    if isinstance(peer, HostPeer) and isinstance(other, HostPeer) and not other.kinds <= peer.kinds:
+        return HostPeer(peer.kinds | other.kinds)
+    return None
+
+
+def _irredundant(cubes: list[Cube]) -> list[Cube]:
+    """``cubes`` less each one the others (those kept so far) cover, the loosest kept first."""
+    kept = list(cubes)
+    for cube in reversed(cubes):
+        rest = [c for c in kept if c is not cube]
+        if rest and not subtract_cubes([cube], rest):
+            kept = rest
+    return kept
