@@ -10,7 +10,9 @@ need not be disjoint: any cubes with the same union say the same.
 Espresso): each cube in turn is loosened, one subject or peer label key at a time, then by
 adding the other cubes' L4 sets, peer addresses and host kinds, while it stays inside the union
 (tested exactly against the original cubes, ``CubeIndex.leaves_any``); a cube inside one already
-loosened is dropped, and so is any loosened cube the others cover. Every step keeps the union
+loosened is dropped, and so is any loosened cube the others cover. Then each cube is cut down to
+the smallest cube holding what no other one holds (Espresso's "reduce"), its label terms loosened
+again, and the redundant dropped once more. Every step keeps the union
 exactly, so the result is as exact as its input; only the writing changes.
 """
 
@@ -22,6 +24,7 @@ from typing import Final
 from calico2cilium.sets import KeyConstraint, LabelCube
 from calico2cilium.sets.budget import OwnBudgetExceeded, own_budget
 from calico2cilium.sets.coset import CoSet
+from calico2cilium.sets.l4 import L4Set
 from calico2cilium.sets.labels import Constraints
 from calico2cilium.sets.peers import HostPeer, NetPeer, PeerCube, PodPeer
 from calico2cilium.sets.regions import Cube, cube_index, subject_key, subtract_cubes
@@ -53,15 +56,25 @@ def _cover(cubes: list[Cube], fits: Callable[[Cube], bool]) -> list[Cube]:
     index = cube_index(subject_key(c.subject for c in cubes))
     index.add(cubes)
 
-    def inside(candidate: Cube) -> bool:
-        return not index.leaves_any((candidate,))
+    def inside(candidate: Cube, before: Cube) -> bool:
+        """Whether ``candidate`` (a loosened ``before``, which is inside) is inside: only what it
+        adds is looked up, a thin slab that usually meets few cubes."""
+        return not index.leaves_any(candidate - before)
 
     out: list[Cube] = []
     for cube in sorted(cubes, key=_narrow_first):
         if any(_within(cube, done) for done in out):
             continue
         out.append(_expanded(cube, cubes, inside, fits))
-    return _irredundant(out)
+    out = _irredundant(out)
+    # Each cube cut down to what only it holds, then its label terms loosened again (not its L4
+    # set, which would grow back): a cube that repeated the others' ports for one port of its own
+    # keeps that port alone.
+    again: list[Cube] = []
+    for cube in _reduced(out, fits):
+        if not any(_within(cube, done) for done in again):
+            again.append(_expanded(cube, cubes, inside, fits, l4=False))
+    return _irredundant(again)
 
 
 def _narrow_first(cube: Cube) -> tuple[int, tuple[object, ...]]:
@@ -90,33 +103,48 @@ def _peer_within(peer: PeerCube, other: PeerCube) -> bool:
 
 
 def _expanded(
-    cube: Cube, cubes: Sequence[Cube], inside: Callable[[Cube], bool], fits: Callable[[Cube], bool]
+    cube: Cube,
+    cubes: Sequence[Cube],
+    inside: Callable[[Cube, Cube], bool],
+    fits: Callable[[Cube], bool],
+    *,
+    l4: bool = True,
 ) -> Cube:
     """``cube`` loosened while it stays ``inside`` the union: label terms first (the subject's,
-    then a pod peer's), then the peer's addresses or host kinds, then the L4 set."""
+    then a pod peer's), then the peer's addresses or host kinds, then (``l4``) the L4 set."""
     subject = _loosened(
-        cube.subject, [c.subject for c in cubes], lambda s: inside(Cube(s, cube.peer, cube.l4))
+        cube.subject,
+        [c.subject for c in cubes],
+        lambda s, t: inside(Cube(s, cube.peer, cube.l4), Cube(t, cube.peer, cube.l4)),
     )
     cube = Cube(subject, cube.peer, cube.l4)
     if isinstance(cube.peer, PodPeer):
         peers = [c.peer.labels for c in cubes if isinstance(c.peer, PodPeer)]
-        labels = _loosened(cube.peer.labels, peers, lambda p: inside(Cube(cube.subject, PodPeer(p), cube.l4)))
+        labels = _loosened(
+            cube.peer.labels,
+            peers,
+            lambda p, q: inside(
+                Cube(cube.subject, PodPeer(p), cube.l4), Cube(cube.subject, PodPeer(q), cube.l4)
+            ),
+        )
         cube = Cube(cube.subject, PodPeer(labels), cube.l4)
     for other in dict.fromkeys(c.peer for c in cubes):
         joined = _joined(cube.peer, other)
-        if joined is not None and inside(candidate := Cube(cube.subject, joined, cube.l4)):
+        if joined is not None and inside(candidate := Cube(cube.subject, joined, cube.l4), cube):
             cube = candidate
-    for l4 in dict.fromkeys(c.l4 for c in cubes):
-        if l4.issubset(cube.l4):
+    for more in dict.fromkeys(c.l4 for c in cubes) if l4 else ():
+        if more.issubset(cube.l4):
             continue
-        candidate = Cube(cube.subject, cube.peer, cube.l4 | l4)
-        if fits(candidate) and inside(candidate):
+        candidate = Cube(cube.subject, cube.peer, cube.l4 | more)
+        if fits(candidate) and inside(candidate, cube):
             cube = candidate
     return cube
 
 
-def _loosened(cube: LabelCube, others: Sequence[LabelCube], inside: Callable[[LabelCube], bool]) -> LabelCube:
-    """``cube`` with each label term loosened while ``inside`` holds: dropped if it can be; else
+def _loosened(
+    cube: LabelCube, others: Sequence[LabelCube], inside: Callable[[LabelCube, LabelCube], bool]
+) -> LabelCube:
+    """``cube`` with each label term loosened while ``inside(looser, cube)`` holds: dropped if it can be; else
     the other cubes' terms on the key joined in one by one (``in (a, b)`` from ``a`` and ``b``);
     else a negative term's excluded values taken out one by one."""
     for key in cube.label_keys():
@@ -125,7 +153,7 @@ def _loosened(cube: LabelCube, others: Sequence[LabelCube], inside: Callable[[La
         def put(looser: KeyConstraint, rest: Constraints = rest, key: str = key) -> LabelCube:
             return LabelCube.of((*rest, (key, looser)))
 
-        if inside(put(ANY)):
+        if inside(put(ANY), cube):
             cube = put(ANY)
             continue
         joins = [kc | other.get(key) for other in others]
@@ -133,7 +161,7 @@ def _loosened(cube: LabelCube, others: Sequence[LabelCube], inside: Callable[[La
             joins.extend(KeyConstraint(kc.absent, CoSet(frozenset({v}))) for v in sorted(kc.values.values))
         for join in dict.fromkeys(joins):
             looser = kc | join
-            if looser != kc and not looser.is_any and inside(candidate := put(looser)):
+            if looser != kc and not looser.is_any and inside(candidate := put(looser), cube):
                 kc, cube = looser, candidate
     return cube
 
@@ -146,6 +174,54 @@ def _joined(peer: PeerCube, other: PeerCube) -> PeerCube | None:
     if isinstance(peer, HostPeer) and isinstance(other, HostPeer) and not other.kinds <= peer.kinds:
         return HostPeer(peer.kinds | other.kinds)
     return None
+
+
+def _reduced(cubes: list[Cube], fits: Callable[[Cube], bool]) -> list[Cube]:
+    """Each cube replaced by the smallest cube holding its part no other cube holds (the others
+    hold the rest, so the union stays), where that can be written. The cubes whose own part has
+    the fewest L4 flows go first, so that a broad cube the others repeat keeps its breadth and the
+    others shrink to their exceptions."""
+    out = list(cubes)
+    owns = [subtract_cubes([cube], out[:i] + out[i + 1 :]) for i, cube in enumerate(out)]
+    order = sorted(range(len(out)), key=lambda i: (_l4_size(_hull(owns[i]).l4) if owns[i] else 0, i))
+    for i in order:
+        own = subtract_cubes([out[i]], out[:i] + out[i + 1 :])
+        if not own:
+            continue
+        smaller = _hull(own)
+        if smaller != out[i] and fits(smaller):
+            out[i] = smaller
+    return out
+
+
+def _l4_size(l4: L4Set) -> int:
+    """How many L4 flows (protocol and port, or ICMP type) ``l4`` holds, about."""
+    ports = sum(b - a + 1 for _, pm in l4.ports for a, b, _ in pm.segments)
+    icmp = sum(b - a + 1 for _, types in l4.icmp for a, b, _ in types.segments)
+    return ports + icmp + sum(b - a + 1 for a, b in l4.others.ranges) * 65536
+
+
+def _hull(cubes: list[Cube]) -> Cube:
+    """The smallest cube holding ``cubes`` (pieces of one cube: one peer kind)."""
+    first = cubes[0]
+    subject, peer, l4 = first.subject, first.peer, first.l4
+    for cube in cubes[1:]:
+        subject = _label_hull(subject, cube.subject)
+        peer = _peer_hull(peer, cube.peer)
+        l4 = l4 | cube.l4
+    return Cube(subject, peer, l4)
+
+
+def _label_hull(a: LabelCube, b: LabelCube) -> LabelCube:
+    keys = set(a.label_keys()) & set(b.label_keys())
+    return LabelCube.of((key, a.get(key) | b.get(key)) for key in keys)
+
+
+def _peer_hull(a: PeerCube, b: PeerCube) -> PeerCube:
+    if isinstance(a, PodPeer) and isinstance(b, PodPeer):
+        return PodPeer(_label_hull(a.labels, b.labels))
+    joined = _joined(a, b)
+    return a if joined is None else joined
 
 
 def _irredundant(cubes: list[Cube]) -> list[Cube]:

@@ -253,18 +253,50 @@ _Group = tuple[list[LabelCube], dict[str, list[dict[str, Any]]], list[str]]
 def _rendered(resource: Resource, grouped: list[_Group]) -> list[dict[str, Any]]:
     """Specs for groups of subject cubes and their rules: groups with the same body share its
     specs, one per cube of their subjects' union (a spec's rules and default deny apply to each
-    endpoint it selects, docs/reference/semantics.md §2.1)."""
-    bodies: dict[str, tuple[dict[str, Any], list[LabelCube]]] = {}
+    endpoint it selects, docs/reference/semantics.md §2.1). A Calico rule's note is given in full
+    in the first spec that has it (``_told_once``)."""
+    bodies: dict[str, tuple[dict[str, Any], list[LabelCube], list[str]]] = {}
     for subjects, sections, notes in grouped:
         body = _body(resource, sections, notes)
-        bodies.setdefault(canonical(body), (body, []))[1].extend(subjects)
-    specs: dict[str, dict[str, Any]] = {}
-    for body, subjects in bodies.values():
+        bodies.setdefault(canonical(body), (body, [], notes))[1].extend(subjects)
+    specs: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    for body, subjects, notes in bodies.values():
         for subject_cube in widened(subjects):
             for selector in subject_selectors(subject_cube, resource.namespace):
                 spec = {"endpointSelector": selector, **body}
-                specs[canonical(spec)] = spec
-    return [specs[k] for k in sorted(specs)]
+                specs[canonical(spec)] = (spec, notes)
+    return _told_once(resource, [specs[k] for k in sorted(specs)])
+
+
+_NARROWED = re.compile(r"^(\S+ (?:ingress|egress)\[\d+\] \w+) \(.*\)$", re.DOTALL)
+"""A note that is a Calico rule's name and, in parentheses, what narrowed it."""
+
+
+def _told_once(resource: Resource, specs: list[tuple[dict[str, Any], list[str]]]) -> list[dict[str, Any]]:
+    """The specs, where a note already given in full by an earlier spec says only the Calico
+    rule's name: a rule split over several specs says what narrowed it once, not in each."""
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for spec, notes in specs:
+        short = [_short(n) if n in seen else n for n in notes]
+        seen.update(notes)
+        if short != notes:
+            spec = dict(spec)
+            spec["description"] = _description(resource, short, spec)
+        out.append(spec)
+    return out
+
+
+def _short(note: str) -> str:
+    found = _NARROWED.match(note)
+    return f"{found.group(1)} (see above)" if found else note
+
+
+def _description(resource: Resource, notes: list[str], written: Mapping[str, list[dict[str, Any]]]) -> str:
+    description = "; ".join(sorted(notes, key=_rule_order)) or resource.default_note
+    if any(allows_icmp_type_zero(written.get(SECTION[d], [])) for d in ir.Direction):
+        description = f"{description} ({ICMP_EVERY_TYPE_NOTE})"
+    return description
 
 
 def _per_subject(per_subject: Mapping[LabelCube, Mapping[str, list[_Tagged]]]) -> list[_Group]:
@@ -329,9 +361,7 @@ def _body(resource: Resource, sections: dict[str, list[dict[str, Any]]], notes: 
     """A spec without its ``endpointSelector``: description, ``enableDefaultDeny`` and sections."""
     body: dict[str, Any] = {}
     written = {name: merge_rules([r for r in rules if r]) or [{}] for name, rules in sections.items()}
-    description = "; ".join(sorted(notes, key=_rule_order)) or resource.default_note
-    if any(allows_icmp_type_zero(written.get(SECTION[d], [])) for d in ir.Direction):
-        description = f"{description} ({ICMP_EVERY_TYPE_NOTE})"
+    description = _description(resource, notes, written)
     if description:
         body["description"] = description
     opened = sorted(d.value for d in resource.open if SECTION[d] in written or DENY_SECTION[d] in written)
