@@ -65,8 +65,10 @@ def _spec(
                     fail(err, Grant(None, tuple(cubes), tuple(cubes)))
             if rules:
                 spec[name] = rules
-        if default_deny and SECTION[direction] not in spec:
-            spec[SECTION[direction]] = [{}]  # default deny, allows nothing
+        if default_deny and SECTION[direction] not in spec and DENY_SECTION[direction] not in spec:
+            # Default deny, allowing nothing; deny rules turn it on already
+            # (docs/reference/semantics.md §2.4).
+            spec[SECTION[direction]] = [{}]
     return spec if len(spec) > 2 else None
 
 

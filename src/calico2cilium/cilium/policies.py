@@ -361,6 +361,12 @@ def _body(resource: Resource, sections: dict[str, list[dict[str, Any]]], notes: 
     """A spec without its ``endpointSelector``: description, ``enableDefaultDeny`` and sections."""
     body: dict[str, Any] = {}
     written = {name: merge_rules([r for r in rules if r]) or [{}] for name, rules in sections.items()}
+    for direction in ir.Direction:
+        if written.get(SECTION[direction]) == [{}] and any(written.get(DENY_SECTION[direction], ())):
+            # The deny rules put the pods into default deny already: Cilium turns it on for a
+            # direction where a rule has an ingress or ingressDeny (egress, egressDeny) section
+            # (docs/reference/semantics.md §2.4; pkg/policy/api/rule_validation.go Sanitize).
+            del written[SECTION[direction]]
     description = _description(resource, notes, written)
     if description:
         body["description"] = description
