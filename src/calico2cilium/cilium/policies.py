@@ -232,10 +232,12 @@ def _sectioned(
 
 def _drop_covered_defaults(per_subject: dict[LabelCube, dict[str, list[_Tagged]]]) -> None:
     """Drop a section a subject cube has with no rule (it only puts the cube into default deny)
-    where other cubes with rules in that section cover it: they put its pods into default deny
-    already. A cube left with no section goes."""
+    where other cubes with rules in that section, or in the deny section of its direction, cover
+    it: they put its pods into default deny already (docs/reference/semantics.md §2.4). A cube
+    left with no section goes."""
     for name in _SECTIONS:
-        holding = [c for c, sections in per_subject.items() if sections.get(name)]
+        deny = _DENY_OF.get(name, name)
+        holding = [c for c, sections in per_subject.items() if sections.get(name) or sections.get(deny)]
         if not holding:
             continue
         covered = LabelSet.of(holding)
@@ -312,6 +314,7 @@ def _per_subject(per_subject: Mapping[LabelCube, Mapping[str, list[_Tagged]]]) -
 _Tagged = tuple[dict[str, Any], tuple[str, ...]]
 """A rule and the descriptions of the Calico rules it came from."""
 _SECTIONS = ("ingress", "ingressDeny", "egress", "egressDeny")
+_DENY_OF = {SECTION[d]: DENY_SECTION[d] for d in ir.Direction}
 _EMPTY_RULE: _Tagged = ({}, ())
 
 
@@ -493,9 +496,9 @@ def document(
         return None
     annotations = dict(resource.annotations)
     if resource.split_note and len(specs) > 1:
+        # One line: earlier policies, or the policy's own selector (an ``||``), split the subject.
         annotations[ANNOTATION_PREFIX + "note"] = (
-            "the subject is split where earlier policies, or the policy's own selector, decide part"
-            " of its traffic differently"
+            "one spec per part of the subject whose traffic is decided differently"
         )
     return {
         "apiVersion": "cilium.io/v2",
