@@ -60,5 +60,14 @@ def test_leaves_go_on_one_line_and_metadata_stays_as_kubectl_writes_it() -> None
     }
     text = dump_yaml([document])
     assert "matchLabels: {app: db}" in text
-    assert "- {port: '5432', protocol: TCP}" in text
+    assert "- ports: [{port: '5432', protocol: TCP}]" in text
     assert "  labels:\n    app.kubernetes.io/managed-by: calico2cilium\n" in text
+
+
+def test_a_list_of_one_line_mappings_is_one_line_while_it_fits() -> None:
+    short = [{"port": "53", "protocol": "TCP"}, {"port": "53", "protocol": "UDP"}]
+    long = [{"port": str(p), "protocol": "TCP"} for p in range(8000, 8006)]
+    text = dump_yaml([{"specs": [{"toPorts": [{"ports": short}, {"ports": long}]}]}])
+    assert "- ports: [{port: '53', protocol: TCP}, {port: '53', protocol: UDP}]" in text
+    assert "    - {port: '8005', protocol: TCP}\n" in text  # too long for one line: a block
+    assert max(len(line) for line in text.splitlines()) <= 100
