@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 
 from calico2cilium.cilium.cover import cover
@@ -59,3 +60,15 @@ def test_a_loosening_that_cannot_be_written_is_not_taken() -> None:
     pieces = [Cube(a, peer, _tcp((80, 80))), Cube(a, peer, _tcp((443, 443)))]
     assert cover(pieces, lambda c: c.l4 == c.l4 & _tcp((80, 80))) == pieces
     assert cover(pieces, _any) == [Cube(a, peer, _tcp((80, 80), (443, 443)))]
+
+
+def test_past_its_work_budget_the_cubes_stay_as_they_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    import calico2cilium.cilium.cover as module
+
+    a = LabelCube.of({"app": KeyConstraint.eq("a")})
+    peer = PodPeer(LabelCube.all())
+    pieces = [Cube(a, peer, _tcp((p, p))) for p in range(80, 120)]
+    monkeypatch.setattr(module, "COVER_WORK", 1)
+    assert cover(pieces, _any) == pieces
+    monkeypatch.setattr(module, "COVER_WORK", 100_000)
+    assert cover(pieces, _any) == [Cube(a, peer, _tcp((80, 119)))]

@@ -29,9 +29,9 @@ from calico2cilium.sets.labels import Constraints
 from calico2cilium.sets.peers import HostPeer, NetPeer, PeerCube, PodPeer
 from calico2cilium.sets.regions import Cube, cube_index, subject_key, subtract_cubes
 
-COVER_LIMIT: Final = 400
+COVER_LIMIT: Final = 200
 """Cubes ``cover`` works on at most (each try is a subset test against all of them)."""
-COVER_WORK: Final = 400_000
+COVER_WORK: Final = 100_000
 """Cube operations one ``cover`` may spend (``own_budget``); past it the cubes stay as they are."""
 
 ANY: Final = KeyConstraint(True, CoSet(frozenset(), True))
@@ -63,8 +63,8 @@ def _cover(cubes: list[Cube], fits: Callable[[Cube], bool]) -> list[Cube]:
 
     out: list[Cube] = []
     for cube in sorted(cubes, key=_narrow_first):
-        if any(_within(cube, done) for done in out):
-            continue
+        if any(_within(cube, done) for done in out) or not subtract_cubes([cube], out):
+            continue  # the loosened cubes hold it already
         out.append(_expanded(cube, cubes, inside, fits))
     out = _irredundant(out)
     # Each cube cut down to what only it holds, then its label terms loosened again (not its L4
@@ -144,22 +144,25 @@ def _expanded(
 def _loosened(
     cube: LabelCube, others: Sequence[LabelCube], inside: Callable[[LabelCube, LabelCube], bool]
 ) -> LabelCube:
-    """``cube`` with each label term loosened while ``inside(looser, cube)`` holds: dropped if it can be; else
-    the other cubes' terms on the key joined in one by one (``in (a, b)`` from ``a`` and ``b``);
-    else a negative term's excluded values taken out one by one."""
+    """``cube`` with each label term loosened while ``inside(looser, cube)`` holds: dropped if it
+    can be; else the other cubes' terms on the key joined in one by one (``in (a, b)`` from ``a``
+    and ``b``); else a negative term's excluded values taken out one by one."""
     for key in cube.label_keys():
         kc, rest = cube.get(key), cube.without(key)
 
         def put(looser: KeyConstraint, rest: Constraints = rest, key: str = key) -> LabelCube:
             return LabelCube.of((*rest, (key, looser)))
 
-        if inside(put(ANY), cube):
-            cube = put(ANY)
+        widest = put(ANY)
+        if inside(widest, cube):
+            cube = widest
             continue
-        joins = [kc | other.get(key) for other in others]
+        # Only cubes that meet the widest slab can cover a part of it.
+        terms = dict.fromkeys(other.get(key) for other in others if other.intersects(widest))
+        joins = [t for t in terms if not t.issubset(kc) and not t.is_any]
         if kc.values.cofinite:
             joins.extend(KeyConstraint(kc.absent, CoSet(frozenset({v}))) for v in sorted(kc.values.values))
-        for join in dict.fromkeys(joins):
+        for join in joins:
             looser = kc | join
             if looser != kc and not looser.is_any and inside(candidate := put(looser), cube):
                 kc, cube = looser, candidate
