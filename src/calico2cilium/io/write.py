@@ -47,7 +47,7 @@ class _FlowMap(dict[str, Any]):
 
 
 class _FlowList(list[Any]):
-    """A short list of scalars, written on one line: ``[web, api]``."""
+    """A list of scalars, written in flow style: ``[web, api]`` (wrapped where it is long)."""
 
 
 class _FlowRows(list[Any]):
@@ -68,7 +68,8 @@ _Dumper.add_representer(_FlowList, _represent_flow_list)
 _Dumper.add_representer(_FlowRows, _represent_flow_list)
 
 FLOW_WIDTH = 72
-"""The longest leaf mapping or list (about, in characters) written on one line."""
+"""The longest leaf mapping, or list of them (about, in characters), written on one line; a list
+of scalars is always written in flow style, wrapped past the line width."""
 
 
 def _scalar(value: Any) -> bool:
@@ -95,9 +96,10 @@ def _text_width(value: Any) -> int:
 
 
 def _flowed(value: Any, depth: int = 0) -> Any:
-    """The document with its leaves marked for one-line writing: lists of scalars, mappings of
-    scalars (and such lists) of at most four keys, and lists of such mappings, each within
-    ``FLOW_WIDTH`` (``ports: [{port: '80', protocol: TCP}]``, not three lines). The document's
+    """The document with its leaves marked for flow writing: lists of scalars (wrapped past the
+    line width, as words are), mappings of scalars (and such lists) of at most four keys, and
+    lists of such mappings, each of these within ``FLOW_WIDTH`` (``ports: [{port: '80', protocol:
+    TCP}]``, not three lines). The document's
     own fields (``spec``, ``metadata``) and everything in ``metadata`` stay in block style, as
     kubectl writes them. The same data either way (only the layout differs)."""
     if isinstance(value, dict):
@@ -108,8 +110,8 @@ def _flowed(value: Any, depth: int = 0) -> Any:
         return out
     if isinstance(value, list):
         items = [_flowed(v, depth + 1) for v in value]
-        if items and all(_scalar(v) for v in items) and _width(items) <= FLOW_WIDTH:
-            return _FlowList(items)
+        if items and all(_scalar(v) for v in items):
+            return _FlowList(items)  # wrapped past the line width, as words are
         if items and all(isinstance(v, _FlowMap) for v in items) and _text_width(items) <= FLOW_WIDTH:
             return _FlowRows(items)
         return items
