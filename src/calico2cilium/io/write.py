@@ -105,7 +105,7 @@ def _flowed(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict):
         out = {k: v if k == "metadata" else _flowed(v, depth + 1) for k, v in value.items()}
         leaf = all(_scalar(v) or isinstance(v, _FlowList) for v in out.values())
-        if depth > 1 and out and leaf and len(out) <= 4 and _width(out) <= FLOW_WIDTH:
+        if depth > 1 and leaf and len(out) <= 4 and _width(out) <= FLOW_WIDTH:
             return _FlowMap(out)
         return out
     if isinstance(value, list):
