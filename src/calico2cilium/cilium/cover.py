@@ -26,7 +26,7 @@ from calico2cilium.sets.budget import OwnBudgetExceeded, own_budget
 from calico2cilium.sets.coset import CoSet
 from calico2cilium.sets.l4 import L4Set
 from calico2cilium.sets.labels import Constraints
-from calico2cilium.sets.peers import HostPeer, NetPeer, PeerCube, PodPeer
+from calico2cilium.sets.peers import HostPeer, NetPeer, PeerCube, PodPeer, peer_intersects
 from calico2cilium.sets.regions import Cube, cube_index, subject_key, subtract_cubes
 
 COVER_LIMIT: Final = 200
@@ -112,14 +112,20 @@ def _expanded(
 ) -> Cube:
     """``cube`` loosened while it stays ``inside`` the union: label terms first (the subject's,
     then a pod peer's), then the peer's addresses or host kinds, then (``l4``) the L4 set."""
+    # A loosened subject adds flows of the cube's own peer and L4 set: only cubes meeting those
+    # can hold them (and likewise for the peer's labels).
     subject = _loosened(
         cube.subject,
-        [c.subject for c in cubes],
+        [c.subject for c in cubes if peer_intersects(c.peer, cube.peer) and c.l4.intersects(cube.l4)],
         lambda s, t: inside(Cube(s, cube.peer, cube.l4), Cube(t, cube.peer, cube.l4)),
     )
     cube = Cube(subject, cube.peer, cube.l4)
     if isinstance(cube.peer, PodPeer):
-        peers = [c.peer.labels for c in cubes if isinstance(c.peer, PodPeer)]
+        peers = [
+            c.peer.labels
+            for c in cubes
+            if isinstance(c.peer, PodPeer) and c.subject.intersects(cube.subject) and c.l4.intersects(cube.l4)
+        ]
         labels = _loosened(
             cube.peer.labels,
             peers,
