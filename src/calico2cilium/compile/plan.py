@@ -38,6 +38,7 @@ from calico2cilium.compile.ordering import (
 )
 from calico2cilium.compile.shadows import shadowed
 from calico2cilium.compile.structure import (
+    DENY_CAP,
     Entry,
     Expressible,
     Outcome,
@@ -53,7 +54,14 @@ from calico2cilium.diagnostics.http_rules import refused
 from calico2cilium.facts.target import DEFAULT_TARGET, CiliumTarget
 from calico2cilium.plan import Denial, Grant, Plan, PolicyPlan
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube
-from calico2cilium.sets.budget import OwnBudgetExceeded, WorkBudgetExceeded, budget, limit_for, own_budget
+from calico2cilium.sets.budget import (
+    OwnBudgetExceeded,
+    WorkBudgetExceeded,
+    budget,
+    limit_for,
+    own_budget,
+    shared_pool,
+)
 from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, all_peers
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key, subtract_cubes
@@ -168,7 +176,9 @@ def compile_plan(
             # which rules decide nothing (compile/shadows.py).
             assert expressible is not None
             try:
-                with budget(limit_for(size)):
+                # The rules' own budgets come out of a pool of the same size (``_rule_budget``):
+                # a rule past its own falls back alone; the direction's counts the rest.
+                with budget(limit_for(size)), shared_pool(limit_for(size)):
                     denied_by[direction], profile_allow[direction], structure = _structural(
                         policies, tiers, direction, expressible, target
                     )
@@ -180,6 +190,8 @@ def compile_plan(
                     pp.allow.setdefault(direction, [])
             for rule_entry, rule_err in structure.too_complex:
                 diagnostics.add(_left_out(direction, rule_entry, rule_err))
+            for rule_entry, kept_out in structure.partly:
+                diagnostics.add(_partly_narrowed(rule_entry, kept_out))
             spoke = _speaking(structure.walk, size)
             for shadow in shadowed(direction, tiers, spoke, wider_rules, closed_tiers):
                 diagnostics.add(shadow)
@@ -297,9 +309,7 @@ def _why(outcome: Outcome) -> str:
     """What narrowed a rule, for its description ("" when it is as written)."""
     parts = []
     if outcome.narrowers:
-        names = list(dict.fromkeys(rule_name(r) for r in outcome.narrowers if isinstance(r, RuleRef)))
-        more = f" and {len(names) - NAMED_NARROWERS} more" if len(names) > NAMED_NARROWERS else ""
-        parts.append(f"earlier rules {', '.join(names[:NAMED_NARROWERS])}{more}")
+        parts.append(f"earlier rules {_named(outcome.narrowers)}")
     if outcome.tiers:
         parts.append(f"the end of tier {', '.join(outcome.tiers)}")
     return f" (narrowed by {' and '.join(parts)})" if parts else ""
@@ -323,6 +333,7 @@ def _structural(
         tiers, expressible, open_policies=target.enable_default_deny, enforced=enforced
     )
     too_large = {e.position for e, _ in result.too_complex}
+    partly = {e.position: kept_out for e, kept_out in result.partly}
     for outcome in result.outcomes:
         ref, owner = outcome.entry.rule, outcome.entry.policy
         assert isinstance(ref, RuleRef) and isinstance(owner, PolicyPlan)
@@ -332,6 +343,8 @@ def _structural(
                 note += " (denied as written: its narrowed form was too large to build, C2C350)"
             if outcome.absorbed:
                 note += f" ({ABSORBED_NOTE})"
+            if outcome.entry.position in partly:
+                note += f" (also denied where {_named(partly[outcome.entry.position])} allowed it, C2C353)"
             if outcome.left_out:
                 note += " (only its flows of the protocols Cilium names by port; allows lose the rest)"
             if outcome.cubes:
@@ -413,6 +426,31 @@ def _left_out(direction: ir.Direction, entry: Entry, err: WorkBudgetExceeded) ->
             " profile allows is left out of the output, so Cilium denies that traffic"
         )
     return make("C2C350", f"{where}: {err.detail}; {lost}", source, hint=err.hint, narrowing=True)
+
+
+def _named(rules: Sequence[object]) -> str:
+    """The rules (``RuleRef``s) by name, at most ``NAMED_NARROWERS`` of them."""
+    names = list(dict.fromkeys(rule_name(r) for r in rules if isinstance(r, RuleRef)))
+    more = f" and {len(names) - NAMED_NARROWERS} more" if len(names) > NAMED_NARROWERS else ""
+    return f"{', '.join(names[:NAMED_NARROWERS])}{more}"
+
+
+def _partly_narrowed(entry: Entry, kept_out: Sequence[object]) -> Diagnostic:
+    """C2C353 for a Deny narrowed by only some of the earlier rules meeting it (``Structure.partly``)."""
+    ref = entry.rule
+    assert isinstance(ref, RuleRef)
+    return make(
+        "C2C353",
+        f"{ref.rule.origin}: its exact Cilium form is too large (Cilium has no rule order, so the Deny"
+        " must leave out what earlier rules allowed of it, and those cut it into more than"
+        f" {DENY_CAP} rules or past its work budget); it leaves out what only some of them allowed,"
+        f" so Cilium also denies what {_named(kept_out)} allowed (or passed on) of the traffic it"
+        " matches",
+        ref.rule.origin.source,
+        hint="move the Deny before the Allows it overlaps (a security tier), narrow its selector, or"
+        " give the Allows it must leave out a label of their own",
+        narrowing=True,
+    )
 
 
 def _structural_closed(

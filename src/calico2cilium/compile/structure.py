@@ -22,11 +22,12 @@ Calico's order on a window of flows only (for the Kubernetes NetworkPolicies' co
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Final, NoReturn
 
 from calico2cilium.compile.ordering import Action, DefaultAction, TierSpec
-from calico2cilium.sets.budget import OwnBudgetExceeded, WorkBudgetExceeded, own_budget, scale, working_on
+from calico2cilium.sets.budget import OwnBudgetExceeded, WorkBudgetExceeded, item_budget, scale, working_on
 from calico2cilium.sets.index import CubeIndex, pick_key
 from calico2cilium.sets.l4 import PORT_PROTOCOLS, L4Set
 from calico2cilium.sets.labels import LabelCube, LabelSet, label_index, subtract_all
@@ -370,6 +371,9 @@ class Structure:
     subjects never meet the end of a tier, so Cilium's "allowed unless denied" is Calico's."""
     absorbed: list[Absorbed] = field(default_factory=list)
     """Denies said by Cilium's default deny instead of a deny rule (``Absorbed``)."""
+    partly: list[tuple[Entry, tuple[object, ...]]] = field(default_factory=list)
+    """Denies narrowed by only some of the earlier rules meeting them (``_partly_narrowed``),
+    with the rules left out (``Entry.rule``s): Cilium also denies what those allowed of them."""
     too_complex: list[tuple[Entry, WorkBudgetExceeded]] = field(default_factory=list)
     """Rules whose form was too large to build (``rule_limit``), failing closed (C2C350): a Deny
     denied as written (also what earlier rules allowed of it), an Allow or profile piece left
@@ -404,26 +408,26 @@ def compile_structure(
             cubes = entry.cubes
             if takers:
                 narrowed = _narrowed_deny(walk, entry, takers)
-                if narrowed is not None and _absorbing_is_smaller(walk, entry, narrowed):
-                    narrowed = None
-                if narrowed is None:
+                if (
+                    narrowed is None
+                    or _too_long(entry, narrowed)
+                    or _absorbing_is_smaller(walk, entry, narrowed)
+                ):
                     # D(d) is large: Cilium's default deny says d instead (design note,
-                    # "Absorbed denies"), if its reach can be built.
-                    try:
-                        with own_budget(rule_limit(len(entry.cubes) + len(takers))):
-                            reach = walk.reach(entry)
-                    except OwnBudgetExceeded as exceeded:
-                        # d is denied as written, M(d), which also denies what earlier rules
-                        # allowed or passed on of it (fails closed, C2C350).
-                        out.too_complex.append((entry, exceeded.err))
-                        takers = []
-                    else:
-                        out.absorbed.append(Absorbed(entry, tuple(reach), tuple(e.rule for e in takers)))
+                    # "Absorbed denies"), if few later rules meet it and its reach can be built.
+                    reach = _absorbable_reach(walk, entry, takers)
+                    if reach is not None:
+                        out.absorbed.append(Absorbed(entry, reach, tuple(e.rule for e in takers)))
                         out.closed.add(id(entry.policy))
                         walk.closing.setdefault(id(entry.policy), entry.tier)
                         continue
-                else:
-                    cubes = narrowed
+                    # Else d less what as many earlier rules take as keep it short: it also
+                    # denies what the others allowed or passed on of it (fails closed, C2C353).
+                    narrowed, skipped = _partly_narrowed(walk, entry, takers)
+                    if skipped:
+                        out.partly.append((entry, tuple(e.rule for e in skipped)))
+                        takers = [e for e in takers if e not in skipped]
+                cubes = narrowed
             if not cubes:
                 continue
             rest: tuple[Cube, ...] = ()
@@ -500,6 +504,43 @@ def _absorbing_is_smaller(walk: Walk, entry: Entry, narrowed: Sequence[Cube]) ->
     cubes. Either form is exact; this only picks the shorter output."""
     if len(narrowed) <= max(DENY_PIECES, len(entry.cubes)):
         return False
+    return _later_meeting(walk, entry) < len(narrowed)
+
+
+DENY_CAP: Final = 16
+"""A Deny's output may take this many cubes (or twice its own region's), a reviewable size;
+past it, it is absorbed or partly narrowed (``_partly_narrowed``)."""
+ABSORB_CAP: Final = 16
+"""A Deny is absorbed only when at most this many later rules (and Pass-default tiers) meet
+it: each takes a piece of it, and a broad Deny met by every later Allow would grow with the
+square of the input (realistic mixes, issue 13)."""
+
+
+def _too_long(entry: Entry, narrowed: Sequence[Cube]) -> bool:
+    return _weight(narrowed) > max(DENY_CAP, 2 * _weight(entry.cubes))
+
+
+ICMP_TYPES_PER_RULE: Final = 16
+"""ICMP types that weigh as much as a rule: Cilium names each type of a partial set apart."""
+
+
+def _weight(cubes: Sequence[Cube]) -> int:
+    """About how many Cilium rules ``cubes`` take: one per cube, and one more per
+    ``ICMP_TYPES_PER_RULE`` types of an ICMP family that only some types of are in it (a Deny
+    less an Allow of one ICMP type names the other 255)."""
+    total = 0
+    for cube in cubes:
+        total += 1
+        for _, types in cube.l4.icmp:
+            segments = types.segments
+            if not (len(segments) == 1 and segments[0][:2] == (0, 255) and segments[0][2].is_full):
+                total += sum(b - a + 1 for a, b, _ in segments) // ICMP_TYPES_PER_RULE
+    return total
+
+
+def _later_meeting(walk: Walk, entry: Entry) -> int:
+    """How many later rules and Pass-default tiers meet a Deny: about the pieces absorbing it
+    takes (an absorbed Deny costs a piece per later Allow, Pass or Pass-default tier meeting it)."""
     later = sum(
         1
         for e in walk.meets(entry)
@@ -510,7 +551,45 @@ def _absorbing_is_smaller(walk: Walk, entry: Entry, narrowed: Sequence[Cube]) ->
         for t in walk.tiers
         if t.default is DefaultAction.PASS and any(_meeting(t.selected, c.subject) for c in entry.cubes)
     )
-    return later + passing < len(narrowed)
+    return later + passing
+
+
+def _absorbable_reach(walk: Walk, entry: Entry, takers: Sequence[Entry]) -> tuple[Cube, ...] | None:
+    """``R(d)`` of a Deny to absorb (``Absorbed``); ``None`` when absorbing it is not bounded:
+    more than ``ABSORB_CAP`` later rules meet it, or its reach is past its budget."""
+    if _later_meeting(walk, entry) > ABSORB_CAP:
+        return None
+    try:
+        with _rule_budget(len(entry.cubes) + len(takers)):
+            return tuple(walk.reach(entry))
+    except OwnBudgetExceeded:
+        return None
+
+
+def _partly_narrowed(
+    walk: Walk, entry: Entry, takers: Sequence[Entry]
+) -> tuple[tuple[Cube, ...], list[Entry]]:
+    """A Deny's region less what the earlier rules ``takers`` take, one rule at a time in
+    Calico's order, leaving out a rule whose part would take the form past ``_too_long`` (and
+    every rule left when its budget runs out): a superset of ``D(d)``, so Cilium denies more than
+    Calico, namely what the rules left out (returned) allowed or passed on of it, and never less.
+    With every rule left out it is ``M(d)``, the Deny as written."""
+    current = list(entry.cubes)
+    skipped: list[Entry] = []
+    done = 0
+    try:
+        with _rule_budget(len(entry.cubes) + len(takers)):
+            for taker in takers:
+                fewer = subtract_cubes(current, _taken(walk, [taker]))
+                if _too_long(entry, fewer):
+                    skipped.append(taker)
+                else:
+                    current = fewer
+                done += 1
+            current = _tidy(current)
+    except OwnBudgetExceeded:
+        skipped.extend(takers[done:])
+    return tuple(current), skipped
 
 
 def _takers(meeting: Iterable[Entry], deny: Entry) -> list[Entry]:
@@ -533,7 +612,7 @@ def _narrowed_deny(walk: Walk, entry: Entry, takers: Sequence[Entry]) -> tuple[C
     """``D(d)``: the Deny's region less what the earlier Allows (their reach) and the earlier
     Passes of its tier take; ``None`` when that is too large to build (``DENY_BASE``)."""
     try:
-        with own_budget(scale(DENY_BASE + RULE_PER_ITEM * (len(entry.cubes) + len(takers)))):
+        with _rule_budget(len(entry.cubes) + len(takers), DENY_BASE):
             return tuple(_tidy(subtract_cubes(entry.cubes, _taken(walk, takers))))
     except OwnBudgetExceeded:
         return None
@@ -628,9 +707,14 @@ class _Absorbing:
         for gone in self.absorbed:
             parts = self.pieces.get(gone.entry.position)
             if parts:
-                cubes = tuple(_tidy(list(Region.of(parts).cubes)))
-                if not self.expressible(cubes):  # merging can make a cube Cilium cannot say
-                    cubes = tuple(parts)  # each recorded part has a form (``localize``)
+                cubes = tuple(parts)  # each recorded part has a form (``localize``)
+                try:
+                    with _rule_budget(len(parts)):
+                        merged = tuple(_tidy(list(Region.of(parts).cubes)))
+                except OwnBudgetExceeded:  # the parts as recorded: longer, as exact
+                    merged = cubes
+                if self.expressible(merged):  # merging can make a cube Cilium cannot say
+                    cubes = merged
                 out.append(
                     Outcome(gone.entry, Action.DENY, cubes, gone.entry.cubes, gone.narrowers, absorbed=True)
                 )
@@ -641,10 +725,25 @@ RULE_BASE: Final = 100_000
 RULE_PER_ITEM: Final = 200
 
 
+FRUGAL_BASE: Final = 5_000
+FRUGAL_PER_ITEM: Final = 50
+
+
 def rule_limit(size: int) -> int:
     """The work one rule's form may take (``sets/budget.py``): what stays linear in real policy
     sets; a rule past it takes its fallback instead of holding up the whole direction."""
     return scale(RULE_BASE + RULE_PER_ITEM * size)
+
+
+def _rule_budget(size: int, base: int | None = None) -> AbstractContextManager[None]:
+    """One rule's budget, ``base`` (``RULE_BASE``) plus ``RULE_PER_ITEM`` per cube and meeting rule of its
+    ``size``, drawn from the direction's shared pool (``sets/budget.py``, ``shared_pool``): once
+    a few costly rules have spent it, each later rule gets the frugal ``FRUGAL_BASE`` plus
+    ``FRUGAL_PER_ITEM`` per item, and past that takes its own fallback (failing closed for that
+    rule alone). Realistic mixes of a thousand policies spent a whole direction's budget on a
+    handful of narrowed Denies, and the direction then failed closed for every pod (issue 13)."""
+    full = (RULE_BASE if base is None else base) + RULE_PER_ITEM * size
+    return item_budget(scale(full), scale(FRUGAL_BASE + FRUGAL_PER_ITEM * size))
 
 
 def _within_budget(
@@ -659,7 +758,7 @@ def _within_budget(
     ``Structure.too_complex``: Cilium denies what it allowed)."""
     size = len(entry.cubes) + (len(walk.meets(entry)) if entry.position >= 0 else 0)
     try:
-        with own_budget(rule_limit(size)):
+        with _rule_budget(size):
             outcome = _narrowed(walk, entry, left_out, closed)
             if outcome is not None:
                 outcome = absorbed.localize(walk, outcome, closed is not None)

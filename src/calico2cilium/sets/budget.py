@@ -124,6 +124,51 @@ def own_budget(limit: int) -> Iterator[None]:
         raise
 
 
+@dataclass
+class _Pool:
+    left: int
+
+
+_POOL: ContextVar[_Pool | None] = ContextVar("calico2cilium_work_pool", default=None)
+
+
+@contextmanager
+def shared_pool(limit: int) -> Iterator[None]:
+    """Inside the block, every ``item_budget`` draws on one allowance of ``limit`` instead of
+    charging the enclosing block. While it lasts an item may spend its full limit; once a few
+    costly items have spent it, the items after them get their frugal limit. So a costly item
+    costs only itself (its own fallback, failing closed for that one rule), never the whole
+    block, and the total stays ``limit`` plus a frugal limit per item: linear in the input."""
+    token = _POOL.set(_Pool(limit))
+    try:
+        yield
+    finally:
+        _POOL.reset(token)
+
+
+@contextmanager
+def item_budget(full: int, frugal: int) -> Iterator[None]:
+    """``own_budget`` for one item of a ``shared_pool`` block: its limit is ``full`` while the
+    pool lasts, ``frugal`` after (at least ``frugal`` either way); what it spends comes out of
+    the pool, not out of the enclosing block. Outside a pool, ``own_budget(full)``."""
+    pool = _POOL.get()
+    if pool is None:
+        with own_budget(full):
+            yield
+        return
+    counter = _Counter(max(frugal, min(full, pool.left)))
+    token = _CURRENT.set(counter)
+    try:
+        yield
+    except WorkBudgetExceeded as err:
+        if err.counter is counter:
+            raise OwnBudgetExceeded(err) from None
+        raise
+    finally:
+        _CURRENT.reset(token)
+        pool.left -= counter.spent
+
+
 def charge(units: int = 1) -> None:
     """Spend ``units``; raises ``WorkBudgetExceeded`` once the block's limit is passed."""
     counter = _CURRENT.get()

@@ -691,9 +691,9 @@ CODES = (
         " meet it). Rather than run for minutes, the conversion stops at a budget that grows with"
         " the input's size. Where the whole order of a direction ran out, every pod a policy selects"
         " there stays in Cilium's default deny with nothing allowed in that direction; where one"
-        " rule's share ran out (each rule has its own budget too), an Allow, or what a Pass hands to"
-        " the namespace profile, is left out, and a Deny is denied as written, including what earlier"
-        " rules allowed of it (only when even its absorbed form is too large). Either way Cilium only denies more than Calico. The message names the policy (or rule) being compiled when the budget ran out.",
+        " rule's share ran out (each rule has its own budget too, and after a few costly rules a"
+        " frugal one), an Allow, or what a Pass hands to the namespace profile, is left out; a Deny"
+        " then leaves out what only some earlier rules allowed of it (C2C353). Either way Cilium only denies more than Calico. The message names the policy (or rule) being compiled when the budget ran out.",
         failing=_np(
             '  order: 1\n  selector: "'
             + " && ".join(f"(a{i} == 'x' || b{i} == 'y')" for i in range(5))
@@ -742,6 +742,34 @@ CODES = (
         + _np(
             "  order: 2\n  selector: app == 'db'\n  ingress:\n    - action: Deny\n      protocol: TCP\n",
             name="second",
+        ),
+        passing=_GOOD,
+    ),
+    CodeDoc(
+        "C2C353",
+        "deny-partly-narrowed",
+        Severity.WARNING,
+        "A Deny is denied over part of what earlier rules allowed of it: its exact form was too long.",
+        "Cilium has no rule order: a deny wins over every allow. So a Calico Deny after Allows that"
+        " overlap it must leave out, in Cilium, what those Allows allowed of it, and when they cut"
+        " across it (other peers, other ports, other labels) each one splits it further. Where that"
+        " would take more than a reviewable number of rules (and absorbing the Deny into default"
+        " deny would too, because many later rules meet it), the Deny leaves out only what the"
+        " earlier rules it can say briefly allowed, in Calico's order, and is denied over the rest:"
+        " Cilium denies what the other, named rules allowed of the traffic it matches. It never"
+        " allows more than Calico. The verifier reports the narrowed flows.",
+        failing=_np(
+            "  selector: all()\n  ingress:\n"
+            + "".join(
+                f"    - action: Allow\n      protocol: TCP\n      source:\n        selector: app == 'c{i}'\n"
+                f"      destination:\n        ports: [{1000 + i}]\n"
+                for i in range(40)
+            )
+            + "    - action: Deny\n"
+            + "".join(
+                f"    - action: Allow\n      protocol: UDP\n      destination:\n        ports: [{2000 + i}]\n"
+                for i in range(34)
+            )
         ),
         passing=_GOOD,
     ),
