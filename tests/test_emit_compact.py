@@ -6,6 +6,7 @@ equivalent to the Calico input by the verifier.
 * ``selectors.widened``: the compiler's disjoint pieces of a selector written as the input's
   overlapping terms again (``app == 'a' || role == 'b'``, not ``app != 'a' && role == 'b'``).
 * ``policies.specs_of``: subjects with the same rules share one spec where their union is a cube.
+* ``cover.cover``: a rule's pieces written as fewer, looser, overlapping cubes (docs/output-size.md).
 """
 
 from __future__ import annotations
