@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import io
 import sys
+import tracemalloc
 import weakref
 from pathlib import Path
 from typing import Any
@@ -193,3 +194,84 @@ def test_cli_output_is_the_conversion(tmp_path: Path) -> None:
         status, out, err = run_cli(*args, "-o", fmt)
         assert status in (0, 1), err
         assert out == dump(expected)
+
+
+TINY = (
+    "---\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n  name: p{i}\n"
+    "  namespace: ns{ns}\nspec:\n  selector: app == 'a{i}'\n  ingress:\n  - action: Allow\n"
+    "    source:\n      selector: app == 'b'\n"
+)
+
+
+def _peak(count: int) -> tuple[int, int]:
+    """Input size and traced peak of converting ``count`` tiny policies as the command line does
+    without --verify (``keep_input=False``: each document lowered as it is read)."""
+    text = "".join(TINY.format(i=i, ns=i % 50) for i in range(count))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        result = convert(text=text, name="in.yaml", keep_input=False, pod_cidrs=PODS, node_cidrs=NODES)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert len(result.documents) == count and result.ok
+    return len(text), peak
+
+
+def test_convert_memory_grows_with_the_input_by_a_small_constant() -> None:
+    """The traced peak per extra input byte, between 200 and 600 tiny policies (the slope, so
+    that imports and caches do not count). Deterministic (allocations, not RSS or time). Was 44
+    (every typed document held until all were read, the plan while the output was made, and the
+    resources with all their documents) with ``keep_input=False``, and 71 with the input kept;
+    now about 30. ``scripts/bench_memory.py`` measures the peak RSS of the command line."""
+    _peak(5)  # imports and caches first
+    small, large = _peak(200), _peak(600)
+    slope = (large[1] - small[1]) / (large[0] - small[0])
+    assert slope < 36, slope
+
+
+NOTED = """\
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: a}
+spec:
+  selector: app == 'a'
+  ingress: [{action: Allow, source: {selector: app == 'b'}}]
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: b, namespace: other}
+spec:
+  selector: app == 'a'
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: g}
+spec:
+  selector: app == 'a'
+  egress: [{action: Deny, destination: {selector: app == 'c'}}]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: g}
+spec:
+  selector: app == 'x'
+"""
+
+
+@pytest.mark.parametrize("namespace", [None, "shop"])
+def test_the_notes_on_the_input_do_not_depend_on_keeping_it(namespace: str | None) -> None:
+    """The command line without --verify keeps per document only what the notes on the input
+    need (C2C360, C2C365, C2C361: ``cli.input_notes``); they are those of the kept documents,
+    a copy refused (C2C224, ``g`` here) left out either way."""
+    from calico2cilium.cli.convert import _Reader
+    from calico2cilium.cli.input_notes import export_notes, export_notes_of, namespace_notes
+
+    kept = load(text=NOTED, name="in.yaml")
+    expected = [*namespace_notes(kept.documents, namespace), *export_notes(kept.documents)]
+    streamed = load(text=NOTED, name="in.yaml", keep=False, lower=_Reader(namespace))
+    found = [d for read in streamed.lowered for d in read.notes]
+    found.extend(export_notes_of([read.selecting for read in streamed.lowered]))
+    assert sorted(map(str, found)) == sorted(map(str, expected))
+    assert {d.code for d in found} == ({"C2C361", "C2C360"} if namespace is None else {"C2C361", "C2C365"})

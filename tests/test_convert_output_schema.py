@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
+from typing import Any
 
 import pytest
 
+from calico2cilium.cilium.emit import Emission
 from helpers import convert
-
-# The module (the package's attribute 'convert' is the function, also after this import).
-convert_module = importlib.import_module("calico2cilium.convert")
 
 NP = """\
 apiVersion: projectcalico.org/v3
@@ -32,13 +30,13 @@ def test_impossible_value_is_simplified_not_an_internal_error() -> None:
 
 
 def test_a_resource_failing_the_crd_schema_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*args: object, **kwargs: object) -> object:
-        documents = emit(*args, **kwargs)
+    def broken(self: Emission) -> list[dict[str, Any]]:
+        documents = emit(self)
         documents[0]["specs"][0]["endpointSelector"] = {"matchLabels": {"app": "x y"}}
         return documents
 
-    emit = convert_module.emit_policies
-    monkeypatch.setattr(convert_module, "emit_policies", broken)
+    emit = Emission.documents
+    monkeypatch.setattr(Emission, "documents", broken)
     result = convert(text=NP)
     assert result.documents == []
     assert [d.code for d in result.diagnostics] == ["C2C399"]

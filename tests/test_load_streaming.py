@@ -12,6 +12,7 @@ import tracemalloc
 
 import pytest
 
+from calico2cilium.compile.lower import Lowering, joined, lower
 from calico2cilium.load import load
 
 POLICY = (
@@ -88,3 +89,16 @@ def test_memory_stays_a_small_multiple_of_the_input() -> None:
     # (the duplicate check); the peak adds the parser's copy of the text.
     assert retained - before < 4 * size, (retained - before) / size
     assert peak - before < 12 * size, (peak - before) / size
+
+
+@pytest.mark.parametrize("text", list(BROKEN.values()), ids=list(BROKEN))
+def test_lowering_each_document_as_read_is_lowering_the_kept_ones(text: str) -> None:
+    """``load(lower=...)`` (``convert`` without --verify): each resource lowered as it is read
+    gives the IR of lowering the documents a kept load returns, copies refused (C2C224) and
+    given twice (C2C225) and broken streams (read again) included."""
+    text = text + "---\n" + BROKEN["copies, same and different"]
+    kept = load(text=text, name="in.yaml")
+    streamed = load(text=text, name="in.yaml", keep=False, lower=Lowering().one)
+    assert streamed.documents == [] and len(streamed.lowered) == len(kept.documents)
+    assert joined(streamed.lowered) == lower(kept.documents)
+    assert sorted(map(str, streamed.diagnostics)) == sorted(map(str, kept.diagnostics))

@@ -21,20 +21,21 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from calico2cilium.cilium.emit import emit_policies
+from calico2cilium.cilium.emit import Emission
 from calico2cilium.cilium.gitops import finalize
 from calico2cilium.cilium.naming import deduplicate_names
 from calico2cilium.cilium.rulekit import expressible
 from calico2cilium.compile.endpoint_to_host import endpoint_to_host
 from calico2cilium.compile.hosts import compile_hosts
 from calico2cilium.compile.inventory import Expansion
-from calico2cilium.compile.lower import DEFAULT_NAMESPACE, lower
+from calico2cilium.compile.lower import DEFAULT_NAMESPACE, Lowered, Lowering, joined, lower
 from calico2cilium.compile.match import Ranges
 from calico2cilium.compile.node_ranges import summarise
 from calico2cilium.compile.plan import compile_plan
 from calico2cilium.diagnostics import Diagnostic, Severity
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.collector import Diagnostics
+from calico2cilium.drain import drained
 from calico2cilium.facts.cluster import Cluster, Services
 from calico2cilium.facts.felix import EndpointToHostAction
 from calico2cilium.facts.target import CiliumTarget, cilium_target
@@ -103,7 +104,6 @@ def _gc_relaxed() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-@_gc_relaxed()
 def convert(
     paths: Sequence[str] | None = None,
     *,
@@ -121,6 +121,7 @@ def convert(
     roots: Sequence[str] | None = None,
     work_budget: float = 1.0,
     keep_input: bool = True,
+    lowered: Lowered | None = None,
 ) -> ConvertResult:
     """Convert everything in ``paths`` (or ``text``, or an already ``loaded`` result) for
     ``cluster`` (``facts.cluster.Cluster``: CIDRs, Felix settings, the Cilium target).
@@ -151,43 +152,63 @@ def convert(
     result's ``loaded`` and ``expansions`` then hold no documents. For callers that need nothing
     of the input afterwards (the command line without ``--verify`` or ``--report``); positions
     for diagnostics stay available (the IR keeps them compact: ``RawDocument.without_data``).
+    When ``convert`` reads the input itself (no ``loaded``) and no ``inventory`` is given, each
+    document is lowered as it is read (``load(lower=...)``), so that the typed documents are
+    never all held at once either.
+
+    ``lowered``: the IR of ``loaded``'s documents, lowered as they were read (``load(lower=...)``
+    with ``compile.lower.Lowering``, ``default_namespace`` and no inventory); ``loaded`` then
+    holds no documents.
     """
-    cluster = _cluster(cluster, cilium_version, pod_cidrs, node_cidrs, endpoint_to_host_action)
-    target = cluster.target
-    if loaded is None:
-        loaded = load(paths, text=text, name=name, recursive=recursive)
-    given = _inventory(inventory, recursive)
-    problems = list(given.diagnostics) if given is not None else []
-    if given is not None and not given.ok:
-        given = None  # a partial inventory would expand to a partial snapshot: not used
-    if given is not None and cluster.services is None:
-        cluster = replace(cluster, services=Services.of(given))
-    notes = Diagnostics()
-    notes.extend(loaded.diagnostics)
-    notes.extend(problems)
-    lowered = lower(loaded.documents if keep_input else _drained(loaded.documents), default_namespace, given)
-    if not keep_input:
-        lowered.expansions.clear()
-    ranges = Ranges.of(cluster, tuple(lowered.sets))
-    with scaled(work_budget):
-        plan = compile_plan(lowered, ranges, notes, target, partial(_can_say, target=target))
-    notes.extend(_open_policies(plan, target))
-    plan = replace(plan, hosts=compile_hosts(lowered, ranges, plan, notes))
-    documents = emit_policies(plan, target, notes)
-    documents.extend(endpoint_to_host(cluster, plan.hosts, notes))
-    notes.extend(deduplicate_names(documents))
-    finalize(documents, roots if roots is not None else list(paths or ()))
-    documents = _schema_check(documents, target.name, notes)
-    diagnostics = summarise(notes.sorted(), cluster.node_cidrs)
-    return ConvertResult(documents, diagnostics, loaded, given, lowered.expansions, cluster)
-
-
-def _drained(documents: list[Document]) -> Iterator[Document]:
-    """The documents in order, each taken out of ``documents`` as it is given: once lowered, one
-    is freed before the next is read (the IR and the input are never whole at once)."""
-    documents.reverse()
-    while documents:
-        yield documents.pop()
+    # Not a decorator: its wrapper would hold the arguments (``lowered``) for the whole call.
+    with _gc_relaxed():
+        cluster = _cluster(cluster, cilium_version, pod_cidrs, node_cidrs, endpoint_to_host_action)
+        target = cluster.target
+        if loaded is None and lowered is None and not keep_input and inventory is None:
+            loaded = load(
+                paths,
+                text=text,
+                name=name,
+                recursive=recursive,
+                keep=False,
+                lower=Lowering(default_namespace).one,
+            )
+            lowered = joined(loaded.lowered)
+        elif loaded is None:
+            loaded = load(paths, text=text, name=name, recursive=recursive)
+        given = _inventory(inventory, recursive)
+        problems = list(given.diagnostics) if given is not None else []
+        if given is not None and not given.ok:
+            given = None  # a partial inventory would expand to a partial snapshot: not used
+        if given is not None and cluster.services is None:
+            cluster = replace(cluster, services=Services.of(given))
+        notes = Diagnostics()
+        notes.extend(loaded.diagnostics)
+        notes.extend(problems)
+        if lowered is None:
+            lowered = lower(
+                loaded.documents if keep_input else drained(loaded.documents), default_namespace, given
+            )
+        if not keep_input:
+            lowered.expansions.clear()
+        ranges = Ranges.of(cluster, tuple(lowered.sets))
+        with scaled(work_budget):
+            plan = compile_plan(lowered, ranges, notes, target, partial(_can_say, target=target))
+        notes.extend(_open_policies(plan, target))
+        plan = replace(plan, hosts=compile_hosts(lowered, ranges, plan, notes))
+        emission = Emission(plan, target, notes)
+        hosts, expansions = plan.hosts, lowered.expansions
+        # The output policies are made (not yet rendered): the plan and the IR now live on only in
+        # them, and go one by one as they are rendered.
+        del plan, lowered, ranges
+        documents = emission.documents()
+        del emission
+        documents.extend(endpoint_to_host(cluster, hosts, notes))
+        notes.extend(deduplicate_names(documents))
+        finalize(documents, roots if roots is not None else list(paths or ()))
+        documents = _schema_check(documents, target.name, notes)
+        diagnostics = summarise(notes.sorted(), cluster.node_cidrs)
+        return ConvertResult(documents, diagnostics, loaded, given, expansions, cluster)
 
 
 def _can_say(cubes: Sequence[Cube], target: CiliumTarget) -> bool:

@@ -40,6 +40,9 @@ class LoadResult:
     for the command line to read (``cli.facts``)."""
     valid: int = 0
     """Resources without errors, duplicates left out: ``len(documents)`` when they are kept."""
+    lowered: list[Any] = field(default_factory=list)
+    """``load(lower=...)``: what ``lower`` made of each resource without errors, in input order,
+    duplicates left out as from ``documents``."""
 
     @property
     def has_errors(self) -> bool:
@@ -58,6 +61,7 @@ def load(
     name: str = "<string>",
     progress: Progress | None = None,
     keep: bool = True,
+    lower: Callable[[Document], Any] | None = None,
 ) -> LoadResult:
     """Read inputs into typed documents.
 
@@ -69,9 +73,14 @@ def load(
     dropped once checked, keeping only its diagnostics and what the duplicate check needs (its
     identity and a digest of its content): memory then grows with the largest file, not with the
     whole input (a typed document with its parsed data is some 30 times its text).
+
+    ``lower``: called on each resource without errors as it is checked (a copy of one given
+    before is not), its results kept in ``lowered``; those of a resource refused as a differing
+    copy (C2C224) are dropped at the end. With ``keep=False`` that is ``convert``'s way to read
+    an input holding each typed document only while it is lowered (``compile.lower.Lowering``).
     """
     result = LoadResult()
-    copies = _Copies(keep)
+    copies = _Copies(keep, lower)
     if text is not None:
         result.files = 1
         _check_text(text, name, False, result, copies)
@@ -200,8 +209,11 @@ class _Copies:
     compared by digest (``_digest``), which tells apart some values Python's ``==`` takes as equal
     (``1`` and ``true``): such copies are then refused rather than merged, the safe side."""
 
-    def __init__(self, keep: bool) -> None:
+    def __init__(self, keep: bool, lower: Callable[[Document], Any] | None = None) -> None:
         self.keep = keep
+        self.lower = lower
+        self.lowered: list[tuple[Identity, Any]] = []
+        """``lower``'s result for each first copy, with its identity (``finish`` drops the refused)."""
         self.checked = 0
         self.first: dict[Identity, _Seen] = {}
         self.refused: set[Identity] = set()
@@ -223,6 +235,8 @@ class _Copies:
                 del self.first[value]
             elif what == "refused":
                 self.refused.discard(value)
+            elif what == "lowered":
+                self.lowered.pop()
             else:
                 self.left_out.discard(value)
         self._journal.clear()
@@ -240,6 +254,9 @@ class _Copies:
             else:
                 self.first[key] = _Seen(document.raw.without_data(), None, _digest(document))
             self._journal.append(("first", key))
+            if self.lower is not None:
+                self.lowered.append((key, self.lower(document)))
+                self._journal.append(("lowered", None))
             return
         self._leave_out(document)
         if self._same(earlier, document):
@@ -273,6 +290,8 @@ class _Copies:
         if self.left_out:
             result.documents = [d for d in result.documents if id(d) not in self.left_out]
         result.valid = self.count
+        result.lowered = [made for key, made in self.lowered if key not in self.refused]
+        self.lowered = []
 
 
 def _refuse_duplicates(result: LoadResult) -> None:

@@ -34,7 +34,7 @@ whose defaults are the same."""
 """The Node label host policies select nodes by (``compile/hosts.py`` says why)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grant:
     """One rule's share of the allowed region, in two exact forms for the emitter to choose from.
 
@@ -60,7 +60,7 @@ class Grant:
     """Which Calico rule this came from, and what narrowed it (the output spec's ``description``)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Denial:
     """A Calico Deny rule kept as a Cilium deny rule (``compile/structure.py``): every flow in
     ``cubes`` is denied by Calico, and ``cubes`` hold every flow the rule itself denies (or, for a
@@ -71,7 +71,7 @@ class Denial:
     description: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class L7Grant:
     """What one http rule needs in Cilium: an L7 HTTP filter over ``exact`` (``L_R``), which may
     be written over any of ``forms`` (each holds ``exact`` and stays inside ``E_R | A0``). An
@@ -84,7 +84,7 @@ class L7Grant:
     forms: tuple[tuple[Cube, ...], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PolicyPlan:
     """What one output policy must do, per direction it governs."""
 
@@ -103,7 +103,7 @@ class PolicyPlan:
     it allows (``ipBlock`` never matches pods or nodes there), per direction."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HostPlan:
     """What one node's host policy must do."""
 
@@ -132,7 +132,7 @@ class HostPlan:
         return HOST_DEFAULTS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """Everything the emitter writes: the policies, the profile's part, the host policies, the
     network sets (as CIDR groups) and the documents passed through unchanged."""

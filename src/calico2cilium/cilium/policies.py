@@ -53,7 +53,7 @@ L7Ports = Mapping[ir.Direction, frozenset[int]]
 PROFILE_NAME = "calico2cilium-profile-allow"
 
 
-@dataclass
+@dataclass(slots=True)
 class Section:
     """One direction of one output resource, before rendering: allowed and denied cubes, and
     L7 filters (cubes, ``rules.http`` items). ``governed``: the source governs the direction, so
@@ -75,7 +75,7 @@ class Section:
                 self.origins.setdefault(cube, []).append(text)
 
 
-@dataclass
+@dataclass(slots=True)
 class Resource:
     """One output policy before rendering; ``owner`` is the plan of its source policy."""
 
@@ -93,6 +93,10 @@ class Resource:
     open: frozenset[ir.Direction] = frozenset()
     """Directions in which its specs turn default deny off (``PolicyPlan.open``)."""
 
+
+_NOWHERE: frozenset[ir.Direction] = frozenset()
+"""One empty set of directions for every resource that opens none (a set object per resource
+was some 2 MB in 10,000 policies' output)."""
 
 _RULE_AT = re.compile(r" (ingress|egress)\[(\d+)\] ")
 
@@ -411,7 +415,7 @@ def resource_for(
         if not pp.open
         else f"{policy.name}: ends in a rule for every flow, so Calico drops none of these pods' traffic"
         " at the end of its tier and they are not put in default deny",
-        open=frozenset(pp.open),
+        open=frozenset(pp.open) if pp.open else _NOWHERE,
     )
 
 

@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
@@ -39,8 +39,11 @@ from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.render import Report, capped, render_report
 
 if TYPE_CHECKING:
+    from calico2cilium.cli.input_notes import Selecting
+    from calico2cilium.compile.lower import Lowered
     from calico2cilium.convert import ConvertResult
     from calico2cilium.semantics.world import Assumptions
+    from calico2cilium.validate import Document
 
 
 MAX_WORK_BUDGET = 1e6
@@ -178,8 +181,8 @@ def command(
     3 internal error; 4 --verify found a difference that no diagnostic explains (a flow Cilium
     allows and Calico denies never is). --fail-on sets which findings give 1.
     """
-    from calico2cilium.cli.input_notes import export_notes, namespace_notes
-    from calico2cilium.compile.lower import DEFAULT_NAMESPACE
+    from calico2cilium.cli.input_notes import export_notes, export_notes_of, namespace_notes
+    from calico2cilium.compile.lower import DEFAULT_NAMESPACE, joined
     from calico2cilium.convert import convert
     from calico2cilium.load import LoadResult, load
 
@@ -192,7 +195,24 @@ def command(
     progress = Progress(enabled=not quiet)
     reading_stage(progress, given, "reading inputs")
     readable = _without(given, recursive, [cluster.cluster_config, *inventory_paths])
-    loaded = load(readable, recursive=recursive, progress=progress) if readable or not given else LoadResult()
+    # Only the verifier reads the input again; without it (and without an inventory, whose
+    # expansion needs every network set first) each document is lowered as it is read, and only
+    # its IR and what the notes on the input need are kept.
+    streamed = not (run_verify or report_path or inventory_paths)
+    reader = _Reader(namespace) if streamed else None
+    loaded = (
+        load(readable, recursive=recursive, progress=progress, keep=not streamed, lower=reader)
+        if readable or not given
+        else LoadResult()
+    )
+    pieces: list[Lowered] | None = None
+    if reader is not None:
+        read: list[_Read] = loaded.lowered
+        pieces = [r.lowered for r in read]
+        read_notes = [d for r in read for d in r.notes]
+        read_notes.extend(export_notes_of([r.selecting for r in read]))
+        loaded.lowered = []
+        del read  # ``pieces`` alone holds the IR now: ``joined`` hands it over to ``convert``
     pool_notes: list[Diagnostic] = []
     if not facts.pod_cidrs and loaded.facts:
         from dataclasses import replace
@@ -203,8 +223,8 @@ def command(
         facts = replace(facts, pod_cidrs=cidrs) if cidrs else facts
     input_notes = [
         *pool_notes,
-        *namespace_notes(loaded.documents, namespace),
-        *export_notes(loaded.documents),
+        *(read_notes if reader is not None else namespace_notes(loaded.documents, namespace)),
+        *(export_notes(loaded.documents) if reader is None else []),
     ]
     progress.stage(f"converting {loaded.resources} resources")
     result = convert(
@@ -215,7 +235,8 @@ def command(
         default_namespace=namespace or DEFAULT_NAMESPACE,
         roots=given,
         work_budget=work_budget,
-        keep_input=bool(run_verify or report_path),  # only the verifier reads the input again
+        keep_input=not streamed,
+        lowered=joined(pieces) if pieces is not None else None,
     )
     diagnostics = [d for d in result.diagnostics if d.code != "C2C340" or _assumption_matters(result)]
     diagnostics.extend(input_notes)
@@ -268,6 +289,31 @@ def command(
     )
     click.echo(render_report(diag_format, report), err=True, nl=False)
     sys.exit(status)
+
+
+class _Read(NamedTuple):
+    """What ``convert`` keeps of one input document read without ``--verify``: its IR and what
+    the notes on the input (``cli.input_notes``) need of it."""
+
+    lowered: Lowered
+    notes: tuple[Diagnostic, ...]
+    selecting: Selecting
+
+
+class _Reader:
+    """``load(lower=...)``'s callback for ``convert``: each document as a ``_Read``."""
+
+    def __init__(self, namespace: str | None) -> None:
+        from calico2cilium.compile.lower import DEFAULT_NAMESPACE, Lowering
+
+        self.namespace = namespace
+        self.lowering = Lowering(namespace or DEFAULT_NAMESPACE)
+
+    def __call__(self, document: Document) -> _Read:
+        from calico2cilium.cli.input_notes import namespace_notes, selecting
+
+        notes = tuple(namespace_notes([document], self.namespace))
+        return _Read(self.lowering.one(document), notes, selecting(document))
 
 
 @dataclass(frozen=True)

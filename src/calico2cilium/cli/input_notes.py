@@ -5,9 +5,11 @@ with no network set or host endpoint in the input to match (C2C361)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.io.documents import RawDocument
 from calico2cilium.validate import Document
 
 NAMESPACED = ("NetworkPolicy", "NetworkSet")
@@ -58,24 +60,44 @@ def _mismatches(documents: Sequence[Document], namespace: str) -> list[Diagnosti
     ]
 
 
+class Selecting(NamedTuple):
+    """What ``export_notes`` needs of one document: its kind and, when one of its rules selects
+    peers by label, the first such selector (how to name it and where it is). Small, so that
+    ``convert`` can keep it for each document instead of the document (``load(lower=...)``)."""
+
+    kind: str
+    label: str = ""
+    path: tuple[str | int, ...] = ()
+    where: RawDocument | None = None
+    """The document's position record (``RawDocument.without_data``): the position of ``path``
+    is found only for the selector the note names."""
+
+
+def selecting(document: Document) -> Selecting:
+    """``document``'s ``Selecting``."""
+    fields = getattr(document.model, "selector_fields", None)
+    for path, _ in fields() if fields is not None else ():
+        # A service-account selector picks accounts' labels, never a set or a host endpoint.
+        if ("source" in path or "destination" in path) and "serviceAccounts" not in path:
+            return Selecting(document.kind, document.raw.label, path, document.raw.without_data())
+    return Selecting(document.kind)
+
+
 def export_notes(documents: Sequence[Document]) -> list[Diagnostic]:
+    """``export_notes_of`` the documents."""
+    return export_notes_of([selecting(d) for d in documents])
+
+
+def export_notes_of(documents: Sequence[Selecting]) -> list[Diagnostic]:
     """C2C361, once, when rules select by label and the input holds no network set (or, for a
     GlobalNetworkPolicy's rules, which may select host endpoints, no HostEndpoint): converted
     without them, a rule matches no address of theirs, and a Deny of their nets becomes nothing."""
     kinds = {d.kind for d in documents}
     missing: list[str] = []
-    first: tuple[Document, tuple[str | int, ...]] | None = None
-    global_first: tuple[Document, tuple[str | int, ...]] | None = None
-    for document in documents:
-        fields = getattr(document.model, "selector_fields", None)
-        if fields is None:
-            continue
-        for path, _ in fields():
-            # A service-account selector picks accounts' labels, never a set or a host endpoint.
-            if ("source" in path or "destination" in path) and "serviceAccounts" not in path:
-                first = first or (document, path)
-                if document.kind == "GlobalNetworkPolicy":
-                    global_first = global_first or (document, path)
+    first = next((d for d in documents if d.where is not None), None)
+    global_first = next(
+        (d for d in documents if d.where is not None and d.kind == "GlobalNetworkPolicy"), None
+    )
     at = None
     if global_first is not None and "HostEndpoint" not in kinds:
         missing.append("HostEndpoint")
@@ -83,16 +105,15 @@ def export_notes(documents: Sequence[Document]) -> list[Diagnostic]:
     if first is not None and not kinds & set(SET_KINDS):
         missing.insert(0, "NetworkSet or GlobalNetworkSet")
         at = first
-    if at is None:
+    if at is None or at.where is None:
         return []
-    document, path = at
     return [
         make(
             "C2C361",
-            f"rules select by label ({document.raw.label} {'.'.join(str(p) for p in path)}, and maybe"
+            f"rules select by label ({at.label} {'.'.join(str(p) for p in at.path)}, and maybe"
             f" others) and the input holds no {' and no '.join(missing)}: if the cluster has any, the"
             " export may be incomplete, and the rules would not match their addresses",
-            document.source(path),
+            at.where.source(at.path),
             hint=f"export every kind the converter reads: {EXPORT_COMMAND}",
         )
     ]

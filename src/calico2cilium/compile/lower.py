@@ -27,6 +27,7 @@ from calico2cilium.calico.tier import TierV1
 from calico2cilium.compile.inventory import Expander, Expansion, Universe
 from calico2cilium.diagnostics import Diagnostic, Source
 from calico2cilium.diagnostics.catalog import make
+from calico2cilium.drain import drained
 from calico2cilium.io.inventory import Inventory
 from calico2cilium.k8s.networkpolicy import (
     KubernetesNetworkPolicy,
@@ -43,7 +44,7 @@ HOST_ENDPOINT_KIND = "HostEndpoint"
 SET_KINDS = ("NetworkSet", "GlobalNetworkSet")
 
 
-@dataclass
+@dataclass(slots=True)
 class Lowered:
     policies: list[ir.Policy] = field(default_factory=list)
     tiers: dict[str, ir.Tier] = field(default_factory=dict)
@@ -58,6 +59,17 @@ class Lowered:
     expansions: list[tuple[Document, ir.JsonPath, Expansion]] = field(default_factory=list)
     """Selector fields whose string tests were expanded against the inventory (C2C316)."""
 
+    def extend(self, other: Lowered) -> None:
+        """Add ``other``'s IR after this one's, as if its documents had been lowered after these."""
+        self.policies.extend(other.policies)
+        self.tiers.update(other.tiers)
+        self.sets.extend(other.sets)
+        self.passthrough.extend(other.passthrough)
+        self.host_endpoints.extend(other.host_endpoints)
+        self.refused_global.extend(other.refused_global)
+        self.diagnostics.extend(other.diagnostics)
+        self.expansions.extend(other.expansions)
+
 
 def lower(
     documents: Iterable[Document],
@@ -70,19 +82,53 @@ def lower(
     ``documents`` is read once, in order, holding none but the current one (so a caller can
     free each as it is lowered: ``convert(keep_input=False)``), except with an inventory, whose
     expansion needs every network set first."""
-    out = Lowered()
-    shared: dict[Any, Any] = {}
     expander = None
     if inventory is not None:
         documents = list(documents)
         sets = [_network_set(d, default_namespace) for d in documents if d.kind in SET_KINDS]
         expander = Expander(inventory, sets)
+    lowering = Lowering(default_namespace, expander)
+    out = Lowered()
     for doc in documents:
+        lowering.into(doc, out)
+    return out
+
+
+def joined(pieces: list[Lowered]) -> Lowered:
+    """The pieces' IR in order as one (``Lowering.one``'s, of documents read in order), each
+    piece taken out of ``pieces`` as it is joined."""
+    out = Lowered()
+    for piece in drained(pieces):
+        out.extend(piece)
+    return out
+
+
+class Lowering:
+    """Lowers documents one at a time, sharing equal IR leaves across them (``_Fields.shared``):
+    ``lower`` over a whole input, or ``one`` document as it is read (``load(lower=...)``), so
+    that no typed model outlives its lowering (issue 15, item 13). Without an ``expander``, the
+    IR of a document does not depend on the others: lowering each into its own ``Lowered`` and
+    joining them in order (``Lowered.extend``) is the same as lowering them together."""
+
+    def __init__(self, default_namespace: str = DEFAULT_NAMESPACE, expander: Expander | None = None) -> None:
+        self.default_namespace = default_namespace
+        self.expander = expander
+        self.table: dict[Any, Any] = {}
+
+    def one(self, doc: Document) -> Lowered:
+        """``doc``'s own IR."""
+        out = Lowered()
+        self.into(doc, out)
+        return out
+
+    def into(self, doc: Document, out: Lowered) -> None:
+        """Add ``doc``'s IR to ``out``."""
+        default_namespace = self.default_namespace
         model = doc.model
         if isinstance(model, TierModel | TierV1):
             _tier(doc, model, out)
         elif isinstance(model, PolicyResource):
-            _calico_policy(_Fields(doc, out, expander, shared), model, default_namespace)
+            _calico_policy(_Fields(doc, out, self.expander, self.table), model, default_namespace)
         elif isinstance(model, KubernetesNetworkPolicy):
             out.policies.append(_knp(doc, model, default_namespace))
             copy = _passthrough(doc.raw.data, model.metadata.namespace or default_namespace)
@@ -93,7 +139,6 @@ def lower(
             out.sets.append(_network_set(doc, default_namespace))
         elif doc.kind == HOST_ENDPOINT_KIND:
             out.host_endpoints.append(_host_endpoint(doc))
-    return out
 
 
 def _host_endpoint(doc: Document) -> ir.HostEndpoint:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 
 from calico2cilium.sets.budget import charge
@@ -31,7 +32,7 @@ class KeyConstraint:
 
     @staticmethod
     def eq(value: str) -> KeyConstraint:
-        return KeyConstraint(False, CoSet(frozenset((value,))))
+        return _equal_to(value)
 
     @staticmethod
     def in_(values: Iterable[str]) -> KeyConstraint:
@@ -39,7 +40,7 @@ class KeyConstraint:
 
     @staticmethod
     def ne(value: str) -> KeyConstraint:
-        return KeyConstraint(True, CoSet(frozenset((value,)), True))
+        return _other_than(value)
 
     @staticmethod
     def not_in(values: Iterable[str]) -> KeyConstraint:
@@ -105,6 +106,25 @@ class KeyConstraint:
         if not self.absent:
             return pos
         return f"!has({key})" if not vals.values else f"(!has({key}) || {pos})"
+
+
+_INTERNED = 4096
+"""How many single-value constraints ``_equal_to``/``_other_than`` keep for reuse."""
+
+
+@lru_cache(maxsize=_INTERNED)
+def _equal_to(value: str) -> KeyConstraint:
+    """``k == value``, one shared object per value while it is in use often: every policy of a
+    namespace carries its namespace's constraint, and many rules the same ``app == 'x'``; a
+    constraint with its value set is some 300 bytes (issue 15, item 13: memory per input MB).
+    Immutable, so sharing is safe; bounded, so a long run of distinct values holds no more."""
+    return KeyConstraint(False, CoSet(frozenset((value,))))
+
+
+@lru_cache(maxsize=_INTERNED)
+def _other_than(value: str) -> KeyConstraint:
+    """``k != value`` (true when the key is absent), shared as ``_equal_to``."""
+    return KeyConstraint(True, CoSet(frozenset((value,)), True))
 
 
 def _quote(value: str) -> str:
