@@ -45,9 +45,16 @@ def cover(cubes: Sequence[Cube], fits: Callable[[Cube], bool]) -> list[Cube]:
     unique = list(dict.fromkeys(c for c in cubes if not c.is_empty))
     if len(unique) < 2 or len(unique) > COVER_LIMIT:
         return unique
+    # Peers of different kinds (pods, addresses, hosts) never meet, so no cube of one kind holds
+    # anything of another's: each kind is covered on its own, and a kind with one cube is done.
+    kinds: dict[type, list[Cube]] = {}
+    for cube in unique:
+        kinds.setdefault(type(cube.peer), []).append(cube)
+    if all(len(group) < 2 for group in kinds.values()):
+        return unique
     try:
         with own_budget(COVER_WORK):
-            return _cover(unique, fits)
+            return [c for group in kinds.values() for c in (_cover(group, fits) if len(group) > 1 else group)]
     except OwnBudgetExceeded:
         return unique
 
