@@ -16,7 +16,7 @@ allows after every tier passed (the namespace profile ``kns.<ns>``) goes to a se
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from calico2cilium import ir
@@ -428,11 +428,17 @@ def _left_out(direction: ir.Direction, entry: Entry, err: WorkBudgetExceeded) ->
     return make("C2C350", f"{where}: {err.detail}; {lost}", source, hint=err.hint, narrowing=True)
 
 
-def _named(rules: Sequence[object]) -> str:
-    """The rules (``RuleRef``s) by name, at most ``NAMED_NARROWERS`` of them."""
-    names = list(dict.fromkeys(rule_name(r) for r in rules if isinstance(r, RuleRef)))
+def _named(rules: Sequence[object], name: Callable[[RuleRef], str] = rule_name) -> str:
+    """The rules (``RuleRef``s) by ``name``, at most ``NAMED_NARROWERS`` of them."""
+    names = list(dict.fromkeys(name(r) for r in rules if isinstance(r, RuleRef)))
     more = f" and {len(names) - NAMED_NARROWERS} more" if len(names) > NAMED_NARROWERS else ""
     return f"{', '.join(names[:NAMED_NARROWERS])}{more}"
+
+
+def _origin(ref: RuleRef) -> str:
+    """A rule as a diagnostic names it (``NetworkPolicy shop/db ingress.3``): unlike ``rule_name``
+    it says the kind and namespace, since the rules a diagnostic names may be anywhere."""
+    return str(ref.rule.origin)
 
 
 def _partly_narrowed(entry: Entry, kept_out: Sequence[object]) -> Diagnostic:
@@ -444,7 +450,7 @@ def _partly_narrowed(entry: Entry, kept_out: Sequence[object]) -> Diagnostic:
         f"{ref.rule.origin}: its exact Cilium form is too large (Cilium has no rule order, so the Deny"
         " must leave out what earlier rules allowed of it, and those cut it into more than"
         f" {DENY_CAP} rules or past its work budget); it leaves out what only some of them allowed,"
-        f" so Cilium also denies what {_named(kept_out)} allowed (or passed on) of the traffic it"
+        f" so Cilium also denies what {_named(kept_out, _origin)} allowed (or passed on) of the traffic it"
         " matches",
         ref.rule.origin.source,
         hint="move the Deny before the Allows it overlaps (a security tier), narrow its selector, or"

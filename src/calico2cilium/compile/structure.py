@@ -421,12 +421,14 @@ def compile_structure(
                         out.closed.add(id(entry.policy))
                         walk.closing.setdefault(id(entry.policy), entry.tier)
                         continue
-                    # Else d less what as many earlier rules take as keep it short: it also
-                    # denies what the others allowed or passed on of it (fails closed, C2C353).
-                    narrowed, skipped = _partly_narrowed(walk, entry, takers)
-                    if skipped:
-                        out.partly.append((entry, tuple(e.rule for e in skipped)))
-                        takers = [e for e in takers if e not in skipped]
+                    # Else D(d) where it is within the cap (absorbing only looked shorter), or d
+                    # less what as many earlier rules take as keep it short: it also denies what
+                    # the others allowed or passed on of it (fails closed, C2C353).
+                    if narrowed is None or _too_long(entry, narrowed):
+                        narrowed, skipped = _partly_narrowed(walk, entry, takers)
+                        if skipped:
+                            out.partly.append((entry, tuple(e.rule for e in skipped)))
+                            takers = [e for e in takers if e not in skipped]
                 cubes = narrowed
             if not cubes:
                 continue
@@ -439,10 +441,11 @@ def compile_structure(
             narrowers = tuple(e.rule for e in takers)
             out.outcomes.append(Outcome(entry, Action.DENY, cubes, entry.cubes, narrowers, (), rest))
     gone = _Absorbing(out.absorbed, expressible)
+    unsaid = _LeftOuts(left_out)
     for entry in walk.entries:
         if entry.action is Action.ALLOW:
             working_on(entry.policy)
-            outcome = _within_budget(out, walk, entry, left_out, gone, None)
+            outcome = _within_budget(out, walk, entry, unsaid, gone, None)
             if outcome is not None:
                 out.outcomes.append(outcome)
     # A profile piece is needed only for subjects in default deny, and of those only for the ones
@@ -455,7 +458,7 @@ def compile_structure(
     upto = [_index([c for t, c in closed if t <= index]) for index in range(len(walk.tiers))]
     for entry in walk.entries:
         if entry.action is Action.PASS:
-            outcome = _within_budget(out, walk, entry, left_out, gone, upto[entry.tier])
+            outcome = _within_budget(out, walk, entry, unsaid, gone, upto[entry.tier])
             if outcome is not None:
                 out.profile.append(outcome)
     everything = L4Set.all()
@@ -468,7 +471,7 @@ def compile_structure(
                 for p in all_peers()
             ]
             entry = Entry(-1, index, Action.PASS, tuple(window), None, None)
-            outcome = _within_budget(out, walk, entry, left_out, gone, upto[index])
+            outcome = _within_budget(out, walk, entry, unsaid, gone, upto[index])
             if outcome is not None:
                 out.profile.append(outcome)
     out.outcomes.extend(gone.outcomes())
@@ -587,6 +590,9 @@ def _partly_narrowed(
                     current = fewer
                 done += 1
             current = _tidy(current)
+            # A rule left out whose part meets nothing kept (a later rule took it) denies
+            # nothing more: it is no narrowing, and C2C353 must not name it.
+            skipped = [e for e in skipped if any(c.intersects(t) for t in _taken(walk, [e]) for c in current)]
     except OwnBudgetExceeded:
         skipped.extend(takers[done:])
     return tuple(current), skipped
@@ -624,6 +630,29 @@ class LeftOut:
 
     entry: Entry
     cubes: tuple[Cube, ...]
+
+
+class _LeftOuts:
+    """The Denies' parts with no Cilium form (``LeftOut``), indexed by subject: every allow looks
+    up the ones meeting it (a scan of them all per allow grew with the square of the input: a
+    10,000-document mix spent most of its time there)."""
+
+    def __init__(self, left_out: Sequence[LeftOut]) -> None:
+        self.left_out = left_out
+        key = pick_key(c.subject for g in left_out for c in g.cubes)
+        self.index: CubeIndex[tuple[Cube, LeftOut]] = CubeIndex(key, _entry_subject, _meets, _no_subtract)
+        self.index.add((c, g) for g in left_out for c in g.cubes)
+
+    def meeting(self, pieces: Sequence[Cube]) -> list[LeftOut]:
+        """The left-out parts meeting ``pieces``, in Calico's order."""
+        if not self.left_out or not pieces:
+            return []
+        found: dict[int, LeftOut] = {}
+        for piece in pieces:
+            for cube, gone in self.index.candidates((piece, self.left_out[0])):
+                if gone.entry.position not in found and cube.intersects(piece):
+                    found[gone.entry.position] = gone
+        return [found[p] for p in sorted(found)]
 
 
 class _Absorbing:
@@ -750,7 +779,7 @@ def _within_budget(
     out: Structure,
     walk: Walk,
     entry: Entry,
-    left_out: list[LeftOut],
+    left_out: _LeftOuts,
     absorbed: _Absorbing,
     closed: CubeIndex[LabelCube] | None,
 ) -> Outcome | None:
@@ -799,7 +828,7 @@ def _expressible_part(
 def _narrowed(
     walk: Walk,
     entry: Entry,
-    left_out: list[LeftOut],
+    left_out: _LeftOuts,
     closed: CubeIndex[LabelCube] | None,
 ) -> Outcome | None:
     """An Allow's (or a profile piece's) region less what deny-wins does not take care of: the
@@ -845,7 +874,7 @@ def _narrowed(
         if tier.default is DefaultAction.DENY and pieces and walk.end_of_tier_risk(pieces, index):
             tiers.append(tier.name)
             pieces = walk.past_tier(pieces, index)
-    for gone in left_out:
+    for gone in left_out.meeting(pieces):
         if pieces and any(a.intersects(b) for a in gone.cubes for b in pieces):
             narrowers.append(gone.entry.rule)
             pieces = subtract_cubes(pieces, gone.cubes)
