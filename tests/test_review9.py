@@ -105,7 +105,6 @@ rules (19 > ``DENY_CAP``), although that part is never written as types, so the 
 narrowed: Cilium denies the ping from monitoring (C2C353)."""
 
 
-@pytest.mark.xfail(strict=True, reason="review9 finding 3: _weight counts ICMP types never written")
 def test_a_ping_exception_before_a_catch_all_deny_stays_exact() -> None:
     codes, status, _ = _converted(PING)
     assert "C2C353" not in codes and status == "equivalent"

@@ -530,13 +530,17 @@ ICMP_TYPES_PER_RULE: Final = 16
 def _weight(cubes: Sequence[Cube]) -> int:
     """About how many Cilium rules ``cubes`` take: one per cube, and one more per
     ``ICMP_TYPES_PER_RULE`` types of an ICMP family that only some types of are in it (a Deny
-    less an Allow of one ICMP type names the other 255)."""
+    less an Allow of one ICMP type other than 0 names the other 255). A partial set holding type
+    0 weighs nothing more: no supported Cilium can write it (type 0 matches every type,
+    ``cilium/ports.py``), so a Deny leaves it out and the allows meeting it lose it instead
+    (``_expressible_part``; review9: "allow ping, then deny" looked 19 rules long)."""
     total = 0
     for cube in cubes:
         total += 1
         for _, types in cube.l4.icmp:
             segments = types.segments
-            if not (len(segments) == 1 and segments[0][:2] == (0, 255) and segments[0][2].is_full):
+            every = len(segments) == 1 and segments[0][:2] == (0, 255) and segments[0][2].is_full
+            if not every and segments and segments[0][0] != 0:
                 total += sum(b - a + 1 for a, b, _ in segments) // ICMP_TYPES_PER_RULE
     return total
 
