@@ -6,6 +6,7 @@ equivalent to the Calico input by the verifier.
 * ``selectors.widened``: the compiler's disjoint pieces of a selector written as the input's
   overlapping terms again (``app == 'a' || role == 'b'``, not ``app != 'a' && role == 'b'``).
 * ``policies.specs_of``: subjects with the same rules share one spec where their union is a cube.
+* ``cover.cover``: a rule's pieces written as fewer, looser, overlapping cubes (docs/output-size.md).
 """
 
 from __future__ import annotations
@@ -196,3 +197,50 @@ def test_nodes_with_the_same_defaults_share_one_spec() -> None:
         "matchExpressions": [{"key": NODE_LABEL, "operator": "In", "values": ["node1", "node2", "node3"]}]
     }
     assert "3 nodes (node1, node2, node3)" in spec["description"]
+
+
+NARROWED_DENY = """\
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: dns}
+spec:
+  order: 1
+  selector: k8s-app == 'kube-dns'
+  types: [Ingress]
+  ingress:
+  - {action: Allow, protocol: TCP, destination: {ports: [53]}}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: metrics}
+spec:
+  order: 2
+  selector: role == 'db'
+  types: [Ingress]
+  ingress:
+  - {action: Allow, protocol: TCP, source: {selector: tier == 'ops'}, destination: {ports: [9100]}}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: deny-blue}
+spec:
+  order: 3
+  selector: color == 'red'
+  types: [Ingress]
+  ingress:
+  - {action: Deny, protocol: TCP, source: {selector: color == 'blue'}}
+  - {action: Allow}
+"""
+
+
+def test_a_deny_narrowed_by_earlier_allows_is_written_as_few_overlapping_specs() -> None:
+    # The earlier Allows cut the Deny's region by subject (kube-dns, db), peer (tier ops) and port
+    # (53, 9100): the compiler's disjoint pieces, one spec each, become a deny of every port but
+    # 53 and 9100 for all red pods and the ports the Allows did not take for the pods they missed
+    # (cover.py). Proven equivalent.
+    _, documents = _converted(NARROWED_DENY)
+    (deny,) = [d for d in documents if d["metadata"]["name"] == "deny-blue"]
+    denying = [s for s in deny["specs"] if "ingressDeny" in s]
+    assert len(denying) <= 3, denying
+    assert all("deny-blue ingress[0] Deny" in s["description"] for s in denying)
+    assert any(s["endpointSelector"].get("matchLabels") == {"color": "red"} for s in denying), denying

@@ -387,8 +387,10 @@ NEUTRAL: dict[tuple[str, str, str], str] = {
     (
         "order-np-gnp-interleaved-egress",
         "delete a rule",
-        "CiliumClusterwideNetworkPolicy block-metadata.specs[2].egress[0] (its spec's only rule: the spec deleted)",
-    ): "every cloud-agent pod is in egress default deny through allow-ipv4-egress (all()) too",
+        "CiliumNetworkPolicy cloud-agent/allow-ipv4-egress.specs[1].egress[0] (its spec's only rule: the spec deleted)",
+    ): "0.0.0.0/0 for the app!=agent pods adds to specs[0] (every pod: all of 0.0.0.0/0 but"
+    " 169.254.169.254, which it allows on TCP/UDP/SCTP) only 169.254.169.254 on the other protocols,"
+    " which block-metadata denies those pods on every protocol",
     (
         "order-np-gnp-interleaved-egress",
         "change a port",
@@ -407,11 +409,6 @@ NEUTRAL: dict[tuple[str, str, str], str] = {
         "CiliumClusterwideNetworkPolicy security.prod-guard.specs[1].ingressDeny[0]",
     ): "the Deny kept as written: no rule of the output allows dev pods into prod, whose pods"
     " prod-guard keeps in ingress default deny",
-    (
-        "order-subject-split",
-        "delete a rule",
-        "CiliumNetworkPolicy shop/web-prod-no-dev.specs[0].ingress[0]",
-    ): "the app=web pods are in ingress default deny through the web policy too",
 }
 """(fixture, mutation, where) -> why the mutant changes no verdict. Each is checked twice: the
 verifier proves it equivalent and the concrete engine finds no difference on the generated

@@ -68,7 +68,9 @@ def test_rules_past_their_budget_fail_closed(monkeypatch: pytest.MonkeyPatch) ->
     found = [d for d in result.diagnostics if d.code in ("C2C350", "C2C353")]
     assert found and all(d.narrowing for d in found)
     deny = [str(d) for d in found if d.code == "C2C353"]
-    assert deny and "GlobalNetworkPolicy security.guard ingress.20" in deny[0]  # names what it no longer leaves out
+    assert (
+        deny and "GlobalNetworkPolicy security.guard ingress.20" in deny[0]
+    )  # names what it no longer leaves out
     assert not any("every pod a policy selects" in str(d) for d in found)  # not the whole direction
     descriptions = [s.get("description", "") for d in result.documents for s in d.get("specs", [])]
     assert any("ingress[21] Deny" in t and "C2C353" in t for t in descriptions)  # the reviewer sees why

@@ -60,5 +60,25 @@ def test_leaves_go_on_one_line_and_metadata_stays_as_kubectl_writes_it() -> None
     }
     text = dump_yaml([document])
     assert "matchLabels: {app: db}" in text
-    assert "- {port: '5432', protocol: TCP}" in text
+    assert "- ports: [{port: '5432', protocol: TCP}]" in text
     assert "  labels:\n    app.kubernetes.io/managed-by: calico2cilium\n" in text
+
+
+def test_a_list_of_one_line_mappings_is_one_line_while_it_fits() -> None:
+    short = [{"port": "53", "protocol": "TCP"}, {"port": "53", "protocol": "UDP"}]
+    long = [{"port": str(p), "protocol": "TCP"} for p in range(8000, 8006)]
+    text = dump_yaml([{"specs": [{"toPorts": [{"ports": short}, {"ports": long}]}]}])
+    assert "- ports: [{port: '53', protocol: TCP}, {port: '53', protocol: UDP}]" in text
+    assert "    - {port: '8005', protocol: TCP}\n" in text  # too long for one line: a block
+    assert max(len(line) for line in text.splitlines()) <= 100
+
+
+def test_a_long_list_of_scalars_is_one_flow_list_wrapped_at_the_line_width() -> None:
+    nodes = [f"node-{i}" for i in range(40)]
+    document = {
+        "specs": [{"nodeSelector": {"matchExpressions": [{"key": "n", "operator": "In", "values": nodes}]}}]
+    }
+    text = dump_yaml([document])
+    assert "values: [node-0, node-1," in text
+    assert len(text.splitlines()) < 12  # not one line per node
+    assert list(yaml.safe_load_all(text)) == [document]

@@ -21,6 +21,7 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
+from calico2cilium.cilium.cover import cover
 from calico2cilium.cilium.ports import ICMP_EVERY_TYPE_NOTE, allows_icmp_type_zero, l4_parts
 from calico2cilium.cilium.rulekit import (
     ANNOTATION_PREFIX,
@@ -29,6 +30,7 @@ from calico2cilium.cilium.rulekit import (
     EmitFailure,
     canonical,
     choose,
+    expressible,
     metadata,
     peer_rules,
     source_annotations,
@@ -36,6 +38,7 @@ from calico2cilium.cilium.rulekit import (
 from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.plan import HOST_DEFAULTS, NODE_LABEL, Grant, HostPlan
 from calico2cilium.sets import Inexpressible
+from calico2cilium.sets.regions import Cube
 
 
 def _spec(
@@ -49,11 +52,15 @@ def _spec(
     description: str,
 ) -> dict[str, Any] | None:
     spec: dict[str, Any] = {"nodeSelector": node_selector, "description": description}
+
+    def fits(cube: Cube) -> bool:
+        return expressible([cube], target) is None
+
     for direction in ir.Direction:
         direction_grants = grants.get(direction)
         if direction_grants is None:
             continue
-        allow, deny = choose(direction_grants, target, fail)
+        allow, deny = (cover(cubes, fits) for cubes in choose(direction_grants, target, fail))
         sections = {SECTION[direction]: allow, DENY_SECTION[direction]: deny}
         for name, cubes in sections.items():
             rules: list[dict[str, Any]] = []
@@ -65,8 +72,10 @@ def _spec(
                     fail(err, Grant(None, tuple(cubes), tuple(cubes)))
             if rules:
                 spec[name] = rules
-        if default_deny and SECTION[direction] not in spec:
-            spec[SECTION[direction]] = [{}]  # default deny, allows nothing
+        if default_deny and SECTION[direction] not in spec and DENY_SECTION[direction] not in spec:
+            # Default deny, allowing nothing; deny rules turn it on already
+            # (docs/reference/semantics.md §2.4).
+            spec[SECTION[direction]] = [{}]
     return spec if len(spec) > 2 else None
 
 

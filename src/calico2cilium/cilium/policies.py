@@ -23,6 +23,7 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
+from calico2cilium.cilium.cover import cover
 from calico2cilium.cilium.http import l7_parts
 from calico2cilium.cilium.ports import ICMP_EVERY_TYPE_NOTE, allows_icmp_type_zero, l4_parts
 from calico2cilium.cilium.rulekit import (
@@ -35,6 +36,7 @@ from calico2cilium.cilium.rulekit import (
     PartsOf,
     canonical,
     choose,
+    expressible,
     merge_rules,
     metadata,
     peer_rules,
@@ -112,8 +114,13 @@ def lay_out(
     denies: dict[ir.Direction, list[Denial]] | None = None,
 ) -> dict[ir.Direction, Section]:
     """Each direction's allow and deny cubes (``choose``, one grant at a time so that each keeps
-    its description); ``denies`` are flows to deny (Calico Deny rules kept as deny rules)."""
+    its description); ``denies`` are flows to deny (Calico Deny rules kept as deny rules). Each
+    rule's cubes are written as ``cover`` finds them, fewer and looser with the same union."""
     out: dict[ir.Direction, Section] = {}
+
+    def fits(cube: Cube) -> bool:
+        return expressible([cube], target) is None
+
     for direction in ir.Direction:
         direction_grants = grants.get(direction)
         extra = (denies or {}).get(direction, [])
@@ -121,14 +128,15 @@ def lay_out(
             continue
         section = Section(direction_grants is not None, [], [])
         for grant in direction_grants or []:
-            allow, deny = choose([grant], target, fail)
+            allow, deny = (cover(cubes, fits) for cubes in choose([grant], target, fail))
             section.allow.extend(allow)
             section.deny.extend(deny)
             section.note(allow, grant.description)
             section.note(deny, grant.description and f"{grant.description}: the part Calico denies")
         for denial in extra:
-            section.deny.extend(denial.cubes)
-            section.note(denial.cubes, denial.description)
+            cubes = cover(denial.cubes, fits)
+            section.deny.extend(cubes)
+            section.note(cubes, denial.description)
         out[direction] = section
     return out
 
@@ -228,10 +236,12 @@ def _sectioned(
 
 def _drop_covered_defaults(per_subject: dict[LabelCube, dict[str, list[_Tagged]]]) -> None:
     """Drop a section a subject cube has with no rule (it only puts the cube into default deny)
-    where other cubes with rules in that section cover it: they put its pods into default deny
-    already. A cube left with no section goes."""
+    where other cubes with rules in that section, or in the deny section of its direction, cover
+    it: they put its pods into default deny already (docs/reference/semantics.md §2.4). A cube
+    left with no section goes."""
     for name in _SECTIONS:
-        holding = [c for c, sections in per_subject.items() if sections.get(name)]
+        deny = _DENY_OF.get(name, name)
+        holding = [c for c, sections in per_subject.items() if sections.get(name) or sections.get(deny)]
         if not holding:
             continue
         covered = LabelSet.of(holding)
@@ -249,18 +259,50 @@ _Group = tuple[list[LabelCube], dict[str, list[dict[str, Any]]], list[str]]
 def _rendered(resource: Resource, grouped: list[_Group]) -> list[dict[str, Any]]:
     """Specs for groups of subject cubes and their rules: groups with the same body share its
     specs, one per cube of their subjects' union (a spec's rules and default deny apply to each
-    endpoint it selects, docs/reference/semantics.md §2.1)."""
-    bodies: dict[str, tuple[dict[str, Any], list[LabelCube]]] = {}
+    endpoint it selects, docs/reference/semantics.md §2.1). A Calico rule's note is given in full
+    in the first spec that has it (``_told_once``)."""
+    bodies: dict[str, tuple[dict[str, Any], list[LabelCube], list[str]]] = {}
     for subjects, sections, notes in grouped:
         body = _body(resource, sections, notes)
-        bodies.setdefault(canonical(body), (body, []))[1].extend(subjects)
-    specs: dict[str, dict[str, Any]] = {}
-    for body, subjects in bodies.values():
+        bodies.setdefault(canonical(body), (body, [], notes))[1].extend(subjects)
+    specs: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    for body, subjects, notes in bodies.values():
         for subject_cube in widened(subjects):
             for selector in subject_selectors(subject_cube, resource.namespace):
                 spec = {"endpointSelector": selector, **body}
-                specs[canonical(spec)] = spec
-    return [specs[k] for k in sorted(specs)]
+                specs[canonical(spec)] = (spec, notes)
+    return _told_once(resource, [specs[k] for k in sorted(specs)])
+
+
+_NARROWED = re.compile(r"^(\S+ (?:ingress|egress)\[\d+\] \w+) \(.*\)$", re.DOTALL)
+"""A note that is a Calico rule's name and, in parentheses, what narrowed it."""
+
+
+def _told_once(resource: Resource, specs: list[tuple[dict[str, Any], list[str]]]) -> list[dict[str, Any]]:
+    """The specs, where a note already given in full by an earlier spec says only the Calico
+    rule's name: a rule split over several specs says what narrowed it once, not in each."""
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for spec, notes in specs:
+        short = [_short(n) if n in seen else n for n in notes]
+        seen.update(notes)
+        if short != notes:
+            spec = dict(spec)
+            spec["description"] = _description(resource, short, spec)
+        out.append(spec)
+    return out
+
+
+def _short(note: str) -> str:
+    found = _NARROWED.match(note)
+    return f"{found.group(1)} (see above)" if found else note
+
+
+def _description(resource: Resource, notes: list[str], written: Mapping[str, list[dict[str, Any]]]) -> str:
+    description = "; ".join(sorted(notes, key=_rule_order)) or resource.default_note
+    if any(allows_icmp_type_zero(written.get(SECTION[d], [])) for d in ir.Direction):
+        description = f"{description} ({ICMP_EVERY_TYPE_NOTE})"
+    return description
 
 
 def _per_subject(per_subject: Mapping[LabelCube, Mapping[str, list[_Tagged]]]) -> list[_Group]:
@@ -276,6 +318,7 @@ def _per_subject(per_subject: Mapping[LabelCube, Mapping[str, list[_Tagged]]]) -
 _Tagged = tuple[dict[str, Any], tuple[str, ...]]
 """A rule and the descriptions of the Calico rules it came from."""
 _SECTIONS = ("ingress", "ingressDeny", "egress", "egressDeny")
+_DENY_OF = {SECTION[d]: DENY_SECTION[d] for d in ir.Direction}
 _EMPTY_RULE: _Tagged = ({}, ())
 
 
@@ -325,9 +368,13 @@ def _body(resource: Resource, sections: dict[str, list[dict[str, Any]]], notes: 
     """A spec without its ``endpointSelector``: description, ``enableDefaultDeny`` and sections."""
     body: dict[str, Any] = {}
     written = {name: merge_rules([r for r in rules if r]) or [{}] for name, rules in sections.items()}
-    description = "; ".join(sorted(notes, key=_rule_order)) or resource.default_note
-    if any(allows_icmp_type_zero(written.get(SECTION[d], [])) for d in ir.Direction):
-        description = f"{description} ({ICMP_EVERY_TYPE_NOTE})"
+    for direction in ir.Direction:
+        if written.get(SECTION[direction]) == [{}] and any(written.get(DENY_SECTION[direction], ())):
+            # The deny rules put the pods into default deny already: Cilium turns it on for a
+            # direction where a rule has an ingress or ingressDeny (egress, egressDeny) section
+            # (docs/reference/semantics.md §2.4; pkg/policy/api/rule_validation.go Sanitize).
+            del written[SECTION[direction]]
+    description = _description(resource, notes, written)
     if description:
         body["description"] = description
     opened = sorted(d.value for d in resource.open if SECTION[d] in written or DENY_SECTION[d] in written)
@@ -453,9 +500,9 @@ def document(
         return None
     annotations = dict(resource.annotations)
     if resource.split_note and len(specs) > 1:
+        # One line: earlier policies, or the policy's own selector (an ``||``), split the subject.
         annotations[ANNOTATION_PREFIX + "note"] = (
-            "the subject is split where earlier policies, or the policy's own selector, decide part"
-            " of its traffic differently"
+            "one spec per part of the subject whose traffic is decided differently"
         )
     return {
         "apiVersion": "cilium.io/v2",

@@ -47,22 +47,29 @@ class _FlowMap(dict[str, Any]):
 
 
 class _FlowList(list[Any]):
-    """A short list of scalars, written on one line: ``[web, api]``."""
+    """A list of scalars, written in flow style: ``[web, api]`` (wrapped where it is long)."""
+
+
+class _FlowRows(list[Any]):
+    """A short list of one-line mappings, written on one line:
+    ``[{port: '53', protocol: TCP}, {port: '53', protocol: UDP}]``."""
 
 
 def _represent_flow_map(dumper: Any, data: _FlowMap) -> Any:
     return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
 
 
-def _represent_flow_list(dumper: Any, data: _FlowList) -> Any:
+def _represent_flow_list(dumper: Any, data: _FlowList | _FlowRows) -> Any:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
 
 
 _Dumper.add_representer(_FlowMap, _represent_flow_map)
 _Dumper.add_representer(_FlowList, _represent_flow_list)
+_Dumper.add_representer(_FlowRows, _represent_flow_list)
 
 FLOW_WIDTH = 72
-"""The longest leaf mapping or list (about, in characters) written on one line."""
+"""The longest leaf mapping, or list of them (about, in characters), written on one line; a list
+of scalars is always written in flow style, wrapped past the line width."""
 
 
 def _scalar(value: Any) -> bool:
@@ -77,21 +84,36 @@ def _width(value: Any) -> int:
     return len(str(value)) + 2
 
 
+def _text_width(value: Any) -> int:
+    """The width of ``value`` written in flow style (a scalar's quotes counted where a number in
+    a string needs them)."""
+    if isinstance(value, dict):
+        return 2 + sum(len(str(k)) + 2 + _text_width(v) for k, v in value.items()) + 2 * (len(value) - 1)
+    if isinstance(value, list):
+        return 2 + sum(_text_width(v) for v in value) + 2 * max(len(value) - 1, 0)
+    text = str(value)
+    return len(text) + 2 if isinstance(value, str) and not text.isalpha() else len(text)
+
+
 def _flowed(value: Any, depth: int = 0) -> Any:
-    """The document with its leaves marked for one-line writing: lists of scalars, and mappings
-    of scalars (and such lists) of at most four keys, each within ``FLOW_WIDTH``. The document's
+    """The document with its leaves marked for flow writing: lists of scalars (wrapped past the
+    line width, as words are), mappings of scalars (and such lists) of at most four keys, and
+    lists of such mappings, each of these within ``FLOW_WIDTH`` (``ports: [{port: '80', protocol:
+    TCP}]``, not three lines). The document's
     own fields (``spec``, ``metadata``) and everything in ``metadata`` stay in block style, as
     kubectl writes them. The same data either way (only the layout differs)."""
     if isinstance(value, dict):
         out = {k: v if k == "metadata" else _flowed(v, depth + 1) for k, v in value.items()}
         leaf = all(_scalar(v) or isinstance(v, _FlowList) for v in out.values())
-        if depth > 1 and out and leaf and len(out) <= 4 and _width(out) <= FLOW_WIDTH:
+        if depth > 1 and leaf and len(out) <= 4 and _width(out) <= FLOW_WIDTH:
             return _FlowMap(out)
         return out
     if isinstance(value, list):
         items = [_flowed(v, depth + 1) for v in value]
-        if items and all(_scalar(v) for v in items) and _width(items) <= FLOW_WIDTH:
-            return _FlowList(items)
+        if items and all(_scalar(v) for v in items):
+            return _FlowList(items)  # wrapped past the line width, as words are
+        if items and all(isinstance(v, _FlowMap) for v in items) and _text_width(items) <= FLOW_WIDTH:
+            return _FlowRows(items)
         return items
     return value
 
