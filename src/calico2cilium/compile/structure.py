@@ -760,6 +760,9 @@ RULE_PER_ITEM: Final = 200
 
 FRUGAL_BASE: Final = 5_000
 FRUGAL_PER_ITEM: Final = 50
+FRUGAL_MAX: Final = 20_000
+"""The frugal budget's ceiling, whatever the rule's size: a broad rule meets thousands of others
+in a large set, and a budget growing with them let the rules after the pool's end take minutes."""
 
 
 def rule_limit(size: int) -> int:
@@ -776,7 +779,8 @@ def _rule_budget(size: int, base: int | None = None) -> AbstractContextManager[N
     rule alone). Realistic mixes of a thousand policies spent a whole direction's budget on a
     handful of narrowed Denies, and the direction then failed closed for every pod (issue 13)."""
     full = (RULE_BASE if base is None else base) + RULE_PER_ITEM * size
-    return item_budget(scale(full), scale(FRUGAL_BASE + FRUGAL_PER_ITEM * size))
+    frugal = min(FRUGAL_BASE + FRUGAL_PER_ITEM * size, FRUGAL_MAX)
+    return item_budget(scale(full), scale(frugal))
 
 
 def _within_budget(
