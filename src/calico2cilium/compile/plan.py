@@ -332,15 +332,12 @@ def _structural(
     result = compile_structure(
         tiers, expressible, open_policies=target.enable_default_deny, enforced=enforced
     )
-    too_large = {e.position for e, _ in result.too_complex}
     partly = {e.position: kept_out for e, kept_out in result.partly}
     for outcome in result.outcomes:
         ref, owner = outcome.entry.rule, outcome.entry.policy
         assert isinstance(ref, RuleRef) and isinstance(owner, PolicyPlan)
         note = rule_name(ref) + _why(outcome)
         if outcome.action is Action.DENY:
-            if outcome.entry.position in too_large:
-                note += " (denied as written: its narrowed form was too large to build, C2C350)"
             if outcome.absorbed:
                 note += f" ({ABSORBED_NOTE})"
             if outcome.entry.position in partly:

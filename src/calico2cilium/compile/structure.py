@@ -375,9 +375,9 @@ class Structure:
     """Denies narrowed by only some of the earlier rules meeting them (``_partly_narrowed``),
     with the rules left out (``Entry.rule``s): Cilium also denies what those allowed of them."""
     too_complex: list[tuple[Entry, WorkBudgetExceeded]] = field(default_factory=list)
-    """Rules whose form was too large to build (``rule_limit``), failing closed (C2C350): a Deny
-    denied as written (also what earlier rules allowed of it), an Allow or profile piece left
-    out (Cilium denies what it allowed)."""
+    """Allows and profile pieces whose form was too large to build (``rule_limit``), left out
+    (C2C350: Cilium denies what they allowed); a Deny past its budget is partly narrowed
+    (``partly``) instead."""
 
 
 def compile_structure(
