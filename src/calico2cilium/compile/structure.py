@@ -27,7 +27,14 @@ from dataclasses import dataclass, field
 from typing import Final, NoReturn
 
 from calico2cilium.compile.ordering import Action, DefaultAction, TierSpec
-from calico2cilium.sets.budget import OwnBudgetExceeded, WorkBudgetExceeded, item_budget, scale, working_on
+from calico2cilium.sets.budget import (
+    OwnBudgetExceeded,
+    WorkBudgetExceeded,
+    charge,
+    item_budget,
+    scale,
+    working_on,
+)
 from calico2cilium.sets.index import CubeIndex, pick_key
 from calico2cilium.sets.l4 import PORT_PROTOCOLS, L4Set
 from calico2cilium.sets.labels import LabelCube, LabelSet, label_index, subtract_all
@@ -883,6 +890,7 @@ def _narrowed(
             tiers.append(tier.name)
             pieces = walk.past_tier(pieces, index)
     for gone in left_out.meeting(pieces):
+        charge(len(pieces))  # the test below, counted against the rule's budget
         if pieces and any(a.intersects(b) for a in gone.cubes for b in pieces):
             narrowers.append(gone.entry.rule)
             pieces = subtract_cubes(pieces, gone.cubes)
