@@ -341,7 +341,8 @@ def _structural(
             if outcome.absorbed:
                 note += f" ({ABSORBED_NOTE})"
             if outcome.entry.position in partly:
-                note += f" (also denied where {_named(partly[outcome.entry.position])} allowed it, C2C353)"
+                kept_out = _named(partly[outcome.entry.position]) or UNNAMED_TAKERS
+                note += f" (also denied where {kept_out} allowed it, C2C353)"
             if outcome.left_out:
                 note += " (only its flows of the protocols Cilium names by port; allows lose the rest)"
             if outcome.cubes:
@@ -384,7 +385,7 @@ def _speaking(walk: Walk, size: int) -> set[int]:
                 if entry.action is Action.LOG:
                     continue
                 try:
-                    with own_budget(rule_limit(len(entry.cubes) + len(walk.meets(entry)))):
+                    with own_budget(rule_limit(walk.size(entry))):
                         reached = walk.reaches(entry)
                 except OwnBudgetExceeded:
                     reached = True
@@ -438,6 +439,11 @@ def _origin(ref: RuleRef) -> str:
     return str(ref.rule.origin)
 
 
+UNNAMED_TAKERS = "the earlier rules meeting it (too many to look up within its work budget)"
+"""Whom a partly narrowed Deny's notes name when its look-up of them ran out of budget (it is
+then denied as written: ``structure._deny_takers``)."""
+
+
 def _partly_narrowed(entry: Entry, kept_out: Sequence[object]) -> Diagnostic:
     """C2C353 for a Deny narrowed by only some of the earlier rules meeting it (``Structure.partly``)."""
     ref = entry.rule
@@ -447,8 +453,8 @@ def _partly_narrowed(entry: Entry, kept_out: Sequence[object]) -> Diagnostic:
         f"{ref.rule.origin}: its exact Cilium form is too large (Cilium has no rule order, so the Deny"
         " must leave out what earlier rules allowed of it, and those cut it into more than"
         f" {DENY_CAP} rules or past its work budget); it leaves out what only some of them allowed,"
-        f" so Cilium also denies what {_named(kept_out, _origin)} allowed (or passed on) of the traffic it"
-        " matches",
+        f" so Cilium also denies what {_named(kept_out, _origin) or UNNAMED_TAKERS} allowed (or passed on) of"
+        " the traffic it matches",
         ref.rule.origin.source,
         hint="move the Deny before the Allows it overlaps (a security tier), narrow its selector, or"
         " give the Allows it must leave out a label of their own",

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Final, NoReturn
 
 from calico2cilium.compile.ordering import Action, DefaultAction, TierSpec
+from calico2cilium.compile.rule_index import RuleIndex, merged
 from calico2cilium.sets.budget import (
     OwnBudgetExceeded,
     WorkBudgetExceeded,
@@ -138,8 +139,18 @@ def _index(cubes: list[LabelCube]) -> CubeIndex[LabelCube]:
     return index
 
 
-def _meeting(index: CubeIndex[LabelCube], cube: LabelCube) -> list[LabelCube]:
-    return [c for c in index.candidates(cube) if c.intersects(cube)]
+def _meeting(index: CubeIndex[LabelCube], cube: LabelCube, charged: bool = True) -> list[LabelCube]:
+    """The indexed subjects meeting ``cube``; the candidates scanned are charged to the work
+    budget (a broad subject scans a whole tier's: inside a rule's budget, that rule pays) unless
+    ``charged`` is off (a caller whose own work bounds it)."""
+    candidates = index.candidates(cube)
+    if charged:
+        charge(len(candidates))
+    return [c for c in candidates if c.intersects(cube)]
+
+
+def _position(entry: Entry) -> int:
+    return entry.position
 
 
 @dataclass
@@ -149,13 +160,17 @@ class Walk:
     entries: list[Entry]
     tiers: list[_Tier]
     selected: CubeIndex[LabelCube]
-    rules: CubeIndex[tuple[Cube, Entry]]
+    rules: RuleIndex[Entry]
+    allows: RuleIndex[Entry]
+    """The Allows only (what takes part of a Deny's region, with its tier's Passes)."""
+    passes: list[RuleIndex[Entry]]
+    """Per tier, its Passes only."""
     subjects: dict[int, list[LabelCube]] = field(default_factory=dict)
     """Each policy's subject cubes, by ``id`` of its provenance."""
     closing: dict[int, int] = field(default_factory=dict)
     """Policies (``id`` of the provenance -> tier index) with a subject the catch-all rules of
     their tier do not cover in a Deny-default tier: only these can drop at the end of a tier."""
-    _meeting: dict[int, list[Entry]] = field(default_factory=dict)
+    _passes: dict[int, list[Entry]] = field(default_factory=dict)
     _reach: dict[int, list[Cube]] = field(default_factory=dict)
 
     @staticmethod
@@ -192,7 +207,9 @@ class Walk:
                 for policy in tier.policies:
                     working_on(policy.provenance)  # named if the work budget runs out
                     dropped = [
-                        r for c in policy.subject.cubes for r in subtract_all([c], _meeting(covered, c))
+                        r
+                        for c in policy.subject.cubes
+                        for r in subtract_all([c], _meeting(covered, c, False))
                     ]
                     risky.extend(dropped)
                     # A policy that allows every flow left (a final Allow for all) keeps Cilium's
@@ -202,27 +219,43 @@ class Walk:
             out_tiers.append(
                 _Tier(tier.name, tier.default_action, subjects, _index(subjects), covered, _index(risky))
             )
-        key = pick_key(c.subject for e in entries for c in e.cubes)
-        rules: CubeIndex[tuple[Cube, Entry]] = CubeIndex(key, _entry_subject, _meets, _no_subtract)
-        rules.add((c, e) for e in entries for c in e.cubes)
-        return Walk(entries, out_tiers, _index(everyone), rules, by_policy, closing)
+        rules = RuleIndex(((c, e) for e in entries for c in e.cubes), _position)
+        allows = RuleIndex(((c, e) for e in entries if e.action is Action.ALLOW for c in e.cubes), _position)
+        passes = [
+            RuleIndex(
+                ((c, e) for e in entries if e.tier == index and e.action is Action.PASS for c in e.cubes),
+                _position,
+            )
+            for index in range(len(out_tiers))
+        ]
+        return Walk(entries, out_tiers, _index(everyone), rules, allows, passes, by_policy, closing)
 
-    def meets(self, entry: Entry) -> list[Entry]:
-        """``meeting(entry.cubes)``, remembered."""
-        found = self._meeting.get(entry.position)
+    def size(self, entry: Entry) -> int:
+        """A rule's size for its work budget: its cubes and the rule cubes a look-up of its region
+        scans (a bound on the rules meeting it, counted without testing them: counting those was
+        itself quadratic in a large set)."""
+        return len(entry.cubes) + self.rules.candidates(entry.cubes)
+
+    def passes_before(self, entry: Entry) -> list[Entry]:
+        """The Passes before the rule in its tier that meet its region, remembered."""
+        found = self._passes.get(entry.position)
         if found is None:
-            found = self._meeting[entry.position] = self.meeting(entry.cubes)
+            found = self.passes[entry.tier].meeting(entry.cubes, before=entry.position)
+            self._passes[entry.position] = found
         return found
+
+    def takers(self, cubes: Sequence[Cube], deny: Entry) -> list[Entry]:
+        """Of the rules meeting ``cubes``, those that take part of the Deny's reach there: the
+        Allows before it and the Passes before it in its tier (``D(d)``), in Calico's order."""
+        allows = self.allows.meeting(cubes, before=deny.position)
+        passes = self.passes[deny.tier].meeting(cubes, before=deny.position)
+        return merged(allows, passes, order=_position)
 
     def reach(self, entry: Entry) -> list[Cube]:
         """``R(r)``: the rule's region less what the Passes before it in its tier send on."""
         found = self._reach.get(entry.position)
         if found is None:
-            passes = [
-                e
-                for e in self.meets(entry)
-                if e.position < entry.position and e.action is Action.PASS and e.tier == entry.tier
-            ]
+            passes = self.passes_before(entry)
             found = list(entry.cubes)
             if passes:
                 found = subtract_cubes(entry.cubes, [c for e in passes for c in e.cubes])
@@ -239,22 +272,13 @@ class Walk:
         out = _unselected(pieces, risky)
         for piece in pieces:
             if _meeting(risky, piece.subject):
-                for entry in self.meeting([piece]):
-                    if entry.tier == tier and entry.action is Action.PASS:
-                        out.extend(h for c in entry.cubes if (h := piece & c) is not None)
+                for entry in self.passes[tier].meeting([piece]):
+                    out.extend(h for c in entry.cubes if (h := piece & c) is not None)
         return out
 
     def meeting(self, cubes: Iterable[Cube]) -> list[Entry]:
         """The entries whose region meets ``cubes``, in Calico's order."""
-        found: dict[int, Entry] = {}
-        for cube in cubes:
-            probe = (cube, self.entries[0]) if self.entries else None
-            if probe is None:
-                break
-            for other, entry in self.rules.candidates(probe):
-                if entry.position not in found and other.intersects(cube):
-                    found[entry.position] = entry
-        return [found[p] for p in sorted(found)]
+        return self.rules.meeting(cubes)
 
     def end_of_tier_risk(self, cubes: Iterable[Cube], tier: int) -> bool:
         """Whether tier ``tier`` (Deny default) may drop at its end a flow of ``cubes``: some
@@ -268,8 +292,8 @@ class Walk:
         position. ``False`` when every flow it matches was decided before it, or passed on by an
         earlier rule of its tier (C2C351 / C2C352, ``compile/shadows.py``)."""
         relevant: dict[int, list[Entry]] = {}
-        for other in self.meets(entry):
-            if other.position < entry.position and other.action is not Action.LOG:
+        for other in self.rules.meeting(entry.cubes, before=entry.position):
+            if other.action is not Action.LOG:
                 relevant.setdefault(other.tier, []).append(other)
         undecided = list(entry.cubes)
         for index in range(entry.tier):
@@ -300,7 +324,8 @@ class Walk:
         evaluation of the window's flows only, through the rules that meet it. Flows of subjects
         no policy selects are in neither."""
         relevant: dict[int, list[Entry]] = {}
-        for entry in self.meeting(window):
+        # Not charged: the caller's window bounds it (the subtractions below are charged).
+        for entry in self.rules.meeting(window, charged=False):
             relevant.setdefault(entry.tier, []).append(entry)
         undecided = list(window)
         allowed: list[Cube] = []
@@ -352,7 +377,7 @@ def _split(pieces: Iterable[Cube], subjects: CubeIndex[LabelCube]) -> tuple[list
     inside: list[Cube] = []
     outside: list[Cube] = []
     for piece in pieces:
-        meeting = _meeting(subjects, piece.subject)
+        meeting = _meeting(subjects, piece.subject, False)  # as before: its subtraction is charged
         if not meeting:
             outside.append(piece)
             continue
@@ -411,9 +436,14 @@ def compile_structure(
     for entry in walk.entries:
         working_on(entry.policy)
         if entry.action is Action.DENY:
-            takers = _takers(walk.meets(entry), entry)
             cubes = entry.cubes
-            if takers:
+            takers = _deny_takers(walk, entry)
+            if takers is None:
+                # Too many to look up: the Deny as written, which also denies what they allowed
+                # (fails closed, C2C353 naming no rule).
+                out.partly.append((entry, ()))
+                takers = []
+            elif takers:
                 narrowed = _narrowed_deny(walk, entry, takers)
                 if (
                     narrowed is None
@@ -514,7 +544,7 @@ def _absorbing_is_smaller(walk: Walk, entry: Entry, narrowed: Sequence[Cube]) ->
     cubes. Either form is exact; this only picks the shorter output."""
     if len(narrowed) <= max(DENY_PIECES, len(entry.cubes)):
         return False
-    return _later_meeting(walk, entry) < len(narrowed)
+    return _later_meeting(walk, entry, len(narrowed)) < len(narrowed)
 
 
 DENY_CAP: Final = 16
@@ -552,26 +582,30 @@ def _weight(cubes: Sequence[Cube]) -> int:
     return total
 
 
-def _later_meeting(walk: Walk, entry: Entry) -> int:
+def _later_meeting(walk: Walk, entry: Entry, limit: int) -> int:
     """How many later rules and Pass-default tiers meet a Deny: about the pieces absorbing it
-    takes (an absorbed Deny costs a piece per later Allow, Pass or Pass-default tier meeting it)."""
-    later = sum(
-        1
-        for e in walk.meets(entry)
-        if e.action is Action.PASS or (e.action is Action.ALLOW and e.position > entry.position)
-    )
-    passing = sum(
-        1
-        for t in walk.tiers
-        if t.default is DefaultAction.PASS and any(_meeting(t.selected, c.subject) for c in entry.cubes)
-    )
-    return later + passing
+    takes (an absorbed Deny costs a piece per later Allow, Pass or Pass-default tier meeting it).
+    Counted up to ``limit`` (more than ``limit`` when there are more), within the Deny's work
+    budget: past it, more than ``limit`` (absorbing, the option this counts for, is not taken)."""
+    try:
+        with _rule_budget(len(entry.cubes)):
+            later = len(walk.allows.meeting(entry.cubes, after=entry.position, limit=limit))
+            later += sum(len(p.meeting(entry.cubes, limit=limit)) for p in walk.passes)
+            passing = sum(
+                1
+                for t in walk.tiers
+                if t.default is DefaultAction.PASS
+                and any(_meeting(t.selected, c.subject) for c in entry.cubes)
+            )
+            return later + passing
+    except OwnBudgetExceeded:
+        return limit + 1
 
 
 def _absorbable_reach(walk: Walk, entry: Entry, takers: Sequence[Entry]) -> tuple[Cube, ...] | None:
     """``R(d)`` of a Deny to absorb (``Absorbed``); ``None`` when absorbing it is not bounded:
     more than ``ABSORB_CAP`` later rules meet it, or its reach is past its budget."""
-    if _later_meeting(walk, entry) > ABSORB_CAP:
+    if _later_meeting(walk, entry, ABSORB_CAP) > ABSORB_CAP:
         return None
     try:
         with _rule_budget(len(entry.cubes) + len(takers)):
@@ -609,15 +643,19 @@ def _partly_narrowed(
     return tuple(current), skipped
 
 
-def _takers(meeting: Iterable[Entry], deny: Entry) -> list[Entry]:
-    """Of the rules meeting a Deny, those that take part of its reach: the Allows before it and
-    the Passes before it in its tier (``D(d)``)."""
-    return [
-        e
-        for e in meeting
-        if e.position < deny.position
-        and (e.action is Action.ALLOW or (e.action is Action.PASS and e.tier == deny.tier))
-    ]
+LOOKUP_BASE: Final = 100_000
+"""The work a Deny's look-up of the rules that take part of it (``Walk.takers``) may take, plus
+``RULE_PER_ITEM`` per rule cube it scans: from the shared pool like a rule's (``_rule_budget``)."""
+
+
+def _deny_takers(walk: Walk, entry: Entry) -> list[Entry] | None:
+    """``Walk.takers`` of a Deny's region within its look-up budget (``LOOKUP_BASE``); ``None``
+    past it."""
+    try:
+        with _rule_budget(walk.size(entry), LOOKUP_BASE):
+            return walk.takers(entry.cubes, entry)
+    except OwnBudgetExceeded:
+        return None
 
 
 def _taken(walk: Walk, takers: Iterable[Entry]) -> list[Cube]:
@@ -719,7 +757,7 @@ class _Absorbing:
                 if not cubes:
                     return None
                 continue
-            takers = _takers(walk.meeting(part), d)
+            takers = walk.takers(part, d)
             if takers:
                 part = subtract_cubes(part, _taken(walk, takers))
             if not part:
@@ -800,7 +838,7 @@ def _within_budget(
 ) -> Outcome | None:
     """``_narrowed`` within the rule's work budget; past it the rule is left out (recorded in
     ``Structure.too_complex``: Cilium denies what it allowed)."""
-    size = len(entry.cubes) + (len(walk.meets(entry)) if entry.position >= 0 else 0)
+    size = walk.size(entry) if entry.position >= 0 else len(entry.cubes)
     try:
         with _rule_budget(size):
             outcome = _narrowed(walk, entry, left_out, closed)
@@ -862,11 +900,7 @@ def _narrowed(
         restricted = len(inside) != len(pieces)
         pieces = inside
     elif entry.position >= 0:
-        passes = [
-            e
-            for e in walk.meets(entry)
-            if e.position < entry.position and e.action is Action.PASS and e.tier == entry.tier
-        ]
+        passes = walk.passes_before(entry)
         if passes:
             pieces = subtract_cubes(pieces, [c for e in passes for c in e.cubes])
             narrowers.extend(e.rule for e in passes)
