@@ -44,6 +44,7 @@ from calico2cilium.compile.structure import (
     Outcome,
     Structure,
     Walk,
+    closed_denied,
     compile_structure,
     rule_limit,
 )
@@ -370,7 +371,7 @@ def _structural(
     for pp in enforced:
         native = (pp.native or {}).get(direction)
         if native:
-            denied.extend(result.walk.decide(native)[1])
+            denied.extend(result.walk.denied(native))
     return Region.of(denied), profile, result
 
 
@@ -467,14 +468,15 @@ def _structural_closed(
 ) -> tuple[tuple[Cube, ...], tuple[Cube, ...]] | None:
     """``closed_form`` for a structural allow: where ``cubes`` have no Cilium form, the widening
     (``_widened``) with the part of what it adds that Calico denies, from the walk restricted to
-    the added flows (all of a selected subject: Calico allows the rest of them)."""
+    the added flows (all of a selected subject: Calico allows the rest of them); none when that
+    is past the rule's budget or too long (``closed_denied``)."""
     if expressible(cubes):
         return None
     closed = [Cube(c.subject, c.peer, _widened(c.l4)) for c in cubes]
     if all(a.l4 == c.l4 for a, c in zip(cubes, closed, strict=True)):
         return None
-    added = Region.of(subtract_cubes(closed, cubes)).cubes
-    return tuple(closed), tuple(walk.decide(added)[1])
+    denied = closed_denied(walk, cubes, closed)
+    return None if denied is None else (tuple(closed), denied)
 
 
 def _fail_closed_direction(

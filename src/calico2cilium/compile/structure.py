@@ -15,7 +15,7 @@ direction, with ``M(r)`` a rule's region within its policy's subject:
   of a tier keeps default deny off (``Structure.closed`` lists the others).
 
 Nothing builds "everything minus the union of the rules": a subtraction takes only the rules that
-meet the region at hand (``Walk.meeting``, through a subject index). ``Walk.decide`` evaluates
+meet the region at hand (``Walk.meeting``, through ``compile/rule_index.py``). ``Walk.denied`` evaluates
 Calico's order on a window of flows only (for the Kubernetes NetworkPolicies' companions).
 """
 
@@ -159,7 +159,6 @@ class Walk:
 
     entries: list[Entry]
     tiers: list[_Tier]
-    selected: CubeIndex[LabelCube]
     rules: RuleIndex[Entry]
     allows: RuleIndex[Entry]
     """The Allows only (what takes part of a Deny's region, with its tier's Passes)."""
@@ -177,7 +176,6 @@ class Walk:
     def of(tiers: Sequence[TierSpec]) -> Walk:
         entries: list[Entry] = []
         out_tiers: list[_Tier] = []
-        everyone: list[LabelCube] = []
         by_policy: dict[int, list[LabelCube]] = {}
         closing: dict[int, int] = {}
         decides_all: set[int] = set()
@@ -200,7 +198,6 @@ class Walk:
                         entries.append(
                             Entry(len(entries), index, rule.action, cubes, rule.provenance, policy.provenance)
                         )
-            everyone.extend(subjects)
             covered = _index(catch_all)
             risky: list[LabelCube] = []
             if tier.default_action is DefaultAction.DENY:
@@ -228,7 +225,7 @@ class Walk:
             )
             for index in range(len(out_tiers))
         ]
-        return Walk(entries, out_tiers, _index(everyone), rules, allows, passes, by_policy, closing)
+        return Walk(entries, out_tiers, rules, allows, passes, by_policy, closing)
 
     def size(self, entry: Entry) -> int:
         """A rule's size for its work budget: its cubes and the rule cubes a look-up of its region
@@ -319,16 +316,15 @@ class Walk:
         before.add(taken)
         return before.leaves_any((c, entry) for c in undecided)
 
-    def decide(self, window: Sequence[Cube]) -> tuple[list[Cube], list[Cube]]:
-        """``(ALLOWED & window, DENIED & window)`` for pairwise disjoint ``window`` cubes: Calico's
-        evaluation of the window's flows only, through the rules that meet it. Flows of subjects
-        no policy selects are in neither."""
+    def denied(self, window: Sequence[Cube]) -> list[Cube]:
+        """``DENIED & window`` for pairwise disjoint ``window`` cubes: Calico's evaluation of the
+        window's flows only, through the rules that meet it. (What it allows is not built: no
+        caller needs it, and the profile's part cost a look-up of every selected subject.)"""
         relevant: dict[int, list[Entry]] = {}
         # Not charged: the caller's window bounds it (the subtractions below are charged).
         for entry in self.rules.meeting(window, charged=False):
             relevant.setdefault(entry.tier, []).append(entry)
         undecided = list(window)
-        allowed: list[Cube] = []
         denied: list[Cube] = []
         for index, tier in enumerate(self.tiers):
             if not undecided:
@@ -340,16 +336,20 @@ class Walk:
             for entry in relevant.get(index, ()):
                 if not inside:
                     break
+                if entry.action is Action.LOG:
+                    continue
+                if entry.action is Action.ALLOW:  # takes what it meets; nothing to keep of it
+                    if any(p.intersects(c) for p in inside for c in entry.cubes):
+                        inside = subtract_cubes(inside, entry.cubes)
+                    continue
                 hit = [h for p in inside for c in entry.cubes if (h := p & c) is not None]
-                if not hit or entry.action is Action.LOG:
+                if not hit:
                     continue
                 inside = subtract_cubes(inside, entry.cubes)
-                {Action.ALLOW: allowed, Action.DENY: denied, Action.PASS: passed}[entry.action].extend(hit)
+                (denied if entry.action is Action.DENY else passed).extend(hit)
             (denied if tier.default is DefaultAction.DENY else passed).extend(inside)
             undecided = outside + passed
-        inside, _ = _split(undecided, self.selected)
-        allowed.extend(inside)  # the profile
-        return _tidy(allowed), _tidy(denied)
+        return _tidy(denied)
 
 
 def _tidy(cubes: list[Cube]) -> list[Cube]:
@@ -465,7 +465,8 @@ def compile_structure(
                         narrowed, skipped = _partly_narrowed(walk, entry, takers)
                         if skipped:
                             out.partly.append((entry, tuple(e.rule for e in skipped)))
-                            takers = [e for e in takers if e not in skipped]
+                            left = {e.position for e in skipped}  # a set: thousands of each
+                            takers = [e for e in takers if e.position not in left]
                 cubes = narrowed
             if not cubes:
                 continue
@@ -848,6 +849,25 @@ def _within_budget(
     except OwnBudgetExceeded as exceeded:
         out.too_complex.append((entry, exceeded.err))
         return None
+
+
+def closed_denied(walk: Walk, cubes: Sequence[Cube], closed: Sequence[Cube]) -> tuple[Cube, ...] | None:
+    """What Calico denies of ``closed - cubes``, for an allow's closed form (``compile/plan.py``,
+    ``_structural_closed``: ``cubes`` widened to ``closed``, the added part that Calico denies
+    denied), within the rule's work budget and no heavier than a Deny's form may be
+    (``_too_long``); ``None`` past either. The allow then has no closed form, and where no other
+    form has one the emitter leaves it out (C2C310 at the rule: fails closed). Unbounded, on the
+    1,000-document mix an ICMP type 0 allow over ``has(team)`` took 810,000 output lines, and
+    before that these walks spent the whole ingress direction's budget (C2C350 for every pod)."""
+    try:
+        with _rule_budget(len(cubes) + len(closed)):
+            added = Region.of(subtract_cubes(closed, cubes)).cubes
+            denied = walk.denied(added)
+    except OwnBudgetExceeded:
+        return None
+    if _weight(denied) > max(DENY_CAP, 2 * _weight(cubes)):
+        return None
+    return tuple(denied)
 
 
 _SAYABLE = L4Set.protocols(PORT_PROTOCOLS)
