@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Final, NoReturn
+from typing import Final
 
 from calico2cilium.compile.ordering import Action, DefaultAction, TierSpec
 from calico2cilium.compile.rule_index import RuleIndex, merged
@@ -36,7 +36,7 @@ from calico2cilium.sets.budget import (
     scale,
     working_on,
 )
-from calico2cilium.sets.index import CubeIndex, pick_key
+from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.l4 import PORT_PROTOCOLS, L4Set
 from calico2cilium.sets.labels import LabelCube, LabelSet, label_index, subtract_all
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, PodPeer, all_peers
@@ -94,10 +94,6 @@ def _meets(a: tuple[Cube, object], b: tuple[Cube, object]) -> bool:
     return a[0].intersects(b[0])
 
 
-def _no_subtract(a: tuple[Cube, object], b: tuple[Cube, object]) -> NoReturn:
-    raise NotImplementedError  # such an index is only searched, never subtracted from
-
-
 def _pair_sub(a: tuple[Cube, Entry], b: tuple[Cube, Entry]) -> list[tuple[Cube, Entry]]:
     return [(piece, a[1]) for piece in a[0] - b[0]]
 
@@ -151,6 +147,10 @@ def _meeting(index: CubeIndex[LabelCube], cube: LabelCube, charged: bool = True)
 
 def _position(entry: Entry) -> int:
     return entry.position
+
+
+def _entry_position(item: LeftOut | Absorbed) -> int:
+    return item.entry.position
 
 
 @dataclass
@@ -689,20 +689,13 @@ class _LeftOuts:
 
     def __init__(self, left_out: Sequence[LeftOut]) -> None:
         self.left_out = left_out
-        key = pick_key(c.subject for g in left_out for c in g.cubes)
-        self.index: CubeIndex[tuple[Cube, LeftOut]] = CubeIndex(key, _entry_subject, _meets, _no_subtract)
-        self.index.add((c, g) for g in left_out for c in g.cubes)
+        self.index = RuleIndex(((c, g) for g in left_out for c in g.cubes), _entry_position)
 
     def meeting(self, pieces: Sequence[Cube]) -> list[LeftOut]:
-        """The left-out parts meeting ``pieces``, in Calico's order."""
+        """The left-out parts meeting ``pieces``, in Calico's order (the look-up is charged)."""
         if not self.left_out or not pieces:
             return []
-        found: dict[int, LeftOut] = {}
-        for piece in pieces:
-            for cube, gone in self.index.candidates((piece, self.left_out[0])):
-                if gone.entry.position not in found and cube.intersects(piece):
-                    found[gone.entry.position] = gone
-        return [found[p] for p in sorted(found)]
+        return self.index.meeting(pieces)
 
 
 class _Absorbing:
@@ -713,24 +706,14 @@ class _Absorbing:
         self.expressible = expressible
         self.pieces: dict[int, list[Cube]] = {}
         """Per absorbed Deny (its position), what it must deny: its part of the allows after it."""
-        key = pick_key(c.subject for a in absorbed for c in a.reach)
-        self.index: CubeIndex[tuple[Cube, Absorbed]] = CubeIndex(key, _entry_subject, _meets, _no_subtract)
-        self.index.add((c, a) for a in absorbed for c in a.reach)
+        self.index = RuleIndex(((c, a) for a in absorbed for c in a.reach), _entry_position)
 
     def meeting(self, pieces: Sequence[Cube], before: int | None) -> list[Absorbed]:
         """The absorbed Denies (before position ``before``, if given) whose reach meets ``pieces``,
-        in Calico's order."""
+        in Calico's order (the look-up is charged)."""
         if not self.absorbed or not pieces:
             return []
-        found: dict[int, Absorbed] = {}
-        for piece in pieces:
-            for cube, gone in self.index.candidates((piece, self.absorbed[0])):
-                position = gone.entry.position
-                if position in found or (before is not None and position >= before):
-                    continue
-                if cube.intersects(piece):
-                    found[position] = gone
-        return [found[p] for p in sorted(found)]
+        return self.index.meeting(pieces, before=before)
 
     def localize(self, walk: Walk, outcome: Outcome, profile: bool) -> Outcome | None:
         """Record, for every absorbed Deny ``b`` before the allow ``outcome`` (every one, for a
