@@ -297,9 +297,15 @@ class Walk:
             if not undecided:
                 return False
             tier = self.tiers[index]
+            rules = relevant.get(index, ())
+            if tier.default is DefaultAction.DENY and all(r.action is not Action.PASS for r in rules):
+                # Nothing selected here gets past this tier (no Pass, no Pass default): only what
+                # it does not select goes on, and its rules need not be subtracted.
+                undecided = _split(undecided, tier.selected, inside=False)[1]
+                continue
             inside, outside = _split(undecided, tier.selected)
             passed: list[Cube] = []
-            for other in relevant.get(index, ()):
+            for other in rules:
                 if not inside:
                     break
                 if other.action is Action.PASS:
@@ -372,20 +378,24 @@ def _unselected(pieces: Iterable[Cube], subjects: CubeIndex[LabelCube]) -> list[
     return out
 
 
-def _split(pieces: Iterable[Cube], subjects: CubeIndex[LabelCube]) -> tuple[list[Cube], list[Cube]]:
-    """The pieces cut into those whose subject is in ``subjects`` and those whose is not."""
-    inside: list[Cube] = []
+def _split(
+    pieces: Iterable[Cube], subjects: CubeIndex[LabelCube], inside: bool = True
+) -> tuple[list[Cube], list[Cube]]:
+    """The pieces cut into those whose subject is in ``subjects`` and those whose is not (the
+    first list left empty unless ``inside``: building it is most of the work)."""
+    within: list[Cube] = []
     outside: list[Cube] = []
     for piece in pieces:
         meeting = _meeting(subjects, piece.subject, False)  # as before: its subtraction is charged
         if not meeting:
             outside.append(piece)
             continue
-        for s in LabelSet.of(m & piece.subject for m in meeting).disjoint_cubes():
-            inside.append(Cube(s, piece.peer, piece.l4))
+        if inside:
+            for s in LabelSet.of(m & piece.subject for m in meeting).disjoint_cubes():
+                within.append(Cube(s, piece.peer, piece.l4))
         for s in subtract_all([piece.subject], meeting):
             outside.append(Cube(s, piece.peer, piece.l4))
-    return inside, outside
+    return within, outside
 
 
 @dataclass
