@@ -93,8 +93,7 @@ def _cluster_fact(raw: RawDocument, kind: str, label: str) -> Diagnostic | None:
         )
         ports = [key for key in ("failsafeInboundHostPorts", "failsafeOutboundHostPorts") if key in spec]
         failsafe = (
-            f"; it sets {' and '.join(ports)}, which host policies do not read (they assume Felix's"
-            " defaults, C2C322)"
+            f"; 'convert' and 'verify' take its {' and '.join(ports)} unless a flag states them (C2C231)"
             if ports
             else ""
         )
