@@ -91,7 +91,11 @@ def _cluster_fact(raw: RawDocument, kind: str, label: str) -> Diagnostic | None:
             if action is not None
             else "give the effective defaultEndpointToHostAction with --endpoint-to-host-action"
         )
-        ports = [key for key in ("failsafeInboundHostPorts", "failsafeOutboundHostPorts") if key in spec]
+        ports = [
+            key
+            for key in ("failsafeInboundHostPorts", "failsafeOutboundHostPorts")
+            if spec.get(key) is not None
+        ]
         failsafe = (
             f"; 'convert' and 'verify' take its {' and '.join(ports)} unless a flag states them (C2C231)"
             if ports

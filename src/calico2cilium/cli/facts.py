@@ -91,7 +91,8 @@ def felix_failsafe(
         raw for raw in facts if raw.kind == "FelixConfiguration" and isinstance(raw.data.get("spec"), dict)
     ]
     for field, key in FAILSAFE_FIELDS.items():
-        setting = [raw for raw in felix if key in raw.data["spec"]]
+        # null is unset, as Go decodes it into the nil *[]ProtoPort: Felix's defaults hold
+        setting = [raw for raw in felix if raw.data["spec"].get(key) is not None]
         if field in stated or not setting:
             continue
         lists: list[tuple[RawDocument, FailsafePorts]] = []
