@@ -110,13 +110,15 @@ def felix_failsafe(
                         narrowing=True,
                     )
                 )
-        named = dict((raw.name, ports) for raw, ports in lists)
-        if "default" not in named:
-            named = {"default (unset: Felix's defaults)": _FELIX_DEFAULTS[field], **named}
-        kept = tuple(port for port in next(iter(named.values())) if all(port in p for p in named.values()))
+        # Every list, Felix's defaults first where no global one is given (nodes without their own
+        # list use them); two copies of one configuration that differ are both kept.
+        named = [(raw.name, raw, ports) for raw, ports in lists]
+        if not any(name == "default" for name, _, _ in named):
+            named.insert(0, ("default (unset: Felix's defaults)", lists[0][0], _FELIX_DEFAULTS[field]))
+        named.sort(key=lambda entry: not entry[0].startswith("default"))
+        kept = tuple(port for port in named[0][2] if all(port in ports for _, _, ports in named))
         out[field] = kept
-        where = {raw.name: raw for raw, _ in lists}
-        for name, ports in named.items():
+        for name, raw, ports in named:
             dropped = tuple(port for port in ports if port not in kept)
             if dropped:
                 notes.append(
@@ -126,11 +128,12 @@ def felix_failsafe(
                         " FelixConfiguration (default or node.<node>) does not: the host policies hold one"
                         " list for every node, the ports every configuration allows, so Cilium denies"
                         " traffic to these ports that Calico allowed where this configuration applies",
-                        where.get(name, lists[0][0]).source(("spec", key)),
+                        raw.source(("spec", key)),
                         hint=f"state the ports in force with {FAILSAFE_FLAGS[field]} (or {key} in --cluster-config)",
                         narrowing=True,
                     )
                 )
+        where = {raw.name: raw for raw, _ in lists}
         first = where.get("default", lists[0][0])
         notes.append(
             make(
