@@ -231,7 +231,9 @@ metadata: {name: blocked, labels: {role: blocked}}
 spec: {nets: [10.0.0.0/33]}
 """
     code, _, err = _partial(tmp_path, f"{broken_set}---\n{ALLOW_ALL}")
-    assert code == 2 and "warning C2C237 GlobalNetworkSet blocked is in error" in err
+    assert (
+        code == 2 and "warning C2C237 GlobalNetworkSet blocked is in error and is not a NetworkPolicy" in err
+    )
     code, _, err = _partial(tmp_path, f"kind: [unclosed\n---\n{ALLOW_ALL}")
     assert code == 2 and "C2C237" in err and "could not be read into resources (C2C104)" in err
     # Without --allow-partial nothing is written, and nothing is said about quarantines.

@@ -6,8 +6,9 @@ of the endpoints it could govern, in the directions it could govern: ``ingressDe
 ``egressDeny`` to, the entity ``all``. Cilium applies deny rules before any allow, whatever policy
 the allow comes from (docs/reference/semantics.md §2.4, "Deny takes precedence"; Cilium
 ``language.rst`` §Deny Policies), so no other policy of the output can allow these endpoints what
-the policy in error might have denied. Traffic from a pod's own node stays allowed on both sides
-(``--allow-localhost``, and Calico's host-to-local-workload rule; semantics.md §1.5, §2.4).
+the policy in error might have denied. Traffic from a pod's own node is whatever Cilium's
+``--allow-localhost`` makes of it; Calico allows it whatever the policy says
+(docs/reference/semantics.md §1.5), so a deny of it could only narrow.
 
 The quarantine has the name the corrected policy converts to, so that applying the corrected
 conversion replaces it; one that has no such successor (a Kubernetes NetworkPolicy's quarantine,
@@ -120,8 +121,8 @@ def unquarantined(others: Iterable[RawDocument], unread: Iterable[Diagnostic]) -
         notes.append(
             make(
                 "C2C237",
-                f"{raw.label} is in error and not a policy, so the --allow-partial output has no"
-                f" quarantine for it: {_left_out(raw.kind)}",
+                f"{raw.label} is in error and is not a NetworkPolicy or GlobalNetworkPolicy, so the"
+                f" --allow-partial output has no quarantine for it: {_left_out(raw.kind)}",
                 raw.source(),
                 hint="correct it and convert again before applying the output",
             )
@@ -148,7 +149,7 @@ def _left_out(kind: str) -> str:
         )
     if kind == "HostEndpoint":
         return "its node's host traffic is not governed by the policies that select it, so the output may allow it"
-    return "if it decides traffic (a policy kind under another name), the output may allow what it denies"
+    return "if it decides traffic (another policy kind, or a policy kind misspelt), the output may allow what it denies"
 
 
 def _name(policy: ir.Policy) -> str:

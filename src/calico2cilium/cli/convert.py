@@ -96,9 +96,9 @@ def _finite_budget(value: float) -> float:
     help="Write the output even when the run has errors or an unexplained difference (exit status"
     " unchanged). It still fails closed: each policy in error (invalid, or defined twice"
     " differently) is replaced by a quarantine that denies all traffic of the endpoints it could"
-    " govern (C2C236). It may allow more than Calico only where an input in error is not a"
-    " policy or cannot be read at all (C2C237). Refusals that fail closed are warnings and need no"
-    " flag.",
+    " govern (C2C236). It may allow more than Calico only where an input in error cannot be"
+    " quarantined (C2C237: not a policy, or not readable at all) or a conversion error says so."
+    " Refusals that fail closed are warnings and need no flag.",
 )
 @click.option(
     "--inventory",
