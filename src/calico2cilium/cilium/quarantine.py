@@ -45,11 +45,11 @@ _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]
 def quarantine_documents(
     found: Sequence[Suspect], host_endpoints: bool
 ) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
-    """The quarantine policies of ``found`` (two quarantines of one output name share one
-    document: the copies of a policy defined twice) and a C2C236 at each. ``host_endpoints``: the
+    """The quarantine policies of ``found`` (the quarantines of one resource share one document:
+    the copies of a policy defined twice) and a C2C236 at each. ``host_endpoints``: the
     input has HostEndpoints, which a GlobalNetworkPolicy's quarantine also covers (their nodes
     are closed by the host compiler)."""
-    documents: dict[tuple[str, str, str], dict[str, Any]] = {}
+    documents: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     notes: list[Diagnostic] = []
     for suspect in found:
         policy = suspect.policy
@@ -69,7 +69,8 @@ def quarantine_documents(
             for cube in widened(subjects.pods.cubes)
             for selector in subject_selectors(cube, policy.namespace)
         ]
-        doc = documents.get((kind, policy.namespace or "", name))
+        key = (kind, policy.namespace or "", name, policy.origin.resource)
+        doc = documents.get(key)
         if doc is None:
             annotations = {
                 ANNOTATION_PREFIX + "source": policy.origin.resource,
@@ -83,7 +84,7 @@ def quarantine_documents(
                 "metadata": metadata(name, policy.namespace, annotations),
                 "specs": [],
             }
-            documents[(kind, policy.namespace or "", name)] = doc
+            documents[key] = doc
         doc["specs"].extend(s for s in specs if s not in doc["specs"])
         notes.append(_note(suspect, subjects.what, what, kind, name, host_endpoints))
     return [d for d in documents.values() if d["specs"]], notes
