@@ -9,11 +9,15 @@ quarantines (what ``--allow-partial`` wrote before) finds the widening, so each 
 
 from __future__ import annotations
 
+import copy
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, assume, event, given, seed, settings
+from hypothesis import strategies as st
 
 from calico2cilium.cilium.quarantine import QUARANTINE_ANNOTATION
 from calico2cilium.compile.quarantine import suspect_of
@@ -22,8 +26,13 @@ from calico2cilium.io.yamlstream import read_documents
 from calico2cilium.load import load
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.api import verify
+from calico_strategies import Scenario, dump, scenarios
 from helpers import run_cli
+from test_convert_differential import OUTSIDE_THE_PROOF, widening
 
+DIFF_EXAMPLES = int(os.environ.get("C2C_DIFFTEST_EXAMPLES", "20"))
+DIFF_SEED = int(os.environ.get("C2C_DIFFTEST_SEED", "1"))
+"""As in test_convert_differential.py: a small seeded run by default; raise both to hunt."""
 CLUSTER = ["--pod-cidr", "10.244.0.0/16", "--node-cidr", "192.168.0.0/24"]
 ASSUMED = Assumptions(pod_cidrs=("10.244.0.0/16",), node_cidrs=("192.168.0.0/24",))
 
@@ -285,3 +294,82 @@ def test_unreadable_selector_fields_select_everything() -> None:
     assert _read(KNP.replace("{matchLabels: {app: db}}", "[app]")).selector.__class__.__name__ == "All"
     assert _read(DENY.replace(", namespace: dev", "")).namespace is None
     assert _read(DENY.replace(", namespace: dev", ""), "prod").namespace == "prod"
+
+
+CORRUPTIONS = (
+    "rule-typo",
+    "subject-selector",
+    "wrong-type",
+    "types-unreadable",
+    "types-misspelt",
+    "bad-namespace",
+)
+
+
+def _corrupt(doc: dict[str, Any], how: str) -> None:
+    """Make one policy document invalid, as a user's typo would (in place)."""
+    spec = doc.setdefault("spec", {})
+    k8s = doc["apiVersion"].startswith("networking.k8s.io/")
+    types = "policyTypes" if k8s else "types"
+    if how == "rule-typo":
+        rules = [r for key in ("ingress", "egress") for r in spec.get(key) or [] if isinstance(r, dict)]
+        if rules:
+            rules[0]["form" if k8s else "sorce"] = rules[0].pop("from" if k8s else "source", {})
+        else:
+            spec["ingres"] = []
+    elif how == "subject-selector":
+        spec["podSelector" if k8s else "selector"] = "app in {" if not k8s else "app"
+    elif how == "wrong-type":
+        spec[types if k8s else "order"] = "Ingress" if k8s else "first"
+    elif how == "types-unreadable":
+        spec[types] = ["Ingres"]
+    elif how == "types-misspelt":
+        spec["tpyes"] = spec.pop(types, ["Egress"])
+    else:
+        doc.setdefault("metadata", {})["namespace"] = "Bad_NS"
+
+
+@st.composite
+def _corrupted(draw: st.DrawFn) -> tuple[Scenario, int, str]:
+    scenario = draw(scenarios())
+    policies = [
+        i for i, d in enumerate(scenario.docs) if d.get("kind") in ("NetworkPolicy", "GlobalNetworkPolicy")
+    ]
+    assume(policies)
+    return scenario, draw(st.sampled_from(policies)), draw(st.sampled_from(CORRUPTIONS))
+
+
+@seed(DIFF_SEED)
+@settings(
+    max_examples=DIFF_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    database=None,
+)
+@given(_corrupted())
+def test_random_sets_with_a_corrupted_policy_fail_closed(case: tuple[Scenario, int, str]) -> None:
+    """Random policy sets (``calico_strategies``) with one policy made invalid: the quarantined
+    output allows no flow that Calico denies with the policy as it was (what the user meant)."""
+    scenario, index, how = case
+    pods, nodes, version = scenario.pod_cidrs, scenario.node_cidrs, scenario.cilium_version
+    original = dump(scenario.docs)
+    docs = copy.deepcopy(scenario.docs)
+    _corrupt(docs[index], how)
+    options: dict[str, Any] = {"pod_cidrs": pods, "node_cidrs": nodes, "cilium_version": version}
+    result = convert(text=dump(docs), name="in.yaml", **options)
+    codes = {d.code for d in result.diagnostics}
+    assume("C2C236" in codes)  # the corruption made the document invalid
+    meant = convert(text=original, name="in.yaml", **options)
+    assume(not widening(meant))  # the set as meant converts without an error of its own
+    major, minor = (int(x) for x in version.split("."))
+    assumptions = Assumptions(pod_cidrs=pods, node_cidrs=nodes, cilium_version=(major, minor))
+    assert meant.loaded is not None
+    proof = verify(meant.loaded, result.documents, assumptions, narrowing=True)
+    unknown = proof.unsupported and all(
+        any(reason in str(u) for reason in OUTSIDE_THE_PROOF) for u in proof.unsupported
+    )
+    allowed = ("narrowed", "equivalent", "incomplete") if unknown else ("narrowed", "equivalent")
+    assert proof.status in allowed, (
+        f"{how} of document {index}\n{original}\n{dump(result.documents)}{proof.render_text()}"
+    )
+    event(how)

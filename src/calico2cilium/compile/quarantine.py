@@ -107,9 +107,8 @@ def suspect_of(raw: RawDocument, namespace: str | None, why: str = INVALID) -> S
         return None
     meta = _mapping(data.get("metadata")) or {}
     spec = _mapping(data.get("spec"))
-    given_ns = meta.get("namespace")
     is_global = kind == "GlobalNetworkPolicy"
-    known = given_ns if isinstance(given_ns, str) and _valid_namespace(given_ns) else namespace
+    known = _namespace(meta.get("namespace"), namespace)
     where = None if is_global else known
     k8s = not is_global and isinstance(api, str) and api.startswith(_K8S_GROUP)
     name = _name(meta.get("name"), spec, api)
@@ -176,8 +175,15 @@ def _mapping(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _valid_namespace(text: str) -> bool:
-    return len(text) <= 63 and _NAMESPACE.fullmatch(text) is not None
+def _namespace(given: Any, default: str | None) -> str | None:
+    """The namespace of a namespaced document: ``metadata.namespace``; absent (or empty),
+    ``default`` (``-n``); given but invalid, unknown (``None``): the user meant some namespace,
+    and neither ``-n`` nor ``default`` is known to be it."""
+    if given is None or given == "":
+        return default
+    if isinstance(given, str) and len(given) <= 63 and _NAMESPACE.fullmatch(given):
+        return given
+    return None
 
 
 def _name(value: Any, spec: dict[str, Any] | None, api: Any) -> str:
