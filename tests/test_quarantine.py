@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from calico2cilium.cilium.quarantine import QUARANTINE_ANNOTATION
 from calico2cilium.compile.quarantine import suspect_of
 from calico2cilium.convert import convert
+from calico2cilium.diagnostics.catalog.quarantine import DENY_EXAMPLE
 from calico2cilium.io.yamlstream import read_documents
 from calico2cilium.load import load
 from calico2cilium.semantics.world import Assumptions
@@ -36,19 +37,7 @@ DIFF_SEED = int(os.environ.get("C2C_DIFFTEST_SEED", "1"))
 CLUSTER = ["--pod-cidr", "10.244.0.0/16", "--node-cidr", "192.168.0.0/24"]
 ASSUMED = Assumptions(pod_cidrs=("10.244.0.0/16",), node_cidrs=("192.168.0.0/24",))
 
-DENY = """\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: deny-db, namespace: dev}
-spec:
-  order: 10
-  selector: app == 'db'
-  types: [Ingress]
-  ingress:
-    - action: Deny
-      source:
-        selector: role == 'attacker'
-"""
+DENY = DENY_EXAMPLE.format(side="source")
 ALLOW_ALL = """\
 apiVersion: projectcalico.org/v3
 kind: NetworkPolicy
@@ -73,17 +62,9 @@ spec:
       destination:
         selector: app == 'db'
 """
-GNP_ALLOW = """\
-apiVersion: projectcalico.org/v3
-kind: GlobalNetworkPolicy
-metadata: {name: allow-all}
-spec:
-  order: 20
-  selector: all()
-  types: [Ingress, Egress]
-  ingress: [{action: Allow}]
-  egress: [{action: Allow}]
-"""
+GNP_ALLOW = ALLOW_ALL.replace("kind: NetworkPolicy", "kind: GlobalNetworkPolicy").replace(
+    ", namespace: dev", ""
+)
 KNP = """\
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy

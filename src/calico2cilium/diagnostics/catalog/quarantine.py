@@ -6,7 +6,7 @@ from __future__ import annotations
 from calico2cilium.diagnostics import Severity
 from calico2cilium.diagnostics.catalog import CodeDoc
 
-_DENY = """\
+DENY_EXAMPLE = """\
 apiVersion: projectcalico.org/v3
 kind: NetworkPolicy
 metadata: {{name: deny-db, namespace: dev}}
@@ -19,6 +19,8 @@ spec:
       {side}:
         selector: role == 'attacker'
 """
+_PARTIAL = (("--allow-partial", ""),)
+"""The examples run as ``convert --allow-partial`` (``tests/test_catalog.py``)."""
 _SET = """\
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkSet
@@ -56,10 +58,10 @@ CODES = (
         " and convert again: the corrected conversion, of the same name, replaces the quarantine"
         " ('kubectl apply --prune -l app.kubernetes.io/managed-by=calico2cilium' removes one that has"
         " no successor, as for a Kubernetes NetworkPolicy).",
-        failing=_DENY.format(side="sorce"),
-        passing=_DENY.format(side="source"),
-        failing_flags=(("--allow-partial", ""),),
-        passing_flags=(("--allow-partial", ""),),
+        failing=DENY_EXAMPLE.format(side="sorce"),
+        passing=DENY_EXAMPLE.format(side="source"),
+        failing_flags=_PARTIAL,
+        passing_flags=_PARTIAL,
         narrowing=True,
     ),
     CodeDoc(
@@ -78,7 +80,7 @@ CODES = (
         " converter closes already.",
         failing=_SET.format(net="10.0.0.0/33"),
         passing=_SET.format(net="10.0.0.0/8"),
-        failing_flags=(("--allow-partial", ""),),
-        passing_flags=(("--allow-partial", ""),),
+        failing_flags=_PARTIAL,
+        passing_flags=_PARTIAL,
     ),
 )
