@@ -354,3 +354,12 @@ def test_random_sets_with_a_corrupted_policy_fail_closed(case: tuple[Scenario, i
         f"{how} of document {index}\n{original}\n{dump(result.documents)}{proof.render_text()}"
     )
     event(how)
+
+
+def test_a_policy_without_a_name_is_quarantined_under_a_digest(tmp_path: Path) -> None:
+    nameless = DENY.replace("name: deny-db, ", "").replace("source:", "sorce:")
+    code, docs, _ = _partial(tmp_path, f"{nameless}---\n{ALLOW_ALL}")
+    (quarantine,) = _quarantines(docs)
+    assert code == 2 and quarantine["metadata"]["name"].startswith("calico2cilium-quarantine-")
+    assert quarantine["metadata"]["annotations"]["calico2cilium.io/source"] == "NetworkPolicy dev/?"
+    assert _proof(f"{DENY}---\n{ALLOW_ALL}", docs) in ("narrowed", "equivalent")

@@ -188,9 +188,9 @@ def _namespace(given: Any, default: str | None) -> str | None:
 
 def _name(value: Any, spec: dict[str, Any] | None, api: Any) -> str:
     """The policy's name as its conversion would have it (a crd v1 ``<tier>.`` prefix stripped,
-    ``PolicyResource.policy_name``), or ``""`` when it has none."""
-    if not isinstance(value, str):
-        return ""
+    ``PolicyResource.policy_name``), or ``"?"`` when it has none (as ``RawDocument.label``)."""
+    if not isinstance(value, str) or not value:
+        return "?"
     tier = spec.get("tier") if spec is not None else None
     prefix = f"{tier if isinstance(tier, str) and tier else 'default'}."
     if api == _CRD_V1 and value.startswith(prefix) and len(value) > len(prefix):
