@@ -25,7 +25,7 @@ from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
 from calico2cilium.cilium.cover import cover
 from calico2cilium.cilium.http import l7_parts
-from calico2cilium.cilium.ports import ICMP_EVERY_TYPE_NOTE, allows_icmp_type_zero, l4_parts
+from calico2cilium.cilium.ports import l4_parts, with_icmp_notes
 from calico2cilium.cilium.rulekit import (
     ANNOTATION_PREFIX,
     DENY_SECTION,
@@ -299,10 +299,7 @@ def _short(note: str) -> str:
 
 
 def _description(resource: Resource, notes: list[str], written: Mapping[str, list[dict[str, Any]]]) -> str:
-    description = "; ".join(sorted(notes, key=_rule_order)) or resource.default_note
-    if any(allows_icmp_type_zero(written.get(SECTION[d], [])) for d in ir.Direction):
-        description = f"{description} ({ICMP_EVERY_TYPE_NOTE})"
-    return description
+    return with_icmp_notes("; ".join(sorted(notes, key=_rule_order)) or resource.default_note, written)
 
 
 def _per_subject(per_subject: Mapping[LabelCube, Mapping[str, list[_Tagged]]]) -> list[_Group]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
-from calico2cilium.cilium.ports import MAX_ICMP_FIELDS, MAX_PORTS_PER_ITEM, chunks, l4_parts
+from calico2cilium.cilium.ports import MAX_ICMP_FIELDS, MAX_PORTS_PER_ITEM, chunks, icmp_family, l4_parts
 from calico2cilium.cilium.selectors import peer_selectors, widened
 from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.plan import Grant
@@ -140,7 +140,7 @@ def _union_l4(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append({**peer, "toPorts": [{"ports": c} for c in chunks(entries, MAX_PORTS_PER_ITEM)]})
     fields = {canonical(f): f for r in rules for item in r.get("icmps", ()) for f in item["fields"]}
     if fields:
-        found = sorted(fields.values(), key=lambda f: (f["family"], f["type"]))
+        found = sorted(fields.values(), key=lambda f: (icmp_family(f), f["type"]))
         out.append({**peer, "icmps": [{"fields": c} for c in chunks(found, MAX_ICMP_FIELDS)]})
     return out
 
