@@ -91,10 +91,16 @@ def peer_rules(
             if selectors:
                 unique = {canonical(s): s for s in selectors}
                 peers.append({endpoints_f: [unique[k] for k in sorted(unique)]})
-            if ips is not None and not ips.is_empty:
+            # Every address and both host kinds: the entities world, host and remote-node, one
+            # rule where a CIDR rule and an entity rule would repeat the same ports (or ICMP
+            # types). Entity world is 0.0.0.0/0 and ::/0 (docs/reference/semantics.md §2.3); with
+            # policy-cidr-match-mode=nodes those CIDRs also match the nodes, which host and
+            # remote-node name here anyway.
+            world = ips is not None and ips.is_full and len(hosts) == 2
+            if ips is not None and not ips.is_empty and not world:
                 peers.append({cidr_f: groups.cidr_items(ips)})
             if hosts:
-                peers.append({entities_f: sorted(k.value for k in hosts)})
+                peers.append({entities_f: sorted([*(k.value for k in hosts), *(["world"] if world else [])])})
         for peer in peers:
             for part in parts:
                 rules.append({**peer, **part})
