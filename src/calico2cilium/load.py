@@ -102,7 +102,7 @@ def load(
 
 
 _COLLECT_EVERY = 1000
-FACT_KINDS = ("IPPool",)
+FACT_KINDS = ("IPPool", "FelixConfiguration")
 CALICO_GROUPS = ("projectcalico.org/", "crd.projectcalico.org/")
 
 

@@ -228,6 +228,11 @@ def command(
 
         cidrs, pool_notes = pool_cidrs(loaded.facts)
         facts = replace(facts, pod_cidrs=cidrs) if cidrs else facts
+    if loaded.facts:
+        from calico2cilium.cli.facts import with_felix_failsafe
+
+        facts, felix_notes = with_felix_failsafe(facts, loaded.facts, cluster)
+        pool_notes.extend(felix_notes)
     input_notes = [
         *pool_notes,
         *(read_notes if reader is not None else namespace_notes(loaded.documents, namespace)),

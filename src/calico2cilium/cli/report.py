@@ -103,7 +103,9 @@ def assumption_rows(
         Assumption(
             "Felix failsafe ports",
             "inbound " + ", ".join(f"{p}:{n}" for p, n in cluster.failsafe_inbound),
-            "default (FelixConfiguration defaults)" if failsafe else "given",
+            "default (Felix's defaults)"
+            if failsafe
+            else "given (flag, --cluster-config or the input's FelixConfiguration, C2C231)",
         )
     )
     rows.append(Assumption("Cilium host firewall", "on (for host policies)", "assumed by the proof"))
