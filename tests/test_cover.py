@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 
-from calico2cilium.cilium.cover import cover
+from calico2cilium.cilium.cover import cover, covered_by_others
 from calico2cilium.sets import Cube, KeyConstraint, L4Set, LabelCube, PodPeer, Region
 from calico2cilium.sets.intervals import IntervalSet
 from calico2cilium.sets.l4 import TCP
@@ -72,3 +72,41 @@ def test_past_its_work_budget_the_cubes_stay_as_they_are(monkeypatch: pytest.Mon
     assert cover(pieces, _any) == pieces
     monkeypatch.setattr(module, "COVER_WORK", 100_000)
     assert cover(pieces, _any) == [Cube(a, peer, _tcp((80, 119)))]
+
+
+@FAST
+@given(raw_cubes(max_size=6))
+def test_dropping_the_cubes_the_others_cover_keeps_the_union(cubes: list[Cube]) -> None:
+    covered = covered_by_others(cubes)
+    kept = [c for i, c in enumerate(cubes) if i not in covered]
+    assert raw_flows(kept) == raw_flows(cubes)
+    for i, takers in covered.items():
+        assert takers and all(k not in covered for k in takers)
+        assert not cubes[i].is_empty and raw_flows([cubes[i]]) <= raw_flows([cubes[k] for k in takers])
+
+
+def test_a_deny_inside_another_rules_deny_is_written_once_and_named_by_both() -> None:
+    # Deny ICMP to has(team) for the canary pods, Deny ICMP to everyone for all of them: the first
+    # adds nothing to the second (cilium/policies._deny_once), and its rule is named where the
+    # second is written.
+    from calico2cilium import ir
+    from calico2cilium.cilium.policies import lay_out
+    from calico2cilium.facts.target import DEFAULT_TARGET
+    from calico2cilium.plan import Denial
+    from calico2cilium.sets.l4 import ICMP
+
+    icmp = L4Set.protocols([ICMP])
+    present = KeyConstraint(False, KeyConstraint.not_in(()).values)  # has(key)
+    team = PodPeer(LabelCube.of({"team": present}))
+    canary = LabelCube.of({"tier": KeyConstraint.eq("web"), "canary": present})
+    narrow = Cube(canary, team, icmp)
+    broad = Cube(LabelCube.of({"tier": KeyConstraint.eq("web")}), PodPeer(LabelCube.all()), icmp)
+    denies = {
+        ir.Direction.EGRESS: [
+            Denial(None, (narrow,), "p egress[0] Deny"),
+            Denial(None, (broad,), "p egress[1] Deny"),
+        ]
+    }
+    section = lay_out({}, DEFAULT_TARGET, lambda err, grant: None, denies)[ir.Direction.EGRESS]
+    assert section.deny == [broad]
+    assert section.origins[broad] == ["p egress[0] Deny", "p egress[1] Deny"]

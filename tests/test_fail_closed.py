@@ -83,3 +83,25 @@ def test_a_rule_and_a_policy_that_decide_nothing_are_named() -> None:
     assert "GlobalNetworkPolicy first ingress.1" in by_code["C2C351"]
     assert "overlapping GlobalNetworkPolicy first ingress.0" in by_code["C2C351"]
     assert by_code["C2C352"].startswith("GlobalNetworkPolicy second decides nothing in ingress")
+    assert "(overlapping GlobalNetworkPolicy first ingress.0" in by_code["C2C352"]  # what shadows it
+
+
+def test_a_policy_an_earlier_pass_makes_unreachable_is_named_with_the_pass() -> None:
+    # Issue 15 item 5, the Pass half: a later policy of the tier never sees the traffic an earlier
+    # Pass sent on to the next tier (was: an empty shell without a word).
+    tier = "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: sec}\nspec: {order: 10}\n---\n"
+    text = (
+        tier
+        + GNP.format(
+            name="sec.pass",
+            spec="  tier: sec\n  order: 5\n  selector: app == 'web'\n  types: [Egress]\n  egress: [{action: Pass}]\n",
+        )
+        + GNP.format(
+            name="sec.later",
+            spec="  tier: sec\n  order: 50\n  selector: app == 'web'\n  types: [Egress]\n  egress: [{action: Deny}]\n",
+        )
+    )
+    result = convert(text=text, name="in.yaml")
+    [message] = [d.message for d in result.diagnostics if d.code == "C2C352"]
+    assert message.startswith("GlobalNetworkPolicy sec.later decides nothing in egress")
+    assert "(overlapping GlobalNetworkPolicy sec.pass egress.0)" in message

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from calico2cilium.io import yamlstream
 from calico2cilium.io.construct import Loader
 from calico2cilium.io.decode import decode
 from calico2cilium.io.discover import discover
@@ -441,3 +442,25 @@ def test_a_number_too_long_for_python_is_a_positioned_error_in_json_and_yaml() -
     docs, diags = read_documents("n: " + digits + "\n", "n.yaml")
     assert codes(diags) == ["C2C104"] and "(5000 characters)" in diags[0].message
     assert len(diags[0].message) < 200
+
+
+def test_a_huge_json_array_is_refused_in_memory_near_what_json_takes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 15 item 13: a JSON array of 1,000,000 empty objects peaked at 540 MB traced (600 MB RSS)
+    # before C2C106: every container was measured by its id, as YAML aliases need, and the root's
+    # position composed the whole text as YAML. JSON shares no container: the walk keeps its depth.
+    import tracemalloc
+
+    monkeypatch.setattr(yamlstream, "MAX_NODES_PER_DOCUMENT", 100_000)
+    text = "\n [" + ",".join(["{}"] * 100_001) + "]"
+    tracemalloc.start()
+    try:
+        json.loads(text)
+        parsed = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        docs, diags = read_documents(text, "big.json")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert docs == [] and codes(diags) == ["C2C106"]
+    assert (diags[0].source.line, diags[0].source.column) == (2, 2)
+    assert peak < 1.5 * parsed, (peak, parsed)

@@ -7,14 +7,22 @@ from __future__ import annotations
 
 import pytest
 
-from calico2cilium.cilium.ports import ICMP_EVERY_TYPE_NOTE, allows_icmp_type_zero, l4_parts
+from calico2cilium.cilium.ports import (
+    ICMP_EVERY_TYPE_NOTE,
+    allows_icmp_type_zero,
+    icmp_family,
+    icmp_field,
+    icmp_listing,
+    l4_parts,
+    with_icmp_notes,
+)
 from calico2cilium.facts.target import DEFAULT_TARGET
 from calico2cilium.sets import Inexpressible, L4Set
 from calico2cilium.sets.l4 import ICMP, ICMPV6
 
 
 def _types(parts: list[dict[str, object]]) -> list[tuple[str, int]]:
-    return [(f["family"], f["type"]) for p in parts for item in p.get("icmps", ()) for f in item["fields"]]
+    return [(icmp_family(f), f["type"]) for p in parts for item in p.get("icmps", ()) for f in item["fields"]]
 
 
 def test_every_type_allowed_is_type_zero() -> None:
@@ -53,3 +61,38 @@ spec:
     (spec,) = result.documents[0]["specs"]
     assert allows_icmp_type_zero(spec["ingress"])
     assert ICMP_EVERY_TYPE_NOTE in spec["description"]
+
+
+def test_ipv4_fields_leave_the_family_to_its_default() -> None:
+    # Cilium reads an empty family as IPv4: the CRD's default, and ICMPField.PortProtocol
+    # (pkg/policy/api/icmp.go) takes every family but IPv6 as ICMPv4. The verifier reads it so too.
+    assert icmp_field("IPv4", 8) == {"type": 8}
+    assert icmp_field("IPv6", 128) == {"family": "IPv6", "type": 128}
+    assert icmp_family({"type": 8}) == "IPv4"
+    assert icmp_family({"family": "IPv6", "type": 8}) == "IPv6"
+
+
+def _rule(*fields: tuple[str, int]) -> dict[str, object]:
+    return {"icmps": [{"fields": [icmp_field(fam, t) for fam, t in fields]}]}
+
+
+def test_long_type_lists_are_summed_up_as_ranges_or_their_complement() -> None:
+    all_v4 = [("IPv4", t) for t in range(256)]
+    assert icmp_listing([_rule(*all_v4)]) == ["every ICMPv4 type"]
+    assert icmp_listing([_rule(*all_v4[1:])]) == ["every ICMPv4 type but 0"]
+    assert icmp_listing([_rule(*all_v4[3:6], *all_v4[9:20])]) == ["ICMPv4 types 3-5, 9-19"]
+    both = [*all_v4, *(("IPv6", t) for t in range(256) if t != 128)]
+    assert icmp_listing([_rule(*both)]) == ["every ICMPv4 type and every ICMPv6 type but 128"]
+    # Short lists are read as they are; the same list twice is said once.
+    assert icmp_listing([_rule(("IPv4", 8))]) == []
+    assert icmp_listing([_rule(*all_v4), _rule(*all_v4)]) == ["every ICMPv4 type"]
+
+
+def test_a_spec_description_says_what_its_long_type_lists_hold() -> None:
+    sections = {"ingress": [_rule(("IPv4", 0))], "egressDeny": [_rule(*(("IPv4", t) for t in range(256)))]}
+    described = with_icmp_notes("p ingress[0] Allow", sections)
+    assert described == (
+        f"p ingress[0] Allow ({ICMP_EVERY_TYPE_NOTE}) (icmps list every ICMPv4 type, one type per field)"
+    )
+    # The type-0 note is said of allows (a deny lists every type, never writes type 0 for them).
+    assert with_icmp_notes("p", {"ingressDeny": [_rule(("IPv4", 0))]}) == "p"

@@ -91,10 +91,13 @@ def _cluster_fact(raw: RawDocument, kind: str, label: str) -> Diagnostic | None:
             if action is not None
             else "give the effective defaultEndpointToHostAction with --endpoint-to-host-action"
         )
-        ports = [key for key in ("failsafeInboundHostPorts", "failsafeOutboundHostPorts") if key in spec]
+        ports = [
+            key
+            for key in ("failsafeInboundHostPorts", "failsafeOutboundHostPorts")
+            if spec.get(key) is not None
+        ]
         failsafe = (
-            f"; it sets {' and '.join(ports)}, which host policies do not read (they assume Felix's"
-            " defaults, C2C322)"
+            f"; 'convert' and 'verify' take its {' and '.join(ports)} unless a flag states them (C2C231)"
             if ports
             else ""
         )

@@ -248,3 +248,35 @@ def _irredundant(cubes: list[Cube]) -> list[Cube]:
         if rest and not subtract_cubes([cube], rest):
             kept = rest
     return kept
+
+
+def covered_by_others(cubes: Sequence[Cube]) -> dict[int, list[int]]:
+    """The cubes (by index) that the others cover, each with the kept cubes that meet it (which
+    hold its flows between them); the narrowest tried first, so a broad cube covering narrow ones
+    is the one kept. For cubes of several Calico rules written in one section (``cover`` makes
+    each rule's own cubes irredundant): Cilium unions the rules of every spec selecting an
+    endpoint (docs/reference/semantics.md §2.1, §2.3), so a cube inside the others' union adds
+    nothing, and every subject it selects is selected, in the same section, by a cube that
+    stays. Nothing is dropped past ``COVER_LIMIT`` cubes or ``COVER_WORK`` operations."""
+    unique = [i for i, c in enumerate(cubes) if not c.is_empty]
+    if len(unique) < 2 or len(unique) > COVER_LIMIT:
+        return {}
+    index = cube_index(subject_key(cubes[i].subject for i in unique))
+    index.add(cubes[i] for i in unique)
+    dropped: set[int] = set()
+    position = {id(cubes[i]): i for i in unique}
+    try:
+        with own_budget(COVER_WORK):
+            for i in sorted(unique, key=lambda i: _narrow_first(cubes[i])):
+                cube = cubes[i]
+                others = [
+                    c
+                    for c in index.candidates(cube)
+                    if position[id(c)] != i and position[id(c)] not in dropped and c.intersects(cube)
+                ]
+                if others and not subtract_cubes([cube], others):
+                    dropped.add(i)
+    except OwnBudgetExceeded:
+        return {}
+    kept = [i for i in unique if i not in dropped]
+    return {i: [k for k in kept if cubes[k].intersects(cubes[i])] for i in sorted(dropped)}

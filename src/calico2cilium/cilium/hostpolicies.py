@@ -22,7 +22,7 @@ from typing import Any
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
 from calico2cilium.cilium.cover import cover
-from calico2cilium.cilium.ports import ICMP_EVERY_TYPE_NOTE, allows_icmp_type_zero, l4_parts
+from calico2cilium.cilium.ports import l4_parts, with_icmp_notes
 from calico2cilium.cilium.rulekit import (
     ANNOTATION_PREFIX,
     DENY_SECTION,
@@ -77,12 +77,6 @@ def _spec(
             # (docs/reference/semantics.md §2.4).
             spec[SECTION[direction]] = [{}]
     return spec if len(spec) > 2 else None
-
-
-def _with_icmp_note(description: str, spec: dict[str, Any]) -> str:
-    if any(allows_icmp_type_zero(spec.get(SECTION[d], [])) for d in ir.Direction):
-        return f"{description} ({ICMP_EVERY_TYPE_NOTE})"
-    return description
 
 
 def host_documents(
@@ -210,7 +204,7 @@ def _grouped(
             selector = {"matchExpressions": [{"key": NODE_LABEL, "operator": "In", "values": labels}]}
             note = many(len(names), ", ".join(names[:_NAMED]) + (", ..." if len(names) > _NAMED else ""))
         body = bodies[key]
-        out.append({"nodeSelector": selector, "description": _with_icmp_note(note, body), **body})
+        out.append({"nodeSelector": selector, "description": with_icmp_notes(note, body), **body})
     return out
 
 

@@ -23,9 +23,9 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
-from calico2cilium.cilium.cover import cover
+from calico2cilium.cilium.cover import cover, covered_by_others
 from calico2cilium.cilium.http import l7_parts
-from calico2cilium.cilium.ports import ICMP_EVERY_TYPE_NOTE, allows_icmp_type_zero, l4_parts
+from calico2cilium.cilium.ports import l4_parts, with_icmp_notes
 from calico2cilium.cilium.rulekit import (
     ANNOTATION_PREFIX,
     DENY_SECTION,
@@ -71,8 +71,10 @@ class Section:
     def note(self, cubes: Sequence[Cube], text: str) -> None:
         if text:
             for cube in cubes:
-                self.notes.setdefault(cube.subject, []).append(text)
-                self.origins.setdefault(cube, []).append(text)
+                origins = self.origins.setdefault(cube, [])
+                if text not in origins:  # a rule that denies another's flows too (``_deny_once``)
+                    self.notes.setdefault(cube.subject, []).append(text)
+                    origins.append(text)
 
 
 @dataclass(slots=True)
@@ -127,18 +129,35 @@ def lay_out(
         if direction_grants is None and not extra:
             continue
         section = Section(direction_grants is not None, [], [])
+        denied: list[tuple[Cube, str]] = []
         for grant in direction_grants or []:
             allow, deny = (cover(cubes, fits) for cubes in choose([grant], target, fail))
             section.allow.extend(allow)
-            section.deny.extend(deny)
             section.note(allow, grant.description)
-            section.note(deny, grant.description and f"{grant.description}: the part Calico denies")
+            denied.extend(
+                (c, grant.description and f"{grant.description}: the part Calico denies") for c in deny
+            )
         for denial in extra:
-            cubes = cover(denial.cubes, fits)
-            section.deny.extend(cubes)
-            section.note(cubes, denial.description)
+            denied.extend((c, denial.description) for c in cover(denial.cubes, fits))
+        _deny_once(section, denied)
         out[direction] = section
     return out
+
+
+def _deny_once(section: Section, denied: list[tuple[Cube, str]]) -> None:
+    """The deny cubes of several Calico rules into ``section``, less those the others cover
+    (``cover.covered_by_others``): the same Deny often reaches one set of pods through one rule
+    and a narrower set again through another (``Deny ICMP to has(team)`` then ``Deny ICMP``),
+    and each repetition of an ICMP deny lists every type again. A dropped cube's rule is named in
+    the description of the cubes that deny its flows, so every Deny stays traceable."""
+    cubes = [c for c, _ in denied]
+    covered = covered_by_others(cubes)
+    for i, (cube, text) in enumerate(denied):
+        if i in covered:
+            section.note([cubes[k] for k in covered[i]], text)
+        else:
+            section.deny.append(cube)
+            section.note([cube], text)
 
 
 def with_http(items: list[dict[str, str]]) -> PartsOf:
@@ -299,10 +318,7 @@ def _short(note: str) -> str:
 
 
 def _description(resource: Resource, notes: list[str], written: Mapping[str, list[dict[str, Any]]]) -> str:
-    description = "; ".join(sorted(notes, key=_rule_order)) or resource.default_note
-    if any(allows_icmp_type_zero(written.get(SECTION[d], [])) for d in ir.Direction):
-        description = f"{description} ({ICMP_EVERY_TYPE_NOTE})"
-    return description
+    return with_icmp_notes("; ".join(sorted(notes, key=_rule_order)) or resource.default_note, written)
 
 
 def _per_subject(per_subject: Mapping[LabelCube, Mapping[str, list[_Tagged]]]) -> list[_Group]:

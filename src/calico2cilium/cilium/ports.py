@@ -18,7 +18,7 @@ refuses ``toPorts`` and ``icmps`` in one rule), or raises ``Inexpressible``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from calico2cilium.facts.protocols import iana_svc_name
@@ -102,6 +102,21 @@ def _every_type(types: IcmpMap) -> bool:
     return len(types.segments) == 1 and types.segments[0][:2] == (0, 255) and types.segments[0][2].is_full
 
 
+def icmp_field(family: str, number: int) -> dict[str, Any]:
+    """An ``icmps`` field; ``family`` left out for IPv4, which is what Cilium reads an empty family
+    as: the CRD's ``default: IPv4``, and in Go ``ICMPField.PortProtocol`` (pkg/policy/api/icmp.go)
+    takes every family but ``IPv6`` as ICMPv4, in every supported release (1.15's
+    ``if i.Family == IPv6Family {...} else {proto = ProtoICMP}`` and the later ``switch
+    i.Family {case IPv6Family: ... default: proto = ProtoICMP}``). A type enumerated one by one
+    is 11 characters instead of 25."""
+    return {"type": number} if family == "IPv4" else {"family": family, "type": number}
+
+
+def icmp_family(field: dict[str, Any]) -> str:
+    """The family of an ``icmps`` field as Cilium reads it (``icmp_field``)."""
+    return str(field.get("family") or "IPv4")
+
+
 def _icmp_fields(l4: L4Set, target: CiliumTarget, *, allow: bool) -> list[dict[str, Any]]:
     fields: list[dict[str, Any]] = []
     for proto, types in l4.icmp:
@@ -110,7 +125,7 @@ def _icmp_fields(l4: L4Set, target: CiliumTarget, *, allow: bool) -> list[dict[s
             # Every type of the family: type 0 alone says it (cilium/cilium#41304). Allows only:
             # a Cilium that fixed the bug would allow less here (type 0 alone), never more,
             # while a deny written so would deny less.
-            fields.append({"family": family, "type": 0})
+            fields.append(icmp_field(family, 0))
             continue
         covered = 0
         for lo, hi, codes in types.segments:
@@ -119,7 +134,7 @@ def _icmp_fields(l4: L4Set, target: CiliumTarget, *, allow: bool) -> list[dict[s
                     "ICMP code", "Cilium ICMP rules match a type, never a code (icmps has no code field)"
                 )
             covered += hi - lo + 1
-            fields.extend({"family": family, "type": t} for t in range(lo, hi + 1))
+            fields.extend(icmp_field(family, t) for t in range(lo, hi + 1))
         holds_zero = bool(types.segments) and types.segments[0][0] == 0
         if holds_zero and covered < 256 and target.icmp_type_zero_matches_every_type:
             raise Inexpressible(
@@ -135,10 +150,68 @@ ICMP_EVERY_TYPE_NOTE = "ICMP type 0 in an allow stands for every type of its fam
 Cilium (``CiliumTarget.icmp_type_zero_matches_every_type``) type 0 matches every type, so a type
 set holding 0 is only ever written for every type."""
 
+_SECTIONS = ("ingress", "ingressDeny", "egress", "egressDeny")
+ICMP_LISTED_MIN = 9
+"""The fewest fields of an ``icmps`` rule whose types the spec's description sums up."""
+
 
 def allows_icmp_type_zero(rules: list[dict[str, Any]]) -> bool:
     """Whether some rule writes an ICMP field of type 0."""
     return any(f.get("type") == 0 for r in rules for item in r.get("icmps", ()) for f in item["fields"])
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``1-5, 9, 11-255``: sorted numbers as runs of consecutive ones."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in runs)
+
+
+def _types_said(family: str, types: set[int]) -> str:
+    """``every ICMPv4 type``, ``every ICMPv4 type but 0``, or ``ICMPv4 types 3-5, 8``: whichever
+    of the set and its complement reads shorter."""
+    name = "ICMPv4" if family == "IPv4" else "ICMPv6"
+    missing = sorted(set(range(256)) - types)
+    if not missing:
+        return f"every {name} type"
+    listed = _ranges(sorted(types))
+    if len(_ranges(missing)) < len(listed):
+        return f"every {name} type but {_ranges(missing)}"
+    return f"{name} types {listed}"
+
+
+def icmp_listing(rules: list[dict[str, Any]]) -> list[str]:
+    """What the long ``icmps`` lists of ``rules`` hold, one phrase per distinct list (``every
+    ICMPv4 type but 0``): Cilium matches one ICMP type per field and has no rule for a whole ICMP
+    protocol, so a deny of every type (or of all but a few) lists them one by one, and a reviewer
+    should not have to read a few hundred types to learn that."""
+    said: dict[str, None] = {}
+    for rule in rules:
+        fields = [f for item in rule.get("icmps", ()) for f in item["fields"]]
+        if len(fields) < ICMP_LISTED_MIN:
+            continue
+        families: dict[str, set[int]] = {}
+        for f in fields:
+            families.setdefault(icmp_family(f), set()).add(int(f["type"]))
+        said[" and ".join(_types_said(fam, types) for fam, types in sorted(families.items()))] = None
+    return list(said)
+
+
+def with_icmp_notes(description: str, sections: Mapping[str, list[dict[str, Any]]]) -> str:
+    """``description`` with what a reader of the spec's ICMP rules needs told: that a type 0 in
+    an allow is every type (``ICMP_EVERY_TYPE_NOTE``), and what a long type list holds
+    (``icmp_listing``)."""
+    notes = []
+    if any(allows_icmp_type_zero(sections.get(name, [])) for name in ("ingress", "egress")):
+        notes.append(ICMP_EVERY_TYPE_NOTE)
+    listed = icmp_listing([r for name in _SECTIONS for r in sections.get(name, [])])
+    if listed:
+        notes.append(f"icmps list {'; '.join(listed)}, one type per field")
+    return "".join([description, *(f" ({note})" for note in notes)])
 
 
 def tcp_numbers(l4: L4Set) -> set[int]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
-from calico2cilium.cilium.ports import MAX_ICMP_FIELDS, MAX_PORTS_PER_ITEM, chunks, l4_parts
+from calico2cilium.cilium.ports import MAX_ICMP_FIELDS, MAX_PORTS_PER_ITEM, chunks, icmp_family, l4_parts
 from calico2cilium.cilium.selectors import peer_selectors, widened
 from calico2cilium.facts.target import CiliumTarget
 from calico2cilium.plan import Grant
@@ -91,10 +91,16 @@ def peer_rules(
             if selectors:
                 unique = {canonical(s): s for s in selectors}
                 peers.append({endpoints_f: [unique[k] for k in sorted(unique)]})
-            if ips is not None and not ips.is_empty:
+            # Every address and both host kinds: the entities world, host and remote-node, one
+            # rule where a CIDR rule and an entity rule would repeat the same ports (or ICMP
+            # types). Entity world is 0.0.0.0/0 and ::/0 (docs/reference/semantics.md §2.3); with
+            # policy-cidr-match-mode=nodes those CIDRs also match the nodes, which host and
+            # remote-node name here anyway.
+            world = ips is not None and ips.is_full and len(hosts) == 2
+            if ips is not None and not ips.is_empty and not world:
                 peers.append({cidr_f: groups.cidr_items(ips)})
             if hosts:
-                peers.append({entities_f: sorted(k.value for k in hosts)})
+                peers.append({entities_f: sorted([*(k.value for k in hosts), *(["world"] if world else [])])})
         for peer in peers:
             for part in parts:
                 rules.append({**peer, **part})
@@ -140,7 +146,7 @@ def _union_l4(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append({**peer, "toPorts": [{"ports": c} for c in chunks(entries, MAX_PORTS_PER_ITEM)]})
     fields = {canonical(f): f for r in rules for item in r.get("icmps", ()) for f in item["fields"]}
     if fields:
-        found = sorted(fields.values(), key=lambda f: (f["family"], f["type"]))
+        found = sorted(fields.values(), key=lambda f: (icmp_family(f), f["type"]))
         out.append({**peer, "icmps": [{"fields": c} for c in chunks(found, MAX_ICMP_FIELDS)]})
     return out
 

@@ -15,6 +15,9 @@ The values may also come from a file (``--cluster-config``)::
       node1: {calico2cilium.io/node: node1}
     defaultEndpointToHostAction: Accept   # Felix DefaultEndpointToHostAction: Drop | Return | Accept
                                      # (default Accept, as calico.yaml and the Tigera operator set it)
+    failsafeInboundHostPorts: [{protocol: TCP, port: 22}]   # Felix's failsafe ports, as
+    failsafeOutboundHostPorts: "udp:53,tcp:6443"            # FelixConfiguration or its environment
+                                     # writes them ([] or none: no port; default Felix's defaults)
 
 A flag given on the command line replaces the file's value for that key.
 """
@@ -33,7 +36,12 @@ from calico2cilium.facts.cluster import Cluster, node_labels
 from calico2cilium.facts.felix import (
     DEFAULT_ENDPOINT_TO_HOST_ACTION,
     ENDPOINT_TO_HOST_ACTIONS,
+    FAILSAFE_INBOUND,
+    FAILSAFE_OUTBOUND,
     EndpointToHostAction,
+    FailsafePorts,
+    failsafe_entry,
+    failsafe_setting,
 )
 from calico2cilium.facts.felix import endpoint_to_host_action as endpoint_to_host
 from calico2cilium.facts.target import DEFAULT_CILIUM_VERSION, SUPPORTED_CILIUM_VERSIONS, cilium_target
@@ -44,6 +52,11 @@ CONFIG_KEYS = {"podCIDRs": "pod_cidrs", "nodeCIDRs": "node_cidrs", "serviceCIDRs
 VERSION_KEY = "ciliumVersion"
 NODE_LABELS_KEY = "nodeLabels"
 ENDPOINT_TO_HOST_KEY = "defaultEndpointToHostAction"
+FAILSAFE_KEYS = {
+    "failsafeInboundHostPorts": "failsafe_inbound",
+    "failsafeOutboundHostPorts": "failsafe_outbound",
+}
+"""The config file's keys for Felix's failsafe ports, and the ``Cluster`` fields they set."""
 F = TypeVar("F", bound=Callable[..., Any])
 
 CLUSTER_HELP = """\b
@@ -65,6 +78,8 @@ class ClusterOptions:
     cilium_version: str | None = None
     cluster_config: str | None = None
     endpoint_to_host_action: str | None = None
+    failsafe_inbound: str | None = None
+    failsafe_outbound: str | None = None
 
     @cached_property
     def config_values(self) -> dict[str, Any]:
@@ -100,6 +115,8 @@ def cluster_options(command: F) -> F:
             cilium_version=kwargs.pop("cilium_version"),
             cluster_config=kwargs.pop("cluster_config"),
             endpoint_to_host_action=kwargs.pop("endpoint_to_host_action"),
+            failsafe_inbound=kwargs.pop("failsafe_inbound"),
+            failsafe_outbound=kwargs.pop("failsafe_outbound"),
         )
         return command(*args, **kwargs)
 
@@ -143,12 +160,27 @@ def cluster_options(command: F) -> F:
             " from a pod to its own node after the pod's egress policy allowed it."
             f" [default: {DEFAULT_ENDPOINT_TO_HOST_ACTION}, as calico.yaml and the Tigera operator set it]",
         ),
+        *(
+            click.option(
+                f"--failsafe-{way}-host-ports",
+                f"failsafe_{way}",
+                metavar="PORTS",
+                callback=_failsafe_ports,
+                default=None,
+                help=f"Felix failsafe{way.capitalize()}HostPorts of the Calico cluster, as calico-node's"
+                f" environment writes them ('tcp:22,udp:68'; 'none'): the destination ports Calico allows"
+                f" {what} whatever the policy says. [default: a FelixConfiguration 'default' in the"
+                " input ('convert', 'verify'), else Felix's defaults]",
+            )
+            for way, what in (("inbound", "to host endpoints"), ("outbound", "from host endpoints"))
+        ),
         click.option(
             "--cluster-config",
             type=click.Path(dir_okay=False),
             default=None,
             help="YAML file with podCIDRs, nodeCIDRs, serviceCIDRs (lists), ciliumVersion, nodeLabels"
-            " ({node: {key: value}}) and defaultEndpointToHostAction; flags override it.",
+            " ({node: {key: value}}), defaultEndpointToHostAction, failsafeInboundHostPorts and"
+            " failsafeOutboundHostPorts; flags override it.",
         ),
     ]
     decorated: Callable[..., Any] = run
@@ -182,7 +214,7 @@ def _read_config(path: str) -> dict[str, Any]:
         return {}  # empty, or only comments
     expected = (
         "expected a mapping (one YAML document) of podCIDRs, nodeCIDRs, serviceCIDRs, ciliumVersion, nodeLabels"
-        ", defaultEndpointToHostAction"
+        ", defaultEndpointToHostAction, failsafeInboundHostPorts, failsafeOutboundHostPorts"
     )
     if problems and all(p.code == "C2C201" for p in problems):
         raise bad(expected)  # a top-level list of scalars, read as a list of resources
@@ -231,9 +263,52 @@ def _read_config(path: str) -> dict[str, Any]:
             if action is None:
                 raise bad(f"{key}: {value!r} is not one of {', '.join(ENDPOINT_TO_HOST_ACTIONS)}")
             out["endpoint_to_host_action"] = action
+        elif key in FAILSAFE_KEYS:
+            try:
+                out[FAILSAFE_KEYS[key]] = failsafe_ports(value)
+            except ValueError as exc:
+                raise bad(f"{key}: {exc}") from None
         else:
-            known = ", ".join([*CONFIG_KEYS, VERSION_KEY, NODE_LABELS_KEY, ENDPOINT_TO_HOST_KEY])
+            known = ", ".join(
+                [*CONFIG_KEYS, VERSION_KEY, NODE_LABELS_KEY, ENDPOINT_TO_HOST_KEY, *FAILSAFE_KEYS]
+            )
             raise bad(f"unknown key {key!r} (known: {known})")
+    return out
+
+
+def _failsafe_ports(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        try:
+            failsafe_setting(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def failsafe_ports(value: object) -> FailsafePorts:
+    """A failsafe port list as FelixConfiguration writes it (a list of ``{protocol, port}``) or as
+    calico-node's environment does (``"tcp:22,udp:68"``, ``none``); ValueError with the reason."""
+    if isinstance(value, str):
+        return failsafe_setting(value)
+    if not isinstance(value, list):
+        raise ValueError("expected a list of {protocol, port} or a string such as 'tcp:22,udp:68'")
+    out: list[tuple[str, int]] = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) - {"protocol", "port", "net"}:
+            raise ValueError(f"{item!r} is not a mapping of protocol, port (and net)")
+        out.append(failsafe_entry(item.get("protocol"), item.get("port"), item.get("net")))
+    return tuple(dict.fromkeys(out))
+
+
+def stated_failsafe(options: ClusterOptions) -> dict[str, FailsafePorts]:
+    """The failsafe port lists the flags or the config file state, by ``Cluster`` field name."""
+    out: dict[str, FailsafePorts] = {}
+    for name in FAILSAFE_KEYS.values():
+        flag: str | None = getattr(options, name)
+        if flag is not None:
+            out[name] = failsafe_setting(flag)
+        elif name in options.config_values:
+            out[name] = options.config_values[name]
     return out
 
 
@@ -253,6 +328,7 @@ def cluster_from(options: ClusterOptions) -> Cluster:
         if given:
             values[name] = given
     version = options.cilium_version or values.get("cilium_version") or DEFAULT_CILIUM_VERSION
+    failsafe = stated_failsafe(options)
     return Cluster(
         pod_cidrs=values.get("pod_cidrs", ()),
         node_cidrs=values.get("node_cidrs", ()),
@@ -260,6 +336,8 @@ def cluster_from(options: ClusterOptions) -> Cluster:
         node_labels=values.get("node_labels"),
         endpoint_to_host_action=stated_endpoint_to_host(options),
         target=cilium_target(version),
+        failsafe_inbound=failsafe.get("failsafe_inbound", FAILSAFE_INBOUND),
+        failsafe_outbound=failsafe.get("failsafe_outbound", FAILSAFE_OUTBOUND),
     )
 
 

@@ -16,7 +16,7 @@ from calico2cilium.validate import Document
 SET_KINDS = ("NetworkSet", "GlobalNetworkSet")
 EXPORT_COMMAND = (
     "kubectl get networkpolicies.p,globalnetworkpolicies.p,tiers.p,networksets.p,globalnetworksets.p,"
-    "hostendpoints.p,networkpolicies.networking.k8s.io -A -o yaml"
+    "hostendpoints.p,ippools.p,felixconfigurations.p,networkpolicies.networking.k8s.io -A -o yaml"
 )
 """Every kind ``convert`` reads (``.p``: the projectcalico.org API group, served by the Calico API
 server; with only the CRDs installed, use the ``.crd.projectcalico.org`` names)."""

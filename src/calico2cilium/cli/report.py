@@ -103,7 +103,9 @@ def assumption_rows(
         Assumption(
             "Felix failsafe ports",
             "inbound " + ", ".join(f"{p}:{n}" for p, n in cluster.failsafe_inbound),
-            "default (FelixConfiguration defaults)" if failsafe else "given",
+            "default (Felix's defaults)"
+            if failsafe
+            else "given (flag, --cluster-config or the input's FelixConfiguration, C2C231)",
         )
     )
     rows.append(Assumption("Cilium host firewall", "on (for host policies)", "assumed by the proof"))
@@ -229,7 +231,10 @@ def command(
         output, "'--output'", input_files(given, inventory_paths, cluster.cluster_config)
     )
     facts = cluster_from(cluster)
-    result = convert(given, recursive=recursive, cluster=facts, inventory=list(inventory_paths) or None)
+    # As 'convert' without --allow-partial: no quarantines (C2C236) in a report of a run with errors.
+    result = convert(
+        given, recursive=recursive, cluster=facts, inventory=list(inventory_paths) or None, quarantine=False
+    )
     check = check_conversion(result, Assumptions.of(facts))
     problem = write_report(output, result, check, cluster, given, output_dir, inventory_paths)
     if problem:

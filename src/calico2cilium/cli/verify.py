@@ -165,6 +165,7 @@ def command(
         raise click.UsageError("'-' (standard input) can be given to --calico or to --cilium, not to both")
     assumptions = assumptions_from(cluster)
     inputs = read_inputs(calico_paths, cilium_paths, recursive, namespace or "default")
+    assumptions = _with_felix_failsafe(assumptions, inputs, cluster)
     inventory = _read_inventory(inventory_paths, recursive) if inventory_paths else None
     if inventory is not None and inventory.ok:
         from calico2cilium.verify.conversion import with_inventory_services
@@ -216,6 +217,25 @@ def command(
     sys.exit(status)
 
 
+def _with_felix_failsafe(assumptions: Assumptions, inputs: Inputs, cluster: ClusterOptions) -> Assumptions:
+    """The failsafe ports of the Calico side's FelixConfigurations where no flag states them, as
+    ``convert`` takes them (C2C231), so that a conversion and its later proof agree."""
+    if not inputs.calico.facts:
+        return assumptions
+    from dataclasses import replace
+
+    from calico2cilium.cli.cluster_options import stated_failsafe
+    from calico2cilium.cli.facts import felix_failsafe
+
+    ports, notes = felix_failsafe(inputs.calico.facts, stated_failsafe(cluster))
+    inputs.diagnostics.extend(notes)
+    return replace(
+        assumptions,
+        calico_failsafe_inbound=ports.get("failsafe_inbound", assumptions.calico_failsafe_inbound),
+        calico_failsafe_outbound=ports.get("failsafe_outbound", assumptions.calico_failsafe_outbound),
+    )
+
+
 def _replay(inputs: Inputs, paths: Sequence[str], result: VerifyResult, diagnostics: list[Diagnostic]) -> Any:
     """The observed flows of ``paths`` replayed through both sides (``verify.flows``), as the
     proof read them (same assumptions, same default namespace)."""
@@ -239,7 +259,7 @@ def read_inputs(
     """Read both sides. Cilium resources among the Calico inputs move to the Cilium side (C2C405);
     Calico resources among the Cilium inputs are refused (C2C404)."""
     from calico2cilium.io.documents import RawDocument
-    from calico2cilium.load import LoadResult, _refuse_duplicates
+    from calico2cilium.load import CALICO_GROUPS, LoadResult, _refuse_duplicates
     from calico2cilium.validate import validate
     from calico2cilium.verify.api import read_cilium_files
 
@@ -259,6 +279,8 @@ def read_inputs(
                 )
             )
         else:
+            if raw.kind == "FelixConfiguration" and raw.api_version.startswith(CALICO_GROUPS):
+                inputs.calico.facts.append(raw)  # its failsafe ports (``_with_felix_failsafe``)
             document, diagnostics = validate(raw)
             inputs.calico.diagnostics.extend(diagnostics)
             if document is not None:

@@ -46,6 +46,7 @@ from calico2cilium.compile.plan import ACTIONS, tier_specs
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.collector import Diagnostics
+from calico2cilium.facts.felix import FAILSAFE_INBOUND, FAILSAFE_OUTBOUND
 from calico2cilium.plan import NODE_LABEL, Grant, HostPlan, Plan
 from calico2cilium.sets import Inexpressible, IPSet, L4Set, LabelCube, LabelSet, from_calico, parse_protocol
 from calico2cilium.sets.peers import all_peers
@@ -245,6 +246,15 @@ def _closed_node(node: str, heps: tuple[ir.HostEndpoint, ...], cluster: Ranges) 
 
 def _everything() -> list[Cube]:
     return [Cube(_SUBJECT, p, L4Set.all()) for p in all_peers()]
+
+
+def _failsafe_origin(cluster: Ranges) -> str:
+    """Whose failsafe ports the host policies allow: Felix's defaults, or the ones given (a flag,
+    ``--cluster-config`` or a FelixConfiguration in the input, C2C231)."""
+    defaults = {ir.Direction.INGRESS: FAILSAFE_INBOUND, ir.Direction.EGRESS: FAILSAFE_OUTBOUND}
+    if all(cluster.failsafe[d] == defaults[d] for d in ir.Direction):
+        return "none was given (a flag, --cluster-config or a FelixConfiguration in the input), so Felix's defaults"
+    return "the ports given"
 
 
 def failsafe_l4(direction: ir.Direction, cluster: Ranges) -> L4Set:
@@ -483,7 +493,7 @@ def _node_diagnostics(host: HostPlan, cluster: Ranges) -> list[Diagnostic]:
         )
     )
     ports = "; ".join(
-        f"{d.value.lower()} " + ", ".join(f"{p.lower()}:{n}" for p, n in cluster.failsafe[d])
+        f"{d.value.lower()} " + (", ".join(f"{p.lower()}:{n}" for p, n in cluster.failsafe[d]) or "none")
         for d in ir.Direction
         if d in host.governed
     )
@@ -491,11 +501,11 @@ def _node_diagnostics(host: HostPlan, cluster: Ranges) -> list[Diagnostic]:
         make(
             "C2C322",
             f"HostEndpoint {names}: Calico allows its failsafe ports whatever the policy says; they"
-            " come from FelixConfiguration (failsafeInboundHostPorts, failsafeOutboundHostPorts),"
-            f" which is not in the input, so the defaults are assumed and allowed explicitly: {ports}",
+            " come from FelixConfiguration (failsafeInboundHostPorts, failsafeOutboundHostPorts) or"
+            f" calico-node's environment, and {_failsafe_origin(cluster)} are allowed explicitly: {ports}",
             first.origin.source,
-            hint="if your FelixConfiguration changes the failsafe ports, edit the"
-            f" {host.resource_name} policy to match",
+            hint="if the cluster's failsafe ports differ, state them: --failsafe-inbound-host-ports,"
+            " --failsafe-outbound-host-ports (or the same keys in --cluster-config)",
         )
     )
     whole = any(h.all_interfaces for h in host.endpoints)  # "*" governs every interface already

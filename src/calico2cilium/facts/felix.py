@@ -14,6 +14,45 @@ def port_list(text: str) -> FailsafePorts:
     return tuple((proto, int(port)) for proto, port in (item.split(":") for item in text.split(",")))
 
 
+FAILSAFE_PROTOCOLS = ("tcp", "udp", "sctp")
+"""The protocols a failsafe port may name (Felix ``config/param_port_list.go``, ``ProtoPort``)."""
+
+
+def failsafe_entry(protocol: object, port: object, net: object = None) -> tuple[str, int]:
+    """One failsafe port as FelixConfiguration writes it (``{protocol, port, net}``), ValueError
+    (with the reason) if it is none. The protocol defaults to ``tcp``, as Felix's does. A ``net``
+    is refused: it limits the port to some addresses, which ``FailsafePorts`` cannot hold, and
+    allowing the port from everywhere would allow more than Calico."""
+    if net not in (None, ""):
+        raise ValueError(f"a failsafe port limited to addresses (net {net}) is not supported")
+    name = "tcp" if protocol in (None, "") else str(protocol).lower()
+    if name not in FAILSAFE_PROTOCOLS:
+        raise ValueError(f"protocol {protocol!r} is not one of {', '.join(FAILSAFE_PROTOCOLS)}")
+    if isinstance(port, bool) or not isinstance(port, int | str) or not str(port).isdigit():
+        raise ValueError(f"port {port!r} is not a port number")
+    if not 1 <= int(port) <= 65535:
+        raise ValueError(f"port {port} is not between 1 and 65535")
+    return name, int(port)
+
+
+def failsafe_setting(text: str) -> FailsafePorts:
+    """Felix's environment form of a failsafe port list (``FELIX_FAILSAFEINBOUNDHOSTPORTS``):
+    ``proto:port`` or ``port`` (tcp) items separated by commas, ``none`` (or nothing) for no port;
+    ``proto:net:port`` items are refused (``failsafe_entry``). ValueError naming the bad item."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    out: list[tuple[str, int]] = []
+    for item in text.split(","):
+        parts = item.strip().split(":")
+        if len(parts) > 2:  # proto:net:port (an IPv6 net has colons too)
+            raise ValueError(f"{item.strip()!r}: a failsafe port limited to addresses is not supported")
+        try:
+            out.append(failsafe_entry(parts[0] if len(parts) == 2 else None, parts[-1].strip()))
+        except ValueError as exc:
+            raise ValueError(f"{item.strip()!r}: {exc}") from None
+    return tuple(dict.fromkeys(out))
+
+
 FAILSAFE_INBOUND: FailsafePorts = port_list(
     "tcp:22,udp:68,tcp:179,tcp:2379,tcp:2380,tcp:5473,tcp:6443,tcp:6666,tcp:6667"
 )

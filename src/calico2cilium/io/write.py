@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import secrets
 import signal
 import stat
 import tempfile
@@ -55,6 +56,11 @@ class _FlowRows(list[Any]):
     ``[{port: '53', protocol: TCP}, {port: '53', protocol: UDP}]``."""
 
 
+class _Token(str):
+    """A dense-rows placeholder (``_DenseRows``): a plain scalar that is never part of a flow
+    leaf, so that it stands on the line of its key."""
+
+
 def _represent_flow_map(dumper: Any, data: _FlowMap) -> Any:
     return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
 
@@ -66,14 +72,21 @@ def _represent_flow_list(dumper: Any, data: _FlowList | _FlowRows) -> Any:
 _Dumper.add_representer(_FlowMap, _represent_flow_map)
 _Dumper.add_representer(_FlowList, _represent_flow_list)
 _Dumper.add_representer(_FlowRows, _represent_flow_list)
+_Dumper.add_representer(_Token, lambda dumper, data: dumper.represent_str(str(data)))
 
 FLOW_WIDTH = 72
 """The longest leaf mapping, or list of them (about, in characters), written on one line; a list
 of scalars is always written in flow style, wrapped past the line width."""
+LINE_WIDTH = FLOW_WIDTH + 28
+"""The line width: libyaml wraps flow lists of scalars past it, and dense rows are packed to it."""
+DENSE_MIN = 9
+"""The fewest one-line mappings in a list too long for one line that are written as dense rows
+(several to a line) rather than one to a line: a short list reads best as a column, a long one
+(ICMP types enumerated one by one, dozens of ports) is a table to scan."""
 
 
 def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (str, int, float, bool))
+    return value is None or (isinstance(value, (str, int, float, bool)) and not isinstance(value, _Token))
 
 
 def _width(value: Any) -> int:
@@ -95,25 +108,107 @@ def _text_width(value: Any) -> int:
     return len(text) + 2 if isinstance(value, str) and not text.isalpha() else len(text)
 
 
-def _flowed(value: Any, depth: int = 0) -> Any:
+class _DenseRows:
+    """Long lists of one-line mappings, written as flow lists packed several items to a line and
+    broken only between items (libyaml's own wrapping breaks inside an item:
+    ``{family: IPv4,`` / ``type: 4}``). Each such list goes to libyaml as a placeholder scalar,
+    a token holding a nonce no input can guess; ``_Substituting`` puts the packed list in its
+    place as the text streams out, where the token's column is known. Each item's text is
+    libyaml's own (a flow mapping on one line), so its scalars are quoted as libyaml quotes them.
+    """
+
+    def __init__(self) -> None:
+        self.prefix = f"c2c-dense-{secrets.token_hex(8)}-"
+        self.lists: dict[str, list[str]] = {}
+        self._items: dict[str, str | None] = {}
+
+    def token(self, items: list[Any]) -> _Token | None:
+        """The placeholder for ``items``; ``None`` when an item has no one-line text (then the
+        list is written as it would be without dense rows)."""
+        texts = [self._text(item) for item in items]
+        if any(t is None for t in texts):
+            return None
+        token = _Token(f"{self.prefix}{len(self.lists)}")
+        self.lists[token] = [t for t in texts if t is not None]
+        return token
+
+    def _text(self, item: Any) -> str | None:
+        key = json.dumps(item)
+        if key not in self._items:
+            text = yaml.dump(
+                item, Dumper=_Dumper, default_flow_style=True, allow_unicode=True, width=2**30
+            ).rstrip("\n")
+            one_line = "\n" not in text and text.startswith("{") and text.endswith("}")
+            self._items[key] = text if one_line else None
+        return self._items[key]
+
+    def packed(self, prefix: str, token: str) -> str:
+        """The list of ``token`` as a flow list after ``prefix`` (the line up to the token):
+        items packed to the line width, continuation lines aligned after the ``[``."""
+        items = self.lists.pop(token)
+        indent = " " * (len(prefix) + 1)
+        lines: list[str] = []
+        line = prefix + "["
+        first = True
+        for i, item in enumerate(items):
+            piece = item + ("]" if i == len(items) - 1 else ",")
+            if not first and len(line) + 1 + len(piece) > LINE_WIDTH:
+                lines.append(line)
+                line, first = indent + piece, False
+                continue
+            line += piece if first else " " + piece
+            first = False
+        lines.append(line)
+        return "\n".join(lines)
+
+
+class _Substituting:
+    """The text stream libyaml writes to: complete lines go on to ``stream``, each line ending
+    with a dense-rows token replaced by its packed list (``_DenseRows``)."""
+
+    def __init__(self, stream: TextIO, dense: _DenseRows) -> None:
+        self.stream = stream
+        self.dense = dense
+        self.pending = ""
+        self.line = re.compile(rf"^(?P<prefix>.*?)(?P<token>{re.escape(dense.prefix)}\d+)$", re.MULTILINE)
+
+    def write(self, text: str) -> None:
+        text = self.pending + text
+        end = text.rfind("\n") + 1
+        self.pending = text[end:]
+        done = text[:end]
+        if self.dense.prefix in done:
+            done = self.line.sub(lambda m: self.dense.packed(m["prefix"], m["token"]), done)
+        self.stream.write(done)
+
+    def flush(self) -> None:
+        self.stream.write(self.pending)
+        self.pending = ""
+
+
+def _flowed(value: Any, dense: _DenseRows | None = None, depth: int = 0) -> Any:
     """The document with its leaves marked for flow writing: lists of scalars (wrapped past the
     line width, as words are), mappings of scalars (and such lists) of at most four keys, and
     lists of such mappings, each of these within ``FLOW_WIDTH`` (``ports: [{port: '80', protocol:
-    TCP}]``, not three lines). The document's
-    own fields (``spec``, ``metadata``) and everything in ``metadata`` stay in block style, as
-    kubectl writes them. The same data either way (only the layout differs)."""
+    TCP}]``, not three lines); longer lists of such mappings, of at least ``DENSE_MIN``, as dense
+    rows where ``dense`` is given. The document's own fields (``spec``, ``metadata``) and
+    everything in ``metadata`` stay in block style, as kubectl writes them. The same data either
+    way (only the layout differs)."""
     if isinstance(value, dict):
-        out = {k: v if k == "metadata" else _flowed(v, depth + 1) for k, v in value.items()}
+        out = {k: v if k == "metadata" else _flowed(v, dense, depth + 1) for k, v in value.items()}
         leaf = all(_scalar(v) or isinstance(v, _FlowList) for v in out.values())
         if depth > 1 and leaf and len(out) <= 4 and _width(out) <= FLOW_WIDTH:
             return _FlowMap(out)
         return out
     if isinstance(value, list):
-        items = [_flowed(v, depth + 1) for v in value]
+        items = [_flowed(v, dense, depth + 1) for v in value]
         if items and all(_scalar(v) for v in items):
             return _FlowList(items)  # wrapped past the line width, as words are
-        if items and all(isinstance(v, _FlowMap) for v in items) and _text_width(items) <= FLOW_WIDTH:
-            return _FlowRows(items)
+        if items and all(isinstance(v, _FlowMap) for v in items):
+            if _text_width(items) <= FLOW_WIDTH:
+                return _FlowRows(items)
+            if dense is not None and len(items) >= DENSE_MIN:
+                return dense.token(items) or items
         return items
     return value
 
@@ -133,15 +228,18 @@ def dump_yaml(documents: Iterable[dict[str, Any]]) -> str:
 def write_yaml(documents: Iterable[dict[str, Any]], stream: TextIO) -> None:
     """``dump_yaml``'s text written to ``stream`` as it is made (libyaml hands it over a buffer at
     a time), so that a large output is never held as one string besides its documents."""
+    dense = _DenseRows()
+    out = _Substituting(stream, dense)
     yaml.dump_all(
-        (_flowed(d) for d in documents),
-        stream,
+        (_flowed(d, dense) for d in documents),
+        out,
         Dumper=_Dumper,
         sort_keys=False,
         default_flow_style=False,
         allow_unicode=True,
-        width=FLOW_WIDTH + 28,
+        width=LINE_WIDTH,
     )
+    out.flush()
 
 
 def dump_json(documents: Sequence[dict[str, Any]]) -> str:

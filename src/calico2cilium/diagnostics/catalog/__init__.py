@@ -60,7 +60,15 @@ def _register(*docs: CodeDoc) -> dict[str, CodeDoc]:
 
 
 def _all() -> dict[str, CodeDoc]:
-    from calico2cilium.diagnostics.catalog import converting, documents, reading, reviewing, runs, verifying
+    from calico2cilium.diagnostics.catalog import (
+        converting,
+        documents,
+        quarantine,
+        reading,
+        reviewing,
+        runs,
+        verifying,
+    )
 
     docs = (
         *reading.CODES,
@@ -69,6 +77,7 @@ def _all() -> dict[str, CodeDoc]:
         *verifying.CODES,
         *reviewing.CODES,
         *runs.CODES,
+        *quarantine.CODES,
     )
     return _register(*(replace(doc, narrowing=True) if doc.code in NARROWING else doc for doc in docs))
 
@@ -78,6 +87,8 @@ NARROWING = frozenset(
         # left out or refused: Cilium decides that traffic otherwise than Calico
         *("C2C301", "C2C303", "C2C309", "C2C310", "C2C312", "C2C315"),
         *("C2C330", "C2C331", "C2C332", "C2C335", "C2C341", "C2C353"),
+        # a failsafe port Felix allows and the host policies do not
+        "C2C232",
         # host endpoints Cilium cannot say exactly: the rule fails closed around them
         *("C2C323", "C2C325", "C2C326", "C2C327"),
         # host and node-local traffic decided by other rules than in Calico

@@ -1,6 +1,6 @@
 """The codes about a run as a whole (issue 15): what was skipped from a mixed input, which copy of
 a policy given twice was kept, what the output could not be written to, which assumptions the
-input leaves open. Ranges C2C110-C2C119, C2C225-C2C229, C2C360-C2C369."""
+input leaves open. Ranges C2C110-C2C119, C2C225-C2C229, C2C231-C2C232, C2C360-C2C369."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ CODES = (
         " carries its fact.",
         "These kinds hold cluster facts rather than policy: an IPPool's cidr is a pod range"
         " (--pod-cidr), FelixConfiguration's defaultEndpointToHostAction is --endpoint-to-host-action"
-        " and its failsafe ports are assumed at their defaults (C2C322). The profiles Calico generates"
+        " and its failsafe ports are taken unless a flag states them (C2C231). The profiles Calico generates"
         " for namespaces and service accounts (kns.*, ksa.*) only carry labels and allow, as the"
         " converter assumes after the last tier. A Profile with other rules stays an error (C2C203).",
         failing="apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: pods}\nspec: {cidr: 10.244.0.0/16}\n",
@@ -136,6 +136,35 @@ CODES = (
         " pool; --pod-cidr (or podCIDRs in --cluster-config) overrides. A pool also gives nodes their"
         " IPIP/VXLAN tunnel addresses, which are node addresses: give --pod-cidr and --node-cidr"
         " yourself where that matters.",
+    ),
+    CodeDoc(
+        "C2C231",
+        "failsafe-ports-from-felixconfiguration",
+        Severity.INFO,
+        "convert, verify: with no failsafe port flag given, Felix's failsafe ports are taken from the"
+        " input's FelixConfigurations.",
+        "Calico allows a host endpoint's failsafe ports whatever its policy says (failsafeInboundHostPorts,"
+        " failsafeOutboundHostPorts); the host policies allow them explicitly (C2C322). Felix reads the"
+        " setting from calico-node's environment first, then the FelixConfiguration node.<node>, then"
+        " the global one, default (docs.tigera.io, 'Configuring Felix'). calico.yaml and the Tigera"
+        " operator set no failsafe ports in the environment (the operator only with Calico Enterprise's"
+        " AWS security-group integration), so the input's FelixConfiguration is taken. Said at the"
+        " setting; --failsafe-inbound-host-ports / --failsafe-outbound-host-ports (or the same keys"
+        " in --cluster-config) override it: give them where calico-node's environment sets the ports.",
+    ),
+    CodeDoc(
+        "C2C232",
+        "failsafe-port-left-out",
+        Severity.WARNING,
+        "A failsafe port of a FelixConfiguration in the input is left out of the host policies, which"
+        " deny it.",
+        "The host policies hold one failsafe list for every node, without address limits. A port that"
+        " a node.<node> FelixConfiguration allows and another configuration does not (or the other way"
+        " round) is left out, so that no node allows a port its own configuration does not; an entry"
+        " with a net (a port allowed only to or from some addresses), or one that cannot be read, is"
+        " left out too. The output fails closed: Cilium denies traffic to those ports that Calico's"
+        " failsafe rules allowed. State the ports in force with --failsafe-inbound-host-ports /"
+        " --failsafe-outbound-host-ports, or allow them in the host policy by hand.",
     ),
     CodeDoc(
         "C2C360",
@@ -166,7 +195,8 @@ CODES = (
         " it selects. Converted without them, such a rule matches no address of theirs: a Deny of a"
         " GlobalNetworkSet's nets becomes nothing. Export every kind the tool reads: 'kubectl get"
         " networkpolicies.p,globalnetworkpolicies.p,tiers.p,networksets.p,globalnetworksets.p,"
-        "hostendpoints.p,networkpolicies.networking.k8s.io -A -o yaml'. Reported once per run by the"
+        "hostendpoints.p,ippools.p,felixconfigurations.p,networkpolicies.networking.k8s.io -A -o yaml'."
+        " Reported once per run by the"
         " command line.",
     ),
 )
