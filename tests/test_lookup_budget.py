@@ -82,3 +82,23 @@ def test_a_deny_whose_look_up_runs_out_is_denied_as_written(monkeypatch: pytest.
     assert any("Deny" in t and "too many to look up" in t for t in descriptions)
     proof = verify(result.loaded, result.documents, Assumptions(), narrowing=True)
     assert proof.status == "narrowed", proof.render_text()
+
+
+def test_an_allow_whose_reach_runs_out_is_left_out_of_the_denies_it_takes_part_of(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An Allow's reach (its region less the Passes before it in its tier) is built once, in its
+    own budget (``REACH_BASE``); past it, every Deny it takes part of leaves it out (C2C353 names
+    it): Cilium also denies what it allowed of the Deny's traffic, never less."""
+    monkeypatch.setattr(structure, "REACH_BASE", 0)
+    for name in ("RULE_PER_ITEM", "FRUGAL_BASE", "FRUGAL_PER_ITEM"):
+        monkeypatch.setattr(structure, name, 0)
+    passes = "\n".join(
+        f"    - {{action: Pass, protocol: UDP, destination: {{ports: [{5000 + i}]}}}}" for i in range(9)
+    )  # any source: a look-up of the Passes before an Allow scans them all (none meets it)
+    result = convert(text=TEXT % {"allows": passes + "\n" + ALLOWS}, name="in.yaml")
+    deny = [str(d) for d in result.diagnostics if d.code == "C2C353"]
+    assert deny and "ingress.9" in deny[0]  # the first Allow after the nine Passes
+    assert not any(d.code == "C2C350" for d in result.diagnostics)  # the Allows themselves convert
+    proof = verify(result.loaded, result.documents, Assumptions(), narrowing=True)
+    assert proof.status == "narrowed", proof.render_text()

@@ -170,7 +170,7 @@ class Walk:
     """Policies (``id`` of the provenance -> tier index) with a subject the catch-all rules of
     their tier do not cover in a Deny-default tier: only these can drop at the end of a tier."""
     _passes: dict[int, list[Entry]] = field(default_factory=dict)
-    _reach: dict[int, list[Cube]] = field(default_factory=dict)
+    _reach: dict[int, list[Cube] | OwnBudgetExceeded] = field(default_factory=dict)
 
     @staticmethod
     def of(tiers: Sequence[TierSpec]) -> Walk:
@@ -249,14 +249,23 @@ class Walk:
         return merged(allows, passes, order=_position)
 
     def reach(self, entry: Entry) -> list[Cube]:
-        """``R(r)``: the rule's region less what the Passes before it in its tier send on."""
+        """``R(r)``: the rule's region less what the Passes before it in its tier send on. Built
+        once, within its own work budget (an Allow's is needed by every Deny it takes part of:
+        built inside each Deny's budget, a costly one was begun again and dropped by each);
+        past it, ``OwnBudgetExceeded`` every time it is asked for."""
         found = self._reach.get(entry.position)
         if found is None:
-            passes = self.passes_before(entry)
-            found = list(entry.cubes)
-            if passes:
-                found = subtract_cubes(entry.cubes, [c for e in passes for c in e.cubes])
+            try:
+                with _rule_budget(len(entry.cubes) + len(self.passes[entry.tier]), REACH_BASE):
+                    passes = self.passes_before(entry)
+                    found = list(entry.cubes)
+                    if passes:
+                        found = subtract_cubes(entry.cubes, [c for e in passes for c in e.cubes])
+            except OwnBudgetExceeded as exceeded:
+                found = exceeded
             self._reach[entry.position] = found
+        if isinstance(found, OwnBudgetExceeded):
+            raise OwnBudgetExceeded(found.err)
         return found
 
     def past_tier(self, pieces: Sequence[Cube], tier: int) -> list[Cube]:
@@ -639,7 +648,13 @@ def _partly_narrowed(
     try:
         with _rule_budget(len(entry.cubes) + len(takers)):
             for taker in takers:
-                fewer = subtract_cubes(current, _taken(walk, [taker]))
+                try:
+                    taken = _taken(walk, [taker])
+                except OwnBudgetExceeded:  # its reach is past its own budget: left out
+                    skipped.append(taker)
+                    done += 1
+                    continue
+                fewer = subtract_cubes(current, taken)
                 if _too_long(entry, fewer):
                     skipped.append(taker)
                 else:
@@ -648,12 +663,15 @@ def _partly_narrowed(
             current = _tidy(current)
             # A rule left out whose part meets nothing kept (a later rule took it) denies
             # nothing more: it is no narrowing, and C2C353 must not name it.
-            skipped = [e for e in skipped if any(c.intersects(t) for t in _taken(walk, [e]) for c in current)]
+            skipped = [e for e in skipped if any(c.intersects(t) for t in _region(walk, e) for c in current)]
     except OwnBudgetExceeded:
         skipped.extend(takers[done:])
     return tuple(current), skipped
 
 
+REACH_BASE: Final = 100_000
+"""The work an Allow's reach (``Walk.reach``) may take, plus ``RULE_PER_ITEM`` per cube of it and
+per Pass of its tier; past it, the Denies it takes part of leave it out (C2C353)."""
 LOOKUP_BASE: Final = 100_000
 """The work a Deny's look-up of the rules that take part of it (``Walk.takers``) may take, plus
 ``RULE_PER_ITEM`` per rule cube it scans: from the shared pool like a rule's (``_rule_budget``)."""
@@ -669,8 +687,17 @@ def _deny_takers(walk: Walk, entry: Entry) -> list[Entry] | None:
         return None
 
 
+def _region(walk: Walk, taker: Entry) -> list[Cube]:
+    """What ``taker`` takes (``_taken``), or its whole region when its reach is past its budget."""
+    try:
+        return _taken(walk, [taker])
+    except OwnBudgetExceeded:
+        return list(taker.cubes)
+
+
 def _taken(walk: Walk, takers: Iterable[Entry]) -> list[Cube]:
-    """What ``takers`` take: an Allow its reach, a Pass its whole region."""
+    """What ``takers`` take: an Allow its reach, a Pass its whole region (``OwnBudgetExceeded``
+    when an Allow's reach is past its budget, ``Walk.reach``: the caller falls back)."""
     return [c for e in takers for c in (walk.reach(e) if e.action is Action.ALLOW else e.cubes)]
 
 
