@@ -47,8 +47,8 @@ class Built:
     """Mappings and sequences built; the document's expanded size when ``tree`` is true."""
     tree: bool = True
     """No container is reached twice (through aliases): no cycles, and nothing expands."""
-    start: tuple[int, int] = (0, 0)
-    """Where the document's root node's line starts: (character offset, line), both from 0."""
+    start: tuple[int, int, int] = (0, 0, 0)
+    """Where the document's root node is: (character offset of its line, line, column), all from 0."""
 
 
 @contextmanager
@@ -113,7 +113,7 @@ class Loader(yaml.CSafeLoader):
     def build_document(self, node: Node) -> Built:
         """The data of one document (as ``construct_document`` builds it), with its findings."""
         mark = node.start_mark
-        start = (mark.index - mark.column, mark.line)
+        start = (mark.index - mark.column, mark.line, mark.column)
         built = self._result = Built(None, start=start)
         try:
             built.data = self._value(node, 1)

@@ -22,9 +22,10 @@ from typing import Any
 import yaml
 
 from calico2cilium.diagnostics import Diagnostic, Severity, Source
+from calico2cilium.diagnostics.bounded import Findings, Sink
 from calico2cilium.io.construct import Built, Loader, gc_paused
 from calico2cilium.io.documents import RawDocument
-from calico2cilium.io.locate import Chunk, Locator, Path
+from calico2cilium.io.locate import Chunk, DocumentStart, Locator, Path
 
 MAX_DEPTH = 100
 MAX_NODES_PER_DOCUMENT = 1_000_000
@@ -75,10 +76,17 @@ def _reader_error(text: str, exc: yaml.reader.ReaderError) -> yaml.MarkedYAMLErr
 
 def read_documents(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic]]:
     """Parse ``text`` (the contents of file ``name``) into resources and diagnostics."""
+    diagnostics: list[Diagnostic] = []
+    return list(read_into(text, name, diagnostics)), diagnostics
+
+
+def read_into(text: str, name: str, diagnostics: Sink) -> Iterator[RawDocument]:
+    """``read_documents``, the resources given one at a time (a ``kind: List``'s items are made
+    as they are asked for), the diagnostics put into ``diagnostics`` (a bounded ``Findings``)."""
     if text.lstrip()[:1] in ("{", "["):
-        result = _read_json(text, name)
-        if result is not None:
-            return result
+        resources = _read_json(text, name, diagnostics)
+        if resources is not None:
+            return resources
     whole = _parse(text)
     if whole.error is None:
         chunks = [Chunk(0, text)]
@@ -87,7 +95,7 @@ def read_documents(text: str, name: str) -> tuple[list[RawDocument], list[Diagno
         # Recover: parse each '---'-separated piece alone, so one bad document spares the others.
         chunks = _split(text)
         parts = [_parse(chunk.text) for chunk in chunks]
-    return _collect(name, chunks, parts)
+    return _collect(name, chunks, parts, diagnostics)
 
 
 def _split(text: str) -> list[Chunk]:
@@ -99,38 +107,30 @@ def _split(text: str) -> list[Chunk]:
 
 
 def _collect(
-    name: str, chunks: list[Chunk], parts: list[_Parsed]
-) -> tuple[list[RawDocument], list[Diagnostic]]:
+    name: str, chunks: list[Chunk], parts: list[_Parsed], diagnostics: Sink
+) -> Iterator[RawDocument]:
     locator = Locator(chunks, [[built.start for built in part.documents] for part in parts])
-    documents: list[RawDocument] = []
-    diagnostics: list[Diagnostic] = []
+    before = len(diagnostics)
     index = 0
     for chunk_index, (chunk, part) in enumerate(zip(chunks, parts, strict=True)):
         for doc_index, built in enumerate(part.documents):
             if built.data is None:
                 continue  # an empty document, as kubectl skips
-            documents.extend(
-                _resources(name, chunk, built, locator, (chunk_index, doc_index), index, diagnostics)
-            )
+            document = RawDocument(built.data, name, index, locator, (chunk_index, doc_index))
+            problems = _problems(name, chunk, built, document)
+            diagnostics.extend(problems)
+            if not problems:
+                yield from _expand(document, diagnostics)
             index += 1
         if part.error is not None:
             diagnostics.append(_syntax_error(name, chunk, part.error))
-    if index == 0 and not diagnostics:
+    if index == 0 and len(diagnostics) == before:
         diagnostics.append(_no_documents(name))
-    return documents, diagnostics
 
 
-def _resources(
-    name: str,
-    chunk: Chunk,
-    built: Built,
-    locator: Locator,
-    slot: tuple[int, int],
-    index: int,
-    diagnostics: list[Diagnostic],
-) -> list[RawDocument]:
-    """The resources of one non-empty document (its items, for a list), or its problems."""
-    document = RawDocument(built.data, name, index, locator, slot)
+def _problems(name: str, chunk: Chunk, built: Built, document: RawDocument) -> list[Diagnostic]:
+    """What keeps a non-empty document from being read into resources: duplicate keys, and a
+    structure too large or too deep."""
     duplicates = sorted(built.duplicates, key=lambda found: found[0].index)
     problems = [_duplicate(name, chunk, mark, key) for mark, key in duplicates]
     if not built.tree or built.containers > MAX_NODES_PER_DOCUMENT:
@@ -138,8 +138,7 @@ def _resources(
         # A tree built by the fast path is known to be no deeper than MAX_DEPTH.
         check = _check_tree if built.tree else _check_structure
         problems.extend(check(built.data, document))
-    diagnostics.extend(problems)
-    return [] if problems else list(_expand(document, diagnostics))
+    return problems
 
 
 def _no_documents(name: str) -> Diagnostic:
@@ -148,28 +147,29 @@ def _no_documents(name: str) -> Diagnostic:
 
 class Broken(Exception):
     """``stream_documents`` met an error after it had given resources: read the text again with
-    ``read_documents``, which recovers the documents around the error."""
+    ``read_into``, which recovers the documents around the error."""
 
 
-def stream_documents(text: str, name: str, diagnostics: list[Diagnostic]) -> Iterator[RawDocument]:
-    """``read_documents``, one resource at a time, its diagnostics appended to ``diagnostics``:
-    only the document being read and the one after it are held, so a caller that drops each
-    resource once done holds a small part of a large stream.
+def stream_documents(text: str, name: str, diagnostics: Findings) -> Iterator[RawDocument]:
+    """``read_into``, reading the stream a document at a time: only the document being read and
+    the one after it are held, so a caller that drops each resource once done holds a small part
+    of a large stream. A document's resources are made once the next one has started, when its
+    end in the text is known (its positions are then found from its own text).
 
     A stream with an error after the first document raises ``Broken`` (the caller starts again
-    with ``read_documents``); one with an error in its first document, or JSON, is read whole.
+    with ``read_into``); one with an error in its first document, or JSON, is read whole.
     """
     if text.lstrip()[:1] in ("{", "["):
-        yield from _whole(text, name, diagnostics)
+        yield from read_into(text, name, diagnostics)
         return
     chunk = Chunk(0, text)
-    starts: list[tuple[int, int]] = []
+    starts: list[DocumentStart] = []
     locator = Locator([chunk], [starts])  # ``starts`` grows as documents are read
     loader = Loader(text)
     loader.max_depth = MAX_DEPTH
-    held: list[RawDocument] = []  # one document's resources, given once the next one has started
+    held: Iterator[RawDocument] | None = None  # the resources of the document read last
+    first = Findings()  # the first document's problems, forgotten if it is read again whole
     given = False
-    before = len(diagnostics)
     index = 0
     try:
         while loader.check_node():
@@ -179,33 +179,35 @@ def stream_documents(text: str, name: str, diagnostics: list[Diagnostic]) -> Ite
             built = loader.build_document(node)
             slot = (0, len(starts))
             starts.append(built.start)
-            given = given or bool(held)
-            yield from held  # its end (this document's start) is known: positions are cheap
-            held = []
+            if held is not None:
+                if not given:
+                    given = True
+                    diagnostics.absorb(first)
+                yield from held
+                held = None
             if built.data is not None:
-                held = _resources(name, chunk, built, locator, slot, index, diagnostics)
+                document = RawDocument(built.data, name, index, locator, slot)
+                problems = _problems(name, chunk, built, document)
+                (diagnostics if given else first).extend(problems)
+                held = None if problems else _expand(document, diagnostics)
                 index += 1
     except (yaml.MarkedYAMLError, yaml.reader.ReaderError):
         if given:
             raise Broken() from None
-        held = []
-        del diagnostics[before:]  # nothing was given: read again from the start
-        yield from _whole(text, name, diagnostics)
+        held = None  # nothing was given: read again from the start
+        yield from read_into(text, name, diagnostics)
         return
     finally:
         loader.dispose()
-    yield from held
-    if index == 0 and len(diagnostics) == before:
+    if not given:
+        diagnostics.absorb(first)
+    if held is not None:
+        yield from held
+    if index == 0 and not len(first):
         diagnostics.append(_no_documents(name))
 
 
-def _whole(text: str, name: str, diagnostics: list[Diagnostic]) -> Iterator[RawDocument]:
-    documents, found = read_documents(text, name)
-    diagnostics.extend(found)
-    yield from documents
-
-
-def _read_json(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic]] | None:
+def _read_json(text: str, name: str, diagnostics: Sink) -> Iterator[RawDocument] | None:
     """Strict JSON (as ``kubectl -o json`` prints it). ``None``: not JSON, read it as YAML."""
     duplicates: list[str] = []
 
@@ -222,32 +224,38 @@ def _read_json(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic
         if _parse(text).error is None:
             return None  # YAML flow style, not JSON
         message = f"invalid JSON: {exc.msg}"
-        return [], [Diagnostic("C2C104", Severity.ERROR, message, Source(name, exc.lineno, exc.colno))]
+        diagnostics.append(Diagnostic("C2C104", Severity.ERROR, message, Source(name, exc.lineno, exc.colno)))
+        return iter(())
     except RecursionError:
-        return [], [_too_deep(Source(name))]
+        diagnostics.append(_too_deep(Source(name)))
+        return iter(())
     except ValueError:  # an integer beyond Python's int_max_str_digits (4,300 digits)
         limit = sys.get_int_max_str_digits()
         long_number = re.search(r"\d{" + str(limit + 1) + ",}", text)
         offset = long_number.start() if long_number else 0
         line, column = text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
         message = f"invalid JSON: a number of more than {limit} digits"
-        return [], [Diagnostic("C2C104", Severity.ERROR, message, Source(name, line, column))]
-    locator = Locator([Chunk(0, text)])
+        diagnostics.append(Diagnostic("C2C104", Severity.ERROR, message, Source(name, line, column)))
+        return iter(())
+    # Positions come from a scan of the JSON text (``locate.json_tree``), made once a position is
+    # asked for: composing the text as YAML took some 200 times its size.
+    locator = Locator([Chunk(0, text)], json=True)
     document = RawDocument(data, name, 0, locator, (0, 0))
     if duplicates:
-        return [], [
+        diagnostics.extend(
             Diagnostic("C2C108", Severity.ERROR, f"duplicate key {key!r} in JSON object", document.source())
             for key in duplicates
-        ]
+        )
+        return iter(())
     # json.loads shares no container. The root's position is the first character that is not
-    # blank: asking the locator for it would compose the whole text as YAML (~100 times its size).
+    # blank, known without the locator.
     start = len(text) - len(text.lstrip())
     root = Source(name, text.count("\n", 0, start) + 1, start - (text.rfind("\n", 0, start) + 1) + 1)
     problems = _check_tree(data, document, root)
     if problems:
-        return [], problems
-    diagnostics: list[Diagnostic] = []
-    return list(_expand(document, diagnostics)), diagnostics
+        diagnostics.extend(problems)
+        return iter(())
+    return _expand(document, diagnostics)
 
 
 def _check_structure(data: Any, document: RawDocument) -> list[Diagnostic]:
@@ -338,7 +346,7 @@ def _deepest_path(data: Any, measured: dict[int, tuple[int, int]], limit: int) -
     return tuple(path)
 
 
-def _expand(document: RawDocument, diagnostics: list[Diagnostic]) -> Iterator[RawDocument]:
+def _expand(document: RawDocument, diagnostics: Sink) -> Iterator[RawDocument]:
     """Flatten ``kind: List``/``*List`` (kubectl output) and top-level YAML lists (calicoctl input).
 
     A list inside a list is flattened too, as ``kubectl apply -f`` does (cli-runtime
@@ -364,7 +372,7 @@ def _is_list(data: dict[str, Any]) -> bool:
 
 
 def _listed(
-    document: RawDocument, data: dict[str, Any], base: Path, diagnostics: list[Diagnostic]
+    document: RawDocument, data: dict[str, Any], base: Path, diagnostics: Sink
 ) -> Iterator[RawDocument]:
     """The resources of the list ``data`` (at ``base`` in ``document``)."""
     kind = str(data["kind"])
@@ -383,7 +391,7 @@ def _item(
     item: Any,
     base: Path,
     inherited: tuple[str, str] | None,
-    diagnostics: list[Diagnostic],
+    diagnostics: Sink,
 ) -> Iterator[RawDocument]:
     child = RawDocument(item, document.file, document.index, document.locator, document.slot, base)
     if not isinstance(item, dict):
