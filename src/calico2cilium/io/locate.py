@@ -20,7 +20,7 @@ import re
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from yaml.events import (
@@ -54,6 +54,34 @@ DocumentStart = tuple[int, int, int]
 """Where a document's root node is in its chunk: (character offset of its line, that line, its
 column), all from 0."""
 
+class DocumentStarts(Protocol):
+    """Where each document of a chunk starts: a list of ``DocumentStart`` or ``Starts``."""
+
+    def __getitem__(self, index: int, /) -> DocumentStart: ...
+
+    def __len__(self) -> int: ...
+
+
+class Starts:
+    """A growing list of ``DocumentStart`` in arrays (a tuple of three integers each took some 130
+    bytes: a stream of a million tiny documents held 130 MB of them)."""
+
+    def __init__(self) -> None:
+        self._values = array("q")
+
+    def append(self, start: DocumentStart) -> None:
+        self._values.extend(start)
+
+    def __getitem__(self, index: int) -> DocumentStart:
+        values, at = self._values, 3 * index
+        if not 0 <= at < len(values):
+            raise IndexError(index)
+        return values[at], values[at + 1], values[at + 2]
+
+    def __len__(self) -> int:
+        return len(self._values) // 3
+
+
 _NEXT_DOCUMENT = re.compile(r"^---(?=[ \t]|$)", re.MULTILINE)
 """A document start marker: no document's text runs past one (YAML forbids ``---`` at the start
 of a line inside content)."""
@@ -68,7 +96,7 @@ class Locator:
     """
 
     chunks: Sequence[Chunk]
-    starts: Sequence[Sequence[DocumentStart]] = ()
+    starts: Sequence[DocumentStarts] = ()
     json: bool = False
     _trees: dict[tuple[int, int], tuple[_Tree | None, int]] = field(default_factory=dict)
     _chunk_trees: dict[int, list[_Tree]] = field(default_factory=dict)

@@ -25,7 +25,7 @@ from calico2cilium.diagnostics import Diagnostic, Severity, Source
 from calico2cilium.diagnostics.bounded import Findings, Sink
 from calico2cilium.io.construct import Built, Loader, gc_paused
 from calico2cilium.io.documents import RawDocument
-from calico2cilium.io.locate import Chunk, DocumentStart, Locator, Path
+from calico2cilium.io.locate import Chunk, Locator, Path, Starts
 
 MAX_DEPTH = 100
 MAX_NODES_PER_DOCUMENT = 1_000_000
@@ -163,7 +163,7 @@ def stream_documents(text: str, name: str, diagnostics: Findings) -> Iterator[Ra
         yield from read_into(text, name, diagnostics)
         return
     chunk = Chunk(0, text)
-    starts: list[DocumentStart] = []
+    starts = Starts()
     locator = Locator([chunk], [starts])  # ``starts`` grows as documents are read
     loader = Loader(text)
     loader.max_depth = MAX_DEPTH
