@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from calico2cilium.io import yamlstream
-from calico2cilium.io.construct import Loader
+from calico2cilium.io.construct import Built, Loader
 from calico2cilium.io.decode import decode
 from calico2cilium.io.discover import discover
 from calico2cilium.io.locate import Locator
@@ -272,6 +272,44 @@ def test_construction_builds_what_pyyaml_builds(text: str) -> None:
         [type(v) for v in _leaves(e)] for e in expected
     ]
     assert all(b.duplicates == [] for b in built)
+
+
+EVENT_CASES = [
+    *TRICKY_YAML,
+    "a: 1\n---\nb: !!set {x}\nc: [1, 2]\n---\nd: {e: 1, e: 2}\n---\n- &k x\n- {*k : 1, x: 2}\n",
+    "a: {b: 1, b: 2, c: {d: 1, d: 2}}\n---\nbase: &b {x: 1}\nz: {<<: *b}\n---\n[1, 2]\n",
+    "a: &x [1]\nb: &x [2]\nc: *x\n",
+    "---\n" + "a:\n  " * 3 + "b: 1\n",
+]
+
+
+@pytest.mark.parametrize("text", EVENT_CASES)
+def test_built_from_events_is_built_from_nodes(text: str) -> None:
+    # ``next_document`` builds from libyaml's events without composing nodes (issue 15 item 13);
+    # what it cannot build it builds from nodes composed by a second parser: the same in all.
+    by_nodes, by_events = Loader(text), Loader(text)
+    for loader in (by_nodes, by_events):
+        loader.max_depth = 3
+    nodes: list[Built] = []
+    events: list[Built] = []
+    errors = []
+    try:
+        while by_nodes.check_node():
+            node = by_nodes.get_node()
+            assert node is not None
+            nodes.append(by_nodes.build_document(node))
+    except yaml.YAMLError as exc:
+        errors.append(str(exc))
+    try:
+        while (built := by_events.next_document()) is not None:
+            events.append(built)
+    except yaml.YAMLError as exc:
+        errors.append(str(exc))
+    assert len(errors) in (0, 2) and len(set(errors)) <= 1, errors
+    assert [b.data for b in events] == [b.data for b in nodes]
+    for a, b in zip(events, nodes, strict=True):
+        assert (a.start, a.tree, a.containers) == (b.start, b.tree, b.containers)
+        assert sorted((m.index, k) for m, k in a.duplicates) == sorted((m.index, k) for m, k in b.duplicates)
 
 
 def _leaves(value: object) -> list[object]:

@@ -54,6 +54,7 @@ DocumentStart = tuple[int, int, int]
 """Where a document's root node is in its chunk: (character offset of its line, that line, its
 column), all from 0."""
 
+
 class DocumentStarts(Protocol):
     """Where each document of a chunk starts: a list of ``DocumentStart`` or ``Starts``."""
 

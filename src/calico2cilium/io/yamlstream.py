@@ -46,10 +46,8 @@ def _parse(text: str) -> _Parsed:
     loader.max_depth = MAX_DEPTH
     try:
         with gc_paused():
-            while loader.check_node():
-                node = loader.get_node()
-                if node is not None:
-                    parsed.documents.append(loader.build_document(node))
+            while (built := loader.next_document()) is not None:
+                parsed.documents.append(built)
     except yaml.MarkedYAMLError as exc:
         parsed.error = exc
     except yaml.reader.ReaderError as exc:
@@ -172,11 +170,7 @@ def stream_documents(text: str, name: str, diagnostics: Findings) -> Iterator[Ra
     given = False
     index = 0
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            built = loader.build_document(node)
+        while (built := loader.next_document()) is not None:
             slot = (0, len(starts))
             starts.append(built.start)
             if held is not None:
