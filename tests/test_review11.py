@@ -1,0 +1,117 @@
+"""review11: adversarial review of the dense YAML writer, ICMPv4 family, the merged entities rule,
+the failsafe ports read from a FelixConfiguration and the JSON size walk."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from calico2cilium.io.write import DENSE_MIN, dump_yaml
+
+# kubectl reads YAML with sigs.k8s.io/yaml, which decodes with go-yaml v2 (its goyaml.v2 fork) into
+# interface{} and converts that to JSON: a plain scalar go-yaml resolves to a bool, a number or null
+# is no string any more, and a number or bool *key* is turned into a string by formatting it again
+# (`1e3` -> "1000", `y` -> "true"). Port of resolve() in gopkg.in/yaml.v2/resolve.go (kubernetes
+# vendor/gopkg.in/yaml.v2/resolve.go) and of convertToJSONableObject in sigs.k8s.io/yaml/yaml.go.
+_GO_WORDS = {
+    **dict.fromkeys(["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"], True),
+    **dict.fromkeys(["n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"], False),
+    **dict.fromkeys(["", "~", "null", "Null", "NULL"], None),
+    **dict.fromkeys([".nan", ".NaN", ".NAN"], float("nan")),
+    **dict.fromkeys([".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"], float("inf")),
+    **dict.fromkeys(["-.inf", "-.Inf", "-.INF"], float("-inf")),
+}
+_YAML_STYLE_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+
+
+def _go_parse_int(text: str) -> int | None:
+    """strconv.ParseInt(text, 0, 64) (prefixes 0x, 0o, 0b in either case, a bare leading 0 for
+    octal; no range check needed here)."""
+    sign, body = (text[0], text[1:]) if text[:1] in "+-" else ("", text)
+    bases = {"0x": 16, "0o": 8, "0b": 2}
+    base, digits = bases.get(body[:2].lower(), 0), body[2:]
+    if not base:
+        base, digits = (8, body[1:]) if body.startswith("0") and len(body) > 1 else (10, body)
+    try:
+        value = int(digits, base) if digits.isascii() and digits.isalnum() else None
+    except ValueError:
+        return None
+    return None if value is None else (-value if sign == "-" else value)
+
+
+def go_resolve(text: str) -> Any:
+    """What go-yaml v2 makes of the plain scalar ``text`` (timestamps stay strings when decoded
+    into interface{}, as decode.go keeps them)."""
+    if text in _GO_WORDS:
+        return _GO_WORDS[text]
+    hint = text[:1]
+    if hint == ".":
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    if hint and hint in "0123456789+-":
+        plain = text.replace("_", "")
+        if (value := _go_parse_int(plain)) is not None:
+            return value
+        if _YAML_STYLE_FLOAT.match(plain):
+            return float(plain)
+    return text
+
+
+def _go_key(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, float):
+        return f"{key:g}"  # FormatFloat(k, 'g', -1, 32): the point is only that it differs
+    return str(key)
+
+
+def kubectl_read(text: str) -> list[Any]:
+    """The documents of ``text`` as kubectl's reader would hand them to the API server: plain
+    scalars resolved as go-yaml v2 resolves them, keys made strings."""
+
+    def build(node: yaml.Node) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return {_go_key(build(k)): build(v) for k, v in node.value}
+        if isinstance(node, yaml.SequenceNode):
+            return [build(v) for v in node.value]
+        assert isinstance(node, yaml.ScalarNode)
+        return go_resolve(node.value) if node.style in (None, "") else node.value
+
+    return [build(n) for n in yaml.compose_all(text, Loader=yaml.SafeLoader) if n is not None]
+
+
+GO_NUMBERS = ["1e3", "7e12345", "1E3", "1e-3", "09", "0o17", "0O17", "0X1F", "0B101", "1_0e5", "y", "n", "N"]
+
+
+@pytest.mark.parametrize("word", GO_NUMBERS)
+def test_a_string_kubectl_reads_as_no_string_is_quoted(word: str) -> None:
+    # Was: written plain (PyYAML's YAML 1.1 reads these as strings), so `matchLabels: {1e3: web}`
+    # reached the API server as {"1000": "web"} (another label) and `commit: 7e12345` as a number.
+    assert go_resolve(word) != word
+    rows = [{"key": word, "operator": "In", "values": [word, f"v{i}"]} for i in range(DENSE_MIN + 3)]
+    document = {
+        "kind": "CiliumNetworkPolicy",
+        "specs": [{"endpointSelector": {"matchLabels": {word: word}, "matchExpressions": rows}}],
+    }
+    text = dump_yaml([document])
+    assert kubectl_read(text) == [document], text
+    assert list(yaml.safe_load_all(text)) == [document]
+
+
+label_text = st.text(alphabet="0123456789eExXoObB._-+yYnN~", min_size=1, max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(label_text, label_text, min_size=1, max_size=DENSE_MIN + 4))
+def test_what_is_written_reads_back_the_same_in_kubectl(labels: dict[str, str]) -> None:
+    rows = [{"key": k, "operator": "In", "values": [v]} for k, v in labels.items()]
+    document = {"specs": [{"matchLabels": labels, "matchExpressions": rows, "toEntities": list(labels)}]}
+    text = dump_yaml([document])
+    assert kubectl_read(text) == [document], text
