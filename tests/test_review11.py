@@ -115,3 +115,94 @@ def test_what_is_written_reads_back_the_same_in_kubectl(labels: dict[str, str]) 
     document = {"specs": [{"matchLabels": labels, "matchExpressions": rows, "toEntities": list(labels)}]}
     text = dump_yaml([document])
     assert kubectl_read(text) == [document], text
+
+
+def _traced_peak(text: str) -> tuple[int, list[Any]]:
+    import tracemalloc
+
+    from calico2cilium.io.yamlstream import read_documents
+
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        _, diagnostics = read_documents(text, "big.json")
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    return peak, diagnostics
+
+
+def test_a_json_array_of_scalars_is_refused_in_memory_near_its_size() -> None:
+    # A 40 MB JSON array of 20,000,000 numbers took 187 s and 11.8 GB RSS: no container, so the
+    # size walk let it through, then each item's C2C201 asked the locator for its position, which
+    # composed the whole text as YAML (a node per number), and every item kept its own diagnostic.
+    count = 200_000
+    text = "[" + ",".join(["1"] * count) + "]"
+    peak, diagnostics = _traced_peak(text)
+    assert {d.code for d in diagnostics} == {"C2C201"}
+    assert (diagnostics[0].source.line, diagnostics[0].source.column) == (1, 2)
+    assert len(diagnostics) <= 1_001  # the rest summarised in the last one
+    assert "more" in diagnostics[-1].message and f"{count - 1_000:,}" in diagnostics[-1].message
+    assert peak < 40 * len(text), peak / len(text)
+
+
+def test_a_position_in_a_large_json_list_does_not_compose_it_as_yaml() -> None:
+    # One positioned diagnostic in a `kubectl get -o json` List composed the whole List as YAML
+    # (about 20 times the text; 100 times for compact JSON). A JSON text is scanned instead.
+    item = '{"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy", "metadata": {"name": "p%d", "namespace": "x"}, "spec": {"selector": "all()"}}'
+    items = [item % i for i in range(20_000)] + [
+        '{"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy", "metadata": {"name": "last"}, "spec": {"selector": "all(", "order": 1}}'
+    ]
+    text = '{"apiVersion": "v1", "kind": "List",\n "items": [\n' + ",\n".join(items) + "]}\n"
+    import tracemalloc
+
+    from calico2cilium.load import load
+
+    tracemalloc.start()
+    try:
+        result = load(text=text, name="list.json")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    bad = [d for d in result.diagnostics if d.code != "C2C361"]
+    assert bad and bad[0].source.line == 20_003, [(d.code, d.source) for d in bad]
+    # after 'all(' in the string: its quote's column, one for the quote, four characters
+    assert bad[0].source.column == text.splitlines()[20_002].index('"all(') + 1 + 1 + 4
+    assert peak < 35 * len(text), peak / len(text)  # 22 without the position, 60 with it before
+
+
+_BMP = st.characters(max_codepoint=0xFFFF, whitelist_categories=("L", "N", "P", "S", "Zs"))
+"""Printable characters YAML reads as JSON does: no surrogate escape (what ensure_ascii writes for
+a character past U+FFFF), no control or line-separator character."""
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(_BMP, max_size=6)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(_BMP, max_size=5), inner, max_size=4)
+    ),
+    max_leaves=15,
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    for step, child in items:
+        out.extend(_paths(child, (*prefix, step)))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values, st.sampled_from([None, 1, 2]), st.booleans(), st.booleans())
+def test_json_positions_are_the_ones_yaml_gives(
+    value: Any, indent: int | None, ascii_: bool, key: bool
+) -> None:
+    import json as json_module
+
+    from calico2cilium.io.locate import Chunk, JsonLocator, Locator
+
+    text = "\n " + json_module.dumps(value, indent=indent, ensure_ascii=ascii_)
+    scanned, composed = JsonLocator(text), Locator([Chunk(0, text)])
+    for path in [*_paths(value), ("missing",), (99,)]:
+        assert scanned.position((0, 0), path, key=key) == composed.position((0, 0), path, key=key), path
+        assert scanned.position_in_string((0, 0), path, 1) == composed.position_in_string((0, 0), path, 1)

@@ -10,7 +10,11 @@ answers, so a missing field points at its parent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+import json
+import re
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import yaml
@@ -166,3 +170,138 @@ def _child(node: yaml.Node, item: PathItem) -> tuple[yaml.Node | None, yaml.Node
     if isinstance(node, yaml.SequenceNode) and isinstance(item, int) and 0 <= item < len(node.value):
         return None, node.value[item]
     return None
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[][{}]')
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BLANK = re.compile(r"[ \t\r\n]*")
+_JSON_SCALAR = re.compile(r"[^,\]}\s]*")
+_CURSORS = 64
+"""Containers whose scan is kept, so that the positions of a list's items, asked for in turn, cost
+one scan of the list, not one per item."""
+
+
+class JsonLocator(Locator):
+    """Positions in one JSON text (a file ``json.loads`` read), found by scanning the text: never
+    by composing it as YAML, which costs 20 to 100 times the text (one positioned diagnostic in a
+    large ``kubectl get -o json`` List composed all of it; the C2C201 of each item of a JSON array
+    of numbers made a YAML node per number). The text is valid JSON, so a scan of its strings and
+    brackets finds each member."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__([Chunk(0, text)])
+        self.text = text
+        self._newlines: array[int] | None = None
+        self._cursors: dict[
+            int, tuple[Iterator[tuple[PathItem, int, int]], list[tuple[PathItem, int, int]]]
+        ] = {}
+
+    def _find(self, slot: tuple[int, int], path: Path, key: bool) -> tuple[int, int, yaml.Node | None]:
+        offset, _ = self._offset(path, key)
+        line, column = self._line_column(offset)
+        return line, column, None
+
+    def position_in_string(self, slot: tuple[int, int], path: Path, offset: int) -> tuple[int, int]:
+        start, found = self._offset(path, False)
+        line, column = self._line_column(start)
+        if not found:
+            return line, column
+        if start < len(self.text) and self.text[start] not in '"[{':
+            return line, column + offset  # a number, true, false or null: as a plain YAML scalar
+        token = _JSON_STRING.match(self.text, start)
+        if token is not None and "\\" not in token.group():
+            return line, column + 1 + offset
+        return line, column
+
+    def _offset(self, path: Path, key: bool) -> tuple[int, bool]:
+        """Where the value at ``path`` starts (its key, with ``key``), and whether it is there: if
+        not, where the deepest value that is there starts."""
+        text = self.text
+        at = _blank(text, 0)
+        for depth, item in enumerate(path):
+            member = self._member(at, item) if at < len(text) and text[at] in "[{" else None
+            if member is None:
+                return at, False
+            at = member[1] if key and depth == len(path) - 1 else member[2]
+        return at, True
+
+    def _member(self, container: int, item: PathItem) -> tuple[PathItem, int, int] | None:
+        """``(name, key offset, value offset)`` of ``item`` in the container opening at ``container``."""
+        cursor = self._cursors.pop(container, None)
+        members, seen = cursor if cursor is not None else (_members(self.text, container), [])
+        self._cursors[container] = (members, seen)
+        if len(self._cursors) > _CURSORS:
+            del self._cursors[next(iter(self._cursors))]
+        if isinstance(item, int) and self.text[container] == "[":
+            while len(seen) <= item:
+                found = next(members, None)
+                if found is None:
+                    return None
+                seen.append(found)
+            return seen[item] if item >= 0 else None
+        for found in seen:
+            if found[0] == item:
+                return found
+        for found in members:
+            seen.append(found)
+            if found[0] == item:
+                return found
+        return None
+
+    def _line_column(self, offset: int) -> tuple[int, int]:
+        if self._newlines is None:
+            self._newlines = array("q", (m.start() for m in re.finditer("\n", self.text)))
+        line = bisect.bisect_left(self._newlines, offset)
+        start = self._newlines[line - 1] + 1 if line else 0
+        return line + 1, offset - start + 1
+
+
+def _members(text: str, container: int) -> Iterator[tuple[PathItem, int, int]]:
+    """The members of the JSON object or array opening at ``container``: ``(key or index, key
+    offset, value offset)``."""
+    is_object = text[container] == "{"
+    at = _blank(text, container + 1)
+    index = 0
+    while at < len(text) and text[at] not in "]}":
+        if is_object:
+            token = _JSON_STRING.match(text, at)
+            if token is None:
+                return
+            name: PathItem = json.loads(token.group())
+            key_at = at
+            at = _blank(text, token.end()) + 1  # past the ':'
+            at = _blank(text, at)
+        else:
+            name, key_at = index, at
+        yield name, key_at, at
+        at = _blank(text, _value_end(text, at))
+        if at >= len(text) or text[at] != ",":
+            return
+        at = _blank(text, at + 1)
+        index += 1
+
+
+def _blank(text: str, at: int) -> int:
+    """Where the JSON whitespace from ``at`` ends."""
+    blank = _JSON_BLANK.match(text, at)
+    return blank.end() if blank else at
+
+
+def _value_end(text: str, at: int) -> int:
+    """Where the JSON value starting at ``at`` ends."""
+    if text[at] == '"':
+        token = _JSON_STRING.match(text, at)
+        return token.end() if token else len(text)
+    if text[at] not in "[{":
+        scalar = _JSON_SCALAR.match(text, at)
+        return scalar.end() if scalar else at
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text, at):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+        elif mark in "]}":
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return len(text)

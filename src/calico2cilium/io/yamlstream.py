@@ -16,7 +16,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -24,7 +24,7 @@ import yaml
 from calico2cilium.diagnostics import Diagnostic, Severity, Source
 from calico2cilium.io.construct import Built, Loader, gc_paused
 from calico2cilium.io.documents import RawDocument
-from calico2cilium.io.locate import Chunk, Locator, Path
+from calico2cilium.io.locate import Chunk, JsonLocator, Locator, Path
 
 MAX_DEPTH = 100
 MAX_NODES_PER_DOCUMENT = 1_000_000
@@ -232,7 +232,7 @@ def _read_json(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic
         line, column = text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
         message = f"invalid JSON: a number of more than {limit} digits"
         return [], [Diagnostic("C2C104", Severity.ERROR, message, Source(name, line, column))]
-    locator = Locator([Chunk(0, text)])
+    locator = JsonLocator(text)
     document = RawDocument(data, name, 0, locator, (0, 0))
     if duplicates:
         return [], [
@@ -346,8 +346,7 @@ def _expand(document: RawDocument, diagnostics: list[Diagnostic]) -> Iterator[Ra
     its resources were skipped as "v1 List" (review7), so a policy kubectl applies went unconverted."""
     data = document.data
     if isinstance(data, list):
-        for i, item in enumerate(data):
-            yield from _item(document, item, (i,), None, diagnostics)
+        yield from _items(document, data, (), None, diagnostics)
         return
     if not isinstance(data, dict):
         diagnostics.append(_not_a_resource(document, (), data))
@@ -374,8 +373,38 @@ def _listed(
         return
     # A typed list from the API (e.g. NetworkPolicyList) may omit apiVersion/kind on its items.
     inherited = (str(data.get("apiVersion", "")), kind[: -len("List")]) if kind != "List" else None
+    yield from _items(document, items, (*base, "items"), inherited, diagnostics)
+
+
+MAX_NOT_RESOURCES = 1_000
+"""Items of one list that are no resource reported one by one; the rest are counted in the last
+report. An array of millions of numbers made as many diagnostics (and positions)."""
+
+
+def _items(
+    document: RawDocument,
+    items: list[Any],
+    base: Path,
+    inherited: tuple[str, str] | None,
+    diagnostics: list[Diagnostic],
+) -> Iterator[RawDocument]:
+    reported = more = 0
+    last = -1
     for i, item in enumerate(items):
-        yield from _item(document, item, (*base, "items", i), inherited, diagnostics)
+        if isinstance(item, dict):
+            yield from _item(document, item, (*base, i), inherited, diagnostics)
+        elif reported < MAX_NOT_RESOURCES:
+            reported += 1
+            child = RawDocument(
+                item, document.file, document.index, document.locator, document.slot, (*base, i)
+            )
+            diagnostics.append(_not_a_resource(child, (), item))
+            last = len(diagnostics) - 1
+        else:
+            more += 1
+    if more:
+        message = f"{diagnostics[last].message}; and {more:,} more items of this list that are not resources"
+        diagnostics[last] = replace(diagnostics[last], message=message)
 
 
 def _item(
