@@ -234,3 +234,44 @@ def test_an_exhausted_budget_leaves_unrelated_namespaces_their_allows() -> None:
     assert "C2C350" in [d.code for d in result.diagnostics]
     (web,) = [d for d in result.documents if d["metadata"].get("namespace") == "light"]
     assert any("fromEndpoints" in rule for spec in web["specs"] for rule in spec.get("ingress", [])), web
+
+
+CILIUM_Y = """\
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: web, namespace: ns1}
+spec:
+  endpointSelector: {matchLabels: {y: web}}
+  ingress:
+  - fromEndpoints: [{matchLabels: {app: 1e3}}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        (CILIUM_Y, "y, 1e3"),
+        (CILIUM_Y.replace("{y: web}", "{'y': web}").replace("1e3", "'1e3'"), None),
+        (CILIUM_Y.replace("web}", "yes}"), "y, 1e3"),  # yes: a boolean to both readers, not flagged
+    ],
+)
+def test_a_plain_scalar_kubectl_reads_otherwise_is_warned_about(text: str, flagged: str | None) -> None:
+    # `verify` proved a hand-written Cilium policy with `matchLabels: {y: web}` equivalent to
+    # Calico's `y == 'web'`; kubectl applies it as {"true": web}, another selector.
+    from calico2cilium.load import load
+
+    found = [d for d in load(text=text, name="p.yaml").diagnostics if d.code == "C2C348"]
+    if flagged is None:
+        assert not found
+    else:
+        assert len(found) == 1 and f"plain scalar(s) {flagged}:" in found[0].message
+        assert (found[0].source.line, found[0].source.column) == (1, 1)
+
+
+def test_the_warning_is_per_document_and_json_is_never_flagged() -> None:
+    from calico2cilium.load import load
+
+    two = CILIUM_Y + "---\n" + CILIUM_Y.replace("{y: web}", "{app: web}").replace("1e3", "x")
+    assert [d.source.line for d in load(text=two, name="p.yaml").diagnostics if d.code == "C2C348"] == [1]
+    as_json = '{"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "y"}}'
+    assert not [d for d in load(text=as_json, name="p.json").diagnostics if d.code == "C2C348"]

@@ -27,6 +27,8 @@ from typing import Any, cast
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from calico2cilium.io.goyaml import kubectl_reads_as_other
+
 STR_TAG = "tag:yaml.org,2002:str"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
@@ -49,6 +51,8 @@ class Built:
     """No container is reached twice (through aliases): no cycles, and nothing expands."""
     start: tuple[int, int] = (0, 0)
     """Where the document's root node's line starts: (character offset, line), both from 0."""
+    kubectl_other: list[str] = field(default_factory=list)
+    """Plain scalars read as strings that kubectl reads as a boolean or a number (``io.goyaml``)."""
 
 
 @contextmanager
@@ -84,6 +88,8 @@ class Loader(yaml.CSafeLoader):
         self._result = Built(None)
         self._duplicates: list[Duplicate] = []
         self._tags: dict[str, str] = {}
+        self._kubectl_other: set[str] = set()
+        self._pending_other: list[str] = []
         self._scalars: dict[str, Callable[[Any, Node], Any]] = {
             tag: self.yaml_constructors[tag]
             for tag in (
@@ -107,6 +113,10 @@ class Loader(yaml.CSafeLoader):
                 tag = _resolve(self, kind, value, implicit)
                 if len(self._tags) < 20_000:
                     self._tags[value] = tag
+                if tag == STR_TAG and kubectl_reads_as_other(value):
+                    self._kubectl_other.add(value)
+            if value in self._kubectl_other and tag == STR_TAG and len(self._pending_other) < 20:
+                self._pending_other.append(value)
             return tag
         return _resolve(self, kind, value, implicit)
 
@@ -114,11 +124,12 @@ class Loader(yaml.CSafeLoader):
         """The data of one document (as ``construct_document`` builds it), with its findings."""
         mark = node.start_mark
         start = (mark.index - mark.column, mark.line)
-        built = self._result = Built(None, start=start)
+        built = self._result = Built(None, start=start, kubectl_other=self._pending_other)
+        self._pending_other = []
         try:
             built.data = self._value(node, 1)
         except _Fallback:
-            built = Built(None, tree=False, start=start)
+            built = Built(None, tree=False, start=start, kubectl_other=built.kubectl_other)
             self._duplicates = built.duplicates
             try:
                 built.data = self.construct_document(node)

@@ -25,6 +25,8 @@ from typing import Any, TextIO
 
 import yaml
 
+from calico2cilium.io.goyaml import kubectl_reads_as_other
+
 _SAFE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 _SHORT_KIND = {
     "CiliumNetworkPolicy": "cnp",
@@ -69,24 +71,11 @@ def _represent_flow_list(dumper: Any, data: _FlowList | _FlowRows) -> Any:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
 
 
-_GO_NON_STRING = re.compile(
-    r"""^(?:[yYnN]|[-+]?0[xXoObB][0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
-    |\.[0-9].*)$""",
-    re.VERBOSE,
-)
-"""Plain scalars that kubectl's reader takes for no string though PyYAML's (YAML 1.1) does, so
-that PyYAML would write them plain: sigs.k8s.io/yaml decodes with go-yaml v2, whose resolve()
-(gopkg.in/yaml.v2/resolve.go) reads ``y``/``n`` as booleans, and, after dropping every ``_``,
-strconv.ParseInt(s, 0, 64) numbers (``0o17``, ``0X1F``, ``0B1``, ``09``) and yamlStyleFloat
-numbers (``1e3``, ``7e12345``: a short commit hash). A key so read is made a string again by
-formatting it (``1e3`` -> ``"1000"``, ``y`` -> ``"true"``): another label. A superset is fine:
-a quoted string is a string to every reader."""
-
-
 def _represent_str(dumper: Any, data: str) -> Any:
-    """A string, quoted where kubectl would read it plain as something else (``_GO_NON_STRING``)."""
+    """A string, quoted where kubectl would read it plain as something else (``io.goyaml``:
+    ``matchLabels: {1e3: web}`` reached the API server as ``{"1000": "web"}``, another label)."""
     node = dumper.represent_str(data)
-    if data[:1] in "yYnN0123456789+-." and _GO_NON_STRING.match(data.replace("_", "")):
+    if kubectl_reads_as_other(data):
         node.style = "'"
     return node
 

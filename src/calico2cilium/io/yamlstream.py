@@ -139,7 +139,22 @@ def _resources(
         check = _check_tree if built.tree else _check_structure
         problems.extend(check(built.data, document))
     diagnostics.extend(problems)
+    if built.kubectl_other:
+        diagnostics.append(_kubectl_reads_otherwise(document, built.kubectl_other))
     return [] if problems else list(_expand(document, diagnostics))
+
+
+def _kubectl_reads_otherwise(document: RawDocument, values: list[str]) -> Diagnostic:
+    shown = ", ".join(dict.fromkeys(values))
+    return Diagnostic(
+        "C2C348",
+        Severity.WARNING,
+        f"plain scalar(s) {shown}: strings here, but kubectl reads them as a boolean or a number"
+        " (a mapping key so read becomes another string: 1e3 -> '1000', y -> 'true'), so the"
+        " cluster holds other data than what was read",
+        document.source(),
+        hint="quote them ('1e3', 'y')",
+    )
 
 
 def _no_documents(name: str) -> Diagnostic:
