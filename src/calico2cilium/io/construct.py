@@ -115,7 +115,7 @@ class Loader(yaml.CSafeLoader):
                     self._tags[value] = tag
                 if tag == STR_TAG and kubectl_reads_as_other(value):
                     self._kubectl_other.add(value)
-            if value in self._kubectl_other and tag == STR_TAG and len(self._pending_other) < 20:
+            if self._kubectl_other and value in self._kubectl_other and len(self._pending_other) < 20:
                 self._pending_other.append(value)
             return tag
         return _resolve(self, kind, value, implicit)
