@@ -42,7 +42,8 @@ def _example(
         return ""
     out = f"{title}:\n\n{_fenced(text)}"
     if flags:
-        out += "\nwith " + " ".join(f"`{flag} {value}`" for flag, value in flags) + "\n"
+        shown = (f"{flag} {value}".strip() for flag, value in flags)
+        out += "\nwith " + " ".join(f"`{item}`" for item in shown) + "\n"
     if inventory is not None:
         out += f"\nwith `--inventory`:\n\n{_fenced(inventory)}"
     return out + "\n"

@@ -20,6 +20,7 @@ FLAG_ARGUMENTS = {
     "--cilium-version": "cilium_version",
     "--pod-cidr": "pod_cidrs",
     "--node-cidr": "node_cidrs",
+    "--allow-partial": "quarantine",
 }
 LIST_ARGUMENTS = {"pod_cidrs", "node_cidrs"}
 
@@ -33,7 +34,7 @@ def _codes(  # type: ignore[no-untyped-def]
 ) -> set[str]:
     path = tmp_path / "example.yaml"
     path.write_bytes(example if isinstance(example, bytes) else example.encode())
-    if code.startswith("C2C3"):
+    if code.startswith("C2C3") or flags:
         given = None
         if inventory is not None:
             given = str(tmp_path / "inventory.yaml")
@@ -41,7 +42,7 @@ def _codes(  # type: ignore[no-untyped-def]
         options: dict[str, Any] = {}
         for flag, value in flags:
             name = FLAG_ARGUMENTS[flag]
-            options[name] = (*options.get(name, ()), value) if name in LIST_ARGUMENTS else value
+            options[name] = (*options.get(name, ()), value) if name in LIST_ARGUMENTS else value or True
         if code != "C2C340":  # stated, so that only the example's own code can appear
             options.setdefault("endpoint_to_host_action", "Accept")
         return {d.code for d in convert([str(path)], inventory=given, **options).diagnostics}

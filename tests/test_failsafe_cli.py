@@ -92,7 +92,10 @@ def test_an_error_writes_nothing_to_stdout_or_the_output_dir(tmp_path: Path) -> 
     done = cli("convert", good, typo, *CLUSTER, "--output-dir", str(out_dir))
     assert done.returncode == 2 and not out_dir.exists()
     done = cli("convert", good, typo, *CLUSTER, "--allow-partial", "--output-dir", str(out_dir))
-    assert done.returncode == 2 and [p.name for p in out_dir.iterdir()] == ["cnp-prod-db.yaml"]
+    # The invalid db2 is quarantined (C2C236): its pods are denied everything, not left ungoverned.
+    assert done.returncode == 2 and "C2C236" in done.stderr
+    assert sorted(p.name for p in out_dir.iterdir()) == ["cnp-prod-db.yaml", "cnp-prod-db2.yaml"]
+    assert "ingressDeny" in (out_dir / "cnp-prod-db2.yaml").read_text()
     assert "--allow-partial" in cli("convert", "--help").stdout
 
 

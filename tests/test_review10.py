@@ -50,7 +50,10 @@ def test_a_copy_without_namespace_is_the_object_in_the_default_namespace(keep_in
     )
     result = calico2cilium.convert(text=text, default_namespace="prod", keep_input=keep_input)
     assert "C2C224" in [d.code for d in result.diagnostics]
-    assert not [d for d in result.documents if d["kind"] == "CiliumNetworkPolicy"]
+    # Neither copy is converted; their quarantine (C2C236) denies the pods' ingress and allows nothing.
+    (policy,) = [d for d in result.documents if d["kind"] == "CiliumNetworkPolicy"]
+    assert "calico2cilium.io/quarantine" in policy["metadata"]["annotations"]
+    assert all(set(spec) == {"endpointSelector", "description", "ingressDeny"} for spec in policy["specs"])
 
 
 def test_verify_reads_a_copy_without_namespace_as_the_object_in_its_namespace(tmp_path: Path) -> None:

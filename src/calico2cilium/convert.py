@@ -24,6 +24,7 @@ from typing import Any
 from calico2cilium.cilium.emit import Emission
 from calico2cilium.cilium.gitops import finalize
 from calico2cilium.cilium.naming import deduplicate_names
+from calico2cilium.cilium.quarantine import quarantine_documents, unquarantined
 from calico2cilium.cilium.rulekit import expressible
 from calico2cilium.compile.endpoint_to_host import endpoint_to_host
 from calico2cilium.compile.hosts import compile_hosts
@@ -32,6 +33,7 @@ from calico2cilium.compile.lower import DEFAULT_NAMESPACE, Lowered, Lowering, jo
 from calico2cilium.compile.match import Ranges
 from calico2cilium.compile.node_ranges import summarise
 from calico2cilium.compile.plan import compile_plan
+from calico2cilium.compile.quarantine import Suspect, host_refusals, suspects
 from calico2cilium.diagnostics import Diagnostic, Severity
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.collector import Diagnostics
@@ -39,6 +41,7 @@ from calico2cilium.drain import drained
 from calico2cilium.facts.cluster import Cluster, Services
 from calico2cilium.facts.felix import EndpointToHostAction
 from calico2cilium.facts.target import CiliumTarget, cilium_target
+from calico2cilium.io.documents import RawDocument
 from calico2cilium.io.inventory import Inventory, read_inventory_files
 from calico2cilium.ir import JsonPath
 from calico2cilium.load import LoadResult, load
@@ -122,6 +125,8 @@ def convert(
     work_budget: float = 1.0,
     keep_input: bool = True,
     lowered: Lowered | None = None,
+    quarantine: bool = True,
+    namespace_given: bool = True,
 ) -> ConvertResult:
     """Convert everything in ``paths`` (or ``text``, or an already ``loaded`` result) for
     ``cluster`` (``facts.cluster.Cluster``: CIDRs, Felix settings, the Cilium target).
@@ -159,6 +164,14 @@ def convert(
     ``lowered``: the IR of ``loaded``'s documents, lowered as they were read (``load(lower=...)``
     with ``compile.lower.Lowering``, ``default_namespace`` and no inventory); ``loaded`` then
     holds no documents.
+
+    ``quarantine``: each policy that is not converted because of an error (invalid, or defined
+    twice differently) is replaced in ``documents`` by a policy denying all traffic of the
+    endpoints it could govern (``cilium/quarantine.py``, C2C236), so that the documents of a run
+    with errors still allow nothing Calico denies; what cannot be quarantined gets C2C237. It
+    needs the input loaded with ``load(quarantine=True)`` (as ``convert`` does when it reads the
+    input itself). ``namespace_given``: whether ``default_namespace`` is where namespaced
+    documents without a namespace go (``-n``); if not, their quarantine covers every namespace.
     """
     # Not a decorator: its wrapper would hold the arguments (``lowered``) for the whole call.
     with _gc_relaxed():
@@ -173,10 +186,18 @@ def convert(
                 keep=False,
                 lower=Lowering(default_namespace).one,
                 namespace=default_namespace,
+                quarantine=quarantine,
             )
             lowered = joined(loaded.lowered)
         elif loaded is None:
-            loaded = load(paths, text=text, name=name, recursive=recursive, namespace=default_namespace)
+            loaded = load(
+                paths,
+                text=text,
+                name=name,
+                recursive=recursive,
+                namespace=default_namespace,
+                quarantine=quarantine,
+            )
         given = _inventory(inventory, recursive)
         problems = list(given.diagnostics) if given is not None else []
         if given is not None and not given.ok:
@@ -192,6 +213,11 @@ def convert(
             )
         if not keep_input:
             lowered.expansions.clear()
+        found, others = (
+            suspects(loaded, default_namespace if namespace_given else None) if quarantine else ([], [])
+        )
+        lowered.refused_global.extend(host_refusals(found))
+        host_endpoints = bool(lowered.host_endpoints)
         ranges = Ranges.of(cluster, tuple(lowered.sets))
         with scaled(work_budget):
             plan = compile_plan(lowered, ranges, notes, target, partial(_can_say, target=target))
@@ -205,11 +231,37 @@ def convert(
         documents = emission.documents()
         del emission
         documents.extend(endpoint_to_host(cluster, hosts, notes))
+        if quarantine:
+            documents.extend(_quarantines(found, others, loaded.diagnostics, host_endpoints, notes))
         notes.extend(deduplicate_names(documents))
         finalize(documents, roots if roots is not None else list(paths or ()))
         documents = _schema_check(documents, target.name, notes)
         diagnostics = summarise(notes.sorted(), cluster.node_cidrs)
         return ConvertResult(documents, diagnostics, loaded, given, expansions, cluster)
+
+
+def _quarantines(
+    found: list[Suspect],
+    others: list[RawDocument],
+    read: list[Diagnostic],
+    host_endpoints: bool,
+    notes: Diagnostics,
+) -> list[dict[str, Any]]:
+    """The quarantine policies of the policies in error (C2C236), and C2C237 at what has none:
+    the resources in error that are not policies, and the inputs read into no resource."""
+    documents, quarantined = quarantine_documents(found, host_endpoints)
+    notes.extend(quarantined)
+    unread = [
+        d
+        for d in read
+        if d.severity is Severity.ERROR and d.code.startswith("C2C1") and d.code not in _NOTHING_READ
+    ]
+    notes.extend(unquarantined(others, unread))
+    return documents
+
+
+_NOTHING_READ = frozenset({"C2C105", "C2C109"})
+"""Reading errors about inputs that hold nothing (an empty input, an empty directory)."""
 
 
 def _can_say(cubes: Sequence[Cube], target: CiliumTarget) -> bool:

@@ -43,6 +43,15 @@ class LoadResult:
     lowered: list[Any] = field(default_factory=list)
     """``load(lower=...)``: what ``lower`` made of each resource without errors, in input order,
     duplicates left out as from ``documents``."""
+    rejected: list[RawDocument] = field(default_factory=list)
+    """``load(quarantine=True)``: each resource that is not converted because it is invalid, as
+    read: what ``--allow-partial`` quarantines (``compile.quarantine``)."""
+    refused: list[RawDocument] = field(default_factory=list)
+    """``load(quarantine=True)``: each copy of an object given twice with different content
+    (C2C224) that is still held, as read."""
+    refused_lowered: list[Any] = field(default_factory=list)
+    """``load(quarantine=True, lower=..., keep=False)``: what ``lower`` made of the first copy of
+    each object refused as differing, whose data is no longer held (it is not in ``rejected``)."""
 
     @property
     def has_errors(self) -> bool:
@@ -63,6 +72,7 @@ def load(
     keep: bool = True,
     lower: Callable[[Document], Any] | None = None,
     namespace: str = "default",
+    quarantine: bool = False,
 ) -> LoadResult:
     """Read inputs into typed documents.
 
@@ -82,9 +92,12 @@ def load(
 
     ``namespace``: the one a namespaced document without ``metadata.namespace`` goes to (``-n``),
     for the duplicate check: such a document and one naming that namespace are one object.
+
+    ``quarantine``: keep what ``--allow-partial`` needs to quarantine the resources in error
+    (``LoadResult.rejected``, ``LoadResult.refused_lowered``); off, they are not held.
     """
     result = LoadResult()
-    copies = _Copies(keep, lower, namespace)
+    copies = _Copies(keep, lower, namespace, quarantine)
     if text is not None:
         result.files = 1
         _check_text(text, name, False, result, copies)
@@ -123,6 +136,8 @@ def _check_text(text: str, name: str, walked: bool, result: LoadResult, copies: 
     result.diagnostics.extend(found.diagnostics)
     result.documents.extend(found.documents)
     result.facts.extend(found.facts)
+    result.rejected.extend(found.rejected)
+    result.refused.extend(found.refused)
     result.resources += found.resources
 
 
@@ -135,9 +150,11 @@ def _check(raws: Iterator[RawDocument], walked: bool, result: LoadResult, copies
             if note is not None:
                 result.diagnostics.append(note)
                 continue
-            document = _validate(raw, result)
+            document, failed = _validate(raw, result)
             if document is not None:
                 copies.see(document, result)
+            elif failed and copies.quarantine:
+                result.rejected.append(raw)
             if raw.kind in FACT_KINDS and raw.api_version.startswith(CALICO_GROUPS):
                 result.facts.append(raw)
             copies.checked += 1
@@ -145,7 +162,9 @@ def _check(raws: Iterator[RawDocument], walked: bool, result: LoadResult, copies
                 gc.collect(1)  # reference cycles (failed validations' tracebacks), young objects only
 
 
-def _validate(raw: RawDocument, result: LoadResult) -> Document | None:
+def _validate(raw: RawDocument, result: LoadResult) -> tuple[Document | None, bool]:
+    """The valid document, or ``None``; and whether an error was found (not only a note: a kind
+    skipped as not policy, a staged policy)."""
     try:
         document, diagnostics = validate(raw)
     except Exception as exc:  # a bug must cost one document, not the run
@@ -154,7 +173,7 @@ def _validate(raw: RawDocument, result: LoadResult) -> Document | None:
         message = f"internal error validating {raw.label}: {type(exc).__name__}: {exc}"
         document, diagnostics = None, [make("C2C000", message, raw.source())]
     result.diagnostics.extend(diagnostics)
-    return document
+    return document, any(d.severity is Severity.ERROR for d in diagnostics)
 
 
 def _read(input_file: InputFile, result: LoadResult) -> str | None:
@@ -219,10 +238,15 @@ class _Copies:
     (``1`` and ``true``): such copies are then refused rather than merged, the safe side."""
 
     def __init__(
-        self, keep: bool, lower: Callable[[Document], Any] | None = None, namespace: str = "default"
+        self,
+        keep: bool,
+        lower: Callable[[Document], Any] | None = None,
+        namespace: str = "default",
+        quarantine: bool = False,
     ) -> None:
         self.keep = keep
         self.namespace = namespace
+        self.quarantine = quarantine
         self.lower = lower
         self.lowered: list[tuple[Identity, Any]] = []
         """``lower``'s result for each first copy, with its identity (``finish`` drops the refused)."""
@@ -283,8 +307,12 @@ class _Copies:
             self._journal.append(("refused", key))
             if earlier.document is not None:
                 self._leave_out(earlier.document)
+                if self.quarantine:
+                    result.refused.append(earlier.document.raw)
             else:
                 self.count -= 1
+        if self.quarantine:
+            result.refused.append(document.raw)
         message = f"{document.raw.label} is defined again, differently (first at {earlier.source})"
         result.diagnostics.append(make("C2C224", message, document.source()))
 
@@ -303,6 +331,10 @@ class _Copies:
             result.documents = [d for d in result.documents if id(d) not in self.left_out]
         result.valid = self.count
         result.lowered = [made for key, made in self.lowered if key not in self.refused]
+        if self.quarantine and not self.keep:
+            # The first copy of a refused object is no longer held: what it was lowered to stands
+            # for it (a kept one is in ``rejected``).
+            result.refused_lowered = [made for key, made in self.lowered if key in self.refused]
         self.lowered = []
 
 

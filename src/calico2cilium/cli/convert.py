@@ -94,8 +94,11 @@ def _finite_budget(value: float) -> float:
     "--allow-partial",
     is_flag=True,
     help="Write the output even when the run has errors or an unexplained difference (exit status"
-    " unchanged). Such output may allow more than Calico where the errors (or the verifier's"
-    " counterexamples) say so; refusals that fail closed are warnings and need no flag.",
+    " unchanged). It still fails closed: each policy in error (invalid, or defined twice"
+    " differently) is replaced by a quarantine that denies all traffic of the endpoints it could"
+    " govern (C2C236). It may allow more than Calico only where an input in error cannot be"
+    " quarantined (C2C237: not a policy, or not readable at all) or a conversion error says so."
+    " Refusals that fail closed are warnings and need no flag.",
 )
 @click.option(
     "--inventory",
@@ -172,7 +175,8 @@ def command(
     No unsafe output: when the run has an error (exit 2: invalid input, or output that would allow
     more than Calico) or --verify finds a difference no diagnostic explains (exit 4), nothing is
     written to standard output or --output-dir, so 'convert ... | kubectl apply -f -' applies
-    nothing. --allow-partial writes it anyway.
+    nothing. --allow-partial writes it anyway, still failing closed: a policy in error is replaced
+    by a quarantine denying all traffic of the endpoints it could govern (C2C236).
 
     \b
     Exit status: 0 converted exactly (with --verify: proven equivalent); 1 converted with warnings
@@ -208,6 +212,7 @@ def command(
             keep=not streamed,
             lower=reader,
             namespace=namespace or DEFAULT_NAMESPACE,
+            quarantine=allow_partial,
         )
         if readable or not given
         else LoadResult()
@@ -219,6 +224,7 @@ def command(
         read_notes = [d for r in read for d in r.notes]
         read_notes.extend(export_notes_of([r.selecting for r in read]))
         loaded.lowered = []
+        loaded.refused_lowered = [r.lowered for r in loaded.refused_lowered]
         del read  # ``pieces`` alone holds the IR now: ``joined`` hands it over to ``convert``
     pool_notes: list[Diagnostic] = []
     if not facts.pod_cidrs and loaded.facts:
@@ -249,6 +255,8 @@ def command(
         work_budget=work_budget,
         keep_input=not streamed,
         lowered=joined(pieces) if pieces is not None else None,
+        quarantine=allow_partial,
+        namespace_given=namespace is not None,
     )
     diagnostics = [d for d in result.diagnostics if d.code != "C2C340" or _assumption_matters(result)]
     diagnostics.extend(input_notes)

@@ -49,7 +49,7 @@ def command(code: str | None, list_all: bool) -> None:
             shown = example if isinstance(example, str) else repr(example)
             click.echo(f"\n{title}:\n" + "".join(f"    {line}\n" for line in shown.splitlines()))
         if flags:
-            click.echo("  with " + " ".join(f"{flag} {value}" for flag, value in flags))
+            click.echo("  with " + " ".join(f"{flag} {value}".strip() for flag, value in flags))
         if inventory is not None:
             click.echo("  with --inventory:\n" + "".join(f"    {line}\n" for line in inventory.splitlines()))
 

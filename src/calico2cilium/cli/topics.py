@@ -30,8 +30,12 @@ no diagnostic explains (exit 4), nothing is written to standard output or --outp
 so 'calico2cilium convert ... | kubectl apply -f -' applies nothing. A refusal whose
 output fails closed (Cilium denies more than Calico, never allows more) is a warning, and
 the output is written (exit 1). --allow-partial writes the output of a run with errors
-anyway (the exit status is unchanged); it may then allow more than Calico where the
-errors say so.
+anyway (the exit status is unchanged), still failing closed: each NetworkPolicy or
+GlobalNetworkPolicy in error (invalid, or defined twice differently) is replaced by a
+quarantine of the same name that denies all traffic (ingressDeny/egressDeny of entity
+all, which wins over every allow) of the endpoints it could govern (C2C236). Only what
+cannot be quarantined (C2C237: another kind in error, input that does not parse) and
+errors of the conversion itself may leave that output allowing more than Calico.
 
 Every output resource carries the label app.kubernetes.io/managed-by=calico2cilium
 ('kubectl apply --prune -l app.kubernetes.io/managed-by=calico2cilium -f dir/', or

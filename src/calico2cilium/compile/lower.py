@@ -618,7 +618,7 @@ def _quote(value: str) -> str:
     return "'" + value + "'" if "'" not in value else '"' + value + '"'
 
 
-def _k8s_selector(selector: LabelSelector) -> Selector:
+def k8s_selector(selector: LabelSelector) -> Selector:
     """A Kubernetes LabelSelector as a Calico selector (same semantics: ``NotIn`` is true when the
     key is absent, like Calico's ``not in``)."""
     terms = [f"{k} == {_quote(v)}" for k, v in sorted(selector.match_labels.items())]
@@ -638,8 +638,8 @@ def _k8s_selector(selector: LabelSelector) -> Selector:
 def _knp_peer(peer: NetworkPolicyPeer) -> ir.Peer:
     if peer.ip_block is not None:
         return ir.Peer(nets=(peer.ip_block.cidr.text,), not_nets=tuple(c.text for c in peer.ip_block.except_))
-    pods = _k8s_selector(peer.pod_selector) if peer.pod_selector is not None else All()
-    namespaces = None if peer.namespace_selector is None else _k8s_selector(peer.namespace_selector)
+    pods = k8s_selector(peer.pod_selector) if peer.pod_selector is not None else All()
+    namespaces = None if peer.namespace_selector is None else k8s_selector(peer.namespace_selector)
     # Calico's K8sNetworkPolicyToCalico ANDs projectcalico.org/orchestrator == 'k8s' into peer
     # selectors, which pods carry and network sets never do (docs/reference/semantics.md §1.2).
     return ir.Peer(selector=conjoin([K8S_ONLY, pods]), namespace_selector=namespaces)
@@ -687,7 +687,7 @@ def _knp(doc: Document, model: KubernetesNetworkPolicy, default_namespace: str) 
         namespace=namespace,
         tier="default",
         order=KNP_ORDER,
-        selector=_k8s_selector(spec.pod_selector),
+        selector=k8s_selector(spec.pod_selector),
         ingress=ingress,
         egress=egress,
         origin=origin,

@@ -60,7 +60,15 @@ def _register(*docs: CodeDoc) -> dict[str, CodeDoc]:
 
 
 def _all() -> dict[str, CodeDoc]:
-    from calico2cilium.diagnostics.catalog import converting, documents, reading, reviewing, runs, verifying
+    from calico2cilium.diagnostics.catalog import (
+        converting,
+        documents,
+        quarantine,
+        reading,
+        reviewing,
+        runs,
+        verifying,
+    )
 
     docs = (
         *reading.CODES,
@@ -69,6 +77,7 @@ def _all() -> dict[str, CodeDoc]:
         *verifying.CODES,
         *reviewing.CODES,
         *runs.CODES,
+        *quarantine.CODES,
     )
     return _register(*(replace(doc, narrowing=True) if doc.code in NARROWING else doc for doc in docs))
 
