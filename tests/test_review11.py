@@ -275,3 +275,12 @@ def test_the_warning_is_per_document_and_json_is_never_flagged() -> None:
     assert [d.source.line for d in load(text=two, name="p.yaml").diagnostics if d.code == "C2C348"] == [1]
     as_json = '{"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy", "metadata": {"name": "y"}}'
     assert not [d for d in load(text=as_json, name="p.json").diagnostics if d.code == "C2C348"]
+
+
+def test_dense_rows_keep_mappings_json_writes_alike_apart() -> None:
+    # The dense rows' text cache was keyed by json.dumps(item), which writes the keys 1 and "1"
+    # alike: the second list was written with the first one's text (int keys, read back as 1).
+    rows = [{"k": "v" * 10, 1: "x"}] * DENSE_MIN
+    other = [{"k": "v" * 10, "1": "x"}] * DENSE_MIN
+    documents = [{"a": rows, "b": other}]
+    assert list(yaml.safe_load_all(dump_yaml(documents))) == documents

@@ -145,7 +145,7 @@ class _DenseRows:
         return token
 
     def _text(self, item: Any) -> str | None:
-        key = json.dumps(item)
+        key = repr(item)  # not json.dumps, which writes the keys 1 and "1" alike
         if key not in self._items:
             text = yaml.dump(
                 item, Dumper=_Dumper, default_flow_style=True, allow_unicode=True, width=2**30
