@@ -27,6 +27,8 @@ from typing import Any, cast
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from calico2cilium.io.goyaml import kubectl_reads_as_other
+
 STR_TAG = "tag:yaml.org,2002:str"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
@@ -49,6 +51,8 @@ class Built:
     """No container is reached twice (through aliases): no cycles, and nothing expands."""
     start: tuple[int, int, int] = (0, 0, 0)
     """Where the document's root node is: (character offset of its line, line, column), all from 0."""
+    kubectl_other: list[str] = field(default_factory=list)
+    """Plain scalars read as strings that kubectl reads as a boolean or a number (``io.goyaml``)."""
 
 
 @contextmanager
@@ -95,6 +99,8 @@ class Loader(yaml.CSafeLoader):
         self._result = Built(None)
         self._duplicates: list[Duplicate] = []
         self._tags: dict[str, str] = {}
+        self._kubectl_other: set[str] = set()
+        self._pending_other: list[str] = []
         self._scalars: dict[str, Callable[[Any, Node], Any]] = {
             tag: self.yaml_constructors[tag]
             for tag in (
@@ -118,6 +124,10 @@ class Loader(yaml.CSafeLoader):
                 tag = _resolve(self, kind, value, implicit)
                 if len(self._tags) < 20_000:
                     self._tags[value] = tag
+                if tag == STR_TAG and kubectl_reads_as_other(value):
+                    self._kubectl_other.add(value)
+            if self._kubectl_other and value in self._kubectl_other and len(self._pending_other) < 20:
+                self._pending_other.append(value)
             return tag
         return _resolve(self, kind, value, implicit)
 
@@ -160,6 +170,7 @@ class Loader(yaml.CSafeLoader):
             nodes.get_node()
             self._nodes_at += 1
         nodes.check_node()
+        nodes._pending_other = []  # noted in the documents skipped
         node = nodes.get_node()
         self._nodes_at += 1
         assert node is not None, "the first parser read this document"
@@ -168,6 +179,7 @@ class Loader(yaml.CSafeLoader):
     def _from_events(self) -> Built:
         """The fast path of ``build_document``, from the events of one document."""
         built = Built(None)
+        self._pending_other = built.kubectl_other  # what ``resolve`` notes while it is built
         anchors: dict[str, tuple[Any, bool, str]] = {}  # anchor -> value, is a container, text
         open_: list[list[Any]] = []  # [container, is a mapping, a key is waiting, the key]
         while True:
@@ -253,11 +265,12 @@ class Loader(yaml.CSafeLoader):
         """The data of one document (as ``construct_document`` builds it), with its findings."""
         mark = node.start_mark
         start = (mark.index - mark.column, mark.line, mark.column)
-        built = self._result = Built(None, start=start)
+        built = self._result = Built(None, start=start, kubectl_other=self._pending_other)
+        self._pending_other = []
         try:
             built.data = self._value(node, 1)
         except _Fallback:
-            built = Built(None, tree=False, start=start)
+            built = Built(None, tree=False, start=start, kubectl_other=built.kubectl_other)
             self._duplicates = built.duplicates
             try:
                 built.data = self.construct_document(node)

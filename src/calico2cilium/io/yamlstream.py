@@ -16,7 +16,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -25,7 +25,7 @@ from calico2cilium.diagnostics import Diagnostic, Severity, Source
 from calico2cilium.diagnostics.bounded import Findings, Sink
 from calico2cilium.io.construct import Built, Loader, gc_paused
 from calico2cilium.io.documents import RawDocument
-from calico2cilium.io.locate import Chunk, Locator, Path, Starts
+from calico2cilium.io.locate import Chunk, JsonLocator, Locator, Path, Starts
 
 MAX_DEPTH = 100
 MAX_NODES_PER_DOCUMENT = 1_000_000
@@ -117,6 +117,7 @@ def _collect(
             document = RawDocument(built.data, name, index, locator, (chunk_index, doc_index))
             problems = _problems(name, chunk, built, document)
             diagnostics.extend(problems)
+            _note_kubectl(built, document, diagnostics)
             if not problems:
                 yield from _expand(document, diagnostics)
             index += 1
@@ -137,6 +138,24 @@ def _problems(name: str, chunk: Chunk, built: Built, document: RawDocument) -> l
         check = _check_tree if built.tree else _check_structure
         problems.extend(check(built.data, document))
     return problems
+
+
+def _note_kubectl(built: Built, document: RawDocument, diagnostics: Sink) -> None:
+    if built.kubectl_other:
+        diagnostics.append(_kubectl_reads_otherwise(document, built.kubectl_other))
+
+
+def _kubectl_reads_otherwise(document: RawDocument, values: list[str]) -> Diagnostic:
+    shown = ", ".join(dict.fromkeys(values))
+    return Diagnostic(
+        "C2C348",
+        Severity.WARNING,
+        f"plain scalar(s) {shown}: strings here, but kubectl reads them as a boolean or a number"
+        " (a mapping key so read becomes another string: 1e3 -> '1000', y -> 'true'), so the"
+        " cluster holds other data than what was read",
+        document.source(),
+        hint="quote them ('1e3', 'y')",
+    )
 
 
 def _no_documents(name: str) -> Diagnostic:
@@ -183,6 +202,7 @@ def stream_documents(text: str, name: str, diagnostics: Findings) -> Iterator[Ra
                 document = RawDocument(built.data, name, index, locator, slot)
                 problems = _problems(name, chunk, built, document)
                 (diagnostics if given else first).extend(problems)
+                _note_kubectl(built, document, diagnostics if given else first)
                 held = None if problems else _expand(document, diagnostics)
                 index += 1
     except (yaml.MarkedYAMLError, yaml.reader.ReaderError):
@@ -231,9 +251,7 @@ def _read_json(text: str, name: str, diagnostics: Sink) -> Iterator[RawDocument]
         message = f"invalid JSON: a number of more than {limit} digits"
         diagnostics.append(Diagnostic("C2C104", Severity.ERROR, message, Source(name, line, column)))
         return iter(())
-    # Positions come from a scan of the JSON text (``locate.json_tree``), made once a position is
-    # asked for: composing the text as YAML took some 200 times its size.
-    locator = Locator([Chunk(0, text)], json=True)
+    locator = JsonLocator(text)
     document = RawDocument(data, name, 0, locator, (0, 0))
     if duplicates:
         diagnostics.extend(
@@ -348,8 +366,7 @@ def _expand(document: RawDocument, diagnostics: Sink) -> Iterator[RawDocument]:
     its resources were skipped as "v1 List" (review7), so a policy kubectl applies went unconverted."""
     data = document.data
     if isinstance(data, list):
-        for i, item in enumerate(data):
-            yield from _item(document, item, (i,), None, diagnostics)
+        yield from _items(document, data, (), None, diagnostics)
         return
     if not isinstance(data, dict):
         diagnostics.append(_not_a_resource(document, (), data))
@@ -376,8 +393,41 @@ def _listed(
         return
     # A typed list from the API (e.g. NetworkPolicyList) may omit apiVersion/kind on its items.
     inherited = (str(data.get("apiVersion", "")), kind[: -len("List")]) if kind != "List" else None
+    yield from _items(document, items, (*base, "items"), inherited, diagnostics)
+
+
+MAX_NOT_RESOURCES = 1_000
+"""Items of one list that are no resource reported one by one; the rest are counted in the last
+report. An array of millions of numbers made as many diagnostics (and positions)."""
+
+
+def _items(
+    document: RawDocument,
+    items: list[Any],
+    base: Path,
+    inherited: tuple[str, str] | None,
+    diagnostics: Sink,
+) -> Iterator[RawDocument]:
+    reported = more = 0
+    last: Diagnostic | None = None  # given at the end, with the count of the items not reported
     for i, item in enumerate(items):
-        yield from _item(document, item, (*base, "items", i), inherited, diagnostics)
+        if isinstance(item, dict):
+            yield from _item(document, item, (*base, i), inherited, diagnostics)
+        elif reported < MAX_NOT_RESOURCES:
+            reported += 1
+            child = RawDocument(
+                item, document.file, document.index, document.locator, document.slot, (*base, i)
+            )
+            if last is not None:
+                diagnostics.append(last)
+            last = _not_a_resource(child, (), item)
+        else:
+            more += 1
+    if last is not None:
+        if more:
+            message = f"{last.message}; and {more:,} more items of this list that are not resources"
+            last = replace(last, message=message)
+        diagnostics.append(last)
 
 
 def _item(
