@@ -7,18 +7,19 @@ text can be cut out, else with all of its chunk; the last few indexes are kept).
 ``("spec", "ingress", 0, "action")`` is then walked through the nodes; the deepest node that exists
 answers, so a missing field points at its parent.
 
-An index (:class:`_Tree`) is a document's nodes in flat arrays, made from libyaml's events (or, for
-JSON, from a scan of the text): some 30 bytes a node. A composed PyYAML node tree, with its marks,
+An index (:class:`_Tree`) is a document's nodes in flat arrays, made from libyaml's events: some 30
+bytes a node (a JSON text is scanned instead, :class:`JsonLocator`). A composed PyYAML node tree, with its marks,
 took some 900 bytes a node: a ``kind: List`` of a million bad items, or a JSON array of a million
 numbers, peaked at 600 to 900 MB for a few MB of text (issue 15, item 13).
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -93,12 +94,11 @@ class Locator:
     """Maps (document slot, path) to a 1-based (line, column) in one file.
 
     ``starts[c][d]``, when given, is where document ``d`` of chunk ``c`` starts (the document runs
-    to the next document's start). ``json``: the one chunk is a JSON text (one document).
+    to the next document's start).
     """
 
     chunks: Sequence[Chunk]
     starts: Sequence[DocumentStarts] = ()
-    json: bool = False
     _trees: dict[tuple[int, int], tuple[_Tree | None, int]] = field(default_factory=dict)
     _chunk_trees: dict[int, list[_Tree]] = field(default_factory=dict)
 
@@ -162,10 +162,7 @@ class Locator:
         """The index of document ``slot``, and the line (in its chunk) its lines count from."""
         tree = self._trees.get(slot)
         if tree is None:
-            if self.json:
-                tree = (json_tree(self.chunks[slot[0]].text), 0)
-            else:
-                tree = self._alone(slot) or self._in_chunk(slot)
+            tree = self._alone(slot) or self._in_chunk(slot)
             if len(self._trees) >= KEPT_TREES:
                 del self._trees[next(iter(self._trees))]  # the oldest: documents are visited in turn
             self._trees[slot] = tree
@@ -197,14 +194,6 @@ class Locator:
             self._chunk_trees.clear()  # one chunk's indexes at a time (see KEPT_TREES)
             trees = self._chunk_trees[chunk_index] = yaml_trees(self.chunks[chunk_index].text)
         return (trees[doc_index], 0) if doc_index < len(trees) else (None, 0)
-
-
-class JsonLocator(Locator):
-    """Positions in one JSON text (a file ``json.loads`` read), from a scan of the text
-    (``json_tree``): never by composing it as YAML, which costs 20 to 100 times the text."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__([Chunk(0, text)], json=True)
 
 
 _SCALAR, _SEQUENCE, _MAPPING = 0, 1, 2
@@ -364,44 +353,134 @@ class _Events(yaml.CSafeLoader):
     """libyaml's parser, for its events alone (no tag resolution, no nodes)."""
 
 
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[^\s\[\]{},:"]+|[\[\]{}]')
-"""A JSON value's token: a string, another scalar (number, ``true``...) or a bracket. Commas and
-colons are structure a valid text (``json.loads`` read it first) needs no help with."""
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[][{}]')
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BLANK = re.compile(r"[ \t\r\n]*")
+_JSON_SCALAR = re.compile(r"[^,\]}\s]*")
+_CURSORS = 64
+"""Containers whose scan is kept, so that the positions of a list's items, asked for in turn, cost
+one scan of the list, not one per item."""
 
 
-def json_tree(text: str) -> _Tree:
-    """The index of a JSON text ``json.loads`` accepted, from a scan of its tokens."""
-    tree = _Tree()
-    add, close = tree.add, tree.close
-    names: dict[str, str] = {}
-    open_: list[tuple[int, array[int], bool]] = []
-    line, line_start, seen = 0, 0, 0
-    for match in _JSON_TOKEN.finditer(text):
-        start = match.start()
-        newlines = text.count("\n", seen, start)
-        if newlines:
-            line += newlines
-            line_start = text.rfind("\n", seen, start) + 1
-        seen = start
-        token = match.group()
-        first = token[0]
-        if first == "]" or first == "}":
-            node, children, _ = open_.pop()
-            close(node, children)
-            continue
-        if first == "[" or first == "{":
-            node = add(line, start - line_start, _SEQUENCE if first == "[" else _MAPPING, 0, None)
-        elif first == '"':
-            escaped = "\\" in token
-            name = None
-            if open_ and open_[-1][2] and len(open_[-1][1]) % 2 == 0:  # a key
-                name = json.loads(token) if escaped else token[1:-1]
-                name = names.setdefault(name, name)
-            node = add(line, start - line_start, _SCALAR, _INEXACT if escaped else _QUOTED, name)
+class JsonLocator(Locator):
+    """Positions in one JSON text (a file ``json.loads`` read), found by scanning the text: never
+    by composing it as YAML, which costs 20 to 100 times the text (one positioned diagnostic in a
+    large ``kubectl get -o json`` List composed all of it; the C2C201 of each item of a JSON array
+    of numbers made a YAML node per number). The text is valid JSON, so a scan of its strings and
+    brackets finds each member."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__([Chunk(0, text)])
+        self.text = text
+        self._newlines: array[int] | None = None
+        self._cursors: dict[
+            int, tuple[Iterator[tuple[PathItem, int, int]], list[tuple[PathItem, int, int]]]
+        ] = {}
+
+    def position(self, slot: tuple[int, int], path: Path = (), *, key: bool = False) -> tuple[int, int]:
+        return self._line_column(self._offset(path, key)[0])
+
+    def position_in_string(self, slot: tuple[int, int], path: Path, offset: int) -> tuple[int, int]:
+        start, found = self._offset(path, False)
+        line, column = self._line_column(start)
+        if not found:
+            return line, column
+        if start < len(self.text) and self.text[start] not in '"[{':
+            return line, column + offset  # a number, true, false or null: as a plain YAML scalar
+        token = _JSON_STRING.match(self.text, start)
+        if token is not None and "\\" not in token.group():
+            return line, column + 1 + offset
+        return line, column
+
+    def _offset(self, path: Path, key: bool) -> tuple[int, bool]:
+        """Where the value at ``path`` starts (its key, with ``key``), and whether it is there: if
+        not, where the deepest value that is there starts."""
+        text = self.text
+        at = _blank(text, 0)
+        for depth, item in enumerate(path):
+            member = self._member(at, item) if at < len(text) and text[at] in "[{" else None
+            if member is None:
+                return at, False
+            at = member[1] if key and depth == len(path) - 1 else member[2]
+        return at, True
+
+    def _member(self, container: int, item: PathItem) -> tuple[PathItem, int, int] | None:
+        """``(name, key offset, value offset)`` of ``item`` in the container opening at ``container``."""
+        cursor = self._cursors.pop(container, None)
+        members, seen = cursor if cursor is not None else (_members(self.text, container), [])
+        self._cursors[container] = (members, seen)
+        if len(self._cursors) > _CURSORS:
+            del self._cursors[next(iter(self._cursors))]
+        if isinstance(item, int) and self.text[container] == "[":
+            while len(seen) <= item:
+                found = next(members, None)
+                if found is None:
+                    return None
+                seen.append(found)
+            return seen[item] if item >= 0 else None
+        for found in seen:
+            if found[0] == item:
+                return found
+        for found in members:
+            seen.append(found)
+            if found[0] == item:
+                return found
+        return None
+
+    def _line_column(self, offset: int) -> tuple[int, int]:
+        if self._newlines is None:
+            self._newlines = array("q", (m.start() for m in re.finditer("\n", self.text)))
+        line = bisect.bisect_left(self._newlines, offset)
+        start = self._newlines[line - 1] + 1 if line else 0
+        return line + 1, offset - start + 1
+
+
+def _members(text: str, container: int) -> Iterator[tuple[PathItem, int, int]]:
+    """The members of the JSON object or array opening at ``container``: ``(key or index, key
+    offset, value offset)``."""
+    is_object = text[container] == "{"
+    at = _blank(text, container + 1)
+    index = 0
+    while at < len(text) and text[at] not in "]}":
+        if is_object:
+            token = _JSON_STRING.match(text, at)
+            if token is None:
+                return
+            name: PathItem = json.loads(token.group())
+            key_at = at
+            at = _blank(text, token.end()) + 1  # past the ':'
+            at = _blank(text, at)
         else:
-            node = add(line, start - line_start, _SCALAR, _PLAIN, None)
-        if open_:
-            open_[-1][1].append(node)
-        if first == "[" or first == "{":
-            open_.append((node, array("i"), first == "{"))
-    return tree
+            name, key_at = index, at
+        yield name, key_at, at
+        at = _blank(text, _value_end(text, at))
+        if at >= len(text) or text[at] != ",":
+            return
+        at = _blank(text, at + 1)
+        index += 1
+
+
+def _blank(text: str, at: int) -> int:
+    """Where the JSON whitespace from ``at`` ends."""
+    blank = _JSON_BLANK.match(text, at)
+    return blank.end() if blank else at
+
+
+def _value_end(text: str, at: int) -> int:
+    """Where the JSON value starting at ``at`` ends."""
+    if text[at] == '"':
+        token = _JSON_STRING.match(text, at)
+        return token.end() if token else len(text)
+    if text[at] not in "[{":
+        scalar = _JSON_SCALAR.match(text, at)
+        return scalar.end() if scalar else at
+    depth = 0
+    for token in _JSON_TOKEN.finditer(text, at):
+        mark = token.group()
+        if mark in "[{":
+            depth += 1
+        elif mark in "]}":
+            depth -= 1
+            if depth == 0:
+                return token.end()
+    return len(text)
