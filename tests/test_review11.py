@@ -208,12 +208,6 @@ def test_json_positions_are_the_ones_yaml_gives(
         assert scanned.position_in_string((0, 0), path, 1) == composed.position_in_string((0, 0), path, 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compile/plan.py (being rewritten elsewhere): a direction whose Calico order runs out of"
-    " work budget fails closed for every policy of the input, namespaces that share no policy with"
-    " the expensive one included",
-)
 def test_an_exhausted_budget_leaves_unrelated_namespaces_their_allows() -> None:
     # 8 random NetworkPolicies (~300 lines, review11-budget-heavy.yaml) exhaust the default budget
     # in namespace a1 (C2C350); a trivial policy in namespace 'light', which no Calico rule of the
