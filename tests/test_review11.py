@@ -228,6 +228,13 @@ def test_an_exhausted_budget_leaves_unrelated_namespaces_their_allows() -> None:
     assert "C2C350" in [d.code for d in result.diagnostics]
     (web,) = [d for d in result.documents if d["metadata"].get("namespace") == "light"]
     assert any("fromEndpoints" in rule for spec in web["specs"] for rule in spec.get("ingress", [])), web
+    # Only the component of namespace 09 fails closed (compile/components.py); the output still
+    # allows nothing Calico denies.
+    (closed,) = [d for d in result.diagnostics if d.code == "C2C350"]
+    assert "(namespace 09)" in closed.message and "light" not in closed.message
+    from calico2cilium.verify.api import verify
+
+    assert verify(result.loaded, result.documents, narrowing=True).status == "narrowed"
 
 
 CILIUM_Y = """\
