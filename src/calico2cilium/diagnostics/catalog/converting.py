@@ -689,8 +689,11 @@ CODES = (
         " combination, what those Allows allow. A Deny too large to narrow that way is absorbed"
         " instead (exact: its pods stay in default deny and it is denied only where later allows"
         " meet it). Rather than run for minutes, the conversion stops at a budget that grows with"
-        " the input's size. Where the whole order of a direction ran out, every pod a policy selects"
-        " there stays in Cilium's default deny with nothing allowed in that direction; where one"
+        " the input's size. A direction is compiled in parts, each the policies whose subjects can"
+        " meet one another (Calico decides a pod by the policies selecting it alone), each part"
+        " with its own budget. Where the order of a part ran out, every pod its policies select"
+        " there stays in Cilium's default deny with nothing allowed in that direction (the message"
+        " names the part's policies and namespaces; other parts keep their allows); where one"
         " rule's share ran out (each rule has its own budget too, and after a few costly rules a"
         " frugal one), an Allow, or what a Pass hands to the namespace profile, is left out; a Deny"
         " then leaves out what only some earlier rules allowed of it (C2C353). Either way Cilium only denies more than Calico. The message names the policy (or rule) being compiled when the budget ran out.",
