@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 TIER = "apiVersion: projectcalico.org/v3\nkind: Tier\nmetadata: {name: a}\nspec: {order: 1}\n"
 
 
@@ -431,6 +433,22 @@ def test_repeated_findings_are_summarised_after_a_limit(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stdout.count("C2C210") == 101 and "150 more C2C210 not shown" in done.stdout
     assert "250 errors" in done.stderr  # the summary and the exit status count them all
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "github"])
+def test_findings_left_out_are_counted_in_every_format(tmp_path: Path, fmt: str) -> None:
+    # Past the limit, findings are counted, not kept (issue 15 item 13): the machine formats
+    # stay valid and say how many were left out; the summary and the exit status count them all.
+    import json
+
+    (path,) = files(tmp_path, many="[" + ",".join(["1"] * 1000) + "]")
+    done = cli("lint", "-o", fmt, path)
+    assert done.returncode == 2 and "1000 errors" in done.stderr
+    if fmt != "github":
+        json.loads(done.stdout)
+    assert done.stdout.count("C2C201") >= 100 and "900 more C2C201 not shown" in done.stdout
+    quiet = cli("convert", "-q", "--diagnostics-format", fmt, path)
+    assert quiet.returncode == 2 and "900 more C2C201 not shown" in quiet.stderr
 
 
 def yaml_doc(i: int) -> dict[str, object]:

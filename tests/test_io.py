@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from calico2cilium.io import yamlstream
-from calico2cilium.io.construct import Loader
+from calico2cilium.io.construct import Built, Loader
 from calico2cilium.io.decode import decode
 from calico2cilium.io.discover import discover
 from calico2cilium.io.locate import Locator
@@ -140,8 +140,8 @@ def test_duplicate_keys_in_json_are_refused() -> None:
 
 
 def test_merge_keys_are_not_duplicates() -> None:
-    docs, diags = read_documents("base: &b {x: 1}\nother:\n  <<: *b\n  y: 2\n", "t.yaml")
-    assert diags == [] and docs[0].data["other"] == {"x": 1, "y": 2}
+    docs, diags = read_documents("base: &b {x: 1}\nother:\n  <<: *b\n  z: 2\n", "t.yaml")
+    assert diags == [] and docs[0].data["other"] == {"x": 1, "z": 2}
 
 
 def test_alias_bomb_is_refused_quickly() -> None:
@@ -274,6 +274,44 @@ def test_construction_builds_what_pyyaml_builds(text: str) -> None:
     assert all(b.duplicates == [] for b in built)
 
 
+EVENT_CASES = [
+    *TRICKY_YAML,
+    "a: 1\n---\nb: !!set {x}\nc: [1, 2]\n---\nd: {e: 1, e: 2}\n---\n- &k x\n- {*k : 1, x: 2}\n",
+    "a: {b: 1, b: 2, c: {d: 1, d: 2}}\n---\nbase: &b {x: 1}\nz: {<<: *b}\n---\n[1, 2]\n",
+    "a: &x [1]\nb: &x [2]\nc: *x\n",
+    "---\n" + "a:\n  " * 3 + "b: 1\n",
+]
+
+
+@pytest.mark.parametrize("text", EVENT_CASES)
+def test_built_from_events_is_built_from_nodes(text: str) -> None:
+    # ``next_document`` builds from libyaml's events without composing nodes (issue 15 item 13);
+    # what it cannot build it builds from nodes composed by a second parser: the same in all.
+    by_nodes, by_events = Loader(text), Loader(text)
+    for loader in (by_nodes, by_events):
+        loader.max_depth = 3
+    nodes: list[Built] = []
+    events: list[Built] = []
+    errors = []
+    try:
+        while by_nodes.check_node():
+            node = by_nodes.get_node()
+            assert node is not None
+            nodes.append(by_nodes.build_document(node))
+    except yaml.YAMLError as exc:
+        errors.append(str(exc))
+    try:
+        while (built := by_events.next_document()) is not None:
+            events.append(built)
+    except yaml.YAMLError as exc:
+        errors.append(str(exc))
+    assert len(errors) in (0, 2) and len(set(errors)) <= 1, errors
+    assert [b.data for b in events] == [b.data for b in nodes]
+    for a, b in zip(events, nodes, strict=True):
+        assert (a.start, a.tree, a.containers) == (b.start, b.tree, b.containers)
+        assert sorted((m.index, k) for m, k in a.duplicates) == sorted((m.index, k) for m, k in b.duplicates)
+
+
 def _leaves(value: object) -> list[object]:
     if isinstance(value, dict):
         return [*value, *(leaf for v in value.values() for leaf in _leaves(v))]
@@ -283,10 +321,10 @@ def _leaves(value: object) -> list[object]:
 
 
 def test_aliases_share_data_and_are_accepted() -> None:
-    docs, diags = read_documents("x: &a {k: v}\ny: *a\nz: [*a, *a]\n", "t.yaml")
+    docs, diags = read_documents("x: &a {k: v}\nw: *a\nz: [*a, *a]\n", "t.yaml")
     assert diags == []
     data = docs[0].data
-    assert data["y"] is data["x"] and data["z"][1] is data["x"]
+    assert data["w"] is data["x"] and data["z"][1] is data["x"]
 
 
 @pytest.mark.parametrize(
@@ -296,7 +334,7 @@ def test_aliases_share_data_and_are_accepted() -> None:
         ("1: a\n01: b\n", 2),
         ("1: a\ntrue: b\n", 2),  # 1 == True in a Python dict: the first value would be lost
         ("a:\n  b: 1\n  c: {d: 1, d: 2}\n", 3),
-        ("base: &b {x: 1}\nother:\n  <<: *b\n  y: 1\n  y: 2\n", 5),  # written twice, next to a merge
+        ("base: &b {x: 1}\nother:\n  <<: *b\n  w: 1\n  w: 2\n", 5),  # written twice, next to a merge
     ],
 )
 def test_keys_yaml_reads_as_equal_are_duplicates(text: str, line: int) -> None:

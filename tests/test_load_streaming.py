@@ -13,6 +13,7 @@ import tracemalloc
 import pytest
 
 from calico2cilium.compile.lower import Lowering, joined, lower
+from calico2cilium.diagnostics import Severity
 from calico2cilium.load import load
 
 POLICY = (
@@ -102,3 +103,41 @@ def test_lowering_each_document_as_read_is_lowering_the_kept_ones(text: str) -> 
     assert streamed.documents == [] and len(streamed.lowered) == len(kept.documents)
     assert joined(streamed.lowered) == lower(kept.documents)
     assert sorted(map(str, streamed.diagnostics)) == sorted(map(str, kept.diagnostics))
+
+
+def test_findings_past_the_limit_are_counted_not_kept() -> None:
+    # Issue 15 item 13: a JSON array of a million numbers peaked at ~630 MB, every finding kept
+    # until the end for counting, and positions found by composing the text as YAML.
+    from calico2cilium.diagnostics.render import REPEAT_LIMIT
+    from calico2cilium.io.yamlstream import MAX_NOT_RESOURCES
+
+    n = 100_000
+    text = "[" + ",".join(["1"] * n) + "]"
+    load(text="[1]", name="warm.json")  # imports and caches first
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        result = load(text=text, name="many.json", keep=False)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert len(result.diagnostics) == REPEAT_LIMIT  # the first ones, in report order
+    assert [d.source.column for d in result.diagnostics if d.source] == list(
+        range(2, 2 * REPEAT_LIMIT + 1, 2)
+    )
+    # Items of one list past MAX_NOT_RESOURCES are counted in the last report.
+    assert result.left_out == {("C2C201", Severity.ERROR): MAX_NOT_RESOURCES - REPEAT_LIMIT}
+    assert result.has_errors
+    # Was some 200 times the text (a million kept: ~300 bytes each). json.loads alone takes ~5.
+    assert peak < 30 * len(text), peak / len(text)
+
+
+def test_a_yaml_stream_of_many_bad_documents_keeps_the_first_with_positions() -> None:
+    # Each document's position used to cut out the rest of the file (its end was not yet known)
+    # and parse it: 40,000 documents took 6 s, a million did not finish.
+    text = "---\n1\n" * 20_000
+    result = load(text=text, name="many.yaml", keep=False)
+    assert result.left_out == {("C2C201", Severity.ERROR): 20_000 - 100}
+    assert len(result.diagnostics) == 100
+    assert [(d.source.line, d.source.column) for d in result.diagnostics[:2] if d.source] == [(2, 1), (4, 1)]

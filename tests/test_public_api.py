@@ -10,7 +10,7 @@ from calico2cilium.verify.api import verify
 POLICY = """\
 apiVersion: projectcalico.org/v3
 kind: NetworkPolicy
-metadata: {name: a, namespace: n}
+metadata: {name: a, namespace: shop}
 spec:
   selector: app == 'x'
   ingress: [{action: Allow}]

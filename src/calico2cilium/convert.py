@@ -35,7 +35,8 @@ from calico2cilium.compile.node_ranges import summarise
 from calico2cilium.compile.plan import compile_plan
 from calico2cilium.compile.quarantine import Suspect, host_refusals, suspects
 from calico2cilium.diagnostics import Diagnostic, Severity
-from calico2cilium.diagnostics.catalog import make
+from calico2cilium.diagnostics.bounded import Kind
+from calico2cilium.diagnostics.catalog import make, severity_of
 from calico2cilium.diagnostics.collector import Diagnostics
 from calico2cilium.drain import drained
 from calico2cilium.facts.cluster import Cluster, Services
@@ -63,6 +64,10 @@ class ConvertResult:
     """Selector fields rewritten against the inventory (each has a C2C316 warning)."""
     cluster: Cluster = field(default_factory=Cluster)
     """The cluster the conversion was for (with the inventory's Services, when one was used)."""
+    left_out: dict[Kind, int] = field(default_factory=dict)
+    """How many findings of each code and severity are counted but not in ``diagnostics``
+    (``LoadResult.left_out``: of a kind met more than ``REPEAT_LIMIT`` times, only the first are
+    kept, as only they are printed)."""
 
     @property
     def ok(self) -> bool:
@@ -231,33 +236,41 @@ def convert(
         documents = emission.documents()
         del emission
         documents.extend(endpoint_to_host(cluster, hosts, notes))
+        left_out = dict(loaded.left_out)
         if quarantine:
-            documents.extend(_quarantines(found, others, loaded.diagnostics, host_endpoints, notes))
+            documents.extend(_quarantines(found, others, loaded, host_endpoints, notes, left_out))
         notes.extend(deduplicate_names(documents))
         finalize(documents, roots if roots is not None else list(paths or ()))
         documents = _schema_check(documents, target.name, notes)
         diagnostics = summarise(notes.sorted(), cluster.node_cidrs)
-        return ConvertResult(documents, diagnostics, loaded, given, expansions, cluster)
+        return ConvertResult(documents, diagnostics, loaded, given, expansions, cluster, left_out)
 
 
 def _quarantines(
     found: list[Suspect],
     others: list[RawDocument],
-    read: list[Diagnostic],
+    loaded: LoadResult,
     host_endpoints: bool,
     notes: Diagnostics,
+    left_out: dict[Kind, int],
 ) -> list[dict[str, Any]]:
     """The quarantine policies of the policies in error (C2C236), and C2C237 at what has none:
-    the resources in error that are not policies, and the inputs read into no resource."""
+    the resources in error that are not policies, and the inputs read into no resource (one each;
+    those of the reading errors left out are counted in ``left_out``, as left out too)."""
     documents, quarantined = quarantine_documents(found, host_endpoints)
     notes.extend(quarantined)
-    unread = [
-        d
-        for d in read
-        if d.severity is Severity.ERROR and d.code.startswith("C2C1") and d.code not in _NOTHING_READ
-    ]
+    unread = [d for d in loaded.diagnostics if _unread(d.code, d.severity)]
     notes.extend(unquarantined(others, unread))
+    more = sum(n for (code, severity), n in loaded.left_out.items() if _unread(code, severity))
+    if more:
+        kind = ("C2C237", severity_of("C2C237"))
+        left_out[kind] = left_out.get(kind, 0) + more
     return documents
+
+
+def _unread(code: str, severity: Severity) -> bool:
+    """Whether a reading finding says an input was read into no resource."""
+    return severity is Severity.ERROR and code.startswith("C2C1") and code not in _NOTHING_READ
 
 
 _NOTHING_READ = frozenset({"C2C105", "C2C109"})

@@ -16,13 +16,14 @@ from os import PathLike
 from typing import Any
 
 from calico2cilium.diagnostics import Diagnostic, Severity, Source
+from calico2cilium.diagnostics.bounded import Findings, Kind, Sink
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.io.construct import gc_paused
 from calico2cilium.io.decode import decode
 from calico2cilium.io.discover import InputFile, discover
 from calico2cilium.io.documents import RawDocument
 from calico2cilium.io.files import not_a_manifest
-from calico2cilium.io.yamlstream import Broken, read_documents, stream_documents
+from calico2cilium.io.yamlstream import Broken, read_into, stream_documents
 from calico2cilium.validate import Document, validate
 
 
@@ -33,6 +34,11 @@ class LoadResult:
 
     documents: list[Document] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    """The findings, in the order they were met; of each code and severity, the first
+    ``REPEAT_LIMIT`` in report order (file, line, column) and every narrowing one: the others
+    are counted in ``left_out`` (``diagnostics.bounded``)."""
+    left_out: dict[Kind, int] = field(default_factory=dict)
+    """How many findings of each code and severity are not in ``diagnostics``."""
     files: int = 0
     resources: int = 0
     facts: list[RawDocument] = field(default_factory=list)
@@ -97,20 +103,23 @@ def load(
     (``LoadResult.rejected``, ``LoadResult.refused_lowered``); off, they are not held.
     """
     result = LoadResult()
+    findings = Findings()
     copies = _Copies(keep, lower, namespace, quarantine)
     if text is not None:
         result.files = 1
-        _check_text(text, name, False, result, copies)
+        _check_text(text, name, False, result, copies, findings)
     else:
         files, problems = discover([str(p) for p in paths or []], recursive=recursive)
-        result.diagnostics.extend(problems)
+        findings.extend(problems)
         for done, input_file in enumerate(files, 1):
-            read = _read(input_file, result)
+            read = _read(input_file, result, findings)
             if read is not None:
-                _check_text(read, input_file.name, input_file.walked, result, copies)
+                _check_text(read, input_file.name, input_file.walked, result, copies, findings)
             if progress is not None:
                 progress(input_file.name, done, len(files))
     copies.finish(result)
+    result.diagnostics = findings.kept()
+    result.left_out = {kind: n for kind, n in findings.left_out.items() if n}
     return result
 
 
@@ -119,21 +128,21 @@ FACT_KINDS = ("IPPool", "FelixConfiguration")
 CALICO_GROUPS = ("projectcalico.org/", "crd.projectcalico.org/")
 
 
-def _check_text(text: str, name: str, walked: bool, result: LoadResult, copies: _Copies) -> None:
+def _check_text(
+    text: str, name: str, walked: bool, result: LoadResult, copies: _Copies, findings: Findings
+) -> None:
     """Read and validate one file's text, a resource at a time (``stream_documents``). A stream
-    found broken after some resources were checked is checked again from ``read_documents``,
-    which recovers the documents around the error; what the first pass found is forgotten."""
-    found = LoadResult()
+    found broken after some resources were checked is checked again from ``read_into``, which
+    recovers the documents around the error; what the first pass found is forgotten."""
+    found, sink = LoadResult(), Findings()
     mark = copies.mark()
     try:
-        _check(stream_documents(text, name, found.diagnostics), walked, found, copies)
+        _check(stream_documents(text, name, sink), walked, found, copies, sink)
     except Broken:
         copies.undo(mark)
-        found = LoadResult()
-        documents, diagnostics = read_documents(text, name)
-        found.diagnostics.extend(diagnostics)
-        _check(iter(documents), walked, found, copies)
-    result.diagnostics.extend(found.diagnostics)
+        found, sink = LoadResult(), Findings()
+        _check(read_into(text, name, sink), walked, found, copies, sink)
+    findings.absorb(sink)
     result.documents.extend(found.documents)
     result.facts.extend(found.facts)
     result.rejected.extend(found.rejected)
@@ -141,18 +150,20 @@ def _check_text(text: str, name: str, walked: bool, result: LoadResult, copies: 
     result.resources += found.resources
 
 
-def _check(raws: Iterator[RawDocument], walked: bool, result: LoadResult, copies: _Copies) -> None:
+def _check(
+    raws: Iterator[RawDocument], walked: bool, result: LoadResult, copies: _Copies, sink: Sink
+) -> None:
     """Validate resources in order, holding none once done (unless ``copies`` keeps them)."""
     with gc_paused():  # the collector would rescan the growing set of models again and again
         for raw in raws:
             result.resources += 1
             note = not_a_manifest(raw) if walked else None
             if note is not None:
-                result.diagnostics.append(note)
+                sink.append(note)
                 continue
-            document, failed = _validate(raw, result)
+            document, failed = _validate(raw, sink)
             if document is not None:
-                copies.see(document, result)
+                copies.see(document, result, sink)
             elif failed and copies.quarantine:
                 result.rejected.append(raw)
             if raw.kind in FACT_KINDS and raw.api_version.startswith(CALICO_GROUPS):
@@ -162,7 +173,7 @@ def _check(raws: Iterator[RawDocument], walked: bool, result: LoadResult, copies
                 gc.collect(1)  # reference cycles (failed validations' tracebacks), young objects only
 
 
-def _validate(raw: RawDocument, result: LoadResult) -> tuple[Document | None, bool]:
+def _validate(raw: RawDocument, sink: Sink) -> tuple[Document | None, bool]:
     """The valid document, or ``None``; and whether an error was found (not only a note: a kind
     skipped as not policy, a staged policy)."""
     try:
@@ -172,22 +183,22 @@ def _validate(raw: RawDocument, result: LoadResult) -> tuple[Document | None, bo
             raise
         message = f"internal error validating {raw.label}: {type(exc).__name__}: {exc}"
         document, diagnostics = None, [make("C2C000", message, raw.source())]
-    result.diagnostics.extend(diagnostics)
+    sink.extend(diagnostics)
     return document, any(d.severity is Severity.ERROR for d in diagnostics)
 
 
-def _read(input_file: InputFile, result: LoadResult) -> str | None:
+def _read(input_file: InputFile, result: LoadResult, sink: Sink) -> str | None:
     """The file's text, or ``None`` (and a diagnostic) when it cannot be read or decoded."""
     result.files += 1
     try:
         data = input_file.read_bytes()
     except OSError as exc:
-        result.diagnostics.append(make("C2C101", f"{input_file.name}: cannot read: {exc.strerror or exc}"))
+        sink.append(make("C2C101", f"{input_file.name}: cannot read: {exc.strerror or exc}"))
         return None
     decoded = decode(data, input_file.name)
     if decoded.text is None:
         assert decoded.diagnostic is not None
-        result.diagnostics.append(decoded.diagnostic)
+        sink.append(decoded.diagnostic)
     return decoded.text
 
 
@@ -278,7 +289,7 @@ class _Copies:
         self._journal.clear()
         self.count, self.checked = mark
 
-    def see(self, document: Document, result: LoadResult) -> None:
+    def see(self, document: Document, result: LoadResult, sink: Sink) -> None:
         self.count += 1
         if self.keep:
             result.documents.append(document)
@@ -300,7 +311,7 @@ class _Copies:
                 f"{document.raw.label} is given again with the same content (first at"
                 f" {earlier.source}): one resource, converted once"
             )
-            result.diagnostics.append(make("C2C225", message, document.source()))
+            sink.append(make("C2C225", message, document.source()))
             return
         if key not in self.refused:
             self.refused.add(key)
@@ -314,7 +325,7 @@ class _Copies:
         if self.quarantine:
             result.refused.append(document.raw)
         message = f"{document.raw.label} is defined again, differently (first at {earlier.source})"
-        result.diagnostics.append(make("C2C224", message, document.source()))
+        sink.append(make("C2C224", message, document.source()))
 
     def _leave_out(self, document: Document) -> None:
         self.left_out.add(id(document))
@@ -343,7 +354,7 @@ def _refuse_duplicates(result: LoadResult, namespace: str = "default") -> None:
     documents, result.documents = result.documents, []
     copies = _Copies(keep=True, namespace=namespace)
     for document in documents:
-        copies.see(document, result)
+        copies.see(document, result, result.diagnostics)
     copies.finish(result)
 
 

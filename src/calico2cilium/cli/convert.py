@@ -35,6 +35,7 @@ from calico2cilium.cli.common import (
     write_stdout,
 )
 from calico2cilium.diagnostics import Diagnostic, Severity
+from calico2cilium.diagnostics.bounded import count
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.render import Report, capped, render_report
 
@@ -289,11 +290,12 @@ def command(
         elif not quiet:
             notes.append(f"wrote the report {report_path}: verdict {run.verdict or 'not proven'}")
     shown = [d for d in run.diagnostics if not quiet or d.severity is Severity.ERROR]
-    shown = capped(sorted(shown, key=Diagnostic.sort_key))
+    levels = (Severity.ERROR,) if quiet else tuple(Severity)
+    shown = capped(sorted(shown, key=Diagnostic.sort_key), left_out=result.left_out, severities=levels)
     summary = ""
     if not quiet:
-        errors = sum(d.severity is Severity.ERROR for d in diagnostics)
-        warnings = sum(d.severity is Severity.WARNING for d in diagnostics)
+        errors = count(diagnostics, result.left_out, Severity.ERROR)
+        warnings = count(diagnostics, result.left_out, Severity.WARNING)
         summary = (
             f"{loaded.files} files, {loaded.resources} resources in, {len(result.documents)} Cilium"
             f" resources out (Cilium {facts.target.name}), {errors} errors, {warnings} warnings"

@@ -44,6 +44,7 @@ def command(
     Exit status: 0 clean, 1 warnings only (see --fail-on), 2 errors (invalid input), 3 internal
     error ('calico2cilium explain exit-status').
     """
+    from calico2cilium.diagnostics.bounded import count
     from calico2cilium.diagnostics.render import FORMATS, capped
     from calico2cilium.load import load
 
@@ -53,11 +54,12 @@ def command(
     result = load(given, recursive=recursive, progress=progress, keep=False)  # findings only
     progress.done()
     shown = [d for d in result.diagnostics if not quiet or d.severity is Severity.ERROR]
-    shown = capped(sorted(shown, key=Diagnostic.sort_key))
+    levels = (Severity.ERROR,) if quiet else tuple(Severity)
+    shown = capped(sorted(shown, key=Diagnostic.sort_key), left_out=result.left_out, severities=levels)
     click.echo(FORMATS[fmt](shown), nl=False)
     if not quiet:
-        errors = sum(d.severity is Severity.ERROR for d in result.diagnostics)
-        warnings = sum(d.severity is Severity.WARNING for d in result.diagnostics)
+        errors = count(result.diagnostics, result.left_out, Severity.ERROR)
+        warnings = count(result.diagnostics, result.left_out, Severity.WARNING)
         click.echo(
             f"{result.files} files, {result.resources} resources, {result.valid} valid, "
             f"{errors} errors, {warnings} warnings",

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from calico2cilium import ir
 from calico2cilium.calico.selector import All
 from calico2cilium.compile import labelspace as ls
+from calico2cilium.compile.components import components
 from calico2cilium.compile.failclosed import closed_policy, unknown_tier, widened_policy, widened_rules
 from calico2cilium.compile.hostpeers import cover, cover_region
 from calico2cilium.compile.http import http_grant
@@ -166,111 +167,27 @@ def compile_plan(
             by_tier[tier.name].append(PolicySpec(pp.subject, tuple(rules), pp))
             tier_of[tier.name] = tier
         tiers = tier_specs(by_tier, tier_of)
-        size = sum(
-            len(ps.subject.cubes) + sum(len(r.match.cubes) for r in ps.rules)
-            for t in tiers
-            for ps in t.policies
+        # With ``expressible`` and no http rule, the output keeps each rule's own shape
+        # (compile/structure.py), else it takes the region form. Each part whose subjects meet no
+        # other part's is compiled apart, under its own budget (compile/components.py).
+        notes = (wider_rules, closed_tiers)
+        part_regions: list[Region] = []
+        profile_allow[direction] = []
+        parts = components(tiers)
+        for part in parts:
+            whole = len(parts) == 1
+            members = policies if whole else [_owner(ps) for t in part for ps in t.policies]
+            one = _Part(direction, part, members, whole)
+            if expressible is not None and not has_http:
+                part_denied, part_profile = _structural_part(one, expressible, target, diagnostics, notes)
+            else:
+                part_denied, part_profile = _region_part(one, diagnostics, notes)
+            part_regions.append(part_denied)
+            profile_allow[direction].extend(part_profile)
+        # The parts' subjects are disjoint, so are their deny regions.
+        denied_by[direction] = (
+            part_regions[0] if len(part_regions) == 1 else Region.of(c for r in part_regions for c in r.cubes)
         )
-        structural = expressible is not None and not has_http
-        if structural:
-            # The output keeps each rule's own shape (compile/structure.py); its walk also says
-            # which rules decide nothing (compile/shadows.py).
-            assert expressible is not None
-            try:
-                # The rules' own budgets come out of a pool of the same size (``_rule_budget``):
-                # a rule past its own falls back alone; the direction's counts the rest.
-                with budget(limit_for(size)), shared_pool(limit_for(size)):
-                    denied_by[direction], profile_allow[direction], structure = _structural(
-                        policies, tiers, direction, expressible, target
-                    )
-            except WorkBudgetExceeded as err:
-                _fail_closed_direction(direction, tiers, profile_allow, denied_by, diagnostics, err)
-                continue
-            for pp in policies:
-                if pp.policy.rules(direction) is not None:
-                    pp.allow.setdefault(direction, [])
-            for rule_entry, rule_err in structure.too_complex:
-                diagnostics.add(_left_out(direction, rule_entry, rule_err))
-            for rule_entry, kept_out in structure.partly:
-                diagnostics.add(_partly_narrowed(rule_entry, kept_out))
-            spoke = _speaking(structure.walk, size)
-            for shadow in shadowed(direction, tiers, spoke, wider_rules, closed_tiers):
-                diagnostics.add(shadow)
-            continue
-        try:
-            with budget(limit_for(size)):
-                result = compile_ordering(tiers)
-        except WorkBudgetExceeded as err:
-            _fail_closed_direction(direction, tiers, profile_allow, denied_by, diagnostics, err)
-            continue
-        denied_by[direction] = result.deny
-        spoke = {id(d.provenance) for d in (*result.decisions, *result.passes)}
-        for shadow in shadowed(direction, tiers, spoke, wider_rules, closed_tiers):
-            diagnostics.add(shadow)
-        # What a rule may be emitted as: its own region (within its policy's subject) minus what
-        # Calico denies. That covers the part it decided and stays inside the allowed region; it
-        # is usually far simpler than the decided part, which also lost what earlier *allow*
-        # rules took (the union is the same, and the union is all Cilium sees).
-        denied = cube_index(subject_key(c.subject for c in result.deny.cubes))
-        denied.add(list(result.deny.cubes))
-        allowed_l4 = cube_index(subject_key(c.subject for c in result.allow.cubes))
-        allowed_l4.add(list(result.allow.cubes))
-        seen_by = {id(d.provenance): d.region for d in result.logs}
-        # A rule that decided nothing (earlier rules, a Pass or the tier before took all of its
-        # region) needs no grant: the union of the grants covers every decided part all the same,
-        # and its widened form could be inexpressible for no reason (a spurious C2C310).
-        deciding = {id(d.provenance) for d in result.decisions if d.action is Action.ALLOW}
-        for tier_spec in tiers:
-            for policy_spec in tier_spec.policies:
-                owner = policy_spec.provenance
-                assert isinstance(owner, PolicyPlan)
-                subject_cubes = owner.subject.disjoint_cubes()
-                for rule_spec in policy_spec.rules:
-                    rule_ref = rule_spec.provenance
-                    assert isinstance(rule_ref, RuleRef)
-                    if rule_spec.action is Action.LOG:
-                        _http(
-                            rule_ref,
-                            rule_spec,
-                            subject_cubes,
-                            direction,
-                            seen_by,
-                            allowed_l4,
-                            owner,
-                            diagnostics,
-                        )
-                        continue
-                    if rule_spec.action is not Action.ALLOW or id(rule_ref) not in deciding:
-                        continue
-                    wide = rule_spec.match.restrict_subject(subject_cubes).cubes
-                    try:
-                        with budget(limit_for(len(wide) + len(result.deny.cubes))):
-                            allowed = denied.subtract(wide)
-                    except WorkBudgetExceeded as err:  # the rule is left out: Cilium denies it
-                        diagnostics.add(_too_complex(direction, owner.policy, err, rule_ref.rule))
-                        continue
-                    if allowed:
-                        note = f"{rule_name(rule_ref)}, less what Calico denies ({REGION_FORM})"
-                        form, form_deny = closed_form(allowed, denied, allowed_l4) or (None, ())
-                        grant = Grant(rule_ref.rule, tuple(allowed), wide, form, form_deny, note)
-                        owner.allow.setdefault(direction, []).append(grant)
-        # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
-        # minus what Calico denies (the pieces it decided lost what earlier allows took).
-        profile: list[Grant] = []
-        widened: set[tuple[object, object]] = set()
-        everything = L4Set.all()
-        for decision in result.decisions:
-            if decision.action is Action.ALLOW and isinstance(decision.provenance, AfterTiers):
-                for cube in decision.region.cubes:
-                    key = (cube.subject, cube.peer)
-                    if key not in widened:
-                        widened.add(key)
-                        wide_cube = Cube(cube.subject, cube.peer, everything)
-                        allowed = denied.subtract([wide_cube])
-                        form, form_deny = closed_form(allowed, denied, allowed_l4) or (None, ())
-                        note = f"{PROFILE_NOTE} ({REGION_FORM})"
-                        profile.append(Grant(None, tuple(allowed), (wide_cube,), form, form_deny, note))
-        profile_allow[direction] = profile
         for pp in policies:
             if pp.policy.rules(direction) is not None:
                 pp.allow.setdefault(direction, [])
@@ -373,6 +290,140 @@ def _structural(
         if native:
             denied.extend(result.walk.denied(native))
     return Region.of(denied), profile, result
+
+
+def _owner(spec: PolicySpec) -> PolicyPlan:
+    assert isinstance(spec.provenance, PolicyPlan)
+    return spec.provenance
+
+
+def _size(tiers: Sequence[TierSpec]) -> int:
+    """The cubes of a compile's input, which its work budget is sized by (``limit_for``)."""
+    return sum(
+        len(ps.subject.cubes) + sum(len(r.match.cubes) for r in ps.rules) for t in tiers for ps in t.policies
+    )
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One independent part of a direction's compile (``components.components``): its tiers, the
+    output policies it covers (every policy of the input when it is the whole direction)."""
+
+    direction: ir.Direction
+    tiers: list[TierSpec]
+    members: Sequence[PolicyPlan]
+    whole: bool
+
+
+def _structural_part(
+    part: _Part,
+    expressible: Expressible,
+    target: CiliumTarget,
+    diagnostics: Diagnostics,
+    notes: tuple[set[ir.Origin], bool],
+) -> tuple[Region, list[Grant]]:
+    """``_structural`` for one part under its own work budget (sized by its own input): Calico's
+    deny region (as ``_structural``) and the profile's grants of the part. A part past its budget
+    fails closed alone (``_closed_part``)."""
+    direction, size = part.direction, _size(part.tiers)
+    try:
+        # The rules' own budgets come out of a pool of the same size (``_rule_budget``): a rule
+        # past its own falls back alone; the part's budget counts the rest.
+        with budget(limit_for(size)), shared_pool(limit_for(size)):
+            denied, profile, structure = _structural(part.members, part.tiers, direction, expressible, target)
+    except WorkBudgetExceeded as err:
+        return _closed_part(part, diagnostics, err), []
+    for rule_entry, rule_err in structure.too_complex:
+        diagnostics.add(_left_out(direction, rule_entry, rule_err))
+    for rule_entry, kept_out in structure.partly:
+        diagnostics.add(_partly_narrowed(rule_entry, kept_out))
+    spoke = _speaking(structure.walk, size)
+    wider_rules, closed_tiers = notes
+    for shadow in shadowed(direction, part.tiers, spoke, wider_rules, closed_tiers):
+        diagnostics.add(shadow)
+    return denied, profile
+
+
+def _region_part(
+    part: _Part, diagnostics: Diagnostics, notes: tuple[set[ir.Origin], bool]
+) -> tuple[Region, list[Grant]]:
+    """The region form of one part of a direction (its rules' regions less what Calico denies,
+    from the ordering engine's walk) under its own work budget: Calico's deny region and the
+    profile's grants of the part. A part past its budget fails closed alone (``_closed_part``)."""
+    wider_rules, closed_tiers = notes
+    direction, tiers = part.direction, part.tiers
+    try:
+        with budget(limit_for(_size(tiers))):
+            result = compile_ordering(tiers)
+    except WorkBudgetExceeded as err:
+        return _closed_part(part, diagnostics, err), []
+    spoke = {id(d.provenance) for d in (*result.decisions, *result.passes)}
+    for shadow in shadowed(direction, tiers, spoke, wider_rules, closed_tiers):
+        diagnostics.add(shadow)
+    # What a rule may be emitted as: its own region (within its policy's subject) minus what
+    # Calico denies. That covers the part it decided and stays inside the allowed region; it
+    # is usually far simpler than the decided part, which also lost what earlier *allow*
+    # rules took (the union is the same, and the union is all Cilium sees).
+    denied = cube_index(subject_key(c.subject for c in result.deny.cubes))
+    denied.add(list(result.deny.cubes))
+    allowed_l4 = cube_index(subject_key(c.subject for c in result.allow.cubes))
+    allowed_l4.add(list(result.allow.cubes))
+    seen_by = {id(d.provenance): d.region for d in result.logs}
+    # A rule that decided nothing (earlier rules, a Pass or the tier before took all of its
+    # region) needs no grant: the union of the grants covers every decided part all the same,
+    # and its widened form could be inexpressible for no reason (a spurious C2C310).
+    deciding = {id(d.provenance) for d in result.decisions if d.action is Action.ALLOW}
+    for tier_spec in tiers:
+        for policy_spec in tier_spec.policies:
+            owner = policy_spec.provenance
+            assert isinstance(owner, PolicyPlan)
+            subject_cubes = owner.subject.disjoint_cubes()
+            for rule_spec in policy_spec.rules:
+                rule_ref = rule_spec.provenance
+                assert isinstance(rule_ref, RuleRef)
+                if rule_spec.action is Action.LOG:
+                    _http(
+                        rule_ref,
+                        rule_spec,
+                        subject_cubes,
+                        direction,
+                        seen_by,
+                        allowed_l4,
+                        owner,
+                        diagnostics,
+                    )
+                    continue
+                if rule_spec.action is not Action.ALLOW or id(rule_ref) not in deciding:
+                    continue
+                wide = rule_spec.match.restrict_subject(subject_cubes).cubes
+                try:
+                    with budget(limit_for(len(wide) + len(result.deny.cubes))):
+                        allowed = denied.subtract(wide)
+                except WorkBudgetExceeded as err:  # the rule is left out: Cilium denies it
+                    diagnostics.add(_too_complex(direction, owner.policy, err, rule_ref.rule))
+                    continue
+                if allowed:
+                    note = f"{rule_name(rule_ref)}, less what Calico denies ({REGION_FORM})"
+                    form, form_deny = closed_form(allowed, denied, allowed_l4) or (None, ())
+                    grant = Grant(rule_ref.rule, tuple(allowed), wide, form, form_deny, note)
+                    owner.allow.setdefault(direction, []).append(grant)
+    # The profile's part, widened the same way: each (subject, peer) piece with every L4 flow,
+    # minus what Calico denies (the pieces it decided lost what earlier allows took).
+    profile: list[Grant] = []
+    widened: set[tuple[object, object]] = set()
+    everything = L4Set.all()
+    for decision in result.decisions:
+        if decision.action is Action.ALLOW and isinstance(decision.provenance, AfterTiers):
+            for cube in decision.region.cubes:
+                key = (cube.subject, cube.peer)
+                if key not in widened:
+                    widened.add(key)
+                    wide_cube = Cube(cube.subject, cube.peer, everything)
+                    allowed = denied.subtract([wide_cube])
+                    form, form_deny = closed_form(allowed, denied, allowed_l4) or (None, ())
+                    note = f"{PROFILE_NOTE} ({REGION_FORM})"
+                    profile.append(Grant(None, tuple(allowed), (wide_cube,), form, form_deny, note))
+    return result.deny, profile
 
 
 def _speaking(walk: Walk, size: int) -> set[int]:
@@ -479,45 +530,69 @@ def _structural_closed(
     return None if denied is None else (tuple(closed), denied)
 
 
-def _fail_closed_direction(
-    direction: ir.Direction,
-    tiers: Sequence[TierSpec],
-    profile_allow: dict[ir.Direction, list[Grant]],
-    denied_by: dict[ir.Direction, Region],
-    diagnostics: Diagnostics,
-    err: WorkBudgetExceeded,
-) -> None:
-    """Calico's order in ``direction`` could not be computed within the work budget: fail closed.
-    Every policy governing the direction keeps its subjects selected (Cilium's default deny) and
-    allows nothing; nothing is allowed after the tiers either; Calico's deny region is taken to be
-    every flow, so a Kubernetes NetworkPolicy's companion denies all it allows."""
+def _closed_part(part: _Part, diagnostics: Diagnostics, err: WorkBudgetExceeded) -> Region:
+    """Calico's order in one part of a direction could not be computed within the work budget:
+    fail closed. Every policy of the part keeps its subjects selected (Cilium's default deny) and
+    allows nothing; nothing is allowed after the tiers either for them. Returns Calico's deny
+    region taken to be every flow of the part's subjects (every flow, for the whole direction), so
+    a Kubernetes NetworkPolicy's companion denies all it allows."""
+    direction = part.direction
     owner = err.owner.policy if isinstance(err.owner, PolicyPlan) else None
-    diagnostics.add(_too_complex(direction, owner, err, None))
-    for tier_spec in tiers:
+    diagnostics.add(_too_complex(direction, owner, err, None, None if part.whole else _part_name(part)))
+    subjects: list[LabelCube] = []
+    for tier_spec in part.tiers:
         for policy_spec in tier_spec.policies:
             assert isinstance(policy_spec.provenance, PolicyPlan)
             policy_spec.provenance.allow[direction] = []
             policy_spec.provenance.deny.pop(direction, None)  # the structural form's, if any
             policy_spec.provenance.open.discard(direction)  # default deny stays on
-    profile_allow[direction] = []
+            subjects.extend(policy_spec.subject.cubes)
     # Calico's deny region over-approximated by every flow (not computed: that is what ran out).
-    denied_by[direction] = Region(tuple(Cube(LabelCube(), p, L4Set.all()) for p in all_peers()))
+    if part.whole:
+        return Region(tuple(Cube(LabelCube(), p, L4Set.all()) for p in all_peers()))
+    return Region.of(Cube(s, p, L4Set.all()) for s in subjects for p in all_peers())
+
+
+NAMED_POLICIES = 6
+"""A C2C350 for one part of a direction names at most this many of its policies."""
+
+
+def _part_name(part: _Part) -> str:
+    """The policies of a part (and their namespaces), for its C2C350."""
+    names = [pp.policy.origin.resource for pp in part.members]
+    more = f" and {len(names) - NAMED_POLICIES} more" if len(names) > NAMED_POLICIES else ""
+    spaces = sorted({pp.policy.namespace for pp in part.members if pp.policy.namespace})
+    where = f" (namespace {', '.join(spaces)})" if spaces else ""
+    return f"{', '.join(names[:NAMED_POLICIES])}{more}{where}"
 
 
 def _too_complex(
-    direction: ir.Direction, policy: ir.Policy | None, err: WorkBudgetExceeded, rule: ir.Rule | None
+    direction: ir.Direction,
+    policy: ir.Policy | None,
+    err: WorkBudgetExceeded,
+    rule: ir.Rule | None,
+    part: str | None = None,
 ) -> Diagnostic:
+    """C2C350 for a rule left out, or (no ``rule``) a direction failing closed: all of it, or the
+    ``part`` of it (its policies named) whose subjects no other policy's meet."""
     if rule is not None:
         where, source = str(rule.origin), rule.origin.source
         lost = "this rule is left out, so Cilium denies the traffic it allowed"
     else:
         where = policy.origin.resource if policy is not None else f"the {direction.value} policies"
         source = policy.origin.source if policy is not None else None
-        lost = (
-            f"every pod a policy selects for {direction.value} is left in Cilium's default deny with"
-            f" nothing allowed in that direction, so Cilium denies all {direction.value} traffic Calico"
-            " allowed there"
-        )
+        if part is None:
+            lost = (
+                f"every pod a policy selects for {direction.value} is left in Cilium's default deny with"
+                f" nothing allowed in that direction, so Cilium denies all {direction.value} traffic Calico"
+                " allowed there"
+            )
+        else:
+            lost = (
+                f"every pod selected for {direction.value} by {part} is left in Cilium's default deny"
+                f" with nothing allowed in that direction, so Cilium denies all {direction.value} traffic"
+                " Calico allowed there (pods no policy of these selects keep theirs)"
+            )
     return make("C2C350", f"{where}: {err.detail}; {lost}", source, hint=err.hint, narrowing=True)
 
 

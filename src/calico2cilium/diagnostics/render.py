@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from calico2cilium.diagnostics import Diagnostic
+from calico2cilium.diagnostics import Diagnostic, Severity
+from calico2cilium.diagnostics.bounded import REPEAT_LIMIT, LeftOut
 
 
 def text(diagnostics: Sequence[Diagnostic]) -> str:
@@ -124,25 +125,34 @@ def _uri(file: str) -> str:
     return quote(file)
 
 
-REPEAT_LIMIT = 100
-"""Findings of one code printed before the rest are counted (C2C112)."""
-
-
-def capped(diagnostics: Sequence[Diagnostic], limit: int = REPEAT_LIMIT) -> list[Diagnostic]:
+def capped(
+    diagnostics: Sequence[Diagnostic],
+    limit: int = REPEAT_LIMIT,
+    left_out: LeftOut | None = None,
+    severities: Collection[Severity] = tuple(Severity),
+) -> list[Diagnostic]:
     """``diagnostics`` with at most ``limit`` of each code (the first ones, in order), and for each
     code with more, one C2C112 note at the end saying how many more: a huge broken input must not
-    print a million lines. The exit status is computed from all of them, not from this."""
+    print a million lines. The exit status is computed from all of them, not from this.
+
+    ``left_out``: findings counted but not kept (``bounded.Findings``), of the ``severities``
+    shown (``--quiet``: errors), counted among the ones not shown."""
     from calico2cilium.diagnostics.catalog import make
 
+    more: dict[str, int] = {}
+    for (code, severity), n in (left_out or {}).items():
+        if severity in severities:
+            more[code] = more.get(code, 0) + n
     seen: dict[str, int] = {}
     kept: list[Diagnostic] = []
     for d in diagnostics:
         seen[d.code] = seen.get(d.code, 0) + 1
         if seen[d.code] <= limit:
             kept.append(d)
-    for code, count in seen.items():
-        if count > limit:
-            kept.append(make("C2C112", f"{count - limit} more {code} not shown (first {limit} above)"))
+    for code in {**seen, **more}:
+        total = seen.get(code, 0) + more.get(code, 0)
+        if total > limit:
+            kept.append(make("C2C112", f"{total - limit} more {code} not shown (first {limit} above)"))
     return kept
 
 

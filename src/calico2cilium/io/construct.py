@@ -27,6 +27,8 @@ from typing import Any, cast
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from calico2cilium.io.goyaml import kubectl_reads_as_other
+
 STR_TAG = "tag:yaml.org,2002:str"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
@@ -47,8 +49,10 @@ class Built:
     """Mappings and sequences built; the document's expanded size when ``tree`` is true."""
     tree: bool = True
     """No container is reached twice (through aliases): no cycles, and nothing expands."""
-    start: tuple[int, int] = (0, 0)
-    """Where the document's root node's line starts: (character offset, line), both from 0."""
+    start: tuple[int, int, int] = (0, 0, 0)
+    """Where the document's root node is: (character offset of its line, line, column), all from 0."""
+    kubectl_other: list[str] = field(default_factory=list)
+    """Plain scalars read as strings that kubectl reads as a boolean or a number (``io.goyaml``)."""
 
 
 @contextmanager
@@ -61,6 +65,9 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+_MISSING = object()
 
 
 class _Fallback(Exception):
@@ -80,10 +87,20 @@ class Loader(yaml.CSafeLoader):
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
+        self._text = stream
+        self._documents = 0
+        """Documents begun by ``next_document``."""
+        self._nodes: Loader | None = None
+        """A second parser over the text, for the documents ``next_document`` builds from nodes."""
+        self._nodes_at = 0
+        """Documents the second parser has read."""
+        self._constants: dict[tuple[str, str], Any] = {}
         self._built: dict[Node, Any] = {}
         self._result = Built(None)
         self._duplicates: list[Duplicate] = []
         self._tags: dict[str, str] = {}
+        self._kubectl_other: set[str] = set()
+        self._pending_other: list[str] = []
         self._scalars: dict[str, Callable[[Any, Node], Any]] = {
             tag: self.yaml_constructors[tag]
             for tag in (
@@ -107,18 +124,153 @@ class Loader(yaml.CSafeLoader):
                 tag = _resolve(self, kind, value, implicit)
                 if len(self._tags) < 20_000:
                     self._tags[value] = tag
+                if tag == STR_TAG and kubectl_reads_as_other(value):
+                    self._kubectl_other.add(value)
+            if self._kubectl_other and value in self._kubectl_other and len(self._pending_other) < 20:
+                self._pending_other.append(value)
             return tag
         return _resolve(self, kind, value, implicit)
+
+    def dispose(self) -> None:
+        if self._nodes is not None:
+            self._nodes.dispose()
+        super().dispose()
+
+    def next_document(self) -> Built | None:
+        """The next document of the stream (``None`` at its end), built from libyaml's events as
+        ``build_document`` builds it from its nodes, without composing them: a composed node
+        takes some 400 bytes (a ``kind: List`` of a million items took 380 MB to read, issue 15
+        item 13). A document the fast path does not build (see ``build_document``) is composed
+        by a second parser over the text and built from its nodes, so the result and every
+        error are those of ``build_document``."""
+        event = self.get_event()
+        if isinstance(event, yaml.StreamStartEvent):
+            event = self.get_event()
+        if isinstance(event, yaml.StreamEndEvent):
+            return None
+        self._documents += 1
+        try:
+            return self._from_events()
+        except _Fallback:
+            self._to_document_end()
+            return self._from_nodes(self._documents - 1)
+
+    def _to_document_end(self) -> None:
+        """Read the rest of the document's events (a syntax error in it is raised, as composing it
+        would)."""
+        while not isinstance(self.get_event(), yaml.DocumentEndEvent | yaml.StreamEndEvent | None):
+            pass
+
+    def _from_nodes(self, index: int) -> Built:
+        if self._nodes is None:
+            self._nodes = Loader(self._text)
+            self._nodes.max_depth = self.max_depth
+        nodes = self._nodes
+        while self._nodes_at < index and nodes.check_node():
+            nodes.get_node()
+            self._nodes_at += 1
+        nodes.check_node()
+        nodes._pending_other = []  # noted in the documents skipped
+        node = nodes.get_node()
+        self._nodes_at += 1
+        assert node is not None, "the first parser read this document"
+        return nodes.build_document(node)
+
+    def _from_events(self) -> Built:
+        """The fast path of ``build_document``, from the events of one document."""
+        built = Built(None)
+        self._pending_other = built.kubectl_other  # what ``resolve`` notes while it is built
+        anchors: dict[str, tuple[Any, bool, str]] = {}  # anchor -> value, is a container, text
+        open_: list[list[Any]] = []  # [container, is a mapping, a key is waiting, the key]
+        while True:
+            event: Any = self.get_event()
+            cls = event.__class__
+            anchor = None
+            if cls is yaml.ScalarEvent:
+                text = event.value
+                value = self._scalar_event(event)
+                container = False
+                anchor = event.anchor
+            elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                mapping = cls is yaml.MappingStartEvent
+                if event.tag not in (None, "!", MAP_TAG if mapping else SEQ_TAG):
+                    raise _Fallback
+                if len(open_) + 1 > self.max_depth:
+                    raise _Fallback
+                built.containers += 1
+                value = {} if mapping else []
+                container, text = True, ""
+                anchor = event.anchor
+            elif cls is yaml.AliasEvent:
+                found = anchors.get(event.anchor)
+                if found is None:
+                    raise _Fallback  # an undefined alias: the composer's error
+                value, container, text = found
+                if container:
+                    built.tree = False
+                container = False  # already built: nothing to open
+            elif cls is yaml.SequenceEndEvent or cls is yaml.MappingEndEvent:
+                open_.pop()
+                continue
+            elif cls is yaml.DocumentEndEvent:
+                return built
+            else:
+                continue
+            if anchor is not None:
+                if anchor in anchors:
+                    raise _Fallback  # the composer decides
+                anchors[anchor] = (value, container, text)
+            if not open_:
+                mark = event.start_mark
+                built.data = value
+                built.start = (mark.index - mark.column, mark.line, mark.column)
+            else:
+                parent = open_[-1]
+                if not parent[1]:
+                    parent[0].append(value)
+                elif parent[2]:
+                    parent[0][parent[3]] = value
+                    parent[2] = False
+                else:
+                    if container or (cls is yaml.AliasEvent and isinstance(value, dict | list)):
+                        raise _Fallback  # a key that is not a scalar: PyYAML decides
+                    if value in parent[0]:
+                        built.duplicates.append((event.start_mark, text))
+                    parent[2], parent[3] = True, value
+            if container:
+                open_.append([value, cls is yaml.MappingStartEvent, False, None])
+
+    def _scalar_event(self, event: Any) -> Any:
+        tag = event.tag
+        value = event.value
+        if tag is None or tag == "!":
+            tag = self.resolve(ScalarNode, value, event.implicit)
+        if tag == STR_TAG:
+            return value
+        known = self._constants.get((tag, value), _MISSING)
+        if known is not _MISSING:
+            return known
+        construct = self._scalars.get(tag)
+        if construct is None:
+            raise _Fallback
+        try:
+            made = construct(self, ScalarNode(tag, value, event.start_mark, event.end_mark, event.style))
+        except (ValueError, KeyError) as exc:  # an explicit tag on a value it cannot hold
+            raise _Fallback from exc
+        if len(self._constants) < 20_000:
+            self._constants[tag, value] = made
+        return made
 
     def build_document(self, node: Node) -> Built:
         """The data of one document (as ``construct_document`` builds it), with its findings."""
         mark = node.start_mark
-        start = (mark.index - mark.column, mark.line)
-        built = self._result = Built(None, start=start)
+        start = (mark.index - mark.column, mark.line, mark.column)
+        built = self._result = Built(None, start=start, kubectl_other=self._pending_other)
+        self._pending_other = []
         try:
             built.data = self._value(node, 1)
         except _Fallback:
-            built = Built(None, tree=False, start=start)
+            built = Built(None, tree=False, start=start, kubectl_other=built.kubectl_other)
             self._duplicates = built.duplicates
             try:
                 built.data = self.construct_document(node)

@@ -25,6 +25,8 @@ from typing import Any, TextIO
 
 import yaml
 
+from calico2cilium.io.goyaml import kubectl_reads_as_other
+
 _SAFE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 _SHORT_KIND = {
     "CiliumNetworkPolicy": "cnp",
@@ -69,6 +71,16 @@ def _represent_flow_list(dumper: Any, data: _FlowList | _FlowRows) -> Any:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
 
 
+def _represent_str(dumper: Any, data: str) -> Any:
+    """A string, quoted where kubectl would read it plain as something else (``io.goyaml``:
+    ``matchLabels: {1e3: web}`` reached the API server as ``{"1000": "web"}``, another label)."""
+    node = dumper.represent_str(data)
+    if kubectl_reads_as_other(data):
+        node.style = "'"
+    return node
+
+
+_Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(_FlowMap, _represent_flow_map)
 _Dumper.add_representer(_FlowList, _represent_flow_list)
 _Dumper.add_representer(_FlowRows, _represent_flow_list)
@@ -133,7 +145,7 @@ class _DenseRows:
         return token
 
     def _text(self, item: Any) -> str | None:
-        key = json.dumps(item)
+        key = repr(item)  # not json.dumps, which writes the keys 1 and "1" alike
         if key not in self._items:
             text = yaml.dump(
                 item, Dumper=_Dumper, default_flow_style=True, allow_unicode=True, width=2**30

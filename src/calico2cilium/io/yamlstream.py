@@ -16,15 +16,16 @@ import json
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
 
 from calico2cilium.diagnostics import Diagnostic, Severity, Source
+from calico2cilium.diagnostics.bounded import Findings, Sink
 from calico2cilium.io.construct import Built, Loader, gc_paused
 from calico2cilium.io.documents import RawDocument
-from calico2cilium.io.locate import Chunk, Locator, Path
+from calico2cilium.io.locate import Chunk, JsonLocator, Locator, Path, Starts
 
 MAX_DEPTH = 100
 MAX_NODES_PER_DOCUMENT = 1_000_000
@@ -45,10 +46,8 @@ def _parse(text: str) -> _Parsed:
     loader.max_depth = MAX_DEPTH
     try:
         with gc_paused():
-            while loader.check_node():
-                node = loader.get_node()
-                if node is not None:
-                    parsed.documents.append(loader.build_document(node))
+            while (built := loader.next_document()) is not None:
+                parsed.documents.append(built)
     except yaml.MarkedYAMLError as exc:
         parsed.error = exc
     except yaml.reader.ReaderError as exc:
@@ -75,10 +74,17 @@ def _reader_error(text: str, exc: yaml.reader.ReaderError) -> yaml.MarkedYAMLErr
 
 def read_documents(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic]]:
     """Parse ``text`` (the contents of file ``name``) into resources and diagnostics."""
+    diagnostics: list[Diagnostic] = []
+    return list(read_into(text, name, diagnostics)), diagnostics
+
+
+def read_into(text: str, name: str, diagnostics: Sink) -> Iterator[RawDocument]:
+    """``read_documents``, the resources given one at a time (a ``kind: List``'s items are made
+    as they are asked for), the diagnostics put into ``diagnostics`` (a bounded ``Findings``)."""
     if text.lstrip()[:1] in ("{", "["):
-        result = _read_json(text, name)
-        if result is not None:
-            return result
+        resources = _read_json(text, name, diagnostics)
+        if resources is not None:
+            return resources
     whole = _parse(text)
     if whole.error is None:
         chunks = [Chunk(0, text)]
@@ -87,7 +93,7 @@ def read_documents(text: str, name: str) -> tuple[list[RawDocument], list[Diagno
         # Recover: parse each '---'-separated piece alone, so one bad document spares the others.
         chunks = _split(text)
         parts = [_parse(chunk.text) for chunk in chunks]
-    return _collect(name, chunks, parts)
+    return _collect(name, chunks, parts, diagnostics)
 
 
 def _split(text: str) -> list[Chunk]:
@@ -99,38 +105,31 @@ def _split(text: str) -> list[Chunk]:
 
 
 def _collect(
-    name: str, chunks: list[Chunk], parts: list[_Parsed]
-) -> tuple[list[RawDocument], list[Diagnostic]]:
+    name: str, chunks: list[Chunk], parts: list[_Parsed], diagnostics: Sink
+) -> Iterator[RawDocument]:
     locator = Locator(chunks, [[built.start for built in part.documents] for part in parts])
-    documents: list[RawDocument] = []
-    diagnostics: list[Diagnostic] = []
+    before = len(diagnostics)
     index = 0
     for chunk_index, (chunk, part) in enumerate(zip(chunks, parts, strict=True)):
         for doc_index, built in enumerate(part.documents):
             if built.data is None:
                 continue  # an empty document, as kubectl skips
-            documents.extend(
-                _resources(name, chunk, built, locator, (chunk_index, doc_index), index, diagnostics)
-            )
+            document = RawDocument(built.data, name, index, locator, (chunk_index, doc_index))
+            problems = _problems(name, chunk, built, document)
+            diagnostics.extend(problems)
+            _note_kubectl(built, document, diagnostics)
+            if not problems:
+                yield from _expand(document, diagnostics)
             index += 1
         if part.error is not None:
             diagnostics.append(_syntax_error(name, chunk, part.error))
-    if index == 0 and not diagnostics:
+    if index == 0 and len(diagnostics) == before:
         diagnostics.append(_no_documents(name))
-    return documents, diagnostics
 
 
-def _resources(
-    name: str,
-    chunk: Chunk,
-    built: Built,
-    locator: Locator,
-    slot: tuple[int, int],
-    index: int,
-    diagnostics: list[Diagnostic],
-) -> list[RawDocument]:
-    """The resources of one non-empty document (its items, for a list), or its problems."""
-    document = RawDocument(built.data, name, index, locator, slot)
+def _problems(name: str, chunk: Chunk, built: Built, document: RawDocument) -> list[Diagnostic]:
+    """What keeps a non-empty document from being read into resources: duplicate keys, and a
+    structure too large or too deep."""
     duplicates = sorted(built.duplicates, key=lambda found: found[0].index)
     problems = [_duplicate(name, chunk, mark, key) for mark, key in duplicates]
     if not built.tree or built.containers > MAX_NODES_PER_DOCUMENT:
@@ -138,8 +137,25 @@ def _resources(
         # A tree built by the fast path is known to be no deeper than MAX_DEPTH.
         check = _check_tree if built.tree else _check_structure
         problems.extend(check(built.data, document))
-    diagnostics.extend(problems)
-    return [] if problems else list(_expand(document, diagnostics))
+    return problems
+
+
+def _note_kubectl(built: Built, document: RawDocument, diagnostics: Sink) -> None:
+    if built.kubectl_other:
+        diagnostics.append(_kubectl_reads_otherwise(document, built.kubectl_other))
+
+
+def _kubectl_reads_otherwise(document: RawDocument, values: list[str]) -> Diagnostic:
+    shown = ", ".join(dict.fromkeys(values))
+    return Diagnostic(
+        "C2C348",
+        Severity.WARNING,
+        f"plain scalar(s) {shown}: strings here, but kubectl reads them as a boolean or a number"
+        " (a mapping key so read becomes another string: 1e3 -> '1000', y -> 'true'), so the"
+        " cluster holds other data than what was read",
+        document.source(),
+        hint="quote them ('1e3', 'y')",
+    )
 
 
 def _no_documents(name: str) -> Diagnostic:
@@ -148,64 +164,64 @@ def _no_documents(name: str) -> Diagnostic:
 
 class Broken(Exception):
     """``stream_documents`` met an error after it had given resources: read the text again with
-    ``read_documents``, which recovers the documents around the error."""
+    ``read_into``, which recovers the documents around the error."""
 
 
-def stream_documents(text: str, name: str, diagnostics: list[Diagnostic]) -> Iterator[RawDocument]:
-    """``read_documents``, one resource at a time, its diagnostics appended to ``diagnostics``:
-    only the document being read and the one after it are held, so a caller that drops each
-    resource once done holds a small part of a large stream.
+def stream_documents(text: str, name: str, diagnostics: Findings) -> Iterator[RawDocument]:
+    """``read_into``, reading the stream a document at a time: only the document being read and
+    the one after it are held, so a caller that drops each resource once done holds a small part
+    of a large stream. A document's resources are made once the next one has started, when its
+    end in the text is known (its positions are then found from its own text).
 
     A stream with an error after the first document raises ``Broken`` (the caller starts again
-    with ``read_documents``); one with an error in its first document, or JSON, is read whole.
+    with ``read_into``); one with an error in its first document, or JSON, is read whole.
     """
     if text.lstrip()[:1] in ("{", "["):
-        yield from _whole(text, name, diagnostics)
+        yield from read_into(text, name, diagnostics)
         return
     chunk = Chunk(0, text)
-    starts: list[tuple[int, int]] = []
+    starts = Starts()
     locator = Locator([chunk], [starts])  # ``starts`` grows as documents are read
     loader = Loader(text)
     loader.max_depth = MAX_DEPTH
-    held: list[RawDocument] = []  # one document's resources, given once the next one has started
+    held: Iterator[RawDocument] | None = None  # the resources of the document read last
+    first = Findings()  # the first document's problems, forgotten if it is read again whole
     given = False
-    before = len(diagnostics)
     index = 0
     try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            built = loader.build_document(node)
+        while (built := loader.next_document()) is not None:
             slot = (0, len(starts))
             starts.append(built.start)
-            given = given or bool(held)
-            yield from held  # its end (this document's start) is known: positions are cheap
-            held = []
+            if held is not None:
+                if not given:
+                    given = True
+                    diagnostics.absorb(first)
+                yield from held
+                held = None
             if built.data is not None:
-                held = _resources(name, chunk, built, locator, slot, index, diagnostics)
+                document = RawDocument(built.data, name, index, locator, slot)
+                problems = _problems(name, chunk, built, document)
+                (diagnostics if given else first).extend(problems)
+                _note_kubectl(built, document, diagnostics if given else first)
+                held = None if problems else _expand(document, diagnostics)
                 index += 1
     except (yaml.MarkedYAMLError, yaml.reader.ReaderError):
         if given:
             raise Broken() from None
-        held = []
-        del diagnostics[before:]  # nothing was given: read again from the start
-        yield from _whole(text, name, diagnostics)
+        held = None  # nothing was given: read again from the start
+        yield from read_into(text, name, diagnostics)
         return
     finally:
         loader.dispose()
-    yield from held
-    if index == 0 and len(diagnostics) == before:
+    if not given:
+        diagnostics.absorb(first)
+    if held is not None:
+        yield from held
+    if index == 0 and not len(first):
         diagnostics.append(_no_documents(name))
 
 
-def _whole(text: str, name: str, diagnostics: list[Diagnostic]) -> Iterator[RawDocument]:
-    documents, found = read_documents(text, name)
-    diagnostics.extend(found)
-    yield from documents
-
-
-def _read_json(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic]] | None:
+def _read_json(text: str, name: str, diagnostics: Sink) -> Iterator[RawDocument] | None:
     """Strict JSON (as ``kubectl -o json`` prints it). ``None``: not JSON, read it as YAML."""
     duplicates: list[str] = []
 
@@ -222,32 +238,36 @@ def _read_json(text: str, name: str) -> tuple[list[RawDocument], list[Diagnostic
         if _parse(text).error is None:
             return None  # YAML flow style, not JSON
         message = f"invalid JSON: {exc.msg}"
-        return [], [Diagnostic("C2C104", Severity.ERROR, message, Source(name, exc.lineno, exc.colno))]
+        diagnostics.append(Diagnostic("C2C104", Severity.ERROR, message, Source(name, exc.lineno, exc.colno)))
+        return iter(())
     except RecursionError:
-        return [], [_too_deep(Source(name))]
+        diagnostics.append(_too_deep(Source(name)))
+        return iter(())
     except ValueError:  # an integer beyond Python's int_max_str_digits (4,300 digits)
         limit = sys.get_int_max_str_digits()
         long_number = re.search(r"\d{" + str(limit + 1) + ",}", text)
         offset = long_number.start() if long_number else 0
         line, column = text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
         message = f"invalid JSON: a number of more than {limit} digits"
-        return [], [Diagnostic("C2C104", Severity.ERROR, message, Source(name, line, column))]
-    locator = Locator([Chunk(0, text)])
+        diagnostics.append(Diagnostic("C2C104", Severity.ERROR, message, Source(name, line, column)))
+        return iter(())
+    locator = JsonLocator(text)
     document = RawDocument(data, name, 0, locator, (0, 0))
     if duplicates:
-        return [], [
+        diagnostics.extend(
             Diagnostic("C2C108", Severity.ERROR, f"duplicate key {key!r} in JSON object", document.source())
             for key in duplicates
-        ]
+        )
+        return iter(())
     # json.loads shares no container. The root's position is the first character that is not
-    # blank: asking the locator for it would compose the whole text as YAML (~100 times its size).
+    # blank, known without the locator.
     start = len(text) - len(text.lstrip())
     root = Source(name, text.count("\n", 0, start) + 1, start - (text.rfind("\n", 0, start) + 1) + 1)
     problems = _check_tree(data, document, root)
     if problems:
-        return [], problems
-    diagnostics: list[Diagnostic] = []
-    return list(_expand(document, diagnostics)), diagnostics
+        diagnostics.extend(problems)
+        return iter(())
+    return _expand(document, diagnostics)
 
 
 def _check_structure(data: Any, document: RawDocument) -> list[Diagnostic]:
@@ -338,7 +358,7 @@ def _deepest_path(data: Any, measured: dict[int, tuple[int, int]], limit: int) -
     return tuple(path)
 
 
-def _expand(document: RawDocument, diagnostics: list[Diagnostic]) -> Iterator[RawDocument]:
+def _expand(document: RawDocument, diagnostics: Sink) -> Iterator[RawDocument]:
     """Flatten ``kind: List``/``*List`` (kubectl output) and top-level YAML lists (calicoctl input).
 
     A list inside a list is flattened too, as ``kubectl apply -f`` does (cli-runtime
@@ -346,8 +366,7 @@ def _expand(document: RawDocument, diagnostics: list[Diagnostic]) -> Iterator[Ra
     its resources were skipped as "v1 List" (review7), so a policy kubectl applies went unconverted."""
     data = document.data
     if isinstance(data, list):
-        for i, item in enumerate(data):
-            yield from _item(document, item, (i,), None, diagnostics)
+        yield from _items(document, data, (), None, diagnostics)
         return
     if not isinstance(data, dict):
         diagnostics.append(_not_a_resource(document, (), data))
@@ -364,7 +383,7 @@ def _is_list(data: dict[str, Any]) -> bool:
 
 
 def _listed(
-    document: RawDocument, data: dict[str, Any], base: Path, diagnostics: list[Diagnostic]
+    document: RawDocument, data: dict[str, Any], base: Path, diagnostics: Sink
 ) -> Iterator[RawDocument]:
     """The resources of the list ``data`` (at ``base`` in ``document``)."""
     kind = str(data["kind"])
@@ -374,8 +393,41 @@ def _listed(
         return
     # A typed list from the API (e.g. NetworkPolicyList) may omit apiVersion/kind on its items.
     inherited = (str(data.get("apiVersion", "")), kind[: -len("List")]) if kind != "List" else None
+    yield from _items(document, items, (*base, "items"), inherited, diagnostics)
+
+
+MAX_NOT_RESOURCES = 1_000
+"""Items of one list that are no resource reported one by one; the rest are counted in the last
+report. An array of millions of numbers made as many diagnostics (and positions)."""
+
+
+def _items(
+    document: RawDocument,
+    items: list[Any],
+    base: Path,
+    inherited: tuple[str, str] | None,
+    diagnostics: Sink,
+) -> Iterator[RawDocument]:
+    reported = more = 0
+    last: Diagnostic | None = None  # given at the end, with the count of the items not reported
     for i, item in enumerate(items):
-        yield from _item(document, item, (*base, "items", i), inherited, diagnostics)
+        if isinstance(item, dict):
+            yield from _item(document, item, (*base, i), inherited, diagnostics)
+        elif reported < MAX_NOT_RESOURCES:
+            reported += 1
+            child = RawDocument(
+                item, document.file, document.index, document.locator, document.slot, (*base, i)
+            )
+            if last is not None:
+                diagnostics.append(last)
+            last = _not_a_resource(child, (), item)
+        else:
+            more += 1
+    if last is not None:
+        if more:
+            message = f"{last.message}; and {more:,} more items of this list that are not resources"
+            last = replace(last, message=message)
+        diagnostics.append(last)
 
 
 def _item(
@@ -383,7 +435,7 @@ def _item(
     item: Any,
     base: Path,
     inherited: tuple[str, str] | None,
-    diagnostics: list[Diagnostic],
+    diagnostics: Sink,
 ) -> Iterator[RawDocument]:
     child = RawDocument(item, document.file, document.index, document.locator, document.slot, base)
     if not isinstance(item, dict):

@@ -192,6 +192,7 @@ def build(
     diagnostics = list(result.diagnostics)
     if check is not None:
         diagnostics.extend(_check_diagnostics(check))
+    diagnostics.extend(_left_out(getattr(result, "left_out", {})))
     for d in sorted(diagnostics, key=Diagnostic.sort_key):
         where = d.source
         entry: PolicyEntry | None = None
@@ -229,6 +230,22 @@ def _by_line(
         if start <= line and (best is None or start >= best[0]):
             best = (start, entries[title])
     return best[1] if best else None
+
+
+def _left_out(left_out: Mapping[tuple[str, Severity], int]) -> list[Diagnostic]:
+    """One C2C112 for each code whose findings past the limit were counted, not kept
+    (``ConvertResult.left_out``): the report cannot place them, but says how many there are."""
+    from calico2cilium.diagnostics.bounded import REPEAT_LIMIT
+    from calico2cilium.diagnostics.catalog import make
+
+    counts: dict[str, int] = {}
+    for (code, _), n in left_out.items():
+        counts[code] = counts.get(code, 0) + n
+    return [
+        make("C2C112", f"{n} more {code} not kept (past the first {REPEAT_LIMIT} of the code)")
+        for code, n in counts.items()
+        if n
+    ]
 
 
 def _check_diagnostics(check: Any) -> list[Diagnostic]:

@@ -689,8 +689,11 @@ CODES = (
         " combination, what those Allows allow. A Deny too large to narrow that way is absorbed"
         " instead (exact: its pods stay in default deny and it is denied only where later allows"
         " meet it). Rather than run for minutes, the conversion stops at a budget that grows with"
-        " the input's size. Where the whole order of a direction ran out, every pod a policy selects"
-        " there stays in Cilium's default deny with nothing allowed in that direction; where one"
+        " the input's size. A direction is compiled in parts, each the policies whose subjects can"
+        " meet one another (Calico decides a pod by the policies selecting it alone), each part"
+        " with its own budget. Where the order of a part ran out, every pod its policies select"
+        " there stays in Cilium's default deny with nothing allowed in that direction (the message"
+        " names the part's policies and namespaces; other parts keep their allows); where one"
         " rule's share ran out (each rule has its own budget too, and after a few costly rules a"
         " frugal one), an Allow, or what a Pass hands to the namespace profile, is left out; a Deny"
         " then leaves out what only some earlier rules allowed of it (C2C353). Either way Cilium only denies more than Calico. The message names the policy (or rule) being compiled when the budget ran out.",
@@ -845,6 +848,23 @@ CODES = (
         passing=_from_nets("Deny", "0.0.0.0/0"),
         failing_flags=_CLUSTER_RANGES,
         passing_flags=_CLUSTER_RANGES,
+    ),
+    CodeDoc(
+        "C2C348",
+        "plain-scalar-kubectl-reads-otherwise",
+        Severity.WARNING,
+        "A plain (unquoted) scalar is a string to this tool but a boolean or a number to kubectl.",
+        "kubectl reads manifests with go-yaml v2 (sigs.k8s.io/yaml), which takes y, Y, n and N for"
+        " booleans and 0o17, 0X1F, 0B1, 09, 1e3 or 7e12345 (a short commit hash) for numbers, where"
+        " YAML 1.1 readers such as this tool's see strings. What the tool converted or verified is"
+        " then not what the cluster holds: a label key so read is turned into another string"
+        ' ({1e3: web} is applied as {"1000": web}; {y: web} as {"true": web}), and a value so read'
+        " is no string (the API server refuses it where a string is due). Quote it ('1e3', 'y'); the"
+        " tool's own output always quotes such strings.",
+        failing="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: db\n"
+        "  namespace: prod\nspec:\n  podSelector:\n    matchLabels: {commit: 7e12345}\n"
+        "  policyTypes: [Ingress]\n",
+        passing=_GOOD,
     ),
     CodeDoc(
         "C2C389",

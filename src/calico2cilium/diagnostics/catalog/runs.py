@@ -75,7 +75,8 @@ CODES = (
         Severity.INFO,
         "Further findings of one code were counted, not printed.",
         "After 100 findings of one code, the rest are summarised in one line ('N more C2Cxxx'), so that"
-        " a huge broken input does not print a million lines. The exit status counts them all.",
+        " a huge broken input does not print a million lines. The exit status and the summary count"
+        " them all; past the limit they are counted, not kept, so memory does not grow with them.",
     ),
     CodeDoc(
         "C2C225",
