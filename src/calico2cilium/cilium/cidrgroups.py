@@ -35,12 +35,19 @@ def group_name(network_set: ir.NetworkSet) -> str:
 
 def _without_redundant(names: list[str], ips: dict[str, IPSet]) -> list[str]:
     """``names`` less every group the others already cover (largest groups kept first), so a rule
-    does not name a set it does not need (a set nested in another one's nets)."""
+    does not name a set it does not need (a set nested in another one's nets).
+
+    Groups with equal addresses keep the first name alone before the cover test: the one the
+    test would keep anyway (the others are covered by it whatever else goes), and hundreds of
+    equal network sets made the test, a union of all the others per group, cubic."""
 
     def size(group: IPSet) -> int:
         return sum(b - a + 1 for part in (group.v4, group.v6) for a, b in part.ranges)
 
-    kept = sorted(names, key=lambda n: (-size(ips[n]), n))
+    first: dict[IPSet, str] = {}
+    for name in sorted(names):
+        first.setdefault(ips[name], name)
+    kept = sorted(first.values(), key=lambda n: (-size(ips[n]), n))
     for name in list(reversed(kept)):
         rest = [n for n in kept if n != name]
         union = IPSet.empty()
@@ -62,8 +69,12 @@ class CidrGroups:
     is written inline, and the groups are still emitted."""
     used: dict[str, ir.NetworkSet] = field(default_factory=dict)
     _ips: dict[str, IPSet] = field(default_factory=dict)
+    _by_name: dict[str, ir.NetworkSet] = field(default_factory=dict)
+    _refs: dict[IPSet, list[str] | None] = field(default_factory=dict)
+    """``cidr_items``' answers by address set: a peer's addresses recur in many rules."""
 
     def __post_init__(self) -> None:
+        self._by_name = {group_name(s): s for s in self.sets}
         for network_set in self.sets:
             ips = IPSet.from_cidrs(network_set.nets)
             if not ips.is_empty and len(group_name(network_set)) <= 253:
@@ -74,17 +85,24 @@ class CidrGroups:
         groups cover exactly ``ips``, else CIDRs with excepts."""
         if not self.references:
             return [dict(item) for item in to_cidr_with_excepts(ips)]
+        if ips not in self._refs:
+            self._refs[ips] = self._references(ips)
+        kept = self._refs[ips]
+        if kept is None:
+            return [dict(item) for item in to_cidr_with_excepts(ips)]
+        for name in kept:
+            self.used[name] = self._by_name[name]
+        return [{"cidrGroupRef": name} for name in kept]
+
+    def _references(self, ips: IPSet) -> list[str] | None:
+        """The groups whose union is exactly ``ips``, less the redundant ones; none if no such."""
         chosen = sorted(name for name, group in self._ips.items() if group.issubset(ips))
         union = IPSet.empty()
         for name in chosen:
             union = union | self._ips[name]
         if chosen and union == ips:
-            by_name = {group_name(s): s for s in self.sets}
-            kept = _without_redundant(chosen, self._ips)
-            for name in kept:
-                self.used[name] = by_name[name]
-            return [{"cidrGroupRef": name} for name in kept]
-        return [dict(item) for item in to_cidr_with_excepts(ips)]
+            return _without_redundant(chosen, self._ips)
+        return None
 
     def documents(self, target: CiliumTarget) -> list[dict[str, Any]]:
         api = target.cidr_group_api_version
