@@ -398,7 +398,8 @@ def _listed(
 
 MAX_NOT_RESOURCES = 1_000
 """Items of one list that are no resource reported one by one; the rest are counted in the last
-report. An array of millions of numbers made as many diagnostics (and positions)."""
+report (and in ``Findings.left_out``, so the error count is every item's). An array of millions
+of numbers made as many diagnostics (and positions)."""
 
 
 def _items(
@@ -427,6 +428,8 @@ def _items(
         if more:
             message = f"{last.message}; and {more:,} more items of this list that are not resources"
             last = replace(last, message=message)
+            if isinstance(diagnostics, Findings):  # the counts and the summary say every item
+                diagnostics.left_out[(last.code, last.severity)] += more
         diagnostics.append(last)
 
 
