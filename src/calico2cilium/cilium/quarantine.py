@@ -20,11 +20,11 @@ or a policy whose corrected conversion needs no Cilium policy) is left behind:
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from calico2cilium import ir
+from calico2cilium.calico.names import dns_subdomain_problems
 from calico2cilium.cilium.rulekit import ANNOTATION_PREFIX, DENY_SECTION, metadata
 from calico2cilium.cilium.selectors import subject_selectors, widened
 from calico2cilium.compile.hosts import applies_to_hosts
@@ -39,7 +39,6 @@ _DENY_ALL = {
     ir.Direction.EGRESS: {"toEntities": ["all"]},
 }
 _WORDS = {ir.Direction.INGRESS: "ingress", ir.Direction.EGRESS: "egress"}
-_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 def quarantine_documents(
@@ -59,7 +58,7 @@ def quarantine_documents(
         governed = directions(policy)
         what = " and ".join(_WORDS[d] for d in governed)
         description = (
-            f"quarantine of {policy.origin.resource} ({_file(policy.origin.source)}), which is not converted"
+            f"quarantine of {policy.origin.resource}, which is not converted"
             f" because {suspect.why}: every {what} flow of {subjects.what} is denied, whatever other"
             " policies allow, until it is corrected and converted again"
         )
@@ -157,7 +156,7 @@ def _name(policy: ir.Policy) -> str:
     """The name the corrected policy converts to (``cilium/policies.py``: the policy's name), or a
     digest of its position when it has no valid one."""
     name = policy.name
-    if name and len(name) <= 253 and _DNS_SUBDOMAIN.fullmatch(name):
+    if name and not dns_subdomain_problems(name):
         return name
     source = policy.origin.source
     where = f"{source.file}#{source.document}" if source is not None else policy.origin.resource
