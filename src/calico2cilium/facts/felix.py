@@ -20,7 +20,9 @@ FAILSAFE_PROTOCOLS = ("tcp", "udp", "sctp")
 
 def failsafe_entry(protocol: object, port: object, net: object = None) -> tuple[str, int]:
     """One failsafe port as FelixConfiguration writes it (``{protocol, port, net}``), ValueError
-    (with the reason) if it is none. The protocol defaults to ``tcp``, as Felix's does. A ``net``
+    (with the reason) if it is none. The protocol defaults to ``tcp``, as Felix's does (Felix
+    configuration reference, ``FailsafeInboundHostPorts``: "if the protocol is not specified, it
+    defaults to \"tcp\""; tigera/docs felix/configuration.mdx). A ``net``
     is refused: it limits the port to some addresses, which ``FailsafePorts`` cannot hold, and
     allowing the port from everywhere would allow more than Calico."""
     if net not in (None, ""):
