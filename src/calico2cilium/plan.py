@@ -69,6 +69,13 @@ class Denial:
     rule: ir.Rule | None
     cubes: tuple[Cube, ...]
     description: str
+    within: tuple[Cube, ...] = ()
+    """With ``taken``, how far the emitter may widen ``cubes`` (``cilium/cover.py``, ``Bound``):
+    the flows of ``within`` that no cube of ``taken`` holds, a set holding ``cubes``. Calico denies
+    each of them (a Deny's region ``M(d)`` less what the rules before it allow or pass on), or,
+    for a partly narrowed Deny (C2C353), its diagnostic says Cilium denies them. Empty: exactly
+    ``cubes``."""
+    taken: tuple[Cube, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
-from calico2cilium.cilium.cover import cover, covered_by_others
+from calico2cilium.cilium.cover import Bound, cover, covered_by_others
 from calico2cilium.cilium.http import l7_parts
 from calico2cilium.cilium.ports import l4_parts, with_icmp_notes
 from calico2cilium.cilium.rulekit import (
@@ -138,7 +138,8 @@ def lay_out(
                 (c, grant.description and f"{grant.description}: the part Calico denies") for c in deny
             )
         for denial in extra:
-            denied.extend((c, denial.description) for c in cover(denial.cubes, fits))
+            bound = Bound(denial.within, denial.taken) if denial.within else None
+            denied.extend((c, denial.description) for c in cover(denial.cubes, fits, bound))
         _deny_once(section, denied)
         out[direction] = section
     return out

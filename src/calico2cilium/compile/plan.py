@@ -264,7 +264,9 @@ def _structural(
             if outcome.left_out:
                 note += " (only its flows of the protocols Cilium names by port; allows lose the rest)"
             if outcome.cubes:
-                owner.deny.setdefault(direction, []).append(Denial(ref.rule, outcome.cubes, note))
+                bound = () if outcome.taken is None else outcome.wide
+                denial = Denial(ref.rule, outcome.cubes, note, bound, outcome.taken or ())
+                owner.deny.setdefault(direction, []).append(denial)
             continue
         form, form_deny = _structural_closed(outcome.cubes, result.walk, expressible) or (None, ())
         owner.allow.setdefault(direction, []).append(

@@ -79,6 +79,10 @@ class Outcome:
     """A Deny's part with no Cilium form (not in ``cubes``): the allows that meet it lose it."""
     absorbed: bool = False
     """A Deny said by default deny and, where later allows meet it, by ``cubes`` (``Absorbed``)."""
+    taken: tuple[Cube, ...] | None = None
+    """A Deny's upper bound: what of ``wide`` (its region) the rules before it take (``_bound``).
+    Any flow of ``wide`` outside ``taken`` may be denied too, so the emitter may write ``cubes``
+    as looser cubes inside ``wide - taken``; ``None``: as ``cubes``."""
 
     @property
     def as_written(self) -> bool:
@@ -473,7 +477,8 @@ def compile_structure(
                     # "Absorbed denies"), if few later rules meet it and its reach can be built.
                     reach = _absorbable_reach(walk, entry, takers)
                     if reach is not None:
-                        out.absorbed.append(Absorbed(entry, reach, tuple(e.rule for e in takers)))
+                        bound = _bound(walk, entry, takers)
+                        out.absorbed.append(Absorbed(entry, reach, tuple(e.rule for e in takers), bound))
                         out.closed.add(id(entry.policy))
                         walk.closing.setdefault(id(entry.policy), entry.tier)
                         continue
@@ -496,7 +501,10 @@ def compile_structure(
                 out.closed.add(id(entry.policy))
                 walk.closing.setdefault(id(entry.policy), entry.tier)
             narrowers = tuple(e.rule for e in takers)
-            out.outcomes.append(Outcome(entry, Action.DENY, cubes, entry.cubes, narrowers, (), rest))
+            taken = _bound(walk, entry, takers)
+            out.outcomes.append(
+                Outcome(entry, Action.DENY, cubes, entry.cubes, narrowers, (), rest, taken=taken)
+            )
     gone = _Absorbing(out.absorbed, expressible)
     unsaid = _LeftOuts(left_out)
     for entry in walk.entries:
@@ -547,6 +555,8 @@ class Absorbed:
     entry: Entry
     reach: tuple[Cube, ...]
     narrowers: tuple[object, ...]
+    taken: tuple[Cube, ...] | None = None
+    """What the rules before it take of its region (``_bound``, ``Outcome.taken``)."""
 
 
 DENY_PIECES: Final = 8
@@ -711,6 +721,23 @@ def _narrowed_deny(walk: Walk, entry: Entry, takers: Sequence[Entry]) -> tuple[C
         return None
 
 
+def _bound(walk: Walk, entry: Entry, takers: Sequence[Entry]) -> tuple[Cube, ...] | None:
+    """What ``takers`` (the rules before a Deny that its outcome is narrowed by) take of its
+    region ``M(d)``, as ``Outcome.taken``: every flow of ``M(d)`` they do not take is denied by
+    Calico (it is in ``D(d)``: design note, "Writing a Deny between its bounds"), or, for a partly
+    narrowed Deny, also denied by its outcome. Only the cubes meeting ``M(d)``; ``None`` past the
+    Deny's budget (an Allow's reach past its own: the emitter writes the outcome as it is)."""
+    if not takers:
+        return ()
+    try:
+        with _rule_budget(len(entry.cubes) + len(takers)):
+            taken = _taken(walk, takers)
+            charge(len(taken) * len(entry.cubes))
+            return tuple(c for c in taken if any(c.intersects(m) for m in entry.cubes))
+    except OwnBudgetExceeded:
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class LeftOut:
     """A Deny's part that no Cilium deny says: the allows (and profile pieces) meeting it lose it."""
@@ -815,7 +842,15 @@ class _Absorbing:
                 if self.expressible(merged):  # merging can make a cube Cilium cannot say
                     cubes = merged
                 out.append(
-                    Outcome(gone.entry, Action.DENY, cubes, gone.entry.cubes, gone.narrowers, absorbed=True)
+                    Outcome(
+                        gone.entry,
+                        Action.DENY,
+                        cubes,
+                        gone.entry.cubes,
+                        gone.narrowers,
+                        absorbed=True,
+                        taken=gone.taken,
+                    )
                 )
         return out
 
