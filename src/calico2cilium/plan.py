@@ -76,6 +76,9 @@ class Denial:
     for a partly narrowed Deny (C2C353), its diagnostic says Cilium denies them. Empty: exactly
     ``cubes``."""
     taken: tuple[Cube, ...] = ()
+    other: Denial | None = None
+    """Another exact writing of the same rule (an absorbed Deny's ``D(d)``): the emitter writes
+    whichever takes fewer specs."""
 
 
 @dataclass(frozen=True, slots=True)

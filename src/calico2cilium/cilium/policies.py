@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -138,11 +138,27 @@ def lay_out(
                 (c, grant.description and f"{grant.description}: the part Calico denies") for c in deny
             )
         for denial in extra:
-            bound = Bound(denial.within, denial.taken) if denial.within else None
-            denied.extend((c, denial.description) for c in cover(denial.cubes, fits, bound))
+            denied.extend(_deny_cubes(denial, fits))
         _deny_once(section, denied)
         out[direction] = section
     return out
+
+
+def _deny_cubes(denial: Denial, fits: Callable[[Cube], bool]) -> list[tuple[Cube, str]]:
+    """A Deny's cubes as ``cover`` writes them within its bound, or its other writing's where
+    that takes fewer specs (subjects), then fewer cubes (``Denial.other``)."""
+    best: tuple[tuple[int, int], list[Cube], str] | None = None
+    option: Denial | None = denial
+    while option is not None:
+        bound = Bound(option.within, option.taken) if option.within else None
+        cubes = cover(option.cubes, fits, bound)
+        cost = (len({c.subject for c in cubes}), len(cubes))
+        if best is None or cost < best[0]:
+            best = (cost, cubes, option.description)
+        option = option.other
+    assert best is not None
+    _, cubes, text = best
+    return [(c, text) for c in cubes]
 
 
 def _deny_once(section: Section, denied: list[tuple[Cube, str]]) -> None:

@@ -256,6 +256,7 @@ def _structural(
         assert isinstance(ref, RuleRef) and isinstance(owner, PolicyPlan)
         note = rule_name(ref) + _why(outcome)
         if outcome.action is Action.DENY:
+            plain = note
             if outcome.absorbed:
                 note += f" ({ABSORBED_NOTE})"
             if outcome.entry.position in partly:
@@ -265,7 +266,12 @@ def _structural(
                 note += " (only its flows of the protocols Cilium names by port; allows lose the rest)"
             if outcome.cubes:
                 bound = () if outcome.taken is None else outcome.wide
-                denial = Denial(ref.rule, outcome.cubes, note, bound, outcome.taken or ())
+                other = (
+                    Denial(ref.rule, outcome.other, plain, bound, outcome.taken or ())
+                    if outcome.other
+                    else None
+                )
+                denial = Denial(ref.rule, outcome.cubes, note, bound, outcome.taken or (), other)
                 owner.deny.setdefault(direction, []).append(denial)
             continue
         form, form_deny = _structural_closed(outcome.cubes, result.walk, expressible) or (None, ())

@@ -79,6 +79,9 @@ class Outcome:
     """A Deny's part with no Cilium form (not in ``cubes``): the allows that meet it lose it."""
     absorbed: bool = False
     """A Deny said by default deny and, where later allows meet it, by ``cubes`` (``Absorbed``)."""
+    other: tuple[Cube, ...] = ()
+    """An absorbed Deny's other exact writing, ``D(d)`` (``Absorbed.narrowed``): the emitter
+    writes the shorter."""
     taken: tuple[Cube, ...] | None = None
     """A Deny's upper bound: what of ``wide`` (its region) the rules before it take (``_bound``).
     Any flow of ``wide`` outside ``taken`` may be denied too, so the emitter may write ``cubes``
@@ -468,17 +471,23 @@ def compile_structure(
                 takers = []
             elif takers:
                 narrowed = _narrowed_deny(walk, entry, takers)
+                # Either form may be the shorter to write: an absorbed Deny keeps D(d) as
+                # another writing for the emitter to choose (``_split_subjects``).
+                other = _other_writing(entry, narrowed, expressible)
                 if (
                     narrowed is None
                     or _too_long(entry, narrowed)
                     or _absorbing_is_smaller(walk, entry, narrowed)
+                    or other
                 ):
                     # D(d) is large: Cilium's default deny says d instead (design note,
                     # "Absorbed denies"), if few later rules meet it and its reach can be built.
                     reach = _absorbable_reach(walk, entry, takers)
                     if reach is not None:
                         bound = _bound(walk, entry, takers)
-                        out.absorbed.append(Absorbed(entry, reach, tuple(e.rule for e in takers), bound))
+                        out.absorbed.append(
+                            Absorbed(entry, reach, tuple(e.rule for e in takers), bound, other)
+                        )
                         out.closed.add(id(entry.policy))
                         walk.closing.setdefault(id(entry.policy), entry.tier)
                         continue
@@ -557,6 +566,9 @@ class Absorbed:
     narrowers: tuple[object, ...]
     taken: tuple[Cube, ...] | None = None
     """What the rules before it take of its region (``_bound``, ``Outcome.taken``)."""
+    narrowed: tuple[Cube, ...] = ()
+    """``D(d)``, when it is short and has a Cilium form (``_other_writing``): the parts where later
+    rules meet it are inside it, so denying all of it is as exact (``Outcome.other``)."""
 
 
 DENY_PIECES: Final = 8
@@ -565,6 +577,19 @@ a larger one is absorbed where that is shorter (``_absorbing_is_smaller``)."""
 DENY_BASE: Final = 100_000
 """The work a narrowed Deny ``D(d)`` may take before it is absorbed instead (plus
 ``RULE_PER_ITEM`` per cube of its region and per earlier rule meeting it)."""
+
+
+def _other_writing(
+    entry: Entry, narrowed: Sequence[Cube] | None, expressible: Expressible
+) -> tuple[Cube, ...]:
+    """``D(d)`` as another writing of a Deny to absorb, when it is within the cap, has a Cilium
+    form, and its subjects are not one cube (a spec each: absorbing may need fewer); else
+    nothing (the Deny is written as ``D(d)`` when it is short, absorbed when it is long)."""
+    if not narrowed or _too_long(entry, narrowed) or not expressible(narrowed):
+        return ()
+    if len({c.subject for c in narrowed}) < 2:
+        return ()
+    return tuple(narrowed)
 
 
 def _absorbing_is_smaller(walk: Walk, entry: Entry, narrowed: Sequence[Cube]) -> bool:
@@ -849,6 +874,7 @@ class _Absorbing:
                         gone.entry.cubes,
                         gone.narrowers,
                         absorbed=True,
+                        other=gone.narrowed,
                         taken=gone.taken,
                     )
                 )
