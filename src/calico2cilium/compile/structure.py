@@ -472,7 +472,7 @@ def compile_structure(
             elif takers:
                 narrowed = _narrowed_deny(walk, entry, takers)
                 # Either form may be the shorter to write: an absorbed Deny keeps D(d) as
-                # another writing for the emitter to choose (``_split_subjects``).
+                # another writing for the emitter to choose (``cilium/policies._deny_cubes``).
                 other = _other_writing(entry, narrowed, expressible)
                 if (
                     narrowed is None
@@ -483,10 +483,21 @@ def compile_structure(
                     # D(d) is large: Cilium's default deny says d instead (design note,
                     # "Absorbed denies"), if few later rules meet it and its reach can be built.
                     reach = _absorbable_reach(walk, entry, takers)
+                    partial: tuple[tuple[Cube, ...], list[Entry]] | None = None
+                    if reach is None and (narrowed is None or _too_long(entry, narrowed)):
+                        # Else partly narrowed (inexact, C2C353): absorbed instead (exact) if not
+                        # many more later rules meet it, and written partly narrowed after all
+                        # where its parts span many subjects (``_Absorbing.outcomes``).
+                        partial = _partly_narrowed(walk, entry, takers)
+                        if partial[0] and expressible(partial[0]):
+                            reach = _absorbable_reach(walk, entry, takers, LONG_ABSORB_CAP)
                     if reach is not None:
                         bound = _bound(walk, entry, takers)
+                        fallback = (
+                            None if partial is None else _Partly(partial[0], tuple(partial[1]), tuple(takers))
+                        )
                         out.absorbed.append(
-                            Absorbed(entry, reach, tuple(e.rule for e in takers), bound, other)
+                            Absorbed(entry, reach, tuple(e.rule for e in takers), bound, other, fallback)
                         )
                         out.closed.add(id(entry.policy))
                         walk.closing.setdefault(id(entry.policy), entry.tier)
@@ -495,7 +506,7 @@ def compile_structure(
                     # less what as many earlier rules take as keep it short: it also denies what
                     # the others allowed or passed on of it (fails closed, C2C353).
                     if narrowed is None or _too_long(entry, narrowed):
-                        narrowed, skipped = _partly_narrowed(walk, entry, takers)
+                        narrowed, skipped = partial or _partly_narrowed(walk, entry, takers)
                         if skipped:
                             out.partly.append((entry, tuple(e.rule for e in skipped)))
                             left = {e.position for e in skipped}  # a set: thousands of each
@@ -548,7 +559,7 @@ def compile_structure(
             outcome = _within_budget(out, walk, entry, unsaid, gone, upto[index])
             if outcome is not None:
                 out.profile.append(outcome)
-    out.outcomes.extend(gone.outcomes())
+    out.outcomes.extend(gone.outcomes(walk, out.partly))
     return out
 
 
@@ -569,6 +580,19 @@ class Absorbed:
     narrowed: tuple[Cube, ...] = ()
     """``D(d)``, when it is short and has a Cilium form (``_other_writing``): the parts where later
     rules meet it are inside it, so denying all of it is as exact (``Outcome.other``)."""
+    partly: _Partly | None = None
+    """Its partly narrowed form, when it would else have been written so (``LONG_ABSORB_CAP``):
+    written so after all when its parts span too many subjects."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Partly:
+    """A Deny's partly narrowed form (``_partly_narrowed``): its cubes, the rules left out of it
+    (C2C353) and all the rules before it that take part of it."""
+
+    cubes: tuple[Cube, ...]
+    skipped: tuple[Entry, ...]
+    takers: tuple[Entry, ...]
 
 
 DENY_PIECES: Final = 8
@@ -606,6 +630,10 @@ DENY_CAP: Final = 16
 """A Deny's output may take this many cubes (or twice its own region's), a reviewable size;
 past it, it is absorbed or partly narrowed (``_partly_narrowed``)."""
 ABSORB_CAP: Final = 16
+LONG_ABSORB_CAP: Final = 48
+"""``ABSORB_CAP`` for a Deny that would else be partly narrowed (C2C353, inexact): absorbed, it is
+exact; its pieces are written only where they span at most ``LONG_SUBJECTS`` subject cubes."""
+LONG_SUBJECTS: Final = 8
 """A Deny is absorbed only when at most this many later rules (and Pass-default tiers) meet
 it: each takes a piece of it, and a broad Deny met by every later Allow would grow with the
 square of the input (realistic mixes, issue 13)."""
@@ -657,10 +685,12 @@ def _later_meeting(walk: Walk, entry: Entry, limit: int) -> int:
         return limit + 1
 
 
-def _absorbable_reach(walk: Walk, entry: Entry, takers: Sequence[Entry]) -> tuple[Cube, ...] | None:
+def _absorbable_reach(
+    walk: Walk, entry: Entry, takers: Sequence[Entry], cap: int = ABSORB_CAP
+) -> tuple[Cube, ...] | None:
     """``R(d)`` of a Deny to absorb (``Absorbed``); ``None`` when absorbing it is not bounded:
-    more than ``ABSORB_CAP`` later rules meet it, or its reach is past its budget."""
-    if _later_meeting(walk, entry, ABSORB_CAP) > ABSORB_CAP:
+    more than ``cap`` later rules meet it, or its reach is past its budget."""
+    if _later_meeting(walk, entry, cap) > cap:
         return None
     try:
         with _rule_budget(len(entry.cubes) + len(takers)):
@@ -852,8 +882,10 @@ class _Absorbing:
         wide = kept if taken_out else outcome.wide
         return Outcome(outcome.entry, outcome.action, kept, wide, narrowers, outcome.tiers)
 
-    def outcomes(self) -> list[Outcome]:
-        """The absorbed Denies that deny something, as Cilium denies of their recorded parts."""
+    def outcomes(self, walk: Walk, partly: list[tuple[Entry, tuple[object, ...]]]) -> list[Outcome]:
+        """The absorbed Denies that deny something, as Cilium denies of their recorded parts; one
+        that would else have been partly narrowed (``Absorbed.takers``) is written so after all
+        (and added to ``partly``) when its parts span more than ``LONG_SUBJECTS`` subjects."""
         out: list[Outcome] = []
         for gone in self.absorbed:
             parts = self.pieces.get(gone.entry.position)
@@ -866,6 +898,9 @@ class _Absorbing:
                     merged = cubes
                 if self.expressible(merged):  # merging can make a cube Cilium cannot say
                     cubes = merged
+                if gone.partly is not None and len({c.subject for c in cubes}) > LONG_SUBJECTS:
+                    out.append(_partly_written(walk, gone.entry, gone.partly, partly))
+                    continue
                 out.append(
                     Outcome(
                         gone.entry,
@@ -879,6 +914,22 @@ class _Absorbing:
                     )
                 )
         return out
+
+
+def _partly_written(
+    walk: Walk, entry: Entry, form: _Partly, partly: list[tuple[Entry, tuple[object, ...]]]
+) -> Outcome:
+    """An absorbed Deny written in its partly narrowed ``form`` (which has a Cilium form) after
+    all, its skipped rules added to ``partly`` (C2C353). As exact as C2C353 says: the form holds
+    ``D(d)``, so every absorbed part, and the allows' changes (``_Absorbing.localize``) hold
+    whichever way it is written; its policy keeps default deny either way."""
+    left = {e.position for e in form.skipped}
+    takers = [e for e in form.takers if e.position not in left]
+    if form.skipped:
+        partly.append((entry, tuple(e.rule for e in form.skipped)))
+    taken = _bound(walk, entry, takers)
+    narrowers = tuple(e.rule for e in takers)
+    return Outcome(entry, Action.DENY, form.cubes, entry.cubes, narrowers, taken=taken)
 
 
 RULE_BASE: Final = 100_000
