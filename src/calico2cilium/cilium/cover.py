@@ -73,6 +73,8 @@ class _Inside:
         charge(len(bound.within) + len(bound.taken))
 
     def __call__(self, candidate: Cube) -> bool:
+        if candidate.is_empty:
+            return True
         found = self.taken.candidates(candidate)
         charge(len(found))
         return not any(candidate.intersects(c) for c in found) and not self.within.leaves_any([candidate])
