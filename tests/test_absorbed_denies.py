@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 import yaml
 from hypothesis import event, given, seed, settings
+from hypothesis import strategies as st
 
 from calico2cilium.compile import structure
 from calico2cilium.convert import ConvertResult, convert
 from calico2cilium.semantics.world import Assumptions
+from calico2cilium.sets.regions import Cube
 from calico2cilium.verify.api import verify
 from calico_strategies import Scenario, scenarios
 from test_convert_differential import check_scenario
@@ -130,6 +133,45 @@ def test_realistic_mixes_with_every_narrowed_deny_absorbed(
     before = len(ABSORBED)
     result = convert_mix(mix_seed)
     assert len(ABSORBED) > before  # the forced path ran
+    assert not [d for d in result.diagnostics if d.code == "C2C350"]
+    assert_never_wider(result)
+
+
+def _both_writings(
+    entry: object, narrowed: Sequence[Cube] | None, expressible: structure.Expressible
+) -> tuple[Cube, ...]:
+    """``_other_writing`` for every narrowed Deny with a form, whatever its subjects."""
+    return tuple(narrowed) if narrowed and expressible(narrowed) else ()
+
+
+def _both(patch: pytest.MonkeyPatch, whole: bool) -> None:
+    """Every narrowed Deny absorbed with ``D(d)`` as its other writing (the emitter picks), and
+    with ``whole`` every one written in that form after all (no allow may spend on its part)."""
+    patch.setattr(structure, "_other_writing", _both_writings)
+    patch.setattr(structure, "ABSORB_CAP", 10**9)
+    patch.setattr(structure, "LONG_ABSORB_CAP", 10**9)
+    if whole:
+        patch.setattr(structure, "PIECE_WORK", 0)
+
+
+@seed(SEED + 11)
+@settings(max_examples=EXAMPLES, deadline=None, database=None)
+@given(scenarios(), st.booleans())
+def test_random_sets_with_every_narrowed_deny_given_both_writings(scenario: Scenario, whole: bool) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        _both(patch, whole)
+        event(f"{check_scenario(scenario)}, {'written whole' if whole else 'either writing'}")
+
+
+@pytest.mark.parametrize("mix_seed", range(1, 5))
+@pytest.mark.parametrize("whole", [False, True])
+def test_realistic_mixes_with_every_narrowed_deny_given_both_writings(
+    mix_seed: int, whole: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Absorbed with ``D(d)`` as the other writing (the emitter writes the one with fewer specs),
+    or written in it after all: proven, and no allow left out for it."""
+    _both(monkeypatch, whole)
+    result = convert_mix(mix_seed)
     assert not [d for d in result.diagnostics if d.code == "C2C350"]
     assert_never_wider(result)
 

@@ -33,6 +33,8 @@ from calico2cilium.sets.budget import (
     WorkBudgetExceeded,
     charge,
     item_budget,
+    left,
+    own_budget,
     scale,
     working_on,
 )
@@ -482,7 +484,9 @@ def compile_structure(
                 ):
                     # D(d) is large: Cilium's default deny says d instead (design note,
                     # "Absorbed denies"), if few later rules meet it and its reach can be built.
-                    reach = _absorbable_reach(walk, entry, takers)
+                    # A Deny with another writing may take more later rules: the emitter writes
+                    # the shorter of the two.
+                    reach = _absorbable_reach(walk, entry, takers, LONG_ABSORB_CAP if other else ABSORB_CAP)
                     partial: tuple[tuple[Cube, ...], list[Entry]] | None = None
                     if reach is None and (narrowed is None or _too_long(entry, narrowed)):
                         # Else partly narrowed (inexact, C2C353): absorbed instead (exact) if not
@@ -630,10 +634,14 @@ DENY_CAP: Final = 16
 """A Deny's output may take this many cubes (or twice its own region's), a reviewable size;
 past it, it is absorbed or partly narrowed (``_partly_narrowed``)."""
 ABSORB_CAP: Final = 16
-LONG_ABSORB_CAP: Final = 48
+LONG_ABSORB_CAP: Final = 96
 """``ABSORB_CAP`` for a Deny that would else be partly narrowed (C2C353, inexact): absorbed, it is
 exact; its pieces are written only where they span at most ``LONG_SUBJECTS`` subject cubes."""
 LONG_SUBJECTS: Final = 8
+PIECE_WORK: Final = 2_000
+"""The work an allow may spend on its part of one absorbed Deny that has another form (``D(d)``
+or partly narrowed): past it (or past what the allow has left), the Deny is written in that
+form instead (``_Absorbing.whole``), and the allow's own budget is not spent on it."""
 """A Deny is absorbed only when at most this many later rules (and Pass-default tiers) meet
 it: each takes a piece of it, and a broad Deny met by every later Allow would grow with the
 square of the input (realistic mixes, issue 13)."""
@@ -817,6 +825,14 @@ class _LeftOuts:
         return self.index.meeting(pieces)
 
 
+@dataclass(frozen=True, slots=True)
+class _Denied:
+    """An allow's part that an absorbed Deny denies, and the rest of it with no Cilium form."""
+
+    part: list[Cube]
+    rest: list[Cube]
+
+
 class _Absorbing:
     """The absorbed Denies' reaches, indexed by subject for the allows to look up."""
 
@@ -825,6 +841,9 @@ class _Absorbing:
         self.expressible = expressible
         self.pieces: dict[int, list[Cube]] = {}
         """Per absorbed Deny (its position), what it must deny: its part of the allows after it."""
+        self.whole: set[int] = set()
+        """Absorbed Denies (their positions) written in their other form after all (``D(d)``, or
+        partly narrowed): an allow's look-up of its part ran past the work it may take."""
         self.index = RuleIndex(((c, a) for a in absorbed for c in a.reach), _entry_position)
 
     def meeting(self, pieces: Sequence[Cube], before: int | None) -> list[Absorbed]:
@@ -847,27 +866,29 @@ class _Absorbing:
         named: list[object] = []  # the Denies the allow itself lost something to
         for gone in hits:
             d = gone.entry
-            part = [h for c in cubes for r in gone.reach if (h := c & r) is not None]
-            if not part:
+            if d.position in self.whole:
+                continue  # written whole: its form holds D(d), so this allow's part
+            if gone.narrowed or gone.partly:
+                # A Deny with another form takes at most ``PIECE_WORK`` of the allow's budget;
+                # past it, it is written in that form, and the allow stays within its own.
+                try:
+                    with own_budget(min(PIECE_WORK, left() or PIECE_WORK)):
+                        found = self._part(walk, gone, cubes)
+                except OwnBudgetExceeded:
+                    self.whole.add(d.position)
+                    continue
+            else:
+                found = self._part(walk, gone, cubes)
+            if found is None:
                 continue
-            # Where ``R(b)`` takes whole cubes of the allow's peers and ports (a Deny of a whole
-            # subject, say), the allow loses ``R(b)`` at the cost of a term in its subjects; what
-            # it loses that an Allow before ``b`` allowed, that Allow allows itself.
-            fewer = subtract_cubes(cubes, gone.reach)
-            if len(fewer) <= len(cubes) and (not fewer or self.expressible(fewer)):
-                cubes, taken_out = tuple(fewer), True
+            if not isinstance(found, _Denied):
+                cubes, taken_out = found, True
                 named.append(d.rule)
                 if not cubes:
                     return None
                 continue
-            takers = walk.takers(part, d)
-            if takers:
-                part = subtract_cubes(part, _taken(walk, takers))
-            if not part:
-                continue
-            if not self.expressible(part):
-                said, rest = _expressible_part(part, self.expressible)
-                part = list(said)
+            part, rest = found.part, found.rest
+            if rest:
                 lost.extend(rest)
                 named.append(d.rule)
             self.pieces.setdefault(d.position, []).extend(part)
@@ -882,12 +903,40 @@ class _Absorbing:
         wide = kept if taken_out else outcome.wide
         return Outcome(outcome.entry, outcome.action, kept, wide, narrowers, outcome.tiers)
 
+    def _part(self, walk: Walk, gone: Absorbed, cubes: tuple[Cube, ...]) -> tuple[Cube, ...] | _Denied | None:
+        """What the absorbed Deny ``gone`` does to an allow's ``cubes``: nothing (``None``), the
+        cubes less ``R(b)`` (a tuple of cubes), or its part to deny and the rest with no Cilium form
+        (``_Denied``; ``localize``)."""
+        d = gone.entry
+        part = [h for c in cubes for r in gone.reach if (h := c & r) is not None]
+        if not part:
+            return None
+        # Where ``R(b)`` takes whole cubes of the allow's peers and ports (a Deny of a whole
+        # subject, say), the allow loses ``R(b)`` at the cost of a term in its subjects; what it
+        # loses that an Allow before ``b`` allowed, that Allow allows itself.
+        fewer = subtract_cubes(cubes, gone.reach)
+        if len(fewer) <= len(cubes) and (not fewer or self.expressible(fewer)):
+            return tuple(fewer)
+        takers = walk.takers(part, d)
+        if takers:
+            part = subtract_cubes(part, _taken(walk, takers))
+        if not part:
+            return None
+        rest: list[Cube] = []
+        if not self.expressible(part):
+            said, unsaid = _expressible_part(part, self.expressible)
+            part, rest = list(said), list(unsaid)
+        return _Denied(part, rest)
+
     def outcomes(self, walk: Walk, partly: list[tuple[Entry, tuple[object, ...]]]) -> list[Outcome]:
         """The absorbed Denies that deny something, as Cilium denies of their recorded parts; one
         that would else have been partly narrowed (``Absorbed.takers``) is written so after all
         (and added to ``partly``) when its parts span more than ``LONG_SUBJECTS`` subjects."""
         out: list[Outcome] = []
         for gone in self.absorbed:
+            if gone.entry.position in self.whole:
+                out.append(_whole(walk, gone, partly))
+                continue
             parts = self.pieces.get(gone.entry.position)
             if parts:
                 cubes = tuple(parts)  # each recorded part has a form (``localize``)
@@ -914,6 +963,18 @@ class _Absorbing:
                     )
                 )
         return out
+
+
+def _whole(walk: Walk, gone: Absorbed, partly: list[tuple[Entry, tuple[object, ...]]]) -> Outcome:
+    """An absorbed Deny written in its other form after all (``_Absorbing.whole``): ``D(d)``
+    (``Absorbed.narrowed``), else its partly narrowed form. Either holds ``D(d)``, so every
+    allow's part of it; the allows' changes from absorbing hold whatever its form."""
+    entry = gone.entry
+    if gone.narrowed:
+        narrowers = gone.narrowers
+        return Outcome(entry, Action.DENY, gone.narrowed, entry.cubes, narrowers, taken=gone.taken)
+    assert gone.partly is not None
+    return _partly_written(walk, entry, gone.partly, partly)
 
 
 def _partly_written(

@@ -192,3 +192,9 @@ def spent() -> int:
     """What the innermost block has spent so far (0 outside any block)."""
     counter = _CURRENT.get()
     return 0 if counter is None else counter.spent
+
+
+def left() -> int | None:
+    """What the current block may still spend (``None`` outside any block)."""
+    counter = _CURRENT.get()
+    return None if counter is None else max(0, counter.limit - counter.spent)
