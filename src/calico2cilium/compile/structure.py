@@ -640,8 +640,8 @@ exact; its pieces are written only where they span at most ``LONG_SUBJECTS`` sub
 LONG_SUBJECTS: Final = 8
 PIECE_WORK: Final = 2_000
 """The work an allow may spend on its part of one absorbed Deny that has another form (``D(d)``
-or partly narrowed): past it (or past what the allow has left), the Deny is written in that
-form instead (``_Absorbing.whole``), and the allow's own budget is not spent on it."""
+or partly narrowed), and at most a quarter of what it has left: past it, the Deny is written in
+that form instead (``_Absorbing.whole``), so absorbing never takes an allow past its budget."""
 """A Deny is absorbed only when at most this many later rules (and Pass-default tiers) meet
 it: each takes a piece of it, and a broad Deny met by every later Allow would grow with the
 square of the input (realistic mixes, issue 13)."""
@@ -872,7 +872,8 @@ class _Absorbing:
                 # A Deny with another form takes at most ``PIECE_WORK`` of the allow's budget;
                 # past it, it is written in that form, and the allow stays within its own.
                 try:
-                    with own_budget(min(PIECE_WORK, left() or PIECE_WORK)):
+                    room = left()
+                    with own_budget(PIECE_WORK if room is None else min(PIECE_WORK, room // 4)):
                         found = self._part(walk, gone, cubes)
                 except OwnBudgetExceeded:
                     self.whole.add(d.position)
