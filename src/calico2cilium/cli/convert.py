@@ -184,7 +184,8 @@ def command(
     (assumptions or narrowing, refusals that fail closed included; no difference beyond what the
     diagnostics say); 2 invalid input, output that would allow more than Calico, or usage error;
     3 internal error; 4 --verify found a difference that no diagnostic explains (a flow Cilium
-    allows and Calico denies never is). --fail-on sets which findings give 1.
+    allows and Calico denies never is; a flow Cilium denies more is explained only by a narrowing
+    finding on a policy selecting its endpoint, C2C414). --fail-on sets which findings give 1.
     """
     from calico2cilium.cli.input_notes import export_notes, export_notes_of, namespace_notes
     from calico2cilium.compile.lower import DEFAULT_NAMESPACE, joined
@@ -422,12 +423,16 @@ def _verify(
     from calico2cilium.cli.verify import result_diagnostics
     from calico2cilium.verify.conversion import check_conversion
 
-    check = check_conversion(result, assumptions, default_namespace=namespace)
+    check = check_conversion(result, assumptions, findings=run.diagnostics, default_namespace=namespace)
     run.check = check
     found = result_diagnostics(check.proof)
-    run.unproven = [d for d in found if d.code == "C2C402"]
+    run.unproven = [d for d in found if d.code in ("C2C402", "C2C415")]
     documents = result.loaded.documents if result.loaded is not None else []
-    run.unexplained = check.status == "different" and not explained(check.proof, run.diagnostics, documents)
+    # A narrowed flow no narrowing finding explains (C2C414) is a difference as unexplained as a
+    # widening: exit 4.
+    run.unexplained = check.status == "different" and (
+        bool(check.proof.unexplained) or not explained(check.proof, run.diagnostics, documents)
+    )
     run.verdict = check.status
     run.verdict_text = check.render_text()
     run.details = check.proof.to_dict()
