@@ -232,6 +232,9 @@ def verify(
     result.unsupported = calico_side.unsupported + cilium_side.unsupported
     result.host_subjects = [s.label for s in calico_side.host_subjects]
     result.programs = (calico_side.programs, cilium_side.programs)
+    if attribute is not None:
+        hosts = [program for programs in calico_side.hosts.values() for program in programs.values()]
+        attribute.read([*calico_side.programs.values(), *hosts], default_namespace)
     for direction in DIRECTIONS:
         parts = check(
             calico_side.programs[direction],

@@ -32,7 +32,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from calico2cilium.diagnostics import Diagnostic, Severity
@@ -110,8 +110,9 @@ def is_narrowing(diagnostic: Diagnostic) -> bool:
 
 
 def policy_label(policy: CalicoPolicy) -> str | None:
-    """The input resource a Calico policy of the verifier's program was read from."""
-    return resource_label(getattr(policy.ref.doc, "data", None), policy.namespace)
+    """The input resource a Calico policy of the verifier's program was read from (labelled as
+    ``ResourceIndex`` labels it: from the document alone)."""
+    return resource_label(getattr(policy.ref.doc, "data", None))
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,8 @@ class Explanation:
 @dataclass(frozen=True)
 class _Reason:
     finding: Diagnostic
+    at: str | None
+    """The resource the finding's position falls in."""
     resources: frozenset[str]
     scopes: frozenset[str] = frozenset()
     """Policies whose subject selection (not a rule) the finding is about: every subject they
@@ -141,6 +144,9 @@ class _Reason:
     """Every host subject (a FelixConfiguration's finding)."""
     profile: bool = False
     """The traffic Calico allows after every tier (a finding with no position naming nothing)."""
+    unmodelled: str | None = None
+    """A finding on a policy the proof's programs leave out (its tier is not in the input: outside
+    the proof): every subject it could select, of this namespace (``""``: any)."""
 
 
 class Attribution:
@@ -160,6 +166,23 @@ class Attribution:
 
     def __bool__(self) -> bool:
         return bool(self.reasons)
+
+    def read(self, programs: Iterable[CalicoProgram], default_namespace: str) -> None:
+        """The Calico programs of every decision point of the proof. A finding on a policy none
+        of them holds (the verifier leaves it out, outside the proof: a tier missing from the
+        input) cannot be placed by what the policy selects: it concerns every subject the policy
+        could select (its namespace; any, for a global policy)."""
+        modelled = {policy_label(p) for program in programs for p in program.policies}
+        for i, reason in enumerate(self.reasons):
+            at = reason.at
+            if at is None or at in modelled:
+                continue
+            kind, _, rest = at.partition(" ")
+            if kind == "GlobalNetworkPolicy":
+                self.reasons[i] = replace(reason, unmodelled="")
+            elif kind == "NetworkPolicy":
+                namespace = rest.partition("/")[0] if "/" in rest else default_namespace
+                self.reasons[i] = replace(reason, unmodelled=namespace)
 
     def mark(self, policy: object) -> bool:
         """Whether a narrowing finding concerns ``policy`` (kept apart by ``symmetry.quotient``:
@@ -190,6 +213,14 @@ class Attribution:
                 return Explanation(reason.finding, TRUE)
             if reason.profile and by_profile:
                 return Explanation(reason.finding, after_tiers(calico))
+            if reason.unmodelled == "":
+                return Explanation(reason.finding, TRUE)
+            if (
+                reason.unmodelled
+                and flow.subject.kind == "pod"
+                and flow.subject.namespace == reason.unmodelled
+            ):
+                return Explanation(reason.finding, _in_namespace(reason.unmodelled))
         return None
 
 
@@ -204,7 +235,7 @@ def _reason(finding: Diagnostic, index: ResourceIndex, labels: set[str]) -> _Rea
     hosts = at is not None and at.startswith("FelixConfiguration ")
     profile = at is None and not resources and not directions
     scopes = frozenset({at}) if at is not None and _on_subject(finding, index.documents[at]) else frozenset()
-    return _Reason(finding, frozenset(resources), scopes, directions, hosts, profile)
+    return _Reason(finding, at, frozenset(resources), scopes, directions, hosts, profile)
 
 
 SUBJECT_FIELDS: tuple[tuple[str, ...], ...] = (
@@ -234,8 +265,13 @@ def _scope(reason: _Reason, calico: CalicoProgram, subject: Any) -> Expr | None:
         if policy.namespace is None:
             return TRUE
         if subject.kind == "pod" and subject.namespace == policy.namespace:
-            return StrTest(Attr(SUBJECT, "nsname"), "eq", policy.namespace)
+            return _in_namespace(policy.namespace)
     return None
+
+
+def _in_namespace(namespace: str) -> Expr:
+    """The subject is a pod of ``namespace``."""
+    return StrTest(Attr(SUBJECT, "nsname"), "eq", namespace)
 
 
 def _names(message: str, label: str) -> bool:

@@ -54,11 +54,14 @@ class Explained(Protocol):
 
 class Attributor(Protocol):
     """Explains a narrowed flow at the decision point of a complete Calico program, or ``None``
-    (``attribution.Attribution``). ``mark``: a policy fact symmetry must keep apart."""
+    (``attribution.Attribution``). ``mark``: a policy fact symmetry must keep apart; ``read``:
+    told every Calico program of the proof before any flow."""
 
     def __call__(self, example: Counterexample, calico: CalicoProgram) -> Explained | None: ...
 
     def mark(self, policy: object) -> bool: ...
+
+    def read(self, programs: Iterable[CalicoProgram], default_namespace: str) -> None: ...
 
 
 @dataclass(frozen=True)
