@@ -65,6 +65,11 @@ def explained(proof: Any, diagnostics: Sequence[Diagnostic], documents: Sequence
     """Whether the diagnostics explain every difference the verifier found (``proof`` a
     ``VerifyResult``; ``documents`` the run's input resources, ``RawDocument`` or ``Document``).
 
+    With any narrowing finding in the run, ``convert --verify`` asks the verifier to attribute
+    every narrowed flow itself (``verify.attribution``, C2C414), which is stricter than the rules
+    below: its counterexamples are then widenings only, which nothing explains. These rules decide
+    the rest: a run without narrowing findings, whose narrowed flows nothing explains either.
+
     Only narrowing findings explain (``CodeDoc.narrowing``, or a diagnostic marked ``narrowing``):
     an assumption or a benign note (a rename, a shadowed rule) says nothing about traffic. A
     difference where Cilium allows a flow Calico denies is never explained: that is a widening,
