@@ -263,3 +263,31 @@ def test_check_conversion_is_asked_with_the_attribution(monkeypatch: pytest.Monk
     monkeypatch.setattr(conversion, "verify", spy)
     check_conversion(_convert(), ASSUMPTIONS)
     assert seen["narrowing"] is True and isinstance(seen["attribute"], Attribution)
+
+
+HOSTS = Path(__file__).resolve().parent.parent / "fixtures" / "host-hep-with-policy" / "input.yaml"
+
+
+def test_a_node_local_finding_explains_node_local_traffic_only() -> None:
+    # C2C343 (a node's own pods to it: never policed by its HostEndpoint in Calico, and by Cilium's
+    # host policy) explains the host's narrowed flows from its own pods, which Calico decides
+    # before any policy; not an over-deny of the host's other egress.
+    from calico2cilium.semantics.world import node_labels
+
+    labels = node_labels({"node1": {"calico2cilium.io/node": "node1", "kubernetes.io/hostname": "node1"}})
+    assumptions = Assumptions(pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",), node_labels=labels)
+    result = convert(text=HOSTS.read_text(), name="input.yaml", **CLUSTER)
+    assert "C2C343" in {d.code for d in result.diagnostics}
+    check = check_conversion(result, assumptions)
+    assert check.status == "narrowed", check.render_text()
+    assert {why.split()[0] for _, why in check.proof.explained} == {"C2C343"}
+    result.documents = copy.deepcopy(result.documents)
+    host_specs = [s for d in result.documents for s in d.get("specs") or [d["spec"]] if "nodeSelector" in s]
+    host_specs[0].setdefault("egressDeny", []).append(
+        {"toEntities": ["all"], "toPorts": OVER_DENY["toPorts"]}
+    )
+    assert verify(result.loaded, result.documents, assumptions, narrowing=True).status == "narrowed"
+    check = check_conversion(result, assumptions)
+    assert check.status == "different", check.render_text()
+    # (a host spec with a deny rule is in egress default deny too: any host egress may show)
+    assert {(e.flow.subject.kind, e.flow.direction) for e in check.proof.unexplained} == {("host", "egress")}

@@ -14,7 +14,8 @@ What a finding concerns is read from neutral facts only, never from how the comp
   it says are left in default deny; when it names no part (the whole direction) or not all of it
   (``... and N more``), every subject of the direction it names;
 - a FelixConfiguration's findings (failsafe ports, C2C232) concern every host subject, and a
-  HostEndpoint's its own host subject;
+  HostEndpoint's its own host subject; those of the node-local codes (``NODE_LOCAL``) only the
+  traffic between a node and its own pods that Calico decides before any policy;
 - a finding with no position that names no resource concerns the traffic no resource decides:
   what Calico allows after every tier (the profiles).
 
@@ -48,6 +49,11 @@ NAMES_ITS_SUBJECTS = frozenset({"C2C350"})
 """Codes whose message names the policies whose subjects it narrows (a part of a direction left in
 default deny). Other codes name other resources as the rules a narrowed rule overlaps, not as the
 subjects it narrows, so their names are not read."""
+
+NODE_LOCAL = frozenset({"C2C324", "C2C342", "C2C343"})
+"""Codes about the traffic between a node and its own pods, which Calico decides before (and
+whatever) the policies say (``CalicoProgram.always_allow``): their findings explain only flows
+Calico decided that way, at the subjects they concern."""
 
 _MORE = re.compile(r"\band \d+ more\b")
 _DIRECTION = re.compile(r"\bfor (ingress|egress)\b")
@@ -202,6 +208,12 @@ class Attribution:
             concerned.add(f"HostEndpoint {flow.subject.host_endpoint}")
         by_profile = example.calico.ref == calico.profile_ref
         for reason in self.reasons:
+            if reason.finding.code in NODE_LOCAL:
+                if example.calico.ref != calico.always_ref:
+                    continue  # not node-local traffic: this finding says nothing about it
+                if reason.at is None or reason.resources & concerned or reason.hosts:
+                    return Explanation(reason.finding, calico.always_allow)
+                continue
             scope = _scope(reason, calico, flow.subject)
             if scope is not None:
                 return Explanation(reason.finding, scope)
