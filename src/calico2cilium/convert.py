@@ -235,7 +235,7 @@ def convert(
         del plan, lowered, ranges
         documents = emission.documents()
         del emission
-        documents.extend(endpoint_to_host(cluster, hosts, notes))
+        documents.extend(endpoint_to_host(cluster, hosts, notes, fail_closed=quarantine))
         left_out = dict(loaded.left_out)
         if quarantine:
             documents.extend(_quarantines(found, others, loaded, host_endpoints, notes, left_out))

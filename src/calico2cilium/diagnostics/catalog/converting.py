@@ -590,8 +590,12 @@ CODES = (
         "With Drop, Calico drops every pod's traffic to its own node whatever the policy says. The"
         " exact Cilium form is a CiliumClusterwideNetworkPolicy selecting every pod with"
         " egressDeny to entity host and enableDefaultDeny {egress: false}, so that it puts no pod in"
-        " default deny; enableDefaultDeny needs Cilium 1.16. For an older target the policy is left"
-        " out and the output allows pod to own node traffic wherever the egress policies allow it.",
+        " default deny; enableDefaultDeny needs Cilium 1.16. For an older target the conversion is an"
+        " error (nothing is written without --allow-partial); what is written fails closed: the"
+        " policy without enableDefaultDeny, which also puts every pod in egress default deny, so"
+        " the egress of pods that no converted policy allows is denied too. (The library's"
+        " convert(quarantine=False) leaves the policy out instead, and the output then allows pod"
+        " to own node traffic wherever the egress policies allow it.)",
         failing=_GOOD,
         failing_flags=(("--endpoint-to-host-action", "Drop"), ("--cilium-version", "1.15")),
         passing=_GOOD,
