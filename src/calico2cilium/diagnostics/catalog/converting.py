@@ -332,12 +332,16 @@ CODES = (
     CodeDoc(
         "C2C319",
         "output-name-conflict",
-        Severity.ERROR,
-        "Two CiliumCIDRGroups would have the same name.",
+        Severity.WARNING,
+        "Two network sets give the same CiliumCIDRGroup name.",
         "A NetworkSet becomes the CiliumCIDRGroup `calico-ns-<namespace>-<name>`, a GlobalNetworkSet"
-        " `calico-gns-<name>`, and rules refer to the groups by name (`cidrGroupRef`), so a group"
-        " cannot be renamed: namespace `a-b`'s set `c` and namespace `a`'s set `b-c` both give"
-        " `calico-ns-a-b-c`, and the cluster would keep only one of them. Rename one of the sets.",
+        " `calico-gns-<name>`: namespace `a-b`'s set `c` and namespace `a`'s set `b-c` both give"
+        " `calico-ns-a-b-c`, and the cluster would keep only one of them. Rules refer to groups by"
+        " name (`cidrGroupRef`), so no rule refers to such a name: the sets' addresses are written"
+        " inline in the rules (the same flows), and the second group is written as"
+        " `calico-ns-a-b-c-2`, keeping its labels. Rename one of the sets to keep a group named after"
+        " it. (If a rule referred to the name anyway, neither group could be renamed, and the code is"
+        " an error: the output would allow what the other set holds.)",
     ),
     CodeDoc(
         "C2C320",
