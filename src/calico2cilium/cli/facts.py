@@ -161,6 +161,10 @@ def _ports_of(value: object) -> tuple[FailsafePorts, list[str]]:
         try:
             if not isinstance(item, dict):
                 raise ValueError(f"{item!r} is not a mapping of protocol and port")
+            unknown = sorted(str(key) for key in item if key not in ("protocol", "port", "net"))
+            if unknown:
+                # A misspelt key (``protocl: udp``) would read as tcp: a port Felix may not allow.
+                raise ValueError(f"{item!r} has field(s) {', '.join(unknown)}, not protocol, port or net")
             ports.append(failsafe_entry(item.get("protocol"), item.get("port"), item.get("net")))
         except ValueError as exc:
             unread.append(str(exc))
