@@ -58,6 +58,23 @@ FAILSAFE_FLAGS = {
 }
 
 
+def with_input_facts(
+    cluster: Cluster, facts: Sequence[RawDocument], options: ClusterOptions
+) -> tuple[Cluster, list[Diagnostic]]:
+    """``cluster`` with what the input's cluster resources say where the flags and
+    ``--cluster-config`` do not: the pod CIDRs of its IPPools (``pool_cidrs``) and the failsafe
+    ports of its FelixConfigurations (``with_felix_failsafe``); and the notes on them. One place,
+    so that ``convert`` and ``report`` convert an input the same way."""
+    notes: list[Diagnostic] = []
+    if not facts:
+        return cluster, notes
+    if not cluster.pod_cidrs:
+        cidrs, notes = pool_cidrs(facts)
+        cluster = replace(cluster, pod_cidrs=cidrs) if cidrs else cluster
+    cluster, felix_notes = with_felix_failsafe(cluster, facts, options)
+    return cluster, [*notes, *felix_notes]
+
+
 def with_felix_failsafe(
     cluster: Cluster, facts: Sequence[RawDocument], options: ClusterOptions
 ) -> tuple[Cluster, list[Diagnostic]]:
