@@ -228,19 +228,9 @@ def command(
         loaded.lowered = []
         loaded.refused_lowered = [r.lowered for r in loaded.refused_lowered]
         del read  # ``pieces`` alone holds the IR now: ``joined`` hands it over to ``convert``
-    pool_notes: list[Diagnostic] = []
-    if not facts.pod_cidrs and loaded.facts:
-        from dataclasses import replace
+    from calico2cilium.cli.facts import with_input_facts
 
-        from calico2cilium.cli.facts import pool_cidrs
-
-        cidrs, pool_notes = pool_cidrs(loaded.facts)
-        facts = replace(facts, pod_cidrs=cidrs) if cidrs else facts
-    if loaded.facts:
-        from calico2cilium.cli.facts import with_felix_failsafe
-
-        facts, felix_notes = with_felix_failsafe(facts, loaded.facts, cluster)
-        pool_notes.extend(felix_notes)
+    facts, pool_notes = with_input_facts(facts, loaded.facts, cluster)
     input_notes = [
         *pool_notes,
         *(read_notes if reader is not None else namespace_notes(loaded.documents, namespace)),
