@@ -291,3 +291,18 @@ def test_a_node_local_finding_explains_node_local_traffic_only() -> None:
     assert check.status == "different", check.render_text()
     # (a host spec with a deny rule is in egress default deny too: any host egress may show)
     assert {(e.flow.subject.kind, e.flow.direction) for e in check.proof.unexplained} == {("host", "egress")}
+
+
+def test_the_migration_report_says_narrowed_or_different() -> None:
+    # The report's verdict read only counterexamples: a conversion proven narrowed (its narrowed
+    # flows are not counterexamples) was "not proven". Now narrowed, and an unexplained narrowing
+    # is "different", its flows listed as traffic that changes.
+    from calico2cilium.report.model import changes_of, verdict_of
+
+    result = _convert()
+    check = check_conversion(result, ASSUMPTIONS)
+    assert verdict_of(check, result.diagnostics) == "narrowed"
+    result.documents = _injected(result.documents, "web")
+    check = check_conversion(result, ASSUMPTIONS)
+    assert verdict_of(check, result.diagnostics) == "different"
+    assert changes_of(check.proof.narrowed, "calico -> cilium")
