@@ -208,8 +208,8 @@ def test_symmetry_keeps_apart_policies_a_finding_concerns() -> None:
 
 def test_past_the_round_bound_the_rest_is_not_attributed(monkeypatch: pytest.MonkeyPatch) -> None:
     # Two policies on subjects the partitioner does not split (has(a), has(b)), each with a refused
-    # rule: two findings to attribute. With a bound of one, the rest is reported (C2C415), not
-    # accepted silently.
+    # rule: two findings to attribute. Past the bound (here: the first finding), a narrowed flow
+    # still left is reported (C2C415), not accepted silently.
     text = """\
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
@@ -231,6 +231,8 @@ spec:
     check = check_conversion(result, ASSUMPTIONS)
     assert check.status == "narrowed" and not check.proof.unattributed
     monkeypatch.setattr(symbolic, "MAX_ROUNDS", 1)
+    assert not check_conversion(result, ASSUMPTIONS).proof.unattributed  # both attributed: exact
+    monkeypatch.setattr(symbolic, "MAX_ROUNDS", 0)
     check = check_conversion(result, ASSUMPTIONS)
     assert check.status == "narrowed" and check.proof.unattributed
     assert "Narrowing not all attributed (C2C415)" in check.render_text()

@@ -24,8 +24,9 @@ decision point): the policies that select its endpoint (``CalicoPolicy.selects``
 HostEndpoint, and whether the profile decided it. A narrowing in a policy can only change the
 verdicts of that policy's subjects (its rules apply nowhere else), so a finding on a policy
 explains the narrowed flows of the subjects it selects; those are then left out of the question
-(``Explanation.exclusion``) and the solver is asked again, for at most ``MAX_ROUNDS`` findings per
-partition (past it: C2C415, "not all narrowing attributed", never a silent acceptance).
+(``Explanation.exclusion``) and the solver is asked again, for at most ``MAX_ROUNDS`` findings or
+``ATTRIBUTION_CPU_S`` per partition (past it: C2C415, "not all narrowing attributed", never a
+silent acceptance).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ from calico2cilium.semantics.world import evaluate
 MAX_ROUNDS = 12
 """Findings one partition's narrowing may be attributed to before the rest is left unattributed
 (C2C415). Each round is one more solver question on that partition."""
+ATTRIBUTION_CPU_S = 30.0
+"""CPU seconds one partition's attribution rounds may take before the rest is left unattributed
+(C2C415); each question has the proof's own budget besides (``symbolic.CPU_BUDGET_S``)."""
 
 NAMES_ITS_SUBJECTS = frozenset({"C2C350"})
 """Codes whose message names the policies whose subjects it narrows (a part of a direction left in

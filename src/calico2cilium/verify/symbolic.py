@@ -28,7 +28,7 @@ from calico2cilium.semantics.program import (
     Verdict,
 )
 from calico2cilium.semantics.world import IP, Assumptions, Direction, Flow
-from calico2cilium.verify.attribution import MAX_ROUNDS
+from calico2cilium.verify.attribution import ATTRIBUTION_CPU_S, MAX_ROUNDS
 from calico2cilium.verify.partition import Partition, partition
 from calico2cilium.verify.smt import Query, SymbolicFlow
 from calico2cilium.verify.symmetry import policy_formulas, program_formulas, quotient
@@ -161,8 +161,8 @@ class PartitionResult:
     unexplained: list[Counterexample] = field(default_factory=list)
     """With an ``attribute``: a narrowed flow (also in ``narrowed``) no narrowing finding explains."""
     unattributed: bool = False
-    """With an ``attribute``: ``MAX_ROUNDS`` findings explained narrowed flows here and more were
-    left unasked (not all narrowing attributed)."""
+    """With an ``attribute``: past its bounds (``MAX_ROUNDS`` findings, ``ATTRIBUTION_CPU_S``) the
+    narrowed flows here were not all attributed."""
 
 
 def check(
@@ -312,21 +312,19 @@ def attributed(
     """The narrowed flows of one partition, each explained (``attribute``): ask for a flow the
     sides decide differently outside what the findings found so far explain; explained, leave out
     what its finding explains and ask again; not explained, record it (``unexplained``) and stop.
-    At most ``MAX_ROUNDS`` findings (then ``unattributed``). Asked after Cilium was proven to allow
-    nothing Calico denies, so every such flow is a narrowed one."""
+    Asked after Cilium was proven to allow nothing Calico denies, so every such flow is a narrowed
+    one. Bounded: past ``MAX_ROUNDS`` findings or ``ATTRIBUTION_CPU_S`` CPU seconds, a flow still
+    found is attributed (an unexplained one is still reported) and the rest is ``unattributed``."""
     left, right = sides
     explained: Expr = FALSE
-    for _ in range(MAX_ROUNDS + 1):
+    start = time.process_time()
+    while True:
         probe = PartitionResult(result.direction, result.partition, "equivalent")
         search(query((or_(left, explained), or_(right, explained))), *replay, probe, 1, prefer)
         if probe.status == "unknown":
             result.status, result.note = "unknown", probe.note
             return
         if probe.status != "different":
-            break
-        if len(result.explained) == MAX_ROUNDS:
-            result.unattributed = True
-            result.note = f"narrowing attributed to {MAX_ROUNDS} findings; the rest was not attributed"
             break
         example = probe.counterexamples[0]
         result.narrowed.append(example)
@@ -336,6 +334,17 @@ def attributed(
             break
         result.explained.append((example, explanation.describe()))
         explained = or_(explained, explanation.exclusion)
+        spent = time.process_time() - start
+        if len(result.explained) > MAX_ROUNDS or spent > ATTRIBUTION_CPU_S:
+            rest = PartitionResult(result.direction, result.partition, "equivalent")
+            search(query((or_(left, explained), or_(right, explained))), *replay, rest, 1, prefer)
+            if rest.status != "equivalent":
+                result.unattributed = True
+                result.note = (
+                    f"narrowed flows attributed to {len(result.explained)} findings in {spent:.1f} CPU s,"
+                    " and more are left; the rest was not attributed"
+                )
+            break
     result.status = "narrowed" if result.narrowed else "equivalent"
 
 

@@ -209,8 +209,8 @@ CODES = (
         " within the verifier's bound.",
         "Each narrowed flow is attributed to a narrowing finding and the flows that finding explains"
         " are left out before the next question (see C2C414). At one decision point (a partition of"
-        " the subjects, or a host subject) at most 12 findings are tried; when narrowed flows are"
-        " still left after that, the rest is not attributed. The output still allows nothing Calico"
+        " the subjects, or a host subject) at most 12 findings, or 30 CPU seconds, are spent; when"
+        " narrowed flows are still left after that, the rest is not attributed. The output still allows nothing Calico"
         " denies (that is proven), but some of what it denies more may be unexplained: this warning"
         " says so instead of accepting it silently. Fewer narrowing findings per set of pods (fewer"
         " refused rules) avoid it.",
