@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from calico2cilium.diagnostics import Diagnostic, Severity
+from calico2cilium.semantics.expr import FALSE
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify import conversion, symbolic
 from calico2cilium.verify.api import verify
@@ -206,10 +207,13 @@ def test_symmetry_keeps_apart_policies_a_finding_concerns() -> None:
     assert {e.flow.subject.labels.get("app") for e in check.proof.unexplained} == {"a2"}
 
 
-def test_past_the_round_bound_the_rest_is_not_attributed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_questions_attribute_every_narrowing_and_the_bound_is_reported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Two policies on subjects the partitioner does not split (has(a), has(b)), each with a refused
-    # rule: two findings to attribute. Past the bound (here: the first finding), a narrowed flow
-    # still left is reported (C2C415), not accepted silently.
+    # rule. The first narrowed flow explained, everything the findings explain there is left out:
+    # the next question finds nothing. Past the bound of questions (here forced: an explanation
+    # that leaves nothing out), a narrowed flow still left is reported (C2C415), not accepted.
     text = """\
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
@@ -230,11 +234,11 @@ spec:
     result = _convert(text)
     check = check_conversion(result, ASSUMPTIONS)
     assert check.status == "narrowed" and not check.proof.unattributed
-    monkeypatch.setattr(symbolic, "MAX_ROUNDS", 1)
-    assert not check_conversion(result, ASSUMPTIONS).proof.unattributed  # both attributed: exact
-    monkeypatch.setattr(symbolic, "MAX_ROUNDS", 0)
+    assert len(check.proof.explained) == 1  # the second question found nothing left
+    monkeypatch.setattr(Attribution, "explainable", lambda self, calico, subject: FALSE)
     check = check_conversion(result, ASSUMPTIONS)
     assert check.status == "narrowed" and check.proof.unattributed
+    assert len(check.proof.explained) == symbolic.MAX_ROUNDS
     assert "Narrowing not all attributed (C2C415)" in check.render_text()
     from calico2cilium.cli.verify import result_diagnostics
 

@@ -24,9 +24,10 @@ decision point): the policies that select its endpoint (``CalicoPolicy.selects``
 HostEndpoint, and whether the profile decided it. A narrowing in a policy can only change the
 verdicts of that policy's subjects (its rules apply nowhere else), so a finding on a policy
 explains the narrowed flows of the subjects it selects; those are then left out of the question
-(``Explanation.exclusion``) and the solver is asked again, for at most ``MAX_ROUNDS`` findings or
-``ATTRIBUTION_CPU_S`` per partition (past it: C2C415, "not all narrowing attributed", never a
-silent acceptance).
+(``Explanation.exclusion``: everything *any* finding explains there, so the next question finds
+only narrowing no finding explains) and the solver is asked again. When the solver gives up on
+that question (or past ``MAX_ROUNDS``), the rest is reported as not attributed (C2C415), never
+accepted silently.
 """
 
 from __future__ import annotations
@@ -38,16 +39,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from calico2cilium.diagnostics import Diagnostic, Severity
-from calico2cilium.semantics.expr import FALSE, SUBJECT, TRUE, Attr, Expr, StrTest, and_, ite, or_
+from calico2cilium.semantics.expr import FALSE, SUBJECT, TRUE, Attr, Expr, StrTest, and_, ite, not_, or_
 from calico2cilium.semantics.program import CalicoPolicy, CalicoProgram
 from calico2cilium.semantics.world import evaluate
 
-MAX_ROUNDS = 12
-"""Findings one partition's narrowing may be attributed to before the rest is left unattributed
-(C2C415). Each round is one more solver question on that partition."""
-ATTRIBUTION_CPU_S = 30.0
-"""CPU seconds one partition's attribution rounds may take before the rest is left unattributed
-(C2C415); each question has the proof's own budget besides (``symbolic.CPU_BUDGET_S``)."""
+MAX_ROUNDS = 6
+"""Questions one partition's attribution may ask. Each explained flow leaves out everything the
+findings explain at its decision point (``Attribution.explainable``), so the next question finds
+only unexplained narrowing: two questions suffice. The bound is a safety net (C2C415 past it)."""
 
 NAMES_ITS_SUBJECTS = frozenset({"C2C350"})
 """Codes whose message names the policies whose subjects it narrows (a part of a direction left in
@@ -172,7 +171,8 @@ class Attribution:
             # The verifier's own findings (C2C4xx) report differences; they explain none.
             if is_narrowing(finding) and not finding.code.startswith("C2C4"):
                 self.reasons.append(_reason(finding, index, labels))
-        self.flagged = frozenset(r for reason in self.reasons for r in reason.resources)
+        self.flagged = frozenset(r for reason in self.reasons for r in reason.resources | reason.scopes)
+        self._explainable: dict[tuple[int, str, str], Expr] = {}
 
     def __bool__(self) -> bool:
         return bool(self.reasons)
@@ -182,6 +182,7 @@ class Attribution:
         of them holds (the verifier leaves it out, outside the proof: a tier missing from the
         input) cannot be placed by what the policy selects: it concerns every subject the policy
         could select (its namespace; any, for a global policy)."""
+        self._explainable.clear()
         modelled = {policy_label(p) for program in programs for p in program.policies}
         for i, reason in enumerate(self.reasons):
             at = reason.at
@@ -202,42 +203,51 @@ class Attribution:
     def __call__(self, example: Any, calico: CalicoProgram) -> Explanation | None:
         """The explanation of a narrowed flow ``example`` (a ``Counterexample``) at the decision
         point of ``calico`` (the complete Calico program the flow was replayed through), or
-        ``None``: no narrowing finding concerns it."""
+        ``None``: no narrowing finding concerns it. Its ``exclusion`` is everything every finding
+        explains at that decision point (``explainable``), so that the next question finds only
+        narrowed flows no finding explains."""
         flow = example.flow
         memo: dict[int, bool] = {}
-        selecting = [p for p in calico.policies if evaluate(p.selects, flow, memo)]
-        concerned = {label for p in selecting if (label := policy_label(p)) is not None}
-        host = flow.subject.kind == "host"
-        if host and flow.subject.host_endpoint:
-            concerned.add(f"HostEndpoint {flow.subject.host_endpoint}")
-        by_profile = example.calico.ref == calico.profile_ref
         for reason in self.reasons:
-            if reason.finding.code in NODE_LOCAL:
-                if example.calico.ref != calico.always_ref:
-                    continue  # not node-local traffic: this finding says nothing about it
-                if reason.at is None or reason.resources & concerned or reason.hosts:
-                    return Explanation(reason.finding, calico.always_allow)
-                continue
-            scope = _scope(reason, calico, flow.subject)
-            if scope is not None:
-                return Explanation(reason.finding, scope)
-            if reason.resources & concerned:
-                named = [p.selects for p in calico.policies if policy_label(p) in reason.resources]
-                own = host and f"HostEndpoint {flow.subject.host_endpoint}" in reason.resources
-                return Explanation(reason.finding, TRUE if own else or_(*named))
-            if flow.direction in reason.directions or (host and reason.hosts):
-                return Explanation(reason.finding, TRUE)
-            if reason.profile and by_profile:
-                return Explanation(reason.finding, after_tiers(calico))
-            if reason.unmodelled == "":
-                return Explanation(reason.finding, TRUE)
-            if (
-                reason.unmodelled
-                and flow.subject.kind == "pod"
-                and flow.subject.namespace == reason.unmodelled
-            ):
-                return Explanation(reason.finding, _in_namespace(reason.unmodelled))
+            if evaluate(_region(reason, calico, flow.subject), flow, memo):
+                return Explanation(reason.finding, self.explainable(calico, flow.subject))
         return None
+
+    def explainable(self, calico: CalicoProgram, subject: Any) -> Expr:
+        """The flows some finding explains at the decision point of ``calico`` (whose subject is
+        ``subject``, or one like it: only a host subject's HostEndpoint is read)."""
+        key = (id(calico), subject.kind, subject.host_endpoint if subject.kind == "host" else "")
+        found = self._explainable.get(key)
+        if found is None:
+            found = or_(*(_region(reason, calico, subject) for reason in self.reasons))
+            self._explainable[key] = found
+        return found
+
+
+def _region(reason: _Reason, calico: CalicoProgram, subject: Any) -> Expr:
+    """The flows Calico allows that ``reason`` explains at the decision point of ``calico``
+    (``subject``: its subject, for a host subject's HostEndpoint): one formula, so that a flow is
+    explained exactly when it satisfies it (``Attribution.__call__`` evaluates it on the flow, the
+    solver leaves it out of the next question)."""
+    host = subject.kind == "host"
+    own = host and f"HostEndpoint {subject.host_endpoint}" in reason.resources
+    named = [p.selects for p in calico.policies if policy_label(p) in reason.resources]
+    if reason.finding.code in NODE_LOCAL:
+        # Only the traffic Calico decides as node-local, before (and whatever) the policies say.
+        anywhere = reason.at is None or reason.hosts or own
+        return and_(calico.always_allow, TRUE if anywhere else or_(*named))
+    parts: list[Expr] = [*named]
+    if own or calico.direction in reason.directions or (host and reason.hosts):
+        parts.append(TRUE)
+    for policy in calico.policies:
+        if policy_label(policy) in reason.scopes:
+            parts.append(TRUE if policy.namespace is None else _in_namespace(policy.namespace))
+    if reason.profile:
+        decided_before = or_(calico.always_allow, calico.always_deny)
+        parts.append(and_(not_(decided_before), after_tiers(calico)))
+    if reason.unmodelled is not None:
+        parts.append(_in_namespace(reason.unmodelled) if reason.unmodelled else TRUE)
+    return or_(*parts)
 
 
 def _reason(finding: Diagnostic, index: ResourceIndex, labels: set[str]) -> _Reason:
@@ -269,20 +279,6 @@ def _on_subject(finding: Diagnostic, document: Any) -> bool:
     """Whether ``finding`` is positioned at ``document``'s subject selection (``SUBJECT_FIELDS``)."""
     source = finding.source
     return source is not None and any(document.source(path) == source for path in SUBJECT_FIELDS)
-
-
-def _scope(reason: _Reason, calico: CalicoProgram, subject: Any) -> Expr | None:
-    """What ``reason`` explains at ``subject`` as a finding on a policy's subject selection: every
-    subject of the policy's namespace (``None`` when the subject is in another, or the policy does
-    not apply in this program's direction), or every subject for a global policy."""
-    for policy in calico.policies:
-        if policy_label(policy) not in reason.scopes:
-            continue
-        if policy.namespace is None:
-            return TRUE
-        if subject.kind == "pod" and subject.namespace == policy.namespace:
-            return _in_namespace(policy.namespace)
-    return None
 
 
 def _in_namespace(namespace: str) -> Expr:

@@ -28,7 +28,7 @@ from calico2cilium.semantics.program import (
     Verdict,
 )
 from calico2cilium.semantics.world import IP, Assumptions, Direction, Flow
-from calico2cilium.verify.attribution import ATTRIBUTION_CPU_S, MAX_ROUNDS
+from calico2cilium.verify.attribution import MAX_ROUNDS
 from calico2cilium.verify.partition import Partition, partition
 from calico2cilium.verify.smt import Query, SymbolicFlow
 from calico2cilium.verify.symmetry import policy_formulas, program_formulas, quotient
@@ -161,8 +161,8 @@ class PartitionResult:
     unexplained: list[Counterexample] = field(default_factory=list)
     """With an ``attribute``: a narrowed flow (also in ``narrowed``) no narrowing finding explains."""
     unattributed: bool = False
-    """With an ``attribute``: past its bounds (``MAX_ROUNDS`` findings, ``ATTRIBUTION_CPU_S``) the
-    narrowed flows here were not all attributed."""
+    """With an ``attribute``: the narrowed flows here were not all attributed (the solver gave up
+    on a later question, or ``MAX_ROUNDS``)."""
 
 
 def check(
@@ -310,20 +310,23 @@ def attributed(
     prefer: tuple[IP, ...] = (),
 ) -> None:
     """The narrowed flows of one partition, each explained (``attribute``): ask for a flow the
-    sides decide differently outside what the findings found so far explain; explained, leave out
-    what its finding explains and ask again; not explained, record it (``unexplained``) and stop.
-    Asked after Cilium was proven to allow nothing Calico denies, so every such flow is a narrowed
-    one. Bounded: past ``MAX_ROUNDS`` findings or ``ATTRIBUTION_CPU_S`` CPU seconds, a flow still
-    found is attributed (an unexplained one is still reported) and the rest is ``unattributed``."""
+    sides decide differently; explained, leave out everything the findings explain here (the
+    explanation's ``exclusion``) and ask again; not explained, record it (``unexplained``) and
+    stop. Asked after Cilium was proven to allow nothing Calico denies, so every such flow is a
+    narrowed one. Usually two questions; when the solver gives up on a later one, or past
+    ``MAX_ROUNDS`` (a safety bound: each exclusion is everything explainable), the rest is
+    ``unattributed`` (C2C415), never accepted silently."""
     left, right = sides
     explained: Expr = FALSE
-    start = time.process_time()
-    while True:
+    for _ in range(MAX_ROUNDS):
         probe = PartitionResult(result.direction, result.partition, "equivalent")
         search(query((or_(left, explained), or_(right, explained))), *replay, probe, 1, prefer)
-        if probe.status == "unknown":
+        if probe.status == "unknown" and not result.explained:
             result.status, result.note = "unknown", probe.note
             return
+        if probe.status == "unknown":
+            result.unattributed, result.note = True, f"{probe.note}; the rest was not attributed"
+            break
         if probe.status != "different":
             break
         example = probe.counterexamples[0]
@@ -334,17 +337,9 @@ def attributed(
             break
         result.explained.append((example, explanation.describe()))
         explained = or_(explained, explanation.exclusion)
-        spent = time.process_time() - start
-        if len(result.explained) > MAX_ROUNDS or spent > ATTRIBUTION_CPU_S:
-            rest = PartitionResult(result.direction, result.partition, "equivalent")
-            search(query((or_(left, explained), or_(right, explained))), *replay, rest, 1, prefer)
-            if rest.status != "equivalent":
-                result.unattributed = True
-                result.note = (
-                    f"narrowed flows attributed to {len(result.explained)} findings in {spent:.1f} CPU s,"
-                    " and more are left; the rest was not attributed"
-                )
-            break
+    else:
+        result.unattributed = True
+        result.note = f"narrowed flows attributed in {MAX_ROUNDS} questions and more are left"
     result.status = "narrowed" if result.narrowed else "equivalent"
 
 

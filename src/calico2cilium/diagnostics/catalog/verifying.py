@@ -205,14 +205,14 @@ CODES = (
         "C2C415",
         "narrowing-not-all-attributed",
         Severity.WARNING,
-        "convert --verify: the narrowing of one decision point was not all attributed to findings"
-        " within the verifier's bound.",
-        "Each narrowed flow is attributed to a narrowing finding and the flows that finding explains"
-        " are left out before the next question (see C2C414). At one decision point (a partition of"
-        " the subjects, or a host subject) at most 12 findings, or 30 CPU seconds, are spent; when"
-        " narrowed flows are still left after that, the rest is not attributed. The output still allows nothing Calico"
-        " denies (that is proven), but some of what it denies more may be unexplained: this warning"
-        " says so instead of accepting it silently. Fewer narrowing findings per set of pods (fewer"
-        " refused rules) avoid it.",
+        "convert --verify: the narrowing of one decision point was not all attributed to findings.",
+        "Each narrowed flow is attributed to a narrowing finding; then everything the findings"
+        " explain at that decision point (a partition of the subjects, or a host subject) is left"
+        " out and the solver is asked whether any narrowed flow is left (see C2C414). When the"
+        " solver gives up on that question within its CPU budget (or, as a safety net, after 6"
+        " questions), the rest is not attributed. The output still allows nothing Calico denies"
+        " (that is proven), but some of what it denies more may be unexplained: this warning says"
+        " so instead of accepting it silently. Fewer policies per set of pods, or simpler"
+        " selectors, help the solver.",
     ),
 )
