@@ -27,14 +27,23 @@ from helpers import convert, run_cli
 
 CLUSTER = {"pod_cidrs": ("10.244.0.0/16",), "node_cidrs": ("10.0.0.0/24",)}
 ASSUMPTIONS = Assumptions(pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",))
-CLI_CLUSTER = (
-    "--pod-cidr",
-    "10.244.0.0/16",
-    "--node-cidr",
-    "10.0.0.0/24",
-    "--endpoint-to-host-action",
-    "Accept",
+CLI_CLUSTER = tuple(
+    "--pod-cidr 10.244.0.0/16 --node-cidr 10.0.0.0/24 --endpoint-to-host-action Accept".split()
 )
+
+
+def _np(name: str, namespace: str, selector: str, port: int = 80) -> str:
+    """A NetworkPolicy allowing ingress on TCP ``port`` to the pods of ``selector`` (exact)."""
+    return f"""\
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  selector: {selector}
+  types: [Ingress]
+  ingress: [{{action: Allow, protocol: TCP, destination: {{ports: [{port}]}}}}]
+"""
+
 
 # billing: one rule refused (C2C303, narrowing: Cilium denies what it allowed). web, in another
 # namespace, converts exactly: nothing is said about it.
@@ -50,17 +59,7 @@ spec:
     protocol: TCP
     destination: {selector: team contains 'pay', ports: [443]}
 ---
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: web, namespace: front}
-spec:
-  selector: app == 'web'
-  types: [Ingress]
-  ingress:
-  - action: Allow
-    protocol: TCP
-    destination: {ports: [80]}
-"""
+""" + _np("web", "front", "app == 'web'")
 
 OVER_DENY = {"fromEntities": ["all"], "toPorts": [{"ports": [{"port": "80", "protocol": "TCP"}]}]}
 """What the injected bug adds to a policy's output: Cilium denies TCP 80 from everything."""
@@ -147,23 +146,11 @@ def test_convert_verify_exits_4_on_an_unexplained_narrowing(tmp_path: Path, monk
 def test_a_finding_on_a_policy_subject_explains_its_namespace_only() -> None:
     # A subject selector with no Cilium form is widened to the namespace (C2C303 at spec.selector):
     # the finding explains narrowing of every pod of that namespace, and no other.
-    text = """\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: jobs, namespace: batch}
-spec:
-  selector: job starts with 'nightly-'
-  types: [Ingress]
-  ingress: [{action: Allow, protocol: TCP, destination: {ports: [9000]}}]
----
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: web, namespace: front}
-spec:
-  selector: app == 'web'
-  types: [Ingress]
-  ingress: [{action: Allow, protocol: TCP, destination: {ports: [80]}}]
-"""
+    text = (
+        _np("jobs", "batch", "job starts with 'nightly-'", 9000)
+        + "---\n"
+        + _np("web", "front", "app == 'web'")
+    )
     result = _convert(text)
     assert any(d.code == "C2C303" and d.narrowing for d in result.diagnostics)
     assert check_conversion(result, ASSUMPTIONS).status == "narrowed"
@@ -174,23 +161,7 @@ spec:
     assert {e.flow.subject.namespace for e in check.proof.unexplained} == {"front"}
 
 
-TEMPLATED = """\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: a1, namespace: apps}
-spec:
-  selector: app == 'a1'
-  types: [Ingress]
-  ingress: [{action: Allow, protocol: TCP, destination: {ports: [80]}}]
----
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: a2, namespace: apps}
-spec:
-  selector: app == 'a2'
-  types: [Ingress]
-  ingress: [{action: Allow, protocol: TCP, destination: {ports: [80]}}]
-"""
+TEMPLATED = _np("a1", "apps", "app == 'a1'") + "---\n" + _np("a2", "apps", "app == 'a2'")
 
 
 def test_symmetry_keeps_apart_policies_a_finding_concerns() -> None:
