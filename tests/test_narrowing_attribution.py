@@ -27,8 +27,7 @@ from helpers import convert, run_cli
 
 CLUSTER = {"pod_cidrs": ("10.244.0.0/16",), "node_cidrs": ("10.0.0.0/24",)}
 ASSUMPTIONS = Assumptions(pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",))
-CLI_CLUSTER = tuple(
-    "--pod-cidr 10.244.0.0/16 --node-cidr 10.0.0.0/24 --endpoint-to-host-action Accept".split()
+CLI_CLUSTER = ("--pod-cidr", "10.244.0.0/16", "--node-cidr", "10.0.0.0/24", "--endpoint-to-host-action", "Accept")  # fmt: skip
 )
 
 
