@@ -28,7 +28,6 @@ from helpers import convert, run_cli
 CLUSTER = {"pod_cidrs": ("10.244.0.0/16",), "node_cidrs": ("10.0.0.0/24",)}
 ASSUMPTIONS = Assumptions(pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",))
 CLI_CLUSTER = ("--pod-cidr", "10.244.0.0/16", "--node-cidr", "10.0.0.0/24", "--endpoint-to-host-action", "Accept")  # fmt: skip
-)
 
 
 def _np(name: str, namespace: str, selector: str, port: int = 80) -> str:
