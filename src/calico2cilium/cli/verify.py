@@ -116,9 +116,11 @@ class Inputs:
 @click.option(
     "--narrowing",
     is_flag=True,
-    help="Prove only that Cilium allows no flow Calico denies (the check 'convert --verify' makes"
-    " for a conversion that fails closed): NARROWED, with the flows Cilium denies more, exits 1;"
-    " any flow Cilium allows more is DIFFERENT, exit 4.",
+    help="Prove only that Cilium allows no flow Calico denies (the first half of the check"
+    " 'convert --verify' makes for a conversion that fails closed; the second, that a narrowing"
+    " finding explains each flow Cilium denies more, C2C414, needs the conversion's diagnostics):"
+    " NARROWED, with the flows Cilium denies more, exits 1; any flow Cilium allows more is"
+    " DIFFERENT, exit 4.",
 )
 @fail_on_option
 @click.option("-q", "--quiet", is_flag=True, help="Print errors and differences only: no report, no summary.")
