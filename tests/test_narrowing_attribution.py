@@ -281,3 +281,30 @@ def test_the_migration_report_says_narrowed_or_different() -> None:
     check = check_conversion(result, ASSUMPTIONS)
     assert verdict_of(check, result.diagnostics) == "different"
     assert changes_of(check.proof.narrowed, "calico -> cilium")
+
+
+def _c2c350(part: str) -> Diagnostic:
+    """A C2C350 for a part of the ingress direction naming ``part`` (with no position: one at a
+    policy would concern that policy's whole namespace, as a finding on the policy as a whole)."""
+    message = (
+        "the ingress policies: work budget; every pod selected for ingress by"
+        f" {part} is left in Cilium's default deny with nothing allowed in that direction"
+    )
+    return Diagnostic("C2C350", Severity.WARNING, message, None, None, True)
+
+
+def test_c2c350_explains_the_subjects_of_the_policies_it_names() -> None:
+    text = _np("web", "front", "app == 'web'") + "---\n" + _np("api", "front", "app == 'api'")
+    result = _convert(text)
+    result.documents = _injected(_injected(result.documents, "web"), "api")
+    both = _c2c350("NetworkPolicy front/web, NetworkPolicy front/api (namespace front)")
+    assert check_conversion(result, ASSUMPTIONS, findings=[both]).status == "narrowed"
+    one = _c2c350("NetworkPolicy front/web (namespace front)")
+    check = check_conversion(result, ASSUMPTIONS, findings=[one])
+    assert {e.flow.subject.labels.get("app") for e in check.proof.unexplained} == {"api"}
+    # Naming only some of its policies ("and N more"), it concerns its whole direction, no more.
+    some = _c2c350("NetworkPolicy front/web and 1 more (namespace front)")
+    assert check_conversion(result, ASSUMPTIONS, findings=[some]).status == "narrowed"
+    result.documents = _injected(result.documents, "api", egress=True)
+    check = check_conversion(result, ASSUMPTIONS, findings=[some])
+    assert {e.flow.direction for e in check.proof.unexplained} == {"egress"}
