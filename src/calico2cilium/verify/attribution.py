@@ -62,18 +62,16 @@ _MORE = re.compile(r"\band \d+ more\b")
 _DIRECTION = re.compile(r"\bfor (ingress|egress)\b")
 
 
-def resource_label(data: Any, namespace: str | None = None) -> str | None:
+def resource_label(data: Any) -> str | None:
     """``Kind ns/name`` of a resource given as a mapping (the form ``Origin.resource`` and the
-    ``calico2cilium.io/source`` annotation use), or ``None``. ``namespace``: the one the resource
-    is read in when it names none."""
+    ``calico2cilium.io/source`` annotation use), or ``None``."""
     if not isinstance(data, dict):
         return None
     meta = data.get("metadata")
     if not isinstance(meta, dict) or not isinstance(data.get("kind"), str) or not meta.get("name"):
         return None
-    given = meta.get("namespace")
-    space = given if isinstance(given, str) and given else namespace
-    return f"{data['kind']} {space + '/' if space else ''}{meta['name']}"
+    namespace = meta.get("namespace")
+    return f"{data['kind']} {namespace + '/' if namespace else ''}{meta['name']}"
 
 
 class ResourceIndex:
