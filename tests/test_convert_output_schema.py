@@ -9,8 +9,7 @@ import pytest
 from calico2cilium.cilium.emit import Emission
 from calico2cilium.diagnostics import Severity
 from calico2cilium.semantics.world import Assumptions
-from calico2cilium.verify.api import verify
-from helpers import convert
+from helpers import convert, verify_explained
 
 NP = """\
 apiVersion: projectcalico.org/v3
@@ -72,5 +71,5 @@ def test_a_resource_failing_the_crd_schema_fails_closed(monkeypatch: pytest.Monk
     (spec,) = stand_in["specs"]
     assert spec["ingressDeny"] == [{"fromEntities": ["all"]}] and "egressDeny" not in spec
     assert spec["endpointSelector"] == ({} if breaks == "selector" else {"matchLabels": {"app": "web"}})
-    proof = verify(result.loaded, result.documents, Assumptions(), narrowing=True)
+    proof = verify_explained(result, Assumptions())
     assert proof.status == "narrowed", proof.render_text()

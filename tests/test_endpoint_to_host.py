@@ -23,6 +23,7 @@ from calico2cilium.facts.felix import endpoint_to_host_action as endpoint_to_hos
 from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, Assumptions, Endpoint
 from calico2cilium.verify.api import verify
 from helpers import run_cli as run
+from helpers import verify_explained
 from test_semantics_calico import np, verdict
 
 HOST = Endpoint("host", ipaddress.ip_address("192.168.0.1"))
@@ -94,7 +95,7 @@ def test_drop_before_cilium_116_is_refused_and_fails_closed(tmp_path: Path) -> N
     (drop,) = [d for d in result.documents if d["metadata"]["name"] == DROP_POLICY_NAME]
     assert "enableDefaultDeny" not in drop["spec"]
     assumptions = Assumptions(calico_endpoint_to_host_action="Drop", cilium_version=(1, 15), **CIDRS)  # type: ignore[arg-type]
-    assert verify(result.loaded, result.documents, assumptions, narrowing=True).status == "narrowed"
+    assert verify_explained(result, assumptions).status == "narrowed"
 
 
 def test_drop_before_cilium_116_unquarantined_writes_no_stand_in(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from calico2cilium.cilium.emit import Emission
 from calico2cilium.cilium.gitops import finalize
-from calico2cilium.cilium.naming import deduplicate_names
+from calico2cilium.cilium.naming import deduplicate_names, source_of
 from calico2cilium.cilium.quarantine import quarantine_documents, stand_in_for_invalid, unquarantined
 from calico2cilium.cilium.rulekit import expressible
 from calico2cilium.compile.endpoint_to_host import endpoint_to_host
@@ -240,8 +240,9 @@ def convert(
         if quarantine:
             documents.extend(_quarantines(found, others, loaded, host_endpoints, notes, left_out))
         notes.extend(deduplicate_names(documents))
-        finalize(documents, roots if roots is not None else list(paths or ()))
+        # Checked before ``finalize`` relativises ``source-file``: a C2C399 is at its policy's source.
         documents = _schema_check(documents, target.name, notes, fail_closed=quarantine)
+        finalize(documents, roots if roots is not None else list(paths or ()))
         diagnostics = summarise(notes.sorted(), cluster.node_cidrs)
         return ConvertResult(documents, diagnostics, loaded, given, expansions, cluster, left_out)
 
@@ -358,6 +359,7 @@ def _schema_check(
                 f"internal error: output {doc['kind']} '{name}' fails the Cilium {version} CRD schema:"
                 f" {message}. It is left out of the output.{instead} This is a bug in calico2cilium;"
                 " please report it",
+                source_of(doc),
             )
             # Still an error (a bug; nothing is written without --allow-partial), but where the
             # stand-in covers the whole policy, what is written only denies more than Calico.

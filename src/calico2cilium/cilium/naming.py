@@ -41,7 +41,7 @@ def _owns(doc: dict[str, Any]) -> bool:
     return bool(source) and source.rsplit("/", 1)[-1].rsplit(" ", 1)[-1] == meta["name"]
 
 
-def _source(doc: dict[str, Any]) -> Source | None:
+def source_of(doc: dict[str, Any]) -> Source | None:
     """The position of the resource's source (its ``source-file`` annotation, ``file:line:col``)."""
     where = (doc["metadata"].get("annotations") or {}).get(SOURCE_FILE_ANNOTATION, "")
     parts = where.rsplit(":", 2)
@@ -77,7 +77,7 @@ def deduplicate_names(documents: list[dict[str, Any]]) -> list[Diagnostic]:
                         "C2C319",
                         f"two output resources are both {what}, which rules refer to by name, so neither"
                         " can be renamed: the output holds both, and the cluster would keep only one",
-                        _source(doc),
+                        source_of(doc),
                         hint="rename one of the network sets",
                         widening=True,
                     )
@@ -97,7 +97,7 @@ def deduplicate_names(documents: list[dict[str, Any]]) -> list[Diagnostic]:
                         "C2C319",
                         f"two network sets both give {what}; no rule refers to it (their addresses are"
                         f" written inline in the rules), and {which} is written as '{new}'",
-                        _source(doc),
+                        source_of(doc),
                         hint="rename one of the network sets to keep a group named after it",
                     )
                 )
@@ -106,7 +106,7 @@ def deduplicate_names(documents: list[dict[str, Any]]) -> list[Diagnostic]:
                 make(
                     "C2C318",
                     f"output name {what} is taken by another resource; {which} is written as '{new}'",
-                    _source(doc),
+                    source_of(doc),
                 )
             )
     if any(len(docs) > 1 for docs in groups.values()):
