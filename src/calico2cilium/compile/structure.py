@@ -788,15 +788,16 @@ def _bound(walk: Walk, entry: Entry, takers: Sequence[Entry]) -> tuple[Cube, ...
     """What ``takers`` (the rules before a Deny that its outcome is narrowed by) take of its
     region ``M(d)``, as ``Outcome.taken``: every flow of ``M(d)`` they do not take is denied by
     Calico (it is in ``D(d)``: design note, "Writing a Deny between its bounds"), or, for a partly
-    narrowed Deny, also denied by its outcome. Only the cubes meeting ``M(d)``; ``None`` past the
-    Deny's budget (an Allow's reach past its own: the emitter writes the outcome as it is)."""
+    narrowed Deny, also denied by its outcome. The takers meet ``M(d)``; not every cube of their
+    reach does (the emitter's index skips those). ``None`` past the Deny's budget (an Allow's
+    reach past its own: the emitter writes the outcome as it is)."""
     if not takers:
         return ()
     try:
         with _rule_budget(len(entry.cubes) + len(takers)):
             taken = _taken(walk, takers)
-            charge(len(taken) * len(entry.cubes))
-            return tuple(c for c in taken if any(c.intersects(m) for m in entry.cubes))
+            charge(len(taken))
+            return tuple(taken)
     except OwnBudgetExceeded:
         return None
 
