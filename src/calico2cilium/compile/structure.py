@@ -640,8 +640,9 @@ exact; its pieces are written only where they span at most ``LONG_SUBJECTS`` sub
 LONG_SUBJECTS: Final = 8
 PIECE_WORK: Final = 2_000
 """The work an allow may spend on its part of one absorbed Deny that has another form (``D(d)``
-or partly narrowed), and at most a quarter of what it has left: past it, the Deny is written in
-that form instead (``_Absorbing.whole``), so absorbing never takes an allow past its budget."""
+or partly narrowed), all such Denies together at most half of what the allow has left: past it,
+the Deny is written in that form instead (``_Absorbing.whole``), so absorbing never takes an
+allow past its budget."""
 """A Deny is absorbed only when at most this many later rules (and Pass-default tiers) meet
 it: each takes a piece of it, and a broad Deny met by every later Allow would grow with the
 square of the input (realistic mixes, issue 13)."""
@@ -865,20 +866,28 @@ class _Absorbing:
         lost: list[Cube] = []
         taken_out = False
         named: list[object] = []  # the Denies the allow itself lost something to
+        # What the Denies with another form may take of the allow's budget, all together: half
+        # of what it has left now (the rest is its own), at most ``PIECE_WORK`` each.
+        room = left()
+        share = None if room is None else room // 2
         for gone in hits:
             d = gone.entry
             if d.position in self.whole:
                 continue  # written whole: its form holds D(d), so this allow's part
             if gone.narrowed or gone.partly:
-                # A Deny with another form takes at most ``PIECE_WORK`` of the allow's budget;
-                # past it, it is written in that form, and the allow stays within its own.
+                # Past its share, such a Deny is written in its other form, and the allow stays
+                # within its own budget.
+                before = left()
                 try:
-                    room = left()
-                    with own_budget(PIECE_WORK if room is None else min(PIECE_WORK, room // 4)):
+                    with own_budget(PIECE_WORK if share is None else min(PIECE_WORK, share)):
                         found = self._part(walk, gone, cubes)
                 except OwnBudgetExceeded:
                     self.whole.add(d.position)
                     continue
+                finally:
+                    after = left()
+                    if share is not None and before is not None and after is not None:
+                        share = max(0, share - (before - after))
             else:
                 found = self._part(walk, gone, cubes)
             if found is None:
