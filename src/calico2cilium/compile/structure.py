@@ -40,7 +40,7 @@ from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.l4 import PORT_PROTOCOLS, L4Set
 from calico2cilium.sets.labels import LabelCube, LabelSet, label_index, subtract_all
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, PodPeer, all_peers
-from calico2cilium.sets.regions import Cube, Region, subtract_cubes
+from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key, subtract_cubes
 
 Expressible = Callable[[Sequence[Cube]], bool]
 """Whether the target can say a region (its L4 parts have a Cilium form)."""
@@ -171,6 +171,7 @@ class Walk:
     their tier do not cover in a Deny-default tier: only these can drop at the end of a tier."""
     _passes: dict[int, list[Entry]] = field(default_factory=dict)
     _reach: dict[int, list[Cube] | OwnBudgetExceeded] = field(default_factory=dict)
+    _later: dict[int, CubeIndex[LabelCube]] = field(default_factory=dict)
 
     @staticmethod
     def of(tiers: Sequence[TierSpec]) -> Walk:
@@ -247,6 +248,32 @@ class Walk:
         allows = self.allows.meeting(cubes, before=deny.position)
         passes = self.passes[deny.tier].meeting(cubes, before=deny.position)
         return merged(allows, passes, order=_position)
+
+    def later_selected(self, tier: int) -> CubeIndex[LabelCube]:
+        """The subjects some tier after ``tier`` selects, indexed (built once per tier)."""
+        found = self._later.get(tier)
+        if found is None:
+            found = _index([s for t in self.tiers[tier + 1 :] for s in t.subjects])
+            self._later[tier] = found
+        return found
+
+    def sent_on(self, entry: Entry, passes: Sequence[Entry]) -> tuple[list[Cube], list[Entry]]:
+        """What an Allow must lose of the earlier Passes ``passes`` of its tier: each of their
+        cubes whose subject a later tier may select (whole: cut to those subjects, a Pass of a
+        broad subject broke into a piece per later policy's subject), with the Passes whose part
+        meets the Allow. What they send on of the other subjects has no later tier: the namespace
+        profile allows it, so the Allow may keep it (design note, "Allows")."""
+        later = self.later_selected(entry.tier)
+        cut: list[Cube] = []
+        named: list[Entry] = []
+        if not len(later):
+            return cut, named
+        for p in passes:
+            part = [c for c in p.cubes if _meeting(later, c.subject)]
+            if part and any(x.intersects(y) for x in part for y in entry.cubes):
+                cut.extend(part)
+                named.append(p)
+        return cut, named
 
     def reach(self, entry: Entry) -> list[Cube]:
         """``R(r)``: the rule's region less what the Passes before it in its tier send on. Built
@@ -365,6 +392,14 @@ class Walk:
             (denied if tier.default is DefaultAction.DENY else passed).extend(inside)
             undecided = outside + passed
         return _tidy(denied)
+
+
+def _leaves_any(pieces: Sequence[Cube], entries: Sequence[Entry]) -> bool:
+    """Whether ``pieces`` hold a flow outside every region of ``entries`` (stops at the first)."""
+    cubes = [c for e in entries for c in e.cubes]
+    index = cube_index(subject_key(c.subject for c in cubes))
+    index.add(cubes)
+    return index.leaves_any(pieces)
 
 
 def _tidy(cubes: list[Cube]) -> list[Cube]:
@@ -942,8 +977,14 @@ def _narrowed(
     elif entry.position >= 0:
         passes = walk.passes_before(entry)
         if passes:
-            pieces = subtract_cubes(pieces, [c for e in passes for c in e.cubes])
-            narrowers.extend(e.rule for e in passes)
+            # Only where a later tier selects the subject: what the Passes send on of the other
+            # subjects goes to the profile, which allows it (design note, "Allows").
+            cut, named = walk.sent_on(entry, passes)
+            if cut:
+                pieces = subtract_cubes(pieces, cut)
+                narrowers.extend(e.rule for e in named)
+            if pieces and not _leaves_any(pieces, passes):
+                return None  # the Passes send on all of it: it decides nothing (C2C352)
     # The wide form (allow ``wide``, deny ``wide - cubes``) is exact only where Calico denies all of
     # ``wide - cubes``: the left-out Denies below are denied, but what a Pass sends on (or a
     # subject outside ``closed``) may be allowed later, so ``wide`` is taken after those are
