@@ -80,6 +80,35 @@ spec:
 """A default-tier Pass of ICMP to probes: no tier after default, so the profile allows what it
 sends on, and the later ICMP Allow stays as written (it lost the probes: a peer fragment)."""
 
+WIDE_FORM_WITH_A_LATER_TIER = """
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: platform}
+spec: {order: 100}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: platform.p1, namespace: ns1}
+spec:
+  tier: platform
+  types: [Egress]
+  egress:
+    - {action: Pass, protocol: ICMP, icmp: {type: 3}}
+    - {action: Allow, destination: {serviceAccounts: {names: [sa1]}}}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: later}
+spec:
+  selector: all()
+  types: [Egress]
+  egress:
+    - {action: Allow, protocol: TCP}
+"""
+"""fixtures/structure-pass-before-icmp-widened-allow with a later tier selecting the pods: the
+Allow loses the ICMP type 3 the Pass sends on (the default tier drops it at its end), so its
+ICMP part holds type 0 and needs the wide form, which must not deny what the Pass sent on."""
+
 
 def _proven(text: str) -> Any:
     result = convert(text=text, name="in.yaml", pod_cidrs=PODS, node_cidrs=NODES)
@@ -105,6 +134,14 @@ def test_an_allow_after_a_pass_to_the_profile_stays_as_written() -> None:
     descriptions = _descriptions(result)
     assert any(t.startswith("web egress[0] Allow") for t in descriptions), descriptions
     assert not any("narrowed" in t for t in descriptions), descriptions
+
+
+def test_the_wide_form_keeps_what_the_pass_sends_on_to_a_later_tier() -> None:
+    descriptions = _descriptions(_proven(WIDE_FORM_WITH_A_LATER_TIER))
+    assert any(
+        "platform.p1 egress[1] Allow (narrowed by earlier rules platform.p1 egress[0] Pass" in t
+        for t in descriptions
+    )
 
 
 @st.composite
