@@ -7,9 +7,10 @@ direction, with ``M(r)`` a rule's region within its policy's subject:
   meets ``M(d)``; else as ``M(d)`` less those rules' reach (``D(d)``); when ``D(d)`` is too large
   to build, it is absorbed (``Absorbed``): default deny says it, and it is denied only where later
   allows meet it;
-* an Allow is allowed as written when no earlier Pass of its tier meets ``M(a)``, no Deny left
-  out (no Cilium form) meets it, and no earlier Deny-default tier can drop part of it at its end
-  (a test on subject label cubes); else narrowed by exactly those, with ``M(a)`` as the wide form;
+* an Allow is allowed as written when no earlier Pass of its tier meets ``M(a)`` where a later
+  tier selects the subject (elsewhere what the Pass sends on goes to the namespace profile, which
+  allows it), no Deny left out (no Cilium form) meets it, and no earlier Deny-default tier can
+  drop part of it at its end (a test on subject label cubes); else narrowed by exactly those;
 * a Pass becomes an allow of what the namespace profile allows after it, for the subjects in
   Cilium's default deny that no later tier selects: a policy whose subjects never meet the end
   of a tier keeps default deny off (``Structure.closed`` lists the others).
@@ -960,7 +961,8 @@ def _narrowed(
     closed: CubeIndex[LabelCube] | None,
 ) -> Outcome | None:
     """An Allow's (or a profile piece's) region less what deny-wins does not take care of: the
-    flows an earlier Pass of its tier sends on (Allows only: a Pass piece passes them anyway),
+    flows an earlier Pass of its tier sends on to a later tier selecting their subject (Allows
+    only: a Pass piece passes them anyway; ``Walk.sent_on``),
     the end-of-tier drops of the tiers before an Allow's (every other tier for a profile piece)
     that may meet it, and what Denies with no Cilium form deny (design note, "Allows" and "The
     profile"). ``closed``: only these subjects need a profile piece (the others are not in
