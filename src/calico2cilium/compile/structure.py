@@ -173,6 +173,7 @@ class Walk:
     _passes: dict[int, list[Entry]] = field(default_factory=dict)
     _reach: dict[int, list[Cube] | OwnBudgetExceeded] = field(default_factory=dict)
     _later: dict[int, CubeIndex[LabelCube]] = field(default_factory=dict)
+    _to_later: dict[int, tuple[Cube, ...]] = field(default_factory=dict)
 
     @staticmethod
     def of(tiers: Sequence[TierSpec]) -> Walk:
@@ -258,23 +259,37 @@ class Walk:
             self._later[tier] = found
         return found
 
-    def sent_on(self, entry: Entry, passes: Sequence[Entry]) -> tuple[list[Cube], list[Entry]]:
+    def sent_on(self, entry: Entry, passes: Sequence[Entry]) -> tuple[list[Cube], list[Entry], bool]:
         """What an Allow must lose of the earlier Passes ``passes`` of its tier: each of their
-        cubes whose subject a later tier may select (whole: cut to those subjects, a Pass of a
-        broad subject broke into a piece per later policy's subject), with the Passes whose part
-        meets the Allow. What they send on of the other subjects has no later tier: the namespace
-        profile allows it, so the Allow may keep it (design note, "Allows")."""
-        later = self.later_selected(entry.tier)
+        cubes whose subject a later tier may select (``to_later``), with the Passes whose part
+        meets the Allow, and whether some cube of theirs was kept out of it. What they send on of
+        the other subjects has no later tier: the namespace profile allows it, so the Allow may
+        keep it (design note, "Allows")."""
         cut: list[Cube] = []
         named: list[Entry] = []
-        if not len(later):
-            return cut, named
+        partial = False
         for p in passes:
-            part = [c for c in p.cubes if _meeting(later, c.subject)]
+            part = self.to_later(p)
+            partial = partial or len(part) < len(p.cubes)
             if part and any(x.intersects(y) for x in part for y in entry.cubes):
                 cut.extend(part)
                 named.append(p)
-        return cut, named
+        return cut, named, partial
+
+    def to_later(self, entry: Entry) -> tuple[Cube, ...]:
+        """The cubes of a Pass whose subject a later tier may select, whole (cut to those
+        subjects, a Pass of a broad subject broke into a piece per later policy's subject, and
+        the Allows after it with it). Found once per Pass, not charged to the rule asking: at
+        most the Pass's cubes times the later subjects' index candidates, and a test usually
+        ends at the first candidate (a Pass's subject is its policy's)."""
+        found = self._to_later.get(entry.position)
+        if found is None:
+            later = self.later_selected(entry.tier)
+            found = tuple(
+                c for c in entry.cubes if any(s.intersects(c.subject) for s in later.candidates(c.subject))
+            )
+            self._to_later[entry.position] = found
+        return found
 
     def reach(self, entry: Entry) -> list[Cube]:
         """``R(r)``: the rule's region less what the Passes before it in its tier send on. Built
@@ -981,11 +996,11 @@ def _narrowed(
         if passes:
             # Only where a later tier selects the subject: what the Passes send on of the other
             # subjects goes to the profile, which allows it (design note, "Allows").
-            cut, named = walk.sent_on(entry, passes)
+            cut, named, partial = walk.sent_on(entry, passes)
             if cut:
                 pieces = subtract_cubes(pieces, cut)
                 narrowers.extend(e.rule for e in named)
-            if pieces and not _leaves_any(pieces, passes):
+            if pieces and partial and not _leaves_any(pieces, passes):
                 return None  # the Passes send on all of it: it decides nothing (C2C352)
     # The wide form (allow ``wide``, deny ``wide - cubes``) is exact only where Calico denies all of
     # ``wide - cubes``: the left-out Denies below are denied, but what a Pass sends on (or a
