@@ -21,13 +21,17 @@ from test_convert_differential import check_scenario
 
 PODS, NODES = ["10.244.0.0/16"], ["10.0.0.0/24"]
 
-LATER_TIER_DROPS = """
+PLATFORM_TIER = """
 apiVersion: projectcalico.org/v3
 kind: Tier
 metadata: {name: platform}
 spec: {order: 100}
 ---
-apiVersion: projectcalico.org/v3
+"""
+
+LATER_TIER_DROPS = (
+    PLATFORM_TIER
+    + """apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
 metadata: {name: platform.web}
 spec:
@@ -46,6 +50,7 @@ spec:
   ingress:
     - {action: Allow, protocol: UDP, destination: {ports: [53]}}
 """
+)
 """TCP to a web pod of shop is passed on to the default tier, which selects the pod and drops it
 at its end: the Allow must not allow it there (elsewhere the profile allows it)."""
 
@@ -80,13 +85,9 @@ spec:
 """A default-tier Pass of ICMP to probes: no tier after default, so the profile allows what it
 sends on, and the later ICMP Allow stays as written (it lost the probes: a peer fragment)."""
 
-WIDE_FORM_WITH_A_LATER_TIER = """
-apiVersion: projectcalico.org/v3
-kind: Tier
-metadata: {name: platform}
-spec: {order: 100}
----
-apiVersion: projectcalico.org/v3
+WIDE_FORM_WITH_A_LATER_TIER = (
+    PLATFORM_TIER
+    + """apiVersion: projectcalico.org/v3
 kind: NetworkPolicy
 metadata: {name: platform.p1, namespace: ns1}
 spec:
@@ -105,6 +106,7 @@ spec:
   egress:
     - {action: Allow, protocol: TCP}
 """
+)
 """fixtures/structure-pass-before-icmp-widened-allow with a later tier selecting the pods: the
 Allow loses the ICMP type 3 the Pass sends on (the default tier drops it at its end), so its
 ICMP part holds type 0 and needs the wide form, which must not deny what the Pass sent on."""
