@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from calico2cilium.diagnostics import Diagnostic, Severity
-from calico2cilium.semantics.expr import FALSE
+from calico2cilium.semantics.expr import FALSE, SUBJECT, Attr, StrTest
 from calico2cilium.semantics.world import Assumptions
+from calico2cilium.verify import attribution as attribution_module
 from calico2cilium.verify import conversion, symbolic
 from calico2cilium.verify.api import verify
 from calico2cilium.verify.attribution import Attribution, _names
@@ -308,3 +309,29 @@ def test_c2c350_explains_the_subjects_of_the_policies_it_names() -> None:
     result.documents = _injected(result.documents, "api", egress=True)
     check = check_conversion(result, ASSUMPTIONS, findings=[some])
     assert {e.flow.direction for e in check.proof.unexplained} == {"egress"}
+
+
+def test_each_region_is_held_while_the_memo_is_shared(monkeypatch: pytest.MonkeyPatch) -> None:
+    # review12: ``evaluate``'s memo is keyed by node identity and was shared by the findings'
+    # regions, each built and freed in turn: a fresh region could take a freed one's ``id`` and
+    # read its memoised verdict, so a narrowed flow its own finding explains was reported as
+    # unexplained (C2C414, exit 4) depending on the allocator (the differential test, seed 9123).
+    result = _convert()
+    findings = [
+        Diagnostic("C2C303", Severity.WARNING, f"finding {i}", None, narrowing=True) for i in range(2)
+    ]
+    attribution = Attribution(findings, result.loaded.documents)
+    proof = verify(result.loaded, result.documents, ASSUMPTIONS, narrowing=True)
+    (example,) = proof.narrowed
+    namespace = example.flow.subject.namespace
+    # Fresh nodes on each call, the first false for the flow, the second true (as a finding on a
+    # policy of another namespace, then one on the flow's own, builds them).
+    regions = iter(("elsewhere", namespace))
+
+    def region(reason: Any, calico: Any, subject: Any) -> Any:
+        return StrTest(Attr(SUBJECT, "nsname"), "eq", next(regions))
+
+    monkeypatch.setattr(attribution_module, "_region", region)
+    assert proof.programs is not None
+    explanation = attribution(example, proof.programs[0][example.flow.direction])
+    assert explanation is not None and explanation.finding.message == "finding 1"

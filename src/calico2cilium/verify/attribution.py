@@ -170,7 +170,11 @@ class Attribution:
             if is_narrowing(finding) and not finding.code.startswith("C2C4"):
                 self.reasons.append(_reason(finding, index, labels))
         self.flagged = frozenset(r for reason in self.reasons for r in reason.resources | reason.scopes)
-        self._explainable: dict[tuple[int, str, str], Expr] = {}
+        self._regions: dict[tuple[int, str, str], tuple[CalicoProgram, list[Expr], Expr]] = {}
+        """Per decision point: its program (held, so that its ``id`` is not reused by another while
+        cached), each reason's region (held: ``evaluate``'s memo is keyed by node identity, so a
+        region freed while others are evaluated could lend its ``id`` to a new node) and their
+        disjunction."""
 
     def __bool__(self) -> bool:
         return bool(self.reasons)
@@ -180,7 +184,7 @@ class Attribution:
         of them holds (the verifier leaves it out, outside the proof: a tier missing from the
         input) cannot be placed by what the policy selects: it concerns every subject the policy
         could select (its namespace; any, for a global policy)."""
-        self._explainable.clear()
+        self._regions.clear()
         modelled = {policy_label(p) for program in programs for p in program.policies}
         for i, reason in enumerate(self.reasons):
             at = reason.at
@@ -206,19 +210,24 @@ class Attribution:
         narrowed flows no finding explains."""
         flow = example.flow
         memo: dict[int, bool] = {}
-        for reason in self.reasons:
-            if evaluate(_region(reason, calico, flow.subject), flow, memo):
+        _, regions, _ = self._at(calico, flow.subject)
+        for reason, region in zip(self.reasons, regions, strict=True):
+            if evaluate(region, flow, memo):
                 return Explanation(reason.finding, self.explainable(calico, flow.subject))
         return None
 
     def explainable(self, calico: CalicoProgram, subject: Any) -> Expr:
         """The flows some finding explains at the decision point of ``calico`` (whose subject is
         ``subject``, or one like it: only a host subject's HostEndpoint is read)."""
+        return self._at(calico, subject)[2]
+
+    def _at(self, calico: CalicoProgram, subject: Any) -> tuple[CalicoProgram, list[Expr], Expr]:
         key = (id(calico), subject.kind, subject.host_endpoint if subject.kind == "host" else "")
-        found = self._explainable.get(key)
-        if found is None:
-            found = or_(*(_region(reason, calico, subject) for reason in self.reasons))
-            self._explainable[key] = found
+        found = self._regions.get(key)
+        if found is None or found[0] is not calico:
+            regions = [_region(reason, calico, subject) for reason in self.reasons]
+            found = (calico, regions, or_(*regions))
+            self._regions[key] = found
         return found
 
 
