@@ -335,3 +335,24 @@ def test_each_region_is_held_while_the_memo_is_shared(monkeypatch: pytest.Monkey
     assert proof.programs is not None
     explanation = attribution(example, proof.programs[0][example.flow.direction])
     assert explanation is not None and explanation.finding.message == "finding 1"
+
+
+def test_a_rule_finding_explains_its_own_direction_only() -> None:
+    # review12: billing governs both directions here, and the finding is on an egress rule; an
+    # over-deny of its ingress (TCP 80 from everything, which its ingress rule allows) was
+    # explained by it, since the finding's policy selects the flow's subject. A rule decides only
+    # its own direction: the finding is positioned in spec.egress, so it explains egress alone.
+    text = INPUT.replace(
+        "  types: [Egress]\n", "  types: [Ingress, Egress]\n  ingress: [{action: Allow}]\n", 1
+    )
+    result = _convert(text)
+    (finding,) = [d for d in result.diagnostics if d.narrowing]
+    assert finding.code == "C2C303"
+    assert check_conversion(result, ASSUMPTIONS).status == "narrowed"
+    documents = result.documents
+    result.documents = _injected(documents, "billing", egress=True)
+    assert check_conversion(result, ASSUMPTIONS).status == "narrowed"
+    result.documents = _injected(documents, "billing")
+    check = check_conversion(result, ASSUMPTIONS)
+    assert check.status == "different", check.render_text()
+    assert {e.flow.direction for e in check.proof.unexplained} == {"ingress"}

@@ -9,7 +9,8 @@ finding that concerns it, or it is reported (C2C414) like an unexplained differe
 
 What a finding concerns is read from neutral facts only, never from how the compiler works:
 
-- the input resource its position falls in (``ResourceIndex``: per file, by first line);
+- the input resource its position falls in (``ResourceIndex``: per file, by first line), in the
+  direction of the rule list it is positioned in, if any (``spec.ingress``, ``spec.egress``);
 - for C2C350 (a part of a direction failing closed), the policies its message names, whose subjects
   it says are left in default deny; when it names no part (the whole direction) or not all of it
   (``... and N more``), every subject of the direction it names;
@@ -154,6 +155,10 @@ class _Reason:
     unmodelled: str | None = None
     """A finding on a policy the proof's programs leave out (its tier is not in the input: outside
     the proof): every subject it could select, of this namespace (``""``: any)."""
+    side: str | None = None
+    """The direction of the rule list (``spec.ingress``, ``spec.egress``) the finding is positioned
+    in: a rule decides only its own direction, so the finding explains the narrowed flows of its
+    policy's subjects in that direction alone."""
 
 
 class Attribution:
@@ -238,7 +243,12 @@ def _region(reason: _Reason, calico: CalicoProgram, subject: Any) -> Expr:
     solver leaves it out of the next question)."""
     host = subject.kind == "host"
     own = host and f"HostEndpoint {subject.host_endpoint}" in reason.resources
-    named = [p.selects for p in calico.policies if policy_label(p) in reason.resources]
+    named = [
+        p.selects
+        for p in calico.policies
+        if (label := policy_label(p)) in reason.resources
+        and (reason.side in (None, calico.direction) or label != reason.at)
+    ]
     if reason.finding.code in NODE_LOCAL:
         # Only the traffic Calico decides as node-local, before (and whatever) the policies say.
         anywhere = reason.at is None or reason.hosts or own
@@ -268,7 +278,32 @@ def _reason(finding: Diagnostic, index: ResourceIndex, labels: set[str]) -> _Rea
     hosts = at is not None and at.startswith("FelixConfiguration ")
     profile = at is None and not resources and not directions
     scopes = frozenset({at}) if at is not None and _on_subject(finding, index.documents[at]) else frozenset()
-    return _Reason(finding, at, frozenset(resources), scopes, directions, hosts, profile)
+    side = (
+        _rule_side(finding, index.documents[at])
+        if at is not None and finding.code not in NODE_LOCAL
+        else None
+    )
+    return _Reason(finding, at, frozenset(resources), scopes, directions, hosts, profile, side=side)
+
+
+def _rule_side(finding: Diagnostic, document: Any) -> str | None:
+    """``ingress`` or ``egress`` when ``finding`` is positioned in that rule list of ``document``'s
+    spec (the field whose key is the last at or before the finding, among the resource's and its
+    spec's fields), else ``None``."""
+    source, data = finding.source, getattr(document, "data", None)
+    if source is None or not isinstance(data, dict) or not isinstance(data.get("spec"), dict):
+        return None
+    fields = [((), key) for key in data] + [(("spec",), key) for key in data["spec"]]
+    starts = []
+    for parent, key in fields:
+        where = document.source((*parent, key), key=True)
+        if where.file == source.file:
+            starts.append(((where.line, where.column), parent, key))
+    before = [start for start in starts if start[0] <= (source.line, source.column)]
+    if not before:
+        return None
+    _, parent, key = max(before, key=lambda start: start[0])
+    return str(key) if parent == ("spec",) and key in ("ingress", "egress") else None
 
 
 SUBJECT_FIELDS: tuple[tuple[str, ...], ...] = (
