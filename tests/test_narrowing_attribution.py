@@ -356,3 +356,34 @@ def test_a_rule_finding_explains_its_own_direction_only() -> None:
     check = check_conversion(result, ASSUMPTIONS)
     assert check.status == "different", check.render_text()
     assert {e.flow.direction for e in check.proof.unexplained} == {"ingress"}
+
+
+KNP_WEB = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: billing, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: other}}
+  policyTypes: [Ingress]
+  ingress: [{from: [{podSelector: {}}]}]
+---
+"""
+"""A Kubernetes NetworkPolicy of the same kind, namespace and name as the Calico one after it."""
+
+
+@pytest.mark.parametrize(
+    "calico",
+    [
+        INPUT,  # the finding in billing's egress rule list
+        INPUT.replace("selector: app == 'billing'", "selector: app contains 'bill'", 1),  # on its subject
+    ],
+)
+def test_a_finding_is_read_in_its_own_document_when_another_has_its_label(calico: str) -> None:
+    # review12: the index kept one document per label (the first), so a finding on the Calico
+    # NetworkPolicy shop/billing was placed in the Kubernetes NetworkPolicy shop/billing before it:
+    # its subject-widening finding did not concern the namespace (main: C2C414, exit 4, on a
+    # genuine narrowing), nor its rule finding the egress direction.
+    result = _convert(KNP_WEB + calico)
+    assert {d.code for d in result.diagnostics if d.narrowing} == {"C2C303"}
+    check = check_conversion(result, ASSUMPTIONS)
+    assert check.status == "narrowed", check.render_text()

@@ -82,8 +82,9 @@ class ResourceIndex:
 
     def __init__(self, documents: Iterable[Any]) -> None:
         starts: dict[str, list[tuple[int, int, str]]] = {}
-        self.documents: dict[str, Any] = {}
-        """Each resource's document (the first one of that label), for positions inside it."""
+        self._documents: dict[tuple[str, int, int], Any] = {}
+        """Each resource's document by its start, for positions inside it (two resources may
+        share a label: a Calico and a Kubernetes NetworkPolicy of one name)."""
         for document in documents:
             raw = getattr(document, "raw", document)
             label = resource_label(getattr(raw, "data", None))
@@ -91,15 +92,24 @@ class ResourceIndex:
                 continue
             where = raw.source()
             starts.setdefault(where.file, []).append((where.line, where.column, label))
-            self.documents.setdefault(label, raw)
+            self._documents[where.file, where.line, where.column] = raw
         self._starts = {file: sorted(rows) for file, rows in starts.items()}
 
-    def resource_at(self, source: Any) -> str | None:
+    def _row(self, source: Any) -> tuple[int, int, str] | None:
         if source is None:
             return None
         rows = self._starts.get(source.file, [])
         at = bisect.bisect_right(rows, (source.line, source.column, "\uffff"))
-        return rows[at - 1][2] if at else None
+        return rows[at - 1] if at else None
+
+    def resource_at(self, source: Any) -> str | None:
+        row = self._row(source)
+        return row[2] if row is not None else None
+
+    def document_at(self, source: Any) -> Any:
+        """The document of the resource ``source`` falls in (``None``: none)."""
+        row = self._row(source)
+        return self._documents[source.file, row[0], row[1]] if row is not None else None
 
     @property
     def labels(self) -> set[str]:
@@ -277,12 +287,9 @@ def _reason(finding: Diagnostic, index: ResourceIndex, labels: set[str]) -> _Rea
             directions = frozenset(_DIRECTION.findall(finding.message)) or frozenset(("ingress", "egress"))
     hosts = at is not None and at.startswith("FelixConfiguration ")
     profile = at is None and not resources and not directions
-    scopes = frozenset({at}) if at is not None and _on_subject(finding, index.documents[at]) else frozenset()
-    side = (
-        _rule_side(finding, index.documents[at])
-        if at is not None and finding.code not in NODE_LOCAL
-        else None
-    )
+    document = index.document_at(finding.source)
+    scopes = frozenset({at}) if at is not None and _on_subject(finding, document) else frozenset()
+    side = _rule_side(finding, document) if at is not None and finding.code not in NODE_LOCAL else None
     return _Reason(finding, at, frozenset(resources), scopes, directions, hosts, profile, side=side)
 
 
