@@ -63,6 +63,20 @@ def test_key_constraint_meets_and_difference(p: tuple[KeyConstraint, KeyConstrai
     assert a - b == a & ~b
 
 
+@FAST
+@given(pairs(key_constraints))
+def test_memoised_key_constraint_operations(p: tuple[KeyConstraint, KeyConstraint]) -> None:
+    """``&``, ``|`` and ``-`` are remembered by value (``labels._and``...): each, asked twice (the
+    second time from the cache, maybe for an equal copy), is the plain computation."""
+    a, b = p
+    for _ in range(2):
+        assert a & b == KeyConstraint(a.absent and b.absent, a.values & b.values)
+        assert a | b == KeyConstraint(a.absent or b.absent, a.values | b.values)
+        assert a - b == KeyConstraint(a.absent and not b.absent, a.values - b.values)
+        a, b = copy.deepcopy(a), copy.deepcopy(b)
+    assert hash(a) == hash((a.absent, a.values)) == hash(a)  # computed, then cached
+
+
 def slow_cube_and(a: LabelCube, b: LabelCube) -> LabelCube:
     if a.is_empty or b.is_empty:
         return LabelCube.empty()
