@@ -75,6 +75,8 @@ def test_memoised_key_constraint_operations(p: tuple[KeyConstraint, KeyConstrain
         assert a - b == KeyConstraint(a.absent and not b.absent, a.values - b.values)
         a, b = copy.deepcopy(a), copy.deepcopy(b)
     assert hash(a) == hash((a.absent, a.values)) == hash(a)  # computed, then cached
+    assert (a == b) == ((a.absent, a.values) == (b.absent, b.values))
+    assert (a & b) is (copy.deepcopy(a) & b)  # equal results are one object (``labels._shared``)
 
 
 def slow_cube_and(a: LabelCube, b: LabelCube) -> LabelCube:

@@ -39,6 +39,18 @@ class KeyConstraint:
             object.__setattr__(self, "_hash", h)
         return h
 
+    def __eq__(self, other: object) -> bool:
+        """The generated comparison, without its two tuples per level (the operation caches
+        compare their keys often)."""
+        if self is other:
+            return True
+        if not isinstance(other, KeyConstraint):
+            return NotImplemented
+        mine, theirs = self.values, other.values
+        return (
+            self.absent == other.absent and mine.cofinite == theirs.cofinite and mine.values == theirs.values
+        )
+
     @staticmethod
     def eq(value: str) -> KeyConstraint:
         return _equal_to(value)
@@ -127,17 +139,25 @@ _OPERATIONS: Final = 1 << 15
 # result is the result; no caller tells constraints apart by identity. Bounded, as ``_equal_to``.
 @lru_cache(maxsize=_OPERATIONS)
 def _and(a: KeyConstraint, b: KeyConstraint) -> KeyConstraint:
-    return KeyConstraint(a.absent and b.absent, a.values & b.values)
+    return _shared(KeyConstraint(a.absent and b.absent, a.values & b.values))
 
 
 @lru_cache(maxsize=_OPERATIONS)
 def _or(a: KeyConstraint, b: KeyConstraint) -> KeyConstraint:
-    return KeyConstraint(a.absent or b.absent, a.values | b.values)
+    return _shared(KeyConstraint(a.absent or b.absent, a.values | b.values))
 
 
 @lru_cache(maxsize=_OPERATIONS)
 def _sub(a: KeyConstraint, b: KeyConstraint) -> KeyConstraint:
-    return KeyConstraint(a.absent and not b.absent, a.values - b.values)
+    return _shared(KeyConstraint(a.absent and not b.absent, a.values - b.values))
+
+
+@lru_cache(maxsize=_OPERATIONS)
+def _shared(kc: KeyConstraint) -> KeyConstraint:
+    """The first constraint equal to ``kc`` the operations built (``kc`` itself if none): equal
+    results are one object, so the caches above and cube comparisons find them by identity
+    instead of comparing their value sets."""
+    return kc
 
 
 _INTERNED = 4096
