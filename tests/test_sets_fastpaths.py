@@ -21,11 +21,12 @@ from calico2cilium.sets import IntervalSet, KeyConstraint, L4Set, LabelCube
 from calico2cilium.sets.coset import CoSet
 from calico2cilium.sets.ipsets import IPSet
 from calico2cilium.sets.labels import ANY, merge_cubes
-from calico2cilium.sets.peers import NetPeer, PeerCube, peer_and, peer_intersects
+from calico2cilium.sets.peers import NetPeer, PeerCube, peer_and, peer_cut, peer_intersects, peer_sub
 from calico2cilium.sets.piecewise import Piecewise
 from calico2cilium.sets.ports import NameCell, _apply
+from calico2cilium.sets.regions import Cube
 from test_sets_l4 import HI, LO, fields, ranges
-from test_sets_universe import label_cubes, peer_cubes
+from test_sets_universe import l4_sets, label_cubes, peer_cubes
 
 FAST = settings(max_examples=200, deadline=None)
 T = TypeVar("T")
@@ -107,6 +108,22 @@ def test_label_cube_and_intersects_sub(p: tuple[LabelCube, LabelCube]) -> None:
     assert a & b == slow_cube_and(a, b)
     assert a.intersects(b) == (not slow_cube_and(a, b).is_empty)
     assert a - b == slow_cube_sub(a, b)
+
+
+@FAST
+@given(pairs(label_cubes), pairs(peer_cubes), pairs(l4_sets))
+def test_cut_is_the_difference_of_meeting_cubes(
+    subjects: tuple[LabelCube, LabelCube], peers: tuple[PeerCube, PeerCube], l4s: tuple[L4Set, L4Set]
+) -> None:
+    """``cut`` (the subtraction loops' difference, for operands known to meet) gives exactly what
+    ``-`` gives, piece for piece."""
+    a, b = (Cube(s, p, flows) for s, p, flows in zip(subjects, peers, l4s, strict=True))
+    if subjects[0].intersects(subjects[1]):
+        assert subjects[0].cut(subjects[1]) == subjects[0] - subjects[1]
+    if peer_intersects(*peers):
+        assert peer_cut(*peers) == peer_sub(*peers)
+    if a.intersects(b):
+        assert a.cut(b) == a - b
 
 
 @FAST

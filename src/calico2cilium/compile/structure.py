@@ -95,7 +95,8 @@ def _meets(a: tuple[Cube, object], b: tuple[Cube, object]) -> bool:
 
 
 def _pair_sub(a: tuple[Cube, Entry], b: tuple[Cube, Entry]) -> list[tuple[Cube, Entry]]:
-    return [(piece, a[1]) for piece in a[0] - b[0]]
+    """``a - b`` for a ``b`` that meets ``a`` (as ``CubeIndex`` asks)."""
+    return [(piece, a[1]) for piece in a[0].cut(b[0])]
 
 
 @dataclass

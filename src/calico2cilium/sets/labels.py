@@ -316,6 +316,11 @@ class LabelCube:
         ``self`` that agrees with ``other`` on the earlier keys and disagrees on this one."""
         if not self.intersects(other):
             return [] if self.empty_marker else [self]
+        return self.cut(other)
+
+    def cut(self, other: LabelCube) -> list[LabelCube]:
+        """``self - other`` for an ``other`` known to meet ``self``: the subtraction loops test
+        that first, and ``__sub__`` would test it again."""
         if self is other or self.constraints == other.constraints:
             return []
         # No constraint built here is ANY (``okc`` is not) or empty (``outside`` is checked, and
@@ -395,7 +400,7 @@ def simplify_cubes(cubes: Iterable[LabelCube]) -> tuple[LabelCube, ...]:
 
 def label_index(cubes: Iterable[LabelCube]) -> CubeIndex[LabelCube]:
     """An empty index for label cubes, keyed on the most discriminating key of ``cubes``."""
-    return CubeIndex(pick_key(cubes), _identity, LabelCube.intersects, LabelCube.__sub__)
+    return CubeIndex(pick_key(cubes), _identity, LabelCube.intersects, LabelCube.cut)
 
 
 def _identity(cube: LabelCube) -> LabelCube:
