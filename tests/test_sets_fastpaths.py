@@ -127,6 +127,14 @@ def test_cut_is_the_difference_of_meeting_cubes(
 
 
 @FAST
+@given(label_cubes, label_cubes, key_constraints)
+def test_cubes_sharing_a_constraint_object(a: LabelCube, b: LabelCube, kc: KeyConstraint) -> None:
+    """``intersects`` skips the test of a constraint both cubes hold as one object."""
+    x, y = (LabelCube.of((*c.constraints, ("shared", kc))) for c in (a, b))
+    assert x.intersects(y) == (not slow_cube_and(x, y).is_empty)
+
+
+@FAST
 @given(pairs(label_cubes), pairs(fields.map(lambda f: f.build())))
 def test_cached_hashes_are_the_field_hashes(
     cubes: tuple[LabelCube, LabelCube], l4s: tuple[L4Set, L4Set]

@@ -294,7 +294,10 @@ class LabelCube:
         while i < na and j < nb:
             ka, kb = a[i][0], b[j][0]
             if ka == kb:
-                if not a[i][1].meets(b[j][1]):
+                # A cube's constraints are never empty (normal form), so one meets itself: the
+                # shared ones (``_equal_to``, ``_shared``) need no test.
+                x, y = a[i][1], b[j][1]
+                if x is not y and not x.meets(y):
                     return False
                 i += 1
                 j += 1
