@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from calico2cilium.compile.hosts import label_value
+from calico2cilium.compile.hosts import HEPS_NAMED, label_value
 from calico2cilium.convert import ConvertResult
 from calico2cilium.plan import NODE_LABEL
 from helpers import convert
@@ -165,3 +165,17 @@ def test_label_value_is_the_node_name_or_a_digest() -> None:
     long = "n" * 70
     digest = label_value(long)
     assert digest.startswith("h-") and len(digest) <= 63 and digest == label_value(long)
+
+
+def test_a_selector_picking_many_host_endpoints_names_a_few_and_counts_the_rest() -> None:
+    # A broad selector picks every node's host endpoint: the warning (C2C325) named them all, 15 KB
+    # per rule on the 10,000-document mix; it names HEPS_NAMED and counts the rest.
+    heps = [_hep(f"h{i}", f"n{i}").replace("10.0.0.11", f"10.0.0.{i + 1}") for i in range(20)]
+    policy = _gnp(
+        "p",
+        "  selector: app == 'web'\n  ingress:\n  - {action: Deny, source: {selector: role == 'w'}}\n",
+    )
+    result = _run(*heps, policy)
+    (found,) = [d for d in result.diagnostics if d.code == "C2C325"]
+    assert found.message.count("(10.0.0.") == HEPS_NAMED
+    assert f"and {20 - HEPS_NAMED} more (20 host endpoints)" in found.message

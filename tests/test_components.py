@@ -23,6 +23,7 @@ from calico2cilium.sets.budget import WorkBudgetExceeded
 from calico2cilium.sets.labels import KeyConstraint, LabelCube, LabelSet
 from calico2cilium.verify.api import verify
 from calico_strategies import NAMESPACES, Scenario, dump, scenarios
+from helpers import verify_explained
 from test_convert_differential import OUTSIDE_THE_PROOF, changed
 
 NS = "projectcalico.org/namespace"
@@ -139,7 +140,7 @@ def test_a_component_past_its_budget_leaves_the_others_exact(case: tuple[Scenari
     text = scenario.text
     assert "C2C350" in [d.code for d in forced.diagnostics], text
     # The whole output fails closed: Cilium allows nothing Calico denies.
-    proof = verify(forced.loaded, forced.documents, assumptions, narrowing=True)
+    proof = verify_explained(forced, assumptions)
     outside = proof.unsupported and all(
         any(reason in str(u) for reason in OUTSIDE_THE_PROOF) for u in proof.unsupported
     )

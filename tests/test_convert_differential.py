@@ -9,7 +9,8 @@ For every generated set:
     those that change nothing: ``BENIGN``), the verifier proves the output EQUIVALENT, and the
     concrete engine agrees on the flows of a generated inventory (``fixture_inventory.py``);
     where every such diagnostic says the output fails closed (``Diagnostic.narrowing``), the
-    verifier proves that Cilium allows no flow Calico denies (``verify(narrowing=True)``). The
+    verifier proves that Cilium allows no flow Calico denies (``verify(narrowing=True)``), and
+    that a narrowing finding explains each flow it denies more (``attribution``, C2C414). The
     strategies mix in constructs that cannot be converted (``unconvertible``: services and string
     tests without an inventory, egress named ports, unknown tiers, service-account selectors,
     source ports), so refusals are checked to fail closed (issue 15 item 1);
@@ -39,6 +40,7 @@ from calico2cilium.diagnostics import Severity
 from calico2cilium.schemas import validate
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.api import verify, verify_inventory
+from calico2cilium.verify.attribution import Attribution
 from calico_strategies import Scenario, dump, scenarios
 from fixture_inventory import Case, generated_inventory
 
@@ -148,8 +150,12 @@ def check_scenario(scenario: Scenario) -> str:
     if diagnosed:
         if not widening(result):
             # Nothing says the output allows more (issue 15 item 1): it may deny more, never allow
-            # more. The verifier proves Cilium allows no flow Calico denies.
-            proof = verify(result.loaded, result.documents, assumptions, narrowing=True)
+            # more. The verifier proves Cilium allows no flow Calico denies, and that every flow it
+            # denies more is explained by a narrowing finding (C2C414: status "different").
+            attribution = Attribution(result.diagnostics, result.loaded.documents)
+            proof = verify(
+                result.loaded, result.documents, assumptions, narrowing=True, attribute=attribution
+            )
             # A tier missing from the input (its order is unknown) and a Service without its object
             # are outside the proof; nothing else may be.
             unknown = proof.unsupported and all(

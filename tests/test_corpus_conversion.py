@@ -27,6 +27,7 @@ from calico2cilium.io.yamlstream import read_documents
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.api import verify, verify_inventory
 from fixture_inventory import Case, generated_inventory
+from helpers import verify_explained
 
 pytestmark = pytest.mark.slow  # not in make quick (tests/conftest.py)
 
@@ -62,7 +63,7 @@ def test_corpus_file_is_accounted_for(path: Path) -> None:
         if any(d.narrowing for d in result.diagnostics):
             # A refusal that fails closed is a warning now (review5 finding 6): proven narrowed,
             # Cilium allowing no flow Calico denies (a missing tier stays outside the proof).
-            proof = verify(result.loaded, result.documents, assumptions, narrowing=True)
+            proof = verify_explained(result, assumptions)
             assert proof.status in ("narrowed", "equivalent", "incomplete"), proof.render_text()
             assert not proof.counterexamples, proof.render_text()
             return

@@ -23,6 +23,7 @@ from calico2cilium.facts.felix import endpoint_to_host_action as endpoint_to_hos
 from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, Assumptions, Endpoint
 from calico2cilium.verify.api import verify
 from helpers import run_cli as run
+from helpers import verify_explained
 from test_semantics_calico import np, verdict
 
 HOST = Endpoint("host", ipaddress.ip_address("192.168.0.1"))
@@ -85,9 +86,26 @@ def test_each_conversion_is_proven_only_under_its_own_action(tmp_path: Path, act
         assert status == ("equivalent" if same else "different"), (action, other)
 
 
-def test_drop_before_cilium_116_is_refused(tmp_path: Path) -> None:
+def test_drop_before_cilium_116_is_refused_and_fails_closed(tmp_path: Path) -> None:
+    """C2C341 stays an error, but the documents of the run still allow nothing Calico denies:
+    the drop policy without enableDefaultDeny (every pod in egress default deny) stands in."""
     result = convert([_calico(tmp_path)], endpoint_to_host_action="Drop", cilium_version="1.15", **CIDRS)  # type: ignore[arg-type]
     assert [d.code for d in result.diagnostics] == ["C2C341"]
+    assert "fails closed" in result.diagnostics[0].message
+    (drop,) = [d for d in result.documents if d["metadata"]["name"] == DROP_POLICY_NAME]
+    assert "enableDefaultDeny" not in drop["spec"]
+    assumptions = Assumptions(calico_endpoint_to_host_action="Drop", cilium_version=(1, 15), **CIDRS)  # type: ignore[arg-type]
+    assert verify_explained(result, assumptions).status == "narrowed"
+
+
+def test_drop_before_cilium_116_unquarantined_writes_no_stand_in(tmp_path: Path) -> None:
+    """Asked not to fail closed (``quarantine=False``), nothing stands in and the message says
+    what the output allows: the verifier shows the difference."""
+    result = convert(  # type: ignore[arg-type]
+        [_calico(tmp_path)], endpoint_to_host_action="Drop", cilium_version="1.15", quarantine=False, **CIDRS
+    )
+    assert [d.code for d in result.diagnostics] == ["C2C341"]
+    assert "allows pod to own node traffic" in result.diagnostics[0].message
     assert DROP_POLICY_NAME not in [d["metadata"]["name"] for d in result.documents]
     assumptions = Assumptions(calico_endpoint_to_host_action="Drop", cilium_version=(1, 15), **CIDRS)  # type: ignore[arg-type]
     assert verify(result.loaded, result.documents, assumptions).status == "different"

@@ -12,7 +12,7 @@ import pytest
 from calico2cilium.convert import convert
 from calico2cilium.diagnostics import Severity
 from calico2cilium.diagnostics.catalog import CATALOG
-from calico2cilium.verify.api import verify
+from helpers import verify_explained
 
 REFUSALS = ("C2C303", "C2C309", "C2C312", "C2C330", "C2C331", "C2C332", "C2C350")
 
@@ -36,7 +36,7 @@ def test_the_catalogued_refusal_fails_closed(code: str, tmp_path: Path) -> None:
     assert result.documents, "a refusal must not drop the policy"
     if code == "C2C350":
         return  # the hostile selectors: tests/test_hostile_inputs.py checks the output
-    proof = verify(result.loaded, result.documents, narrowing=True)
+    proof = verify_explained(result)
     assert not proof.counterexamples, proof.render_text()  # no flow Cilium allows and Calico denies
     assert proof.status in ("narrowed", "incomplete"), proof.render_text()
 
@@ -51,7 +51,7 @@ def _narrowed(spec: str, said: str) -> None:
     result = convert(text=text, name="in.yaml", pod_cidrs=("10.244.0.0/16",), node_cidrs=("10.0.0.0/24",))
     [diagnostic] = [d for d in result.diagnostics if d.code == "C2C303"]
     assert diagnostic.narrowing and said in diagnostic.message
-    proof = verify(result.loaded, result.documents, result.cluster, narrowing=True)
+    proof = verify_explained(result, result.cluster)
     assert proof.status == "narrowed", proof.render_text()
 
 

@@ -152,3 +152,13 @@ def test_verify_reads_the_same_ports(tmp_path: Path) -> None:
         "verify", "--calico", calico, "--cilium", cilium, *CLUSTER, *flag, "--narrowing"
     )
     assert code == 4 and "cilium: ALLOW" in stdout and "TCP dport 22" in stdout, stdout
+
+
+def test_a_misspelt_entry_key_is_left_out_not_read_as_tcp(tmp_path: Path) -> None:
+    # ``protocl: UDP`` would read as Felix's default protocol, tcp: a port Felix may not allow.
+    text = HEP + felix("default", "[{protocol: TCP, port: 22}, {protocl: UDP, port: 68}]")
+    code, out, err = convert(tmp_path, text, "--verify")
+    assert inbound_ports(out) == {"tcp:22"}
+    (left_out,) = [line for line in err.splitlines() if "warning C2C232" in line]
+    assert "field(s) protocl" in left_out
+    assert code == 1 and "cilium: ALLOW" not in err

@@ -38,6 +38,7 @@ from calico2cilium.io.write import dump_yaml
 from calico2cilium.schemas import validate
 from calico2cilium.semantics.world import DEFAULT_ENDPOINT_TO_HOST_ACTION, Assumptions, node_labels
 from calico2cilium.verify.api import verify
+from calico2cilium.verify.attribution import Attribution
 from calico2cilium.verify.conversion import check_conversion
 
 pytestmark = pytest.mark.slow  # not in make quick (tests/conftest.py)
@@ -131,9 +132,11 @@ def test_fixture_is_proven_by_the_verifier(name: str) -> None:
         # The snapshot is real: the original string tests differ on values outside the inventory.
         assert verify(result.loaded, result.documents, assumptions).status == "different"
         return
-    # A conversion that says it fails closed is proven to: Cilium allows no flow Calico denies.
+    # A conversion that says it fails closed is proven to: Cilium allows no flow Calico denies,
+    # and a narrowing finding explains each flow it denies more (C2C414: "different").
     narrowing = any(d.narrowing for d in result.diagnostics)
-    proof = verify(result.loaded, result.documents, assumptions, narrowing=narrowing)
+    attribution = Attribution(result.diagnostics, result.loaded.documents) if narrowing else None
+    proof = verify(result.loaded, result.documents, assumptions, narrowing=narrowing, attribute=attribution)
     assert proof.status == expected, proof.render_text()
     if expected != "equivalent":
         assert any(d.severity.value in ("error", "warning") for d in result.diagnostics), (

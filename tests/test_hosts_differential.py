@@ -21,6 +21,7 @@ import yaml
 from calico2cilium.convert import convert
 from calico2cilium.semantics.world import Assumptions, node_labels
 from calico2cilium.verify.api import verify
+from helpers import verify_explained
 
 pytestmark = pytest.mark.slow  # not in make quick (tests/conftest.py)
 
@@ -130,7 +131,7 @@ def test_host_conversion_is_proven_unless_a_diagnostic_says_what_changed(seed: i
         assert proof.status == "equivalent", text + proof.render_text()
     elif all(d.narrowing for d in result.diagnostics if d.code in CHANGED):
         # Every change fails closed (issue 15): Cilium never allows what Calico denies.
-        closed = verify(result.loaded, result.documents, assumptions, narrowing=True)
+        closed = verify_explained(result, assumptions)
         assert closed.status in ("equivalent", "narrowed"), text + closed.render_text()
     if not codes & {"C2C324", "C2C343"}:
         return

@@ -33,6 +33,7 @@ from calico2cilium.io.yamlstream import read_documents
 from calico2cilium.semantics.calico import read_calico_side
 from calico2cilium.semantics.world import TCP, Assumptions, Endpoint, Flow
 from calico2cilium.verify.api import verify
+from helpers import verify_explained
 
 PODS, NODES = ("10.244.0.0/16",), ("192.168.0.0/24",)
 ASSUMPTIONS = Assumptions(pod_cidrs=PODS, node_cidrs=NODES)
@@ -128,7 +129,7 @@ def test_a_set_covering_part_of_the_pod_range_on_the_local_side_is_refused() -> 
     codes = {d.code for d in result.diagnostics if d.severity in (Severity.ERROR, Severity.WARNING)}
     assert codes, "a partly covered pod range must be diagnosed"
     assert all(d.narrowing for d in result.diagnostics if d.code in codes)
-    proof = verify(result.loaded, result.documents, ASSUMPTIONS, narrowing=True)
+    proof = verify_explained(result, ASSUMPTIONS)
     assert proof.status == "narrowed", proof.render_text()  # only ever denies more than Calico
 
 

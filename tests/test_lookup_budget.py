@@ -17,7 +17,7 @@ from calico2cilium.convert import convert
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.sets import Cube, KeyConstraint, L4Set, LabelCube, PodPeer
 from calico2cilium.sets.budget import WorkBudgetExceeded, budget
-from calico2cilium.verify.api import verify
+from helpers import verify_explained
 from test_rule_budget import ALLOWS, TEXT, _no_budget
 from test_sets_universe import cubes
 
@@ -80,7 +80,7 @@ def test_a_deny_whose_look_up_runs_out_is_denied_as_written(monkeypatch: pytest.
     assert deny and "too many to look up" in deny[0]
     descriptions = [s.get("description", "") for d in result.documents for s in d.get("specs", [])]
     assert any("Deny" in t and "too many to look up" in t for t in descriptions)
-    proof = verify(result.loaded, result.documents, Assumptions(), narrowing=True)
+    proof = verify_explained(result, Assumptions())
     assert proof.status == "narrowed", proof.render_text()
 
 
@@ -100,5 +100,5 @@ def test_an_allow_whose_reach_runs_out_is_left_out_of_the_denies_it_takes_part_o
     deny = [str(d) for d in result.diagnostics if d.code == "C2C353"]
     assert deny and "ingress.9" in deny[0]  # the first Allow after the nine Passes
     assert not any(d.code == "C2C350" for d in result.diagnostics)  # the Allows themselves convert
-    proof = verify(result.loaded, result.documents, Assumptions(), narrowing=True)
+    proof = verify_explained(result, Assumptions())
     assert proof.status == "narrowed", proof.render_text()

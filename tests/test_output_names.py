@@ -3,8 +3,14 @@ with one kind, namespace and name, so a collision must never reach the output si
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from typing import Any
 
+from calico2cilium.cilium.naming import deduplicate_names
+from calico2cilium.diagnostics import Severity
+from calico2cilium.semantics.world import Assumptions
+from calico2cilium.verify.api import verify
 from helpers import convert
 
 SETS = """\
@@ -17,6 +23,22 @@ apiVersion: projectcalico.org/v3
 kind: NetworkSet
 metadata: {name: b-c, namespace: a, labels: {role: y}}
 spec: {nets: [203.0.113.0/24]}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: to-x, namespace: a-b}
+spec:
+  selector: all()
+  types: [Egress]
+  egress: [{action: Allow, destination: {selector: role == 'x'}}]
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: not-y, namespace: a}
+spec:
+  selector: all()
+  types: [Egress]
+  egress: [{action: Deny, destination: {selector: role == 'y'}}, {action: Allow}]
 """
 
 POLICIES = """\
@@ -61,9 +83,32 @@ def test_a_generated_policy_yields_its_name_to_a_source_policy() -> None:
     assert "knp-x-2" in result.diagnostics[0].message
 
 
-def test_colliding_cidr_group_names_are_an_error() -> None:
+def test_colliding_cidr_group_names_are_renamed_and_never_referenced() -> None:
+    """Two sets giving one group name: the cluster would keep one group, so a reference would mean
+    the other set's addresses (a rule allowing one set's addresses would allow the other's). No
+    rule refers to such a name, the second group is renamed, and the conversion is exact."""
     result = convert(text=SETS, pod_cidrs=["10.244.0.0/16"], node_cidrs=["192.168.0.0/24"])
     groups = [d for d in result.documents if d["kind"] == "CiliumCIDRGroup"]
-    assert [g["metadata"]["name"] for g in groups] == ["calico-ns-a-b-c", "calico-ns-a-b-c"]
-    errors = [d for d in result.diagnostics if d.code == "C2C319"]
-    assert len(errors) == 1 and not result.ok
+    assert sorted(g["metadata"]["name"] for g in groups) == ["calico-ns-a-b-c", "calico-ns-a-b-c-2"]
+    assert "cidrGroupRef" not in json.dumps(result.documents)
+    (renamed,) = [d for d in result.diagnostics if d.code == "C2C319"]
+    assert renamed.severity is Severity.WARNING and result.ok
+    assumptions = Assumptions(pod_cidrs=("10.244.0.0/16",), node_cidrs=("192.168.0.0/24",))
+    assert verify(result.loaded, result.documents, assumptions).status == "equivalent"
+
+
+def test_a_referenced_colliding_group_name_is_a_widening_error() -> None:
+    """Should a rule refer to a name two groups share, neither can be renamed: an error."""
+
+    def group(cidr: str) -> dict[str, Any]:
+        return {"kind": "CiliumCIDRGroup", "metadata": {"name": "g"}, "spec": {"externalCIDRs": [cidr]}}
+
+    policy = {
+        "kind": "CiliumNetworkPolicy",
+        "metadata": {"name": "p", "namespace": "a"},
+        "spec": {"endpointSelector": {}, "egress": [{"toCIDRSet": [{"cidrGroupRef": "g"}]}]},
+    }
+    documents = [group("192.0.2.0/24"), group("198.51.100.0/24"), policy]
+    (error,) = deduplicate_names(documents)
+    assert error.code == "C2C319" and error.severity is Severity.ERROR
+    assert [d["metadata"]["name"] for d in documents if d["kind"] == "CiliumCIDRGroup"] == ["g", "g"]

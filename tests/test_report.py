@@ -162,3 +162,23 @@ def test_an_unwritable_report_is_exit_2(tmp_path: Path) -> None:
     target = tmp_path / "missing-dir" / "r.md"
     code, _, err = run_cli("report", str(FIXTURES / "allow-before-deny" / "input.yaml"), "-o", str(target))
     assert code == 2 and "cannot write the report" in err
+
+
+def test_report_takes_the_inputs_cluster_resources_as_convert_does(tmp_path: Path) -> None:
+    """An IPPool and a FelixConfiguration in the input are cluster facts for ``report`` as they are
+    for ``convert``: before, ``report`` ignored them, so its verdict and assumptions differed."""
+    path = tmp_path / "in.yaml"
+    path.write_text(
+        "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: pods}\n"
+        "spec: {cidr: 10.244.0.0/16}\n---\n"
+        "apiVersion: projectcalico.org/v3\nkind: FelixConfiguration\nmetadata: {name: default}\n"
+        "spec: {failsafeInboundHostPorts: [{protocol: TCP, port: 22}]}\n---\n"
+        "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: p, namespace: a}\n"
+        "spec:\n  selector: all()\n  ingress: [{action: Allow, source: {nets: [10.0.0.0/8]}}]\n"
+    )
+    out = tmp_path / "r.md"
+    code, _, err = run_cli("report", str(path), "--node-cidr", "10.0.0.0/24", "-o", str(out))
+    text = out.read_text()
+    assert "| Pod CIDRs | 10.244.0.0/16 | the input (IPPools)" in text, text
+    assert "C2C231" in text  # the failsafe ports, taken from the FelixConfiguration
+    assert code in (0, 1), err

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calico2cilium.io.write import DENSE_MIN, dump_yaml
+from helpers import verify_explained
 
 # kubectl reads YAML with sigs.k8s.io/yaml, which decodes with go-yaml v2 (its goyaml.v2 fork) into
 # interface{} and converts that to JSON: a plain scalar go-yaml resolves to a bool, a number or null
@@ -232,9 +233,8 @@ def test_an_exhausted_budget_leaves_unrelated_namespaces_their_allows() -> None:
     # allows nothing Calico denies.
     (closed,) = [d for d in result.diagnostics if d.code == "C2C350"]
     assert "(namespace 09)" in closed.message and "light" not in closed.message
-    from calico2cilium.verify.api import verify
 
-    assert verify(result.loaded, result.documents, narrowing=True).status == "narrowed"
+    assert verify_explained(result).status == "narrowed"
 
 
 CILIUM_Y = """\

@@ -13,6 +13,7 @@ from calico2cilium.compile import structure
 from calico2cilium.convert import convert
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.api import verify
+from helpers import verify_explained
 
 TEXT = """
 apiVersion: projectcalico.org/v3
@@ -74,7 +75,7 @@ def test_rules_past_their_budget_fail_closed(monkeypatch: pytest.MonkeyPatch) ->
     assert not any("every pod a policy selects" in str(d) for d in found)  # not the whole direction
     descriptions = [s.get("description", "") for d in result.documents for s in d.get("specs", [])]
     assert any("ingress[21] Deny" in t and "C2C353" in t for t in descriptions)  # the reviewer sees why
-    proof = verify(result.loaded, result.documents, Assumptions(), narrowing=True)
+    proof = verify_explained(result, Assumptions())
     assert proof.status in ("narrowed", "equivalent"), proof.render_text()
 
 

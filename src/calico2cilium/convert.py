@@ -23,8 +23,8 @@ from typing import Any
 
 from calico2cilium.cilium.emit import Emission
 from calico2cilium.cilium.gitops import finalize
-from calico2cilium.cilium.naming import deduplicate_names
-from calico2cilium.cilium.quarantine import quarantine_documents, unquarantined
+from calico2cilium.cilium.naming import deduplicate_names, source_of
+from calico2cilium.cilium.quarantine import quarantine_documents, stand_in_for_invalid, unquarantined
 from calico2cilium.cilium.rulekit import expressible
 from calico2cilium.compile.endpoint_to_host import endpoint_to_host
 from calico2cilium.compile.hosts import compile_hosts
@@ -235,13 +235,14 @@ def convert(
         del plan, lowered, ranges
         documents = emission.documents()
         del emission
-        documents.extend(endpoint_to_host(cluster, hosts, notes))
+        documents.extend(endpoint_to_host(cluster, hosts, notes, fail_closed=quarantine))
         left_out = dict(loaded.left_out)
         if quarantine:
             documents.extend(_quarantines(found, others, loaded, host_endpoints, notes, left_out))
         notes.extend(deduplicate_names(documents))
+        # Checked before ``finalize`` relativises ``source-file``: a C2C399 is at its policy's source.
+        documents = _schema_check(documents, target.name, notes, fail_closed=quarantine)
         finalize(documents, roots if roots is not None else list(paths or ()))
-        documents = _schema_check(documents, target.name, notes)
         diagnostics = summarise(notes.sorted(), cluster.node_cidrs)
         return ConvertResult(documents, diagnostics, loaded, given, expansions, cluster, left_out)
 
@@ -329,22 +330,48 @@ def _inventory(inventory: Inventory | str | Sequence[str] | None, recursive: boo
     return read_inventory_files(paths, recursive=recursive)
 
 
-def _schema_check(documents: list[dict[str, Any]], version: str, notes: Diagnostics) -> list[dict[str, Any]]:
+def _schema_check(
+    documents: list[dict[str, Any]], version: str, notes: Diagnostics, fail_closed: bool = False
+) -> list[dict[str, Any]]:
     """The documents that pass the Cilium CRD schema, and a C2C399 for each one that does not: the
-    apiserver would reject it, so it is never printed."""
+    apiserver would reject it, so it is never printed. ``fail_closed``: a policy left out so would
+    take its pods out of default deny, so a quarantine denying all their traffic stands in for it
+    (``cilium/quarantine.stand_in_for_invalid``)."""
     kept = []
     for doc in documents:
         errors = validate(doc, cilium_version=version)
         if not errors:
             kept.append(doc)
+            continue
+        name = doc["metadata"]["name"]
+        stand_in, every = _stand_in(doc, errors[0].message, version) if fail_closed else (None, False)
+        if stand_in is not None:
+            kept.append(stand_in)
+        instead = (
+            " A quarantine of the same name denies all traffic of the pods it selects instead (fails"
+            " closed)" + ("" if every else "; its host rules are left out")
+            if stand_in is not None
+            else ""
+        )
         for message in errors[:3]:
-            name = doc["metadata"]["name"]
-            notes.add(
-                make(
-                    "C2C399",
-                    f"internal error: output {doc['kind']} '{name}' fails the Cilium {version} CRD schema:"
-                    f" {message}. It is left out of the output. This is a bug in calico2cilium;"
-                    " please report it",
-                )
+            diagnostic = make(
+                "C2C399",
+                f"internal error: output {doc['kind']} '{name}' fails the Cilium {version} CRD schema:"
+                f" {message}. It is left out of the output.{instead} This is a bug in calico2cilium;"
+                " please report it",
+                source_of(doc),
             )
+            # Still an error (a bug; nothing is written without --allow-partial), but where the
+            # stand-in covers the whole policy, what is written only denies more than Calico.
+            notes.add(replace(diagnostic, narrowing=True) if stand_in is not None and every else diagnostic)
     return kept
+
+
+def _stand_in(doc: dict[str, Any], problem: str, version: str) -> tuple[dict[str, Any] | None, bool]:
+    """The quarantine for an invalid output policy, with its own selectors where they pass the
+    schema, else its namespace's (or every) pod."""
+    for own in (True, False):
+        stand_in, every = stand_in_for_invalid(doc, problem, own_selectors=own)
+        if stand_in is None or not validate(stand_in, cilium_version=version):
+            return stand_in, every
+    return None, False

@@ -12,11 +12,16 @@ in the migration (its labels carried over).
 CiliumCIDRGroup is cluster-scoped, so a namespaced set's group name carries its namespace:
 ``calico-ns-<namespace>-<name>``; a global set's is ``calico-gns-<name>``. The API version is
 ``cilium.io/v2`` from Cilium 1.18, ``cilium.io/v2alpha1`` before (docs/reference/semantics.md §2.5).
+Two sets can give one name (namespace ``a-b``'s set ``c`` and namespace ``a``'s set ``b-c`` are
+both ``calico-ns-a-b-c``): the cluster would keep one group, and a reference would mean the other
+set's addresses. Such groups are never referenced (their peers are written inline), so they can be
+renamed like policies (``cilium/naming.py``, C2C319).
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,10 +80,13 @@ class CidrGroups:
 
     def __post_init__(self) -> None:
         self._by_name = {group_name(s): s for s in self.sets}
+        names = Counter(group_name(s) for s in self.sets)
         for network_set in self.sets:
+            name = group_name(network_set)
             ips = IPSet.from_cidrs(network_set.nets)
-            if not ips.is_empty and len(group_name(network_set)) <= 253:
-                self._ips[group_name(network_set)] = ips
+            # A name two sets give is never referenced: it would not say which set (C2C319).
+            if not ips.is_empty and len(name) <= 253 and names[name] == 1:
+                self._ips[name] = ips
 
     def cidr_items(self, ips: IPSet) -> list[dict[str, Any]]:
         """``toCIDRSet``/``fromCIDRSet`` items for exactly ``ips``: group references when some

@@ -165,3 +165,66 @@ def _name(policy: ir.Policy) -> str:
 
 def _file(source: Source | None) -> str:
     return source.file if source is not None else "?"
+
+
+_EVERY_POD = {"matchExpressions": [{"key": "k8s:io.kubernetes.pod.namespace", "operator": "Exists"}]}
+"""Every pod and nothing else: the label only pods carry (a clusterwide quarantine's fallback)."""
+
+
+def stand_in_for_invalid(
+    document: dict[str, Any], problem: str, *, own_selectors: bool = True
+) -> tuple[dict[str, Any] | None, bool]:
+    """A quarantine in place of an output ``document`` that fails the Cilium CRD schema (C2C399, a
+    bug): same kind, namespace and name, denying every flow, in the directions it has rules for,
+    of the pods it selects; with ``own_selectors=False`` (its selectors being what fails), of every
+    pod of its namespace, or every pod. Returns the stand-in (``None`` if it has no pod spec) and
+    whether it stands for every spec: a host spec (``nodeSelector``) is not stood in for, since
+    denying all of a node's traffic would cut the node off, failsafe ports included."""
+    if document.get("kind") not in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"):
+        return None, False
+    meta = document.get("metadata") or {}
+    namespace = meta.get("namespace")
+    specs = document.get("specs") or [document.get("spec") or {}]
+    annotations = {
+        key: value
+        for key, value in (meta.get("annotations") or {}).items()
+        if key in (ANNOTATION_PREFIX + "source", ANNOTATION_PREFIX + "source-file")
+    }
+    annotations[QUARANTINE_ANNOTATION] = (
+        f"the converted policy fails the Cilium CRD schema ({problem}; a bug in calico2cilium): this"
+        " policy denies all traffic of the pods it selects instead"
+    )
+    out: list[dict[str, Any]] = []
+    every = True
+    for spec in specs:
+        if not isinstance(spec, dict) or "nodeSelector" in spec:
+            every = False
+            continue
+        governed = [
+            direction for direction, words in _SECTIONS.items() if any(word in spec for word in words)
+        ] or list(_SECTIONS)
+        selector = spec.get("endpointSelector") if own_selectors else None
+        if selector is None:
+            selector = {} if namespace else _EVERY_POD
+        candidate = {
+            "endpointSelector": selector,
+            "description": "quarantine: the converted policy failed the Cilium CRD schema (C2C399)",
+            **{DENY_SECTION[d]: [_DENY_ALL[d]] for d in governed},
+        }
+        if candidate not in out:
+            out.append(candidate)
+    if not out:
+        return None, False
+    stand_in = {
+        "apiVersion": "cilium.io/v2",
+        "kind": document["kind"],
+        "metadata": metadata(str(meta.get("name")), namespace, annotations),
+        "specs": out,
+    }
+    return stand_in, every
+
+
+_SECTIONS = {
+    ir.Direction.INGRESS: ("ingress", "ingressDeny"),
+    ir.Direction.EGRESS: ("egress", "egressDeny"),
+}

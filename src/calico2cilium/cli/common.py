@@ -65,6 +65,11 @@ def explained(proof: Any, diagnostics: Sequence[Diagnostic], documents: Sequence
     """Whether the diagnostics explain every difference the verifier found (``proof`` a
     ``VerifyResult``; ``documents`` the run's input resources, ``RawDocument`` or ``Document``).
 
+    With any narrowing finding in the run, ``convert --verify`` asks the verifier to attribute
+    every narrowed flow itself (``verify.attribution``, C2C414), which is stricter than the rules
+    below: its counterexamples are then widenings only, which nothing explains. These rules decide
+    the rest: a run without narrowing findings, whose narrowed flows nothing explains either.
+
     Only narrowing findings explain (``CodeDoc.narrowing``, or a diagnostic marked ``narrowing``):
     an assumption or a benign note (a rename, a shadowed rule) says nothing about traffic. A
     difference where Cilium allows a flow Calico denies is never explained: that is a widening,
@@ -81,7 +86,9 @@ def explained(proof: Any, diagnostics: Sequence[Diagnostic], documents: Sequence
         return True
     if not findings:
         return False
-    index = _ResourceIndex(documents)
+    from calico2cilium.verify.attribution import ResourceIndex
+
+    index = ResourceIndex(documents)
     flagged = {index.resource_at(d.source) for d in findings}
     for example in proof.counterexamples:
         if example.cilium.allowed or not example.calico.allowed:
@@ -100,28 +107,15 @@ def explained(proof: Any, diagnostics: Sequence[Diagnostic], documents: Sequence
 
 
 def _is_narrowing(diagnostic: Diagnostic) -> bool:
-    from calico2cilium.diagnostics.catalog import CATALOG
+    from calico2cilium.verify.attribution import is_narrowing
 
-    if diagnostic.severity not in (Severity.ERROR, Severity.WARNING):
-        return False
-    doc = CATALOG.get(diagnostic.code)
-    return bool(getattr(diagnostic, "narrowing", False)) or (doc is not None and doc.narrowing)
-
-
-def _label(data: Any) -> str | None:
-    """``Kind ns/name`` of a resource given as a mapping (the form ``Origin.resource`` and the
-    ``calico2cilium.io/source`` annotation use), or ``None``."""
-    if not isinstance(data, dict):
-        return None
-    meta = data.get("metadata")
-    if not isinstance(meta, dict) or not isinstance(data.get("kind"), str) or not meta.get("name"):
-        return None
-    namespace = meta.get("namespace")
-    return f"{data['kind']} {namespace + '/' if namespace else ''}{meta['name']}"
+    return is_narrowing(diagnostic)
 
 
 def _calico_resource(ref: Any) -> str | None:
-    return _label(getattr(getattr(ref, "doc", None), "data", None))
+    from calico2cilium.verify.attribution import resource_label
+
+    return resource_label(getattr(getattr(ref, "doc", None), "data", None))
 
 
 def _cilium_source(ref: Any) -> str | None:
@@ -135,33 +129,6 @@ def _cilium_source(ref: Any) -> str | None:
     annotations = (data.get("metadata") or {}).get("annotations") or {}
     source = annotations.get("calico2cilium.io/source") if isinstance(annotations, dict) else None
     return source if isinstance(source, str) and source else None
-
-
-class _ResourceIndex:
-    """Which input resource a position falls in: per file, the resources by their first line
-    (``kind: List`` items and top-level list items included), so a diagnostic anywhere inside a
-    resource finds it."""
-
-    def __init__(self, documents: Sequence[Any]) -> None:
-        import bisect
-
-        self._bisect = bisect.bisect_right
-        starts: dict[str, list[tuple[int, int, str]]] = {}
-        for document in documents:
-            raw = getattr(document, "raw", document)
-            label = _label(getattr(raw, "data", None))
-            if label is None:
-                continue
-            where = raw.source()
-            starts.setdefault(where.file, []).append((where.line, where.column, label))
-        self._starts = {file: sorted(rows) for file, rows in starts.items()}
-
-    def resource_at(self, source: Any) -> str | None:
-        if source is None:
-            return None
-        rows = self._starts.get(source.file, [])
-        at = self._bisect(rows, (source.line, source.column, "\uffff"))
-        return rows[at - 1][2] if at else None
 
 
 def write_stdout(text: str | Callable[[TextIO], None]) -> str | None:

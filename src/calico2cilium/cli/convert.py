@@ -184,7 +184,8 @@ def command(
     (assumptions or narrowing, refusals that fail closed included; no difference beyond what the
     diagnostics say); 2 invalid input, output that would allow more than Calico, or usage error;
     3 internal error; 4 --verify found a difference that no diagnostic explains (a flow Cilium
-    allows and Calico denies never is). --fail-on sets which findings give 1.
+    allows and Calico denies never is; a flow Cilium denies more is explained only by a narrowing
+    finding on a policy selecting its endpoint, C2C414). --fail-on sets which findings give 1.
     """
     from calico2cilium.cli.input_notes import export_notes, export_notes_of, namespace_notes
     from calico2cilium.compile.lower import DEFAULT_NAMESPACE, joined
@@ -227,19 +228,9 @@ def command(
         loaded.lowered = []
         loaded.refused_lowered = [r.lowered for r in loaded.refused_lowered]
         del read  # ``pieces`` alone holds the IR now: ``joined`` hands it over to ``convert``
-    pool_notes: list[Diagnostic] = []
-    if not facts.pod_cidrs and loaded.facts:
-        from dataclasses import replace
+    from calico2cilium.cli.facts import with_input_facts
 
-        from calico2cilium.cli.facts import pool_cidrs
-
-        cidrs, pool_notes = pool_cidrs(loaded.facts)
-        facts = replace(facts, pod_cidrs=cidrs) if cidrs else facts
-    if loaded.facts:
-        from calico2cilium.cli.facts import with_felix_failsafe
-
-        facts, felix_notes = with_felix_failsafe(facts, loaded.facts, cluster)
-        pool_notes.extend(felix_notes)
+    facts, pool_notes = with_input_facts(facts, loaded.facts, cluster)
     input_notes = [
         *pool_notes,
         *(read_notes if reader is not None else namespace_notes(loaded.documents, namespace)),
@@ -422,12 +413,16 @@ def _verify(
     from calico2cilium.cli.verify import result_diagnostics
     from calico2cilium.verify.conversion import check_conversion
 
-    check = check_conversion(result, assumptions, default_namespace=namespace)
+    check = check_conversion(result, assumptions, findings=run.diagnostics, default_namespace=namespace)
     run.check = check
     found = result_diagnostics(check.proof)
-    run.unproven = [d for d in found if d.code == "C2C402"]
+    run.unproven = [d for d in found if d.code in ("C2C402", "C2C415")]
     documents = result.loaded.documents if result.loaded is not None else []
-    run.unexplained = check.status == "different" and not explained(check.proof, run.diagnostics, documents)
+    # A narrowed flow no narrowing finding explains (C2C414) is a difference as unexplained as a
+    # widening: exit 4.
+    run.unexplained = check.status == "different" and (
+        bool(check.proof.unexplained) or not explained(check.proof, run.diagnostics, documents)
+    )
     run.verdict = check.status
     run.verdict_text = check.render_text()
     run.details = check.proof.to_dict()

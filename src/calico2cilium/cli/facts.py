@@ -58,6 +58,23 @@ FAILSAFE_FLAGS = {
 }
 
 
+def with_input_facts(
+    cluster: Cluster, facts: Sequence[RawDocument], options: ClusterOptions
+) -> tuple[Cluster, list[Diagnostic]]:
+    """``cluster`` with what the input's cluster resources say where the flags and
+    ``--cluster-config`` do not: the pod CIDRs of its IPPools (``pool_cidrs``) and the failsafe
+    ports of its FelixConfigurations (``with_felix_failsafe``); and the notes on them. One place,
+    so that ``convert`` and ``report`` convert an input the same way."""
+    notes: list[Diagnostic] = []
+    if not facts:
+        return cluster, notes
+    if not cluster.pod_cidrs:
+        cidrs, notes = pool_cidrs(facts)
+        cluster = replace(cluster, pod_cidrs=cidrs) if cidrs else cluster
+    cluster, felix_notes = with_felix_failsafe(cluster, facts, options)
+    return cluster, [*notes, *felix_notes]
+
+
 def with_felix_failsafe(
     cluster: Cluster, facts: Sequence[RawDocument], options: ClusterOptions
 ) -> tuple[Cluster, list[Diagnostic]]:
@@ -161,6 +178,10 @@ def _ports_of(value: object) -> tuple[FailsafePorts, list[str]]:
         try:
             if not isinstance(item, dict):
                 raise ValueError(f"{item!r} is not a mapping of protocol and port")
+            unknown = sorted(str(key) for key in item if key not in ("protocol", "port", "net"))
+            if unknown:
+                # A misspelt key (``protocl: udp``) would read as tcp: a port Felix may not allow.
+                raise ValueError(f"{item!r} has field(s) {', '.join(unknown)}, not protocol, port or net")
             ports.append(failsafe_entry(item.get("protocol"), item.get("port"), item.get("net")))
         except ValueError as exc:
             unread.append(str(exc))

@@ -230,11 +230,22 @@ def command(
     refuse_overwriting_an_input(
         output, "'--output'", input_files(given, inventory_paths, cluster.cluster_config)
     )
-    facts = cluster_from(cluster)
-    # As 'convert' without --allow-partial: no quarantines (C2C236) in a report of a run with errors.
+    from calico2cilium.cli.facts import with_input_facts
+    from calico2cilium.load import load
+
+    # As 'convert' without --allow-partial: the input's IPPools and FelixConfigurations are cluster
+    # facts where no option states them, and no quarantines (C2C236) in a report of a run with errors.
+    loaded = load(given, recursive=recursive)
+    facts, fact_notes = with_input_facts(cluster_from(cluster), loaded.facts, cluster)
     result = convert(
-        given, recursive=recursive, cluster=facts, inventory=list(inventory_paths) or None, quarantine=False
+        loaded=loaded,
+        recursive=recursive,
+        cluster=facts,
+        inventory=list(inventory_paths) or None,
+        roots=given,
+        quarantine=False,
     )
+    result.diagnostics[:0] = fact_notes
     check = check_conversion(result, Assumptions.of(facts))
     problem = write_report(output, result, check, cluster, given, output_dir, inventory_paths)
     if problem:

@@ -14,8 +14,8 @@ Exit status: the same meanings for convert, convert --verify, verify and lint.
      diagnostic (a refusal that fails closed, denying more, is a warning: 1)
   3  internal error: a bug in calico2cilium (rerun with CALICO2CILIUM_DEBUG=1)
   4  the verifier found a difference that no diagnostic explains
-     (verify: any difference; convert --verify: a difference outside the documents
-     and the narrowing the diagnostics report)
+     (verify: any difference; convert --verify: a flow Cilium allows and Calico denies,
+     or one Cilium denies more that no narrowing finding concerns, C2C414)
 141  the reader of standard output went away before taking it all ('| head -1')
 143  terminated (SIGTERM) while writing --output-dir; no temporary file is left
 

@@ -116,9 +116,11 @@ class Inputs:
 @click.option(
     "--narrowing",
     is_flag=True,
-    help="Prove only that Cilium allows no flow Calico denies (the check 'convert --verify' makes"
-    " for a conversion that fails closed): NARROWED, with the flows Cilium denies more, exits 1;"
-    " any flow Cilium allows more is DIFFERENT, exit 4.",
+    help="Prove only that Cilium allows no flow Calico denies (the first half of the check"
+    " 'convert --verify' makes for a conversion that fails closed; the second, that a narrowing"
+    " finding explains each flow Cilium denies more, C2C414, needs the conversion's diagnostics):"
+    " NARROWED, with the flows Cilium denies more, exits 1; any flow Cilium allows more is"
+    " DIFFERENT, exit 4.",
 )
 @fail_on_option
 @click.option("-q", "--quiet", is_flag=True, help="Print errors and differences only: no report, no summary.")
@@ -378,7 +380,9 @@ def _make(code: str, message: str, source: Source | None = None) -> Diagnostic:
 
 def result_diagnostics(result: VerifyResult) -> list[Diagnostic]:
     """The verifier's findings in the common diagnostic form: invalid resources (C2C403), constructs
-    outside the proof (C2C402), differing flows (C2C401, at the Cilium rule responsible).
+    outside the proof (C2C402), differing flows (C2C401, at the Cilium rule responsible), narrowed
+    flows no narrowing finding explains (C2C414, at the Calico rule that allowed them) and
+    partitions whose narrowing was not all attributed (C2C415).
     Problems met while reading the files are reported by the reader with their own codes."""
     out: list[Diagnostic] = []
     for item in result.invalid:
@@ -391,6 +395,18 @@ def result_diagnostics(result: VerifyResult) -> list[Diagnostic]:
         source = example.cilium.ref.source or example.calico.ref.source
         out.append(
             _make("C2C401", _differs(example.flow.direction, example.flow.describe(), example), source)
+        )
+    for example in result.unexplained:
+        source = example.calico.ref.source or example.cilium.ref.source
+        message = _differs(example.flow.direction, example.flow.describe(), example)
+        out.append(_make("C2C414", f"{message}; no narrowing finding of the conversion explains it", source))
+    for part in result.unattributed:
+        out.append(
+            _make(
+                "C2C415",
+                f"{part.direction} at {part.partition}: {part.note}; the flows Cilium denies more there"
+                " are not all attributed to a narrowing finding",
+            )
         )
     return out
 

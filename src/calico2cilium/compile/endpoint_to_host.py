@@ -14,7 +14,11 @@ decided by the pod's egress policy (and, with the host firewall, the host's ingr
   Cilium form is one CiliumClusterwideNetworkPolicy selecting every pod (``namespace Exists``) with
   ``egressDeny: [{toEntities: [host]}]`` (deny wins over any allow, docs/reference/semantics.md §2.4) and
   ``enableDefaultDeny: {egress: false}`` so that it puts no pod in default deny (1.16+). Before
-  1.16 there is no such form: refused (C2C341), and Cilium allows what the egress policies allow.
+  1.16 there is no such form: refused (C2C341). Where the output must still fail closed (the
+  library's default, ``convert --allow-partial``), the policy is written without
+  ``enableDefaultDeny``: it then puts every pod in egress default deny, so Cilium denies the pods'
+  egress that no converted policy allows as well (only less than Calico allows); otherwise
+  nothing stands for it and Cilium allows what the egress policies allow.
   From 1.17 Cilium honours ``enableDefaultDeny: false`` only while the agent flag
   ``enable-non-default-deny-policies`` is true (the default): said by C2C344 (review 4, finding 2).
 - ``Return``: converted as ``Accept`` (what Calico's own rules do), with a warning (C2C342) that the
@@ -33,6 +37,7 @@ docs/research/endpoint-to-host-research.md has the sources.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from calico2cilium import ir
@@ -48,8 +53,11 @@ DROP_POLICY_NAME = "calico2cilium-endpoint-to-host-drop"
 ANNOTATION_PREFIX = "calico2cilium.io/"
 
 
-def _drop_policy() -> dict[str, Any]:
-    return {
+def _drop_policy(default_deny_off: bool = True) -> dict[str, Any]:
+    """The CCNP that denies every pod's traffic to its own node. ``default_deny_off``: with
+    ``enableDefaultDeny {egress: false}`` (1.16+), the exact form; without it (1.15), it also puts
+    every pod in egress default deny: the fail-closed stand-in of C2C341."""
+    policy: dict[str, Any] = {
         "apiVersion": "cilium.io/v2",
         "kind": "CiliumClusterwideNetworkPolicy",
         "metadata": {
@@ -72,6 +80,19 @@ def _drop_policy() -> dict[str, Any]:
             "egressDeny": [{"toEntities": ["host"]}],
         },
     }
+    if not default_deny_off:
+        spec = policy["spec"]
+        del spec["enableDefaultDeny"]
+        spec["description"] += (
+            "; without enableDefaultDeny (Cilium 1.15) every pod is also in egress default deny:"
+            " fails closed, C2C341"
+        )
+        policy["metadata"]["annotations"][ANNOTATION_PREFIX + "note"] = (
+            "Felix defaultEndpointToHostAction Drop: Calico drops every pod's traffic to its own node"
+            " after the pod's egress policy; Cilium 1.15 has no enableDefaultDeny, so this also puts"
+            " every pod in egress default deny (denies more than Calico, C2C341)"
+        )
+    return policy
 
 
 def _own_pods(action: EndpointToHostAction, hosts: Sequence[HostPlan]) -> list[Diagnostic]:
@@ -96,13 +117,17 @@ def _own_pods(action: EndpointToHostAction, hosts: Sequence[HostPlan]) -> list[D
     return out
 
 
-def endpoint_to_host(cluster: Cluster, hosts: Sequence[HostPlan], notes: Diagnostics) -> list[dict[str, Any]]:
+def endpoint_to_host(
+    cluster: Cluster, hosts: Sequence[HostPlan], notes: Diagnostics, *, fail_closed: bool = False
+) -> list[dict[str, Any]]:
     """The documents the cluster's action adds to a conversion whose host policies are ``hosts``;
-    what it changes goes to ``notes``, with C2C340 when the cluster does not state the action."""
+    what it changes goes to ``notes``, with C2C340 when the cluster does not state the action.
+    ``fail_closed``: where the action has no exact form (C2C341), write the form that denies more
+    rather than nothing (the output of a run with errors is then still no wider than Calico)."""
     action = cluster.endpoint_to_host
     if cluster.endpoint_to_host_action is None:
         notes.add(assumed(action))
-    documents, said = _by_action(action, cluster.target)
+    documents, said = _by_action(action, cluster.target, fail_closed)
     notes.extend(said)
     if action != "Drop":
         notes.extend(_own_pods(action, hosts))
@@ -110,7 +135,7 @@ def endpoint_to_host(cluster: Cluster, hosts: Sequence[HostPlan], notes: Diagnos
 
 
 def _by_action(
-    action: EndpointToHostAction, target: CiliumTarget
+    action: EndpointToHostAction, target: CiliumTarget, fail_closed: bool
 ) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
     if action == "Drop":
         if target.non_default_deny_needs_flag:
@@ -126,17 +151,31 @@ def _by_action(
             ]
         if target.enable_default_deny:
             return [_drop_policy()], []
-        return [], [
-            make(
-                "C2C341",
-                "defaultEndpointToHostAction Drop: Calico drops every pod's traffic to its own node; the"
-                f" Cilium form (a deny-only policy with enableDefaultDeny) needs Cilium 1.16, not"
-                f" {target.name}, so the output allows pod to own node traffic wherever the"
-                " egress policies allow it (for pods without egress policy: all of it)",
-                hint="target Cilium 1.16 or later (--cilium-version), or add an egressDeny to entity"
-                " host in every pod's policy by hand",
+        if fail_closed:
+            stands = (
+                f"so the output denies it with {DROP_POLICY_NAME} without enableDefaultDeny, which"
+                " puts every pod in egress default deny: Cilium also denies the egress of pods that no"
+                " converted policy allows (fails closed)"
             )
-        ]
+        else:
+            stands = (
+                "so the output allows pod to own node traffic wherever the egress policies allow it"
+                " (for pods without egress policy: all of it)"
+            )
+        refused = make(
+            "C2C341",
+            "defaultEndpointToHostAction Drop: Calico drops every pod's traffic to its own node; the"
+            f" Cilium form (a deny-only policy with enableDefaultDeny) needs Cilium 1.16, not"
+            f" {target.name}, {stands}",
+            hint="target Cilium 1.16 or later (--cilium-version), or add an egressDeny to entity"
+            " host in every pod's policy by hand",
+        )
+        if not fail_closed:
+            return [], [refused]
+        # Still an error (every pod's unallowed egress is cut: nothing is written without
+        # --allow-partial), but what is written denies only more than Calico: the verifier is asked
+        # for that alone (``Diagnostic.narrowing``; ``make(narrowing=True)`` would make it a warning).
+        return [_drop_policy(default_deny_off=False)], [replace(refused, narrowing=True)]
     if action == "Return":
         return [], [
             make(

@@ -593,8 +593,15 @@ def _peer_warnings(lowered: Lowered, cluster: Ranges) -> list[Diagnostic]:
     return out
 
 
+HEPS_NAMED = 8
+"""A diagnostic names at most this many host endpoints and counts the rest: a broad selector picks
+every node's (a message of 15 KB per rule at 1,000 nodes)."""
+
+
 def _heps(heps: Sequence[ir.HostEndpoint]) -> str:
-    return ", ".join(f"{h.name} ({', '.join(h.expected_ips)})" for h in heps)
+    named = ", ".join(f"{h.name} ({', '.join(h.expected_ips)})" for h in heps[:HEPS_NAMED])
+    more = len(heps) - HEPS_NAMED
+    return f"{named} and {more} more ({len(heps)} host endpoints)" if more > 0 else named
 
 
 def _own(rule: ir.Rule, direction: ir.Direction) -> str:

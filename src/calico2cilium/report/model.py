@@ -133,6 +133,10 @@ def verdict_of(check: Any, diagnostics: Sequence[Diagnostic]) -> Verdict:
         return "invalid"
     if check.status == "equivalent":
         return "proven"
+    if check.proof.unexplained:
+        return "different"  # Cilium denies more where no narrowing finding says so (C2C414)
+    if check.status == "narrowed":
+        return "narrowed"
     examples = _examples(check)
     if examples and all(e.calico.allowed and not e.cilium.allowed for e in examples):
         return "narrowed"
@@ -143,7 +147,7 @@ def verdict_of(check: Any, diagnostics: Sequence[Diagnostic]) -> Verdict:
 
 def _examples(check: Any) -> list[Any]:
     concrete = check.concrete.differences if check.concrete is not None else []
-    return [*check.proof.counterexamples, *concrete]
+    return [*check.proof.counterexamples, *check.proof.narrowed, *concrete]
 
 
 def build(

@@ -35,7 +35,7 @@ from calico2cilium.semantics.program import (
 )
 from calico2cilium.semantics.world import DIRECTIONS, Assumptions, Direction
 from calico2cilium.verify.hosts import check_hosts
-from calico2cilium.verify.symbolic import CPU_BUDGET_S, Counterexample, PartitionResult, check
+from calico2cilium.verify.symbolic import CPU_BUDGET_S, Attributor, Counterexample, PartitionResult, check
 
 Status = Literal["equivalent", "narrowed", "different", "incomplete", "invalid"]
 EXIT_CODES: dict[Status, int] = {
@@ -56,11 +56,19 @@ class VerifyResult:
     ``different`` (counterexamples found; with ``narrowing``, flows Cilium allows more),
     ``incomplete`` (no difference found, but some constructs are outside the proof: see
     ``unsupported``), ``invalid`` (some input would be rejected by its cluster: see ``invalid``).
+    Asked with an ``attribute`` too, a narrowed flow no narrowing finding explains (``unexplained``)
+    makes it ``different``.
     """
 
     status: Status
     counterexamples: list[Counterexample] = field(default_factory=list)
     narrowed: list[Counterexample] = field(default_factory=list)
+    explained: list[tuple[Counterexample, str]] = field(default_factory=list)
+    """With an ``attribute``: the narrowed flows found, each with the finding that explains it."""
+    unexplained: list[Counterexample] = field(default_factory=list)
+    """With an ``attribute``: narrowed flows that no narrowing finding explains (C2C414)."""
+    unattributed: list[PartitionResult] = field(default_factory=list)
+    """With an ``attribute``: partitions whose narrowing was not all attributed (C2C415)."""
     unsupported: list[UnsupportedItem] = field(default_factory=list)
     invalid: list[InvalidItem] = field(default_factory=list)
     partitions: list[PartitionResult] = field(default_factory=list)
@@ -86,6 +94,9 @@ class VerifyResult:
             "equivalent": self.equivalent,
             "counterexamples": [c.to_dict() for c in self.counterexamples],
             "narrowed": [c.to_dict() for c in self.narrowed],
+            "explained": [{**c.to_dict(), "explained_by": why} for c, why in self.explained],
+            "unexplained": [c.to_dict() for c in self.unexplained],
+            "unattributed": [{"direction": p.direction, "namespace": p.partition} for p in self.unattributed],
             "unsupported": [u.to_dict() for u in self.unsupported],
             "invalid": [i.to_dict() for i in self.invalid],
             "partitions": [
@@ -185,6 +196,7 @@ def verify(
     default_namespace: str = "default",
     cpu_budget_s: float = CPU_BUDGET_S,
     narrowing: bool = False,
+    attribute: Attributor | None = None,
 ) -> VerifyResult:
     """Compare a Calico policy set (with its NetworkSets, Tiers, HostEndpoints and Kubernetes
     NetworkPolicies) with a Cilium one (CNP, CCNP, CiliumCIDRGroup, Kubernetes NetworkPolicies).
@@ -198,6 +210,9 @@ def verify(
     ``narrowing``: for a conversion whose diagnostics say it fails closed, prove only that Cilium
     allows no flow Calico denies (status ``narrowed``, with the flows it denies more in
     ``narrowed``; a widening is ``different``).
+    ``attribute`` (with ``narrowing``; ``attribution.Attribution``): each narrowed flow must be
+    explained by a narrowing finding of the conversion; one that is not is ``unexplained`` (status
+    ``different``).
     """
     start = time.perf_counter()
     assumptions = _assumptions(assumptions)
@@ -217,6 +232,9 @@ def verify(
     result.unsupported = calico_side.unsupported + cilium_side.unsupported
     result.host_subjects = [s.label for s in calico_side.host_subjects]
     result.programs = (calico_side.programs, cilium_side.programs)
+    if attribute is not None:
+        hosts = [program for programs in calico_side.hosts.values() for program in programs.values()]
+        attribute.read([*calico_side.programs.values(), *hosts], default_namespace)
     for direction in DIRECTIONS:
         parts = check(
             calico_side.programs[direction],
@@ -226,6 +244,7 @@ def verify(
             cpu_budget_s,
             stop_after=max_counterexamples,
             narrowing=narrowing,
+            attribute=attribute,
         )
         found = sum(len(p.counterexamples) for p in parts)
         parts += check_hosts(
@@ -238,11 +257,16 @@ def verify(
             stop_after=max_counterexamples,
             found=found,
             narrowing=narrowing,
+            attribute=attribute,
         )
         result.partitions.extend(parts)
         for part in parts:
             result.counterexamples.extend(part.counterexamples)
             result.narrowed.extend(part.narrowed)
+            result.explained.extend(part.explained)
+            result.unexplained.extend(part.unexplained)
+            if part.unattributed:
+                result.unattributed.append(part)
             for item in part.unsupported:
                 if item not in result.unsupported:
                     result.unsupported.append(item)
@@ -272,7 +296,8 @@ def classify(
 
 
 def _status(result: VerifyResult) -> Status:
-    outcome = classify(result.invalid, result.counterexamples, result.unsupported, result.partitions)
+    found = [*result.counterexamples, *result.unexplained]
+    outcome = classify(result.invalid, found, result.unsupported, result.partitions)
     if outcome == "clean" and result.narrowed:
         return "narrowed"  # asked with narrowing: Cilium allows nothing more, and denies some more
     return STATUS_OF[outcome]

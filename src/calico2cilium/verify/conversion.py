@@ -20,12 +20,15 @@ Both must pass for the verdict to be "equivalent on the inventory".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.facts.cluster import Services
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.verify.api import Status, VerifyResult, verify, verify_inventory
+from calico2cilium.verify.attribution import Attribution
 from calico2cilium.verify.concrete import ConcreteResult
 
 
@@ -80,13 +83,24 @@ def with_inventory_services(assumptions: Assumptions, inventory: Any) -> Assumpt
     return replace(assumptions, services=Services.of(inventory))
 
 
-def check_conversion(result: Any, assumptions: Assumptions, **options: Any) -> ConversionCheck:
+def check_conversion(
+    result: Any,
+    assumptions: Assumptions,
+    findings: Sequence[Diagnostic] | None = None,
+    **options: Any,
+) -> ConversionCheck:
     """The verdict on a ``ConvertResult`` (``options`` go to ``verify``). A conversion whose
-    diagnostics say it fails closed somewhere (``Diagnostic.narrowing``) is checked for that only:
-    Cilium must allow nothing Calico denies (``verify(narrowing=True)``)."""
+    diagnostics say it fails closed somewhere (``attribution.is_narrowing``) is checked for that:
+    Cilium must allow nothing Calico denies (``verify(narrowing=True)``), and every flow it denies
+    more must be explained by one of those findings (``attribution``): one that is not makes the
+    verdict ``different`` (C2C414). ``findings``: the run's diagnostics (default: the
+    conversion's; ``convert`` adds those it made reading the input, C2C232 among them)."""
     expanded = len(result.expansions)
-    if any(getattr(d, "narrowing", False) for d in result.diagnostics):
+    given = list(result.diagnostics if findings is None else findings)
+    attribution = Attribution(given, result.loaded.documents if result.loaded is not None else [])
+    if attribution:
         options.setdefault("narrowing", True)
+        options.setdefault("attribute", attribution)
     calico = result.expanded_input() if expanded else result.loaded
     if result.inventory is not None:
         assumptions = with_inventory_services(assumptions, result.inventory)

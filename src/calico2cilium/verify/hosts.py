@@ -38,6 +38,7 @@ from calico2cilium.verify.smt import Query, SymbolicFlow
 from calico2cilium.verify.symbolic import (
     CPU_BUDGET_S,
     LARGE,
+    Attributor,
     Counterexample,
     PartitionResult,
     Stopwatch,
@@ -90,9 +91,11 @@ def check_hosts(
     stop_after: int | None = None,
     found: int = 0,
     narrowing: bool = False,
+    attribute: Attributor | None = None,
 ) -> list[PartitionResult]:
     """Every host subject in one direction; ``found``: counterexamples already found (for
-    ``stop_after``, as in ``symbolic.check``). The nodes share one encoding and term cache
+    ``stop_after``, as in ``symbolic.check``); ``attribute``: explain each narrowed flow (a group's
+    narrowed answer is then asked again per node, where its flows are attributed). The nodes share one encoding and term cache
     (``shared_host_flow``): most of their programs are the same global policies; nodes alike are
     asked about once (see the module docstring)."""
     programs = {s.key: host_programs(calico, cilium, s, direction, assumptions) for s in calico.host_subjects}
@@ -113,6 +116,7 @@ def check_hosts(
             if answer.status == "equivalent" or (
                 answer.query is not None
                 and max_examples == 1
+                and (attribute is None or answer.status != "narrowed")
                 and _example_of_group(subject, programs[subject.key], answer, shared, result)
             ):
                 result.note = f"asked once for the {len(group)} nodes of the same programs"
@@ -129,6 +133,7 @@ def check_hosts(
             shared,
             no_widening=answer.no_widening,
             start=start,
+            attribute=attribute,
         )
 
     return check_in_turn(direction, calico.host_subjects, check_one, stop_after, found)
@@ -257,10 +262,11 @@ def compare_host(
     shared: SymbolicFlow | None = None,
     no_widening: bool = False,
     start: Stopwatch | None = None,
+    attribute: Attributor | None = None,
 ) -> PartitionResult:
     """One host subject's two ``programs`` compared, the peers symbolic (also used by ``diff``).
     ``shared``: a symbolic flow prepared with these programs' formulas (``shared_host_flow``);
-    ``no_widening``: see ``compare_programs``; ``start``: when the check began."""
+    ``no_widening``, ``attribute``: see ``compare_programs``; ``start``: when the check began."""
     start = start or Stopwatch()
     calico_p, cilium_p = programs
     result = PartitionResult(direction, subject.label, "equivalent")
@@ -285,4 +291,5 @@ def compare_host(
         prefer=subject.own_ips,
         narrowing=narrowing,
         no_widening=no_widening,
+        attribute=attribute,
     )

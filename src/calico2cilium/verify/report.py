@@ -14,23 +14,44 @@ HEADLINES = {
     "narrowed": "NARROWED: Cilium allows no flow that Calico denies (proven for every flow); it denies"
     " some that Calico allows, as the diagnostics said (examples below).",
     "different": "DIFFERENT: some flows are decided differently; counterexamples below.",
+    "unexplained": "DIFFERENT: Cilium allows no flow that Calico denies (proven for every flow), but it"
+    " denies some that Calico allows where no diagnostic says it narrows (examples below).",
     "incomplete": "NOT PROVEN: no difference found, but some constructs are outside the proof (listed below).",
     "invalid": "INVALID INPUT: some resources would be rejected or could not be read (listed below).",
 }
 
 
 def render_text(result: VerifyResult) -> str:
-    lines = [HEADLINES[result.status]]
+    headline = "unexplained" if result.unexplained and not result.counterexamples else result.status
+    lines = [HEADLINES[headline]]
     if result.counterexamples:
         lines.append("")
         lines.append(f"Counterexamples ({len(result.counterexamples)}):")
         for i, example in enumerate(result.counterexamples, 1):
             lines.append(f"{i}. {example.describe()}")
-    if result.narrowed:
+    if result.unexplained:
         lines.append("")
-        lines.append(f"Denied by Cilium, allowed by Calico ({len(result.narrowed)} examples):")
-        for i, example in enumerate(result.narrowed, 1):
+        lines.append(
+            f"Denied by Cilium, allowed by Calico, and no narrowing finding explains it (C2C414;"
+            f" {len(result.unexplained)} examples):"
+        )
+        for i, example in enumerate(result.unexplained, 1):
             lines.append(f"{i}. {example.describe()}")
+    shown = [e for e in result.narrowed if e not in result.unexplained]
+    if shown:
+        why = {id(example): reason for example, reason in result.explained}
+        lines.append("")
+        lines.append(f"Denied by Cilium, allowed by Calico ({len(shown)} examples):")
+        for i, example in enumerate(shown, 1):
+            lines.append(f"{i}. {example.describe()}")
+            if id(example) in why:
+                lines.append(f"  explained by: {why[id(example)]}")
+    if result.unattributed:
+        lines.append("")
+        lines.append(
+            f"Narrowing not all attributed (C2C415) at {len(result.unattributed)} decision point(s):"
+        )
+        lines.extend(f"  ! {p.direction} {p.partition}: {p.note}" for p in result.unattributed)
     if result.invalid:
         lines.append("")
         lines.append(f"Invalid ({len(result.invalid)}):")

@@ -28,6 +28,7 @@ from calico2cilium.semantics.program import (
     Verdict,
 )
 from calico2cilium.semantics.world import IP, Assumptions, Direction, Flow
+from calico2cilium.verify.attribution import MAX_ROUNDS
 from calico2cilium.verify.partition import Partition, partition
 from calico2cilium.verify.smt import Query, SymbolicFlow
 from calico2cilium.verify.symmetry import policy_formulas, program_formulas, quotient
@@ -39,6 +40,28 @@ class _Labelled(Protocol):
 
 
 P = TypeVar("P", bound=_Labelled)
+
+
+class Explained(Protocol):
+    """What explains a narrowed flow (``attribution.Explanation``): the flows it explains at that
+    decision point (``exclusion``), and how to name it."""
+
+    @property
+    def exclusion(self) -> Expr: ...
+
+    def describe(self) -> str: ...
+
+
+class Attributor(Protocol):
+    """Explains a narrowed flow at the decision point of a complete Calico program, or ``None``
+    (``attribution.Attribution``). ``mark``: a policy fact symmetry must keep apart; ``read``:
+    told every Calico program of the proof before any flow."""
+
+    def __call__(self, example: Counterexample, calico: CalicoProgram) -> Explained | None: ...
+
+    def mark(self, policy: object) -> bool: ...
+
+    def read(self, programs: Iterable[CalicoProgram], default_namespace: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -133,6 +156,13 @@ class PartitionResult:
     """CPU time of this partition's check (the process's, solver included)."""
     note: str = ""
     policies: int = 0
+    explained: list[tuple[Counterexample, str]] = field(default_factory=list)
+    """With an ``attribute``: narrowed flows (also in ``narrowed``) and the finding explaining each."""
+    unexplained: list[Counterexample] = field(default_factory=list)
+    """With an ``attribute``: a narrowed flow (also in ``narrowed``) no narrowing finding explains."""
+    unattributed: bool = False
+    """With an ``attribute``: the narrowed flows here were not all attributed (the solver gave up
+    on a later question, or ``MAX_ROUNDS``)."""
 
 
 def check(
@@ -143,20 +173,23 @@ def check(
     budget_s: float = CPU_BUDGET_S,
     stop_after: int | None = None,
     narrowing: bool = False,
+    attribute: Attributor | None = None,
 ) -> list[PartitionResult]:
     """Every partition of one direction; one symbolic flow (and z3 term cache) shared by all.
-    ``narrowing``: prove only that Cilium allows nothing Calico denies (``compare_programs``).
+    ``narrowing``: prove only that Cilium allows nothing Calico denies (``compare_programs``);
+    ``attribute``: and explain every narrowed flow.
 
     ``budget_s``: CPU seconds the solver may spend on one partition before giving up (``unknown``).
     ``stop_after``: once that many counterexamples are found, the remaining partitions are
     ``skipped`` (the answer is "different" anyway; a report needs a few examples, not all)."""
     sym = SymbolicFlow(assumptions)
     sym.prepare(formulas(calico, cilium))
-    reduced = quotient(calico, cilium, assumptions.valid_k8s_values)
+    mark = attribute.mark if attribute is not None and narrowing else None
+    reduced = quotient(calico, cilium, assumptions.valid_k8s_values, mark)
     return check_in_turn(
         calico.direction,
         partition(reduced.calico, reduced.cilium, reduced.exclusions),
-        lambda part: _check_one(calico, cilium, part, sym, max_examples, budget_s, narrowing),
+        lambda part: _check_one(calico, cilium, part, sym, max_examples, budget_s, narrowing, attribute),
         stop_after,
     )
 
@@ -200,6 +233,7 @@ def _check_one(
     max_examples: int,
     budget_s: float,
     narrowing: bool = False,
+    attribute: Attributor | None = None,
 ) -> PartitionResult:
     start = Stopwatch()
     result = PartitionResult(calico.direction, part.label, "equivalent")
@@ -212,6 +246,7 @@ def _check_one(
         max_examples,
         start,
         narrowing=narrowing,
+        attribute=attribute,
     )
 
 
@@ -226,6 +261,7 @@ def compare_programs(
     prefer: tuple[IP, ...] = (),
     narrowing: bool = False,
     no_widening: bool = False,
+    attribute: Attributor | None = None,
 ) -> PartitionResult:
     """The rest of one partition's check, once ``result.unsupported`` is set: ``unsupported`` if
     anything (or ``not supported``) is outside the proof, ``equivalent`` if both ``programs`` give
@@ -236,7 +272,8 @@ def compare_programs(
     allows a flow Calico denies. Such flows are the counterexamples (status ``different``: a
     widening is a bug); if there is none, the flows Calico allows and Cilium denies are listed in
     ``narrowed`` (status ``narrowed``). ``no_widening``: that first question is known unsatisfiable
-    already (asked of a weaker set of facts: ``verify.hosts``), so only the second is asked."""
+    already (asked of a weaker set of facts: ``verify.hosts``), so only the second is asked.
+    ``attribute`` (with ``narrowing``): each narrowed flow must be explained (``attributed``)."""
     calico_p, cilium_p = programs
     result.policies = len(calico_p.policies) + len(cilium_p.policies)
     if result.unsupported or not supported:
@@ -248,7 +285,11 @@ def compare_programs(
             # "Cilium allows and Calico denies" as a disagreement with FALSE.
             if not no_widening:
                 search(query((and_(not_(left), right), FALSE), large), *replay, result, max_examples, prefer)
-            if result.status == "equivalent":
+            if result.status == "equivalent" and attribute is not None:
+                attributed(
+                    result, (left, right), lambda sides: query(sides, large), replay, attribute, prefer
+                )
+            elif result.status == "equivalent":
                 probe = PartitionResult(result.direction, result.partition, "equivalent")
                 search(query((left, right), large), *replay, probe, max_examples, prefer)
                 result.narrowed = probe.counterexamples
@@ -258,6 +299,48 @@ def compare_programs(
             search(query((left, right), large), *replay, result, max_examples, prefer)
     result.seconds, result.cpu_seconds = start.elapsed()
     return result
+
+
+def attributed(
+    result: PartitionResult,
+    sides: tuple[Expr, Expr],
+    query: Callable[[tuple[Expr, Expr]], Query],
+    replay: tuple[CalicoProgram, CiliumProgram],
+    attribute: Attributor,
+    prefer: tuple[IP, ...] = (),
+) -> None:
+    """The narrowed flows of one partition, each explained (``attribute``): ask for a flow the
+    sides decide differently; explained, leave out everything the findings explain here (the
+    explanation's ``exclusion``) and ask again; not explained, record it (``unexplained``) and
+    stop. Asked after Cilium was proven to allow nothing Calico denies, so every such flow is a
+    narrowed one. Usually two questions; when the solver gives up on a later one, or past
+    ``MAX_ROUNDS`` (a safety bound: each exclusion is everything explainable), the rest is
+    ``unattributed`` (C2C415), never accepted silently."""
+    left, right = sides
+    explained: Expr = FALSE
+    for _ in range(MAX_ROUNDS):
+        probe = PartitionResult(result.direction, result.partition, "equivalent")
+        search(query((or_(left, explained), or_(right, explained))), *replay, probe, 1, prefer)
+        if probe.status == "unknown" and not result.explained:
+            result.status, result.note = "unknown", probe.note
+            return
+        if probe.status == "unknown":
+            result.unattributed, result.note = True, f"{probe.note}; the rest was not attributed"
+            break
+        if probe.status != "different":
+            break
+        example = probe.counterexamples[0]
+        result.narrowed.append(example)
+        explanation = attribute(example, replay[0])
+        if explanation is None:
+            result.unexplained.append(example)
+            break
+        result.explained.append((example, explanation.describe()))
+        explained = or_(explained, explanation.exclusion)
+    else:
+        result.unattributed = True
+        result.note = f"narrowed flows attributed in {MAX_ROUNDS} questions and more are left"
+    result.status = "narrowed" if result.narrowed else "equivalent"
 
 
 def search(

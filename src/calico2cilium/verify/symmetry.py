@@ -76,8 +76,15 @@ class Quotient:
 Policy = CalicoPolicy | CiliumPolicy
 
 
-def quotient(calico: CalicoProgram, cilium: CiliumProgram, valid_k8s_values: bool = True) -> Quotient:
-    """The programs without the policies of values that a representative stands for (see above)."""
+def quotient(
+    calico: CalicoProgram,
+    cilium: CiliumProgram,
+    valid_k8s_values: bool = True,
+    mark: Callable[[Policy], object] | None = None,
+) -> Quotient:
+    """The programs without the policies of values that a representative stands for (see above).
+    ``mark``: a fact of a policy that its shape must include besides its formulas (attribution:
+    whether a narrowing finding concerns it), so that only policies alike in it are interchangeable."""
     out = Quotient(calico, cilium)
     policies: list[Policy] = [*calico.policies, *cilium.policies]
     mentions, disqualified = _mentions(policies, [*program_formulas(calico), *program_formulas(cilium)])
@@ -93,7 +100,7 @@ def quotient(calico: CalicoProgram, cilium: CiliumProgram, valid_k8s_values: boo
         values = {
             v: kept for v, ps in mentions[family].items() if (kept := [p for p in ps if id(p) not in gone])
         }
-        dropped = _dropped((out.calico, out.cilium), attr, values, pinned, valid_k8s_values)
+        dropped = _dropped((out.calico, out.cilium), attr, values, pinned, valid_k8s_values, mark)
         if not dropped:
             continue
         now = frozenset(id(p) for policies_ in dropped.values() for p in policies_)
@@ -155,6 +162,7 @@ def _dropped(
     values: dict[str, list[Policy]],
     pinned: dict[int, Pins],
     valid_k8s_values: bool,
+    mark: Callable[[Policy], object] | None = None,
 ) -> dict[str, list[Policy]]:
     """The values of ``attr``'s family another value of the same shape stands for, with their
     policies."""
@@ -168,6 +176,7 @@ def _dropped(
         shape = (
             valid_value(attr.space, value) if valid_k8s_values else True,
             tuple(_shape(p, attr, value, place) for p in policies),
+            tuple(mark(p) for p in policies) if mark is not None else (),
         )
         groups[shape].append(value)
     dropped: dict[str, list[Policy]] = {}

@@ -93,8 +93,8 @@ NARROWING = frozenset(
         *("C2C323", "C2C325", "C2C326", "C2C327"),
         # host and node-local traffic decided by other rules than in Calico
         *("C2C324", "C2C342", "C2C343"),
-        # differences found by the verifier
-        "C2C401",
+        # differences found by the verifier, and narrowing it could not attribute
+        *("C2C401", "C2C414", "C2C415"),
     }
 )
 """The codes whose ``CodeDoc.narrowing`` is set, listed in one place."""

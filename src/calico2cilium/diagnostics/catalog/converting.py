@@ -332,12 +332,16 @@ CODES = (
     CodeDoc(
         "C2C319",
         "output-name-conflict",
-        Severity.ERROR,
-        "Two CiliumCIDRGroups would have the same name.",
+        Severity.WARNING,
+        "Two network sets give the same CiliumCIDRGroup name.",
         "A NetworkSet becomes the CiliumCIDRGroup `calico-ns-<namespace>-<name>`, a GlobalNetworkSet"
-        " `calico-gns-<name>`, and rules refer to the groups by name (`cidrGroupRef`), so a group"
-        " cannot be renamed: namespace `a-b`'s set `c` and namespace `a`'s set `b-c` both give"
-        " `calico-ns-a-b-c`, and the cluster would keep only one of them. Rename one of the sets.",
+        " `calico-gns-<name>`: namespace `a-b`'s set `c` and namespace `a`'s set `b-c` both give"
+        " `calico-ns-a-b-c`, and the cluster would keep only one of them. Rules refer to groups by"
+        " name (`cidrGroupRef`), so no rule refers to such a name: the sets' addresses are written"
+        " inline in the rules (the same flows), and the second group is written as"
+        " `calico-ns-a-b-c-2`, keeping its labels. Rename one of the sets to keep a group named after"
+        " it. (If a rule referred to the name anyway, neither group could be renamed, and the code is"
+        " an error: the output would allow what the other set holds.)",
     ),
     CodeDoc(
         "C2C320",
@@ -590,8 +594,12 @@ CODES = (
         "With Drop, Calico drops every pod's traffic to its own node whatever the policy says. The"
         " exact Cilium form is a CiliumClusterwideNetworkPolicy selecting every pod with"
         " egressDeny to entity host and enableDefaultDeny {egress: false}, so that it puts no pod in"
-        " default deny; enableDefaultDeny needs Cilium 1.16. For an older target the policy is left"
-        " out and the output allows pod to own node traffic wherever the egress policies allow it.",
+        " default deny; enableDefaultDeny needs Cilium 1.16. For an older target the conversion is an"
+        " error (nothing is written without --allow-partial); what is written fails closed: the"
+        " policy without enableDefaultDeny, which also puts every pod in egress default deny, so"
+        " the egress of pods that no converted policy allows is denied too. (The library's"
+        " convert(quarantine=False) leaves the policy out instead, and the output then allows pod"
+        " to own node traffic wherever the egress policies allow it.)",
         failing=_GOOD,
         failing_flags=(("--endpoint-to-host-action", "Drop"), ("--cilium-version", "1.15")),
         passing=_GOOD,

@@ -178,4 +178,41 @@ CODES = (
         " one. Which one the verifier should use is unknown, so the second is refused; rename one."
         " The same resource repeated with identical content counts once.",
     ),
+    _doc(
+        "C2C414",
+        "narrowing-unexplained",
+        Severity.WARNING,
+        "convert --verify: Cilium denies a flow Calico allows, and no narrowing finding explains it"
+        " (exit 4).",
+        "A conversion that fails closed somewhere says so with narrowing findings (e.g. C2C303,"
+        " C2C310, C2C350, C2C353), and 'convert --verify' then proves that the output allows no flow"
+        " Calico denies. That alone would accept any amount of narrowing anywhere, so it also"
+        " checks that each flow the output denies more is explained: with the verifier's own"
+        " Calico semantics it finds the policies that select the flow's endpoint (and its"
+        " HostEndpoint, and whether the namespace profile decided it), and accepts the flow only"
+        " if a narrowing finding concerns one of them: the finding is positioned inside that"
+        " resource (at a policy's subject selector, the policy's whole namespace), or is a C2C350"
+        " naming it (a C2C350 of a whole direction, or naming only part of its policies, concerns"
+        " every subject of that direction), or is a FelixConfiguration's (host subjects), or has no"
+        " position and names no resource (the traffic the profiles allow). The flows a finding explains are then left out and the question is asked again."
+        " A narrowed flow that nothing explains is reported with this code, the flow and the Calico"
+        " rule that allowed it: the output denies traffic the diagnostics do not say it denies,"
+        " which is a converter bug (or a hand-edited output), and the run exits 4 like any"
+        " unexplained difference, writing nothing without --allow-partial. See"
+        " docs/fail-closed.md.",
+    ),
+    _doc(
+        "C2C415",
+        "narrowing-not-all-attributed",
+        Severity.WARNING,
+        "convert --verify: the narrowing of one decision point was not all attributed to findings.",
+        "Each narrowed flow is attributed to a narrowing finding; then everything the findings"
+        " explain at that decision point (a partition of the subjects, or a host subject) is left"
+        " out and the solver is asked whether any narrowed flow is left (see C2C414). When the"
+        " solver gives up on that question within its CPU budget (or, as a safety net, after 6"
+        " questions), the rest is not attributed. The output still allows nothing Calico denies"
+        " (that is proven), but some of what it denies more may be unexplained: this warning says"
+        " so instead of accepting it silently. Fewer policies per set of pods, or simpler"
+        " selectors, help the solver.",
+    ),
 )
