@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Final
 
 from calico2cilium.compile.ordering import Action, DefaultAction, TierSpec
@@ -42,6 +43,7 @@ from calico2cilium.sets.l4 import PORT_PROTOCOLS, L4Set
 from calico2cilium.sets.labels import LabelCube, LabelSet, label_index, subtract_all
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, PodPeer, all_peers
 from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key, subtract_cubes
+from calico2cilium.sets.replay import Replayed
 
 Expressible = Callable[[Sequence[Cube]], bool]
 """Whether the target can say a region (its L4 parts have a Cilium form)."""
@@ -96,7 +98,8 @@ def _meets(a: tuple[Cube, object], b: tuple[Cube, object]) -> bool:
 
 
 def _pair_sub(a: tuple[Cube, Entry], b: tuple[Cube, Entry]) -> list[tuple[Cube, Entry]]:
-    return [(piece, a[1]) for piece in a[0] - b[0]]
+    """``a - b`` for a ``b`` that meets ``a`` (as ``CubeIndex`` asks)."""
+    return [(piece, a[1]) for piece in a[0].cut(b[0])]
 
 
 @dataclass
@@ -110,6 +113,15 @@ class _Tier:
     risky: CubeIndex[LabelCube]
     """The subjects the tier may drop at its end (Deny default): its policies' subjects less
     ``catch_all``. Empty for a Pass-default tier."""
+    parts: Replayed[tuple[LabelCube, bool], _Parts] = field(default_factory=Replayed)
+    """Per subject cube (and whether its inside part is wanted), its parts inside and outside
+    ``selected`` (``_split``). ``selected`` never changes once built, so the parts depend on the
+    cube alone; the walks of a direction's rules ask for the same subjects again and again (a
+    policy's rules share its subject), and a remembered answer charges its work again."""
+
+
+_Parts = tuple[tuple[LabelCube, ...], tuple[LabelCube, ...]] | None
+"""A subject's disjoint parts inside and outside a tier's subjects; ``None``: it meets none."""
 
 
 def _is_catch_all(cubes: Sequence[Cube]) -> bool:
@@ -353,9 +365,9 @@ class Walk:
             if tier.default is DefaultAction.DENY and all(r.action is not Action.PASS for r in rules):
                 # Nothing selected here gets past this tier (no Pass, no Pass default): only what
                 # it does not select goes on, and its rules need not be subtracted.
-                undecided = _split(undecided, tier.selected, inside=False)[1]
+                undecided = _split(undecided, tier, inside=False)[1]
                 continue
-            inside, outside = _split(undecided, tier.selected)
+            inside, outside = _split(undecided, tier)
             passed: list[Cube] = []
             for other in rules:
                 if not inside:
@@ -387,7 +399,7 @@ class Walk:
         for index, tier in enumerate(self.tiers):
             if not undecided:
                 break
-            inside, outside = _split(undecided, tier.selected)
+            inside, outside = _split(undecided, tier)
             if not inside:
                 continue
             passed: list[Cube] = []
@@ -438,24 +450,29 @@ def _unselected(pieces: Iterable[Cube], subjects: CubeIndex[LabelCube]) -> list[
     return out
 
 
-def _split(
-    pieces: Iterable[Cube], subjects: CubeIndex[LabelCube], inside: bool = True
-) -> tuple[list[Cube], list[Cube]]:
-    """The pieces cut into those whose subject is in ``subjects`` and those whose is not (the
+def _split(pieces: Iterable[Cube], tier: _Tier, inside: bool = True) -> tuple[list[Cube], list[Cube]]:
+    """The pieces cut into those whose subject the tier selects and those whose it does not (the
     first list left empty unless ``inside``: building it is most of the work)."""
     within: list[Cube] = []
     outside: list[Cube] = []
     for piece in pieces:
-        meeting = _meeting(subjects, piece.subject, False)  # as before: its subtraction is charged
-        if not meeting:
+        key = (piece.subject, inside)
+        parts = tier.parts.get(key, partial(_subject_parts, piece.subject, tier.selected, inside))
+        if parts is None:
             outside.append(piece)
             continue
-        if inside:
-            for s in LabelSet.of(m & piece.subject for m in meeting).disjoint_cubes():
-                within.append(Cube(s, piece.peer, piece.l4))
-        for s in subtract_all([piece.subject], meeting):
-            outside.append(Cube(s, piece.peer, piece.l4))
+        within.extend(Cube(s, piece.peer, piece.l4) for s in parts[0])
+        outside.extend(Cube(s, piece.peer, piece.l4) for s in parts[1])
     return within, outside
+
+
+def _subject_parts(subject: LabelCube, subjects: CubeIndex[LabelCube], inside: bool) -> _Parts:
+    """``subject`` cut into disjoint cubes inside ``subjects`` (only if ``inside``) and outside."""
+    meeting = _meeting(subjects, subject, False)  # as before: its subtraction is charged
+    if not meeting:
+        return None
+    within = tuple(LabelSet.of(m & subject for m in meeting).disjoint_cubes()) if inside else ()
+    return within, tuple(subtract_all([subject], meeting))
 
 
 @dataclass
