@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from calico2cilium.diagnostics import Diagnostic, Severity
-from calico2cilium.semantics.expr import FALSE
+from calico2cilium.semantics.expr import FALSE, SUBJECT, Attr, StrTest
 from calico2cilium.semantics.world import Assumptions
+from calico2cilium.verify import attribution as attribution_module
 from calico2cilium.verify import conversion, symbolic
 from calico2cilium.verify.api import verify
 from calico2cilium.verify.attribution import Attribution, _names
@@ -308,3 +309,81 @@ def test_c2c350_explains_the_subjects_of_the_policies_it_names() -> None:
     result.documents = _injected(result.documents, "api", egress=True)
     check = check_conversion(result, ASSUMPTIONS, findings=[some])
     assert {e.flow.direction for e in check.proof.unexplained} == {"egress"}
+
+
+def test_each_region_is_held_while_the_memo_is_shared(monkeypatch: pytest.MonkeyPatch) -> None:
+    # review12: ``evaluate``'s memo is keyed by node identity and was shared by the findings'
+    # regions, each built and freed in turn: a fresh region could take a freed one's ``id`` and
+    # read its memoised verdict, so a narrowed flow its own finding explains was reported as
+    # unexplained (C2C414, exit 4) depending on the allocator (the differential test, seed 9123).
+    result = _convert()
+    findings = [
+        Diagnostic("C2C303", Severity.WARNING, f"finding {i}", None, narrowing=True) for i in range(2)
+    ]
+    attribution = Attribution(findings, result.loaded.documents)
+    proof = verify(result.loaded, result.documents, ASSUMPTIONS, narrowing=True)
+    (example,) = proof.narrowed
+    namespace = example.flow.subject.namespace
+    # Fresh nodes on each call, the first false for the flow, the second true (as a finding on a
+    # policy of another namespace, then one on the flow's own, builds them).
+    regions = iter(("elsewhere", namespace))
+
+    def region(reason: Any, calico: Any, subject: Any) -> Any:
+        return StrTest(Attr(SUBJECT, "nsname"), "eq", next(regions))
+
+    monkeypatch.setattr(attribution_module, "_region", region)
+    assert proof.programs is not None
+    explanation = attribution(example, proof.programs[0][example.flow.direction])
+    assert explanation is not None and explanation.finding.message == "finding 1"
+
+
+def test_a_rule_finding_explains_its_own_direction_only() -> None:
+    # review12: billing governs both directions here, and the finding is on an egress rule; an
+    # over-deny of its ingress (TCP 80 from everything, which its ingress rule allows) was
+    # explained by it, since the finding's policy selects the flow's subject. A rule decides only
+    # its own direction: the finding is positioned in spec.egress, so it explains egress alone.
+    text = INPUT.replace(
+        "  types: [Egress]\n", "  types: [Ingress, Egress]\n  ingress: [{action: Allow}]\n", 1
+    )
+    result = _convert(text)
+    (finding,) = [d for d in result.diagnostics if d.narrowing]
+    assert finding.code == "C2C303"
+    assert check_conversion(result, ASSUMPTIONS).status == "narrowed"
+    documents = result.documents
+    result.documents = _injected(documents, "billing", egress=True)
+    assert check_conversion(result, ASSUMPTIONS).status == "narrowed"
+    result.documents = _injected(documents, "billing")
+    check = check_conversion(result, ASSUMPTIONS)
+    assert check.status == "different", check.render_text()
+    assert {e.flow.direction for e in check.proof.unexplained} == {"ingress"}
+
+
+KNP_WEB = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: billing, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: other}}
+  policyTypes: [Ingress]
+  ingress: [{from: [{podSelector: {}}]}]
+---
+"""
+"""A Kubernetes NetworkPolicy of the same kind, namespace and name as the Calico one after it."""
+
+
+@pytest.mark.parametrize(
+    "calico",
+    [
+        INPUT,  # the finding in billing's egress rule list
+        INPUT.replace("selector: app == 'billing'", "selector: app contains 'bill'", 1),  # on its subject
+    ],
+)
+def test_a_finding_is_read_in_its_own_document_when_another_has_its_label(calico: str) -> None:
+    # review12: the index kept one document per label (the first), so a finding on the Calico
+    # NetworkPolicy shop/billing was placed in the Kubernetes NetworkPolicy shop/billing before it:
+    # its subject-widening finding did not concern the namespace (main: C2C414, exit 4, on a
+    # genuine narrowing), nor its rule finding the egress direction.
+    result = _convert(KNP_WEB + calico)
+    assert {d.code for d in result.diagnostics if d.narrowing} == {"C2C303"}
+    check = check_conversion(result, ASSUMPTIONS)
+    assert check.status == "narrowed", check.render_text()

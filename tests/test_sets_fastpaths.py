@@ -21,11 +21,12 @@ from calico2cilium.sets import IntervalSet, KeyConstraint, L4Set, LabelCube
 from calico2cilium.sets.coset import CoSet
 from calico2cilium.sets.ipsets import IPSet
 from calico2cilium.sets.labels import ANY, merge_cubes
-from calico2cilium.sets.peers import NetPeer, PeerCube, peer_and, peer_intersects
+from calico2cilium.sets.peers import NetPeer, PeerCube, peer_and, peer_cut, peer_intersects, peer_sub
 from calico2cilium.sets.piecewise import Piecewise
 from calico2cilium.sets.ports import NameCell, _apply
+from calico2cilium.sets.regions import Cube
 from test_sets_l4 import HI, LO, fields, ranges
-from test_sets_universe import label_cubes, peer_cubes
+from test_sets_universe import l4_sets, label_cubes, peer_cubes
 
 FAST = settings(max_examples=200, deadline=None)
 T = TypeVar("T")
@@ -63,6 +64,22 @@ def test_key_constraint_meets_and_difference(p: tuple[KeyConstraint, KeyConstrai
     assert a - b == a & ~b
 
 
+@FAST
+@given(pairs(key_constraints))
+def test_memoised_key_constraint_operations(p: tuple[KeyConstraint, KeyConstraint]) -> None:
+    """``&``, ``|`` and ``-`` are remembered by value (``labels._and``...): each, asked twice (the
+    second time from the cache, maybe for an equal copy), is the plain computation."""
+    a, b = p
+    for _ in range(2):
+        assert a & b == KeyConstraint(a.absent and b.absent, a.values & b.values)
+        assert a | b == KeyConstraint(a.absent or b.absent, a.values | b.values)
+        assert a - b == KeyConstraint(a.absent and not b.absent, a.values - b.values)
+        a, b = copy.deepcopy(a), copy.deepcopy(b)
+    assert hash(a) == hash((a.absent, a.values)) == hash(a)  # computed, then cached
+    assert (a == b) == ((a.absent, a.values) == (b.absent, b.values))
+    assert (a & b) is (copy.deepcopy(a) & b)  # equal results are one object (``labels._shared``)
+
+
 def slow_cube_and(a: LabelCube, b: LabelCube) -> LabelCube:
     if a.is_empty or b.is_empty:
         return LabelCube.empty()
@@ -91,6 +108,30 @@ def test_label_cube_and_intersects_sub(p: tuple[LabelCube, LabelCube]) -> None:
     assert a & b == slow_cube_and(a, b)
     assert a.intersects(b) == (not slow_cube_and(a, b).is_empty)
     assert a - b == slow_cube_sub(a, b)
+
+
+@FAST
+@given(pairs(label_cubes), pairs(peer_cubes), pairs(l4_sets))
+def test_cut_is_the_difference_of_meeting_cubes(
+    subjects: tuple[LabelCube, LabelCube], peers: tuple[PeerCube, PeerCube], l4s: tuple[L4Set, L4Set]
+) -> None:
+    """``cut`` (the subtraction loops' difference, for operands known to meet) gives exactly what
+    ``-`` gives, piece for piece."""
+    a, b = (Cube(s, p, flows) for s, p, flows in zip(subjects, peers, l4s, strict=True))
+    if subjects[0].intersects(subjects[1]):
+        assert subjects[0].cut(subjects[1]) == subjects[0] - subjects[1]
+    if peer_intersects(*peers):
+        assert peer_cut(*peers) == peer_sub(*peers)
+    if a.intersects(b):
+        assert a.cut(b) == a - b
+
+
+@FAST
+@given(label_cubes, label_cubes, key_constraints)
+def test_cubes_sharing_a_constraint_object(a: LabelCube, b: LabelCube, kc: KeyConstraint) -> None:
+    """``intersects`` skips the test of a constraint both cubes hold as one object."""
+    x, y = (LabelCube.of((*c.constraints, ("shared", kc))) for c in (a, b))
+    assert x.intersects(y) == (not slow_cube_and(x, y).is_empty)
 
 
 @FAST

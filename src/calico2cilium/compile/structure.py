@@ -7,9 +7,10 @@ direction, with ``M(r)`` a rule's region within its policy's subject:
   meets ``M(d)``; else as ``M(d)`` less those rules' reach (``D(d)``); when ``D(d)`` is too large
   to build, it is absorbed (``Absorbed``): default deny says it, and it is denied only where later
   allows meet it;
-* an Allow is allowed as written when no earlier Pass of its tier meets ``M(a)``, no Deny left
-  out (no Cilium form) meets it, and no earlier Deny-default tier can drop part of it at its end
-  (a test on subject label cubes); else narrowed by exactly those, with ``M(a)`` as the wide form;
+* an Allow is allowed as written when no earlier Pass of its tier meets ``M(a)`` where a later
+  tier selects the subject (elsewhere what the Pass sends on goes to the namespace profile, which
+  allows it), no Deny left out (no Cilium form) meets it, and no earlier Deny-default tier can
+  drop part of it at its end (a test on subject label cubes); else narrowed by exactly those;
 * a Pass becomes an allow of what the namespace profile allows after it, for the subjects in
   Cilium's default deny that no later tier selects: a policy whose subjects never meet the end
   of a tier keeps default deny off (``Structure.closed`` lists the others).
@@ -24,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Final
 
 from calico2cilium.compile.ordering import Action, DefaultAction, TierSpec
@@ -42,7 +44,8 @@ from calico2cilium.sets.index import CubeIndex
 from calico2cilium.sets.l4 import PORT_PROTOCOLS, L4Set
 from calico2cilium.sets.labels import LabelCube, LabelSet, label_index, subtract_all
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, PodPeer, all_peers
-from calico2cilium.sets.regions import Cube, Region, subtract_cubes
+from calico2cilium.sets.regions import Cube, Region, cube_index, subject_key, subtract_cubes
+from calico2cilium.sets.replay import Replayed
 
 Expressible = Callable[[Sequence[Cube]], bool]
 """Whether the target can say a region (its L4 parts have a Cilium form)."""
@@ -104,7 +107,8 @@ def _meets(a: tuple[Cube, object], b: tuple[Cube, object]) -> bool:
 
 
 def _pair_sub(a: tuple[Cube, Entry], b: tuple[Cube, Entry]) -> list[tuple[Cube, Entry]]:
-    return [(piece, a[1]) for piece in a[0] - b[0]]
+    """``a - b`` for a ``b`` that meets ``a`` (as ``CubeIndex`` asks)."""
+    return [(piece, a[1]) for piece in a[0].cut(b[0])]
 
 
 @dataclass
@@ -118,6 +122,15 @@ class _Tier:
     risky: CubeIndex[LabelCube]
     """The subjects the tier may drop at its end (Deny default): its policies' subjects less
     ``catch_all``. Empty for a Pass-default tier."""
+    parts: Replayed[tuple[LabelCube, bool], _Parts] = field(default_factory=Replayed)
+    """Per subject cube (and whether its inside part is wanted), its parts inside and outside
+    ``selected`` (``_split``). ``selected`` never changes once built, so the parts depend on the
+    cube alone; the walks of a direction's rules ask for the same subjects again and again (a
+    policy's rules share its subject), and a remembered answer charges its work again."""
+
+
+_Parts = tuple[tuple[LabelCube, ...], tuple[LabelCube, ...]] | None
+"""A subject's disjoint parts inside and outside a tier's subjects; ``None``: it meets none."""
 
 
 def _is_catch_all(cubes: Sequence[Cube]) -> bool:
@@ -180,6 +193,8 @@ class Walk:
     their tier do not cover in a Deny-default tier: only these can drop at the end of a tier."""
     _passes: dict[int, list[Entry]] = field(default_factory=dict)
     _reach: dict[int, list[Cube] | OwnBudgetExceeded] = field(default_factory=dict)
+    _later: dict[int, CubeIndex[LabelCube]] = field(default_factory=dict)
+    _to_later: dict[int, tuple[Cube, ...]] = field(default_factory=dict)
 
     @staticmethod
     def of(tiers: Sequence[TierSpec]) -> Walk:
@@ -257,6 +272,46 @@ class Walk:
         passes = self.passes[deny.tier].meeting(cubes, before=deny.position)
         return merged(allows, passes, order=_position)
 
+    def later_selected(self, tier: int) -> CubeIndex[LabelCube]:
+        """The subjects some tier after ``tier`` selects, indexed (built once per tier)."""
+        found = self._later.get(tier)
+        if found is None:
+            found = _index([s for t in self.tiers[tier + 1 :] for s in t.subjects])
+            self._later[tier] = found
+        return found
+
+    def sent_on(self, entry: Entry, passes: Sequence[Entry]) -> tuple[list[Cube], list[Entry], bool]:
+        """What an Allow must lose of the earlier Passes ``passes`` of its tier: each of their
+        cubes whose subject a later tier may select (``to_later``), with the Passes whose part
+        meets the Allow, and whether some cube of theirs was kept out of it. What they send on of
+        the other subjects has no later tier: the namespace profile allows it, so the Allow may
+        keep it (design note, "Allows")."""
+        cut: list[Cube] = []
+        named: list[Entry] = []
+        partial = False
+        for p in passes:
+            part = self.to_later(p)
+            partial = partial or len(part) < len(p.cubes)
+            if part and any(x.intersects(y) for x in part for y in entry.cubes):
+                cut.extend(part)
+                named.append(p)
+        return cut, named, partial
+
+    def to_later(self, entry: Entry) -> tuple[Cube, ...]:
+        """The cubes of a Pass whose subject a later tier may select, whole (cut to those
+        subjects, a Pass of a broad subject broke into a piece per later policy's subject, and
+        the Allows after it with it). Found once per Pass, not charged to the rule asking: at
+        most the Pass's cubes times the later subjects' index candidates, and a test usually
+        ends at the first candidate (a Pass's subject is its policy's)."""
+        found = self._to_later.get(entry.position)
+        if found is None:
+            later = self.later_selected(entry.tier)
+            found = tuple(
+                c for c in entry.cubes if any(s.intersects(c.subject) for s in later.candidates(c.subject))
+            )
+            self._to_later[entry.position] = found
+        return found
+
     def reach(self, entry: Entry) -> list[Cube]:
         """``R(r)``: the rule's region less what the Passes before it in its tier send on. Built
         once, within its own work budget (an Allow's is needed by every Deny it takes part of:
@@ -319,9 +374,9 @@ class Walk:
             if tier.default is DefaultAction.DENY and all(r.action is not Action.PASS for r in rules):
                 # Nothing selected here gets past this tier (no Pass, no Pass default): only what
                 # it does not select goes on, and its rules need not be subtracted.
-                undecided = _split(undecided, tier.selected, inside=False)[1]
+                undecided = _split(undecided, tier, inside=False)[1]
                 continue
-            inside, outside = _split(undecided, tier.selected)
+            inside, outside = _split(undecided, tier)
             passed: list[Cube] = []
             for other in rules:
                 if not inside:
@@ -353,7 +408,7 @@ class Walk:
         for index, tier in enumerate(self.tiers):
             if not undecided:
                 break
-            inside, outside = _split(undecided, tier.selected)
+            inside, outside = _split(undecided, tier)
             if not inside:
                 continue
             passed: list[Cube] = []
@@ -376,6 +431,14 @@ class Walk:
         return _tidy(denied)
 
 
+def _leaves_any(pieces: Sequence[Cube], entries: Sequence[Entry]) -> bool:
+    """Whether ``pieces`` hold a flow outside every region of ``entries`` (stops at the first)."""
+    cubes = [c for e in entries for c in e.cubes]
+    index = cube_index(subject_key(c.subject for c in cubes))
+    index.add(cubes)
+    return index.leaves_any(pieces)
+
+
 def _tidy(cubes: list[Cube]) -> list[Cube]:
     return list(Region(tuple(cubes)).simplify().cubes)
 
@@ -396,24 +459,29 @@ def _unselected(pieces: Iterable[Cube], subjects: CubeIndex[LabelCube]) -> list[
     return out
 
 
-def _split(
-    pieces: Iterable[Cube], subjects: CubeIndex[LabelCube], inside: bool = True
-) -> tuple[list[Cube], list[Cube]]:
-    """The pieces cut into those whose subject is in ``subjects`` and those whose is not (the
+def _split(pieces: Iterable[Cube], tier: _Tier, inside: bool = True) -> tuple[list[Cube], list[Cube]]:
+    """The pieces cut into those whose subject the tier selects and those whose it does not (the
     first list left empty unless ``inside``: building it is most of the work)."""
     within: list[Cube] = []
     outside: list[Cube] = []
     for piece in pieces:
-        meeting = _meeting(subjects, piece.subject, False)  # as before: its subtraction is charged
-        if not meeting:
+        key = (piece.subject, inside)
+        parts = tier.parts.get(key, partial(_subject_parts, piece.subject, tier.selected, inside))
+        if parts is None:
             outside.append(piece)
             continue
-        if inside:
-            for s in LabelSet.of(m & piece.subject for m in meeting).disjoint_cubes():
-                within.append(Cube(s, piece.peer, piece.l4))
-        for s in subtract_all([piece.subject], meeting):
-            outside.append(Cube(s, piece.peer, piece.l4))
+        within.extend(Cube(s, piece.peer, piece.l4) for s in parts[0])
+        outside.extend(Cube(s, piece.peer, piece.l4) for s in parts[1])
     return within, outside
+
+
+def _subject_parts(subject: LabelCube, subjects: CubeIndex[LabelCube], inside: bool) -> _Parts:
+    """``subject`` cut into disjoint cubes inside ``subjects`` (only if ``inside``) and outside."""
+    meeting = _meeting(subjects, subject, False)  # as before: its subtraction is charged
+    if not meeting:
+        return None
+    within = tuple(LabelSet.of(m & subject for m in meeting).disjoint_cubes()) if inside else ()
+    return within, tuple(subtract_all([subject], meeting))
 
 
 @dataclass
@@ -1109,7 +1177,8 @@ def _narrowed(
     closed: CubeIndex[LabelCube] | None,
 ) -> Outcome | None:
     """An Allow's (or a profile piece's) region less what deny-wins does not take care of: the
-    flows an earlier Pass of its tier sends on (Allows only: a Pass piece passes them anyway),
+    flows an earlier Pass of its tier sends on to a later tier selecting their subject (Allows
+    only: a Pass piece passes them anyway; ``Walk.sent_on``),
     the end-of-tier drops of the tiers before an Allow's (every other tier for a profile piece)
     that may meet it, and what Denies with no Cilium form deny (design note, "Allows" and "The
     profile"). ``closed``: only these subjects need a profile piece (the others are not in
@@ -1126,8 +1195,14 @@ def _narrowed(
     elif entry.position >= 0:
         passes = walk.passes_before(entry)
         if passes:
-            pieces = subtract_cubes(pieces, [c for e in passes for c in e.cubes])
-            narrowers.extend(e.rule for e in passes)
+            # Only where a later tier selects the subject: what the Passes send on of the other
+            # subjects goes to the profile, which allows it (design note, "Allows").
+            cut, named, partial = walk.sent_on(entry, passes)
+            if cut:
+                pieces = subtract_cubes(pieces, cut)
+                narrowers.extend(e.rule for e in named)
+            if pieces and partial and not _leaves_any(pieces, passes):
+                return None  # the Passes send on all of it: it decides nothing (C2C352)
     # The wide form (allow ``wide``, deny ``wide - cubes``) is exact only where Calico denies all of
     # ``wide - cubes``: the left-out Denies below are denied, but what a Pass sends on (or a
     # subject outside ``closed``) may be allowed later, so ``wide`` is taken after those are

@@ -10,7 +10,7 @@ policy it was working on. Outside any ``budget()`` block nothing is counted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -169,9 +169,46 @@ def item_budget(full: int, frugal: int) -> Iterator[None]:
         pool.left -= counter.spent
 
 
+@dataclass
+class _Recording:
+    counter: _Counter | None
+    """The block current when the recording began: only charges to it are recorded (a nested
+    block's work reaches it as one charge when that block ends)."""
+    charges: list[int]
+
+
+_RECORDING: ContextVar[_Recording | None] = ContextVar("calico2cilium_work_recording", default=None)
+
+
+@contextmanager
+def recording() -> Iterator[list[int]]:
+    """The charges made inside the block to the block current at its start, in order, so that
+    ``replay`` can make them again (``sets/replay.py``). Recordings nest: an inner one's charges
+    to the same block are the outer one's too."""
+    outer = _RECORDING.get()
+    inner = _Recording(_CURRENT.get(), [])
+    token = _RECORDING.set(inner)
+    try:
+        yield inner.charges
+    finally:
+        _RECORDING.reset(token)
+        if outer is not None and outer.counter is inner.counter:
+            outer.charges.extend(inner.charges)
+
+
+def replay(charges: Iterable[int]) -> None:
+    """``charge`` each of ``charges`` in turn: the work budget sees what a recomputation would
+    charge, so it runs out (or not) at the same point."""
+    for units in charges:
+        charge(units)
+
+
 def charge(units: int = 1) -> None:
     """Spend ``units``; raises ``WorkBudgetExceeded`` once the block's limit is passed."""
     counter = _CURRENT.get()
+    recorded = _RECORDING.get()
+    if recorded is not None and recorded.counter is counter:
+        recorded.charges.append(units)
     if counter is None:
         return
     counter.spent += units

@@ -51,7 +51,8 @@ def pick_key(cubes: Iterable[LabelCube]) -> str | None:
 
 
 class CubeIndex(Generic[T]):
-    """Items (cubes of some kind) bucketed by ``positive_values(label(item), key)``."""
+    """Items (cubes of some kind) bucketed by ``positive_values(label(item), key)``. ``subtract``
+    is asked only for an item less one that ``intersects`` it."""
 
     def __init__(
         self,
@@ -121,6 +122,7 @@ class CubeIndex(Generic[T]):
 
     def _remaining(self, items: Iterable[T]) -> Generator[T, None, None]:
         work = 0
+        intersects, sub, label, key = self.intersects, self.sub, self.label, self.key  # the hot loop's
         try:
             for item in items:
                 stack: list[tuple[T, Sequence[T], int]] = [(item, self.candidates(item), 0)]
@@ -132,15 +134,15 @@ class CubeIndex(Generic[T]):
                     piece, cands, i = stack.pop()
                     n = len(cands)
                     start = i
-                    while i < n and not self.intersects(piece, cands[i]):
+                    while i < n and not intersects(piece, cands[i]):
                         i += 1
                     work += i - start
                     if i == n:
                         yield piece
                         continue
-                    parent = positive_values(self.label(piece), self.key)
-                    for frag in reversed(self.sub(piece, cands[i])):
-                        values = positive_values(self.label(frag), self.key)
+                    parent = positive_values(label(piece), key)
+                    for frag in reversed(sub(piece, cands[i])):
+                        values = positive_values(label(frag), key)
                         narrower = (
                             values is not None
                             and len(values) <= NARROW

@@ -122,6 +122,13 @@ def peer_sub(a: PeerCube, b: PeerCube) -> list[PeerCube]:
     return [] if peer_is_empty(r) else [r]
 
 
+def peer_cut(a: PeerCube, b: PeerCube) -> list[PeerCube]:
+    """``peer_sub`` for a ``b`` known to meet ``a`` (pod peers skip the test of their labels)."""
+    if isinstance(a, PodPeer) and isinstance(b, PodPeer):
+        return [PodPeer(c) for c in a.labels.cut(b.labels)]
+    return peer_sub(a, b)
+
+
 def merge_peers(peers: list[PeerCube]) -> list[PeerCube]:
     """Exact union, with as few cubes as cheap merging gives: one IP set, one host set, and pod
     cubes merged where they differ in one label key."""

@@ -20,6 +20,7 @@ from calico2cilium.sets.peers import (
     merge_peers,
     peer_and,
     peer_contains,
+    peer_cut,
     peer_intersects,
     peer_is_empty,
     peer_sort_key,
@@ -66,11 +67,16 @@ class Cube:
         disjoint by construction."""
         if not self.intersects(other):
             return [self]
+        return self.cut(other)
+
+    def cut(self, other: Cube) -> list[Cube]:
+        """``self - other`` for an ``other`` known to meet ``self``: the subtraction loops test
+        that first, and ``__sub__`` would test it again (on every dimension)."""
         peer = peer_and(self.peer, other.peer)
-        assert peer is not None  # peer_intersects held
+        assert peer is not None  # the cubes meet
         subject = self.subject & other.subject
-        out = [Cube(s, self.peer, self.l4) for s in self.subject - other.subject]
-        out.extend(Cube(subject, p, self.l4) for p in peer_sub(self.peer, other.peer))
+        out = [Cube(s, self.peer, self.l4) for s in self.subject.cut(other.subject)]
+        out.extend(Cube(subject, p, self.l4) for p in peer_cut(self.peer, other.peer))
         rest = self.l4 - other.l4
         if not rest.is_empty:
             out.append(Cube(subject, peer, rest))
@@ -94,7 +100,7 @@ def _subject(cube: Cube) -> LabelCube:
 
 def cube_index(key: str | None) -> CubeIndex[Cube]:
     """An empty index of region cubes by the subject's values for ``key`` (see ``index.py``)."""
-    return CubeIndex(key, _subject, Cube.intersects, Cube.__sub__)
+    return CubeIndex(key, _subject, Cube.intersects, Cube.cut)
 
 
 def subject_key(subjects: Iterable[LabelCube]) -> str | None:

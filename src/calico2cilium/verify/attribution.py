@@ -9,7 +9,8 @@ finding that concerns it, or it is reported (C2C414) like an unexplained differe
 
 What a finding concerns is read from neutral facts only, never from how the compiler works:
 
-- the input resource its position falls in (``ResourceIndex``: per file, by first line);
+- the input resource its position falls in (``ResourceIndex``: per file, by first line), in the
+  direction of the rule list it is positioned in, if any (``spec.ingress``, ``spec.egress``);
 - for C2C350 (a part of a direction failing closed), the policies its message names, whose subjects
   it says are left in default deny; when it names no part (the whole direction) or not all of it
   (``... and N more``), every subject of the direction it names;
@@ -81,8 +82,9 @@ class ResourceIndex:
 
     def __init__(self, documents: Iterable[Any]) -> None:
         starts: dict[str, list[tuple[int, int, str]]] = {}
-        self.documents: dict[str, Any] = {}
-        """Each resource's document (the first one of that label), for positions inside it."""
+        self._documents: dict[tuple[str, int, int], Any] = {}
+        """Each resource's document by its start, for positions inside it (two resources may
+        share a label: a Calico and a Kubernetes NetworkPolicy of one name)."""
         for document in documents:
             raw = getattr(document, "raw", document)
             label = resource_label(getattr(raw, "data", None))
@@ -90,15 +92,24 @@ class ResourceIndex:
                 continue
             where = raw.source()
             starts.setdefault(where.file, []).append((where.line, where.column, label))
-            self.documents.setdefault(label, raw)
+            self._documents[where.file, where.line, where.column] = raw
         self._starts = {file: sorted(rows) for file, rows in starts.items()}
 
-    def resource_at(self, source: Any) -> str | None:
+    def _row(self, source: Any) -> tuple[int, int, str] | None:
         if source is None:
             return None
         rows = self._starts.get(source.file, [])
         at = bisect.bisect_right(rows, (source.line, source.column, "\uffff"))
-        return rows[at - 1][2] if at else None
+        return rows[at - 1] if at else None
+
+    def resource_at(self, source: Any) -> str | None:
+        row = self._row(source)
+        return row[2] if row is not None else None
+
+    def document_at(self, source: Any) -> Any:
+        """The document of the resource ``source`` falls in (``None``: none)."""
+        row = self._row(source)
+        return self._documents[source.file, row[0], row[1]] if row is not None else None
 
     @property
     def labels(self) -> set[str]:
@@ -154,6 +165,10 @@ class _Reason:
     unmodelled: str | None = None
     """A finding on a policy the proof's programs leave out (its tier is not in the input: outside
     the proof): every subject it could select, of this namespace (``""``: any)."""
+    side: str | None = None
+    """The direction of the rule list (``spec.ingress``, ``spec.egress``) the finding is positioned
+    in: a rule decides only its own direction, so the finding explains the narrowed flows of its
+    policy's subjects in that direction alone."""
 
 
 class Attribution:
@@ -170,7 +185,11 @@ class Attribution:
             if is_narrowing(finding) and not finding.code.startswith("C2C4"):
                 self.reasons.append(_reason(finding, index, labels))
         self.flagged = frozenset(r for reason in self.reasons for r in reason.resources | reason.scopes)
-        self._explainable: dict[tuple[int, str, str], Expr] = {}
+        self._regions: dict[tuple[int, str, str], tuple[CalicoProgram, list[Expr], Expr]] = {}
+        """Per decision point: its program (held, so that its ``id`` is not reused by another while
+        cached), each reason's region (held: ``evaluate``'s memo is keyed by node identity, so a
+        region freed while others are evaluated could lend its ``id`` to a new node) and their
+        disjunction."""
 
     def __bool__(self) -> bool:
         return bool(self.reasons)
@@ -180,7 +199,7 @@ class Attribution:
         of them holds (the verifier leaves it out, outside the proof: a tier missing from the
         input) cannot be placed by what the policy selects: it concerns every subject the policy
         could select (its namespace; any, for a global policy)."""
-        self._explainable.clear()
+        self._regions.clear()
         modelled = {policy_label(p) for program in programs for p in program.policies}
         for i, reason in enumerate(self.reasons):
             at = reason.at
@@ -206,19 +225,24 @@ class Attribution:
         narrowed flows no finding explains."""
         flow = example.flow
         memo: dict[int, bool] = {}
-        for reason in self.reasons:
-            if evaluate(_region(reason, calico, flow.subject), flow, memo):
+        _, regions, _ = self._at(calico, flow.subject)
+        for reason, region in zip(self.reasons, regions, strict=True):
+            if evaluate(region, flow, memo):
                 return Explanation(reason.finding, self.explainable(calico, flow.subject))
         return None
 
     def explainable(self, calico: CalicoProgram, subject: Any) -> Expr:
         """The flows some finding explains at the decision point of ``calico`` (whose subject is
         ``subject``, or one like it: only a host subject's HostEndpoint is read)."""
+        return self._at(calico, subject)[2]
+
+    def _at(self, calico: CalicoProgram, subject: Any) -> tuple[CalicoProgram, list[Expr], Expr]:
         key = (id(calico), subject.kind, subject.host_endpoint if subject.kind == "host" else "")
-        found = self._explainable.get(key)
-        if found is None:
-            found = or_(*(_region(reason, calico, subject) for reason in self.reasons))
-            self._explainable[key] = found
+        found = self._regions.get(key)
+        if found is None or found[0] is not calico:
+            regions = [_region(reason, calico, subject) for reason in self.reasons]
+            found = (calico, regions, or_(*regions))
+            self._regions[key] = found
         return found
 
 
@@ -229,7 +253,12 @@ def _region(reason: _Reason, calico: CalicoProgram, subject: Any) -> Expr:
     solver leaves it out of the next question)."""
     host = subject.kind == "host"
     own = host and f"HostEndpoint {subject.host_endpoint}" in reason.resources
-    named = [p.selects for p in calico.policies if policy_label(p) in reason.resources]
+    named = [
+        p.selects
+        for p in calico.policies
+        if (label := policy_label(p)) in reason.resources
+        and (reason.side in (None, calico.direction) or label != reason.at)
+    ]
     if reason.finding.code in NODE_LOCAL:
         # Only the traffic Calico decides as node-local, before (and whatever) the policies say.
         anywhere = reason.at is None or reason.hosts or own
@@ -258,8 +287,30 @@ def _reason(finding: Diagnostic, index: ResourceIndex, labels: set[str]) -> _Rea
             directions = frozenset(_DIRECTION.findall(finding.message)) or frozenset(("ingress", "egress"))
     hosts = at is not None and at.startswith("FelixConfiguration ")
     profile = at is None and not resources and not directions
-    scopes = frozenset({at}) if at is not None and _on_subject(finding, index.documents[at]) else frozenset()
-    return _Reason(finding, at, frozenset(resources), scopes, directions, hosts, profile)
+    document = index.document_at(finding.source)
+    scopes = frozenset({at}) if at is not None and _on_subject(finding, document) else frozenset()
+    side = _rule_side(finding, document) if at is not None and finding.code not in NODE_LOCAL else None
+    return _Reason(finding, at, frozenset(resources), scopes, directions, hosts, profile, side=side)
+
+
+def _rule_side(finding: Diagnostic, document: Any) -> str | None:
+    """``ingress`` or ``egress`` when ``finding`` is positioned in that rule list of ``document``'s
+    spec (the field whose key is the last at or before the finding, among the resource's and its
+    spec's fields), else ``None``."""
+    source, data = finding.source, getattr(document, "data", None)
+    if source is None or not isinstance(data, dict) or not isinstance(data.get("spec"), dict):
+        return None
+    fields = [((), key) for key in data] + [(("spec",), key) for key in data["spec"]]
+    starts = []
+    for parent, key in fields:
+        where = document.source((*parent, key), key=True)
+        if where.file == source.file:
+            starts.append(((where.line, where.column), parent, key))
+    before = [start for start in starts if start[0] <= (source.line, source.column)]
+    if not before:
+        return None
+    _, parent, key = max(before, key=lambda start: start[0])
+    return str(key) if parent == ("spec",) and key in ("ingress", "egress") else None
 
 
 SUBJECT_FIELDS: tuple[tuple[str, ...], ...] = (
