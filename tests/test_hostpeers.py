@@ -138,7 +138,7 @@ spec: {node: n1, interfaceName: "*", expectedIPs: [10.0.0.11], profiles: [custom
 ---
 """
 """A host endpoint listing a Profile the input does not hold (Profile is not an input kind)."""
-DENY_DMZ = """\
+DB = """\
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
 metadata: {name: db}
@@ -146,19 +146,9 @@ spec:
   selector: app == 'db'
   types: [Ingress]
   ingress:
-  - {action: Deny, source: {selector: zone == 'dmz'}}
-  - {action: Allow}
 """
-ALLOW_NOT_DMZ = """\
-apiVersion: projectcalico.org/v3
-kind: GlobalNetworkPolicy
-metadata: {name: db}
-spec:
-  selector: app == 'db'
-  types: [Ingress]
-  ingress:
-  - {action: Allow, source: {notSelector: zone == 'dmz'}}
-"""
+DENY_DMZ = DB + "  - {action: Deny, source: {selector: zone == 'dmz'}}\n  - {action: Allow}\n"
+ALLOW_NOT_DMZ = DB + "  - {action: Allow, source: {notSelector: zone == 'dmz'}}\n"
 
 
 @pytest.mark.parametrize("policy", [DENY_DMZ, ALLOW_NOT_DMZ])
