@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from calico2cilium import ir
 from calico2cilium.calico.selector import parse as parse_selector
 from calico2cilium.compile.hostpeers import cover
 from calico2cilium.compile.match import Ranges
+from calico2cilium.semantics.world import Assumptions
 from calico2cilium.sets import IPSet, LabelCube
 from calico2cilium.sets.peers import ALL_HOSTS, HostPeer, NetPeer, PodPeer
+from calico2cilium.verify.api import verify
 
 
 def _policy(scope: ir.Scope = ir.Scope.GLOBAL) -> ir.Policy:
@@ -124,3 +128,45 @@ def test_nets_that_decide_a_host_address_as_the_converted_rule_does_are_not_at_s
         cover(_nets(ir.Action.ALLOW, ("10.0.0.0/24",)), POLICY, ir.Direction.INGRESS, [inside], RANGES)
         is None
     )
+
+
+PROFILE_HEP = """\
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: h1, labels: {role: w}}
+spec: {node: n1, interfaceName: "*", expectedIPs: [10.0.0.11], profiles: [custom]}
+---
+"""
+"""A host endpoint listing a Profile the input does not hold (Profile is not an input kind)."""
+DB = """\
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: db}
+spec:
+  selector: app == 'db'
+  types: [Ingress]
+  ingress:
+"""
+DENY_DMZ = DB + "  - {action: Deny, source: {selector: zone == 'dmz'}}\n  - {action: Allow}\n"
+ALLOW_NOT_DMZ = DB + "  - {action: Allow, source: {notSelector: zone == 'dmz'}}\n"
+
+
+@pytest.mark.parametrize("policy", [DENY_DMZ, ALLOW_NOT_DMZ])
+def test_a_host_endpoint_with_a_profile_not_in_the_input_may_carry_any_label(policy: str) -> None:
+    # review12: a Profile adds its labelsToApply to the host endpoints listing it "in addition to
+    # the endpoint's own labels" (docs.tigera.io, Profile resource), so h1 may carry zone=dmz: then
+    # Calico denies its address (or leaves it out of the Allow's notSelector). The rule read h1's own
+    # labels only, so Cilium allowed node n1 to reach the db pods, under a C2C312 saying the host
+    # endpoint fails closed and a NOT PROVEN verdict ("profile not modelled"). Checked against the
+    # Calico input in which h1 carries that label: never wider.
+    from calico2cilium.convert import convert
+
+    cluster = {"pod_cidrs": ("10.244.0.0/16",), "node_cidrs": ("10.0.0.0/24",)}
+    result = convert(text=PROFILE_HEP + policy, name="in.yaml", **cluster)
+    labelled = PROFILE_HEP.replace("{role: w}", "{role: w, zone: dmz}").replace(", profiles: [custom]", "")
+    world = convert(text=labelled + policy, name="in.yaml", **cluster)
+    assumptions = Assumptions(pod_cidrs=cluster["pod_cidrs"], node_cidrs=cluster["node_cidrs"])
+    proof = verify(world.loaded, result.documents, assumptions, narrowing=True)
+    assert proof.status in ("narrowed", "equivalent"), proof.render_text()
+    codes = {d.code for d in result.diagnostics}
+    assert codes & {"C2C325", "C2C327"} and "C2C312" in codes

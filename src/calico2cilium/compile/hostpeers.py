@@ -82,8 +82,22 @@ class Cover:
         return text
 
 
+KNOWN_PROFILES = frozenset({"projectcalico-default-allow"})
+"""Profiles that add no label to the endpoints using them (Calico's built-in default-allow)."""
+
+
+def labels_unknown(hep: ir.HostEndpoint) -> bool:
+    """Whether the host endpoint may carry labels the input does not show: a Profile adds its
+    ``labelsToApply`` to every endpoint and host endpoint that lists it, "in addition to the
+    endpoint's own labels" (docs.tigera.io, Profile resource), and Profiles are not an input kind
+    (C2C312). A rule selector may then pick it (or a notSelector leave it out) whatever its own
+    labels say, so the rule fails closed on its addresses either way."""
+    return any(profile not in KNOWN_PROFILES for profile in hep.profiles)
+
+
 def peer_matches_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEndpoint) -> bool:
-    """Whether a rule side's label criteria pick the host endpoint (docs/reference/semantics.md §1.1, 1.4)."""
+    """Whether a rule side's label criteria pick (or, with labels from a Profile not in the input,
+    may pick) the host endpoint (docs/reference/semantics.md §1.1, 1.4)."""
     if not peer.has_label_criteria or peer.service_account_names or peer.service_account_selector is not None:
         return False  # no label criteria, or service accounts (a host endpoint has none)
     if peer.namespace_selector is not None:
@@ -92,6 +106,8 @@ def peer_matches_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEndpoint) ->
             return False
     elif policy.scope is ir.Scope.NAMESPACED:
         return False  # limited to the policy's namespace
+    if labels_unknown(hep):
+        return True
     labels = dict(hep.labels)
     if peer.selector is not None and not peer.selector.matches(labels):
         return False
@@ -106,7 +122,7 @@ def not_selector_excludes_host(peer: ir.Peer, policy: ir.Policy, hep: ir.HostEnd
     return (
         _unscoped(peer, policy)
         and peer.not_selector is not None
-        and peer.not_selector.matches(dict(hep.labels))
+        and (labels_unknown(hep) or peer.not_selector.matches(dict(hep.labels)))
     )
 
 

@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from calico2cilium import ir
-from calico2cilium.compile.hostpeers import Cover, cover
+from calico2cilium.compile.hostpeers import Cover, cover, labels_unknown
 from calico2cilium.compile.lower import Lowered
 from calico2cilium.compile.match import Ranges, families_of, l4, remote_flows, side
 from calico2cilium.compile.ordering import Action, AfterTiers, PolicySpec, RuleSpec, compile_ordering
@@ -616,6 +616,9 @@ def _at_stake(found: Cover, heps: Sequence[ir.HostEndpoint], by_selector: str, b
     picked = [h for h in heps if h not in found.by_address]
     reached = [h for h in heps if h in found.by_address]
     parts = [f"{by_selector} {_heps(picked)}"] if picked else []
+    if unknown := [h for h in picked if labels_unknown(h)]:
+        names = ", ".join(h.name for h in unknown)
+        parts[0] += f" (or may: {names} list Profiles not in the input, whose labels they may carry, C2C312)"
     if reached:
         parts.append(by_address.format(_heps(reached)))
     return "; ".join(parts)
