@@ -65,7 +65,6 @@ class _Inside:
     cube of ``taken`` (each candidate scanned is charged to ``cover``'s budget)."""
 
     def __init__(self, bound: Bound) -> None:
-        self.bound = bound
         self.within = cube_index(subject_key(c.subject for c in bound.within))
         self.within.add(bound.within)
         self.taken = cube_index(subject_key(c.subject for c in bound.taken))

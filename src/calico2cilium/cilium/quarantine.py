@@ -32,6 +32,7 @@ from calico2cilium.compile.quarantine import Suspect, directions, quarantined_su
 from calico2cilium.diagnostics import Diagnostic, Source
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.io.documents import RawDocument
+from calico2cilium.sets import LabelCube
 
 QUARANTINE_ANNOTATION = ANNOTATION_PREFIX + "quarantine"
 _DENY_ALL = {
@@ -167,10 +168,6 @@ def _file(source: Source | None) -> str:
     return source.file if source is not None else "?"
 
 
-_EVERY_POD = {"matchExpressions": [{"key": "k8s:io.kubernetes.pod.namespace", "operator": "Exists"}]}
-"""Every pod and nothing else: the label only pods carry (a clusterwide quarantine's fallback)."""
-
-
 def stand_in_for_invalid(
     document: dict[str, Any], problem: str, *, own_selectors: bool = True
 ) -> tuple[dict[str, Any] | None, bool]:
@@ -204,8 +201,8 @@ def stand_in_for_invalid(
             direction for direction, words in _SECTIONS.items() if any(word in spec for word in words)
         ] or list(_SECTIONS)
         selector = spec.get("endpointSelector") if own_selectors else None
-        if selector is None:
-            selector = {} if namespace else _EVERY_POD
+        if selector is None:  # every pod of its namespace, or every pod (and nothing else)
+            (selector,) = subject_selectors(LabelCube.all(), namespace)
         candidate = {
             "endpointSelector": selector,
             "description": "quarantine: the converted policy failed the Cilium CRD schema (C2C399)",

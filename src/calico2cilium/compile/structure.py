@@ -288,14 +288,14 @@ class Walk:
         keep it (design note, "Allows")."""
         cut: list[Cube] = []
         named: list[Entry] = []
-        partial = False
+        kept_out = False
         for p in passes:
             part = self.to_later(p)
-            partial = partial or len(part) < len(p.cubes)
+            kept_out = kept_out or len(part) < len(p.cubes)
             if part and any(x.intersects(y) for x in part for y in entry.cubes):
                 cut.extend(part)
                 named.append(p)
-        return cut, named, partial
+        return cut, named, kept_out
 
     def to_later(self, entry: Entry) -> tuple[Cube, ...]:
         """The cubes of a Pass whose subject a later tier may select, whole (cut to those
@@ -555,18 +555,18 @@ def compile_structure(
                     # A Deny with another writing may take more later rules: the emitter writes
                     # the shorter of the two.
                     reach = _absorbable_reach(walk, entry, takers, LONG_ABSORB_CAP if other else ABSORB_CAP)
-                    partial: tuple[tuple[Cube, ...], list[Entry]] | None = None
+                    partly: tuple[tuple[Cube, ...], list[Entry]] | None = None
                     if reach is None and (narrowed is None or _too_long(entry, narrowed)):
                         # Else partly narrowed (inexact, C2C353): absorbed instead (exact) if not
                         # many more later rules meet it, and written partly narrowed after all
                         # where its parts span many subjects (``_Absorbing.outcomes``).
-                        partial = _partly_narrowed(walk, entry, takers)
-                        if partial[0] and expressible(partial[0]):
+                        partly = _partly_narrowed(walk, entry, takers)
+                        if partly[0] and expressible(partly[0]):
                             reach = _absorbable_reach(walk, entry, takers, LONG_ABSORB_CAP)
                     if reach is not None:
                         bound = _bound(walk, entry, takers)
                         fallback = (
-                            None if partial is None else _Partly(partial[0], tuple(partial[1]), tuple(takers))
+                            None if partly is None else _Partly(partly[0], tuple(partly[1]), tuple(takers))
                         )
                         out.absorbed.append(
                             Absorbed(entry, reach, tuple(e.rule for e in takers), bound, other, fallback)
@@ -578,7 +578,7 @@ def compile_structure(
                     # less what as many earlier rules take as keep it short: it also denies what
                     # the others allowed or passed on of it (fails closed, C2C353).
                     if narrowed is None or _too_long(entry, narrowed):
-                        narrowed, skipped = partial or _partly_narrowed(walk, entry, takers)
+                        narrowed, skipped = partly or _partly_narrowed(walk, entry, takers)
                         if skipped:
                             out.partly.append((entry, tuple(e.rule for e in skipped)))
                             left = {e.position for e in skipped}  # a set: thousands of each
@@ -702,18 +702,20 @@ DENY_CAP: Final = 16
 """A Deny's output may take this many cubes (or twice its own region's), a reviewable size;
 past it, it is absorbed or partly narrowed (``_partly_narrowed``)."""
 ABSORB_CAP: Final = 16
+"""A Deny is absorbed only when at most this many later rules (and Pass-default tiers) meet
+it: each takes a piece of it, and a broad Deny met by every later Allow would grow with the
+square of the input (realistic mixes, issue 13)."""
 LONG_ABSORB_CAP: Final = 96
-"""``ABSORB_CAP`` for a Deny that would else be partly narrowed (C2C353, inexact): absorbed, it is
-exact; its pieces are written only where they span at most ``LONG_SUBJECTS`` subject cubes."""
+"""``ABSORB_CAP`` for a Deny with another writing, or that would else be partly narrowed (C2C353,
+inexact): absorbed, it is exact; the emitter writes the shorter form."""
 LONG_SUBJECTS: Final = 8
+"""An absorbed Deny that would else be partly narrowed has its pieces written only where they
+span at most this many subject cubes; else its partly narrowed form (``_Absorbing.outcomes``)."""
 PIECE_WORK: Final = 2_000
 """The work an allow may spend on its part of one absorbed Deny that has another form (``D(d)``
 or partly narrowed), all such Denies together at most half of what the allow has left: past it,
 the Deny is written in that form instead (``_Absorbing.whole``), so absorbing never takes an
 allow past its budget."""
-"""A Deny is absorbed only when at most this many later rules (and Pass-default tiers) meet
-it: each takes a piece of it, and a broad Deny met by every later Allow would grow with the
-square of the input (realistic mixes, issue 13)."""
 
 
 def _too_long(entry: Entry, narrowed: Sequence[Cube]) -> bool:
@@ -1063,8 +1065,8 @@ def _partly_written(
     all, its skipped rules added to ``partly`` (C2C353). As exact as C2C353 says: the form holds
     ``D(d)``, so every absorbed part, and the allows' changes (``_Absorbing.localize``) hold
     whichever way it is written; its policy keeps default deny either way."""
-    left = {e.position for e in form.skipped}
-    takers = [e for e in form.takers if e.position not in left]
+    skipped = {e.position for e in form.skipped}
+    takers = [e for e in form.takers if e.position not in skipped]
     if form.skipped:
         partly.append((entry, tuple(e.rule for e in form.skipped)))
     taken = _bound(walk, entry, takers)
@@ -1197,11 +1199,11 @@ def _narrowed(
         if passes:
             # Only where a later tier selects the subject: what the Passes send on of the other
             # subjects goes to the profile, which allows it (design note, "Allows").
-            cut, named, partial = walk.sent_on(entry, passes)
+            cut, named, kept_out = walk.sent_on(entry, passes)
             if cut:
                 pieces = subtract_cubes(pieces, cut)
                 narrowers.extend(e.rule for e in named)
-            if pieces and partial and not _leaves_any(pieces, passes):
+            if pieces and kept_out and not _leaves_any(pieces, passes):
                 return None  # the Passes send on all of it: it decides nothing (C2C352)
     # The wide form (allow ``wide``, deny ``wide - cubes``) is exact only where Calico denies all of
     # ``wide - cubes``: the left-out Denies below are denied, but what a Pass sends on (or a
