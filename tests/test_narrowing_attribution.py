@@ -78,8 +78,8 @@ def _injected(documents: list[dict[str, Any]], name: str, egress: bool = False) 
     raise AssertionError(f"no output policy {name}")
 
 
-def _convert(text: str = INPUT) -> Any:
-    return convert(text=text, name="input.yaml", **CLUSTER)
+def _convert(text: str = INPUT, **options: Any) -> Any:
+    return convert(text=text, name="input.yaml", **CLUSTER, **options)
 
 
 def test_a_genuine_narrowing_is_explained_by_its_finding() -> None:
@@ -456,16 +456,10 @@ def test_the_json_diagnostics_carry_the_scope() -> None:
     assert "scope" not in as_dict(replace(finding, scope=None))
 
 
-KNP_OTHER = """\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: billing, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: other}}
-  policyTypes: [Egress]
-  egress: [{}]
----
-"""
+KNP_OTHER = KNP_WEB.replace(
+    "policyTypes: [Ingress]\n  ingress: [{from: [{podSelector: {}}]}]",
+    "policyTypes: [Egress]\n  egress: [{}]",
+)
 """A Kubernetes NetworkPolicy of the namespace and name of the Calico one after it (``INPUT``),
 allowing all egress of other pods."""
 
@@ -495,3 +489,29 @@ def test_a_finding_on_a_kubernetes_policy_does_not_explain_the_calico_one_of_its
     check = check_conversion(result, ASSUMPTIONS, findings=[finding])
     assert check.status == "different", check.render_text()
     assert {e.flow.subject.labels.get("app") for e in check.proof.unexplained} == {"billing"}
+
+
+INVALID = """\
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: bad, namespace: back}
+spec:
+  selector: app == 'x'
+  types: [Ingress]
+  ingress: [{action: Allow, protocol: TCP, bogus: 1}]
+"""
+"""A policy in error (an unknown field): ``--allow-partial`` quarantines it (C2C236)."""
+
+
+def test_a_finding_on_a_policy_not_converted_is_placed_in_it() -> None:
+    # The index held only the converted resources: the quarantine's C2C236, positioned at back/bad,
+    # fell in front/web before it in the file (its last field, spec.ingress): it explained an
+    # over-deny of web's ingress, and not the quarantine's own narrowing of back.
+    result = _convert(_np("web", "front", "app == 'web'") + "---\n" + INVALID, quarantine=True)
+    assert [d.name for d in result.loaded.rejected] == ["bad"]
+    check = check_conversion(result, ASSUMPTIONS)
+    assert check.proof.unexplained == [], check.render_text()
+    assert {e.flow.subject.namespace for e, _ in check.proof.explained} == {"back"}
+    result.documents = _injected(result.documents, "web")
+    check = check_conversion(result, ASSUMPTIONS)
+    assert {e.flow.subject.namespace for e in check.proof.unexplained} == {"front"}, check.render_text()

@@ -411,13 +411,13 @@ def _verify(
     """Run the verifier on the conversion and record its verdict in ``run``. In a machine format
     its differences are diagnostics (C2C401) too, so that GitHub and SARIF annotate them."""
     from calico2cilium.cli.verify import result_diagnostics
-    from calico2cilium.verify.conversion import check_conversion
+    from calico2cilium.verify.conversion import check_conversion, resources_read
 
     check = check_conversion(result, assumptions, findings=run.diagnostics, default_namespace=namespace)
     run.check = check
     found = result_diagnostics(check.proof)
     run.unproven = [d for d in found if d.code in ("C2C402", "C2C415")]
-    documents = result.loaded.documents if result.loaded is not None else []
+    documents = resources_read(result)
     # A narrowed flow no narrowing finding explains (C2C414) is a difference as unexplained as a
     # widening: exit 4.
     run.unexplained = check.status == "different" and (

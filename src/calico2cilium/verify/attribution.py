@@ -93,7 +93,9 @@ def _label(data: Any, kind: object) -> str | None:
 class ResourceIndex:
     """Which input resource a position falls in: per file, the resources by their first line
     (``kind: List`` items and top-level list items included), so a diagnostic anywhere inside a
-    resource finds it. Resources are named by ``resource_key``."""
+    resource finds it. Resources are named by ``resource_key``; a document with no name (no
+    kind, no ``metadata.name``) is in the index too, so that a position inside it falls in no
+    resource rather than in the one before it."""
 
     def __init__(self, documents: Iterable[Any]) -> None:
         starts: dict[str, list[tuple[int, int, str]]] = {}
@@ -102,10 +104,8 @@ class ResourceIndex:
         share a key: two documents of one object)."""
         for document in documents:
             raw = getattr(document, "raw", document)
-            label = resource_key(getattr(raw, "data", None))
-            if label is None:
-                continue
             where = raw.source()
+            label = resource_key(getattr(raw, "data", None)) or ""
             starts.setdefault(where.file, []).append((where.line, where.column, label))
             self._documents[where.file, where.line, where.column] = raw
         self._starts = {file: sorted(rows) for file, rows in starts.items()}
@@ -115,7 +115,7 @@ class ResourceIndex:
             return None
         rows = self._starts.get(source.file, [])
         at = bisect.bisect_right(rows, (source.line, source.column, "\uffff"))
-        return rows[at - 1] if at else None
+        return rows[at - 1] if at and rows[at - 1][2] else None
 
     def resource_at(self, source: Any) -> str | None:
         row = self._row(source)
