@@ -431,8 +431,8 @@ def test_a_part_failing_closed_names_its_policies_in_its_scope() -> None:
     assert finding.scope is not None and not finding.scope.every
     assert set(finding.scope.policies) == {starts["g"], starts["web"]}
     assert finding.scope.directions == ("ingress",)
-    # Positioned at front/web, it concerns namespace front by its position; g's pods elsewhere
-    # only by its scope. A reworded message (no policy named) is attributed the same.
+    # g's pods outside namespace front are narrowed too: only the scope says so (it is positioned at
+    # front/web). A reworded message (no policy named) is attributed the same.
     for said in (finding, replace(finding, message="reworded")):
         check = check_conversion(result, ASSUMPTIONS, findings=[said])
         assert check.status == "narrowed", check.render_text()
@@ -515,3 +515,42 @@ def test_a_finding_on_a_policy_not_converted_is_placed_in_it() -> None:
     result.documents = _injected(result.documents, "web")
     check = check_conversion(result, ASSUMPTIONS)
     assert {e.flow.subject.namespace for e in check.proof.unexplained} == {"front"}, check.render_text()
+
+
+def _has_a(name: str, order: int, rule: str) -> str:
+    """A GlobalNetworkPolicy of the pods with label ``a``, with one egress ``rule``."""
+    return f"""\
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {{name: {name}}}
+spec:
+  order: {order}
+  selector: has(a)
+  types: [Egress]
+  egress: [{rule}]
+---
+"""
+
+
+SHADOWED = (
+    _has_a("wide", 10, "{action: Deny, protocol: TCP, destination: {selector: team contains 'x'}}")
+    + _has_a("later", 20, "{action: Allow, protocol: TCP, destination: {ports: [443]}}")
+    + _np("web", "front", "app == 'web'").replace("Ingress", "Egress").replace("ingress:", "egress:")
+)
+"""wide's refused Deny becomes a Deny of all TCP (C2C303), which takes all later allows: C2C352 on
+later, a policy as a whole. web, egress TCP 80 of other pods, is exact."""
+
+
+def test_a_policy_shadowed_by_a_wider_deny_concerns_its_own_pods_only() -> None:
+    # C2C352 is positioned at the policy as a whole, which alone reads as a subject widened to
+    # everything its namespace (here: the cluster) could select: it explained an over-deny of any
+    # pod's egress. Its scope says what it narrows: later's pods, in egress.
+    result = _convert(SHADOWED)
+    (shadowed,) = [d for d in result.diagnostics if d.code == "C2C352"]
+    later = next(d for d in result.loaded.documents if d.name == "later")
+    assert shadowed.narrowing and shadowed.scope == Scope((later.raw.source(),), ("egress",))
+    assert check_conversion(result, ASSUMPTIONS).status == "narrowed"
+    result.documents = _injected(result.documents, "web", egress=True)
+    check = check_conversion(result, ASSUMPTIONS)
+    assert check.status == "different", check.render_text()
+    assert {e.flow.subject.labels.get("app") for e in check.proof.unexplained} == {"web"}

@@ -34,9 +34,10 @@ class Source:
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Whose traffic a narrowing finding narrows, where its position does not say it (a C2C350 of
-    a part of a direction, or of a whole direction, failing closed): facts the verifier's
-    attribution reads (``verify/attribution.py``) instead of the message, so that rewording a
-    message cannot change what ``convert --verify`` accepts.
+    a part of a direction, or of a whole direction, failing closed; a C2C352 of a policy a wider
+    Deny shadows, which narrows its pods in one direction only): facts the verifier's attribution
+    reads (``verify/attribution.py``) instead of the message and the position, so that rewording
+    a message cannot change what ``convert --verify`` accepts.
 
     Only identities and directions, never the compiler's reading of them: the verifier works out
     with its own semantics which flows the named policies' subjects are."""

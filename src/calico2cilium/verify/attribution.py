@@ -9,12 +9,15 @@ finding that concerns it, or it is reported (C2C414) like an unexplained differe
 
 What a finding concerns is read from neutral facts only, never from how the compiler works:
 
-- the input resource its position falls in (``ResourceIndex``: per file, by first line), in the
-  direction of the rule list it is positioned in, if any (``spec.ingress``, ``spec.egress``);
-- its ``Diagnostic.scope``, where its position does not say what it narrows (a C2C350 of a part of a
-  direction failing closed): the policies it names by their resources' positions, whose subjects it
-  narrows in its directions, or every subject of its directions (a whole direction). Never its
-  message: rewording a message must not change what is accepted;
+- its ``Diagnostic.scope``, where the compiler gives one (a C2C350 of a direction or a part of one
+  failing closed, a C2C352 of a policy a wider Deny shadows): the policies it names by their
+  resources' positions, whose subjects it narrows in its directions, or every subject of its
+  directions (a whole direction). A scope is all the finding concerns: its position is then only
+  where it is reported (a C2C350 is positioned at the policy being compiled when the budget ran
+  out, a C2C352 at its policy as a whole, which alone would read as a subject widened to its whole
+  namespace). Never its message: rewording a message must not change what is accepted;
+- else the input resource its position falls in (``ResourceIndex``: per file, by first line), in
+  the direction of the rule list it is positioned in, if any (``spec.ingress``, ``spec.egress``);
 - a FelixConfiguration's findings (failsafe ports, C2C232) concern every host subject, and a
   HostEndpoint's its own host subject; those of the node-local codes (``NODE_LOCAL``) only the
   traffic between a node and its own pods that Calico decides before any policy;
@@ -176,9 +179,9 @@ class _Reason:
     """Every host subject (a FelixConfiguration's finding)."""
     profile: bool = False
     """The traffic Calico allows after every tier (a finding with no position and no scope)."""
-    unmodelled: str | None = None
-    """A finding on a policy the proof's programs leave out (its tier is not in the input: outside
-    the proof): every subject it could select, of this namespace (``""``: any)."""
+    unmodelled: frozenset[str] = frozenset()
+    """A finding on policies the proof's programs leave out (their tier is not in the input: outside
+    the proof): every subject they could select, of these namespaces (``""``: any)."""
     side: str | None = None
     """The direction of the rule list (``spec.ingress``, ``spec.egress``) the finding is positioned
     in: a rule decides only its own direction, so the finding explains the narrowed flows of its
@@ -219,15 +222,17 @@ class Attribution:
         self._regions.clear()
         modelled = {policy_label(p) for program in programs for p in program.policies}
         for i, reason in enumerate(self.reasons):
-            at = reason.at
-            if at is None or at in modelled:
-                continue
-            kind, _, rest = at.partition(" ")
-            if kind == "GlobalNetworkPolicy":
-                self.reasons[i] = replace(reason, unmodelled="")
-            elif kind in ("NetworkPolicy", "KubernetesNetworkPolicy"):
-                namespace = rest.partition("/")[0] if "/" in rest else default_namespace
-                self.reasons[i] = replace(reason, unmodelled=namespace)
+            on = {name for name, _ in reason.narrows}
+            if reason.finding.scope is None and reason.at is not None:
+                on.add(reason.at)
+            spaces = set()
+            for resource in on - modelled:
+                kind, _, rest = resource.partition(" ")
+                if kind == "GlobalNetworkPolicy":
+                    spaces.add("")
+                elif kind in ("NetworkPolicy", "KubernetesNetworkPolicy"):
+                    spaces.add(rest.partition("/")[0] if "/" in rest else default_namespace)
+            self.reasons[i] = replace(reason, unmodelled=frozenset(spaces))
 
     def mark(self, policy: object) -> bool:
         """Whether a narrowing finding concerns ``policy`` (kept apart by ``symmetry.quotient``:
@@ -289,27 +294,27 @@ def _region(reason: _Reason, calico: CalicoProgram, subject: Any) -> Expr:
     if reason.profile:
         decided_before = or_(calico.always_allow, calico.always_deny)
         parts.append(and_(not_(decided_before), after_tiers(calico)))
-    if reason.unmodelled is not None:
-        parts.append(_in_namespace(reason.unmodelled) if reason.unmodelled else TRUE)
+    parts.extend(_in_namespace(namespace) if namespace else TRUE for namespace in sorted(reason.unmodelled))
     return or_(*parts)
 
 
 def _reason(finding: Diagnostic, index: ResourceIndex) -> _Reason:
     at = index.resource_at(finding.source)
-    resources = frozenset({at}) if at is not None else frozenset()
     scope = finding.scope
-    narrows: frozenset[tuple[str, str]] = frozenset()
-    directions: frozenset[str] = frozenset()
     if scope is not None:
+        # It says what it narrows; its position is only where it is reported (a C2C350 at the
+        # policy being compiled when the budget ran out is no finding on that policy's subject).
         named = {index.resource_at(source) for source in scope.policies}
         narrows = frozenset((name, d) for name in named if name is not None for d in scope.directions)
         directions = frozenset(scope.directions) if scope.every else frozenset()
+        return _Reason(finding, at, frozenset(), narrows, directions=directions)
+    resources = frozenset({at}) if at is not None else frozenset()
     hosts = at is not None and at.startswith("FelixConfiguration ")
-    profile = at is None and scope is None
+    profile = at is None
     document = index.document_at(finding.source)
     scopes = frozenset({at}) if at is not None and _on_subject(finding, document) else frozenset()
     side = _rule_side(finding, document) if at is not None and finding.code not in NODE_LOCAL else None
-    return _Reason(finding, at, resources, narrows, scopes, directions, hosts, profile, side=side)
+    return _Reason(finding, at, resources, scopes=scopes, hosts=hosts, profile=profile, side=side)
 
 
 def _rule_side(finding: Diagnostic, document: Any) -> str | None:
