@@ -79,3 +79,18 @@ def test_a_quarantine_is_explained_by_its_c2c236(tmp_path: Path, case: str, wher
     code, out, err = run_cli("convert", str(path), *CLUSTER, "--allow-partial", "--verify")
     assert code == 2 and "C2C236" in err and out, err
     assert "C2C414" not in err and "DIFFERENT" not in err and "explained by: C2C236" in err, err
+
+
+def test_a_duplicate_json_key_is_positioned_at_the_key(tmp_path: Path) -> None:
+    """2. A duplicate key in JSON was reported at the document's first character (1:1), not at
+    the key: ``json.loads`` tells no position."""
+    path = tmp_path / "policy.json"
+    path.write_text(
+        '{"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",\n'
+        ' "metadata": {"name": "c", "namespace": "x"},\n'
+        ' "spec": {"selector": "all()",\n'
+        '          "selector": "app == \'z\'",\n'
+        '          "ingress": [{"action": "Allow"}]}}\n'
+    )
+    code, out, err = run_cli("lint", str(path))
+    assert code == 2 and f"{path}:4:11: error C2C108 duplicate key 'selector' in JSON object" in out + err
