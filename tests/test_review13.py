@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from helpers import run_cli
 
@@ -94,3 +95,49 @@ def test_a_duplicate_json_key_is_positioned_at_the_key(tmp_path: Path) -> None:
     )
     code, out, err = run_cli("lint", str(path))
     assert code == 2 and f"{path}:4:11: error C2C108 duplicate key 'selector' in JSON object" in out + err
+
+
+APPLY_ON_FORWARD = """\
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: block-attackers}
+spec:
+  order: 1
+  selector: all()
+  applyOnForward: true
+  ingress: [{action: Deny, source: {selector: role == 'attacker'}}]
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: allow-all}
+spec:
+  order: 10
+  selector: all()
+  ingress: [{action: Allow}]
+"""
+
+
+def test_an_apply_on_forward_policy_still_denies_for_pods(tmp_path: Path) -> None:
+    """3. A GlobalNetworkPolicy with ``applyOnForward: true`` was left out whole (C2C301), so with
+    ``--allow-partial`` its Deny was lost and ``allow-all`` let the attackers reach every pod
+    (the verifier: DIFFERENT). Felix puts such a policy in every endpoint's normal tiers
+    (felix/calc/event_sequencer.go ``tierInfoToProtoTierInfo``): for pods it is a normal policy,
+    converted as one; only the host policies leave it out (and close its nodes, C2C312)."""
+    path = tmp_path / "input.yaml"
+    path.write_text(APPLY_ON_FORWARD)
+    code, out, err = run_cli("convert", str(path), *CLUSTER, "--allow-partial", "--verify")
+    assert code == 2 and "C2C301" in err and "EQUIVALENT" in err, err
+    (deny,) = [d for d in yaml.safe_load_all(out) if d and d["metadata"]["name"] == "block-attackers"]
+    assert deny["specs"][0]["ingressDeny"] == [{"fromEndpoints": [{"matchLabels": {"role": "attacker"}}]}]
+
+
+def test_apply_on_forward_is_no_error_where_the_policy_cannot_select_hosts(tmp_path: Path) -> None:
+    """A namespaceSelector keeps the policy off host endpoints: applyOnForward changes nothing."""
+    path = tmp_path / "input.yaml"
+    path.write_text(
+        APPLY_ON_FORWARD.replace(
+            "  applyOnForward: true\n", "  applyOnForward: true\n  namespaceSelector: all()\n"
+        )
+    )
+    code, _, err = run_cli("convert", str(path), *CLUSTER, "--verify")
+    assert code == 0 and "C2C301" not in err and "EQUIVALENT" in err, err
