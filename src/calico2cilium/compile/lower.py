@@ -427,6 +427,12 @@ def _host_stage(fields: _Fields, origin: ir.Origin, spec: GlobalNetworkPolicySpe
         " of the host policies"
         if pods_only
         else "the policy is not converted (it applies to host endpoints only)"
+    ) + (
+        "; the nodes of the host endpoints it selects are kept in host default deny, but traffic"
+        " forwarded through them (to or from pods, a NodePort's say), which it may deny, is decided by"
+        " the pods' own policies alone in Cilium, so the output may allow more there"
+        if hosts
+        else ""
     )
     fields.out.diagnostics.append(
         make(
