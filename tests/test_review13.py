@@ -141,3 +141,25 @@ def test_apply_on_forward_is_no_error_where_the_policy_cannot_select_hosts(tmp_p
     )
     code, _, err = run_cli("convert", str(path), *CLUSTER, "--verify")
     assert code == 0 and "C2C301" not in err and "EQUIVALENT" in err, err
+
+
+def test_generated_profiles_as_the_api_server_prints_them_are_skipped(tmp_path: Path) -> None:
+    """4. The profiles Calico generates were skipped (C2C228) only when their allow-all rule read
+    ``{action: Allow}``; the API server and calicoctl print it with ``source: {}`` and
+    ``destination: {}`` (Go's omitempty keeps struct values, projectcalico/api
+    ``policy_common.go`` ``Rule.Source``), so a real export of them was refused whole (C2C203)."""
+    rule = "  - action: Allow\n    destination: {}\n    source: {}\n"
+    path = tmp_path / "profiles.yaml"
+    path.write_text(
+        "apiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: kns.shop}\nspec:\n"
+        f"  egress:\n{rule}  ingress:\n{rule}  labelsToApply: {{pcns.projectcalico.org/name: shop}}\n"
+        "---\napiVersion: projectcalico.org/v3\nkind: Profile\nmetadata: {name: projectcalico-default-allow}\n"
+        f"spec:\n  egress:\n{rule}  ingress:\n{rule}"
+        f"---\n{ALLOW_ALL}"
+    )
+    code, _, err = run_cli("convert", str(path), *CLUSTER)
+    assert code == 0 and "C2C203" not in err and err.count("C2C228") == 2, err
+    # A profile with a rule that says more still decides traffic: refused.
+    path.write_text(path.read_text().replace("destination: {}", "destination: {ports: [80]}", 1))
+    code, _, err = run_cli("convert", str(path), *CLUSTER)
+    assert code == 2 and "C2C203" in err, err
