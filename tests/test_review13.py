@@ -163,3 +163,22 @@ def test_generated_profiles_as_the_api_server_prints_them_are_skipped(tmp_path: 
     path.write_text(path.read_text().replace("destination: {}", "destination: {ports: [80]}", 1))
     code, _, err = run_cli("convert", str(path), *CLUSTER)
     assert code == 2 and "C2C203" in err, err
+
+
+def test_output_dir_never_replaces_a_file_the_tool_did_not_write(tmp_path: Path) -> None:
+    """5. ``--output-dir`` replaced a file of the target's name whatever it held (a hand-written
+    policy the user kept there): only the tool's own outputs (its managed-by label) are rewritten."""
+    path = tmp_path / "input.yaml"
+    path.write_text(ALLOW_ALL)
+    out = tmp_path / "cilium"
+    out.mkdir()
+    mine = out / "cnp-dev-allow-all.yaml"
+    mine.write_text("# my own policy, written by hand\n")
+    code, _, err = run_cli("convert", str(path), *CLUSTER, "--output-dir", str(out))
+    assert code == 2 and "C2C111" in err and "did not write" in err, err
+    assert mine.read_text() == "# my own policy, written by hand\n"
+    mine.unlink()
+    code, _, err = run_cli("convert", str(path), *CLUSTER, "--output-dir", str(out))
+    assert code == 0 and mine.exists(), err
+    code, _, err = run_cli("convert", str(path), *CLUSTER, "--output-dir", str(out))
+    assert code == 0, err  # a rerun rewrites its own output
