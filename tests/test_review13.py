@@ -182,3 +182,24 @@ def test_output_dir_never_replaces_a_file_the_tool_did_not_write(tmp_path: Path)
     assert code == 0 and mine.exists(), err
     code, _, err = run_cli("convert", str(path), *CLUSTER, "--output-dir", str(out))
     assert code == 0, err  # a rerun rewrites its own output
+
+
+@pytest.mark.parametrize("directive_at", ["start", "middle"])
+def test_a_yaml_directive_stays_with_its_document_when_a_stream_is_recovered(
+    tmp_path: Path, directive_at: str
+) -> None:
+    """6. Reading a stream around a broken document splits it at each ``---``: a ``%YAML``
+    directive above a marker was left alone in a piece, reported as a second, spurious error
+    ("did not find expected <document start>") with a C2C237 saying a policy may be lost."""
+    good = ALLOW_ALL
+    broken = "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: b, namespace: dev\n"
+    text = (
+        f"%YAML 1.1\n---\n{good}---\n{broken}"
+        if directive_at == "start"
+        else f"{broken}...\n%YAML 1.1\n# the next one\n---\n{good}"
+    )
+    path = tmp_path / "input.yaml"
+    path.write_text(text)
+    code, out, err = run_cli("convert", str(path), *CLUSTER, "--allow-partial")
+    assert code == 2 and err.count("error C2C104") == 1 and "document start" not in err, err
+    assert "allow-all" in out

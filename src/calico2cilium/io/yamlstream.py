@@ -97,11 +97,28 @@ def read_into(text: str, name: str, diagnostics: Sink) -> Iterator[RawDocument]:
 
 
 def _split(text: str) -> list[Chunk]:
-    starts = [m.start() for m in _DOCUMENT_START.finditer(text)]
+    starts = [_with_directives(text, m.start()) for m in _DOCUMENT_START.finditer(text)]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
-    bounds = [*starts, len(text)]
+    bounds = [*dict.fromkeys(starts), len(text)]
     return [Chunk(text.count("\n", 0, a), text[a:b]) for a, b in itertools.pairwise(bounds)]
+
+
+def _with_directives(text: str, start: int) -> int:
+    """Where the document whose ``---`` is at ``start`` begins: before the directives (``%YAML``,
+    ``%TAG``) just above its marker, which belong to it (a chunk holding only them is no document:
+    libyaml reports "did not find expected <document start>"). Blank and comment lines between
+    them go with them."""
+    begin = start
+    while begin > 0:
+        line_start = text.rfind("\n", 0, begin - 1) + 1
+        line = text[line_start : begin - 1]
+        if line.startswith("%"):  # a directive starts its line; an indented '%' is content
+            start = line_start
+        elif line.strip() and not line.lstrip().startswith("#"):
+            break
+        begin = line_start
+    return start
 
 
 def _collect(
