@@ -203,3 +203,16 @@ def test_a_yaml_directive_stays_with_its_document_when_a_stream_is_recovered(
     code, out, err = run_cli("convert", str(path), *CLUSTER, "--allow-partial")
     assert code == 2 and err.count("error C2C104") == 1 and "document start" not in err, err
     assert "allow-all" in out
+
+
+def test_diff_never_calls_a_comparison_with_unread_inputs_proven(tmp_path: Path) -> None:
+    """7. ``diff`` with an input it could not read (a missing file, a Calico resource in error,
+    left out of the comparison) printed "NO CHANGE: both sides decide every flow the same
+    (proven)" and exited 2: the headline and JSON status now say the input is invalid."""
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(ALLOW_ALL.replace("ingress:", "ingres:"))
+    for old, new in ((str(tmp_path / "missing.yaml"), str(typo)), (str(typo), str(typo))):
+        code, out, _ = run_cli("diff", old, new)
+        assert code == 2 and out.startswith("INVALID INPUT") and "proven" not in out.splitlines()[0], out
+        code, out, _ = run_cli("diff", old, new, "--format", "json")
+        assert code == 2 and yaml.safe_load(out)["status"] == "invalid", out
