@@ -9,20 +9,10 @@ import pytest
 import yaml
 
 from helpers import run_cli
+from test_quarantine import ALLOW_ALL
 
 CLUSTER = ("--pod-cidr", "10.244.0.0/16", "--node-cidr", "192.168.0.0/24")
 
-ALLOW_ALL = """\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: allow-all, namespace: dev}
-spec:
-  order: 100
-  selector: all()
-  types: [Ingress, Egress]
-  ingress: [{action: Allow}]
-  egress: [{action: Allow}]
-"""
 
 # Each document is invalid (an unknown field, a bad name, no name, a namespace that is no DNS
 # label); --allow-partial quarantines each: its pods are denied everything in its directions.
