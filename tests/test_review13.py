@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -206,3 +208,31 @@ def test_diff_never_calls_a_comparison_with_unread_inputs_proven(tmp_path: Path)
         assert code == 2 and out.startswith("INVALID INPUT") and "proven" not in out.splitlines()[0], out
         code, out, _ = run_cli("diff", old, new, "--format", "json")
         assert code == 2 and yaml.safe_load(out)["status"] == "invalid", out
+
+
+def test_standard_output_redirected_to_an_input_is_refused(tmp_path: Path) -> None:
+    """8. ``convert p.yaml >> p.yaml`` appended the output to the input (which then no longer
+    parsed), and ``convert dir/ > dir/out.yaml`` read the empty file the shell had made and said
+    "no documents in input": standard output that is an input file is now a usage error."""
+    path = tmp_path / "input.yaml"
+    path.write_text(ALLOW_ALL)
+    with path.open("a") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "calico2cilium", "convert", str(path), *CLUSTER],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 2 and "standard output is the input file" in done.stderr, done.stderr
+    assert path.read_text() == ALLOW_ALL
+    inside = tmp_path / "out.yaml"
+    with inside.open("w") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "calico2cilium", "convert", str(tmp_path), *CLUSTER],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 2 and f"input file {inside}" in done.stderr, done.stderr
