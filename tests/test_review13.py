@@ -18,34 +18,19 @@ CLUSTER = ("--pod-cidr", "10.244.0.0/16", "--node-cidr", "192.168.0.0/24")
 
 # Each document is invalid (an unknown field, a bad name, no name, a namespace that is no DNS
 # label); --allow-partial quarantines each: its pods are denied everything in its directions.
-INVALID = {
-    "unknown-field": """\
+DENY_DB = """\
 apiVersion: projectcalico.org/v3
 kind: NetworkPolicy
 metadata: {name: deny-db, namespace: dev}
 spec:
   order: 10
   selector: app == 'db'
-  ingress: [{action: Deny, sorce: {selector: role == 'attacker'}}]
-""",
-    "no-name": """\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {namespace: dev}
-spec:
-  order: 10
-  selector: app == 'db'
   ingress: [{action: Deny, source: {selector: role == 'attacker'}}]
-""",
-    "bad-namespace": """\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: deny-db, namespace: Dev_1}
-spec:
-  order: 10
-  selector: app == 'db'
-  ingress: [{action: Deny, source: {selector: role == 'attacker'}}]
-""",
+"""
+INVALID = {
+    "unknown-field": DENY_DB.replace("source:", "sorce:"),
+    "no-name": DENY_DB.replace("name: deny-db, ", ""),
+    "bad-namespace": DENY_DB.replace("namespace: dev", "namespace: Dev_1"),
     "global": """\
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
@@ -216,23 +201,22 @@ def test_standard_output_redirected_to_an_input_is_refused(tmp_path: Path) -> No
     "no documents in input": standard output that is an input file is now a usage error."""
     path = tmp_path / "input.yaml"
     path.write_text(ALLOW_ALL)
-    with path.open("a") as out:
-        done = subprocess.run(
-            [sys.executable, "-m", "calico2cilium", "convert", str(path), *CLUSTER],
-            stdout=out,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-    assert done.returncode == 2 and "standard output is the input file" in done.stderr, done.stderr
+    code, err = _convert_into(path, path, "a")
+    assert code == 2 and "standard output is the input file" in err, err
     assert path.read_text() == ALLOW_ALL
     inside = tmp_path / "out.yaml"
-    with inside.open("w") as out:
+    code, err = _convert_into(tmp_path, inside, "w")
+    assert code == 2 and f"input file {inside}" in err, err
+
+
+def _convert_into(given: Path, output: Path, mode: str) -> tuple[int, str]:
+    """``calico2cilium convert GIVEN > OUTPUT`` (``mode`` "a": ``>>``): exit status, stderr."""
+    with output.open(mode) as out:
         done = subprocess.run(
-            [sys.executable, "-m", "calico2cilium", "convert", str(tmp_path), *CLUSTER],
+            [sys.executable, "-m", "calico2cilium", "convert", str(given), *CLUSTER],
             stdout=out,
             stderr=subprocess.PIPE,
             text=True,
             check=False,
         )
-    assert done.returncode == 2 and f"input file {inside}" in done.stderr, done.stderr
+    return done.returncode, done.stderr
