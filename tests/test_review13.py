@@ -12,21 +12,13 @@ import yaml
 
 from helpers import run_cli
 from test_quarantine import ALLOW_ALL
+from test_quarantine import DENY as DENY_DB
 
 CLUSTER = ("--pod-cidr", "10.244.0.0/16", "--node-cidr", "192.168.0.0/24")
 
 
 # Each document is invalid (an unknown field, a bad name, no name, a namespace that is no DNS
 # label); --allow-partial quarantines each: its pods are denied everything in its directions.
-DENY_DB = """\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: deny-db, namespace: dev}
-spec:
-  order: 10
-  selector: app == 'db'
-  ingress: [{action: Deny, source: {selector: role == 'attacker'}}]
-"""
 INVALID = {
     "unknown-field": DENY_DB.replace("source:", "sorce:"),
     "no-name": DENY_DB.replace("name: deny-db, ", ""),
