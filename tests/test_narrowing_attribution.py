@@ -506,7 +506,8 @@ spec:
 def test_a_finding_on_a_policy_not_converted_is_placed_in_it() -> None:
     # The index held only the converted resources: the quarantine's C2C236, positioned at back/bad,
     # fell in front/web before it in the file (its last field, spec.ingress): it explained an
-    # over-deny of web's ingress, and not the quarantine's own narrowing of back.
+    # over-deny of web's ingress, and not the quarantine's own narrowing of back (review13 found
+    # the second half too: test_review13).
     result = _convert(_np("web", "front", "app == 'web'") + "---\n" + INVALID, quarantine=True)
     assert [d.name for d in result.loaded.rejected] == ["bad"]
     check = check_conversion(result, ASSUMPTIONS)

@@ -32,6 +32,7 @@ from calico2cilium.cli.common import (
     namespace_option,
     reading_stage,
     refuse_overwriting_an_input,
+    refuse_writing_stdout_to_an_input,
     write_stdout,
 )
 from calico2cilium.diagnostics import Diagnostic, Severity
@@ -198,6 +199,8 @@ def command(
         refuse_overwriting_an_input(
             report_path, "'--report'", input_files(given, inventory_paths, cluster.cluster_config)
         )
+    if output_dir is None:
+        refuse_writing_stdout_to_an_input(lambda: input_files(given, inventory_paths, cluster.cluster_config))
     progress = Progress(enabled=not quiet)
     reading_stage(progress, given, "reading inputs")
     readable = _without(given, recursive, [cluster.cluster_config, *inventory_paths])
@@ -411,13 +414,13 @@ def _verify(
     """Run the verifier on the conversion and record its verdict in ``run``. In a machine format
     its differences are diagnostics (C2C401) too, so that GitHub and SARIF annotate them."""
     from calico2cilium.cli.verify import result_diagnostics
-    from calico2cilium.verify.conversion import check_conversion, resources_read
+    from calico2cilium.verify.conversion import check_conversion
 
     check = check_conversion(result, assumptions, findings=run.diagnostics, default_namespace=namespace)
     run.check = check
     found = result_diagnostics(check.proof)
     run.unproven = [d for d in found if d.code in ("C2C402", "C2C415")]
-    documents = resources_read(result)
+    documents = result.loaded.documents if result.loaded is not None else []
     # A narrowed flow no narrowing finding explains (C2C414) is a difference as unexplained as a
     # widening: exit 4.
     run.unexplained = check.status == "different" and (

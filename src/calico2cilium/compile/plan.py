@@ -230,6 +230,8 @@ def _why(outcome: Outcome) -> str:
         parts.append(f"earlier rules {_named(outcome.narrowers)}")
     if outcome.tiers:
         parts.append(f"the end of tier {', '.join(outcome.tiers)}")
+    if outcome.later:
+        parts.append(f"later partly narrowed Denies {_named(outcome.later)} (C2C353)")
     return f" (narrowed by {' and '.join(parts)})" if parts else ""
 
 

@@ -38,6 +38,7 @@ accepted silently.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -74,13 +75,17 @@ def resource_key(data: Any) -> str | None:
     one), so that a finding on a Calico NetworkPolicy never concerns the Kubernetes NetworkPolicy
     of the same namespace and name, nor the other way round. Calico's two API versions of one
     policy (v3, crd v1) stay one resource, as the loader takes them."""
+    return _label(data, _kind(data))
+
+
+def _kind(data: Any) -> object:
+    """The kind ``resource_key`` names a resource by."""
     if not isinstance(data, dict):
         return None
-    kind = data.get("kind")
-    version = data.get("apiVersion")
+    kind, version = data.get("kind"), data.get("apiVersion")
     if kind == "NetworkPolicy" and isinstance(version, str) and version.startswith(K8S_NETWORKING):
-        kind = "KubernetesNetworkPolicy"
-    return _label(data, kind)
+        return "KubernetesNetworkPolicy"
+    return kind
 
 
 def _label(data: Any, kind: object) -> str | None:
@@ -100,17 +105,23 @@ class ResourceIndex:
     kind, no ``metadata.name``) is in the index too, so that a position inside it falls in no
     resource rather than in the one before it."""
 
-    def __init__(self, documents: Iterable[Any]) -> None:
+    def __init__(self, documents: Iterable[Any], unconverted: Iterable[Any] = ()) -> None:
         starts: dict[str, list[tuple[int, int, str]]] = {}
         self._documents: dict[tuple[str, int, int], Any] = {}
         """Each resource's document by its start, for positions inside it (two resources may
         share a key: two documents of one object)."""
-        for document in documents:
+        self._unconverted: set[tuple[str, int, int]] = set()
+        """The starts of the resources read but not converted (invalid, or given twice with
+        different content): a position inside one is in it, not in the resource before it."""
+        for document, converted in [*((d, True) for d in documents), *((d, False) for d in unconverted)]:
             raw = getattr(document, "raw", document)
+            data = getattr(raw, "data", None)
+            label = (resource_key(data) if converted else unconverted_label(data)) or ""
             where = raw.source()
-            label = resource_key(getattr(raw, "data", None)) or ""
             starts.setdefault(where.file, []).append((where.line, where.column, label))
             self._documents[where.file, where.line, where.column] = raw
+            if not converted:
+                self._unconverted.add((where.file, where.line, where.column))
         self._starts = {file: sorted(rows) for file, rows in starts.items()}
 
     def _row(self, source: Any) -> tuple[int, int, str] | None:
@@ -128,6 +139,42 @@ class ResourceIndex:
         """The document of the resource ``source`` falls in (``None``: none)."""
         row = self._row(source)
         return self._documents[source.file, row[0], row[1]] if row is not None else None
+
+    def unconverted_at(self, source: Any) -> bool:
+        """Whether ``source`` falls in a resource that was read but not converted."""
+        row = self._row(source)
+        return row is not None and (source.file, row[0], row[1]) in self._unconverted
+
+
+def unconverted_label(data: Any) -> str | None:
+    """``resource_key`` of a resource that was not converted, or ``Kind ns/?`` when its name
+    is missing or not a string (its quarantine is still there: C2C236)."""
+    label, kind = resource_key(data), _kind(data)
+    if label is not None or not isinstance(data, dict) or not isinstance(kind, str):
+        return label
+    meta = data.get("metadata")
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    return f"{kind} {namespace + '/' if isinstance(namespace, str) and namespace else ''}?"
+
+
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+"""A namespace name (a DNS label)."""
+
+
+def unconverted_scope(document: Any) -> str | None:
+    """The subjects a policy that was read but not converted could govern, for the findings on
+    it (its quarantine, C2C236, denies them): its namespace's (``metadata.namespace``, when it
+    is a valid name), else any namespace's (``""``: a GlobalNetworkPolicy, or a namespace that
+    is missing, so ``-n`` or kubectl's context decides it, or not valid). ``None``: not a policy."""
+    data = getattr(document, "data", None)
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind == "GlobalNetworkPolicy":
+        return ""
+    if kind != "NetworkPolicy":
+        return None
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    return namespace if isinstance(namespace, str) and _NAMESPACE.fullmatch(namespace) else ""
 
 
 def is_narrowing(diagnostic: Diagnostic) -> bool:
@@ -179,9 +226,13 @@ class _Reason:
     """Every host subject (a FelixConfiguration's finding)."""
     profile: bool = False
     """The traffic Calico allows after every tier (a finding with no position and no scope)."""
+    unconverted: frozenset[str] = frozenset()
+    """A finding on a policy that was not converted (in error: its quarantine, C2C236): every
+    subject it could govern, of this namespace (``""``: any; ``unconverted_scope``)."""
     unmodelled: frozenset[str] = frozenset()
     """A finding on policies the proof's programs leave out (their tier is not in the input: outside
-    the proof): every subject they could select, of these namespaces (``""``: any)."""
+    the proof; not converted: ``unconverted``): every subject they could select, of these
+    namespaces (``""``: any)."""
     side: str | None = None
     """The direction of the rule list (``spec.ingress``, ``spec.egress``) the finding is positioned
     in: a rule decides only its own direction, so the finding explains the narrowed flows of its
@@ -193,8 +244,10 @@ class Attribution:
     docstring). ``findings``: the run's diagnostics (others than narrowing ones are ignored);
     ``documents``: the Calico input as read (``RawDocument`` or ``Document``)."""
 
-    def __init__(self, findings: Iterable[Diagnostic], documents: Sequence[Any]) -> None:
-        index = ResourceIndex(documents)
+    def __init__(
+        self, findings: Iterable[Diagnostic], documents: Sequence[Any], unconverted: Sequence[Any] = ()
+    ) -> None:
+        index = ResourceIndex(documents, unconverted)
         self.reasons: list[_Reason] = []
         for finding in findings:
             # The verifier's own findings (C2C4xx) report differences; they explain none.
@@ -223,9 +276,9 @@ class Attribution:
         modelled = {policy_label(p) for program in programs for p in program.policies}
         for i, reason in enumerate(self.reasons):
             on = {name for name, _ in reason.narrows}
-            if reason.finding.scope is None and reason.at is not None:
+            if reason.finding.scope is None and reason.at is not None and not reason.unconverted:
                 on.add(reason.at)
-            spaces = set()
+            spaces = set(reason.unconverted)
             for resource in on - modelled:
                 kind, _, rest = resource.partition(" ")
                 if kind == "GlobalNetworkPolicy":
@@ -314,7 +367,20 @@ def _reason(finding: Diagnostic, index: ResourceIndex) -> _Reason:
     document = index.document_at(finding.source)
     scopes = frozenset({at}) if at is not None and _on_subject(finding, document) else frozenset()
     side = _rule_side(finding, document) if at is not None and finding.code not in NODE_LOCAL else None
-    return _Reason(finding, at, resources, scopes=scopes, hosts=hosts, profile=profile, side=side)
+    # A policy in error is not in the proof's programs: a finding on it (its quarantine) concerns
+    # every subject it could govern, as for a policy in a tier missing from the input.
+    spaces = unconverted_scope(document) if index.unconverted_at(finding.source) else None
+    unconverted = frozenset({spaces}) if spaces is not None else frozenset()
+    return _Reason(
+        finding,
+        at,
+        resources,
+        scopes=scopes,
+        hosts=hosts,
+        profile=profile,
+        unconverted=unconverted,
+        side=side,
+    )
 
 
 def _rule_side(finding: Diagnostic, document: Any) -> str | None:

@@ -83,14 +83,6 @@ def with_inventory_services(assumptions: Assumptions, inventory: Any) -> Assumpt
     return replace(assumptions, services=Services.of(inventory))
 
 
-def resources_read(result: Any) -> list[Any]:
-    """Every resource of a ``ConvertResult``'s input as read, those not converted too (invalid or
-    refused: ``--allow-partial`` quarantines them), so that a finding positioned in one is placed
-    in it (``attribution.ResourceIndex``), not in the resource before it in its file."""
-    loaded = result.loaded
-    return [*loaded.documents, *loaded.rejected, *loaded.refused] if loaded is not None else []
-
-
 def check_conversion(
     result: Any,
     assumptions: Assumptions,
@@ -105,7 +97,12 @@ def check_conversion(
     conversion's; ``convert`` adds those it made reading the input, C2C232 among them)."""
     expanded = len(result.expansions)
     given = list(result.diagnostics if findings is None else findings)
-    attribution = Attribution(given, resources_read(result))
+    loaded = result.loaded
+    attribution = (
+        Attribution(given, loaded.documents, [*loaded.rejected, *loaded.refused])
+        if loaded is not None
+        else Attribution(given, [])
+    )
     if attribution:
         options.setdefault("narrowing", True)
         options.setdefault("attribute", attribution)
