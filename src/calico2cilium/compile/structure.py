@@ -890,11 +890,12 @@ class _LeftOuts:
         self.left_out = left_out
         self.index = RuleIndex(((c, g) for g in left_out for c in g.cubes), _entry_position)
 
-    def meeting(self, pieces: Sequence[Cube]) -> list[LeftOut]:
-        """The left-out parts meeting ``pieces``, in Calico's order (the look-up is charged)."""
+    def meeting(self, pieces: Sequence[Cube], before: int | None = None) -> list[LeftOut]:
+        """The left-out parts meeting ``pieces`` (of the Denies before position ``before``, if
+        given), in Calico's order (the look-up is charged)."""
         if not self.left_out or not pieces:
             return []
-        return self.index.meeting(pieces)
+        return self.index.meeting(pieces, before=before)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1224,16 +1225,43 @@ def _narrowed(
         if tier.default is DefaultAction.DENY and pieces and walk.end_of_tier_risk(pieces, index):
             tiers.append(tier.name)
             pieces = walk.past_tier(pieces, index)
-    for gone in left_out.meeting(pieces):
+    # Only the Denies before the rule: a Deny after it never decides a flow of its region (the
+    # rule decided it, or an earlier Pass sent it where the Deny cannot see it: design note,
+    # "Allows"), so its part is no flow Calico denies there. (A partly narrowed Deny's part, C2C353,
+    # holds flows the earlier rules allowed: taken out of them, it only denied more.)
+    reached: list[Cube] = []  # the left-out Denies' reaches taken out whole
+    for gone in left_out.meeting(pieces, entry.position if entry.position >= 0 else None):
         charge(len(pieces))  # the test below, counted against the rule's budget
         if pieces and any(a.intersects(b) for a in gone.cubes for b in pieces):
             narrowers.append(gone.entry.rule)
-            pieces = subtract_cubes(pieces, gone.cubes)
+            pieces, reach = _past_left_out(walk, pieces, gone)
+            reached.extend(reach)
     if not pieces:
         return None
     if not narrowers and not tiers and not restricted:
         return Outcome(entry, entry.action, entry.cubes, entry.cubes)
+    if reached:  # ``wide - cubes`` must stay what Calico denies: it loses the reaches too
+        wide = tuple(subtract_cubes(wide, reached))
     cubes = tuple(_tidy(list(Region.of(pieces).cubes)))
     if tiers:  # no wide form (above): ``wide - cubes`` holds flows an earlier tier allows
         wide = cubes
     return Outcome(entry, entry.action, cubes, wide, tuple(narrowers), tuple(tiers))
+
+
+def _past_left_out(walk: Walk, pieces: list[Cube], gone: LeftOut) -> tuple[list[Cube], list[Cube]]:
+    """An allow's ``pieces`` less a Deny's part with no Cilium form (``LeftOut``), and what was
+    taken out whole: the Deny's reach ``R(d)`` instead when that leaves fewer cubes. ``R(d)``
+    holds no flow the allow decides (it comes after the Deny, which decides every flow of
+    ``R(d)`` that reaches it): what the allow loses of it that an earlier Allow allows, that
+    Allow allows itself, and the rest the Deny's own rule denies (as for an absorbed Deny:
+    design note, "Absorbed denies"). A Deny after many Allows leaves only their pieces of its
+    part with no form (ICMP, say): the allow then kept those pieces, one spec each."""
+    cut = subtract_cubes(pieces, gone.cubes)
+    try:
+        reach = walk.reach(gone.entry)
+    except OwnBudgetExceeded:
+        return cut, []
+    fewer = subtract_cubes(pieces, reach)
+    if len(fewer) < len(cut):
+        return fewer, reach
+    return cut, []
