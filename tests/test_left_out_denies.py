@@ -137,5 +137,50 @@ def test_an_allow_after_a_left_out_deny_loses_its_reach_whole(monkeypatch: pytes
     assert len(spec["ingress"]) == 2  # from app 'a' (type 8) and from role 'b'
 
 
-def _part_only(walk: object, pieces: list[Any], gone: Any) -> tuple[list[Any], list[Any]]:
+def _part_only(walk: object, pieces: list[Any], gone: Any, left_out: object) -> tuple[list[Any], list[Any]]:
     return structure.subtract_cubes(pieces, gone.cubes), []
+
+
+NAMED_PART = """
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  order: 10
+  selector: all()
+  ingress:
+    - {action: Allow, protocol: ICMP, icmp: {type: 3}, source: {selector: app == 'a'}}
+    - {action: Deny, source: {selector: role == 'r'}}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: late, namespace: shop}
+spec:
+  order: 20
+  selector: all()
+  ingress:
+    - {action: Allow, protocol: ICMP, icmp: {type: 8}}
+"""
+"""The Deny's part from the pods ``app: a, role: r`` is every protocol but ICMP type 3: its ICMP
+part (holding type 0) and the other protocols have no Cilium form. The later ping Allow meets it
+only at type 8 from those pods, which has one."""
+
+
+def test_a_later_allows_part_with_a_form_is_denied_by_the_deny(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = convert(text=NAMED_PART, name="in.yaml")
+    assert _proof(result) == "equivalent"
+    [allow] = _rules_of(result, "late ingress[0] Allow")
+    assert allow["description"] == "late ingress[0] Allow"  # as written
+    [deny] = _rules_of(result, "db ingress[1] Deny")
+    assert "the later allows' flows Cilium can name" in deny["description"]
+    pings = [r for r in deny["ingressDeny"] if r.get("icmps") == [{"fields": [{"type": 8}]}]]
+    # Written between its bounds (cilium/cover.py): from every ``role: r`` pod, whose pings the
+    # Deny denies all of (the earlier Allow took type 3 only).
+    assert [p["fromEndpoints"][0]["matchLabels"] for p in pings] == [
+        {"k8s:io.kubernetes.pod.namespace": "shop", "role": "r"}
+    ]
+    # Where the part would be a list of ICMP types, the Allow loses it instead (one spec more).
+    monkeypatch.setattr(structure, "_lists_icmp", lambda cubes: True)
+    lost = convert(text=NAMED_PART, name="in.yaml")
+    assert _proof(lost) == "equivalent"
+    assert "(narrowed by earlier rules db ingress[1] Deny)" in str(_rules_of(lost, "late ingress[0] Allow"))

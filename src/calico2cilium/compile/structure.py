@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Final
 
@@ -82,6 +82,9 @@ class Outcome:
     tiers: tuple[str, ...] = ()
     left_out: tuple[Cube, ...] = ()
     """A Deny's part with no Cilium form (not in ``cubes``): the allows that meet it lose it."""
+    met: bool = False
+    """A Deny with a ``left_out`` part whose ``cubes`` also hold the later allows' parts of it
+    that have a Cilium form (``_LeftOuts.parts``): those allows keep them."""
     absorbed: bool = False
     """A Deny said by default deny and, where later allows meet it, by ``cubes`` (``Absorbed``)."""
     other: tuple[Cube, ...] = ()
@@ -598,7 +601,7 @@ def compile_structure(
                 Outcome(entry, Action.DENY, cubes, entry.cubes, narrowers, (), rest, taken=taken)
             )
     gone = _Absorbing(out.absorbed, expressible)
-    unsaid = _LeftOuts(left_out)
+    unsaid = _LeftOuts(left_out, expressible)
     for entry in walk.entries:
         if entry.action is Action.ALLOW:
             working_on(entry.policy)
@@ -631,6 +634,7 @@ def compile_structure(
             outcome = _within_budget(out, walk, entry, unsaid, gone, upto[index])
             if outcome is not None:
                 out.profile.append(outcome)
+    out.outcomes = unsaid.outcomes(out.outcomes)
     out.outcomes.extend(gone.outcomes(walk, out.partly))
     return out
 
@@ -742,6 +746,17 @@ def _weight(cubes: Sequence[Cube]) -> int:
             if not every and segments and segments[0][0] != 0:
                 total += sum(b - a + 1 for a, b, _ in segments) // ICMP_TYPES_PER_RULE
     return total
+
+
+def _lists_icmp(cubes: Sequence[Cube]) -> bool:
+    """Whether ``cubes`` hold more than ``ICMP_TYPES_PER_RULE`` types of an ICMP family: a deny
+    names each type apart (``cilium/ports.py``), every type too (type 0 is every type only in an
+    allow)."""
+    return any(
+        sum(b - a + 1 for a, b, _ in types.segments) > ICMP_TYPES_PER_RULE
+        for cube in cubes
+        for _, types in cube.l4.icmp
+    )
 
 
 def _later_meeting(walk: Walk, entry: Entry, limit: int) -> int:
@@ -886,9 +901,34 @@ class _LeftOuts:
     up the ones meeting it (a scan of them all per allow grew with the square of the input: a
     10,000-document mix spent most of its time there)."""
 
-    def __init__(self, left_out: Sequence[LeftOut]) -> None:
+    def __init__(self, left_out: Sequence[LeftOut], expressible: Expressible) -> None:
         self.left_out = left_out
+        self.expressible = expressible
         self.index = RuleIndex(((c, g) for g in left_out for c in g.cubes), _entry_position)
+        self.parts: dict[int, list[Cube]] = {}
+        """Per Deny (its position), the later allows' parts of its ``LeftOut`` that have a Cilium
+        form (an allow of ICMP type 8 meeting "every ICMP type but 3"): denied by the Deny's own
+        rule instead of taken out of each allow (``_past_left_out``)."""
+
+    def outcomes(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """``outcomes`` with each Deny's recorded ``parts`` added to its cubes (merged where that
+        is within a rule's budget: the parts as recorded are as exact)."""
+        if not self.parts:
+            return outcomes
+        out: list[Outcome] = []
+        for outcome in outcomes:
+            parts = self.parts.get(outcome.entry.position) if outcome.action is Action.DENY else None
+            if parts:
+                try:
+                    with _rule_budget(len(parts)):
+                        merged = _tidy(list(parts))
+                except OwnBudgetExceeded:
+                    merged = parts
+                if not self.expressible(merged):  # merging can make a cube Cilium cannot say
+                    merged = parts
+                outcome = replace(outcome, cubes=(*outcome.cubes, *merged), met=True)
+            out.append(outcome)
+        return out
 
     def meeting(self, pieces: Sequence[Cube], before: int | None = None) -> list[LeftOut]:
         """The left-out parts meeting ``pieces`` (of the Denies before position ``before``, if
@@ -1233,8 +1273,10 @@ def _narrowed(
     for gone in left_out.meeting(pieces, entry.position if entry.position >= 0 else None):
         charge(len(pieces))  # the test below, counted against the rule's budget
         if pieces and any(a.intersects(b) for a in gone.cubes for b in pieces):
-            narrowers.append(gone.entry.rule)
-            pieces, reach = _past_left_out(walk, pieces, gone)
+            kept, reach = _past_left_out(walk, pieces, gone, left_out)
+            if kept is not pieces:  # else the Deny's rule denies the allow's part of it
+                narrowers.append(gone.entry.rule)
+                pieces = kept
             reached.extend(reach)
     if not pieces:
         return None
@@ -1248,20 +1290,36 @@ def _narrowed(
     return Outcome(entry, entry.action, cubes, wide, tuple(narrowers), tuple(tiers))
 
 
-def _past_left_out(walk: Walk, pieces: list[Cube], gone: LeftOut) -> tuple[list[Cube], list[Cube]]:
-    """An allow's ``pieces`` less a Deny's part with no Cilium form (``LeftOut``), and what was
-    taken out whole: the Deny's reach ``R(d)`` instead when that leaves fewer cubes. ``R(d)``
-    holds no flow the allow decides (it comes after the Deny, which decides every flow of
+def _past_left_out(
+    walk: Walk, pieces: list[Cube], gone: LeftOut, left_out: _LeftOuts
+) -> tuple[list[Cube], list[Cube]]:
+    """An allow's ``pieces`` past a Deny's part with no Cilium form (``LeftOut``) (``pieces``
+    itself when it loses nothing), and what was taken out whole. The allow loses the Deny's whole reach ``R(d)`` where that leaves fewer
+    cubes than it has; else, where its part of the ``LeftOut`` has a short Cilium form (an allow
+    of ICMP type 8 meeting "every ICMP type but 3"; not a list of ICMP types, which a deny names
+    one by one: ``_lists_icmp``), the Deny's rule denies that part (``_LeftOuts.parts``) and the allow keeps its cubes; else it loses ``R(d)`` or the part with
+    no form, whichever leaves fewer cubes.
+
+    ``R(d)`` holds no flow the allow decides (it comes after the Deny, which decides every flow of
     ``R(d)`` that reaches it): what the allow loses of it that an earlier Allow allows, that
-    Allow allows itself, and the rest the Deny's own rule denies (as for an absorbed Deny:
-    design note, "Absorbed denies"). A Deny after many Allows leaves only their pieces of its
-    part with no form (ICMP, say): the allow then kept those pieces, one spec each."""
-    cut = subtract_cubes(pieces, gone.cubes)
+    Allow allows itself, and the rest the Deny's own rule denies (as for an absorbed Deny: design
+    note, "Absorbed denies"). The part denied lies in the ``LeftOut``, which Calico denies (a
+    partly narrowed Deny's, C2C353: which Cilium denies anyway). A Deny after many Allows leaves
+    only their pieces of its part with no form: an allow losing that kept exactly those pieces,
+    one spec each."""
     try:
         reach = walk.reach(gone.entry)
     except OwnBudgetExceeded:
-        return cut, []
-    fewer = subtract_cubes(pieces, reach)
-    if len(fewer) < len(cut):
+        reach = None
+    fewer = None if reach is None else subtract_cubes(pieces, reach)
+    if fewer is not None and reach is not None and len(fewer) < len(pieces):
+        return fewer, reach
+    part = [h for p in pieces for c in gone.cubes if (h := p & c) is not None]
+    charge(len(part))
+    if left_out.expressible(part) and not _lists_icmp(part):
+        left_out.parts.setdefault(gone.entry.position, []).extend(part)
+        return pieces, []
+    cut = subtract_cubes(pieces, gone.cubes)
+    if fewer is not None and reach is not None and len(fewer) < len(cut):
         return fewer, reach
     return cut, []
