@@ -958,6 +958,33 @@ class _Absorbing:
         """Absorbed Denies (their positions) written in their other form after all (``D(d)``, or
         partly narrowed): an allow's look-up of its part ran past the work it may take."""
         self.index = RuleIndex(((c, a) for a in absorbed for c in a.reach), _entry_position)
+        self._taken: dict[int, CubeIndex[Cube]] = {}
+        self.tried: list[int] = []
+        """The Denies with another form whose part the allow being localized looked for."""
+
+    def give_up(self) -> bool:
+        """Write the Denies with another form whose part the last allow looked for in that form
+        (``whole``), so that the allow, past its budget, can be tried again without their parts:
+        absorbing never leaves an allow out. Whether there was any."""
+        new = [p for p in self.tried if p not in self.whole]
+        self.whole.update(new)
+        self.tried = []
+        return bool(new)
+
+    def taken_by(self, gone: Absorbed) -> CubeIndex[Cube] | None:
+        """What the rules before the absorbed Deny take of its region (``Absorbed.taken``), indexed
+        once per Deny (``None`` when it was past the Deny's budget): an allow's part of the Deny
+        subtracts it through this index instead of looking up, in every Allow of the direction,
+        the rules before the Deny that meet the part (that look-up scanned thousands of
+        candidates for a broad part, and ran past the work an allow may spend on it)."""
+        if gone.taken is None:
+            return None
+        found = self._taken.get(gone.entry.position)
+        if found is None:  # not charged: as long as ``taken``, which the Deny's budget paid for
+            found = cube_index(subject_key(c.subject for c in gone.taken))
+            found.add(gone.taken)
+            self._taken[gone.entry.position] = found
+        return found
 
     def meeting(self, pieces: Sequence[Cube], before: int | None) -> list[Absorbed]:
         """The absorbed Denies (before position ``before``, if given) whose reach meets ``pieces``,
@@ -981,11 +1008,13 @@ class _Absorbing:
         # of what it has left now (the rest is its own), at most ``PIECE_WORK`` each.
         room = left()
         share = None if room is None else room // 2
+        self.tried = []
         for gone in hits:
             d = gone.entry
             if d.position in self.whole:
                 continue  # written whole: its form holds D(d), so this allow's part
             if gone.narrowed or gone.partly:
+                self.tried.append(d.position)
                 # Past its share, such a Deny is written in its other form, and the allow stays
                 # within its own budget.
                 before = left()
@@ -1039,9 +1068,16 @@ class _Absorbing:
         fewer = subtract_cubes(cubes, gone.reach)
         if len(fewer) <= len(cubes) and (not fewer or self.expressible(fewer)):
             return tuple(fewer)
-        takers = walk.takers(part, d)
-        if takers:
-            part = subtract_cubes(part, _taken(walk, takers))
+        # A Deny with another form: through its own takers' index, within the part's work
+        # (``PIECE_WORK``); a plain absorbed Deny's part is charged to the allow, and the look-up
+        # of the rules meeting the part is the cheaper there.
+        taken = self.taken_by(gone) if gone.narrowed or gone.partly else None
+        if taken is not None:
+            part = taken.subtract(part)
+        else:
+            takers = walk.takers(part, d)
+            if takers:
+                part = subtract_cubes(part, _taken(walk, takers))
         if not part:
             return None
         rest: list[Cube] = []
@@ -1155,15 +1191,20 @@ def _within_budget(
     """``_narrowed`` within the rule's work budget; past it the rule is left out (recorded in
     ``Structure.too_complex``: Cilium denies what it allowed)."""
     size = walk.size(entry) if entry.position >= 0 else len(entry.cubes)
-    try:
-        with _rule_budget(size):
-            outcome = _narrowed(walk, entry, left_out, closed)
-            if outcome is not None:
-                outcome = absorbed.localize(walk, outcome, closed is not None)
-            return outcome
-    except OwnBudgetExceeded as exceeded:
-        out.too_complex.append((entry, exceeded.err))
-        return None
+    while True:
+        try:
+            with _rule_budget(size):
+                outcome = _narrowed(walk, entry, left_out, closed)
+                if outcome is not None:
+                    outcome = absorbed.localize(walk, outcome, closed is not None)
+                return outcome
+        except OwnBudgetExceeded as exceeded:
+            # Its parts of absorbed Denies with another form may have taken it past: those are
+            # written in that form instead, and it is tried once more without them.
+            if absorbed.give_up():
+                continue
+            out.too_complex.append((entry, exceeded.err))
+            return None
 
 
 def closed_denied(walk: Walk, cubes: Sequence[Cube], closed: Sequence[Cube]) -> tuple[Cube, ...] | None:
