@@ -80,19 +80,25 @@ class ResourceIndex:
     (``kind: List`` items and top-level list items included), so a diagnostic anywhere inside a
     resource finds it."""
 
-    def __init__(self, documents: Iterable[Any]) -> None:
+    def __init__(self, documents: Iterable[Any], unconverted: Iterable[Any] = ()) -> None:
         starts: dict[str, list[tuple[int, int, str]]] = {}
         self._documents: dict[tuple[str, int, int], Any] = {}
         """Each resource's document by its start, for positions inside it (two resources may
         share a label: a Calico and a Kubernetes NetworkPolicy of one name)."""
-        for document in documents:
+        self._unconverted: set[tuple[str, int, int]] = set()
+        """The starts of the resources read but not converted (invalid, or given twice with
+        different content): a position inside one is in it, not in the resource before it."""
+        for document, converted in [*((d, True) for d in documents), *((d, False) for d in unconverted)]:
             raw = getattr(document, "raw", document)
-            label = resource_label(getattr(raw, "data", None))
+            data = getattr(raw, "data", None)
+            label = resource_label(data) if converted else unconverted_label(data)
             if label is None:
                 continue
             where = raw.source()
             starts.setdefault(where.file, []).append((where.line, where.column, label))
             self._documents[where.file, where.line, where.column] = raw
+            if not converted:
+                self._unconverted.add((where.file, where.line, where.column))
         self._starts = {file: sorted(rows) for file, rows in starts.items()}
 
     def _row(self, source: Any) -> tuple[int, int, str] | None:
@@ -111,9 +117,45 @@ class ResourceIndex:
         row = self._row(source)
         return self._documents[source.file, row[0], row[1]] if row is not None else None
 
+    def unconverted_at(self, source: Any) -> bool:
+        """Whether ``source`` falls in a resource that was read but not converted."""
+        row = self._row(source)
+        return row is not None and (source.file, row[0], row[1]) in self._unconverted
+
     @property
     def labels(self) -> set[str]:
         return {label for rows in self._starts.values() for _, _, label in rows}
+
+
+def unconverted_label(data: Any) -> str | None:
+    """``resource_label`` of a resource that was not converted, or ``Kind ns/?`` when its name
+    is missing or not a string (its quarantine is still there: C2C236)."""
+    label = resource_label(data)
+    if label is not None or not isinstance(data, dict) or not isinstance(data.get("kind"), str):
+        return label
+    meta = data.get("metadata")
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    return f"{data['kind']} {namespace + '/' if isinstance(namespace, str) and namespace else ''}?"
+
+
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+"""A namespace name (a DNS label)."""
+
+
+def unconverted_scope(document: Any) -> str | None:
+    """The subjects a policy that was read but not converted could govern, for the findings on
+    it (its quarantine, C2C236, denies them): its namespace's (``metadata.namespace``, when it
+    is a valid name), else any namespace's (``""``: a GlobalNetworkPolicy, or a namespace that
+    is missing, so ``-n`` or kubectl's context decides it, or not valid). ``None``: not a policy."""
+    data = getattr(document, "data", None)
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind == "GlobalNetworkPolicy":
+        return ""
+    if kind != "NetworkPolicy":
+        return None
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    return namespace if isinstance(namespace, str) and _NAMESPACE.fullmatch(namespace) else ""
 
 
 def is_narrowing(diagnostic: Diagnostic) -> bool:
@@ -176,8 +218,10 @@ class Attribution:
     docstring). ``findings``: the run's diagnostics (others than narrowing ones are ignored);
     ``documents``: the Calico input as read (``RawDocument`` or ``Document``)."""
 
-    def __init__(self, findings: Iterable[Diagnostic], documents: Sequence[Any]) -> None:
-        index = ResourceIndex(documents)
+    def __init__(
+        self, findings: Iterable[Diagnostic], documents: Sequence[Any], unconverted: Sequence[Any] = ()
+    ) -> None:
+        index = ResourceIndex(documents, unconverted)
         labels = index.labels
         self.reasons: list[_Reason] = []
         for finding in findings:
@@ -203,7 +247,7 @@ class Attribution:
         modelled = {policy_label(p) for program in programs for p in program.policies}
         for i, reason in enumerate(self.reasons):
             at = reason.at
-            if at is None or at in modelled:
+            if at is None or at in modelled or reason.unmodelled is not None:
                 continue
             kind, _, rest = at.partition(" ")
             if kind == "GlobalNetworkPolicy":
@@ -290,7 +334,20 @@ def _reason(finding: Diagnostic, index: ResourceIndex, labels: set[str]) -> _Rea
     document = index.document_at(finding.source)
     scopes = frozenset({at}) if at is not None and _on_subject(finding, document) else frozenset()
     side = _rule_side(finding, document) if at is not None and finding.code not in NODE_LOCAL else None
-    return _Reason(finding, at, frozenset(resources), scopes, directions, hosts, profile, side=side)
+    # A policy in error is not in the proof's programs: a finding on it (its quarantine) concerns
+    # every subject it could govern, as for a policy in a tier missing from the input.
+    unmodelled = unconverted_scope(document) if index.unconverted_at(finding.source) else None
+    return _Reason(
+        finding,
+        at,
+        frozenset(resources),
+        scopes,
+        directions,
+        hosts,
+        profile,
+        unmodelled=unmodelled,
+        side=side,
+    )
 
 
 def _rule_side(finding: Diagnostic, document: Any) -> str | None:
