@@ -48,19 +48,16 @@ def _tight(patch: pytest.MonkeyPatch) -> None:
     patch.setattr(structure, "_narrowed_deny", lambda *_: None)
 
 
-LATE_ALLOW = """
-apiVersion: projectcalico.org/v3
+DB = """apiVersion: projectcalico.org/v3
 kind: NetworkPolicy
 metadata: {name: db, namespace: shop}
 spec:
   order: 10
   selector: all()
   ingress:
-    - {action: Allow, protocol: TCP, destination: {ports: [443]}}
-    - {action: Allow, protocol: ICMP, icmp: {type: 8}, source: {selector: app == 'a'}}
-    - {action: Allow, protocol: ICMP, source: {selector: role == 'b'}}
-    - action: Deny
----
+"""
+"""The policy ``shop/db`` in front of its ingress rules."""
+LATE = """---
 apiVersion: projectcalico.org/v3
 kind: NetworkPolicy
 metadata: {name: late, namespace: shop}
@@ -68,8 +65,21 @@ spec:
   order: 20
   selector: all()
   ingress:
-    - {action: Allow, protocol: ICMP}
 """
+"""A second policy after it, ``shop/late``, in front of its ingress rules."""
+
+
+LATE_ALLOW = (
+    DB
+    + """    - {action: Allow, protocol: TCP, destination: {ports: [443]}}
+    - {action: Allow, protocol: ICMP, icmp: {type: 8}, source: {selector: app == 'a'}}
+    - {action: Allow, protocol: ICMP, source: {selector: role == 'b'}}
+    - action: Deny
+"""
+    + LATE
+    + """    - {action: Allow, protocol: ICMP}
+"""
+)
 """A Deny of everything after three Allows: its part with no form is ICMP (less the two ICMP
 Allows' pieces) and the other protocols. The later ICMP Allow decides nothing (the Deny took
 every flow it matches before it)."""
@@ -141,26 +151,15 @@ def _part_only(walk: object, pieces: list[Any], gone: Any, left_out: object) -> 
     return structure.subtract_cubes(pieces, gone.cubes), []
 
 
-NAMED_PART = """
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: db, namespace: shop}
-spec:
-  order: 10
-  selector: all()
-  ingress:
-    - {action: Allow, protocol: ICMP, icmp: {type: 3}, source: {selector: app == 'a'}}
+NAMED_PART = (
+    DB
+    + """    - {action: Allow, protocol: ICMP, icmp: {type: 3}, source: {selector: app == 'a'}}
     - {action: Deny, source: {selector: role == 'r'}}
----
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: late, namespace: shop}
-spec:
-  order: 20
-  selector: all()
-  ingress:
-    - {action: Allow, protocol: ICMP, icmp: {type: 8}}
 """
+    + LATE
+    + """    - {action: Allow, protocol: ICMP, icmp: {type: 8}}
+"""
+)
 """The Deny's part from the pods ``app: a, role: r`` is every protocol but ICMP type 3: its ICMP
 part (holding type 0) and the other protocols have no Cilium form. The later ping Allow meets it
 only at type 8 from those pods, which has one."""
