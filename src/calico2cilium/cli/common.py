@@ -114,9 +114,10 @@ def _is_narrowing(diagnostic: Diagnostic) -> bool:
 
 
 def _calico_resource(ref: Any) -> str | None:
-    from calico2cilium.verify.attribution import resource_label
+    """The Calico resource that decided, named as ``ResourceIndex`` names it (``resource_key``)."""
+    from calico2cilium.verify.attribution import resource_key
 
-    return resource_label(getattr(getattr(ref, "doc", None), "data", None))
+    return resource_key(getattr(getattr(ref, "doc", None), "data", None))
 
 
 def _cilium_source(ref: Any) -> str | None:
