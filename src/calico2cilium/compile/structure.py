@@ -9,8 +9,10 @@ direction, with ``M(r)`` a rule's region within its policy's subject:
   allows meet it;
 * an Allow is allowed as written when no earlier Pass of its tier meets ``M(a)`` where a later
   tier selects the subject (elsewhere what the Pass sends on goes to the namespace profile, which
-  allows it), no Deny left out (no Cilium form) meets it, and no earlier Deny-default tier can
-  drop part of it at its end (a test on subject label cubes); else narrowed by exactly those;
+  allows it), no earlier Deny's part with no Cilium form meets it, and no earlier Deny-default
+  tier can drop part of it at its end (a test on subject label cubes); else narrowed by exactly
+  those (or, past such a Deny, by the Deny's whole reach where that is shorter, or not at all
+  where the Deny's rule can deny its part: ``_past_left_out``);
 * a Pass becomes an allow of what the namespace profile allows after it, for the subjects in
   Cilium's default deny that no later tier selects: a policy whose subjects never meet the end
   of a tier keeps default deny off (``Structure.closed`` lists the others).
