@@ -129,9 +129,41 @@ def test_cut_is_the_difference_of_meeting_cubes(
 @FAST
 @given(label_cubes, label_cubes, key_constraints)
 def test_cubes_sharing_a_constraint_object(a: LabelCube, b: LabelCube, kc: KeyConstraint) -> None:
-    """``intersects`` skips the test of a constraint both cubes hold as one object."""
+    """``intersects``, ``&`` and ``cut`` skip the operations on a constraint both cubes hold as
+    one object (and ``cut`` those on a key whose constraint ``other``'s holds)."""
     x, y = (LabelCube.of((*c.constraints, ("shared", kc))) for c in (a, b))
     assert x.intersects(y) == (not slow_cube_and(x, y).is_empty)
+    assert x & y == slow_cube_and(x, y)
+    assert x - y == slow_cube_sub(x, y)
+    wider = LabelCube.of((*y.constraints, ("shared", kc | KeyConstraint.eq("w"))))
+    assert x - wider == slow_cube_sub(x, wider)
+
+
+def slow_region_cut(a: Cube, b: Cube) -> list[Cube]:
+    """The three-part difference of meeting cubes, every part built whether needed or not."""
+    peer = peer_and(a.peer, b.peer)
+    assert peer is not None
+    subject = slow_cube_and(a.subject, b.subject)
+    out = [Cube(s, a.peer, a.l4) for s in slow_cube_sub(a.subject, b.subject)]
+    out.extend(Cube(subject, p, a.l4) for p in peer_sub(a.peer, b.peer))
+    rest = slow_l4(a.l4, b.l4, "sub")
+    if not rest.is_empty:
+        out.append(Cube(subject, peer, rest))
+    return out
+
+
+@FAST
+@given(pairs(label_cubes), pairs(peer_cubes), pairs(l4_sets))
+def test_region_cut_builds_only_what_it_returns(
+    subjects: tuple[LabelCube, LabelCube], peers: tuple[PeerCube, PeerCube], l4s: tuple[L4Set, L4Set]
+) -> None:
+    """``Cube.cut`` builds the common subject and peer only for the pieces that hold them, and
+    ``Cube.intersects`` tests the peer inline: both as the plain computation."""
+    a, b = (Cube(s, p, flows) for s, p, flows in zip(subjects, peers, l4s, strict=True))
+    meets = peer_intersects(a.peer, b.peer) and a.subject.intersects(b.subject) and a.l4.intersects(b.l4)
+    assert a.intersects(b) == meets
+    if meets:
+        assert a.cut(b) == slow_region_cut(a, b)
 
 
 @FAST

@@ -266,10 +266,14 @@ class LabelCube:
         while i < na and j < nb:
             ka, kb = a[i][0], b[j][0]
             if ka == kb:
-                kc = a[i][1] & b[j][1]
-                if kc.is_empty:
-                    return _EMPTY_CUBE
-                out.append((ka, kc))  # a subset of a non-ANY constraint is not ANY
+                x, y = a[i][1], b[j][1]
+                if x is y:  # one shared constraint (``_equal_to``, ``_shared``): its own AND
+                    out.append(a[i])
+                else:
+                    kc = x & y
+                    if kc.is_empty:
+                        return _EMPTY_CUBE
+                    out.append((ka, kc))  # a subset of a non-ANY constraint is not ANY
                 i += 1
                 j += 1
             elif ka < kb:
@@ -332,10 +336,13 @@ class LabelCube:
         current = dict(self.constraints)
         for key, okc in other.constraints:
             mine = current.get(key, ANY)
+            if mine is okc:
+                continue  # nothing outside, and ``mine & okc`` is ``mine``
             outside = mine - okc
-            if not outside.is_empty:
-                current[key] = outside
-                out.append(LabelCube(tuple(sorted(current.items()))))
+            if outside.is_empty:
+                continue  # ``mine`` is inside ``okc``: ``mine & okc`` is ``mine``
+            current[key] = outside
+            out.append(LabelCube(tuple(sorted(current.items()))))
             current[key] = mine & okc
         return out
 
