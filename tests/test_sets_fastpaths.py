@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import FrozenInstanceError
 from typing import Any, TypeVar
 
 from hypothesis import given, settings
@@ -21,7 +22,7 @@ from calico2cilium.sets import IntervalSet, KeyConstraint, L4Set, LabelCube
 from calico2cilium.sets.coset import CoSet
 from calico2cilium.sets.ipsets import IPSet
 from calico2cilium.sets.labels import ANY, merge_cubes
-from calico2cilium.sets.peers import NetPeer, PeerCube, peer_and, peer_cut, peer_intersects, peer_sub
+from calico2cilium.sets.peers import NetPeer, PeerCube, PodPeer, peer_and, peer_cut, peer_intersects, peer_sub
 from calico2cilium.sets.piecewise import Piecewise
 from calico2cilium.sets.ports import NameCell, _apply
 from calico2cilium.sets.regions import Cube
@@ -296,3 +297,22 @@ def slow_merge_cubes(cubes: list[LabelCube]) -> list[LabelCube]:
 @given(st.lists(label_cubes, max_size=6))
 def test_merge_cubes_builds_normal_cubes(cubes: list[LabelCube]) -> None:
     assert merge_cubes(cubes) == slow_merge_cubes(cubes)
+
+
+@FAST
+@given(label_cubes, peer_cubes, l4_sets)
+def test_fast_initialisers_build_the_generated_values(subject: LabelCube, peer: PeerCube, l4: L4Set) -> None:
+    """``LabelCube``, ``Cube`` and ``PodPeer`` set their slots directly (``sets/slots.py``): the
+    values, hashes and reprs are the dataclass ones, and they stay frozen."""
+    cube = Cube(subject, peer, l4)
+    assert (cube.subject, cube.peer, cube.l4) == (subject, peer, l4)
+    assert cube == copy.deepcopy(cube) and hash(cube) == hash((subject, peer, l4))
+    copied = LabelCube(subject.constraints, subject.is_empty)
+    assert copied == subject and hash(copied) == hash((subject.constraints, subject.is_empty))
+    assert repr(PodPeer(subject)) == f"PodPeer(labels={subject!r})"
+    for obj, name in ((cube, "l4"), (copied, "constraints"), (PodPeer(subject), "labels")):
+        try:
+            setattr(obj, name, None)
+        except FrozenInstanceError:
+            continue
+        raise AssertionError(f"{type(obj).__name__} is not frozen")

@@ -21,6 +21,7 @@ from typing import Final
 from calico2cilium.sets.budget import charge
 from calico2cilium.sets.coset import CoSet
 from calico2cilium.sets.index import CubeIndex, pick_key
+from calico2cilium.sets.slots import slot_setter
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +202,12 @@ class LabelCube:
     _hash: int | None = field(default=None, init=False, repr=False, compare=False)
     """``hash(self)``, once computed: cubes are grouped and looked up by value often."""
 
+    def __init__(self, constraints: Constraints = (), empty_marker: bool = False) -> None:
+        """The generated initialiser, faster (``slots.py``)."""
+        _set_constraints(self, constraints)
+        _set_empty_marker(self, empty_marker)
+        _set_cube_hash(self, None)
+
     def __hash__(self) -> int:
         h = self._hash
         if h is None:
@@ -358,6 +365,9 @@ class LabelCube:
         return " && ".join(kc.selector_text(k) for k, kc in self.constraints) or "all()"
 
 
+_set_constraints: Final = slot_setter(LabelCube, "constraints")
+_set_empty_marker: Final = slot_setter(LabelCube, "empty_marker")
+_set_cube_hash: Final = slot_setter(LabelCube, "_hash")
 _FULL_CUBE: Final = LabelCube()
 _EMPTY_CUBE: Final = LabelCube((), True)
 

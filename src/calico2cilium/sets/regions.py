@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from calico2cilium.sets.index import CubeIndex, pick_key
 from calico2cilium.sets.l4 import L4Point, L4Set
@@ -28,6 +29,7 @@ from calico2cilium.sets.peers import (
     peer_sort_key,
     peer_sub,
 )
+from calico2cilium.sets.slots import slot_setter
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,12 @@ class Cube:
     subject: LabelCube
     peer: PeerCube
     l4: L4Set
+
+    def __init__(self, subject: LabelCube, peer: PeerCube, l4: L4Set) -> None:
+        """The generated initialiser, faster (``slots.py``)."""
+        _set_subject(self, subject)
+        _set_peer(self, peer)
+        _set_l4(self, l4)
 
     @property
     def is_empty(self) -> bool:
@@ -105,6 +113,11 @@ class Cube:
 
     def __str__(self) -> str:
         return f"[{self.subject}] x {self.peer} x {self.l4}"
+
+
+_set_subject: Final = slot_setter(Cube, "subject")
+_set_peer: Final = slot_setter(Cube, "peer")
+_set_l4: Final = slot_setter(Cube, "l4")
 
 
 def _subject(cube: Cube) -> LabelCube:
