@@ -270,6 +270,9 @@ def test_l4_operations_match_the_general_walk(p: tuple[L4Set, L4Set]) -> None:
     a, b = p
     for op, fast in (("and", a & b), ("or", a | b), ("sub", a - b)):
         assert fast == slow_l4(a, b, op), op
+    # ``intersects``: its identical/full shortcuts and its memo, as the intersection's emptiness
+    for _ in range(2):
+        assert a.intersects(b) == b.intersects(a) == (not slow_l4(a, b, "and").is_empty)
     # memoised: asking again (or with equal copies) gives the same values
     a2, b2 = copy.deepcopy(a), copy.deepcopy(b)
     assert a2 & b2 == a & b and a2 - b2 == a - b
