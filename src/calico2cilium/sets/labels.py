@@ -340,17 +340,28 @@ class LabelCube:
         # No constraint built here is ANY (``okc`` is not) or empty (``outside`` is checked, and
         # ``mine & okc`` meets since the cubes intersect): a sorted tuple is the normal form.
         out: list[LabelCube] = []
-        current = dict(self.constraints)
+        # Until the first piece, the part agreeing with ``other`` so far is ``self`` itself (a key
+        # whose constraint is inside ``other``'s changes nothing): most cuts of the subtraction
+        # loops leave no piece, and need neither the dict nor a merged constraint.
+        mine_all, n, i = self.constraints, len(self.constraints), 0
+        current: dict[str, KeyConstraint] | None = None
         for key, okc in other.constraints:
-            mine = current.get(key, ANY)
+            if current is None:
+                while i < n and mine_all[i][0] < key:  # both sorted by key
+                    i += 1
+                mine = mine_all[i][1] if i < n and mine_all[i][0] == key else ANY
+            else:
+                mine = current.get(key, ANY)
             if mine is okc:
                 continue  # nothing outside, and ``mine & okc`` is ``mine``
-            outside = mine - okc
-            if outside.is_empty:
+            outside = _sub(mine, okc)
+            if not outside.absent and outside.values.is_empty:
                 continue  # ``mine`` is inside ``okc``: ``mine & okc`` is ``mine``
+            if current is None:
+                current = dict(mine_all)
             current[key] = outside
             out.append(LabelCube(tuple(sorted(current.items()))))
-            current[key] = mine & okc
+            current[key] = _and(mine, okc)
         return out
 
     def without(self, key: str) -> Constraints:
