@@ -66,12 +66,18 @@ class Cube:
         return Cube(self.subject & other.subject, peer, self.l4 & other.l4)
 
     def intersects(self, other: Cube) -> bool:
-        # The peer first: a kind mismatch is the cheapest and most common miss (``peer_intersects``
-        # inlined: the subtraction loops test millions of pairs, most of them missing).
+        # The peer's kind first: a mismatch is the cheapest and most common miss (``peer_intersects``
+        # inlined: the subtraction loops test millions of pairs, most of them missing). Between
+        # pod peers, the subjects before the peers' labels: they miss more often (mix of 300).
         a, b = self.peer, other.peer
         if isinstance(a, PodPeer):
-            if not (isinstance(b, PodPeer) and a.labels.intersects(b.labels)):
+            if not (
+                isinstance(b, PodPeer)
+                and self.subject.intersects(other.subject)
+                and a.labels.intersects(b.labels)
+            ):
                 return False
+            return self.l4.intersects(other.l4)
         elif isinstance(a, NetPeer):
             if not (isinstance(b, NetPeer) and a.ips.intersects(b.ips)):
                 return False
