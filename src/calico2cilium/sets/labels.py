@@ -395,13 +395,22 @@ def merge_cubes(cubes: Iterable[LabelCube]) -> list[LabelCube]:
             charge(len(current))
             groups: dict[Constraints, KeyConstraint] = {}
             for cube in current:
-                rest = cube.without(key)
-                prev = groups.get(rest)
-                groups[rest] = cube.get(key) if prev is None else prev | cube.get(key)
+                rest, kc = _split_off(cube.constraints, key)
+                prev = groups.setdefault(rest, kc)  # one look-up (the tuple's hash is not kept)
+                if prev is not kc:
+                    groups[rest] = prev | kc
             if len(groups) < len(current):
                 changed = True
                 current = [_put(rest, key, kc) for rest, kc in groups.items()]
     return current
+
+
+def _split_off(constraints: Constraints, key: str) -> tuple[Constraints, KeyConstraint]:
+    """``(cube.without(key), cube.get(key))`` of a non-empty cube's ``constraints``, in one pass."""
+    for i, (k, kc) in enumerate(constraints):
+        if k == key:
+            return constraints[:i] + constraints[i + 1 :], kc
+    return constraints, ANY
 
 
 def _put(rest: Constraints, key: str, kc: KeyConstraint) -> LabelCube:
