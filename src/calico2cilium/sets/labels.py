@@ -277,8 +277,8 @@ class LabelCube:
                 if x is y:  # one shared constraint (``_equal_to``, ``_shared``): its own AND
                     out.append(a[i])
                 else:
-                    kc = x & y
-                    if kc.is_empty:
+                    kc = _and(x, y)
+                    if not kc.absent and kc.values.is_empty:
                         return _EMPTY_CUBE
                     out.append((ka, kc))  # a subset of a non-ANY constraint is not ANY
                 i += 1
