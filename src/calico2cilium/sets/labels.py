@@ -340,28 +340,25 @@ class LabelCube:
         # No constraint built here is ANY (``okc`` is not) or empty (``outside`` is checked, and
         # ``mine & okc`` meets since the cubes intersect): a sorted tuple is the normal form.
         out: list[LabelCube] = []
-        # Until the first piece, the part agreeing with ``other`` so far is ``self`` itself (a key
-        # whose constraint is inside ``other``'s changes nothing): most cuts of the subtraction
-        # loops leave no piece, and need neither the dict nor a merged constraint.
-        mine_all, n, i = self.constraints, len(self.constraints), 0
-        current: dict[str, KeyConstraint] | None = None
+        # ``current``: the part of ``self`` agreeing with ``other`` on the keys done so far, as
+        # its sorted constraints; ``i`` walks it beside ``other``'s (sorted too), so a piece is
+        # ``current`` with one constraint put in at ``i`` (no dict, no sorting). A key whose
+        # constraint is inside ``other``'s changes nothing: most cuts leave no piece.
+        current, i = self.constraints, 0
         for key, okc in other.constraints:
-            if current is None:
-                while i < n and mine_all[i][0] < key:  # both sorted by key
-                    i += 1
-                mine = mine_all[i][1] if i < n and mine_all[i][0] == key else ANY
-            else:
-                mine = current.get(key, ANY)
+            n = len(current)
+            while i < n and current[i][0] < key:
+                i += 1
+            present = i < n and current[i][0] == key
+            mine = current[i][1] if present else ANY
             if mine is okc:
                 continue  # nothing outside, and ``mine & okc`` is ``mine``
             outside = _sub(mine, okc)
             if not outside.absent and outside.values.is_empty:
                 continue  # ``mine`` is inside ``okc``: ``mine & okc`` is ``mine``
-            if current is None:
-                current = dict(mine_all)
-            current[key] = outside
-            out.append(LabelCube(tuple(sorted(current.items()))))
-            current[key] = _and(mine, okc)
+            after = current[i + 1 :] if present else current[i:]
+            out.append(LabelCube((*current[:i], (key, outside), *after)))
+            current = (*current[:i], (key, _and(mine, okc)), *after)
         return out
 
     def without(self, key: str) -> Constraints:
