@@ -174,6 +174,8 @@ def test_http_rule_on_every_port_is_refused_with_c2c315_and_the_rest_kept() -> N
     result = _convert(rules)
     [diag] = result.diagnostics
     assert diag.code == "C2C315" and "every TCP port" in diag.message
+    # It fails closed (Cilium denies the requests), so it is a narrowing warning: output written, exit 1.
+    assert diag.narrowing and diag.severity.value == "warning"
     assert not _l7_items(result)
     # The other rule is kept: TCP 9090 from anyone.
     [doc] = result.documents

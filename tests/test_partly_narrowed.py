@@ -112,3 +112,33 @@ def test_realistic_mixes_with_tight_caps_never_allow_more(
     assert any(d.code == "C2C353" for d in result.diagnostics)  # the path ran
     assert not any("every pod a policy selects" in str(d) for d in result.diagnostics)
     assert_never_wider(result)
+
+
+LATER = (
+    "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: db, namespace: shop}\n"
+    "spec:\n  selector: all()\n  ingress:\n"
+    "    - {action: Allow, protocol: TCP, destination: {ports: [80]}}\n"
+    "    - {action: Allow, source: {selector: app == 'x' && role == 'y' && team == 'z' && tier == 'w'}}\n"
+    "    - {action: Deny}\n"
+    "    - {action: Allow, protocol: UDP, destination: {ports: [53]}}\n"
+)
+"""A Deny partly narrowed (caps forced to nothing): it leaves out the second Allow, and its part
+of the protocols Cilium cannot name by port (no Cilium form) is taken out of every allow meeting
+it, that Allow too, which comes before it."""
+
+
+def test_an_allow_narrowed_by_a_later_partly_narrowed_deny_says_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(structure, "DENY_CAP", 0)
+    monkeypatch.setattr(structure, "ABSORB_CAP", 0)
+    monkeypatch.setattr(structure, "LONG_ABSORB_CAP", 0)
+    codes, status = _proof(LATER)
+    assert "C2C353" in codes and status == "narrowed"
+    result = convert(text=LATER, name="in.yaml")
+    notes = [part for d in result.documents for s in d["specs"] for part in s["description"].split("; ")]
+    [second] = [n for n in notes if n.startswith("db ingress[1] Allow")]
+    # Named as what it is, not as an earlier rule (the Deny is ingress[2]).
+    assert (
+        second == "db ingress[1] Allow (narrowed by later partly narrowed Denies db ingress[2] Deny (C2C353))"
+    )

@@ -48,9 +48,25 @@ _ALLOW_ALL = [{"action": "Allow"}]
 
 def _generated(name: str, spec: dict[str, object]) -> bool:
     """A profile of the generated form (by name, and with no rule other than allow-all), which the
-    conversion already assumes: an allow after the last tier. Any other profile decides traffic."""
+    conversion already assumes: an allow after the last tier. Any other profile decides traffic.
+
+    As the API server and calicoctl print it, the allow-all rule carries ``source: {}`` and
+    ``destination: {}``: ``Rule.Source`` and ``Rule.Destination`` are struct values, which Go's
+    ``omitempty`` never leaves out (projectcalico/api ``pkg/apis/projectcalico/v3/policy_common.go``)."""
     named = name.startswith(GENERATED_PROFILES) or name == "projectcalico-default-allow"
-    return named and all(spec.get(key) in (None, [], _ALLOW_ALL) for key in ("ingress", "egress"))
+    return named and all(_rules(spec.get(key)) in (None, [], _ALLOW_ALL) for key in ("ingress", "egress"))
+
+
+def _rules(rules: object) -> object:
+    """``rules`` with the empty ``source`` and ``destination`` of each rule left out."""
+    if not isinstance(rules, list):
+        return rules
+    return [
+        {k: v for k, v in rule.items() if not (k in ("source", "destination") and v in ({}, None))}
+        if isinstance(rule, dict)
+        else rule
+        for rule in rules
+    ]
 
 
 def skipped(raw: RawDocument, api_version: str, kind: str) -> Diagnostic | None:

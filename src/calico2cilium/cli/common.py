@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import threading
 import time
@@ -113,9 +114,10 @@ def _is_narrowing(diagnostic: Diagnostic) -> bool:
 
 
 def _calico_resource(ref: Any) -> str | None:
-    from calico2cilium.verify.attribution import resource_label
+    """The Calico resource that decided, named as ``ResourceIndex`` names it (``resource_key``)."""
+    from calico2cilium.verify.attribution import resource_key
 
-    return resource_label(getattr(getattr(ref, "doc", None), "data", None))
+    return resource_key(getattr(getattr(ref, "doc", None), "data", None))
 
 
 def _cilium_source(ref: Any) -> str | None:
@@ -370,6 +372,33 @@ def refuse_overwriting_an_input(path: str, option: str, inputs: Sequence[str]) -
         raise click.BadParameter(
             f"{path} is an input of this run; refusing to overwrite it", param_hint=option
         )
+
+
+def refuse_writing_stdout_to_an_input(inputs: Callable[[], Sequence[str]]) -> None:
+    """A usage error (exit 2, before anything is read or written) when standard output is a
+    regular file that is one of the run's input files: ``convert p.yaml >> p.yaml`` appended the
+    output to the input, and ``convert dir/ > dir/out.yaml`` read the empty ``out.yaml`` the shell
+    had made and reported "no documents in input" (review13). ``inputs`` lists the input files; it
+    is called only when standard output is a regular file."""
+    import os
+    import stat
+
+    try:
+        out = os.fstat(sys.stdout.fileno()) if sys.stdout is not None else None
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return  # not a file descriptor (a test runner's buffer)
+    if out is None or not stat.S_ISREG(out.st_mode):
+        return
+    for name in inputs():
+        try:
+            found = os.stat(name)
+        except OSError:
+            continue
+        if (found.st_dev, found.st_ino) == (out.st_dev, out.st_ino):
+            raise click.UsageError(
+                f"standard output is the input file {name} (redirected to one of the inputs);"
+                " write the output elsewhere, or use --output-dir"
+            )
 
 
 def namespace_option(value: str | None) -> str | None:

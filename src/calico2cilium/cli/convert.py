@@ -32,6 +32,7 @@ from calico2cilium.cli.common import (
     namespace_option,
     reading_stage,
     refuse_overwriting_an_input,
+    refuse_writing_stdout_to_an_input,
     write_stdout,
 )
 from calico2cilium.diagnostics import Diagnostic, Severity
@@ -198,6 +199,8 @@ def command(
         refuse_overwriting_an_input(
             report_path, "'--report'", input_files(given, inventory_paths, cluster.cluster_config)
         )
+    if output_dir is None:
+        refuse_writing_stdout_to_an_input(lambda: input_files(given, inventory_paths, cluster.cluster_config))
     progress = Progress(enabled=not quiet)
     reading_stage(progress, given, "reading inputs")
     readable = _without(given, recursive, [cluster.cluster_config, *inventory_paths])

@@ -101,6 +101,10 @@ def command(
     diagnostics.extend(_mixed(old, old_docs) + _mixed(new, new_docs))
     diagnostics.sort(key=Diagnostic.sort_key)
     status = exit_code(result, diagnostics)
+    if status == EXIT_INVALID and result.status != "invalid":
+        # An input that could not be read, or a Calico resource in error (left out of the
+        # comparison): nothing is proven about what it holds.
+        result.status = "invalid"
     if fmt == "text":
         click.echo(render_text(result, diagnostics))
     elif fmt == "json":

@@ -394,30 +394,65 @@ def _expanded(doc: Document, path: ir.JsonPath, expansion: Expansion) -> Diagnos
     )
 
 
+def _host_stage(fields: _Fields, origin: ir.Origin, spec: GlobalNetworkPolicySpec) -> bool:
+    """C2C301 for a policy of a host-only policy stage; whether the policy is left out.
+
+    Felix puts a ``doNotTrack`` or ``preDNAT`` policy in a host endpoint's untracked or pre-DNAT
+    tiers only, never in the normal tiers a workload endpoint gets; an ``applyOnForward`` policy
+    goes into a host endpoint's forward tiers *and* into the normal tiers of every endpoint
+    (felix/calc/event_sequencer.go ``tierInfoToProtoTierInfo``, ``flushEndpointTierUpdates``). So
+    for pods the first two select nothing and the third is a normal policy: it is converted for
+    them, and left out only of the host policies, where Cilium has no stage for forwarded host
+    traffic (the nodes of the host endpoints it selects are closed: ``refused_global``, C2C312).
+    Leaving it out for pods too would lose its Denies to the pods' other allows (review13)."""
+    flags = [
+        flag
+        for flag, on in (
+            ("doNotTrack", spec.do_not_track),
+            ("preDNAT", spec.pre_dnat),
+            ("applyOnForward", spec.apply_on_forward),
+        )
+        if on
+    ]
+    if not flags:
+        return False
+    hosts = not (spec.namespace_selector or spec.service_account_selector)
+    pods_only = flags == ["applyOnForward"]
+    if pods_only and not hosts:
+        return False  # it selects pods only, for which applyOnForward changes nothing
+    if hosts:
+        fields.out.refused_global.append((origin, _selector(spec.selector)))
+    outcome = (
+        "the policy is converted for pods only (for them applyOnForward changes nothing) and left out"
+        " of the host policies"
+        if pods_only
+        else "the policy is not converted (it applies to host endpoints only)"
+    ) + (
+        "; the nodes of the host endpoints it selects are kept in host default deny, but traffic"
+        " forwarded through them (to or from pods, a NodePort's say), which it may deny, is decided by"
+        " the pods' own policies alone in Cilium, so the output may allow more there"
+        if hosts
+        else ""
+    )
+    fields.out.diagnostics.append(
+        make(
+            "C2C301",
+            f"{origin.resource} sets {flags[0]}: Cilium has no policy stage for untracked, pre-DNAT or"
+            f" forwarded host traffic, so {outcome}",
+            fields.doc.raw.source(("spec", flags[0])),
+        )
+    )
+    return not pods_only
+
+
 def _calico_policy(fields: _Fields, model: PolicyResource, default_namespace: str) -> None:
     doc, out = fields.doc, fields.out
     spec = model.spec
     is_global = doc.kind == "GlobalNetworkPolicy"
     namespace = None if is_global else (model.metadata.namespace or default_namespace)
     origin = ir.Origin(doc.kind, model.policy_name, namespace, (), doc.raw.source())
-    if isinstance(spec, GlobalNetworkPolicySpec):
-        for flag, on in (
-            ("doNotTrack", spec.do_not_track),
-            ("preDNAT", spec.pre_dnat),
-            ("applyOnForward", spec.apply_on_forward),
-        ):
-            if on:
-                if not (spec.namespace_selector or spec.service_account_selector):
-                    out.refused_global.append((origin, _selector(spec.selector)))
-                out.diagnostics.append(
-                    make(
-                        "C2C301",
-                        f"{origin.resource} sets {flag}: Cilium has no policy stage for untracked,"
-                        " pre-DNAT or forwarded host traffic, so the policy is not converted",
-                        doc.raw.source(("spec", flag)),
-                    )
-                )
-                return
+    if isinstance(spec, GlobalNetworkPolicySpec) and _host_stage(fields, origin, spec):
+        return
     types = model.effective_types()
     try:
         directions = {

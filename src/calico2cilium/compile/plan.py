@@ -49,7 +49,7 @@ from calico2cilium.compile.structure import (
     compile_structure,
     rule_limit,
 )
-from calico2cilium.diagnostics import Diagnostic
+from calico2cilium.diagnostics import Diagnostic, Scope
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.diagnostics.collector import Diagnostics
 from calico2cilium.diagnostics.http_rules import refused
@@ -230,6 +230,8 @@ def _why(outcome: Outcome) -> str:
         parts.append(f"earlier rules {_named(outcome.narrowers)}")
     if outcome.tiers:
         parts.append(f"the end of tier {', '.join(outcome.tiers)}")
+    if outcome.later:
+        parts.append(f"later partly narrowed Denies {_named(outcome.later)} (C2C353)")
     return f" (narrowed by {' and '.join(parts)})" if parts else ""
 
 
@@ -546,7 +548,8 @@ def _closed_part(part: _Part, diagnostics: Diagnostics, err: WorkBudgetExceeded)
     a Kubernetes NetworkPolicy's companion denies all it allows."""
     direction = part.direction
     owner = err.owner.policy if isinstance(err.owner, PolicyPlan) else None
-    diagnostics.add(_too_complex(direction, owner, err, None, None if part.whole else _part_name(part)))
+    name = None if part.whole else _part_name(part)
+    diagnostics.add(_too_complex(direction, owner, err, None, name, _part_scope(part)))
     subjects: list[LabelCube] = []
     for tier_spec in part.tiers:
         for policy_spec in tier_spec.policies:
@@ -562,7 +565,19 @@ def _closed_part(part: _Part, diagnostics: Diagnostics, err: WorkBudgetExceeded)
 
 
 NAMED_POLICIES = 6
-"""A C2C350 for one part of a direction names at most this many of its policies."""
+"""A C2C350 for one part of a direction names at most this many of its policies (its ``scope``
+holds them all)."""
+
+
+def _part_scope(part: _Part) -> Scope:
+    """What a part failing closed narrows, for the verifier (``Diagnostic.scope``): the subjects of
+    its policies (each by its resource's position) in its direction; every subject of the
+    direction when the part is the whole direction, or when a policy has no position to name it."""
+    direction = (part.direction.value,)
+    sources = [_owner(ps).policy.origin.source for t in part.tiers for ps in t.policies]
+    if part.whole or any(s is None for s in sources):
+        return Scope(directions=direction, every=True)
+    return Scope(tuple(dict.fromkeys(s for s in sources if s is not None)), direction)
 
 
 def _part_name(part: _Part) -> str:
@@ -580,9 +595,11 @@ def _too_complex(
     err: WorkBudgetExceeded,
     rule: ir.Rule | None,
     part: str | None = None,
+    scope: Scope | None = None,
 ) -> Diagnostic:
     """C2C350 for a rule left out, or (no ``rule``) a direction failing closed: all of it, or the
-    ``part`` of it (its policies named) whose subjects no other policy's meet."""
+    ``part`` of it (its policies named) whose subjects no other policy's meet. ``scope``: what a
+    direction or part failing closed narrows (``_part_scope``; a rule's position says its own)."""
     if rule is not None:
         where, source = str(rule.origin), rule.origin.source
         lost = "this rule is left out, so Cilium denies the traffic it allowed"
@@ -601,7 +618,9 @@ def _too_complex(
                 f" with nothing allowed in that direction, so Cilium denies all {direction.value} traffic"
                 " Calico allowed there (pods no policy of these selects keep theirs)"
             )
-    return make("C2C350", f"{where}: {err.detail}; {lost}", source, hint=err.hint, narrowing=True)
+    return make(
+        "C2C350", f"{where}: {err.detail}; {lost}", source, hint=err.hint, narrowing=True, scope=scope
+    )
 
 
 def closed_form(

@@ -20,7 +20,7 @@ from typing import Final
 
 from calico2cilium import ir
 from calico2cilium.compile.ordering import Action, TierSpec
-from calico2cilium.diagnostics import Diagnostic
+from calico2cilium.diagnostics import Diagnostic, Scope
 from calico2cilium.diagnostics.catalog import make
 from calico2cilium.sets.regions import Cube
 
@@ -34,6 +34,12 @@ def _ref(spec_provenance: object) -> tuple[ir.Policy, ir.Rule] | None:
     if isinstance(policy, ir.Policy) and isinstance(rule, ir.Rule):
         return policy, rule
     return None
+
+
+def _own(resource: ir.Origin, direction: ir.Direction) -> Scope | None:
+    """The scope of a narrowing finding on a policy as a whole that narrows only its own subjects
+    in ``direction`` (``Diagnostic.scope``)."""
+    return None if resource.source is None else Scope((resource.source,), (direction.value,))
 
 
 def shadowed(
@@ -90,6 +96,9 @@ def shadowed(
                             resource.source,
                             hint="fix the refused rule; this policy then decides again",
                             narrowing=True,
+                            # Its pods in this direction, not all its namespace could select (a
+                            # finding positioned at a policy as a whole, read alone, says that).
+                            scope=_own(resource, direction),
                         )
                     )
                     continue

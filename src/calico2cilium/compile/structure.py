@@ -87,6 +87,9 @@ class Outcome:
     other: tuple[Cube, ...] = ()
     """An absorbed Deny's other exact writing, ``D(d)`` (``Absorbed.narrowed``): the emitter
     writes the shorter."""
+    later: tuple[object, ...] = ()
+    """Rules after this one (partly narrowed Denies, C2C353) whose part with no Cilium form this
+    rule lost too: Cilium's deny wins where Calico's order would let this rule decide first."""
     taken: tuple[Cube, ...] | None = None
     """A Deny's upper bound: what of ``wide`` (its region) the rules before it take (``_bound``).
     Any flow of ``wide`` outside ``taken`` may be denied too, so the emitter may write ``cubes``
@@ -94,7 +97,7 @@ class Outcome:
 
     @property
     def as_written(self) -> bool:
-        return not self.narrowers and not self.tiers and not self.left_out
+        return not self.narrowers and not self.tiers and not self.left_out and not self.later
 
 
 def _entry_subject(item: tuple[Cube, object]) -> LabelCube:
@@ -982,7 +985,9 @@ class _Absorbing:
         # taken ``R(b)`` may hold flows an earlier Allow allows: then no wide form.
         narrowers = (*outcome.narrowers, *named)
         wide = kept if taken_out else outcome.wide
-        return Outcome(outcome.entry, outcome.action, kept, wide, narrowers, outcome.tiers)
+        return Outcome(
+            outcome.entry, outcome.action, kept, wide, narrowers, outcome.tiers, later=outcome.later
+        )
 
     def _part(self, walk: Walk, gone: Absorbed, cubes: tuple[Cube, ...]) -> tuple[Cube, ...] | _Denied | None:
         """What the absorbed Deny ``gone`` does to an allow's ``cubes``: nothing (``None``), the
@@ -1224,16 +1229,20 @@ def _narrowed(
         if tier.default is DefaultAction.DENY and pieces and walk.end_of_tier_risk(pieces, index):
             tiers.append(tier.name)
             pieces = walk.past_tier(pieces, index)
+    later: list[object] = []
     for gone in left_out.meeting(pieces):
         charge(len(pieces))  # the test below, counted against the rule's budget
         if pieces and any(a.intersects(b) for a in gone.cubes for b in pieces):
-            narrowers.append(gone.entry.rule)
+            # A Deny after this rule meets it only where it is partly narrowed (C2C353): its
+            # rest also denies what this rule allowed first.
+            after = 0 <= entry.position < gone.entry.position
+            (later if after else narrowers).append(gone.entry.rule)
             pieces = subtract_cubes(pieces, gone.cubes)
     if not pieces:
         return None
-    if not narrowers and not tiers and not restricted:
+    if not narrowers and not tiers and not restricted and not later:
         return Outcome(entry, entry.action, entry.cubes, entry.cubes)
     cubes = tuple(_tidy(list(Region.of(pieces).cubes)))
     if tiers:  # no wide form (above): ``wide - cubes`` holds flows an earlier tier allows
         wide = cubes
-    return Outcome(entry, entry.action, cubes, wide, tuple(narrowers), tuple(tiers))
+    return Outcome(entry, entry.action, cubes, wide, tuple(narrowers), tuple(tiers), later=tuple(later))

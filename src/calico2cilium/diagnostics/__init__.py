@@ -32,6 +32,27 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose traffic a narrowing finding narrows, where its position does not say it (a C2C350 of
+    a part of a direction, or of a whole direction, failing closed; a C2C352 of a policy a wider
+    Deny shadows, which narrows its pods in one direction only): facts the verifier's attribution
+    reads (``verify/attribution.py``) instead of the message and the position, so that rewording
+    a message cannot change what ``convert --verify`` accepts.
+
+    Only identities and directions, never the compiler's reading of them: the verifier works out
+    with its own semantics which flows the named policies' subjects are."""
+
+    policies: tuple[Source, ...] = ()
+    """The input policies whose subjects it narrows, each by the position of its resource (its
+    document, or its item of a ``kind: List``): a position tells apart resources that a label
+    would not (a Calico and a Kubernetes NetworkPolicy of one namespace and name)."""
+    directions: tuple[str, ...] = ()
+    """The directions (``ingress``, ``egress``) it narrows them in."""
+    every: bool = False
+    """Every subject of ``directions``, not only those of ``policies`` (a whole direction)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One finding. ``code`` is stable across releases; see ``calico2cilium explain CODE``."""
 
@@ -43,6 +64,8 @@ class Diagnostic:
     narrowing: bool = False
     """The conversion fails closed here: the output denies more than Calico, never allows more
     (``verify --narrowing`` proves it; the message says what Cilium now denies)."""
+    scope: Scope | None = None
+    """What it narrows, where its position alone does not say it (``Scope``)."""
 
     def sort_key(self) -> tuple[str, int, int, str]:
         src = self.source

@@ -5,7 +5,7 @@ the emitter and the cluster facts all say what they assumed, refused or left out
 user of ``convert()`` gets every diagnostic the CLI prints, from one place.
 
 Some findings are said once however often they are met (the same rule side compiled for pods and
-for hosts): ``once`` drops a repeat of the same code, position and message.
+for hosts): ``once`` drops a repeat of the same code, position, message and scope.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ class Diagnostics:
 
     def __init__(self) -> None:
         self._items: list[Diagnostic] = []
-        self._seen: set[tuple[str, object, str]] = set()
+        self._seen: set[tuple[object, ...]] = set()
 
     def add(self, diagnostic: Diagnostic) -> None:
         self._items.append(diagnostic)
@@ -30,8 +30,9 @@ class Diagnostics:
             self.add(diagnostic)
 
     def once(self, diagnostic: Diagnostic) -> None:
-        """Add ``diagnostic`` unless the same finding (code, position, message) was added with ``once``."""
-        key = (diagnostic.code, diagnostic.source, diagnostic.message)
+        """Add ``diagnostic`` unless the same finding (code, position, message, scope) was added with
+        ``once``."""
+        key = _same(diagnostic)
         if key not in self._seen:
             self._seen.add(key)
             self._items.append(diagnostic)
@@ -42,7 +43,7 @@ class Diagnostics:
         for diagnostic in other._items:
             if diagnostic.code in without:
                 continue
-            if (diagnostic.code, diagnostic.source, diagnostic.message) in other._seen:
+            if _same(diagnostic) in other._seen:
                 self.once(diagnostic)
             else:
                 self.add(diagnostic)
@@ -56,3 +57,9 @@ class Diagnostics:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def _same(diagnostic: Diagnostic) -> tuple[object, ...]:
+    """What makes two findings one for ``once``: a scope (``Diagnostic.scope``) is part of what a
+    narrowing finding says, though its message may not show it all."""
+    return (diagnostic.code, diagnostic.source, diagnostic.message, diagnostic.scope)

@@ -49,4 +49,5 @@ def refused(rule: ir.Rule, err: Inexpressible) -> Diagnostic:
         " the policy is converted",
         source,
         hint="allow the traffic with an L3/L4 rule, or write the Cilium L7 rule by hand",
+        narrowing=True,  # only an Allow has an http match (a Deny's is invalid input): it fails closed
     )

@@ -24,7 +24,7 @@ def text(diagnostics: Sequence[Diagnostic]) -> str:
 
 def as_dict(d: Diagnostic) -> dict[str, Any]:
     source = d.source
-    return {
+    out: dict[str, Any] = {
         "code": d.code,
         "severity": d.severity.value,
         "message": d.message,
@@ -33,6 +33,15 @@ def as_dict(d: Diagnostic) -> dict[str, Any]:
         "column": source.column if source else None,
         "hint": d.hint,
     }
+    if d.scope is not None:
+        # What a narrowing finding narrows beyond its position (Diagnostic.scope), for a reader
+        # that must not parse the message either.
+        out["scope"] = {
+            "policies": [str(s) for s in d.scope.policies],
+            "directions": list(d.scope.directions),
+            "every": d.scope.every,
+        }
+    return out
 
 
 def json_lines(diagnostics: Sequence[Diagnostic]) -> str:

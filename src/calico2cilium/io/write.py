@@ -338,6 +338,13 @@ def write_directory(
             raise UnsafeOutput(f"refusing to overwrite the input file {target}; nothing was written")
         if target.exists() and not target.is_file():
             raise UnsafeOutput(f"{target} exists and is not a regular file; nothing was written")
+        if target.is_file() and not _written_by_us(target):
+            # A file of that name that this tool did not write (no managed-by label, no source
+            # annotation): the user's own, which a rerun must not replace.
+            raise UnsafeOutput(
+                f"refusing to overwrite {target}, which calico2cilium did not write (it carries no"
+                f" {_MANAGED_BY_TEXT} label); move it away or choose another directory; nothing was written"
+            )
         planned[target] = doc
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -428,6 +435,8 @@ def stale_outputs(directory: str, written: Iterable[Path]) -> list[Path]:
             out.append(path)
     return out
 
+
+_MANAGED_BY_TEXT = "app.kubernetes.io/managed-by: calico2cilium"
 
 _LEGACY_NAMES = ("ccnp-calico2cilium-profile-allow.yaml", "ccnp-calico2cilium-profile-allow.json")
 

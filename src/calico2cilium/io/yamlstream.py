@@ -97,11 +97,28 @@ def read_into(text: str, name: str, diagnostics: Sink) -> Iterator[RawDocument]:
 
 
 def _split(text: str) -> list[Chunk]:
-    starts = [m.start() for m in _DOCUMENT_START.finditer(text)]
+    starts = [_with_directives(text, m.start()) for m in _DOCUMENT_START.finditer(text)]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
-    bounds = [*starts, len(text)]
+    bounds = [*dict.fromkeys(starts), len(text)]
     return [Chunk(text.count("\n", 0, a), text[a:b]) for a, b in itertools.pairwise(bounds)]
+
+
+def _with_directives(text: str, start: int) -> int:
+    """Where the document whose ``---`` is at ``start`` begins: before the directives (``%YAML``,
+    ``%TAG``) just above its marker, which belong to it (a chunk holding only them is no document:
+    libyaml reports "did not find expected <document start>"). Blank and comment lines between
+    them go with them."""
+    begin = start
+    while begin > 0:
+        line_start = text.rfind("\n", 0, begin - 1) + 1
+        line = text[line_start : begin - 1]
+        if line.startswith("%"):  # a directive starts its line; an indented '%' is content
+            start = line_start
+        elif line.strip() and not line.lstrip().startswith("#"):
+            break
+        begin = line_start
+    return start
 
 
 def _collect(
@@ -254,10 +271,7 @@ def _read_json(text: str, name: str, diagnostics: Sink) -> Iterator[RawDocument]
     locator = JsonLocator(text)
     document = RawDocument(data, name, 0, locator, (0, 0))
     if duplicates:
-        diagnostics.extend(
-            Diagnostic("C2C108", Severity.ERROR, f"duplicate key {key!r} in JSON object", document.source())
-            for key in duplicates
-        )
+        diagnostics.extend(_json_duplicates(text, name, duplicates, document.source()))
         return iter(())
     # json.loads shares no container. The root's position is the first character that is not
     # blank, known without the locator.
@@ -268,6 +282,24 @@ def _read_json(text: str, name: str, diagnostics: Sink) -> Iterator[RawDocument]
         diagnostics.extend(problems)
         return iter(())
     return _expand(document, diagnostics)
+
+
+def _json_duplicates(text: str, name: str, keys: list[str], start: Source) -> list[Diagnostic]:
+    """C2C108 at each duplicate key of a JSON text. ``json.loads`` tells no position, so the text
+    is composed as YAML (which JSON is) to find them: only when it has duplicates, so the cost is
+    paid for a document refused anyway. Where YAML reads it otherwise, each is at ``start``."""
+    parsed = _parse(text)
+    found = sorted(
+        (found for built in parsed.documents for found in built.duplicates), key=lambda f: f[0].index
+    )
+    if parsed.error is None and len(found) == len(keys):
+        located = [(Source(name, mark.line + 1, mark.column + 1), str(key)) for mark, key in found]
+    else:
+        located = [(start, key) for key in keys]
+    return [
+        Diagnostic("C2C108", Severity.ERROR, f"duplicate key {key!r} in JSON object", source)
+        for source, key in located
+    ]
 
 
 def _check_structure(data: Any, document: RawDocument) -> list[Diagnostic]:

@@ -9,15 +9,19 @@ finding that concerns it, or it is reported (C2C414) like an unexplained differe
 
 What a finding concerns is read from neutral facts only, never from how the compiler works:
 
-- the input resource its position falls in (``ResourceIndex``: per file, by first line), in the
-  direction of the rule list it is positioned in, if any (``spec.ingress``, ``spec.egress``);
-- for C2C350 (a part of a direction failing closed), the policies its message names, whose subjects
-  it says are left in default deny; when it names no part (the whole direction) or not all of it
-  (``... and N more``), every subject of the direction it names;
+- its ``Diagnostic.scope``, where the compiler gives one (a C2C350 of a direction or a part of one
+  failing closed, a C2C352 of a policy a wider Deny shadows): the policies it names by their
+  resources' positions, whose subjects it narrows in its directions, or every subject of its
+  directions (a whole direction). A scope is all the finding concerns: its position is then only
+  where it is reported (a C2C350 is positioned at the policy being compiled when the budget ran
+  out, a C2C352 at its policy as a whole, which alone would read as a subject widened to its whole
+  namespace). Never its message: rewording a message must not change what is accepted;
+- else the input resource its position falls in (``ResourceIndex``: per file, by first line), in
+  the direction of the rule list it is positioned in, if any (``spec.ingress``, ``spec.egress``);
 - a FelixConfiguration's findings (failsafe ports, C2C232) concern every host subject, and a
   HostEndpoint's its own host subject; those of the node-local codes (``NODE_LOCAL``) only the
   traffic between a node and its own pods that Calico decides before any policy;
-- a finding with no position that names no resource concerns the traffic no resource decides:
+- a finding with no position and no scope concerns the traffic no resource decides:
   what Calico allows after every tier (the profiles).
 
 What a flow concerns is read with the verifier's *own* Calico semantics (the program of its
@@ -49,50 +53,75 @@ MAX_ROUNDS = 6
 findings explain at its decision point (``Attribution.explainable``), so the next question finds
 only unexplained narrowing: two questions suffice. The bound is a safety net (C2C415 past it)."""
 
-NAMES_ITS_SUBJECTS = frozenset({"C2C350"})
-"""Codes whose message names the policies whose subjects it narrows (a part of a direction left in
-default deny). Other codes name other resources as the rules a narrowed rule overlaps, not as the
-subjects it narrows, so their names are not read."""
-
 NODE_LOCAL = frozenset({"C2C324", "C2C342", "C2C343"})
 """Codes about the traffic between a node and its own pods, which Calico decides before (and
 whatever) the policies say (``CalicoProgram.always_allow``): their findings explain only flows
 Calico decided that way, at the subjects they concern."""
 
-_MORE = re.compile(r"\band \d+ more\b")
-_DIRECTION = re.compile(r"\bfor (ingress|egress)\b")
-
 
 def resource_label(data: Any) -> str | None:
     """``Kind ns/name`` of a resource given as a mapping (the form ``Origin.resource`` and the
     ``calico2cilium.io/source`` annotation use), or ``None``."""
+    return _label(data, data.get("kind") if isinstance(data, dict) else None)
+
+
+K8S_NETWORKING = "networking.k8s.io/"
+"""The API group of a Kubernetes NetworkPolicy (``apiVersion: networking.k8s.io/v1``)."""
+
+
+def resource_key(data: Any) -> str | None:
+    """How the attribution tells input resources apart: ``resource_label``, but a Kubernetes
+    NetworkPolicy is ``KubernetesNetworkPolicy ns/name`` (Calico's own name for its reading of
+    one), so that a finding on a Calico NetworkPolicy never concerns the Kubernetes NetworkPolicy
+    of the same namespace and name, nor the other way round. Calico's two API versions of one
+    policy (v3, crd v1) stay one resource, as the loader takes them."""
+    return _label(data, _kind(data))
+
+
+def _kind(data: Any) -> object:
+    """The kind ``resource_key`` names a resource by."""
     if not isinstance(data, dict):
         return None
+    kind, version = data.get("kind"), data.get("apiVersion")
+    if kind == "NetworkPolicy" and isinstance(version, str) and version.startswith(K8S_NETWORKING):
+        return "KubernetesNetworkPolicy"
+    return kind
+
+
+def _label(data: Any, kind: object) -> str | None:
+    if not isinstance(data, dict) or not isinstance(kind, str):
+        return None
     meta = data.get("metadata")
-    if not isinstance(meta, dict) or not isinstance(data.get("kind"), str) or not meta.get("name"):
+    if not isinstance(meta, dict) or not meta.get("name"):
         return None
     namespace = meta.get("namespace")
-    return f"{data['kind']} {namespace + '/' if namespace else ''}{meta['name']}"
+    return f"{kind} {namespace + '/' if namespace else ''}{meta['name']}"
 
 
 class ResourceIndex:
     """Which input resource a position falls in: per file, the resources by their first line
     (``kind: List`` items and top-level list items included), so a diagnostic anywhere inside a
-    resource finds it."""
+    resource finds it. Resources are named by ``resource_key``; a document with no name (no
+    kind, no ``metadata.name``) is in the index too, so that a position inside it falls in no
+    resource rather than in the one before it."""
 
-    def __init__(self, documents: Iterable[Any]) -> None:
+    def __init__(self, documents: Iterable[Any], unconverted: Iterable[Any] = ()) -> None:
         starts: dict[str, list[tuple[int, int, str]]] = {}
         self._documents: dict[tuple[str, int, int], Any] = {}
         """Each resource's document by its start, for positions inside it (two resources may
-        share a label: a Calico and a Kubernetes NetworkPolicy of one name)."""
-        for document in documents:
+        share a key: two documents of one object)."""
+        self._unconverted: set[tuple[str, int, int]] = set()
+        """The starts of the resources read but not converted (invalid, or given twice with
+        different content): a position inside one is in it, not in the resource before it."""
+        for document, converted in [*((d, True) for d in documents), *((d, False) for d in unconverted)]:
             raw = getattr(document, "raw", document)
-            label = resource_label(getattr(raw, "data", None))
-            if label is None:
-                continue
+            data = getattr(raw, "data", None)
+            label = (resource_key(data) if converted else unconverted_label(data)) or ""
             where = raw.source()
             starts.setdefault(where.file, []).append((where.line, where.column, label))
             self._documents[where.file, where.line, where.column] = raw
+            if not converted:
+                self._unconverted.add((where.file, where.line, where.column))
         self._starts = {file: sorted(rows) for file, rows in starts.items()}
 
     def _row(self, source: Any) -> tuple[int, int, str] | None:
@@ -100,7 +129,7 @@ class ResourceIndex:
             return None
         rows = self._starts.get(source.file, [])
         at = bisect.bisect_right(rows, (source.line, source.column, "\uffff"))
-        return rows[at - 1] if at else None
+        return rows[at - 1] if at and rows[at - 1][2] else None
 
     def resource_at(self, source: Any) -> str | None:
         row = self._row(source)
@@ -111,9 +140,41 @@ class ResourceIndex:
         row = self._row(source)
         return self._documents[source.file, row[0], row[1]] if row is not None else None
 
-    @property
-    def labels(self) -> set[str]:
-        return {label for rows in self._starts.values() for _, _, label in rows}
+    def unconverted_at(self, source: Any) -> bool:
+        """Whether ``source`` falls in a resource that was read but not converted."""
+        row = self._row(source)
+        return row is not None and (source.file, row[0], row[1]) in self._unconverted
+
+
+def unconverted_label(data: Any) -> str | None:
+    """``resource_key`` of a resource that was not converted, or ``Kind ns/?`` when its name
+    is missing or not a string (its quarantine is still there: C2C236)."""
+    label, kind = resource_key(data), _kind(data)
+    if label is not None or not isinstance(data, dict) or not isinstance(kind, str):
+        return label
+    meta = data.get("metadata")
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    return f"{kind} {namespace + '/' if isinstance(namespace, str) and namespace else ''}?"
+
+
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+"""A namespace name (a DNS label)."""
+
+
+def unconverted_scope(document: Any) -> str | None:
+    """The subjects a policy that was read but not converted could govern, for the findings on
+    it (its quarantine, C2C236, denies them): its namespace's (``metadata.namespace``, when it
+    is a valid name), else any namespace's (``""``: a GlobalNetworkPolicy, or a namespace that
+    is missing, so ``-n`` or kubectl's context decides it, or not valid). ``None``: not a policy."""
+    data = getattr(document, "data", None)
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind == "GlobalNetworkPolicy":
+        return ""
+    if kind != "NetworkPolicy":
+        return None
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    return namespace if isinstance(namespace, str) and _NAMESPACE.fullmatch(namespace) else ""
 
 
 def is_narrowing(diagnostic: Diagnostic) -> bool:
@@ -128,9 +189,9 @@ def is_narrowing(diagnostic: Diagnostic) -> bool:
 
 
 def policy_label(policy: CalicoPolicy) -> str | None:
-    """The input resource a Calico policy of the verifier's program was read from (labelled as
-    ``ResourceIndex`` labels it: from the document alone)."""
-    return resource_label(getattr(policy.ref.doc, "data", None))
+    """The input resource a Calico policy of the verifier's program was read from (named as
+    ``ResourceIndex`` names it, ``resource_key``: from the document alone)."""
+    return resource_key(getattr(policy.ref.doc, "data", None))
 
 
 @dataclass(frozen=True)
@@ -152,19 +213,26 @@ class _Reason:
     at: str | None
     """The resource the finding's position falls in."""
     resources: frozenset[str]
+    """The resource it is positioned in, if any (its rules' direction alone: ``side``)."""
+    narrows: frozenset[tuple[str, str]] = frozenset()
+    """The policies whose subjects it narrows, each with a direction it narrows them in (its
+    ``Diagnostic.scope``)."""
     scopes: frozenset[str] = frozenset()
     """Policies whose subject selection (not a rule) the finding is about: every subject they
     could select (their namespace; anything, for a global policy) in the directions they apply to."""
     directions: frozenset[str] = frozenset()
-    """Every subject of these directions (a C2C350 of a whole direction, or of a part it does not
-    name in full)."""
+    """Every subject of these directions (its ``Diagnostic.scope`` says so: a whole direction)."""
     hosts: bool = False
     """Every host subject (a FelixConfiguration's finding)."""
     profile: bool = False
-    """The traffic Calico allows after every tier (a finding with no position naming nothing)."""
-    unmodelled: str | None = None
-    """A finding on a policy the proof's programs leave out (its tier is not in the input: outside
-    the proof): every subject it could select, of this namespace (``""``: any)."""
+    """The traffic Calico allows after every tier (a finding with no position and no scope)."""
+    unconverted: frozenset[str] = frozenset()
+    """A finding on a policy that was not converted (in error: its quarantine, C2C236): every
+    subject it could govern, of this namespace (``""``: any; ``unconverted_scope``)."""
+    unmodelled: frozenset[str] = frozenset()
+    """A finding on policies the proof's programs leave out (their tier is not in the input: outside
+    the proof; not converted: ``unconverted``): every subject they could select, of these
+    namespaces (``""``: any)."""
     side: str | None = None
     """The direction of the rule list (``spec.ingress``, ``spec.egress``) the finding is positioned
     in: a rule decides only its own direction, so the finding explains the narrowed flows of its
@@ -176,15 +244,20 @@ class Attribution:
     docstring). ``findings``: the run's diagnostics (others than narrowing ones are ignored);
     ``documents``: the Calico input as read (``RawDocument`` or ``Document``)."""
 
-    def __init__(self, findings: Iterable[Diagnostic], documents: Sequence[Any]) -> None:
-        index = ResourceIndex(documents)
-        labels = index.labels
+    def __init__(
+        self, findings: Iterable[Diagnostic], documents: Sequence[Any], unconverted: Sequence[Any] = ()
+    ) -> None:
+        index = ResourceIndex(documents, unconverted)
         self.reasons: list[_Reason] = []
         for finding in findings:
             # The verifier's own findings (C2C4xx) report differences; they explain none.
             if is_narrowing(finding) and not finding.code.startswith("C2C4"):
-                self.reasons.append(_reason(finding, index, labels))
-        self.flagged = frozenset(r for reason in self.reasons for r in reason.resources | reason.scopes)
+                self.reasons.append(_reason(finding, index))
+        self.flagged = frozenset(
+            r
+            for reason in self.reasons
+            for r in (*reason.resources, *reason.scopes, *(name for name, _ in reason.narrows))
+        )
         self._regions: dict[tuple[int, str, str], tuple[CalicoProgram, list[Expr], Expr]] = {}
         """Per decision point: its program (held, so that its ``id`` is not reused by another while
         cached), each reason's region (held: ``evaluate``'s memo is keyed by node identity, so a
@@ -202,15 +275,17 @@ class Attribution:
         self._regions.clear()
         modelled = {policy_label(p) for program in programs for p in program.policies}
         for i, reason in enumerate(self.reasons):
-            at = reason.at
-            if at is None or at in modelled:
-                continue
-            kind, _, rest = at.partition(" ")
-            if kind == "GlobalNetworkPolicy":
-                self.reasons[i] = replace(reason, unmodelled="")
-            elif kind == "NetworkPolicy":
-                namespace = rest.partition("/")[0] if "/" in rest else default_namespace
-                self.reasons[i] = replace(reason, unmodelled=namespace)
+            on = {name for name, _ in reason.narrows}
+            if reason.finding.scope is None and reason.at is not None and not reason.unconverted:
+                on.add(reason.at)
+            spaces = set(reason.unconverted)
+            for resource in on - modelled:
+                kind, _, rest = resource.partition(" ")
+                if kind == "GlobalNetworkPolicy":
+                    spaces.add("")
+                elif kind in ("NetworkPolicy", "KubernetesNetworkPolicy"):
+                    spaces.add(rest.partition("/")[0] if "/" in rest else default_namespace)
+            self.reasons[i] = replace(reason, unmodelled=frozenset(spaces))
 
     def mark(self, policy: object) -> bool:
         """Whether a narrowing finding concerns ``policy`` (kept apart by ``symmetry.quotient``:
@@ -256,8 +331,8 @@ def _region(reason: _Reason, calico: CalicoProgram, subject: Any) -> Expr:
     named = [
         p.selects
         for p in calico.policies
-        if (label := policy_label(p)) in reason.resources
-        and (reason.side in (None, calico.direction) or label != reason.at)
+        if ((label := policy_label(p)) in reason.resources and reason.side in (None, calico.direction))
+        or (label, calico.direction) in reason.narrows
     ]
     if reason.finding.code in NODE_LOCAL:
         # Only the traffic Calico decides as node-local, before (and whatever) the policies say.
@@ -272,25 +347,40 @@ def _region(reason: _Reason, calico: CalicoProgram, subject: Any) -> Expr:
     if reason.profile:
         decided_before = or_(calico.always_allow, calico.always_deny)
         parts.append(and_(not_(decided_before), after_tiers(calico)))
-    if reason.unmodelled is not None:
-        parts.append(_in_namespace(reason.unmodelled) if reason.unmodelled else TRUE)
+    parts.extend(_in_namespace(namespace) if namespace else TRUE for namespace in sorted(reason.unmodelled))
     return or_(*parts)
 
 
-def _reason(finding: Diagnostic, index: ResourceIndex, labels: set[str]) -> _Reason:
+def _reason(finding: Diagnostic, index: ResourceIndex) -> _Reason:
     at = index.resource_at(finding.source)
-    resources = {at} if at is not None else set()
-    directions: frozenset[str] = frozenset()
-    if finding.code in NAMES_ITS_SUBJECTS:
-        resources |= {label for label in labels if _names(finding.message, label)}
-        if _MORE.search(finding.message) or "every pod a policy selects" in finding.message:
-            directions = frozenset(_DIRECTION.findall(finding.message)) or frozenset(("ingress", "egress"))
+    scope = finding.scope
+    if scope is not None:
+        # It says what it narrows; its position is only where it is reported (a C2C350 at the
+        # policy being compiled when the budget ran out is no finding on that policy's subject).
+        named = {index.resource_at(source) for source in scope.policies}
+        narrows = frozenset((name, d) for name in named if name is not None for d in scope.directions)
+        directions = frozenset(scope.directions) if scope.every else frozenset()
+        return _Reason(finding, at, frozenset(), narrows, directions=directions)
+    resources = frozenset({at}) if at is not None else frozenset()
     hosts = at is not None and at.startswith("FelixConfiguration ")
-    profile = at is None and not resources and not directions
+    profile = at is None
     document = index.document_at(finding.source)
     scopes = frozenset({at}) if at is not None and _on_subject(finding, document) else frozenset()
     side = _rule_side(finding, document) if at is not None and finding.code not in NODE_LOCAL else None
-    return _Reason(finding, at, frozenset(resources), scopes, directions, hosts, profile, side=side)
+    # A policy in error is not in the proof's programs: a finding on it (its quarantine) concerns
+    # every subject it could govern, as for a policy in a tier missing from the input.
+    spaces = unconverted_scope(document) if index.unconverted_at(finding.source) else None
+    unconverted = frozenset({spaces}) if spaces is not None else frozenset()
+    return _Reason(
+        finding,
+        at,
+        resources,
+        scopes=scopes,
+        hosts=hosts,
+        profile=profile,
+        unconverted=unconverted,
+        side=side,
+    )
 
 
 def _rule_side(finding: Diagnostic, document: Any) -> str | None:
@@ -333,20 +423,6 @@ def _on_subject(finding: Diagnostic, document: Any) -> bool:
 def _in_namespace(namespace: str) -> Expr:
     """The subject is a pod of ``namespace``."""
     return StrTest(Attr(SUBJECT, "nsname"), "eq", namespace)
-
-
-def _names(message: str, label: str) -> bool:
-    """Whether ``message`` names the resource ``label`` as a whole (not a prefix of a longer name:
-    ``NetworkPolicy shop/db`` is not named by ``NetworkPolicy shop/db2``)."""
-    start = message.find(label)
-    while start >= 0:
-        end = start + len(label)
-        before = message[start - 1] if start else " "
-        after = message[end] if end < len(message) else " "
-        if not before.isalnum() and not (after.isalnum() or after in "-./_"):
-            return True
-        start = message.find(label, start + 1)
-    return False
 
 
 def after_tiers(program: CalicoProgram) -> Expr:

@@ -97,7 +97,12 @@ def check_conversion(
     conversion's; ``convert`` adds those it made reading the input, C2C232 among them)."""
     expanded = len(result.expansions)
     given = list(result.diagnostics if findings is None else findings)
-    attribution = Attribution(given, result.loaded.documents if result.loaded is not None else [])
+    loaded = result.loaded
+    attribution = (
+        Attribution(given, loaded.documents, [*loaded.rejected, *loaded.refused])
+        if loaded is not None
+        else Attribution(given, [])
+    )
     if attribution:
         options.setdefault("narrowing", True)
         options.setdefault("attribute", attribution)

@@ -72,7 +72,10 @@ def render_text(result: VerifyResult) -> str:
         f"{proven}/{checked} subject partitions proven (both directions) in {result.seconds:.2f}s; "
         f"assumptions: pod CIDRs {list(a.pod_cidrs) or 'unknown'}, node CIDRs {_nodes(a.node_cidrs)}, "
         f"Cilium {a.cilium_version[0]}.{a.cilium_version[1]}, IPv{'/'.join(str(f) for f in a.families)}, "
-        f"Felix defaultEndpointToHostAction {a.calico_endpoint_to_host_action}"
+        f"Felix defaultEndpointToHostAction {a.calico_endpoint_to_host_action}, "
+        # verify/smt/axioms.py: a TCP, UDP or SCTP flow has a port of 1-65535 (port 0 is
+        # reserved; Cilium's port "0" means every port, so a deny listing ports never names it).
+        "TCP/UDP/SCTP ports 1-65535 (no flow to port 0)"
         + (
             f", the inventory's {len(a.services.specs)} Service object(s) as given (services matches)."
             if a.services is not None

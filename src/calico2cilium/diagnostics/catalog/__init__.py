@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from calico2cilium.diagnostics import Diagnostic, Severity, Source
+from calico2cilium.diagnostics import Diagnostic, Scope, Severity, Source
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,9 @@ NARROWING = frozenset(
 )
 """The codes whose ``CodeDoc.narrowing`` is set, listed in one place."""
 
-FAILS_CLOSED = frozenset({"C2C303", "C2C309", "C2C310", "C2C312", "C2C330", "C2C331", "C2C332", "C2C350"})
+FAILS_CLOSED = frozenset(
+    {"C2C303", "C2C309", "C2C310", "C2C312", "C2C315", "C2C330", "C2C331", "C2C332", "C2C350"}
+)
 """Error codes whose findings are warnings where the output fails closed (``make(narrowing=True)``:
 Cilium denies more than Calico, never allows more), so the output is written with exit 1."""
 
@@ -129,14 +131,22 @@ def make(
     *,
     narrowing: bool = False,
     widening: bool = False,
+    scope: Scope | None = None,
 ) -> Diagnostic:
     """A diagnostic for ``code`` at its catalogued severity. Unknown codes are a programming error.
     ``narrowing``: the output fails closed there (Cilium only denies more than Calico), so a
     refusal is a warning, not an error: the output is safe to apply (exit 1, written).
     ``widening``: the output allows more than Calico there, so it is an error (exit 2, nothing
-    written without --allow-partial) whatever the code's usual severity."""
+    written without --allow-partial) whatever the code's usual severity. ``scope``: what a
+    narrowing finding narrows where its position does not say it (``Diagnostic.scope``)."""
     return Diagnostic(
-        code, severity_of(code, narrowing=narrowing, widening=widening), message, source, hint, narrowing
+        code,
+        severity_of(code, narrowing=narrowing, widening=widening),
+        message,
+        source,
+        hint,
+        narrowing,
+        scope,
     )
 
 

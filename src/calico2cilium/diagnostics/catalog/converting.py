@@ -86,10 +86,14 @@ CODES = (
         "C2C301",
         "untranslatable-policy-stage",
         Severity.ERROR,
-        "A GlobalNetworkPolicy with doNotTrack, preDNAT or applyOnForward is not converted.",
+        "A GlobalNetworkPolicy with doNotTrack, preDNAT or applyOnForward is not converted for hosts.",
         "These policies act on host traffic before connection tracking, before DNAT, or on traffic"
         " forwarded through a host. Cilium has no policy stage at those points (docs/reference/semantics.md §3.1),"
-        " so there is no equivalent; the policy is left out of the output.",
+        " so there is no equivalent for host endpoints: the nodes whose host endpoints the policy selects"
+        " are kept in host default deny (C2C312). Felix never applies a doNotTrack or preDNAT policy to"
+        " pods, so it is left out of the output; an applyOnForward policy is a normal policy for pods"
+        " (felix/calc/event_sequencer.go, tierInfoToProtoTierInfo), so it is converted for them (and"
+        " without this error when its namespaceSelector or serviceAccountSelector keeps it off hosts).",
         failing=_np(
             "  selector: has(node-role)\n  doNotTrack: true\n  applyOnForward: true\n"
             "  ingress:\n    - action: Allow\n",
