@@ -261,6 +261,14 @@ def slow_l4(a: L4Set, b: L4Set, op: str) -> L4Set:
     return L4Set(slow_zip(a.ports, b.ports, op), slow_zip(a.icmp, b.icmp, op), others)
 
 
+def slow_l4_sort_key(s: L4Set) -> tuple[object, ...]:
+    ports = tuple(
+        (p, tuple((a, b, "" if c.is_full else repr(c.node)) for a, b, c in m.segments)) for p, m in s.ports
+    )
+    icmp = tuple((p, tuple((a, b, c.ranges) for a, b, c in m.segments)) for p, m in s.icmp)
+    return (ports, icmp, s.others.ranges)
+
+
 l4_sets = st.one_of(fields.map(lambda f: f.build()), st.sampled_from([L4Set.all(), L4Set.empty()]))
 
 
@@ -273,6 +281,9 @@ def test_l4_operations_match_the_general_walk(p: tuple[L4Set, L4Set]) -> None:
     # ``intersects``: its identical/full shortcuts and its memo, as the intersection's emptiness
     for _ in range(2):
         assert a.intersects(b) == b.intersects(a) == (not slow_l4(a, b, "and").is_empty)
+    # ``sort_key``, remembered, is the key built from the fields (for an equal copy too)
+    for s in (a, b, copy.deepcopy(a)):
+        assert s.sort_key() == slow_l4_sort_key(s)
     # memoised: asking again (or with equal copies) gives the same values
     a2, b2 = copy.deepcopy(a), copy.deepcopy(b)
     assert a2 & b2 == a & b and a2 - b2 == a - b

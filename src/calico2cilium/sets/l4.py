@@ -201,14 +201,7 @@ class L4Set:
 
     def sort_key(self) -> tuple[object, ...]:
         """A total order on L4 sets (for deterministic output), cheaper than ``str``."""
-        return (
-            tuple(
-                (p, tuple((a, b, "" if c.is_full else repr(c.node)) for a, b, c in m.segments))
-                for p, m in self.ports
-            ),
-            tuple((p, tuple((a, b, c.ranges) for a, b, c in m.segments)) for p, m in self.icmp),
-            self.others.ranges,
-        )
+        return _sort_key(self)
 
     def __str__(self) -> str:
         if self.is_full:
@@ -243,6 +236,19 @@ def _meet(a: tuple[tuple[int, M], ...], b: tuple[tuple[int, M], ...]) -> bool:
 
 # The ordering walk meets the same few L4 sets (each rule's, and the pieces left of "everything")
 # over and over, as equal values: memoise the operations it uses (values are immutable).
+
+
+@lru_cache(maxsize=1 << 12)
+def _sort_key(l4: L4Set) -> tuple[object, ...]:
+    """``L4Set.sort_key``, remembered: every sort of region cubes asks it of each cube's set."""
+    return (
+        tuple(
+            (p, tuple((a, b, "" if c.is_full else repr(c.node)) for a, b, c in m.segments))
+            for p, m in l4.ports
+        ),
+        tuple((p, tuple((a, b, c.ranges) for a, b, c in m.segments)) for p, m in l4.icmp),
+        l4.others.ranges,
+    )
 
 
 @lru_cache(maxsize=1 << 12)
