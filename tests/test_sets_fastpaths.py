@@ -136,7 +136,7 @@ def test_cubes_sharing_a_constraint_object(a: LabelCube, b: LabelCube, kc: KeyCo
     assert x.intersects(y) == (not slow_cube_and(x, y).is_empty)
     assert x & y == slow_cube_and(x, y)
     assert x - y == slow_cube_sub(x, y)
-    wider = LabelCube.of((*y.constraints, ("shared", kc | KeyConstraint.eq("w"))))
+    wider = LabelCube.of((*b.constraints, ("shared", kc | KeyConstraint.eq("w"))))
     assert x - wider == slow_cube_sub(x, wider)
 
 
