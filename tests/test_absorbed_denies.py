@@ -86,6 +86,38 @@ def test_without_absorption_the_same_input_keeps_a_narrowed_deny() -> None:
     assert any(t.startswith("guard ingress[0] Deny (narrowed by earlier rules early") for t in descriptions)
 
 
+def test_an_allow_past_its_budget_for_its_parts_is_tried_again_without_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An allow whose parts of absorbed Denies with another form take it past its own budget
+    (each part has its own, but the allow's is what is left after all of them) is not left out
+    (C2C350): those Denies are written in their other form (``_Absorbing.give_up``), which holds
+    the allow's part, and the allow is tried again without them."""
+    _both(monkeypatch, whole=False)
+    localize = structure._Absorbing.localize
+    tries: list[list[int]] = []
+
+    def spending(self: structure._Absorbing, walk: object, outcome: object, profile: bool) -> object:
+        found = localize(self, walk, outcome, profile)  # type: ignore[arg-type]
+        tries.append(list(self.tried))
+        if any(p not in self.whole for p in self.tried):
+            structure.charge(10**12)  # past any rule's budget
+        return found
+
+    monkeypatch.setattr(structure._Absorbing, "localize", spending)
+    # Of TCP only, the Deny narrowed by the earlier Allow has a form: absorbed with it as the other.
+    text = TEXT.replace("- action: Deny\n", "- action: Deny\n      protocol: TCP\n")
+    assert text != TEXT
+    result = convert(text=text, name="in.yaml")
+    assert [t for t in tries if t] and [] in tries  # tried with a part, then again without it
+    assert not any(d.code == "C2C350" for d in result.diagnostics)
+    descriptions = [s.get("description", "") for d in result.documents for s in d.get("specs", [])]
+    deny = [t for t in descriptions if "guard ingress[0] Deny" in t]
+    assert deny and not any("later rule would allow" in t for t in deny)  # written in its other form
+    proof = verify(result.loaded, result.documents, Assumptions())
+    assert proof.status == "equivalent", proof.render_text()
+
+
 EXAMPLES = int(os.environ.get("C2C_DIFFTEST_EXAMPLES", "30"))
 SEED = int(os.environ.get("C2C_DIFFTEST_SEED", "1"))
 

@@ -99,6 +99,31 @@ CASES = {
         "  ingress:\n  - {action: Deny, destination: {notSelector: bad == 'yes'}}\n  - {action: Allow}",
     )
     + _doc("GlobalNetworkSet", "bad", "  nets: [10.244.0.0/16]", labels=", labels: {bad: 'yes'}"),
+    # A named port on the local side resolves to the ports the pods picked by the selector's
+    # labels declare (named-port IP sets are filtered by the selector; network sets declare no
+    # ports): the unlabelled set holding every pod address adds the numeric port 53 for app=a
+    # pods, never their `http` (found by the random differential test: the output allowed it).
+    "local-named-port-by-labels-only": _doc(
+        "GlobalNetworkPolicy",
+        "p",
+        "  namespaceSelector: projectcalico.org/name == 'ns1'\n  ingress:\n"
+        "  - {action: Allow, protocol: TCP, source: {nets: [192.0.2.0/24]}, destination: {ports: [80]}}\n"
+        "  - action: Allow\n    protocol: TCP\n    source: {nets: [192.0.2.0/24]}\n"
+        "    destination: {selector: \"!(app == 'a')\", ports: [http, 53]}",
+    )
+    + _doc("GlobalNetworkSet", "pods", "  nets: [10.244.0.0/16]"),
+    # The same for a named port in notPorts of a Deny: an app=a pod, matched by address only,
+    # keeps its `http` port denied with the rest (Calico takes out only declared ports of the
+    # pods the selector picks by labels).
+    "local-named-not-port-by-labels-only": _doc(
+        "GlobalNetworkPolicy",
+        "p",
+        "  namespaceSelector: projectcalico.org/name == 'ns1'\n  ingress:\n"
+        "  - action: Deny\n    protocol: TCP\n"
+        "    destination: {selector: \"!(app == 'a')\", notPorts: [http]}\n"
+        "  - {action: Allow, protocol: TCP}",
+    )
+    + _doc("GlobalNetworkSet", "pods", "  nets: [10.244.0.0/16]"),
 }
 
 

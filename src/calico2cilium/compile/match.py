@@ -17,7 +17,7 @@ per-node Cilium peer form; ``compile/hosts.py`` warns where a selector picks one
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from calico2cilium import ir
 from calico2cilium.calico.selector import All, Eq, Selector, conjoin, negate, replace_all, replace_global
@@ -214,9 +214,12 @@ def side(
     notes: Diagnostics,
     *,
     remote: bool = True,
+    by_address: bool = True,
 ) -> Side:
     """The endpoints one rule side (``source`` or ``destination``) matches; ``remote`` for the
-    peer side (the other side is the policy's own endpoint). What was assumed goes to ``notes``."""
+    peer side (the other side is the policy's own endpoint). What was assumed goes to ``notes``.
+    Without ``by_address``, pods match a selector by their own labels only, not also by an address
+    inside the nets of a network set it picks: how a named port of the side matches them."""
     ips: IPSet | None = None
     if peer.nets or peer.not_nets:
         ips = (IPSet.from_cidrs(peer.nets) if peer.nets else IPSet.all()) - IPSet.from_cidrs(peer.not_nets)
@@ -270,7 +273,11 @@ def side(
         set_ips = set_ips - excluded
         if ips is not None:
             set_ips = set_ips & ips
-        if not set_ips.is_empty and _coverage(set_ips, cluster.pods, cluster, "pod", rule.origin, notes):
+        if (
+            by_address
+            and not set_ips.is_empty
+            and _coverage(set_ips, cluster.pods, cluster, "pod", rule.origin, notes)
+        ):
             # Every pod address is in the side's IP set: every pod matches by address, whatever
             # its labels (but X's own pods, where X's addresses were taken away).
             pods = _all_but(peer) if unscoped else LabelSet.all()
@@ -613,12 +620,50 @@ def rule_region(
     subjects = here.pods
     there = side(remote, policy, rule, cluster, notes)
     flows = remote_flows(rule, there)
+    parts = [(subjects, flows)]
+    if direction is ir.Direction.INGRESS and not _unscoped_not_selector(local, policy):
+        parts = _named_ports_by_labels(rule, policy, cluster, subjects, flows, there)
     cubes: list[Cube] = []
-    for s in subjects.cubes:
-        for p in there.peers():
-            if not flows.is_empty:
-                cubes.append(Cube(s, p, flows))
+    for pods, part in parts:
+        for s in pods.cubes:
+            for p in there.peers():
+                if not part.is_empty:
+                    cubes.append(Cube(s, p, part))
     return Region.of(cubes)
+
+
+def _named_ports_by_labels(
+    rule: ir.Rule, policy: ir.Policy, cluster: Ranges, subjects: LabelSet, flows: L4Set, there: Side
+) -> list[tuple[LabelSet, L4Set]]:
+    """An ingress rule's own pods and flows where its destination names ports: a named port (in
+    ``ports`` or ``notPorts``) resolves to the (address, port) pairs of the endpoints the side's
+    positive selector picks by their labels (felix/calc/rule_scanner.go: named-port IP sets are
+    built from the endpoints' declared ports, filtered by the selector; network sets declare
+    none), so a pod matched only by an address inside a picked network set's nets matches the
+    numeric ports alone (docs/reference/semantics.md §1.4). Before, such a pod was allowed its
+    named port too: the verifier found the flow (Calico denies it, the output allowed it)."""
+    m = rule.l4
+    if not any(_is_named(p) for p in (*m.dst_ports, *m.not_dst_ports)):
+        return [(subjects, flows)]
+    own = side(rule.destination, policy, rule, cluster, Diagnostics(), remote=False, by_address=False).pods
+    by_address = subjects - own
+    if by_address.is_empty:
+        return [(subjects, flows)]
+    parts = [(own, flows)]
+    numeric = tuple(p for p in m.dst_ports if not _is_named(p))
+    if numeric or not m.dst_ports:
+        # ``ports`` named only: nothing left for the pods matched by address.
+        plain = replace(
+            m, dst_ports=numeric, not_dst_ports=tuple(p for p in m.not_dst_ports if not _is_named(p))
+        )
+        parts.append((by_address, remote_flows(replace(rule, l4=plain), there)))
+    return parts
+
+
+def _is_named(port: int | str) -> bool:
+    """A named port of a Calico ``ports`` list (not ``80``, ``"80"`` or ``"8000:8080"``)."""
+    text = str(port)
+    return not (text.isdigit() or (":" in text and all(p.isdigit() for p in text.split(":", 1))))
 
 
 __all__ = ["LabelCube", "Ranges", "family_of", "l4", "policy_subject", "remote_flows", "rule_region", "side"]

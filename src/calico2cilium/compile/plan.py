@@ -230,8 +230,6 @@ def _why(outcome: Outcome) -> str:
         parts.append(f"earlier rules {_named(outcome.narrowers)}")
     if outcome.tiers:
         parts.append(f"the end of tier {', '.join(outcome.tiers)}")
-    if outcome.later:
-        parts.append(f"later partly narrowed Denies {_named(outcome.later)} (C2C353)")
     return f" (narrowed by {' and '.join(parts)})" if parts else ""
 
 
@@ -264,7 +262,12 @@ def _structural(
             if outcome.entry.position in partly:
                 kept_out = _named(partly[outcome.entry.position]) or UNNAMED_TAKERS
                 note += f" (also denied where {kept_out} allowed it, C2C353)"
-            if outcome.left_out:
+            if outcome.left_out and outcome.met:
+                note += (
+                    " (only its flows of the protocols Cilium names by port, and the later allows'"
+                    " flows Cilium can name; those allows lose the rest)"
+                )
+            elif outcome.left_out:
                 note += " (only its flows of the protocols Cilium names by port; allows lose the rest)"
             if outcome.cubes:
                 bound = () if outcome.taken is None else outcome.wide

@@ -9,8 +9,10 @@ direction, with ``M(r)`` a rule's region within its policy's subject:
   allows meet it;
 * an Allow is allowed as written when no earlier Pass of its tier meets ``M(a)`` where a later
   tier selects the subject (elsewhere what the Pass sends on goes to the namespace profile, which
-  allows it), no Deny left out (no Cilium form) meets it, and no earlier Deny-default tier can
-  drop part of it at its end (a test on subject label cubes); else narrowed by exactly those;
+  allows it), no earlier Deny's part with no Cilium form meets it, and no earlier Deny-default
+  tier can drop part of it at its end (a test on subject label cubes); else narrowed by exactly
+  those (or, past such a Deny, by the Deny's whole reach where that is shorter, or not at all
+  where the Deny's rule can deny its part: ``_past_left_out``);
 * a Pass becomes an allow of what the namespace profile allows after it, for the subjects in
   Cilium's default deny that no later tier selects: a policy whose subjects never meet the end
   of a tier keeps default deny off (``Structure.closed`` lists the others).
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Final
 
@@ -82,14 +84,14 @@ class Outcome:
     tiers: tuple[str, ...] = ()
     left_out: tuple[Cube, ...] = ()
     """A Deny's part with no Cilium form (not in ``cubes``): the allows that meet it lose it."""
+    met: bool = False
+    """A Deny with a ``left_out`` part whose ``cubes`` also hold the later allows' parts of it
+    that have a Cilium form (``_LeftOuts.parts``): those allows keep them."""
     absorbed: bool = False
     """A Deny said by default deny and, where later allows meet it, by ``cubes`` (``Absorbed``)."""
     other: tuple[Cube, ...] = ()
     """An absorbed Deny's other exact writing, ``D(d)`` (``Absorbed.narrowed``): the emitter
     writes the shorter."""
-    later: tuple[object, ...] = ()
-    """Rules after this one (partly narrowed Denies, C2C353) whose part with no Cilium form this
-    rule lost too: Cilium's deny wins where Calico's order would let this rule decide first."""
     taken: tuple[Cube, ...] | None = None
     """A Deny's upper bound: what of ``wide`` (its region) the rules before it take (``_bound``).
     Any flow of ``wide`` outside ``taken`` may be denied too, so the emitter may write ``cubes``
@@ -97,7 +99,7 @@ class Outcome:
 
     @property
     def as_written(self) -> bool:
-        return not self.narrowers and not self.tiers and not self.left_out and not self.later
+        return not self.narrowers and not self.tiers and not self.left_out
 
 
 def _entry_subject(item: tuple[Cube, object]) -> LabelCube:
@@ -601,7 +603,7 @@ def compile_structure(
                 Outcome(entry, Action.DENY, cubes, entry.cubes, narrowers, (), rest, taken=taken)
             )
     gone = _Absorbing(out.absorbed, expressible)
-    unsaid = _LeftOuts(left_out)
+    unsaid = _LeftOuts(left_out, expressible)
     for entry in walk.entries:
         if entry.action is Action.ALLOW:
             working_on(entry.policy)
@@ -634,6 +636,7 @@ def compile_structure(
             outcome = _within_budget(out, walk, entry, unsaid, gone, upto[index])
             if outcome is not None:
                 out.profile.append(outcome)
+    out.outcomes = unsaid.outcomes(out.outcomes)
     out.outcomes.extend(gone.outcomes(walk, out.partly))
     return out
 
@@ -745,6 +748,17 @@ def _weight(cubes: Sequence[Cube]) -> int:
             if not every and segments and segments[0][0] != 0:
                 total += sum(b - a + 1 for a, b, _ in segments) // ICMP_TYPES_PER_RULE
     return total
+
+
+def _lists_icmp(cubes: Sequence[Cube]) -> bool:
+    """Whether ``cubes`` hold more than ``ICMP_TYPES_PER_RULE`` types of an ICMP family: a deny
+    names each type apart (``cilium/ports.py``), every type too (type 0 is every type only in an
+    allow)."""
+    return any(
+        sum(b - a + 1 for a, b, _ in types.segments) > ICMP_TYPES_PER_RULE
+        for cube in cubes
+        for _, types in cube.l4.icmp
+    )
 
 
 def _later_meeting(walk: Walk, entry: Entry, limit: int) -> int:
@@ -889,15 +903,41 @@ class _LeftOuts:
     up the ones meeting it (a scan of them all per allow grew with the square of the input: a
     10,000-document mix spent most of its time there)."""
 
-    def __init__(self, left_out: Sequence[LeftOut]) -> None:
+    def __init__(self, left_out: Sequence[LeftOut], expressible: Expressible) -> None:
         self.left_out = left_out
+        self.expressible = expressible
         self.index = RuleIndex(((c, g) for g in left_out for c in g.cubes), _entry_position)
+        self.parts: dict[int, list[Cube]] = {}
+        """Per Deny (its position), the later allows' parts of its ``LeftOut`` that have a Cilium
+        form (an allow of ICMP type 8 meeting "every ICMP type but 3"): denied by the Deny's own
+        rule instead of taken out of each allow (``_past_left_out``)."""
 
-    def meeting(self, pieces: Sequence[Cube]) -> list[LeftOut]:
-        """The left-out parts meeting ``pieces``, in Calico's order (the look-up is charged)."""
+    def outcomes(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """``outcomes`` with each Deny's recorded ``parts`` added to its cubes (merged where that
+        is within a rule's budget: the parts as recorded are as exact)."""
+        if not self.parts:
+            return outcomes
+        out: list[Outcome] = []
+        for outcome in outcomes:
+            parts = self.parts.get(outcome.entry.position) if outcome.action is Action.DENY else None
+            if parts:
+                try:
+                    with _rule_budget(len(parts)):
+                        merged = _tidy(list(parts))
+                except OwnBudgetExceeded:
+                    merged = parts
+                if not self.expressible(merged):  # merging can make a cube Cilium cannot say
+                    merged = parts
+                outcome = replace(outcome, cubes=(*outcome.cubes, *merged), met=True)
+            out.append(outcome)
+        return out
+
+    def meeting(self, pieces: Sequence[Cube], before: int | None = None) -> list[LeftOut]:
+        """The left-out parts meeting ``pieces`` (of the Denies before position ``before``, if
+        given), in Calico's order (the look-up is charged)."""
         if not self.left_out or not pieces:
             return []
-        return self.index.meeting(pieces)
+        return self.index.meeting(pieces, before=before)
 
 
 @dataclass(frozen=True, slots=True)
@@ -920,6 +960,33 @@ class _Absorbing:
         """Absorbed Denies (their positions) written in their other form after all (``D(d)``, or
         partly narrowed): an allow's look-up of its part ran past the work it may take."""
         self.index = RuleIndex(((c, a) for a in absorbed for c in a.reach), _entry_position)
+        self._taken: dict[int, CubeIndex[Cube]] = {}
+        self.tried: list[int] = []
+        """The Denies with another form whose part the allow being localized looked for."""
+
+    def give_up(self) -> bool:
+        """Write the Denies with another form whose part the last allow looked for in that form
+        (``whole``), so that the allow, past its budget, can be tried again without their parts:
+        absorbing never leaves an allow out. Whether there was any."""
+        new = [p for p in self.tried if p not in self.whole]
+        self.whole.update(new)
+        self.tried = []
+        return bool(new)
+
+    def taken_by(self, gone: Absorbed) -> CubeIndex[Cube] | None:
+        """What the rules before the absorbed Deny take of its region (``Absorbed.taken``), indexed
+        once per Deny (``None`` when it was past the Deny's budget): an allow's part of the Deny
+        subtracts it through this index instead of looking up, in every Allow of the direction,
+        the rules before the Deny that meet the part (that look-up scanned thousands of
+        candidates for a broad part, and ran past the work an allow may spend on it)."""
+        if gone.taken is None:
+            return None
+        found = self._taken.get(gone.entry.position)
+        if found is None:  # not charged: as long as ``taken``, which the Deny's budget paid for
+            found = cube_index(subject_key(c.subject for c in gone.taken))
+            found.add(gone.taken)
+            self._taken[gone.entry.position] = found
+        return found
 
     def meeting(self, pieces: Sequence[Cube], before: int | None) -> list[Absorbed]:
         """The absorbed Denies (before position ``before``, if given) whose reach meets ``pieces``,
@@ -943,11 +1010,13 @@ class _Absorbing:
         # of what it has left now (the rest is its own), at most ``PIECE_WORK`` each.
         room = left()
         share = None if room is None else room // 2
+        self.tried = []
         for gone in hits:
             d = gone.entry
             if d.position in self.whole:
                 continue  # written whole: its form holds D(d), so this allow's part
             if gone.narrowed or gone.partly:
+                self.tried.append(d.position)
                 # Past its share, such a Deny is written in its other form, and the allow stays
                 # within its own budget.
                 before = left()
@@ -985,9 +1054,7 @@ class _Absorbing:
         # taken ``R(b)`` may hold flows an earlier Allow allows: then no wide form.
         narrowers = (*outcome.narrowers, *named)
         wide = kept if taken_out else outcome.wide
-        return Outcome(
-            outcome.entry, outcome.action, kept, wide, narrowers, outcome.tiers, later=outcome.later
-        )
+        return Outcome(outcome.entry, outcome.action, kept, wide, narrowers, outcome.tiers)
 
     def _part(self, walk: Walk, gone: Absorbed, cubes: tuple[Cube, ...]) -> tuple[Cube, ...] | _Denied | None:
         """What the absorbed Deny ``gone`` does to an allow's ``cubes``: nothing (``None``), the
@@ -1003,9 +1070,16 @@ class _Absorbing:
         fewer = subtract_cubes(cubes, gone.reach)
         if len(fewer) <= len(cubes) and (not fewer or self.expressible(fewer)):
             return tuple(fewer)
-        takers = walk.takers(part, d)
-        if takers:
-            part = subtract_cubes(part, _taken(walk, takers))
+        # A Deny with another form: through its own takers' index, within the part's work
+        # (``PIECE_WORK``); a plain absorbed Deny's part is charged to the allow, and the look-up
+        # of the rules meeting the part is the cheaper there.
+        taken = self.taken_by(gone) if gone.narrowed or gone.partly else None
+        if taken is not None:
+            part = taken.subtract(part)
+        else:
+            takers = walk.takers(part, d)
+            if takers:
+                part = subtract_cubes(part, _taken(walk, takers))
         if not part:
             return None
         rest: list[Cube] = []
@@ -1119,15 +1193,20 @@ def _within_budget(
     """``_narrowed`` within the rule's work budget; past it the rule is left out (recorded in
     ``Structure.too_complex``: Cilium denies what it allowed)."""
     size = walk.size(entry) if entry.position >= 0 else len(entry.cubes)
-    try:
-        with _rule_budget(size):
-            outcome = _narrowed(walk, entry, left_out, closed)
-            if outcome is not None:
-                outcome = absorbed.localize(walk, outcome, closed is not None)
-            return outcome
-    except OwnBudgetExceeded as exceeded:
-        out.too_complex.append((entry, exceeded.err))
-        return None
+    while True:
+        try:
+            with _rule_budget(size):
+                outcome = _narrowed(walk, entry, left_out, closed)
+                if outcome is not None:
+                    outcome = absorbed.localize(walk, outcome, closed is not None)
+                return outcome
+        except OwnBudgetExceeded as exceeded:
+            # Its parts of absorbed Denies with another form may have taken it past: those are
+            # written in that form instead, and it is tried once more without them.
+            if absorbed.give_up():
+                continue
+            out.too_complex.append((entry, exceeded.err))
+            return None
 
 
 def closed_denied(walk: Walk, cubes: Sequence[Cube], closed: Sequence[Cube]) -> tuple[Cube, ...] | None:
@@ -1229,20 +1308,61 @@ def _narrowed(
         if tier.default is DefaultAction.DENY and pieces and walk.end_of_tier_risk(pieces, index):
             tiers.append(tier.name)
             pieces = walk.past_tier(pieces, index)
-    later: list[object] = []
-    for gone in left_out.meeting(pieces):
+    # Only the Denies before the rule: a Deny after it never decides a flow of its region (the
+    # rule decided it, or an earlier Pass sent it where the Deny cannot see it: design note,
+    # "Allows"), so its part is no flow Calico denies there. (A partly narrowed Deny's part, C2C353,
+    # holds flows the earlier rules allowed: taken out of them, it only denied more.)
+    reached: list[Cube] = []  # the left-out Denies' reaches taken out whole
+    for gone in left_out.meeting(pieces, entry.position if entry.position >= 0 else None):
         charge(len(pieces))  # the test below, counted against the rule's budget
         if pieces and any(a.intersects(b) for a in gone.cubes for b in pieces):
-            # A Deny after this rule meets it only where it is partly narrowed (C2C353): its
-            # rest also denies what this rule allowed first.
-            after = 0 <= entry.position < gone.entry.position
-            (later if after else narrowers).append(gone.entry.rule)
-            pieces = subtract_cubes(pieces, gone.cubes)
+            kept, reach = _past_left_out(walk, pieces, gone, left_out)
+            if kept is not pieces:  # else the Deny's rule denies the allow's part of it
+                narrowers.append(gone.entry.rule)
+                pieces = kept
+            reached.extend(reach)
     if not pieces:
         return None
-    if not narrowers and not tiers and not restricted and not later:
+    if not narrowers and not tiers and not restricted:
         return Outcome(entry, entry.action, entry.cubes, entry.cubes)
+    if reached:  # ``wide - cubes`` must stay what Calico denies: it loses the reaches too
+        wide = tuple(subtract_cubes(wide, reached))
     cubes = tuple(_tidy(list(Region.of(pieces).cubes)))
     if tiers:  # no wide form (above): ``wide - cubes`` holds flows an earlier tier allows
         wide = cubes
-    return Outcome(entry, entry.action, cubes, wide, tuple(narrowers), tuple(tiers), later=tuple(later))
+    return Outcome(entry, entry.action, cubes, wide, tuple(narrowers), tuple(tiers))
+
+
+def _past_left_out(
+    walk: Walk, pieces: list[Cube], gone: LeftOut, left_out: _LeftOuts
+) -> tuple[list[Cube], list[Cube]]:
+    """An allow's ``pieces`` past a Deny's part with no Cilium form (``LeftOut``) (``pieces``
+    itself when it loses nothing), and what was taken out whole. The allow loses the Deny's whole reach ``R(d)`` where that leaves fewer
+    cubes than it has; else, where its part of the ``LeftOut`` has a short Cilium form (an allow
+    of ICMP type 8 meeting "every ICMP type but 3"; not a list of ICMP types, which a deny names
+    one by one: ``_lists_icmp``), the Deny's rule denies that part (``_LeftOuts.parts``) and the allow keeps its cubes; else it loses ``R(d)`` or the part with
+    no form, whichever leaves fewer cubes.
+
+    ``R(d)`` holds no flow the allow decides (it comes after the Deny, which decides every flow of
+    ``R(d)`` that reaches it): what the allow loses of it that an earlier Allow allows, that
+    Allow allows itself, and the rest the Deny's own rule denies (as for an absorbed Deny: design
+    note, "Absorbed denies"). The part denied lies in the ``LeftOut``, which Calico denies (a
+    partly narrowed Deny's, C2C353: which Cilium denies anyway). A Deny after many Allows leaves
+    only their pieces of its part with no form: an allow losing that kept exactly those pieces,
+    one spec each."""
+    try:
+        reach = walk.reach(gone.entry)
+    except OwnBudgetExceeded:
+        reach = None
+    fewer = None if reach is None else subtract_cubes(pieces, reach)
+    if fewer is not None and reach is not None and len(fewer) < len(pieces):
+        return fewer, reach
+    part = [h for p in pieces for c in gone.cubes if (h := p & c) is not None]
+    charge(len(part))
+    if left_out.expressible(part) and not _lists_icmp(part):
+        left_out.parts.setdefault(gone.entry.position, []).extend(part)
+        return pieces, []
+    cut = subtract_cubes(pieces, gone.cubes)
+    if fewer is not None and reach is not None and len(fewer) < len(cut):
+        return fewer, reach
+    return cut, []
