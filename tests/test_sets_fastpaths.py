@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import FrozenInstanceError
 from typing import Any, TypeVar
 
 from hypothesis import given, settings
@@ -21,7 +22,7 @@ from calico2cilium.sets import IntervalSet, KeyConstraint, L4Set, LabelCube
 from calico2cilium.sets.coset import CoSet
 from calico2cilium.sets.ipsets import IPSet
 from calico2cilium.sets.labels import ANY, merge_cubes
-from calico2cilium.sets.peers import NetPeer, PeerCube, peer_and, peer_cut, peer_intersects, peer_sub
+from calico2cilium.sets.peers import NetPeer, PeerCube, PodPeer, peer_and, peer_cut, peer_intersects, peer_sub
 from calico2cilium.sets.piecewise import Piecewise
 from calico2cilium.sets.ports import NameCell, _apply
 from calico2cilium.sets.regions import Cube
@@ -129,9 +130,41 @@ def test_cut_is_the_difference_of_meeting_cubes(
 @FAST
 @given(label_cubes, label_cubes, key_constraints)
 def test_cubes_sharing_a_constraint_object(a: LabelCube, b: LabelCube, kc: KeyConstraint) -> None:
-    """``intersects`` skips the test of a constraint both cubes hold as one object."""
+    """``intersects``, ``&`` and ``cut`` skip the operations on a constraint both cubes hold as
+    one object (and ``cut`` those on a key whose constraint ``other``'s holds)."""
     x, y = (LabelCube.of((*c.constraints, ("shared", kc))) for c in (a, b))
     assert x.intersects(y) == (not slow_cube_and(x, y).is_empty)
+    assert x & y == slow_cube_and(x, y)
+    assert x - y == slow_cube_sub(x, y)
+    wider = LabelCube.of((*b.constraints, ("shared", kc | KeyConstraint.eq("w"))))
+    assert x - wider == slow_cube_sub(x, wider)
+
+
+def slow_region_cut(a: Cube, b: Cube) -> list[Cube]:
+    """The three-part difference of meeting cubes, every part built whether needed or not."""
+    peer = peer_and(a.peer, b.peer)
+    assert peer is not None
+    subject = slow_cube_and(a.subject, b.subject)
+    out = [Cube(s, a.peer, a.l4) for s in slow_cube_sub(a.subject, b.subject)]
+    out.extend(Cube(subject, p, a.l4) for p in peer_sub(a.peer, b.peer))
+    rest = slow_l4(a.l4, b.l4, "sub")
+    if not rest.is_empty:
+        out.append(Cube(subject, peer, rest))
+    return out
+
+
+@FAST
+@given(pairs(label_cubes), pairs(peer_cubes), pairs(l4_sets))
+def test_region_cut_builds_only_what_it_returns(
+    subjects: tuple[LabelCube, LabelCube], peers: tuple[PeerCube, PeerCube], l4s: tuple[L4Set, L4Set]
+) -> None:
+    """``Cube.cut`` builds the common subject and peer only for the pieces that hold them, and
+    ``Cube.intersects`` tests the peer inline: both as the plain computation."""
+    a, b = (Cube(s, p, flows) for s, p, flows in zip(subjects, peers, l4s, strict=True))
+    meets = peer_intersects(a.peer, b.peer) and a.subject.intersects(b.subject) and a.l4.intersects(b.l4)
+    assert a.intersects(b) == meets
+    if meets:
+        assert a.cut(b) == slow_region_cut(a, b)
 
 
 @FAST
@@ -228,6 +261,14 @@ def slow_l4(a: L4Set, b: L4Set, op: str) -> L4Set:
     return L4Set(slow_zip(a.ports, b.ports, op), slow_zip(a.icmp, b.icmp, op), others)
 
 
+def slow_l4_sort_key(s: L4Set) -> tuple[object, ...]:
+    ports = tuple(
+        (p, tuple((a, b, "" if c.is_full else repr(c.node)) for a, b, c in m.segments)) for p, m in s.ports
+    )
+    icmp = tuple((p, tuple((a, b, c.ranges) for a, b, c in m.segments)) for p, m in s.icmp)
+    return (ports, icmp, s.others.ranges)
+
+
 l4_sets = st.one_of(fields.map(lambda f: f.build()), st.sampled_from([L4Set.all(), L4Set.empty()]))
 
 
@@ -237,6 +278,12 @@ def test_l4_operations_match_the_general_walk(p: tuple[L4Set, L4Set]) -> None:
     a, b = p
     for op, fast in (("and", a & b), ("or", a | b), ("sub", a - b)):
         assert fast == slow_l4(a, b, op), op
+    # ``intersects``: its identical/full shortcuts and its memo, as the intersection's emptiness
+    for _ in range(2):
+        assert a.intersects(b) == b.intersects(a) == (not slow_l4(a, b, "and").is_empty)
+    # ``sort_key``, remembered, is the key built from the fields (for an equal copy too)
+    for s in (a, b, copy.deepcopy(a)):
+        assert s.sort_key() == slow_l4_sort_key(s)
     # memoised: asking again (or with equal copies) gives the same values
     a2, b2 = copy.deepcopy(a), copy.deepcopy(b)
     assert a2 & b2 == a & b and a2 - b2 == a - b
@@ -264,3 +311,22 @@ def slow_merge_cubes(cubes: list[LabelCube]) -> list[LabelCube]:
 @given(st.lists(label_cubes, max_size=6))
 def test_merge_cubes_builds_normal_cubes(cubes: list[LabelCube]) -> None:
     assert merge_cubes(cubes) == slow_merge_cubes(cubes)
+
+
+@FAST
+@given(label_cubes, peer_cubes, l4_sets)
+def test_fast_initialisers_build_the_generated_values(subject: LabelCube, peer: PeerCube, l4: L4Set) -> None:
+    """``LabelCube``, ``Cube`` and ``PodPeer`` set their slots directly (``sets/slots.py``): the
+    values, hashes and reprs are the dataclass ones, and they stay frozen."""
+    cube = Cube(subject, peer, l4)
+    assert (cube.subject, cube.peer, cube.l4) == (subject, peer, l4)
+    assert cube == copy.deepcopy(cube) and hash(cube) == hash((subject, peer, l4))
+    copied = LabelCube(subject.constraints, subject.is_empty)
+    assert copied == subject and hash(copied) == hash((subject.constraints, subject.is_empty))
+    assert repr(PodPeer(subject)) == f"PodPeer(labels={subject!r})"
+    for obj, name in ((cube, "l4"), (copied, "constraints"), (PodPeer(subject), "labels")):
+        try:
+            setattr(obj, name, None)
+        except FrozenInstanceError:
+            continue
+        raise AssertionError(f"{type(obj).__name__} is not frozen")

@@ -144,11 +144,12 @@ class L4Set:
         return self == _ALL
 
     def intersects(self, other: L4Set) -> bool:
-        return (
-            self.others.intersects(other.others)
-            or _meet(self.ports, other.ports)
-            or _meet(self.icmp, other.icmp)
-        )
+        # Shortcuts: an identical operand, or the full set (which meets any non-empty set).
+        if self is other or other is _ALL:
+            return not self.is_empty
+        if self is _ALL:
+            return not other.is_empty
+        return _meets(self, other)
 
     # Shortcuts: an identical operand, or the full set (the form is normal, so these are exact).
 
@@ -200,14 +201,7 @@ class L4Set:
 
     def sort_key(self) -> tuple[object, ...]:
         """A total order on L4 sets (for deterministic output), cheaper than ``str``."""
-        return (
-            tuple(
-                (p, tuple((a, b, "" if c.is_full else repr(c.node)) for a, b, c in m.segments))
-                for p, m in self.ports
-            ),
-            tuple((p, tuple((a, b, c.ranges) for a, b, c in m.segments)) for p, m in self.icmp),
-            self.others.ranges,
-        )
+        return _sort_key(self)
 
     def __str__(self) -> str:
         if self.is_full:
@@ -241,7 +235,25 @@ def _meet(a: tuple[tuple[int, M], ...], b: tuple[tuple[int, M], ...]) -> bool:
 
 
 # The ordering walk meets the same few L4 sets (each rule's, and the pieces left of "everything")
-# over and over, as equal values: memoise the two operations it uses (values are immutable).
+# over and over, as equal values: memoise the operations it uses (values are immutable).
+
+
+@lru_cache(maxsize=1 << 12)
+def _sort_key(l4: L4Set) -> tuple[object, ...]:
+    """``L4Set.sort_key``, remembered: every sort of region cubes asks it of each cube's set."""
+    return (
+        tuple(
+            (p, tuple((a, b, "" if c.is_full else repr(c.node)) for a, b, c in m.segments))
+            for p, m in l4.ports
+        ),
+        tuple((p, tuple((a, b, c.ranges) for a, b, c in m.segments)) for p, m in l4.icmp),
+        l4.others.ranges,
+    )
+
+
+@lru_cache(maxsize=1 << 12)
+def _meets(a: L4Set, b: L4Set) -> bool:
+    return a.others.intersects(b.others) or _meet(a.ports, b.ports) or _meet(a.icmp, b.icmp)
 
 
 @lru_cache(maxsize=1 << 12)

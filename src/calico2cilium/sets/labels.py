@@ -21,6 +21,7 @@ from typing import Final
 from calico2cilium.sets.budget import charge
 from calico2cilium.sets.coset import CoSet
 from calico2cilium.sets.index import CubeIndex, pick_key
+from calico2cilium.sets.slots import slot_setter
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +202,12 @@ class LabelCube:
     _hash: int | None = field(default=None, init=False, repr=False, compare=False)
     """``hash(self)``, once computed: cubes are grouped and looked up by value often."""
 
+    def __init__(self, constraints: Constraints = (), empty_marker: bool = False) -> None:
+        """The generated initialiser, faster (``slots.py``)."""
+        _set_constraints(self, constraints)
+        _set_empty_marker(self, empty_marker)
+        _set_cube_hash(self, None)
+
     def __hash__(self) -> int:
         h = self._hash
         if h is None:
@@ -266,10 +273,14 @@ class LabelCube:
         while i < na and j < nb:
             ka, kb = a[i][0], b[j][0]
             if ka == kb:
-                kc = a[i][1] & b[j][1]
-                if kc.is_empty:
-                    return _EMPTY_CUBE
-                out.append((ka, kc))  # a subset of a non-ANY constraint is not ANY
+                x, y = a[i][1], b[j][1]
+                if x is y:  # one shared constraint (``_equal_to``, ``_shared``): its own AND
+                    out.append(a[i])
+                else:
+                    kc = _and(x, y)
+                    if not kc.absent and kc.values.is_empty:
+                        return _EMPTY_CUBE
+                    out.append((ka, kc))  # a subset of a non-ANY constraint is not ANY
                 i += 1
                 j += 1
             elif ka < kb:
@@ -329,14 +340,25 @@ class LabelCube:
         # No constraint built here is ANY (``okc`` is not) or empty (``outside`` is checked, and
         # ``mine & okc`` meets since the cubes intersect): a sorted tuple is the normal form.
         out: list[LabelCube] = []
-        current = dict(self.constraints)
+        # ``current``: the part of ``self`` agreeing with ``other`` on the keys done so far, as
+        # its sorted constraints; ``i`` walks it beside ``other``'s (sorted too), so a piece is
+        # ``current`` with one constraint put in at ``i`` (no dict, no sorting). A key whose
+        # constraint is inside ``other``'s changes nothing: most cuts leave no piece.
+        current, i = self.constraints, 0
         for key, okc in other.constraints:
-            mine = current.get(key, ANY)
-            outside = mine - okc
-            if not outside.is_empty:
-                current[key] = outside
-                out.append(LabelCube(tuple(sorted(current.items()))))
-            current[key] = mine & okc
+            n = len(current)
+            while i < n and current[i][0] < key:
+                i += 1
+            present = i < n and current[i][0] == key
+            mine = current[i][1] if present else ANY
+            if mine is okc:
+                continue  # nothing outside, and ``mine & okc`` is ``mine``
+            outside = _sub(mine, okc)
+            if not outside.absent and outside.values.is_empty:
+                continue  # ``mine`` is inside ``okc``: ``mine & okc`` is ``mine``
+            after = current[i + 1 :] if present else current[i:]
+            out.append(LabelCube((*current[:i], (key, outside), *after)))
+            current = (*current[:i], (key, _and(mine, okc)), *after)
         return out
 
     def without(self, key: str) -> Constraints:
@@ -351,6 +373,9 @@ class LabelCube:
         return " && ".join(kc.selector_text(k) for k, kc in self.constraints) or "all()"
 
 
+_set_constraints: Final = slot_setter(LabelCube, "constraints")
+_set_empty_marker: Final = slot_setter(LabelCube, "empty_marker")
+_set_cube_hash: Final = slot_setter(LabelCube, "_hash")
 _FULL_CUBE: Final = LabelCube()
 _EMPTY_CUBE: Final = LabelCube((), True)
 
@@ -367,13 +392,22 @@ def merge_cubes(cubes: Iterable[LabelCube]) -> list[LabelCube]:
             charge(len(current))
             groups: dict[Constraints, KeyConstraint] = {}
             for cube in current:
-                rest = cube.without(key)
-                prev = groups.get(rest)
-                groups[rest] = cube.get(key) if prev is None else prev | cube.get(key)
+                rest, kc = _split_off(cube.constraints, key)
+                prev = groups.setdefault(rest, kc)  # one look-up (the tuple's hash is not kept)
+                if prev is not kc:
+                    groups[rest] = prev | kc
             if len(groups) < len(current):
                 changed = True
                 current = [_put(rest, key, kc) for rest, kc in groups.items()]
     return current
+
+
+def _split_off(constraints: Constraints, key: str) -> tuple[Constraints, KeyConstraint]:
+    """``(cube.without(key), cube.get(key))`` of a non-empty cube's ``constraints``, in one pass."""
+    for i, (k, kc) in enumerate(constraints):
+        if k == key:
+            return constraints[:i] + constraints[i + 1 :], kc
+    return constraints, ANY
 
 
 def _put(rest: Constraints, key: str, kc: KeyConstraint) -> LabelCube:

@@ -14,6 +14,7 @@ from typing import Final, TypeAlias
 
 from calico2cilium.sets.ipsets import IPSet
 from calico2cilium.sets.labels import LabelCube, merge_cubes
+from calico2cilium.sets.slots import slot_setter
 
 
 class HostKind(enum.Enum):
@@ -30,8 +31,15 @@ ALL_HOSTS: Final = frozenset(HostKind)
 class PodPeer:
     labels: LabelCube
 
+    def __init__(self, labels: LabelCube) -> None:
+        """The generated initialiser, faster (``slots.py``)."""
+        _set_labels(self, labels)
+
     def __str__(self) -> str:
         return f"pods({self.labels})"
+
+
+_set_labels: Final = slot_setter(PodPeer, "labels")
 
 
 @dataclass(frozen=True, slots=True)
