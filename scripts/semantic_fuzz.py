@@ -2,9 +2,9 @@
 to output that the verifier finds DIFFERENT from Calico, or narrowed without a diagnostic saying
 so (C2C414)?
 
-Unlike ``fuzz.py`` (malformed values: the loader must not crash), every mutation here keeps the
-input valid and changes what it means, towards the constructs where widening bugs were found:
-network sets (global and namespaced) whose nets cover the pod or node ranges, named ports and
+Unlike ``fuzz.py`` (malformed values: the loader must not crash), the mutations here keep the
+input valid (almost always) and change what it means, towards the constructs where widening
+bugs were found: network sets (global and namespaced) whose nets cover the pod or node ranges, named ports and
 notPorts on an ingress rule's own side, actions swapped, Passes inserted, ICMP types, peer and
 local-side selectors, orders. Each case is converted with ``--allow-partial --verify`` and the
 fixture's own cluster ranges, half of them under a small ``--work-budget`` (the fallback paths:
@@ -13,8 +13,10 @@ C2C350, C2C353, absorbed Denies written whole) and some for another Cilium versi
     .venv/bin/python scripts/semantic_fuzz.py SEED CASES OUTDIR     # from the repository root
 
 A case is reported (``BAD``, its input and stderr kept in OUTDIR) when the verdict is DIFFERENT,
-C2C414 appears, the exit status is not 0/1/2 or a traceback is printed. Review 14 ran 900 cases
-(seeds 2 and 3) with none reported; it is a tool to run by hand, not part of the test suite.
+C2C414 appears, the exit status is not 0/1/2 or a traceback is printed. Review 14 ran 1,350
+cases (seeds 2 and 3 of the first version, 4 and 5 of this one) with none reported; in a sample,
+60% of the cases verified EQUIVALENT, 30% NARROWED, a few NOT PROVEN or invalid. It is a tool to
+run by hand, not part of the test suite.
 """
 
 from __future__ import annotations
