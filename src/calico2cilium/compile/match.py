@@ -41,6 +41,7 @@ from calico2cilium.sets import (
     PeerCube,
     PodPeer,
     from_calico,
+    parse_ports,
 )
 from calico2cilium.sets.regions import Cube, Region
 
@@ -662,8 +663,7 @@ def _named_ports_by_labels(
 
 def _is_named(port: int | str) -> bool:
     """A named port of a Calico ``ports`` list (not ``80``, ``"80"`` or ``"8000:8080"``)."""
-    text = str(port)
-    return not (text.isdigit() or (":" in text and all(p.isdigit() for p in text.split(":", 1))))
+    return bool(parse_ports([port])[1])
 
 
 __all__ = ["LabelCube", "Ranges", "family_of", "l4", "policy_subject", "remote_flows", "rule_region", "side"]
