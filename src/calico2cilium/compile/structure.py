@@ -1337,11 +1337,12 @@ def _past_left_out(
     walk: Walk, pieces: list[Cube], gone: LeftOut, left_out: _LeftOuts
 ) -> tuple[list[Cube], list[Cube]]:
     """An allow's ``pieces`` past a Deny's part with no Cilium form (``LeftOut``) (``pieces``
-    itself when it loses nothing), and what was taken out whole. The allow loses the Deny's whole reach ``R(d)`` where that leaves fewer
-    cubes than it has; else, where its part of the ``LeftOut`` has a short Cilium form (an allow
-    of ICMP type 8 meeting "every ICMP type but 3"; not a list of ICMP types, which a deny names
-    one by one: ``_lists_icmp``), the Deny's rule denies that part (``_LeftOuts.parts``) and the allow keeps its cubes; else it loses ``R(d)`` or the part with
-    no form, whichever leaves fewer cubes.
+    itself when it loses nothing), and what was taken out whole. The allow loses the Deny's whole
+    reach ``R(d)`` where that leaves fewer cubes than it has; else, where its part of the
+    ``LeftOut`` has a short Cilium form (an allow of ICMP type 8 meeting "every ICMP type but 3";
+    not a list of ICMP types, which a deny names one by one: ``_lists_icmp``), the Deny's rule
+    denies that part (``_LeftOuts.parts``) and the allow keeps its cubes; else it loses ``R(d)``
+    or the part with no form, whichever leaves fewer cubes.
 
     ``R(d)`` holds no flow the allow decides (it comes after the Deny, which decides every flow of
     ``R(d)`` that reaches it): what the allow loses of it that an earlier Allow allows, that
