@@ -502,3 +502,20 @@ def test_a_huge_json_array_is_refused_in_memory_near_what_json_takes(monkeypatch
     assert docs == [] and codes(diags) == ["C2C106"]
     assert (diags[0].source.line, diags[0].source.column) == (2, 2)
     assert peak < 1.5 * parsed, (peak, parsed)
+
+
+def test_a_manifest_name_that_is_no_file_in_a_directory_is_an_error_not_skipped(tmp_path: Path) -> None:
+    # A .yaml symbolic link whose target is missing (not checked out, a moved base) was skipped
+    # without a word: its policies were missing from the output, exit 0, and their pods out of
+    # Cilium's default deny (review15). kubectl apply -f on the directory fails on it.
+    (tmp_path / "a.yaml").write_text(TIER.format(name="a"))
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "missing" / "policy.yaml")
+    (tmp_path / "loop.yml").symlink_to(tmp_path / "loop.yml")
+    (tmp_path / "notes.txt").symlink_to(tmp_path / "missing.txt")  # not a manifest name: ignored
+    files, diags = discover([str(tmp_path)])
+    assert [f.path.name for f in files if f.path] == ["a.yaml"]
+    assert codes(diags) == ["C2C101", "C2C101"]
+    assert [(d.source.file, d.message.split(": ", 1)[1]) for d in diags] == [
+        (str(tmp_path / "gone.yaml"), "a symbolic link to nothing"),
+        (str(tmp_path / "loop.yml"), "a symbolic link to nothing"),
+    ]

@@ -72,7 +72,8 @@ def discover(paths: Iterable[str], *, recursive: bool = False) -> tuple[list[Inp
 def _walk(directory: Path, recursive: bool, diagnostics: list[Diagnostic]) -> list[Path]:
     """The manifest files in ``directory`` (and, with ``recursive``, its subdirectories; symbolic
     links to directories are not followed, as kubectl's -R does not). A directory that cannot be
-    read is an error (C2C101), never silently skipped: its policies would be missing from the run."""
+    read, or a manifest name that is no regular file (a symbolic link to nothing), is an error
+    (C2C101), never silently skipped: its policies would be missing from the run."""
 
     def unreadable(exc: OSError) -> None:
         name = exc.filename if exc.filename is not None else str(directory)
@@ -85,8 +86,13 @@ def _walk(directory: Path, recursive: bool, diagnostics: list[Diagnostic]) -> li
             dirs.clear()
         for name in names:
             path = Path(root, name)
-            if path.suffix.lower() in MANIFEST_SUFFIXES and path.is_file():
+            if path.suffix.lower() not in MANIFEST_SUFFIXES:
+                continue
+            if path.is_file():
                 found.append(path)
+            else:  # skipped, its pods would leave default deny (review15)
+                why = "a symbolic link to nothing" if path.is_symlink() and not path.exists() else None
+                diagnostics.append(_problem("C2C101", str(path), why or "not a regular file"))
     return sorted(found)
 
 
