@@ -519,3 +519,28 @@ def test_a_manifest_name_that_is_no_file_in_a_directory_is_an_error_not_skipped(
         (str(tmp_path / "gone.yaml"), "a symbolic link to nothing"),
         (str(tmp_path / "loop.yml"), "a symbolic link to nothing"),
     ]
+
+
+def test_an_endless_input_is_read_only_past_the_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 'yes | calico2cilium lint' (or '< /dev/zero') read standard input to its end, which never
+    # came: memory ran out before C2C106 could refuse it (review15). Now at most one byte past
+    # the limit is read, and the input is refused.
+    import io
+    import sys
+
+    from calico2cilium.io import decode as limits
+    from calico2cilium.io.discover import InputFile
+
+    class Endless(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+            buffer[:] = b"y\n" * (len(buffer) // 2) + b"y" * (len(buffer) % 2)
+            return len(buffer)
+
+    monkeypatch.setattr(limits, "MAX_INPUT_BYTES", 1000)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(Endless())))
+    data = InputFile("<stdin>", None).read_bytes()
+    assert len(data) == 1001
+    assert decode(data, "<stdin>").diagnostic.code == "C2C106"  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calico2cilium.diagnostics import Diagnostic, Severity, Source
+from calico2cilium.io import decode as limits
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN_NAME = "<stdin>"
@@ -30,11 +31,15 @@ class InputFile:
     manifest (``.pre-commit-config.yaml``), see ``C2C227``."""
 
     def read_bytes(self) -> bytes:
+        """The stream's bytes, at most one past the size ``decode`` accepts (it refuses more,
+        C2C106): 'yes | calico2cilium lint' read without end, until the memory ran out."""
+        limit = limits.MAX_INPUT_BYTES + 1
         if self.path is None:
             if sys.stdin is None:  # 'convert <&-': there is no standard input to read
                 raise OSError(errno.EBADF, "standard input is closed")
-            return sys.stdin.buffer.read()
-        return self.path.read_bytes()
+            return sys.stdin.buffer.read(limit)
+        with self.path.open("rb") as stream:
+            return stream.read(limit)
 
 
 def discover(paths: Iterable[str], *, recursive: bool = False) -> tuple[list[InputFile], list[Diagnostic]]:
