@@ -544,3 +544,20 @@ def test_an_endless_input_is_read_only_past_the_size_limit(monkeypatch: pytest.M
     data = InputFile("<stdin>", None).read_bytes()
     assert len(data) == 1001
     assert decode(data, "<stdin>").diagnostic.code == "C2C106"  # type: ignore[union-attr]
+
+
+def test_a_named_pipe_is_read_as_a_file(tmp_path: Path) -> None:
+    # 'calico2cilium verify --calico <(kubectl get ...) --cilium <(kubectl get cnp ...)': bash
+    # gives /dev/fd/63, a pipe, which was refused as "not a regular file or directory" (review15).
+    # It is read once, like standard input.
+    import os
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_text(TIER.format(name="a")), daemon=True)
+    writer.start()
+    files, diags = discover([str(pipe), str(pipe)])
+    assert diags == [] and [f.name for f in files] == [str(pipe)]
+    assert files[0].read_bytes() == TIER.format(name="a").encode()
+    writer.join()

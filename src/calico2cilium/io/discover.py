@@ -1,13 +1,15 @@
 """Turn command-line paths into input files, the way kubectl's ``-f``/``-R`` do.
 
-A path named explicitly is read whatever its extension; a directory contributes its ``.yaml``,
-``.yml`` and ``.json`` files (recursively with ``recursive=True``); ``-`` is standard input.
+A path named explicitly is read whatever its extension (a named pipe too, as ``<(kubectl get
+...)`` gives); a directory contributes its ``.yaml``, ``.yml`` and ``.json`` files (recursively
+with ``recursive=True``); ``-`` is standard input.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -65,13 +67,22 @@ def discover(paths: Iterable[str], *, recursive: bool = False) -> tuple[list[Inp
                 )
             for child in found:
                 _add(child, files, seen, walked=True)
-        elif path.is_file():
+        elif path.is_file() or _is_pipe(path):
             _add(path, files, seen)
         elif path.exists():
             diagnostics.append(_problem("C2C101", raw, "not a regular file or directory"))
         else:
             diagnostics.append(_problem("C2C101", raw, "no such file or directory"))
     return files, diagnostics
+
+
+def _is_pipe(path: Path) -> bool:
+    """A named pipe, as bash's process substitution gives ('convert <(kubectl get ... -o yaml)'):
+    read once, like standard input (every input is read once)."""
+    try:
+        return stat.S_ISFIFO(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def _walk(directory: Path, recursive: bool, diagnostics: list[Diagnostic]) -> list[Path]:
