@@ -24,6 +24,9 @@ class RawDocument:
     locator: Locator
     slot: tuple[int, int]
     base: Path = ()
+    kubectl_other: tuple[str, ...] = ()
+    """Plain scalars of its YAML document that kubectl reads as no string (``io.goyaml``): some
+    may be in this resource (``load`` looks)."""
 
     def source(self, path: Path = (), *, key: bool = False) -> Source:
         """The position of ``path`` (relative to this resource) in the input file."""

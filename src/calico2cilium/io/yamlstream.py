@@ -131,7 +131,9 @@ def _collect(
         for doc_index, built in enumerate(part.documents):
             if built.data is None:
                 continue  # an empty document, as kubectl skips
-            document = RawDocument(built.data, name, index, locator, (chunk_index, doc_index))
+            document = RawDocument(
+                built.data, name, index, locator, (chunk_index, doc_index), (), tuple(built.kubectl_other)
+            )
             problems = _problems(name, chunk, built, document)
             diagnostics.extend(problems)
             _note_kubectl(built, document, diagnostics)
@@ -216,7 +218,7 @@ def stream_documents(text: str, name: str, diagnostics: Findings) -> Iterator[Ra
                 yield from held
                 held = None
             if built.data is not None:
-                document = RawDocument(built.data, name, index, locator, slot)
+                document = RawDocument(built.data, name, index, locator, slot, (), tuple(built.kubectl_other))
                 problems = _problems(name, chunk, built, document)
                 (diagnostics if given else first).extend(problems)
                 _note_kubectl(built, document, diagnostics if given else first)
@@ -472,7 +474,9 @@ def _item(
     inherited: tuple[str, str] | None,
     diagnostics: Sink,
 ) -> Iterator[RawDocument]:
-    child = RawDocument(item, document.file, document.index, document.locator, document.slot, base)
+    child = RawDocument(
+        item, document.file, document.index, document.locator, document.slot, base, document.kubectl_other
+    )
     if not isinstance(item, dict):
         diagnostics.append(_not_a_resource(child, (), item))
         return

@@ -871,7 +871,10 @@ CODES = (
         " YAML 1.1 readers such as this tool's see strings. What the tool converted or verified is"
         " then not what the cluster holds: a label key so read is turned into another string"
         ' ({1e3: web} is applied as {"1000": web}; {y: web} as {"true": web}), and a value so read'
-        " is no string (the API server refuses it where a string is due). Quote it ('1e3', 'y'); the"
+        " is no string (the API server refuses it where a string is due). In a resource the tool"
+        " converts or takes cluster facts from, it is an error: the resource is not converted"
+        " (quarantined with --allow-partial), since a Deny of 'ports: [0o10]' (port 8 in the"
+        " cluster) read as the named port '0o10' denies nothing. Quote it ('1e3', 'y'); the"
         " tool's own output always quotes such strings.",
         failing="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: db\n"
         "  namespace: prod\nspec:\n  podSelector:\n    matchLabels: {commit: 7e12345}\n"

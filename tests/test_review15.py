@@ -1,0 +1,73 @@
+"""Review 15's findings in the reading of inputs (each test fails on the code before its fix)."""
+
+from __future__ import annotations
+
+from calico2cilium.convert import convert
+from calico2cilium.diagnostics import Severity
+
+DENY_PORT = """\
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  selector: app == 'db'
+  ingress:
+  - {action: Deny, protocol: TCP, destination: {ports: [PORT]}}
+  - {action: Allow}
+"""
+
+
+def _errors(result: object) -> list[tuple[str, str]]:
+    return [
+        (d.code, d.message.split(":")[0])
+        for d in result.diagnostics  # type: ignore[attr-defined]
+        if d.severity is Severity.ERROR
+    ]
+
+
+def test_a_plain_scalar_kubectl_reads_as_a_number_in_a_policy_is_an_error() -> None:
+    # kubectl (go-yaml v2, strconv.ParseInt base 0) applies 'ports: [0o10]' as port 8; read as the
+    # string '0o10', it was converted to a Deny of the named port '0o10', which no pod has:
+    # Cilium allowed port 8, which Calico denies, with a warning (C2C348), exit 1, the output
+    # written and --verify EQUIVALENT (review15). Now the policy is in error (quarantined with
+    # --allow-partial), as any resource the cluster does not hold as read.
+    result = convert(text=DENY_PORT.replace("PORT", "0o10"), name="p.yaml")
+    assert ("C2C348", "NetworkPolicy shop/db") in _errors(result)
+    quarantined = [
+        d for d in result.documents if "calico2cilium.io/quarantine" in d["metadata"]["annotations"]
+    ]
+    assert [d["metadata"]["name"] for d in quarantined] == ["db"]
+    assert not [d for d in result.documents if "port" in str(d.get("specs"))]
+    # Quoted, it is the string both read: a named port, converted.
+    assert _errors(convert(text=DENY_PORT.replace("PORT", "'0o10'"), name="p.yaml")) == []
+    # A plain 80 is a number to both.
+    assert _errors(convert(text=DENY_PORT.replace("PORT", "80"), name="p.yaml")) == []
+
+
+def test_only_the_list_items_holding_such_a_scalar_are_in_error() -> None:
+    listed = """\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: keyed, namespace: shop}
+  spec:
+    podSelector: {matchLabels: {y: web}}
+    policyTypes: [Ingress]
+- apiVersion: networking.k8s.io/v1
+  kind: NetworkPolicy
+  metadata: {name: plain, namespace: shop}
+  spec:
+    podSelector: {matchLabels: {'n': web}}
+    policyTypes: [Ingress]
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: notes, namespace: shop}
+  data: {flag: y}
+"""
+    result = convert(text=listed, name="l.yaml")
+    # {y: web} is applied as {"true": web}: another selector. The ConfigMap, skipped, is no error.
+    # (The values are looked for per YAML document: a quoted 'y' beside a plain one in the same
+    # document would be taken for it, an error too many, gone once the plain one is quoted.)
+    assert _errors(result) == [("C2C348", "NetworkPolicy shop/keyed")]
