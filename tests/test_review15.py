@@ -71,3 +71,36 @@ items:
     # (The values are looked for per YAML document: a quoted 'y' beside a plain one in the same
     # document would be taken for it, an error too many, gone once the plain one is quoted.)
     assert _errors(result) == [("C2C348", "NetworkPolicy shop/keyed")]
+
+
+TIE = """\
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: b-deny, namespace: 0ns}
+spec:
+  selector: app == 'a'
+  ingress:
+  - {action: Deny, source: {selector: app == 'x'}}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: a-allow}
+spec:
+  selector: app == 'a'
+  ingress:
+  - {action: Allow, source: {selector: app == 'x'}}
+"""
+
+
+def test_policies_with_no_order_tie_and_the_tie_is_diagnosed() -> None:
+    # Felix maps a missing order to +inf, "which compares equal to itself", and breaks the tie by
+    # name (felix/calc/policy_sorter.go PolKVLess): up to v3.31 by the legacy key names
+    # '0ns/default.b-deny' < 'default.a-allow' (the Deny first: x -> a denied in 0ns), since
+    # v3.32 by 'name/namespace/kind' (the Allow first). The conversion follows the latter and
+    # allowed x -> a without a word (C2C311 was given for equal numeric orders only).
+    result = convert(text=TIE, name="t.yaml")
+    (tie,) = [d for d in result.diagnostics if d.code == "C2C311"]
+    assert "no order" in tie.message and "evaluates GlobalNetworkPolicy a-allow first" in tie.message
+    # Two allow-only policies cannot change a verdict by their order: no finding.
+    both_allow = TIE.replace("action: Deny", "action: Allow")
+    assert not [d for d in convert(text=both_allow, name="t.yaml").diagnostics if d.code == "C2C311"]

@@ -893,15 +893,22 @@ def _allow_only(policy: ir.Policy) -> bool:
     return all(r.action is ir.Action.ALLOW for rules in (policy.ingress, policy.egress) for r in rules or ())
 
 
+def _same_order(order: float) -> str:
+    return "no order (both last)" if order == ir.NO_ORDER else f"the same order {order:g}"
+
+
 def _warn_ties(
     compiled: Iterable[tuple[ir.Tier, PolicyPlan, dict[ir.Direction, list[tuple[ir.Rule, Region]]]]],
     diagnostics: Diagnostics,
 ) -> None:
-    """Calico breaks order ties by name, in a version-dependent way (docs/reference/semantics.md §1.2)."""
+    """Calico breaks order ties by name, in a version-dependent way (docs/reference/semantics.md §1.2).
+    Policies with no order tie too: Felix maps a missing order to +inf, which "compares equal to
+    itself" (felix/calc/policy_sorter.go ``PolKVLess``), so the name decides between them as well
+    (review15: a GlobalNetworkPolicy and a NetworkPolicy with no order were ordered without a word,
+    the other way round from Calico up to v3.31, whose names are 'default.<name>' and
+    '<namespace>/default.<name>')."""
     seen: dict[tuple[str, float], list[PolicyPlan]] = defaultdict(list)
     for tier, pp, _ in compiled:
-        if pp.policy.order == ir.NO_ORDER:
-            continue
         key = (tier.name, pp.policy.order)
         for other in seen[key]:
             if _allow_only(pp.policy) and _allow_only(other.policy):
@@ -910,8 +917,8 @@ def _warn_ties(
                 diagnostics.add(
                     make(
                         "C2C311",
-                        f"{pp.policy.origin.resource} and {other.policy.origin.resource} have the same"
-                        f" order {pp.policy.order:g} in tier '{tier.name}' and can select the same pods;"
+                        f"{pp.policy.origin.resource} and {other.policy.origin.resource} have"
+                        f" {_same_order(pp.policy.order)} in tier '{tier.name}' and can select the same pods;"
                         " Calico breaks such ties by name in a version-dependent way. This conversion"
                         f" evaluates {other.policy.origin.resource} first",
                         pp.policy.origin.source,

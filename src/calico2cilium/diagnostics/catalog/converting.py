@@ -184,10 +184,11 @@ CODES = (
         "C2C311",
         "order-tie",
         Severity.WARNING,
-        "Two policies of one tier have the same order and may select the same pods.",
+        "Two policies of one tier have the same order (or none) and may select the same pods.",
         "Calico breaks the tie by name, and how depends on the Calico version (docs/reference/semantics.md §1.2). The"
         " conversion follows the current rule (by name); give the policies distinct orders to make"
-        " the intent explicit.",
+        " the intent explicit. Policies with no order tie too: Felix puts them last, at an order of"
+        " +infinity, which is equal to itself (felix/calc/policy_sorter.go PolKVLess).",
         failing=_np("  order: 10\n  selector: app == 'db'\n  ingress:\n    - action: Deny\n", name="a")
         + "---\n"
         + _np("  order: 10\n  selector: all()\n  ingress:\n    - action: Allow\n", name="b"),
