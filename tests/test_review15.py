@@ -104,3 +104,44 @@ def test_policies_with_no_order_tie_and_the_tie_is_diagnosed() -> None:
     # Two allow-only policies cannot change a verdict by their order: no finding.
     both_allow = TIE.replace("action: Deny", "action: Allow")
     assert not [d for d in convert(text=both_allow, name="t.yaml").diagnostics if d.code == "C2C311"]
+
+
+EXPORT = """\
+apiVersion: v1
+items:
+- apiVersion: projectcalico.org/v3
+  kind: NetworkPolicy
+  metadata: {name: a, namespace: shop}
+  spec:
+    selector: app == 'a'
+    ingress:
+    - {action: Allow, source: {selector: app == 'x'}}
+- apiVersion: projectcalico.org/v3
+  kind: NetworkPolicy
+  metadata: {name: b, namespace: shop}
+  spec:
+    selector: app == 'b'
+    ingress:
+    - {action: Deny, source: {selector: app == 'x'}}
+    - {action: Allow}
+kind: List
+metadata:
+  resourceVersion: ""
+"""
+
+
+def test_a_kubectl_export_cut_short_quarantines_its_policies() -> None:
+    # kubectl writes 'kind: List' after the items: an export cut short (a full disk, a broken
+    # pipe) keeps items and no kind. It was one resource in error (C2C205) and its policies were
+    # not read at all: --allow-partial wrote nothing for them (C2C237), so their pods left
+    # Cilium's default deny. Cut after b's Deny, b converted as read would allow all (review15).
+    cut = EXPORT[: EXPORT.index("    - {action: Allow}\nkind")]
+    result = convert(text=cut, name="export.yaml")
+    assert ("C2C205", "a document with 'items' and no 'kind'") in _errors(result)
+    names = {d["metadata"]["name"]: d for d in result.documents}
+    assert set(names) == {"a", "b"}
+    assert all("calico2cilium.io/quarantine" in d["metadata"]["annotations"] for d in names.values())
+    # Whole, it converts; a mapping with items and no apiVersion either is no manifest, as before.
+    assert _errors(convert(text=EXPORT, name="export.yaml")) == []
+    plain = convert(text="items: [{a: 1}]\n", name="values.yaml")
+    assert [d.code for d in plain.diagnostics if d.severity is Severity.ERROR] == ["C2C205"]

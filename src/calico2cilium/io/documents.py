@@ -27,6 +27,9 @@ class RawDocument:
     kubectl_other: tuple[str, ...] = ()
     """Plain scalars of its YAML document that kubectl reads as no string (``io.goyaml``): some
     may be in this resource (``load`` looks)."""
+    cut: bool = False
+    """An item of a list that has ``items`` but no ``kind``: a kubectl export cut short (``kind:
+    List`` comes after the items), whose last item may have lost its end: not converted."""
 
     def source(self, path: Path = (), *, key: bool = False) -> Source:
         """The position of ``path`` (relative to this resource) in the input file."""

@@ -407,8 +407,28 @@ def _expand(document: RawDocument, diagnostics: Sink) -> Iterator[RawDocument]:
         return
     if _is_list(data):
         yield from _listed(document, data, (), diagnostics)
+    elif "kind" not in data and "apiVersion" in data and isinstance(data.get("items"), list):
+        # kubectl writes a List's items before its 'kind: List': an export cut short keeps them
+        # without it. Their resources were not read at all, so --allow-partial had no quarantine
+        # for the policies among them, whose pods then left default deny (review15).
+        diagnostics.append(_cut_list(document))
+        for child in _items(document, data["items"], ("items",), None, diagnostics):
+            child.cut = True
+            yield child
     else:
         yield document
+
+
+def _cut_list(document: RawDocument) -> Diagnostic:
+    return Diagnostic(
+        "C2C205",
+        Severity.ERROR,
+        "a document with 'items' and no 'kind': a kubectl List export cut short ('kind: List' comes"
+        " after the items)? Its items are not converted, as the last may have lost its end (each"
+        " policy among them is quarantined with --allow-partial)",
+        document.source(),
+        hint="export again, or add 'kind: List' if the list is whole",
+    )
 
 
 def _is_list(data: dict[str, Any]) -> bool:
