@@ -106,28 +106,22 @@ def test_policies_with_no_order_tie_and_the_tie_is_diagnosed() -> None:
     assert not [d for d in convert(text=both_allow, name="t.yaml").diagnostics if d.code == "C2C311"]
 
 
-EXPORT = """\
-apiVersion: v1
-items:
-- apiVersion: projectcalico.org/v3
-  kind: NetworkPolicy
-  metadata: {name: a, namespace: shop}
-  spec:
-    selector: app == 'a'
-    ingress:
-    - {action: Allow, source: {selector: app == 'x'}}
-- apiVersion: projectcalico.org/v3
-  kind: NetworkPolicy
-  metadata: {name: b, namespace: shop}
-  spec:
-    selector: app == 'b'
-    ingress:
-    - {action: Deny, source: {selector: app == 'x'}}
-    - {action: Allow}
-kind: List
-metadata:
-  resourceVersion: ""
-"""
+def _item(name: str, *rules: str) -> str:
+    """One NetworkPolicy of namespace shop as an item of a kubectl List export."""
+    head = f"- apiVersion: projectcalico.org/v3\n  kind: NetworkPolicy\n  metadata: {{name: {name}, namespace: shop}}\n"
+    return (
+        head
+        + f"  spec:\n    selector: app == '{name}'\n    ingress:\n"
+        + "".join(f"    - {r}\n" for r in rules)
+    )
+
+
+EXPORT = (
+    "apiVersion: v1\nitems:\n"
+    + _item("a", "{action: Allow, source: {selector: app == 'x'}}")
+    + _item("b", "{action: Deny, source: {selector: app == 'x'}}", "{action: Allow}")
+    + 'kind: List\nmetadata:\n  resourceVersion: ""\n'
+)
 
 
 def test_a_kubectl_export_cut_short_quarantines_its_policies() -> None:
