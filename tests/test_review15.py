@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from calico2cilium.convert import convert
 from calico2cilium.diagnostics import Severity
 
@@ -139,3 +141,39 @@ def test_a_kubectl_export_cut_short_quarantines_its_policies() -> None:
     assert _errors(convert(text=EXPORT, name="export.yaml")) == []
     plain = convert(text="items: [{a: 1}]\n", name="values.yaml")
     assert [d.code for d in plain.diagnostics if d.severity is Severity.ERROR] == ["C2C205"]
+
+
+def test_a_policy_with_a_duplicate_key_is_quarantined() -> None:
+    # A document with a duplicate key (C2C108) was dropped unread: --allow-partial had no
+    # quarantine for it (C2C237, "no kind or name is known", though both were), and its pods left
+    # Cilium's default deny. Now its resources are read (the last value wins, as in go-yaml's
+    # decoding into a map) and not converted: the policy is quarantined (review15).
+    item = _item("a", "{action: Deny, source: {selector: app == 'x'}}", "{action: Allow}")
+    twice = textwrap.dedent("  " + item[2:]).replace(
+        "spec:\n", "spec:\n  types: [Ingress]\n  types: [Ingress]\n"
+    )
+    for text, name in ((twice, "p.yaml"), (_as_json(twice), "p.json")):
+        result = convert(text=text, name=name)
+        assert [code for code, _ in _errors(result)] == ["C2C108"], name
+        assert not [d for d in result.diagnostics if d.code == "C2C237"], name
+        (quarantine,) = result.documents
+        assert quarantine["metadata"]["name"] == "a" and "ingressDeny" in quarantine["specs"][0], name
+
+
+def _as_json(text: str) -> str:
+    """``text``'s one document as JSON, its duplicate key kept (json.dumps would merge them)."""
+    import json
+
+    import yaml
+
+    pairs = yaml.compose(text)
+    assert pairs is not None
+
+    def dump(node: yaml.Node) -> str:
+        if isinstance(node, yaml.MappingNode):
+            return "{" + ", ".join(f"{dump(k)}: {dump(v)}" for k, v in node.value) + "}"
+        if isinstance(node, yaml.SequenceNode):
+            return "[" + ", ".join(dump(v) for v in node.value) + "]"
+        return json.dumps(node.value)
+
+    return dump(pairs)

@@ -162,7 +162,7 @@ def _check(
                 sink.append(note)
                 continue
             document, failed = _validate(raw, sink)
-            if raw.cut:  # an item of a list cut short (C2C205 at the list): maybe cut itself
+            if raw.unconverted:  # an error at its document says why (C2C205, C2C108)
                 document, failed = None, True
             if raw.kubectl_other and (document is not None or raw.kind in FACT_KINDS):
                 other = _read_otherwise(raw)

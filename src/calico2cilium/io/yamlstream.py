@@ -137,13 +137,31 @@ def _collect(
             problems = _problems(name, chunk, built, document)
             diagnostics.extend(problems)
             _note_kubectl(built, document, diagnostics)
-            if not problems:
-                yield from _expand(document, diagnostics)
+            yield from _resources(document, problems, diagnostics)
             index += 1
         if part.error is not None:
             diagnostics.append(_syntax_error(name, chunk, part.error))
     if index == 0 and len(diagnostics) == before:
         diagnostics.append(_no_documents(name))
+
+
+def _resources(document: RawDocument, problems: list[Diagnostic], diagnostics: Sink) -> Iterator[RawDocument]:
+    """The document's resources: none when it has problems, but for duplicate keys alone (C2C108),
+    which leave a tree whose last value won, as in go-yaml's decoding into a map: its resources
+    are read, not converted (``RawDocument.unconverted``), so that --allow-partial quarantines the
+    policies among them. They were dropped unread (C2C237), and their pods left default deny
+    (review15)."""
+    if not problems:
+        return _expand(document, diagnostics)
+    if all(p.code == "C2C108" for p in problems):
+        return _unconverted(_expand(document, diagnostics))
+    return iter(())
+
+
+def _unconverted(resources: Iterator[RawDocument]) -> Iterator[RawDocument]:
+    for resource in resources:
+        resource.unconverted = True
+        yield resource
 
 
 def _problems(name: str, chunk: Chunk, built: Built, document: RawDocument) -> list[Diagnostic]:
@@ -222,7 +240,7 @@ def stream_documents(text: str, name: str, diagnostics: Findings) -> Iterator[Ra
                 problems = _problems(name, chunk, built, document)
                 (diagnostics if given else first).extend(problems)
                 _note_kubectl(built, document, diagnostics if given else first)
-                held = None if problems else _expand(document, diagnostics)
+                held = _resources(document, problems, diagnostics)
                 index += 1
     except (yaml.MarkedYAMLError, yaml.reader.ReaderError):
         if given:
@@ -274,7 +292,7 @@ def _read_json(text: str, name: str, diagnostics: Sink) -> Iterator[RawDocument]
     document = RawDocument(data, name, 0, locator, (0, 0))
     if duplicates:
         diagnostics.extend(_json_duplicates(text, name, duplicates, document.source()))
-        return iter(())
+        return _unconverted(_expand(document, diagnostics))
     # json.loads shares no container. The root's position is the first character that is not
     # blank, known without the locator.
     start = len(text) - len(text.lstrip())
@@ -412,9 +430,7 @@ def _expand(document: RawDocument, diagnostics: Sink) -> Iterator[RawDocument]:
         # without it. Their resources were not read at all, so --allow-partial had no quarantine
         # for the policies among them, whose pods then left default deny (review15).
         diagnostics.append(_cut_list(document))
-        for child in _items(document, data["items"], ("items",), None, diagnostics):
-            child.cut = True
-            yield child
+        yield from _unconverted(_items(document, data["items"], ("items",), None, diagnostics))
     else:
         yield document
 
