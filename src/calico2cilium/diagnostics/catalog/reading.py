@@ -113,7 +113,8 @@ CODES = (
         Severity.ERROR,
         "A mapping has the same key twice.",
         "YAML parsers keep only the last value, so the first one (for example a whole 'ingress:' list)"
-        " would be dropped without a word. Merge the two entries.",
+        " would be dropped without a word. Merge the two entries. The document's resources are not"
+        " converted; --allow-partial quarantines the policies among them (read with the last value).",
         failing=_POLICY.replace("  types: [Egress]\n", "  types: [Egress]\n  selector: app == 'x'\n"),
         passing=_POLICY,
     ),
