@@ -907,11 +907,20 @@ def _warn_ties(
     (review15: a GlobalNetworkPolicy and a NetworkPolicy with no order were ordered without a word,
     the other way round from Calico up to v3.31, whose names are 'default.<name>' and
     '<namespace>/default.<name>')."""
-    seen: dict[tuple[str, float], list[PolicyPlan]] = defaultdict(list)
-    for tier, pp, _ in compiled:
-        key = (tier.name, pp.policy.order)
-        for other in seen[key]:
-            if _allow_only(pp.policy) and _allow_only(other.policy):
+    # Per (tier, order), the policies seen, by namespace (None: global), each with its place: a
+    # namespaced policy meets only its namespace's and the global ones (every policy with no order
+    # is one such group: comparing all pairs took a 2,000-policy input from 12 s to 40 s).
+    seen: dict[tuple[str, float], dict[str | None, list[tuple[int, PolicyPlan]]]] = defaultdict(dict)
+    for place, (tier, pp, _) in enumerate(compiled):
+        group = seen[(tier.name, pp.policy.order)]
+        namespace = pp.policy.namespace
+        if namespace is None:
+            candidates = [c for members in group.values() for c in members]
+        else:
+            candidates = [*group.get(namespace, ()), *group.get(None, ())]
+        allow_only = _allow_only(pp.policy)
+        for _, other in sorted(candidates, key=lambda c: c[0]):
+            if allow_only and _allow_only(other.policy):
                 continue  # the order of two allow-only policies cannot change any verdict
             if not (other.subject & pp.subject).is_empty:
                 diagnostics.add(
@@ -926,4 +935,4 @@ def _warn_ties(
                     )
                 )
                 break
-        seen[key].append(pp)
+        group.setdefault(namespace, []).append((place, pp))
