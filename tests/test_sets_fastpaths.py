@@ -140,6 +140,25 @@ def test_cubes_sharing_a_constraint_object(a: LabelCube, b: LabelCube, kc: KeyCo
     assert x - wider == slow_cube_sub(x, wider)
 
 
+wide_label_cubes = st.dictionaries(st.sampled_from(("a", "b", "c", "d")), key_constraints, max_size=4).map(
+    LabelCube.of
+)
+
+
+@FAST
+@given(pairs(wide_label_cubes | st.just(LabelCube.empty())))
+def test_label_cube_intersects_looks_up_the_longer_cube(p: tuple[LabelCube, LabelCube]) -> None:
+    """``intersects`` looks the shorter cube's keys up in the longer's key map (built on first
+    use, kept): either way round, asked twice, it is the plain emptiness test."""
+    a, b = p
+    expected = not slow_cube_and(a, b).is_empty
+    for _ in range(2):
+        assert a.intersects(b) == expected
+        assert b.intersects(a) == expected
+    assert a - b == slow_cube_sub(a, b)
+    assert a & b == slow_cube_and(a, b)
+
+
 def slow_region_cut(a: Cube, b: Cube) -> list[Cube]:
     """The three-part difference of meeting cubes, every part built whether needed or not."""
     peer = peer_and(a.peer, b.peer)
