@@ -63,6 +63,8 @@ def test_key_constraint_meets_and_difference(p: tuple[KeyConstraint, KeyConstrai
     a, b = p
     assert a.meets(b) == (not (a & b).is_empty)
     assert a - b == a & ~b
+    # ``issubset`` (and ``cut``'s test of a key) decides without building the difference
+    assert a.issubset(b) == KeyConstraint(a.absent and not b.absent, a.values - b.values).is_empty
 
 
 @FAST

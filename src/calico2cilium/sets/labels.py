@@ -98,7 +98,7 @@ class KeyConstraint:
         return _sub(self, other)
 
     def issubset(self, other: KeyConstraint) -> bool:
-        return (self - other).is_empty
+        return self is other or _within(self, other)
 
     def sort_key(self) -> tuple[bool, bool, tuple[str, ...]]:
         return (self.absent, *self.values.sort_key())
@@ -128,6 +128,20 @@ class KeyConstraint:
         if not self.absent:
             return pos
         return f"!has({key})" if not vals.values else f"(!has({key}) || {pos})"
+
+
+def _within(a: KeyConstraint, b: KeyConstraint) -> bool:
+    """``(a - b).is_empty``, without building the difference: absence allowed by ``a`` must be
+    by ``b``, and ``a``'s value set inside ``b``'s (case by case of finite and cofinite sets).
+    The subtraction's cuts test it for most key pairs, and most are inside."""
+    if a.absent and not b.absent:
+        return False
+    xs, ys = a.values, b.values
+    if xs.cofinite:
+        return ys.cofinite and ys.values <= xs.values
+    if ys.cofinite:
+        return xs.values.isdisjoint(ys.values)
+    return xs.values <= ys.values
 
 
 _OPERATIONS: Final = 1 << 15
@@ -349,7 +363,11 @@ class LabelCube:
     def cut(self, other: LabelCube) -> list[LabelCube]:
         """``self - other`` for an ``other`` known to meet ``self``: the subtraction loops test
         that first, and ``__sub__`` would test it again."""
-        if self is other or self.constraints == other.constraints:
+        theirs = other.constraints
+        if not theirs or self is other:
+            return []
+        current = self.constraints
+        if len(current) == len(theirs) and current == theirs:
             return []
         # No constraint built here is ANY (``okc`` is not) or empty (``outside`` is checked, and
         # ``mine & okc`` meets since the cubes intersect): a sorted tuple is the normal form.
@@ -357,22 +375,26 @@ class LabelCube:
         # ``current``: the part of ``self`` agreeing with ``other`` on the keys done so far, as
         # its sorted constraints; ``i`` walks it beside ``other``'s (sorted too), so a piece is
         # ``current`` with one constraint put in at ``i`` (no dict, no sorting). A key whose
-        # constraint is inside ``other``'s changes nothing: most cuts leave no piece.
-        current, i = self.constraints, 0
-        for key, okc in other.constraints:
+        # constraint is inside ``other``'s changes nothing: most cuts leave no piece. After the
+        # last key ``current`` is not needed.
+        i, last = 0, theirs[-1][0]
+        for key, okc in theirs:
             n = len(current)
             while i < n and current[i][0] < key:
                 i += 1
-            present = i < n and current[i][0] == key
-            mine = current[i][1] if present else ANY
-            if mine is okc:
-                continue  # nothing outside, and ``mine & okc`` is ``mine``
-            outside = _sub(mine, okc)
-            if not outside.absent and outside.values.is_empty:
-                continue  # ``mine`` is inside ``okc``: ``mine & okc`` is ``mine``
-            after = current[i + 1 :] if present else current[i:]
-            out.append(LabelCube((*current[:i], (key, outside), *after)))
-            current = (*current[:i], (key, _and(mine, okc)), *after)
+            if i < n and current[i][0] == key:
+                mine = current[i][1]
+                if mine is okc or _within(mine, okc):
+                    continue  # nothing outside, and ``mine & okc`` is ``mine``
+                head, after = current[:i], current[i + 1 :]
+                out.append(LabelCube((*head, (key, _sub(mine, okc)), *after)))
+                if key != last:
+                    current = (*head, (key, _and(mine, okc)), *after)
+            else:  # ``mine`` is ANY: outside is ``~okc`` (not empty: ``okc`` is not ANY)
+                head, after = current[:i], current[i:]
+                out.append(LabelCube((*head, (key, _sub(ANY, okc)), *after)))
+                if key != last:
+                    current = (*head, (key, okc), *after)
         return out
 
     def without(self, key: str) -> Constraints:
