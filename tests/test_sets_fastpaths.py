@@ -25,9 +25,9 @@ from calico2cilium.sets.labels import ANY, merge_cubes
 from calico2cilium.sets.peers import NetPeer, PeerCube, PodPeer, peer_and, peer_cut, peer_intersects, peer_sub
 from calico2cilium.sets.piecewise import Piecewise
 from calico2cilium.sets.ports import NameCell, _apply
-from calico2cilium.sets.regions import Cube
+from calico2cilium.sets.regions import Cube, subtract_cubes
 from test_sets_l4 import HI, LO, fields, ranges
-from test_sets_universe import l4_sets, label_cubes, peer_cubes
+from test_sets_universe import l4_sets, label_cubes, peer_cubes, raw_cubes
 
 FAST = settings(max_examples=200, deadline=None)
 T = TypeVar("T")
@@ -79,6 +79,7 @@ def test_memoised_key_constraint_operations(p: tuple[KeyConstraint, KeyConstrain
         assert a - b == KeyConstraint(a.absent and not b.absent, a.values - b.values)
         a, b = copy.deepcopy(a), copy.deepcopy(b)
     assert hash(a) == hash((a.absent, a.values)) == hash(a)  # computed, then cached
+    assert a.sort_key() == (a.absent, a.values.cofinite, tuple(sorted(a.values.values))) == a.sort_key()
     assert (a == b) == ((a.absent, a.values) == (b.absent, b.values))
     assert (a & b) is (copy.deepcopy(a) & b)  # equal results are one object (``labels._shared``)
 
@@ -186,6 +187,18 @@ def test_region_cut_builds_only_what_it_returns(
     assert a.intersects(b) == meets
     if meets:
         assert a.cut(b) == slow_region_cut(a, b)
+
+
+@FAST
+@given(raw_cubes(), raw_cubes(max_size=2))
+def test_subtract_few_cubes_is_the_piecewise_difference(cubes: list[Cube], others: list[Cube]) -> None:
+    """``subtract_cubes`` with few others (no index) keeps a piece that misses ``other`` as it is
+    and cuts the rest: exactly ``piece - other`` for each piece in turn, in the same order."""
+    assert len(others) <= 8  # the linear path (more go through a ``CubeIndex``)
+    pieces = [c for c in cubes if not c.is_empty]
+    for other in others:
+        pieces = [p for piece in pieces for p in piece - other]
+    assert subtract_cubes(cubes, others) == pieces
 
 
 @FAST

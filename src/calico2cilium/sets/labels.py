@@ -32,6 +32,11 @@ class KeyConstraint:
     values: CoSet
     _hash: int | None = field(default=None, init=False, repr=False, compare=False)
     """``hash(self)``, once computed: constraints are the keys of the operation caches below."""
+    _order: tuple[bool, bool, tuple[str, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """``sort_key()``, once computed: every sort of cubes (``simplify_cubes``, region cubes) asks
+    it of each of their constraints, mostly of the few shared ones."""
 
     def __hash__(self) -> int:
         h = self._hash
@@ -101,7 +106,11 @@ class KeyConstraint:
         return self is other or _within(self, other)
 
     def sort_key(self) -> tuple[bool, bool, tuple[str, ...]]:
-        return (self.absent, *self.values.sort_key())
+        order = self._order
+        if order is None:
+            order = (self.absent, *self.values.sort_key())
+            object.__setattr__(self, "_order", order)
+        return order
 
     def selector_text(self, key: str) -> str:
         """This constraint in Calico selector syntax (for messages)."""

@@ -152,8 +152,11 @@ def subtract_cubes(cubes: Iterable[Cube], others: Sequence[Cube]) -> list[Cube]:
         if not pieces:
             break
         nxt: list[Cube] = []
-        for piece in pieces:
-            nxt.extend(piece - other)
+        for piece in pieces:  # ``nxt.extend(piece - other)``, without a list per missed piece
+            if piece.intersects(other):
+                nxt.extend(piece.cut(other))
+            else:
+                nxt.append(piece)
         pieces = nxt
     return pieces
 
