@@ -291,22 +291,30 @@ class LabelCube:
         if not self.constraints:
             return other
         # Both constraint tuples are sorted by key with unique keys and no ANY: merge them (the
-        # result is what ``LabelCube.of`` of the concatenation gives, without re-sorting).
+        # result is what ``LabelCube.of`` of the concatenation gives, without re-sorting). On a
+        # shared key, a constraint inside the other is their AND (most are: one cube is often a
+        # piece of the other), tested without the AND's cache look-up; and when every
+        # constraint of the result is this cube's own, the result is this cube (no new one).
         a, b = self.constraints, other.constraints
         out: list[tuple[str, KeyConstraint]] = []
         i = j = 0
         na, nb = len(a), len(b)
+        own = True
         while i < na and j < nb:
-            ka, kb = a[i][0], b[j][0]
+            ka, x = a[i]
+            kb, y = b[j]
             if ka == kb:
-                x, y = a[i][1], b[j][1]
-                if x is y:  # one shared constraint (``_equal_to``, ``_shared``): its own AND
+                if x is y or _within(x, y):
                     out.append(a[i])
+                elif _within(y, x):
+                    out.append(b[j])
+                    own = False
                 else:
                     kc = _and(x, y)
                     if not kc.absent and kc.values.is_empty:
                         return _EMPTY_CUBE
                     out.append((ka, kc))  # a subset of a non-ANY constraint is not ANY
+                    own = False
                 i += 1
                 j += 1
             elif ka < kb:
@@ -315,6 +323,9 @@ class LabelCube:
             else:
                 out.append(b[j])
                 j += 1
+                own = False
+        if own and j == nb:
+            return self
         out.extend(a[i:])
         out.extend(b[j:])
         return LabelCube(tuple(out))
