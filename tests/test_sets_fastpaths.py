@@ -229,6 +229,9 @@ def slow_ips_intersect(a: IPSet, b: IPSet) -> bool:
 def test_peer_intersects(p: tuple[PeerCube, PeerCube]) -> None:
     a, b = p
     assert peer_intersects(a, b) == (peer_and(a, b) is not None)
+    if isinstance(a, PodPeer) and isinstance(b, PodPeer):
+        both = slow_cube_and(a.labels, b.labels)
+        assert peer_and(a, b) == (None if both.is_empty else PodPeer(both))
     if isinstance(a, NetPeer) and isinstance(b, NetPeer):
         assert a.ips.intersects(b.ips) == slow_ips_intersect(a.ips, b.ips)
 
