@@ -25,7 +25,7 @@ from calico2cilium.sets.labels import ANY, merge_cubes
 from calico2cilium.sets.peers import NetPeer, PeerCube, PodPeer, peer_and, peer_cut, peer_intersects, peer_sub
 from calico2cilium.sets.piecewise import Piecewise
 from calico2cilium.sets.ports import NameCell, _apply
-from calico2cilium.sets.regions import Cube, subtract_cubes
+from calico2cilium.sets.regions import Cube, first_meeting, subtract_cubes
 from test_sets_l4 import HI, LO, fields, ranges
 from test_sets_universe import l4_sets, label_cubes, peer_cubes, raw_cubes
 
@@ -202,6 +202,18 @@ def test_subtract_few_cubes_is_the_piecewise_difference(cubes: list[Cube], other
     for other in others:
         pieces = [p for piece in pieces for p in piece - other]
     assert subtract_cubes(cubes, others) == pieces
+
+
+@FAST
+@given(raw_cubes(max_size=1), raw_cubes(max_size=4), st.integers(0, 5))
+def test_first_meeting_is_the_plain_scan(piece: list[Cube], cands: list[Cube], start: int) -> None:
+    """The region index's scan (``first_meeting``, ``Cube.intersects`` written out for pod peers)
+    stops where testing each candidate in turn stops."""
+    for p in piece:
+        i = start
+        while i < len(cands) and not p.intersects(cands[i]):
+            i += 1
+        assert first_meeting(p, cands, start) == max(i, start)
 
 
 @FAST
