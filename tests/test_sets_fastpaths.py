@@ -150,9 +150,10 @@ wide_label_cubes = st.dictionaries(st.sampled_from(("a", "b", "c", "d")), key_co
 
 @FAST
 @given(pairs(wide_label_cubes | st.just(LabelCube.empty())))
-def test_label_cube_intersects_looks_up_the_longer_cube(p: tuple[LabelCube, LabelCube]) -> None:
-    """``intersects`` looks the shorter cube's keys up in the longer's key map (built on first
-    use, kept): either way round, asked twice, it is the plain emptiness test."""
+def test_label_cube_intersects_looks_up_a_key_map(p: tuple[LabelCube, LabelCube]) -> None:
+    """``intersects`` looks one cube's keys up in the other's key map (built on first use, on the
+    longer cube, kept): either way round, asked twice (with one map, then either), it is the
+    plain emptiness test."""
     a, b = p
     expected = not slow_cube_and(a, b).is_empty
     for _ in range(2):

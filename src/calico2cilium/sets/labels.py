@@ -332,23 +332,29 @@ class LabelCube:
 
     def intersects(self, other: LabelCube) -> bool:
         """Whether the cubes meet: only keys constrained on both sides can make the intersection
-        empty, so the shorter cube's constraints are looked up in the longer's (``_by_key``), and
+        empty, so one cube's constraints are looked up in the other's key map (``_by_key``), and
         ``KeyConstraint.meets`` is written out in the loop (the subtraction loops ask millions of
-        times, mostly for cubes of a few keys: a sorted-merge walk and two calls per shared key
-        cost about twice as much)."""
+        times: a sorted-merge walk and two calls per shared key cost about twice as much). The
+        map used is one already built (``other``'s first: the loops test fresh pieces against
+        long-lived candidates), else the longer cube's is built and kept."""
         if self.empty_marker or other.empty_marker:
             return False
-        mine, theirs = self.constraints, other.constraints
-        if len(mine) > len(theirs):
-            mine, longer = theirs, self
-        else:
-            longer = other
-        if not mine or self is other:
-            return True
-        found = longer._by_key
+        mine = self.constraints
+        found = other._by_key
         if found is None:
-            found = dict(longer.constraints)
-            _set_by_key(longer, found)
+            found = self._by_key
+            if found is not None:
+                mine = other.constraints
+            else:
+                theirs = other.constraints
+                if len(mine) > len(theirs):
+                    mine, longer = theirs, self
+                else:
+                    longer = other
+                if not mine or self is other:
+                    return True
+                found = dict(longer.constraints)
+                _set_by_key(longer, found)
         for key, x in mine:
             y = found.get(key)
             # A cube's constraints are never empty (normal form), so one meets itself: the shared
