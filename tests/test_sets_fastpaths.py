@@ -340,6 +340,9 @@ def test_l4_operations_match_the_general_walk(p: tuple[L4Set, L4Set]) -> None:
     # memoised: asking again (or with equal copies) gives the same values
     a2, b2 = copy.deepcopy(a), copy.deepcopy(b)
     assert a2 & b2 == a & b and a2 - b2 == a - b
+    # equal results of the memoised operations are one object (``l4._shared``)
+    if a is not b and b is not L4Set.all() and a is not L4Set.all():
+        assert (a2 & b2) is (a & b) and (a2 - b2) is (a - b)
 
 
 def slow_merge_cubes(cubes: list[LabelCube]) -> list[LabelCube]:
