@@ -38,11 +38,12 @@ def _go_parse_int(text: str) -> int | None:
     base, digits = bases.get(body[:2].lower(), 0), body[2:]
     if not base:
         base, digits = (8, body[1:]) if body.startswith("0") and len(body) > 1 else (10, body)
-    try:
-        value = int(digits, base) if digits.isascii() and digits.isalnum() else None
-    except ValueError:
+    # Digits only: Python's int("0O0", 8) takes a prefix that Go's ParseInt("0O0", 8, 64) refuses
+    # (so "00O0", a string to go-yaml, was taken for 0 here: a flaky failure, review15).
+    if not digits or any(c not in "0123456789abcdef"[:base] for c in digits.lower()):
         return None
-    return None if value is None else (-value if sign == "-" else value)
+    value = int(digits, base)
+    return -value if sign == "-" else value
 
 
 def go_resolve(text: str) -> Any:

@@ -274,8 +274,9 @@ def _unread(code: str, severity: Severity) -> bool:
     return severity is Severity.ERROR and code.startswith("C2C1") and code not in _NOTHING_READ
 
 
-_NOTHING_READ = frozenset({"C2C105", "C2C109"})
-"""Reading errors about inputs that hold nothing (an empty input, an empty directory)."""
+_NOTHING_READ = frozenset({"C2C105", "C2C108", "C2C109"})
+"""Reading errors about inputs that hold nothing (an empty input, an empty directory), or whose
+resources are read all the same (a duplicate key: they are quarantined, io/yamlstream._resources)."""
 
 
 def _can_say(cubes: Sequence[Cube], target: CiliumTarget) -> bool:

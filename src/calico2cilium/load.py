@@ -162,6 +162,13 @@ def _check(
                 sink.append(note)
                 continue
             document, failed = _validate(raw, sink)
+            if raw.unconverted:  # an error at its document says why (C2C205, C2C108)
+                document, failed = None, True
+            if raw.kubectl_other and (document is not None or raw.kind in FACT_KINDS):
+                other = _read_otherwise(raw)
+                if other is not None:
+                    sink.append(other)
+                    document, failed = None, True  # not what the cluster holds: not converted
             if document is not None:
                 copies.see(document, result, sink)
             elif failed and copies.quarantine:
@@ -171,6 +178,39 @@ def _check(
             copies.checked += 1
             if copies.checked % _COLLECT_EVERY == 0:
                 gc.collect(1)  # reference cycles (failed validations' tracebacks), young objects only
+
+
+def _read_otherwise(raw: RawDocument) -> Diagnostic | None:
+    """C2C348 as an error at a resource this tool converts or reads facts from, holding a plain
+    scalar that kubectl reads as a boolean or a number (``RawDocument.kubectl_other``): the
+    cluster holds another resource than the one read, or none (the API server refuses a number
+    where a string is due). A warning was not enough: '- {action: Deny, protocol: TCP,
+    destination: {ports: [0o10]}}' denies port 8 in the cluster, and converted as the named port
+    '0o10' it denied nothing, with exit 1 and the output written (review15)."""
+    wanted = set(raw.kubectl_other)
+    found: list[str] = []
+    stack: list[Any] = [raw.data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            found.extend(k for k in value if k in wanted)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and value in wanted:
+            found.append(value)
+    if not found:
+        return None
+    shown = ", ".join(sorted(set(found)))
+    return make(
+        "C2C348",
+        f"{raw.label}: plain scalar(s) {shown} are strings here, but kubectl reads them as a boolean"
+        " or a number, so the cluster holds another resource than the one read (or refuses it);"
+        " it is not converted",
+        raw.source(),
+        hint="quote them ('1e3', 'y')",
+        widening=True,
+    )
 
 
 def _validate(raw: RawDocument, sink: Sink) -> tuple[Document | None, bool]:

@@ -126,8 +126,13 @@ class Loader(yaml.CSafeLoader):
                     self._tags[value] = tag
                 if tag == STR_TAG and kubectl_reads_as_other(value):
                     self._kubectl_other.add(value)
-            if self._kubectl_other and value in self._kubectl_other and len(self._pending_other) < 20:
-                self._pending_other.append(value)
+            if (
+                self._kubectl_other
+                and value in self._kubectl_other
+                and value not in self._pending_other
+                and len(self._pending_other) < 20
+            ):
+                self._pending_other.append(value)  # 20 values: ``load`` looks for them per resource
             return tag
         return _resolve(self, kind, value, implicit)
 

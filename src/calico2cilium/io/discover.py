@@ -1,19 +1,22 @@
 """Turn command-line paths into input files, the way kubectl's ``-f``/``-R`` do.
 
-A path named explicitly is read whatever its extension; a directory contributes its ``.yaml``,
-``.yml`` and ``.json`` files (recursively with ``recursive=True``); ``-`` is standard input.
+A path named explicitly is read whatever its extension (a named pipe too, as ``<(kubectl get
+...)`` gives); a directory contributes its ``.yaml``, ``.yml`` and ``.json`` files (recursively
+with ``recursive=True``); ``-`` is standard input.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import stat
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from calico2cilium.diagnostics import Diagnostic, Severity, Source
+from calico2cilium.io import decode as limits
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STDIN_NAME = "<stdin>"
@@ -30,11 +33,15 @@ class InputFile:
     manifest (``.pre-commit-config.yaml``), see ``C2C227``."""
 
     def read_bytes(self) -> bytes:
+        """The stream's bytes, at most one past the size ``decode`` accepts (it refuses more,
+        C2C106): 'yes | calico2cilium lint' read without end, until the memory ran out."""
+        limit = limits.MAX_INPUT_BYTES + 1
         if self.path is None:
             if sys.stdin is None:  # 'convert <&-': there is no standard input to read
                 raise OSError(errno.EBADF, "standard input is closed")
-            return sys.stdin.buffer.read()
-        return self.path.read_bytes()
+            return sys.stdin.buffer.read(limit)
+        with self.path.open("rb") as stream:
+            return stream.read(limit)
 
 
 def discover(paths: Iterable[str], *, recursive: bool = False) -> tuple[list[InputFile], list[Diagnostic]]:
@@ -60,7 +67,7 @@ def discover(paths: Iterable[str], *, recursive: bool = False) -> tuple[list[Inp
                 )
             for child in found:
                 _add(child, files, seen, walked=True)
-        elif path.is_file():
+        elif path.is_file() or _is_pipe(path):
             _add(path, files, seen)
         elif path.exists():
             diagnostics.append(_problem("C2C101", raw, "not a regular file or directory"))
@@ -69,10 +76,20 @@ def discover(paths: Iterable[str], *, recursive: bool = False) -> tuple[list[Inp
     return files, diagnostics
 
 
+def _is_pipe(path: Path) -> bool:
+    """A named pipe, as bash's process substitution gives ('convert <(kubectl get ... -o yaml)'):
+    read once, like standard input (every input is read once)."""
+    try:
+        return stat.S_ISFIFO(path.stat().st_mode)
+    except OSError:
+        return False
+
+
 def _walk(directory: Path, recursive: bool, diagnostics: list[Diagnostic]) -> list[Path]:
     """The manifest files in ``directory`` (and, with ``recursive``, its subdirectories; symbolic
     links to directories are not followed, as kubectl's -R does not). A directory that cannot be
-    read is an error (C2C101), never silently skipped: its policies would be missing from the run."""
+    read, or a manifest name that is no regular file (a symbolic link to nothing), is an error
+    (C2C101), never silently skipped: its policies would be missing from the run."""
 
     def unreadable(exc: OSError) -> None:
         name = exc.filename if exc.filename is not None else str(directory)
@@ -85,8 +102,13 @@ def _walk(directory: Path, recursive: bool, diagnostics: list[Diagnostic]) -> li
             dirs.clear()
         for name in names:
             path = Path(root, name)
-            if path.suffix.lower() in MANIFEST_SUFFIXES and path.is_file():
+            if path.suffix.lower() not in MANIFEST_SUFFIXES:
+                continue
+            if path.is_file():
                 found.append(path)
+            else:  # skipped, its pods would leave default deny (review15)
+                why = "a symbolic link to nothing" if path.is_symlink() and not path.exists() else None
+                diagnostics.append(_problem("C2C101", str(path), why or "not a regular file"))
     return sorted(found)
 
 

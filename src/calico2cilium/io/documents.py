@@ -24,6 +24,14 @@ class RawDocument:
     locator: Locator
     slot: tuple[int, int]
     base: Path = ()
+    kubectl_other: tuple[str, ...] = ()
+    """Plain scalars of its YAML document that kubectl reads as no string (``io.goyaml``): some
+    may be in this resource (``load`` looks)."""
+    unconverted: bool = False
+    """Read, but not to be converted (an error says why, C2C205 or C2C108): an item of a list with
+    ``items`` and no ``kind`` (a kubectl export cut short: ``kind: List`` comes after the items,
+    and the last item may have lost its end), or of a document with a duplicate key. The policies
+    among them are quarantined with --allow-partial."""
 
     def source(self, path: Path = (), *, key: bool = False) -> Source:
         """The position of ``path`` (relative to this resource) in the input file."""

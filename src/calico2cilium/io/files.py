@@ -34,6 +34,8 @@ def read_files(paths: Sequence[str], recursive: bool = True) -> tuple[list[RawDo
             continue
         docs, problems = read_documents(decoded.text, input_file.name)
         for doc in docs:
+            if doc.unconverted:  # its error is in ``problems``; only a policy is quarantined
+                continue
             note = not_a_manifest(doc) if input_file.walked else None
             if note is None:
                 documents.append(doc)

@@ -131,17 +131,37 @@ def _collect(
         for doc_index, built in enumerate(part.documents):
             if built.data is None:
                 continue  # an empty document, as kubectl skips
-            document = RawDocument(built.data, name, index, locator, (chunk_index, doc_index))
+            document = RawDocument(
+                built.data, name, index, locator, (chunk_index, doc_index), (), tuple(built.kubectl_other)
+            )
             problems = _problems(name, chunk, built, document)
             diagnostics.extend(problems)
             _note_kubectl(built, document, diagnostics)
-            if not problems:
-                yield from _expand(document, diagnostics)
+            yield from _resources(document, problems, diagnostics)
             index += 1
         if part.error is not None:
             diagnostics.append(_syntax_error(name, chunk, part.error))
     if index == 0 and len(diagnostics) == before:
         diagnostics.append(_no_documents(name))
+
+
+def _resources(document: RawDocument, problems: list[Diagnostic], diagnostics: Sink) -> Iterator[RawDocument]:
+    """The document's resources: none when it has problems, but for duplicate keys alone (C2C108),
+    which leave a tree whose last value won, as in go-yaml's decoding into a map: its resources
+    are read, not converted (``RawDocument.unconverted``), so that --allow-partial quarantines the
+    policies among them. They were dropped unread (C2C237), and their pods left default deny
+    (review15)."""
+    if not problems:
+        return _expand(document, diagnostics)
+    if all(p.code == "C2C108" for p in problems):
+        return _unconverted(_expand(document, diagnostics))
+    return iter(())
+
+
+def _unconverted(resources: Iterator[RawDocument]) -> Iterator[RawDocument]:
+    for resource in resources:
+        resource.unconverted = True
+        yield resource
 
 
 def _problems(name: str, chunk: Chunk, built: Built, document: RawDocument) -> list[Diagnostic]:
@@ -216,11 +236,11 @@ def stream_documents(text: str, name: str, diagnostics: Findings) -> Iterator[Ra
                 yield from held
                 held = None
             if built.data is not None:
-                document = RawDocument(built.data, name, index, locator, slot)
+                document = RawDocument(built.data, name, index, locator, slot, (), tuple(built.kubectl_other))
                 problems = _problems(name, chunk, built, document)
                 (diagnostics if given else first).extend(problems)
                 _note_kubectl(built, document, diagnostics if given else first)
-                held = None if problems else _expand(document, diagnostics)
+                held = _resources(document, problems, diagnostics)
                 index += 1
     except (yaml.MarkedYAMLError, yaml.reader.ReaderError):
         if given:
@@ -272,7 +292,7 @@ def _read_json(text: str, name: str, diagnostics: Sink) -> Iterator[RawDocument]
     document = RawDocument(data, name, 0, locator, (0, 0))
     if duplicates:
         diagnostics.extend(_json_duplicates(text, name, duplicates, document.source()))
-        return iter(())
+        return _unconverted(_expand(document, diagnostics))
     # json.loads shares no container. The root's position is the first character that is not
     # blank, known without the locator.
     start = len(text) - len(text.lstrip())
@@ -405,8 +425,26 @@ def _expand(document: RawDocument, diagnostics: Sink) -> Iterator[RawDocument]:
         return
     if _is_list(data):
         yield from _listed(document, data, (), diagnostics)
+    elif "kind" not in data and "apiVersion" in data and isinstance(data.get("items"), list):
+        # kubectl writes a List's items before its 'kind: List': an export cut short keeps them
+        # without it. Their resources were not read at all, so --allow-partial had no quarantine
+        # for the policies among them, whose pods then left default deny (review15).
+        diagnostics.append(_cut_list(document))
+        yield from _unconverted(_items(document, data["items"], ("items",), None, diagnostics))
     else:
         yield document
+
+
+def _cut_list(document: RawDocument) -> Diagnostic:
+    return Diagnostic(
+        "C2C205",
+        Severity.ERROR,
+        "a document with 'items' and no 'kind': a kubectl List export cut short ('kind: List' comes"
+        " after the items)? Its items are not converted, as the last may have lost its end (each"
+        " policy among them is quarantined with --allow-partial)",
+        document.source(),
+        hint="export again, or add 'kind: List' if the list is whole",
+    )
 
 
 def _is_list(data: dict[str, Any]) -> bool:
@@ -472,7 +510,9 @@ def _item(
     inherited: tuple[str, str] | None,
     diagnostics: Sink,
 ) -> Iterator[RawDocument]:
-    child = RawDocument(item, document.file, document.index, document.locator, document.slot, base)
+    child = RawDocument(
+        item, document.file, document.index, document.locator, document.slot, base, document.kubectl_other
+    )
     if not isinstance(item, dict):
         diagnostics.append(_not_a_resource(child, (), item))
         return

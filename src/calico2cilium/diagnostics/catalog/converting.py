@@ -184,10 +184,11 @@ CODES = (
         "C2C311",
         "order-tie",
         Severity.WARNING,
-        "Two policies of one tier have the same order and may select the same pods.",
+        "Two policies of one tier have the same order (or none) and may select the same pods.",
         "Calico breaks the tie by name, and how depends on the Calico version (docs/reference/semantics.md §1.2). The"
         " conversion follows the current rule (by name); give the policies distinct orders to make"
-        " the intent explicit.",
+        " the intent explicit. Policies with no order tie too: Felix puts them last, at an order of"
+        " +infinity, which is equal to itself (felix/calc/policy_sorter.go PolKVLess).",
         failing=_np("  order: 10\n  selector: app == 'db'\n  ingress:\n    - action: Deny\n", name="a")
         + "---\n"
         + _np("  order: 10\n  selector: all()\n  ingress:\n    - action: Allow\n", name="b"),
@@ -871,7 +872,10 @@ CODES = (
         " YAML 1.1 readers such as this tool's see strings. What the tool converted or verified is"
         " then not what the cluster holds: a label key so read is turned into another string"
         ' ({1e3: web} is applied as {"1000": web}; {y: web} as {"true": web}), and a value so read'
-        " is no string (the API server refuses it where a string is due). Quote it ('1e3', 'y'); the"
+        " is no string (the API server refuses it where a string is due). In a resource the tool"
+        " converts or takes cluster facts from, it is an error: the resource is not converted"
+        " (quarantined with --allow-partial), since a Deny of 'ports: [0o10]' (port 8 in the"
+        " cluster) read as the named port '0o10' denies nothing. Quote it ('1e3', 'y'); the"
         " tool's own output always quotes such strings.",
         failing="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: db\n"
         "  namespace: prod\nspec:\n  podSelector:\n    matchLabels: {commit: 7e12345}\n"

@@ -64,7 +64,10 @@ CODES = (
         Severity.ERROR,
         "The document has no apiVersion or kind (or they are not strings).",
         "Every resource must say what it is. Items of a typed list (e.g. NetworkPolicyList) inherit"
-        " them from the list.",
+        " them from the list. A document with an apiVersion and items but no kind is taken for a"
+        " kubectl List export cut short (kubectl writes 'kind: List' after the items): its items are"
+        " not converted, since the last may have lost its end, and --allow-partial quarantines the"
+        " policies among them.",
         failing="metadata:\n  name: x\nspec: {}\n",
         passing=_gnp(_GOOD_RULE),
     ),

@@ -34,7 +34,10 @@ CODES = (
         "input-not-found",
         Severity.ERROR,
         "A path given on the command line does not exist or is not a file or directory.",
-        "Every path you name must exist. The other inputs of the run are still processed.",
+        "Every path you name must exist. So must every .yaml, .yml or .json name in a directory read:"
+        " a symbolic link to nothing (a target not checked out) is an error, not skipped, since the"
+        " policies it stood for would be missing from the output. Subdirectories that cannot be read"
+        " are errors too. The other inputs of the run are still processed.",
     ),
     CodeDoc(
         "C2C102",
@@ -110,7 +113,8 @@ CODES = (
         Severity.ERROR,
         "A mapping has the same key twice.",
         "YAML parsers keep only the last value, so the first one (for example a whole 'ingress:' list)"
-        " would be dropped without a word. Merge the two entries.",
+        " would be dropped without a word. Merge the two entries. The document's resources are not"
+        " converted; --allow-partial quarantines the policies among them (read with the last value).",
         failing=_POLICY.replace("  types: [Egress]\n", "  types: [Egress]\n  selector: app == 'x'\n"),
         passing=_POLICY,
     ),
