@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -235,7 +236,15 @@ def test_too_deep_points_at_the_deep_branch() -> None:
 
 
 class _PyYAML(yaml.CSafeLoader):
-    """The reference: PyYAML's own constructor, with timestamps kept as strings as we keep them."""
+    """The reference: PyYAML's own constructor, with timestamps kept as strings as we keep them,
+    and plain base 60 numbers (``1:30``) too, as kubectl's go-yaml v2 reads them."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        tag = super().resolve(kind, value, implicit)
+        plain = implicit if isinstance(implicit, bool) else implicit[0]  # also called with a bool
+        if plain and tag.endswith(("int", "float")) and ":" in value:
+            return "tag:yaml.org,2002:str"
+        return tag
 
 
 _PyYAML.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: str(node.value))

@@ -7,7 +7,8 @@ recursive pass for what manifests contain (mappings, sequences and the core scal
 anything else (merge keys ``<<``, explicit ``!!set``/``!!binary``/unknown tags, unhashable keys, a
 document nested deeper than ``max_depth``) back to PyYAML's constructor, so the result, and every
 error, is exactly what ``yaml.load_all(text, Loader=yaml.CSafeLoader)`` gives, except that
-timestamps stay strings (Kubernetes reads manifests as JSON, where a timestamp is just a string).
+timestamps stay strings (Kubernetes reads manifests as JSON, where a timestamp is just a string),
+and so do base 60 numbers (``20:22``), which kubectl's go-yaml v2 reads as strings (``io.goyaml``).
 
 While building, it notes duplicate keys (compared as YAML compares them, after resolution, so
 ``on:`` and ``yes:`` are the same key ``True``), whether any container is shared through an alias,
@@ -27,13 +28,14 @@ from typing import Any, cast
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from calico2cilium.io.goyaml import kubectl_reads_as_other
+from calico2cilium.io.goyaml import base60, kubectl_reads_as_other
 
 STR_TAG = "tag:yaml.org,2002:str"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+NUMBER_TAGS = frozenset(("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"))
 
 Duplicate = tuple[yaml.Mark, str]
 """Where a repeated mapping key stands (its second occurrence) and how it is written."""
@@ -122,6 +124,8 @@ class Loader(yaml.CSafeLoader):
             tag = self._tags.get(value)
             if tag is None:
                 tag = _resolve(self, kind, value, implicit)
+                if tag in NUMBER_TAGS and base60(value):
+                    tag = STR_TAG  # kubectl's go-yaml has no base 60: ``ports: [20:22]`` is a range
                 if len(self._tags) < 20_000:
                     self._tags[value] = tag
                 if tag == STR_TAG and kubectl_reads_as_other(value):

@@ -868,7 +868,7 @@ CODES = (
         Severity.WARNING,
         "A plain (unquoted) scalar is a string to this tool but a boolean or a number to kubectl.",
         "kubectl reads manifests with go-yaml v2 (sigs.k8s.io/yaml), which takes y, Y, n and N for"
-        " booleans and 0o17, 0X1F, 0B1, 09, 1e3 or 7e12345 (a short commit hash) for numbers, where"
+        " booleans and 0o17, 0X1F, 0B1, 09, 1e3 or 1234e56 (a short commit hash) for numbers, where"
         " YAML 1.1 readers such as this tool's see strings. What the tool converted or verified is"
         " then not what the cluster holds: a label key so read is turned into another string"
         ' ({1e3: web} is applied as {"1000": web}; {y: web} as {"true": web}), and a value so read'
@@ -878,7 +878,7 @@ CODES = (
         " cluster) read as the named port '0o10' denies nothing. Quote it ('1e3', 'y'); the"
         " tool's own output always quotes such strings.",
         failing="apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: db\n"
-        "  namespace: prod\nspec:\n  podSelector:\n    matchLabels: {commit: 7e12345}\n"
+        "  namespace: prod\nspec:\n  podSelector:\n    matchLabels: {commit: 1234e56}\n"
         "  policyTypes: [Ingress]\n",
         passing=_GOOD,
     ),
