@@ -83,3 +83,36 @@ def test_a_base_60_port_range_is_the_range_kubectl_reads() -> None:
     assert _errors(result) == []
     ports = [p for d in result.documents for s in d["specs"] for r in s["ingress"] for p in r["toPorts"]]
     assert ports == [{"ports": [{"port": "20", "endPort": 22, "protocol": "TCP"}]}]
+
+
+KUBECTL_GET = """\
+apiVersion: v1
+items:
+- apiVersion: projectcalico.org/v3
+  kind: NetworkPolicy
+  metadata:
+    annotations:
+      commit: 0beef12
+    creationTimestamp: "2024-05-01T10:00:00Z"
+    labels:
+      build: 7e12345
+      rev: 0b2
+    name: db
+    namespace: shop
+    resourceVersion: "123456"
+  spec:
+    selector: app == 'db'
+    types:
+    - Ingress
+kind: List
+metadata:
+  resourceVersion: ""
+"""
+
+
+def test_kubectl_get_output_is_not_refused() -> None:
+    # go-yaml v2's encoder writes a string plain when its own resolve() reads it back as a string
+    # (encode.go stringv), so 'kubectl get -o yaml' prints these plain; all were refused (C2C348).
+    result = convert(text=KUBECTL_GET, name="get.yaml")
+    assert [d.code for d in result.diagnostics if d.code == "C2C348"] == []
+    assert [d["metadata"]["name"] for d in result.documents] == ["db"]
