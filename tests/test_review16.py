@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+import helpers
 from calico2cilium.convert import convert
 from calico2cilium.diagnostics import Severity
 from calico2cilium.io.goyaml import kubectl_reads_as_other
@@ -116,3 +117,34 @@ def test_kubectl_get_output_is_not_refused() -> None:
     result = convert(text=KUBECTL_GET, name="get.yaml")
     assert [d.code for d in result.diagnostics if d.code == "C2C348"] == []
     assert [d["metadata"]["name"] for d in result.documents] == ["db"]
+
+
+FILTERED_PEER_KNP = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: echo-ingress-from-other-client, namespace: cilium-test}
+spec:
+  podSelector:
+    matchLabels: {kind: echo}
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {other: client}
+        matchExpressions:
+        - {key: io.cilium.k8s.policy.cluster, operator: Exists}
+  - from:
+    - podSelector:
+        matchLabels: {kind: client}
+"""
+
+
+def test_a_networkpolicy_peer_on_a_filtered_label_is_no_internal_error() -> None:
+    # cilium-cli's connectivity tests (echo-ingress-from-other-client-knp.yaml) select peers on
+    # io.cilium.k8s.policy.cluster, a key the tool takes for one Cilium's identity filter drops:
+    # the Kubernetes NetworkPolicy's Cilium reading (the companion's input) raised Inexpressible,
+    # exit 3. Now it is read wider, and the result allows nothing Calico denies.
+    result = helpers.convert(text=FILTERED_PEER_KNP, name="k.yaml")
+    assert [d.code for d in result.diagnostics if d.severity is Severity.ERROR] == []
+    assert "C2C303" in [d.code for d in result.diagnostics]
+    proof = helpers.verify_explained(result)
+    assert proof.status in ("narrowed", "equivalent"), proof.render_text()

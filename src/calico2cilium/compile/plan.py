@@ -702,9 +702,7 @@ def _native_reading(
             if not target.end_port:
                 rule = _without_end_port(rule)
             cubes.extend(
-                rule_region(rule, pp.policy, direction, cluster, Diagnostics())
-                .restrict_subject(subject_cubes)
-                .cubes
+                _native_rule_region(rule, pp.policy, direction, cluster).restrict_subject(subject_cubes).cubes
             )
             peer = rule.source if direction is ir.Direction.INGRESS else rule.destination
             flows = l4(rule)
@@ -712,6 +710,26 @@ def _native_reading(
                 cubes.extend(Cube(s, p, flows) for s in subject_cubes for p in unlabelled)
         out[direction] = tuple(Region.of(cubes).cubes)
     return out
+
+
+def _native_rule_region(rule: ir.Rule, policy: ir.Policy, direction: ir.Direction, cluster: Ranges) -> Region:
+    """One rule of a Kubernetes NetworkPolicy in Cilium's reading. A rule the tool cannot read
+    (a peer selecting on a label key Cilium's identity filter drops, ``compile/labelspace.py``)
+    is read wider, without the part it cannot (``failclosed.widened_rules``): the companion then
+    denies at least what Cilium allows through the rule and Calico denies, and may add less of
+    what Calico allows (the rule itself is left out, with its diagnostic, by ``_compile_rule``).
+    It raised, an internal error, on the cilium-cli connectivity-test NetworkPolicies (review16)."""
+    try:
+        return rule_region(rule, policy, direction, cluster, Diagnostics())
+    except Inexpressible as err:
+        for wider, _ in widened_rules(rule, direction):
+            try:
+                return rule_region(
+                    replace(wider, action=rule.action), policy, direction, cluster, Diagnostics()
+                )
+            except Inexpressible:
+                continue
+        raise AssertionError("a rule with no criteria always compiles") from err
 
 
 def _without_end_port(rule: ir.Rule) -> ir.Rule:
