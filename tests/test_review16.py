@@ -15,25 +15,7 @@ import helpers
 from calico2cilium.convert import convert
 from calico2cilium.diagnostics import Severity
 from calico2cilium.io.goyaml import kubectl_reads_as_other
-
-DENY_PORT = """\
-apiVersion: projectcalico.org/v3
-kind: NetworkPolicy
-metadata: {name: db, namespace: shop}
-spec:
-  selector: app == 'db'
-  ingress:
-  - {action: Deny, protocol: TCP, destination: {ports: [PORT]}}
-  - {action: Allow}
-"""
-
-
-def _errors(result: object) -> list[tuple[str, str]]:
-    return [
-        (d.code, d.message.split(":")[0])
-        for d in result.diagnostics  # type: ignore[attr-defined]
-        if d.severity is Severity.ERROR
-    ]
+from test_review15 import DENY_PORT, _errors
 
 
 @pytest.mark.parametrize(
