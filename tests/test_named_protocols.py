@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from calico2cilium.cilium.failures import failure_diagnostic
 from calico2cilium.cilium.named_protocols import PartlyNamed
+from calico2cilium.cilium.rulekit import EmitFailure
 from calico2cilium.semantics.world import Assumptions
 from calico2cilium.sets import Inexpressible
 from calico2cilium.sets.l4 import ICMP_PROTOCOLS, PORT_PROTOCOLS, L4Set
@@ -111,3 +113,14 @@ def test_what_is_kept_is_exactly_the_named_part() -> None:
     assert spelt.loaded is not None
     proof = verify(spelt.loaded, result.documents, Assumptions(pod_cidrs=PODS, node_cidrs=NODES))
     assert proof.status == "equivalent"
+
+
+def test_the_profile_part_says_what_it_keeps_too() -> None:
+    lost = L4Set.protocols((47,))
+    finding = failure_diagnostic(EmitFailure(None, None, PartlyNamed(Inexpressible("protocol"), lost)))
+    assert finding.code == "C2C310" and finding.narrowing
+    assert "namespace profiles" in finding.message
+    assert (
+        "Cilium allows its TCP, UDP, SCTP and ICMP flows, and its flows of IP protocol 47 are left out"
+        in (finding.message)
+    )
