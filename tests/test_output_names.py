@@ -21,7 +21,7 @@ spec: {nets: [198.51.100.0/24]}
 ---
 apiVersion: projectcalico.org/v3
 kind: NetworkSet
-metadata: {name: b-c, namespace: a, labels: {role: y}}
+metadata: {name: b-c, namespace: a, labels: {role: 'y'}}
 spec: {nets: [203.0.113.0/24]}
 ---
 apiVersion: projectcalico.org/v3

@@ -25,9 +25,9 @@ from calico2cilium.sets.labels import ANY, merge_cubes
 from calico2cilium.sets.peers import NetPeer, PeerCube, PodPeer, peer_and, peer_cut, peer_intersects, peer_sub
 from calico2cilium.sets.piecewise import Piecewise
 from calico2cilium.sets.ports import NameCell, _apply
-from calico2cilium.sets.regions import Cube
+from calico2cilium.sets.regions import Cube, first_meeting, subtract_cubes
 from test_sets_l4 import HI, LO, fields, ranges
-from test_sets_universe import l4_sets, label_cubes, peer_cubes
+from test_sets_universe import l4_sets, label_cubes, peer_cubes, raw_cubes
 
 FAST = settings(max_examples=200, deadline=None)
 T = TypeVar("T")
@@ -63,6 +63,8 @@ def test_key_constraint_meets_and_difference(p: tuple[KeyConstraint, KeyConstrai
     a, b = p
     assert a.meets(b) == (not (a & b).is_empty)
     assert a - b == a & ~b
+    # ``issubset`` (and ``cut``'s test of a key) decides without building the difference
+    assert a.issubset(b) == KeyConstraint(a.absent and not b.absent, a.values - b.values).is_empty
 
 
 @FAST
@@ -77,6 +79,7 @@ def test_memoised_key_constraint_operations(p: tuple[KeyConstraint, KeyConstrain
         assert a - b == KeyConstraint(a.absent and not b.absent, a.values - b.values)
         a, b = copy.deepcopy(a), copy.deepcopy(b)
     assert hash(a) == hash((a.absent, a.values)) == hash(a)  # computed, then cached
+    assert a.sort_key() == (a.absent, a.values.cofinite, tuple(sorted(a.values.values))) == a.sort_key()
     assert (a == b) == ((a.absent, a.values) == (b.absent, b.values))
     assert (a & b) is (copy.deepcopy(a) & b)  # equal results are one object (``labels._shared``)
 
@@ -140,6 +143,29 @@ def test_cubes_sharing_a_constraint_object(a: LabelCube, b: LabelCube, kc: KeyCo
     assert x - wider == slow_cube_sub(x, wider)
 
 
+wide_label_cubes = st.dictionaries(st.sampled_from(("a", "b", "c", "d")), key_constraints, max_size=4).map(
+    LabelCube.of
+)
+
+
+@FAST
+@given(pairs(wide_label_cubes | st.just(LabelCube.empty())))
+def test_label_cube_intersects_looks_up_a_key_map(p: tuple[LabelCube, LabelCube]) -> None:
+    """``intersects`` looks one cube's keys up in the other's key map (built on first use, on the
+    longer cube, kept): either way round, asked twice (with one map, then either), it is the
+    plain emptiness test."""
+    a, b = p
+    expected = not slow_cube_and(a, b).is_empty
+    for _ in range(2):
+        assert a.intersects(b) == expected
+        assert b.intersects(a) == expected
+    assert a - b == slow_cube_sub(a, b)
+    both = slow_cube_and(a, b)
+    assert a & b == both
+    if both == a:
+        assert a & b is a  # no new cube for a result equal to the left operand
+
+
 def slow_region_cut(a: Cube, b: Cube) -> list[Cube]:
     """The three-part difference of meeting cubes, every part built whether needed or not."""
     peer = peer_and(a.peer, b.peer)
@@ -168,6 +194,30 @@ def test_region_cut_builds_only_what_it_returns(
 
 
 @FAST
+@given(raw_cubes(), raw_cubes(max_size=2))
+def test_subtract_few_cubes_is_the_piecewise_difference(cubes: list[Cube], others: list[Cube]) -> None:
+    """``subtract_cubes`` with few others (no index) keeps a piece that misses ``other`` as it is
+    and cuts the rest: exactly ``piece - other`` for each piece in turn, in the same order."""
+    assert len(others) <= 8  # the linear path (more go through a ``CubeIndex``)
+    pieces = [c for c in cubes if not c.is_empty]
+    for other in others:
+        pieces = [p for piece in pieces for p in piece - other]
+    assert subtract_cubes(cubes, others) == pieces
+
+
+@FAST
+@given(raw_cubes(max_size=1), raw_cubes(max_size=4), st.integers(0, 5))
+def test_first_meeting_is_the_plain_scan(piece: list[Cube], cands: list[Cube], start: int) -> None:
+    """The region index's scan (``first_meeting``, ``Cube.intersects`` written out for pod peers)
+    stops where testing each candidate in turn stops."""
+    for p in piece:
+        i = start
+        while i < len(cands) and not p.intersects(cands[i]):
+            i += 1
+        assert first_meeting(p, cands, start) == max(i, start)
+
+
+@FAST
 @given(pairs(label_cubes), pairs(fields.map(lambda f: f.build())))
 def test_cached_hashes_are_the_field_hashes(
     cubes: tuple[LabelCube, LabelCube], l4s: tuple[L4Set, L4Set]
@@ -192,6 +242,9 @@ def slow_ips_intersect(a: IPSet, b: IPSet) -> bool:
 def test_peer_intersects(p: tuple[PeerCube, PeerCube]) -> None:
     a, b = p
     assert peer_intersects(a, b) == (peer_and(a, b) is not None)
+    if isinstance(a, PodPeer) and isinstance(b, PodPeer):
+        both = slow_cube_and(a.labels, b.labels)
+        assert peer_and(a, b) == (None if both.is_empty else PodPeer(both))
     if isinstance(a, NetPeer) and isinstance(b, NetPeer):
         assert a.ips.intersects(b.ips) == slow_ips_intersect(a.ips, b.ips)
 
@@ -287,6 +340,9 @@ def test_l4_operations_match_the_general_walk(p: tuple[L4Set, L4Set]) -> None:
     # memoised: asking again (or with equal copies) gives the same values
     a2, b2 = copy.deepcopy(a), copy.deepcopy(b)
     assert a2 & b2 == a & b and a2 - b2 == a - b
+    # equal results of the memoised operations are one object (``l4._shared``)
+    if a is not b and b is not L4Set.all() and a is not L4Set.all():
+        assert (a2 & b2) is (a & b) and (a2 - b2) is (a - b)
 
 
 def slow_merge_cubes(cubes: list[LabelCube]) -> list[LabelCube]:

@@ -60,11 +60,15 @@ class CubeIndex(Generic[T]):
         label: Callable[[T], LabelCube],
         intersects: Callable[[T, T], bool],
         subtract: Callable[[T, T], list[T]],
+        first_meeting: Callable[[T, Sequence[T], int], int] | None = None,
     ) -> None:
+        """``first_meeting(item, cands, i)``, if given, must be the first index from ``i`` on of
+        a candidate that ``intersects`` ``item`` (``max(i, len(cands))`` if none): a faster scan."""
         self.key = key
         self.label = label
         self.intersects = intersects
         self.sub = subtract
+        self.first_meeting = first_meeting or _scan(intersects)
         self.items: list[T] = []
         self.wild: list[T] = []
         self.buckets: dict[str, list[T]] = {}
@@ -122,7 +126,7 @@ class CubeIndex(Generic[T]):
 
     def _remaining(self, items: Iterable[T]) -> Generator[T, None, None]:
         work = 0
-        intersects, sub, label, key = self.intersects, self.sub, self.label, self.key  # the hot loop's
+        first_meeting, sub, label, key = self.first_meeting, self.sub, self.label, self.key  # the hot loop's
         try:
             for item in items:
                 stack: list[tuple[T, Sequence[T], int]] = [(item, self.candidates(item), 0)]
@@ -132,12 +136,10 @@ class CubeIndex(Generic[T]):
                         charge(work)
                         work = 0
                     piece, cands, i = stack.pop()
-                    n = len(cands)
                     start = i
-                    while i < n and not intersects(piece, cands[i]):
-                        i += 1
+                    i = first_meeting(piece, cands, i)
                     work += i - start
-                    if i == n:
+                    if i == len(cands):
                         yield piece
                         continue
                     parent = positive_values(label(piece), key)
@@ -151,3 +153,15 @@ class CubeIndex(Generic[T]):
                         stack.append((frag, self.candidates(frag), 0) if narrower else (frag, cands, i + 1))
         finally:
             charge(work)
+
+
+def _scan(intersects: Callable[[T, T], bool]) -> Callable[[T, Sequence[T], int], int]:
+    """The plain ``first_meeting``: ``intersects`` with each candidate in turn."""
+
+    def first_meeting(item: T, cands: Sequence[T], i: int) -> int:
+        n = len(cands)
+        while i < n and not intersects(item, cands[i]):
+            i += 1
+        return i
+
+    return first_meeting

@@ -32,6 +32,11 @@ class KeyConstraint:
     values: CoSet
     _hash: int | None = field(default=None, init=False, repr=False, compare=False)
     """``hash(self)``, once computed: constraints are the keys of the operation caches below."""
+    _order: tuple[bool, bool, tuple[str, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """``sort_key()``, once computed: every sort of cubes (``simplify_cubes``, region cubes) asks
+    it of each of their constraints, mostly of the few shared ones."""
 
     def __hash__(self) -> int:
         h = self._hash
@@ -98,10 +103,14 @@ class KeyConstraint:
         return _sub(self, other)
 
     def issubset(self, other: KeyConstraint) -> bool:
-        return (self - other).is_empty
+        return self is other or _within(self, other)
 
     def sort_key(self) -> tuple[bool, bool, tuple[str, ...]]:
-        return (self.absent, *self.values.sort_key())
+        order = self._order
+        if order is None:
+            order = (self.absent, *self.values.sort_key())
+            object.__setattr__(self, "_order", order)
+        return order
 
     def selector_text(self, key: str) -> str:
         """This constraint in Calico selector syntax (for messages)."""
@@ -128,6 +137,20 @@ class KeyConstraint:
         if not self.absent:
             return pos
         return f"!has({key})" if not vals.values else f"(!has({key}) || {pos})"
+
+
+def _within(a: KeyConstraint, b: KeyConstraint) -> bool:
+    """``(a - b).is_empty``, without building the difference: absence allowed by ``a`` must be
+    by ``b``, and ``a``'s value set inside ``b``'s (case by case of finite and cofinite sets).
+    The subtraction's cuts test it for most key pairs, and most are inside."""
+    if a.absent and not b.absent:
+        return False
+    xs, ys = a.values, b.values
+    if xs.cofinite:
+        return ys.cofinite and ys.values <= xs.values
+    if ys.cofinite:
+        return xs.values.isdisjoint(ys.values)
+    return xs.values <= ys.values
 
 
 _OPERATIONS: Final = 1 << 15
@@ -201,12 +224,15 @@ class LabelCube:
     empty_marker: bool = False
     _hash: int | None = field(default=None, init=False, repr=False, compare=False)
     """``hash(self)``, once computed: cubes are grouped and looked up by value often."""
+    _by_key: dict[str, KeyConstraint] | None = field(default=None, init=False, repr=False, compare=False)
+    """``dict(constraints)``, once ``intersects`` needed it (never changed after)."""
 
     def __init__(self, constraints: Constraints = (), empty_marker: bool = False) -> None:
         """The generated initialiser, faster (``slots.py``)."""
         _set_constraints(self, constraints)
         _set_empty_marker(self, empty_marker)
         _set_cube_hash(self, None)
+        _set_by_key(self, None)
 
     def __hash__(self) -> int:
         h = self._hash
@@ -265,22 +291,30 @@ class LabelCube:
         if not self.constraints:
             return other
         # Both constraint tuples are sorted by key with unique keys and no ANY: merge them (the
-        # result is what ``LabelCube.of`` of the concatenation gives, without re-sorting).
+        # result is what ``LabelCube.of`` of the concatenation gives, without re-sorting). On a
+        # shared key, a constraint inside the other is their AND (most are: one cube is often a
+        # piece of the other), tested without the AND's cache look-up; and when every
+        # constraint of the result is this cube's own, the result is this cube (no new one).
         a, b = self.constraints, other.constraints
         out: list[tuple[str, KeyConstraint]] = []
         i = j = 0
         na, nb = len(a), len(b)
+        own = True
         while i < na and j < nb:
-            ka, kb = a[i][0], b[j][0]
+            ka, x = a[i]
+            kb, y = b[j]
             if ka == kb:
-                x, y = a[i][1], b[j][1]
-                if x is y:  # one shared constraint (``_equal_to``, ``_shared``): its own AND
+                if x is y or _within(x, y):
                     out.append(a[i])
+                elif _within(y, x):
+                    out.append(b[j])
+                    own = False
                 else:
                     kc = _and(x, y)
                     if not kc.absent and kc.values.is_empty:
                         return _EMPTY_CUBE
                     out.append((ka, kc))  # a subset of a non-ANY constraint is not ANY
+                    own = False
                 i += 1
                 j += 1
             elif ka < kb:
@@ -289,33 +323,53 @@ class LabelCube:
             else:
                 out.append(b[j])
                 j += 1
+                own = False
+        if own and j == nb:
+            return self
         out.extend(a[i:])
         out.extend(b[j:])
         return LabelCube(tuple(out))
 
     def intersects(self, other: LabelCube) -> bool:
+        """Whether the cubes meet: only keys constrained on both sides can make the intersection
+        empty, so one cube's constraints are looked up in the other's key map (``_by_key``), and
+        ``KeyConstraint.meets`` is written out in the loop (the subtraction loops ask millions of
+        times: a sorted-merge walk and two calls per shared key cost about twice as much). The
+        map used is one already built (``other``'s first: the loops test fresh pieces against
+        long-lived candidates), else the longer cube's is built and kept."""
         if self.empty_marker or other.empty_marker:
             return False
-        if self is other:
-            return True
-        # Only keys constrained on both sides can make the intersection empty.
-        a, b = self.constraints, other.constraints
-        i = j = 0
-        na, nb = len(a), len(b)
-        while i < na and j < nb:
-            ka, kb = a[i][0], b[j][0]
-            if ka == kb:
-                # A cube's constraints are never empty (normal form), so one meets itself: the
-                # shared ones (``_equal_to``, ``_shared``) need no test.
-                x, y = a[i][1], b[j][1]
-                if x is not y and not x.meets(y):
-                    return False
-                i += 1
-                j += 1
-            elif ka < kb:
-                i += 1
+        mine = self.constraints
+        found = other._by_key
+        if found is None:
+            found = self._by_key
+            if found is not None:
+                mine = other.constraints
             else:
-                j += 1
+                theirs = other.constraints
+                if len(mine) > len(theirs):
+                    mine, longer = theirs, self
+                else:
+                    longer = other
+                if not mine or self is other:
+                    return True
+                found = dict(longer.constraints)
+                _set_by_key(longer, found)
+        for key, x in mine:
+            y = found.get(key)
+            # A cube's constraints are never empty (normal form), so one meets itself: the shared
+            # ones (``_equal_to``, ``_shared``) need no test; nor do two that allow absence.
+            if y is None or x is y or (x.absent and y.absent):
+                continue
+            xs, ys = x.values, y.values  # ``CoSet.meets``, written out
+            if xs.cofinite:
+                if not ys.cofinite and ys.values <= xs.values:
+                    return False
+            elif ys.cofinite:
+                if xs.values <= ys.values:
+                    return False
+            elif xs.values.isdisjoint(ys.values):
+                return False
         return True
 
     def issubset(self, other: LabelCube) -> bool:
@@ -335,7 +389,11 @@ class LabelCube:
     def cut(self, other: LabelCube) -> list[LabelCube]:
         """``self - other`` for an ``other`` known to meet ``self``: the subtraction loops test
         that first, and ``__sub__`` would test it again."""
-        if self is other or self.constraints == other.constraints:
+        theirs = other.constraints
+        if not theirs or self is other:
+            return []
+        current = self.constraints
+        if len(current) == len(theirs) and current == theirs:
             return []
         # No constraint built here is ANY (``okc`` is not) or empty (``outside`` is checked, and
         # ``mine & okc`` meets since the cubes intersect): a sorted tuple is the normal form.
@@ -343,22 +401,26 @@ class LabelCube:
         # ``current``: the part of ``self`` agreeing with ``other`` on the keys done so far, as
         # its sorted constraints; ``i`` walks it beside ``other``'s (sorted too), so a piece is
         # ``current`` with one constraint put in at ``i`` (no dict, no sorting). A key whose
-        # constraint is inside ``other``'s changes nothing: most cuts leave no piece.
-        current, i = self.constraints, 0
-        for key, okc in other.constraints:
+        # constraint is inside ``other``'s changes nothing: most cuts leave no piece. After the
+        # last key ``current`` is not needed.
+        i, last = 0, theirs[-1][0]
+        for key, okc in theirs:
             n = len(current)
             while i < n and current[i][0] < key:
                 i += 1
-            present = i < n and current[i][0] == key
-            mine = current[i][1] if present else ANY
-            if mine is okc:
-                continue  # nothing outside, and ``mine & okc`` is ``mine``
-            outside = _sub(mine, okc)
-            if not outside.absent and outside.values.is_empty:
-                continue  # ``mine`` is inside ``okc``: ``mine & okc`` is ``mine``
-            after = current[i + 1 :] if present else current[i:]
-            out.append(LabelCube((*current[:i], (key, outside), *after)))
-            current = (*current[:i], (key, _and(mine, okc)), *after)
+            if i < n and current[i][0] == key:
+                mine = current[i][1]
+                if mine is okc or _within(mine, okc):
+                    continue  # nothing outside, and ``mine & okc`` is ``mine``
+                head, after = current[:i], current[i + 1 :]
+                out.append(LabelCube((*head, (key, _sub(mine, okc)), *after)))
+                if key != last:
+                    current = (*head, (key, _and(mine, okc)), *after)
+            else:  # ``mine`` is ANY: outside is ``~okc`` (not empty: ``okc`` is not ANY)
+                head, after = current[:i], current[i:]
+                out.append(LabelCube((*head, (key, _sub(ANY, okc)), *after)))
+                if key != last:
+                    current = (*head, (key, okc), *after)
         return out
 
     def without(self, key: str) -> Constraints:
@@ -376,6 +438,7 @@ class LabelCube:
 _set_constraints: Final = slot_setter(LabelCube, "constraints")
 _set_empty_marker: Final = slot_setter(LabelCube, "empty_marker")
 _set_cube_hash: Final = slot_setter(LabelCube, "_hash")
+_set_by_key: Final = slot_setter(LabelCube, "_by_key")
 _FULL_CUBE: Final = LabelCube()
 _EMPTY_CUBE: Final = LabelCube((), True)
 

@@ -97,7 +97,8 @@ def peer_and(a: PeerCube, b: PeerCube) -> PeerCube | None:
     """The intersection, or ``None`` when empty."""
     r: PeerCube
     if isinstance(a, PodPeer) and isinstance(b, PodPeer):
-        r = PodPeer(a.labels & b.labels)
+        labels = a.labels & b.labels
+        r = a if labels is a.labels else PodPeer(labels)  # ``&`` gives ``a.labels`` when it is all
     elif isinstance(a, NetPeer) and isinstance(b, NetPeer):
         r = NetPeer(a.ips & b.ips)
     elif isinstance(a, HostPeer) and isinstance(b, HostPeer):
