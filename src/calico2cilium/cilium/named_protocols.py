@@ -11,7 +11,7 @@ flows of the named protocols and leaves out only the rest (C2C310 says which pro
 Exact where kept: every form of the narrowed grant allows a subset of what the grant's own form
 allows (``allow & NAMED``), and its denied part, ``(wide - allow) & NAMED``, is inside what Calico
 denies (``plan.Grant``). VRRP and IGMP are not named: Cilium 1.19 accepts them only with the agent
-option ``enable-extended-ip-protocols`` (semantics.md §3.5), which the converter cannot see.
+option ``enable-extended-ip-protocols`` (docs/reference/semantics.md §3.5), which the converter cannot see.
 """
 
 from __future__ import annotations
