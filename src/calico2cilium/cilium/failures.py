@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from calico2cilium.cilium.named_protocols import PartlyNamed
 from calico2cilium.cilium.rulekit import DeniedWider, EmitFailure
 from calico2cilium.diagnostics import Diagnostic
 from calico2cilium.diagnostics.catalog import make
@@ -16,12 +17,17 @@ def failure_diagnostic(failure: EmitFailure) -> Diagnostic:
         return refused(failure.rule, err)
     detail = err.detail or err.operator
     hint = "rewrite the rule or the rules before it so the allowed region is expressible"
+    left_out = "it is left out, so Cilium denies it"
+    if isinstance(err, PartlyNamed):
+        left_out = (
+            "Cilium allows its TCP, UDP, SCTP and ICMP flows, and its flows of"
+            f" {err.lost_said} are left out, so Cilium denies those"
+        )
     if failure.rule is not None:
         source = failure.rule.origin.source
         message = (
             f"{failure.rule.origin}: the part of the traffic this rule allows, after earlier rules and"
-            f" policies took theirs, has no exact Cilium form ({detail}); it is left out, so Cilium"
-            " denies it"
+            f" policies took theirs, has no exact Cilium form ({detail}); {left_out}"
         )
     elif failure.policy is not None and isinstance(err, DeniedWider):
         source = failure.policy.origin.source
@@ -45,7 +51,7 @@ def failure_diagnostic(failure: EmitFailure) -> Diagnostic:
         source = None
         message = (
             "traffic allowed after every tier passed (the namespace profiles): part of it has no exact"
-            f" Cilium form ({detail}); it is left out, so Cilium denies it"
+            f" Cilium form ({detail}); {left_out}"
         )
     # Left out: Cilium denies it (fails closed); a kept Kubernetes NetworkPolicy's part: it allows it.
     return make(

@@ -16,6 +16,7 @@ from typing import Any
 
 from calico2cilium import ir
 from calico2cilium.cilium.cidrgroups import CidrGroups
+from calico2cilium.cilium.named_protocols import PartlyNamed, named_part
 from calico2cilium.cilium.ports import MAX_ICMP_FIELDS, MAX_PORTS_PER_ITEM, chunks, icmp_family, l4_parts
 from calico2cilium.cilium.selectors import peer_selectors, widened
 from calico2cilium.facts.target import CiliumTarget
@@ -191,29 +192,42 @@ def expressible(cubes: Sequence[Cube], target: CiliumTarget) -> Inexpressible | 
     return None
 
 
+def _forms(grant: Grant, target: CiliumTarget) -> tuple[list[Cube], list[Cube]] | Inexpressible:
+    """A grant's exact allowed part, or, where that has no Cilium form, its whole region (or its
+    ICMP-closed form, ``Grant.closed``) allowed and Calico's denied part of it denied; else why
+    its exact part has no form."""
+    err = expressible(grant.allow, target)
+    if err is None:
+        return list(grant.allow), []
+    forms = [(grant.wide, subtract_cubes(grant.wide, grant.allow))]
+    if grant.closed is not None:
+        forms.append((grant.closed, list(grant.closed_deny)))
+    for wide, denied in forms:
+        if expressible(wide, target) is None and expressible(denied, target) is None:
+            return list(wide), denied
+    return err
+
+
 def choose(
     grants: list[Grant], target: CiliumTarget, fail: Callable[[Inexpressible, Grant], None]
 ) -> tuple[list[Cube], list[Cube]]:
-    """Allow and deny cubes for a direction: each grant's exact allowed part, or, where that has
-    no Cilium form, its whole region (or its ICMP-closed form, ``Grant.closed``) allowed and
-    Calico's denied part of it denied."""
+    """Allow and deny cubes for a direction: each grant in one of its forms (``_forms``), or,
+    where none has a Cilium form, in one of the forms of its flows of the protocols Cilium names
+    (``named_protocols``: the other protocols are left out, ``PartlyNamed``), or not at all."""
     allow: list[Cube] = []
     deny: list[Cube] = []
     for grant in grants:
-        err = expressible(grant.allow, target)
-        if err is None:
-            allow.extend(grant.allow)
-            continue
-        forms = [(grant.wide, subtract_cubes(grant.wide, grant.allow))]
-        if grant.closed is not None:
-            forms.append((grant.closed, list(grant.closed_deny)))
-        for wide, denied in forms:
-            if expressible(wide, target) is None and expressible(denied, target) is None:
-                allow.extend(wide)
-                deny.extend(denied)
-                break
-        else:
-            fail(err, grant)
+        written = _forms(grant, target)
+        if isinstance(written, Inexpressible):
+            cut = named_part(grant)
+            kept = None if cut is None else _forms(cut[0], target)
+            if cut is None or kept is None or isinstance(kept, Inexpressible):
+                fail(written, grant)
+                continue
+            fail(PartlyNamed(written, cut[1]), grant)
+            written = kept
+        allow.extend(written[0])
+        deny.extend(written[1])
     return allow, deny
 
 

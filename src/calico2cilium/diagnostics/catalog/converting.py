@@ -176,7 +176,10 @@ CODES = (
         "Calico decides by first match, so a rule allows only what the rules and policies before it"
         " did not decide. That remainder can need something Cilium cannot say: an ICMP code, a"
         " protocol other than TCP, UDP, SCTP and ICMP, named ports combined with exclusions. That"
-        " part is left out of the output, so Cilium denies it; the message names the rule.",
+        " part is left out of the output, so Cilium denies it; the message names the rule. Where"
+        " only some of the other IP protocols are in it (notProtocol less an earlier Deny of GRE,"
+        " say), the rule keeps its TCP, UDP, SCTP and ICMP flows, and the message names the"
+        " protocols left out.",
         failing=_np("  selector: app == 'db'\n  ingress:\n    - action: Allow\n      protocol: 47\n"),
         passing=_GOOD,
     ),
