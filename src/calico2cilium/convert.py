@@ -24,6 +24,7 @@ from typing import Any
 from calico2cilium.cilium.emit import Emission
 from calico2cilium.cilium.gitops import finalize
 from calico2cilium.cilium.naming import deduplicate_names, source_of
+from calico2cilium.cilium.object_size import object_size_findings
 from calico2cilium.cilium.quarantine import quarantine_documents, stand_in_for_invalid, unquarantined
 from calico2cilium.cilium.rulekit import expressible
 from calico2cilium.compile.endpoint_to_host import endpoint_to_host
@@ -242,6 +243,7 @@ def convert(
         notes.extend(deduplicate_names(documents))
         # Checked before ``finalize`` relativises ``source-file``: a C2C399 is at its policy's source.
         documents = _schema_check(documents, target.name, notes, fail_closed=quarantine)
+        notes.extend(object_size_findings(documents))
         finalize(documents, roots if roots is not None else list(paths or ()))
         diagnostics = summarise(notes.sorted(), cluster.node_cidrs)
         return ConvertResult(documents, diagnostics, loaded, given, expansions, cluster, left_out)

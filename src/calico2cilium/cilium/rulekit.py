@@ -208,6 +208,15 @@ def _forms(grant: Grant, target: CiliumTarget) -> tuple[list[Cube], list[Cube]] 
     return err
 
 
+def _too_long(written: tuple[list[Cube], list[Cube]], grant: Grant) -> bool:
+    """The named part written in more cubes than the grant's exact part has: it is left out whole
+    instead (still failing closed). On the realistic mix of 1,000 the named part of an allow-all
+    narrowed by earlier Denies was 3 allow and 393 deny cubes (most with ICMP types enumerated
+    one by one) against 379: one GlobalNetworkPolicy grew from 4 KB to 863 KB, near the API
+    server's 1.5 MB object limit, and the output by 18%."""
+    return len(written[0]) + len(written[1]) > len(grant.allow)
+
+
 def choose(
     grants: list[Grant], target: CiliumTarget, fail: Callable[[Inexpressible, Grant], None]
 ) -> tuple[list[Cube], list[Cube]]:
@@ -221,7 +230,7 @@ def choose(
         if isinstance(written, Inexpressible):
             cut = named_part(grant)
             kept = None if cut is None else _forms(cut[0], target)
-            if cut is None or kept is None or isinstance(kept, Inexpressible):
+            if cut is None or kept is None or isinstance(kept, Inexpressible) or _too_long(kept, grant):
                 fail(written, grant)
                 continue
             fail(PartlyNamed(written, cut[1]), grant)

@@ -79,6 +79,31 @@ CODES = (
         " them all; past the limit they are counted, not kept, so memory does not grow with them.",
     ),
     CodeDoc(
+        "C2C113",
+        "output-too-large-for-apply",
+        Severity.WARNING,
+        "convert: an output object is too large for 'kubectl apply' without --server-side.",
+        "Client-side 'kubectl apply' keeps the whole object, as JSON, in its"
+        " kubectl.kubernetes.io/last-applied-configuration annotation, and the API server refuses"
+        " annotations over 262,144 bytes in all ('metadata.annotations: Too long'). Reported for an"
+        " output object over that size; 'kubectl apply' then fails for that object and applies the"
+        " rest of the stream. Apply the output with 'kubectl apply --server-side' (or 'kubectl"
+        " create'), which keep no such copy. Reported rather than shown by example: it takes an"
+        " input of hundreds of kilobytes.",
+    ),
+    CodeDoc(
+        "C2C114",
+        "output-too-large-to-store",
+        Severity.ERROR,
+        "convert: an output object is over etcd's 1.5 MiB request limit; nothing was written.",
+        "etcd refuses requests over --max-request-bytes (1.5 MiB by default), so the API server can"
+        " store no larger object, however it is applied; 'kubectl apply' would apply the rest of"
+        " the output, leaving this policy (its default deny and its denies) out of the cluster."
+        " The object grew from Calico rules that many earlier rules narrow: split the Calico policy,"
+        " or move its broad Deny rules before the Allows they overlap (a security tier). Reported"
+        " rather than shown by example: it takes an input of hundreds of kilobytes.",
+    ),
+    CodeDoc(
         "C2C225",
         "duplicate-identical",
         Severity.INFO,
