@@ -208,13 +208,17 @@ def _forms(grant: Grant, target: CiliumTarget) -> tuple[list[Cube], list[Cube]] 
     return err
 
 
+NAMED_PART_SMALL = 4
+"""A named part written in at most this many cubes is kept whatever its grant's size (``_too_long``)."""
+
+
 def _too_long(written: tuple[list[Cube], list[Cube]], grant: Grant) -> bool:
-    """The named part written in more cubes than the grant's exact part has: it is left out whole
-    instead (still failing closed). On the realistic mix of 1,000 the named part of an allow-all
-    narrowed by earlier Denies was 3 allow and 393 deny cubes (most with ICMP types enumerated
-    one by one) against 379: one GlobalNetworkPolicy grew from 4 KB to 863 KB, near the API
-    server's 1.5 MB object limit, and the output by 18%."""
-    return len(written[0]) + len(written[1]) > len(grant.allow)
+    """The named part written in more cubes than the grant's exact part has (and more than
+    ``NAMED_PART_SMALL``): it is left out whole instead (still failing closed). On the realistic
+    mix of 1,000 the named part of an allow-all narrowed by earlier Denies was 3 allow and 393
+    deny cubes (most with ICMP types enumerated one by one) against 379: one GlobalNetworkPolicy
+    grew from 4 KB to 863 KB, near the API server's 1.5 MB object limit, and the output by 18%."""
+    return len(written[0]) + len(written[1]) > max(len(grant.allow), NAMED_PART_SMALL)
 
 
 def choose(
