@@ -69,7 +69,12 @@ class CoSet:
         return CoSet(other.values - self.values, False)
 
     def issubset(self, other: CoSet) -> bool:
-        return (self - other).is_empty
+        """``(self - other).is_empty``, case by case, without building the difference."""
+        if self.cofinite:
+            return other.cofinite and other.values <= self.values
+        if other.cofinite:
+            return self.values.isdisjoint(other.values)
+        return self.values <= other.values
 
     def sort_key(self) -> tuple[bool, tuple[str, ...]]:
         return (self.cofinite, tuple(sorted(self.values)))
