@@ -8,11 +8,12 @@ Two limits, both on an object's JSON:
   annotations over 262,144 bytes in all ("metadata.annotations: Too long: must have at most
   262144 bytes", kubernetes/kubectl#712, kubernetes/kubernetes#100572). Server-side apply and
   ``kubectl create`` keep no such annotation: C2C113, a warning saying so.
-* etcd refuses a request over ``--max-request-bytes``, 1.5 MiB by default, so the API server can
-  store no larger object however it is applied: C2C114, an error (nothing is written without
-  ``--allow-partial``). ``kubectl apply`` applies the rest of a stream when one object fails, so
-  an output with such an object would leave that policy out of the cluster, and its pods out of
-  its default deny and its denies.
+* etcd refuses a request over ``--max-request-bytes``, 1.5 MiB by default ("By default, the
+  maximum size of any request is 1.5 MiB", etcd.io/docs/latest/dev-guide/limit), and the API
+  server stores a custom resource as JSON, so it can store no larger object however it is
+  applied: C2C114, an error (nothing is written without ``--allow-partial``). ``kubectl apply``
+  applies the rest of a stream when one object fails, so an output with such an object would
+  leave that policy out of the cluster, and its pods out of its default deny and its denies.
 """
 
 from __future__ import annotations
